@@ -1,0 +1,81 @@
+"""The ``assaypipe`` command line.
+
+    assaypipe simulate --seed N --out DIR
+    assaypipe read FILE [--plate-map MAP] -o OUT.parquet
+
+Bad input prints one line, ``error: FILE: reason``, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from assaypipe import __version__
+from assaypipe.errors import InputError
+
+EXIT_INPUT_ERROR = 2
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from assaypipe.simulate import simulate_study
+
+    study = simulate_study(
+        Path(args.out), seed=args.seed, truth_dir=Path(args.truth) if args.truth else None
+    )
+    print(f"wrote a simulated study (seed {args.seed}) to {study.root}")
+    return 0
+
+
+def _read(args: argparse.Namespace) -> int:
+    from assaypipe.io import write_table
+    from assaypipe.readers import read_export
+
+    plate = read_export(args.file, plate_map=args.plate_map, signal=args.signal)
+    write_table(plate.wells, args.output, command="assaypipe read")
+    n_wells = plate.wells["well"].nunique()
+    print(f"{args.file}: {n_wells} wells, {len(plate.wells)} rows -> {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assaypipe",
+        description="Luminex and ELISA plate exports to concentrations, QC and statistics.",
+    )
+    parser.add_argument("--version", action="version", version=f"assaypipe {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    simulate = commands.add_parser("simulate", help="write a simulated study with known truth")
+    simulate.add_argument(
+        "--seed", type=int, default=20261121, help="random seed (default %(default)s)"
+    )
+    simulate.add_argument("--out", required=True, help="folder to write the study into")
+    simulate.add_argument("--truth", help="folder for the truth tables (default OUT/truth)")
+    simulate.set_defaults(run=_simulate)
+
+    read = commands.add_parser("read", help="read one plate export into the tidy wells table")
+    read.add_argument("file", help="plate export (xPONENT CSV or plate-reader text export)")
+    read.add_argument("--plate-map", help="plate map CSV (well, role, sample_id, ...)")
+    read.add_argument(
+        "--signal", choices=["median", "net_mfi"], default="median", help="Luminex signal"
+    )
+    read.add_argument("-o", "--output", required=True, help="output parquet file")
+    read.set_defaults(run=_read)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The two kinds of failure: bad input (the user can fix it) and bugs (we must)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """A file or sheet that cannot be used as it is.
+
+    The message is one sentence a lab person can act on: which file, where in it
+    (line or well), what was expected and what was found.
+
+    >>> str(InputError("plate7.csv", "no Median block was found", where="line 53"))
+    'plate7.csv: line 53: no Median block was found'
+    """
+
+    def __init__(self, file: str | Path, message: str, where: str | None = None) -> None:
+        self.file = str(file)
+        self.where = where
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        location = f"{self.file}: {self.where}: " if self.where else f"{self.file}: "
+        return location + self.message
+
+
+class AssaypipeBugError(RuntimeError):
+    """An internal inconsistency: never caused by input, always worth a bug report."""

@@ -1,0 +1,60 @@
+"""Put a plate's wells in the study's terms: canonical analytes, known samples, well flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.sheets import alias_lookup, canonical_analyte
+
+# Flags a well can carry; a flagged well is kept in wells.parquet and left out of
+# replicate means where the flag says it is unusable.
+UNUSABLE_FLAGS = frozenset({"low_beads", "no_signal", "no_curve"})
+
+
+def add_flags(flags: pd.Series, mask: pd.Series | np.ndarray, flag: str) -> pd.Series:
+    """Append ``flag`` to the ';'-joined flags where ``mask`` is true (sorted, no duplicates)."""
+    mask = np.asarray(mask, dtype=bool)
+    updated = flags.copy()
+    updated[mask] = [
+        ";".join(sorted({*filter(None, str(f).split(";")), flag})) for f in flags[mask]
+    ]
+    return updated
+
+
+def is_usable(flags: pd.Series) -> pd.Series:
+    """True for wells whose flags do not make them unusable for a replicate mean."""
+    return flags.map(lambda f: not (set(str(f).split(";")) & UNUSABLE_FLAGS))
+
+
+def annotate_wells(
+    wells: pd.DataFrame,
+    sample_sheet: pd.DataFrame,
+    aliases: pd.DataFrame,
+    min_bead_count: int = 35,
+) -> pd.DataFrame:
+    """Canonical analyte names, sample ids checked against the sheet, and well flags.
+
+    Flags: ``unknown_analyte`` (not in the alias table; kept under its own name),
+    ``unknown_sample`` (a sample well whose name is not in the sample sheet),
+    ``low_beads`` (Luminex bead count below ``min_bead_count``), ``no_signal``
+    (no numeric signal in the export).
+    """
+    out = wells.copy()
+    lookup = alias_lookup(aliases)
+    canonical = out["analyte_raw"].map(lambda raw: canonical_analyte(str(raw), lookup))
+    unknown_analyte = canonical.isna()
+    out["analyte"] = canonical.fillna(out["analyte_raw"])
+    flags = out["flags"].fillna("")
+    flags = add_flags(flags, unknown_analyte, "unknown_analyte")
+
+    is_sample = out["role"] == "sample"
+    known = out["sample_id"].isin(set(sample_sheet["sample_id"]))
+    flags = add_flags(flags, is_sample & ~known, "unknown_sample")
+
+    beads = out["bead_count"]
+    flags = add_flags(flags, beads.notna() & (beads.fillna(0) < min_bead_count), "low_beads")
+    flags = add_flags(flags, ~np.isfinite(out["signal"].astype(float)), "no_signal")
+    out["flags"] = flags
+    return tables.WELLS.validate(out)

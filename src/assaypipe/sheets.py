@@ -1,0 +1,95 @@
+"""Study sheets: sample sheet, subjects, outcomes, analyte aliases.
+
+Sheets are tab-separated with a header row. Every cell is read as text and checked
+here, so a typo gets one sentence naming the sheet, the line and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from assaypipe.errors import InputError
+
+SAMPLE_COLUMNS = ("sample_id", "subject_id", "visit", "matrix")
+SUBJECT_COLUMNS = ("subject_id", "course", "sex", "age", "disease_duration", "ambulatory")
+OUTCOME_COLUMNS = ("subject_id", "month", "edss", "t25fw")
+ALIAS_COLUMNS = ("alias", "analyte", "display")
+
+_BEAD_REGION = re.compile(r"\s*\(\s*\d+\s*\)\s*$")
+
+
+def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None) -> pd.DataFrame:
+    """Read a tab-separated sheet as text; check its columns and, if given, a unique key."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(
+            path,
+            sep="\t",
+            dtype=str,
+            keep_default_na=False,
+            quoting=csv.QUOTE_NONE,
+            encoding="utf-8-sig",
+        )
+    except FileNotFoundError:
+        raise InputError(path, "the sheet does not exist") from None
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(path, f"is not a readable tab-separated sheet ({exc})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(
+            path,
+            f"missing column(s) {', '.join(missing)}; expected a header with {', '.join(required)}",
+            where="line 1",
+        )
+    frame = pd.DataFrame({column: frame[column].str.strip() for column in frame.columns})
+    if key is not None:
+        empty = frame.index[frame[key] == ""]
+        if len(empty):
+            raise InputError(path, f"{key} is empty", where=f"line {empty[0] + 2}")
+        dup = frame.index[frame[key].duplicated()]
+        if len(dup):
+            value = frame.at[dup[0], key]
+            raise InputError(
+                path,
+                f"{key} {value!r} appears twice; each must be unique",
+                where=f"line {dup[0] + 2}",
+            )
+    return frame
+
+
+def read_samples(path: str | Path) -> pd.DataFrame:
+    """The sample sheet: sample_id, subject_id, visit, matrix."""
+    return read_sheet(path, SAMPLE_COLUMNS, key="sample_id")
+
+
+def read_aliases(path: str | Path) -> pd.DataFrame:
+    """The analyte alias table: alias, analyte (canonical name), display (for reports)."""
+    return read_sheet(path, ALIAS_COLUMNS, key="alias")
+
+
+def alias_lookup(aliases: pd.DataFrame) -> dict[str, str]:
+    """Map a normalised alias (case-folded, spaces collapsed) to its canonical analyte."""
+    lookup = {_normalise(a): c for a, c in zip(aliases["alias"], aliases["analyte"], strict=True)}
+    lookup.update({_normalise(c): c for c in aliases["analyte"]})
+    return lookup
+
+
+def canonical_analyte(raw: str, lookup: dict[str, str]) -> str | None:
+    """The canonical name of an exported analyte name, or None if the table does not know it.
+
+    A Luminex bead-region suffix such as ``IL-8 (27)`` is ignored.
+
+    >>> canonical_analyte("MCP-1 (53)", {"mcp-1": "CCL2"})
+    'CCL2'
+    """
+    return lookup.get(_normalise(_BEAD_REGION.sub("", raw)))
+
+
+def _normalise(name: str) -> str:
+    return " ".join(name.casefold().split())

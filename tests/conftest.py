@@ -1,0 +1,51 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assaypipe import tables
+
+REPO = Path(__file__).resolve().parents[1]
+REALDATA = REPO.parent / "shared" / "realdata"
+DEMO_TRUTH = REPO / "tests" / "data" / "demo_truth"
+
+
+def wells_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A valid wells table from partial rows; unspecified columns get neutral values."""
+    defaults: dict[str, Any] = {
+        "plate_id": "P1",
+        "well": "A1",
+        "analyte": "CCL2",
+        "analyte_raw": "CCL2",
+        "role": "sample",
+        "sample_name": "S1",
+        "sample_id": None,
+        "level": None,
+        "expected_conc": np.nan,
+        "dilution": 1.0,
+        "signal": np.nan,
+        "signal_kind": "Median MFI",
+        "bead_count": 100,
+        "raw_text": "",
+        "token": "numeric",
+        "concentration": np.nan,
+        "censor": None,
+        "flags": "",
+        "source_file": "P1.csv",
+        "source_sha256": "0" * 64,
+    }
+    frame = pd.DataFrame([{**defaults, **row} for row in rows])
+    return tables.WELLS.validate(frame[list(tables.WELLS.columns)])
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.skip(f"real instrument exports not found at {REALDATA} (only in the dev setup)")
+    return REALDATA

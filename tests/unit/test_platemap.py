@@ -1,0 +1,243 @@
+"""Plate maps: reading, checking, and overriding what an export implies."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assaypipe.errors import InputError
+from assaypipe.readers import read_export
+from assaypipe.readers.platemap import apply_plate_map, read_plate_map, validate_plate_map
+
+DOCS_EXAMPLE = """well,role,sample_id,level,expected_conc,dilution,analyte
+A1,standard,,1,5000,1,NfL
+A3,blank,,,0,1,NfL
+A5,control,CTRL1,1,800,1,NfL
+A7,sample,S01-BL,,,2,NfL
+"""
+
+XPONENT = """Program,xPONENT,,LX200,,
+Build,3.1.871.0,,,,
+Results,,,,,
+DataType:,Median,,,,
+Location,Sample,IL6,IL8,Total Events,
+"1(1,A1)",Standard1,5000,6000,100,
+"2(1,B1)",Background0,20,30,100,
+"3(1,C1)",P01,700,800,100,
+DataType:,Standard Expected Concentration,,,,
+Reagent,IL6,IL8,,,
+Standard1,1000,2000,,,
+DataType:,Dilution Factor,,,,
+Location,Sample,Dilution Factor,,,
+"1(1,A1)",Standard1,,,,
+"2(1,B1)",Background0,,,,
+"3(1,C1)",P01,2,,,
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "map.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def row(wells: pd.DataFrame, well: str, analyte: str) -> pd.Series:
+    found = wells[(wells["well"] == well) & (wells["analyte"] == analyte)]
+    assert len(found) == 1
+    return found.iloc[0]
+
+
+# --- reading -----------------------------------------------------------------------
+
+
+def test_reads_the_documented_example(tmp_path: Path) -> None:
+    plate_map = read_plate_map(write(tmp_path, DOCS_EXAMPLE))
+    assert plate_map["well"].tolist() == ["A1", "A3", "A5", "A7"]
+    assert plate_map["role"].tolist() == ["standard", "blank", "control", "sample"]
+    assert plate_map["sample_id"].tolist()[2:] == ["CTRL1", "S01-BL"]
+    assert plate_map["sample_id"].isna().tolist() == [True, True, False, False]
+    assert plate_map["level"].tolist()[0] == 1 and pd.isna(plate_map["level"].iloc[1])
+    assert str(plate_map["level"].dtype) == "Int64"
+    assert plate_map["expected_conc"].tolist()[:3] == [5000.0, 0.0, 800.0]
+    assert plate_map["dilution"].tolist() == [1.0, 1.0, 1.0, 2.0]
+    assert set(plate_map["analyte"]) == {"NfL"}
+    assert plate_map["line"].tolist() == [2, 3, 4, 5]
+
+
+def test_normalises_wells_roles_and_blank_cells(tmp_path: Path) -> None:
+    text = "Well, Role ,Sample_ID\n a01 ,Standard,\n\nh12,SAMPLE, P7 \n"
+    plate_map = read_plate_map(write(tmp_path, text))
+    assert plate_map["well"].tolist() == ["A1", "H12"]
+    assert plate_map["role"].tolist() == ["standard", "sample"]
+    assert plate_map["sample_id"].tolist()[1] == "P7"
+    assert plate_map["line"].tolist() == [2, 4]  # the blank line 3 still counts
+    assert plate_map["analyte"].isna().all() and plate_map["dilution"].isna().all()
+
+
+def test_excel_bom_padding_and_384_wells(tmp_path: Path) -> None:
+    path = tmp_path / "map.csv"
+    path.write_bytes("well,role,,\r\nP24,blank,,\r\n,,,\r\nA2,blank\r\n".encode("utf-8-sig"))
+    plate_map = read_plate_map(path)
+    assert plate_map["well"].tolist() == ["P24", "A2"]
+    assert plate_map["line"].tolist() == [2, 4]
+
+
+def test_validate_is_idempotent(tmp_path: Path) -> None:
+    once = read_plate_map(write(tmp_path, DOCS_EXAMPLE))
+    pd.testing.assert_frame_equal(validate_plate_map(once, "map.csv"), once)
+
+
+def test_one_row_per_analyte_is_allowed(tmp_path: Path) -> None:
+    text = "well,role,level,expected_conc,analyte\nA1,standard,1,5000,IL6\nA1,standard,1,300,IL8\n"
+    assert len(read_plate_map(write(tmp_path, text))) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "where"),
+    [
+        ("well,role\nA1,standrd\n", "role 'standrd' is not one of standard, blank", "line 2"),
+        ("well,role\nA1,blank\nQ1,blank\n", "well 'Q1' is not a plate well", "line 3"),
+        ("well,role\nA25,blank\n", "well 'A25' is not a plate well", "line 2"),
+        ("well,role\n,blank\n", "well '' is not a plate well", "line 2"),
+        ("well,role,level\nA1,standard,1.5\n", "level '1.5' is not a whole number", "line 2"),
+        ("well,role,dilution\nA1,sample,0\n", "dilution '0' is not a number above 0", "line 2"),
+        ("well,role,dilution\nA1,sample,1:2\n", "dilution '1:2' is not a number above 0", "line 2"),
+        (
+            "well,role,expected_conc\nA1,standard,-5\n",
+            "expected_conc '-5' is not a number of 0 or more",
+            "line 2",
+        ),
+        ("well,role,dilutoin\nA1,sample,2\n", "unexpected column 'dilutoin'", "line 1"),
+        ("well,sample_id\nA1,P1\n", "has no 'role' column", "line 1"),
+        ("well,role,Role\nA1,blank,blank\n", "the column 'role' appears twice", "line 1"),
+        (
+            "well,role\nA1,blank\nB1,blank,x\n",
+            "the row has 3 cells but the header names 2",
+            "line 3",
+        ),
+        ("well,role,\nA1,blank,x\n", "column 3 has values but no header", "line 1"),
+        (
+            "well,role\nA1,blank\nB1,blank\na01,sample\n",
+            r"well A1 appears twice \(lines 2 and 4\)",
+            "line 4",
+        ),
+        (
+            "well,role,analyte\nA1,standard,IL6\nA1,standard,il6\n",
+            r"well A1 / analyte il6 appears twice \(lines 2 and 3\)",
+            "line 3",
+        ),
+        (
+            "well,role,analyte\nA1,standard,\nA1,standard,IL6\n",
+            "well A1 has a row for all analytes and one for IL6",
+            "line 3",
+        ),
+    ],
+)
+def test_bad_maps_say_line_and_expectation(
+    tmp_path: Path, text: str, message: str, where: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(InputError, match=message) as raised:
+        read_plate_map(path)
+    assert raised.value.file == str(path)
+    assert raised.value.where == where
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "the plate map is empty"), ("well,role\n\n", "has a header but no wells")],
+)
+def test_empty_maps(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read_plate_map(write(tmp_path, text))
+
+
+def test_missing_map(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="the plate map does not exist"):
+        read_plate_map(tmp_path / "nope.csv")
+
+
+# --- applying to an xPONENT export -------------------------------------------------
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    return write(tmp_path, XPONENT, "plate.csv")
+
+
+def test_without_a_map_the_names_decide(export: Path) -> None:
+    wells = read_export(export).wells
+    assert row(wells, "A1", "IL6")["role"] == "standard"
+    assert row(wells, "C1", "IL6")["sample_id"] == "P01"
+
+
+def test_map_overrides_role_sample_level_and_concentration(tmp_path: Path, export: Path) -> None:
+    plate_map = write(
+        tmp_path,
+        "well,role,sample_id,level,expected_conc,dilution\nC1,control,CTRL-A,2,800,\n",
+    )
+    wells = read_export(export, plate_map=plate_map).wells
+    c1 = row(wells, "C1", "IL8")
+    assert (c1["role"], c1["sample_name"], c1["sample_id"], c1["level"]) == (
+        "control",
+        "CTRL-A",
+        "CTRL-A",
+        2,
+    )
+    assert c1["expected_conc"] == 800.0
+    assert c1["dilution"] == 2.0  # blank in the map: the export's factor stands
+    assert c1["signal"] == 800.0  # the measurement is untouched
+    # Wells the map does not name keep what the names say.
+    assert row(wells, "A1", "IL6")["role"] == "standard"
+    assert row(wells, "A1", "IL6")["expected_conc"] == 1000.0
+    assert len(wells) == 6
+
+
+def test_changed_role_drops_the_exports_level_and_concentration(
+    tmp_path: Path, export: Path
+) -> None:
+    plate_map = write(tmp_path, "well,role,dilution\nA1,sample,4\n")
+    a1 = row(read_export(export, plate_map=plate_map).wells, "A1", "IL6")
+    assert (a1["role"], a1["sample_name"], a1["sample_id"]) == ("sample", "Standard1", "Standard1")
+    assert pd.isna(a1["level"]) and math.isnan(a1["expected_conc"])
+    assert a1["dilution"] == 4.0
+
+
+def test_per_analyte_rows(tmp_path: Path, export: Path) -> None:
+    plate_map = write(
+        tmp_path,
+        "well,role,level,expected_conc,analyte\nA1,standard,1,5000,IL6\nA1,standard,1,300,il8\n",
+    )
+    wells = read_export(export, plate_map=plate_map).wells
+    assert row(wells, "A1", "IL6")["expected_conc"] == 5000.0
+    assert row(wells, "A1", "IL8")["expected_conc"] == 300.0
+    assert row(wells, "A1", "IL8")["analyte"] == "IL8"  # the export's name is kept
+
+
+def test_analyte_not_in_export(tmp_path: Path, export: Path) -> None:
+    plate_map = write(tmp_path, "well,role,analyte\nA1,standard,IL6\nB1,blank,IL-99\n")
+    with pytest.raises(
+        InputError, match="analyte 'IL-99' is not in the export; known: IL6, IL8"
+    ) as raised:
+        read_export(export, plate_map=plate_map)
+    assert raised.value.where == "line 3"
+    assert raised.value.file == str(plate_map)
+
+
+def test_map_as_frame(tmp_path: Path, export: Path) -> None:
+    path = write(tmp_path, "well,role,sample_id\nB1,sample,P99\n")
+    from_path = read_export(export, plate_map=path).wells
+    from_frame = read_export(export, plate_map=read_plate_map(path)).wells
+    pd.testing.assert_frame_equal(from_path, from_frame)
+    assert row(from_frame, "B1", "IL6")["sample_id"] == "P99"
+
+
+def test_apply_keeps_row_order(tmp_path: Path, export: Path) -> None:
+    wells = read_export(export).wells
+    plate_map = read_plate_map(write(tmp_path, "well,role\nB1,sample\n"))
+    applied = apply_plate_map(wells, plate_map)
+    assert applied[["well", "analyte"]].equals(wells[["well", "analyte"]])
+    assert list(applied.columns) == list(wells.columns)

@@ -1,0 +1,67 @@
+import pytest
+
+from assaypipe.errors import InputError
+from assaypipe.sheets import (
+    alias_lookup,
+    canonical_analyte,
+    read_aliases,
+    read_samples,
+)
+
+
+def write(tmp_path, text, name="samples.tsv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sample_sheet_read_as_text(tmp_path):
+    path = write(tmp_path, "sample_id\tsubject_id\tvisit\tmatrix\nP01-BL\tP01\tbaseline\tCSF\n")
+    sheet = read_samples(path)
+    assert sheet.to_dict("records") == [
+        {"sample_id": "P01-BL", "subject_id": "P01", "visit": "baseline", "matrix": "CSF"}
+    ]
+
+
+def test_missing_column_names_the_sheet_and_the_columns(tmp_path):
+    path = write(tmp_path, "sample_id\tsubject\tvisit\tmatrix\nP01-BL\tP01\tbaseline\tCSF\n")
+    with pytest.raises(InputError) as info:
+        read_samples(path)
+    assert str(info.value).startswith(f"{path}: line 1: missing column(s) subject_id")
+
+
+def test_duplicate_sample_id_names_the_line(tmp_path):
+    text = "sample_id\tsubject_id\tvisit\tmatrix\nA\tP1\tbaseline\tCSF\nA\tP1\tpost\tCSF\n"
+    with pytest.raises(InputError, match=r"line 3: sample_id 'A' appears twice"):
+        read_samples(write(tmp_path, text))
+
+
+def test_missing_sheet_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        read_samples(tmp_path / "nope.tsv")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("MCP-1", "CCL2"),
+        ("mcp-1", "CCL2"),
+        ("IL-8 (27)", "IL8"),
+        ("TGF-beta2", "TGFB2"),
+        ("SDF-1α", "CXCL12"),
+        ("Neurofilament  light", "NfL"),
+        ("CCL2", "CCL2"),
+        ("IL-99", None),
+    ],
+)
+def test_aliases_from_the_bundled_table(raw, expected):
+    from assaypipe.sheets import ALIAS_COLUMNS  # noqa: F401  (the table's contract)
+
+    lookup = alias_lookup(read_aliases(_bundled_aliases()))
+    assert canonical_analyte(raw, lookup) == expected
+
+
+def _bundled_aliases():
+    from importlib.resources import files
+
+    return files("assaypipe") / "data" / "analytes.tsv"

@@ -1,0 +1,15 @@
+rule collect_tables:
+    input:
+        wells=get_plate_outputs("wells"),
+        curves=get_plate_outputs("curves"),
+        rejected=get_plate_outputs("rejected"),
+    output:
+        wells="results/wells.parquet",
+        curves="results/curves.parquet",
+        rejected="results/rejected.parquet",
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/collect_tables.log",
+    script:
+        "../../scripts/collect_tables.py"

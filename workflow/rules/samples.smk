@@ -1,0 +1,13 @@
+rule combine_replicates:
+    input:
+        wells=rules.collect_tables.output.wells,
+        curves=rules.collect_tables.output.curves,
+        samples=config["samples"],
+    output:
+        "results/samples.parquet",
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/combine_replicates.log",
+    script:
+        "../../scripts/combine_replicates.py"
