@@ -36,7 +36,7 @@ def read_plate(
             [{"source_file": str(export), "where": exc.where or "file", "reason": str(exc)}]
         )
         return tables.empty(tables.WELLS), tables.REJECTED.validate(rejected)
-    return plate.wells, tables.empty(tables.REJECTED)
+    return plate.wells, plate.rejected
 
 
 def concat_tables(paths: Sequence[str | Path], schema: pa.DataFrameSchema) -> pd.DataFrame:

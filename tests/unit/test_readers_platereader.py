@@ -107,14 +107,19 @@ def by_well(wells: pd.DataFrame) -> pd.DataFrame:
 
 def test_dual_wavelength_signal_is_first_minus_reference(dual: tuple[Path, Path]) -> None:
     export, plate_map = dual
-    wells = by_well(read_export(export, plate_map=plate_map).wells)
+    plate = read_export(export, plate_map=plate_map)
+    wells = by_well(plate.wells)
     a1 = wells.loc["A1"]
     assert a1["signal"] == pytest.approx(0.812 - 0.044)
     assert a1["raw_text"] == "0.812|0.044"
     assert a1["token"] == "numeric"
     assert (wells["signal_kind"] == "OD450-630").all()
-    # A12 is not in the map: a plate reader's unmapped well has no role and is dropped.
+    # A12 is not in the map: it has no role, so it is listed as rejected, not lost.
     assert "A12" not in wells.index
+    grid_wells = {f"{r}{c}" for r in "ABCDEFGH" for c in range(1, 13)}
+    assert set(wells.index) | {w.split()[1] for w in plate.rejected["where"]} == grid_wells
+    assert "A12" in set(plate.rejected["where"].str.split().str[1])
+    assert plate.rejected["reason"].str.contains("no row in the plate map").all()
     assert wells.loc["A6", "signal"] == pytest.approx(float(od(0, 6, 0)) - float(od(0, 6, 1)))
 
 

@@ -89,10 +89,12 @@ _PLATEREADER_GRID = re.compile(r"^\t\s*1\s*\t\s*2\b")
 
 @dataclass(frozen=True, eq=False)
 class PlateRead:
-    """One plate's wells (`tables.WELLS`) and what the export says about its run."""
+    """One plate's wells (`tables.WELLS`), what the export says about its run, and the
+    wells it read but could not place (`tables.REJECTED`)."""
 
     wells: pd.DataFrame
     meta: dict[str, str] = field(default_factory=dict)
+    rejected: pd.DataFrame = field(default_factory=lambda: tables.empty(tables.REJECTED))
 
 
 def classify_cells(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -198,10 +200,13 @@ def read_export(
 
     if xponent.looks_like_xponent(lines):
         wells, meta = xponent.read_xponent(text, source_file, sha256, plate_id, signal)
+        rejected = tables.empty(tables.REJECTED)
         if layout is not None:
             wells = platemap.apply_plate_map(wells, layout)
     elif looks_like_platereader(lines):
-        wells, meta = platereader.read_platereader(text, source_file, sha256, plate_id, layout)
+        wells, meta, rejected = platereader.read_platereader(
+            text, source_file, sha256, plate_id, layout
+        )
     else:
         if any(line.startswith("Program;xPONENT") for line in lines[:50]):
             raise InputError(
@@ -222,7 +227,11 @@ def read_export(
         raise AssaypipeBugError(
             f"{source_file}: reader built an invalid wells table: {error}"
         ) from error
-    return PlateRead(wells=checked.reset_index(drop=True), meta=meta)
+    return PlateRead(
+        wells=checked.reset_index(drop=True),
+        meta=meta,
+        rejected=tables.REJECTED.validate(rejected),
+    )
 
 
 def looks_like_platereader(lines: list[str]) -> bool:

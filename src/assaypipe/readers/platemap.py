@@ -191,8 +191,8 @@ def apply_plate_map(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFram
 
     Wells the map does not name keep what the export says, except in an export that
     names no analytes (`analyte == ""`, a plate reader): there an unmapped well has
-    no role at all and is dropped, and the analyte comes from the map (`OD` when the
-    map has none). Blank map cells keep the export's value.
+    no role at all and is left out (the reader lists it as rejected), and the analyte
+    comes from the map (`OD` when the map has none). Blank map cells keep the export's value.
     """
     if wells.empty:
         return wells

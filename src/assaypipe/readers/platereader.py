@@ -331,8 +331,12 @@ def read_platereader(
     sha256: str,
     plate_id: str,
     plate_map: pd.DataFrame | None,
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Wells table (unvalidated) and run metadata of one plate-reader export's text."""
+) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame]:
+    """Wells table (unvalidated), run metadata and rejected wells of one export's text.
+
+    A well with a reading but no row in the plate map has no role: it is not a well of
+    the wells table, so it is listed as rejected (nothing read is dropped silently).
+    """
     raw = split_export(text, source_file)
     header = ReaderHeader.create(raw, source_file)
     grid = ResultsGrid.create(raw, header.wavelengths, source_file)
@@ -341,7 +345,21 @@ def read_platereader(
             source_file,
             "this is a plate-reader export that does not name well roles; give it a plate map",
         )
-    wells = apply_plate_map(compose(grid, source_file, sha256, plate_id), plate_map)
+    composed = compose(grid, source_file, sha256, plate_id)
+    unmapped = sorted(set(composed["well"]) - set(plate_map["well"]), key=_well_order)
+    rejected = pd.DataFrame(
+        {
+            "source_file": source_file,
+            "where": [f"well {well}" for well in unmapped],
+            "reason": [
+                f"{source_file}: well {well}: has a reading but no row in the plate map, "
+                "so its role is unknown; add it to the plate map if it holds anything"
+                for well in unmapped
+            ],
+        },
+        columns=["source_file", "where", "reason"],
+    )
+    wells = apply_plate_map(composed, plate_map)
     meta = {
         "format": "platereader",
         "instrument": header.reader_type,
@@ -351,4 +369,8 @@ def read_platereader(
         "batch": header.plate_number,
         "run_time": header.run_time,
     }
-    return wells, meta
+    return wells, meta, rejected
+
+
+def _well_order(well: str) -> tuple[str, int]:
+    return well[0], int(well[1:])

@@ -1,0 +1,117 @@
+"""Run the whole workflow on a simulated study in a temporary folder and check it
+against the simulator's truth (the independent reference here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assaypipe.simulate import simulate_study
+from tests.conftest import REPO
+
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def run_workflow(study: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(SNAKEMAKE),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(study),
+            "--cores",
+            "2",
+            "--profile",
+            str(REPO / "profiles" / "local"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("study")
+    simulate_study(root, seed=20261121)
+    # A file that is not a plate export: it must be rejected without stopping the rest.
+    (root / "resources" / "plates" / "notes_from_the_bench.csv").write_text(
+        "who,what\nanna,changed the wash buffer\n", encoding="utf-8"
+    )
+    result = run_workflow(root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+@pytest.mark.slow
+def test_in_range_concentrations_match_truth(study: Path) -> None:
+    samples = pd.read_parquet(study / "results" / "samples.parquet")
+    truth = pd.read_csv(study / "truth" / "truth_samples.tsv", sep="\t")
+    merged = samples.merge(truth, on=["sample_id", "analyte"], validate="one_to_one")
+    assert len(merged) == len(truth) == 38 * 6
+    in_range = merged[merged["censor"].isna()]
+    error = (in_range["concentration"] - in_range["true_conc"]).abs() / in_range["true_conc"]
+    per_analyte = error.groupby(in_range["analyte"]).median()
+    assert set(per_analyte.index) == {"CCL2", "TGFB2", "HGF", "CXCL12", "IL8", "NfL"}
+    assert (per_analyte <= 0.10).all(), per_analyte.to_dict()
+
+
+@pytest.mark.slow
+def test_ccl2_decrease_detected(study: Path) -> None:
+    prepost = pd.read_parquet(study / "results" / "stats" / "prepost.parquet")
+    ccl2 = prepost.set_index("analyte").loc["CCL2"]
+    assert ccl2["n"] == 18
+    assert ccl2["p"] < 0.05
+    assert ccl2["estimate"] < 0 and ccl2["ci_high"] < 0
+
+
+@pytest.mark.slow
+def test_every_input_well_is_accounted_for(study: Path) -> None:
+    wells = pd.read_parquet(study / "results" / "wells.parquet")
+    truth = pd.read_csv(study / "truth" / "truth_wells.tsv", sep="\t")
+    expected = set(zip(truth["plate_id"], truth["well"], truth["analyte"], strict=True))
+    got = set(zip(wells["plate_id"], wells["well"], wells["analyte"], strict=True))
+    assert got == expected
+    assert len(wells) == len(expected)
+    rejected = pd.read_parquet(study / "results" / "rejected.parquet")
+    assert rejected["source_file"].str.endswith("notes_from_the_bench.csv").tolist() == [True]
+    assert "not a supported plate export" in rejected["reason"].iloc[0]
+
+
+@pytest.mark.slow
+def test_bad_wells_are_flagged_and_left_out(study: Path) -> None:
+    wells = pd.read_parquet(study / "results" / "wells.parquet")
+    truth = pd.read_csv(study / "truth" / "truth_wells.tsv", sep="\t")
+    bad = truth[truth["bad_well"]]
+    assert len(bad) > 0
+    flagged = wells.merge(bad, on=["plate_id", "well", "analyte"])
+    assert flagged["flags"].str.contains("low_beads").all()
+
+
+@pytest.mark.slow
+def test_outputs_carry_metadata_and_second_run_does_nothing(study: Path) -> None:
+    from assaypipe.io import read_metadata
+
+    for name in ["wells", "curves", "samples", "rejected", "stats/prepost"]:
+        meta = read_metadata(study / "results" / f"{name}.parquet")
+        assert set(meta) == {"assaypipe_version", "assaypipe_config_hash", "assaypipe_command"}
+    again = run_workflow(study)
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_curves_one_selected_model_per_plate_and_analyte(study: Path) -> None:
+    curves = pd.read_parquet(study / "results" / "curves.parquet")
+    selected = curves[curves["selected"]]
+    assert selected.groupby(["plate_id", "analyte"]).size().eq(1).all()
+    assert len(selected) == 6
+    assert selected["converged"].all()
+    assert np.isfinite(selected[["lloq", "uloq"]].to_numpy()).all()

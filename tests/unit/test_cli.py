@@ -1,0 +1,99 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from assaypipe.cli import main
+from tests.conftest import REPO
+
+ASSAYPIPE = Path(sys.executable).with_name("assaypipe")
+
+
+def test_read_writes_tidy_wells(tmp_path, capsys):
+    out = tmp_path / "wells.parquet"
+    status = main(["read", str(REPO / "resources/plates/luminex_4plex_P1.csv"), "-o", str(out)])
+    assert status == 0
+    wells = pd.read_parquet(out)
+    assert wells["well"].nunique() == 96
+    assert len(wells) == 96 * 4
+    assert "96 wells" in capsys.readouterr().out
+
+
+def test_read_with_plate_map(tmp_path):
+    out = tmp_path / "nfl.parquet"
+    status = main(
+        [
+            "read",
+            str(REPO / "resources/plates/elisa_nfl_P1.txt"),
+            "--plate-map",
+            str(REPO / "resources/layouts/elisa_nfl_P1.csv"),
+            "-o",
+            str(out),
+        ]
+    )
+    assert status == 0
+    wells = pd.read_parquet(out)
+    assert len(wells) == 96
+    assert set(wells["role"]) == {"standard", "blank", "control", "sample"}
+    assert (wells.loc[wells["role"] == "sample", "dilution"] == 2).all()
+
+
+def test_bad_file_prints_one_line_and_exits_2(tmp_path):
+    bad = tmp_path / "plate9.csv"
+    bad.write_text("hello,world\n1,2\n", encoding="utf-8")
+    result = subprocess.run(
+        [str(ASSAYPIPE), "read", str(bad), "-o", str(tmp_path / "x.parquet")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {bad}: ")
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_plate_reader_export_without_map_is_a_clear_error(capsys, tmp_path):
+    status = main(
+        ["read", str(REPO / "resources/plates/elisa_nfl_P1.txt"), "-o", str(tmp_path / "x.parquet")]
+    )
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "plate map" in err and err.count("\n") == 1
+
+
+def test_simulate_command_writes_a_study(tmp_path):
+    assert main(["simulate", "--seed", "3", "--out", str(tmp_path)]) == 0
+    assert len(list((tmp_path / "resources" / "plates").iterdir())) == 3
+    assert (tmp_path / "truth" / "truth_samples.tsv").is_file()
+
+
+def test_demo_study_is_the_simulator_output_at_the_fixed_seed(tmp_path):
+    main(
+        [
+            "simulate",
+            "--seed",
+            "20261121",
+            "--out",
+            str(tmp_path),
+            "--truth",
+            str(tmp_path / "truth"),
+        ]
+    )
+    for rel in [
+        "resources/plates/luminex_4plex_P1.csv",
+        "resources/plates/luminex_tgfb2_P1.csv",
+        "resources/plates/elisa_nfl_P1.txt",
+        "resources/layouts/elisa_nfl_P1.csv",
+        "config/samples.tsv",
+        "config/subjects.tsv",
+        "config/outcomes.tsv",
+        "config/config.yaml",
+    ]:
+        assert (tmp_path / rel).read_bytes() == (REPO / rel).read_bytes(), rel
+    for name in ["truth_samples.tsv", "truth_wells.tsv", "truth_curves.tsv"]:
+        assert (tmp_path / "truth" / name).read_bytes() == (
+            REPO / "tests/data/demo_truth" / name
+        ).read_bytes()
