@@ -7,9 +7,9 @@ rule collect_tables:
         wells="results/wells.parquet",
         curves="results/curves.parquet",
         rejected="results/rejected.parquet",
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/collect_tables.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/collect_tables.py"

@@ -3,12 +3,12 @@ rule fit_curves:
         rules.annotate_plate.output,
     output:
         "results/plates/{plate}/curves.parquet",
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/fit_curves/{plate}.log",
     benchmark:
         "results/benchmarks/fit_curves/{plate}.tsv"
+    conda:
+        "../../environment.yml"
     params:
         curves=config["curves"],
     script:
@@ -21,9 +21,9 @@ rule interpolate_plate:
         curves=rules.fit_curves.output,
     output:
         "results/plates/{plate}/wells.parquet",
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/interpolate_plate/{plate}.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/interpolate_plate.py"

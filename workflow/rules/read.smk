@@ -4,12 +4,12 @@ rule read_plate:
     output:
         wells="results/plates/{plate}/read.parquet",
         rejected="results/plates/{plate}/rejected.parquet",
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/read_plate/{plate}.log",
     benchmark:
         "results/benchmarks/read_plate/{plate}.tsv"
+    conda:
+        "../../environment.yml"
     params:
         signal=config["wells"]["luminex_signal"],
     script:
@@ -23,10 +23,10 @@ rule annotate_plate:
         analytes=config["analytes"],
     output:
         "results/plates/{plate}/annotated.parquet",
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/annotate_plate/{plate}.log",
+    conda:
+        "../../environment.yml"
     params:
         min_bead_count=config["wells"]["min_bead_count"],
     script:

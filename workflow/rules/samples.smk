@@ -5,9 +5,9 @@ rule combine_replicates:
         samples=config["samples"],
     output:
         "results/samples.parquet",
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/combine_replicates.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/combine_replicates.py"

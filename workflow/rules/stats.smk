@@ -3,10 +3,10 @@ rule test_prepost:
         rules.combine_replicates.output,
     output:
         "results/stats/prepost.parquet",
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/test_prepost.log",
+    conda:
+        "../../environment.yml"
     params:
         prepost=config["prepost"],
     script:
