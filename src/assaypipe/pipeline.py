@@ -8,7 +8,7 @@ and never stops the other plates.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pandera.pandas as pa
 from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.io import read_table
+from assaypipe.layout import annotate_wells
 
 
 def read_plate(
@@ -25,8 +26,11 @@ def read_plate(
     plate_map: str | Path | None,
     plate_id: str,
     signal: str = "median",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read one export into wells; on bad input, no wells and one rejected row."""
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Read one export into wells; on bad input, no wells and one rejected row.
+
+    Returns the wells, the rejected rows and the run metadata the export gives.
+    """
     from assaypipe.readers import read_export
 
     try:
@@ -35,16 +39,85 @@ def read_plate(
         rejected = pd.DataFrame(
             [{"source_file": str(export), "where": exc.where or "file", "reason": str(exc)}]
         )
-        return tables.empty(tables.WELLS), tables.REJECTED.validate(rejected)
-    return plate.wells, plate.rejected
+        return tables.empty(tables.WELLS), tables.REJECTED.validate(rejected), {}
+    return plate.wells, plate.rejected, plate.meta
 
 
-def concat_tables(paths: Sequence[str | Path], schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """Concatenate per-plate tables in the given order, keeping the schema when empty."""
-    frames = [frame for frame in map(read_table, paths) if not frame.empty]
+def read_plates(
+    plates: Sequence[Mapping[str, str | None]],
+    sample_sheet: pd.DataFrame,
+    aliases: pd.DataFrame,
+    *,
+    chunk: str,
+    signal: str = "median",
+    min_bead_count: int = 35,
+    progress: logging.Logger | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read and annotate a chunk of plates: wells, rejected rows, and one row per plate.
+
+    ``plates`` holds mappings with ``plate_id``, ``export`` and ``plate_map`` (or None).
+    A plate that cannot be read is a rejected row and a ``rejected`` plate row; the
+    others are read as usual.
+    """
+    wells_parts: list[pd.DataFrame] = []
+    rejected_parts: list[pd.DataFrame] = []
+    runs: list[dict[str, object]] = []
+    for done, plate in enumerate(plates, start=1):
+        plate_id = str(plate["plate_id"])
+        export = str(plate["export"])
+        wells, rejected, meta = read_plate(export, plate.get("plate_map"), plate_id, signal)
+        wells_parts.append(wells)
+        rejected_parts.append(rejected)
+        runs.append(
+            {
+                **{key: meta.get(key) or None for key in _RUN_KEYS},
+                "plate_id": plate_id,
+                "source_file": export,
+                "source_sha256": meta.get("sha256") or None,
+                "status": "read" if meta else "rejected",
+                "n_wells": wells["well"].nunique(),
+                "n_analytes": wells["analyte_raw"].nunique(),
+                "chunk": chunk,
+            }
+        )
+        if progress is not None:
+            progress.info("plates read: %d/%d (%s)", done, len(plates), plate_id)
+    wells = _concat(wells_parts, tables.WELLS)
+    if not wells.empty:
+        wells = annotate_wells(wells, sample_sheet, aliases, min_bead_count=min_bead_count)
+    plates_table = tables.PLATES.validate(pd.DataFrame(runs, columns=list(tables.PLATES.columns)))
+    return wells, _concat(rejected_parts, tables.REJECTED), plates_table
+
+
+_RUN_KEYS = (
+    "format",
+    "instrument",
+    "software",
+    "software_version",
+    "serial_number",
+    "batch",
+    "run_time",
+)
+
+
+def _concat(frames: Sequence[pd.DataFrame], schema: pa.DataFrameSchema) -> pd.DataFrame:
+    frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return tables.empty(schema)
     return schema.validate(pd.concat(frames, ignore_index=True))
+
+
+def concat_tables(
+    paths: Sequence[str | Path],
+    schema: pa.DataFrameSchema,
+    first_rows: Sequence[Mapping[str, object]] = (),
+) -> pd.DataFrame:
+    """Concatenate per-chunk tables in the given order, keeping the schema when empty.
+
+    ``first_rows`` go before the tables' rows (the files rejected before any chunk ran).
+    """
+    frames = [pd.DataFrame(list(first_rows))] if first_rows else []
+    return _concat(frames + [read_table(path) for path in paths], schema)
 
 
 @contextmanager

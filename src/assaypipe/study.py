@@ -1,8 +1,11 @@
-"""Finding a study's plate exports and plate maps on disk."""
+"""Finding a study's plate exports and plate maps on disk, and batching them into chunks."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assaypipe.errors import InputError
@@ -10,6 +13,14 @@ from assaypipe.errors import InputError
 # Files lab staff may leave beside exports that are not plates.
 _IGNORED_SUFFIXES = {".md", ".txt~", ".bak", ".tmp", ".lock"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class PlateIndex:
+    """The plates of a study by plate_id, and the files that could not be given one."""
+
+    plates: dict[str, Path]
+    rejected: list[dict[str, str]] = field(default_factory=list)
 
 
 def plate_id_for(path: str | Path) -> str:
@@ -21,16 +32,17 @@ def plate_id_for(path: str | Path) -> str:
     return _UNSAFE.sub("_", Path(path).stem).strip("_.") or "plate"
 
 
-def discover_plates(folder: str | Path) -> dict[str, Path]:
+def discover_plates(folder: str | Path) -> PlateIndex:
     """Every plate export in ``folder`` (not recursive), by plate_id.
 
-    Hidden files, README files and editor/lock leftovers are skipped. Two files that give
-    the same plate_id are an error naming both.
+    Hidden files, README files and editor/lock leftovers are skipped. Files that give the
+    same plate_id are all rejected, each with a sentence naming the others: which one is
+    meant cannot be guessed, and using either would hide the other's wells.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "the plates folder does not exist; put plate exports there")
-    plates: dict[str, Path] = {}
+    by_id: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
         if (
             not path.is_file()
@@ -39,18 +51,61 @@ def discover_plates(folder: str | Path) -> dict[str, Path]:
             or path.stem.upper() == "README"
         ):
             continue
-        plate_id = plate_id_for(path)
-        if plate_id in plates:
-            raise InputError(
-                path,
-                f"gives plate_id {plate_id!r}, which {plates[plate_id].name} already has; "
-                "rename one of the two files",
+        by_id.setdefault(plate_id_for(path), []).append(path)
+    plates: dict[str, Path] = {}
+    rejected: list[dict[str, str]] = []
+    for plate_id, paths in by_id.items():
+        if len(paths) == 1:
+            plates[plate_id] = paths[0]
+            continue
+        for path in paths:
+            others = ", ".join(p.name for p in paths if p != path)
+            rejected.append(
+                {
+                    "source_file": str(path),
+                    "where": "file",
+                    "reason": (
+                        f"{path}: gives plate_id {plate_id!r}, as {others} does; "
+                        "rename the files so each plate has its own name"
+                    ),
+                }
             )
-        plates[plate_id] = path
-    return plates
+    return PlateIndex(plates=plates, rejected=rejected)
 
 
 def plate_map_path(folder: str | Path, plate_id: str) -> Path | None:
     """The plate map for ``plate_id`` (``<folder>/<plate_id>.csv``), if there is one."""
     candidate = Path(folder) / f"{plate_id}.csv"
     return candidate if candidate.is_file() else None
+
+
+def chunk_count(n_plates: int, chunk_size: int) -> int:
+    """How many chunks a study of ``n_plates`` is split into: a power of two.
+
+    A power of two (not n/size itself) keeps every plate in its chunk as plates are
+    added, until the study doubles; only then are chunks redrawn.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    wanted = max(1, math.ceil(n_plates / chunk_size))
+    return 1 << (wanted - 1).bit_length()
+
+
+def chunk_of(plate_id: str, n_chunks: int) -> str:
+    """The chunk a plate belongs to, from a hash of its plate_id (stable across runs).
+
+    >>> chunk_of("luminex_4plex_P1", 1)
+    'chunk000'
+    """
+    digest = int.from_bytes(hashlib.sha256(plate_id.encode()).digest()[:8], "big")
+    return f"chunk{digest % n_chunks:03d}"
+
+
+def assign_chunks(plate_ids: list[str] | dict[str, Path], chunk_size: int) -> dict[str, list[str]]:
+    """Plates by chunk name; only chunks holding plates are listed, plates sorted."""
+    ids = sorted(plate_ids)
+    n_chunks = chunk_count(len(ids), chunk_size)
+    chunks: dict[str, list[str]] = {}
+    for plate_id in ids:
+        chunks.setdefault(chunk_of(plate_id, n_chunks), []).append(plate_id)
+    return dict(sorted(chunks.items()))

@@ -55,6 +55,30 @@ REJECTED = pa.DataFrameSchema(
     name="rejected",
 )
 
+# one row per plate export that was found: what the export says about its run
+PLATES = pa.DataFrameSchema(
+    {
+        "plate_id": pa.Column(str),
+        "source_file": pa.Column(str),
+        "source_sha256": pa.Column(str, nullable=True),
+        "status": pa.Column(str, pa.Check.isin(["read", "rejected"])),
+        "format": pa.Column(str, nullable=True),
+        "instrument": pa.Column(str, nullable=True),
+        "software": pa.Column(str, nullable=True),
+        "software_version": pa.Column(str, nullable=True),
+        "serial_number": pa.Column(str, nullable=True),
+        "batch": pa.Column(str, nullable=True),
+        "run_time": pa.Column(str, nullable=True),
+        "n_wells": pa.Column("Int64"),
+        "n_analytes": pa.Column("Int64"),
+        "chunk": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="plates",
+)
+
 # plate x analyte x model
 CURVES = pa.DataFrameSchema(
     {

@@ -17,6 +17,7 @@ def documented_columns(section_title: str) -> list[str]:
 def test_data_dictionary_lists_every_column_in_order():
     for title, schema in [
         ("wells.parquet", tables.WELLS),
+        ("plates.parquet", tables.PLATES),
         ("curves.parquet", tables.CURVES),
         ("samples.parquet", tables.SAMPLES),
         ("stats/*.parquet", tables.STATS),

@@ -1,20 +1,32 @@
 import pytest
 
 from assaypipe.errors import InputError
-from assaypipe.study import discover_plates, plate_id_for, plate_map_path
+from assaypipe.study import (
+    assign_chunks,
+    chunk_count,
+    chunk_of,
+    discover_plates,
+    plate_id_for,
+    plate_map_path,
+)
 
 
 def test_discover_skips_hidden_and_readme(tmp_path):
     for name in ["b.csv", "a.txt", ".hidden.csv", "README.md", "~$lock.xlsx"]:
         (tmp_path / name).write_text("x")
-    assert list(discover_plates(tmp_path)) == ["a", "b"]
+    index = discover_plates(tmp_path)
+    assert list(index.plates) == ["a", "b"]
+    assert index.rejected == []
 
 
-def test_plate_id_clash_names_both_files(tmp_path):
-    (tmp_path / "p1.csv").write_text("x")
-    (tmp_path / "p1.txt").write_text("x")
-    with pytest.raises(InputError, match=r"p1.txt: gives plate_id 'p1', which p1.csv already has"):
-        discover_plates(tmp_path)
+def test_plate_id_clash_rejects_both_files_naming_the_other(tmp_path):
+    for name in ["p1.csv", "p1.txt", "p2.csv"]:
+        (tmp_path / name).write_text("x")
+    index = discover_plates(tmp_path)
+    assert list(index.plates) == ["p2"]
+    reasons = {row["source_file"]: row["reason"] for row in index.rejected}
+    assert set(reasons) == {str(tmp_path / "p1.csv"), str(tmp_path / "p1.txt")}
+    assert "gives plate_id 'p1', as p1.txt does" in reasons[str(tmp_path / "p1.csv")]
 
 
 def test_plate_id_is_path_safe():
@@ -32,3 +44,28 @@ def test_plate_map_lookup(tmp_path):
 def test_missing_plates_folder(tmp_path):
     with pytest.raises(InputError, match="plates folder does not exist"):
         discover_plates(tmp_path / "nope")
+
+
+def test_chunk_count_is_a_power_of_two_covering_the_study():
+    assert [chunk_count(n, 100) for n in (0, 1, 100, 101, 300, 1000, 5000)] == [
+        1,
+        1,
+        1,
+        2,
+        4,
+        16,
+        64,
+    ]
+    with pytest.raises(ValueError):
+        chunk_count(10, 0)
+
+
+def test_adding_a_plate_changes_only_its_own_chunk():
+    plates = [f"plate{i:04d}" for i in range(1000)]
+    before = assign_chunks(plates, 100)
+    after = assign_chunks([*plates, "plate_new"], 100)
+    changed = [c for c in after if after[c] != before.get(c)]
+    assert changed == [chunk_of("plate_new", 16)]
+    assert sum(map(len, after.values())) == 1001
+    # chunks are reasonably even: none more than twice the mean
+    assert max(map(len, before.values())) < 2 * 1000 / len(before)

@@ -1,15 +1,19 @@
 rule collect_tables:
     input:
-        wells=get_plate_outputs("wells"),
-        curves=get_plate_outputs("curves"),
-        rejected=get_plate_outputs("rejected"),
+        wells=get_chunk_outputs("wells"),
+        curves=get_chunk_outputs("curves"),
+        rejected=get_chunk_outputs("rejected"),
+        plates=get_chunk_outputs("plates"),
     output:
         wells="results/wells.parquet",
         curves="results/curves.parquet",
         rejected="results/rejected.parquet",
+        plates="results/plates.parquet",
     log:
         "results/logs/collect_tables.log",
     conda:
         "../../environment.yml"
+    params:
+        rejected_files=PLATE_INDEX.rejected,
     script:
         "../../scripts/collect_tables.py"

@@ -1,7 +1,7 @@
 import pandas as pd
 from snakemake.utils import validate
 
-from assaypipe.study import discover_plates, plate_map_path
+from assaypipe.study import assign_chunks, discover_plates, plate_map_path
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -17,20 +17,39 @@ load_sheet(config["subjects"], "../schemas/subjects.schema.yaml")
 load_sheet(config["outcomes"], "../schemas/outcomes.schema.yaml")
 load_sheet(config["analytes"], "../schemas/analytes.schema.yaml")
 
-PLATES = discover_plates(config["plates"])
+PLATE_INDEX = discover_plates(config["plates"])
+PLATES = PLATE_INDEX.plates
+CHUNKS = assign_chunks(PLATES, config["chunks"]["size"])
 
 
 wildcard_constraints:
-    plate="[A-Za-z0-9._-]+",
+    chunk="chunk[0-9]+",
 
 
-def get_read_plate_input(wildcards):
-    files = {"export": str(PLATES[wildcards.plate])}
-    plate_map = plate_map_path(config["layouts"], wildcards.plate)
-    if plate_map is not None:
-        files["plate_map"] = str(plate_map)
-    return files
+def get_chunk_plates(wildcards):
+    return [
+        {
+            "plate_id": plate_id,
+            "export": str(PLATES[plate_id]),
+            "plate_map": (
+                str(plate_map_path(config["layouts"], plate_id))
+                if plate_map_path(config["layouts"], plate_id)
+                else None
+            ),
+        }
+        for plate_id in CHUNKS[wildcards.chunk]
+    ]
 
 
-def get_plate_outputs(name):
-    return [f"results/plates/{plate}/{name}.parquet" for plate in sorted(PLATES)]
+def get_read_plates_input(wildcards):
+    plates = get_chunk_plates(wildcards)
+    return {
+        "exports": [plate["export"] for plate in plates],
+        "plate_maps": [plate["plate_map"] for plate in plates if plate["plate_map"]],
+        "samples": config["samples"],
+        "analytes": config["analytes"],
+    }
+
+
+def get_chunk_outputs(name):
+    return [f"results/chunks/{chunk}/{name}.parquet" for chunk in CHUNKS]

@@ -1,12 +1,12 @@
 rule fit_curves:
     input:
-        rules.annotate_plate.output,
+        rules.read_plates.output.wells,
     output:
-        "results/plates/{plate}/curves.parquet",
+        "results/chunks/{chunk}/curves.parquet",
     log:
-        "results/logs/fit_curves/{plate}.log",
+        "results/logs/fit_curves/{chunk}.log",
     benchmark:
-        "results/benchmarks/fit_curves/{plate}.tsv"
+        "results/benchmarks/fit_curves/{chunk}.tsv"
     conda:
         "../../environment.yml"
     params:
@@ -15,15 +15,17 @@ rule fit_curves:
         "../../scripts/fit_curves.py"
 
 
-rule interpolate_plate:
+rule interpolate_wells:
     input:
-        wells=rules.annotate_plate.output,
+        wells=rules.read_plates.output.wells,
         curves=rules.fit_curves.output,
     output:
-        "results/plates/{plate}/wells.parquet",
+        "results/chunks/{chunk}/wells.parquet",
     log:
-        "results/logs/interpolate_plate/{plate}.log",
+        "results/logs/interpolate_wells/{chunk}.log",
+    benchmark:
+        "results/benchmarks/interpolate_wells/{chunk}.tsv"
     conda:
         "../../environment.yml"
     script:
-        "../../scripts/interpolate_plate.py"
+        "../../scripts/interpolate_wells.py"

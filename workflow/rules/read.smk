@@ -1,33 +1,19 @@
-rule read_plate:
+rule read_plates:
     input:
-        unpack(get_read_plate_input),
+        unpack(get_read_plates_input),
     output:
-        wells="results/plates/{plate}/read.parquet",
-        rejected="results/plates/{plate}/rejected.parquet",
+        wells="results/chunks/{chunk}/read.parquet",
+        rejected="results/chunks/{chunk}/rejected.parquet",
+        plates="results/chunks/{chunk}/plates.parquet",
     log:
-        "results/logs/read_plate/{plate}.log",
+        "results/logs/read_plates/{chunk}.log",
     benchmark:
-        "results/benchmarks/read_plate/{plate}.tsv"
+        "results/benchmarks/read_plates/{chunk}.tsv"
     conda:
         "../../environment.yml"
     params:
+        plates=get_chunk_plates,
         signal=config["wells"]["luminex_signal"],
-    script:
-        "../../scripts/read_plate.py"
-
-
-rule annotate_plate:
-    input:
-        wells=rules.read_plate.output.wells,
-        samples=config["samples"],
-        analytes=config["analytes"],
-    output:
-        "results/plates/{plate}/annotated.parquet",
-    log:
-        "results/logs/annotate_plate/{plate}.log",
-    conda:
-        "../../environment.yml"
-    params:
         min_bead_count=config["wells"]["min_bead_count"],
     script:
-        "../../scripts/annotate_plate.py"
+        "../../scripts/read_plates.py"
