@@ -45,6 +45,9 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "resources" / "plates" / "notes_from_the_bench.csv").write_text(
         "who,what\nanna,changed the wash buffer\n", encoding="utf-8"
     )
+    # Two files that would get the same plate_id: both rejected, naming each other.
+    (root / "resources" / "plates" / "rerun.csv").write_text("x\n", encoding="utf-8")
+    (root / "resources" / "plates" / "rerun.txt").write_text("x\n", encoding="utf-8")
     result = run_workflow(root)
     assert result.returncode == 0, result.stderr[-3000:]
     return root
@@ -80,9 +83,21 @@ def test_every_input_well_is_accounted_for(study: Path) -> None:
     got = set(zip(wells["plate_id"], wells["well"], wells["analyte"], strict=True))
     assert got == expected
     assert len(wells) == len(expected)
-    rejected = pd.read_parquet(study / "results" / "rejected.parquet")
-    assert rejected["source_file"].str.endswith("notes_from_the_bench.csv").tolist() == [True]
-    assert "not a supported plate export" in rejected["reason"].iloc[0]
+    rejected = pd.read_parquet(study / "results" / "rejected.parquet").set_index("source_file")
+    names = sorted(Path(f).name for f in rejected.index)
+    assert names == ["notes_from_the_bench.csv", "rerun.csv", "rerun.txt"]
+    by_name = {Path(f).name: reason for f, reason in rejected["reason"].items()}
+    assert "not a supported plate export" in by_name["notes_from_the_bench.csv"]
+    assert "as rerun.txt does" in by_name["rerun.csv"]
+    plates = pd.read_parquet(study / "results" / "plates.parquet").set_index("plate_id")
+    assert plates.loc["notes_from_the_bench", "status"] == "rejected"
+    assert (plates.drop(index="notes_from_the_bench")["status"] == "read").all()
+    assert plates["n_wells"].to_dict() == {
+        "elisa_nfl_P1": 96,
+        "luminex_4plex_P1": 96,
+        "luminex_tgfb2_P1": 96,
+        "notes_from_the_bench": 0,
+    }
 
 
 @pytest.mark.slow
@@ -99,7 +114,7 @@ def test_bad_wells_are_flagged_and_left_out(study: Path) -> None:
 def test_outputs_carry_metadata_and_second_run_does_nothing(study: Path) -> None:
     from assaypipe.io import read_metadata
 
-    for name in ["wells", "curves", "samples", "rejected", "stats/prepost"]:
+    for name in ["wells", "curves", "plates", "samples", "rejected", "stats/prepost"]:
         meta = read_metadata(study / "results" / f"{name}.parquet")
         assert set(meta) == {"assaypipe_version", "assaypipe_config_hash", "assaypipe_command"}
     again = run_workflow(study)
