@@ -53,11 +53,19 @@ def write_table(
     os.close(handle)
     try:
         pq.write_table(table, tmp_name, compression="zstd")
+        # mkstemp makes the file private; outputs get the usual permissions instead.
+        os.chmod(tmp_name, 0o666 & ~_umask())
         os.replace(tmp_name, path)
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
     return path
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

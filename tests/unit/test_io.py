@@ -41,3 +41,14 @@ def test_config_hash_depends_on_values():
 def test_no_temporary_file_left_behind(tmp_path):
     write_table(pd.DataFrame({"a": [1]}), tmp_path / "x.parquet", command="t")
     assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
+
+
+def test_output_permissions_follow_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = write_table(pd.DataFrame({"a": [1]}), tmp_path / "x.parquet", command="t")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -11,8 +11,14 @@ rule collect_tables:
         plates="results/plates.parquet",
     log:
         "results/logs/collect_tables.log",
+    group:
+        "study"
     conda:
         "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         rejected_files=PLATE_INDEX.rejected,
     script:

@@ -7,8 +7,14 @@ rule fit_curves:
         "results/logs/fit_curves/{chunk}.log",
     benchmark:
         "results/benchmarks/fit_curves/{chunk}.tsv"
+    group:
+        "chunk"
     conda:
         "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         curves=config["curves"],
     script:
@@ -25,7 +31,13 @@ rule interpolate_wells:
         "results/logs/interpolate_wells/{chunk}.log",
     benchmark:
         "results/benchmarks/interpolate_wells/{chunk}.tsv"
+    group:
+        "chunk"
     conda:
         "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     script:
         "../../scripts/interpolate_wells.py"

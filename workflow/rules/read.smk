@@ -9,8 +9,14 @@ rule read_plates:
         "results/logs/read_plates/{chunk}.log",
     benchmark:
         "results/benchmarks/read_plates/{chunk}.tsv"
+    group:
+        "chunk"
     conda:
         "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         plates=get_chunk_plates,
         signal=config["wells"]["luminex_signal"],

@@ -7,7 +7,13 @@ rule combine_replicates:
         "results/samples.parquet",
     log:
         "results/logs/combine_replicates.log",
+    group:
+        "study"
     conda:
         "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     script:
         "../../scripts/combine_replicates.py"
