@@ -23,9 +23,13 @@ def _simulate(args: argparse.Namespace) -> int:
     from assaypipe.simulate import simulate_study
 
     study = simulate_study(
-        Path(args.out), seed=args.seed, truth_dir=Path(args.truth) if args.truth else None
+        Path(args.out),
+        seed=args.seed,
+        truth_dir=Path(args.truth) if args.truth else None,
+        n_plates=args.plates,
+        bad_share=args.bad_share,
     )
-    print(f"wrote a simulated study (seed {args.seed}) to {study.root}")
+    print(f"wrote a simulated study (seed {args.seed}, {len(study.plates)} files) to {study.root}")
     return 0
 
 
@@ -54,6 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--out", required=True, help="folder to write the study into")
     simulate.add_argument("--truth", help="folder for the truth tables (default OUT/truth)")
+    simulate.add_argument(
+        "--plates",
+        type=int,
+        default=3,
+        help="plate files to write: the study's 3, plus repeat runs (default %(default)s)",
+    )
+    simulate.add_argument(
+        "--bad-share",
+        type=float,
+        default=0.01,
+        help="share of the repeat-run files made unusable (default %(default)s)",
+    )
     simulate.set_defaults(run=_simulate)
 
     read = commands.add_parser("read", help="read one plate export into the tidy wells table")

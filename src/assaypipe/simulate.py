@@ -176,13 +176,26 @@ class _PlateRun:
 
 
 def simulate_study(
-    out: Path, seed: int = DEFAULT_SEED, truth_dir: Path | None = None
+    out: Path,
+    seed: int = DEFAULT_SEED,
+    truth_dir: Path | None = None,
+    n_plates: int = 3,
+    bad_share: float = 0.01,
 ) -> SimulatedStudy:
     """Write the simulated study under ``out`` and its truth under ``truth_dir``.
 
     ``truth_dir`` defaults to ``out/truth``; it may not lie under ``out/resources``,
     where the pipeline looks for inputs.
+
+    The study has three plates (4-plex Luminex, TGF-β2 Luminex, NfL ELISA). With
+    ``n_plates`` above three, the same samples are run again on further plates of the
+    three kinds in turn (``luminex_4plex_P0002``, ...), as a lab repeating a panel, and
+    about ``bad_share`` of the extra files are unusable (empty, binary, or not a plate
+    export). The truth of extra plates is their curves (``truth_curves.tsv``) and which
+    files are bad (``truth_files.tsv``); well-level truth covers the first three plates.
     """
+    if n_plates < 3:
+        raise ValueError("a simulated study has at least its three plates")
     out = Path(out)
     truth = Path(truth_dir) if truth_dir is not None else out / "truth"
     resources_dir = out / "resources"
@@ -256,6 +269,17 @@ def simulate_study(
     layout_path = layouts_dir / f"{elisa.plate_id}.csv"
     _write_text(layout_path, _plate_map_csv(layout, ELISA_NFL, ELISA_DILUTION), "\n")
 
+    extra_runs, bad_files = _write_repeat_plates(
+        seed, n_plates - 3, bad_share, layout, true_conc, day, plates_dir, layouts_dir, serial
+    )
+    plates.extend(bad_files)
+    plates.extend(plates_dir / name for name in extra_runs)
+    _write_tsv(
+        truth / "truth_files.tsv",
+        ["file", "bad"],
+        [[p.name, _bool(p in bad_files)] for p in sorted(plates)],
+    )
+
     truth_subjects = truth / "truth_subjects.tsv"
     truth_samples = truth / "truth_samples.tsv"
     truth_curves = truth / "truth_curves.tsv"
@@ -275,7 +299,7 @@ def simulate_study(
         ["plate_id", "analyte", "a", "b", "c", "d", "g"],
         [
             [run.plate_id, an.name, *(_num(v) for v in (cv.a, cv.b, cv.c, cv.d, cv.g))]
-            for run in runs
+            for run in [*runs, *extra_runs.values()]
             for an, cv in zip(run.analytes, run.curves, strict=True)
         ],
     )
@@ -288,14 +312,75 @@ def simulate_study(
         subjects=subjects_tsv,
         outcomes=outcomes_tsv,
         samples=samples_tsv,
-        plates=tuple(plates),
-        layouts=(layout_path,),
+        plates=tuple(sorted(plates)),
+        layouts=tuple(sorted(layouts_dir.glob("*.csv"))),
         truth_dir=truth,
         truth_subjects=truth_subjects,
         truth_samples=truth_samples,
         truth_curves=truth_curves,
         truth_wells=truth_wells,
     )
+
+
+def _write_repeat_plates(
+    seed: int,
+    n_extra: int,
+    bad_share: float,
+    layout: Sequence[_Well],
+    true_conc: dict[tuple[str, str], float],
+    day: datetime,
+    plates_dir: Path,
+    layouts_dir: Path,
+    serial: str,
+) -> tuple[dict[str, _PlateRun], list[Path]]:
+    """Further runs of the three plate kinds, and a few unusable files among them."""
+    kinds = [
+        ("luminex_4plex", LUMINEX_4PLEX, True),
+        ("luminex_tgfb2", LUMINEX_TGFB2, True),
+        ("elisa_nfl", (ELISA_NFL,), False),
+    ]
+    runs: dict[str, _PlateRun] = {}
+    bad: list[Path] = []
+    n_bad = round(n_extra * bad_share)
+    bad_every = n_extra // n_bad if n_bad else 0
+    for k in range(n_extra):
+        # One stream per plate: plate k's draws do not depend on how many plates there are.
+        rng = np.random.default_rng([seed, 1, k])
+        if bad_every and k % bad_every == bad_every // 2 and len(bad) < n_bad:
+            bad.append(_write_bad_file(rng, plates_dir, k, kind=len(bad) % 3))
+            continue
+        name, analytes, luminex = kinds[k % 3]
+        plate_id = f"{name}_P{k // 3 + 2:04d}"
+        started = day + timedelta(days=3 + k // 3, seconds=int(rng.integers(0, 8 * 3600)))
+        dilution = 1.0 if luminex else ELISA_DILUTION
+        run = _run_plate(
+            rng, plate_id, analytes, layout, true_conc, started,
+            sample_dilution=dilution, luminex=luminex,
+        )  # fmt: skip
+        if luminex:
+            path = plates_dir / f"{plate_id}.csv"
+            _write_text(path, _xponent_csv(run, layout, serial, rng), "\r\n")
+        else:
+            reference = np.round(0.04 + 0.005 * rng.standard_normal((len(ROWS), N_COLUMNS)), 3)
+            path = plates_dir / f"{plate_id}.txt"
+            _write_text(path, _gen5_text(run, layout, reference, rng), "\r\n")
+            plate_map = _plate_map_csv(layout, ELISA_NFL, ELISA_DILUTION)
+            _write_text(layouts_dir / f"{plate_id}.csv", plate_map, "\n")
+        runs[path.name] = run
+    return runs, bad
+
+
+def _write_bad_file(rng: np.random.Generator, plates_dir: Path, k: int, kind: int) -> Path:
+    if kind == 0:
+        path = plates_dir / f"unreadable_{k:04d}.csv"
+        path.write_bytes(b"")
+    elif kind == 1:
+        path = plates_dir / f"unreadable_{k:04d}.csv"
+        path.write_bytes(b"\x00" + rng.bytes(2047))
+    else:
+        path = plates_dir / f"unreadable_{k:04d}.txt"
+        path.write_text("Run notes\nPlate reader jammed, rerun on Monday\n", encoding="utf-8")
+    return path
 
 
 # --- subjects, outcomes, concentrations --------------------------------------------------

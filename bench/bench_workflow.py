@@ -1,0 +1,140 @@
+"""Whole-workflow benchmark: simulated studies of N plates through `snakemake`.
+
+For each N it prints wall time, CPU time (all child processes), peak memory (largest
+process), time per plate, and a floor measured in the same run: the package's own
+read -> annotate -> fit -> interpolate -> write on the same files and chunks, in two
+worker processes, with no Snakemake.
+
+    .venv/bin/python bench/bench_workflow.py            # 100, 1000, 5000 plates
+    .venv/bin/python bench/bench_workflow.py 100 1000   # chosen sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _child_usage() -> tuple[float, int]:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+def run_workflow(study: Path, cores: int) -> tuple[float, float, int]:
+    cpu_before, _ = _child_usage()
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            str(BIN / "snakemake"),
+            "--snakefile", str(REPO / "Snakefile"),
+            "--directory", str(study),
+            "--cores", str(cores),
+            "--profile", str(REPO / "profiles" / "local"),
+            "--quiet", "all",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    cpu_after, peak = _child_usage()
+    return wall, cpu_after - cpu_before, peak
+
+
+def _floor_chunk(args: tuple[str, str, list[dict[str, str | None]], dict[str, object]]) -> float:
+    from assaypipe.curves import fit_plate_curves
+    from assaypipe.interpolate import interpolate_wells
+    from assaypipe.io import write_table
+    from assaypipe.pipeline import read_plates
+    from assaypipe.sheets import read_aliases, read_samples
+
+    study, chunk, plates, config = args
+    start = time.process_time()
+    root = Path(study)
+    wells, _, _ = read_plates(
+        plates,
+        read_samples(root / "config" / "samples.tsv"),
+        read_aliases(root / "config" / "analytes.tsv"),
+        chunk=chunk,
+    )
+    curves = fit_plate_curves(wells, **config["curves"])  # type: ignore[arg-type]
+    wells = interpolate_wells(wells, curves)
+    out = root / "floor" / chunk
+    write_table(wells, out / "wells.parquet", command="floor")
+    write_table(curves, out / "curves.parquet", command="floor")
+    return time.process_time() - start
+
+
+def floor(study: Path, workers: int) -> tuple[float, float]:
+    from assaypipe.study import assign_chunks, discover_plates, plate_map_path
+
+    config = yaml.safe_load((study / "config" / "config.yaml").read_text())
+    index = discover_plates(study / "resources" / "plates")
+    chunks = assign_chunks(index.plates, config["chunks"]["size"])
+    jobs = [
+        (
+            str(study),
+            chunk,
+            [
+                {
+                    "plate_id": plate_id,
+                    "export": str(index.plates[plate_id]),
+                    "plate_map": (
+                        str(plate_map_path(study / "resources" / "layouts", plate_id))
+                        if plate_map_path(study / "resources" / "layouts", plate_id)
+                        else None
+                    ),
+                }
+                for plate_id in plates
+            ],
+            config,
+        )
+        for chunk, plates in chunks.items()
+    ]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        cpu = sum(pool.map(_floor_chunk, jobs))
+    return time.perf_counter() - start, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000, 5000])
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs; snakemake --cores {args.cores}")
+    header = (
+        f"{'plates':>7} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'ms/plate':>9} "
+        f"{'floor s':>8} {'x floor':>8}"
+    )
+    print(header)
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory(prefix=f"assaypipe-bench-{n}-") as tmp:
+            study = Path(tmp)
+            subprocess.run(
+                [str(BIN / "assaypipe"), "simulate", "--plates", str(n), "--out", str(study)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            wall, cpu, peak = run_workflow(study, args.cores)
+            floor_wall, _ = floor(study, args.cores)
+            print(
+                f"{n:>7} {wall:>8.1f} {cpu:>8.1f} {peak / 2**20:>9.0f} {1000 * wall / n:>9.1f} "
+                f"{floor_wall:>8.1f} {wall / floor_wall:>8.1f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

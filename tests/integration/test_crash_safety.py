@@ -1,0 +1,84 @@
+"""Interrupted and repeated runs give exactly the files of one clean run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assaypipe.simulate import simulate_study
+from tests.conftest import REPO
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def command(study: Path, *extra: str) -> list[str]:
+    return [
+        SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(study),
+        "--profile", str(REPO / "profiles" / "local"), *extra,
+    ]  # fmt: skip
+
+
+def make_study(root: Path) -> Path:
+    simulate_study(root, seed=11, n_plates=24, bad_share=0.1)
+    config_path = root / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["chunks"]["size"] = 3  # many small jobs, so a kill lands mid-run
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return root
+
+
+def run(study: Path, *extra: str) -> None:
+    result = subprocess.run(
+        command(study, *extra), capture_output=True, text=True, timeout=900, check=False
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+def parquet_bytes(study: Path) -> dict[str, bytes]:
+    results = study / "results"
+    return {str(p.relative_to(results)): p.read_bytes() for p in sorted(results.rglob("*.parquet"))}
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_identical_files(tmp_path: Path) -> None:
+    clean = make_study(tmp_path / "clean")
+    run(clean, "--cores", "2")
+    reference = parquet_bytes(clean)
+    assert "samples.parquet" in reference
+
+    crashed = make_study(tmp_path / "crashed")
+    process = subprocess.Popen(
+        command(crashed, "--cores", "1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    chunks = crashed / "results" / "chunks"
+    deadline = time.monotonic() + 300
+    # Kill once some chunks are done and others are not: the middle of the run.
+    while time.monotonic() < deadline and len(list(chunks.glob("*/curves.parquet"))) < 2:
+        assert process.poll() is None, "the workflow ended before it could be interrupted"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (crashed / "results" / "samples.parquet").exists()
+
+    run(crashed, "--unlock")
+    run(crashed, "--cores", "2")
+    assert parquet_bytes(crashed) == reference
+
+
+@pytest.mark.slow
+def test_two_runs_give_byte_identical_tables(tmp_path: Path) -> None:
+    study = make_study(tmp_path / "study")
+    run(study, "--cores", "2")
+    first = parquet_bytes(study)
+    run(study, "--cores", "2", "--forceall")
+    assert parquet_bytes(study) == first
