@@ -26,7 +26,7 @@ def command(study: Path, *extra: str) -> list[str]:
 
 
 def make_study(root: Path) -> Path:
-    simulate_study(root, seed=11, n_plates=24, bad_share=0.1)
+    simulate_study(root, seed=11, n_plates=12, bad_share=0.1)
     config_path = root / "config" / "config.yaml"
     config = yaml.safe_load(config_path.read_text())
     config["chunks"]["size"] = 3  # many small jobs, so a kill lands mid-run
