@@ -2,6 +2,7 @@
 
 from assaypipe.io import write_table
 from assaypipe.pipeline import logged, read_plates
+from assaypipe.progress import ChunkProgress
 from assaypipe.sheets import read_aliases, read_samples
 
 with logged(snakemake.log[0]) as log:
@@ -12,7 +13,7 @@ with logged(snakemake.log[0]) as log:
         chunk=snakemake.wildcards.chunk,
         signal=snakemake.params.signal,
         min_bead_count=snakemake.params.min_bead_count,
-        progress=log,
+        on_plate=ChunkProgress(snakemake.params.progress, snakemake.wildcards.chunk, log).update,
     )
     for reason in rejected["reason"]:
         log.warning("rejected: %s", reason)

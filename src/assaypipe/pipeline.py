@@ -8,7 +8,7 @@ and never stops the other plates.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,13 +51,14 @@ def read_plates(
     chunk: str,
     signal: str = "median",
     min_bead_count: int = 35,
-    progress: logging.Logger | None = None,
+    on_plate: Callable[[int], object] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read and annotate a chunk of plates: wells, rejected rows, and one row per plate.
 
     ``plates`` holds mappings with ``plate_id``, ``export`` and ``plate_map`` (or None).
     A plate that cannot be read is a rejected row and a ``rejected`` plate row; the
-    others are read as usual.
+    others are read as usual. ``on_plate`` is called with the number of plates done
+    after each plate (progress reporting).
     """
     wells_parts: list[pd.DataFrame] = []
     rejected_parts: list[pd.DataFrame] = []
@@ -80,8 +81,8 @@ def read_plates(
                 "chunk": chunk,
             }
         )
-        if progress is not None:
-            progress.info("plates read: %d/%d (%s)", done, len(plates), plate_id)
+        if on_plate is not None:
+            on_plate(done)
     wells = _concat(wells_parts, tables.WELLS)
     if not wells.empty:
         wells = annotate_wells(wells, sample_sheet, aliases, min_bead_count=min_bead_count)

@@ -1,6 +1,7 @@
 import pandas as pd
 from snakemake.utils import validate
 
+from assaypipe.progress import start_study
 from assaypipe.study import assign_chunks, discover_plates, plate_map_path
 
 validate(config, "../schemas/config.schema.yaml")
@@ -20,6 +21,11 @@ load_sheet(config["analytes"], "../schemas/analytes.schema.yaml")
 PLATE_INDEX = discover_plates(config["plates"])
 PLATES = PLATE_INDEX.plates
 CHUNKS = assign_chunks(PLATES, config["chunks"]["size"])
+PROGRESS = "results/progress"
+
+
+onstart:
+    start_study(PROGRESS, len(PLATES))
 
 
 wildcard_constraints:

@@ -21,5 +21,6 @@ rule read_plates:
         plates=get_chunk_plates,
         signal=config["wells"]["luminex_signal"],
         min_bead_count=config["wells"]["min_bead_count"],
+        progress=PROGRESS,
     script:
         "../../scripts/read_plates.py"

@@ -1,0 +1,29 @@
+import logging
+
+from assaypipe.progress import ChunkProgress, start_study, study_line
+
+
+def test_study_line_sums_chunks_and_estimates_time_left(tmp_path):
+    start_study(tmp_path, total_plates=100)
+    log = logging.getLogger("test")
+    first = ChunkProgress(tmp_path, "chunk000", log)
+    second = ChunkProgress(tmp_path, "chunk001", log)
+    first.started = second.started = 1000.0
+    first.update(20)
+    second.update(30)
+    # 50 plates in 10 s: 50 more take another 10 s
+    assert study_line(tmp_path, now=1010.0) == "plates done: 50/100 (50%), about 10 s left"
+    second.update(80)
+    assert study_line(tmp_path, now=1010.0) == "plates done: 100/100 (100%)"
+
+
+def test_a_new_run_starts_from_zero(tmp_path):
+    start_study(tmp_path, total_plates=10)
+    ChunkProgress(tmp_path, "chunk000", logging.getLogger("t")).update(10)
+    start_study(tmp_path, total_plates=12)
+    assert study_line(tmp_path) == "plates done: 0/12 (0%)"
+
+
+def test_without_a_progress_folder_nothing_is_reported(tmp_path):
+    progress = ChunkProgress(tmp_path / "none", "chunk000", logging.getLogger("t"))
+    assert progress.update(3) is None
