@@ -36,17 +36,25 @@ class ChunkProgress:
         self.chunk = chunk
         self.logger = logger
         self.started = time.time()
+        self.last_shown = 0.0
 
-    def update(self, done: int) -> str | None:
-        """Record ``done`` plates of this chunk; log and return the study-wide line."""
+    def update(self, done: int, every: float = 2.0) -> str | None:
+        """Record ``done`` plates of this chunk; log and return the study-wide line.
+
+        The line is shown at most once per ``every`` seconds (and when the study is done).
+        """
         if not (self.folder / TOTAL_FILE).is_file():
             return None  # a run without a progress folder (e.g. a single rule by hand)
         _write(self.folder / f"{self.chunk}.json", {"done": done, "started": self.started})
         line = study_line(self.folder)
-        if line:
+        now = time.time()
+        finished = line is not None and "left" not in line
+        if line and (finished or now - self.last_shown >= every):
+            self.last_shown = now
             self.logger.info(line)
             print(f"[{self.chunk}] {line}", file=sys.stderr, flush=True)
-        return line
+            return line
+        return None
 
 
 def study_line(folder: str | Path, now: float | None = None) -> str | None:

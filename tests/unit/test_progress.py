@@ -24,6 +24,16 @@ def test_a_new_run_starts_from_zero(tmp_path):
     assert study_line(tmp_path) == "plates done: 0/12 (0%)"
 
 
+def test_lines_are_throttled(tmp_path):
+    start_study(tmp_path, total_plates=100)
+    progress = ChunkProgress(tmp_path, "chunk000", logging.getLogger("t"))
+    shown = [progress.update(done, every=3600) for done in range(1, 101)]
+    # the first line, then nothing until the study is done
+    assert shown[0] is not None
+    assert shown[1:99] == [None] * 98
+    assert shown[99] == "plates done: 100/100 (100%)"
+
+
 def test_without_a_progress_folder_nothing_is_reported(tmp_path):
     progress = ChunkProgress(tmp_path / "none", "chunk000", logging.getLogger("t"))
     assert progress.update(3) is None
