@@ -60,10 +60,10 @@ def test_killed_run_resumes_to_identical_files(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    chunks = crashed / "results" / "chunks"
+    parts = crashed / "results" / "dataset" / "curves"
     deadline = time.monotonic() + 300
     # Kill once some chunks are done and others are not: the middle of the run.
-    while time.monotonic() < deadline and len(list(chunks.glob("*/curves.parquet"))) < 2:
+    while time.monotonic() < deadline and len(list(parts.glob("*/part-0.parquet"))) < 2:
         assert process.poll() is None, "the workflow ended before it could be interrupted"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)

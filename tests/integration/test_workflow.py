@@ -130,3 +130,29 @@ def test_curves_one_selected_model_per_plate_and_analyte(study: Path) -> None:
     assert len(selected) == 6
     assert selected["converged"].all()
     assert np.isfinite(selected[["lloq", "uloq"]].to_numpy()).all()
+
+
+@pytest.mark.slow
+def test_partitioned_dataset_matches_whole_tables(study: Path) -> None:
+    import duckdb
+    import polars as pl
+
+    for name in ("wells", "curves"):
+        whole = pd.read_parquet(study / "results" / f"{name}.parquet")
+        folder = study / "results" / "dataset" / name
+        assert sorted(p.name for p in folder.iterdir()) == ["chunk=chunk000"]
+        # DuckDB, with the partition column from the folder names
+        pattern = str(folder / "*" / "*.parquet")
+        con = duckdb.connect()
+        n_rows, n_plates = con.execute(
+            f"SELECT count(*), count(DISTINCT plate_id) FROM read_parquet('{pattern}', "
+            "hive_partitioning = true)"
+        ).fetchone()
+        assert (n_rows, n_plates) == (len(whole), whole["plate_id"].nunique())
+        # polars, lazily: only the filtered plate is collected
+        lazy = pl.scan_parquet(str(folder / "**" / "*.parquet"), hive_partitioning=True)
+        one = lazy.filter(pl.col("plate_id") == "luminex_4plex_P1").collect()
+        assert one.height == int((whole["plate_id"] == "luminex_4plex_P1").sum())
+        assert "chunk" in one.columns
+        # pandas (pyarrow dataset) reads the folder as one table
+        assert len(pd.read_parquet(folder)) == len(whole)

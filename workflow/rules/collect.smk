@@ -1,7 +1,7 @@
 rule collect_tables:
     input:
-        wells=get_chunk_outputs("wells"),
-        curves=get_chunk_outputs("curves"),
+        wells=get_dataset_parts("wells"),
+        curves=get_dataset_parts("curves"),
         rejected=get_chunk_outputs("rejected"),
         plates=get_chunk_outputs("plates"),
     output:

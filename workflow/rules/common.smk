@@ -59,3 +59,7 @@ def get_read_plates_input(wildcards):
 
 def get_chunk_outputs(name):
     return [f"results/chunks/{chunk}/{name}.parquet" for chunk in CHUNKS]
+
+
+def get_dataset_parts(name):
+    return [f"results/dataset/{name}/chunk={chunk}/part-0.parquet" for chunk in CHUNKS]

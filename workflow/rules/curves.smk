@@ -2,7 +2,7 @@ rule fit_curves:
     input:
         rules.read_plates.output.wells,
     output:
-        "results/chunks/{chunk}/curves.parquet",
+        "results/dataset/curves/chunk={chunk}/part-0.parquet",
     log:
         "results/logs/fit_curves/{chunk}.log",
     benchmark:
@@ -26,7 +26,7 @@ rule interpolate_wells:
         wells=rules.read_plates.output.wells,
         curves=rules.fit_curves.output,
     output:
-        "results/chunks/{chunk}/wells.parquet",
+        "results/dataset/wells/chunk={chunk}/part-0.parquet",
     log:
         "results/logs/interpolate_wells/{chunk}.log",
     benchmark:
