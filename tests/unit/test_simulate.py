@@ -311,7 +311,7 @@ def test_xponent_export_shape(study: SimulatedStudy, stem: str, names: list[str]
 
 def test_each_luminex_plate_has_one_bad_well(study: SimulatedStudy) -> None:
     wells = _tsv(study.truth_wells)
-    for path in study.plates[:2]:
+    for path in [p for p in study.plates if p.stem.startswith("luminex_")]:
         bad = wells[(wells["plate_id"] == path.stem) & (wells["bad_well"] == "true")]
         assert bad["well"].nunique() == 1
         assert set(bad["role"]) == {"sample"}
@@ -345,7 +345,7 @@ def test_luminex_medians_follow_the_truth_curves(study: SimulatedStudy) -> None:
 
 
 def test_measured_ccl2_decrease_is_significant(study: SimulatedStudy) -> None:
-    path = study.plates[0]
+    path = next(p for p in study.plates if p.stem == "luminex_4plex_P1")
     median = _xponent_block(path, "Median")
     median["conc"] = _invert(
         median["MCP-1"].astype(float).to_numpy(), _curve(study, path.stem, "CCL2")
@@ -438,3 +438,22 @@ def test_truth_dir_can_move_but_not_into_resources(tmp_path: Path) -> None:
     assert not (tmp_path / "study" / "truth").exists()
     with pytest.raises(ValueError, match="resources"):
         simulate_study(tmp_path / "bad", truth_dir=tmp_path / "bad" / "resources" / "truth")
+
+
+def test_repeat_plates_and_unusable_files(tmp_path: Path) -> None:
+    study = simulate_study(tmp_path, seed=5, n_plates=12, bad_share=0.25)
+    names = sorted(p.name for p in (tmp_path / "resources" / "plates").iterdir())
+    assert len(names) == len(study.plates) == 12
+    files = _tsv(study.truth_dir / "truth_files.tsv")
+    assert sorted(files["file"]) == names
+    bad = sorted(files.loc[files["bad"] == "true", "file"])
+    assert len(bad) == round(9 * 0.25)
+    assert all(name.startswith("unreadable_") for name in bad)
+    # the repeat runs are plates of the three kinds, with plate maps for the ELISA ones
+    assert "luminex_4plex_P0002.csv" in names
+    maps = {p.stem for p in (tmp_path / "resources" / "layouts").iterdir()}
+    assert maps == {n.removesuffix(".txt") for n in names if n.startswith("elisa_")}
+    # the first three plates are the study's own, whatever n_plates is
+    base = simulate_study(tmp_path / "base", seed=5)
+    for path in base.plates:
+        assert path.read_bytes() == (tmp_path / "resources" / "plates" / path.name).read_bytes()
