@@ -77,29 +77,14 @@ def _floor_chunk(args: tuple[str, str, list[dict[str, str | None]], dict[str, ob
 
 
 def floor(study: Path, workers: int) -> tuple[float, float]:
-    from assaypipe.study import assign_chunks, discover_plates, plate_map_path
+    from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
     config = yaml.safe_load((study / "config" / "config.yaml").read_text())
     index = discover_plates(study / "resources" / "plates")
     chunks = assign_chunks(index.plates, config["chunks"]["size"])
+    layouts = study / "resources" / "layouts"
     jobs = [
-        (
-            str(study),
-            chunk,
-            [
-                {
-                    "plate_id": plate_id,
-                    "export": str(index.plates[plate_id]),
-                    "plate_map": (
-                        str(plate_map_path(study / "resources" / "layouts", plate_id))
-                        if plate_map_path(study / "resources" / "layouts", plate_id)
-                        else None
-                    ),
-                }
-                for plate_id in plates
-            ],
-            config,
-        )
+        (str(study), chunk, chunk_plates(index.plates, layouts, plates), config)
         for chunk, plates in chunks.items()
     ]
     start = time.perf_counter()

@@ -79,6 +79,23 @@ def plate_map_path(folder: str | Path, plate_id: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def chunk_plates(
+    plates: dict[str, Path], layouts: str | Path, plate_ids: list[str]
+) -> list[dict[str, str | None]]:
+    """The plates of one chunk as the read step takes them: id, export, plate map or None."""
+    entries: list[dict[str, str | None]] = []
+    for plate_id in plate_ids:
+        plate_map = plate_map_path(layouts, plate_id)
+        entries.append(
+            {
+                "plate_id": plate_id,
+                "export": str(plates[plate_id]),
+                "plate_map": str(plate_map) if plate_map is not None else None,
+            }
+        )
+    return entries
+
+
 def chunk_count(n_plates: int, chunk_size: int) -> int:
     """How many chunks a study of ``n_plates`` is split into: a power of two.
 

@@ -2,7 +2,7 @@ import pandas as pd
 from snakemake.utils import validate
 
 from assaypipe.progress import start_study
-from assaypipe.study import assign_chunks, discover_plates, plate_map_path
+from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -33,18 +33,7 @@ wildcard_constraints:
 
 
 def get_chunk_plates(wildcards):
-    return [
-        {
-            "plate_id": plate_id,
-            "export": str(PLATES[plate_id]),
-            "plate_map": (
-                str(plate_map_path(config["layouts"], plate_id))
-                if plate_map_path(config["layouts"], plate_id)
-                else None
-            ),
-        }
-        for plate_id in CHUNKS[wildcards.chunk]
-    ]
+    return chunk_plates(PLATES, config["layouts"], CHUNKS[wildcards.chunk])
 
 
 def get_read_plates_input(wildcards):
