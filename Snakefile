@@ -14,7 +14,9 @@ include: "workflow/rules/read.smk"
 include: "workflow/rules/curves.smk"
 include: "workflow/rules/collect.smk"
 include: "workflow/rules/samples.smk"
+include: "workflow/rules/qc.smk"
 include: "workflow/rules/stats.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -22,4 +24,22 @@ rule all:
     input:
         rules.collect_tables.output,
         rules.combine_replicates.output,
+        rules.check_qc.output,
+        rules.apply_exclusions.output,
+        rules.render_report.output,
         rules.test_prepost.output,
+        rules.classify_responders.output,
+        rules.test_prepost_groups.output,
+        rules.describe_prepost.output,
+        rules.test_prepost_subgroup.output,
+        rules.test_prepost_sensitivity.output,
+        rules.test_response_change.output,
+        rules.test_pair_correlations.output,
+        rules.test_covariate_correlations.output,
+        rules.classify_profile.output,
+        rules.plot_prepost.output,
+        expand(
+            "results/figures/correlation_{pair}.{ext}",
+            pair=[f"{x}_vs_{y}" for x, y in config["correlations"]["pairs"]],
+            ext=["png", "svg"],
+        ),

@@ -1,4 +1,4 @@
-"""test_prepost: Wilcoxon matched-pairs signed-rank test per analyte."""
+"""test_prepost: Wilcoxon matched-pairs signed-rank test per analyte, all subjects."""
 
 from assaypipe.io import read_table, write_table
 from assaypipe.pipeline import logged

@@ -35,6 +35,9 @@ def wells_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         "raw_text": "",
         "token": "numeric",
         "concentration": np.nan,
+        "conc_se": np.nan,
+        "conc_ci_low": np.nan,
+        "conc_ci_high": np.nan,
         "censor": None,
         "flags": "",
         "source_file": "P1.csv",
@@ -67,3 +70,26 @@ def rscript() -> str:
             pytest.fail("Rscript not found, but CI installs r-base-core in .ci/run")
         pytest.skip("R (Rscript) is not installed; apt-get install r-base-core r-cran-minpack.lm")
     return found
+
+
+# Label permutations for the classification in workflow runs that test something else:
+# the default (1,000) is exercised by tests/unit/test_stats_demo.py, and 99 keep the
+# other full runs quick while still running every rule.
+QUICK_PERMUTATIONS = 99
+
+
+def update_study_config(root: Path, updates: dict[str, dict[str, Any]]) -> None:
+    """Change sections of a study's config/config.yaml in place (one level deep)."""
+    import yaml
+
+    path = root / "config" / "config.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for section, values in updates.items():
+        config[section] = {**config[section], **values}
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def quick_classification(root: Path) -> Path:
+    """Fewer label permutations in a study's config, for runs not about classification."""
+    update_study_config(root, {"classify": {"permutations": QUICK_PERMUTATIONS}})
+    return root

@@ -34,13 +34,24 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _read(args: argparse.Namespace) -> int:
-    from assaypipe.io import write_table
-    from assaypipe.readers import read_export
+    import pandas as pd
 
-    plate = read_export(args.file, plate_map=args.plate_map, signal=args.signal)
-    write_table(plate.wells, args.output, command="assaypipe read")
-    n_wells = plate.wells["well"].nunique()
-    print(f"{args.file}: {n_wells} wells, {len(plate.wells)} rows -> {args.output}")
+    from assaypipe.io import write_table
+    from assaypipe.readers import read_exports
+
+    plates = read_exports(args.file, plate_map=args.plate_map, signal=args.signal)
+    wells = pd.concat([plate.wells for plate in plates], ignore_index=True)
+    write_table(wells, args.output, command="assaypipe read")
+    for plate in plates:
+        n_wells = plate.wells["well"].nunique()
+        plate_id = plate.wells["plate_id"].iloc[0] if n_wells else "-"
+        print(
+            f"{args.file}: plate {plate_id} ({plate.meta['format']}): "
+            f"{n_wells} wells, {len(plate.wells)} rows, {len(plate.rejected)} rejected -> "
+            f"{args.output}"
+        )
+        for reason in plate.rejected["reason"]:
+            print(f"  rejected: {reason}")
     return 0
 
 
@@ -73,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.set_defaults(run=_simulate)
 
     read = commands.add_parser("read", help="read one plate export into the tidy wells table")
-    read.add_argument("file", help="plate export (xPONENT CSV or plate-reader text export)")
-    read.add_argument("--plate-map", help="plate map CSV (well, role, sample_id, ...)")
+    read.add_argument("file", help="plate export (any format of docs/formats.md)")
+    read.add_argument("--plate-map", help="plate map CSV, long or grid form (docs/formats.md)")
     read.add_argument(
         "--signal", choices=["median", "net_mfi"], default="median", help="Luminex signal"
     )

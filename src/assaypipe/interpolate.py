@@ -1,9 +1,12 @@
 """Signals to concentrations through each plate's selected standard curve.
 
 Every well (standards, blanks and controls too, as a back-fit check) is read off the
-selected curve of its plate x analyte. The in-well concentration is multiplied by the
-well's dilution; censoring compares the in-well concentration with the curve's LOD,
-LLOQ and ULOQ, which are in-well units.
+selected curve of its plate x analyte by the closed-form inverse. The in-well
+concentration is multiplied by the well's dilution; censoring compares the in-well
+concentration with the curve's LOD, LLOQ and ULOQ, which are in-well units. Each
+concentration carries a delta-method standard error and 95% interval (see
+:mod:`assaypipe.curves.limits`), and the curve's extrapolation policy decides which
+values beyond the standards are reported.
 """
 
 from __future__ import annotations
@@ -17,11 +20,16 @@ import numpy.typing as npt
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.curves import inverse
+from assaypipe.curves import MODELS, inverse_interval
 from assaypipe.errors import AssaypipeBugError
 
 NO_CURVE = "no_curve"
+# Signals the curve never reaches: at or beyond the zero-dose asymptote a, or the
+# infinite-dose asymptote d. They are censored <LOD and >ULOQ; the flag says why.
+BELOW_CURVE = "below_curve"
+ABOVE_CURVE = "above_curve"
 PARAM_NAMES = ("a", "b", "c", "d", "g")
+CONFIDENCE = 0.95
 
 
 def classify_censor(
@@ -104,21 +112,62 @@ def _usable(curve: pd.Series) -> bool:
     return bool(np.all(np.isfinite(values)))
 
 
-def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
-    """Fill ``concentration`` and ``censor`` of every well from its selected curve.
+def _vcov(curve: pd.Series) -> npt.NDArray[np.float64]:
+    raw = curve.get("vcov")
+    if raw is None or (np.ndim(raw) == 0 and pd.isna(raw)):
+        return np.full((5, 5), np.nan)
+    values = np.asarray(raw, dtype=float)
+    return values.reshape(5, 5) if values.size == 25 else np.full((5, 5), np.nan)
 
-    ``concentration`` is ``inverse(signal) * dilution``, extrapolated values included,
-    NaN where the curve never reaches the signal; ``censor`` follows
-    :func:`classify_censor` with the curve's in-well LOD, LLOQ and ULOQ. Wells whose
-    plate x analyte has no selected converged curve get NaN, no censor and the flag
-    ``"no_curve"`` (which a later run with a usable curve removes again). Non-finite
-    signals get NaN and no censor.
+
+def _float(curve: pd.Series, name: str, default: float = math.nan) -> float:
+    value = curve.get(name, default)
+    return default if value is None or pd.isna(value) else float(value)
+
+
+def _reportable(in_well: npt.NDArray[np.float64], curve: pd.Series) -> npt.NDArray[np.bool_]:
+    """Where the curve's extrapolation policy reports the concentration.
+
+    ``keep``: wherever the curve reaches the signal; ``standards``: between the lowest
+    and highest fitted standard; ``none``: between LLOQ and ULOQ (a missing limit
+    does not restrict)."""
+    policy = str(curve.get("extrapolation") or "keep")
+    if policy == "standards":
+        low, high = _float(curve, "std_low"), _float(curve, "std_high")
+    elif policy == "none":
+        low, high = _float(curve, "lloq"), _float(curve, "uloq")
+    else:
+        return np.ones(in_well.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return ~(in_well < low) & ~(in_well > high)
+
+
+def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``concentration``, its uncertainty and ``censor`` of every well from its
+    selected curve.
+
+    ``concentration`` is ``inverse(signal) * dilution``, NaN where the curve never
+    reaches the signal (flagged ``below_curve`` / ``above_curve`` and censored
+    ``<LOD`` / ``>ULOQ``) and where the curve's ``extrapolation`` policy does not
+    report it (``keep``, the default, reports every value the curve reaches;
+    ``standards`` only within the fitted standards' range; ``none`` only between LLOQ
+    and ULOQ); ``censor`` follows :func:`classify_censor` with the curve's in-well
+    LOD, LLOQ and ULOQ either way. ``conc_se`` is the delta-method standard error of
+    the reported concentration (curve parameters' covariance plus the variance of one
+    signal under the fit's weights), ``conc_ci_low`` / ``conc_ci_high`` its 95%
+    interval on the log scale with Student t on n - k degrees of freedom; NaN where
+    the curve has no covariance. Wells whose plate x analyte has no selected
+    converged curve get NaN, no censor and the flag ``"no_curve"`` (which a later run
+    with a usable curve removes again). Non-finite signals get NaN and no censor.
 
     Returns the wells, same rows in the same order, validated by ``tables.WELLS``.
     """
     out = wells.copy()
     n = len(out)
     concentration = np.full(n, np.nan)
+    conc_se = np.full(n, np.nan)
+    ci_low = np.full(n, np.nan)
+    ci_high = np.full(n, np.nan)
     censor = np.full(n, None, dtype=object)
     flags = out["flags"].astype(str).to_numpy(dtype=object)
     signal = pd.to_numeric(out["signal"], errors="coerce").to_numpy(dtype=float)
@@ -132,27 +181,60 @@ def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame
         plate_id, analyte_name = cast(tuple[str, str], key)
         rows = np.asarray(positions, dtype=int)
         curve = selected.get((str(plate_id), str(analyte_name)))
+        for i in rows:
+            # Flags from an earlier run describe an earlier curve.
+            for stale in (BELOW_CURVE, ABOVE_CURVE, NO_CURVE):
+                flags[i] = _with_flag(flags[i], stale, present=False)
         if curve is None or not _usable(curve):
             for i in rows:
                 flags[i] = _with_flag(flags[i], NO_CURVE, present=True)
             continue
         params = {k: float(curve[k]) for k in PARAM_NAMES}
-        in_well = inverse(params, signal[rows])
-        concentration[rows] = in_well * dilution[rows]
+        y = signal[rows]
+        n_points = int(curve["n_points"])
+        df = n_points - MODELS.get(str(curve["model"]), 5)
+        rss = _float(curve, "rss")
+        sigma2 = rss / df if df > 0 else math.nan
+        in_well, se, low, high = inverse_interval(
+            params,
+            _vcov(curve),
+            y,
+            sigma2,
+            _float(curve, "weight_power", 1.0),
+            df,
+            CONFIDENCE,
+        )
+        reported = _reportable(in_well, curve)
+        scale = np.where(reported, dilution[rows], np.nan)
+        concentration[rows] = in_well * scale
+        conc_se[rows] = se * scale
+        ci_low[rows] = low * scale
+        ci_high[rows] = high * scale
         censor[rows] = classify_censor(
             in_well,
-            signal[rows],
+            y,
             params,
             float(curve["lloq"]),
             float(curve["uloq"]),
             float(curve["lod"]),
         )
-        for i in rows:
-            # A flag left by an earlier run without a usable curve is stale now.
-            if NO_CURVE in str(flags[i]).split(";"):
-                flags[i] = _with_flag(flags[i], NO_CURVE, present=False)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fraction = (y - params["a"]) / (params["d"] - params["a"])
+        for i, f in zip(rows, fraction, strict=True):
+            if f <= 0:
+                flags[i] = _with_flag(flags[i], BELOW_CURVE, present=True)
+            elif f >= 1:
+                flags[i] = _with_flag(flags[i], ABOVE_CURVE, present=True)
 
     out["concentration"] = concentration
+    position = list(out.columns).index("concentration") + 1
+    for offset, (name, values) in enumerate(
+        (("conc_se", conc_se), ("conc_ci_low", ci_low), ("conc_ci_high", ci_high))
+    ):
+        if name in out.columns:
+            out[name] = values
+        else:
+            out.insert(position + offset, name, values)
     out["censor"] = censor
     out["flags"] = flags
     return tables.WELLS.validate(out)

@@ -1,29 +1,70 @@
 """Well roles implied by sample names, the rule of docs/formats.md.
 
-The rule matches the whole name, ignoring case and surrounding spaces:
+The default rule matches the whole name, ignoring case and surrounding spaces:
 
-- ``Background``, ``Background0``, ``Blank``, ``Blank2`` -> ("blank", None)
-- ``Standard3``, ``Std3``, ``S3`` -> ("standard", 3)
-- ``Control1``, ``C1``, ``QC1`` -> ("control", 1)
-- anything else (``Unknown4``, ``S01-BL``, ``Standard 3``) -> ("sample", None)
+- ``Background``, ``Background0``, ``Blank``, ``Blank2``, ``BLK`` -> ("blank", None)
+- ``Standard3``, ``Std3``, ``STD3``, ``S3`` -> ("standard", 3)
+- ``Control1``, ``Ctrl1``, ``CTL1``, ``C1``, ``QC1`` -> ("control", 1)
+- anything else (``Unknown4``, ``S01-BL``, ``Standard 3``, ``SPL1``) -> ("sample", None)
 
-A sample really called ``S3`` or ``C1`` reads as a standard or control; give such
-plates a plate map, which overrides the rule.
+A sample really called ``S3`` or ``C1`` reads as a standard or control. Two ways to
+override it for one plate: a plate map (it overrides the roles of the wells it names),
+or a `RoleRule` with other patterns passed to `read_export(..., role_rule=...)`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Final
 
-__all__ = ["classify_name"]
-
-_BLANK: Final = re.compile(r"(?:background|blank)\d*", re.IGNORECASE)
-_STANDARD: Final = re.compile(r"(?:standard|std|s)(\d+)", re.IGNORECASE)
-_CONTROL: Final = re.compile(r"(?:control|qc|c)(\d+)", re.IGNORECASE)
+__all__ = ["DEFAULT_RULE", "RoleRule", "classify_name"]
 
 
-def classify_name(name: str) -> tuple[str, int | None]:
+@dataclass(frozen=True)
+class RoleRule:
+    """Whole-name patterns (case-insensitive) for blanks, standards and controls.
+
+    The standard and control patterns capture the level number in their first group.
+
+    >>> RoleRule(standard=r"cal(\\d+)").classify("Cal2")
+    ('standard', 2)
+    >>> RoleRule(standard=r"cal(\\d+)").classify("S2")
+    ('sample', None)
+    """
+
+    blank: str = r"(?:background|blank|blk)\d*"
+    standard: str = r"(?:standard|std|s)(\d+)"
+    control: str = r"(?:control|ctrl|ctl|qc|c)(\d+)"
+    _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        compiled = tuple(
+            re.compile(pattern, re.IGNORECASE)
+            for pattern in (self.blank, self.standard, self.control)
+        )
+        for name, pattern in zip(("standard", "control"), compiled[1:], strict=True):
+            if pattern.groups < 1:
+                raise ValueError(f"the {name} pattern needs a group capturing the level number")
+        object.__setattr__(self, "_compiled", compiled)
+
+    def classify(self, name: str) -> tuple[str, int | None]:
+        """Role and level (standard or control number) that a sample name implies."""
+        text = name.strip()
+        blank, standard, control = self._compiled
+        if blank.fullmatch(text):
+            return "blank", None
+        for role, pattern in (("standard", standard), ("control", control)):
+            match = pattern.fullmatch(text)
+            if match and match.group(1) is not None and match.group(1).isdecimal():
+                return role, int(match.group(1))
+        return "sample", None
+
+
+DEFAULT_RULE: Final = RoleRule()
+
+
+def classify_name(name: str, rule: RoleRule = DEFAULT_RULE) -> tuple[str, int | None]:
     """Role and level (standard or control number) that a sample name implies.
 
     >>> classify_name("Standard12")
@@ -35,13 +76,4 @@ def classify_name(name: str) -> tuple[str, int | None]:
     >>> classify_name("B_sid_13_CSP")
     ('sample', None)
     """
-    text = name.strip()
-    if _BLANK.fullmatch(text):
-        return "blank", None
-    standard = _STANDARD.fullmatch(text)
-    if standard:
-        return "standard", int(standard.group(1))
-    control = _CONTROL.fullmatch(text)
-    if control:
-        return "control", int(control.group(1))
-    return "sample", None
+    return rule.classify(name)

@@ -31,6 +31,10 @@ WELLS = pa.DataFrameSchema(
         "raw_text": pa.Column(str),
         "token": pa.Column(str),
         "concentration": pa.Column(float, nullable=True),
+        # written by interpolation (assaypipe.interpolate); absent before it
+        "conc_se": pa.Column(float, nullable=True, required=False),
+        "conc_ci_low": pa.Column(float, nullable=True, required=False),
+        "conc_ci_high": pa.Column(float, nullable=True, required=False),
         "censor": pa.Column(str, pa.Check.isin(CENSORS), nullable=True),
         "flags": pa.Column(str),
         "source_file": pa.Column(str),
@@ -53,6 +57,24 @@ REJECTED = pa.DataFrameSchema(
     ordered=True,
     coerce=True,
     name="rejected",
+)
+
+# plate x analyte x (well) x quantity: what the instrument software computed itself
+VENDOR_RESULTS = pa.DataFrameSchema(
+    {
+        "plate_id": pa.Column(str),
+        "analyte": pa.Column(str),
+        "well": pa.Column(str, nullable=True),
+        "quantity": pa.Column(str),
+        "value": pa.Column(float, nullable=True),
+        "raw_text": pa.Column(str),
+        "token": pa.Column(str),
+        "source_file": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="vendor_results",
 )
 
 # one row per plate export that was found: what the export says about its run
@@ -86,6 +108,7 @@ CURVES = pa.DataFrameSchema(
         "analyte": pa.Column(str),
         "model": pa.Column(str, pa.Check.isin(["4PL", "5PL"])),
         "weighting": pa.Column(str),
+        "weight_power": pa.Column(float, nullable=True, required=False),
         "selected": pa.Column(bool),
         "a": pa.Column(float, nullable=True),
         "b": pa.Column(float, nullable=True),
@@ -94,11 +117,19 @@ CURVES = pa.DataFrameSchema(
         "g": pa.Column(float, nullable=True),
         "rss": pa.Column(float, nullable=True),
         "aic": pa.Column(float, nullable=True),
+        # 25 values, row-major covariance of (a, b, c, d, g); null when not estimable
+        "vcov": pa.Column(object, nullable=True, required=False),
         "n_points": pa.Column("Int64"),
         "n_excluded": pa.Column("Int64"),
+        "std_low": pa.Column(float, nullable=True, required=False),
+        "std_high": pa.Column(float, nullable=True, required=False),
         "lloq": pa.Column(float, nullable=True),
         "uloq": pa.Column(float, nullable=True),
+        "lloq_profile": pa.Column(float, nullable=True, required=False),
+        "uloq_profile": pa.Column(float, nullable=True, required=False),
         "lod": pa.Column(float, nullable=True),
+        "lob": pa.Column(float, nullable=True, required=False),
+        "extrapolation": pa.Column(str, nullable=True, required=False),
         "converged": pa.Column(bool),
         "status": pa.Column(str),
         "reasons": pa.Column(str),
@@ -131,6 +162,34 @@ SAMPLES = pa.DataFrameSchema(
     name="samples",
 )
 
+# subject x responder rule
+SUBJECTS = pa.DataFrameSchema(
+    {
+        "subject_id": pa.Column(str),
+        "course": pa.Column(str, nullable=True),
+        "sex": pa.Column(str, nullable=True),
+        "age": pa.Column(float, nullable=True),
+        "disease_duration": pa.Column(float, nullable=True),
+        "ambulatory": pa.Column("boolean", nullable=True),
+        "baseline_edss": pa.Column(float, nullable=True),
+        "rule": pa.Column(str, pa.Check.isin(["edss", "t25fw"])),
+        "primary": pa.Column(bool),
+        "criterion": pa.Column(str),
+        "baseline_value": pa.Column(float, nullable=True),
+        "month_value": pa.Column(float, nullable=True),
+        "sustained_value": pa.Column(float, nullable=True),
+        "improvement": pa.Column(float, nullable=True),
+        "sustained_improvement": pa.Column(float, nullable=True),
+        "responder": pa.Column("boolean", nullable=True),
+        "group": pa.Column(str, pa.Check.isin(["responder", "nonresponder", "not_evaluable"])),
+        "reason": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="subjects",
+)
+
 # one test result
 STATS = pa.DataFrameSchema(
     {
@@ -150,6 +209,86 @@ STATS = pa.DataFrameSchema(
     ordered=True,
     coerce=True,
     name="stats",
+)
+
+QC_STATUSES = ["pass", "warn", "fail"]
+
+# one QC check result: plate x analyte x check (plate_id null for checks across plates)
+QC = pa.DataFrameSchema(
+    {
+        "plate_id": pa.Column(str, nullable=True),
+        "analyte": pa.Column(str),
+        "check": pa.Column(str),
+        "value": pa.Column(float, nullable=True),
+        "threshold": pa.Column(str),
+        "status": pa.Column(str, pa.Check.isin(QC_STATUSES)),
+        "detail": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="qc",
+)
+
+# plate x analyte: the worst status of its checks
+QC_VERDICTS = pa.DataFrameSchema(
+    {
+        "plate_id": pa.Column(str),
+        "analyte": pa.Column(str),
+        "verdict": pa.Column(str, pa.Check.isin(QC_STATUSES)),
+        "n_pass": pa.Column("Int64"),
+        "n_warn": pa.Column("Int64"),
+        "n_fail": pa.Column("Int64"),
+        "failed": pa.Column(str),
+        "warned": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="qc_verdicts",
+)
+
+# plate x analyte x Levey-Jennings series (a control, a curve parameter, the top standard)
+LEVEY_JENNINGS = pa.DataFrameSchema(
+    {
+        "analyte": pa.Column(str),
+        "series": pa.Column(str),
+        "kind": pa.Column(str, pa.Check.isin(["control", "parameter", "standard"])),
+        "plate_id": pa.Column(str),
+        "run_index": pa.Column("Int64"),
+        "value": pa.Column(float, nullable=True),
+        "guide": pa.Column(bool),
+        "mean": pa.Column(float, nullable=True),
+        "sd": pa.Column(float, nullable=True),
+        "z": pa.Column(float, nullable=True),
+        "rules": pa.Column(str),
+        "status": pa.Column(str, pa.Check.isin(QC_STATUSES)),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="levey_jennings",
+)
+
+# one exclusion applied before the statistics: a failing QC verdict or a manual row
+EXCLUSIONS = pa.DataFrameSchema(
+    {
+        "source": pa.Column(str, pa.Check.isin(["qc", "manual"])),
+        "level": pa.Column(str, pa.Check.isin(["well", "plate", "analyte"])),
+        "plate_id": pa.Column(str, nullable=True),
+        "well": pa.Column(str, nullable=True),
+        "analyte": pa.Column(str, nullable=True),
+        "reason": pa.Column(str),
+        "who": pa.Column(str),
+        "when": pa.Column(str, nullable=True),
+        "line": pa.Column("Int64", nullable=True),
+        "n_wells": pa.Column("Int64"),
+        "n_samples": pa.Column("Int64"),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="exclusions",
 )
 
 

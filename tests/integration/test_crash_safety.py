@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from assaypipe.simulate import simulate_study
-from tests.conftest import REPO
+from tests.conftest import QUICK_PERMUTATIONS, REPO, update_study_config
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
@@ -27,10 +26,13 @@ def command(study: Path, *extra: str) -> list[str]:
 
 def make_study(root: Path) -> Path:
     simulate_study(root, seed=11, n_plates=12, bad_share=0.1)
-    config_path = root / "config" / "config.yaml"
-    config = yaml.safe_load(config_path.read_text())
-    config["chunks"]["size"] = 3  # many small jobs, so a kill lands mid-run
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    update_study_config(
+        root,
+        {
+            "chunks": {"size": 3},  # many small jobs, so a kill lands mid-run
+            "classify": {"permutations": QUICK_PERMUTATIONS},
+        },
+    )
     return root
 
 

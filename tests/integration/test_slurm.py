@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, quick_classification
 from tests.slurm import cluster as slurm
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -43,7 +43,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[slurm.Cluster]
 def copy_demo(target: Path) -> Path:
     for name in ("config", "resources"):
         shutil.copytree(REPO / name, target / name)
-    return target
+    return quick_classification(target)
 
 
 def snakemake(study: Path, *extra: str, env: dict[str, str] | None = None) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from assaypipe.simulate import simulate_study
-from tests.conftest import REPO
+from tests.conftest import REPO, quick_classification
 
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
@@ -41,6 +41,7 @@ def run_workflow(study: Path) -> subprocess.CompletedProcess[str]:
 def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("study")
     simulate_study(root, seed=20261121)
+    quick_classification(root)
     # A file that is not a plate export: it must be rejected without stopping the rest.
     (root / "resources" / "plates" / "notes_from_the_bench.csv").write_text(
         "who,what\nanna,changed the wash buffer\n", encoding="utf-8"

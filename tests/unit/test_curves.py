@@ -122,8 +122,12 @@ def test_fit_is_as_good_as_scipy_curve_fit(case, model, weighting):
     reference_rss = float(np.sum(weights * (y - logistic(CONC, *reference)) ** 2))
 
     assert fit.rss <= reference_rss * (1 + 1e-6)
-    assert fit.rss == pytest.approx(reference_rss, rel=1e-8)  # the same optimum
-    np.testing.assert_allclose(as_vector(fit.params, model), reference, rtol=1e-4)
+    # The reference is held inside b, g in [0.05, 20]; where it stopped on such a bound
+    # our fit (which lets g run off and reports it) may only be better, not equal.
+    interior = np.all((reference[1::3] > 0.05 * 1.001) & (reference[1::3] < 20 / 1.001))
+    if interior:
+        assert fit.rss == pytest.approx(reference_rss, rel=1e-8)  # the same optimum
+        np.testing.assert_allclose(as_vector(fit.params, model), reference, rtol=1e-4)
     n = CONC.size
     assert fit.aic == pytest.approx(n * math.log(fit.rss / n) + 2 * k)
     assert fit.n_points == n
@@ -150,12 +154,24 @@ def test_aic_prefers_the_5pl_on_strongly_asymmetric_data():
     assert curves.loc[curves["selected"], "model"].tolist() == ["5PL"]
 
 
-def test_aic_keeps_the_4pl_on_symmetric_data():
-    y = noisy(SIMULATED[0], seed=11)
-    curves = fit_plate_curves(standards_frame("P1", "CCL2", CONC, y))
-    four, five = curves.set_index("model").loc[["4PL", "5PL"], "aic"]
-    chosen = curves.loc[curves["selected"], "model"].item()
-    assert chosen == ("4PL" if four < five else "5PL")
+def median_recovery_error(row: pd.Series, conc: np.ndarray, y: np.ndarray) -> float:
+    params = row[["a", "b", "c", "d", "g"]].astype(float).to_dict()
+    table = level_recovery(params, conc, y)
+    return float(np.median(np.abs(table["recovery"] - 1.0)))
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14])
+def test_aic_selection_breaks_ties_by_back_fit_recovery(seed):
+    y = noisy(SIMULATED[0], seed=seed)
+    curves = fit_plate_curves(standards_frame("P1", "CCL2", CONC, y)).set_index("model")
+    four, five = curves.loc["4PL"], curves.loc["5PL"]
+    chosen = curves.index[curves["selected"]].item()
+    if abs(four["aic"] - five["aic"]) >= 2.0:
+        assert chosen == ("4PL" if four["aic"] < five["aic"] else "5PL")
+    else:
+        # within 2 AIC units: the better median |recovery - 100%|, the 4PL on a tie
+        errors = {m: median_recovery_error(curves.loc[m], CONC, y) for m in ("4PL", "5PL")}
+        assert chosen == ("5PL" if errors["5PL"] < errors["4PL"] else "4PL")
 
 
 @pytest.mark.parametrize(
@@ -198,11 +214,12 @@ def test_bad_numbers_give_a_status_not_an_exception(signal):
     assert fit.reasons
 
 
-def test_a_step_reports_the_slope_at_its_bound():
+def test_a_step_reports_the_slope_outside_its_plausible_range():
     y = np.where(CONC < 500.0, 20.0, 25000.0) * np.tile([0.99, 1.01], 7)
     fit = fit_curve(CONC, y, model="4PL")
     assert fit.status == "parameter_at_bound"
-    assert any(r.startswith("b at its upper bound") for r in fit.reasons)
+    assert fit.params["b"] > 20.0
+    assert any(r.startswith("b = ") for r in fit.reasons), fit.reasons
 
 
 def test_unknown_model_or_weighting_is_a_programming_error():
@@ -315,7 +332,8 @@ def test_plate_curves_one_row_per_plate_analyte_model_and_one_selected():
     assert curves.groupby(["plate_id", "analyte"])["selected"].sum().tolist() == [1, 1, 1]
     for _, group in curves.groupby(["plate_id", "analyte"]):
         clean = group[group["status"] == "converged"]
-        assert group.loc[group["selected"], "aic"].item() == clean["aic"].min()
+        # the lowest AIC, or one within 2 units of it (the recovery tie-breaker)
+        assert group.loc[group["selected"], "aic"].item() <= clean["aic"].min() + 2.0
     assert (curves["weighting"] == "1/y^2").all()
     assert (curves["n_points"] == CONC.size).all()
 

@@ -20,8 +20,14 @@ def test_data_dictionary_lists_every_column_in_order():
         ("plates.parquet", tables.PLATES),
         ("curves.parquet", tables.CURVES),
         ("samples.parquet", tables.SAMPLES),
+        ("subjects.parquet", tables.SUBJECTS),
         ("stats/*.parquet", tables.STATS),
         ("rejected.parquet", tables.REJECTED),
+        ("vendor_results.parquet", tables.VENDOR_RESULTS),
+        ("qc.parquet", tables.QC),
+        ("qc_verdicts.parquet", tables.QC_VERDICTS),
+        ("levey_jennings.parquet", tables.LEVEY_JENNINGS),
+        ("exclusions.parquet", tables.EXCLUSIONS),
     ]:
         assert documented_columns(title) == list(schema.columns), title
 

@@ -23,13 +23,21 @@ def curve_row(plate_id: str, analyte: str, params: dict[str, float], **overrides
         "analyte": analyte,
         "model": "5PL",
         "weighting": "1/y^2",
+        "weight_power": 1.0,
         "selected": True,
         **params,
         "rss": 0.01,
         "aic": -50.0,
+        "vcov": None,
         "n_points": 14,
         "n_excluded": 0,
+        "std_low": 2.0,
+        "std_high": 10000.0,
         **LIMITS,
+        "lloq_profile": np.nan,
+        "uloq_profile": np.nan,
+        "lob": np.nan,
+        "extrapolation": "keep",
         "converged": True,
         "status": "converged",
         "reasons": "",
@@ -77,6 +85,8 @@ def test_concentration_is_dilution_corrected_and_censored():
     out = interpolate_wells(wells, curves_frame([curve_row("P1", "CCL2", RISING)]))
 
     assert censors(out) == [c[3] for c in cases]
+    # the signals the curve never reaches say so
+    assert out["flags"].tolist() == ["", "", "", *["below_curve"] * 2, "", "above_curve", ""]
     for i, (conc, _, dilution, _) in enumerate(cases):
         got = out["concentration"].iloc[i]
         if conc is None:
@@ -85,7 +95,8 @@ def test_concentration_is_dilution_corrected_and_censored():
             expected = reference_conc(RISING, signal_at(RISING, conc)) * dilution
             assert got == pytest.approx(expected, rel=1e-8)
             assert got == pytest.approx(conc * dilution, rel=1e-8)
-    assert (out["flags"] == "").all()
+    # no covariance in the curve row: no uncertainty
+    assert out[["conc_se", "conc_ci_low", "conc_ci_high"]].isna().all().all()
     tables.WELLS.validate(out)
 
 
@@ -115,6 +126,7 @@ def test_decreasing_curve_censors_by_dose_not_by_signal():
     )
     out = interpolate_wells(wells, curves_frame([curve_row("P1", "CCL2", FALLING)]))
     assert censors(out) == ["<LOD", ">ULOQ", None, "<LLOQ"]
+    assert out["flags"].tolist() == ["below_curve", "above_curve", "", ""]
     expected = reference_conc(FALLING, signal_at(FALLING, 200.0))
     assert out["concentration"].iloc[2] == pytest.approx(expected, rel=1e-8)
     assert out["concentration"].iloc[:2].isna().all()

@@ -35,6 +35,8 @@ Location,Sample,Dilution Factor,,,
 "1(1,A1)",Standard1,,,,
 "2(1,B1)",Background0,,,,
 "3(1,C1)",P01,2,,,
+-- CRC --,,,,,
+CRC32: 0,,,,,
 """
 
 
@@ -241,3 +243,79 @@ def test_apply_keeps_row_order(tmp_path: Path, export: Path) -> None:
     applied = apply_plate_map(wells, plate_map)
     assert applied[["well", "analyte"]].equals(wells[["well", "analyte"]])
     assert list(applied.columns) == list(wells.columns)
+
+
+# --- grid form -----------------------------------------------------------------------
+
+EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
+
+
+def test_grid_form_map_becomes_the_long_form() -> None:
+    plate_map = read_plate_map(EXPORTS / "plate_map_grid.csv")
+    by_well = plate_map.set_index("well")
+    assert len(plate_map) == 90
+    assert (by_well.loc["C2", "role"], by_well.loc["C2", "level"]) == ("standard", 3)
+    assert by_well.loc["C2", "expected_conc"] == 250.0
+    assert pd.isna(by_well.loc["C2", "sample_id"])
+    assert (by_well.loc["H11", "role"], by_well.loc["H11", "sample_id"]) == ("sample", "P72")
+    assert by_well.loc["H11", "dilution"] == 2.0
+    assert (by_well.loc["B12", "role"], pd.isna(by_well.loc["B12", "dilution"])) == (
+        "blank",
+        True,
+    )
+    assert by_well.loc["A1", "line"] == 2  # the line of the name cell
+
+
+def test_grid_form_with_role_and_sample_id_grids(tmp_path: Path) -> None:
+    header = "," + ",".join(str(c) for c in range(1, 13))
+    rows = ["role" + header]
+    rows += [f"{r}," + ",".join(["control"] + [""] * 11) for r in "ABCDEFGH"]
+    rows += ["", "sample_id" + header]
+    rows += [f"{r}," + ",".join([f"QC-{r}"] + [""] * 11) for r in "ABCDEFGH"]
+    rows += ["", "level" + header]
+    rows += [f"{r}," + ",".join(["2"] + [""] * 11) for r in "ABCDEFGH"]
+    plate_map = read_plate_map(write(tmp_path, "\n".join(rows) + "\n"))
+    assert plate_map["well"].tolist() == [f"{r}1" for r in "ABCDEFGH"]
+    assert set(plate_map["role"]) == {"control"}
+    assert plate_map["sample_id"].tolist()[0] == "QC-A"
+    assert set(plate_map["level"]) == {2}
+
+
+def test_grid_form_semicolons_and_the_role_rule(tmp_path: Path) -> None:
+    from assaypipe.roles import RoleRule
+
+    header = "name;" + ";".join(str(c) for c in range(1, 13))
+    body = [f"{r};" + ";".join(["Cal1", "S1"] + [""] * 10) for r in "ABCDEFGH"]
+    path = write(tmp_path, "\n".join([header, *body]) + "\n")
+    default = read_plate_map(path).set_index("well")
+    assert (default.loc["A1", "role"], default.loc["A2", "role"]) == ("sample", "standard")
+    custom = read_plate_map(path, rule=RoleRule(standard=r"cal(\d+)")).set_index("well")
+    assert (custom.loc["A1", "role"], custom.loc["A1", "level"]) == ("standard", 1)
+    assert (custom.loc["A2", "role"], custom.loc["A2", "sample_id"]) == ("sample", "S1")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message", "where"),
+    [
+        (lambda t: t.replace("\nD,", "\nX,", 1), "expected row D of the name grid", "line 5"),
+        (lambda t: t.replace("name,", "colour,", 1), "a grid is titled 'colour'", "line 1"),
+        (
+            lambda t: t.replace("expected_conc,", "name,", 1),
+            "two grids are titled 'name'",
+            "line 11",
+        ),
+        (lambda t: t.replace("\n\n", "\nnotes\n", 1), "expected a grid header", "line 10"),
+    ],
+)
+def test_bad_grid_maps(tmp_path: Path, edit, message: str, where: str) -> None:
+    text = (EXPORTS / "plate_map_grid.csv").read_text(encoding="utf-8")
+    with pytest.raises(InputError, match=message) as raised:
+        read_plate_map(write(tmp_path, edit(text)))
+    assert raised.value.where == where
+
+
+def test_a_blank_role_keeps_the_exports_role(tmp_path: Path, export: Path) -> None:
+    plate_map = write(tmp_path, "well,role,sample_id\nC1,,P01-renamed\n")
+    wells = read_export(export, plate_map=plate_map).wells
+    c1 = row(wells, "C1", "IL6")
+    assert (c1["role"], c1["sample_id"]) == ("sample", "P01-renamed")

@@ -1,4 +1,4 @@
-"""Plate-reader (Gen5-style) endpoint text exports."""
+"""BioTek Gen5 endpoint text exports."""
 
 from __future__ import annotations
 
@@ -12,8 +12,15 @@ from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 ROWS = "ABCDEFGH"
+
+
+@pytest.fixture(autouse=True)
+def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Test files are always fresh; the still-being-written guard has its own test.
+    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
+
 
 HEADER = """\r
 Software Version\t3.11.19\r
@@ -29,7 +36,7 @@ Reading Type\tReader\r
 \r
 Procedure Details\r
 \r
-Plate Type\t96 WELL PLATE\r
+Plate Type\t{plate_type} WELL PLATE\r
 Read\tAbsorbance Endpoint\r
 \tFull Plate\r
 \tWavelengths:  {wavelengths}\r
@@ -61,7 +68,8 @@ def gen5_text(
     skip: tuple[str, int] | None = None,
 ) -> str:
     """A Gen5 endpoint export; `skip` leaves out one (row, wavelength index) line."""
-    lines = [HEADER.format(wavelengths=", ".join(map(str, wavelengths)))]
+    plate_type = 384 if columns > 12 else 96
+    lines = [HEADER.format(wavelengths=", ".join(map(str, wavelengths)), plate_type=plate_type)]
     lines.append("\t" + "\t".join(str(c) for c in range(1, columns + 1)) + "\r\n")
     for r, row in enumerate(rows):
         for w, wavelength in enumerate(wavelengths):
@@ -155,13 +163,16 @@ def test_roles_and_analyte_come_from_the_map(dual: tuple[Path, Path]) -> None:
     assert wells["bead_count"].isna().all()
     assert (wells["plate_id"] == "plate3").all()
     assert plate.meta == {
-        "format": "platereader",
+        "format": "gen5",
         "instrument": "Synergy HTX",
         "software": "Gen5",
         "software_version": "3.11.19",
         "serial_number": "21051712",
         "batch": "Plate 1",
         "run_time": "3/14/2024 10:02:11 AM",
+        "kit_lot": "",
+        "unit": "",
+        "plate_name": "",
         "sha256": plate.wells["source_sha256"].iloc[0],
         "source_file": str(export),
     }
@@ -230,7 +241,9 @@ def test_two_plates_in_one_export(tmp_path: Path) -> None:
 def test_row_letter_beyond_p(tmp_path: Path) -> None:
     export = write(tmp_path, "plate.txt", gen5_text().replace("\nH\t", "\nQ\t"))
     plate_map = write(tmp_path, "map.csv", PLATE_MAP)
-    with pytest.raises(InputError, match="expected a plate row letter A to P, found 'Q'"):
+    with pytest.raises(
+        InputError, match="expected a plate row letter A to P in the Results grid, found 'Q'"
+    ):
         read_export(export, plate_map=plate_map)
 
 
@@ -259,16 +272,96 @@ def test_sample_without_sample_id(tmp_path: Path) -> None:
     assert raised.value.where == "well A7"
 
 
-def real_export(relative: str) -> Path:
-    path = REALDATA / relative
-    if not path.exists():
-        pytest.skip(f"real export {relative} not found under {REALDATA} (no ../shared checkout)")
-    return path
+def test_a_truncated_grid_of_a_full_plate_read(tmp_path: Path) -> None:
+    text = gen5_text()
+    cut = text[: text.index("\nG\t")] + "\r\n\r\n"
+    plate_map = write(tmp_path, "map.csv", PLATE_MAP)
+    with pytest.raises(
+        InputError, match="reads the full 96-well plate but the Results grid has 6 rows x 12"
+    ):
+        read_export(write(tmp_path, "plate.txt", cut), plate_map=plate_map)
+
+
+def test_a_damaged_grid_line(tmp_path: Path) -> None:
+    text = gen5_text().replace("\nC\t", "\nC\t0.1\t", 1)
+    plate_map = write(tmp_path, "map.csv", PLATE_MAP)
+    with pytest.raises(InputError, match="row C of the Results grid has 14 cells for 12 columns"):
+        read_export(write(tmp_path, "plate.txt", text), plate_map=plate_map)
+
+
+# --- Gen5 with its own layout, concentrations and curve ----------------------------
+
+LAYOUT_EXPORT = EXPORTS / "gen5_endpoint_layout_4pl.txt"
+
+
+def test_layout_gives_roles_without_a_plate_map() -> None:
+    plate = read_export(LAYOUT_EXPORT)
+    wells = by_well(plate.wells)
+    assert len(wells) == 94
+    # G12 and H12 have no Well ID: read but not placed, so listed as rejected.
+    assert plate.rejected["where"].tolist() == ["well G12", "well H12"]
+    assert (wells.loc["C1", "role"], wells.loc["C1", "level"]) == ("standard", 3)
+    assert wells.loc["C1", "expected_conc"] == 250.0
+    assert (wells.loc["H1", "role"], wells.loc["H1", "sample_name"]) == ("blank", "BLK")
+    assert (wells.loc["B3", "role"], wells.loc["B3", "sample_id"]) == ("control", "CTL1")
+    assert wells.loc["B3", "expected_conc"] == 300.0
+    # SPL<n>:<k> is sample SPL<n> at its k-th dilution; Conc/Dil 0.5 means 1:2.
+    assert (wells.loc["A4", "sample_name"], wells.loc["A4", "sample_id"]) == ("SPL7:1", "SPL7")
+    assert (wells.loc["A5", "sample_name"], wells.loc["A5", "sample_id"]) == ("SPL15:2", "SPL15")
+    assert (wells.loc["A5", "dilution"], wells.loc["A4", "dilution"]) == (2.0, 1.0)
+    assert set(wells["analyte"]) == {"OD"}
+    assert (wells["signal_kind"] == "OD450-630").all()
+    assert (wells.loc["B5", "raw_text"], wells.loc["B5", "token"]) == ("OVRFLW|0.042", "overflow")
+    assert (wells.loc["C6", "token"], wells.loc["D7", "token"]) == ("error", "error")
+    assert (wells.loc["E8", "raw_text"], wells.loc["E8", "token"]) == ("0.234|OVRFLW", "overflow")
+    assert wells.loc["A1", "signal"] == pytest.approx(0.063 - 0.042)
+
+
+def test_gen5_concentrations_and_curve_go_to_the_vendor_table() -> None:
+    vendor = read_export(LAYOUT_EXPORT).vendor
+    per_well = vendor[vendor["quantity"] == "concentration"].set_index("well")
+    assert len(per_well) == 96
+    assert (per_well.loc["A1", "raw_text"], per_well.loc["A1", "token"]) == (
+        ">1000.000",
+        "oor_high",
+    )
+    assert (per_well.loc["H2", "raw_text"], per_well.loc["H2", "token"]) == ("<0.000", "oor_low")
+    assert (per_well.loc["B5", "raw_text"], per_well.loc["B5", "token"]) == ("?????", "error")
+    assert per_well.loc["C3", "value"] == 33.0
+    assert per_well.loc["C3", "analyte"] == "OD"
+    curve = vendor[vendor["well"].isna()].set_index("quantity")
+    assert curve.loc["model", "raw_text"] == "Y = (A-D)/(1+(X/C)^B) + D"
+    # Gen5's 4PL is DESIGN.md's model letter for letter, with g = 1.
+    assert [curve.loc[q, "value"] for q in "abcdg"] == [0.052, 1.21, 412.5, 3.41, 1.0]
+    assert curve.loc["r_squared", "value"] == 0.998
+    assert (curve.loc["fit_prob", "raw_text"], curve.loc["fit_prob", "token"]) == ("?????", "error")
+
+
+def test_a_map_without_roles_names_the_analyte(tmp_path: Path) -> None:
+    layout = "well,role,analyte\n" + "".join(f"{r}{c},,NfL\n" for r in ROWS for c in range(1, 13))
+    plate = read_export(LAYOUT_EXPORT, plate_map=write(tmp_path, "map.csv", layout))
+    assert set(plate.wells["analyte"]) == {"NfL"}
+    assert by_well(plate.wells).loc["C1", "role"] == "standard"  # the layout's role stands
+    assert len(plate.wells) == 94 and len(plate.rejected) == 2
+    # G12 and H12 have no role, but the plate has one analyte, so their results name it.
+    assert set(plate.vendor["analyte"]) == {"NfL"}
+
+
+def test_a_layout_that_does_not_match_the_results(tmp_path: Path) -> None:
+    text = LAYOUT_EXPORT.read_text(encoding="utf-8")
+    start = text.index("H\tBLK")
+    end = text.index("Conc/Dil", start) + len("Conc/Dil")
+    damaged = text[:start] + text[end + 2 :]
+    with pytest.raises(InputError, match=r"the Layout grid \(7 rows x 12 columns\) does not match"):
+        read_export(write(tmp_path, "plate.txt", damaged))
+
+
+# --- real exports ------------------------------------------------------------------
 
 
 @pytest.mark.realdata
-def test_gen5_abs450_overflow_and_missed(tmp_path: Path) -> None:
-    export = real_export("gen5/gen5_abs450_overflow_missed.txt")
+def test_gen5_abs450_overflow_and_missed(tmp_path: Path, realdata: Path) -> None:
+    export = realdata / "gen5/gen5_abs450_overflow_missed.txt"
     with pytest.raises(InputError, match="give it a plate map"):
         read_export(export)
     layout = "well,role,sample_id\n" + "".join(
@@ -285,28 +378,23 @@ def test_gen5_abs450_overflow_and_missed(tmp_path: Path) -> None:
     assert (wells.loc["A8", "token"], wells.loc["A8", "raw_text"]) == ("overflow", "OVRFLW")
     assert (wells.loc["H1", "token"], wells.loc["D12", "token"]) == ("overflow", "error")
     assert wells.loc["D12", "raw_text"] == "MISSED" and math.isnan(wells.loc["D12", "signal"])
+    assert plate.meta["format"] == "gen5"
     assert plate.meta["instrument"] == "Synergy H1"
     assert plate.meta["software_version"] == "3.12.08"
+    assert plate.meta["serial_number"] == "Unknown"
     assert plate.meta["run_time"] == "4/11/2024 5:27:15 PM"
+    assert plate.vendor.empty and plate.rejected.empty
 
 
 @pytest.mark.realdata
-def test_gen5_kinetic_export_is_refused(tmp_path: Path) -> None:
-    export = real_export("gen5/gen5_kinetic_stdcurve_4pl.txt")
+def test_gen5_kinetic_export_is_refused_with_a_reason(tmp_path: Path, realdata: Path) -> None:
+    export = realdata / "gen5/gen5_kinetic_stdcurve_4pl.txt"
+    with pytest.raises(InputError) as raised:
+        read_export(export)
+    assert str(raised.value) == (
+        f"{export}: this is a kinetic read (Runtime 0:30:00 (HH:MM:SS), Interval 0:00:30, "
+        "61 Reads); kinetic reads are not supported: export the endpoint read"
+    )
     plate_map = write(tmp_path, "map.csv", "well,role\nA1,blank\n")
-    with pytest.raises(InputError, match="kinetic read"):
+    with pytest.raises(InputError, match="kinetic reads are not supported"):
         read_export(export, plate_map=plate_map)
-
-
-@pytest.mark.realdata
-@pytest.mark.parametrize(
-    ("relative", "message"),
-    [
-        ("softmax/softmax_elisa_std8_utf16.txt", "not a supported plate export"),
-        ("softmax/softmax_elisa_reduced_ascii.txt", "not a supported plate export"),
-        ("bioplex/bioplex41_summary_27plex_5pl.xls", "Excel workbook"),
-    ],
-)
-def test_other_formats_are_named_not_misread(relative: str, message: str) -> None:
-    with pytest.raises(InputError, match=message):
-        read_export(real_export(relative))

@@ -1,4 +1,4 @@
-"""xPONENT CSV reader, the shared guards of read_export, and the cell tokens."""
+"""xPONENT and INTELLIFLEX CSV reader, and the cell tokens."""
 
 from __future__ import annotations
 
@@ -16,14 +16,13 @@ from assaypipe.errors import InputError
 from assaypipe.readers import classify_cells, read_export
 from assaypipe.readers.xponent import parse_location, split_export
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 
 
-def real_export(relative: str) -> Path:
-    path = REALDATA / relative
-    if not path.exists():
-        pytest.skip(f"real export {relative} not found under {REALDATA} (no ../shared checkout)")
-    return path
+@pytest.fixture(autouse=True)
+def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Test files are always fresh; the still-being-written guard has its own test.
+    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
 
 
 HEADER = [
@@ -206,6 +205,9 @@ def test_meta(export: Path) -> None:
         "serial_number": "LX10001234",
         "batch": "plate_A",
         "run_time": "28/02/2014 21:44:35",
+        "kit_lot": "",
+        "unit": "",
+        "plate_name": "",
         "sha256": hashlib.sha256(export.read_bytes()).hexdigest(),
         "source_file": str(export),
     }
@@ -309,63 +311,9 @@ def test_a_sample_needs_a_name(tmp_path: Path) -> None:
     assert raised.value.where == "well F1"
 
 
-def test_semicolon_resave_is_named(tmp_path: Path) -> None:
-    text = to_csv(export_rows()).replace(",", ";")
-    with pytest.raises(InputError, match="re-saved with semicolons"):
-        read_export(write(tmp_path, text))
-
-
 def test_unknown_signal_is_a_programming_error(export: Path) -> None:
     with pytest.raises(ValueError, match="signal must be one of"):
         read_export(export, signal="mean")
-
-
-# --- guards every export passes ----------------------------------------------------
-
-
-def test_empty_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "")
-    with pytest.raises(InputError, match=r"the file is empty \(0 bytes\)"):
-        read_export(path)
-
-
-def test_blank_lines_only(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="the file is empty"):
-        read_export(write(tmp_path, "\r\n\r\n  \n"))
-
-
-def test_binary_file(tmp_path: Path) -> None:
-    path = tmp_path / "plate.csv"
-    path.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(InputError, match="binary file") as raised:
-        read_export(path)
-    assert raised.value.file == str(path)
-
-
-def test_excel_workbook(tmp_path: Path) -> None:
-    path = tmp_path / "plate.csv"
-    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + b"\x00" * 64)
-    with pytest.raises(InputError, match="Excel workbook"):
-        read_export(path)
-
-
-def test_size_cap(export: Path) -> None:
-    with pytest.raises(InputError, match="larger than the 100 bytes"):
-        read_export(export, max_bytes=100)
-
-
-def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="does not exist"):
-        read_export(tmp_path / "nope.csv")
-
-
-def test_unsupported_text(tmp_path: Path) -> None:
-    path = write(tmp_path, "well,od\nA1,0.1\n")
-    with pytest.raises(
-        InputError,
-        match=r"not a supported plate export \(expected an xPONENT CSV or a plate-reader",
-    ):
-        read_export(path)
 
 
 # --- layers and tokens -------------------------------------------------------------
@@ -411,8 +359,11 @@ def test_parse_location_rejects(text: str) -> None:
         ("?????", "error", math.nan),
         ("MISSED", "error", math.nan),
         ("Range?", "error", math.nan),
-        ("***", "error", math.nan),
-        ("---", "error", math.nan),
+        ("***", "not_reported", math.nan),
+        ("---", "masked", math.nan),
+        ("Extrapolated", "extrapolated", math.nan),
+        ("*", "error", math.nan),
+        ("Error", "error", math.nan),
         ("Inf", "error", math.nan),
     ],
 )
@@ -422,12 +373,153 @@ def test_classify_cells(text: str, token: str, value: float) -> None:
     assert values.iloc[0] == pytest.approx(value, nan_ok=True)
 
 
+# --- the synthetic exports of tests/data/exports ----------------------------------
+
+RESAVED = EXPORTS / "xponent31_2plex_resaved.csv"
+EUROPEAN = EXPORTS / "xponent31_2plex_european.csv"
+
+
+def test_excel_resave_with_padding_and_blank_lines_between_blocks() -> None:
+    # Written with 0, 1, 2 and 3 blank lines between blocks and every row padded.
+    plate = read_export(RESAVED)
+    wells = plate.wells
+    assert len(wells) == 12 * 2 and wells["well"].nunique() == 12
+    assert wells.drop_duplicates("well")["role"].value_counts().to_dict() == {
+        "sample": 4,
+        "standard": 5,
+        "blank": 2,
+        "control": 1,
+    }
+    assert cell(wells, "G1", "CCL2")["expected_conc"] == 3.90625
+    assert cell(wells, "H1", "HGF")[["expected_conc", "dilution"]].tolist() == [400.0, 2.0]
+    assert cell(wells, "C2", "HGF")[["raw_text", "token", "signal"]].tolist() == [
+        "*12.5",
+        "extrapolated",
+        12.5,
+    ]
+    assert cell(wells, "D2", "CCL2")["token"] == "oor_high"
+    assert cell(wells, "B2", "CCL2")["token"] == "not_reported"
+    assert cell(wells, "B2", "HGF")["bead_count"] == 39
+    assert plate.meta["kit_lot"] == "K2024-0311"
+    assert plate.meta["unit"] == "pg/mL"
+    assert plate.meta["serial_number"] == "LX12345678901"
+    assert plate.rejected.empty
+
+
+def test_vendor_results_of_every_computed_block() -> None:
+    vendor = read_export(RESAVED).vendor
+    tables.VENDOR_RESULTS.validate(vendor)
+
+    def value(analyte: str, well: str | None, quantity: str) -> pd.Series:
+        rows = vendor[
+            (vendor["analyte"] == analyte)
+            & (vendor["quantity"] == quantity)
+            & ((vendor["well"] == well) if well else vendor["well"].isna())
+        ]
+        assert len(rows) == 1, (analyte, well, quantity)
+        return rows.iloc[0]
+
+    assert value("CCL2", "C1", "concentration")["value"] == 1012.3
+    assert value("CCL2", "C2", "concentration")[["raw_text", "token"]].tolist() == [
+        "< 0.105",
+        "oor_low",
+    ]
+    assert value("HGF", "C2", "concentration")["token"] == "extrapolated"
+    # Logistic 5P: y = A + (B - A) / (1 + (x / C)^D)^F is DESIGN.md's model with
+    # d = A, a = B, c = C, b = D, g = F.
+    assert value("CCL2", None, "model")[["raw_text", "token"]].tolist() == [
+        "Logistic 5P",
+        "text",
+    ]
+    assert [value("CCL2", None, q)["value"] for q in "abcdg"] == [
+        25000.5,
+        -1.12,
+        850.25,
+        -1.5,
+        0.91,
+    ]
+    assert value("CCL2", None, "r_squared")["value"] == 0.9991
+    # Another model keeps xPONENT's letters.
+    assert value("HGF", None, "param_B")["value"] == 30100.0
+    assert not ((vendor["analyte"] == "HGF") & (vendor["quantity"] == "a")).any()
+
+
+def test_semicolon_comma_decimal_export_reads_like_the_comma_export() -> None:
+    european = read_export(EUROPEAN)
+    comma = read_export(RESAVED)
+    columns = ["well", "analyte", "role", "level", "expected_conc", "dilution", "signal", "token"]
+    pd.testing.assert_frame_equal(european.wells[columns], comma.wells[columns])
+    assert cell(european.wells, "D1", "CCL2")[["raw_text", "signal"]].tolist() == ["4980,5", 4980.5]
+    assert european.vendor["value"].equals(comma.vendor["value"])
+    assert european.meta["kit_lot"] == "K2024-0311"
+
+
+def test_a_file_cut_before_the_crc_line_is_incomplete(tmp_path: Path) -> None:
+    text = RESAVED.read_text(encoding="utf-8")
+    cut = text[: text.index("DataType:,Analysis Types")]
+    with pytest.raises(InputError, match=r"without xPONENT's closing `-- CRC --` line") as raised:
+        read_export(write(tmp_path, cut))
+    assert "export it again" in str(raised.value)
+
+
+def test_a_missing_median_row_is_caught_by_the_other_blocks(tmp_path: Path) -> None:
+    lines = RESAVED.read_text(encoding="utf-8").splitlines(keepends=True)
+    median_b2 = next(i for i, line in enumerate(lines) if line.startswith('"10(1,B2)"'))
+    text = "".join(lines[:median_b2] + lines[median_b2 + 1 :])
+    with pytest.raises(
+        InputError, match="the Net MFI block has well B2, which the Median block lacks"
+    ):
+        read_export(write(tmp_path, text))
+
+
+def test_fewer_samples_than_the_header_says(tmp_path: Path) -> None:
+    text = RESAVED.read_text(encoding="utf-8").replace("Samples,11,", "Samples,14,")
+    with pytest.raises(
+        InputError, match="names 11 different samples but the header's Samples line says 14"
+    ):
+        read_export(write(tmp_path, text))
+
+
+def test_a_count_block_without_a_well(tmp_path: Path) -> None:
+    lines = RESAVED.read_text(encoding="utf-8").splitlines(keepends=True)
+    count = next(i for i, line in enumerate(lines) if line.startswith("DataType:,Count"))
+    h1 = next(i for i in range(count, len(lines)) if lines[i].startswith('"8(1,H1)"'))
+    text = "".join(lines[:h1] + lines[h1 + 1 :])
+    with pytest.raises(InputError, match="the Count block has no row for well H1") as raised:
+        read_export(write(tmp_path, text))
+    assert raised.value.where is not None and raised.value.where.startswith("line ")
+
+
+def test_values_under_an_empty_analyte_name(tmp_path: Path) -> None:
+    text = RESAVED.read_text(encoding="utf-8").replace(
+        "Location,Sample,CCL2,HGF,Total Events,", "Location,Sample,CCL2,,Total Events,", 1
+    )
+    with pytest.raises(InputError, match="column 4 of the Median block has values but no analyte"):
+        read_export(write(tmp_path, text))
+
+
+def test_a_well_twice_and_an_unknown_well_name(tmp_path: Path) -> None:
+    text = RESAVED.read_text(encoding="utf-8")
+    twice = text.replace('"12(1,D2)",S02-M3,> 30000', '"12(1,C2)",S02-M3,> 30000', 1)
+    with pytest.raises(InputError, match=r"well C2 appears twice in the Median block"):
+        read_export(write(tmp_path, twice))
+    unknown = text.replace('"12(1,D2)",S02-M3,> 30000', '"12(1,R2)",S02-M3,> 30000', 1)
+    with pytest.raises(InputError, match=r"expected a well location like 1\(1,A1\), found"):
+        read_export(write(tmp_path, unknown))
+
+
+def test_intelliflex_is_named_as_such(tmp_path: Path) -> None:
+    text = RESAVED.read_text(encoding="utf-8").replace(",LX200,", ",INTELLIFLEX DR-SE,", 1)
+    meta = read_export(write(tmp_path, text)).meta
+    assert (meta["format"], meta["instrument"]) == ("intelliflex", "INTELLIFLEX DR-SE")
+
+
 # --- real exports ------------------------------------------------------------------
 
 
 @pytest.mark.realdata
-def test_drlumi_xponent31() -> None:
-    path = real_export("xponent/xponent31_quant_30plex_drLumi.csv")
+def test_drlumi_xponent31(realdata: Path) -> None:
+    path = realdata / "xponent/xponent31_quant_30plex_drLumi.csv"
     plate = read_export(path)
     wells = plate.wells
     tables.WELLS.validate(wells)
@@ -469,8 +561,6 @@ def test_drlumi_xponent31() -> None:
         1.0,
     )
     assert cell(wells, "A2", "IL1B")["signal"] == 9188.0
-    # Standard5 FGF is printed 215625 (215.625 lost its point); the reader keeps it.
-    assert cell(wells, "H6", "FGF")["expected_conc"] == 215625.0
     assert cell(wells, "H12", "IL8")["bead_count"] == 146
     assert cell(wells, "G12", "IL10")["signal"] == 339.0
 
@@ -478,6 +568,8 @@ def test_drlumi_xponent31() -> None:
     assert plate.meta["software_version"] == "3.1.871.0"
     assert plate.meta["serial_number"] == "drLumi1234567890"
     assert plate.meta["batch"] == "plate_1"
+    assert plate.meta["run_time"] == "28/02/2014 21:44:35"
+    assert plate.meta["unit"] == "pg/mL"
     assert plate.meta["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
     net = read_export(path, signal="net_mfi").wells
@@ -486,16 +578,62 @@ def test_drlumi_xponent31() -> None:
 
 
 @pytest.mark.realdata
-def test_drlumi_blocks_split() -> None:
-    text = real_export("xponent/xponent31_quant_30plex_drLumi.csv").read_text()
+def test_drlumi_broken_dilution_series_is_flagged_not_rejected(realdata: Path) -> None:
+    plate = read_export(realdata / "xponent/xponent31_quant_30plex_drLumi.csv")
+    wells = plate.wells
+    # Standard5 FGF is printed 215625: 215.625 lost its point. The value is kept as
+    # written, the analyte's standards are flagged and the level is named.
+    h6 = cell(wells, "H6", "FGF")
+    assert h6["expected_conc"] == 215625.0
+    assert set(h6["flags"].split(";")) == {"broken_dilution_series", "implausible_expected_conc"}
+    a2 = cell(wells, "A2", "FGF")
+    assert a2["flags"] == "broken_dilution_series"
+    assert cell(wells, "C1", "FGF")["flags"] == ""  # samples are untouched
+    # Every analyte of this export has one level written without its decimal point.
+    assert len(plate.rejected) == 30
+    fgf = plate.rejected[plate.rejected["where"] == "analyte FGF, standard level 5"]
+    assert len(fgf) == 1
+    reason = fgf["reason"].iloc[0]
+    assert "the expected concentration 215625 of standard level 5" in reason
+    assert "about 1000-fold off, as if a decimal point were lost" in reason
+    assert "standard level 4: 431.25; standard level 6: 107.812" in reason
+    il13 = plate.rejected[plate.rejected["where"].str.startswith("analyte IL13,")]
+    assert il13["where"].tolist() == ["analyte IL13, standard level 6"]  # 340625
+
+
+@pytest.mark.realdata
+def test_drlumi_vendor_results(realdata: Path) -> None:
+    vendor = read_export(realdata / "xponent/xponent31_quant_30plex_drLumi.csv").vendor
+    assert len(vendor) == 96 * 30 + 30 * 7
+    fgf = vendor[(vendor["analyte"] == "FGF") & vendor["well"].isna()]
+    by_quantity = dict(zip(fgf["quantity"], fgf["value"], strict=True))
+    assert by_quantity["d"] == pytest.approx(-0.228742409930827)  # Coefficient A
+    assert by_quantity["a"] == pytest.approx(4042.42476800676)  # Coefficient B
+    assert by_quantity["b"] == pytest.approx(-2.24661069769899)  # Coefficient D
+    assert by_quantity["r_squared"] == pytest.approx(0.845900071353852)
+    b1 = vendor[(vendor["analyte"] == "FGF") & (vendor["well"] == "B1")].iloc[0]
+    assert b1["value"] == pytest.approx(993.625341838801)
+    c1 = vendor[(vendor["analyte"] == "FGF") & (vendor["well"] == "C1")].iloc[0]
+    assert (c1["raw_text"], c1["token"]) == ("< 0.10528564453125", "oor_low")
+    # The vendor's own curve, inverted, gives its Result (x 2, the dilution factor).
+    a, b, c, d, g = (by_quantity[q] for q in "abcdg")
+    y = 2882.0  # Net MFI of B1, FGF
+    x = c * (((a - d) / (y - d)) ** (1 / g) - 1) ** (1 / b)
+    assert 2 * x == pytest.approx(b1["value"], rel=1e-6)
+
+
+@pytest.mark.realdata
+def test_drlumi_blocks_split(realdata: Path) -> None:
+    text = (realdata / "xponent/xponent31_quant_30plex_drLumi.csv").read_text()
     names = [block.name for block in split_export(text).blocks]
     assert names[:4] == ["Median", "Net MFI", "Count", "Result"]
     assert "Dilution Factor" in names and names[-1] == "Warnings/Errors"
 
 
 @pytest.mark.realdata
-def test_xponent43_nan_and_not_reported() -> None:
-    plate = read_export(real_export("xponent/xponent43_nan_not_reported.csv"))
+def test_xponent43_nan_and_not_reported(realdata: Path) -> None:
+    path = realdata / "xponent/xponent43_nan_not_reported.csv"
+    plate = read_export(path)
     wells = plate.wells
     assert len(wells) == 96 * 3
     assert set(wells["analyte"]) == {"analyte1", "analyte2", "analyte3"}
@@ -509,18 +647,29 @@ def test_xponent43_nan_and_not_reported() -> None:
     assert cell(wells, "H12", "analyte1")["sample_id"] == "Unknown96"
     assert plate.meta["instrument"] == "FlexMAP 3D"
     assert plate.meta["software_version"] == "4.3.309.1"
-    net = read_export(real_export("xponent/xponent43_nan_not_reported.csv"), signal="net_mfi")
+    assert plate.meta["run_time"] == "1/1/2025 1:00:00 AM"
+    assert plate.vendor.empty  # AnalysisType None: xPONENT computed nothing
+    assert plate.rejected.empty
+    net = read_export(path, signal="net_mfi")
     assert cell(net.wells, "A1", "analyte3")["signal"] == 2.0
 
 
 @pytest.mark.realdata
-def test_intelliflex_quoted_export() -> None:
-    plate = read_export(real_export("xponent/intelliflex_long_example.csv"))
+def test_intelliflex_quoted_export(realdata: Path) -> None:
+    plate = read_export(realdata / "xponent/intelliflex_long_example.csv")
     wells = plate.wells
     assert len(wells) == 12 * 5
     assert list(wells["well"].unique()) == [f"A{c}" for c in range(1, 13)]
     assert "Monitoring" in set(wells["analyte"])
     assert cell(wells, "A1", "6P_PBS_3_day2")["signal"] == 2616118.5
+    assert cell(wells, "A5", "JN1_PBS_1_day1")["raw_text"] == "36947.63672"
+    assert cell(wells, "A12", "Monitoring")["bead_count"] == 68
     assert cell(wells, "A10", "Monitoring")["role"] == "blank"
+    assert cell(wells, "A10", "Monitoring")["dilution"] == 1.0
+    assert plate.meta["format"] == "intelliflex"
     assert plate.meta["instrument"] == "Intelliflex"
+    assert plate.meta["software_version"] == "2.1.1015"
+    assert plate.meta["serial_number"] == "SERIAL_12345"
     assert plate.meta["run_time"] == "2024-10-18 11:36"
+    net = read_export(realdata / "xponent/intelliflex_long_example.csv", signal="net_mfi")
+    assert cell(net.wells, "A1", "Monitoring")["signal"] == -1793.78125

@@ -1,10 +1,13 @@
-"""The sample-name rule of docs/formats.md."""
+"""The sample-name rule of docs/formats.md, and overriding it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from assaypipe.roles import classify_name
+from assaypipe.readers import read_export
+from assaypipe.roles import RoleRule, classify_name
 
 
 @pytest.mark.parametrize(
@@ -23,6 +26,10 @@ from assaypipe.roles import classify_name
         ("C2", ("control", 2)),
         ("qc3", ("control", 3)),
         (" Standard2 ", ("standard", 2)),
+        ("BLK", ("blank", None)),
+        ("STD12", ("standard", 12)),
+        ("Ctrl2", ("control", 2)),
+        ("CTL1", ("control", 1)),
     ],
 )
 def test_reserved_names(name: str, expected: tuple[str, int | None]) -> None:
@@ -44,7 +51,33 @@ def test_reserved_names(name: str, expected: tuple[str, int | None]) -> None:
         "Background0_rep",
         "QC",
         "",
+        "SPL1",
+        "X1",
+        "BLKA",
     ],
 )
 def test_everything_else_is_a_sample(name: str) -> None:
     assert classify_name(name) == ("sample", None)
+
+
+def test_a_rule_for_one_plate() -> None:
+    rule = RoleRule(standard=r"cal(\d+)", control=r"(?:ref|qc)-(\d+)", blank=r"zero")
+    assert rule.classify("Cal3") == ("standard", 3)
+    assert rule.classify("REF-2") == ("control", 2)
+    assert rule.classify("Zero") == ("blank", None)
+    # With this rule S3 and Blank are ordinary sample names.
+    assert rule.classify("S3") == ("sample", None)
+    assert classify_name("Blank", rule) == ("sample", None)
+
+
+def test_a_rule_needs_the_level_group() -> None:
+    with pytest.raises(ValueError, match="the standard pattern needs a group"):
+        RoleRule(standard=r"cal\d+")
+
+
+def test_the_rule_applies_to_an_export() -> None:
+    path = Path(__file__).resolve().parents[1] / "data" / "exports" / "xponent31_2plex_resaved.csv"
+    rule = RoleRule(control=r"(?:control|s0)(\d+)-BL")
+    wells = read_export(path, role_rule=rule, settle_seconds=0).wells.set_index(["well", "analyte"])
+    assert wells.loc[("A2", "CCL2"), "role"] == "control"  # S01-BL
+    assert wells.loc[("B2", "CCL2"), "role"] == "sample"  # S01-M3

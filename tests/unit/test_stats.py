@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.stats.multitest import multipletests
 
 from assaypipe.stats import (
     apply_censor_policy,
@@ -101,3 +102,147 @@ def test_prepost_table_per_analyte_with_bh():
     # BH with two equal p-values leaves them unchanged
     assert result["q"].tolist() == pytest.approx([0.0390625, 0.0390625])
     assert result["estimate"].iloc[0] == pytest.approx(-0.46)
+
+
+# --- the study tables -----------------------------------------------------------------
+
+
+def long_samples(values: dict[str, dict[str, tuple[float, float]]]) -> pd.DataFrame:
+    """Samples table from {analyte: {subject: (pre, post)}}; NaN leaves a sample out."""
+    rows = []
+    for analyte, subjects in values.items():
+        for subject, pair in subjects.items():
+            for visit, value in zip(("baseline", "post"), pair, strict=True):
+                if np.isnan(value):
+                    continue
+                rows.append(
+                    {
+                        "sample_id": f"{subject}-{visit}",
+                        "subject_id": subject,
+                        "visit": visit,
+                        "analyte": analyte,
+                        "concentration": value,
+                        "censor": "<LLOQ" if value < 1 else None,
+                        "lloq": 1.0,
+                        "uloq": 1000.0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+SMALL = long_samples(
+    {
+        "CCL2": {f"P{i}": (100.0 + 10 * i, 80.0 + 9 * i) for i in range(8)},
+        "NfL": {
+            **{f"P{i}": (1500.0 + i, 1200.0 + 3 * i) for i in range(4)},
+            **{f"P{i}": (500.0 + i, 600.0 + 2 * i) for i in range(4, 7)},
+            "P7": (2000.0, np.nan),
+        },
+        "IL8": {**{f"P{i}": (5.0 + i, 7.0 + 2 * i) for i in range(6)}, "P6": (0.5, 0.2)},
+    }
+)
+GROUPS = pd.Series({f"P{i}": ("responder" if i % 2 else "nonresponder") for i in range(8)})
+
+
+def test_prepost_by_group_keeps_all_first_and_adjusts_within_group():
+    from assaypipe.stats import prepost
+
+    both = prepost(SMALL, groups=GROUPS)
+    assert both["group"].unique().tolist() == ["all", "nonresponder", "responder"]
+    only = prepost(SMALL, groups=GROUPS, include_all=False)
+    assert only["group"].unique().tolist() == ["nonresponder", "responder"]
+    counts = only.set_index(["group", "analyte"])["n"]
+    assert counts[("responder", "CCL2")] == 4 and counts[("nonresponder", "NfL")] == 4
+    for _, part in both.groupby("group"):
+        q = multipletests(part["p"], method="fdr_bh")[1]
+        assert part["q"].to_numpy() == pytest.approx(q)
+
+
+def test_summary_rows_give_medians_and_effect_size():
+    from assaypipe.stats import prepost_summary
+
+    summary = prepost_summary(SMALL).set_index(["analysis", "analyte"])
+    assert summary.loc[("prepost_median_pre", "CCL2"), "estimate"] == 135.0
+    assert summary.loc[("prepost_median_post", "CCL2"), "estimate"] == 111.5
+    assert summary.loc[("prepost_median_difference", "CCL2"), "estimate"] == -23.5
+    effect = summary.loc[("prepost_effect_size", "CCL2")]
+    # all 8 differences negative: V = 0, z = -(36 - 18)/sqrt(51), r = z / sqrt(8)
+    assert effect["statistic"] == pytest.approx(-18 / math.sqrt(51))
+    assert effect["estimate"] == pytest.approx(-18 / math.sqrt(51) / math.sqrt(8))
+    assert summary["p"].isna().all() and summary["q"].isna().all()
+
+
+def test_sensitivity_reruns_each_policy():
+    from assaypipe.stats import prepost_sensitivity
+
+    table = prepost_sensitivity(SMALL)
+    assert table["analysis"].unique().tolist() == [
+        "sensitivity_half_lloq",
+        "sensitivity_lloq_sqrt2",
+        "sensitivity_exclude",
+    ]
+    il8 = table[table["analyte"] == "IL8"].set_index("analysis")["n"]
+    assert il8.tolist() == [7, 7, 6]  # P6 is below the LLOQ at both visits
+    assert table["method"].str.contains("2 samples below LLOQ/LOD").sum() == 3
+
+
+def test_subgroup_takes_subjects_above_the_threshold_at_baseline():
+    from assaypipe.stats import prepost_subgroup
+
+    table = prepost_subgroup(SMALL, analyte="NfL", threshold=1000, groups=GROUPS)
+    tests = table[table["analysis"] == "subgroup_prepost"].set_index(["group", "analyte"])
+    # P0..P3 and P7 are above 1000; P7 has no post sample
+    assert tests.loc[("all", "NfL"), "n"] == 4
+    assert tests.loc[("responder", "NfL"), "n"] == 2
+    assert tests.loc[("all", "CCL2"), "n"] == 5
+    assert "subgroup: baseline NfL > 1000" in tests.loc[("all", "NfL"), "method"]
+
+
+def test_change_by_response_compares_nonresponders_with_responders():
+    from assaypipe.stats import change_by_response
+
+    table = change_by_response(SMALL, GROUPS)
+    tests = table[table["group"] == "nonresponder vs responder"]
+    assert tests["analysis"].unique().tolist() == ["change_difference", "change_log2_ratio"]
+    medians = table[table["analysis"] == "change_difference_median"].set_index(["analyte", "group"])
+    # CCL2 change is -20 - i: nonresponders (even i) -21.. vs responders (odd i)
+    assert medians.loc[("CCL2", "nonresponder"), "estimate"] == -23.0
+    assert medians.loc[("CCL2", "responder"), "estimate"] == -24.0
+    ccl2 = tests[(tests["analysis"] == "change_difference") & (tests["analyte"] == "CCL2")]
+    assert ccl2["estimate"].iloc[0] == pytest.approx(1.0)
+    assert ccl2["n"].iloc[0] == 8
+
+
+def test_covariate_must_exist():
+    from assaypipe.stats import covariate_correlations
+
+    subjects = pd.DataFrame({"subject_id": [f"P{i}" for i in range(8)], "age": range(40, 48)})
+    table = covariate_correlations(SMALL, subjects, covariates=["age"])
+    assert set(table["group"]) == {"age | baseline"}
+    with pytest.raises(ValueError, match="covariate 'height'"):
+        covariate_correlations(SMALL, subjects, covariates=["height"])
+
+
+def test_pratt_ranks_zeros_before_dropping_them():
+    from assaypipe.stats import signed_rank
+
+    d = np.array([0.0, 1.0, -2.0, 3.0, 4.0, 5.0])
+    pratt = signed_rank(d, zero_method="pratt")
+    wilcox = signed_rank(d, zero_method="wilcox")
+    # Pratt: ranks 2..6 for the nonzero values, V = 2 + 4 + 5 + 6 = 17,
+    # E = (21 - 1) / 2 = 10, var = (546 - 6) / 24 = 22.5;
+    # R 4.2: 2 * pnorm(-(17 - 10 - 0.5) / sqrt(22.5)) = 0.17058693287144136
+    assert pratt.statistic == 17
+    assert pratt.p == pytest.approx(0.17058693287144136, rel=1e-9)
+    assert wilcox.statistic == 13 and wilcox.n_ranked == 5 and pratt.n_ranked == 6
+    assert "Pratt" in pratt.describe() and "1 zero differences" in wilcox.describe()
+    with pytest.raises(ValueError, match="zero_method"):
+        signed_rank(d, zero_method="zsplit")
+
+
+def test_no_nonzero_difference_gives_missing_test():
+    from assaypipe.stats import signed_rank
+
+    result = signed_rank(np.zeros(4))
+    assert math.isnan(result.p) and math.isnan(result.interval.estimate)
+    assert result.n == 4 and result.n_zero == 4

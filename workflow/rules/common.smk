@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pandas as pd
 from snakemake.utils import validate
 
@@ -52,3 +54,22 @@ def get_chunk_outputs(name):
 
 def get_dataset_parts(name):
     return [f"results/dataset/{name}/chunk={chunk}/part-0.parquet" for chunk in CHUNKS]
+
+
+def get_kit_files(wildcards):
+    # Every kit lot file; a study without a kits folder checks controls on nominal values.
+    folder = Path(config["qc"]["kits"])
+    return sorted(str(p) for p in folder.glob("*.y*ml")) if folder.is_dir() else []
+
+
+def get_exclusions_file(wildcards):
+    # An input only when it exists, so creating or editing it reruns what it touches.
+    path = Path(config["qc"]["exclusions"])
+    return [str(path)] if path.is_file() else []
+
+
+def get_prepost_figure(wildcards):
+    # The statistics' own paired plot when the workflow makes one; else the report draws it.
+    if hasattr(rules, "plot_prepost"):
+        return {"prepost": rules.plot_prepost.output.png}
+    return {}

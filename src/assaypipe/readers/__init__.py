@@ -1,63 +1,61 @@
-"""Read one instrument export into the tidy wells table (see docs/formats.md).
+"""Read instrument exports into the tidy wells table (see docs/formats.md).
 
 `read_export` recognises the format from the file's content, never from its name,
-because lab exports are routinely renamed (`plate7.csv` may be a Gen5 text file).
+because lab exports are routinely renamed (`plate7.csv` may be a Gen5 text file):
 
-Every cell keeps its text (`raw_text`) and a token (`TOKENS`) saying what it is;
-the signal is a number only where the token says the text holds one:
+- Luminex xPONENT CSV (3.x, 4.x; comma or semicolon) and INTELLIFLEX CSV: `xponent`
+- Bio-Plex Manager workbooks (.xls, .xlsx): `bioplex`
+- SoftMax Pro text exports (`##BLOCKS=`): `softmax`, possibly several plates per file
+- BioTek Gen5 text exports (endpoint reads): `platereader`
+- a plain 8 x 12 or 16 x 24 grid (CSV, TSV, Excel): `grid`
 
-- numeric: a finite number (signal: the number)
-- nan: ``NaN``
-- not_reported: an empty cell, where the software reported nothing
-- oor_low: ``< 0.105``, ``<0.000``, ``OOR <``
-- oor_high: ``> 5850``, ``>40.000``, ``OOR >``
-- extrapolated: ``*12.3`` (signal: the number)
-- masked: ``Masked``
-- overflow: ``OVRFLW``, ``Overflow``, ``Saturated``
-- error: anything else, such as ``?????``, ``MISSED``, ``Error``, ``Range?``, ``Inf``
+Every reader hands back the same `ParsedPlate`; the plate is then finished here the
+same way for all: plate map, role check, standards check, validation.
 
-A bound such as ``< 0.105`` is not a measurement, so its number stays in
-`raw_text` only; QC decides what to do with censored cells.
+Cell tokens are described in `cells`; what a reader recorded about the run is in
+`PlateRead.meta` (`META_KEYS`), and what the instrument software computed itself in
+`PlateRead.vendor` (`tables.VENDOR_RESULTS`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-import numpy as np
 import pandas as pd
 import pandera.errors
 
 from assaypipe import tables
 from assaypipe.errors import AssaypipeBugError, InputError
+from assaypipe.readers import bioplex, grid, platemap, platereader, softmax, xponent
+from assaypipe.readers.cells import TOKENS, classify_cells, decode_text, well_order
+from assaypipe.readers.excel import is_workbook, read_workbook
+from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers.standards import check_standards
+from assaypipe.roles import DEFAULT_RULE, RoleRule
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "META_KEYS",
+    "SETTLE_SECONDS",
     "SIGNALS",
     "TOKENS",
     "PlateRead",
     "classify_cells",
     "decode_text",
     "read_export",
+    "read_exports",
 ]
 
-TOKENS: Final = (
-    "numeric",
-    "nan",
-    "not_reported",
-    "oor_low",
-    "oor_high",
-    "extrapolated",
-    "masked",
-    "overflow",
-    "error",
-)
 SIGNALS: Final = ("median", "net_mfi")
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
+# A file modified this recently may still be being written: it is looked at twice.
+RECENT_SECONDS: Final = 2.0
+SETTLE_SECONDS: Final = 0.05
 
 META_KEYS: Final = (
     "format",
@@ -67,99 +65,30 @@ META_KEYS: Final = (
     "serial_number",
     "batch",
     "run_time",
+    "kit_lot",
+    "unit",
+    "plate_name",
     "sha256",
     "source_file",
 )
 
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-# Order matters: the first pattern that matches names the token.
-_TOKEN_PATTERNS: Final = (
-    ("not_reported", r"^$"),
-    ("nan", r"^nan$"),
-    ("oor_low", r"^(?:oor\s*)?<"),
-    ("oor_high", r"^(?:oor\s*)?>"),
-    ("extrapolated", rf"^\*\s*{_NUMBER}$"),
-    ("masked", r"^masked$"),
-    ("overflow", r"^(?:ovrflw|overflow|saturated|sat)$"),
+_UNSUPPORTED: Final = (
+    "not a supported plate export: expected an xPONENT or INTELLIFLEX CSV, a Bio-Plex "
+    "Manager workbook, a SoftMax Pro or Gen5 text export, or a plain 8 x 12 or 16 x 24 grid"
 )
-
-_EXCEL_SIGNATURES: Final = (b"\xd0\xcf\x11\xe0", b"PK\x03\x04")
-_PLATEREADER_GRID = re.compile(r"^\t\s*1\s*\t\s*2\b")
 
 
 @dataclass(frozen=True, eq=False)
 class PlateRead:
-    """One plate's wells (`tables.WELLS`), what the export says about its run, and the
-    wells it read but could not place (`tables.REJECTED`)."""
+    """One plate's wells (`tables.WELLS`), what the export says about its run, the
+    wells it read but could not place and the problems that did not stop the plate
+    (`tables.REJECTED`), and the instrument software's own results
+    (`tables.VENDOR_RESULTS`)."""
 
     wells: pd.DataFrame
     meta: dict[str, str] = field(default_factory=dict)
     rejected: pd.DataFrame = field(default_factory=lambda: tables.empty(tables.REJECTED))
-
-
-def classify_cells(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Token and numeric value of each cell text, vectorised over a column.
-
-    >>> tokens, values = classify_cells(pd.Series(["21", "NaN", "", "< 0.1", "*3.5", "?????"]))
-    >>> tokens.tolist()
-    ['numeric', 'nan', 'not_reported', 'oor_low', 'extrapolated', 'error']
-    >>> values.tolist()[4]
-    3.5
-    """
-    text = raw.astype("str").fillna("").str.strip()
-    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    # to_numeric also accepts "inf" and "nan"; only finite numbers are measurements.
-    is_number = np.isfinite(parsed)
-    tokens = np.full(len(text), "numeric", dtype=object)
-    values = np.where(is_number, parsed, np.nan)
-    if not is_number.all():
-        # Exports are mostly numbers: only the other cells go through the patterns.
-        other = text[~is_number]
-        conditions = [
-            other.str.contains(pattern, case=False, regex=True).to_numpy(dtype=bool)
-            for _, pattern in _TOKEN_PATTERNS
-        ]
-        names = [name for name, _ in _TOKEN_PATTERNS]
-        tokens[~is_number] = np.select(conditions, names, default="error")
-        extrapolated = tokens == "extrapolated"
-        if extrapolated.any():
-            stars = text[extrapolated].str.lstrip("*").str.strip()
-            values[extrapolated] = pd.to_numeric(stars, errors="coerce").to_numpy(dtype=float)
-    return (
-        pd.Series(tokens, index=raw.index, dtype="str"),
-        pd.Series(values, index=raw.index, dtype=float),
-    )
-
-
-def decode_text(data: bytes, file: str | Path) -> str:
-    """The text of an export, whatever encoding the instrument PC used.
-
-    Raises InputError for binary files, which would otherwise decode to noise.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if b"\x00" in data:
-        head = data[:400]
-        # UTF-16 without a byte-order mark: every other byte of ASCII text is zero.
-        if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]):
-            return data.decode("utf-16-le", errors="replace")
-        if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]):
-            return data.decode("utf-16-be", errors="replace")
-        if data.startswith(_EXCEL_SIGNATURES):
-            raise InputError(
-                file, "this is an Excel workbook, not a text export; save or export it as CSV"
-            )
-        raise InputError(file, "this is a binary file, not a text export (it contains NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        # Windows instrument PCs write cp1252; latin-1 decodes any byte as a last resort.
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            return data.decode("latin-1")
+    vendor: pd.DataFrame = field(default_factory=lambda: tables.empty(tables.VENDOR_RESULTS))
 
 
 def read_export(
@@ -168,102 +97,225 @@ def read_export(
     plate_id: str | None = None,
     signal: str = "median",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    role_rule: RoleRule | None = None,
+    settle_seconds: float | None = None,
 ) -> PlateRead:
-    """Read one plate export (xPONENT CSV or plate-reader text) into `tables.WELLS`.
+    """Read a one-plate export into `tables.WELLS` (see `read_exports` for the rest).
 
-    `plate_map` (a CSV path or a frame from `platemap.read_plate_map`) overrides the
-    roles the export implies and is required for plate-reader exports. `plate_id`
-    defaults to the file name without its extension. `signal` picks the xPONENT
-    block used as signal: "median" (Median MFI) or "net_mfi" (Net MFI).
+    An export holding several plates is an InputError here, naming them.
     """
-    # The format modules import the helpers above from this package, so they are
-    # imported here rather than at the top to keep the import order acyclic.
-    from assaypipe.readers import platemap, platereader, xponent
+    plates = read_exports(path, plate_map, plate_id, signal, max_bytes, role_rule, settle_seconds)
+    if len(plates) > 1:
+        names = ", ".join(plate.meta["plate_name"] for plate in plates)
+        raise InputError(
+            path,
+            f"this export holds {len(plates)} plates ({names}) and this step reads one plate "
+            "per file; export each plate to its own file",
+        )
+    return plates[0]
 
+
+def read_exports(
+    path: str | Path,
+    plate_map: str | Path | pd.DataFrame | None = None,
+    plate_id: str | None = None,
+    signal: str = "median",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    role_rule: RoleRule | None = None,
+    settle_seconds: float | None = None,
+) -> list[PlateRead]:
+    """Read an export into one `PlateRead` per plate it holds.
+
+    `plate_map` (a CSV path, or a frame from `platemap.read_plate_map`) overrides the
+    roles the export implies and is required for exports that name none (a Gen5 read
+    without layout, a plain grid); with several plates it applies to each. `plate_id`
+    defaults to the file name without its extension; several plates get
+    `<plate_id>_<plate name>`. `signal` picks the Luminex signal: "median" (Median
+    MFI, Bio-Plex FI) or "net_mfi" (Net MFI, Bio-Plex FI - Bkgd). `role_rule`
+    replaces the sample-name rule of `roles`.
+
+    A file modified in the last `RECENT_SECONDS` is looked at twice, `settle_seconds`
+    (default `SETTLE_SECONDS`) apart; if its size or modification time changed, or
+    changes while it is read, it is still being written and is an InputError.
+    """
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
     source_file = str(path)
-    data = _read_bytes(Path(path), source_file, max_bytes)
+    settle = SETTLE_SECONDS if settle_seconds is None else settle_seconds
+    data = _read_bytes(Path(path), source_file, max_bytes, settle)
     sha256 = hashlib.sha256(data).hexdigest()
+    rule = role_rule or DEFAULT_RULE
+    layout = _layout(plate_map, rule)
+    parsed = _parse(data, source_file, signal, rule)
+    base = plate_id if plate_id is not None else Path(path).stem
+    return [
+        _finish(
+            plate,
+            plate_id=_plate_id(base, plate.name) if len(parsed) > 1 else base,
+            layout=layout,
+            source_file=source_file,
+            sha256=sha256,
+        )
+        for plate in parsed
+    ]
+
+
+def _layout(plate_map: str | Path | pd.DataFrame | None, rule: RoleRule) -> pd.DataFrame | None:
+    if plate_map is None:
+        return None
+    if isinstance(plate_map, pd.DataFrame):
+        return platemap.validate_plate_map(plate_map, plate_map.attrs.get("source_file", ""))
+    return platemap.read_plate_map(plate_map, rule=rule)
+
+
+def _parse(data: bytes, source_file: str, signal: str, rule: RoleRule) -> list[ParsedPlate]:
+    if is_workbook(data):
+        sheets = read_workbook(data, source_file)
+        if bioplex.looks_like_bioplex(sheets):
+            return [bioplex.read_bioplex(sheets, source_file, signal)]
+        for sheet in sheets:
+            found = grid.find_grid(list(sheet.rows), source_file)
+            if found is not None:
+                return [grid.read_grid(found)]
+        raise InputError(
+            source_file,
+            "this Excel workbook is neither a Bio-Plex Manager export (no sheet with Type, "
+            "Well and FI columns) nor a plain 8 x 12 or 16 x 24 grid",
+        )
     text = decode_text(data, source_file)
     if not text.strip():
         raise InputError(source_file, "the file is empty (only blank lines)")
     lines = text.splitlines()
-    plate_id = plate_id if plate_id is not None else Path(path).stem
-
-    if plate_map is None:
-        layout = None
-    elif isinstance(plate_map, pd.DataFrame):
-        layout = platemap.validate_plate_map(plate_map, plate_map.attrs.get("source_file", ""))
-    else:
-        layout = platemap.read_plate_map(plate_map)
-
     if xponent.looks_like_xponent(lines):
-        wells, meta = xponent.read_xponent(text, source_file, sha256, plate_id, signal)
-        rejected = tables.empty(tables.REJECTED)
-        if layout is not None:
-            wells = platemap.apply_plate_map(wells, layout)
-    elif looks_like_platereader(lines):
-        wells, meta, rejected = platereader.read_platereader(
-            text, source_file, sha256, plate_id, layout
-        )
-    else:
-        if any(line.startswith("Program;xPONENT") for line in lines[:50]):
+        return [xponent.read_xponent(text, source_file, signal, rule)]
+    if softmax.looks_like_softmax(lines):
+        return softmax.read_softmax(text, source_file)
+    if platereader.looks_like_gen5(lines):
+        return [platereader.read_gen5(text, source_file, rule)]
+    rows = grid.text_rows(text)
+    if rows is not None:
+        found = grid.find_grid(rows[0], source_file)
+        if found is not None:
+            return [grid.read_grid(found, decimal_comma=rows[1])]
+    raise InputError(source_file, _UNSUPPORTED)
+
+
+def _plate_id(base: str, name: str) -> str:
+    return f"{base}_{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('_') or 'plate'}"
+
+
+def _finish(
+    parsed: ParsedPlate,
+    *,
+    plate_id: str,
+    layout: pd.DataFrame | None,
+    source_file: str,
+    sha256: str,
+) -> PlateRead:
+    wells = parsed.wells.assign(plate_id=plate_id, source_file=source_file, source_sha256=sha256)
+    read_wells = list(dict.fromkeys(wells["well"]))
+    unnamed = bool((wells["analyte"] == "").any())
+    if layout is not None:
+        wells = platemap.apply_plate_map(wells, layout)
+    elif unnamed:
+        placed = wells["sample_name"] != ""
+        if not placed.any():
             raise InputError(
                 source_file,
-                "this xPONENT export was re-saved with semicolons; "
-                "export it again as a comma-separated CSV",
+                "this is a plate-reader export that does not name well roles; give it a plate map",
             )
-        raise InputError(
-            source_file,
-            "not a supported plate export (expected an xPONENT CSV or a plate-reader text export)",
-        )
+        wells = wells[placed].assign(analyte=platemap.DEFAULT_ANALYTE)
+        wells = wells.assign(analyte_raw=wells["analyte"])
     _require_names(wells, source_file)
-    meta = {key: meta.get(key, "") for key in META_KEYS}
-    meta.update(sha256=sha256, source_file=source_file)
+    wells, problems = check_standards(wells.reset_index(drop=True), source_file)
+    unplaced = sorted(set(read_wells) - set(wells["well"]), key=well_order)
+    rejected = pd.DataFrame(
+        [
+            {
+                "source_file": source_file,
+                "where": f"well {well}",
+                "reason": str(
+                    InputError(
+                        source_file,
+                        "has a reading but no role: the export names none for it and there "
+                        "is no row in the plate map; add it to the plate map if it holds "
+                        "anything",
+                        where=f"well {well}",
+                    )
+                ),
+            }
+            for well in unplaced
+        ]
+        + [
+            {"source_file": source_file, "where": error.where or "file", "reason": str(error)}
+            for error in problems
+        ],
+        columns=list(tables.REJECTED.columns),
+    )
+    meta = {key: parsed.meta.get(key, "") for key in META_KEYS}
+    meta.update(sha256=sha256, source_file=source_file, plate_name=parsed.name)
     try:
         checked = tables.WELLS.validate(wells)
+        vendor = tables.VENDOR_RESULTS.validate(
+            _vendor_analytes(parsed.vendor, checked).assign(
+                plate_id=plate_id, source_file=source_file
+            )
+        )
+        rejected = tables.REJECTED.validate(rejected)
     except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as error:
-        raise AssaypipeBugError(
-            f"{source_file}: reader built an invalid wells table: {error}"
-        ) from error
+        raise AssaypipeBugError(f"{source_file}: reader built an invalid table: {error}") from error
     return PlateRead(
         wells=checked.reset_index(drop=True),
         meta=meta,
-        rejected=tables.REJECTED.validate(rejected),
+        rejected=rejected.reset_index(drop=True),
+        vendor=vendor.reset_index(drop=True),
     )
 
 
-def looks_like_platereader(lines: list[str]) -> bool:
-    """A Gen5-style text export: a `Software Version` line and a `Results` grid."""
-    has_version = any(line.startswith("Software Version") for line in lines[:40])
-    for index, line in enumerate(lines):
-        if line.strip() == "Results":
-            following = (other for other in lines[index + 1 :] if other.strip())
-            if _PLATEREADER_GRID.match(next(following, "")):
-                return has_version
-    return False
+def _vendor_analytes(vendor: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
+    """Plate-reader results name no analyte: they take the one their well was given."""
+    missing = vendor["analyte"].astype(str) == ""
+    if vendor.empty or not missing.any():
+        return vendor
+    of_well = wells.drop_duplicates("well").set_index("well")["analyte"]
+    analytes = wells["analyte"].drop_duplicates()
+    whole_plate = str(analytes.iloc[0]) if len(analytes) == 1 else ""
+    filled = vendor["well"].map(of_well).fillna(whole_plate).astype(object)
+    return vendor.assign(analyte=vendor["analyte"].where(~missing, filled))
 
 
-def _read_bytes(path: Path, source_file: str, max_bytes: int) -> bytes:
+def _read_bytes(path: Path, source_file: str, max_bytes: int, settle_seconds: float) -> bytes:
     try:
-        size = path.stat().st_size
+        first = path.stat()
     except FileNotFoundError:
         raise InputError(source_file, "the file does not exist") from None
     if path.is_dir():
         raise InputError(source_file, "this is a folder, not a plate export file")
-    if size > max_bytes:
+    if first.st_size > max_bytes:
         raise InputError(
             source_file,
-            f"the file is {_size(size)}, larger than the {_size(max_bytes)} "
+            f"the file is {_size(first.st_size)}, larger than the {_size(max_bytes)} "
             "a plate export can be; check it is the right file",
         )
-    if size == 0:
+    if first.st_size == 0:
         raise InputError(source_file, "the file is empty (0 bytes)")
+    if settle_seconds > 0 and time.time() - first.st_mtime < RECENT_SECONDS:
+        # Just written: if it is still growing, a second look a moment later shows it.
+        time.sleep(settle_seconds)
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
+        last = path.stat()
     except OSError as error:
         raise InputError(source_file, f"the file cannot be read ({error.strerror})") from None
+    if (first.st_size, first.st_mtime_ns) != (last.st_size, last.st_mtime_ns) or len(
+        data
+    ) != last.st_size:
+        raise InputError(
+            source_file,
+            "the file is still being written (its size changed while it was read); "
+            "wait until the instrument software has finished saving it, then run again",
+        )
+    return data
 
 
 def _size(n_bytes: int) -> str:

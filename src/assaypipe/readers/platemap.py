@@ -1,12 +1,24 @@
-"""Plate maps: the long-form CSV of docs/formats.md that says what each well holds.
+"""Plate maps: the CSV of docs/formats.md that says what each well holds.
 
-A map overrides what an export implies (xPONENT sample names) and is the only
-source of roles for plate-reader exports, which name nothing.
+A map overrides what an export implies (xPONENT sample names, a Gen5 layout, SoftMax
+groups) and is the only source of roles for exports that name nothing (a Gen5 read
+without layout, a plain grid).
 
-Columns: `well` and `role` required; `sample_id`, `level`, `expected_conc`,
-`dilution` and `analyte` optional. A blank cell means "the map says nothing here":
-the export's value (or the default) stands. A row with a blank `analyte` applies to
-every analyte of the well; a well has either one such row or one row per analyte.
+Long form, one row per well (or well x analyte). Columns: `well` and `role` required;
+`sample_id`, `level`, `expected_conc`, `dilution` and `analyte` optional. A blank
+cell means "the map says nothing here": the export's value (or the default) stands;
+a blank role keeps the role the export gives (so a map can set only the analyte of a
+Gen5 or SoftMax export that names its wells).
+A row with a blank `analyte` applies to every analyte of the well; a well has either
+one such row or one row per analyte.
+
+Grid form, as the plate looks: one or more 8 x 12 (or 16 x 24) grids, each a header
+row of column numbers 1..12 whose first cell names what the grid holds, then rows
+A..H. `name` (or an empty first cell) holds well names read by the role rule of
+`roles` (`Standard1`, `Blank`, `C1`, anything else a sample id); `role`,
+`sample_id`, `level`, `expected_conc`, `dilution` and `analyte` grids give those
+columns directly. An empty cell leaves the well out of that grid. The grids are
+turned into the long form and checked the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +33,9 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers import decode_text
+from assaypipe.readers.cells import ROW_LETTERS, decode_text
+from assaypipe.readers.excel import is_workbook, read_workbook
+from assaypipe.roles import DEFAULT_RULE, RoleRule
 from assaypipe.tables import ROLES
 
 __all__ = ["COLUMNS", "DEFAULT_ANALYTE", "apply_plate_map", "read_plate_map", "validate_plate_map"]
@@ -34,8 +48,9 @@ _WELL: Final = re.compile(r"^([A-P])0?([1-9]|1[0-9]|2[0-4])$")
 _MAP_FIELDS: Final = ("role", "sample_id", "level", "expected_conc", "dilution", "line")
 
 
-def read_plate_map(path: str | Path) -> pd.DataFrame:
-    """Read and check a plate-map CSV; the frame has `COLUMNS` plus the CSV `line`.
+def read_plate_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> pd.DataFrame:
+    """Read and check a plate map (CSV, long or grid form, or the first sheet of an
+    Excel workbook); the frame has `COLUMNS` plus the source `line`.
 
     Raises InputError naming the file, the line and what was expected.
     """
@@ -46,33 +61,140 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
         raise InputError(file, "the plate map does not exist") from None
     except OSError as error:
         raise InputError(file, f"the plate map cannot be read ({error.strerror})") from None
-    text = decode_text(data, file)
-    if not text.strip():
+    if is_workbook(data):
+        sheets = read_workbook(data, file)
+        table = [list(row) for row in sheets[0].rows] if sheets else []
+    else:
+        text = decode_text(data, file)
+        delimiter = _delimiter(text)
+        table = list(csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True))
+    if not any(cell.strip() for row in table for cell in row):
         raise InputError(file, "the plate map is empty; expected a header row `well,role,...`")
-    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
-    header = [cell.strip() for cell in next(reader)]
+    first = next(i for i, row in enumerate(table) if any(cell.strip() for cell in row))
+    if _grid_width(table[first]) is not None:
+        return validate_plate_map(_grid_to_long(table, file, rule), file)
+    return validate_plate_map(_long_rows(table, file), file)
+
+
+def _delimiter(text: str) -> str:
+    head = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: head.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _grid_width(row: list[str]) -> int | None:
+    cells = [cell.strip() for cell in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    for width in (12, 24):
+        if cells[1:] == [str(c) for c in range(1, width + 1)]:
+            return width
+    return None
+
+
+_GRID_FIELDS: Final = {"": "name", "name": "name", "sample": "name", "content": "name"}
+
+
+def _grid_to_long(table: list[list[str]], file: str, rule: RoleRule) -> pd.DataFrame:
+    """Long-form rows (all text) from the grids of a grid-form plate map."""
+    fields: dict[str, dict[str, tuple[str, int]]] = {}
+    index = 0
+    while index < len(table):
+        width = _grid_width(table[index])
+        if width is None:
+            if any(cell.strip() for cell in table[index]):
+                raise InputError(
+                    file,
+                    "expected a grid header (a field name, then the column numbers 1 to 12 "
+                    f"or 24), found {','.join(table[index][:4])!r}",
+                    where=f"line {index + 1}",
+                )
+            index += 1
+            continue
+        title = table[index][0].strip().casefold()
+        name = _GRID_FIELDS.get(title, title)
+        if name not in (*COLUMNS, "name") or name == "well":
+            raise InputError(
+                file,
+                f"a grid is titled {table[index][0].strip()!r}; expected name, role, "
+                "sample_id, level, expected_conc, dilution or analyte",
+                where=f"line {index + 1}",
+            )
+        if name in fields:
+            raise InputError(file, f"two grids are titled {name!r}", where=f"line {index + 1}")
+        height = 16 if width == 24 else 8
+        cells: dict[str, tuple[str, int]] = {}
+        for offset, letter in enumerate(ROW_LETTERS[:height], start=1):
+            position = index + offset
+            row = table[position] if position < len(table) else []
+            if not row or row[0].strip().upper() != letter:
+                raise InputError(
+                    file,
+                    f"expected row {letter} of the {name} grid",
+                    where=f"line {position + 1}",
+                )
+            values = [cell.strip() for cell in row[1:]]
+            if len(values) > width and any(values[width:]):
+                raise InputError(
+                    file,
+                    f"row {letter} of the {name} grid has more than {width} cells",
+                    where=f"line {position + 1}",
+                )
+            for column, value in enumerate(values[:width], start=1):
+                if value:
+                    cells[f"{letter}{column}"] = (value, position + 1)
+        fields[name] = cells
+        index += height + 1
+    wells = sorted(
+        {well for cells in fields.values() for well in cells},
+        key=lambda w: (ROW_LETTERS.index(w[0]), int(w[1:])),
+    )
+    records = []
+    for well in wells:
+        record = {column: fields.get(column, {}).get(well, ("", 0))[0] for column in COLUMNS}
+        record["well"] = well
+        name, line = fields.get("name", {}).get(well, ("", 0))
+        if name:
+            role, level = rule.classify(name)
+            record["role"] = record["role"] or role
+            if not record["level"] and level is not None:
+                record["level"] = str(level)
+            if not record["sample_id"] and record["role"] in ("sample", "control"):
+                record["sample_id"] = name
+        lines = [cells[well][1] for cells in fields.values() if well in cells]
+        record["line"] = str(line or min(lines))
+        records.append(record)
+    if not records:
+        raise InputError(file, "the plate map's grids name no wells")
+    frame = pd.DataFrame(records, columns=["line", *COLUMNS], dtype="str")
+    return frame.assign(line=frame["line"].astype(int))
+
+
+def _long_rows(table: list[list[str]], file: str) -> pd.DataFrame:
+    start = next(i for i, row in enumerate(table) if any(cell.strip() for cell in row))
+    header = [cell.strip() for cell in table[start]]
     rows: list[list[str]] = []
     lines: list[int] = []
-    for row in reader:
+    for offset, row in enumerate(table[start + 1 :], start=start + 2):
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
             raise InputError(
                 file,
                 f"the row has {len(row)} cells but the header names {len(header)} columns",
-                where=f"line {reader.line_num}",
+                where=f"line {offset}",
             )
         rows.append((row + [""] * len(header))[: len(header)])
-        lines.append(reader.line_num)
+        lines.append(offset)
     frame = pd.DataFrame(rows, columns=range(len(header)), dtype="str")
     for position, name in enumerate(header):
         if not name and (frame[position].str.strip() != "").any():
             raise InputError(
-                file, f"column {position + 1} has values but no header", where="line 1"
+                file, f"column {position + 1} has values but no header", where=f"line {start + 1}"
             )
     # Excel pads re-saved sheets with empty columns: no header and no values.
     named = [position for position, name in enumerate(header) if name]
     frame = frame[named].set_axis([header[p] for p in named], axis="columns")
     frame.insert(0, "line", lines)
-    return validate_plate_map(frame, file)
+    return frame
 
 
 def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> pd.DataFrame:
@@ -125,7 +247,12 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
     well = (wells[0] + wells[1]).to_numpy(dtype=object)
 
     role = text["role"].str.lower()
-    fail(~role.isin(ROLES).to_numpy(), f"role {{role!r}} is not one of {', '.join(ROLES)}")
+    # A blank role keeps the role the export gives (a map that only sets the analyte or
+    # the dilution); a well the export names nothing about then stays unplaced.
+    fail(
+        ~(role.isin(ROLES) | (role == "")).to_numpy(),
+        f"role {{role!r}} is not one of {', '.join(ROLES)}",
+    )
 
     level = pd.to_numeric(text["level"], errors="coerce")
     fail(
@@ -146,7 +273,7 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
     result = pd.DataFrame(
         {
             "well": well,
-            "role": role.to_numpy(dtype=object),
+            "role": role.replace("", None).to_numpy(dtype=object),
             "sample_id": text["sample_id"].replace("", None).to_numpy(dtype=object),
             "level": pd.array(level.to_numpy(), dtype="Int64"),
             "expected_conc": expected.to_numpy(),
@@ -247,7 +374,10 @@ def _merge_unnamed(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFrame
     table = plate_map[["well", "analyte", *_MAP_FIELDS]].rename(
         columns={name: f"map_{name}" for name in (*_MAP_FIELDS, "analyte")}
     )
-    merged = wells.merge(table, on="well", how="inner")
+    # A well the export names (a Gen5 layout, a SoftMax group) keeps its role without
+    # a map row; a well it does not name needs one.
+    merged = wells.merge(table, on="well", how="left")
+    merged = merged[merged["map_role"].notna() | (merged["sample_name"] != "")]
     analyte = merged["map_analyte"].fillna(DEFAULT_ANALYTE).astype(object)
     return merged.drop(columns="map_analyte").assign(analyte=analyte, analyte_raw=analyte)
 

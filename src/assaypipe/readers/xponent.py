@@ -1,11 +1,21 @@
-"""Luminex xPONENT CSV exports (3.x, 4.x, INTELLIFLEX) into the wells table.
+"""Luminex xPONENT CSV exports (3.x, 4.x) and INTELLIFLEX exports into the wells table.
 
 Three layers, each testable alone:
 
 1. `split_export` only cuts the CSV into the header rows and `DataType:` blocks.
-2. `XponentHeader`, `WellBlock` and `ReagentBlock` are small frozen records whose
-   `create` checks one block (well locations, duplicates, numbers).
-3. `compose` joins the checked blocks into one row per well x analyte.
+2. `XponentHeader`, `WellBlock`, `ReagentBlock` and `AnalyteBlock` are small frozen
+   records whose `create` checks one block (well locations, duplicates, numbers).
+3. `compose` joins the checked blocks into one row per well x analyte; `vendor_results`
+   collects what xPONENT computed itself (Result, Analysis Types/Coefficients, R^2).
+
+The same code reads comma-separated exports (quoted or not, Excel re-saves padded
+with trailing commas, 0-3 blank lines between blocks) and the semicolon-separated,
+comma-decimal exports of European Windows locales.
+
+Truncation shows in three ways, each an InputError: no closing `-- CRC --` line,
+fewer distinct samples in the signal block than the header's `Samples` count, or a
+per-well block (Count, Net MFI, Result, Dilution Factor, ...) that lists other wells
+than the signal block.
 """
 
 from __future__ import annotations
@@ -20,10 +30,12 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers import classify_cells
-from assaypipe.roles import classify_name
+from assaypipe.readers.cells import classify_cells, vendor_columns, vendor_frame, wells_frame
+from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.roles import DEFAULT_RULE, RoleRule
 
 __all__ = [
+    "AnalyteBlock",
     "RawBlock",
     "ReagentBlock",
     "WellBlock",
@@ -34,14 +46,17 @@ __all__ = [
     "parse_location",
     "read_xponent",
     "split_export",
+    "vendor_results",
 ]
 
 SIGNAL_BLOCKS: Final = {"median": ("Median", "Median MFI"), "net_mfi": ("Net MFI", "Net MFI")}
-_NOT_ANALYTES: Final = frozenset({"", "total events"})
+_NOT_ANALYTES: Final = frozenset({"total events"})
 # "1(1,A1)": acquisition order, then (plate, well); some exports write just "A1".
 _LOCATION: Final = re.compile(
     r"^(?:\d+\s*\(\s*(?P<plate>\d+)\s*,\s*)?(?P<row>[A-Pa-p])\s*0?(?P<col>\d{1,2})\s*\)?$"
 )
+_PROGRAM: Final = re.compile(r'^\s*"?Program"?\s*([,;])\s*"?xPONENT"?', re.IGNORECASE)
+_DECIMAL_COMMA: Final = re.compile(r"(?<=\d),(?=\d)")
 
 
 # --- layer 1: split ----------------------------------------------------------------
@@ -63,6 +78,13 @@ class RawBlock:
 class XponentFile:
     header_rows: tuple[tuple[str, ...], ...]
     blocks: tuple[RawBlock, ...]
+    delimiter: str = ","
+    has_crc: bool = True
+    last_line: int = 0
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.delimiter == ";"
 
     def block(self, name: str) -> RawBlock | None:
         """The first block of that DataType name (case-insensitive), if any."""
@@ -71,39 +93,51 @@ class XponentFile:
 
 
 def looks_like_xponent(lines: list[str]) -> bool:
-    return any(line.startswith(("Program,xPONENT", '"Program","xPONENT"')) for line in lines[:50])
+    return any(_PROGRAM.match(line) for line in lines[:50])
 
 
-def split_export(text: str) -> XponentFile:
+def delimiter_of(lines: list[str]) -> str:
+    """`;` for exports of European locales, else `,`, read from the Program line."""
+    match = next((m for line in lines[:50] if (m := _PROGRAM.match(line))), None)
+    return match.group(1) if match else ","
+
+
+def split_export(text: str, delimiter: str = ",") -> XponentFile:
     """Cut an xPONENT CSV into its header rows and its `DataType:` blocks.
 
     Blank rows (all cells empty, as Excel re-saves leave them) are dropped; rows keep
     their trailing empty cells, which the next layer ignores.
     """
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header_rows: list[tuple[str, ...]] = []
     # Each block collects (row, line number); the first row is the block's own header.
     openings: list[tuple[str, int]] = []
     contents: list[list[tuple[tuple[str, ...], int]]] = []
     in_results = False
-    for raw_row in reader:
-        if not "".join(raw_row).strip():
-            continue
-        row = tuple(raw_row)
-        first = row[0].strip()
-        if first.startswith("--") and first.endswith("--"):
-            # "-- CRC --" and its checksum close the export; nothing after is data.
-            break
-        if first == "DataType:":
-            openings.append((row[1].strip() if len(row) > 1 else "", reader.line_num))
-            contents.append([])
-            in_results = True
-        elif contents:
-            contents[-1].append((row, reader.line_num))
-        elif first == "Results":
-            in_results = True
-        elif not in_results:
-            header_rows.append(row)
+    has_crc = False
+    try:
+        for raw_row in reader:
+            if not "".join(raw_row).strip():
+                continue
+            row = tuple(raw_row)
+            first = row[0].strip()
+            if first.startswith("--") and first.endswith("--"):
+                # "-- CRC --" and its checksum close the export; nothing after is data.
+                has_crc = True
+                break
+            if first == "DataType:":
+                openings.append((row[1].strip() if len(row) > 1 else "", reader.line_num))
+                contents.append([])
+                in_results = True
+            elif contents:
+                contents[-1].append((row, reader.line_num))
+            elif first == "Results":
+                in_results = True
+            elif not in_results:
+                header_rows.append(row)
+    except csv.Error:
+        # Only an unterminated quote at the very end makes csv fail: the file was cut.
+        has_crc = False
     blocks = tuple(
         RawBlock(
             name=name,
@@ -115,7 +149,13 @@ def split_export(text: str) -> XponentFile:
         )
         for (name, line), content in zip(openings, contents, strict=True)
     )
-    return XponentFile(header_rows=tuple(header_rows), blocks=blocks)
+    return XponentFile(
+        header_rows=tuple(header_rows),
+        blocks=blocks,
+        delimiter=delimiter,
+        has_crc=has_crc,
+        last_line=reader.line_num,
+    )
 
 
 # --- layer 2: structure ------------------------------------------------------------
@@ -131,6 +171,8 @@ class XponentHeader:
     serial_number: str
     batch: str
     run_time: str
+    kit_lot: str
+    n_samples: int | None
 
     @classmethod
     def create(cls, rows: tuple[tuple[str, ...], ...], file: str) -> XponentHeader:
@@ -144,6 +186,11 @@ class XponentHeader:
         def first(key: str) -> str:
             return next(iter(values.get(key, ())), "")
 
+        samples = first("Samples")
+        if "Samples" in values and not samples.isdecimal():
+            raise InputError(
+                file, f"the header's Samples line should give a count, found {samples!r}"
+            )
         run_time = first("BatchStartTime") or " ".join(values.get("Date", ())[:2])
         return cls(
             software="xPONENT",
@@ -152,7 +199,33 @@ class XponentHeader:
             serial_number=first("SN"),
             batch=first("Batch"),
             run_time=run_time,
+            kit_lot=_kit_lot(rows),
+            n_samples=int(samples) if samples else None,
         )
+
+
+def _kit_lot(rows: tuple[tuple[str, ...], ...]) -> str:
+    """The kit's lot number from `AssayLotInfo:`, else the standards' lot numbers."""
+    cells = [tuple(cell.strip() for cell in row) for row in rows]
+    starts = [i for i, row in enumerate(cells) if row[0] == "AssayLotInfo:"]
+    if not starts:
+        return ""
+    kit_lot = ""
+    reagent_lots: list[str] = []
+    header: tuple[str, ...] = ()
+    for row in cells[starts[0] + 1 :]:
+        if row[0] in ("KitName", "Reagent"):
+            header = row
+            continue
+        if not header or row[0] == "Samples":
+            break
+        record = dict(zip(header, row, strict=False))
+        lot = record.get("LotNumber", "")
+        if header[0] == "KitName" and lot:
+            kit_lot = lot
+        elif lot and lot not in reagent_lots:
+            reagent_lots.append(lot)
+    return kit_lot or "; ".join(reagent_lots)
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,7 +253,22 @@ class WellBlock:
                 f"found {','.join(header[:3])!r}",
                 where=f"line {raw.header_line}",
             )
-        columns = [i for i in range(2, len(header)) if header[i].casefold() not in _NOT_ANALYTES]
+        width = max([len(header), *(len(row) for row in raw.rows)])
+        grid = np.array([row + ("",) * (width - len(row)) for row in raw.rows], dtype=object)
+        grid = grid.reshape(len(raw.rows), width)
+        named = [i for i in range(2, len(header)) if header[i]]
+        columns = [i for i in named if header[i].casefold() not in _NOT_ANALYTES]
+        unnamed = [i for i in range(2, width) if i >= len(header) or not header[i]]
+        if unnamed and len(raw.rows):
+            filled = np.char.strip(grid[:, unnamed].astype(str)) != ""
+            if filled.any():
+                row, column = (int(k) for k in np.argwhere(filled)[0])
+                raise InputError(
+                    file,
+                    f"column {unnamed[column] + 1} of the {raw.name} block has values but no "
+                    "analyte name in the block's header row; the header looks damaged",
+                    where=f"line {raw.row_lines[row]}",
+                )
         if not columns:
             raise InputError(
                 file, f"the {raw.name} block names no analytes", where=f"line {raw.header_line}"
@@ -216,14 +304,11 @@ class WellBlock:
                     where=f"line {line}",
                 )
             seen[well] = line
-        width = max([len(header), *(len(row) for row in raw.rows)])
-        grid = np.array([row + ("",) * (width - len(row)) for row in raw.rows], dtype=object)
-        grid = grid.reshape(len(raw.rows), width)
         return cls(
             name=raw.name,
             analytes=tuple(names),
             wells=tuple(wells),
-            samples=tuple(str(sample).strip() for sample in grid[:, 1]),
+            samples=tuple(str(sample).strip() for sample in grid[:, 1]) if width > 1 else (),
             lines=raw.row_lines,
             cells=grid[:, columns],
         )
@@ -256,29 +341,29 @@ class ReagentBlock:
     values: np.ndarray
 
     @classmethod
-    def create(cls, raw: RawBlock) -> ReagentBlock:
+    def create(cls, raw: RawBlock, decimal_comma: bool = False) -> ReagentBlock:
         header = [cell.strip() for cell in raw.header]
         columns = [i for i in range(1, len(header)) if header[i]]
         rows = [row for row in raw.rows if row[0].strip()]
         width = max([len(header), *(len(row) for row in rows)])
         grid = np.array([row + ("",) * (width - len(row)) for row in rows], dtype=object)
         grid = grid.reshape(len(rows), width)[:, columns]
-        numbers = pd.to_numeric(pd.Series(grid.ravel(), dtype="str"), errors="coerce")
+        numbers = _numbers(grid.ravel(), decimal_comma)
         return cls(
             name=raw.name,
             analytes=tuple(header[i] for i in columns),
             reagents=tuple(row[0].strip() for row in rows),
-            values=numbers.to_numpy(dtype=float).reshape(grid.shape),
+            values=numbers.reshape(grid.shape),
         )
 
-    def lookup(self, name: str, role: str, level: int | None) -> int | None:
+    def lookup(self, name: str, role: str, level: int | None, rule: RoleRule) -> int | None:
         """Row of the reagent for a well: its exact name, else the one of its role and level.
 
         The fallback lets a well named `Std1` find the reagent row `Standard1`.
         """
         if name in self.reagents:
             return self.reagents.index(name)
-        matches = [i for i, r in enumerate(self.reagents) if classify_name(r) == (role, level)]
+        matches = [i for i, r in enumerate(self.reagents) if rule.classify(r) == (role, level)]
         return matches[0] if len(matches) == 1 else None
 
     def aligned(self, row: int, analytes: tuple[str, ...]) -> np.ndarray:
@@ -287,6 +372,33 @@ class ReagentBlock:
         return np.array(
             [self.values[row, column_of[a]] if a in column_of else np.nan for a in analytes]
         )
+
+
+@dataclass(frozen=True)
+class AnalyteBlock:
+    """A per-analyte block (`Analyte:,<analytes>` then one row per quantity):
+    Units, Per Bead Count, Analysis Types, Analysis Coefficients, R^2."""
+
+    name: str
+    analytes: tuple[str, ...]
+    rows: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def create(cls, raw: RawBlock) -> AnalyteBlock:
+        header = [cell.strip() for cell in raw.header]
+        columns = [i for i in range(1, len(header)) if header[i]]
+        rows = {
+            row[0].strip(): tuple(row[i].strip() if i < len(row) else "" for i in columns)
+            for row in raw.rows
+            if row and row[0].strip()
+        }
+        return cls(name=raw.name, analytes=tuple(header[i] for i in columns), rows=rows)
+
+    def value(self, key: str, analyte: str) -> str:
+        values = self.rows.get(key)
+        if values is None or analyte not in self.analytes:
+            return ""
+        return values[self.analytes.index(analyte)]
 
 
 def parse_location(text: str, file: str = "", line: int | None = None) -> tuple[str, str]:
@@ -312,27 +424,42 @@ def parse_location(text: str, file: str = "", line: int | None = None) -> tuple[
 
 
 def read_xponent(
-    text: str, source_file: str, sha256: str, plate_id: str, signal: str = "median"
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Wells table (unvalidated) and run metadata of one xPONENT export's text."""
-    parsed = split_export(text)
+    text: str,
+    source_file: str,
+    signal: str = "median",
+    rule: RoleRule = DEFAULT_RULE,
+) -> ParsedPlate:
+    """Wells (unvalidated), run metadata and vendor results of one xPONENT export's text."""
+    lines = text.splitlines()
+    parsed = split_export(text, delimiter_of(lines))
     header = XponentHeader.create(parsed.header_rows, source_file)
-    wells = compose(parsed, signal, source_file, sha256, plate_id)
+    if not parsed.has_crc:
+        raise InputError(
+            source_file,
+            f"the file ends at line {parsed.last_line} without xPONENT's closing "
+            "`-- CRC --` line, so it is incomplete; wait until it is fully copied, or "
+            "export it again",
+        )
+    wells, main = compose(parsed, signal, source_file, rule)
+    _check_complete(parsed, main, header, source_file)
+    instrument = header.instrument
     meta = {
-        "format": "xponent",
-        "instrument": header.instrument,
+        "format": "intelliflex" if "intelliflex" in instrument.casefold() else "xponent",
+        "instrument": instrument,
         "software": header.software,
         "software_version": header.software_version,
         "serial_number": header.serial_number,
         "batch": header.batch,
         "run_time": header.run_time,
+        "kit_lot": header.kit_lot,
+        "unit": _unit(parsed, main.analytes),
     }
-    return wells, meta
+    return ParsedPlate(wells=wells, meta=meta, vendor=vendor_results(parsed, main, source_file))
 
 
 def compose(
-    parsed: XponentFile, signal: str, source_file: str, sha256: str, plate_id: str
-) -> pd.DataFrame:
+    parsed: XponentFile, signal: str, source_file: str, rule: RoleRule = DEFAULT_RULE
+) -> tuple[pd.DataFrame, WellBlock]:
     """One row per well x analyte from the signal, Count, Dilution and expected blocks."""
     block_name, signal_kind = SIGNAL_BLOCKS[signal]
     raw_signal = parsed.block(block_name)
@@ -349,39 +476,158 @@ def compose(
         )
 
     raw_text = pd.Series(main.cells.ravel(), dtype="str")
-    tokens, values = classify_cells(raw_text)
+    tokens, values = classify_cells(raw_text, decimal_comma=parsed.decimal_comma)
 
-    roles = [classify_name(sample) for sample in main.samples]
+    roles = [rule.classify(sample) for sample in main.samples]
     role = np.array([r for r, _ in roles], dtype=object)
     level = pd.array([lv for _, lv in roles], dtype="Int64")
     sample_name = np.array(main.samples, dtype=object)
     sample_id = sample_name.copy()
     sample_id[~np.isin(role, ["sample", "control"])] = None
 
-    return pd.DataFrame(
-        {
-            "plate_id": plate_id,
-            "well": np.repeat(np.array(main.wells, dtype=object), n_analytes),
-            "analyte": np.tile(np.array(main.analytes, dtype=object), n_wells),
-            "analyte_raw": np.tile(np.array(main.analytes, dtype=object), n_wells),
-            "role": np.repeat(role, n_analytes),
-            "sample_name": np.repeat(sample_name, n_analytes),
-            "sample_id": np.repeat(sample_id, n_analytes),
-            "level": level.repeat(n_analytes),
-            "expected_conc": _expected(parsed, main, roles).ravel(),
-            "dilution": np.repeat(_dilution(parsed, main, source_file), n_analytes),
-            "signal": values.to_numpy(),
-            "signal_kind": signal_kind,
-            "bead_count": _bead_counts(parsed, main, source_file),
-            "raw_text": raw_text.to_numpy(),
-            "token": tokens.to_numpy(),
-            "concentration": np.nan,
-            "censor": None,
-            "flags": "",
-            "source_file": source_file,
-            "source_sha256": sha256,
-        }
+    wells = wells_frame(
+        n_wells * n_analytes,
+        well=np.repeat(np.array(main.wells, dtype=object), n_analytes),
+        analyte=np.tile(np.array(main.analytes, dtype=object), n_wells),
+        role=np.repeat(role, n_analytes),
+        sample_name=np.repeat(sample_name, n_analytes),
+        sample_id=np.repeat(sample_id, n_analytes),
+        level=level.repeat(n_analytes),
+        expected_conc=_expected(parsed, main, roles, rule).ravel(),
+        dilution=np.repeat(_dilution(parsed, main, source_file), n_analytes),
+        signal=values.to_numpy(),
+        signal_kind=signal_kind,
+        bead_count=_bead_counts(parsed, main, source_file),
+        raw_text=raw_text.to_numpy(),
+        token=tokens.to_numpy(),
     )
+    return wells, main
+
+
+def vendor_results(parsed: XponentFile, main: WellBlock, source_file: str) -> pd.DataFrame:
+    """xPONENT's own results: Result per well, and per analyte the fitted model.
+
+    xPONENT's Logistic 5P is y = A + (B - A) / (1 + (x / C)^D)^F on Net MFI, which is
+    the curve model of DESIGN.md with d = A, a = B, c = C, b = D, g = F (D is
+    negative, so a is the response at infinite dose). Other models keep their
+    coefficients as `param_<letter>`.
+    """
+    rows: list[tuple[str, str | None, str, str]] = []
+    per_well = None
+    raw_result = parsed.block("Result")
+    if raw_result is not None:
+        result = WellBlock.create(raw_result, source_file).aligned(main.wells, main.analytes)
+        n_wells, n_analytes = result.shape
+        per_well = vendor_columns(
+            np.tile(np.array(main.analytes, dtype=object), n_wells),
+            np.repeat(np.array(main.wells, dtype=object), n_analytes),
+            np.full(result.size, "concentration", dtype=object),
+            result.ravel(),
+            decimal_comma=parsed.decimal_comma,
+        )
+    blocks = {
+        name: AnalyteBlock.create(raw)
+        for name in ("Analysis Types", "Analysis Coefficients", "R^2")
+        if (raw := parsed.block(name)) is not None
+    }
+    types, coefficients, r_squared = (
+        blocks.get(name) for name in ("Analysis Types", "Analysis Coefficients", "R^2")
+    )
+    for analyte in main.analytes:
+        model = types.value("AnalysisType", analyte) if types else ""
+        if model and model.casefold() != "none":
+            rows.append((analyte, None, "model", model))
+        if coefficients is not None:
+            letters = {
+                key.removeprefix("Coefficient").strip(): coefficients.value(key, analyte)
+                for key in coefficients.rows
+                if key.startswith("Coefficient")
+            }
+            letters = {letter: text for letter, text in letters.items() if text}
+            if model.casefold().replace(" ", "") == "logistic5p" and set("ABCDF") <= set(letters):
+                for name, letter in (("a", "B"), ("b", "D"), ("c", "C"), ("d", "A"), ("g", "F")):
+                    rows.append((analyte, None, name, letters[letter]))
+            else:
+                rows.extend((analyte, None, f"param_{k}", text) for k, text in letters.items())
+        if r_squared is not None and (text := r_squared.value("Value", analyte)):
+            rows.append((analyte, None, "r_squared", text))
+    per_analyte = vendor_frame(rows, decimal_comma=parsed.decimal_comma)
+    if per_well is None:
+        return per_analyte
+    return pd.concat([per_well, per_analyte], ignore_index=True)
+
+
+def _check_complete(
+    parsed: XponentFile, main: WellBlock, header: XponentHeader, source_file: str
+) -> None:
+    distinct = len(set(main.samples))
+    # xPONENT counts distinct sample names (91 for drLumi's 96 wells); some writers
+    # count wells. A truncated block falls short of both.
+    if header.n_samples is not None and header.n_samples not in (distinct, len(main.wells)):
+        raise InputError(
+            source_file,
+            f"the {main.name} block names {distinct} different samples but the header's "
+            f"Samples line says {header.n_samples}; the file looks truncated or edited: "
+            "export it again",
+        )
+    expected = set(main.wells)
+    signal_block = parsed.block(main.name)
+    locations = tuple(row[0].strip() for row in signal_block.rows) if signal_block else ()
+    for raw in parsed.blocks:
+        first = [cell.strip().casefold() for cell in raw.header[:2]]
+        if first != ["location", "sample"] or raw.name.casefold().startswith("avg"):
+            continue
+        if raw is signal_block or not raw.rows:
+            continue
+        _check_analytes(raw, main, source_file)
+        if tuple(row[0].strip() for row in raw.rows) == locations:
+            # The same Location cells in the same order: the same wells, no need to parse.
+            continue
+        block = WellBlock.create(raw, source_file)
+        # % Recovery lists the standards only; every other per-well block lists all wells.
+        partial = "recovery" in raw.name.casefold()
+        missing = [] if partial else sorted(expected - set(block.wells))
+        extra = sorted(set(block.wells) - expected)
+        if missing or extra:
+            what = (
+                f"has no row for well {missing[0]}, which the {main.name} block has"
+                if missing
+                else f"has well {extra[0]}, which the {main.name} block lacks"
+            )
+            raise InputError(
+                source_file,
+                f"the {raw.name} block {what}; the file looks truncated or edited: export it again",
+                where=f"line {raw.line}",
+            )
+
+
+def _check_analytes(raw: RawBlock, main: WellBlock, source_file: str) -> None:
+    """Every per-well block of analytes names the signal block's analytes: a header cell
+    damaged in one block would otherwise add or drop an analyte without a word."""
+    names = [cell.strip() for cell in raw.header[2:] if cell.strip()]
+    if names == ["Dilution Factor"]:
+        return
+    analytes = {name for name in names if name.casefold() not in _NOT_ANALYTES}
+    expected = set(main.analytes)
+    if analytes != expected:
+        odd = sorted(analytes ^ expected)[0]
+        where = "has analyte" if odd in analytes else "lacks analyte"
+        raise InputError(
+            source_file,
+            f"the {raw.name} block {where} {odd!r} but the {main.name} block "
+            f"{'does not' if odd in analytes else 'has it'}; the header looks damaged: "
+            "export it again",
+            where=f"line {raw.header_line}",
+        )
+
+
+def _unit(parsed: XponentFile, analytes: tuple[str, ...]) -> str:
+    raw = parsed.block("Units")
+    if raw is None:
+        return ""
+    units = AnalyteBlock.create(raw)
+    found = [units.value("Units:", analyte) for analyte in analytes]
+    return "; ".join(dict.fromkeys(unit for unit in found if unit))
 
 
 def _bead_counts(parsed: XponentFile, main: WellBlock, source_file: str) -> pd.arrays.IntegerArray:
@@ -389,9 +635,9 @@ def _bead_counts(parsed: XponentFile, main: WellBlock, source_file: str) -> pd.a
     if raw is None:
         return pd.array([pd.NA] * main.cells.size, dtype="Int64")
     counts = WellBlock.create(raw, source_file).aligned(main.wells, main.analytes)
-    number = _numbers(counts.ravel())
+    number = _numbers(counts.ravel(), parsed.decimal_comma)
     # A count is whole; anything else (NaN, a fraction) is not a usable count.
-    whole = np.isfinite(number) & (number == np.round(number))
+    whole = np.isfinite(number) & (number == np.round(number)) & (np.abs(number) < 2**53)
     return pd.array(np.where(whole, number, np.nan), dtype="Int64")
 
 
@@ -403,38 +649,46 @@ def _dilution(parsed: XponentFile, main: WellBlock, source_file: str) -> np.ndar
     text = np.array(
         [str(cell).strip() for cell in block.aligned(main.wells, block.analytes[:1])[:, 0]]
     )
-    number = _numbers(text)
+    number = _numbers(text, parsed.decimal_comma)
     blank = text == ""
     bad = ~blank & ~(np.isfinite(number) & (number > 0))
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
         well = main.wells[index]
-        line = block.lines[block.wells.index(well)]
+        where = f"line {block.lines[block.wells.index(well)]}" if well in block.wells else None
         raise InputError(
             source_file,
             f"well {well} has dilution factor {str(text[index])!r}; expected a number above 0",
-            where=f"line {line}",
+            where=where,
         )
     # xPONENT leaves the factor blank for undiluted wells (standards, blanks).
     return np.where(blank, 1.0, number)
 
 
-def _numbers(cells: np.ndarray) -> np.ndarray:
-    return pd.to_numeric(pd.Series(cells, dtype="str"), errors="coerce").to_numpy(dtype=float)
+def _numbers(cells: np.ndarray, decimal_comma: bool = False) -> np.ndarray:
+    text = pd.Series(cells, dtype="str").str.strip()
+    if decimal_comma:
+        text = text.str.replace(_DECIMAL_COMMA, ".", regex=True)
+    number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(number), number, np.nan)
 
 
 def _expected(
-    parsed: XponentFile, main: WellBlock, roles: list[tuple[str, int | None]]
+    parsed: XponentFile, main: WellBlock, roles: list[tuple[str, int | None]], rule: RoleRule
 ) -> np.ndarray:
     expected = np.full((len(main.wells), len(main.analytes)), np.nan)
     blocks = {
         "standard": parsed.block("Standard Expected Concentration"),
         "control": parsed.block("Control Expected Concentration"),
     }
-    reagents = {role: ReagentBlock.create(raw) for role, raw in blocks.items() if raw is not None}
+    reagents = {
+        role: ReagentBlock.create(raw, parsed.decimal_comma)
+        for role, raw in blocks.items()
+        if raw is not None
+    }
     for i, (sample, (role, level)) in enumerate(zip(main.samples, roles, strict=True)):
         table = reagents.get(role)
-        row = table.lookup(sample, role, level) if table is not None else None
+        row = table.lookup(sample, role, level, rule) if table is not None else None
         if table is not None and row is not None:
             expected[i] = table.aligned(row, main.analytes)
     return expected

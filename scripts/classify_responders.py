@@ -1,0 +1,17 @@
+"""classify_responders: responder labels per subject and rule (subjects.parquet)."""
+
+from assaypipe.io import write_table
+from assaypipe.pipeline import logged
+from assaypipe.responders import classify_responders, read_outcomes, read_subjects
+
+with logged(snakemake.log[0]) as log:
+    subjects = classify_responders(
+        read_subjects(snakemake.input.subjects),
+        read_outcomes(snakemake.input.outcomes),
+        **snakemake.params.responders,
+    )
+    primary = subjects[subjects["primary"]]
+    log.info("%s", primary["group"].value_counts().to_dict())
+    write_table(
+        subjects, snakemake.output[0], command="classify_responders", config=snakemake.config
+    )

@@ -1,0 +1,20 @@
+"""plot_correlation: y against x over pooled pre and post samples, OLS line and band."""
+
+from assaypipe.figures_stats import display_names, plot_correlation
+from assaypipe.io import read_table
+from assaypipe.pipeline import logged
+from assaypipe.sheets import read_aliases
+
+settings = snakemake.params.prepost
+with logged(snakemake.log[0]) as log:
+    plot_correlation(
+        read_table(snakemake.input.samples),
+        snakemake.wildcards.x,
+        snakemake.wildcards.y,
+        [snakemake.output.png, snakemake.output.svg],
+        pre=settings["pre"],
+        post=settings["post"],
+        below_lloq=settings["below_lloq"],
+        display=display_names(read_aliases(snakemake.input.analytes)),
+    )
+    log.info("wrote %s and %s", snakemake.output.png, snakemake.output.svg)

@@ -1,0 +1,22 @@
+"""plot_prepost: paired pre/post lines per analyte, split by responder group."""
+
+from assaypipe.figures_stats import display_names, plot_prepost
+from assaypipe.io import read_table
+from assaypipe.pipeline import concat_tables, logged
+from assaypipe.responders import response_groups
+from assaypipe.sheets import read_aliases
+from assaypipe.tables import STATS
+
+settings = snakemake.params.prepost
+with logged(snakemake.log[0]) as log:
+    plot_prepost(
+        read_table(snakemake.input.samples),
+        response_groups(read_table(snakemake.input.subjects)),
+        [snakemake.output.png, snakemake.output.svg],
+        pre=settings["pre"],
+        post=settings["post"],
+        below_lloq=settings["below_lloq"],
+        stats=concat_tables(snakemake.input.stats, STATS),
+        display=display_names(read_aliases(snakemake.input.analytes)),
+    )
+    log.info("wrote %s and %s", snakemake.output.png, snakemake.output.svg)

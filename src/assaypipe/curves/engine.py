@@ -1,0 +1,382 @@
+"""Weighted least squares for many logistic curves at once.
+
+A Levenberg-Marquardt iteration runs on every curve of a batch together: the model,
+its Jacobian and the 4x4 or 5x5 normal equations of all curves are numpy arrays with
+a leading curve axis, solved by one stacked ``np.linalg.solve``. Each curve keeps its
+own damping, its own bounds and its own stopping test, and leaves the working set
+when it stops, so the hard curves do not slow the easy ones down.
+
+Bounds are handled by projection: a step is clipped into the box, and a parameter
+that sits on its bound with the gradient pushing outwards is held fixed for that
+step (a projected, active-set Gauss-Newton step). Curves the batch does not settle
+go one by one to :func:`scipy.optimize.least_squares` (trust-region reflective).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import least_squares
+
+from assaypipe.curves.model import FloatArray, solver_evaluate, solver_evaluate_with_jacobian
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+# Relative decrease of the objective in one step (actual and predicted) below which
+# a curve has stopped. Near an ordinary optimum the steps shrink quadratically, so
+# the objective is then exact to far below this; a curve walking a flat valley to
+# infinity loses at most this much per remaining step, still four orders of
+# magnitude inside the 1e-6 the comparisons with R and SciPy ask for.
+FTOL = 1e-9
+# Cosine between the residual vector and every free Jacobian column: below this the
+# residuals are orthogonal to every direction the parameters can move in.
+GTOL = 1e-10
+# Largest relative parameter step (in the Jacobian-scaled space) counted as no step.
+XTOL = 1e-12
+# Nearly every curve converges within 50 iterations; the few still moving at 100
+# are walking a flat valley (a 5PL asymmetry or an asymptote running off) and get
+# CONTINUE_ITERATIONS more on their own, so the batch does not wait for them.
+MAX_ITERATIONS = 100
+CONTINUE_ITERATIONS = 400
+# A curve whose objective fell by less than FTOL per step on average over this many
+# steps has stopped too, even if single steps still pass the FTOL test now and then:
+# it is walking a valley so flat that the rest of the walk cannot matter.
+STAGNATION_WINDOW = 20
+# Another start is there to find another valley, which shows within this many steps.
+RETRY_ITERATIONS = 40
+# Damping of the first step, relative to the unit diagonal of the scaled normal
+# equations (Nielsen's tau), and the ceiling past which a curve is declared stuck.
+LAMBDA_START = 1e-3
+LAMBDA_MAX = 1e16
+LAMBDA_MIN = 1e-15
+# Floor on the scaled diagonal, so that a column of zeros (a parameter no point
+# informs) gives a zero step rather than a singular system.
+DIAGONAL_FLOOR = 1e-300
+# From this many curves on, the normal equations are solved by the batched Cholesky.
+CHOLESKY_MIN_BATCH = 256
+# Curves per block within an iteration (see levenberg_marquardt).
+BLOCK = 1024
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Fitted parameters per curve (solver coordinates) with the weighted objective
+    and the verdict."""
+
+    theta: FloatArray
+    cost: FloatArray
+    converged: BoolArray
+    iterations: IntArray
+    # Still lowering the objective when the iteration budget ran out (a curve walking
+    # a long valley), as opposed to stuck (no step lowers it) or non-finite.
+    progressing: BoolArray
+
+
+def _scaled_system(
+    wjac: FloatArray, resid: FloatArray, theta: FloatArray, lower: FloatArray, upper: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
+    """Jacobi-scaled normal equations with the bound-blocked parameters held fixed.
+
+    Returns the scaled matrix (unit diagonal), the scaled and the plain gradient, the
+    scale and the mask of fixed parameters."""
+    grad = np.matmul(wjac, resid[:, :, None])[:, :, 0]
+    hess = np.matmul(wjac, wjac.transpose(0, 2, 1))
+    scale = np.sqrt(np.maximum(np.diagonal(hess, axis1=1, axis2=2), DIAGONAL_FLOOR))
+    # grad points downhill (resid = y - yhat): a parameter on its lower bound with
+    # grad < 0, or on its upper bound with grad > 0, would leave the box.
+    fixed = ((theta <= lower) & (grad < 0)) | ((theta >= upper) & (grad > 0))
+    hess_s = hess / (scale[:, :, None] * scale[:, None, :])
+    grad_s = grad / scale
+    if fixed.any():
+        hess_s = np.where(fixed[:, :, None] | fixed[:, None, :], 0.0, hess_s)
+        rows, cols = np.nonzero(fixed)
+        hess_s[rows, cols, cols] = 1.0
+        grad_s = np.where(fixed, 0.0, grad_s)
+    return hess_s, grad_s, scale, grad, fixed
+
+
+class Factor:
+    """Solves with ``hess_s + damping * I`` for every curve, factorised once.
+
+    Large batches use a Cholesky factorisation written out over the k <= 5 columns
+    (a few dozen vector operations for the whole batch, faster than LAPACK called
+    once per tiny matrix); small ones call np.linalg.solve, whose per-call cost is
+    lower than that many vector operations."""
+
+    def __init__(self, hess_s: FloatArray, damping: FloatArray) -> None:
+        k = hess_s.shape[-1]
+        self.system = hess_s + damping[:, None, None] * np.eye(k)
+        self.lower: FloatArray | None = None
+        if hess_s.shape[0] >= CHOLESKY_MIN_BATCH:
+            self.lower = _cholesky(self.system)
+
+    def pivots(self) -> FloatArray:
+        """The Cholesky diagonal of every system (its ratio bounds the conditioning)."""
+        if self.lower is None:
+            self.lower = _cholesky(self.system)
+        return np.asarray(np.diagonal(self.lower, axis1=1, axis2=2))
+
+    def solve(self, rhs: FloatArray) -> FloatArray:
+        low = self.lower
+        if low is None:
+            try:
+                return np.asarray(np.linalg.solve(self.system, rhs[..., None])[..., 0])
+            except np.linalg.LinAlgError:
+                # One exactly singular system would fail the whole stack; the
+                # pseudo-inverse gives every curve its minimum-norm step instead.
+                return np.asarray(np.matmul(np.linalg.pinv(self.system), rhs[..., None])[..., 0])
+        k = rhs.shape[1]
+        y = np.empty_like(rhs)
+        x = np.empty_like(rhs)
+        # A floored pivot (a singular system) gives huge or non-finite entries, which the
+        # callers reject; they are no reason for a warning.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for i in range(k):
+                dot = np.einsum("nm,nm->n", low[:, i, :i], y[:, :i])
+                y[:, i] = (rhs[:, i] - dot) / low[:, i, i]
+            for i in reversed(range(k)):
+                tail = np.einsum("nm,nm->n", low[:, i + 1 :, i], x[:, i + 1 :])
+                x[:, i] = (y[:, i] - tail) / low[:, i, i]
+        return x
+
+
+class _State:
+    """The curves still iterating: every array has one row per curve, ``index`` maps
+    rows back to the batch."""
+
+    def __init__(
+        self,
+        theta: FloatArray,
+        z: FloatArray,
+        y: FloatArray,
+        sqrt_w: FloatArray,
+        lower: FloatArray,
+        upper: FloatArray,
+        ref: FloatArray,
+        five: bool,
+        damping: float = 0.0,
+    ) -> None:
+        n = theta.shape[0]
+        self.index = np.arange(n)
+        self.theta, self.z, self.y, self.sw = theta, z, y, sqrt_w
+        self.lo, self.hi, self.ref = lower, upper, ref
+        yhat, jac = solver_evaluate_with_jacobian(theta, z, five, ref)
+        self.resid = sqrt_w * (y - yhat)
+        self.wjac = sqrt_w[:, None, :] * jac
+        self.cost = (self.resid * self.resid).sum(axis=1)
+        self.damping = np.full(n, damping or LAMBDA_START)
+        self.growth = np.full(n, 2.0)
+        self.window_cost = self.cost.copy()
+        # Curves past the FTOL test take one last, nearly undamped step (see _step).
+        self.polishing = np.zeros(n, dtype=bool)
+        # The objective of a zero curve, to recognise an exact fit (noise-free data).
+        sy = sqrt_w * y
+        self.scale_cost = np.maximum((sy * sy).sum(axis=1), np.finfo(float).tiny)
+
+    def keep(self, rows: BoolArray) -> None:
+        for name in (
+            "index", "theta", "z", "y", "sw", "lo", "hi", "ref", "resid", "wjac", "cost",
+            "damping", "growth", "window_cost", "scale_cost", "polishing",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name)[rows])
+
+
+def _step(state: _State, block: slice, five: bool) -> tuple[BoolArray, BoolArray]:
+    """One damped Gauss-Newton step for the curves in ``block``, in place.
+
+    Returns (stopped, converged) for them: stopped curves leave the working set."""
+    theta, resid, wjac, cost = (
+        state.theta[block],
+        state.resid[block],
+        state.wjac[block],
+        state.cost[block],
+    )
+    lo, hi, sw, damping = state.lo[block], state.hi[block], state.sw[block], state.damping[block]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        bad = ~np.isfinite(cost)
+        hess_s, grad_s, scale, grad, _ = _scaled_system(wjac, resid, theta, lo, hi)
+        norm_r = np.sqrt(cost)
+        cosine = np.max(np.abs(grad_s), axis=1) / np.where(norm_r > 0, norm_r, 1.0)
+        exact = cost <= 1e-28 * state.scale_cost[block]
+        done = ~bad & (exact | (cosine <= GTOL))
+        stuck = bad | (damping > LAMBDA_MAX)
+
+        step_s = Factor(hess_s, damping).solve(grad_s)
+        trial = np.clip(theta + step_s / scale, lo, hi)
+        step = trial - theta
+        trial_yhat, trial_jac = solver_evaluate_with_jacobian(
+            trial, state.z[block], five, state.ref[block]
+        )
+        trial_resid = sw * (state.y[block] - trial_yhat)
+        trial_cost = (trial_resid * trial_resid).sum(axis=1)
+        scaled_step = step * scale
+        curvature = np.matmul(hess_s, scaled_step[:, :, None])[:, :, 0]
+        predicted = (step * (2.0 * grad) - scaled_step * curvature).sum(axis=1)
+        actual = cost - trial_cost
+        accept = np.isfinite(trial_cost) & (actual > 0) & ~done & ~stuck
+        rho = np.where(predicted > 0, actual / predicted, 0.0)
+        small = accept & (actual <= FTOL * cost) & (np.abs(predicted) <= FTOL * cost) & (rho <= 2.0)
+        relative_step = np.max(
+            np.abs(scaled_step) / (np.abs(theta * scale) + XTOL), axis=1, initial=0.0
+        )
+        tiny_step = ~done & ~stuck & (relative_step <= XTOL)
+        # Near an optimum a nearly undamped Gauss-Newton step settles the directions
+        # the objective hardly feels (an asymptote of an unweighted fit, say) far
+        # better than the FTOL test demands of the objective: a curve that passes the
+        # test takes one such step before it stops, cheaper than a tighter test.
+        polishing = state.polishing[block]
+        finishing = polishing & ~done & ~stuck
+        small &= ~polishing
+        state.polishing[block] = polishing | small
+        # Nielsen's damping update: shrink after a good step, grow ever faster after
+        # a run of rejected ones.
+        shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+        growth = state.growth[block]
+        state.damping[block] = np.where(
+            small,
+            LAMBDA_MIN,
+            np.where(
+                accept,
+                np.maximum(damping * shrink, LAMBDA_MIN),
+                np.minimum(damping * growth, 1e300),
+            ),
+        )
+        state.growth[block] = np.where(accept, 2.0, np.minimum(growth * 2.0, 1e300))
+    if accept.any():
+        theta[accept] = trial[accept]
+        resid[accept] = trial_resid[accept]
+        wjac[accept] = sw[accept][:, None, :] * trial_jac[accept]
+        cost[accept] = trial_cost[accept]
+    converged = done | finishing | tiny_step
+    return converged | stuck, converged
+
+
+def _cholesky(a: FloatArray) -> FloatArray:
+    """Lower Cholesky factors of a stack of symmetric positive-definite matrices, the
+    pivots floored at DIAGONAL_FLOOR."""
+    k = a.shape[-1]
+    low = np.zeros_like(a)
+    for j in range(k):
+        pivot = a[:, j, j] - np.einsum("ni,ni->n", low[:, j, :j], low[:, j, :j])
+        low[:, j, j] = np.sqrt(np.maximum(pivot, DIAGONAL_FLOOR))
+        for i in range(j + 1, k):
+            dot = np.einsum("nm,nm->n", low[:, i, :j], low[:, j, :j])
+            low[:, i, j] = (a[:, i, j] - dot) / low[:, j, j]
+    return low
+
+
+def levenberg_marquardt(
+    theta0: FloatArray,
+    z: FloatArray,
+    y: FloatArray,
+    sqrt_w: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    five: bool,
+    ref: FloatArray,
+    max_iterations: int = MAX_ITERATIONS,
+    damping: float = LAMBDA_START,
+) -> Solution:
+    """Minimise ``sum(w * (y - f(theta, z))**2)`` for every row at once.
+
+    ``z``, ``y`` and ``sqrt_w`` are ``(n, p)``: padding and left-out points carry
+    ``sqrt_w = 0`` (and any finite ``z`` and ``y``). ``theta0``, ``lower`` and
+    ``upper`` are ``(n, k)``, in the solver's coordinates (:func:`model.to_solver`,
+    with the curves' reference signals ``ref``).
+
+    Each iteration walks the working set in blocks of BLOCK curves: element-wise
+    numpy runs about twice as fast on arrays that stay in the processor's cache.
+    """
+    n = theta0.shape[0]
+    theta_out = np.clip(theta0, lower, upper)
+    cost_out = np.full(n, np.inf)
+    converged_out = np.zeros(n, dtype=bool)
+    iterations_out = np.zeros(n, dtype=np.int64)
+    progressing_out = np.zeros(n, dtype=bool)
+    if n == 0:
+        return Solution(theta_out, cost_out, converged_out, iterations_out, progressing_out)
+
+    state = _State(theta_out.copy(), z, y, sqrt_w, lower, upper, ref, five, damping)
+    for iteration in range(1, max_iterations + 1):
+        m = state.index.size
+        stopped = np.empty(m, dtype=bool)
+        converged = np.empty(m, dtype=bool)
+        for start in range(0, m, BLOCK):
+            block = slice(start, min(start + BLOCK, m))
+            stopped[block], converged[block] = _step(state, block, five)
+        if iteration % STAGNATION_WINDOW == 0:
+            with np.errstate(invalid="ignore"):
+                stagnant = np.isfinite(state.cost) & (
+                    state.window_cost - state.cost <= STAGNATION_WINDOW * FTOL * state.cost
+                )
+            converged |= stagnant & ~stopped
+            stopped |= stagnant
+            state.window_cost = state.cost.copy()
+        if iteration == max_iterations:
+            running = ~stopped
+            progressing_out[state.index[running]] = np.isfinite(state.cost[running]) & (
+                state.damping[running] <= LAMBDA_MAX
+            )
+            stopped[:] = True
+        if stopped.any():
+            ids = state.index[stopped]
+            theta_out[ids] = state.theta[stopped]
+            cost_out[ids] = state.cost[stopped]
+            converged_out[ids] = converged[stopped] & np.isfinite(state.cost[stopped])
+            iterations_out[ids] = iteration
+            if stopped.all():
+                break
+            state.keep(~stopped)
+    return Solution(theta_out, cost_out, converged_out, iterations_out, progressing_out)
+
+
+def least_squares_one(
+    theta0: FloatArray,
+    z: FloatArray,
+    y: FloatArray,
+    sqrt_w: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    five: bool,
+    ref: FloatArray,
+) -> tuple[FloatArray, float, bool] | None:
+    """One curve through SciPy's trust-region reflective solver (the fallback)."""
+    used = sqrt_w > 0
+    zu, yu, su, ru = z[used][None, :], y[used][None, :], sqrt_w[used], ref[None, :]
+
+    def residuals(theta: FloatArray) -> FloatArray:
+        return np.asarray(su * (yu[0] - solver_evaluate(theta[None, :], zu, five, ru)[0]))
+
+    def jacobian(theta: FloatArray) -> FloatArray:
+        jac = solver_evaluate_with_jacobian(theta[None, :], zu, five, ru)[1][0]
+        return np.asarray(-su[:, None] * jac.T)
+
+    # trf needs a strictly feasible start.
+    inset = 1e-9 * (upper - lower)
+    x0 = np.clip(theta0, lower + inset, upper - inset)
+    try:
+        result = least_squares(
+            residuals,
+            x0,
+            jac=jacobian,
+            bounds=(lower, upper),
+            method="trf",
+            x_scale="jac",
+            ftol=1e-13,
+            xtol=1e-13,
+            gtol=1e-13,
+            # The curves that get here walk a flat ridge; past a few hundred
+            # evaluations the objective no longer moves in the digits that count.
+            max_nfev=300,
+        )
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return None
+    theta = np.asarray(result.x, dtype=float)
+    cost = float(np.sum(np.asarray(result.fun, dtype=float) ** 2))
+    if not (np.all(np.isfinite(theta)) and math.isfinite(cost)):
+        return None
+    return theta, cost, bool(result.success)

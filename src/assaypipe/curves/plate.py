@@ -1,0 +1,364 @@
+"""Standard curves for every plate x analyte of a wells table, in one batch per model."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.curves.fit import (
+    MODELS,
+    OUTLIER_RULES,
+    POINT_BROKEN_SERIES,
+    POINT_HOOK,
+    POINT_NO_CONC,
+    POINT_NO_SIGNAL,
+    POINT_NON_POSITIVE,
+    POINT_OUTLIER,
+    POINT_USED,
+    STATUS_CONVERGED,
+    STATUS_NO_STANDARDS,
+    BatchFit,
+    CurveFit,
+    check_weighting,
+    fit_curves,
+)
+from assaypipe.curves.limits import (
+    ep17_limits,
+    level_recovery,
+    limit_of_detection,
+    precision_profile_range,
+    quantification_range,
+)
+from assaypipe.curves.model import PARAM_NAMES, FloatArray
+
+LIMIT_RULES = ("recovery", "profile", "both")
+LOD_METHODS = ("blank_sd", "ep17")
+EXTRAPOLATION = ("keep", "standards", "none")
+# Fits whose AIC differ by less than this are equally supported (Burnham & Anderson's
+# rule of thumb); the back-fit recovery of the standards decides between them.
+AIC_TIE = 2.0
+
+
+@dataclass(frozen=True)
+class _Group:
+    plate_id: str
+    analyte: str
+    wells: npt.NDArray[np.str_]
+    conc: FloatArray
+    signal: FloatArray
+    blanks: FloatArray
+    n_standards: int
+    reasons: tuple[str, ...]
+
+
+def _has_flag(flags: pd.Series, flag: str) -> npt.NDArray[np.bool_]:
+    tokens = flags.fillna("").astype(str).str.split(";")
+    return np.array([flag in t for t in tokens], dtype=bool)
+
+
+def _group(plate_id: str, analyte: str, group: pd.DataFrame) -> _Group:
+    role = group["role"].astype(str).to_numpy()
+    low_beads = _has_flag(group["flags"], "low_beads")
+    conc = pd.to_numeric(group["expected_conc"], errors="coerce").to_numpy(dtype=float)
+    signal = pd.to_numeric(group["signal"], errors="coerce").to_numpy(dtype=float)
+    wells = group["well"].astype(str).to_numpy()
+    is_standard = role == "standard"
+    # The reader flags a standard level whose expected concentration cannot belong
+    # to the dilution series (a lost decimal point, say): it cannot be fitted.
+    implausible = _has_flag(group["flags"], "implausible_expected_conc")
+    reasons = []
+    if (is_standard & low_beads).any():
+        reasons.append(
+            "excluded standard well(s) " + ",".join(wells[is_standard & low_beads]) + ": low_beads"
+        )
+    off_series = is_standard & ~low_beads & implausible
+    if off_series.any():
+        reasons.append(
+            "excluded standard well(s) "
+            + ",".join(wells[off_series])
+            + ": implausible_expected_conc"
+        )
+    candidate = is_standard & ~low_beads & ~implausible
+    blanks = signal[(role == "blank") & ~low_beads & np.isfinite(signal)]
+    return _Group(
+        plate_id=plate_id,
+        analyte=analyte,
+        wells=wells[candidate],
+        conc=conc[candidate],
+        signal=signal[candidate],
+        blanks=blanks,
+        n_standards=int(is_standard.sum()),
+        reasons=tuple(reasons),
+    )
+
+
+_WELL_TEXT: dict[int, Callable[[str], str]] = {
+    POINT_NO_CONC: lambda w: "concentration <= 0 or missing",
+    POINT_NO_SIGNAL: lambda w: "no finite signal",
+    POINT_NON_POSITIVE: lambda w: f"signal <= 0 under {w} weights",
+    POINT_BROKEN_SERIES: lambda w: "level off the dilution series",
+    POINT_HOOK: lambda w: "above the hook",
+    POINT_OUTLIER: lambda w: "masked outlier",
+}
+
+
+def _point_reasons(group: _Group, code: npt.NDArray[np.int8], weighting: str) -> list[str]:
+    out = []
+    n = group.wells.size
+    for value, text in _WELL_TEXT.items():
+        hit = code[:n] == value
+        if hit.any():
+            out.append(f"excluded standard well(s) {','.join(group.wells[hit])}: {text(weighting)}")
+    return out
+
+
+def _median_recovery_error(recovery: pd.DataFrame) -> float:
+    error = np.abs(recovery["recovery"].to_numpy(dtype=float) - 1.0)
+    error = error[np.isfinite(error)]
+    return float(np.median(error)) if error.size else math.inf
+
+
+def _select(fits: Sequence[CurveFit], selection: str, recovery_error: Sequence[float]) -> int:
+    """Index of the selected fit.
+
+    With "aic": among clean fits (status "converged"), else converged fits, else fits
+    with a finite objective, the lowest AIC; fits within ``AIC_TIE`` of it are equally
+    supported and the best back-fit recovery (median |recovery - 1| of the standard
+    levels) wins, then the fewer parameters.
+    """
+    if selection != "aic":
+        return [f.model for f in fits].index(selection)
+    tiers: list[Callable[[CurveFit], bool]] = [
+        lambda f: f.status == STATUS_CONVERGED,
+        lambda f: f.usable,
+        lambda f: math.isfinite(f.rss),
+    ]
+    for tier in tiers:
+        candidates = [i for i, f in enumerate(fits) if tier(f) and not math.isnan(f.aic)]
+        if candidates:
+            best = min(fits[i].aic for i in candidates)
+            tied = [i for i in candidates if fits[i].aic <= best + AIC_TIE]
+            return min(tied, key=lambda i: (recovery_error[i], MODELS[fits[i].model]))
+    return 0
+
+
+def _row(
+    group: _Group,
+    fit: CurveFit,
+    code: npt.NDArray[np.int8],
+    fit_reasons: Sequence[str],
+    settings: dict[str, object],
+) -> tuple[dict[str, object], float]:
+    """One CURVES row and the fit's median recovery error."""
+    reasons = [*group.reasons, *_point_reasons(group, code, fit.weighting), *fit_reasons]
+    n = group.wells.size
+    used = code[:n] == POINT_USED
+    x_used, y_used = group.conc[used], group.signal[used]
+    lloq = uloq = lod = lob = lloq_profile = uloq_profile = math.nan
+    std_low = float(x_used.min()) if x_used.size else math.nan
+    std_high = float(x_used.max()) if x_used.size else math.nan
+    recovery_error = math.inf
+    if group.blanks.size < 2:
+        reasons.append(f"LOD not estimated: {group.blanks.size} usable blank(s), need 2")
+    if fit.usable:
+        table = level_recovery(fit.params, x_used, y_used)
+        recovery_error = _median_recovery_error(table)
+        lloq_rec, uloq_rec = quantification_range(
+            table,
+            float(settings["recovery_limit"]),  # type: ignore[arg-type]
+            float(settings["recovery_limit_edge"]),  # type: ignore[arg-type]
+            float(settings["cv_limit"]),  # type: ignore[arg-type]
+        )
+        lloq_profile, uloq_profile = precision_profile_range(
+            fit.params,
+            fit.vcov,
+            fit.sigma2,
+            fit.weight_power,
+            std_low,
+            std_high,
+            float(settings["profile_cv"]),  # type: ignore[arg-type]
+        )
+        rule = settings["limits"]
+        if rule == "recovery":
+            lloq, uloq = lloq_rec, uloq_rec
+        elif rule == "profile":
+            lloq, uloq = lloq_profile, uloq_profile
+        else:
+            lloq, uloq = max(lloq_rec, lloq_profile), min(uloq_rec, uloq_profile)
+            if not lloq <= uloq:
+                lloq = uloq = math.nan
+        if math.isnan(lloq):
+            reasons.append(f"no standard range meets the {rule} limits")
+        low_replicates = _lowest_replicated_level(x_used, y_used)
+        lob, lod_ep17 = ep17_limits(fit.params, group.blanks, low_replicates)
+        if settings["lod_method"] == "ep17":
+            lod = lod_ep17
+        else:
+            lod = limit_of_detection(fit.params, group.blanks, float(settings["lod_k"]))  # type: ignore[arg-type]
+    vcov = fit.vcov.ravel().tolist() if np.all(np.isfinite(fit.vcov)) else None
+    row: dict[str, object] = {
+        "plate_id": group.plate_id,
+        "analyte": group.analyte,
+        "model": fit.model,
+        "weighting": fit.weighting,
+        "weight_power": fit.weight_power if fit.usable else math.nan,
+        "selected": False,
+        **fit.params,
+        "rss": fit.rss,
+        "aic": fit.aic,
+        "vcov": vcov,
+        "n_points": fit.n_points,
+        "n_excluded": group.n_standards - fit.n_points,
+        "std_low": std_low,
+        "std_high": std_high,
+        "lloq": lloq,
+        "uloq": uloq,
+        "lloq_profile": lloq_profile,
+        "uloq_profile": uloq_profile,
+        "lod": lod,
+        "lob": lob,
+        "extrapolation": settings["extrapolation"],
+        "converged": fit.converged,
+        "status": fit.status,
+        "reasons": ";".join(reasons),
+    }
+    return row, recovery_error
+
+
+def _lowest_replicated_level(conc: FloatArray, signal: FloatArray) -> FloatArray:
+    if conc.size == 0:
+        return np.array([], dtype=float)
+    levels, counts = np.unique(conc, return_counts=True)
+    replicated = levels[counts >= 2]
+    if replicated.size == 0:
+        return np.array([], dtype=float)
+    return np.asarray(signal[conc == replicated[0]], dtype=float)
+
+
+def fit_plate_curves(
+    wells: pd.DataFrame,
+    models: Sequence[str] = ("5PL", "4PL"),
+    weighting: str = "1/y^2",
+    selection: str = "aic",
+    recovery_limit: float = 0.20,
+    recovery_limit_edge: float = 0.25,
+    cv_limit: float = 0.20,
+    lod_k: float = 3.0,
+    *,
+    limits: str = "recovery",
+    profile_cv: float = 0.20,
+    lod_method: str = "blank_sd",
+    outliers: str = "none",
+    outlier_limit: float = 4.0,
+    mask_edge_levels: bool = False,
+    extrapolation: str = "keep",
+) -> pd.DataFrame:
+    """Fit every model to every plate x analyte of a wells table (``tables.WELLS``).
+
+    All plate x analyte curves of one model go through :func:`fit_curves` together.
+    Standards are the ``role == "standard"`` wells with ``expected_conc > 0``, a finite
+    (and, under weights, positive) signal and no ``low_beads`` flag, less an end level
+    off the dilution series, the levels beyond a hook and (``outliers="studentized"``)
+    masked outliers; every other standard well counts in ``n_excluded`` and is named in
+    ``reasons``. Blanks without ``low_beads`` and with a finite signal give the LOD
+    (``lod_method``: ``"blank_sd"``, mean + ``lod_k`` SD, or ``"ep17"``) and the EP17
+    LoB. LLOQ and ULOQ follow ``limits``: ``"recovery"`` (recovery and replicate CV of
+    the standard levels, :func:`quantification_range`), ``"profile"`` (the precision
+    profile: CV of one well's concentration at most ``profile_cv``) or ``"both"`` (the
+    range meeting both); all limits are in-well concentrations.
+
+    ``selection`` is ``"aic"`` (lowest AIC among clean fits, then converged ones, then
+    any with a finite objective; within 2 AIC units the better back-fit recovery) or a
+    model name. Exactly one row per plate x analyte is ``selected``. ``extrapolation``
+    is recorded for :func:`assaypipe.interpolate.interpolate_wells`. A plate x analyte
+    without standard wells gets NaN parameters and status ``"no_standards"``.
+
+    Returns a ``tables.CURVES`` frame sorted by plate_id, analyte and model.
+    """
+    models = list(models)
+    unknown = [m for m in models if m not in MODELS]
+    if not models or unknown:
+        raise ValueError(f"models must be a non-empty subset of {sorted(MODELS)}, got {models}")
+    if len(set(models)) != len(models):
+        raise ValueError(f"models are repeated: {models}")
+    check_weighting(weighting)
+    if selection != "aic" and selection not in models:
+        raise ValueError(f"selection must be 'aic' or one of {models}, got {selection!r}")
+    for name, value, allowed in (
+        ("limits", limits, LIMIT_RULES),
+        ("lod_method", lod_method, LOD_METHODS),
+        ("outliers", outliers, OUTLIER_RULES),
+        ("extrapolation", extrapolation, EXTRAPOLATION),
+    ):
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+    if wells.empty:
+        return tables.empty(tables.CURVES)
+    settings: dict[str, object] = {
+        "recovery_limit": recovery_limit,
+        "recovery_limit_edge": recovery_limit_edge,
+        "cv_limit": cv_limit,
+        "lod_k": lod_k,
+        "limits": limits,
+        "profile_cv": profile_cv,
+        "lod_method": lod_method,
+        "extrapolation": extrapolation,
+    }
+
+    groups = [
+        _group(str(plate_id), str(analyte), frame)
+        for (plate_id, analyte), frame in wells.groupby(["plate_id", "analyte"], sort=True)
+    ]
+    options = {
+        "outliers": outliers,
+        "outlier_limit": outlier_limit,
+        "mask_edge_levels": mask_edge_levels,
+    }
+    conc = [g.conc for g in groups]
+    signal = [g.signal for g in groups]
+    batches: dict[str, BatchFit] = {}
+    four = fit_curves(conc, signal, "4PL", weighting, **options)  # type: ignore[arg-type]
+    if "4PL" in models:
+        batches["4PL"] = four
+    if "5PL" in models:
+        batches["5PL"] = fit_curves(conc, signal, "5PL", weighting, base=four, **options)  # type: ignore[arg-type]
+
+    rows: list[dict[str, object]] = []
+    for index, group in enumerate(groups):
+        fits: list[CurveFit] = []
+        group_rows: list[dict[str, object]] = []
+        errors: list[float] = []
+        for model in models:
+            batch = batches[model]
+            if group.n_standards == 0:
+                fit = CurveFit(
+                    model=model,
+                    weighting=weighting,
+                    params=dict.fromkeys(PARAM_NAMES, math.nan),
+                    rss=math.nan,
+                    aic=math.nan,
+                    n_points=0,
+                    converged=False,
+                    status=STATUS_NO_STANDARDS,
+                    reasons=("no standard wells for this analyte",),
+                )
+                fit_reasons: Sequence[str] = fit.reasons
+            else:
+                fit = batch.curve(index)
+                fit_reasons = batch.fit_reasons[index]
+            row, error = _row(group, fit, batch.point_code[index], fit_reasons, settings)
+            fits.append(fit)
+            group_rows.append(row)
+            errors.append(error)
+        chosen = _select(fits, selection, errors)
+        group_rows[chosen]["selected"] = True
+        rows.extend(group_rows)
+    frame = pd.DataFrame(rows, columns=list(tables.CURVES.columns))
+    frame = frame.sort_values(["plate_id", "analyte", "model"], kind="stable")
+    return tables.CURVES.validate(frame.reset_index(drop=True))

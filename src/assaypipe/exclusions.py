@@ -1,0 +1,201 @@
+"""What is left out of the statistics, and why: failing QC verdicts and manual exclusions.
+
+Manual exclusions live in a version-controlled, tab-separated file (by default
+``config/exclusions.tsv``), one row per decision:
+
+========== =========================================================================
+column     meaning
+========== =========================================================================
+level      ``well``, ``plate`` or ``analyte``
+plate_id   the plate (``well`` and ``plate``); empty for ``analyte``
+well       the well (``well`` only), e.g. ``C4``
+analyte    the analyte; empty means every analyte of the well or plate
+reason     why, in words
+who        who decided
+when       the date decided, ``YYYY-MM-DD``
+========== =========================================================================
+
+Both kinds are applied the same way: the matching wells are left out and the sample
+values recomputed from the wells that remain (:func:`included_samples`). The table of
+exclusions (``tables.EXCLUSIONS``) records each with the wells and samples it touched.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.errors import InputError
+from assaypipe.samples import combine_replicates
+from assaypipe.sheets import alias_lookup, canonical_analyte, read_sheet
+
+COLUMNS = ("level", "plate_id", "well", "analyte", "reason", "who", "when")
+LEVELS = ("well", "plate", "analyte")
+KEYS = ("plate_id", "well", "analyte")
+_WELL = re.compile(r"^[A-P]([1-9]|1[0-9]|2[0-4])$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def read_exclusions(path: str | Path | None, aliases: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The manual exclusions, checked; an absent file (or None) means none.
+
+    Each row gets its ``line`` in the file, so the report can point back to it.
+    ``aliases`` (the analyte alias table) lets a row name an analyte as exported.
+    """
+    columns = [*COLUMNS, "line"]
+    if path is None or not Path(path).is_file():
+        return pd.DataFrame(columns=columns)
+    sheet = read_sheet(path, COLUMNS)
+    lookup = alias_lookup(aliases) if aliases is not None else {}
+    rows = []
+    for index, record in enumerate(sheet.to_dict("records")):
+        line = index + 2
+        values = {key: str(record.get(key, "")).strip() for key in COLUMNS}
+        if not any(values.values()):
+            continue
+        _check_row(path, line, values)
+        if values["analyte"]:
+            values["analyte"] = canonical_analyte(values["analyte"], lookup) or values["analyte"]
+        values["well"] = values["well"].upper()
+        rows.append({**values, "line": line})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _check_row(path: str | Path, line: int, values: dict[str, str]) -> None:
+    where = f"line {line}"
+    level = values["level"]
+    if level not in LEVELS:
+        raise InputError(path, f"level must be one of {', '.join(LEVELS)}, found {level!r}", where)
+    for key in ("reason", "who", "when"):
+        if not values[key]:
+            raise InputError(
+                path, f"{key} is empty; every exclusion needs a reason, who, when", where
+            )
+    if not _DATE.match(values["when"]):
+        raise InputError(path, f"when must be a date YYYY-MM-DD, found {values['when']!r}", where)
+    if level == "analyte":
+        if not values["analyte"]:
+            raise InputError(path, "level analyte needs the analyte", where)
+        if values["plate_id"] or values["well"]:
+            raise InputError(
+                path,
+                "level analyte takes no plate_id or well; to leave out one analyte of one "
+                "plate use level plate with that analyte",
+                where,
+            )
+    if level in ("plate", "well") and not values["plate_id"]:
+        raise InputError(path, f"level {level} needs the plate_id", where)
+    if level == "plate" and values["well"]:
+        raise InputError(path, "level plate takes no well; use level well for one well", where)
+    if level == "well" and not _WELL.match(values["well"].upper()):
+        raise InputError(path, f"level well needs a well A1..P24, found {values['well']!r}", where)
+
+
+def qc_exclusions(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """One exclusion (level ``plate``, with its analyte) per failing plate x analyte."""
+    failing = verdicts[verdicts["verdict"] == "fail"]
+    return pd.DataFrame(
+        {
+            "level": "plate",
+            "plate_id": failing["plate_id"].astype(str),
+            "well": "",
+            "analyte": failing["analyte"].astype(str),
+            "reason": "QC fail: " + failing["failed"].astype(str).str.replace(";", ", "),
+            "who": "assaypipe QC",
+            "when": None,
+            "line": pd.NA,
+        },
+        columns=[*COLUMNS, "line"],
+    )
+
+
+def _patterns(exclusions: pd.DataFrame) -> list[tuple[list[str], pd.DataFrame]]:
+    """Exclusions grouped by which of plate_id, well, analyte they name.
+
+    Matching a group at once (rather than row by row) keeps a study with thousands of
+    failing plates x analytes fast.
+    """
+    frame = exclusions[list(KEYS)].fillna("").astype(str)
+    named = frame != ""
+    out = []
+    for pattern, group in frame.groupby([named[key] for key in KEYS], sort=True):
+        columns = [key for key, used in zip(KEYS, pattern, strict=True) if used]
+        out.append((columns, group))
+    return out
+
+
+def excluded_wells(wells: pd.DataFrame, exclusions: pd.DataFrame) -> np.ndarray:
+    """Which wells any of the exclusions (columns plate_id, well, analyte) covers."""
+    mask = np.zeros(len(wells), dtype=bool)
+    for columns, group in _patterns(exclusions):
+        if not columns:
+            continue
+        wanted = pd.MultiIndex.from_frame(group[columns])
+        mask |= pd.MultiIndex.from_frame(wells[columns].astype(str)).isin(wanted)
+    return mask
+
+
+def exclusion_table(
+    wells: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    manual: pd.DataFrame,
+    exclude_failing: bool = True,
+) -> pd.DataFrame:
+    """Every exclusion applied (``tables.EXCLUSIONS``): QC first, then manual, in file order.
+
+    ``n_wells`` counts the wells a row covers and ``n_samples`` the samples with a
+    sample well among them; a manual row that matches nothing has 0 and 0, which the
+    report shows so a typo in a plate id does not pass unseen.
+    """
+    parts = []
+    if exclude_failing:
+        parts.append(qc_exclusions(verdicts).assign(source="qc"))
+    parts.append(manual.assign(source="manual"))
+    parts = [part for part in parts if not part.empty]
+    if not parts:
+        return tables.empty(tables.EXCLUSIONS)
+    frame = pd.concat(parts, ignore_index=True)
+    frame["n_wells"], frame["n_samples"] = _counts(wells, frame)
+    for key in KEYS:
+        frame[key] = frame[key].replace("", None)
+    return tables.EXCLUSIONS.validate(frame[list(tables.EXCLUSIONS.columns)])
+
+
+def _counts(wells: pd.DataFrame, exclusions: pd.DataFrame) -> tuple[list[int], list[int]]:
+    """Wells and distinct samples each exclusion covers."""
+    n_wells = [0] * len(exclusions)
+    n_samples = [0] * len(exclusions)
+    position = {index: i for i, index in enumerate(exclusions.index)}
+    is_sample = (wells["role"] == "sample") & wells["sample_id"].notna()
+    for columns, group in _patterns(exclusions):
+        if not columns:
+            continue
+        keyed = wells[columns].astype(str)
+        sizes = keyed.groupby(columns).size()
+        samples = wells[is_sample].groupby([keyed[c][is_sample] for c in columns])["sample_id"]
+        distinct = samples.nunique()
+        for index, record in group.iterrows():
+            key = tuple(record[c] for c in columns)
+            key_one = key if len(key) > 1 else key[0]
+            n_wells[position[index]] = int(sizes.get(key_one, 0))
+            n_samples[position[index]] = int(distinct.get(key_one, 0))
+    return n_wells, n_samples
+
+
+def included_samples(
+    wells: pd.DataFrame,
+    curves: pd.DataFrame,
+    sample_sheet: pd.DataFrame,
+    exclusions: pd.DataFrame,
+) -> pd.DataFrame:
+    """The samples table (``tables.SAMPLES``) from the wells no exclusion covers.
+
+    A sample whose every well is excluded has no row, so paired statistics drop its
+    subject for that analyte instead of using a value from a failed plate.
+    """
+    kept = wells[~excluded_wells(wells, exclusions)]
+    return combine_replicates(kept, curves, sample_sheet)

@@ -1,0 +1,163 @@
+"""Figures of the study statistics, like the published ones (matplotlib).
+
+- :func:`plot_prepost`: one panel per analyte x responder group, a line per subject
+  from pre to post, the group median in bold, the test result in the title.
+- :func:`plot_correlation`: y against x over the pooled pre and post samples, with the
+  OLS line and its 95% confidence band.
+
+Each figure is written to every path given; the format follows the suffix (.png,
+.svg). Files are reproducible: no dates in the metadata, fixed SVG ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from matplotlib.figure import Figure
+
+from assaypipe.stats.correlations import pooled_values
+from assaypipe.stats.frames import ALL, paired_values
+from assaypipe.stats.regression import ols, spearman
+
+_COLOURS = {"responder": "#1b7837", "nonresponder": "#762a83", ALL: "#4d4d4d"}
+_VISIT_MARKERS = ("o", "^")
+
+
+def display_names(aliases: pd.DataFrame) -> dict[str, str]:
+    """Canonical analyte -> display name, from the alias table (first spelling wins)."""
+    first = aliases.drop_duplicates("analyte")
+    return dict(zip(first["analyte"].astype(str), first["display"].astype(str), strict=True))
+
+
+def _save(figure: Figure, outputs: Sequence[str | Path]) -> None:
+    with matplotlib.rc_context({"svg.hashsalt": "assaypipe", "svg.fonttype": "none"}):
+        for output in outputs:
+            path = Path(output)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            suffix = path.suffix.lower().lstrip(".")
+            metadata = {"Date": None} if suffix in ("svg", "pdf") else {"Software": None}
+            figure.savefig(path, dpi=150, metadata=metadata, bbox_inches="tight")
+
+
+def _title(stats: pd.DataFrame | None, analyte: str, group: str) -> str:
+    text = f"{analyte} — {group}"
+    if stats is None or stats.empty:
+        return text
+    match = stats[
+        (stats["analysis"] == "prepost") & (stats["analyte"] == analyte) & (stats["group"] == group)
+    ]
+    if match.empty or not np.isfinite(match["p"].iloc[0]):
+        return text
+    found = match.iloc[0]
+    return f"{text}\nn={int(found['n'])}, V={found['statistic']:g}, p={found['p']:.2g}"
+
+
+def plot_prepost(
+    samples: pd.DataFrame,
+    groups: pd.Series | None,
+    outputs: Sequence[str | Path],
+    pre: str = "baseline",
+    post: str = "post",
+    below_lloq: str = "half_lloq",
+    stats: pd.DataFrame | None = None,
+    display: dict[str, str] | None = None,
+) -> None:
+    """Paired pre/post lines per analyte (rows) split by responder group (columns).
+
+    ``groups`` maps subject_id to a label (all subjects in one column if None);
+    ``stats`` (prepost rows, e.g. prepost.parquet and prepost_groups.parquet
+    concatenated) adds n, V and p to each panel; ``display`` maps analyte names to the
+    names shown.
+    """
+    pairs = paired_values(samples, pre, post, below_lloq)
+    labels = (
+        groups.dropna().astype(str)
+        if groups is not None
+        else pd.Series(dtype=str, index=pd.Index([], dtype=str))
+    )
+    labels.index = labels.index.astype(str)
+    columns = sorted(labels.unique(), reverse=True) if len(labels) else [ALL]
+    analytes = list(pairs)
+    # Figure without pyplot: no global figure registry, no backend to choose
+    figure = Figure(figsize=(3.2 * len(columns), 2.6 * max(len(analytes), 1)))
+    axes = figure.subplots(len(analytes) or 1, len(columns), squeeze=False)
+    for i, analyte in enumerate(analytes):
+        both = pairs[analyte]
+        shown = (display or {}).get(analyte, analyte)
+        for j, column in enumerate(columns):
+            axis = axes[i, j]
+            subset = (
+                both if column == ALL else both[labels.reindex(both.index.astype(str)) == column]
+            )
+            colour = _COLOURS.get(column, "#4d4d4d")
+            for values in subset[["pre", "post"]].to_numpy():
+                axis.plot([0, 1], values, color=colour, alpha=0.45, lw=1, marker="o", ms=3)
+            if len(subset):
+                axis.plot(
+                    [0, 1],
+                    [subset["pre"].median(), subset["post"].median()],
+                    color=colour,
+                    lw=3,
+                    label="median",
+                )
+            axis.set_xticks([0, 1], [pre, post])
+            axis.set_xlim(-0.25, 1.25)
+            axis.set_title(_title(stats, analyte, column).replace(analyte, shown, 1), fontsize=8)
+            if j == 0:
+                axis.set_ylabel(f"{shown} (pg/mL)")
+    figure.suptitle(f"{post} vs {pre} per subject, by responder group", fontsize=10)
+    figure.tight_layout()
+    _save(figure, outputs)
+
+
+def plot_correlation(
+    samples: pd.DataFrame,
+    x: str,
+    y: str,
+    outputs: Sequence[str | Path],
+    pre: str = "baseline",
+    post: str = "post",
+    below_lloq: str = "half_lloq",
+    display: dict[str, str] | None = None,
+) -> None:
+    """y against x over the pooled pre and post samples, OLS line and 95% band."""
+    pooled = pooled_values(samples, [pre, post], below_lloq)
+    names = display or {}
+    figure = Figure(figsize=(4.8, 4.2))
+    axis = figure.subplots()
+    if x in pooled and y in pooled:
+        both = pooled[[x, y]].dropna()
+        for visit, marker in zip((pre, post), _VISIT_MARKERS, strict=True):
+            part = both[both.index.get_level_values("visit") == visit]
+            axis.scatter(part[x], part[y], marker=marker, s=28, alpha=0.8, label=visit)
+        fit = ols(both[x].to_numpy(), both[y].to_numpy())
+        rank = spearman(both[x].to_numpy(), both[y].to_numpy())
+        if np.isfinite(fit.slope):
+            grid = np.linspace(both[x].min(), both[x].max(), 100)
+            model = sm.OLS(both[y].to_numpy(), sm.add_constant(both[x].to_numpy())).fit()
+            band = model.get_prediction(sm.add_constant(grid)).summary_frame(alpha=0.05)
+            axis.plot(grid, band["mean"], color="black", lw=1.5, label="OLS fit")
+            axis.fill_between(
+                grid,
+                band["mean_ci_lower"],
+                band["mean_ci_upper"],
+                color="grey",
+                alpha=0.3,
+                label="95% CI of the line",
+            )
+            axis.set_title(
+                f"slope {fit.slope:.3g} (95% CI {fit.slope_ci[0]:.3g} to {fit.slope_ci[1]:.3g})\n"
+                f"R²={fit.r_squared:.2f}, p={fit.slope_p:.2g}, n={fit.n}; "
+                f"Spearman ρ={rank.rho:.2f}",
+                fontsize=8,
+            )
+        axis.legend(fontsize=7)
+    axis.set_xlabel(f"{names.get(x, x)} (pg/mL)")
+    axis.set_ylabel(f"{names.get(y, y)} (pg/mL)")
+    figure.tight_layout()
+    _save(figure, outputs)

@@ -1,0 +1,138 @@
+"""Quality control a lab can sign off on (docs/qc.md).
+
+Per plate x analyte, :mod:`~assaypipe.qc.checks` judges the calibrators, replicates,
+beads, blanks, controls (against the kit lot's ranges, :mod:`~assaypipe.qc.kits`), the
+curve and the samples; across plates, :mod:`~assaypipe.qc.levey_jennings` charts every
+control and curve parameter and applies the Westgard rules
+(:mod:`~assaypipe.qc.westgard`). Thresholds come from a preset and the config's
+overrides (:mod:`~assaypipe.qc.rules`). :func:`run_qc` gives the QC table, the
+verdict per plate x analyte and the Levey-Jennings table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.exclusions import excluded_wells
+from assaypipe.qc.checks import excluded_standard_wells, plate_checks, standard_points
+from assaypipe.qc.kits import KitLot, read_kits
+from assaypipe.qc.levey_jennings import (
+    inter_plate_cv,
+    levey_jennings,
+    run_order,
+    series_values,
+    westgard_checks,
+)
+from assaypipe.qc.rules import RULE_KEYS, RuleSet, presets, rules_for
+from assaypipe.qc.westgard import RULES as WESTGARD_RULES
+from assaypipe.qc.westgard import westgard, within_run
+
+__all__ = [
+    "RULE_KEYS",
+    "WESTGARD_RULES",
+    "KitLot",
+    "QcResult",
+    "RuleSet",
+    "excluded_standard_wells",
+    "presets",
+    "read_kits",
+    "rules_for",
+    "run_qc",
+    "standard_points",
+    "verdicts",
+    "westgard",
+    "within_run",
+]
+
+_SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
+
+
+@dataclasses.dataclass(frozen=True)
+class QcResult:
+    """The three QC tables: checks, verdicts, Levey-Jennings."""
+
+    qc: pd.DataFrame
+    verdicts: pd.DataFrame
+    levey_jennings: pd.DataFrame
+
+
+def run_qc(
+    wells: pd.DataFrame,
+    curves: pd.DataFrame,
+    plates: pd.DataFrame,
+    settings: Mapping[str, Any],
+    kits: Sequence[KitLot] = (),
+    manual: pd.DataFrame | None = None,
+) -> QcResult:
+    """Every check of a study.
+
+    ``settings`` is the config's ``qc`` section (preset, overrides, guide_plates,
+    guide_range, westgard). Wells named in ``manual`` well-level exclusions are left out
+    of the checks, as they are out of the sample values; plate and analyte exclusions
+    do not change the checks, so the report still shows why a plate looked as it did.
+    """
+    preset = str(settings.get("preset", "ich_m10"))
+    overrides = list(settings.get("overrides", []))
+    cache: dict[str, RuleSet] = {}
+
+    def rules(analyte: str) -> RuleSet:
+        if analyte not in cache:
+            cache[analyte] = rules_for(analyte, preset, overrides)
+        return cache[analyte]
+
+    if manual is not None and not manual.empty:
+        wells = wells[~excluded_wells(wells, manual[manual["level"] == "well"])]
+    rows = plate_checks(wells, curves, rules, kits)
+    values = series_values(wells, curves)
+    order = run_order(plates, sorted(set(wells["plate_id"].astype(str))))
+    lj = levey_jennings(
+        values,
+        order,
+        guide_plates=int(settings.get("guide_plates", 20)),
+        guide_range=list(settings.get("guide_range", [])),
+        rules=list(settings.get("westgard", WESTGARD_RULES)),
+    )
+    rows += westgard_checks(lj)
+    rows += inter_plate_cv(values, rules)
+    qc = _qc_table(rows)
+    return QcResult(qc=qc, verdicts=verdicts(qc), levey_jennings=lj)
+
+
+def _qc_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    if not rows:
+        return tables.empty(tables.QC)
+    frame = pd.DataFrame(rows, columns=list(tables.QC.columns))
+    frame = frame.sort_values(["analyte", "plate_id", "check"], na_position="first", kind="stable")
+    return tables.QC.validate(frame.reset_index(drop=True))
+
+
+def verdicts(qc: pd.DataFrame) -> pd.DataFrame:
+    """The worst status of each plate x analyte's checks (``tables.QC_VERDICTS``).
+
+    Checks across plates (no plate_id) do not enter a plate's verdict.
+    """
+    per_plate = qc[qc["plate_id"].notna()]
+    rows = []
+    for (plate_id, analyte), group in per_plate.groupby(["plate_id", "analyte"], sort=True):
+        status = group["status"]
+        worst = max(status, key=lambda s: _SEVERITY[str(s)])
+        rows.append(
+            {
+                "plate_id": plate_id,
+                "analyte": analyte,
+                "verdict": worst,
+                "n_pass": int((status == "pass").sum()),
+                "n_warn": int((status == "warn").sum()),
+                "n_fail": int((status == "fail").sum()),
+                "failed": ";".join(group.loc[status == "fail", "check"]),
+                "warned": ";".join(group.loc[status == "warn", "check"]),
+            }
+        )
+    if not rows:
+        return tables.empty(tables.QC_VERDICTS)
+    return tables.QC_VERDICTS.validate(pd.DataFrame(rows, columns=list(tables.QC_VERDICTS.columns)))

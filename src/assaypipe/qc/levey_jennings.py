@@ -1,0 +1,228 @@
+"""Levey-Jennings series across plates, judged by Westgard rules against a guide set.
+
+Per analyte, the series are every control (mean concentration of its usable wells on
+the plate, kit unit), ``c`` and ``d`` of the plate's 4PL fit (comparable whichever model
+was selected), and the mean signal of the top standard. Plates are put in run order
+(the export's run time, then plate_id). The guide set, whose mean and SD define the
+chart's lines, is either the first ``guide_plates`` plates of each series or the plates
+between two named ones (``guide_range``, inclusive). A series with fewer than
+:data:`MIN_GUIDE` guide values, or with no spread among them, has no limits and so no
+Westgard checks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.errors import InputError
+from assaypipe.layout import is_usable
+from assaypipe.qc.checks import Row, curve_params, curves_by_pair, row, selected_curves
+from assaypipe.qc.rules import RuleSet
+from assaypipe.qc.westgard import RULES, rule_status, westgard, within_run
+
+MIN_GUIDE = 3
+CURVE_SERIES = {"curve_c": "c", "curve_d": "d"}
+TOP_STANDARD = "top_standard"
+
+
+def run_order(plates: pd.DataFrame, plate_ids: Collection[str]) -> pd.Series:
+    """Run index (0, 1, ...) of each plate id, by the export's run time then plate_id.
+
+    A plate without a readable run time goes after those with one.
+    """
+    known = plates[plates["plate_id"].isin(plate_ids)].drop_duplicates("plate_id")
+    times = pd.to_datetime(known["run_time"], format="mixed", errors="coerce")
+    frame = pd.DataFrame({"plate_id": known["plate_id"].astype(str), "time": times.to_numpy()})
+    missing = sorted(set(plate_ids) - set(frame["plate_id"]))
+    frame = pd.concat(
+        [frame, pd.DataFrame({"plate_id": missing, "time": pd.NaT})], ignore_index=True
+    )
+    frame = frame.sort_values(["time", "plate_id"], na_position="last", kind="stable")
+    return pd.Series(range(len(frame)), index=frame["plate_id"].to_numpy(), name="run_index")
+
+
+def series_values(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """One value per analyte x series x plate: columns analyte, series, kind, plate_id, value."""
+    parts: list[dict[str, Any]] = []
+    usable = wells[is_usable(wells["flags"]).to_numpy(dtype=bool)]
+
+    controls = usable[usable["role"] == "control"]
+    conc = pd.to_numeric(controls["concentration"], errors="coerce")
+    controls = controls.assign(
+        conc=conc, name=controls["sample_id"].fillna(controls["sample_name"])
+    )
+    for (analyte, name, plate_id), group in controls.groupby(
+        ["analyte", "name", "plate_id"], sort=True
+    ):
+        values = group["conc"].dropna()
+        if not values.empty:
+            parts.append(_value(analyte, name, "control", plate_id, float(values.mean())))
+
+    for (plate_id, analyte), curve in sorted(_comparable_curves(curves).items()):
+        params = curve_params(curve)
+        if params is not None:
+            for series, param in CURVE_SERIES.items():
+                parts.append(_value(analyte, series, "parameter", plate_id, params[param]))
+
+    standards = usable[usable["role"] == "standard"].assign(
+        expected=pd.to_numeric(usable["expected_conc"], errors="coerce"),
+        value=pd.to_numeric(usable["signal"], errors="coerce"),
+    )
+    standards = standards[standards["expected"] > 0]
+    for (plate_id, analyte), group in standards.groupby(["plate_id", "analyte"], sort=True):
+        top = group[group["expected"] == group["expected"].max()]["value"].dropna()
+        if not top.empty:
+            parts.append(_value(analyte, TOP_STANDARD, "standard", plate_id, float(top.mean())))
+    columns = ["analyte", "series", "kind", "plate_id", "value"]
+    return pd.DataFrame(parts, columns=columns)
+
+
+def _comparable_curves(curves: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    """The curve of each plate x analyte whose c and d can be compared across plates.
+
+    A 5PL's c and d trade off against its asymmetry g, so plates where the 5PL was
+    selected are not comparable with plates where the 4PL was. The 4PL is fitted on
+    every plate whenever it is among the models, so its fit is charted; without it, the
+    selected fit (then all of one model).
+    """
+    four = curves[curves["model"] == "4PL"]
+    return curves_by_pair(four) if not four.empty else selected_curves(curves)
+
+
+def _value(analyte: Any, series: Any, kind: str, plate_id: Any, value: float) -> dict[str, Any]:
+    return {
+        "analyte": str(analyte),
+        "series": str(series),
+        "kind": kind,
+        "plate_id": str(plate_id),
+        "value": value,
+    }
+
+
+def levey_jennings(
+    values: pd.DataFrame,
+    order: pd.Series,
+    guide_plates: int = 20,
+    guide_range: Sequence[str] = (),
+    rules: Collection[str] = RULES,
+) -> pd.DataFrame:
+    """The Levey-Jennings table (``tables.LEVEY_JENNINGS``) of :func:`series_values`."""
+    if values.empty:
+        return tables.empty(tables.LEVEY_JENNINGS)
+    frame = values.assign(run_index=values["plate_id"].map(order).astype("int64"))
+    in_range = _guide_range_mask(frame, order, guide_range)
+    parts: list[pd.DataFrame] = []
+    found: list[set[str]] = []
+    for _, group in frame.groupby(["analyte", "kind", "series"], sort=True):
+        ordered = group.sort_values("run_index")
+        if guide_range:
+            guide = in_range[ordered.index].to_numpy(dtype=bool)
+        else:
+            guide = np.arange(len(ordered)) < guide_plates
+        value = ordered["value"].to_numpy(dtype=float)
+        guide_values = value[guide & np.isfinite(value)]
+        mean = float(guide_values.mean()) if guide_values.size else math.nan
+        sd = float(guide_values.std(ddof=1)) if guide_values.size >= 2 else math.nan
+        z = np.full(len(ordered), math.nan)
+        if guide_values.size >= MIN_GUIDE and sd > 0:
+            z = (value - mean) / sd
+            found.extend(set(hits) for hits in westgard(z.tolist(), rules))
+        else:
+            found.extend(set() for _ in range(len(ordered)))
+        parts.append(ordered.assign(guide=guide, mean=mean, sd=sd, z=z))
+    table = pd.concat(parts, ignore_index=True)
+    _add_within_run(table, found, rules)
+    table["status"] = [rule_status(hits) for hits in found]
+    table["rules"] = [";".join(rule for rule in RULES if rule in hits) for hits in found]
+    table = table.sort_values(["analyte", "kind", "series", "run_index"], kind="stable")
+    return tables.LEVEY_JENNINGS.validate(table[list(tables.LEVEY_JENNINGS.columns)])
+
+
+def _guide_range_mask(
+    frame: pd.DataFrame, order: pd.Series, guide_range: Sequence[str]
+) -> pd.Series:
+    if not guide_range:
+        return pd.Series(False, index=frame.index)
+    if len(guide_range) != 2:
+        raise InputError(
+            "config/config.yaml",
+            f"qc.guide_range takes the first and last plate_id of the guide set, "
+            f"found {list(guide_range)}",
+        )
+    unknown = [plate for plate in guide_range if plate not in order.index]
+    if unknown:
+        raise InputError(
+            "config/config.yaml",
+            f"qc.guide_range names plate(s) {', '.join(unknown)}, which were not read; "
+            f"plates in run order start {', '.join(map(str, order.index[:3]))}",
+        )
+    first, last = sorted(int(order[plate]) for plate in guide_range)
+    return frame["run_index"].between(first, last)
+
+
+def _add_within_run(table: pd.DataFrame, found: list[set[str]], rules: Collection[str]) -> None:
+    """Add the within-run rules across an analyte's control levels to ``found``, whose
+    items follow the rows of ``table`` (a frame with a 0..n-1 index)."""
+    controls = table[(table["kind"] == "control") & table["z"].notna()]
+    for _, run in controls.groupby(["analyte", "plate_id"], sort=True):
+        if len(run) < 2:
+            continue
+        hits = within_run(dict(zip(run["series"].astype(str), run["z"], strict=True)), rules)
+        for position, series in zip(run.index, run["series"].astype(str), strict=True):
+            found[int(position)] |= set(hits.get(series, ()))
+
+
+def westgard_checks(table: pd.DataFrame) -> list[Row]:
+    """One QC row per plate x analyte x series that has Westgard limits."""
+    rows: list[Row] = []
+    keys = ["analyte", "kind", "series"]
+    guide_counts = table[table["guide"]].groupby(keys)["value"].count().to_dict()
+    judged = table[table["z"].notna()]
+    for record in judged.to_dict("records"):
+        n_guide = int(guide_counts.get(tuple(record[key] for key in keys), 0))
+        detail = f"z = {record['z']:+.2f}"
+        if record["rules"]:
+            detail += f"; Westgard {record['rules'].replace(';', ', ')}"
+        rows.append(
+            row(
+                str(record["plate_id"]),
+                str(record["analyte"]),
+                f"levey_jennings:{record['series']}",
+                float(record["value"]),
+                f"guide mean {record['mean']:.4g}, SD {record['sd']:.4g} (n={n_guide})",
+                str(record["status"]),
+                detail,
+            )
+        )
+    return rows
+
+
+def inter_plate_cv(values: pd.DataFrame, rules: Callable[[str], RuleSet]) -> list[Row]:
+    """CV of each control's plate means across plates (analyte-level rows, no plate_id)."""
+    rows: list[Row] = []
+    controls = values[values["kind"] == "control"]
+    for (analyte, name), series in controls.groupby(["analyte", "series"], sort=True):
+        found = series["value"].to_numpy(dtype=float)
+        found = found[np.isfinite(found)]
+        if found.size < 2 or found.mean() <= 0:
+            continue
+        cv = float(found.std(ddof=1) / found.mean())
+        limit = rules(str(analyte)).inter_plate_cv_limit
+        rows.append(
+            row(
+                None,
+                str(analyte),
+                f"inter_plate_cv:{name}",
+                cv,
+                f"<= {100 * limit:.0f}%",
+                "pass" if cv <= limit else "warn",
+                f"{found.size} plates, mean {found.mean():.4g}",
+            )
+        )
+    return rows

@@ -1,0 +1,80 @@
+"""The QC rule set: a preset from ``presets.yaml``, then the config's overrides.
+
+``qc.preset`` names the preset; ``qc.overrides`` is a list of mappings, each with an
+``analyte`` (a canonical name, or ``"*"`` for every analyte) and the thresholds it
+changes. Overrides for ``"*"`` apply first, then those naming the analyte, in the
+order written, so the most specific word wins.
+
+>>> rules = rules_for("CCL2", "ich_m10", [{"analyte": "CCL2", "cv_limit": 0.25}])
+>>> rules.cv_limit, rules.min_calibrators
+(0.25, 6)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+ALL_ANALYTES = "*"
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleSet:
+    """Thresholds of the per plate x analyte and across-plate checks (fractions)."""
+
+    min_calibrators: int
+    recovery_limit: float
+    recovery_limit_edge: float
+    min_calibrators_passing: float
+    cv_limit: float
+    cv_limit_edge: float
+    bead_count_fail: int
+    bead_count_warn: int
+    max_low_bead_wells: float
+    blank_fraction_warn: float
+    control_tolerance: float
+    min_samples_in_range: float
+    max_saturated_share: float
+    inter_plate_cv_limit: float
+    curve_status_warn: tuple[str, ...]
+
+
+RULE_KEYS = tuple(field.name for field in dataclasses.fields(RuleSet))
+
+
+@cache
+def presets() -> dict[str, dict[str, Any]]:
+    """The bundled presets by name, each with its ``description`` and thresholds."""
+    text = resources.files("assaypipe.qc").joinpath("presets.yaml").read_text(encoding="utf-8")
+    loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    return loaded
+
+
+def rules_for(analyte: str, preset: str, overrides: Sequence[Mapping[str, Any]] = ()) -> RuleSet:
+    """The rule set of one analyte."""
+    known = presets()
+    if preset not in known:
+        raise ValueError(f"unknown QC preset {preset!r}; known: {sorted(known)}")
+    values = {key: known[preset][key] for key in RULE_KEYS}
+    for scope in (ALL_ANALYTES, analyte):
+        for override in overrides:
+            if override.get("analyte") != scope:
+                continue
+            unknown = sorted(set(override) - {"analyte", *RULE_KEYS})
+            if unknown:
+                raise ValueError(f"unknown QC rule key(s) {unknown} in qc.overrides for {scope}")
+            values.update({k: v for k, v in override.items() if k != "analyte"})
+    values["curve_status_warn"] = tuple(values["curve_status_warn"])
+    return RuleSet(**values)
+
+
+def rule_table(
+    analytes: Sequence[str], preset: str, overrides: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, RuleSet]:
+    """Rule set of each analyte."""
+    return {analyte: rules_for(analyte, preset, overrides) for analyte in analytes}

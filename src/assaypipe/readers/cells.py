@@ -1,0 +1,270 @@
+"""What every format reader shares: cell tokens, text decoding, well names, frames.
+
+Every cell keeps its text (`raw_text`) and a token (`TOKENS`) saying what it is;
+the signal is a number only where the token says the text holds one:
+
+- numeric: a finite number (signal: the number)
+- nan: ``NaN``
+- not_reported: an empty cell, or Bio-Plex ``***`` ("value not available")
+- oor_low: ``< 0.105``, ``<0.000``, ``OOR <``
+- oor_high: ``> 5850``, ``>40.000``, ``OOR >``
+- extrapolated: ``*12.3`` (signal: the number), xPONENT ``Extrapolated``
+- masked: ``Masked``, Bio-Plex ``---`` ("designated as an outlier")
+- overflow: ``OVRFLW``, ``Overflow``, ``Saturated``
+- error: anything else, such as ``?????``, ``MISSED``, ``Error``, ``Range?``, ``Inf``
+
+A bound such as ``< 0.105`` is not a measurement, so its number stays in
+`raw_text` only; QC decides what to do with censored cells.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.errors import InputError
+
+__all__ = [
+    "EXCEL_SIGNATURES",
+    "ROW_LETTERS",
+    "TOKENS",
+    "classify_cells",
+    "decode_text",
+    "number_text",
+    "parse_well",
+    "vendor_columns",
+    "vendor_frame",
+    "well_order",
+    "wells_frame",
+]
+
+TOKENS: Final = (
+    "numeric",
+    "nan",
+    "not_reported",
+    "oor_low",
+    "oor_high",
+    "extrapolated",
+    "masked",
+    "overflow",
+    "error",
+)
+ROW_LETTERS: Final = "ABCDEFGHIJKLMNOP"
+# Vendor results that are descriptions, not values: their token is "text".
+TEXT_QUANTITIES: Final = frozenset({"model", "equation"})
+EXCEL_SIGNATURES: Final = (b"\xd0\xcf\x11\xe0", b"PK\x03\x04")
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# Order matters: the first pattern that matches names the token.
+_TOKEN_PATTERNS: Final = (
+    ("not_reported", r"^(?:|\*\*\*)$"),
+    ("nan", r"^nan$"),
+    ("oor_low", r"^(?:oor\s*)?<"),
+    ("oor_high", r"^(?:oor\s*)?>"),
+    ("extrapolated", rf"^(?:\*\s*{_NUMBER}|extrapolated)$"),
+    ("masked", r"^(?:masked|---)$"),
+    ("overflow", r"^(?:ovrflw|overflow|saturated|sat)$"),
+)
+_COMPILED_PATTERNS: Final = tuple(
+    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _TOKEN_PATTERNS
+)
+_WELL: Final = re.compile(r"^\s*([A-Pa-p])\s*0?([1-9]|1[0-9]|2[0-4])\s*$")
+# European exports write 1234,5; only a comma between digits is a decimal mark.
+_DECIMAL_COMMA: Final = re.compile(r"(?<=\d),(?=\d)")
+
+
+def classify_cells(raw: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Token and numeric value of each cell text, vectorised over a column.
+
+    With `decimal_comma` (semicolon-delimited exports from European locales) a comma
+    between digits reads as the decimal mark; the text itself is not changed.
+
+    >>> tokens, values = classify_cells(pd.Series(["21", "NaN", "", "< 0.1", "*3.5", "?????"]))
+    >>> tokens.tolist()
+    ['numeric', 'nan', 'not_reported', 'oor_low', 'extrapolated', 'error']
+    >>> values.tolist()[4]
+    3.5
+    >>> classify_cells(pd.Series(["1234,5"]), decimal_comma=True)[1].tolist()
+    [1234.5]
+    """
+    text = raw.astype("str").fillna("").str.strip()
+    if decimal_comma:
+        text = text.str.replace(_DECIMAL_COMMA, ".", regex=True)
+    plain = text.to_numpy(dtype=object)
+    parsed = pd.to_numeric(pd.Series(plain, dtype=object), errors="coerce").to_numpy(dtype=float)
+    # to_numeric also accepts "inf" and "nan"; only finite numbers are measurements.
+    is_number = np.isfinite(parsed)
+    tokens = np.full(len(plain), "numeric", dtype=object)
+    values = np.where(is_number, parsed, np.nan)
+    if not is_number.all():
+        # Exports are mostly numbers, and their other texts repeat (NaN, OOR <, ***):
+        # each distinct text is classified once.
+        distinct, inverse = np.unique(plain[~is_number].astype(str), return_inverse=True)
+        classified = [_classify_text(item) for item in distinct]
+        tokens[~is_number] = np.array([token for token, _ in classified], dtype=object)[inverse]
+        values[~is_number] = np.array([value for _, value in classified], dtype=float)[inverse]
+    return (
+        pd.Series(tokens, index=raw.index, dtype="str"),
+        pd.Series(values, index=raw.index, dtype=float),
+    )
+
+
+def _classify_text(text: str) -> tuple[str, float]:
+    """Token and number of one cell text that is not a plain finite number."""
+    for name, pattern in _COMPILED_PATTERNS:
+        if pattern.search(text):
+            if name == "extrapolated" and text.startswith("*"):
+                number = pd.to_numeric(text.lstrip("*").strip(), errors="coerce")
+                return name, float(number)
+            return name, float("nan")
+    return "error", float("nan")
+
+
+def decode_text(data: bytes, file: str | Path) -> str:
+    """The text of an export, whatever encoding the instrument PC used.
+
+    Raises InputError for binary files, which would otherwise decode to noise.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if b"\x00" in data:
+        head = data[:400]
+        # UTF-16 without a byte-order mark: every other byte of ASCII text is zero.
+        if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]):
+            return data.decode("utf-16-le", errors="replace")
+        if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]):
+            return data.decode("utf-16-be", errors="replace")
+        if data.startswith(EXCEL_SIGNATURES):
+            raise InputError(
+                file, "this is an Excel workbook, not a text export; save or export it as CSV"
+            )
+        raise InputError(file, "this is a binary file, not a text export (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Windows instrument PCs write cp1252; latin-1 decodes any byte as a last resort.
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+
+
+def parse_well(text: str) -> str | None:
+    """`A1` for `a01`, ` A1 `; None for anything that is not a well of a 384-well plate.
+
+    >>> parse_well("b03"), parse_well("Q1")
+    ('B3', None)
+    """
+    match = _WELL.match(text)
+    return f"{match.group(1).upper()}{int(match.group(2))}" if match else None
+
+
+def well_order(well: str) -> tuple[int, int]:
+    """Sort key: by row, then column (A2 before A10)."""
+    return ROW_LETTERS.index(well[0]), int(well[1:])
+
+
+def number_text(value: Any) -> str:
+    """Text of a spreadsheet cell as a person reads it: 14115, 41.3, OOR <.
+
+    >>> number_text(14115.0), number_text(41.3), number_text(""), number_text(True)
+    ('14115', '41.3', '', 'TRUE')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value).strip()
+
+
+def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
+    """A wells table of `n` rows: the given columns, neutral values for the others.
+
+    Readers build their rows with this so a new column needs one change, here.
+    """
+    defaults: dict[str, Any] = {
+        "plate_id": "",
+        "analyte": "",
+        "analyte_raw": None,
+        "role": "sample",
+        "sample_name": "",
+        "sample_id": None,
+        "level": pd.array([pd.NA] * n, dtype="Int64"),
+        "expected_conc": np.nan,
+        "dilution": 1.0,
+        "signal": np.nan,
+        "signal_kind": "",
+        "bead_count": pd.array([pd.NA] * n, dtype="Int64"),
+        "raw_text": "",
+        "token": "",
+        "concentration": np.nan,
+        "censor": None,
+        "flags": "",
+        "source_file": "",
+        "source_sha256": "",
+    }
+    unknown = set(columns) - set(tables.WELLS.columns)
+    if unknown:
+        raise ValueError(f"not columns of the wells table: {sorted(unknown)}")
+    merged = {**defaults, **columns}
+    if merged["analyte_raw"] is None:
+        merged["analyte_raw"] = merged["analyte"]
+    # Columns a later stage adds (interpolation's) are not the readers' to write.
+    names = [name for name, column in tables.WELLS.columns.items() if column.required]
+    return pd.DataFrame({name: merged[name] for name in names}, index=range(n))
+
+
+def vendor_frame(
+    rows: Iterable[tuple[str, str | None, str, str]], decimal_comma: bool = False
+) -> pd.DataFrame:
+    """Vendor results from (analyte, well, quantity, raw text) rows; plate_id and
+    source_file are filled in when the plate is finished."""
+    listed = list(rows)
+    return vendor_columns(
+        np.array([row[0] for row in listed], dtype=object),
+        np.array([row[1] for row in listed], dtype=object),
+        np.array([row[2] for row in listed], dtype=object),
+        np.array([row[3] for row in listed], dtype=object),
+        decimal_comma=decimal_comma,
+    )
+
+
+def vendor_columns(
+    analyte: np.ndarray,
+    well: np.ndarray,
+    quantity: np.ndarray,
+    raw_text: np.ndarray,
+    decimal_comma: bool = False,
+) -> pd.DataFrame:
+    """Vendor results from equally long columns (the vectorised form of `vendor_frame`)."""
+    raw = pd.Series(raw_text, dtype="str")
+    tokens, values = classify_cells(raw, decimal_comma=decimal_comma)
+    # A model name or an equation is text by nature, not a value that failed to parse.
+    is_text = np.isin(quantity.astype(str), list(TEXT_QUANTITIES))
+    tokens = tokens.where(~is_text, "text")
+    values = values.where(~is_text, np.nan)
+    return pd.DataFrame(
+        {
+            "plate_id": "",
+            "analyte": analyte,
+            "well": well,
+            "quantity": quantity,
+            "value": values.to_numpy(),
+            "raw_text": raw.str.strip().to_numpy(dtype=object),
+            "token": tokens.to_numpy(dtype=object),
+            "source_file": "",
+        },
+        index=range(len(raw)),
+    )

@@ -1,0 +1,165 @@
+"""A plain plate grid (8 x 12 or 16 x 24) as CSV, TSV or an Excel sheet, for any reader
+whose own format is not supported: copy the readings into a grid and give a plate map.
+
+Labelled form: a header row of column numbers 1..12 (or 1..24), its first cell
+optionally naming the reading (`OD450`, used as `signal_kind`), then one row per
+plate row, `A` to `H` (or `P`). Bare form: exactly 8 rows of 12 cells (or 16 of 24)
+and nothing else. Cells are delimited by tabs, semicolons or commas; with semicolons
+or tabs a comma between digits is a decimal comma. The grid names no roles: a plate
+map gives them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from assaypipe.errors import InputError
+from assaypipe.readers.cells import ROW_LETTERS, classify_cells, wells_frame
+from assaypipe.readers.parsed import ParsedPlate
+
+__all__ = ["PlainGrid", "find_grid", "read_grid", "text_rows"]
+
+_SHAPES: Final = {12: 8, 24: 16}
+_DECIMAL_COMMA_CELL: Final = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+_NUMBER_CELL: Final = re.compile(r"^[+-]?[\d.,]+(?:[eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True, eq=False)
+class PlainGrid:
+    title: str
+    rows: tuple[str, ...]
+    columns: int
+    cells: np.ndarray
+    line: int
+
+
+def text_rows(text: str) -> tuple[list[tuple[str, ...]], bool] | None:
+    """The text's rows split by the delimiter that makes a plate grid, and whether
+    numbers use a decimal comma; None when no delimiter does."""
+    for delimiter in ("\t", ";", ","):
+        try:
+            rows = [tuple(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        except csv.Error:
+            continue
+        if _locate(rows) is not None:
+            comma = delimiter != "," and any(
+                _DECIMAL_COMMA_CELL.match(cell) for row in rows for cell in row
+            )
+            return rows, comma
+    return None
+
+
+def _trim(row: tuple[str, ...]) -> list[str]:
+    cells = [cell.strip() for cell in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+def _header_width(row: tuple[str, ...]) -> int | None:
+    cells = _trim(row)[1:]
+    for width in _SHAPES:
+        if cells == [str(c) for c in range(1, width + 1)]:
+            return width
+    return None
+
+
+def _locate(rows: list[tuple[str, ...]]) -> tuple[str, int, int] | None:
+    """("labelled", header index, width) or ("bare", 0, width), else None."""
+    headers = [(i, w) for i, row in enumerate(rows) if (w := _header_width(row)) is not None]
+    if headers:
+        index, width = headers[0]
+        return "labelled", index, width
+    filled = [_trim(row) for row in rows if any(cell.strip() for cell in row)]
+    for width, height in _SHAPES.items():
+        if len(filled) != height or max(len(row) for row in filled) != width:
+            continue
+        numbers = sum(bool(_NUMBER_CELL.match(cell)) for row in filled for cell in row)
+        # Mostly numbers: a short table of words is not a plate of readings.
+        if numbers * 2 >= width * height:
+            return "bare", 0, width
+    return None
+
+
+def find_grid(rows: list[tuple[str, ...]], file: str) -> PlainGrid | None:
+    """The one plate grid in these rows, checked; None if there is none."""
+    located = _locate(rows)
+    if located is None:
+        return None
+    kind, index, width = located
+    height = _SHAPES[width]
+    if kind == "bare":
+        filled = [list(row) for row in rows if any(cell.strip() for cell in row)]
+        cells = np.array([(row + [""] * width)[:width] for row in filled], dtype=object)
+        return PlainGrid("", tuple(ROW_LETTERS[:height]), width, cells, 1)
+    others = [i for i, row in enumerate(rows) if i > index and _header_width(row) is not None]
+    if others:
+        raise InputError(
+            file,
+            f"the file holds {len(others) + 1} plate grids; a plain grid export holds one: "
+            "put each reading in its own file",
+            where=f"line {others[0] + 1}",
+        )
+    header = _trim(rows[index])
+    title = header[0] if header else ""
+    if not title and index > 0:
+        above = _trim(rows[index - 1])
+        title = above[0] if len(above) == 1 else ""
+    body: list[list[str]] = []
+    for offset, letter in enumerate(ROW_LETTERS[:height], start=1):
+        position = index + offset
+        row = list(rows[position]) if position < len(rows) else []
+        if not row or row[0].strip().upper() != letter:
+            found = row[0].strip() if row else "the end of the file"
+            raise InputError(
+                file,
+                f"expected plate row {letter} of an {height} x {width} grid, found {found!r}",
+                where=f"line {position + 1}",
+            )
+        values = [cell for cell in row[1:]]
+        if len(values) > width and any(cell.strip() for cell in values[width:]):
+            raise InputError(
+                file,
+                f"row {letter} has {len(_trim(tuple(values)))} cells for {width} columns; "
+                "the line looks damaged",
+                where=f"line {position + 1}",
+            )
+        body.append((values + [""] * width)[:width])
+    following = index + height + 1
+    if following < len(rows):
+        extra = _trim(rows[following])
+        if extra and extra[0].upper() in ROW_LETTERS[height:] and len(extra) > 1:
+            raise InputError(
+                file,
+                f"the grid has more than {height} rows (row {extra[0]} follows); expected "
+                f"{height} x {width}",
+                where=f"line {following + 1}",
+            )
+    return PlainGrid(
+        title, tuple(ROW_LETTERS[:height]), width, np.array(body, dtype=object), index + 1
+    )
+
+
+def read_grid(grid: PlainGrid, decimal_comma: bool = False) -> ParsedPlate:
+    """One row per grid cell; roles and analyte come from the plate map."""
+    wells = np.array(
+        [f"{row}{column}" for row in grid.rows for column in range(1, grid.columns + 1)]
+    )
+    raw_text = pd.Series(grid.cells.ravel(), dtype="str").str.strip()
+    tokens, values = classify_cells(raw_text, decimal_comma=decimal_comma)
+    frame = wells_frame(
+        len(wells),
+        well=wells,
+        signal=values.to_numpy(),
+        signal_kind=grid.title or "value",
+        raw_text=raw_text.to_numpy(dtype=object),
+        token=tokens.to_numpy(dtype=object),
+    )
+    return ParsedPlate(wells=frame, meta={"format": "grid"})

@@ -1,0 +1,214 @@
+"""Is each analyte's standard series a plausible dilution series?
+
+Kit protocols are typed by hand, and exports garble numbers: drLumi's xPONENT export
+writes 215.625 as ``215625``. A curve fitted through such a point is wrong without
+any error, so the reader checks the expected concentrations before anything is fitted.
+
+The rule (per analyte, over the standards' distinct levels with an expected
+concentration above 0, in level order, or by concentration when levels are absent):
+on a log scale a dilution series is close to a straight line over the level index,
+even when the steps are uneven (100, 40, 12, 3, 1) or linear (40, 35, ..., 1).
+The line is fitted robustly (Theil-Sen: median slope of all pairs), and a level is
+implausible when it lies more than 10-fold off the line or breaks the order
+(a step against the series' direction, or two levels with the same concentration).
+At least three levels are needed to judge.
+
+An implausible series does not reject the plate: every standard of that analyte gets
+the flag ``broken_dilution_series`` (QC fails that analyte), the offending level's
+wells also get ``implausible_expected_conc``, and one rejected row per level says
+which file, analyte and level, and what to do. Standards whose expected
+concentrations are all missing or 0 are flagged and reported the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from assaypipe.errors import InputError
+
+__all__ = ["BROKEN_SERIES", "IMPLAUSIBLE_LEVEL", "check_standards", "implausible_levels"]
+
+BROKEN_SERIES: Final = "broken_dilution_series"
+IMPLAUSIBLE_LEVEL: Final = "implausible_expected_conc"
+MAX_FOLD_OFF: Final = 10.0
+
+
+def implausible_levels(levels: np.ndarray, concentrations: np.ndarray) -> list[int]:
+    """Positions (into the given arrays, already in series order) of implausible levels.
+
+    >>> implausible_levels(np.arange(5), np.array([3450, 1725, 862.5, 431.25, 215625]))
+    [4]
+    >>> implausible_levels(np.arange(5), np.array([100, 40, 12, 3, 1.0]))
+    []
+    """
+    n = len(concentrations)
+    if n < 3:
+        return []
+    y = np.log10(concentrations.astype(float))
+    x = np.asarray(levels, dtype=float)
+    i, j = np.triu_indices(n, k=1)
+    keep = x[j] != x[i]
+    if not keep.any():
+        return []
+    slope = float(np.median((y[j] - y[i])[keep] / (x[j] - x[i])[keep]))
+    intercept = float(np.median(y - slope * x))
+    residual = y - (intercept + slope * x)
+    bad = set(np.flatnonzero(np.abs(residual) > math.log10(MAX_FOLD_OFF)).tolist())
+    direction = np.sign(slope)
+    steps = np.diff(y)
+    for k in np.flatnonzero((np.sign(steps) != direction) | (steps == 0)):
+        # Blame the level of the pair that sits farther from the line.
+        pair = (int(k), int(k) + 1)
+        if not bad.intersection(pair):
+            bad.add(max(pair, key=lambda p: abs(residual[p])))
+    return sorted(bad)
+
+
+def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame, list[InputError]]:
+    """Wells with standards flagged where the series is implausible, and the reasons."""
+    is_standard = (wells["role"] == "standard").to_numpy()
+    if not is_standard.any():
+        return wells, []
+    standards = wells[is_standard]
+    keys = _level_key(standards)
+    table = pd.DataFrame(
+        {
+            "analyte": standards["analyte"].astype(str).to_numpy(),
+            "key": keys.to_numpy(dtype=object),
+            "level": standards["level"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+            "conc": standards["expected_conc"].astype(float).to_numpy(),
+        }
+    ).drop_duplicates(["analyte", "key"])
+    problems: list[InputError] = []
+    broken: list[str] = []
+    bad_levels: list[str] = []
+    no_conc: list[str] = []
+    analytes = table["analyte"].to_numpy(dtype=object)
+    level_keys = table["key"].to_numpy(dtype=object)
+    levels = table["level"].to_numpy(dtype=float)
+    concs = table["conc"].to_numpy(dtype=float)
+    for analyte, index in pd.Series(analytes).groupby(analytes, sort=False).indices.items():
+        conc = concs[index]
+        usable = index[np.isfinite(conc) & (conc > 0)]
+        if not len(usable):
+            no_conc.append(str(analyte))
+            continue
+        series = _series(levels[usable], concs[usable], level_keys[usable])
+        positions = implausible_levels(series.order, series.conc)
+        if positions:
+            broken.append(str(analyte))
+        for position in positions:
+            bad_levels.append(f"{analyte}\x1f{series.keys[position]}")
+            problems.append(_level_problem(source_file, str(analyte), series, position))
+    if no_conc:
+        broken.extend(no_conc)
+        problems.extend(_no_concentration_problems(source_file, no_conc, wells))
+    if not broken:
+        return wells, problems
+    out = wells.copy()
+    names = out["analyte"].astype(str).to_numpy(dtype=object)
+    in_broken = is_standard & np.isin(names, broken)
+    out["flags"] = _add_flag(out["flags"], in_broken, BROKEN_SERIES)
+    combined = np.full(len(out), "", dtype=object)
+    combined[is_standard] = names[is_standard] + "\x1f" + keys.to_numpy(dtype=object)
+    out["flags"] = _add_flag(out["flags"], np.isin(combined, bad_levels), IMPLAUSIBLE_LEVEL)
+    return out, problems
+
+
+def _level_key(wells: pd.DataFrame) -> pd.Series:
+    # A level number where the export gives one, else the concentration names the level.
+    level = wells["level"].astype("Int64").astype("string")
+    conc = wells["expected_conc"].astype(float).astype("string").fillna("")
+    return level.fillna("conc " + conc).astype(object)
+
+
+@dataclass(frozen=True, eq=False)
+class _Series:
+    """An analyte's usable standard levels in series order."""
+
+    order: np.ndarray
+    levels: np.ndarray
+    conc: np.ndarray
+    keys: np.ndarray
+
+
+def _series(levels: np.ndarray, conc: np.ndarray, keys: np.ndarray) -> _Series:
+    """By level number, or by falling concentration when the export gives no levels."""
+    if np.isfinite(levels).all():
+        sort = np.lexsort((conc, levels))
+        order = levels[sort]
+    else:
+        sort = np.argsort(-conc, kind="stable")
+        order = np.arange(len(conc), dtype=float)
+    return _Series(order=order, levels=levels[sort], conc=conc[sort], keys=keys[sort])
+
+
+def _level_problem(file: str, analyte: str, series: _Series, position: int) -> InputError:
+    label = _label(series.levels[position])
+    neighbours = [
+        f"{_label(series.levels[p])}: {_number(series.conc[p])}"
+        for p in (position - 1, position + 1)
+        if 0 <= p < len(series.conc)
+    ]
+    fold = _fold_off(series, position)
+    hint = ""
+    if fold is not None and abs(fold) >= 2:
+        power = round(fold)
+        if abs(fold - power) < 0.2:
+            hint = f", about {10 ** abs(power):g}-fold off, as if a decimal point were lost"
+    return InputError(
+        file,
+        f"the expected concentration {_number(series.conc[position])} of {label} does not "
+        f"fit the dilution series of the other standards ({'; '.join(neighbours)}){hint}; "
+        f"the analyte's standards are flagged {BROKEN_SERIES}: correct the concentration "
+        "in the kit protocol or give the expected concentrations in a plate map",
+        where=f"analyte {analyte}, {label}",
+    )
+
+
+def _fold_off(series: _Series, position: int) -> float | None:
+    """Log10 of how far the level lies from the line through the other levels."""
+    others = np.delete(np.arange(len(series.conc)), position)
+    if len(others) < 2:
+        return None
+    x = series.order
+    y = np.log10(series.conc)
+    slope, intercept = np.polyfit(x[others], y[others], 1)
+    return float(y[position] - (intercept + slope * x[position]))
+
+
+def _no_concentration_problems(
+    file: str, analytes: list[str], wells: pd.DataFrame
+) -> list[InputError]:
+    message = (
+        "has standards but their expected concentrations are all missing or 0, so no "
+        "curve can be fitted; enter the standard concentrations in the instrument "
+        "protocol and export again, or give them in a plate map"
+    )
+    every = wells["analyte"].drop_duplicates()
+    if len(analytes) > 1 and set(analytes) == set(every):
+        return [InputError(file, f"every analyte {message}", where="standards")]
+    return [
+        InputError(file, f"analyte {name} {message}", where=f"analyte {name}") for name in analytes
+    ]
+
+
+def _label(level: float) -> str:
+    return f"standard level {int(level)}" if np.isfinite(level) else "a standard"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e6 else f"{value:.6g}"
+
+
+def _add_flag(flags: pd.Series, selected: np.ndarray, flag: str) -> pd.Series:
+    updated = flags.astype(object).copy()
+    updated[selected] = [
+        ";".join(sorted({*filter(None, str(f).split(";")), flag})) for f in updated[selected]
+    ]
+    return updated

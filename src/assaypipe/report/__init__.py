@@ -1,0 +1,20 @@
+"""The HTML report (``results/report.html``): QC verdicts, standard curves,
+Levey-Jennings charts, exclusions and the pre/post plot in one offline file."""
+
+from assaypipe.report.build import (
+    SECTIONS,
+    ReportInputs,
+    build_report,
+    load_inputs,
+    log_progress,
+    write_report,
+)
+
+__all__ = [
+    "SECTIONS",
+    "ReportInputs",
+    "build_report",
+    "load_inputs",
+    "log_progress",
+    "write_report",
+]

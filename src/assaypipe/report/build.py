@@ -1,0 +1,796 @@
+"""Assemble ``report.html``: one self-contained page (inline CSS, figures as data: URIs,
+no script) that lab staff read top to bottom.
+
+Sections, in order (their ids are what the browser test looks for): ``summary``,
+``verdicts``, ``findings``, ``curves``, ``levey-jennings``, ``exclusions``,
+``prepost``, ``rules``.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import logging
+import math
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assaypipe import __version__
+from assaypipe.io import read_table
+from assaypipe.qc import presets, rules_for, standard_points
+from assaypipe.qc.checks import curve_params, records, selected_curves
+from assaypipe.qc.levey_jennings import MIN_GUIDE, run_order
+from assaypipe.qc.rules import RULE_KEYS
+from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
+from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
+
+SECTIONS = (
+    ("summary", "Summary"),
+    ("verdicts", "Verdicts"),
+    ("findings", "Findings"),
+    ("curves", "Standard curves"),
+    ("levey-jennings", "Levey–Jennings"),
+    ("exclusions", "Exclusions"),
+    ("prepost", "Pre / post"),
+    ("rules", "QC rules"),
+)
+
+
+@dataclasses.dataclass
+class ReportInputs:
+    """Everything the report shows; tables follow ``assaypipe.tables``."""
+
+    wells: pd.DataFrame
+    curves: pd.DataFrame
+    plates: pd.DataFrame
+    rejected: pd.DataFrame
+    qc: pd.DataFrame
+    verdicts: pd.DataFrame
+    levey_jennings: pd.DataFrame
+    exclusions: pd.DataFrame
+    samples: pd.DataFrame
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    display: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    pre: str = "baseline"
+    post: str = "post"
+    prepost_figure: str | Path | None = None
+    exclusions_file: str = "config/exclusions.tsv"
+    unit: str = "pg/mL"
+    title: str = "Plate QC report"
+    config_hash: str = ""
+
+
+Progress = Callable[[int, int], None]
+
+
+def build_report(
+    inputs: ReportInputs,
+    figure_dirs: Mapping[str, str | Path] | None = None,
+    progress: Progress | None = None,
+) -> str:
+    """The report page.
+
+    ``figure_dirs`` maps a kind of figure (``curves``, ``levey_jennings``, ``prepost``)
+    to a folder where each is also written as PNG (``<plate>--<analyte>.png``,
+    ``<analyte>.png``), for ``snakemake --report``. ``progress(done, total)`` is called
+    after each plate's curves.
+    """
+    folders = {kind: Path(folder) for kind, folder in (figure_dirs or {}).items()}
+    for folder in folders.values():
+        # A kind with no figure (a study too small for Levey-Jennings charts) still
+        # gets its folder, which the workflow declares as an output.
+        folder.mkdir(parents=True, exist_ok=True)
+    return _Page(inputs, folders, progress).render()
+
+
+def log_progress(logger: logging.Logger) -> Progress:
+    """A progress callback that logs about twenty lines however many plates there are."""
+
+    def report(done: int, total: int) -> None:
+        step = max(1, total // 20)
+        if done == total or done % step == 0:
+            logger.info("report: curves drawn for %d/%d plates", done, total)
+
+    return report
+
+
+class _Page:
+    def __init__(
+        self, inputs: ReportInputs, figure_dirs: Mapping[str, Path], progress: Progress | None
+    ):
+        self.inputs = inputs
+        self.figure_dirs = figure_dirs
+        self.progress = progress
+        wells = inputs.wells
+        self.order = run_order(inputs.plates, sorted(set(wells["plate_id"].astype(str))))
+        self.plate_ids = list(self.order.index)
+        self.analytes = sorted(set(wells["analyte"].astype(str)))
+        self.verdict = {
+            (str(r["plate_id"]), str(r["analyte"])): r for r in inputs.verdicts.to_dict("records")
+        }
+        self.excluded = self._excluded_pairs()
+
+    # -- helpers -------------------------------------------------------------------
+
+    def name(self, analyte: str) -> str:
+        return self.inputs.display.get(analyte, analyte)
+
+    def image(self, data: bytes, alt: str, kind: str, filename: str) -> Html:
+        folder = self.figure_dirs.get(kind)
+        if folder is not None:
+            (folder / filename).write_bytes(data)
+        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        return tag("img", src=uri, alt=alt)
+
+    def _excluded_pairs(self) -> dict[tuple[str, str], list[str]]:
+        """Plate x analyte pairs wholly left out, with the reasons (plate/analyte levels)."""
+        out: dict[tuple[str, str], list[str]] = {}
+        pairs = self.inputs.wells[["plate_id", "analyte"]].drop_duplicates().astype(str)
+        pair_keys = list(zip(pairs["plate_id"], pairs["analyte"], strict=True))
+        for record in records(self.inputs.exclusions):
+            if record["level"] == "well":
+                continue
+            plate, analyte = record["plate_id"], record["analyte"]
+            for pair in pair_keys:
+                if (_blank(plate) or pair[0] == plate) and (_blank(analyte) or pair[1] == analyte):
+                    out.setdefault(pair, []).append(str(record["reason"]))
+        return out
+
+    # -- page ----------------------------------------------------------------------
+
+    def render(self) -> str:
+        sections = [
+            self.summary(),
+            self.verdicts(),
+            self.findings(),
+            self.curves(),
+            self.levey_jennings(),
+            self.exclusion_section(),
+            self.prepost(),
+            self.rules(),
+        ]
+        template = Template(_template("report.html"))
+        nav = join(tag("a", title, href=f"#{key}") for key, title in SECTIONS)
+        preset = str(self.inputs.settings.get("preset", "ich_m10"))
+        meta = join(
+            [
+                f"{len(self.plate_ids)} plates, {len(self.analytes)} analytes; QC preset ",
+                tag("b", preset),
+                f"; assaypipe {__version__}",
+                f"; config {self.inputs.config_hash}" if self.inputs.config_hash else "",
+            ]
+        )
+        footer = escape(
+            "Written by assaypipe: one self-contained file (figures embedded, no scripts); "
+            "tables behind it are in results/ (qc.parquet, qc_verdicts.parquet, "
+            "levey_jennings.parquet, exclusions.parquet)."
+        )
+        return template.substitute(
+            title=escape(self.inputs.title),
+            generator=escape(f"assaypipe {__version__}"),
+            style=_template("report.css"),
+            meta=meta,
+            nav=nav,
+            body=join(sections, "\n"),
+            footer=footer,
+        )
+
+    def section(self, key: str, *content: object) -> Html:
+        title = dict(SECTIONS)[key]
+        return tag("section", tag("h2", title), *content, id=key)
+
+    # -- summary -------------------------------------------------------------------
+
+    def summary(self) -> Html:
+        inputs = self.inputs
+        plates = inputs.plates
+        n_read = int((plates["status"] == "read").sum()) if not plates.empty else 0
+        n_rejected_plates = int((plates["status"] == "rejected").sum()) if not plates.empty else 0
+        counts = inputs.verdicts["verdict"].value_counts()
+        exclusions = inputs.exclusions
+        n_qc = int((exclusions["source"] == "qc").sum())
+        n_manual = int((exclusions["source"] == "manual").sum())
+        measured = inputs.wells[
+            (inputs.wells["role"] == "sample") & inputs.wells["sample_id"].notna()
+        ][["sample_id", "analyte"]].drop_duplicates()
+        cards = [
+            _card("Plates read", n_read, f"{n_rejected_plates} files rejected"),
+            _card("Wells", len(inputs.wells), "plate × well × analyte rows"),
+            tag(
+                "div",
+                tag("div", "Plate × analyte verdicts", class_="label"),
+                tag(
+                    "div",
+                    *(
+                        tag("span", f"{int(counts.get(s, 0))} {s}", class_=f"badge {s}")
+                        for s in ("pass", "warn", "fail")
+                    ),
+                    class_="split number",
+                ),
+                class_="card",
+            ),
+            _card("Exclusions", len(exclusions), f"{n_qc} by QC, {n_manual} manual"),
+            _card(
+                "Sample values in statistics",
+                len(inputs.samples),
+                f"of {len(measured)} sample × analyte measured",
+            ),
+        ]
+        rejected = inputs.rejected
+        if rejected.empty:
+            rejected_html: Html = tag("p", "No file or well was rejected.", class_="note")
+        else:
+            rejected_html = table(
+                ["file", "where", "reason"],
+                rejected[["source_file", "where", "reason"]].itertuples(index=False),
+            )
+        return self.section(
+            "summary",
+            tag("div", *cards, class_="cards"),
+            tag("h3", f"Rejected files and wells ({len(rejected)})"),
+            rejected_html,
+        )
+
+    def verdicts(self) -> Html:
+        header = ["plate", "run", *(self.name(a) for a in self.analytes)]
+        plates = self.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
+        rows = []
+        for plate_id in self.plate_ids:
+            run = plates["run_time"].get(plate_id) if "run_time" in plates else None
+            cells: list[object] = [plate_id, run]
+            for analyte in self.analytes:
+                verdict = self.verdict.get((plate_id, analyte))
+                if verdict is None:
+                    cells.append("")
+                    continue
+                content = [badge(str(verdict["verdict"]))]
+                if (plate_id, analyte) in self.excluded:
+                    content.append(tag("span", "excluded", class_="badge excluded"))
+                cells.append(tag("a", *content, href=f"#{anchor('curve', plate_id, analyte)}"))
+            rows.append(cells)
+        return self.section(
+            "verdicts",
+            tag(
+                "p",
+                "The worst status of each plate × analyte's checks; click a cell for its curve. "
+                "Excluded: left out of the statistics (see Exclusions).",
+                class_="note",
+            ),
+            table(header, rows, class_="matrix"),
+        )
+
+    def findings(self) -> Html:
+        qc = self.inputs.qc
+        flagged = qc[qc["status"] != "pass"].copy()
+        flagged["rank"] = flagged["status"].map({"fail": 0, "warn": 1})
+        flagged = flagged.sort_values(["rank", "plate_id", "analyte", "check"], na_position="last")
+        if flagged.empty:
+            return self.section("findings", tag("p", "Every check passed.", class_="note"))
+        rows = [
+            [
+                r["plate_id"] if not _blank(r["plate_id"]) else "all plates",
+                self.name(str(r["analyte"])),
+                r["check"],
+                _value(r["value"], str(r["threshold"])),
+                r["threshold"],
+                badge(str(r["status"])),
+                r["detail"],
+            ]
+            for r in flagged.to_dict("records")
+        ]
+        return self.section(
+            "findings",
+            tag(
+                "p",
+                f"{int((flagged['status'] == 'fail').sum())} failed and "
+                f"{int((flagged['status'] == 'warn').sum())} warning checks of {len(qc)}; "
+                "every check is in results/qc.parquet.",
+                class_="note",
+            ),
+            table(
+                ["plate", "analyte", "check", "value", "threshold", "status", "detail"],
+                rows,
+                row_classes=list(flagged["status"].astype(str)),
+            ),
+        )
+
+    # -- curves --------------------------------------------------------------------
+
+    def curves(self) -> Html:
+        wells = self.inputs.wells
+        selected = selected_curves(self.inputs.curves)
+        qc = self.inputs.qc
+        checks_by_pair = {
+            key: group for key, group in qc[qc["plate_id"].notna()].groupby(["plate_id", "analyte"])
+        }
+        plates_meta = self.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
+        groups = {key: group for key, group in wells.groupby(["plate_id", "analyte"], sort=True)}
+        articles = []
+        for done, plate_id in enumerate(self.plate_ids, start=1):
+            figures = [
+                self.curve(
+                    plate_id,
+                    analyte,
+                    groups[(plate_id, analyte)],
+                    selected.get((plate_id, analyte)),
+                    checks_by_pair.get((plate_id, analyte)),
+                )
+                for analyte in self.analytes
+                if (plate_id, analyte) in groups
+            ]
+            meta = []
+            if plate_id in plates_meta.index:
+                info = plates_meta.loc[plate_id]
+                meta = [
+                    info.get(key) for key in ("format", "instrument", "run_time", "source_file")
+                ]
+            articles.append(
+                tag(
+                    "article",
+                    tag("h3", plate_id),
+                    tag("p", join([m for m in meta if not _blank(m)], " · "), class_="note"),
+                    tag("div", *figures, class_="grid"),
+                    class_="plate",
+                    id=anchor("plate", plate_id),
+                )
+            )
+            if self.progress is not None:
+                self.progress(done, len(self.plate_ids))
+        return self.section(
+            "curves",
+            tag(
+                "p",
+                "Each plate × analyte: standards fitted (blue) and left out (red ×), the "
+                "selected curve, LLOQ/ULOQ (green dashes), LOD (grey dots), the blank level, "
+                "and the plate's samples (orange) and controls (purple) at their "
+                "back-calculated in-well concentrations.",
+                class_="note",
+            ),
+            *articles,
+        )
+
+    def curve(
+        self,
+        plate_id: str,
+        analyte: str,
+        group: pd.DataFrame,
+        curve: Mapping[str, Any] | None,
+        checks: pd.DataFrame | None,
+    ) -> Html:
+        standards = standard_points(group, curve)
+        params = curve_params(curve)
+        others = group[group["role"].isin(["sample", "control"])].copy()
+        dilution = pd.to_numeric(others["dilution"], errors="coerce")
+        others["concentration"] = pd.to_numeric(others["concentration"], errors="coerce") / dilution
+        blanks = pd.to_numeric(group.loc[group["role"] == "blank", "signal"], errors="coerce")
+        limits = {
+            key: _float(curve.get(key)) if curve is not None else math.nan
+            for key in ("lloq", "uloq", "lod")
+        }
+        limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
+        signal_kind = str(group["signal_kind"].iloc[0]) if len(group) else "signal"
+        figure = curve_figure(standards, params, limits, others, signal_kind, self.inputs.unit)
+        alt = f"Standard curve of {self.name(analyte)} on plate {plate_id}"
+        filename = anchor(plate_id, "", analyte) + ".png"
+        img = self.image(png_bytes(figure), alt, "curves", filename)
+
+        verdict = self.verdict.get((plate_id, analyte))
+        heading: list[object] = [tag("b", self.name(analyte)), " "]
+        if verdict is not None:
+            heading.append(badge(str(verdict["verdict"])))
+        if (plate_id, analyte) in self.excluded:
+            heading += [" ", tag("span", "excluded", class_="badge excluded")]
+        facts = []
+        if curve is not None:
+            facts.append(f"{curve.get('model')}, {curve.get('status')}")
+            lloq, uloq = limits["lloq"], limits["uloq"]
+            facts.append(f"LLOQ {_num(lloq)} – ULOQ {_num(uloq)} {self.inputs.unit} (in well)")
+        else:
+            facts.append("no curve")
+        left_out = standards[~standards["fitted"]]
+        if not left_out.empty:
+            facts.append(
+                "left out: "
+                + "; ".join(
+                    f"{w} ({why})"
+                    for w, why in zip(left_out["well"], left_out["left_out"], strict=True)
+                )
+            )
+        items = [tag("li", fact) for fact in facts]
+        details: Html = Html("")
+        if checks is not None and not checks.empty:
+            bad = checks[checks["status"] != "pass"]
+            items += [
+                tag("li", badge(str(r["status"])), " ", r["check"], ": ", r["detail"])
+                for r in bad.to_dict("records")
+            ]
+            details = tag(
+                "details",
+                tag("summary", f"all {len(checks)} checks"),
+                table(
+                    ["check", "value", "threshold", "status", "detail"],
+                    [
+                        [
+                            r["check"],
+                            _value(r["value"], str(r["threshold"])),
+                            r["threshold"],
+                            r["status"],
+                            r["detail"],
+                        ]
+                        for r in records(checks)
+                    ],
+                ),
+            )
+        return tag(
+            "figure",
+            img,
+            tag("figcaption", *heading, tag("ul", *items), details),
+            class_="curve",
+            id=anchor("curve", plate_id, analyte),
+            data_plate=plate_id,
+            data_analyte=analyte,
+        )
+
+    # -- Levey-Jennings --------------------------------------------------------------
+
+    def levey_jennings(self) -> Html:
+        lj = self.inputs.levey_jennings
+        settings = self.inputs.settings
+        guide_range = list(settings.get("guide_range", []))
+        if guide_range:
+            guide = f"plates {guide_range[0]} to {guide_range[1]} (qc.guide_range)"
+        else:
+            guide = f"the first {settings.get('guide_plates', 20)} plates of each series"
+        rules = ", ".join(settings.get("westgard", [])) or "none"
+        parts: list[object] = [
+            tag(
+                "p",
+                f"Guide set: {guide}. Lines: guide mean, ±1 SD (dotted), ±2 SD (orange), "
+                f"±3 SD (red). Westgard rules applied: {rules} (1-2s warns, the others "
+                f"reject). A series needs {MIN_GUIDE} guide plates for limits.",
+                class_="note",
+            )
+        ]
+        qc = self.inputs.qc
+        across = qc[qc["plate_id"].isna()]
+        for analyte in self.analytes:
+            series = lj[lj["analyte"] == analyte]
+            parts.append(tag("h3", self.name(analyte), id=anchor("lj", analyte)))
+            if series.empty:
+                parts.append(tag("p", "No control or curve to chart.", class_="note"))
+                continue
+            plates = [p for p in self.plate_ids if p in set(series["plate_id"])]
+            if len(plates) < MIN_GUIDE:
+                # A chart of one or two points says nothing; the values say it plainer.
+                parts.append(
+                    tag(
+                        "p",
+                        f"{len(plates)} plate(s) so far: a chart needs {MIN_GUIDE} guide plates "
+                        "for its limits, so no Westgard rule was applied yet.",
+                        class_="note",
+                    )
+                )
+                parts.append(
+                    table(
+                        ["plate", "series", "value"],
+                        [
+                            [r["plate_id"], r["series"], _num(r["value"])]
+                            for r in series.to_dict("records")
+                        ],
+                    )
+                )
+                continue
+            positions = {p: i for i, p in enumerate(plates)}
+            local = series.assign(run_index=series["plate_id"].map(positions))
+            figure = levey_jennings_figure(local, plates)
+            image = self.image(
+                png_bytes(figure),
+                f"Levey-Jennings charts of {self.name(analyte)}",
+                "levey_jennings",
+                anchor(analyte) + ".png",
+            )
+            parts.append(tag("figure", image, class_="wide lj", data_analyte=analyte))
+            violations = series[series["status"] != "pass"]
+            if not violations.empty:
+                parts.append(
+                    table(
+                        ["plate", "series", "value", "z", "rules", "status"],
+                        [
+                            [
+                                r["plate_id"],
+                                r["series"],
+                                _num(r["value"]),
+                                f"{r['z']:+.2f}",
+                                r["rules"],
+                                badge(str(r["status"])),
+                            ]
+                            for r in violations.to_dict("records")
+                        ],
+                        row_classes=list(violations["status"].astype(str)),
+                    )
+                )
+            cvs = across[across["analyte"] == analyte]
+            if not cvs.empty:
+                parts.append(
+                    table(
+                        ["inter-plate check", "value", "threshold", "status", "detail"],
+                        [
+                            [
+                                r["check"],
+                                _value(r["value"], str(r["threshold"])),
+                                r["threshold"],
+                                badge(str(r["status"])),
+                                r["detail"],
+                            ]
+                            for r in cvs.to_dict("records")
+                        ],
+                    )
+                )
+        return self.section("levey-jennings", *parts)
+
+    # -- exclusions ------------------------------------------------------------------
+
+    def exclusion_section(self) -> Html:
+        exclusions = self.inputs.exclusions
+        failing = bool(self.inputs.settings.get("exclude_failing", True))
+        note = tag(
+            "p",
+            (
+                "Plate × analyte pairs that fail QC are left out of the statistics "
+                "(qc.exclude_failing: true). "
+                if failing
+                else "Failing plate × analyte pairs are kept (qc.exclude_failing: false). "
+            ),
+            "Manual exclusions come from ",
+            tag("code", self.inputs.exclusions_file),
+            " and apply on the next run. Sample values are recomputed from the wells left.",
+            class_="note",
+        )
+        if exclusions.empty:
+            return self.section("exclusions", note, tag("p", "Nothing is excluded.", class_="note"))
+        rows = []
+        classes = []
+        for r in exclusions.to_dict("records"):
+            rows.append(
+                [
+                    r["source"],
+                    r["level"],
+                    r["plate_id"],
+                    r["well"],
+                    self.name(str(r["analyte"])) if not _blank(r["analyte"]) else "all",
+                    r["reason"],
+                    r["who"],
+                    r["when"],
+                    r["line"],
+                    r["n_wells"],
+                    r["n_samples"],
+                ]
+            )
+            classes.append("nomatch" if int(r["n_wells"]) == 0 else None)
+        unmatched = classes.count("nomatch")
+        extra: list[object] = []
+        if unmatched:
+            extra.append(
+                tag(
+                    "p",
+                    f"{unmatched} exclusion(s) match no well (shown in italics): check the "
+                    "plate_id, well and analyte spelling.",
+                    class_="note",
+                )
+            )
+        return self.section(
+            "exclusions",
+            note,
+            *extra,
+            table(
+                [
+                    "source",
+                    "level",
+                    "plate",
+                    "well",
+                    "analyte",
+                    "reason",
+                    "who",
+                    "when",
+                    "line",
+                    "wells",
+                    "samples",
+                ],
+                rows,
+                row_classes=classes,
+            ),
+        )
+
+    # -- pre/post --------------------------------------------------------------------
+
+    def prepost(self) -> Html:
+        path = self.inputs.prepost_figure
+        if path is not None and Path(path).is_file():
+            data = Path(path).read_bytes()
+            uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+            return self.section(
+                "prepost",
+                tag(
+                    "p",
+                    "Paired values before and after treatment per analyte, by responder group, "
+                    f"from the statistics ({Path(path).name}); values from plates left out above "
+                    "are not in it.",
+                    class_="note",
+                ),
+                tag(
+                    "figure",
+                    tag("img", src=uri, alt="Pre/post paired plot per analyte"),
+                    class_="wide prepost",
+                ),
+            )
+        pairs = _pairs(self.inputs.samples, self.inputs.pre, self.inputs.post)
+        analytes = sorted(set(pairs["analyte"])) if not pairs.empty else []
+        if not analytes:
+            return self.section(
+                "prepost",
+                tag(
+                    "p",
+                    f"No subject has both a {self.inputs.pre} and a {self.inputs.post} value.",
+                    class_="note",
+                ),
+            )
+        figure = prepost_figure(pairs, analytes, self.inputs.display, self.inputs.unit)
+        image = self.image(
+            png_bytes(figure), "Pre/post paired plot per analyte", "prepost", "prepost.png"
+        )
+        return self.section(
+            "prepost",
+            tag(
+                "p",
+                f"Each subject's value at {self.inputs.pre} and {self.inputs.post} (grey), and "
+                "the medians (blue), from the samples the statistics use.",
+                class_="note",
+            ),
+            tag("figure", image, class_="wide prepost"),
+        )
+
+    # -- rules -----------------------------------------------------------------------
+
+    def rules(self) -> Html:
+        settings = self.inputs.settings
+        preset = str(settings.get("preset", "ich_m10"))
+        overrides = list(settings.get("overrides", []))
+        sets = {a: rules_for(a, preset, overrides) for a in self.analytes}
+        rows = []
+        for key in RULE_KEYS:
+            values = [getattr(sets[a], key) for a in self.analytes]
+            rows.append([key, *(", ".join(v) if isinstance(v, tuple) else v for v in values)])
+        return self.section(
+            "rules",
+            tag("p", tag("b", preset), ": ", presets()[preset]["description"], class_="note"),
+            tag(
+                "p", f"{len(overrides)} override(s) from qc.overrides in the config.", class_="note"
+            ),
+            table(["rule", *(self.name(a) for a in self.analytes)], rows),
+        )
+
+
+TABLE_INPUTS = (
+    "wells",
+    "curves",
+    "plates",
+    "rejected",
+    "qc",
+    "verdicts",
+    "levey_jennings",
+    "exclusions",
+    "samples",
+)
+
+
+def load_inputs(
+    paths: Mapping[str, Any],
+    aliases: pd.DataFrame | None = None,
+    prepost_figure: str | Path | None = None,
+    **options: Any,
+) -> ReportInputs:
+    """Read the report's tables from parquet files named by :data:`TABLE_INPUTS` keys.
+
+    ``aliases`` (the analyte alias table) gives the display names; ``options`` are the
+    other :class:`ReportInputs` fields.
+    """
+    frames = {key: read_table(paths[key]) for key in TABLE_INPUTS}
+    display: dict[str, str] = {}
+    if aliases is not None:
+        first = aliases.drop_duplicates("analyte")
+        display = dict(zip(first["analyte"].astype(str), first["display"].astype(str), strict=True))
+    return ReportInputs(
+        wells=frames["wells"],
+        curves=frames["curves"],
+        plates=frames["plates"],
+        rejected=frames["rejected"],
+        qc=frames["qc"],
+        verdicts=frames["verdicts"],
+        levey_jennings=frames["levey_jennings"],
+        exclusions=frames["exclusions"],
+        samples=frames["samples"],
+        display=display,
+        prepost_figure=prepost_figure or None,
+        **options,
+    )
+
+
+def _template(name: str) -> str:
+    files = resources.files("assaypipe.report").joinpath("templates", name)
+    return files.read_text(encoding="utf-8")
+
+
+def _card(label: str, number: object, note: str) -> Html:
+    return tag(
+        "div",
+        tag("div", label, class_="label"),
+        tag("div", f"{number:,}" if isinstance(number, int) else number, class_="number"),
+        tag("div", note, class_="note"),
+        class_="card",
+    )
+
+
+def _blank(value: object) -> bool:
+    return (
+        value is None
+        or value == ""
+        or (isinstance(value, float) and math.isnan(value))
+        or (value is pd.NA)
+    )
+
+
+def _float(value: object) -> float:
+    """A number from a table cell; NaN for missing values (None, NA, NaT) and text."""
+    if isinstance(value, int | float | np.number):
+        return float(value)
+    return math.nan
+
+
+def _num(value: object) -> str:
+    number = _float(value)
+    return f"{number:.4g}" if math.isfinite(number) else "–"
+
+
+def _value(value: object, threshold: str) -> str:
+    """A check's value as its threshold states it: percentages where the threshold has %."""
+    number = _float(value)
+    if not math.isfinite(number):
+        return "–"
+    return f"{100 * number:.1f}%" if "%" in threshold else f"{number:.4g}"
+
+
+def _pairs(samples: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
+    """Subjects with a value at both visits, per analyte: analyte, subject_id, pre, post."""
+    data = samples[samples["visit"].isin([pre, post]) & samples["subject_id"].notna()]
+    data = data[pd.to_numeric(data["concentration"], errors="coerce").notna()]
+    wide = data.pivot_table(
+        index=["analyte", "subject_id"], columns="visit", values="concentration", aggfunc="mean"
+    )
+    if pre not in wide or post not in wide:
+        return pd.DataFrame(columns=["analyte", "subject_id", "pre", "post"])
+    wide = wide[[pre, post]].dropna().reset_index()
+    return wide.rename(columns={pre: "pre", post: "post"})[["analyte", "subject_id", "pre", "post"]]
+
+
+def write_report(path: str | Path, page: str) -> Path:
+    """Write the page as UTF-8."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+__all__ = [
+    "SECTIONS",
+    "ReportInputs",
+    "build_report",
+    "load_inputs",
+    "log_progress",
+    "write_report",
+]

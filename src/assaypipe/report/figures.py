@@ -1,0 +1,224 @@
+"""The report's figures (matplotlib, Agg), as PNG bytes with no date or software stamp.
+
+- :func:`curve_figure`: a plate x analyte's standards (fitted and left out), the
+  selected curve, LLOQ/ULOQ/LOD, the blank level, and its samples and controls;
+- :func:`levey_jennings_figure`: one panel per series of an analyte across plates, the
+  guide-set mean and 1/2/3 SD lines, Westgard violations marked and named;
+- :func:`prepost_figure`: paired pre/post values per subject, one panel per analyte
+  (used when the statistics' own figure is not there).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
+
+from assaypipe.curves import predict
+
+matplotlib.use("Agg")
+
+FITTED = "#1f4e9c"
+LEFT_OUT = "#c0392b"
+SAMPLE = "#e08a00"
+CONTROL = "#7b3294"
+LIMIT = "#2e7d32"
+STATUS_COLOURS = {"fail": "#c0392b", "warn": "#e08a00"}
+
+
+def png_bytes(figure: Figure, dpi: int = 90) -> bytes:
+    """The figure as PNG; no metadata, so the same figure gives the same bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def plain(label: object) -> str:
+    """Text for matplotlib with its math markup ($...$) switched off."""
+    return str(label).replace("$", r"\$")
+
+
+def curve_figure(
+    standards: pd.DataFrame,
+    params: Mapping[str, float] | None,
+    limits: Mapping[str, float],
+    others: pd.DataFrame,
+    signal_label: str,
+    unit: str = "pg/mL",
+) -> Figure:
+    """One standard curve.
+
+    ``standards``: columns expected_conc, signal, fitted (bool). ``limits``: lloq,
+    uloq, lod (in-well) and blank (mean blank signal); NaN to leave one out.
+    ``others``: sample and control wells with role, concentration (in-well) and signal.
+    """
+    # Fixed margins rather than a layout engine: thousands of these are drawn, and
+    # measuring every tick label to place the axes costs more than drawing them.
+    figure = Figure(figsize=(4.2, 3.1))
+    figure.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.15)
+    ax = figure.add_subplot()
+    conc = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
+    signal = pd.to_numeric(standards["signal"], errors="coerce").to_numpy(dtype=float)
+    fitted = standards["fitted"].to_numpy(dtype=bool)
+    shown = np.isfinite(conc) & (conc > 0) & np.isfinite(signal)
+    positive_x = conc[shown]
+    low = float(positive_x.min()) / 3 if positive_x.size else 0.1
+    high = float(positive_x.max()) * 3 if positive_x.size else 10.0
+    log_y = bool(np.all(signal[np.isfinite(signal)] > 0))
+
+    if params is not None:
+        grid = np.geomspace(low, high, 200)
+        ax.plot(grid, predict(dict(params), grid), color=FITTED, lw=1.3, label="curve")
+    ax.scatter(
+        conc[shown & fitted], signal[shown & fitted], s=22, color=FITTED, zorder=3, label="standard"
+    )
+    out = shown & ~fitted
+    if out.any():
+        ax.scatter(
+            conc[out], signal[out], s=46, marker="x", color=LEFT_OUT, zorder=4, label="left out"
+        )
+    for role, colour, marker in (("sample", SAMPLE, "^"), ("control", CONTROL, "D")):
+        wells = others[others["role"] == role]
+        x = pd.to_numeric(wells["concentration"], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
+        keep = np.isfinite(x) & (x > 0) & np.isfinite(y)
+        if keep.any():
+            ax.scatter(
+                np.clip(x[keep], low, high),
+                y[keep],
+                s=12 if role == "sample" else 20,
+                marker=marker,
+                color=colour,
+                alpha=0.75,
+                zorder=2,
+                label=role + "s",
+            )
+    for name, style, colour in (("lloq", "--", LIMIT), ("uloq", "--", LIMIT), ("lod", ":", "#777")):
+        value = float(limits.get(name, math.nan))
+        if math.isfinite(value) and value > 0:
+            ax.axvline(value, color=colour, ls=style, lw=1)
+            ax.annotate(
+                name.upper(),
+                (value, 0.02),
+                xycoords=("data", "axes fraction"),
+                fontsize=7,
+                rotation=90,
+                va="bottom",
+                ha="right",
+                color=colour,
+            )
+    blank = float(limits.get("blank", math.nan))
+    if math.isfinite(blank) and (blank > 0 or not log_y):
+        ax.axhline(blank, color="#777777", ls=":", lw=1, label="blank")
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())
+    if log_y:
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(low, high)
+    ax.set_xlabel(f"concentration in well ({plain(unit)})", fontsize=8)
+    ax.set_ylabel(plain(signal_label), fontsize=8)
+    ax.tick_params(labelsize=7)
+    increasing = params is None or params["d"] >= params["a"]
+    ax.legend(fontsize=6, loc="upper left" if increasing else "upper right", framealpha=0.85)
+    return figure
+
+
+LJ_LABELS = {
+    "curve_c": "curve c (inflection)",
+    "curve_d": "curve d (top asymptote)",
+    "top_standard": "top standard signal",
+}
+
+
+def levey_jennings_figure(series: pd.DataFrame, plate_labels: Sequence[str]) -> Figure:
+    """Panels for every series of one analyte (``tables.LEVEY_JENNINGS`` rows), stacked
+    so that one plate lines up across controls and parameters; ``plate_labels`` are the
+    plate ids in run order, for the x axis."""
+    names = list(dict.fromkeys(series.sort_values(["kind", "series"])["series"]))
+    height = 1.45 * len(names) + 1.3
+    figure = Figure(figsize=(11.0, height))
+    figure.subplots_adjust(
+        left=0.08, right=0.98, top=1 - 0.15 / height, bottom=1.2 / height, hspace=0.12
+    )
+    axes = figure.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names, strict=False):
+        points = series[series["series"] == name].sort_values("run_index")
+        x = points["run_index"].to_numpy(dtype=float)
+        y = points["value"].to_numpy(dtype=float)
+        mean = float(points["mean"].iloc[0])
+        sd = float(points["sd"].iloc[0])
+        guide = points["guide"].to_numpy(dtype=bool)
+        if guide.any():
+            ax.axvspan(x[guide].min() - 0.4, x[guide].max() + 0.4, color="#eef3fb", zorder=0)
+        if math.isfinite(mean):
+            ax.axhline(mean, color="#333333", lw=1)
+        if math.isfinite(sd) and sd > 0:
+            for k, colour, style in (
+                (1, "#999999", ":"),
+                (2, "#e08a00", "--"),
+                (3, "#c0392b", "--"),
+            ):
+                for sign in (1, -1):
+                    ax.axhline(mean + sign * k * sd, color=colour, ls=style, lw=0.8)
+        ax.plot(x, y, color=FITTED, lw=0.8, marker="o", ms=3.5, zorder=3)
+        for status, colour in STATUS_COLOURS.items():
+            hit = (points["status"] == status).to_numpy()
+            if hit.any():
+                ax.scatter(x[hit], y[hit], s=70, marker="X", color=colour, zorder=4)
+                for xi, yi, found in zip(x[hit], y[hit], points["rules"][hit], strict=True):
+                    ax.annotate(
+                        found.replace(";", " "),
+                        (xi, yi),
+                        textcoords="offset points",
+                        xytext=(4, 6),
+                        fontsize=7,
+                        color=colour,
+                    )
+        ax.set_ylabel(plain(LJ_LABELS.get(name, name)).replace(" (", "\n("), fontsize=7.5)
+        ax.tick_params(labelsize=7)
+    ticks = np.arange(len(plate_labels))
+    step = max(1, math.ceil(len(ticks) / 40))
+    axes[-1].set_xticks(ticks[::step])
+    axes[-1].set_xticklabels(
+        [plain(p) for p in plate_labels][::step], rotation=60, ha="right", fontsize=6
+    )
+    axes[-1].set_xlim(-0.6, max(len(plate_labels) - 0.4, 0.6))
+    figure.supxlabel("plate, in run order (shaded: guide set)", fontsize=8, y=0.01)
+    return figure
+
+
+def prepost_figure(
+    pairs: pd.DataFrame, analytes: Sequence[str], display: Mapping[str, str], unit: str = "pg/mL"
+) -> Figure:
+    """Lines from pre to post per subject, one panel per analyte.
+
+    ``pairs``: columns analyte, subject_id, pre, post (concentrations).
+    """
+    n = max(len(analytes), 1)
+    columns = min(n, 3)
+    rows = math.ceil(n / columns)
+    figure = Figure(figsize=(3.0 * columns, 2.6 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax, analyte in zip(axes, analytes, strict=False):
+        data = pairs[pairs["analyte"] == analyte]
+        for pre, post in zip(data["pre"], data["post"], strict=True):
+            ax.plot([0, 1], [pre, post], color="#888888", lw=0.8, marker="o", ms=3)
+        if not data.empty:
+            ax.plot([0, 1], [data["pre"].median(), data["post"].median()], color=FITTED, lw=2.4)
+            if (data[["pre", "post"]] > 0).all().all():
+                ax.set_yscale("log")
+        ax.set_xticks([0, 1], ["pre", "post"])
+        ax.set_xlim(-0.3, 1.3)
+        ax.set_title(plain(f"{display.get(analyte, analyte)} (n={len(data)})"), fontsize=9)
+        ax.set_ylabel(plain(unit), fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(analytes) :]:
+        ax.set_visible(False)
+    return figure

@@ -1,0 +1,282 @@
+"""Open report.html in headless Chromium as a person would, and look at what they'd see.
+
+Chromium is driven over its DevTools protocol through a pipe (``--remote-debugging-pipe``:
+JSON messages ending in NUL on file descriptors 3 and 4), with nothing but the standard
+library: console errors, uncaught exceptions, failed loads and any request leaving the
+file are collected while the page loads, then the page is queried and photographed.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from assaypipe.report import SECTIONS
+from assaypipe.simulate import simulate_study
+from tests.conftest import REPO, quick_classification
+
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium not found, but CI installs it in .ci/run")
+        pytest.skip("Chromium is not installed; apt-get install chromium")
+    return found
+
+
+class Browser:
+    """One headless Chromium with one page, spoken to over the DevTools pipe."""
+
+    def __init__(self, executable: str, profile: Path) -> None:
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def use_pipe_fds() -> None:
+            # Chromium reads commands on fd 3 and answers on fd 4; copy the pipe ends
+            # above 10 first so placing one cannot overwrite the other.
+            commands = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
+            answers = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+            os.dup2(commands, 3)
+            os.dup2(answers, 4)
+
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            preexec_fn=use_pipe_fds,
+            pass_fds=(3, 4),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict[str, Any]] = []
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable", session=True)
+
+    def call(
+        self, method: str, params: dict[str, Any] | None = None, session: bool = False
+    ) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = self.session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._receive(timeout=60)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return dict(reply["result"])
+            self.events.append(reply)
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no message from Chromium")
+            ready, _, _ = select.select([self._from_browser], [], [], left)
+            if ready:
+                chunk = os.read(self._from_browser, 1 << 20)
+                if not chunk:
+                    raise EOFError("Chromium closed its DevTools pipe")
+                self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return dict(json.loads(raw))
+
+    def open(self, url: str, settle: float = 1.0) -> None:
+        """Load ``url``, wait for its load event, then collect late messages a while."""
+        self.call("Page.navigate", {"url": url}, session=True)
+        deadline = time.monotonic() + 120
+        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+            self.events.append(self._receive(timeout=deadline - time.monotonic()))
+        end = time.monotonic() + settle
+        while time.monotonic() < end:
+            try:
+                self.events.append(self._receive(timeout=end - time.monotonic()))
+            except TimeoutError:
+                break
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def screenshot(self, path: Path, width: int = 1400, height: int = 3000) -> None:
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=True,
+        )
+        shot = self.call("Page.captureScreenshot", {"format": "png"}, session=True)
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+    def problems(self, page_url: str) -> list[str]:
+        """Console errors, exceptions, failed loads, and requests other than the page."""
+        found = []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                args = " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+                found.append(f"console.{params['type']}: {args}")
+            elif method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                text = details.get("exception", {}).get("description", details.get("text"))
+                found.append(f"exception: {text}")
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                found.append(f"log: {params['entry']['text']} {params['entry'].get('url', '')}")
+            elif method == "Network.requestWillBeSent":
+                url = params["request"]["url"]
+                if url != page_url and not url.startswith("data:"):
+                    found.append(f"request: {url}")
+            elif method == "Network.loadingFailed":
+                found.append(f"failed load: {params.get('errorText')}")
+        return found
+
+    def close(self) -> None:
+        # The browser may already be gone; closing is then done.
+        with contextlib.suppress(EOFError, TimeoutError, OSError):
+            self.call("Browser.close")
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=20)
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+
+
+@pytest.fixture
+def browser(chromium: str, tmp_path: Path):
+    opened = Browser(chromium, tmp_path / "profile")
+    yield opened
+    opened.close()
+
+
+def test_the_harness_catches_what_it_must(browser: Browser, tmp_path: Path) -> None:
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!DOCTYPE html><title>t</title><script>console.error('boom'); missing();</script>"
+        '<img src="https://example.invalid/x.png">',
+        encoding="utf-8",
+    )
+    url = page.as_uri()
+    browser.open(url)
+    problems = "\n".join(browser.problems(url))
+    assert "console.error: boom" in problems
+    assert "exception: ReferenceError: missing is not defined" in problems
+    assert "request: https://example.invalid/x.png" in problems
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("report_study")
+    simulate_study(root, seed=20261121, n_plates=9, bad_share=0.0)
+    quick_classification(root)
+    (root / "resources" / "plates" / "notes.csv").write_text("who,what\nanna,wash\n")
+    (root / "config" / "exclusions.tsv").write_text(
+        "level\tplate_id\twell\tanalyte\treason\twho\twhen\n"
+        f"well\tluminex_4plex_P1\tC5\t\t{XSS}\t<b>lab</b>\t2025-06-20\n"
+        "plate\tno_such_plate\t\t\ttypo\tlab\t2025-06-21\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [
+            str(SNAKEMAKE),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(root),
+            "--cores",
+            "2",
+            "--profile",
+            str(REPO / "profiles" / "local"),
+            "results/report.html",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return root
+
+
+@pytest.mark.slow
+def test_report_reads_well_in_a_browser(study: Path, browser: Browser) -> None:
+    report = study / "results" / "report.html"
+    url = report.as_uri()
+    browser.open(url)
+
+    assert browser.problems(url) == []
+    sections = browser.evaluate("[...document.querySelectorAll('section')].map(s => s.id)")
+    assert sections == [key for key, _ in SECTIONS]
+    for key, title in SECTIONS:
+        heading = browser.evaluate(f"document.querySelector('#{key} h2').textContent")
+        assert heading == title
+
+    verdicts = pd.read_parquet(study / "results" / "qc_verdicts.parquet")
+    wells = pd.read_parquet(study / "results" / "wells.parquet")
+    pairs = browser.evaluate(
+        "[...document.querySelectorAll('figure.curve')]"
+        ".map(f => f.dataset.plate + '|' + f.dataset.analyte)"
+    )
+    expected = {f"{p}|{a}" for p, a in wells[["plate_id", "analyte"]].drop_duplicates().values}
+    assert len(pairs) == len(expected) == len(verdicts)
+    assert set(pairs) == expected
+    # every figure decoded and drawn: a broken data URI has no natural width
+    widths = browser.evaluate("[...document.images].map(i => i.naturalWidth)")
+    assert len(widths) >= len(expected) and min(widths) > 100
+
+    assert browser.evaluate("document.scripts.length") == 0
+    exclusions = browser.evaluate("document.querySelector('#exclusions').textContent")
+    assert XSS in exclusions and "<b>lab</b>" in exclusions
+    assert "match no well" in exclusions
+    rejected = browser.evaluate("document.querySelector('#summary').textContent")
+    assert "notes.csv" in rejected
+
+    shot = study / "results" / "report_screenshot.png"
+    browser.screenshot(shot)
+    assert shot.stat().st_size > 50_000
+    keep = os.environ.get("ASSAYPIPE_SCREENSHOT")
+    if keep:
+        shutil.copyfile(shot, keep)

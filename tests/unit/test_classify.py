@@ -1,0 +1,139 @@
+"""Exploratory classification of responders: LOO CV, permutation p, full-data fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import LeaveOneOut, cross_val_predict
+
+from assaypipe.classify import (
+    EXPLORATORY,
+    _loo_decision,
+    _loo_scores,
+    _model,
+    classification_table,
+    classify_profile,
+    profile_features,
+)
+
+
+def study(shift: float, n: int = 20, seed: int = 3) -> tuple[pd.DataFrame, pd.Series]:
+    """Two analytes; ``signal`` rises by ``shift`` (log2) more in nonresponders."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    labels = {}
+    for i in range(n):
+        subject = f"S{i:02d}"
+        nonresponder = i % 2 == 0
+        labels[subject] = "nonresponder" if nonresponder else "responder"
+        for analyte, effect in (("signal", shift if nonresponder else 0.0), ("noise", 0.0)):
+            base = float(np.exp(rng.normal(5, 0.3)))
+            post = base * 2 ** (effect + rng.normal(0, 0.15))
+            for visit, value in (("baseline", base), ("post", post)):
+                rows.append(
+                    {
+                        "sample_id": f"{subject}-{visit}",
+                        "subject_id": subject,
+                        "visit": visit,
+                        "analyte": analyte,
+                        "concentration": value,
+                        "censor": None,
+                        "lloq": 0.1,
+                        "uloq": 1e6,
+                    }
+                )
+    return pd.DataFrame(rows), pd.Series(labels)
+
+
+def test_features_are_log2_baseline_and_change() -> None:
+    samples, _ = study(1.0)
+    features = profile_features(samples, kinds=("baseline", "change"))
+    assert list(features.columns) == [
+        "noise baseline",
+        "noise change",
+        "signal baseline",
+        "signal change",
+    ]
+    s00 = samples[(samples["subject_id"] == "S00") & (samples["analyte"] == "signal")]
+    before, after = s00.sort_values("visit")["concentration"].to_numpy()
+    assert features.loc["S00", "signal change"] == pytest.approx(np.log2(after / before))
+    assert features.loc["S00", "signal baseline"] == pytest.approx(np.log2(before))
+    only = profile_features(samples, kinds=("change",), analytes=["signal"])
+    assert list(only.columns) == ["signal change"]
+    with pytest.raises(ValueError, match="feature kinds"):
+        profile_features(samples, kinds=("slope",))
+
+
+def test_scaling_is_refit_inside_every_fold() -> None:
+    # Honest CV: each left-out subject is scored by a scaler and model fitted without it.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(12, 3)) * [1.0, 10.0, 0.1]
+    y = np.array([0, 1] * 6)
+    scores = []
+    for i in range(len(y)):
+        train = np.arange(len(y)) != i
+        mean, sd = x[train].mean(axis=0), x[train].std(axis=0)
+        model = LogisticRegression(C=1.0, l1_ratio=0.0, solver="newton-cholesky")
+        model.fit((x[train] - mean) / sd, y[train])
+        scores.append(model.decision_function(((x[i] - mean) / sd)[None, :])[0])
+    auc, _ = _loo_scores(x, y, 1.0)
+    assert auc == pytest.approx(roc_auc_score(y, scores))
+
+
+def test_permutation_loop_reproduces_cross_val_predict() -> None:
+    # The permutations use a leaner loop than the observed labels; the scores must be
+    # the very same numbers, or the permutation p would compare unlike with unlike.
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(15, 4))
+    y = rng.permutation(np.array([0, 1] * 7 + [1]))
+    reference = cross_val_predict(_model(0.5), x, y, cv=LeaveOneOut(), method="decision_function")
+    assert np.array_equal(_loo_decision(x, y, 0.5), reference)
+
+
+def test_a_real_difference_is_found_and_a_null_one_is_not() -> None:
+    samples, groups = study(1.5, n=16)
+    features = profile_features(samples)
+    found = classify_profile(features, groups, permutations=19, seed=5)
+    assert found.auc > 0.9 and found.balanced_accuracy > 0.8
+    assert found.auc_p == pytest.approx(1 / 20)  # the smallest possible
+    assert found.coefficients["signal change"] > 0 > -abs(found.coefficients["noise change"])
+    assert abs(found.coefficients["signal change"]) > abs(found.coefficients["noise change"])
+
+    null_samples, null_groups = study(0.0, n=16, seed=11)
+    null = classify_profile(profile_features(null_samples), null_groups, permutations=19, seed=5)
+    assert null.auc_p > 0.05
+
+
+def test_permutations_are_seeded_and_independent_of_workers() -> None:
+    samples, groups = study(0.3, n=12)
+    features = profile_features(samples)
+    one = classify_profile(features, groups, permutations=12, seed=9, n_jobs=1)
+    again = classify_profile(features, groups, permutations=12, seed=9, n_jobs=2)
+    assert (one.auc_p, one.balanced_accuracy_p) == (again.auc_p, again.balanced_accuracy_p)
+    assert one.permutations == 12
+
+
+def test_table_is_labelled_exploratory_everywhere() -> None:
+    samples, groups = study(1.5)
+    table = classification_table(samples, groups, permutations=5, seed=1)
+    assert table["analysis"].tolist() == [
+        "classify_auc",
+        "classify_balanced_accuracy",
+        "classify_coefficient",
+        "classify_coefficient",
+        "classify_intercept",
+    ]
+    assert table["method"].str.contains(EXPLORATORY, regex=False).all()
+    assert table.loc[2:3, "analyte"].tolist() == ["noise", "signal"]
+    assert table.loc[2:3, "group"].tolist() == ["change", "change"]
+    assert (table["n"] == 20).all()
+    assert table["q"].isna().all()
+
+
+def test_too_few_subjects_give_missing_results() -> None:
+    samples, groups = study(1.0, n=3)
+    result = classify_profile(profile_features(samples), groups, permutations=10)
+    assert np.isnan(result.auc) and np.isnan(result.auc_p)

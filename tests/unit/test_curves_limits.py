@@ -1,0 +1,184 @@
+"""Uncertainty of interpolated concentrations, the precision profile, EP17 limits, and the
+extrapolation policy applied by interpolation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.optimize import brentq
+
+from assaypipe.curves import (
+    ep17_limits,
+    fit_curve,
+    fit_plate_curves,
+    inverse,
+    inverse_interval,
+    inverse_log_gradient,
+    log_conc_se,
+    precision_profile_range,
+    predict,
+)
+from assaypipe.interpolate import interpolate_wells
+from tests.conftest import wells_frame
+from tests.unit.test_curves import CONC, LEVELS, SIMULATED, noisy, standards_frame
+
+FIVE = SIMULATED[1]
+FALLING = SIMULATED[3]
+
+
+@pytest.mark.parametrize("params", [FIVE, FALLING])
+def test_inverse_gradient_matches_finite_differences(params):
+    signal = predict(params, np.array([20.0, 300.0, 3000.0]))
+    grad, dy = inverse_log_gradient(params, signal)
+    # numpy: central differences of log(inverse) in each parameter and in the signal
+    for j, name in enumerate("abcdg"):
+        step = 1e-6 * max(abs(params[name]), 1e-3)
+        up, down = dict(params), dict(params)
+        up[name] += step
+        down[name] -= step
+        numeric = (np.log(inverse(up, signal)) - np.log(inverse(down, signal))) / (2 * step)
+        np.testing.assert_allclose(grad[:, j], numeric, rtol=1e-5, atol=1e-12, err_msg=name)
+    h = 1e-6 * np.abs(signal)
+    numeric = (np.log(inverse(params, signal + h)) - np.log(inverse(params, signal - h))) / (2 * h)
+    np.testing.assert_allclose(dy, numeric, rtol=1e-5)
+
+
+def test_interval_is_the_delta_method_on_log_concentration():
+    fit = fit_curve(CONC, noisy(FIVE, seed=5), model="5PL")
+    signal = fit.predict(np.array([10.0, 500.0]))
+    df = fit.n_points - 5
+    x, se, low, high = inverse_interval(
+        fit.params, fit.vcov, signal, fit.sigma2, fit.weight_power, df
+    )
+    grad, dy = inverse_log_gradient(fit.params, signal)
+    # numpy: grad' V grad + (dlogx/dy)^2 sigma^2 y^2, by hand
+    var = np.einsum("ni,ij,nj->n", grad, fit.vcov, grad) + dy**2 * fit.sigma2 * signal**2
+    np.testing.assert_allclose(se, x * np.sqrt(var), rtol=1e-10)
+    t = stats.t.ppf(0.975, df)  # SciPy: Student t quantile
+    np.testing.assert_allclose(low, x * np.exp(-t * np.sqrt(var)), rtol=1e-10)
+    np.testing.assert_allclose(high, x * np.exp(t * np.sqrt(var)), rtol=1e-10)
+    assert np.all(low < x) and np.all(x < high)
+
+
+def test_no_degrees_of_freedom_no_interval():
+    fit = fit_curve(CONC, noisy(FIVE, seed=5), model="5PL")
+    x, se, low, high = inverse_interval(fit.params, fit.vcov, [500.0], fit.sigma2, 1.0, 0)
+    assert math.isfinite(x[0]) and np.isnan([se[0], low[0], high[0]]).all()
+
+
+def test_precision_profile_limits_are_where_the_cv_reaches_the_limit():
+    fit = fit_curve(CONC, noisy(SIMULATED[0], seed=8), model="4PL")
+
+    def cv(x: float) -> float:
+        return float(log_conc_se(fit.params, fit.vcov, predict(fit.params, x), fit.sigma2, 1.0)[0])
+
+    low, high = precision_profile_range(
+        fit.params, fit.vcov, fit.sigma2, 1.0, LEVELS[0], LEVELS[-1], cv_limit=0.2
+    )
+    assert LEVELS[0] <= low < high <= LEVELS[-1]
+    # SciPy: brentq on CV(x) - 0.2 brackets each end the profile found
+    if low > LEVELS[0]:
+        assert low == pytest.approx(brentq(lambda v: cv(v) - 0.2, LEVELS[0], 300.0), rel=1e-3)
+    if high < LEVELS[-1]:
+        assert high == pytest.approx(brentq(lambda v: cv(v) - 0.2, 300.0, LEVELS[-1]), rel=1e-3)
+    inside = np.geomspace(low * 1.01, high / 1.01, 20)
+    assert max(cv(v) for v in inside) <= 0.2
+    strict = precision_profile_range(
+        fit.params, fit.vcov, fit.sigma2, 1.0, LEVELS[0], LEVELS[-1], cv_limit=0.1
+    )
+    assert strict[0] >= low and strict[1] <= high
+
+
+def test_ep17_limit_of_blank_and_detection():
+    params = SIMULATED[0]
+    blanks = np.array([28.0, 31.0, 30.0, 33.0, 29.0, 30.5])
+    low = np.array([60.0, 64.0, 58.0, 66.0])
+    lob, lod = ep17_limits(params, blanks, low)
+    # CLSI EP17-A2 by hand: LoB = mean_B + 1.645 SD_B; LoD = LoB + c SD_L with
+    # c = 1.645 / (1 - 1 / (4 (L - J))), one low sample (J = 1) of L = 4 replicates;
+    # each signal read off the curve with SciPy's brentq.
+    z = stats.norm.ppf(0.95)
+    lob_signal = blanks.mean() + z * blanks.std(ddof=1)
+    c = z / (1 - 1 / (4 * (low.size - 1)))
+    lod_signal = lob_signal + c * low.std(ddof=1)
+    root = lambda s: brentq(lambda v: float(predict(params, v)) - s, 1e-9, 1e4, xtol=1e-14)  # noqa: E731
+    assert lob == pytest.approx(root(lob_signal), rel=1e-8)
+    assert lod == pytest.approx(root(lod_signal), rel=1e-8)
+    assert math.isnan(ep17_limits(params, blanks[:1], low)[0])
+    assert math.isnan(ep17_limits(params, blanks, low[:1])[1])
+
+
+# -------------------------------------------------------------------- interpolation
+
+
+def plate_with_samples(extrapolation: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    truth = SIMULATED[0]
+    extra = [{"role": "blank", "signal": s} for s in (28.0, 31.0, 30.0, 33.0)]
+    standards = standards_frame("P1", "CCL2", CONC, noisy(truth, seed=12), extra)
+    samples = wells_frame(
+        [
+            {"well": f"H{i + 1}", "signal": float(predict(truth, conc)), "dilution": 2.0}
+            for i, conc in enumerate([1.0, 50.0, 500.0, 14000.0])
+        ]
+    )
+    wells = pd.concat([standards, samples], ignore_index=True)
+    return wells, fit_plate_curves(wells, selection="4PL", extrapolation=extrapolation)
+
+
+def test_interpolated_wells_carry_a_delta_method_interval():
+    wells, curves = plate_with_samples("keep")
+    out = interpolate_wells(wells, curves)
+    row = curves[curves["selected"]].iloc[0]
+    params = row[["a", "b", "c", "d", "g"]].astype(float).to_dict()
+    vcov = np.asarray(row["vcov"], dtype=float).reshape(5, 5)
+    samples = out[out["role"] == "sample"]
+    signal = samples["signal"].to_numpy(dtype=float)
+    df = int(row["n_points"]) - 4
+    x, se, low, high = inverse_interval(
+        params, vcov, signal, float(row["rss"]) / df, float(row["weight_power"]), df
+    )
+    np.testing.assert_allclose(samples["concentration"], 2.0 * x, rtol=1e-12)
+    np.testing.assert_allclose(samples["conc_se"], 2.0 * se, rtol=1e-12)
+    np.testing.assert_allclose(samples["conc_ci_low"], 2.0 * low, rtol=1e-12)
+    np.testing.assert_allclose(samples["conc_ci_high"], 2.0 * high, rtol=1e-12)
+    assert list(out.columns[out.columns.get_loc("concentration") :][:4]) == [
+        "concentration",
+        "conc_se",
+        "conc_ci_low",
+        "conc_ci_high",
+    ]
+    # the relative uncertainty is smallest mid-curve
+    relative = (samples["conc_se"] / samples["concentration"]).to_numpy()
+    assert relative[2] < relative[0] and relative[2] < relative[3]
+
+
+@pytest.mark.parametrize(
+    ("policy", "reported"),
+    [
+        ("keep", [True, True, True, True]),
+        ("standards", [False, True, True, False]),
+    ],
+)
+def test_extrapolation_policy_decides_which_values_are_reported(policy, reported):
+    wells, curves = plate_with_samples(policy)
+    out = interpolate_wells(wells, curves)
+    samples = out[out["role"] == "sample"]
+    assert samples["concentration"].notna().tolist() == reported
+    assert samples["conc_se"].notna().tolist() == reported
+    # the censor label is set whether or not the value is reported
+    assert samples["censor"].iloc[0] in {"<LLOQ", "<LOD"}
+    assert samples["censor"].iloc[3] == ">ULOQ"
+
+
+def test_extrapolation_none_reports_only_within_the_quantification_range():
+    wells, curves = plate_with_samples("none")
+    out = interpolate_wells(wells, curves)
+    row = curves[curves["selected"]].iloc[0]
+    in_well = out["concentration"] / out["dilution"]
+    reported = in_well.dropna()
+    assert ((reported >= row["lloq"]) & (reported <= row["uloq"])).all()
+    assert out.loc[out["censor"].notna() & (out["role"] == "sample"), "concentration"].isna().all()

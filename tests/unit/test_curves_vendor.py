@@ -1,0 +1,211 @@
+"""The instrument software's own curves, evaluated by assaypipe, against its own results.
+
+References: the exports themselves. xPONENT's Result column and Bio-Plex Manager's Obs
+Conc are the vendor software evaluating its curve; SoftMax Pro's standard-group
+concentrations are its back-fit. Our recoveries are the median |recovery - 100%| of
+the standards, the measure the issue names; docs/curves.md tabulates them.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assaypipe.curves import fit_plate_curves, inverse, level_recovery
+from assaypipe.vendor_curves import vendor_params, xponent_params
+from tests.conftest import REALDATA
+
+pytestmark = pytest.mark.realdata
+
+DRLUMI = REALDATA / "xponent" / "xponent31_quant_30plex_drLumi.csv"
+BIOPLEX = REALDATA / "bioplex" / "bioplex41_summary_27plex_5pl.xls"
+SOFTMAX = REALDATA / "softmax" / "softmax_elisa_std8_utf16.txt"
+
+
+def read(path, signal="median"):  # type: ignore[no-untyped-def]
+    from assaypipe.readers import read_export
+
+    if not path.is_file():
+        pytest.skip(f"{path} not found (only in the dev setup)")
+    return read_export(path, signal=signal)
+
+
+def analysis_coefficients(path) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """The Analysis Coefficients block of an xPONENT CSV, read here straight from the
+    file (not through the reader): {analyte: {"A": ..., ..., "F": ...}}."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    start = next(
+        i for i, row in enumerate(rows) if row[:2] == ["DataType:", "Analysis Coefficients"]
+    )
+    analytes = [a for a in rows[start + 1][1:] if a]
+    out: dict[str, dict[str, float]] = {a: {} for a in analytes}
+    for row in rows[start + 2 :]:
+        if not row or not row[0].startswith("Coefficient "):
+            break
+        letter = row[0].removeprefix("Coefficient ").strip()
+        for analyte, text in zip(analytes, row[1:], strict=False):
+            out[analyte][letter] = float(text)
+    return out
+
+
+def drlumi_wells(signal: str) -> pd.DataFrame:
+    """drLumi's wells with the standards' expected concentrations repaired.
+
+    The export's Standard Expected Concentration block lost the decimal point of values
+    with exactly three decimals (Standard5 of FGF: 215625 for 215.625, and the like); the
+    series is a clean 2-fold dilution of Standard1, so every level is set to
+    Standard1 / 2**(level - 1) after checking the exported value is that or 1000x that.
+    The readers' flags for it are cleared, since the value is now right.
+    """
+    wells = read(DRLUMI, signal).wells.copy()
+    standard = wells["role"] == "standard"
+    level = wells.loc[standard, "level"].astype(int).to_numpy()
+    top = wells[standard & (wells["level"] == 1)].groupby("analyte")["expected_conc"].first()
+    series = wells.loc[standard, "analyte"].map(top).to_numpy(dtype=float) / 2.0 ** (level - 1)
+    exported = wells.loc[standard, "expected_conc"].to_numpy(dtype=float)
+    assert np.all(np.isclose(exported, series) | np.isclose(exported, 1000.0 * series))
+    wells.loc[standard, "expected_conc"] = series
+    cleared = {"implausible_expected_conc", "broken_dilution_series"}
+    wells["flags"] = [
+        ";".join(f for f in str(flags).split(";") if f and f not in cleared)
+        for flags in wells["flags"]
+    ]
+    return wells
+
+
+def recovery_errors(params: dict[str, float], conc: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """|recovery - 1| of each standard; a signal the curve cannot read counts as infinite."""
+    recovery = inverse(params, signal) / conc
+    return np.where(np.isfinite(recovery), np.abs(recovery - 1.0), np.inf)
+
+
+def compare_recoveries(wells: pd.DataFrame, vendor: pd.DataFrame, weighting: str) -> pd.DataFrame:
+    curves = fit_plate_curves(wells, weighting=weighting)
+    selected = curves[curves["selected"]].set_index("analyte")
+    standards = wells[(wells["role"] == "standard") & np.isfinite(wells["signal"])]
+    rows = []
+    for analyte, group in standards.groupby("analyte"):
+        theirs = vendor_params(vendor, str(analyte))
+        assert theirs is not None, analyte
+        ours = selected.loc[analyte, ["a", "b", "c", "d", "g"]].astype(float).to_dict()
+        conc = group["expected_conc"].to_numpy(dtype=float)
+        signal = group["signal"].to_numpy(dtype=float)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "analyte": analyte,
+                    "ours": recovery_errors(ours, conc, signal),
+                    "vendor": recovery_errors(theirs, conc, signal),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+# ------------------------------------------------------------------------ xPONENT
+
+
+def test_xponent_coefficients_reproduce_the_result_column() -> None:
+    # Reference: xPONENT 3.1's own Result block (its 5PL inverted on Net MFI, x dilution)
+    plate = read(DRLUMI, "net_mfi")
+    coefficients = analysis_coefficients(DRLUMI)
+    results = plate.vendor[
+        (plate.vendor["quantity"] == "concentration") & (plate.vendor["token"] == "numeric")
+    ]
+    merged = plate.wells.merge(
+        results[["analyte", "well", "value"]],
+        left_on=["analyte_raw", "well"],
+        right_on=["analyte", "well"],
+        suffixes=("", "_vendor"),
+    )
+    assert len(merged) == 2580
+    for analyte, group in merged.groupby("analyte_raw"):
+        params = xponent_params(**coefficients[str(analyte)])
+        # the reader's vendor table carries the same curve in our letters
+        assert vendor_params(plate.vendor, str(analyte)) == pytest.approx(params, rel=1e-12)
+        ours = inverse(params, group["signal"].to_numpy(dtype=float)) * group["dilution"]
+        np.testing.assert_allclose(ours, group["value"], rtol=1e-7, err_msg=str(analyte))
+
+
+@pytest.mark.parametrize("weighting", ["1/y^2", "1/y"])
+def test_our_fit_recovers_the_standards_at_least_as_well_as_xponent(weighting: str) -> None:
+    # Reference: xPONENT's Analysis Coefficients (its 5PL on Net MFI) read off the same wells
+    wells = drlumi_wells("net_mfi")
+    errors = compare_recoveries(wells, read(DRLUMI, "net_mfi").vendor, weighting)
+    assert len(errors) == 30 * 17
+    assert errors["ours"].median() <= errors["vendor"].median(), errors.median(numeric_only=True)
+    per_analyte = errors.groupby("analyte")[["ours", "vendor"]].median()
+    assert (per_analyte["ours"] <= per_analyte["vendor"]).sum() >= 15
+
+
+# ------------------------------------------------------------------------ Bio-Plex
+
+
+def test_bioplex_equation_reproduces_obs_conc_to_its_rounding() -> None:
+    # Reference: Bio-Plex Manager 4.1's Obs Conc (its 5PL inverted on FI - Bkgd, x dilution).
+    # The export rounds FI - Bkgd to 0.1, Obs Conc to 0.01 and the equation's
+    # coefficients to 6 digits: every Obs Conc must lie in the range those roundings
+    # allow around our evaluation of the equation.
+    plate = read(BIOPLEX, "net_mfi")
+    results = plate.vendor[
+        (plate.vendor["quantity"] == "concentration") & (plate.vendor["token"] == "numeric")
+    ]
+    merged = plate.wells.merge(results[["analyte", "well", "value"]], on=["analyte", "well"])
+    merged = merged[np.isfinite(merged["signal"].astype(float))]
+    assert len(merged) == 1240
+    inside = []
+    for analyte, group in merged.groupby("analyte"):
+        params = vendor_params(plate.vendor, str(analyte))
+        assert params is not None
+        signal = group["signal"].to_numpy(dtype=float)
+        dilution = group["dilution"].to_numpy(dtype=float)
+        value = group["value"].to_numpy(dtype=float)
+        ends = []
+        for shift, *factors in itertools.product((-0.05, 0.05), *[(1 - 1e-5, 1 + 1e-5)] * 5):
+            varied = {k: v * f for (k, v), f in zip(params.items(), factors, strict=True)}
+            ends.append(inverse(varied, signal + shift) * dilution)
+        low, high = np.nanmin(ends, axis=0), np.nanmax(ends, axis=0)
+        slack = 0.005 * dilution + 1e-5 * np.abs(value)
+        inside.append((value >= low - slack) & (value <= high + slack))
+    assert np.concatenate(inside).all()
+
+
+def test_our_fit_recovers_the_standards_at_least_as_well_as_bioplex() -> None:
+    # Reference: Bio-Plex Manager's 5PL (summary footer equation) read off the same wells;
+    # with 1/y weights (the default 1/y^2 is 0.1 point behind here: docs/curves.md)
+    plate = read(BIOPLEX, "net_mfi")
+    errors = compare_recoveries(plate.wells, plate.vendor, "1/y")
+    assert errors["ours"].median() <= errors["vendor"].median(), errors.median(numeric_only=True)
+
+
+# ------------------------------------------------------------------------ SoftMax
+
+
+def test_softmax_comparison_worst_level_is_ours_median_is_theirs() -> None:
+    # Reference: SoftMax Pro's back-calculated mean concentration of each standard group
+    # (the export gives no coefficients); the well SoftMax masked is left out of ours too.
+    # SoftMax's fit sits almost exactly on its top standards (as an unweighted fit does)
+    # and misses the lowest by 14%; ours spreads the error. By the median of the seven
+    # levels SoftMax is ahead (1.1% against 1.3%), by the worst level we are (3.9% against
+    # 14%): both recorded here so that a change to either shows.
+    plate = read(SOFTMAX)
+    wells = plate.wells[~plate.wells["flags"].str.contains("vendor_masked")]
+    curves = fit_plate_curves(wells)
+    params = curves[curves["selected"]].iloc[0][["a", "b", "c", "d", "g"]].astype(float)
+    standards = wells[(wells["role"] == "standard") & (wells["expected_conc"] > 0)]
+    ours = level_recovery(params.to_dict(), standards["expected_conc"], standards["signal"])
+    theirs = plate.vendor[plate.vendor["quantity"] == "mean_concentration"].merge(
+        standards[["well", "expected_conc"]], on="well"
+    )
+    theirs = theirs.groupby("expected_conc")["value"].first()
+    vendor_error = np.abs(theirs.to_numpy() / theirs.index.to_numpy() - 1.0)
+    our_error = np.abs(ours["recovery"].to_numpy() - 1.0)
+    assert len(our_error) == len(vendor_error) == 7
+    assert our_error.max() < 0.5 * vendor_error.max()
+    assert np.median(our_error) == pytest.approx(0.0128, abs=0.001)
+    assert np.median(vendor_error) == pytest.approx(0.0111, abs=0.0005)

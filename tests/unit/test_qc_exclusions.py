@@ -1,0 +1,152 @@
+"""Manual exclusions file, the exclusions table, and the samples the statistics keep."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from assaypipe import tables
+from assaypipe.errors import InputError
+from assaypipe.exclusions import (
+    excluded_wells,
+    exclusion_table,
+    included_samples,
+    read_exclusions,
+)
+from assaypipe.qc import run_qc
+from tests.unit.test_qc import SETTINGS, make_plate, study
+
+HEADER = "level\tplate_id\twell\tanalyte\treason\twho\twhen\n"
+SHEET = pd.DataFrame(
+    {
+        "sample_id": ["S01", "S02", "S03"],
+        "subject_id": ["A", "B", "C"],
+        "visit": ["baseline", "baseline", "post"],
+        "matrix": ["CSF"] * 3,
+    }
+)
+
+
+def write(tmp_path, *rows: str):
+    path = tmp_path / "exclusions.tsv"
+    path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def aliases() -> pd.DataFrame:
+    return pd.DataFrame({"alias": ["MCP-1"], "analyte": ["CCL2"], "display": ["CCL2"]})
+
+
+def test_absent_file_means_no_exclusions(tmp_path):
+    assert read_exclusions(tmp_path / "none.tsv").empty
+    assert read_exclusions(None).empty
+
+
+def test_rows_are_read_with_their_line_and_canonical_analyte(tmp_path):
+    path = write(
+        tmp_path,
+        "well\tP1\tc4\tMCP-1\tpipetting error\tAnna\t2025-06-20",
+        "\t\t\t\t\t\t",
+        "analyte\t\t\tHGF\tlot recalled\tBen\t2025-07-01",
+    )
+    rows = read_exclusions(path, aliases())
+    assert rows[["level", "well", "analyte", "line"]].values.tolist() == [
+        ["well", "C4", "CCL2", 2],
+        ["analyte", "", "HGF", 4],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("sample\tP1\t\t\twhy\twho\t2025-01-01", "level must be one of well, plate, analyte"),
+        ("plate\tP1\t\t\t\twho\t2025-01-01", "reason is empty"),
+        ("plate\tP1\t\t\twhy\twho\t01/02/2025", "when must be a date YYYY-MM-DD"),
+        ("analyte\tP1\t\tHGF\twhy\twho\t2025-01-01", "level analyte takes no plate_id"),
+        ("plate\t\t\tHGF\twhy\twho\t2025-01-01", "level plate needs the plate_id"),
+        ("plate\tP1\tA1\t\twhy\twho\t2025-01-01", "level plate takes no well"),
+        ("well\tP1\tZ9\t\twhy\twho\t2025-01-01", "needs a well A1..P24"),
+    ],
+)
+def test_a_wrong_row_names_the_file_line_and_fix(tmp_path, row, message):
+    path = write(tmp_path, "well\tP1\tA1\t\tfine\twho\t2025-01-01", row)
+    with pytest.raises(InputError, match=message) as caught:
+        read_exclusions(path)
+    assert "exclusions.tsv: line 3" in str(caught.value)
+
+
+def two_plates():
+    """P1 passes; P2 has its calibrators broken so its verdict fails."""
+    good = make_plate("P1", run_time="2025-01-01")
+    wells, curves, plates = make_plate("P2", run_time="2025-01-02")
+    broken = (wells["role"] == "standard") & wells["level"].isin([2, 3, 4])
+    wells.loc[broken, "signal"] = wells.loc[broken, "signal"] * 1.8
+    return study(good, (wells, curves, plates))
+
+
+def test_failing_plates_become_exclusions_with_counts(tmp_path):
+    wells, curves, plates = two_plates()
+    verdicts = run_qc(wells, curves, plates, SETTINGS).verdicts
+    assert verdicts.set_index("plate_id")["verdict"].to_dict() == {"P1": "pass", "P2": "fail"}
+    manual = read_exclusions(
+        write(
+            tmp_path,
+            "well\tP1\tA1\t\tsplash\tAnna\t2025-06-20",
+            "plate\tP9\t\t\ttypo in the plate id\tAnna\t2025-06-20",
+        )
+    )
+    table = exclusion_table(wells, verdicts, manual)
+    tables.EXCLUSIONS.validate(table)
+    assert table["source"].tolist() == ["qc", "manual", "manual"]
+    qc_row = table.iloc[0]
+    assert (qc_row["plate_id"], qc_row["analyte"], qc_row["level"]) == ("P2", "CCL2", "plate")
+    assert "calibrators_passing" in qc_row["reason"]
+    assert qc_row["n_wells"] == len(wells[wells["plate_id"] == "P2"])
+    assert qc_row["n_samples"] == 10
+    assert table.iloc[1]["n_wells"] == 1
+    assert pd.isna(table.iloc[1]["analyte"])
+    assert table.iloc[2]["n_wells"] == 0  # matches nothing: the report shows it
+    kept = exclusion_table(wells, verdicts, manual, exclude_failing=False)
+    assert kept["source"].tolist() == ["manual", "manual"]
+
+
+def test_statistics_keep_the_passing_plate_value_of_a_sample_on_both():
+    wells, curves, plates = two_plates()
+    verdicts = run_qc(wells, curves, plates, SETTINGS).verdicts
+    everything = included_samples(wells, curves, SHEET, tables.empty(tables.EXCLUSIONS))
+    assert (everything["plate_ids"] == "P1;P2").all()
+    excluded = exclusion_table(wells, verdicts, read_exclusions(None))
+    kept = included_samples(wells, curves, SHEET, excluded)
+    assert (kept["plate_ids"] == "P1").all()
+    assert len(kept) == len(everything)
+
+
+def test_a_sample_with_every_well_excluded_has_no_value(tmp_path):
+    wells, curves, _ = make_plate()
+    s01 = wells[wells["sample_id"] == "S01"]["well"].tolist()
+    manual = read_exclusions(
+        write(tmp_path, *(f"well\tP1\t{well}\tCCL2\tclot\tAnna\t2025-06-20" for well in s01))
+    )
+    table = exclusion_table(wells, tables.empty(tables.QC_VERDICTS), manual)
+    kept = included_samples(wells, curves, SHEET, table)
+    assert "S01" not in set(kept["sample_id"])
+    assert table["n_samples"].tolist() == [1, 1]
+
+
+def test_patterns_cover_the_right_wells():
+    wells, _, _ = study(make_plate("P1"), make_plate("P2"), make_plate("P1", analyte="HGF"))
+    rows = pd.DataFrame(
+        [
+            {"plate_id": "P1", "well": "", "analyte": "CCL2"},
+            {"plate_id": "", "well": "", "analyte": "HGF"},
+            {"plate_id": "P2", "well": "A1", "analyte": ""},
+        ]
+    )
+    mask = excluded_wells(wells, rows)
+    expected = (
+        ((wells["plate_id"] == "P1") & (wells["analyte"] == "CCL2"))
+        | (wells["analyte"] == "HGF")
+        | ((wells["plate_id"] == "P2") & (wells["well"] == "A1"))
+    )
+    assert (mask == expected.to_numpy()).all()
+    assert mask.sum() == 40 + 40 + 1

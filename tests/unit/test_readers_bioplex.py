@@ -1,0 +1,326 @@
+"""Bio-Plex Manager workbooks: summary (merged replicates) and per-well layouts."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from assaypipe import tables
+from assaypipe.errors import InputError
+from assaypipe.readers import read_export
+
+COLUMNS = [
+    "Analyte", "Type", "Well", "Outlier", "Description", "FI", "FI - Bkgd", "Std Dev", "%CV",
+    "Obs Conc", "Exp Conc", "(Obs/Exp) * 100", "Conc in Range", "Dilution", "Sampling Errors",
+]  # fmt: skip
+INFO = [
+    ["File Name: C:\\Bio-Plex\\CSF plate 3.rbx"],
+    ["Analyte: {analyte}"],
+    ["Acquisition Date: 06-May-2025, 02:41 PM"],
+    ["Reader Serial Number: LX10009912345"],
+    ["Plate ID: CSF-3"],
+    [],
+]
+FOOTER = [
+    [],
+    ["***Value not available / --- = Designated as an outlier"],
+    ["Regression Type: Logistic - 5PL"],
+    ["Std. Curve: FI = 12.5 + (21000.3 - 12.5) / ((1 + (Conc / 512.25)^-1.25))^0.85"],
+    ["FitProb. = 0.8123, ResVar. = 0.4412"],
+]
+STANDARDS = [4000, 1000, 250, 62.5, 15.625]
+
+
+def per_well_rows(analyte: str) -> list[list[object]]:
+    """One row per well: blank B (A1, A2), S1..S5 in duplicate, X1..X4 in duplicate."""
+    rows: list[list[object]] = []
+    rows.append([analyte, "B", "A1", 0, None, 21.0, 0.0, None, None, None, None, None, None, 1])
+    rows.append([analyte, "B", "A2", 0, None, 19.0, -2.0, None, None, None, None, None, None, 1])
+    for level, conc in enumerate(STANDARDS, start=1):
+        for column in (1, 2):
+            well = f"{'BCDEF'[level - 1]}{column}"
+            fi = 20000.0 / level**1.8 + column
+            outlier = 1 if (level, column) == (2, 2) else 0
+            text = "---" if outlier else fi
+            rows.append(
+                [analyte, f"S{level}", well, outlier, None, text, text, 10.0, 1.5, conc * 1.01,
+                 conc, 101, conc, 1]
+            )  # fmt: skip
+    samples = [
+        ("X1", "G1", "P01-BL", 812.5, "95.2"),
+        ("X1", "G2", "P01-BL", 790.0, "92.1"),
+        ("X2", "H1", "P01-M3", "***", "***"),
+        ("X2", "H2", "P01-M3", 41.0, "*3.7"),
+        ("X3", "A3", "P02-BL", 25000.0, "OOR >"),
+        ("X3", "B3", "P02-BL", 24800.0, "OOR >"),
+        ("X4", "C3", "P02-M3", 14.0, "OOR <"),
+        ("X4", "D3", "P02-M3", 15.0, "OOR <"),
+    ]
+    for code, well, name, fi, obs in samples:
+        errors = "1" if well == "D3" else None
+        rows.append(
+            [analyte, code, well, 0, name, fi, fi, None, None, obs, None, None, None, 2, errors]
+        )
+    return rows
+
+
+def summary_rows(analyte: str) -> list[list[object]]:
+    return [
+        [analyte, "B", "A1,A2", 0, None, 20.0, 0.0],
+        [analyte, "S1", "B1,B2", 0, None, 20000.5, 19980.5, None, None, 4010, 4000, 100, 4010, 1],
+    ]
+
+
+def workbook(tmp_path: Path, layout: str = "per_well", analytes: int = 2) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for index in range(analytes):
+        analyte = f"Hu IL-{index + 6} ({20 + index})"
+        sheet = book.create_sheet(analyte)
+        for row in INFO:
+            sheet.append([cell.format(analyte=analyte) for cell in row])
+        if layout in ("summary", "both"):
+            sheet.append(COLUMNS)
+            for row in summary_rows(analyte):
+                sheet.append(row)
+            sheet.append([])
+        if layout in ("per_well", "both"):
+            sheet.append(COLUMNS)
+            for row in per_well_rows(analyte):
+                sheet.append(row)
+        for row in FOOTER:
+            sheet.append(row)
+    template = book.create_sheet("Project Template")
+    template.append(["Row #", "Field", "SCHARP Field Name", "Type", "Length", "VALUE"])
+    template.append([14, "Analysis Software", "SOFTWARE", "Character", 8, "BM-v6.1"])
+    template.append([19, "Standards Lot #", "STDLOT", "Character", 10, "STD-5521"])
+    path = tmp_path / "csf_plate3.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Test files are always fresh; the still-being-written guard has its own test.
+    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
+
+
+def cell(wells: pd.DataFrame, well: str, analyte: str) -> pd.Series:
+    rows = wells[(wells["well"] == well) & (wells["analyte"] == analyte)]
+    assert len(rows) == 1, (well, analyte)
+    return rows.iloc[0]
+
+
+IL6 = "Hu IL-6 (20)"
+
+
+def test_per_well_layout(tmp_path: Path) -> None:
+    plate = read_export(workbook(tmp_path))
+    wells = plate.wells
+    tables.WELLS.validate(wells)
+    assert len(wells) == 20 * 2 and wells["well"].nunique() == 20
+    assert set(wells["analyte"]) == {"Hu IL-6 (20)", "Hu IL-7 (21)"}
+    assert (wells["signal_kind"] == "FI").all()
+    assert (cell(wells, "A1", IL6)["role"], cell(wells, "A1", IL6)["sample_name"]) == ("blank", "B")
+    b2 = cell(wells, "B2", IL6)
+    assert (b2["role"], b2["level"], b2["expected_conc"]) == ("standard", 1, 4000.0)
+    assert b2["flags"] == ""
+    c2 = cell(wells, "C2", IL6)
+    assert (c2["raw_text"], c2["token"], c2["flags"]) == ("---", "masked", "vendor_outlier")
+    assert math.isnan(c2["signal"])
+    g1 = cell(wells, "G1", IL6)
+    assert (g1["sample_id"], g1["signal"], g1["raw_text"], g1["dilution"]) == (
+        "P01-BL",
+        812.5,
+        "812.5",
+        2.0,
+    )
+    assert cell(wells, "H1", IL6)[["raw_text", "token"]].tolist() == ["***", "not_reported"]
+    assert cell(wells, "D3", IL6)["flags"] == "vendor_sampling_error"
+    assert plate.meta == {
+        "format": "bioplex",
+        "instrument": "",
+        "software": "Bio-Plex Manager",
+        "software_version": "6.1",
+        "serial_number": "LX10009912345",
+        "batch": "CSF-3",
+        "run_time": "06-May-2025, 02:41 PM",
+        "kit_lot": "STD-5521",
+        "unit": "",
+        "plate_name": "",
+        "sha256": plate.meta["sha256"],
+        "source_file": str(tmp_path / "csf_plate3.xlsx"),
+    }
+    assert plate.rejected.empty
+
+
+def test_net_signal_is_fi_minus_background(tmp_path: Path) -> None:
+    wells = read_export(workbook(tmp_path), signal="net_mfi").wells
+    assert (wells["signal_kind"] == "FI - Bkgd").all()
+    assert cell(wells, "A2", IL6)["signal"] == -2.0
+
+
+def test_obs_conc_and_the_curve_footer_go_to_the_vendor_table(tmp_path: Path) -> None:
+    vendor = read_export(workbook(tmp_path)).vendor
+    tables.VENDOR_RESULTS.validate(vendor)
+    il6 = vendor[vendor["analyte"] == IL6]
+    per_well = il6[il6["quantity"] == "concentration"].set_index("well")
+    assert per_well.loc["H2", ["raw_text", "token", "value"]].tolist() == [
+        "*3.7",
+        "extrapolated",
+        3.7,
+    ]
+    assert per_well.loc["A3", "token"] == "oor_high" and per_well.loc["C3", "token"] == "oor_low"
+    assert per_well.loc["B1", "value"] == pytest.approx(4040.0)
+    curve = il6[il6["well"].isna()].set_index("quantity")
+    # FI = d + (a - d) / (1 + (Conc / c)^b)^g: DESIGN.md's model letter for letter.
+    assert [curve.loc[q, "value"] for q in "abcdg"] == [21000.3, -1.25, 512.25, 12.5, 0.85]
+    assert curve.loc["model", "raw_text"] == "Logistic - 5PL"
+    assert (curve.loc["fit_prob", "value"], curve.loc["res_var", "value"]) == (0.8123, 0.4412)
+
+
+def test_summary_layout_expands_merged_replicates(tmp_path: Path) -> None:
+    wells = read_export(workbook(tmp_path, layout="summary")).wells
+    assert sorted(wells["well"].unique()) == ["A1", "A2", "B1", "B2"]
+    for well in ("B1", "B2"):
+        row = cell(wells, well, IL6)
+        assert (row["signal"], row["flags"], row["level"]) == (20000.5, "replicate_mean", 1)
+
+
+def test_per_well_table_wins_over_the_summary(tmp_path: Path) -> None:
+    wells = read_export(workbook(tmp_path, layout="both")).wells
+    assert len(wells) == 40
+    assert cell(wells, "B1", IL6)["flags"] == ""
+
+
+def test_sheets_must_list_the_same_wells(tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Hu IL-7 (21)"]
+    sheet.delete_rows(sheet.max_row - len(FOOTER), 1)  # the last well row, D3
+    book.save(path)
+    with pytest.raises(
+        InputError,
+        match=r"sheet 'Hu IL-6 \(20\)' has well D3 but sheet 'Hu IL-7 \(21\)' does not",
+    ):
+        read_export(path)
+
+
+@pytest.mark.parametrize(
+    ("well", "message"),
+    [
+        ("A1", r"well A1 appears twice in sheet 'Hu IL-6 \(20\)'"),
+        ("Q1", r"'Q1' is not a plate well"),
+        ("A1;A2", r"'A1;A2' is not a plate well"),
+    ],
+)
+def test_bad_well_cells(tmp_path: Path, well: str, message: str) -> None:
+    path = workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book[IL6]["C9"] = well  # the row of B1
+    book.save(path)
+    with pytest.raises(InputError, match=message) as raised:
+        read_export(path)
+    assert raised.value.where == "sheet 'Hu IL-6 (20)' row 9"
+
+
+def test_a_workbook_that_is_neither_bioplex_nor_a_grid(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["Sample", "Result"])
+    path = tmp_path / "results.xlsx"
+    book.save(path)
+    with pytest.raises(InputError, match="neither a Bio-Plex Manager export"):
+        read_export(path)
+
+
+def test_a_damaged_workbook(tmp_path: Path) -> None:
+    data = workbook(tmp_path).read_bytes()
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"the Excel \(.xlsx\) file is damaged or incomplete"):
+        read_export(path)
+    fake = tmp_path / "fake.xls"
+    fake.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    with pytest.raises(InputError, match=r"the Excel \(.xls\) file is damaged or incomplete"):
+        read_export(fake)
+
+
+# --- real exports ------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_bioplex41_summary_xls(realdata: Path) -> None:
+    plate = read_export(realdata / "bioplex/bioplex41_summary_27plex_5pl.xls")
+    wells = plate.wells
+    assert len(wells) == 96 * 27 and wells["well"].nunique() == 96
+    assert wells["analyte"].nunique() == 27
+    assert "Project Template" not in set(wells["analyte"])
+    assert wells["token"].value_counts().to_dict() == {
+        "numeric": 1978,
+        "not_reported": 540,
+        "masked": 74,
+    }
+    assert (wells["flags"].str.contains("replicate_mean")).all()
+    roles = wells.drop_duplicates("well")["role"].value_counts().to_dict()
+    assert roles == {"sample": 78, "standard": 16, "blank": 2}
+    il1b = "Hu IL-1b (32)"
+    # Read by eye from the file (sheet Hu IL-1b (32)).
+    h3 = cell(wells, "H3", il1b)
+    assert (h3["role"], h3["signal"]) == ("blank", 8.5)
+    a1 = cell(wells, "A1", il1b)
+    assert (a1["raw_text"], a1["token"], a1["expected_conc"]) == ("---", "masked", 37947.0)
+    assert a1["flags"] == "replicate_mean;vendor_outlier"
+    c2 = cell(wells, "C2", il1b)
+    assert (c2["level"], c2["signal"], c2["expected_conc"]) == (3, 14115.0, 2371.69)
+    a4 = cell(wells, "A4", il1b)
+    assert (a4["sample_id"], a4["signal"], a4["dilution"]) == ("11027-01", 28.0, 4.0)
+    g9 = cell(wells, "G9", il1b)
+    assert (g9["sample_id"], g9["raw_text"], g9["token"]) == ("6292-03", "***", "not_reported")
+    assert plate.meta["software_version"] == "4.1"
+    assert plate.meta["serial_number"] == "LX10001088010"
+    assert plate.meta["run_time"] == "11-Jan-2007, 01:20 PM"
+    assert plate.meta["batch"] == "10JAN07 plate 1"
+    assert plate.meta["kit_lot"] == "5005277"
+    assert plate.rejected.empty
+
+
+@pytest.mark.realdata
+def test_bioplex41_vendor_results(realdata: Path) -> None:
+    vendor = read_export(realdata / "bioplex/bioplex41_summary_27plex_5pl.xls").vendor
+    assert len(vendor) == 96 * 27 + 27 * 9
+    il1b = vendor[vendor["analyte"] == "Hu IL-1b (32)"]
+    obs = il1b[il1b["quantity"] == "concentration"].set_index("well")
+    assert obs.loc["A3", ["raw_text", "token", "value"]].tolist() == ["*3.42", "extrapolated", 3.42]
+    assert obs.loc["C1", "value"] == 2293.48
+    il2 = vendor[(vendor["analyte"] == "Hu IL-2 (38)") & (vendor["well"] == "A3")]
+    assert il2[["raw_text", "token"]].iloc[0].tolist() == ["OOR <", "oor_low"]
+    curve = il1b[il1b["well"].isna()].set_index("quantity")
+    # FI = -8.49859 + (20147.9 + 8.49859) / ((1 + (Conc / 409.762)^-0.738017))^1.4408
+    assert [curve.loc[q, "value"] for q in "abcdg"] == [
+        20147.9,
+        -0.738017,
+        409.762,
+        -8.49859,
+        1.4408,
+    ]
+    assert (curve.loc["fit_prob", "value"], curve.loc["res_var", "value"]) == (0.3347, 0.9308)
+
+
+def test_a_damaged_analyte_sheet_is_not_skipped(tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("Hu IL-9 (77)")  # what xlrd makes of a sheet with broken records
+    book.save(path)
+    with pytest.raises(InputError, match=r"sheet 'Hu IL-9 \(77\)' is named like an analyte"):
+        read_export(path)
+    book = openpyxl.load_workbook(path)
+    del book["Hu IL-9 (77)"]
+    book[IL6]["B7"] = "Tyqe"  # the table header's Type cell damaged
+    book[IL6]["A2"] = "Anlyte: Hu IL-6 (20)"
+    book.save(path)
+    with pytest.raises(InputError, match="holds well rows but no header row with Type, Well"):
+        read_export(path)

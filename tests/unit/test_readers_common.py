@@ -1,0 +1,285 @@
+"""What every export goes through: the file guards, format detection, the standards
+check, and the finishing of a plate (roles, rejected wells)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assaypipe.errors import InputError
+from assaypipe.readers import read_export, read_exports
+from assaypipe.readers.standards import check_standards, implausible_levels
+from tests.conftest import wells_frame
+
+EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
+XPONENT = EXPORTS / "xponent31_2plex_resaved.csv"
+
+
+@pytest.fixture(autouse=True)
+def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Test files are always fresh; the still-being-written guard sets its own.
+    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
+
+
+def write(tmp_path: Path, data: bytes | str, name: str = "plate.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+# --- file guards ---------------------------------------------------------------------
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"the file is empty \(0 bytes\)") as raised:
+        read_export(write(tmp_path, ""))
+    assert raised.value.file == str(tmp_path / "plate.csv")
+
+
+def test_blank_lines_only(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"the file is empty \(only blank lines\)"):
+        read_export(write(tmp_path, "\r\n\r\n  \n"))
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="this is a binary file, not a text export"):
+        read_export(write(tmp_path, bytes(range(256)) * 4))
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="the file does not exist"):
+        read_export(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="this is a folder, not a plate export file"):
+        read_export(tmp_path)
+
+
+def test_size_cap() -> None:
+    with pytest.raises(InputError, match="larger than the 100 bytes a plate export can be"):
+        read_export(XPONENT, max_bytes=100)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["well,od\nA1,0.1\n", "Sample\tResult\nP1\t12\n", "just some notes about the run\n"],
+)
+def test_unknown_format(tmp_path: Path, text: str) -> None:
+    with pytest.raises(InputError) as raised:
+        read_export(write(tmp_path, text))
+    assert str(raised.value) == (
+        f"{tmp_path / 'plate.csv'}: not a supported plate export: expected an xPONENT or "
+        "INTELLIFLEX CSV, a Bio-Plex Manager workbook, a SoftMax Pro or Gen5 text export, "
+        "or a plain 8 x 12 or 16 x 24 grid"
+    )
+
+
+def test_a_file_still_being_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.2)
+    path = write(tmp_path, XPONENT.read_bytes()[:2000])
+    rest = XPONENT.read_bytes()[2000:]
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        # An instrument PC copying over the network: a chunk every few milliseconds.
+        with path.open("ab") as handle:
+            for start in range(0, len(rest), 64):
+                if stop.is_set():
+                    return
+                handle.write(rest[start : start + 64])
+                handle.flush()
+                time.sleep(0.005)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        with pytest.raises(InputError, match="the file is still being written") as raised:
+            read_export(path)
+    finally:
+        stop.set()
+        writer.join()
+    assert "wait until the instrument software has finished saving it" in str(raised.value)
+
+
+def test_a_finished_recent_file_is_read_after_the_second_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.05)
+    path = write(tmp_path, XPONENT.read_bytes())
+    started = time.perf_counter()
+    assert len(read_export(path).wells) == 24
+    assert time.perf_counter() - started >= 0.05
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "plate_format"),
+    [
+        ("xponent31_2plex_resaved.csv", "plate.txt", "xponent"),
+        ("gen5_endpoint_layout_4pl.txt", "plate.csv", "gen5"),
+        ("softmax_timeformat_latin1.txt", "plate.xls", "softmax"),
+    ],
+)
+def test_detected_by_content_not_by_name(
+    tmp_path: Path, source: str, name: str, plate_format: str
+) -> None:
+    path = tmp_path / name
+    shutil.copyfile(EXPORTS / source, path)
+    assert read_exports(path)[0].meta["format"] == plate_format
+
+
+def test_meta_holds_every_key_for_every_format() -> None:
+    from assaypipe.readers import META_KEYS
+
+    for source in ("xponent31_2plex_resaved.csv", "gen5_endpoint_layout_4pl.txt"):
+        meta = read_export(EXPORTS / source).meta
+        assert tuple(meta) == META_KEYS
+        assert len(meta["sha256"]) == 64
+
+
+# --- the standards check -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("concentrations", "bad"),
+    [
+        ([3450, 1725, 862.5, 431.25, 215625, 107.8125, 53.90625], [4]),  # drLumi, point lost
+        ([1000, 250, 62.5, 15.625, 3.90625], []),  # 1:4
+        ([100, 40, 12, 3, 1], []),  # uneven but plausible
+        ([40, 35, 30, 25, 20, 16, 12, 8, 4, 2, 1], []),  # Gen5's linear series
+        ([0.1, 0.5, 2.5, 12.5, 62.5], []),  # rising with the level
+        ([1000, 500, 125, 250, 62.5], [2]),  # two levels swapped
+        ([1000, 500, 500, 125], [2]),  # one concentration twice
+        ([1000, 1, 500], [1]),  # three levels are enough to see one far off
+        ([1000, 1], []),  # two are not
+    ],
+)
+def test_implausible_levels(concentrations: list[float], bad: list[int]) -> None:
+    levels = np.arange(1, len(concentrations) + 1, dtype=float)
+    assert implausible_levels(levels, np.array(concentrations, dtype=float)) == bad
+
+
+def standards(concs: list[float], analyte: str = "CCL2", levels: bool = True) -> pd.DataFrame:
+    return wells_frame(
+        [
+            {
+                "well": f"A{i + 1}",
+                "analyte": analyte,
+                "analyte_raw": analyte,
+                "role": "standard",
+                "sample_name": f"Standard{i + 1}",
+                "level": i + 1 if levels else None,
+                "expected_conc": conc,
+            }
+            for i, conc in enumerate(concs)
+        ]
+        + [{"well": "H12", "analyte": analyte, "analyte_raw": analyte, "sample_name": "P1"}]
+    )
+
+
+def test_a_broken_series_flags_the_analyte_and_names_the_level() -> None:
+    wells, problems = check_standards(
+        standards([1000, 500, 250, 125000, 62.5, 31.25]), "plate1.csv"
+    )
+    flags = dict(zip(wells["well"], wells["flags"], strict=True))
+    assert flags["A4"] == "broken_dilution_series;implausible_expected_conc"
+    assert flags["A1"] == "broken_dilution_series"
+    assert flags["H12"] == ""
+    assert len(problems) == 1
+    assert problems[0].where == "analyte CCL2, standard level 4"
+    assert str(problems[0]).startswith(
+        "plate1.csv: analyte CCL2, standard level 4: the expected concentration 125000 of "
+        "standard level 4 does not fit the dilution series of the other standards "
+        "(standard level 3: 250; standard level 5: 62.5), about 1000-fold off"
+    )
+
+
+def test_a_series_without_levels_is_ordered_by_concentration() -> None:
+    wells, problems = check_standards(
+        standards([1000, 500, 250, 125, 62.5, 31.25], levels=False), "map.csv"
+    )
+    assert problems == [] and (wells["flags"] == "").all()
+    wells, problems = check_standards(
+        standards([1000, 500, 250, 125, 0.000625, 31.25], levels=False), "map.csv"
+    )
+    assert len(problems) == 1 and problems[0].where == "analyte CCL2, a standard"
+
+
+def test_expected_concentrations_all_zero() -> None:
+    wells, problems = check_standards(standards([0, 0, 0, 0]), "plate1.csv")
+    assert [str(p) for p in problems] == [
+        "plate1.csv: analyte CCL2: analyte CCL2 has standards but their expected "
+        "concentrations are all missing or 0, so no curve can be fitted; enter the standard "
+        "concentrations in the instrument protocol and export again, or give them in a plate map"
+    ]
+    assert (wells.loc[wells["role"] == "standard", "flags"] == "broken_dilution_series").all()
+    both = pd.concat([standards([0, 0, 0]), standards([0, 0, 0], analyte="HGF")])
+    _, problems = check_standards(both.reset_index(drop=True), "plate1.csv")
+    assert len(problems) == 1 and problems[0].where == "standards"
+    assert "every analyte has standards but" in str(problems[0])
+
+
+def test_zero_expected_in_an_export_reaches_rejected(tmp_path: Path) -> None:
+    text = XPONENT.read_text(encoding="utf-8")
+    for conc in ("1000,2000", "250,500", "62.5,125", "15.625,31.25", "3.90625,7.8125"):
+        text = text.replace(f",{conc},", ",0,0,", 1)
+    plate = read_export(write(tmp_path, text))
+    assert plate.rejected["where"].tolist() == ["standards"]
+    assert len(plate.wells) == 24  # the plate is still read
+
+
+def test_a_map_fixing_the_concentrations_clears_the_flag(tmp_path: Path) -> None:
+    text = XPONENT.read_text(encoding="utf-8").replace(
+        "Standard3,62.5,125,", "Standard3,62500,125,"
+    )
+    export = write(tmp_path, text)
+    broken = read_export(export)
+    assert broken.rejected["where"].tolist() == ["analyte CCL2, standard level 3"]
+    plate_map = write(
+        tmp_path, "well,role,expected_conc,analyte\nE1,standard,62.5,CCL2\n", "map.csv"
+    )
+    fixed = read_export(export, plate_map=plate_map)
+    assert fixed.rejected.empty and (fixed.wells["flags"] == "").all()
+
+
+# --- `assaypipe read` on every format --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("export", "plate_map", "rows"),
+    [
+        ("xponent31_2plex_resaved.csv", None, 24),
+        ("xponent31_2plex_european.csv", None, 24),
+        ("gen5_endpoint_layout_4pl.txt", None, 94),
+        ("softmax_two_plates_dual.txt", None, 24),
+        ("softmax_timeformat_latin1.txt", None, 6),
+        ("grid_8x12.csv", "plate_map_grid.csv", 90),
+    ],
+)
+def test_cli_reads_every_format(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    export: str,
+    plate_map: str | None,
+    rows: int,
+) -> None:
+    from assaypipe.cli import main
+
+    out = tmp_path / "wells.parquet"
+    args = ["read", str(EXPORTS / export), "-o", str(out)]
+    if plate_map:
+        args += ["--plate-map", str(EXPORTS / plate_map)]
+    assert main(args) == 0
+    assert len(pd.read_parquet(out)) == rows
+    assert "wells" in capsys.readouterr().out
+
+
+def test_cli_says_why_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assaypipe.cli import main
+
+    bad = write(tmp_path, "")
+    assert main(["read", str(bad), "-o", str(tmp_path / "x.parquet")]) == 2
+    assert capsys.readouterr().err == f"error: {bad}: the file is empty (0 bytes)\n"

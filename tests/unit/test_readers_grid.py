@@ -1,0 +1,99 @@
+"""Plain 8 x 12 and 16 x 24 grids (CSV, TSV, Excel) with a plate map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from assaypipe.errors import InputError
+from assaypipe.readers import read_export
+
+EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
+GRID = EXPORTS / "grid_8x12.csv"
+BARE_384 = EXPORTS / "grid_16x24_bare_decimal_comma.tsv"
+GRID_MAP = EXPORTS / "plate_map_grid.csv"
+
+
+@pytest.fixture(autouse=True)
+def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Test files are always fresh; the still-being-written guard has its own test.
+    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
+
+
+def by_well(wells: pd.DataFrame) -> pd.DataFrame:
+    assert wells["well"].is_unique
+    return wells.set_index("well")
+
+
+def write(tmp_path: Path, text: str, name: str = "grid.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_labelled_grid_with_a_grid_plate_map() -> None:
+    plate = read_export(GRID, plate_map=GRID_MAP)
+    wells = by_well(plate.wells)
+    assert len(wells) == 90
+    # Column 12 names only A12 and B12 (Blank): the others are read but have no role.
+    assert plate.rejected["where"].tolist() == [f"well {r}12" for r in "CDEFGH"]
+    assert plate.meta["format"] == "grid"
+    assert (wells["signal_kind"] == "OD450").all()  # the grid's title
+    assert (wells.loc["C1", "role"], wells.loc["C1", "level"]) == ("standard", 3)
+    assert wells.loc["C1", "expected_conc"] == 250.0
+    assert (wells.loc["A3", "sample_id"], wells.loc["A3", "dilution"]) == ("P01", 2.0)
+    assert wells.loc["A12", "role"] == "blank"
+    assert (wells.loc["B4", "raw_text"], wells.loc["B4", "token"]) == ("OVRFLW", "overflow")
+    assert wells.loc["H11", "signal"] == 0.811
+    assert (wells["analyte"] == "OD").all()
+
+
+def test_a_grid_needs_a_plate_map() -> None:
+    with pytest.raises(InputError, match="does not name well roles; give it a plate map"):
+        read_export(GRID)
+
+
+def test_bare_384_grid_with_decimal_commas(tmp_path: Path) -> None:
+    layout = "well,role,sample_id\n" + "".join(
+        f"{r}{c},sample,S{r}{c}\n" for r in "ABCDEFGHIJKLMNOP" for c in range(1, 25)
+    )
+    plate = read_export(BARE_384, plate_map=write(tmp_path, layout, "map.csv"))
+    wells = by_well(plate.wells)
+    assert len(wells) == 384
+    assert (wells.loc["P24", "raw_text"], wells.loc["P24", "signal"]) == ("15,023", 15.023)
+    assert wells.loc["A1", "signal"] == 0.0
+    assert (wells["signal_kind"] == "value").all()
+
+
+def test_grid_in_an_excel_sheet(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["NfL plate 4, read 450 nm"])
+    sheet.append([None, *range(1, 13)])
+    for r, row in enumerate("ABCDEFGH"):
+        sheet.append([row, *(0.1 * r + 0.01 * c for c in range(1, 13))])
+    path = tmp_path / "grid.xlsx"
+    book.save(path)
+    plate = read_export(path, plate_map=GRID_MAP)
+    wells = by_well(plate.wells)
+    assert len(wells) == 90
+    assert wells.loc["B2", "signal"] == pytest.approx(0.12)
+    assert (wells["signal_kind"] == "NfL plate 4, read 450 nm").all()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("\r\nH,", "\r\nX,"), "expected plate row H of an 8 x 12 grid"),
+        (lambda t: t.replace("\r\nH,", "\r\n\r\nH,"), "expected plate row H of an 8 x 12 grid"),
+        (lambda t: t.replace("\r\nC,", "\r\nC,0.5,"), "row C has 13 cells for 12 columns"),
+        (lambda t: t + t, "the file holds 2 plate grids"),
+    ],
+)
+def test_damaged_grids(tmp_path: Path, edit, message: str) -> None:
+    text = GRID.read_bytes().decode("utf-8")
+    with pytest.raises(InputError, match=message):
+        read_export(write(tmp_path, edit(text)), plate_map=GRID_MAP)

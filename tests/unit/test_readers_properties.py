@@ -1,0 +1,243 @@
+"""Every supported format, truncated, mutated and re-encoded.
+
+Two properties, for every reader:
+
+- nothing raises anything but InputError (a traceback never reaches a lab person);
+- a file that still reads yields exactly the original plates, wells and analytes:
+  every well is either in the wells table or listed as rejected, and no mutation
+  makes a reader silently gain or lose wells or analytes.
+
+Re-encodings (UTF-16 with BOM, UTF-8 with BOM, cp1252, CRLF <-> LF) must read to the
+very same wells.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from assaypipe.errors import InputError
+from assaypipe.readers import PlateRead, read_exports
+
+EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+ROWS = "ABCDEFGH"
+
+
+def _bioplex_workbook() -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for analyte in ("Hu IL-6 (19)", "Hu IL-8 (54)"):
+        sheet = book.create_sheet(analyte)
+        sheet.append([f"Analyte: {analyte}"])
+        sheet.append(["Reader Serial Number: LX100"])
+        sheet.append([])
+        sheet.append(["Analyte", "Type", "Well", "Outlier", "Description", "FI", "Obs Conc",
+                      "Exp Conc", "Dilution"])  # fmt: skip
+        sheet.append([analyte, "B", "A1,A2", 0, None, 20.5, None, None, 1])
+        for level in range(1, 5):
+            sheet.append([analyte, f"S{level}", f"{ROWS[level]}1,{ROWS[level]}2", 0, None,
+                          20000 / 4**level, "OOR >" if level == 1 else 1000 / 4**level,
+                          1000 / 4 ** (level - 1), 1])  # fmt: skip
+        sheet.append([analyte, "X1", "A3,B3", 0, "P01", "***", "*3.5", None, 2])
+        sheet.append([analyte, "X2", "C3,D3", 1, "P02", "---", "OOR <", None, 2])
+        sheet.append([])
+        sheet.append(["Std. Curve: FI = 10.5 + (20000 - 10.5) / ((1 + (Conc / 300)^-1.1))^0.9"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _grid_xlsx() -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["OD450", *range(1, 13)])
+    for r, row in enumerate(ROWS):
+        sheet.append([row, *(round(0.1 * r + 0.01 * c, 3) for c in range(1, 13))])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+ALL_WELLS_MAP = "well,role,sample_id\n" + "".join(
+    f"{r}{c},sample,S{r}{c}\n" for r in ROWS for c in range(1, 13)
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    data: bytes
+    plate_map: str | None = None
+    text: bool = True
+
+
+def _cases() -> list[Case]:
+    cases = [
+        Case("xponent", (EXPORTS / "xponent31_2plex_resaved.csv").read_bytes()),
+        Case("xponent_european", (EXPORTS / "xponent31_2plex_european.csv").read_bytes()),
+        Case("gen5_layout", (EXPORTS / "gen5_endpoint_layout_4pl.txt").read_bytes()),
+        Case("softmax_plates", (EXPORTS / "softmax_two_plates_dual.txt").read_bytes()),
+        Case("softmax_time", (EXPORTS / "softmax_timeformat_latin1.txt").read_bytes()),
+        Case("grid_csv", (EXPORTS / "grid_8x12.csv").read_bytes(), ALL_WELLS_MAP),
+        Case("bioplex_xlsx", _bioplex_workbook(), text=False),
+        Case("grid_xlsx", _grid_xlsx(), ALL_WELLS_MAP, text=False),
+    ]
+    real = [
+        ("real_intelliflex", "xponent/intelliflex_long_example.csv", None),
+        ("real_gen5", "gen5/gen5_abs450_overflow_missed.txt", ALL_WELLS_MAP),
+        ("real_softmax_utf16", "softmax/softmax_elisa_std8_utf16.txt", None),
+    ]
+    for name, relative, plate_map in real:
+        if (REALDATA / relative).exists():
+            cases.append(Case(name, (REALDATA / relative).read_bytes(), plate_map))
+    return cases
+
+
+CASES = _cases()
+
+
+def _read(tmp_path: Path, data: bytes, plate_map: str | None) -> list[PlateRead]:
+    path = tmp_path / "export.dat"
+    path.write_bytes(data)
+    map_path = None
+    if plate_map is not None:
+        map_path = tmp_path / "map.csv"
+        map_path.write_text(plate_map, encoding="utf-8")
+    return read_exports(path, plate_map=map_path, plate_id="P", settle_seconds=0)
+
+
+def _shape(plates: list[PlateRead]) -> list[tuple[frozenset[str], frozenset[str], int]]:
+    """Per plate: every well read (placed or rejected), the analytes, the row count."""
+    shape = []
+    for plate in plates:
+        rejected = {
+            where.removeprefix("well ")
+            for where in plate.rejected["where"]
+            if where.startswith("well ")
+        }
+        wells = set(plate.wells["well"]) | rejected
+        shape.append((frozenset(wells), frozenset(plate.wells["analyte"]), len(plate.wells)))
+    return shape
+
+
+_ORIGINAL: dict[str, list[tuple[frozenset[str], frozenset[str], int]]] = {}
+
+
+def _original(case: Case, tmp_path: Path) -> list[tuple[frozenset[str], frozenset[str], int]]:
+    if case.name not in _ORIGINAL:
+        _ORIGINAL[case.name] = _shape(_read(tmp_path, case.data, case.plate_map))
+    return _ORIGINAL[case.name]
+
+
+def _check(case: Case, tmp_path: Path, mutated: bytes) -> None:
+    expected = _original(case, tmp_path)
+    try:
+        plates = _read(tmp_path, mutated, case.plate_map)
+    except InputError:
+        event("refused with InputError")
+        return
+    event("read")
+    got = _shape(plates)
+    assert len(got) == len(expected), "a different number of plates"
+    for (wells, analytes, rows), (wells0, analytes0, _) in zip(got, expected, strict=True):
+        assert wells == wells0, f"wells gained or lost: {sorted(wells ^ wells0)[:5]}"
+        assert len(analytes) == len(analytes0), "analytes gained or lost"
+        placed = rows // max(len(analytes), 1)
+        assert rows == placed * len(analytes), "not one row per well and analyte"
+
+
+@st.composite
+def mutations(draw: st.DrawFn, data: bytes) -> bytes:
+    kind = draw(st.sampled_from(["truncate", "byte", "delete_line", "repeat_line", "insert"]))
+    if kind == "truncate":
+        return data[: draw(st.integers(1, len(data) - 1))]
+    if kind == "byte":
+        at = draw(st.integers(0, len(data) - 1))
+        return data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1 :]
+    if kind == "insert":
+        at = draw(st.integers(0, len(data)))
+        piece = draw(st.sampled_from([b"\t", b",", b";", b"\n", b"\r\n", b'"', b"0"]))
+        return data[:at] + piece + data[at:]
+    lines = data.splitlines(keepends=True)
+    at = draw(st.integers(0, len(lines) - 1))
+    if kind == "delete_line":
+        return b"".join(lines[:at] + lines[at + 1 :])
+    return b"".join(lines[: at + 1] + lines[at:])
+
+
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+@SETTINGS
+@given(data=st.data())
+def test_mutated_exports_read_right_or_fail_cleanly(
+    case: Case, tmp_path: Path, data: st.DataObject
+) -> None:
+    _check(case, tmp_path, data.draw(mutations(case.data)))
+
+
+def _decoded(case: Case) -> str:
+    data = case.data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+TEXT_CASES = [case for case in CASES if case.text]
+
+
+@pytest.mark.parametrize("case", TEXT_CASES, ids=lambda case: case.name)
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "cp1252", "utf-8"])
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_re_encoded_exports_read_the_same(
+    case: Case, encoding: str, newline: str, tmp_path: Path
+) -> None:
+    text = newline.join(_decoded(case).splitlines()) + newline
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        pytest.skip(f"{case.name} holds characters {encoding} cannot write")
+    original = _read(tmp_path, case.data, case.plate_map)
+    again = _read(tmp_path, data, case.plate_map)
+    columns = ["well", "analyte", "role", "sample_name", "signal", "raw_text", "token", "flags"]
+    assert len(again) == len(original)
+    for plate, first in zip(again, original, strict=True):
+        pd.testing.assert_frame_equal(plate.wells[columns], first.wells[columns])
+        pd.testing.assert_frame_equal(
+            plate.vendor.drop(columns="source_file"), first.vendor.drop(columns="source_file")
+        )
+
+
+BIOPLEX_XLS = REALDATA / "bioplex" / "bioplex41_summary_27plex_5pl.xls"
+
+
+@pytest.mark.realdata
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_mutated_bioplex_xls_reads_right_or_fails_cleanly(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    if not BIOPLEX_XLS.exists():
+        pytest.skip(f"real export not found at {BIOPLEX_XLS} (only in the dev setup)")
+    case = Case("real_bioplex_xls", BIOPLEX_XLS.read_bytes(), text=False)
+    _check(case, tmp_path, data.draw(mutations(case.data)))

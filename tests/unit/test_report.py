@@ -1,0 +1,219 @@
+"""The report page: sections, one curve per plate x analyte, self-contained, escaped."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assaypipe import tables
+from assaypipe.exclusions import exclusion_table, included_samples
+from assaypipe.qc import run_qc
+from assaypipe.report import SECTIONS, ReportInputs, build_report
+from assaypipe.report.figures import png_bytes, prepost_figure
+from assaypipe.report.html import Html, anchor, escape, table, tag
+from tests.unit.test_qc import SETTINGS, make_plate, study
+
+XSS = "<script>alert(1)</script>"
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and the page's text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(page: str) -> Elements:
+    parser = Elements()
+    parser.feed(page)
+    return parser
+
+
+def inputs_for(wells, curves, plates, manual=None, **options) -> ReportInputs:
+    result = run_qc(wells, curves, plates, SETTINGS)
+    manual = (
+        manual
+        if manual is not None
+        else pd.DataFrame(
+            columns=["level", "plate_id", "well", "analyte", "reason", "who", "when", "line"]
+        )
+    )
+    exclusions = exclusion_table(wells, result.verdicts, manual)
+    sheet = pd.DataFrame(
+        {
+            "sample_id": sorted(set(wells["sample_id"].dropna())),
+        }
+    ).assign(subject_id=lambda f: f["sample_id"], visit="baseline", matrix="CSF")
+    rejected = pd.DataFrame(
+        [{"source_file": "resources/plates/bad.csv", "where": "file", "reason": "empty file"}]
+    )
+    return ReportInputs(
+        wells=wells,
+        curves=curves,
+        plates=plates,
+        rejected=tables.REJECTED.validate(rejected),
+        qc=result.qc,
+        verdicts=result.verdicts,
+        levey_jennings=result.levey_jennings,
+        exclusions=exclusions,
+        samples=included_samples(wells, curves, sheet, exclusions),
+        settings={**SETTINGS, "exclude_failing": True, "westgard": ["1-2s", "1-3s"]},
+        display={"TGFB2": "TGF-β2"},
+        **options,
+    )
+
+
+@pytest.fixture(scope="module")
+def three_plates():
+    return study(
+        make_plate("P1", run_time="2025-01-01"),
+        make_plate("P1", analyte="TGFB2", run_time="2025-01-01"),
+        make_plate("P2", run_time="2025-01-02"),
+        make_plate("P3", run_time="2025-01-03", control_factor=1.02),
+    )
+
+
+def test_every_section_in_order_and_one_curve_per_plate_x_analyte(three_plates, tmp_path):
+    page = build_report(
+        inputs_for(*three_plates),
+        {"curves": tmp_path / "curves", "levey_jennings": tmp_path / "lj"},
+    )
+    elements = parse(page)
+    ids = [attrs.get("id") for name, attrs in elements.tags if name == "section"]
+    assert ids == [key for key, _ in SECTIONS]
+    curves = [attrs for name, attrs in elements.tags if name == "figure"]
+    curves = [a for a in curves if "curve" in str(a.get("class"))]
+    pairs = {(a["data-plate"], a["data-analyte"]) for a in curves}
+    assert len(curves) == 4
+    assert pairs == {("P1", "CCL2"), ("P1", "TGFB2"), ("P2", "CCL2"), ("P3", "CCL2")}
+    assert len(list((tmp_path / "curves").glob("*.png"))) == 4
+    # three CCL2 plates make a chart; TGF-β2 has one plate, listed without a chart
+    assert [p.name for p in (tmp_path / "lj").glob("*.png")] == ["CCL2.png"]
+    assert "TGF-β2" in page
+
+
+def test_the_page_loads_nothing_and_runs_nothing(three_plates):
+    page = build_report(inputs_for(*three_plates))
+    elements = parse(page)
+    names = [name for name, _ in elements.tags]
+    assert "script" not in names
+    assert "iframe" not in names
+    for name, attrs in elements.tags:
+        for key in ("src", "href"):
+            value = attrs.get(key)
+            if value is not None and not (name == "a" and value.startswith("#")):
+                assert value.startswith("data:"), (name, key, value[:40])
+    assert not re.search(r"https?://", page)
+    assert "Content-Security-Policy" in page
+
+
+def test_text_from_inputs_is_escaped_wherever_it_is_shown(three_plates, tmp_path):
+    wells, curves, plates = (frame.copy() for frame in three_plates)
+    # A sample named like a script, with replicates far apart so the replicate CV
+    # check names it; the same text as a manual exclusion's reason and who.
+    s01 = wells["sample_id"] == "S01"
+    wells.loc[s01, ["sample_id", "sample_name"]] = XSS
+    noisy = wells.index[s01 & (wells["plate_id"] == "P1") & (wells["analyte"] == "CCL2")][1]
+    wells.loc[noisy, "concentration"] = wells.loc[noisy, "concentration"] * 3
+    manual = pd.DataFrame(
+        [
+            {
+                "level": "plate",
+                "plate_id": "P2",
+                "well": "",
+                "analyte": "",
+                "reason": XSS,
+                "who": '"><img src=x onerror=alert(2)>',
+                "when": "2025-01-05",
+                "line": 2,
+            }
+        ]
+    )
+    page = build_report(inputs_for(wells, curves, plates, manual=manual))
+    assert XSS not in page
+    assert "<img src=x" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
+    text = "".join(parse(page).text)
+    assert XSS in text  # shown to the reader as written
+    assert "script" not in [name for name, _ in parse(page).tags]
+
+
+def test_prepost_uses_the_statistics_figure_when_given(three_plates, tmp_path):
+    figure = tmp_path / "prepost_by_response.png"
+    figure.write_bytes(
+        png_bytes(prepost_figure(pd.DataFrame(columns=["analyte", "pre", "post"]), [], {}))
+    )
+    page = build_report(inputs_for(*three_plates, prepost_figure=figure))
+    section = page.split('id="prepost"', 1)[1].split("</section>", 1)[0]
+    assert "prepost_by_response.png" in section
+    assert section.count("<img") == 1
+
+
+def test_prepost_draws_its_own_paired_plot_otherwise(three_plates):
+    inputs = inputs_for(*three_plates)
+    samples = inputs.samples.copy()
+    post = samples.assign(
+        sample_id=samples["sample_id"] + "-post",
+        visit="post",
+        concentration=samples["concentration"] * 0.8,
+    )
+    inputs.samples = pd.concat([samples, post], ignore_index=True)
+    section = build_report(inputs).split('id="prepost"', 1)[1].split("</section>", 1)[0]
+    assert section.count("<img") == 1
+    assert "medians" in section
+    inputs.samples = samples
+    section = build_report(inputs).split('id="prepost"', 1)[1].split("</section>", 1)[0]
+    assert "No subject has both" in section
+
+
+def test_failing_and_excluded_pairs_are_marked(three_plates):
+    wells, curves, plates = (frame.copy() for frame in three_plates)
+    broken = (
+        (wells["plate_id"] == "P2") & (wells["role"] == "standard") & wells["level"].isin([2, 3])
+    )
+    wells.loc[broken, "signal"] = wells.loc[broken, "signal"] * 1.8
+    page = build_report(inputs_for(wells, curves, plates))
+    matrix = page.split('id="verdicts"', 1)[1].split("</section>", 1)[0]
+    assert matrix.count('class="badge fail"') == 1
+    assert matrix.count("excluded") >= 2  # the note and the P2 cell
+    exclusions = page.split('id="exclusions"', 1)[1].split("</section>", 1)[0]
+    assert "QC fail: calibrators_passing" in exclusions
+    findings = page.split('id="findings"', 1)[1].split("</section>", 1)[0]
+    assert "calibrators_passing" in findings
+
+
+def test_html_helpers_escape_and_keep_markup():
+    assert escape(XSS) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert escape(Html("<b>x</b>")) == "<b>x</b>"
+    assert tag("a", "x", href='"><b>', data_plate="P 1") == (
+        '<a href="&quot;&gt;&lt;b&gt;" data-plate="P 1">x</a>'
+    )
+    assert "<td>&lt;i&gt;</td>" in table(["c"], [["<i>"]])
+    assert escape(float("nan")) == ""
+    assert anchor("curve", "P 1", "<x>") == "curve-P_20_1-_3c_x_3e_"
+
+
+def test_figure_bytes_are_reproducible(three_plates):
+    pairs = pd.DataFrame({"analyte": ["CCL2"], "subject_id": ["A"], "pre": [1.0], "post": [2.0]})
+    first = png_bytes(prepost_figure(pairs, ["CCL2"], {}))
+    assert first == png_bytes(prepost_figure(pairs, ["CCL2"], {}))
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_page_is_written(tmp_path, three_plates):
+    from assaypipe.report import write_report
+
+    path = write_report(tmp_path / "out" / "report.html", build_report(inputs_for(*three_plates)))
+    assert Path(path).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -1,0 +1,53 @@
+rule render_report:
+    input:
+        unpack(get_prepost_figure),
+        wells=rules.collect_tables.output.wells,
+        curves=rules.collect_tables.output.curves,
+        plates=rules.collect_tables.output.plates,
+        rejected=rules.collect_tables.output.rejected,
+        qc=rules.check_qc.output.qc,
+        verdicts=rules.check_qc.output.verdicts,
+        levey_jennings=rules.check_qc.output.levey_jennings,
+        exclusions=rules.apply_exclusions.output.exclusions,
+        samples=rules.apply_exclusions.output.samples,
+        analytes=config["analytes"],
+    output:
+        html=report(
+            "results/report.html",
+            caption="../report/qc_report.rst",
+            category="Quality control",
+            labels={"figure": "QC report (report.html)"},
+        ),
+        curves=report(
+            directory("results/figures/qc_curves"),
+            patterns=["{name}.png"],
+            caption="../report/qc_curves.rst",
+            category="Quality control",
+            subcategory="Standard curves",
+            labels={"plate and analyte": "{name}"},
+        ),
+        levey_jennings=report(
+            directory("results/figures/levey_jennings"),
+            patterns=["{name}.png"],
+            caption="../report/levey_jennings.rst",
+            category="Quality control",
+            subcategory="Levey-Jennings",
+            labels={"analyte": "{name}"},
+        ),
+    log:
+        "results/logs/render_report.log",
+    benchmark:
+        "results/benchmarks/render_report.tsv"
+    group:
+        "study"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        qc=config["qc"],
+        prepost=config["prepost"],
+    script:
+        "../../scripts/render_report.py"
