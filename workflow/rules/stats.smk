@@ -20,212 +20,38 @@ rule classify_responders:
         "../../scripts/classify_responders.py"
 
 
-rule test_prepost:
-    input:
-        rules.apply_exclusions.output.samples,
-    output:
-        "results/stats/prepost.parquet",
-    log:
-        "results/logs/test_prepost.log",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        prepost=config["prepost"],
-    script:
-        "../../scripts/test_prepost.py"
-
-
-rule test_prepost_groups:
+rule run_analysis:
     input:
         samples=rules.apply_exclusions.output.samples,
         subjects=rules.classify_responders.output[0],
     output:
-        "results/stats/prepost_groups.parquet",
+        "results/stats/{analysis}.parquet",
     log:
-        "results/logs/test_prepost_groups.log",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        prepost=config["prepost"],
-    script:
-        "../../scripts/test_prepost_groups.py"
-
-
-rule describe_prepost:
-    input:
-        samples=rules.apply_exclusions.output.samples,
-        subjects=rules.classify_responders.output[0],
-    output:
-        "results/stats/prepost_summary.parquet",
-    log:
-        "results/logs/describe_prepost.log",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        prepost=config["prepost"],
-    script:
-        "../../scripts/describe_prepost.py"
-
-
-rule test_prepost_subgroup:
-    input:
-        samples=rules.apply_exclusions.output.samples,
-        subjects=rules.classify_responders.output[0],
-    output:
-        "results/stats/prepost_subgroup.parquet",
-    log:
-        "results/logs/test_prepost_subgroup.log",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        prepost=config["prepost"],
-        subgroup=config["subgroup"],
-    script:
-        "../../scripts/test_prepost_subgroup.py"
-
-
-rule test_prepost_sensitivity:
-    input:
-        rules.apply_exclusions.output.samples,
-    output:
-        "results/stats/prepost_sensitivity.parquet",
-    log:
-        "results/logs/test_prepost_sensitivity.log",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        prepost=config["prepost"],
-    script:
-        "../../scripts/test_prepost_sensitivity.py"
-
-
-rule test_response_change:
-    input:
-        samples=rules.apply_exclusions.output.samples,
-        subjects=rules.classify_responders.output[0],
-    output:
-        "results/stats/response_change.parquet",
-    log:
-        "results/logs/test_response_change.log",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        prepost=config["prepost"],
-    script:
-        "../../scripts/test_response_change.py"
-
-
-rule test_pair_correlations:
-    input:
-        rules.apply_exclusions.output.samples,
-    output:
-        "results/stats/correlations_pairs.parquet",
-    log:
-        "results/logs/test_pair_correlations.log",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        prepost=config["prepost"],
-        pairs=config["correlations"]["pairs"],
-    script:
-        "../../scripts/test_pair_correlations.py"
-
-
-rule test_covariate_correlations:
-    input:
-        samples=rules.apply_exclusions.output.samples,
-        subjects=rules.classify_responders.output[0],
-    output:
-        "results/stats/correlations_covariates.parquet",
-    log:
-        "results/logs/test_covariate_correlations.log",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        prepost=config["prepost"],
-        covariates=config["correlations"]["covariates"],
-    script:
-        "../../scripts/test_covariate_correlations.py"
-
-
-rule classify_profile:
-    input:
-        samples=rules.apply_exclusions.output.samples,
-        subjects=rules.classify_responders.output[0],
-    output:
-        "results/stats/classification.parquet",
-    log:
-        "results/logs/classify_profile.log",
+        "results/logs/stats/{analysis}.log",
     benchmark:
-        "results/benchmarks/classify_profile.tsv"
+        "results/benchmarks/stats/{analysis}.tsv"
+    wildcard_constraints:
+        analysis="|".join(ANALYSES),
     group:
         "study"
     conda:
         "../../environment.yml"
-    threads: 2
+    # The classification's permutations run in parallel; the other analyses take a second.
+    threads: lambda wildcards: 2 if wildcards.analysis == "classification" else 1
     resources:
         mem_mb=4000,
         runtime=30,
     params:
-        prepost=config["prepost"],
-        classify=config["classify"],
+        settings=lambda wildcards: analysis_settings(wildcards.analysis, config),
     script:
-        "../../scripts/classify_profile.py"
+        "../../scripts/run_analysis.py"
 
 
 rule plot_prepost:
     input:
         samples=rules.apply_exclusions.output.samples,
         subjects=rules.classify_responders.output[0],
-        stats=[rules.test_prepost.output[0], rules.test_prepost_groups.output[0]],
+        stats=["results/stats/prepost.parquet", "results/stats/prepost_groups.parquet"],
         analytes=config["analytes"],
     output:
         png=report(

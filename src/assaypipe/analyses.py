@@ -1,0 +1,180 @@
+"""The study analyses as the workflow runs them: one name, one table in results/stats/.
+
+Each analysis reads the combined samples table (after exclusions) and, where it needs
+responder groups or covariates, the subjects table; every setting comes from the
+study config. The workflow has one rule for all of them, so each output file is
+``results/stats/{name}.parquet`` with ``name`` one of :data:`ANALYSES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from assaypipe.classify import classification_table
+from assaypipe.errors import AssaypipeBugError
+from assaypipe.responders import primary_subjects, response_groups
+from assaypipe.stats import (
+    change_by_response,
+    covariate_correlations,
+    pair_correlations,
+    prepost,
+    prepost_sensitivity,
+    prepost_subgroup,
+    prepost_summary,
+)
+
+Config = Mapping[str, Any]
+Analysis = Callable[[pd.DataFrame, pd.DataFrame, Config, int], pd.DataFrame]
+
+
+def _censored(config: Config) -> dict[str, Any]:
+    settings = config["prepost"]
+    return {"pre": settings["pre"], "post": settings["post"], "below_lloq": settings["below_lloq"]}
+
+
+def _tested(config: Config) -> dict[str, Any]:
+    return {**_censored(config), "zero_method": config["prepost"]["zero_method"]}
+
+
+def _prepost(samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int) -> pd.DataFrame:
+    return prepost(samples, **_tested(config))
+
+
+def _prepost_groups(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+) -> pd.DataFrame:
+    groups = response_groups(subjects)
+    return prepost(samples, **_tested(config), groups=groups, include_all=False)
+
+
+def _prepost_summary(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+) -> pd.DataFrame:
+    return prepost_summary(samples, **_tested(config), groups=response_groups(subjects))
+
+
+def _prepost_subgroup(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+) -> pd.DataFrame:
+    subgroup = config["subgroup"]
+    return prepost_subgroup(
+        samples,
+        analyte=subgroup["analyte"],
+        threshold=subgroup["threshold"],
+        **_tested(config),
+        groups=response_groups(subjects),
+    )
+
+
+def _prepost_sensitivity(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+) -> pd.DataFrame:
+    settings = config["prepost"]
+    return prepost_sensitivity(
+        samples,
+        policies=settings["sensitivity"],
+        pre=settings["pre"],
+        post=settings["post"],
+        zero_method=settings["zero_method"],
+    )
+
+
+def _response_change(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+) -> pd.DataFrame:
+    return change_by_response(samples, response_groups(subjects), **_censored(config))
+
+
+def _correlations_pairs(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+) -> pd.DataFrame:
+    return pair_correlations(samples, config["correlations"]["pairs"], **_censored(config))
+
+
+def _correlations_covariates(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+) -> pd.DataFrame:
+    return covariate_correlations(
+        samples,
+        primary_subjects(subjects),
+        covariates=config["correlations"]["covariates"],
+        visit=config["prepost"]["pre"],
+        below_lloq=config["prepost"]["below_lloq"],
+    )
+
+
+def _classification(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, n_jobs: int
+) -> pd.DataFrame:
+    classify = config["classify"]
+    return classification_table(
+        samples,
+        response_groups(subjects),
+        kinds=classify["features"],
+        analytes=classify["analytes"] or None,
+        c=classify["c"],
+        permutations=classify["permutations"],
+        seed=classify["seed"],
+        **_censored(config),
+        n_jobs=n_jobs,
+    )
+
+
+_ANALYSES: dict[str, Analysis] = {
+    "prepost": _prepost,
+    "prepost_groups": _prepost_groups,
+    "prepost_summary": _prepost_summary,
+    "prepost_subgroup": _prepost_subgroup,
+    "prepost_sensitivity": _prepost_sensitivity,
+    "response_change": _response_change,
+    "correlations_pairs": _correlations_pairs,
+    "correlations_covariates": _correlations_covariates,
+    "classification": _classification,
+}
+
+#: Every analysis the workflow runs, in the order the tables are described in docs.
+ANALYSES: tuple[str, ...] = tuple(_ANALYSES)
+
+# The config sections each analysis reads: the workflow passes only these, so editing
+# one section reruns only the analyses that use it.
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    **{name: ("prepost",) for name in ANALYSES},
+    "prepost_subgroup": ("prepost", "subgroup"),
+    "correlations_pairs": ("prepost", "correlations"),
+    "correlations_covariates": ("prepost", "correlations"),
+    "classification": ("prepost", "classify"),
+}
+
+
+def analysis_settings(name: str, config: Config) -> dict[str, Any]:
+    """The part of a study config that analysis ``name`` depends on."""
+    return {section: config[section] for section in _SECTIONS[name]}
+
+
+def run_analysis(
+    name: str, samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, n_jobs: int = 1
+) -> pd.DataFrame:
+    """The table of analysis ``name`` (one of :data:`ANALYSES`).
+
+    ``config`` is the study config or just :func:`analysis_settings` of it.
+    """
+    try:
+        analysis = _ANALYSES[name]
+    except KeyError:
+        raise AssaypipeBugError(
+            f"no analysis named {name!r}; known: {', '.join(ANALYSES)}"
+        ) from None
+    return analysis(samples, subjects, config, n_jobs)
+
+
+def summary_lines(table: pd.DataFrame) -> list[str]:
+    """One log line per tested row (those with a p-value): what, n, estimate, p."""
+    tested = table[table["p"].notna()]
+    return [
+        f"{row.analysis} {row.analyte} [{row.group}]: n={row.n} estimate={row.estimate:.4g} "
+        f"p={row.p:.4g}"
+        for row in tested.itertuples()
+    ]
