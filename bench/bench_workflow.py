@@ -62,12 +62,12 @@ def _floor_chunk(args: tuple[str, str, list[dict[str, str | None]], dict[str, ob
     study, chunk, plates, config = args
     start = time.process_time()
     root = Path(study)
-    wells, _, _ = read_plates(
+    wells = read_plates(
         plates,
         read_samples(root / "config" / "samples.tsv"),
         read_aliases(root / "config" / "analytes.tsv"),
         chunk=chunk,
-    )
+    ).wells
     curves = fit_plate_curves(wells, **config["curves"])  # type: ignore[arg-type]
     wells = interpolate_wells(wells, curves)
     out = root / "floor" / chunk

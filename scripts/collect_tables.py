@@ -1,4 +1,4 @@
-"""collect_tables: the study-wide wells, curves, plates and rejected tables."""
+"""collect_tables: the study-wide wells, curves, plates, vendor results and rejected tables."""
 
 from assaypipe import tables
 from assaypipe.io import write_table
@@ -9,6 +9,7 @@ with logged(snakemake.log[0]) as log:
         ("wells", tables.WELLS, []),
         ("curves", tables.CURVES, []),
         ("plates", tables.PLATES, []),
+        ("vendor", tables.VENDOR_RESULTS, []),
         ("rejected", tables.REJECTED, snakemake.params.rejected_files),
     ]:
         frame = concat_tables(snakemake.input[name], schema, first_rows)

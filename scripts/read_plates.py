@@ -6,7 +6,7 @@ from assaypipe.progress import ChunkProgress
 from assaypipe.sheets import read_aliases, read_samples
 
 with logged(snakemake.log[0]) as log:
-    wells, rejected, plates = read_plates(
+    read = read_plates(
         snakemake.params.plates,
         read_samples(snakemake.input.samples),
         read_aliases(snakemake.input.analytes),
@@ -15,7 +15,8 @@ with logged(snakemake.log[0]) as log:
         min_bead_count=snakemake.params.min_bead_count,
         on_plate=ChunkProgress(snakemake.params.progress, snakemake.wildcards.chunk, log).update,
     )
-    for reason in rejected["reason"]:
+    for reason in read.rejected["reason"]:
         log.warning("rejected: %s", reason)
-    for name, frame in [("wells", wells), ("rejected", rejected), ("plates", plates)]:
+    for name in ("wells", "rejected", "plates", "vendor"):
+        frame = getattr(read, name)
         write_table(frame, snakemake.output[name], command="read_plates", config=snakemake.config)

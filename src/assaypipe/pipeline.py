@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pandera.pandas as pa
@@ -20,27 +22,42 @@ from assaypipe.errors import InputError
 from assaypipe.io import read_table
 from assaypipe.layout import annotate_wells
 
+if TYPE_CHECKING:
+    from assaypipe.readers import PlateRead
+
 
 def read_plate(
     export: str | Path,
     plate_map: str | Path | None,
     plate_id: str,
     signal: str = "median",
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """Read one export into wells; on bad input, no wells and one rejected row.
+) -> tuple[list[PlateRead], pd.DataFrame]:
+    """Read one export (one plate, or several for a multi-plate SoftMax file).
 
-    Returns the wells, the rejected rows and the run metadata the export gives.
+    Returns what was read and, on bad input, no plates and one rejected row naming
+    the file and the reason.
     """
-    from assaypipe.readers import read_export
+    from assaypipe.readers import read_exports
 
     try:
-        plate = read_export(export, plate_map=plate_map, plate_id=plate_id, signal=signal)
+        return read_exports(export, plate_map=plate_map, plate_id=plate_id, signal=signal), (
+            tables.empty(tables.REJECTED)
+        )
     except InputError as exc:
         rejected = pd.DataFrame(
             [{"source_file": str(export), "where": exc.where or "file", "reason": str(exc)}]
         )
-        return tables.empty(tables.WELLS), tables.REJECTED.validate(rejected), {}
-    return plate.wells, plate.rejected, plate.meta
+        return [], tables.REJECTED.validate(rejected)
+
+
+@dataclass(frozen=True)
+class ChunkRead:
+    """A chunk's plates read: wells, rejected rows, one row per plate, vendor results."""
+
+    wells: pd.DataFrame
+    rejected: pd.DataFrame
+    plates: pd.DataFrame
+    vendor: pd.DataFrame
 
 
 def read_plates(
@@ -52,42 +69,60 @@ def read_plates(
     signal: str = "median",
     min_bead_count: int = 35,
     on_plate: Callable[[int], object] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Read and annotate a chunk of plates: wells, rejected rows, and one row per plate.
+) -> ChunkRead:
+    """Read and annotate a chunk of plate exports.
 
     ``plates`` holds mappings with ``plate_id``, ``export`` and ``plate_map`` (or None).
-    A plate that cannot be read is a rejected row and a ``rejected`` plate row; the
-    others are read as usual. ``on_plate`` is called with the number of plates done
-    after each plate (progress reporting).
+    An export that cannot be read is a rejected row and a ``rejected`` plate row; one
+    holding several plates gives a plate row each (``<plate_id>_<plate name>``). The
+    others are read as usual. ``on_plate`` is called with the number of exports done
+    after each (progress reporting).
     """
     wells_parts: list[pd.DataFrame] = []
     rejected_parts: list[pd.DataFrame] = []
+    vendor_parts: list[pd.DataFrame] = []
     runs: list[dict[str, object]] = []
     for done, plate in enumerate(plates, start=1):
-        plate_id = str(plate["plate_id"])
         export = str(plate["export"])
-        wells, rejected, meta = read_plate(export, plate.get("plate_map"), plate_id, signal)
-        wells_parts.append(wells)
+        reads, rejected = read_plate(export, plate.get("plate_map"), str(plate["plate_id"]), signal)
         rejected_parts.append(rejected)
-        runs.append(
-            {
-                **{key: meta.get(key) or None for key in _RUN_KEYS},
-                "plate_id": plate_id,
-                "source_file": export,
-                "source_sha256": meta.get("sha256") or None,
-                "status": "read" if meta else "rejected",
-                "n_wells": wells["well"].nunique(),
-                "n_analytes": wells["analyte_raw"].nunique(),
-                "chunk": chunk,
-            }
-        )
+        if not reads:
+            runs.append(
+                {
+                    "plate_id": plate["plate_id"],
+                    "source_file": export,
+                    "status": "rejected",
+                    "n_wells": 0,
+                    "n_analytes": 0,
+                }
+            )
+        for read in reads:
+            wells_parts.append(read.wells)
+            rejected_parts.append(read.rejected)
+            vendor_parts.append(read.vendor)
+            runs.append(
+                {
+                    **{key: read.meta.get(key) or None for key in _RUN_KEYS},
+                    "plate_id": read.meta["plate_id"],
+                    "source_file": export,
+                    "source_sha256": read.meta["sha256"],
+                    "status": "read",
+                    "n_wells": read.wells["well"].nunique(),
+                    "n_analytes": read.wells["analyte_raw"].nunique(),
+                }
+            )
         if on_plate is not None:
             on_plate(done)
     wells = _concat(wells_parts, tables.WELLS)
     if not wells.empty:
         wells = annotate_wells(wells, sample_sheet, aliases, min_bead_count=min_bead_count)
-    plates_table = tables.PLATES.validate(pd.DataFrame(runs, columns=list(tables.PLATES.columns)))
-    return wells, _concat(rejected_parts, tables.REJECTED), plates_table
+    runs_frame = pd.DataFrame(runs, columns=list(tables.PLATES.columns)).assign(chunk=chunk)
+    return ChunkRead(
+        wells=wells,
+        rejected=_concat(rejected_parts, tables.REJECTED),
+        plates=tables.PLATES.validate(runs_frame),
+        vendor=_concat(vendor_parts, tables.VENDOR_RESULTS),
+    )
 
 
 _RUN_KEYS = (
@@ -98,6 +133,9 @@ _RUN_KEYS = (
     "serial_number",
     "batch",
     "run_time",
+    "kit_lot",
+    "unit",
+    "plate_name",
 )
 
 

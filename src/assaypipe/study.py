@@ -73,10 +73,18 @@ def discover_plates(folder: str | Path) -> PlateIndex:
     return PlateIndex(plates=plates, rejected=rejected)
 
 
+# Plate map file types, in the order they are looked for.
+PLATE_MAP_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
+
+
 def plate_map_path(folder: str | Path, plate_id: str) -> Path | None:
-    """The plate map for ``plate_id`` (``<folder>/<plate_id>.csv``), if there is one."""
-    candidate = Path(folder) / f"{plate_id}.csv"
-    return candidate if candidate.is_file() else None
+    """The plate map for ``plate_id``, ``<folder>/<plate_id>`` with the first of
+    :data:`PLATE_MAP_SUFFIXES` that exists, or None."""
+    for suffix in PLATE_MAP_SUFFIXES:
+        candidate = Path(folder) / f"{plate_id}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def chunk_plates(

@@ -39,6 +39,12 @@ def test_plate_map_lookup(tmp_path):
     (tmp_path / "p1.csv").write_text("well,role\n")
     assert plate_map_path(tmp_path, "p1") == tmp_path / "p1.csv"
     assert plate_map_path(tmp_path, "p2") is None
+    # Other file types are found too; a CSV comes first when there are several.
+    (tmp_path / "p2.xlsx").write_bytes(b"")
+    (tmp_path / "p3.tsv").write_text("well\trole\n")
+    (tmp_path / "p3.csv").write_text("well,role\n")
+    assert plate_map_path(tmp_path, "p2") == tmp_path / "p2.xlsx"
+    assert plate_map_path(tmp_path, "p3") == tmp_path / "p3.csv"
 
 
 def test_missing_plates_folder(tmp_path):

@@ -4,11 +4,13 @@ rule collect_tables:
         curves=get_dataset_parts("curves"),
         rejected=get_chunk_outputs("rejected"),
         plates=get_chunk_outputs("plates"),
+        vendor=get_chunk_outputs("vendor"),
     output:
         wells="results/wells.parquet",
         curves="results/curves.parquet",
         rejected="results/rejected.parquet",
         plates="results/plates.parquet",
+        vendor="results/vendor_results.parquet",
     log:
         "results/logs/collect_tables.log",
     group:

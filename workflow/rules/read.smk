@@ -5,6 +5,7 @@ rule read_plates:
         wells="results/chunks/{chunk}/read.parquet",
         rejected="results/chunks/{chunk}/rejected.parquet",
         plates="results/chunks/{chunk}/plates.parquet",
+        vendor="results/chunks/{chunk}/vendor.parquet",
     log:
         "results/logs/read_plates/{chunk}.log",
     benchmark:

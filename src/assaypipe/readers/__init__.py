@@ -68,6 +68,7 @@ META_KEYS: Final = (
     "kit_lot",
     "unit",
     "plate_name",
+    "plate_id",
     "sha256",
     "source_file",
 )
@@ -253,7 +254,7 @@ def _finish(
         columns=list(tables.REJECTED.columns),
     )
     meta = {key: parsed.meta.get(key, "") for key in META_KEYS}
-    meta.update(sha256=sha256, source_file=source_file, plate_name=parsed.name)
+    meta.update(sha256=sha256, source_file=source_file, plate_name=parsed.name, plate_id=plate_id)
     try:
         checked = tables.WELLS.validate(wells)
         vendor = tables.VENDOR_RESULTS.validate(

@@ -1,0 +1,69 @@
+"""The read stage of a chunk: every export becomes plate rows, wells, vendor results,
+or a rejected row, and one bad file does not stop the others."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.pipeline import read_plates
+from assaypipe.readers import read_exports
+from assaypipe.sheets import read_aliases, read_samples
+from tests.conftest import REPO
+
+EXPORTS = REPO / "tests" / "data" / "exports"
+
+
+def test_a_chunk_of_good_multi_plate_and_bad_exports(tmp_path: Path) -> None:
+    luminex = REPO / "resources" / "plates" / "luminex_4plex_P1.csv"
+    softmax = shutil.copy(EXPORTS / "softmax_two_plates_dual.txt", tmp_path / "nfl_run.txt")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("who,what\nanna,wash\n", encoding="utf-8")
+    plates = [
+        {"plate_id": "lum", "export": str(luminex), "plate_map": None},
+        {"plate_id": "nfl_run", "export": str(softmax), "plate_map": None},
+        {"plate_id": "broken", "export": str(broken), "plate_map": None},
+    ]
+    done: list[int] = []
+    read = read_plates(
+        plates,
+        read_samples(REPO / "config" / "samples.tsv"),
+        read_aliases(REPO / "config" / "analytes.tsv"),
+        chunk="07",
+        on_plate=done.append,
+    )
+    assert done == [1, 2, 3]
+    rows = read.plates.set_index("plate_id")
+    # The two-plate SoftMax file is two plates named after its plate sections.
+    assert list(rows.index) == ["lum", "nfl_run_Plate1", "nfl_run_Plate2", "broken"]
+    assert list(rows["status"]) == ["read", "read", "read", "rejected"]
+    assert set(rows["chunk"]) == {"07"}
+    # Run facts as the files state them (read by eye: xPONENT AssayLotInfo 8073024,
+    # pg/mL; SoftMax note "Kit lot NFL-2291").
+    assert rows.loc["lum", "kit_lot"] == "8073024"
+    assert rows.loc["lum", "unit"] == "pg/mL"
+    assert rows.loc["nfl_run_Plate2", "kit_lot"] == "NFL-2291"
+    assert rows.loc["nfl_run_Plate1", "plate_name"] == "Plate1"
+    assert pd.isna(rows.loc["broken", "source_sha256"])
+    # Wells and vendor results are those of each plate read alone.
+    alone = {p.meta["plate_id"]: p for p in read_exports(softmax, plate_id="nfl_run")}
+    alone["lum"] = read_exports(luminex, plate_id="lum")[0]
+    for plate_id, plate in alone.items():
+        assert (read.wells["plate_id"] == plate_id).sum() == len(plate.wells)
+        assert (read.vendor["plate_id"] == plate_id).sum() == len(plate.vendor)
+        assert rows.loc[plate_id, "n_wells"] == plate.wells["well"].nunique()
+    assert len(read.vendor) > 0
+    tables.VENDOR_RESULTS.validate(read.vendor)
+    # The unreadable file is one rejected row with its reason; the plates' own
+    # problems (unmapped SoftMax wells) are listed too.
+    assert (read.rejected["source_file"] == str(broken)).sum() == 1
+    assert (
+        "not a supported plate export"
+        in read.rejected.set_index("source_file").loc[str(broken), "reason"]
+    )
+    assert (read.rejected["source_file"] == str(softmax)).sum() == sum(
+        len(p.rejected) for k, p in alone.items() if k != "lum"
+    )
