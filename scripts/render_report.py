@@ -15,6 +15,7 @@ with logged(snakemake.log[0]) as log:
         post=snakemake.params.prepost["post"],
         exclusions_file=snakemake.params.qc["exclusions"],
         config_hash=config_hash(snakemake.config),
+        curve_figures=snakemake.params.report["curve_figures"],
     )
     folders = {"curves": snakemake.output.curves, "levey_jennings": snakemake.output.levey_jennings}
     page = build_report(inputs, folders, progress=log_progress(log))

@@ -8,7 +8,7 @@ study config. The workflow has one rule for all of them, so each output file is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -137,6 +137,9 @@ _ANALYSES: dict[str, Analysis] = {
 
 #: Every analysis the workflow runs, in the order the tables are described in docs.
 ANALYSES: tuple[str, ...] = tuple(_ANALYSES)
+#: The analyses that take about a second together: the workflow runs them in one job
+#: (each job pays for starting Python and importing the libraries).
+QUICK_ANALYSES: tuple[str, ...] = tuple(name for name in ANALYSES if name != "classification")
 
 # The config sections each analysis reads: the workflow passes only these, so editing
 # one section reruns only the analyses that use it.
@@ -149,9 +152,11 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def analysis_settings(name: str, config: Config) -> dict[str, Any]:
-    """The part of a study config that analysis ``name`` depends on."""
-    return {section: config[section] for section in _SECTIONS[name]}
+def analysis_settings(names: str | Sequence[str], config: Config) -> dict[str, Any]:
+    """The part of a study config that analysis ``names`` (one or several) depend on."""
+    wanted = [names] if isinstance(names, str) else list(names)
+    sections = dict.fromkeys(section for name in wanted for section in _SECTIONS[name])
+    return {section: config[section] for section in sections}
 
 
 def run_analysis(

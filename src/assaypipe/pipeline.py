@@ -40,9 +40,11 @@ def read_plate(
     from assaypipe.readers import read_exports
 
     try:
-        return read_exports(export, plate_map=plate_map, plate_id=plate_id, signal=signal), (
-            tables.empty(tables.REJECTED)
+        # Validated once for the whole chunk (read_plates), not plate by plate.
+        plates = read_exports(
+            export, plate_map=plate_map, plate_id=plate_id, signal=signal, validate=False
         )
+        return plates, tables.empty(tables.REJECTED)
     except InputError as exc:
         rejected = pd.DataFrame(
             [{"source_file": str(export), "where": exc.where or "file", "reason": str(exc)}]

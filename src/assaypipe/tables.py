@@ -9,6 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from assaypipe.errors import AssaypipeBugError
+
 ROLES = ["standard", "blank", "control", "sample"]
 CENSORS = ["<LLOQ", ">ULOQ", "<LOD", ">ULOD"]
 
@@ -295,7 +297,29 @@ EXCLUSIONS = pa.DataFrameSchema(
 )
 
 
+_EMPTY: dict[int, pd.DataFrame] = {}
+
+
 def empty(schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """An empty frame with the schema's columns and dtypes."""
-    frame = pd.DataFrame({name: pd.Series(dtype=object) for name in schema.columns})
-    return schema.validate(frame)
+    """An empty frame with the schema's columns and dtypes (a fresh copy each call)."""
+    key = id(schema)
+    if key not in _EMPTY:
+        frame = pd.DataFrame({name: pd.Series(dtype=object) for name in schema.columns})
+        _EMPTY[key] = schema.validate(frame)
+    return _EMPTY[key].copy()
+
+
+def conform(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """The frame's columns in the schema's order, without validating their values.
+
+    For tables built many times over and validated once when they are put together
+    (the plates of a chunk): a missing or extra column is a bug and raises at once.
+    """
+    required = {name for name, column in schema.columns.items() if column.required}
+    missing = sorted(required - set(frame.columns))
+    extra = sorted(set(frame.columns) - set(schema.columns))
+    if missing or extra:
+        raise AssaypipeBugError(
+            f"{schema.name} table built with missing columns {missing} or extra columns {extra}"
+        )
+    return frame[[name for name in schema.columns if name in frame.columns]]

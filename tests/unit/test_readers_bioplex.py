@@ -152,6 +152,7 @@ def test_per_well_layout(tmp_path: Path) -> None:
         "kit_lot": "STD-5521",
         "unit": "",
         "plate_name": "",
+        "plate_id": "csf_plate3",
         "sha256": plate.meta["sha256"],
         "source_file": str(tmp_path / "csf_plate3.xlsx"),
     }

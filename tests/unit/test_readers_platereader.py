@@ -173,6 +173,7 @@ def test_roles_and_analyte_come_from_the_map(dual: tuple[Path, Path]) -> None:
         "kit_lot": "",
         "unit": "",
         "plate_name": "",
+        "plate_id": "plate3",
         "sha256": plate.wells["source_sha256"].iloc[0],
         "source_file": str(export),
     }

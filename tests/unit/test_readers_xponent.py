@@ -208,6 +208,7 @@ def test_meta(export: Path) -> None:
         "kit_lot": "",
         "unit": "",
         "plate_name": "",
+        "plate_id": export.stem,
         "sha256": hashlib.sha256(export.read_bytes()).hexdigest(),
         "source_file": str(export),
     }

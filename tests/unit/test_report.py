@@ -217,3 +217,23 @@ def test_report_page_is_written(tmp_path, three_plates):
 
     path = write_report(tmp_path / "out" / "report.html", build_report(inputs_for(*three_plates)))
     assert Path(path).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_past_the_figure_budget_the_pairs_needing_a_look_are_drawn_first(three_plates, tmp_path):
+    wells, curves, plates = (frame.copy() for frame in three_plates)
+    broken = (
+        (wells["plate_id"] == "P2") & (wells["role"] == "standard") & wells["level"].isin([2, 3])
+    )
+    wells.loc[broken, "signal"] = wells.loc[broken, "signal"] * 1.8  # P2 CCL2 fails QC
+    inputs = inputs_for(wells, curves, plates, curve_figures=2)
+    page = build_report(inputs, {"curves": tmp_path / "curves", "levey_jennings": tmp_path / "lj"})
+    drawn = sorted(p.name for p in (tmp_path / "curves").glob("*.png"))
+    assert len(drawn) == 2
+    # the failing pair first, then the first passing one in run order
+    assert any("P2" in name and "CCL2" in name for name in drawn)
+    assert any("P1" in name and "CCL2" in name for name in drawn)
+    assert "2 of 4 plate × analyte curves are drawn" in page
+    assert page.count("figure not drawn (report.curve_figures)") == 2
+    # every pair still has its entry with its facts
+    figures = [attrs for name, attrs in parse(page).tags if name == "figure"]
+    assert len([a for a in figures if "curve" in str(a.get("class"))]) == 4

@@ -49,5 +49,6 @@ rule render_report:
     params:
         qc=config["qc"],
         prepost=config["prepost"],
+        report=config["report"],
     script:
         "../../scripts/render_report.py"

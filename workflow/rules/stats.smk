@@ -20,29 +20,51 @@ rule classify_responders:
         "../../scripts/classify_responders.py"
 
 
-rule run_analysis:
+rule run_statistics:
     input:
         samples=rules.apply_exclusions.output.samples,
         subjects=rules.classify_responders.output[0],
     output:
-        "results/stats/{analysis}.parquet",
+        **{name: f"results/stats/{name}.parquet" for name in QUICK_ANALYSES},
     log:
-        "results/logs/stats/{analysis}.log",
+        "results/logs/run_statistics.log",
     benchmark:
-        "results/benchmarks/stats/{analysis}.tsv"
-    wildcard_constraints:
-        analysis="|".join(ANALYSES),
+        "results/benchmarks/run_statistics.tsv"
     group:
         "study"
     conda:
         "../../environment.yml"
-    # The classification's permutations run in parallel; the other analyses take a second.
-    threads: lambda wildcards: 2 if wildcards.analysis == "classification" else 1
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     params:
-        settings=lambda wildcards: analysis_settings(wildcards.analysis, config),
+        settings=analysis_settings(QUICK_ANALYSES, config),
+    script:
+        "../../scripts/run_analysis.py"
+
+
+rule classify_profile:
+    input:
+        samples=rules.apply_exclusions.output.samples,
+        subjects=rules.classify_responders.output[0],
+    output:
+        classification="results/stats/classification.parquet",
+    log:
+        "results/logs/classify_profile.log",
+    benchmark:
+        "results/benchmarks/classify_profile.tsv"
+    group:
+        "study"
+    conda:
+        "../../environment.yml"
+    # The label permutations run in parallel.
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        settings=analysis_settings("classification", config),
     script:
         "../../scripts/run_analysis.py"
 

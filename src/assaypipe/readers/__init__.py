@@ -28,6 +28,7 @@ from typing import Final
 
 import pandas as pd
 import pandera.errors
+import pandera.pandas as pa
 
 from assaypipe import tables
 from assaypipe.errors import AssaypipeBugError, InputError
@@ -100,12 +101,15 @@ def read_export(
     max_bytes: int = DEFAULT_MAX_BYTES,
     role_rule: RoleRule | None = None,
     settle_seconds: float | None = None,
+    validate: bool = True,
 ) -> PlateRead:
     """Read a one-plate export into `tables.WELLS` (see `read_exports` for the rest).
 
     An export holding several plates is an InputError here, naming them.
     """
-    plates = read_exports(path, plate_map, plate_id, signal, max_bytes, role_rule, settle_seconds)
+    plates = read_exports(
+        path, plate_map, plate_id, signal, max_bytes, role_rule, settle_seconds, validate
+    )
     if len(plates) > 1:
         names = ", ".join(plate.meta["plate_name"] for plate in plates)
         raise InputError(
@@ -124,6 +128,7 @@ def read_exports(
     max_bytes: int = DEFAULT_MAX_BYTES,
     role_rule: RoleRule | None = None,
     settle_seconds: float | None = None,
+    validate: bool = True,
 ) -> list[PlateRead]:
     """Read an export into one `PlateRead` per plate it holds.
 
@@ -138,6 +143,9 @@ def read_exports(
     A file modified in the last `RECENT_SECONDS` is looked at twice, `settle_seconds`
     (default `SETTLE_SECONDS`) apart; if its size or modification time changed, or
     changes while it is read, it is still being written and is an InputError.
+
+    With `validate=False` the tables are not checked against their schemas (their
+    columns are): for callers that validate many plates' tables at once.
     """
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
@@ -156,6 +164,7 @@ def read_exports(
             layout=layout,
             source_file=source_file,
             sha256=sha256,
+            validate=validate,
         )
         for plate in parsed
     ]
@@ -212,6 +221,7 @@ def _finish(
     layout: pd.DataFrame | None,
     source_file: str,
     sha256: str,
+    validate: bool = True,
 ) -> PlateRead:
     wells = parsed.wells.assign(plate_id=plate_id, source_file=source_file, source_sha256=sha256)
     read_wells = list(dict.fromkeys(wells["well"]))
@@ -255,14 +265,16 @@ def _finish(
     )
     meta = {key: parsed.meta.get(key, "") for key in META_KEYS}
     meta.update(sha256=sha256, source_file=source_file, plate_name=parsed.name, plate_id=plate_id)
+    check = _validated if validate else tables.conform
     try:
-        checked = tables.WELLS.validate(wells)
-        vendor = tables.VENDOR_RESULTS.validate(
+        checked = check(wells, tables.WELLS)
+        vendor = check(
             _vendor_analytes(parsed.vendor, checked).assign(
                 plate_id=plate_id, source_file=source_file
-            )
+            ),
+            tables.VENDOR_RESULTS,
         )
-        rejected = tables.REJECTED.validate(rejected)
+        rejected = check(rejected, tables.REJECTED)
     except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as error:
         raise AssaypipeBugError(f"{source_file}: reader built an invalid table: {error}") from error
     return PlateRead(
@@ -271,6 +283,10 @@ def _finish(
         rejected=rejected.reset_index(drop=True),
         vendor=vendor.reset_index(drop=True),
     )
+
+
+def _validated(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    return schema.validate(frame)
 
 
 def _vendor_analytes(vendor: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:

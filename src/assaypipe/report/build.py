@@ -64,6 +64,8 @@ class ReportInputs:
     unit: str = "pg/mL"
     title: str = "Plate QC report"
     config_hash: str = ""
+    # Most curve figures drawn; past it, those needing a look come first (see curves()).
+    curve_figures: int = 400
 
 
 Progress = Callable[[int, int], None]
@@ -115,6 +117,10 @@ class _Page:
             (str(r["plate_id"]), str(r["analyte"])): r for r in inputs.verdicts.to_dict("records")
         }
         self.excluded = self._excluded_pairs()
+        present = set(zip(wells["plate_id"].astype(str), wells["analyte"].astype(str), strict=True))
+        self.drawn = self._pairs_to_draw(
+            [(p, a) for p in self.plate_ids for a in self.analytes if (p, a) in present]
+        )
 
     # -- helpers -------------------------------------------------------------------
 
@@ -352,7 +358,34 @@ class _Page:
                 "back-calculated in-well concentrations.",
                 class_="note",
             ),
+            self._figures_note(len(groups)),
             *articles,
+        )
+
+    def _pairs_to_draw(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """All pairs up to ``curve_figures``; past it, failed, warned and excluded pairs
+        first (in run order), then the others, until the budget is spent."""
+        budget = self.inputs.curve_figures
+        if len(pairs) <= budget:
+            return set(pairs)
+
+        def needs_a_look(pair: tuple[str, str]) -> bool:
+            verdict = self.verdict.get(pair)
+            return pair in self.excluded or (verdict is not None and verdict["verdict"] != "pass")
+
+        ranked = [p for p in pairs if needs_a_look(p)] + [p for p in pairs if not needs_a_look(p)]
+        return set(ranked[:budget])
+
+    def _figures_note(self, n_pairs: int) -> Html:
+        if len(self.drawn) == n_pairs:
+            return Html("")
+        return tag(
+            "p",
+            f"{len(self.drawn)} of {n_pairs} plate × analyte curves are drawn (the study has "
+            f"more than report.curve_figures = {self.inputs.curve_figures}): those that failed "
+            "or warned in QC or were left out come first; the others are listed with their "
+            "facts. Raise report.curve_figures in the config to draw them all.",
+            class_="note",
         )
 
     def curve(
@@ -375,10 +408,13 @@ class _Page:
         }
         limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
         signal_kind = str(group["signal_kind"].iloc[0]) if len(group) else "signal"
-        figure = curve_figure(standards, params, limits, others, signal_kind, self.inputs.unit)
-        alt = f"Standard curve of {self.name(analyte)} on plate {plate_id}"
-        filename = anchor(plate_id, "", analyte) + ".png"
-        img = self.image(png_bytes(figure), alt, "curves", filename)
+        if (plate_id, analyte) in self.drawn:
+            figure = curve_figure(standards, params, limits, others, signal_kind, self.inputs.unit)
+            alt = f"Standard curve of {self.name(analyte)} on plate {plate_id}"
+            filename = anchor(plate_id, "", analyte) + ".png"
+            img = self.image(png_bytes(figure), alt, "curves", filename)
+        else:
+            img = tag("p", "figure not drawn (report.curve_figures)", class_="note")
 
         verdict = self.verdict.get((plate_id, analyte))
         heading: list[object] = [tag("b", self.name(analyte)), " "]
