@@ -10,8 +10,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/read.smk"
-include: "workflow/rules/curves.smk"
+include: "workflow/rules/chunk.smk"
 include: "workflow/rules/collect.smk"
 include: "workflow/rules/samples.smk"
 include: "workflow/rules/qc.smk"

@@ -20,6 +20,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -52,27 +53,24 @@ def run_workflow(study: Path, cores: int) -> tuple[float, float, int]:
     return wall, cpu_after - cpu_before, peak
 
 
-def _floor_chunk(args: tuple[str, str, list[dict[str, str | None]], dict[str, object]]) -> float:
-    from assaypipe.curves import fit_plate_curves
-    from assaypipe.interpolate import interpolate_wells
+def _floor_chunk(args: tuple[str, str, list[dict[str, str | None]], dict[str, Any]]) -> float:
     from assaypipe.io import write_table
-    from assaypipe.pipeline import read_plates
+    from assaypipe.pipeline import process_chunk
     from assaypipe.sheets import read_aliases, read_samples
 
     study, chunk, plates, config = args
     start = time.process_time()
     root = Path(study)
-    wells = read_plates(
+    result = process_chunk(
         plates,
         read_samples(root / "config" / "samples.tsv"),
         read_aliases(root / "config" / "analytes.tsv"),
         chunk=chunk,
-    ).wells
-    curves = fit_plate_curves(wells, **config["curves"])  # type: ignore[arg-type]
-    wells = interpolate_wells(wells, curves)
+        curves=config["curves"],
+    )
     out = root / "floor" / chunk
-    write_table(wells, out / "wells.parquet", command="floor")
-    write_table(curves, out / "curves.parquet", command="floor")
+    for name in ("rejected", "plates", "vendor", "curves", "wells"):
+        write_table(getattr(result, name), out / f"{name}.parquet", command="floor")
     return time.process_time() - start
 
 

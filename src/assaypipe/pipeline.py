@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -124,6 +124,56 @@ def read_plates(
         rejected=_concat(rejected_parts, tables.REJECTED),
         plates=tables.PLATES.validate(runs_frame),
         vendor=_concat(vendor_parts, tables.VENDOR_RESULTS),
+    )
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """A chunk processed: its plates read, curves fitted and every well interpolated."""
+
+    wells: pd.DataFrame
+    curves: pd.DataFrame
+    rejected: pd.DataFrame
+    plates: pd.DataFrame
+    vendor: pd.DataFrame
+
+
+def process_chunk(
+    plates: Sequence[Mapping[str, str | None]],
+    sample_sheet: pd.DataFrame,
+    aliases: pd.DataFrame,
+    *,
+    chunk: str,
+    curves: Mapping[str, Any],
+    signal: str = "median",
+    min_bead_count: int = 35,
+    on_plate: Callable[[int], object] | None = None,
+) -> ChunkResult:
+    """Read a chunk's plates (:func:`read_plates`), fit every curve of the chunk in one
+    batch (``curves`` are the ``curves`` config settings) and interpolate its wells.
+
+    One job does all three: each job of a workflow pays for starting Python and its
+    libraries, which would cost more than the work on a chunk of a few hundred plates.
+    """
+    from assaypipe.curves import fit_plate_curves
+    from assaypipe.interpolate import interpolate_wells
+
+    read = read_plates(
+        plates,
+        sample_sheet,
+        aliases,
+        chunk=chunk,
+        signal=signal,
+        min_bead_count=min_bead_count,
+        on_plate=on_plate,
+    )
+    fitted = fit_plate_curves(read.wells, **curves)
+    return ChunkResult(
+        wells=interpolate_wells(read.wells, fitted),
+        curves=fitted,
+        rejected=read.rejected,
+        plates=read.plates,
+        vendor=read.vendor,
     )
 
 

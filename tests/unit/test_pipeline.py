@@ -67,3 +67,31 @@ def test_a_chunk_of_good_multi_plate_and_bad_exports(tmp_path: Path) -> None:
     assert (read.rejected["source_file"] == str(softmax)).sum() == sum(
         len(p.rejected) for k, p in alone.items() if k != "lum"
     )
+
+
+def test_a_chunk_is_read_fitted_and_interpolated_in_one_call() -> None:
+    import yaml
+
+    from assaypipe.curves import fit_plate_curves
+    from assaypipe.interpolate import interpolate_wells
+    from assaypipe.pipeline import process_chunk
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    plates = [
+        {"plate_id": path.stem, "export": str(path), "plate_map": None}
+        for path in sorted((REPO / "resources" / "plates").glob("luminex_*.csv"))
+    ]
+    sheets = (
+        read_samples(REPO / "config" / "samples.tsv"),
+        read_aliases(REPO / "config" / "analytes.tsv"),
+    )
+    result = process_chunk(plates, *sheets, chunk="00", curves=config["curves"])
+    read = read_plates(plates, *sheets, chunk="00")
+    curves = fit_plate_curves(read.wells, **config["curves"])
+    pd.testing.assert_frame_equal(result.curves, curves)
+    pd.testing.assert_frame_equal(result.wells, interpolate_wells(read.wells, curves))
+    # every (plate, well, analyte) read is in the interpolated wells, once
+    keys = ["plate_id", "well", "analyte"]
+    assert len(result.wells) == len(read.wells)
+    assert not result.wells.duplicated(keys).any()
+    assert set(result.curves["plate_id"]) == {"luminex_4plex_P1", "luminex_tgfb2_P1"}

@@ -1,15 +1,16 @@
-rule read_plates:
+rule process_chunk:
     input:
         unpack(get_read_plates_input),
     output:
-        wells="results/chunks/{chunk}/read.parquet",
         rejected="results/chunks/{chunk}/rejected.parquet",
         plates="results/chunks/{chunk}/plates.parquet",
         vendor="results/chunks/{chunk}/vendor.parquet",
+        curves="results/dataset/curves/chunk={chunk}/part-0.parquet",
+        wells="results/dataset/wells/chunk={chunk}/part-0.parquet",
     log:
-        "results/logs/read_plates/{chunk}.log",
+        "results/logs/process_chunk/{chunk}.log",
     benchmark:
-        "results/benchmarks/read_plates/{chunk}.tsv"
+        "results/benchmarks/process_chunk/{chunk}.tsv"
     group:
         "chunk"
     conda:
@@ -22,6 +23,7 @@ rule read_plates:
         plates=get_chunk_plates,
         signal=config["wells"]["luminex_signal"],
         min_bead_count=config["wells"]["min_bead_count"],
+        curves=config["curves"],
         progress=PROGRESS,
     script:
-        "../../scripts/read_plates.py"
+        "../../scripts/process_chunk.py"

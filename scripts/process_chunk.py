@@ -1,0 +1,30 @@
+"""process_chunk: a chunk of exports -> tidy wells, fitted curves, concentrations."""
+
+from assaypipe.io import write_table
+from assaypipe.pipeline import logged, process_chunk
+from assaypipe.progress import ChunkProgress
+from assaypipe.sheets import read_aliases, read_samples
+
+with logged(snakemake.log[0]) as log:
+    result = process_chunk(
+        snakemake.params.plates,
+        read_samples(snakemake.input.samples),
+        read_aliases(snakemake.input.analytes),
+        chunk=snakemake.wildcards.chunk,
+        curves=snakemake.params.curves,
+        signal=snakemake.params.signal,
+        min_bead_count=snakemake.params.min_bead_count,
+        on_plate=ChunkProgress(snakemake.params.progress, snakemake.wildcards.chunk, log).update,
+    )
+    for reason in result.rejected["reason"]:
+        log.warning("rejected: %s", reason)
+    curves = result.curves
+    log.info("%d curves, status: %s", len(curves), curves["status"].value_counts().to_dict())
+    log.info("%d well rows, %d censored", len(result.wells), result.wells["censor"].notna().sum())
+    for name in ("rejected", "plates", "vendor", "curves", "wells"):
+        write_table(
+            getattr(result, name),
+            snakemake.output[name],
+            command="process_chunk",
+            config=snakemake.config,
+        )
