@@ -35,23 +35,30 @@ def level_recovery(
     ``cv`` (sample SD / mean of the signal; NaN with one replicate), ``back`` (the
     inverse of the mean signal) and ``recovery`` (``back / expected``).
     """
-    frame = pd.DataFrame(
-        {"expected": np.asarray(conc, dtype=float), "signal": np.asarray(signal, dtype=float)}
-    )
-    grouped = frame.groupby("expected", sort=True)["signal"]
-    levels = grouped.agg(["count", "mean", "std"]).reset_index()
-    means = levels["mean"].to_numpy(dtype=float)
+    x = np.asarray(conc, dtype=float)
+    y = np.asarray(signal, dtype=float)
+    # One pass of numpy per curve rather than a pandas groupby: this runs for every
+    # curve of a study. NaN signals are left out of a level, as groupby does.
+    expected, level = np.unique(x, return_inverse=True)
+    finite = ~np.isnan(y)
+    k = expected.size
+    count = np.bincount(level[finite], minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        cv = levels["std"].to_numpy(dtype=float) / np.abs(means)
+        means = np.bincount(level[finite], weights=y[finite], minlength=k) / count
+        deviation = y[finite] - means[level[finite]]
+        variance = np.bincount(level[finite], weights=deviation * deviation, minlength=k)
+        sd = np.sqrt(variance / (count - 1))
+        sd[count < 2] = np.nan
+        cv = sd / np.abs(means)
     back = inverse(params, means)
     return pd.DataFrame(
         {
-            "expected": levels["expected"].to_numpy(dtype=float),
-            "n": levels["count"].to_numpy(dtype=int),
+            "expected": expected,
+            "n": count.astype(int),
             "mean_signal": means,
             "cv": cv,
             "back": back,
-            "recovery": back / levels["expected"].to_numpy(dtype=float),
+            "recovery": back / expected,
         }
     )
 
