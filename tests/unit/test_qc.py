@@ -529,3 +529,28 @@ def test_values_stay_finite_for_levey_jennings():
     values = series_values(wells, curves)
     assert set(values["series"]) == {"Control1", "Control2", "curve_c", "curve_d", "top_standard"}
     assert all(math.isfinite(v) for v in values["value"])
+
+
+def test_a_study_checks_each_plate_and_analyte_as_if_it_were_alone():
+    # Plates of different shapes in one table, not in plate x analyte order: each plate x
+    # analyte's checks read only its own wells, whatever its neighbours hold.
+    clean = make_plate("P1", "CCL2")
+    noisy_wells, noisy_curves, noisy_plates = make_plate("P2", "CCL2", bead_count=None)
+    second = noisy_wells["role"].isin(["sample", "control"]) & noisy_wells.duplicated(
+        ["sample_name"], keep="first"
+    )
+    noisy_wells = scale_wells(noisy_wells, second, 1.3)
+    # a third replicate of each sample at a second dilution
+    extra = noisy_wells[noisy_wells["role"] == "sample"].drop_duplicates("sample_name")
+    extra = interpolate(extra.assign(dilution=2.0, well="P24"))
+    noisy_wells = pd.concat([noisy_wells, extra, extra, extra], ignore_index=True)
+    other = make_plate("P1", "IL6", control_factor=1.3)
+    plates = [clean, (noisy_wells, noisy_curves, noisy_plates), other]
+    wells, curves, plate_table = study(*plates)
+    settings = {**SETTINGS, "westgard": []}
+    together = run_qc(wells, curves, plate_table, settings).qc
+    together = together[together["plate_id"].notna()].reset_index(drop=True)
+    alone = pd.concat(
+        [run_qc(*plate, settings).qc for plate in plates], ignore_index=True
+    ).sort_values(["analyte", "plate_id", "check"], kind="stable")
+    pd.testing.assert_frame_equal(together, alone.reset_index(drop=True))

@@ -19,7 +19,12 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.exclusions import excluded_wells
-from assaypipe.qc.checks import excluded_standard_wells, plate_checks, standard_points
+from assaypipe.qc.checks import (
+    excluded_standard_wells,
+    group_order,
+    plate_checks,
+    standard_points,
+)
 from assaypipe.qc.kits import KitLot, read_kits
 from assaypipe.qc.levey_jennings import (
     inter_plate_cv,
@@ -117,20 +122,24 @@ def verdicts(qc: pd.DataFrame) -> pd.DataFrame:
     Checks across plates (no plate_id) do not enter a plate's verdict.
     """
     per_plate = qc[qc["plate_id"].notna()]
+    order, bounds = group_order(per_plate, ["plate_id", "analyte"])
+    plate_ids = per_plate["plate_id"].to_numpy(dtype=object)[order]
+    analytes = per_plate["analyte"].to_numpy(dtype=object)[order]
+    statuses = per_plate["status"].to_numpy(dtype=object)[order].tolist()
+    checks = per_plate["check"].to_numpy(dtype=object)[order].tolist()
     rows = []
-    for (plate_id, analyte), group in per_plate.groupby(["plate_id", "analyte"], sort=True):
-        status = group["status"]
-        worst = max(status, key=lambda s: _SEVERITY[str(s)])
+    for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        status, check = statuses[start:stop], checks[start:stop]
         rows.append(
             {
-                "plate_id": plate_id,
-                "analyte": analyte,
-                "verdict": worst,
-                "n_pass": int((status == "pass").sum()),
-                "n_warn": int((status == "warn").sum()),
-                "n_fail": int((status == "fail").sum()),
-                "failed": ";".join(group.loc[status == "fail", "check"]),
-                "warned": ";".join(group.loc[status == "warn", "check"]),
+                "plate_id": plate_ids[start],
+                "analyte": analytes[start],
+                "verdict": max(status, key=lambda s: _SEVERITY[str(s)]),
+                "n_pass": status.count("pass"),
+                "n_warn": status.count("warn"),
+                "n_fail": status.count("fail"),
+                "failed": ";".join(c for c, s in zip(check, status, strict=True) if s == "fail"),
+                "warned": ";".join(c for c, s in zip(check, status, strict=True) if s == "warn"),
             }
         )
     if not rows:

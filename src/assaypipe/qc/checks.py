@@ -5,16 +5,24 @@ Statuses mean: ``fail`` makes the plate x analyte fail (its values are left out 
 statistics by default), ``warn`` asks a person to look, ``pass`` is fine. Which check
 can give which status is fixed here and listed in docs/qc.md; thresholds come from the
 rule set (:mod:`assaypipe.qc.rules`).
+
+Studies have thousands of plates, so the wells table is read once: :class:`_Study` holds
+the columns the checks need as numpy arrays, the rows of each plate x analyte together,
+and computes what the checks aggregate over groups of wells (the replicate CVs, the
+sample counts) for every plate x analyte at once, with the same arithmetic as one group
+at a time; each check then reads its plate x analyte's slices (:class:`_Pair`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, ClassVar, Self, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from assaypipe.curves import STATUS_CONVERGED, level_recovery, predict
@@ -29,7 +37,13 @@ SATURATED_TOKENS = frozenset({"overflow", "oor_high"})
 # "excluded standard well(s) B1,B2: masked outlier".
 _EXCLUDED_STANDARDS = re.compile(r"excluded standard well\(s\) ([A-Za-z0-9,]+): ([^;]+)")
 
+NO_EXPECTED = "no expected concentration"
+
 Row = dict[str, Any]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]
 
 
 def row(
@@ -90,36 +104,296 @@ def curve_params(curve: Mapping[str, Any] | None) -> dict[str, float] | None:
     return params if all(math.isfinite(v) for v in params.values()) else None
 
 
+def engine_exclusions(curve: Mapping[str, Any] | None) -> dict[str, str]:
+    """The standard wells the curve engine left out of ``curve``, with its reasons."""
+    return excluded_standard_wells(str(curve.get("reasons", "")) if curve is not None else "")
+
+
+def left_out_reason(
+    well: str, flags: str, conc: float, signal: float, usable: bool, engine: Mapping[str, str]
+) -> str:
+    """Why a standard well is not in its curve's fit (a well flag or the engine's reason,
+    see :func:`engine_exclusions`); empty when it is."""
+    if not (math.isfinite(conc) and conc > 0):
+        return NO_EXPECTED
+    if not math.isfinite(signal):
+        return "no signal"
+    if not usable:
+        return flags.replace(";", ", ")
+    return engine.get(well, "")
+
+
 def standard_points(group: pd.DataFrame, curve: Mapping[str, Any] | None) -> pd.DataFrame:
     """The plate x analyte's standard wells with ``fitted`` (used by the curve) and
     ``left_out`` (why not: a well flag or the engine's reason; empty when fitted)."""
     standards = group[group["role"] == "standard"].copy()
-    engine = excluded_standard_wells(str(curve.get("reasons", "")) if curve is not None else "")
+    engine = engine_exclusions(curve)
     expected = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(standards["signal"], errors="coerce").to_numpy(dtype=float)
     usable = is_usable(standards["flags"]).to_numpy(dtype=bool)
-    reasons = []
-    for well, flags, conc, value, ok in zip(
-        standards["well"].astype(str),
-        standards["flags"].astype(str),
-        expected,
-        signal,
-        usable,
-        strict=True,
-    ):
-        if not (math.isfinite(conc) and conc > 0):
-            reasons.append("no expected concentration")
-        elif not math.isfinite(value):
-            reasons.append("no signal")
-        elif not ok:
-            reasons.append(flags.replace(";", ", "))
-        elif well in engine:
-            reasons.append(engine[well])
-        else:
-            reasons.append("")
-    standards["left_out"] = reasons
+    standards["left_out"] = [
+        left_out_reason(well, flags, conc, value, ok, engine)
+        for well, flags, conc, value, ok in zip(
+            standards["well"].astype(str),
+            standards["flags"].astype(str),
+            expected,
+            signal,
+            usable,
+            strict=True,
+        )
+    ]
     standards["fitted"] = standards["left_out"] == ""
     return standards
+
+
+# -- the study's wells as arrays ----------------------------------------------------------
+
+
+class _Columns:
+    """Mixin of a dataclass of equal-length arrays: ``take`` selects the same rows of each."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    def take(self, index: slice | IntArray | BoolArray) -> Self:
+        columns = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        return type(self)(**{name: values[index] for name, values in columns.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Wells(_Columns):
+    """The columns of a wells table (``tables.WELLS``) that the checks read."""
+
+    role: ObjectArray
+    well: ObjectArray
+    flags: ObjectArray
+    name: ObjectArray  # sample_id, else sample_name
+    censor: ObjectArray  # NaN where not censored
+    level: FloatArray  # NaN where unknown
+    expected: FloatArray
+    dilution: FloatArray
+    signal: FloatArray
+    concentration: FloatArray
+    beads: FloatArray  # NaN where not counted
+    usable: BoolArray  # see layout.is_usable
+    censored: BoolArray
+    saturated: BoolArray  # token in SATURATED_TOKENS
+    broken: BoolArray  # flagged BROKEN_SERIES_FLAG
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _Wells:
+        flags = frame["flags"]
+        return cls(
+            role=_objects(frame["role"]),
+            well=_objects(frame["well"].astype(str)),
+            flags=_objects(flags.astype(str)),
+            name=_objects(frame["sample_id"].fillna(frame["sample_name"]).astype(str)),
+            censor=_objects(frame["censor"]),
+            level=_numbers(frame["level"]),
+            expected=_numbers(frame["expected_conc"]),
+            dilution=_numbers(frame["dilution"]),
+            signal=_numbers(frame["signal"]),
+            concentration=_numbers(frame["concentration"]),
+            beads=_numbers(frame["bead_count"]),
+            usable=usable_mask(flags),
+            censored=frame["censor"].notna().to_numpy(dtype=bool),
+            saturated=frame["token"].isin(SATURATED_TOKENS).to_numpy(dtype=bool),
+            broken=flags.astype(str).str.contains(BROKEN_SERIES_FLAG).to_numpy(dtype=bool),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class _ReplicateCvs(_Columns):
+    """The CV of each sample's or control's in-range replicates (by name)."""
+
+    name: ObjectArray
+    cv: FloatArray
+
+
+@dataclasses.dataclass(frozen=True)
+class _SampleCounts:
+    """Sample wells with a signal or saturated, and where their concentrations fall."""
+
+    n: int
+    in_range: int
+    below: int
+    above: int
+    saturated: int
+    high: int  # above the ULOQ or saturated
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pair:
+    """What the checks of one plate x analyte read."""
+
+    key: tuple[str, str]
+    wells: _Wells
+    standards: _Wells
+    left_out: ObjectArray  # per standard: why it is not fitted, "" when it is
+    replicates: _ReplicateCvs
+    samples: _SampleCounts
+
+
+@dataclasses.dataclass(frozen=True)
+class _Study:
+    """The wells of every plate x analyte (in ``groupby(["plate_id", "analyte"])`` order,
+    each one's rows in table order) with what its checks aggregate over groups of wells.
+
+    Plate x analyte ``i`` holds the rows ``bounds[i]:bounds[i + 1]`` of ``wells`` and
+    ``left_out``, and ``replicate_bounds[i]:replicate_bounds[i + 1]`` of ``replicates``.
+    """
+
+    keys: list[tuple[str, str]]
+    bounds: IntArray
+    wells: _Wells
+    left_out: ObjectArray  # "" where fitted or not a standard
+    replicates: _ReplicateCvs
+    replicate_bounds: IntArray
+    samples: dict[str, IntArray]  # per plate x analyte, by _SampleCounts field
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, curves: Mapping[tuple[str, str], Mapping[str, Any]]) -> _Study:
+        order, bounds = group_order(frame, ["plate_id", "analyte"])
+        plate_ids = frame["plate_id"].to_numpy(dtype=object)[order][bounds[:-1]]
+        analytes = frame["analyte"].to_numpy(dtype=object)[order][bounds[:-1]]
+        keys = [(str(p), str(a)) for p, a in zip(plate_ids, analytes, strict=True)]
+        wells = _Wells.of(frame).take(order)
+        pair = np.repeat(np.arange(len(keys)), np.diff(bounds))
+        left_out = _left_out(wells, pair, [engine_exclusions(curves.get(key)) for key in keys])
+        replicates, replicate_pair = _replicate_cvs(wells, pair)
+        pairs = np.arange(len(keys) + 1)
+        return cls(
+            keys=keys,
+            bounds=bounds,
+            wells=wells,
+            left_out=left_out,
+            replicates=replicates,
+            replicate_bounds=np.searchsorted(replicate_pair, pairs),
+            samples=_sample_counts(wells, pair, len(keys)),
+        )
+
+    def pair(self, i: int) -> _Pair:
+        wells = self.wells.take(slice(self.bounds[i], self.bounds[i + 1]))
+        standard = wells.role == "standard"
+        left_out = self.left_out[self.bounds[i] : self.bounds[i + 1]][standard]
+        return _Pair(
+            key=self.keys[i],
+            wells=wells,
+            standards=wells.take(standard),
+            left_out=left_out,
+            replicates=self.replicates.take(
+                slice(self.replicate_bounds[i], self.replicate_bounds[i + 1])
+            ),
+            samples=_SampleCounts(**{name: int(n[i]) for name, n in self.samples.items()}),
+        )
+
+
+def _objects(column: pd.Series) -> ObjectArray:
+    return column.to_numpy(dtype=object)
+
+
+def _numbers(column: pd.Series) -> FloatArray:
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def usable_mask(flags: pd.Series) -> BoolArray:
+    """:func:`~assaypipe.layout.is_usable` of each well, worked out once per distinct flags."""
+    codes, distinct = pd.factorize(flags, use_na_sentinel=False)
+    usable = is_usable(pd.Series(np.asarray(distinct, dtype=object), dtype=object))
+    return usable.to_numpy(dtype=bool)[codes]
+
+
+def group_order(frame: pd.DataFrame, keys: list[str]) -> tuple[IntArray, IntArray]:
+    """The row order that puts each group of ``frame.groupby(keys, sort=True)`` together
+    (in table order within a group; rows with a missing key left out), and the bounds of
+    the groups in it: group ``i`` is ``order[bounds[i]:bounds[i + 1]]``."""
+    groups = frame.groupby(keys, sort=True)
+    codes = groups.ngroup().to_numpy(dtype=float)  # NaN where a key is missing
+    order = np.argsort(codes, kind="stable")[: int(np.count_nonzero(~np.isnan(codes)))]
+    bounds = np.searchsorted(codes[order], np.arange(groups.ngroups + 1))
+    return order.astype(np.intp), bounds.astype(np.intp)
+
+
+def _left_out(wells: _Wells, pair: IntArray, engine: Sequence[Mapping[str, str]]) -> ObjectArray:
+    """:func:`left_out_reason` of every standard well ("" for the other wells)."""
+    reasons = np.full(len(pair), "", dtype=object)
+    standards = np.flatnonzero(wells.role == "standard")
+    reasons[standards] = [
+        left_out_reason(well, flags, conc, signal, ok, engine[i])
+        for well, flags, conc, signal, ok, i in zip(
+            wells.well[standards],
+            wells.flags[standards],
+            wells.expected[standards].tolist(),
+            wells.signal[standards].tolist(),
+            wells.usable[standards].tolist(),
+            pair[standards].tolist(),
+            strict=True,
+        )
+    ]
+    return reasons
+
+
+def _replicate_cvs(wells: _Wells, pair: IntArray) -> tuple[_ReplicateCvs, IntArray]:
+    """The replicate CV of each sample and control name of every plate x analyte, and the
+    pair of each.
+
+    Replicates are the usable, in-range wells (finite concentration, not censored) of a
+    name and dilution with at least two wells and a positive mean; a name measured at
+    several dilutions takes the highest one's CV. The CV is numpy's ``std(ddof=1) /
+    mean()`` of the concentrations, written out for pairs of wells (the usual case) to
+    give the same number without a call per group.
+    """
+    role = wells.role
+    keep = (role == "sample") | (role == "control")
+    keep &= wells.usable & np.isfinite(wells.concentration) & ~wells.censored
+    frame = pd.DataFrame(
+        {"pair": pair[keep], "name": wells.name[keep], "dilution": wells.dilution[keep]}
+    )
+    order, bounds = group_order(frame, ["pair", "name", "dilution"])
+    values = wells.concentration[keep][order]
+    first, size = bounds[:-1], np.diff(bounds)
+    mean = np.full(len(first), math.nan)
+    cv = np.full(len(first), math.nan)
+    two = first[size == 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a, b = values[two], values[two + 1]
+        pair_mean = (a + b) / 2
+        mean[size == 2] = pair_mean
+        cv[size == 2] = (
+            np.sqrt((a - pair_mean) * (a - pair_mean) + (b - pair_mean) * (b - pair_mean))
+            / pair_mean
+        )
+    for group in np.flatnonzero(size > 2):
+        replicates = values[bounds[group] : bounds[group + 1]]
+        mean[group] = replicates.mean()
+        cv[group] = replicates.std(ddof=1) / replicates.mean()
+    groups = first[(size >= 2) & (mean > 0)]
+    cv = cv[(size >= 2) & (mean > 0)]
+    group_pair = frame["pair"].to_numpy(dtype=np.intp)[order][groups]
+    name = wells.name[keep][order][groups]
+    # Groups come sorted by pair, name, dilution: keep the last of each pair x name.
+    last = np.ones(len(groups), dtype=bool)
+    last[:-1] = (group_pair[1:] != group_pair[:-1]) | (name[1:] != name[:-1])
+    return _ReplicateCvs(name=name[last], cv=cv[last]), group_pair[last]
+
+
+def _sample_counts(wells: _Wells, pair: IntArray, n_pairs: int) -> dict[str, IntArray]:
+    """The :class:`_SampleCounts` of every plate x analyte, as one array per field."""
+    measured = (wells.role == "sample") & (~np.isnan(wells.signal) | wells.saturated)
+    above = wells.censor == ">ULOQ"
+    masks = {
+        "n": measured,
+        "in_range": ~np.isnan(wells.concentration) & ~wells.censored,
+        "below": (wells.censor == "<LLOQ") | (wells.censor == "<LOD"),
+        "above": above,
+        "saturated": wells.saturated,
+        "high": above | wells.saturated,
+    }
+    return {
+        name: np.bincount(pair[measured & mask], minlength=n_pairs) for name, mask in masks.items()
+    }
+
+
+# -- the checks -------------------------------------------------------------------------
 
 
 def plate_checks(
@@ -130,45 +404,39 @@ def plate_checks(
 ) -> list[Row]:
     """Every per plate x analyte check of a wells table (``tables.WELLS``)."""
     selected = selected_curves(curves)
+    study = _Study.of(wells, selected)
     rows: list[Row] = []
-    for (plate_id, analyte), group in wells.groupby(["plate_id", "analyte"], sort=True):
-        key = (str(plate_id), str(analyte))
-        rows.extend(_checks(key, group, selected.get(key), rules(key[1]), kits))
+    for i, key in enumerate(study.keys):
+        rows.extend(_checks(study.pair(i), selected.get(key), rules(key[1]), kits))
     return rows
 
 
 def _checks(
-    key: tuple[str, str],
-    group: pd.DataFrame,
+    pair: _Pair,
     curve: Mapping[str, Any] | None,
     rules: RuleSet,
     kits: Sequence[KitLot],
 ) -> list[Row]:
-    standards = standard_points(group, curve)
     params = curve_params(curve)
-    rows = [_curve_status(key, group, curve, rules)]
-    rows += _calibrators(key, standards, params, rules)
-    rows += _replicate_cv(key, group, rules)
-    rows += _bead_count(key, group, rules)
-    rows += _blank_signal(key, group, standards, curve, params, rules)
-    rows += _controls(key, group, rules, kits)
-    rows += _samples(key, group, rules)
+    rows = [_curve_status(pair, curve, rules)]
+    rows += _calibrators(pair, params, rules)
+    rows += _replicate_cv(pair, rules)
+    rows += _bead_count(pair, rules)
+    rows += _blank_signal(pair, curve, params, rules)
+    rows += _controls(pair, rules, kits)
+    rows += _samples(pair, rules)
     return rows
 
 
-def _curve_status(
-    key: tuple[str, str], group: pd.DataFrame, curve: Mapping[str, Any] | None, rules: RuleSet
-) -> Row:
+def _curve_status(pair: _Pair, curve: Mapping[str, Any] | None, rules: RuleSet) -> Row:
+    key = pair.key
     threshold = "converged; warn: " + ", ".join(rules.curve_status_warn)
-    broken = group[
-        (group["role"] == "standard") & group["flags"].astype(str).str.contains(BROKEN_SERIES_FLAG)
-    ]
     if curve is None:
         return row(*key, "curve_status", math.nan, threshold, "fail", "no curve was fitted")
     status = str(curve["status"])
     reasons = str(curve.get("reasons") or "")
     detail = f"{status}: {reasons}" if reasons else status
-    if not broken.empty:
+    if pair.standards.broken.any():
         return row(
             *key,
             "curve_status",
@@ -186,29 +454,22 @@ def _curve_status(
     return row(*key, "curve_status", math.nan, threshold, verdict, detail)
 
 
-def _level_names(standards: pd.DataFrame) -> dict[float, str]:
+def _level_names(standards: _Wells) -> dict[float, str]:
     """A short name per expected concentration: the kit's level number (S1) if known."""
     names: dict[float, str] = {}
-    for conc, level in zip(
-        pd.to_numeric(standards["expected_conc"], errors="coerce"), standards["level"], strict=True
-    ):
+    for conc, level in zip(standards.expected.tolist(), standards.level.tolist(), strict=True):
         if math.isfinite(conc) and conc > 0 and conc not in names:
-            names[float(conc)] = f"S{int(level)}" if pd.notna(level) else f"{conc:g}"
+            names[conc] = f"S{int(level)}" if not math.isnan(level) else f"{conc:g}"
     return names
 
 
-def _calibrators(
-    key: tuple[str, str],
-    standards: pd.DataFrame,
-    params: dict[str, float] | None,
-    rules: RuleSet,
-) -> list[Row]:
+def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -> list[Row]:
+    key, standards = pair.key, pair.standards
     names = _level_names(standards)
     if not names:
         return [row(*key, "calibrators", 0.0, f">= {rules.min_calibrators}", "fail", "none")]
-    fitted = standards[standards["fitted"]]
-    expected = pd.to_numeric(fitted["expected_conc"], errors="coerce").to_numpy(dtype=float)
-    fitted_levels = sorted(set(expected.tolist()))
+    fitted = pair.left_out == ""
+    fitted_levels = sorted(set(standards.expected[fitted].tolist()))
     rows = [
         row(
             *key,
@@ -221,8 +482,7 @@ def _calibrators(
     ]
     passing: dict[float, bool] = dict.fromkeys(names, False)
     if params is not None and fitted_levels:
-        signal = pd.to_numeric(fitted["signal"], errors="coerce").to_numpy(dtype=float)
-        table = level_recovery(params, expected, signal)
+        table = level_recovery(params, standards.expected[fitted], standards.signal[fitted])
         last = len(table) - 1
         for i, level in enumerate(records(table)):
             edge = i in (0, last)
@@ -260,19 +520,20 @@ def _calibrators(
                         f"CV of {n} replicate signals",
                     )
                 )
-    left_out = standards[
-        ~standards["fitted"] & (standards["left_out"] != "no expected concentration")
-    ]
-    for conc, wells in left_out.groupby(pd.to_numeric(left_out["expected_conc"]), sort=True):
-        if float(conc) not in fitted_levels:
+    left_out: dict[float, set[str]] = {}
+    for conc, reason in zip(standards.expected.tolist(), pair.left_out.tolist(), strict=True):
+        if reason not in ("", NO_EXPECTED):
+            left_out.setdefault(conc, set()).add(reason)
+    for conc, reasons in sorted(left_out.items()):
+        if conc not in fitted_levels:
             rows.append(
                 row(
                     *key,
-                    f"recovery:{names[float(conc)]}",
+                    f"recovery:{names[conc]}",
                     math.nan,
                     "fitted",
                     "warn",
-                    "not fitted: " + "; ".join(sorted(set(wells["left_out"]))),
+                    "not fitted: " + "; ".join(sorted(reasons)),
                 )
             )
     share = sum(passing.values()) / len(passing)
@@ -292,19 +553,9 @@ def _calibrators(
     return rows
 
 
-def _replicate_cv(key: tuple[str, str], group: pd.DataFrame, rules: RuleSet) -> list[Row]:
+def _replicate_cv(pair: _Pair, rules: RuleSet) -> list[Row]:
     """Median CV of in-range sample and control replicates (concentrations)."""
-    wells = group[group["role"].isin(["sample", "control"])]
-    conc = pd.to_numeric(wells["concentration"], errors="coerce")
-    ok = is_usable(wells["flags"]).to_numpy(dtype=bool) & np.isfinite(conc.to_numpy(dtype=float))
-    ok &= wells["censor"].isna().to_numpy()
-    wells = wells[ok].assign(conc=conc[ok])
-    names = wells["sample_id"].fillna(wells["sample_name"]).astype(str)
-    cvs: dict[str, float] = {}
-    for (name, _dilution), replicates in wells.groupby([names, "dilution"], sort=True):
-        values = replicates["conc"].to_numpy(dtype=float)
-        if len(values) >= 2 and values.mean() > 0:
-            cvs[str(name)] = float(values.std(ddof=1) / values.mean())
+    cvs = dict(zip(pair.replicates.name.tolist(), pair.replicates.cv.tolist(), strict=True))
     if not cvs:
         return []
     median = float(np.median(list(cvs.values())))
@@ -315,27 +566,35 @@ def _replicate_cv(key: tuple[str, str], group: pd.DataFrame, rules: RuleSet) -> 
         detail += ", ...)" if len(high) > 5 else ")"
     status = "pass" if median <= rules.cv_limit else "fail"
     return [
-        row(*key, "replicate_cv", median, f"median <= {100 * rules.cv_limit:.0f}%", status, detail)
+        row(
+            *pair.key,
+            "replicate_cv",
+            median,
+            f"median <= {100 * rules.cv_limit:.0f}%",
+            status,
+            detail,
+        )
     ]
 
 
-def _bead_count(key: tuple[str, str], group: pd.DataFrame, rules: RuleSet) -> list[Row]:
-    beads = pd.to_numeric(group["bead_count"], errors="coerce")
-    counted = group[beads.notna()].assign(beads=beads[beads.notna()])
-    if counted.empty:
+def _bead_count(pair: _Pair, rules: RuleSet) -> list[Row]:
+    counted = ~np.isnan(pair.wells.beads)
+    beads = pair.wells.beads[counted]
+    if beads.size == 0:
         return []
-    median = float(counted["beads"].median())
-    lowest = counted.iloc[int(np.argmin(counted["beads"].to_numpy(dtype=float)))]
-    n_fail = int((counted["beads"] < rules.bead_count_fail).sum())
-    n_warn = int((counted["beads"] < rules.bead_count_warn).sum())
+    median = float(np.median(beads))
+    lowest = int(np.argmin(beads))
+    n_fail = int((beads < rules.bead_count_fail).sum())
+    n_warn = int((beads < rules.bead_count_warn).sum())
     if median < rules.bead_count_fail:
         status = "fail"
-    elif median < rules.bead_count_warn or n_fail > rules.max_low_bead_wells * len(counted):
+    elif median < rules.bead_count_warn or n_fail > rules.max_low_bead_wells * beads.size:
         status = "warn"
     else:
         status = "pass"
     detail = (
-        f"median of {len(counted)} wells; lowest {int(lowest['beads'])} ({lowest['well']}); "
+        f"median of {beads.size} wells; lowest {int(beads[lowest])} "
+        f"({pair.wells.well[counted][lowest]}); "
         f"{n_fail} wells below {rules.bead_count_fail} (left out of fits and means), "
         f"{n_warn} below {rules.bead_count_warn}"
     )
@@ -343,31 +602,32 @@ def _bead_count(key: tuple[str, str], group: pd.DataFrame, rules: RuleSet) -> li
         f"median: fail < {rules.bead_count_fail}, warn < {rules.bead_count_warn}; "
         f"warn if over {100 * rules.max_low_bead_wells:.0f}% of wells < {rules.bead_count_fail}"
     )
-    return [row(*key, "bead_count", median, threshold, status, detail)]
+    return [row(*pair.key, "bead_count", median, threshold, status, detail)]
 
 
 def _blank_signal(
-    key: tuple[str, str],
-    group: pd.DataFrame,
-    standards: pd.DataFrame,
+    pair: _Pair,
     curve: Mapping[str, Any] | None,
     params: dict[str, float] | None,
     rules: RuleSet,
 ) -> list[Row]:
-    blanks = group[(group["role"] == "blank") & is_usable(group["flags"]).to_numpy(dtype=bool)]
-    signal = pd.to_numeric(blanks["signal"], errors="coerce").dropna()
-    if signal.empty:
+    wells = pair.wells
+    signal = wells.signal[(wells.role == "blank") & wells.usable]
+    signal = signal[~np.isnan(signal)]
+    if signal.size == 0:
         return []
     blank = float(signal.mean())
-    fitted = standards[standards["fitted"]]
-    top_conc = pd.to_numeric(fitted["expected_conc"], errors="coerce").max()
-    top = pd.to_numeric(fitted.loc[fitted["expected_conc"] == top_conc, "signal"]).mean()
+    fitted = pair.left_out == ""
+    fitted_conc, fitted_signal = pair.standards.expected[fitted], pair.standards.signal[fitted]
+    top = math.nan
+    if fitted_conc.size:
+        top = float(fitted_signal[fitted_conc == fitted_conc.max()].mean())
     lloq = _float(curve.get("lloq")) if curve is not None else math.nan
     at_lloq = (
         float(predict(params, lloq)) if params is not None and math.isfinite(lloq) else math.nan
     )
     increasing = params is None or params["d"] >= params["a"]
-    status, notes = "pass", [f"mean of {len(signal)} blank wells"]
+    status, notes = "pass", [f"mean of {signal.size} blank wells"]
     if math.isfinite(at_lloq):
         notes.append(f"curve signal at the LLOQ {at_lloq:.4g}")
         if (blank >= at_lloq) if increasing else (blank <= at_lloq):
@@ -381,30 +641,30 @@ def _blank_signal(
         f"below the signal at the LLOQ; warn above {100 * rules.blank_fraction_warn:.0f}% "
         "of the top standard"
     )
-    return [row(*key, "blank_signal", blank, threshold, status, "; ".join(notes))]
+    return [row(*pair.key, "blank_signal", blank, threshold, status, "; ".join(notes))]
 
 
-def _controls(
-    key: tuple[str, str], group: pd.DataFrame, rules: RuleSet, kits: Sequence[KitLot]
-) -> list[Row]:
-    plate_id, analyte = key
-    controls = group[group["role"] == "control"]
+def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot]) -> list[Row]:
+    key = plate_id, analyte = pair.key
+    wells = pair.wells
+    by_name: dict[str, list[int]] = {}
+    controls = np.flatnonzero(wells.role == "control")
+    for i, name in zip(controls.tolist(), wells.name[controls].tolist(), strict=True):
+        by_name.setdefault(name, []).append(i)
     rows: list[Row] = []
-    names = controls["sample_id"].fillna(controls["sample_name"]).astype(str)
-    for name, wells in controls.groupby(names, sort=True):
-        name = str(name)
-        usable = wells[is_usable(wells["flags"]).to_numpy(dtype=bool)]
-        conc = pd.to_numeric(usable["concentration"], errors="coerce").dropna()
+    for name, indices in sorted(by_name.items()):
+        index = np.asarray(indices, dtype=np.intp)
+        conc = wells.concentration[index[wells.usable[index]]]
+        conc = conc[~np.isnan(conc)]
         kit = control_range(kits, plate_id, name, analyte)
-        expected = pd.to_numeric(wells["expected_conc"], errors="coerce")
-        dilution = pd.to_numeric(wells["dilution"], errors="coerce")
-        nominal = (expected * dilution).dropna()
+        nominal = wells.expected[index] * wells.dilution[index]
+        nominal = nominal[~np.isnan(nominal)]
         check = f"control:{name}"
         if kit is not None:
             low, high, lot = kit
             source, miss = lot.label, "fail"
-        elif not nominal.empty and float(nominal.iloc[0]) > 0:
-            centre = float(nominal.iloc[0])
+        elif nominal.size and float(nominal[0]) > 0:
+            centre = float(nominal[0])
             low = centre * (1 - rules.control_tolerance)
             high = centre * (1 + rules.control_tolerance)
             # Without a certificate the plate map's nominal value is all there is: a
@@ -415,7 +675,7 @@ def _controls(
                 row(
                     *key,
                     check,
-                    float(conc.mean()) if not conc.empty else math.nan,
+                    float(conc.mean()) if conc.size else math.nan,
                     "no range",
                     "warn",
                     "no expected range: add the control to a kit file (config/kits)",
@@ -423,50 +683,43 @@ def _controls(
             )
             continue
         threshold = f"{low:.4g}-{high:.4g}"
-        if conc.empty:
+        if conc.size == 0:
             rows.append(row(*key, check, math.nan, threshold, miss, f"no concentration; {source}"))
             continue
         mean = float(conc.mean())
         status = "pass" if low <= mean <= high else miss
         rows.append(
-            row(*key, check, mean, threshold, status, f"mean of {len(conc)} wells; {source}")
+            row(*key, check, mean, threshold, status, f"mean of {conc.size} wells; {source}")
         )
     return rows
 
 
-def _samples(key: tuple[str, str], group: pd.DataFrame, rules: RuleSet) -> list[Row]:
-    wells = group[group["role"] == "sample"]
-    signal = pd.to_numeric(wells["signal"], errors="coerce")
-    measured = wells[signal.notna() | wells["token"].isin(SATURATED_TOKENS)]
-    if measured.empty:
+def _samples(pair: _Pair, rules: RuleSet) -> list[Row]:
+    counts = pair.samples
+    n = counts.n
+    if n == 0:
         return []
-    conc = pd.to_numeric(measured["concentration"], errors="coerce")
-    censor = measured["censor"]
-    n = len(measured)
-    in_range = int((conc.notna() & censor.isna()).sum())
-    below = int(censor.isin(["<LLOQ", "<LOD"]).sum())
-    above = int((censor == ">ULOQ").sum())
-    saturated = int(measured["token"].isin(SATURATED_TOKENS).sum())
-    high = int(((censor == ">ULOQ") | measured["token"].isin(SATURATED_TOKENS)).sum())
-    share_in = in_range / n
-    share_high = high / n
+    share_in = counts.in_range / n
+    share_high = counts.high / n
     return [
         row(
-            *key,
+            *pair.key,
             "samples_in_range",
             share_in,
             f">= {100 * rules.min_samples_in_range:.0f}%",
             "pass" if share_in >= rules.min_samples_in_range else "warn",
-            f"{in_range} of {n} sample wells between LLOQ and ULOQ; {below} below, {above} above",
+            f"{counts.in_range} of {n} sample wells between LLOQ and ULOQ; "
+            f"{counts.below} below, {counts.above} above",
         ),
         row(
-            *key,
+            *pair.key,
             "saturation",
             share_high,
             f"<= {100 * rules.max_saturated_share:.0f}%",
             "pass" if share_high <= rules.max_saturated_share else "warn",
-            f"{high} of {n} sample wells above the ULOQ or saturated "
-            f"({saturated} saturated in the export)" + ("; dilute and rerun them" if high else ""),
+            f"{counts.high} of {n} sample wells above the ULOQ or saturated "
+            f"({counts.saturated} saturated in the export)"
+            + ("; dilute and rerun them" if counts.high else ""),
         ),
     ]
 

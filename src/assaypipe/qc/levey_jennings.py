@@ -21,8 +21,15 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.errors import InputError
-from assaypipe.layout import is_usable
-from assaypipe.qc.checks import Row, curve_params, curves_by_pair, row, selected_curves
+from assaypipe.qc.checks import (
+    Row,
+    curve_params,
+    curves_by_pair,
+    group_order,
+    row,
+    selected_curves,
+    usable_mask,
+)
 from assaypipe.qc.rules import RuleSet
 from assaypipe.qc.westgard import RULES, rule_status, westgard, within_run
 
@@ -50,18 +57,18 @@ def run_order(plates: pd.DataFrame, plate_ids: Collection[str]) -> pd.Series:
 def series_values(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     """One value per analyte x series x plate: columns analyte, series, kind, plate_id, value."""
     parts: list[dict[str, Any]] = []
-    usable = wells[is_usable(wells["flags"]).to_numpy(dtype=bool)]
+    usable = wells[usable_mask(wells["flags"])]
 
     controls = usable[usable["role"] == "control"]
-    conc = pd.to_numeric(controls["concentration"], errors="coerce")
-    controls = controls.assign(
-        conc=conc, name=controls["sample_id"].fillna(controls["sample_name"])
-    )
-    for (analyte, name, plate_id), group in controls.groupby(
-        ["analyte", "name", "plate_id"], sort=True
-    ):
-        values = group["conc"].dropna()
-        if not values.empty:
+    controls = controls.assign(name=controls["sample_id"].fillna(controls["sample_name"]))
+    keys = ["analyte", "name", "plate_id"]
+    order, bounds = group_order(controls, keys)
+    conc = pd.to_numeric(controls["concentration"], errors="coerce").to_numpy(dtype=float)[order]
+    firsts = controls[keys].to_numpy(dtype=object)[order][bounds[:-1]]
+    for (analyte, name, plate_id), start, stop in zip(firsts, bounds[:-1], bounds[1:], strict=True):
+        values = conc[start:stop]
+        values = values[~np.isnan(values)]
+        if values.size:
             parts.append(_value(analyte, name, "control", plate_id, float(values.mean())))
 
     for (plate_id, analyte), curve in sorted(_comparable_curves(curves).items()):
@@ -70,14 +77,18 @@ def series_values(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
             for series, param in CURVE_SERIES.items():
                 parts.append(_value(analyte, series, "parameter", plate_id, params[param]))
 
-    standards = usable[usable["role"] == "standard"].assign(
-        expected=pd.to_numeric(usable["expected_conc"], errors="coerce"),
-        value=pd.to_numeric(usable["signal"], errors="coerce"),
-    )
-    standards = standards[standards["expected"] > 0]
-    for (plate_id, analyte), group in standards.groupby(["plate_id", "analyte"], sort=True):
-        top = group[group["expected"] == group["expected"].max()]["value"].dropna()
-        if not top.empty:
+    standards = usable[usable["role"] == "standard"]
+    expected = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
+    standards = standards[expected > 0]
+    order, bounds = group_order(standards, ["plate_id", "analyte"])
+    expected = expected[expected > 0][order]
+    signal = pd.to_numeric(standards["signal"], errors="coerce").to_numpy(dtype=float)[order]
+    firsts = standards[["plate_id", "analyte"]].to_numpy(dtype=object)[order][bounds[:-1]]
+    for (plate_id, analyte), start, stop in zip(firsts, bounds[:-1], bounds[1:], strict=True):
+        levels = expected[start:stop]
+        top = signal[start:stop][levels == levels.max()]
+        top = top[~np.isnan(top)]
+        if top.size:
             parts.append(_value(analyte, TOP_STANDARD, "standard", plate_id, float(top.mean())))
     columns = ["analyte", "series", "kind", "plate_id", "value"]
     return pd.DataFrame(parts, columns=columns)
@@ -170,11 +181,16 @@ def _add_within_run(table: pd.DataFrame, found: list[set[str]], rules: Collectio
     """Add the within-run rules across an analyte's control levels to ``found``, whose
     items follow the rows of ``table`` (a frame with a 0..n-1 index)."""
     controls = table[(table["kind"] == "control") & table["z"].notna()]
-    for _, run in controls.groupby(["analyte", "plate_id"], sort=True):
-        if len(run) < 2:
+    order, bounds = group_order(controls, ["analyte", "plate_id"])
+    positions = controls.index.to_numpy()[order].tolist()
+    names = controls["series"].astype(str).to_numpy(dtype=object)[order].tolist()
+    z = controls["z"].to_numpy(dtype=float)[order].tolist()
+    for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        if stop - start < 2:
             continue
-        hits = within_run(dict(zip(run["series"].astype(str), run["z"], strict=True)), rules)
-        for position, series in zip(run.index, run["series"].astype(str), strict=True):
+        run = names[start:stop]
+        hits = within_run(dict(zip(run, z[start:stop], strict=True)), rules)
+        for position, series in zip(positions[start:stop], run, strict=True):
             found[int(position)] |= set(hits.get(series, ()))
 
 
