@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
@@ -224,8 +225,8 @@ def _finish(
     validate: bool = True,
 ) -> PlateRead:
     wells = parsed.wells.assign(plate_id=plate_id, source_file=source_file, source_sha256=sha256)
-    read_wells = list(dict.fromkeys(wells["well"]))
-    unnamed = bool((wells["analyte"] == "").any())
+    read_wells = list(dict.fromkeys(wells["well"].tolist()))
+    unnamed = bool((wells["analyte"].to_numpy(dtype=object) == "").any())
     if layout is not None:
         wells = platemap.apply_plate_map(wells, layout)
     elif unnamed:
@@ -239,7 +240,7 @@ def _finish(
         wells = wells.assign(analyte_raw=wells["analyte"])
     _require_names(wells, source_file)
     wells, problems = check_standards(wells.reset_index(drop=True), source_file)
-    unplaced = sorted(set(read_wells) - set(wells["well"]), key=well_order)
+    unplaced = sorted(set(read_wells) - set(wells["well"].tolist()), key=well_order)
     rejected = pd.DataFrame(
         [
             {
@@ -265,7 +266,7 @@ def _finish(
     )
     meta = {key: parsed.meta.get(key, "") for key in META_KEYS}
     meta.update(sha256=sha256, source_file=source_file, plate_name=parsed.name, plate_id=plate_id)
-    check = _validated if validate else tables.conform
+    check = _validated if validate else _conformed
     try:
         checked = check(wells, tables.WELLS)
         vendor = check(
@@ -289,11 +290,18 @@ def _validated(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
     return schema.validate(frame)
 
 
+def _conformed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """`tables.conform`, without its copy when the columns are already the schema's."""
+    if list(frame.columns) == list(schema.columns):
+        return frame
+    return tables.conform(frame, schema)
+
+
 def _vendor_analytes(vendor: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
     """Plate-reader results name no analyte: they take the one their well was given."""
-    missing = vendor["analyte"].astype(str) == ""
-    if vendor.empty or not missing.any():
+    if vendor.empty or not (vendor["analyte"].to_numpy(dtype=object) == "").any():
         return vendor
+    missing = vendor["analyte"].astype(str) == ""
     of_well = wells.drop_duplicates("well").set_index("well")["analyte"]
     analytes = wells["analyte"].drop_duplicates()
     whole_plate = str(analytes.iloc[0]) if len(analytes) == 1 else ""
@@ -341,9 +349,12 @@ def _size(n_bytes: int) -> str:
 
 def _require_names(wells: pd.DataFrame, source_file: str) -> None:
     # A sample or control without a name would silently pool with every other nameless well.
-    nameless = wells["role"].isin(["sample", "control"]) & (wells["sample_name"] == "")
+    roles = wells["role"].to_numpy(dtype=object)
+    nameless = np.isin(roles, ["sample", "control"]) & (
+        wells["sample_name"].to_numpy(dtype=object) == ""
+    )
     if nameless.any():
-        row = wells[nameless].iloc[0]
+        row = wells.iloc[int(np.flatnonzero(nameless)[0])]
         raise InputError(
             source_file,
             f"this {row['role']} well has no name in the export and no sample_id in the "

@@ -20,7 +20,7 @@ A bound such as ``< 0.105`` is not a measurement, so its number stays in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +35,7 @@ __all__ = [
     "ROW_LETTERS",
     "TOKENS",
     "classify_cells",
+    "classify_texts",
     "decode_text",
     "number_text",
     "parse_well",
@@ -93,11 +94,21 @@ def classify_cells(raw: pd.Series, decimal_comma: bool = False) -> tuple[pd.Seri
     >>> classify_cells(pd.Series(["1234,5"]), decimal_comma=True)[1].tolist()
     [1234.5]
     """
-    text = raw.astype("str").fillna("").str.strip()
+    tokens, values = classify_texts(raw.astype("str").fillna("").tolist(), decimal_comma)
+    return (
+        pd.Series(tokens, index=raw.index, dtype="str"),
+        pd.Series(values, index=raw.index, dtype=float),
+    )
+
+
+def classify_texts(
+    texts: Sequence[str], decimal_comma: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """`classify_cells` over plain strings: tokens (an object array) and values."""
+    plain = [text.strip() for text in texts]
     if decimal_comma:
-        text = text.str.replace(_DECIMAL_COMMA, ".", regex=True)
-    plain = text.to_numpy(dtype=object)
-    parsed = pd.to_numeric(pd.Series(plain, dtype=object), errors="coerce").to_numpy(dtype=float)
+        plain = [_DECIMAL_COMMA.sub(".", text) if "," in text else text for text in plain]
+    parsed = np.asarray(pd.to_numeric(np.array(plain, dtype=object), errors="coerce"), dtype=float)
     # to_numeric also accepts "inf" and "nan"; only finite numbers are measurements.
     is_number = np.isfinite(parsed)
     tokens = np.full(len(plain), "numeric", dtype=object)
@@ -105,14 +116,14 @@ def classify_cells(raw: pd.Series, decimal_comma: bool = False) -> tuple[pd.Seri
     if not is_number.all():
         # Exports are mostly numbers, and their other texts repeat (NaN, OOR <, ***):
         # each distinct text is classified once.
-        distinct, inverse = np.unique(plain[~is_number].astype(str), return_inverse=True)
-        classified = [_classify_text(item) for item in distinct]
-        tokens[~is_number] = np.array([token for token, _ in classified], dtype=object)[inverse]
-        values[~is_number] = np.array([value for _, value in classified], dtype=float)[inverse]
-    return (
-        pd.Series(tokens, index=raw.index, dtype="str"),
-        pd.Series(values, index=raw.index, dtype=float),
-    )
+        classified: dict[str, tuple[str, float]] = {}
+        for index in np.flatnonzero(~is_number).tolist():
+            text = plain[index]
+            found = classified.get(text)
+            if found is None:
+                found = classified[text] = _classify_text(text)
+            tokens[index], values[index] = found
+    return tokens, values
 
 
 def _classify_text(text: str) -> tuple[str, float]:
@@ -249,22 +260,29 @@ def vendor_columns(
     decimal_comma: bool = False,
 ) -> pd.DataFrame:
     """Vendor results from equally long columns (the vectorised form of `vendor_frame`)."""
-    raw = pd.Series(raw_text, dtype="str")
-    tokens, values = classify_cells(raw, decimal_comma=decimal_comma)
+    texts = raw_text.tolist()
+    if all(type(text) is str for text in texts):
+        stripped = np.array([text.strip() for text in texts], dtype=object)
+        tokens, values = classify_texts(stripped.tolist(), decimal_comma=decimal_comma)
+    else:
+        # Missing texts (NaN) stay missing in raw_text and are not_reported cells.
+        series = pd.Series(raw_text, dtype="str").str.strip()
+        stripped = series.to_numpy(dtype=object)
+        tokens, values = classify_texts(series.fillna("").tolist(), decimal_comma=decimal_comma)
     # A model name or an equation is text by nature, not a value that failed to parse.
-    is_text = np.isin(quantity.astype(str), list(TEXT_QUANTITIES))
-    tokens = tokens.where(~is_text, "text")
-    values = values.where(~is_text, np.nan)
+    is_text = np.array([str(name) in TEXT_QUANTITIES for name in quantity], dtype=bool)
+    tokens[is_text] = "text"
+    values[is_text] = np.nan
     return pd.DataFrame(
         {
             "plate_id": "",
             "analyte": analyte,
             "well": well,
             "quantity": quantity,
-            "value": values.to_numpy(),
-            "raw_text": raw.str.strip().to_numpy(dtype=object),
-            "token": tokens.to_numpy(dtype=object),
+            "value": values,
+            "raw_text": stripped,
+            "token": tokens,
             "source_file": "",
         },
-        index=range(len(raw)),
+        index=range(len(texts)),
     )

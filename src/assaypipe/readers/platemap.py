@@ -27,7 +27,7 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,6 @@ REQUIRED: Final = ("well", "role")
 # The analyte of a plate-reader export whose map names none.
 DEFAULT_ANALYTE: Final = "OD"
 _WELL: Final = re.compile(r"^([A-P])0?([1-9]|1[0-9]|2[0-4])$")
-_MAP_FIELDS: Final = ("role", "sample_id", "level", "expected_conc", "dilution", "line")
 
 
 def read_plate_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> pd.DataFrame:
@@ -204,81 +203,86 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
     Int64; blank cells become missing values. Running it twice changes nothing.
     """
     file = str(file) or "plate map"
-    frame = frame.copy()
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if "line" not in frame.columns:
-        frame.insert(0, "line", np.arange(len(frame)) + 2)
-    repeated = frame.columns[frame.columns.duplicated()]
-    if len(repeated):
-        raise InputError(file, f"the column {repeated[0]!r} appears twice", where="line 1")
-    unknown = [c for c in frame.columns if c not in (*COLUMNS, "line")]
+    names = [str(c).strip().lower() for c in frame.columns]
+    repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if repeated is not None:
+        raise InputError(file, f"the column {repeated!r} appears twice", where="line 1")
+    unknown = [c for c in names if c not in (*COLUMNS, "line")]
     if unknown:
         raise InputError(
             file,
             f"unexpected column {unknown[0]!r}; a plate map has the columns {', '.join(COLUMNS)}",
             where="line 1",
         )
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(
             file,
             f"the plate map has no {missing[0]!r} column; it needs at least well and role",
             where="line 1",
         )
-    for column in COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    text = frame[list(COLUMNS)].astype("string").fillna("").apply(lambda c: c.str.strip())
-    keep = (text != "").any(axis=1).to_numpy()
-    text, lines = text[keep], frame.loc[keep, "line"].astype(int).to_numpy()
-    if text.empty:
+    # Plain lists from here on: a plate map is small, and pandas per column costs more.
+    position = {name: i for i, name in enumerate(names)}
+    blank = [""] * len(frame)
+    cells = {
+        column: _texts(frame.iloc[:, position[column]]) if column in position else blank
+        for column in COLUMNS
+    }
+    kept = [i for i, row in enumerate(zip(*cells.values(), strict=True)) if any(row)]
+    text = {column: [values[i] for i in kept] for column, values in cells.items()}
+    if "line" in position:
+        lines = frame.iloc[kept, position["line"]].astype(int).to_numpy()
+    else:
+        lines = np.arange(len(frame))[kept] + 2
+    if not kept:
         raise InputError(file, "the plate map has a header but no wells")
 
-    def fail(mask: np.ndarray, message: str) -> None:
-        if mask.any():
-            index = int(np.flatnonzero(mask)[0])
-            raise InputError(file, message.format(**text.iloc[index]), where=f"line {lines[index]}")
+    def fail(mask: list[bool] | np.ndarray, message: str) -> None:
+        index = next((i for i, bad in enumerate(mask) if bad), None)
+        if index is not None:
+            row = {column: values[index] for column, values in text.items()}
+            raise InputError(file, message.format(**row), where=f"line {lines[index]}")
 
-    wells = text["well"].str.upper().str.extract(_WELL)
+    matches = [_WELL.match(well.upper()) for well in text["well"]]
     fail(
-        wells[0].isna().to_numpy(),
+        [match is None for match in matches],
         "well {well!r} is not a plate well; expected A1 to H12 (96) or A1 to P24 (384)",
     )
-    well = (wells[0] + wells[1]).to_numpy(dtype=object)
+    well = [match.group(1) + match.group(2) for match in matches if match is not None]
 
-    role = text["role"].str.lower()
+    role = [value.lower() for value in text["role"]]
     # A blank role keeps the role the export gives (a map that only sets the analyte or
     # the dilution); a well the export names nothing about then stays unplaced.
     fail(
-        ~(role.isin(ROLES) | (role == "")).to_numpy(),
+        [value not in ROLES and value != "" for value in role],
         f"role {{role!r}} is not one of {', '.join(ROLES)}",
     )
 
-    level = pd.to_numeric(text["level"], errors="coerce")
+    level = pd.to_numeric(pd.Series(text["level"], dtype="string"), errors="coerce")
+    number = level.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        whole = (number >= 0) & (number % 1 == 0)
+    fail(_given(text["level"]) & ~whole, "level {level!r} is not a whole number")
+    expected = _floats(text["expected_conc"])
     fail(
-        ((text["level"] != "") & ~(level.notna() & (level >= 0) & (level % 1 == 0))).to_numpy(),
-        "level {level!r} is not a whole number",
-    )
-    expected = pd.to_numeric(text["expected_conc"], errors="coerce").astype(float)
-    fail(
-        ((text["expected_conc"] != "") & ~(np.isfinite(expected) & (expected >= 0))).to_numpy(),
+        _given(text["expected_conc"]) & ~(np.isfinite(expected) & (expected >= 0)),
         "expected_conc {expected_conc!r} is not a number of 0 or more",
     )
-    dilution = pd.to_numeric(text["dilution"], errors="coerce").astype(float)
+    dilution = _floats(text["dilution"])
     fail(
-        ((text["dilution"] != "") & ~(np.isfinite(dilution) & (dilution > 0))).to_numpy(),
+        _given(text["dilution"]) & ~(np.isfinite(dilution) & (dilution > 0)),
         "dilution {dilution!r} is not a number above 0",
     )
 
     result = pd.DataFrame(
         {
-            "well": well,
-            "role": role.replace("", None).to_numpy(dtype=object),
-            "sample_id": text["sample_id"].replace("", None).to_numpy(dtype=object),
+            "well": np.array(well, dtype=object),
+            "role": _or_missing(role),
+            "sample_id": _or_missing(text["sample_id"]),
             "level": pd.array(level.to_numpy(), dtype="Int64"),
-            "expected_conc": expected.to_numpy(),
-            "dilution": dilution.to_numpy(),
-            "analyte": text["analyte"].replace("", None).to_numpy(dtype=object),
+            "expected_conc": expected,
+            "dilution": dilution,
+            "analyte": _or_missing(text["analyte"]),
             "line": lines,
         }
     )
@@ -287,30 +291,51 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
     return result
 
 
+def _texts(column: pd.Series) -> list[str]:
+    """A column's cells as stripped text, "" where blank."""
+    values = column.tolist()
+    if not all(type(value) is str for value in values):
+        values = column.astype("string").fillna("").tolist()
+    return [value.strip() for value in values]
+
+
+def _given(texts: list[str]) -> np.ndarray:
+    return np.array([text != "" for text in texts], dtype=bool)
+
+
+def _floats(texts: list[str]) -> np.ndarray:
+    return np.asarray(pd.to_numeric(np.array(texts, dtype=object), errors="coerce"), dtype=float)
+
+
+def _or_missing(texts: list[str]) -> np.ndarray:
+    return np.array([text if text else pd.NA for text in texts], dtype=object)
+
+
 def _check_duplicates(plate_map: pd.DataFrame, file: str) -> None:
-    key = plate_map["well"] + "\x1f" + plate_map["analyte"].fillna("").str.casefold()
-    repeated = key.duplicated(keep="first")
-    if repeated.any():
-        row = plate_map[repeated].iloc[0]
-        first = plate_map.loc[key == key[repeated].iloc[0], "line"].iloc[0]
-        what = f"well {row['well']}" + (
-            f" / analyte {row['analyte']}" if pd.notna(row["analyte"]) else ""
-        )
-        raise InputError(
-            file,
-            f"{what} appears twice (lines {first} and {row['line']}); each should appear once",
-            where=f"line {row['line']}",
-        )
-    general = set(plate_map.loc[plate_map["analyte"].isna(), "well"])
-    specific = plate_map[plate_map["analyte"].notna() & plate_map["well"].isin(general)]
-    if not specific.empty:
-        row = specific.iloc[0]
-        raise InputError(
-            file,
-            f"well {row['well']} has a row for all analytes and one for {row['analyte']}; "
-            "give either one row for all analytes or one row per analyte",
-            where=f"line {row['line']}",
-        )
+    wells = plate_map["well"].tolist()
+    analytes = [None if pd.isna(a) else str(a) for a in plate_map["analyte"].tolist()]
+    lines = plate_map["line"].tolist()
+    first_line: dict[str, object] = {}
+    for well, analyte, line in zip(wells, analytes, lines, strict=True):
+        key = f"{well}\x1f{(analyte or '').casefold()}"
+        if key in first_line:
+            what = f"well {well}" + (f" / analyte {analyte}" if analyte is not None else "")
+            raise InputError(
+                file,
+                f"{what} appears twice (lines {first_line[key]} and {line}); "
+                "each should appear once",
+                where=f"line {line}",
+            )
+        first_line[key] = line
+    general = {well for well, analyte in zip(wells, analytes, strict=True) if analyte is None}
+    for well, analyte, line in zip(wells, analytes, lines, strict=True):
+        if analyte is not None and well in general:
+            raise InputError(
+                file,
+                f"well {well} has a row for all analytes and one for {analyte}; "
+                "give either one row for all analytes or one row per analyte",
+                where=f"line {line}",
+            )
 
 
 def apply_plate_map(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFrame:
@@ -325,18 +350,23 @@ def apply_plate_map(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFram
         return wells
     file = str(plate_map.attrs.get("source_file", "plate map"))
     _check_overlap(wells, plate_map, file)
-    unnamed = wells["analyte"] == ""
+    unnamed = (wells["analyte"] == "").to_numpy()
+    # Each part: the export's rows, and for each the map row that applies (-1: none).
     parts = []
     if (~unnamed).any():
-        parts.append(_merge_named(wells[~unnamed], plate_map, file))
+        parts.append(_match_named(wells[~unnamed], plate_map, file))
     if unnamed.any():
-        parts.append(_merge_unnamed(wells[unnamed], plate_map))
-    merged = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return _override(merged.reset_index(drop=True))
+        parts.append(_match_unnamed(wells[unnamed], plate_map))
+    if len(parts) > 1:
+        merged = pd.concat([part for part, _ in parts], ignore_index=True)
+        map_rows = np.concatenate([rows for _, rows in parts])
+    else:
+        merged, map_rows = parts[0]
+    return _override(merged.reset_index(drop=True), plate_map, map_rows)
 
 
 def _check_overlap(wells: pd.DataFrame, plate_map: pd.DataFrame, file: str) -> None:
-    if not plate_map["well"].isin(wells["well"]).any():
+    if set(plate_map["well"].tolist()).isdisjoint(wells["well"].tolist()):
         raise InputError(
             file,
             f"the plate map names none of the wells in {wells['source_file'].iloc[0]} "
@@ -344,81 +374,118 @@ def _check_overlap(wells: pd.DataFrame, plate_map: pd.DataFrame, file: str) -> N
         )
 
 
-def _merge_named(wells: pd.DataFrame, plate_map: pd.DataFrame, file: str) -> pd.DataFrame:
-    known = wells["analyte"].drop_duplicates()
-    keys = known.str.casefold()
-    specific = plate_map[plate_map["analyte"].notna()].assign(
-        _key=lambda f: f["analyte"].str.casefold()
-    )
-    stray = specific[~specific["_key"].isin(set(keys))]
-    if not stray.empty:
-        row = stray.iloc[0]
-        raise InputError(
-            file,
-            f"analyte {row['analyte']!r} is not in the export; known: {', '.join(known)}",
-            where=f"line {row['line']}",
-        )
-    general = plate_map[plate_map["analyte"].isna()].merge(
-        pd.DataFrame({"_key": keys.to_numpy()}), how="cross"
-    )
-    table = pd.concat([general, specific], ignore_index=True)[["well", "_key", *_MAP_FIELDS]]
-    table = table.rename(columns={name: f"map_{name}" for name in _MAP_FIELDS})
-    return (
-        wells.assign(_key=wells["analyte"].str.casefold())
-        .merge(table, on=["well", "_key"], how="left", validate="many_to_one")
-        .drop(columns="_key")
-    )
+def _match_named(
+    wells: pd.DataFrame, plate_map: pd.DataFrame, file: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    known = list(dict.fromkeys(wells["analyte"].tolist()))
+    keys = {str(analyte).casefold() for analyte in known}
+    general: dict[str, int] = {}
+    specific: dict[tuple[str, str], int] = {}
+    map_lines = plate_map["line"].tolist()
+    for row, (well, analyte) in enumerate(
+        zip(plate_map["well"].tolist(), plate_map["analyte"].tolist(), strict=True)
+    ):
+        if pd.isna(analyte):
+            general[well] = row
+            continue
+        key = str(analyte).casefold()
+        if key not in keys:
+            raise InputError(
+                file,
+                f"analyte {analyte!r} is not in the export; known: {', '.join(known)}",
+                where=f"line {map_lines[row]}",
+            )
+        specific.setdefault((well, key), row)
+    map_rows = [
+        specific.get((well, str(analyte).casefold()), general.get(well, -1))
+        for well, analyte in zip(wells["well"].tolist(), wells["analyte"].tolist(), strict=True)
+    ]
+    return wells, np.array(map_rows, dtype=int)
 
 
-def _merge_unnamed(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFrame:
-    table = plate_map[["well", "analyte", *_MAP_FIELDS]].rename(
-        columns={name: f"map_{name}" for name in (*_MAP_FIELDS, "analyte")}
-    )
+def _match_unnamed(wells: pd.DataFrame, plate_map: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    rows_of: dict[str, list[int]] = {}
+    for row, well in enumerate(plate_map["well"].tolist()):
+        rows_of.setdefault(well, []).append(row)
+    has_role = pd.notna(plate_map["role"].to_numpy(dtype=object)).tolist()
     # A well the export names (a Gen5 layout, a SoftMax group) keeps its role without
     # a map row; a well it does not name needs one.
-    merged = wells.merge(table, on="well", how="left")
-    merged = merged[merged["map_role"].notna() | (merged["sample_name"] != "")]
-    analyte = merged["map_analyte"].fillna(DEFAULT_ANALYTE).astype(object)
-    return merged.drop(columns="map_analyte").assign(analyte=analyte, analyte_raw=analyte)
+    taken: list[int] = []
+    map_rows: list[int] = []
+    for index, (well, name) in enumerate(
+        zip(wells["well"].tolist(), wells["sample_name"].tolist(), strict=True)
+    ):
+        for row in rows_of.get(well, [-1]):
+            if (row >= 0 and has_role[row]) or name != "":
+                taken.append(index)
+                map_rows.append(row)
+    rows = np.array(map_rows, dtype=int)
+    map_analyte = _take(plate_map["analyte"].to_numpy(dtype=object), rows, None)
+    analyte = pd.Series(
+        [DEFAULT_ANALYTE if pd.isna(value) else value for value in map_analyte], dtype=object
+    )
+    merged = wells.iloc[taken].reset_index(drop=True)
+    return merged.assign(analyte=analyte, analyte_raw=analyte), rows
 
 
-def _override(merged: pd.DataFrame) -> pd.DataFrame:
-    mapped = merged["map_role"].notna().to_numpy()
-    role = np.where(mapped, merged["map_role"], merged["role"]).astype(object)
-    same_role = role == merged["role"].to_numpy(dtype=object)
+def _take(values: np.ndarray, rows: np.ndarray, missing: object) -> np.ndarray:
+    """`values[rows]`, with `missing` where the row is -1."""
+    if len(values):
+        out = values[np.where(rows >= 0, rows, 0)]
+    else:
+        out = np.empty(len(rows), dtype=values.dtype)
+    out[rows < 0] = missing
+    return out
+
+
+def _integers(column: pd.Series) -> pd.arrays.IntegerArray:
+    return cast(pd.arrays.IntegerArray, column.astype("Int64").array)
+
+
+_PLACEHOLDERS: Final = {
+    "standard": "Standard",
+    "blank": "Blank",
+    "control": "Control",
+    "sample": "",
+}
+
+
+def _override(merged: pd.DataFrame, plate_map: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    has_row = rows >= 0
+    map_role = _take(plate_map["role"].to_numpy(dtype=object), rows, None)
+    file_role = merged["role"].to_numpy(dtype=object)
+    role = np.where(has_row & pd.notna(map_role), map_role, file_role).astype(object)
+    same_role = role == file_role
 
     # A level or expected concentration from the export belongs to the role the export
     # gave; once the map changes the role, it no longer applies.
-    file_level = merged["level"].where(same_role)
-    level = merged["map_level"].astype("Int64").fillna(file_level.astype("Int64"))
-    file_expected = merged["expected_conc"].astype(float).where(same_role)
-    expected = merged["map_expected_conc"].astype(float).fillna(file_expected)
-    dilution = merged["map_dilution"].astype(float).fillna(merged["dilution"].astype(float))
+    level = _integers(plate_map["level"])[np.where(has_row, rows, 0)]
+    level[~has_row] = pd.NA
+    file_level = _integers(merged["level"])
+    from_file = level.isna() & same_role
+    level[from_file] = file_level[from_file]
+    file_expected = np.where(same_role, merged["expected_conc"].astype(float).to_numpy(), np.nan)
+    expected = _take(plate_map["expected_conc"].astype(float).to_numpy(), rows, np.nan)
+    expected = np.where(np.isnan(expected), file_expected, expected)
+    dilution = _take(plate_map["dilution"].astype(float).to_numpy(), rows, np.nan)
+    dilution = np.where(np.isnan(dilution), merged["dilution"].astype(float).to_numpy(), dilution)
 
-    name = (
-        merged["map_sample_id"]
-        .astype(object)
-        .where(merged["map_sample_id"].notna(), merged["sample_name"])
-    )
-    name = name.where(name != "", _placeholder_names(role, level))
-    sample_id = name.where(pd.Series(role).isin(["sample", "control"]).to_numpy(), None)
-
-    out = merged.assign(
+    map_id = _take(plate_map["sample_id"].to_numpy(dtype=object), rows, None)
+    name = np.where(pd.notna(map_id), map_id, merged["sample_name"].to_numpy(dtype=object))
+    levels = level.tolist()
+    for index in np.flatnonzero(name == "").tolist():
+        # Standards and blanks need no sample id, but every row carries a readable name.
+        # Samples stay nameless here so the reader can say which well lacks its sample_id.
+        base = _PLACEHOLDERS.get(role[index])
+        suffix = "" if levels[index] is pd.NA else str(levels[index])
+        name[index] = float("nan") if base is None else base + suffix if base else ""
+    sample_id = name.copy()
+    sample_id[~np.isin(role, ["sample", "control"])] = None
+    return merged.assign(
         role=role,
         level=level,
         expected_conc=expected,
         dilution=dilution,
-        sample_name=name.astype(object),
-        sample_id=sample_id.astype(object),
+        sample_name=pd.Series(name, index=merged.index, dtype=object),
+        sample_id=pd.Series(sample_id, index=merged.index, dtype=object),
     )
-    return out.drop(columns=[f"map_{name}" for name in _MAP_FIELDS])
-
-
-def _placeholder_names(role: np.ndarray, level: pd.Series) -> pd.Series:
-    # Standards and blanks need no sample id, but every row carries a readable name.
-    # Samples stay nameless here so the reader can say which well lacks its sample_id.
-    base = pd.Series(role, index=level.index).map(
-        {"standard": "Standard", "blank": "Blank", "control": "Control", "sample": ""}
-    )
-    suffix = level.astype("string").fillna("")
-    return (base + suffix).where(base != "", "").astype(object)

@@ -74,31 +74,36 @@ def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame
     is_standard = (wells["role"] == "standard").to_numpy()
     if not is_standard.any():
         return wells, []
-    standards = wells[is_standard]
-    keys = _level_key(standards)
-    table = pd.DataFrame(
-        {
-            "analyte": standards["analyte"].astype(str).to_numpy(),
-            "key": keys.to_numpy(dtype=object),
-            "level": standards["level"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
-            "conc": standards["expected_conc"].astype(float).to_numpy(),
-        }
-    ).drop_duplicates(["analyte", "key"])
+    rows = np.flatnonzero(is_standard)
+    names = wells["analyte"].astype(str).to_numpy(dtype=object)
+    keys = _level_keys(wells, rows)
+    all_levels = wells["level"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    all_concs = wells["expected_conc"].astype(float).to_numpy()
+    # One entry per analyte and level (the first well of each), grouped by analyte in
+    # the order the analytes first appear.
+    groups: dict[str, list[int]] = {}
+    seen: set[tuple[str, str]] = set()
+    for row, key in zip(rows.tolist(), keys, strict=True):
+        analyte = names[row]
+        if (analyte, key) in seen:
+            continue
+        seen.add((analyte, key))
+        if isinstance(analyte, str):  # a missing analyte is no group (as in groupby)
+            groups.setdefault(analyte, []).append(row)
+    key_of = dict(zip(rows.tolist(), keys, strict=True))
     problems: list[InputError] = []
     broken: list[str] = []
     bad_levels: list[str] = []
     no_conc: list[str] = []
-    analytes = table["analyte"].to_numpy(dtype=object)
-    level_keys = table["key"].to_numpy(dtype=object)
-    levels = table["level"].to_numpy(dtype=float)
-    concs = table["conc"].to_numpy(dtype=float)
-    for analyte, index in pd.Series(analytes).groupby(analytes, sort=False).indices.items():
-        conc = concs[index]
+    for analyte, members in groups.items():
+        index = np.array(members, dtype=int)
+        conc = all_concs[index]
         usable = index[np.isfinite(conc) & (conc > 0)]
         if not len(usable):
             no_conc.append(str(analyte))
             continue
-        series = _series(levels[usable], concs[usable], level_keys[usable])
+        level_keys = np.array([key_of[row] for row in usable.tolist()], dtype=object)
+        series = _series(all_levels[usable], all_concs[usable], level_keys)
         positions = implausible_levels(series.order, series.conc)
         if positions:
             broken.append(str(analyte))
@@ -111,20 +116,24 @@ def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame
     if not broken:
         return wells, problems
     out = wells.copy()
-    names = out["analyte"].astype(str).to_numpy(dtype=object)
     in_broken = is_standard & np.isin(names, broken)
     out["flags"] = _add_flag(out["flags"], in_broken, BROKEN_SERIES)
     combined = np.full(len(out), "", dtype=object)
-    combined[is_standard] = names[is_standard] + "\x1f" + keys.to_numpy(dtype=object)
+    combined[is_standard] = names[is_standard] + "\x1f" + np.array(keys, dtype=object)
     out["flags"] = _add_flag(out["flags"], np.isin(combined, bad_levels), IMPLAUSIBLE_LEVEL)
     return out, problems
 
 
-def _level_key(wells: pd.DataFrame) -> pd.Series:
+def _level_keys(wells: pd.DataFrame, rows: np.ndarray) -> list[str]:
     # A level number where the export gives one, else the concentration names the level.
-    level = wells["level"].astype("Int64").astype("string")
-    conc = wells["expected_conc"].astype(float).astype("string").fillna("")
-    return level.fillna("conc " + conc).astype(object)
+    levels = wells["level"].astype("Int64").tolist()
+    concs = wells["expected_conc"].astype(float).tolist()
+    return [
+        str(levels[row])
+        if levels[row] is not pd.NA
+        else "conc " + ("" if math.isnan(concs[row]) else str(concs[row]))
+        for row in rows.tolist()
+    ]
 
 
 @dataclass(frozen=True, eq=False)

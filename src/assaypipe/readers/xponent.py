@@ -21,6 +21,7 @@ than the signal block.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import classify_cells, vendor_columns, vendor_frame, wells_frame
+from assaypipe.readers.cells import classify_texts, vendor_columns, vendor_frame, wells_frame
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 
@@ -260,9 +261,17 @@ class WellBlock:
         columns = [i for i in named if header[i].casefold() not in _NOT_ANALYTES]
         unnamed = [i for i in range(2, width) if i >= len(header) or not header[i]]
         if unnamed and len(raw.rows):
-            filled = np.char.strip(grid[:, unnamed].astype(str)) != ""
-            if filled.any():
-                row, column = (int(k) for k in np.argwhere(filled)[0])
+            filled = next(
+                (
+                    (row, column)
+                    for row, cells in enumerate(grid[:, unnamed].tolist())
+                    for column, cell in enumerate(cells)
+                    if str(cell).strip()
+                ),
+                None,
+            )
+            if filled is not None:
+                row, column = filled
                 raise InputError(
                     file,
                     f"column {unnamed[column] + 1} of the {raw.name} block has values but no "
@@ -409,14 +418,23 @@ def parse_location(text: str, file: str = "", line: int | None = None) -> tuple[
     >>> parse_location('12(1,D2)')
     ('1', 'D2')
     """
-    match = _LOCATION.match(text.replace(" ", ""))
-    column = int(match.group("col")) if match else 0
-    if match is None or not 1 <= column <= 24:
+    location = _location(text)
+    if location is None:
         raise InputError(
             file,
             f"expected a well location like 1(1,A1), found {text!r}",
             where=f"line {line}" if line is not None else None,
         )
+    return location
+
+
+@functools.lru_cache(maxsize=4096)
+def _location(text: str) -> tuple[str, str] | None:
+    # Every block of every plate repeats the same few hundred Location cells.
+    match = _LOCATION.match(text.replace(" ", ""))
+    column = int(match.group("col")) if match else 0
+    if match is None or not 1 <= column <= 24:
+        return None
     return match.group("plate") or "1", f"{match.group('row').upper()}{column}"
 
 
@@ -475,8 +493,8 @@ def compose(
             source_file, f"the {block_name} block has no wells", where=f"line {raw_signal.line}"
         )
 
-    raw_text = pd.Series(main.cells.ravel(), dtype="str")
-    tokens, values = classify_cells(raw_text, decimal_comma=parsed.decimal_comma)
+    raw_text = main.cells.ravel()
+    tokens, values = classify_texts(raw_text.tolist(), decimal_comma=parsed.decimal_comma)
 
     roles = [rule.classify(sample) for sample in main.samples]
     role = np.array([r for r, _ in roles], dtype=object)
@@ -495,11 +513,11 @@ def compose(
         level=level.repeat(n_analytes),
         expected_conc=_expected(parsed, main, roles, rule).ravel(),
         dilution=np.repeat(_dilution(parsed, main, source_file), n_analytes),
-        signal=values.to_numpy(),
+        signal=values,
         signal_kind=signal_kind,
         bead_count=_bead_counts(parsed, main, source_file),
-        raw_text=raw_text.to_numpy(),
-        token=tokens.to_numpy(),
+        raw_text=raw_text,
+        token=tokens,
     )
     return wells, main
 
@@ -666,10 +684,10 @@ def _dilution(parsed: XponentFile, main: WellBlock, source_file: str) -> np.ndar
 
 
 def _numbers(cells: np.ndarray, decimal_comma: bool = False) -> np.ndarray:
-    text = pd.Series(cells, dtype="str").str.strip()
+    text = [str(cell).strip() for cell in cells.tolist()]
     if decimal_comma:
-        text = text.str.replace(_DECIMAL_COMMA, ".", regex=True)
-    number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        text = [_DECIMAL_COMMA.sub(".", cell) if "," in cell else cell for cell in text]
+    number = np.asarray(pd.to_numeric(np.array(text, dtype=object), errors="coerce"), dtype=float)
     return np.where(np.isfinite(number), number, np.nan)
 
 
