@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 REALDATA = REPO.parent / "shared" / "realdata"
 DEMO_TRUTH = REPO / "tests" / "data" / "demo_truth"
 
@@ -101,3 +104,14 @@ def quick_classification(root: Path) -> Path:
     """Fewer label permutations in a study's config, for runs not about classification."""
     update_study_config(root, {"classify": {"permutations": QUICK_PERMUTATIONS}})
     return root
+
+
+def run_workflow(
+    study: Path, *targets: str, timeout: int = 1200
+) -> subprocess.CompletedProcess[str]:
+    """The workflow on a study folder, with the local profile on two cores."""
+    command = [
+        str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(study),
+        "--cores", "2", "--profile", str(REPO / "profiles" / "local"), *targets,
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)

@@ -16,7 +16,6 @@ import os
 import select
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,8 @@ import pytest
 
 from assaypipe.report import SECTIONS
 from assaypipe.simulate import simulate_study
-from tests.conftest import REPO, quick_classification
+from tests.conftest import quick_classification, run_workflow
 
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 XSS = "<script>alert(1)</script>"
 
 
@@ -219,24 +217,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "plate\tno_such_plate\t\t\ttypo\tlab\t2025-06-21\n",
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [
-            str(SNAKEMAKE),
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(root),
-            "--cores",
-            "2",
-            "--profile",
-            str(REPO / "profiles" / "local"),
-            "results/report.html",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
+    result = run_workflow(root, "results/report.html")
     assert result.returncode == 0, result.stderr[-4000:]
     return root
 

@@ -3,8 +3,6 @@ against the simulator's truth (the independent reference here)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,29 +10,7 @@ import pandas as pd
 import pytest
 
 from assaypipe.simulate import simulate_study
-from tests.conftest import REPO, quick_classification
-
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-
-
-def run_workflow(study: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(SNAKEMAKE),
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(study),
-            "--cores",
-            "2",
-            "--profile",
-            str(REPO / "profiles" / "local"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+from tests.conftest import quick_classification, run_workflow
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ subjects with baseline NfL > 1000, HGF rising with age and disease duration.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,9 +17,8 @@ import pytest
 
 from assaypipe.io import read_metadata
 from assaypipe.simulate import DEFAULT_SEED, simulate_study
-from tests.conftest import REPO
+from tests.conftest import run_workflow
 
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 STATS_FILES = (
     "prepost",
     "prepost_groups",
@@ -39,23 +36,7 @@ STATS_FILES = (
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo")
     simulate_study(root, seed=DEFAULT_SEED)
-    result = subprocess.run(
-        [
-            str(SNAKEMAKE),
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(root),
-            "--cores",
-            "2",
-            "--profile",
-            str(REPO / "profiles" / "local"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
+    result = run_workflow(root)
     assert result.returncode == 0, result.stderr[-4000:]
     return root
 
