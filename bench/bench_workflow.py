@@ -53,6 +53,33 @@ def run_workflow(study: Path, cores: int) -> tuple[float, float, int]:
     return wall, cpu_after - cpu_before, peak
 
 
+def step_times(study: Path) -> list[tuple[str, float]]:
+    """CPU seconds per rule from the workflow's own benchmark files, largest first."""
+    totals: dict[str, float] = {}
+    for path in (study / "results" / "benchmarks").rglob("*.tsv"):
+        rows = path.read_text().splitlines()
+        header, last = rows[0].split("\t"), rows[-1].split("\t")
+        rule = path.parent.name if path.parent.name != "benchmarks" else path.stem
+        totals[rule] = totals.get(rule, 0.0) + float(last[header.index("cpu_time")])
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
+def add_one_plate(study: Path, cores: int) -> tuple[str, dict[str, int], float]:
+    """Copy one export under a new plate_id and run again: which jobs ran, how long."""
+    plates = study / "resources" / "plates"
+    source = sorted(plates.glob("luminex_4plex_*.csv"))[0]
+    added = plates / "luminex_4plex_added.csv"
+    added.write_bytes(source.read_bytes())
+    stamp = time.time()
+    wall, _, _ = run_workflow(study, cores)
+    jobs: dict[str, int] = {}
+    for path in (study / "results" / "benchmarks").rglob("*.tsv"):
+        if path.stat().st_mtime >= stamp:
+            rule = path.parent.name if path.parent.name != "benchmarks" else path.stem
+            jobs[rule] = jobs.get(rule, 0) + 1
+    return added.stem, dict(sorted(jobs.items())), wall
+
+
 def _floor_chunk(args: tuple[str, str, list[dict[str, str | None]], dict[str, Any]]) -> float:
     from assaypipe.io import write_table
     from assaypipe.pipeline import process_chunk
@@ -111,10 +138,17 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
             )
             wall, cpu, peak = run_workflow(study, args.cores)
+            steps = step_times(study)
             floor_wall, _ = floor(study, args.cores)
             print(
                 f"{n:>7} {wall:>8.1f} {cpu:>8.1f} {peak / 2**20:>9.0f} {1000 * wall / n:>9.1f} "
                 f"{floor_wall:>8.1f} {wall / floor_wall:>8.1f}",
+                flush=True,
+            )
+            print("        CPU s by step: " + ", ".join(f"{k} {v:.1f}" for k, v in steps))
+            added, jobs, again = add_one_plate(study, args.cores)
+            print(
+                f"        one plate added ({added}): {again:.1f} s wall; jobs run: {jobs}",
                 flush=True,
             )
 

@@ -13,6 +13,8 @@ rule collect_tables:
         vendor="results/vendor_results.parquet",
     log:
         "results/logs/collect_tables.log",
+    benchmark:
+        "results/benchmarks/collect_tables.tsv"
     group:
         "study"
     conda:

@@ -41,6 +41,8 @@ rule apply_exclusions:
         exclusions="results/exclusions.parquet",
     log:
         "results/logs/apply_exclusions.log",
+    benchmark:
+        "results/benchmarks/apply_exclusions.tsv"
     group:
         "study"
     conda:

@@ -7,6 +7,8 @@ rule combine_replicates:
         "results/samples.parquet",
     log:
         "results/logs/combine_replicates.log",
+    benchmark:
+        "results/benchmarks/combine_replicates.tsv"
     group:
         "study"
     conda:

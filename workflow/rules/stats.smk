@@ -6,6 +6,8 @@ rule classify_responders:
         "results/subjects.parquet",
     log:
         "results/logs/classify_responders.log",
+    benchmark:
+        "results/benchmarks/classify_responders.tsv"
     group:
         "study"
     conda:
@@ -84,6 +86,8 @@ rule plot_prepost:
         svg="results/figures/prepost_by_response.svg",
     log:
         "results/logs/plot_prepost.log",
+    benchmark:
+        "results/benchmarks/plot_prepost.tsv"
     group:
         "study"
     conda:
@@ -111,6 +115,8 @@ rule plot_correlation:
         svg="results/figures/correlation_{x}_vs_{y}.svg",
     log:
         "results/logs/plot_correlation/{x}_vs_{y}.log",
+    benchmark:
+        "results/benchmarks/plot_correlation/{x}_vs_{y}.tsv"
     wildcard_constraints:
         x="[A-Za-z0-9_.-]+?",
         y="[A-Za-z0-9_.-]+",
