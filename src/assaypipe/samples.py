@@ -5,13 +5,16 @@ mean signal is read off that plate's selected curve, then multiplied by the dilu
 censoring follows the same rule as single wells. A sample measured on several plates
 gets the mean of its uncensored plate values. The replicate CV is that of the wells'
 own concentrations.
+
+The work is done with whole-column operations: one groupby of the wells per sample x
+analyte x plate, one merge with the selected curves, the curve inverse once per curve,
+and one groupby of the plate values per sample x analyte.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from assaypipe import tables
@@ -20,114 +23,231 @@ from assaypipe.interpolate import classify_censor
 from assaypipe.layout import is_usable
 
 PARAMS = ("a", "b", "c", "d", "g")
+PLATE_KEYS = ["sample_id", "analyte", "plate_id"]
+CURVE_KEYS = ["plate_id", "analyte"]
+SAMPLE_KEYS = ["sample_id", "analyte"]
+
+# Flags a sample value can carry, in sorted order: bit i of a flag mask is FLAGS[i].
+FLAGS = ("mixed_dilutions", "no_curve", "no_usable_wells", "replicate_excluded", "several_plates")
+_BIT = {flag: 1 << i for i, flag in enumerate(FLAGS)}
+# The ';'-joined (sorted) flags of every flag mask.
+_FLAG_TEXT = np.array(
+    [";".join(f for i, f in enumerate(FLAGS) if mask >> i & 1) for mask in range(1 << len(FLAGS))],
+    dtype=object,
+)
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def combine_replicates(
     wells: pd.DataFrame, curves: pd.DataFrame, sample_sheet: pd.DataFrame
 ) -> pd.DataFrame:
     """The samples table (tables.SAMPLES) from interpolated wells and fitted curves."""
-    sample_wells = wells[(wells["role"] == "sample") & wells["sample_id"].notna()].copy()
+    sample_wells = wells[(wells["role"] == "sample") & wells["sample_id"].notna()]
     if sample_wells.empty:
         return tables.empty(tables.SAMPLES)
-    selected: dict[tuple[str, str], dict[str, Any]] = {
-        (str(row["plate_id"]), str(row["analyte"])): {str(k): v for k, v in row.items()}
-        for row in curves[curves["selected"]].to_dict("records")
-    }
-    sample_wells["usable"] = is_usable(sample_wells["flags"]).to_numpy() & np.isfinite(
-        sample_wells["signal"].to_numpy(dtype=float)
-    )
-
-    per_plate = [
-        _plate_value((str(sample_id), str(analyte), str(plate_id)), group, selected)
-        for (sample_id, analyte, plate_id), group in sample_wells.groupby(
-            ["sample_id", "analyte", "plate_id"], sort=True, observed=True
-        )
-    ]
-    plate_values = pd.DataFrame(per_plate)
-    rows = [
-        _combine_plates(str(sample_id), str(analyte), group)
-        for (sample_id, analyte), group in plate_values.groupby(["sample_id", "analyte"], sort=True)
-    ]
-    samples = pd.DataFrame(rows)
+    plates = _plate_values(sample_wells, curves)
+    if plates.empty:
+        return tables.empty(tables.SAMPLES)
+    samples = _combine_plates(plates)
     sheet = sample_sheet.set_index("sample_id")
     samples["subject_id"] = samples["sample_id"].map(sheet["subject_id"])
     samples["visit"] = samples["sample_id"].map(sheet["visit"])
     return tables.SAMPLES.validate(samples[list(tables.SAMPLES.columns)])
 
 
-def _plate_value(
-    key: tuple[str, str, str],
-    group: pd.DataFrame,
-    selected: dict[tuple[str, str], dict[str, Any]],
-) -> dict[str, object]:
-    sample_id, analyte, plate_id = key
-    usable = group[group["usable"]]
-    flags: set[str] = set()
-    if len(usable) < len(group):
-        flags.add("replicate_excluded")
-    dilution = float(group["dilution"].iloc[0])
-    if group["dilution"].nunique() > 1:
-        flags.add("mixed_dilutions")
-    value: dict[str, object] = {
-        "sample_id": sample_id,
-        "analyte": analyte,
-        "plate_id": plate_id,
-        "concentration": np.nan,
-        "censor": None,
-        "cv": np.nan,
-        "n_replicates": len(usable),
-        "lloq": np.nan,
-        "uloq": np.nan,
-        "flags": flags,
-    }
-    curve = selected.get((plate_id, analyte))
-    if curve is None or not bool(curve["converged"]):
-        flags.add("no_curve")
-        return value
-    if usable.empty:
-        flags.add("no_usable_wells")
-        return value
-    params = {p: float(curve[p]) for p in PARAMS}
-    mean_signal = np.array([usable["signal"].astype(float).mean()])
-    in_well = inverse(params, mean_signal)
-    censor = classify_censor(
-        in_well,
-        mean_signal,
-        params,
-        float(curve["lloq"]),
-        float(curve["uloq"]),
-        float(curve["lod"]),
+def _usable(sample_wells: pd.DataFrame) -> BoolArray:
+    """Wells whose flags allow a replicate mean and whose signal is finite."""
+    # is_usable parses each flags string: do it once per distinct string.
+    codes, uniques = pd.factorize(sample_wells["flags"], use_na_sentinel=False)
+    usable_flags: BoolArray = is_usable(pd.Series(uniques, dtype=object)).to_numpy(dtype=bool)
+    finite: BoolArray = np.isfinite(sample_wells["signal"].to_numpy(dtype=float))
+    return usable_flags[codes] & finite
+
+
+def _plate_values(sample_wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """One row per sample x analyte x plate (sorted by them), with a flag mask.
+
+    Columns: the keys, ``concentration``, ``censor``, ``cv``, ``n_replicates``,
+    ``lloq``, ``uloq`` (diluted) and ``flag_mask`` (bits of :data:`FLAGS`).
+    """
+    usable = _usable(sample_wells)
+    signal = sample_wells["signal"].to_numpy(dtype=float)
+    well_conc = sample_wells["concentration"].to_numpy(dtype=float)
+    work = sample_wells[PLATE_KEYS].assign(
+        usable=usable,
+        dilution=sample_wells["dilution"].to_numpy(dtype=float),
+        usable_signal=np.where(usable, signal, np.nan),
+        usable_conc=np.where(usable & np.isfinite(well_conc), well_conc, np.nan),
     )
-    value["concentration"] = float(in_well[0]) * dilution
-    value["censor"] = censor[0]
-    value["lloq"] = float(curve["lloq"]) * dilution
-    value["uloq"] = float(curve["uloq"]) * dilution
-    well_conc = usable["concentration"].astype(float).to_numpy()
-    well_conc = well_conc[np.isfinite(well_conc)]
-    if len(well_conc) >= 2 and well_conc.mean() > 0:
-        value["cv"] = float(well_conc.std(ddof=1) / well_conc.mean())
-    return value
+    grouped = work.groupby(PLATE_KEYS, sort=True, observed=True)
+    plates = grouped.agg(
+        n_wells=("usable", "size"),
+        n_replicates=("usable", "sum"),
+        n_dilutions=("dilution", "nunique"),
+        mean_signal=("usable_signal", "mean"),
+        n_conc=("usable_conc", "count"),
+        conc_mean=("usable_conc", "mean"),
+    )
+    # The dilution of a group's first well, NaN included.
+    plates["dilution"] = grouped["dilution"].first(skipna=False)
+    # Standard deviation (ddof=1) in two passes, as numpy's: squared deviations from
+    # the group mean, summed per group.
+    group = grouped.ngroup().to_numpy()
+    deviation = work["usable_conc"].to_numpy() - plates["conc_mean"].to_numpy()[group]
+    squares = np.bincount(group, np.nan_to_num(deviation**2), minlength=len(plates))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        plates["conc_sd"] = np.sqrt(squares / (plates["n_conc"].to_numpy() - 1))
+    plates = plates.reset_index()
+
+    # The selected curve of each plate x analyte (the last one if several are selected).
+    selected = curves[curves["selected"]].drop_duplicates(CURVE_KEYS, keep="last")
+    selected = selected[[*CURVE_KEYS, "converged", *PARAMS, "lloq", "uloq", "lod"]]
+    selected = selected.reset_index(drop=True).rename_axis("curve").reset_index()
+    plates = plates.merge(selected, on=CURVE_KEYS, how="left", validate="many_to_one")
+
+    n_replicates = plates["n_replicates"].to_numpy(dtype=np.int64)
+    has_curve = plates["curve"].notna().to_numpy()
+    curve_ok = has_curve & plates["converged"].where(has_curve, False).astype(bool).to_numpy()
+    computed = curve_ok & (n_replicates > 0)
+    dilution = plates["dilution"].to_numpy(dtype=float)
+
+    in_well, censor = _read_off_curves(plates, computed)
+    plates["concentration"] = in_well * dilution
+    plates["censor"] = censor
+    for limit in ("lloq", "uloq"):
+        value = plates[limit].to_numpy(dtype=float) * dilution
+        plates[limit] = np.where(computed, value, np.nan)
+    n_conc = plates["n_conc"].to_numpy()
+    conc_mean = plates["conc_mean"].to_numpy(dtype=float)
+    conc_sd = plates["conc_sd"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        has_cv = computed & (n_conc >= 2) & (conc_mean > 0)
+        plates["cv"] = np.where(has_cv, conc_sd / conc_mean, np.nan)
+
+    flag_mask = np.zeros(len(plates), dtype=np.int64)
+    flag_mask[n_replicates < plates["n_wells"].to_numpy()] |= _BIT["replicate_excluded"]
+    flag_mask[plates["n_dilutions"].to_numpy() > 1] |= _BIT["mixed_dilutions"]
+    flag_mask[~curve_ok] |= _BIT["no_curve"]
+    flag_mask[curve_ok & (n_replicates == 0)] |= _BIT["no_usable_wells"]
+    plates["flag_mask"] = flag_mask
+    return plates[
+        [*PLATE_KEYS, "concentration", "censor", "cv", "n_replicates", "lloq", "uloq", "flag_mask"]
+    ]
 
 
-def _combine_plates(sample_id: str, analyte: str, group: pd.DataFrame) -> dict[str, object]:
-    flags: set[str] = set().union(*group["flags"])
-    uncensored = group[group["censor"].isna() & group["concentration"].notna()]
-    chosen = uncensored if not uncensored.empty else group
-    if len(group) > 1:
-        flags.add("several_plates")
-    censor = None
-    if uncensored.empty:
-        censors = group["censor"].dropna()
-        censor = censors.mode().iloc[0] if not censors.empty else None
-    return {
-        "sample_id": sample_id,
-        "analyte": analyte,
-        "concentration": chosen["concentration"].mean(),
-        "cv": chosen["cv"].mean() if len(chosen) == 1 else np.nan,
-        "n_replicates": int(group["n_replicates"].sum()),
-        "censor": censor,
-        "lloq": chosen["lloq"].max(),
-        "uloq": chosen["uloq"].min(),
-        "flags": ";".join(sorted(flags)),
-        "plate_ids": ";".join(sorted(group["plate_id"])),
+def _read_off_curves(
+    plates: pd.DataFrame, computed: BoolArray
+) -> tuple[FloatArray, npt.NDArray[np.object_]]:
+    """In-well concentration and censor of each row's mean signal, where ``computed``.
+
+    :func:`inverse` and :func:`classify_censor` take one curve's parameters, so the rows
+    are read off one curve at a time (a curve serves every sample on its plate).
+    """
+    in_well = np.full(len(plates), np.nan)
+    censor = np.full(len(plates), None, dtype=object)
+    rows = np.flatnonzero(computed)
+    if rows.size == 0:
+        return in_well, censor
+    curve = plates["curve"].to_numpy()[rows]
+    order = np.argsort(curve, kind="stable")
+    rows, curve = rows[order], curve[order]
+    starts = np.flatnonzero(np.r_[True, curve[1:] != curve[:-1]])
+    ends = np.r_[starts[1:], len(rows)]
+    signal = plates["mean_signal"].to_numpy(dtype=float)
+    columns = {
+        name: plates[name].to_numpy(dtype=float) for name in (*PARAMS, "lloq", "uloq", "lod")
     }
+    for start, end in zip(starts, ends, strict=True):
+        these = rows[start:end]
+        first = these[0]
+        params = {p: float(columns[p][first]) for p in PARAMS}
+        mean_signal = signal[these]
+        conc = inverse(params, mean_signal)
+        in_well[these] = conc
+        censor[these] = classify_censor(
+            conc,
+            mean_signal,
+            params,
+            float(columns["lloq"][first]),
+            float(columns["uloq"][first]),
+            float(columns["lod"][first]),
+        )
+    return in_well, censor
+
+
+def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
+    """One row per sample x analyte from its plate values (sorted by sample, analyte).
+
+    The uncensored plates with a value are averaged when there are any; otherwise all
+    plates are, and the censor is the most common one (the first in sorted order on a
+    tie). The CV is kept only when a single plate is averaged.
+    """
+    sample_ids = plates["sample_id"].to_numpy()
+    analytes = plates["analyte"].to_numpy()
+    # ``plates`` is sorted by sample, analyte and plate, so each sample x analyte is a run.
+    run_start = np.r_[True, (sample_ids[1:] != sample_ids[:-1]) | (analytes[1:] != analytes[:-1])]
+    group = np.cumsum(run_start) - 1
+    starts = np.flatnonzero(run_start)
+    ends = np.r_[starts[1:], len(plates)]
+
+    censor = plates["censor"]
+    concentration = plates["concentration"].to_numpy(dtype=float)
+    uncensored = censor.isna().to_numpy() & ~np.isnan(concentration)
+    any_uncensored = np.logical_or.reduceat(uncensored, starts)
+    chosen = uncensored | ~any_uncensored[group]
+    by_group = pd.DataFrame(
+        {
+            "group": group,
+            "chosen": chosen,
+            **{
+                name: plates[name].where(chosen) for name in ("concentration", "cv", "lloq", "uloq")
+            },
+        }
+    ).groupby("group", sort=True)
+    n_chosen = by_group["chosen"].sum().to_numpy()
+    n_plates = ends - starts
+
+    flag_mask = np.bitwise_or.reduceat(plates["flag_mask"].to_numpy(), starts)
+    flag_mask[n_plates > 1] |= _BIT["several_plates"]
+    plate_ids = plates["plate_id"].tolist()
+
+    return pd.DataFrame(
+        {
+            "sample_id": sample_ids[starts],
+            "analyte": analytes[starts],
+            "concentration": by_group["concentration"].mean().to_numpy(),
+            "cv": np.where(n_chosen == 1, by_group["cv"].max().to_numpy(), np.nan),
+            "n_replicates": np.add.reduceat(plates["n_replicates"].to_numpy(), starts),
+            "censor": _mode_censor(censor, group, any_uncensored, len(starts)),
+            "lloq": by_group["lloq"].max().to_numpy(),
+            "uloq": by_group["uloq"].min().to_numpy(),
+            "flags": _FLAG_TEXT[flag_mask],
+            # Plates are in sorted order within each run.
+            "plate_ids": [";".join(plate_ids[s:e]) for s, e in zip(starts, ends, strict=True)],
+        }
+    )
+
+
+def _mode_censor(
+    censor: pd.Series, group: npt.NDArray[np.int64], any_uncensored: BoolArray, n_groups: int
+) -> npt.NDArray[np.object_]:
+    """The most common censor of each group without an uncensored plate, else None.
+
+    Ties go to the smallest label, as ``Series.mode().iloc[0]``.
+    """
+    out = np.full(n_groups, None, dtype=object)
+    keep = censor.notna().to_numpy() & ~any_uncensored[group]
+    if not keep.any():
+        return out
+    counts = (
+        pd.DataFrame({"group": group[keep], "censor": censor.to_numpy()[keep]})
+        .value_counts(sort=False)
+        .rename("n")
+        .reset_index()
+        .sort_values(["group", "n", "censor"], ascending=[True, False, True], kind="stable")
+        .drop_duplicates("group")
+    )
+    out[counts["group"].to_numpy()] = counts["censor"].to_numpy()
+    return out

@@ -90,3 +90,48 @@ def test_no_curve_leaves_value_missing_and_flags_it():
     samples = combine_replicates(wells, curves_frame(converged=False), SHEET)
     assert samples["concentration"].isna().all()
     assert samples["flags"].tolist() == ["no_curve"]
+
+
+def test_several_plates_prefer_uncensored_and_censor_ties_go_to_the_smallest_label():
+    curves = pd.concat(
+        [curves_frame().assign(plate_id=plate) for plate in ("P1", "P2", "P3")]
+        + [curves_frame(converged=False).assign(plate_id="P4")],
+        ignore_index=True,
+    )
+    wells = wells_frame(
+        [
+            # S1: uncensored on P1, <LLOQ on P2: the value and limits come from P1
+            {"plate_id": "P1", "sample_id": "S1", "signal": signal_at(100.0)},
+            {"plate_id": "P2", "sample_id": "S1", "signal": signal_at(5.0)},
+            # S2: censored everywhere, one each of <LOD, <LLOQ and >ULOQ: "<LLOQ" sorts first
+            {"plate_id": "P1", "sample_id": "S2", "signal": signal_at(1.0)},
+            {"plate_id": "P2", "sample_id": "S2", "signal": signal_at(5.0)},
+            {"plate_id": "P3", "sample_id": "S2", "signal": signal_at(9000.0)},
+            # S3: no usable well on P1, no converged curve on P4, missing curve on P5
+            {"plate_id": "P1", "sample_id": "S3", "signal": signal_at(50.0), "flags": "low_beads"},
+            {"plate_id": "P4", "sample_id": "S3", "signal": signal_at(50.0)},
+            {"plate_id": "P5", "sample_id": "S3", "signal": signal_at(50.0)},
+            # S1 again on P3 with mixed dilutions, censored <LOD
+            {"plate_id": "P3", "sample_id": "S1", "signal": signal_at(0.5), "dilution": 2.0},
+            {"plate_id": "P3", "sample_id": "S1", "signal": signal_at(0.5), "dilution": 4.0},
+        ]
+    )
+    samples = combine_replicates(wells, curves, SHEET).set_index("sample_id")
+    assert samples.index.tolist() == ["S1", "S2", "S3"]
+    s1 = samples.loc["S1"]
+    assert s1["concentration"] == pytest.approx(100.0, rel=1e-9)
+    assert pd.isna(s1["censor"])
+    assert pd.isna(s1["cv"])
+    assert (s1["lloq"], s1["uloq"]) == (10.0, 5000.0)
+    assert s1["n_replicates"] == 4
+    assert s1["flags"] == "mixed_dilutions;several_plates"
+    assert s1["plate_ids"] == "P1;P2;P3"
+    s2 = samples.loc["S2"]
+    assert s2["censor"] == "<LLOQ"
+    assert s2["concentration"] == pytest.approx((1.0 + 5.0 + 9000.0) / 3, rel=1e-9)
+    assert s2["flags"] == "several_plates"
+    s3 = samples.loc["S3"]
+    assert pd.isna(s3["concentration"]) and pd.isna(s3["censor"])
+    assert s3["n_replicates"] == 2
+    assert s3["flags"] == "no_curve;no_usable_wells;replicate_excluded;several_plates"
+    assert s3["plate_ids"] == "P1;P4;P5"

@@ -65,7 +65,7 @@ class ReportInputs:
     title: str = "Plate QC report"
     config_hash: str = ""
     # Most curve figures drawn; past it, those needing a look come first (see curves()).
-    curve_figures: int = 400
+    curve_figures: int = 200
 
 
 Progress = Callable[[int, int], None]
