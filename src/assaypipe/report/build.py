@@ -396,20 +396,26 @@ class _Page:
         curve: Mapping[str, Any] | None,
         checks: pd.DataFrame | None,
     ) -> Html:
-        standards = standard_points(group, curve)
-        params = curve_params(curve)
-        others = group[group["role"].isin(["sample", "control"])].copy()
-        dilution = pd.to_numeric(others["dilution"], errors="coerce")
-        others["concentration"] = pd.to_numeric(others["concentration"], errors="coerce") / dilution
-        blanks = pd.to_numeric(group.loc[group["role"] == "blank", "signal"], errors="coerce")
         limits = {
             key: _float(curve.get(key)) if curve is not None else math.nan
             for key in ("lloq", "uloq", "lod")
         }
-        limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
-        signal_kind = str(group["signal_kind"].iloc[0]) if len(group) else "signal"
-        if (plate_id, analyte) in self.drawn:
-            figure = curve_figure(standards, params, limits, others, signal_kind, self.inputs.unit)
+        drawn = (plate_id, analyte) in self.drawn
+        # A pair past the figure budget (report.curve_figures) passed QC: it gets its
+        # facts and its checks, without the figure and the standards' detail, which
+        # are what cost time in a study of thousands of plates.
+        standards = standard_points(group, curve) if drawn else None
+        if standards is not None:
+            others = group[group["role"].isin(["sample", "control"])].copy()
+            dilution = pd.to_numeric(others["dilution"], errors="coerce")
+            conc = pd.to_numeric(others["concentration"], errors="coerce")
+            others["concentration"] = conc / dilution
+            blanks = pd.to_numeric(group.loc[group["role"] == "blank", "signal"], errors="coerce")
+            limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
+            signal_kind = str(group["signal_kind"].iloc[0]) if len(group) else "signal"
+            figure = curve_figure(
+                standards, curve_params(curve), limits, others, signal_kind, self.inputs.unit
+            )
             alt = f"Standard curve of {self.name(analyte)} on plate {plate_id}"
             filename = anchor(plate_id, "", analyte) + ".png"
             img = self.image(png_bytes(figure), alt, "curves", filename)
@@ -429,8 +435,8 @@ class _Page:
             facts.append(f"LLOQ {_num(lloq)} – ULOQ {_num(uloq)} {self.inputs.unit} (in well)")
         else:
             facts.append("no curve")
-        left_out = standards[~standards["fitted"]]
-        if not left_out.empty:
+        left_out = standards[~standards["fitted"]] if standards is not None else None
+        if left_out is not None and not left_out.empty:
             facts.append(
                 "left out: "
                 + "; ".join(
@@ -501,7 +507,8 @@ class _Page:
             if series.empty:
                 parts.append(tag("p", "No control or curve to chart.", class_="note"))
                 continue
-            plates = [p for p in self.plate_ids if p in set(series["plate_id"])]
+            charted = set(series["plate_id"])
+            plates = [p for p in self.plate_ids if p in charted]
             if len(plates) < MIN_GUIDE:
                 # A chart of one or two points says nothing; the values say it plainer.
                 parts.append(

@@ -18,7 +18,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from assaypipe.curves import predict
 
@@ -30,6 +30,9 @@ SAMPLE = "#e08a00"
 CONTROL = "#7b3294"
 LIMIT = "#2e7d32"
 STATUS_COLOURS = {"fail": "#c0392b", "warn": "#e08a00"}
+
+
+PLAIN_NUMBER = FuncFormatter(lambda value, _position: f"{value:g}")
 
 
 def png_bytes(figure: Figure, dpi: int = 90) -> bytes:
@@ -118,9 +121,13 @@ def curve_figure(
         ax.axhline(blank, color="#777777", ls=":", lw=1, label="blank")
     ax.set_xscale("log")
     ax.xaxis.set_minor_locator(NullLocator())
+    # Plain numbers (1000, 1e+05) rather than the log axis's default 10^3 in mathtext,
+    # whose typesetting is most of the cost of a figure.
+    ax.xaxis.set_major_formatter(PLAIN_NUMBER)
     if log_y:
         ax.set_yscale("log")
         ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(PLAIN_NUMBER)
     ax.set_xlim(low, high)
     ax.set_xlabel(f"concentration in well ({plain(unit)})", fontsize=8)
     ax.set_ylabel(plain(signal_label), fontsize=8)
