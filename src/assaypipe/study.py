@@ -105,15 +105,19 @@ def chunk_plates(
 
 
 def chunk_count(n_plates: int, chunk_size: int) -> int:
-    """How many chunks a study of ``n_plates`` is split into: a power of two.
+    """How many chunks a study of ``n_plates`` is split into: a power of two, the
+    largest that still gives every chunk about ``chunk_size`` plates or more (so a
+    chunk holds ``chunk_size`` to twice as many).
 
     A power of two (not n/size itself) keeps every plate in its chunk as plates are
-    added, until the study doubles; only then are chunks redrawn.
+    added, until the study doubles; only then are chunks redrawn. Rounding down makes
+    a study of exactly ``chunk_size * 2**k`` plates (1,000 at 250 a chunk) the first of
+    its count, not the last, so adding a plate to it redraws nothing.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    wanted = max(1, math.ceil(n_plates / chunk_size))
-    return 1 << (wanted - 1).bit_length()
+    wanted = max(1, n_plates // chunk_size)
+    return 1 << (wanted.bit_length() - 1)
 
 
 def chunk_of(plate_id: str, n_chunks: int) -> str:

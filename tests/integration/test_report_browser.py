@@ -17,6 +17,7 @@ import select
 import shutil
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,19 @@ def test_report_reads_well_in_a_browser(study: Path, browser: Browser) -> None:
     keep = os.environ.get("ASSAYPIPE_SCREENSHOT")
     if keep:
         shutil.copyfile(shot, keep)
+
+
+def test_snakemake_report_has_the_qc_figures_with_captions(study: Path) -> None:
+    # Snakemake's own report of the same run: the QC page, every curve and
+    # Levey-Jennings figure, under the categories and captions the rules declare.
+    archive = study / "results" / "snakemake_report.zip"
+    result = run_workflow(study, "--report", str(archive))
+    assert result.returncode == 0, result.stderr[-4000:]
+    with zipfile.ZipFile(archive) as bundle:
+        names = bundle.namelist()
+        page = next(bundle.read(n).decode() for n in names if n.endswith("report.html"))
+    curves = [n for n in names if "/qc_curves/" in n and n.endswith(".png")]
+    wells = pd.read_parquet(study / "results" / "wells.parquet")
+    assert len(curves) == len(wells[["plate_id", "analyte"]].drop_duplicates())
+    for text in ("Quality control", "Standard curves", "Levey-Jennings", "Statistics"):
+        assert text in page

@@ -283,3 +283,24 @@ def test_cli_says_why_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFi
     bad = write(tmp_path, "")
     assert main(["read", str(bad), "-o", str(tmp_path / "x.parquet")]) == 2
     assert capsys.readouterr().err == f"error: {bad}: the file is empty (0 bytes)\n"
+
+
+@pytest.mark.parametrize(
+    ("export", "rows"),
+    [
+        # wells x analytes as the files hold them (read by eye; see the reader tests)
+        ("bioplex/bioplex41_summary_27plex_5pl.xls", 2592),
+        ("xponent/intelliflex_long_example.csv", 60),
+        ("xponent/xponent43_nan_not_reported.csv", 288),
+        ("softmax/softmax_elisa_std8_utf16.txt", 96),
+    ],
+)
+def test_cli_reads_the_real_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], realdata: Path, export: str, rows: int
+) -> None:
+    from assaypipe.cli import main
+
+    out = tmp_path / "wells.parquet"
+    assert main(["read", str(realdata / export), "-o", str(out)]) == 0
+    assert len(pd.read_parquet(out)) == rows
+    assert "wells" in capsys.readouterr().out

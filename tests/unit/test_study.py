@@ -52,16 +52,11 @@ def test_missing_plates_folder(tmp_path):
         discover_plates(tmp_path / "nope")
 
 
-def test_chunk_count_is_a_power_of_two_covering_the_study():
-    assert [chunk_count(n, 100) for n in (0, 1, 100, 101, 300, 1000, 5000)] == [
-        1,
-        1,
-        1,
-        2,
-        4,
-        16,
-        64,
-    ]
+def test_chunk_count_is_a_power_of_two_with_size_to_twice_size_plates_a_chunk():
+    sizes = (0, 1, 100, 101, 199, 200, 300, 1000, 1001, 5000)
+    assert [chunk_count(n, 100) for n in sizes] == [1, 1, 1, 1, 1, 2, 2, 8, 8, 32]
+    for n in range(100, 5000, 37):
+        assert 100 <= n / chunk_count(n, 100) < 200
     with pytest.raises(ValueError):
         chunk_count(10, 0)
 
@@ -71,7 +66,17 @@ def test_adding_a_plate_changes_only_its_own_chunk():
     before = assign_chunks(plates, 100)
     after = assign_chunks([*plates, "plate_new"], 100)
     changed = [c for c in after if after[c] != before.get(c)]
-    assert changed == [chunk_of("plate_new", 16)]
+    assert changed == [chunk_of("plate_new", 8)]
     assert sum(map(len, after.values())) == 1001
+
+
+def test_adding_a_plate_to_1000_at_the_default_size_changes_only_its_own_chunk():
+    # 1,000 plates at 250 a chunk is the edge where the count could double: it must not.
+    plates = [f"plate{i:04d}" for i in range(1000)]
+    before = assign_chunks(plates, 250)
+    after = assign_chunks([*plates, "plate_new"], 250)
+    assert len(before) == len(after) == 4
+    changed = [c for c in after if after[c] != before.get(c)]
+    assert changed == [chunk_of("plate_new", 4)]
     # chunks are reasonably even: none more than twice the mean
     assert max(map(len, before.values())) < 2 * 1000 / len(before)
