@@ -81,7 +81,7 @@ rule plot_prepost:
         png=report(
             "results/figures/prepost_by_response.png",
             caption="../report/prepost_by_response.rst",
-            category="Statistics",
+            category="Study statistics",
         ),
         svg="results/figures/prepost_by_response.svg",
     log:
@@ -110,7 +110,7 @@ rule plot_correlation:
         png=report(
             "results/figures/correlation_{x}_vs_{y}.png",
             caption="../report/correlation.rst",
-            category="Statistics",
+            category="Study statistics",
         ),
         svg="results/figures/correlation_{x}_vs_{y}.svg",
     log:
