@@ -116,8 +116,9 @@ class _Page:
         self.verdict = {
             (str(r["plate_id"]), str(r["analyte"])): r for r in inputs.verdicts.to_dict("records")
         }
-        self.excluded = self._excluded_pairs()
-        present = set(zip(wells["plate_id"].astype(str), wells["analyte"].astype(str), strict=True))
+        pairs = wells[["plate_id", "analyte"]].drop_duplicates().astype(str)
+        present = set(zip(pairs["plate_id"], pairs["analyte"], strict=True))
+        self.excluded = self._excluded_pairs(present)
         self.drawn = self._pairs_to_draw(
             [(p, a) for p in self.plate_ids for a in self.analytes if (p, a) in present]
         )
@@ -134,16 +135,14 @@ class _Page:
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         return tag("img", src=uri, alt=alt)
 
-    def _excluded_pairs(self) -> dict[tuple[str, str], list[str]]:
+    def _excluded_pairs(self, pair_keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
         """Plate x analyte pairs wholly left out, with the reasons (plate/analyte levels)."""
         out: dict[tuple[str, str], list[str]] = {}
-        pairs = self.inputs.wells[["plate_id", "analyte"]].drop_duplicates().astype(str)
-        pair_keys = list(zip(pairs["plate_id"], pairs["analyte"], strict=True))
         for record in records(self.inputs.exclusions):
             if record["level"] == "well":
                 continue
             plate, analyte = record["plate_id"], record["analyte"]
-            for pair in pair_keys:
+            for pair in sorted(pair_keys):
                 if (_blank(plate) or pair[0] == plate) and (_blank(analyte) or pair[1] == analyte):
                     out.setdefault(pair, []).append(str(record["reason"]))
         return out
