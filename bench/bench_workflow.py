@@ -53,13 +53,18 @@ def run_workflow(study: Path, cores: int) -> tuple[float, float, int]:
     return wall, cpu_after - cpu_before, peak
 
 
+def _rule_of(benchmark: Path) -> str:
+    # results/benchmarks/<rule>.tsv, or results/benchmarks/<rule>/<wildcards>.tsv
+    return benchmark.stem if benchmark.parent.name == "benchmarks" else benchmark.parent.name
+
+
 def step_times(study: Path) -> list[tuple[str, float]]:
     """CPU seconds per rule from the workflow's own benchmark files, largest first."""
     totals: dict[str, float] = {}
     for path in (study / "results" / "benchmarks").rglob("*.tsv"):
         rows = path.read_text().splitlines()
         header, last = rows[0].split("\t"), rows[-1].split("\t")
-        rule = path.parent.name if path.parent.name != "benchmarks" else path.stem
+        rule = _rule_of(path)
         totals[rule] = totals.get(rule, 0.0) + float(last[header.index("cpu_time")])
     return sorted(totals.items(), key=lambda item: -item[1])
 
@@ -75,7 +80,7 @@ def add_one_plate(study: Path, cores: int) -> tuple[str, dict[str, int], float]:
     jobs: dict[str, int] = {}
     for path in (study / "results" / "benchmarks").rglob("*.tsv"):
         if path.stat().st_mtime >= stamp:
-            rule = path.parent.name if path.parent.name != "benchmarks" else path.stem
+            rule = _rule_of(path)
             jobs[rule] = jobs.get(rule, 0) + 1
     return added.stem, dict(sorted(jobs.items())), wall
 

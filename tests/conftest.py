@@ -106,12 +106,17 @@ def quick_classification(root: Path) -> Path:
     return root
 
 
+def workflow_command(study: Path, *extra: str, cores: int = 2) -> list[str]:
+    """The snakemake command line of the workflow on a study folder, local profile."""
+    return [
+        str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(study),
+        "--cores", str(cores), "--profile", str(REPO / "profiles" / "local"), *extra,
+    ]  # fmt: skip
+
+
 def run_workflow(
     study: Path, *targets: str, timeout: int = 1200
 ) -> subprocess.CompletedProcess[str]:
     """The workflow on a study folder, with the local profile on two cores."""
-    command = [
-        str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(study),
-        "--cores", "2", "--profile", str(REPO / "profiles" / "local"), *targets,
-    ]  # fmt: skip
+    command = workflow_command(study, *targets)
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)

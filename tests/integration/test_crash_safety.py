@@ -5,23 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from assaypipe.simulate import simulate_study
-from tests.conftest import QUICK_PERMUTATIONS, REPO, update_study_config
-
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-
-
-def command(study: Path, *extra: str) -> list[str]:
-    return [
-        SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(study),
-        "--profile", str(REPO / "profiles" / "local"), *extra,
-    ]  # fmt: skip
+from tests.conftest import (
+    QUICK_PERMUTATIONS,
+    run_workflow,
+    update_study_config,
+    workflow_command,
+)
 
 
 def make_study(root: Path) -> Path:
@@ -37,9 +32,7 @@ def make_study(root: Path) -> Path:
 
 
 def run(study: Path, *extra: str) -> None:
-    result = subprocess.run(
-        command(study, *extra), capture_output=True, text=True, timeout=900, check=False
-    )
+    result = run_workflow(study, *extra, timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 
 
@@ -51,13 +44,13 @@ def parquet_bytes(study: Path) -> dict[str, bytes]:
 @pytest.mark.slow
 def test_killed_run_resumes_to_identical_files(tmp_path: Path) -> None:
     clean = make_study(tmp_path / "clean")
-    run(clean, "--cores", "2")
+    run(clean)
     reference = parquet_bytes(clean)
     assert "samples.parquet" in reference
 
     crashed = make_study(tmp_path / "crashed")
     process = subprocess.Popen(
-        command(crashed, "--cores", "1"),
+        workflow_command(crashed, cores=1),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -73,14 +66,14 @@ def test_killed_run_resumes_to_identical_files(tmp_path: Path) -> None:
     assert not (crashed / "results" / "samples.parquet").exists()
 
     run(crashed, "--unlock")
-    run(crashed, "--cores", "2")
+    run(crashed)
     assert parquet_bytes(crashed) == reference
 
 
 @pytest.mark.slow
 def test_two_runs_give_byte_identical_tables(tmp_path: Path) -> None:
     study = make_study(tmp_path / "study")
-    run(study, "--cores", "2")
+    run(study)
     first = parquet_bytes(study)
-    run(study, "--cores", "2", "--forceall")
+    run(study, "--forceall")
     assert parquet_bytes(study) == first
