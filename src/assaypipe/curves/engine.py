@@ -21,7 +21,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import least_squares
 
-from assaypipe.curves.model import FloatArray, solver_evaluate, solver_evaluate_with_jacobian
+from assaypipe.curves.model import (
+    FloatArray,
+    solver_evaluate,
+    solver_evaluate_with_jacobian,
+    values_and_jacobian,
+)
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -57,7 +62,7 @@ LAMBDA_MIN = 1e-15
 # informs) gives a zero step rather than a singular system.
 DIAGONAL_FLOOR = 1e-300
 # From this many curves on, the normal equations are solved by the batched Cholesky.
-CHOLESKY_MIN_BATCH = 256
+CHOLESKY_MIN_BATCH = 384
 # Curves per block within an iteration (see levenberg_marquardt).
 BLOCK = 1024
 
@@ -76,6 +81,19 @@ class Solution:
     progressing: BoolArray
 
 
+def _row_max(a: FloatArray) -> FloatArray:
+    """The largest entry of each row of an ``(n, k)`` array with few columns.
+
+    numpy reduces a short last axis row by row; column by column is several times
+    faster on a large batch (and NaN propagates the same way)."""
+    if a.shape[0] < 64:
+        return np.asarray(a.max(axis=1))
+    out = a[:, 0].copy()
+    for j in range(1, a.shape[1]):
+        np.maximum(out, a[:, j], out=out)
+    return out
+
+
 def _scaled_system(
     wjac: FloatArray, resid: FloatArray, theta: FloatArray, lower: FloatArray, upper: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
@@ -85,17 +103,22 @@ def _scaled_system(
     scale and the mask of fixed parameters."""
     grad = np.matmul(wjac, resid[:, :, None])[:, :, 0]
     hess = np.matmul(wjac, wjac.transpose(0, 2, 1))
-    scale = np.sqrt(np.maximum(np.diagonal(hess, axis1=1, axis2=2), DIAGONAL_FLOOR))
+    n, k = theta.shape
+    diagonal = hess.reshape(n, k * k)[:, :: k + 1]
+    scale = np.sqrt(np.maximum(diagonal, DIAGONAL_FLOOR))
     # grad points downhill (resid = y - yhat): a parameter on its lower bound with
     # grad < 0, or on its upper bound with grad > 0, would leave the box.
     fixed = ((theta <= lower) & (grad < 0)) | ((theta >= upper) & (grad > 0))
-    hess_s = hess / (scale[:, :, None] * scale[:, None, :])
-    grad_s = grad / scale
+    inverse = 1.0 / scale
+    hess_s = hess * inverse[:, :, None]
+    hess_s *= inverse[:, None, :]
+    grad_s = grad * inverse
     if fixed.any():
-        hess_s = np.where(fixed[:, :, None] | fixed[:, None, :], 0.0, hess_s)
-        rows, cols = np.nonzero(fixed)
-        hess_s[rows, cols, cols] = 1.0
-        grad_s = np.where(fixed, 0.0, grad_s)
+        free = ~fixed
+        hess_s *= free[:, :, None]
+        hess_s *= free[:, None, :]
+        hess_s.reshape(n, k * k)[:, :: k + 1] += fixed
+        grad_s *= free
     return hess_s, grad_s, scale, grad, fixed
 
 
@@ -108,21 +131,23 @@ class Factor:
     lower than that many vector operations."""
 
     def __init__(self, hess_s: FloatArray, damping: FloatArray) -> None:
-        k = hess_s.shape[-1]
-        self.system = hess_s + damping[:, None, None] * np.eye(k)
-        self.lower: FloatArray | None = None
-        if hess_s.shape[0] >= CHOLESKY_MIN_BATCH:
+        n, k = hess_s.shape[0], hess_s.shape[-1]
+        self.system = np.array(hess_s, dtype=float, order="C")
+        self.system.reshape(n, k * k)[:, :: k + 1] += damping[:, None]
+        self.lower: dict[tuple[int, int], FloatArray] | None = None
+        if n >= CHOLESKY_MIN_BATCH:
             self.lower = _cholesky(self.system)
 
     def pivots(self) -> FloatArray:
         """The Cholesky diagonal of every system (its ratio bounds the conditioning)."""
         if self.lower is None:
             self.lower = _cholesky(self.system)
-        return np.asarray(np.diagonal(self.lower, axis1=1, axis2=2))
+        k = self.system.shape[-1]
+        return np.column_stack([self.lower[j, j] for j in range(k)])
 
     def solve(self, rhs: FloatArray) -> FloatArray:
-        low = self.lower
-        if low is None:
+        col = self.lower
+        if col is None:
             try:
                 return np.asarray(np.linalg.solve(self.system, rhs[..., None])[..., 0])
             except np.linalg.LinAlgError:
@@ -130,18 +155,24 @@ class Factor:
                 # pseudo-inverse gives every curve its minimum-norm step instead.
                 return np.asarray(np.matmul(np.linalg.pinv(self.system), rhs[..., None])[..., 0])
         k = rhs.shape[1]
-        y = np.empty_like(rhs)
-        x = np.empty_like(rhs)
+        # Forward and back substitution; the sums run over k <= 5 terms, written out
+        # as vector operations over the batch.
+        y: list[FloatArray] = []
+        x: list[FloatArray] = [np.empty(0)] * k
         # A floored pivot (a singular system) gives huge or non-finite entries, which the
         # callers reject; they are no reason for a warning.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for i in range(k):
-                dot = np.einsum("nm,nm->n", low[:, i, :i], y[:, :i])
-                y[:, i] = (rhs[:, i] - dot) / low[:, i, i]
+                acc = rhs[:, i].copy()
+                for m in range(i):
+                    acc -= col[i, m] * y[m]
+                y.append(acc / col[i, i])
             for i in reversed(range(k)):
-                tail = np.einsum("nm,nm->n", low[:, i + 1 :, i], x[:, i + 1 :])
-                x[:, i] = (y[:, i] - tail) / low[:, i, i]
-        return x
+                acc = y[i].copy()
+                for m in range(i + 1, k):
+                    acc -= col[m, i] * x[m]
+                x[i] = acc / col[i, i]
+        return np.column_stack(x)
 
 
 class _State:
@@ -188,7 +219,8 @@ class _State:
 def _step(state: _State, block: slice, five: bool) -> tuple[BoolArray, BoolArray]:
     """One damped Gauss-Newton step for the curves in ``block``, in place.
 
-    Returns (stopped, converged) for them: stopped curves leave the working set."""
+    Returns (stopped, converged) for them: stopped curves leave the working set. Runs
+    under the caller's floating-point error state (see levenberg_marquardt)."""
     theta, resid, wjac, cost = (
         state.theta[block],
         state.resid[block],
@@ -196,77 +228,78 @@ def _step(state: _State, block: slice, five: bool) -> tuple[BoolArray, BoolArray
         state.cost[block],
     )
     lo, hi, sw, damping = state.lo[block], state.hi[block], state.sw[block], state.damping[block]
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        bad = ~np.isfinite(cost)
-        hess_s, grad_s, scale, grad, _ = _scaled_system(wjac, resid, theta, lo, hi)
-        norm_r = np.sqrt(cost)
-        cosine = np.max(np.abs(grad_s), axis=1) / np.where(norm_r > 0, norm_r, 1.0)
-        exact = cost <= 1e-28 * state.scale_cost[block]
-        done = ~bad & (exact | (cosine <= GTOL))
-        stuck = bad | (damping > LAMBDA_MAX)
+    bad = ~np.isfinite(cost)
+    hess_s, grad_s, scale, grad, _ = _scaled_system(wjac, resid, theta, lo, hi)
+    norm_r = np.sqrt(cost)
+    cosine = _row_max(np.abs(grad_s)) / np.where(norm_r > 0, norm_r, 1.0)
+    exact = cost <= 1e-28 * state.scale_cost[block]
+    done = ~bad & (exact | (cosine <= GTOL))
+    stuck = bad | (damping > LAMBDA_MAX)
 
-        step_s = Factor(hess_s, damping).solve(grad_s)
-        trial = np.clip(theta + step_s / scale, lo, hi)
-        step = trial - theta
-        trial_yhat, trial_jac = solver_evaluate_with_jacobian(
-            trial, state.z[block], five, state.ref[block]
-        )
-        trial_resid = sw * (state.y[block] - trial_yhat)
-        trial_cost = (trial_resid * trial_resid).sum(axis=1)
-        scaled_step = step * scale
-        curvature = np.matmul(hess_s, scaled_step[:, :, None])[:, :, 0]
-        predicted = (step * (2.0 * grad) - scaled_step * curvature).sum(axis=1)
-        actual = cost - trial_cost
-        accept = np.isfinite(trial_cost) & (actual > 0) & ~done & ~stuck
-        rho = np.where(predicted > 0, actual / predicted, 0.0)
-        small = accept & (actual <= FTOL * cost) & (np.abs(predicted) <= FTOL * cost) & (rho <= 2.0)
-        relative_step = np.max(
-            np.abs(scaled_step) / (np.abs(theta * scale) + XTOL), axis=1, initial=0.0
-        )
-        tiny_step = ~done & ~stuck & (relative_step <= XTOL)
-        # Near an optimum a nearly undamped Gauss-Newton step settles the directions
-        # the objective hardly feels (an asymptote of an unweighted fit, say) far
-        # better than the FTOL test demands of the objective: a curve that passes the
-        # test takes one such step before it stops, cheaper than a tighter test.
-        polishing = state.polishing[block]
-        finishing = polishing & ~done & ~stuck
-        small &= ~polishing
-        state.polishing[block] = polishing | small
-        # Nielsen's damping update: shrink after a good step, grow ever faster after
-        # a run of rejected ones.
-        shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
-        growth = state.growth[block]
-        state.damping[block] = np.where(
-            small,
-            LAMBDA_MIN,
-            np.where(
-                accept,
-                np.maximum(damping * shrink, LAMBDA_MIN),
-                np.minimum(damping * growth, 1e300),
-            ),
-        )
-        state.growth[block] = np.where(accept, 2.0, np.minimum(growth * 2.0, 1e300))
+    step_s = Factor(hess_s, damping).solve(grad_s)
+    trial = np.clip(theta + step_s / scale, lo, hi)
+    step = trial - theta
+    trial_yhat, trial_jac = values_and_jacobian(trial, state.z[block], five, state.ref[block])
+    trial_resid = sw * (state.y[block] - trial_yhat)
+    trial_cost = (trial_resid * trial_resid).sum(axis=1)
+    scaled_step = step * scale
+    curvature = np.matmul(hess_s, scaled_step[:, :, None])[:, :, 0]
+    predicted = (step * (2.0 * grad) - scaled_step * curvature).sum(axis=1)
+    actual = cost - trial_cost
+    accept = np.isfinite(trial_cost) & (actual > 0) & ~done & ~stuck
+    rho = np.where(predicted > 0, actual / predicted, 0.0)
+    small = accept & (actual <= FTOL * cost) & (np.abs(predicted) <= FTOL * cost) & (rho <= 2.0)
+    relative_step = _row_max(np.abs(scaled_step) / (np.abs(theta * scale) + XTOL))
+    tiny_step = ~done & ~stuck & (relative_step <= XTOL)
+    # Near an optimum a nearly undamped Gauss-Newton step settles the directions
+    # the objective hardly feels (an asymptote of an unweighted fit, say) far
+    # better than the FTOL test demands of the objective: a curve that passes the
+    # test takes one such step before it stops, cheaper than a tighter test.
+    polishing = state.polishing[block]
+    finishing = polishing & ~done & ~stuck
+    small &= ~polishing
+    state.polishing[block] = polishing | small
+    # Nielsen's damping update: shrink after a good step, grow ever faster after
+    # a run of rejected ones.
+    shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+    growth = state.growth[block]
+    state.damping[block] = np.where(
+        small,
+        LAMBDA_MIN,
+        np.where(
+            accept,
+            np.maximum(damping * shrink, LAMBDA_MIN),
+            np.minimum(damping * growth, 1e300),
+        ),
+    )
+    state.growth[block] = np.where(accept, 2.0, np.minimum(growth * 2.0, 1e300))
     if accept.any():
-        theta[accept] = trial[accept]
-        resid[accept] = trial_resid[accept]
-        wjac[accept] = sw[accept][:, None, :] * trial_jac[accept]
-        cost[accept] = trial_cost[accept]
+        np.copyto(theta, trial, where=accept[:, None])
+        np.copyto(resid, trial_resid, where=accept[:, None])
+        trial_jac *= sw[:, None, :]
+        np.copyto(wjac, trial_jac, where=accept[:, None, None])
+        np.copyto(cost, trial_cost, where=accept)
     converged = done | finishing | tiny_step
     return converged | stuck, converged
 
 
-def _cholesky(a: FloatArray) -> FloatArray:
+def _cholesky(a: FloatArray) -> dict[tuple[int, int], FloatArray]:
     """Lower Cholesky factors of a stack of symmetric positive-definite matrices, the
-    pivots floored at DIAGONAL_FLOOR."""
+    pivots floored at DIAGONAL_FLOOR: entry (i, j) of every factor as one vector."""
     k = a.shape[-1]
-    low = np.zeros_like(a)
+    # Entries as contiguous vectors over the batch; the sums run over j < k <= 5 terms.
+    col: dict[tuple[int, int], FloatArray] = {}
     for j in range(k):
-        pivot = a[:, j, j] - np.einsum("ni,ni->n", low[:, j, :j], low[:, j, :j])
-        low[:, j, j] = np.sqrt(np.maximum(pivot, DIAGONAL_FLOOR))
+        pivot = a[:, j, j].copy()
+        for m in range(j):
+            pivot -= col[j, m] * col[j, m]
+        col[j, j] = np.sqrt(np.maximum(pivot, DIAGONAL_FLOOR))
         for i in range(j + 1, k):
-            dot = np.einsum("nm,nm->n", low[:, i, :j], low[:, j, :j])
-            low[:, i, j] = (a[:, i, j] - dot) / low[:, j, j]
-    return low
+            acc = a[:, i, j].copy()
+            for m in range(j):
+                acc -= col[i, m] * col[j, m]
+            col[i, j] = acc / col[j, j]
+    return col
 
 
 def levenberg_marquardt(
@@ -300,37 +333,39 @@ def levenberg_marquardt(
     if n == 0:
         return Solution(theta_out, cost_out, converged_out, iterations_out, progressing_out)
 
-    state = _State(theta_out.copy(), z, y, sqrt_w, lower, upper, ref, five, damping)
-    for iteration in range(1, max_iterations + 1):
-        m = state.index.size
-        stopped = np.empty(m, dtype=bool)
-        converged = np.empty(m, dtype=bool)
-        for start in range(0, m, BLOCK):
-            block = slice(start, min(start + BLOCK, m))
-            stopped[block], converged[block] = _step(state, block, five)
-        if iteration % STAGNATION_WINDOW == 0:
-            with np.errstate(invalid="ignore"):
+    # Overflow and 0/0 on the way mark a trial step as non-finite, which the step
+    # rejects; they are no reason for a warning.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        state = _State(theta_out.copy(), z, y, sqrt_w, lower, upper, ref, five, damping)
+        for iteration in range(1, max_iterations + 1):
+            m = state.index.size
+            stopped = np.empty(m, dtype=bool)
+            converged = np.empty(m, dtype=bool)
+            for start in range(0, m, BLOCK):
+                block = slice(start, min(start + BLOCK, m))
+                stopped[block], converged[block] = _step(state, block, five)
+            if iteration % STAGNATION_WINDOW == 0:
                 stagnant = np.isfinite(state.cost) & (
                     state.window_cost - state.cost <= STAGNATION_WINDOW * FTOL * state.cost
                 )
-            converged |= stagnant & ~stopped
-            stopped |= stagnant
-            state.window_cost = state.cost.copy()
-        if iteration == max_iterations:
-            running = ~stopped
-            progressing_out[state.index[running]] = np.isfinite(state.cost[running]) & (
-                state.damping[running] <= LAMBDA_MAX
-            )
-            stopped[:] = True
-        if stopped.any():
-            ids = state.index[stopped]
-            theta_out[ids] = state.theta[stopped]
-            cost_out[ids] = state.cost[stopped]
-            converged_out[ids] = converged[stopped] & np.isfinite(state.cost[stopped])
-            iterations_out[ids] = iteration
-            if stopped.all():
-                break
-            state.keep(~stopped)
+                converged |= stagnant & ~stopped
+                stopped |= stagnant
+                state.window_cost = state.cost.copy()
+            if iteration == max_iterations:
+                running = ~stopped
+                progressing_out[state.index[running]] = np.isfinite(state.cost[running]) & (
+                    state.damping[running] <= LAMBDA_MAX
+                )
+                stopped[:] = True
+            if stopped.any():
+                ids = state.index[stopped]
+                theta_out[ids] = state.theta[stopped]
+                cost_out[ids] = state.cost[stopped]
+                converged_out[ids] = converged[stopped] & np.isfinite(state.cost[stopped])
+                iterations_out[ids] = iteration
+                if stopped.all():
+                    break
+                state.keep(~stopped)
     return Solution(theta_out, cost_out, converged_out, iterations_out, progressing_out)
 
 

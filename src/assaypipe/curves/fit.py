@@ -173,6 +173,29 @@ class CurveFit:
 
 
 @dataclass(frozen=True)
+class _Series:
+    """The dilution series checks of a batch: the points, the weighting whose point
+    codes they started from, and the codes, levels, statuses and reasons they gave."""
+
+    x: FloatArray
+    y: FloatArray
+    present: BoolArray
+    weighting: str
+    code: npt.NDArray[np.int8]
+    levels: Levels
+    status: npt.NDArray[np.object_]
+    reasons: tuple[tuple[str, ...], ...]
+
+    def matches(self, x: FloatArray, y: FloatArray, present: BoolArray, weighting: str) -> bool:
+        return (
+            self.weighting == weighting
+            and np.array_equal(self.present, present)
+            and np.array_equal(self.x, x, equal_nan=True)
+            and np.array_equal(self.y, y, equal_nan=True)
+        )
+
+
+@dataclass(frozen=True)
 class BatchFit:
     """Many fits of one model and weighting: arrays with one row per curve.
 
@@ -194,6 +217,9 @@ class BatchFit:
     vcov: FloatArray
     weight_power: FloatArray
     point_code: npt.NDArray[np.int8]
+    # The points and what the dilution series checks made of them, for a fit of
+    # another model to the same points (see fit_curves' base).
+    series: _Series | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.status)
@@ -932,10 +958,32 @@ def fit_curves(
     k = MODELS[model]
     five = model == "5PL"
     source, fixed_power = WEIGHTINGS[weighting]
-    code = _point_codes(x, y, present, weighting)
-    reasons: list[list[str]] = [[] for _ in range(n)]
-    status = np.full(n, STATUS_CONVERGED, dtype=object)
-    levels = _check_series(x, y, code, status, reasons)
+    if (
+        base is not None
+        and base.series is not None
+        and base.series.matches(x, y, present, weighting)
+    ):
+        # The same points as the base fit: the same series checks.
+        series = base.series
+        code = series.code.copy()
+        status = series.status.copy()
+        reasons = [list(r) for r in series.reasons]
+        levels = series.levels
+    else:
+        code = _point_codes(x, y, present, weighting)
+        reasons = [[] for _ in range(n)]
+        status = np.full(n, STATUS_CONVERGED, dtype=object)
+        levels = _check_series(x, y, code, status, reasons)
+        series = _Series(
+            x,
+            y,
+            present,
+            weighting,
+            code.copy(),
+            levels,
+            status.copy(),
+            tuple(tuple(r) for r in reasons),
+        )
 
     used = code == POINT_USED
     with np.errstate(invalid="ignore"):
@@ -1043,6 +1091,7 @@ def fit_curves(
         vcov=vcov,
         weight_power=batch.power,
         point_code=code,
+        series=series,
     )
 
 

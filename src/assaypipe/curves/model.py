@@ -239,41 +239,50 @@ def solver_evaluate_with_jacobian(
     """Curve values ``(n, p)`` and their derivatives by the solver's coordinates,
     ``(n, k, p)``: the chain rule through :func:`from_solver`, written out so that
     most terms collapse (d y / d A, for one, is the same at every dose)."""
-    middle, half = ref[:, 0:1], ref[:, 1:2]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        a = middle + half * np.sinh(phi[:, 0:1])
-        da = half * np.cosh(phi[:, 0:1])
-        b = np.exp(phi[:, 1:2])
-        jac = np.empty((phi.shape[0], 5 if five else 4, z.shape[1]))
-        if five:
-            log_g = phi[:, 4:5]
-            g = np.exp(log_g)
-            soft_g = np.logaddexp(0.0, log_g)  # log(1 + g)
-            s = half * np.sinh(phi[:, 3:4])
-            d = a + s * (1.0 + 1.0 / g)
-            t = b * (z - (phi[:, 2:3] + soft_g / b))
-        else:
-            d = middle + half * np.sinh(phi[:, 3:4])
-            t = b * (z - phi[:, 2:3])
-        # One exp serves the logistic sigma(t) and, for the 4PL, 1 / (1 + e^t) too.
-        q = np.exp(-np.abs(t))
-        inv = 1.0 / (1.0 + q)
-        sigma = np.where(t >= 0, inv, q * inv)
-        if five:
-            soft = np.maximum(t, 0.0) + np.log1p(q)
-            e = np.exp(-g * soft)
-            common = (d - a) * g * e * sigma
-            rest = 1.0 - e
-            jac[:, 0] = da
-            jac[:, 1] = common * (t + soft_g)
-            jac[:, 3] = rest * ((1.0 + 1.0 / g) * half * np.cosh(phi[:, 3:4]))
-            jac[:, 4] = (d - a) * g * e * soft - rest * (s / g) - common * (g / (1.0 + g))
-        else:
-            e = 1.0 - sigma
-            common = (d - a) * e * sigma
-            jac[:, 0] = e * da
-            jac[:, 1] = common * t
-            jac[:, 3] = sigma * (half * np.cosh(phi[:, 3:4]))
-        jac[:, 2] = -common * b
-        yhat = d + (a - d) * e
+        return values_and_jacobian(phi, z, five, ref)
+
+
+def values_and_jacobian(
+    phi: FloatArray, z: FloatArray, five: bool, ref: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`solver_evaluate_with_jacobian` without its floating-point error state:
+    for a caller that sets one around many calls (overflow and 0/0 stand for a step
+    off the edge, which the caller rejects)."""
+    middle, half = ref[:, 0:1], ref[:, 1:2]
+    a = middle + half * np.sinh(phi[:, 0:1])
+    da = half * np.cosh(phi[:, 0:1])
+    b = np.exp(phi[:, 1:2])
+    jac = np.empty((phi.shape[0], 5 if five else 4, z.shape[1]))
+    if five:
+        log_g = phi[:, 4:5]
+        g = np.exp(log_g)
+        soft_g = np.logaddexp(0.0, log_g)  # log(1 + g)
+        s = half * np.sinh(phi[:, 3:4])
+        d = a + s * (1.0 + 1.0 / g)
+        t = b * (z - (phi[:, 2:3] + soft_g / b))
+    else:
+        d = middle + half * np.sinh(phi[:, 3:4])
+        t = b * (z - phi[:, 2:3])
+    # One exp serves the logistic sigma(t) and, for the 4PL, 1 / (1 + e^t) too.
+    q = np.exp(-np.abs(t))
+    inv = 1.0 / (1.0 + q)
+    sigma = np.where(t >= 0, inv, q * inv)
+    if five:
+        soft = np.maximum(t, 0.0) + np.log1p(q)
+        e = np.exp(-g * soft)
+        common = (d - a) * g * e * sigma
+        rest = 1.0 - e
+        jac[:, 0] = da
+        jac[:, 1] = common * (t + soft_g)
+        jac[:, 3] = rest * ((1.0 + 1.0 / g) * half * np.cosh(phi[:, 3:4]))
+        jac[:, 4] = (d - a) * g * e * soft - rest * (s / g) - common * (g / (1.0 + g))
+    else:
+        e = 1.0 - sigma
+        common = (d - a) * e * sigma
+        jac[:, 0] = e * da
+        jac[:, 1] = common * t
+        jac[:, 3] = sigma * (half * np.cosh(phi[:, 3:4]))
+    jac[:, 2] = -common * b
+    yhat = d + (a - d) * e
     return np.asarray(yhat, dtype=float), jac
