@@ -38,6 +38,8 @@ rule render_report:
         "results/logs/render_report.log",
     benchmark:
         "results/benchmarks/render_report.tsv"
+    # The longest study-level step: it starts as soon as its inputs are ready.
+    priority: 10
     group:
         "study"
     conda:

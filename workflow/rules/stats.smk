@@ -60,8 +60,10 @@ rule classify_profile:
         "study"
     conda:
         "../../environment.yml"
-    # The label permutations run in parallel.
-    threads: 2
+    # One core: on a small machine the report and the figures run beside it, which
+    # ends the workflow sooner than the permutations split over both cores while
+    # everything else waits (the permutations do run in parallel given threads).
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -88,6 +90,8 @@ rule plot_prepost:
         "results/logs/plot_prepost.log",
     benchmark:
         "results/benchmarks/plot_prepost.tsv"
+    # The report waits for this figure: it goes before the classification.
+    priority: 10
     group:
         "study"
     conda:

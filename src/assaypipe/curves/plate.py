@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -58,44 +59,53 @@ class _Group:
 
 
 def _has_flag(flags: pd.Series, flag: str) -> npt.NDArray[np.bool_]:
-    tokens = flags.fillna("").astype(str).str.split(";")
-    return np.array([flag in t for t in tokens], dtype=bool)
+    """Rows whose ``;``-separated flags include ``flag``."""
+    padded = ";" + flags.fillna("").astype(str) + ";"
+    return np.asarray(padded.str.contains(f";{flag};", regex=False).to_numpy(), dtype=bool)
 
 
-def _group(plate_id: str, analyte: str, group: pd.DataFrame) -> _Group:
-    role = group["role"].astype(str).to_numpy()
-    low_beads = _has_flag(group["flags"], "low_beads")
-    conc = pd.to_numeric(group["expected_conc"], errors="coerce").to_numpy(dtype=float)
-    signal = pd.to_numeric(group["signal"], errors="coerce").to_numpy(dtype=float)
-    wells = group["well"].astype(str).to_numpy()
-    is_standard = role == "standard"
+def _groups(wells: pd.DataFrame) -> list[_Group]:
+    """One :class:`_Group` per plate x analyte, sorted by plate_id and analyte.
+
+    The columns are converted once for the whole table; each group takes its rows by
+    position."""
+    role = wells["role"].astype(str).to_numpy()
+    low_beads = _has_flag(wells["flags"], "low_beads")
     # The reader flags a standard level whose expected concentration cannot belong
     # to the dilution series (a lost decimal point, say): it cannot be fitted.
-    implausible = _has_flag(group["flags"], "implausible_expected_conc")
-    reasons = []
-    if (is_standard & low_beads).any():
-        reasons.append(
-            "excluded standard well(s) " + ",".join(wells[is_standard & low_beads]) + ": low_beads"
-        )
+    implausible = _has_flag(wells["flags"], "implausible_expected_conc")
+    conc = pd.to_numeric(wells["expected_conc"], errors="coerce").to_numpy(dtype=float)
+    signal = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
+    well = wells["well"].astype(str).to_numpy()
+    is_standard = role == "standard"
+    excluded_low = is_standard & low_beads
     off_series = is_standard & ~low_beads & implausible
-    if off_series.any():
-        reasons.append(
-            "excluded standard well(s) "
-            + ",".join(wells[off_series])
-            + ": implausible_expected_conc"
-        )
     candidate = is_standard & ~low_beads & ~implausible
-    blanks = signal[(role == "blank") & ~low_beads & np.isfinite(signal)]
-    return _Group(
-        plate_id=plate_id,
-        analyte=analyte,
-        wells=wells[candidate],
-        conc=conc[candidate],
-        signal=signal[candidate],
-        blanks=blanks,
-        n_standards=int(is_standard.sum()),
-        reasons=tuple(reasons),
-    )
+    blank = (role == "blank") & ~low_beads & np.isfinite(signal)
+    positions = wells.groupby(["plate_id", "analyte"], sort=True).indices
+    groups = []
+    for key, positions_of_key in positions.items():
+        plate_id, analyte = cast(tuple[object, object], key)
+        rows = np.sort(positions_of_key)
+        reasons = []
+        for mask, why in ((excluded_low, "low_beads"), (off_series, "implausible_expected_conc")):
+            hit = rows[mask[rows]]
+            if hit.size:
+                reasons.append(f"excluded standard well(s) {','.join(well[hit])}: {why}")
+        take = rows[candidate[rows]]
+        groups.append(
+            _Group(
+                plate_id=str(plate_id),
+                analyte=str(analyte),
+                wells=well[take],
+                conc=conc[take],
+                signal=signal[take],
+                blanks=signal[rows[blank[rows]]],
+                n_standards=int(is_standard[rows].sum()),
+                reasons=tuple(reasons),
+            )
+        )
+    return groups
 
 
 _WELL_TEXT: dict[int, Callable[[str], str]] = {
@@ -311,10 +321,7 @@ def fit_plate_curves(
         "extrapolation": extrapolation,
     }
 
-    groups = [
-        _group(str(plate_id), str(analyte), frame)
-        for (plate_id, analyte), frame in wells.groupby(["plate_id", "analyte"], sort=True)
-    ]
+    groups = _groups(wells)
     options = {
         "outliers": outliers,
         "outlier_limit": outlier_limit,

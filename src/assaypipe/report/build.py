@@ -12,7 +12,7 @@ import base64
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -311,20 +311,25 @@ class _Page:
         wells = self.inputs.wells
         selected = selected_curves(self.inputs.curves)
         qc = self.inputs.qc
-        checks_by_pair = {
-            key: group for key, group in qc[qc["plate_id"].notna()].groupby(["plate_id", "analyte"])
-        }
+        # Every check as a plain record, grouped by pair in one pass (in table order).
+        checks_by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for record in records(qc[qc["plate_id"].notna()]):
+            key = (record["plate_id"], record["analyte"])
+            checks_by_pair.setdefault(key, []).append(record)
         plates_meta = self.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
-        groups = {key: group for key, group in wells.groupby(["plate_id", "analyte"], sort=True)}
+        # Row positions of each pair; only the pairs drawn need their wells as a frame.
+        groups = wells.groupby(["plate_id", "analyte"], sort=True).indices
         articles = []
         for done, plate_id in enumerate(self.plate_ids, start=1):
             figures = [
                 self.curve(
                     plate_id,
                     analyte,
-                    groups[(plate_id, analyte)],
+                    wells.iloc[np.sort(groups[(plate_id, analyte)])]
+                    if (plate_id, analyte) in self.drawn
+                    else None,
                     selected.get((plate_id, analyte)),
-                    checks_by_pair.get((plate_id, analyte)),
+                    checks_by_pair.get((plate_id, analyte), []),
                 )
                 for analyte in self.analytes
                 if (plate_id, analyte) in groups
@@ -391,9 +396,9 @@ class _Page:
         self,
         plate_id: str,
         analyte: str,
-        group: pd.DataFrame,
+        group: pd.DataFrame | None,
         curve: Mapping[str, Any] | None,
-        checks: pd.DataFrame | None,
+        checks: Sequence[Mapping[str, Any]],
     ) -> Html:
         limits = {
             key: _float(curve.get(key)) if curve is not None else math.nan
@@ -403,8 +408,8 @@ class _Page:
         # A pair past the figure budget (report.curve_figures) passed QC: it gets its
         # facts and its checks, without the figure and the standards' detail, which
         # are what cost time in a study of thousands of plates.
-        standards = standard_points(group, curve) if drawn else None
-        if standards is not None:
+        standards = standard_points(group, curve) if drawn and group is not None else None
+        if standards is not None and group is not None:
             others = group[group["role"].isin(["sample", "control"])].copy()
             dilution = pd.to_numeric(others["dilution"], errors="coerce")
             conc = pd.to_numeric(others["concentration"], errors="coerce")
@@ -445,11 +450,11 @@ class _Page:
             )
         items = [tag("li", fact) for fact in facts]
         details: Html = Html("")
-        if checks is not None and not checks.empty:
-            bad = checks[checks["status"] != "pass"]
+        if checks:
             items += [
                 tag("li", badge(str(r["status"])), " ", r["check"], ": ", r["detail"])
-                for r in bad.to_dict("records")
+                for r in checks
+                if r["status"] != "pass"
             ]
             details = tag(
                 "details",
@@ -464,7 +469,7 @@ class _Page:
                             r["status"],
                             r["detail"],
                         ]
-                        for r in records(checks)
+                        for r in checks
                     ],
                 ),
             )
