@@ -35,6 +35,14 @@ def level_recovery(
     ``cv`` (sample SD / mean of the signal; NaN with one replicate), ``back`` (the
     inverse of the mean signal) and ``recovery`` (``back / expected``).
     """
+    return pd.DataFrame(level_columns(params, conc, signal))
+
+
+def level_columns(
+    params: Mapping[str, float], conc: npt.ArrayLike, signal: npt.ArrayLike
+) -> dict[str, npt.NDArray[np.generic]]:
+    """The columns of :func:`level_recovery` as arrays, without building a frame (for
+    callers that run it for every curve of a study)."""
     x = np.asarray(conc, dtype=float)
     y = np.asarray(signal, dtype=float)
     # One pass of numpy per curve rather than a pandas groupby: this runs for every
@@ -51,16 +59,14 @@ def level_recovery(
         sd[count < 2] = np.nan
         cv = sd / np.abs(means)
     back = inverse(params, means)
-    return pd.DataFrame(
-        {
-            "expected": expected,
-            "n": count.astype(int),
-            "mean_signal": means,
-            "cv": cv,
-            "back": back,
-            "recovery": back / expected,
-        }
-    )
+    return {
+        "expected": expected,
+        "n": count.astype(int),
+        "mean_signal": means,
+        "cv": cv,
+        "back": back,
+        "recovery": back / expected,
+    }
 
 
 def _longest_run(passing: npt.NDArray[np.bool_]) -> tuple[int, int]:
@@ -77,12 +83,12 @@ def _longest_run(passing: npt.NDArray[np.bool_]) -> tuple[int, int]:
 
 
 def quantification_range(
-    recovery: pd.DataFrame,
+    recovery: pd.DataFrame | Mapping[str, npt.ArrayLike],
     recovery_limit: float = 0.20,
     recovery_limit_edge: float = 0.25,
     cv_limit: float = 0.20,
 ) -> tuple[float, float]:
-    """LLOQ and ULOQ from a :func:`level_recovery` table.
+    """LLOQ and ULOQ from a :func:`level_recovery` table (or its :func:`level_columns`).
 
     A level passes when ``|recovery - 1| <= recovery_limit`` (``recovery_limit_edge``
     for the lowest and the highest level of the series) and its replicate CV is at most
@@ -96,9 +102,9 @@ def quantification_range(
     >>> quantification_range(table)
     (2.0, 8.0)
     """
-    expected = recovery["expected"].to_numpy(dtype=float)
-    rec = recovery["recovery"].to_numpy(dtype=float)
-    cv = recovery["cv"].to_numpy(dtype=float)
+    expected = np.asarray(recovery["expected"], dtype=float)
+    rec = np.asarray(recovery["recovery"], dtype=float)
+    cv = np.asarray(recovery["cv"], dtype=float)
     n = len(expected)
     if n == 0:
         return math.nan, math.nan

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -31,7 +31,7 @@ from assaypipe.curves.fit import (
 )
 from assaypipe.curves.limits import (
     ep17_limits,
-    level_recovery,
+    level_columns,
     limit_of_detection,
     precision_profile_range,
     quantification_range,
@@ -128,8 +128,8 @@ def _point_reasons(group: _Group, code: npt.NDArray[np.int8], weighting: str) ->
     return out
 
 
-def _median_recovery_error(recovery: pd.DataFrame) -> float:
-    error = np.abs(recovery["recovery"].to_numpy(dtype=float) - 1.0)
+def _median_recovery_error(recovery: Mapping[str, npt.ArrayLike]) -> float:
+    error = np.abs(np.asarray(recovery["recovery"], dtype=float) - 1.0)
     error = error[np.isfinite(error)]
     return float(np.median(error)) if error.size else math.inf
 
@@ -177,7 +177,7 @@ def _row(
     if group.blanks.size < 2:
         reasons.append(f"LOD not estimated: {group.blanks.size} usable blank(s), need 2")
     if fit.usable:
-        table = level_recovery(fit.params, x_used, y_used)
+        table = level_columns(fit.params, x_used, y_used)
         recovery_error = _median_recovery_error(table)
         lloq_rec, uloq_rec = quantification_range(
             table,

@@ -25,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from assaypipe.curves import STATUS_CONVERGED, level_recovery, predict
+from assaypipe.curves import STATUS_CONVERGED, predict
+from assaypipe.curves.limits import level_columns
 from assaypipe.layout import is_usable
 from assaypipe.qc.kits import KitLot, control_range
 from assaypipe.qc.rules import RuleSet
@@ -482,16 +483,17 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
     ]
     passing: dict[float, bool] = dict.fromkeys(names, False)
     if params is not None and fitted_levels:
-        table = level_recovery(params, standards.expected[fitted], standards.signal[fitted])
-        last = len(table) - 1
-        for i, level in enumerate(records(table)):
+        table = level_columns(params, standards.expected[fitted], standards.signal[fitted])
+        columns = ("expected", "recovery", "cv", "back", "n", "mean_signal")
+        levels = list(zip(*(table[c].tolist() for c in columns), strict=True))
+        last = len(levels) - 1
+        for i, (expected, recovery, cv, back, n, mean_signal) in enumerate(levels):
             edge = i in (0, last)
-            expected_conc = float(level["expected"])
+            expected_conc = float(expected)
             name = names[expected_conc]
             rec_limit = rules.recovery_limit_edge if edge else rules.recovery_limit
             cv_limit = rules.cv_limit_edge if edge else rules.cv_limit
-            recovery, cv, back = float(level["recovery"]), float(level["cv"]), float(level["back"])
-            n = int(level["n"])
+            recovery, cv, back, n = float(recovery), float(cv), float(back), int(n)
             rec_ok = math.isfinite(recovery) and abs(recovery - 1) <= rec_limit
             cv_ok = not (cv > cv_limit)
             passing[expected_conc] = rec_ok and cv_ok
@@ -505,7 +507,7 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
                     f"expected {expected_conc:.4g}, back-calculated {back:.4g} (n={n})"
                     if math.isfinite(back)
                     else f"expected {expected_conc:.4g}; the mean signal "
-                    f"{float(level['mean_signal']):.4g} is beyond the curve's asymptote, so it "
+                    f"{float(mean_signal):.4g} is beyond the curve's asymptote, so it "
                     "has no back-calculated value",
                 )
             )
