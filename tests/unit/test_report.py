@@ -237,3 +237,5 @@ def test_past_the_figure_budget_the_pairs_needing_a_look_are_drawn_first(three_p
     # every pair still has its entry with its facts
     figures = [attrs for name, attrs in parse(page).tags if name == "figure"]
     assert len([a for a in figures if "curve" in str(a.get("class"))]) == 4
+    # only the drawn pairs carry the table of all their checks (the rest are in qc.parquet)
+    assert page.count("<summary>all ") == 2

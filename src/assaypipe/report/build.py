@@ -388,7 +388,8 @@ class _Page:
             f"{len(self.drawn)} of {n_pairs} plate × analyte curves are drawn (the study has "
             f"more than report.curve_figures = {self.inputs.curve_figures}): those that failed "
             "or warned in QC or were left out come first; the others are listed with their "
-            "facts. Raise report.curve_figures in the config to draw them all.",
+            "facts and any check that did not pass (all their checks are in qc.parquet). "
+            "Raise report.curve_figures in the config to draw them all.",
             class_="note",
         )
 
@@ -449,13 +450,16 @@ class _Page:
                 )
             )
         items = [tag("li", fact) for fact in facts]
+        items += [
+            tag("li", badge(str(r["status"])), " ", r["check"], ": ", r["detail"])
+            for r in checks
+            if r["status"] != "pass"
+        ]
         details: Html = Html("")
-        if checks:
-            items += [
-                tag("li", badge(str(r["status"])), " ", r["check"], ": ", r["detail"])
-                for r in checks
-                if r["status"] != "pass"
-            ]
+        # Past the figure budget a pair lists the checks that did not pass; the table
+        # of all its checks is in qc.parquet (thousands of such tables would make the
+        # page too big to open).
+        if checks and drawn:
             details = tag(
                 "details",
                 tag("summary", f"all {len(checks)} checks"),
