@@ -97,6 +97,17 @@ def _with_flag(flags: str, flag: str, present: bool) -> str:
     return ";".join(sorted(tokens))
 
 
+def _set_flag(
+    flags: npt.NDArray[np.object_], rows: npt.NDArray[np.bool_], flag: str, present: bool
+) -> None:
+    """:func:`_with_flag` on the rows marked, once per distinct flags text."""
+    if not rows.any():
+        return
+    texts, index = np.unique(flags[rows].astype(str), return_inverse=True)
+    changed = np.array([_with_flag(t, flag, present) for t in texts.tolist()], dtype=object)
+    flags[rows] = changed[index.ravel()]
+
+
 def _selected_curves(curves: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
     chosen = curves[curves["selected"].astype(bool)]
     keys = list(zip(chosen["plate_id"].astype(str), chosen["analyte"].astype(str), strict=True))
@@ -176,18 +187,20 @@ def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame
 
     plate = out["plate_id"].astype(str).to_numpy()
     analyte = out["analyte"].astype(str).to_numpy()
+    everywhere = np.ones(n, dtype=bool)
+    # Flags from an earlier run describe an earlier curve.
+    for stale in (BELOW_CURVE, ABOVE_CURVE, NO_CURVE):
+        _set_flag(flags, everywhere, stale, present=False)
+    no_curve = np.zeros(n, dtype=bool)
+    below = np.zeros(n, dtype=bool)
+    above = np.zeros(n, dtype=bool)
     groups = pd.Series(np.arange(n)).groupby([plate, analyte], sort=False).indices if n else {}
     for key, positions in groups.items():
         plate_id, analyte_name = cast(tuple[str, str], key)
         rows = np.asarray(positions, dtype=int)
         curve = selected.get((str(plate_id), str(analyte_name)))
-        for i in rows:
-            # Flags from an earlier run describe an earlier curve.
-            for stale in (BELOW_CURVE, ABOVE_CURVE, NO_CURVE):
-                flags[i] = _with_flag(flags[i], stale, present=False)
         if curve is None or not _usable(curve):
-            for i in rows:
-                flags[i] = _with_flag(flags[i], NO_CURVE, present=True)
+            no_curve[rows] = True
             continue
         params = {k: float(curve[k]) for k in PARAM_NAMES}
         y = signal[rows]
@@ -220,11 +233,10 @@ def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             fraction = (y - params["a"]) / (params["d"] - params["a"])
-        for i, f in zip(rows, fraction, strict=True):
-            if f <= 0:
-                flags[i] = _with_flag(flags[i], BELOW_CURVE, present=True)
-            elif f >= 1:
-                flags[i] = _with_flag(flags[i], ABOVE_CURVE, present=True)
+        below[rows] = fraction <= 0
+        above[rows] = fraction >= 1
+    for mask, flag in ((no_curve, NO_CURVE), (below, BELOW_CURVE), (above, ABOVE_CURVE)):
+        _set_flag(flags, mask, flag, present=True)
 
     out["concentration"] = concentration
     position = list(out.columns).index("concentration") + 1
