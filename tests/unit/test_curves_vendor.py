@@ -2,14 +2,15 @@
 
 References: the exports themselves. xPONENT's Result column and Bio-Plex Manager's Obs
 Conc are the vendor software evaluating its curve; SoftMax Pro's standard-group
-concentrations are its back-fit. Our recoveries are the median |recovery - 100%| of
-the standards, the measure the issue names; docs/curves.md tabulates them.
+concentrations and Gen5's per-well concentrations are their back-fits. Our recoveries
+are the median |recovery - 100%| of the standards; docs/curves.md tabulates them.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -209,3 +210,66 @@ def test_softmax_comparison_worst_level_is_ours_median_is_theirs() -> None:
     assert our_error.max() < 0.5 * vendor_error.max()
     assert np.median(our_error) == pytest.approx(0.0128, abs=0.001)
     assert np.median(vendor_error) == pytest.approx(0.0111, abs=0.0005)
+
+
+# ------------------------------------------------------------------------ Gen5
+
+GEN5_KINETIC = REALDATA / "gen5" / "gen5_kinetic_stdcurve_4pl.txt"
+
+
+def gen5_kinetic_standards() -> pd.DataFrame:
+    """The standard wells of the Gen5 kinetic export, read here straight from the file
+    (the readers refuse kinetic reads): expected concentration (Layout, Conc/Dil), the
+    Mean V that Gen5 fitted its 4PL to, and Gen5's own concentration of each well
+    (NaN for its '>40.000' and '<0.000')."""
+    if not GEN5_KINETIC.is_file():
+        pytest.skip(f"{GEN5_KINETIC} not found (only in the dev setup)")
+    lines = GEN5_KINETIC.read_text(encoding="utf-8", errors="replace").splitlines()
+    layout = lines.index("Layout")
+    results = lines.index("Results")
+    rows = []
+    for offset, letter in enumerate("AB"):
+        ids = lines[layout + 2 + 2 * offset].split("\t")
+        conc = lines[layout + 3 + 2 * offset].split("\t")
+        mean_v = lines[results + 2 + 2 * offset].split("\t")
+        gen5 = lines[results + 3 + 2 * offset].split("\t")
+        assert ids[0] == mean_v[0] == letter and mean_v[13] == "Mean V [420]"
+        for column in range(1, 13):
+            text = gen5[column].strip()
+            rows.append(
+                {
+                    "plate_id": "gen5",
+                    "analyte": "beta-galactosidase",
+                    "well": f"{letter}{column}",
+                    "role": "standard" if ids[column].startswith("STD") else "sample",
+                    "expected_conc": float(conc[column]),
+                    "signal": float(mean_v[column]),
+                    "flags": "",
+                    "gen5": math.nan if text[0] in "<>" else float(text),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_our_fit_recovers_the_gen5_standards_at_least_as_well_as_gen5() -> None:
+    # Reference: Gen5's own concentration of every standard well (its 4PL, exported per
+    # well); a well it reports as '>40.000' or '<0.000' counts as infinitely wrong, as
+    # a signal our curve cannot read does. The zero standard has no recovery.
+    wells = gen5_kinetic_standards()
+    assert len(wells) == 24 and (wells["role"] == "standard").all()
+    first = wells.loc[wells["well"] == "A1", ["expected_conc", "signal", "gen5"]].iloc[0]
+    assert first.tolist() == [40.0, 31.303, 27.131]
+    curves = fit_plate_curves(wells)
+    ours = curves[curves["selected"]].iloc[0][["a", "b", "c", "d", "g"]].astype(float).to_dict()
+    standards = wells[wells["expected_conc"] > 0]
+    conc = standards["expected_conc"].to_numpy(dtype=float)
+    our_error = recovery_errors(ours, conc, standards["signal"].to_numpy(dtype=float))
+    gen5_recovery = standards["gen5"].to_numpy(dtype=float) / conc
+    gen5_error = np.where(np.isfinite(gen5_recovery), np.abs(gen5_recovery - 1.0), np.inf)
+    assert len(our_error) == 22
+    assert np.median(our_error) <= np.median(gen5_error), (
+        np.median(our_error), np.median(gen5_error)
+    )  # fmt: skip
+    # Gen5 reads 5 of the 22 standard wells as '>40.000' or '<0.000'; ours reads them all
+    assert int(np.isinf(gen5_error).sum()) == 5
+    assert np.isfinite(our_error).all()
