@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -108,22 +108,26 @@ def _set_flag(
     flags[rows] = changed[index.ravel()]
 
 
-def _selected_curves(curves: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+def _selected_curves(curves: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
     chosen = curves[curves["selected"].astype(bool)]
     keys = list(zip(chosen["plate_id"].astype(str), chosen["analyte"].astype(str), strict=True))
     if len(set(keys)) != len(keys):
         raise AssaypipeBugError("curves table has more than one selected curve per plate x analyte")
-    return {key: row for key, (_, row) in zip(keys, chosen.iterrows(), strict=True)}
+    rows = cast(list[dict[str, Any]], chosen.to_dict("records"))
+    return dict(zip(keys, rows, strict=True))
 
 
-def _usable(curve: pd.Series) -> bool:
+def _usable(curve: Mapping[str, Any]) -> bool:
     if not bool(curve["converged"]):
         return False
-    values = pd.to_numeric(curve[list(PARAM_NAMES)], errors="coerce").to_numpy(dtype=float)
-    return bool(np.all(np.isfinite(values)))
+    try:
+        values = [float(curve[name]) for name in PARAM_NAMES]
+    except (TypeError, ValueError):
+        return False
+    return all(math.isfinite(v) for v in values)
 
 
-def _vcov(curve: pd.Series) -> npt.NDArray[np.float64]:
+def _vcov(curve: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     raw = curve.get("vcov")
     if raw is None or (np.ndim(raw) == 0 and pd.isna(raw)):
         return np.full((5, 5), np.nan)
@@ -131,12 +135,14 @@ def _vcov(curve: pd.Series) -> npt.NDArray[np.float64]:
     return values.reshape(5, 5) if values.size == 25 else np.full((5, 5), np.nan)
 
 
-def _float(curve: pd.Series, name: str, default: float = math.nan) -> float:
+def _float(curve: Mapping[str, Any], name: str, default: float = math.nan) -> float:
     value = curve.get(name, default)
     return default if value is None or pd.isna(value) else float(value)
 
 
-def _reportable(in_well: npt.NDArray[np.float64], curve: pd.Series) -> npt.NDArray[np.bool_]:
+def _reportable(
+    in_well: npt.NDArray[np.float64], curve: Mapping[str, Any]
+) -> npt.NDArray[np.bool_]:
     """Where the curve's extrapolation policy reports the concentration.
 
     ``keep``: wherever the curve reaches the signal; ``standards``: between the lowest
