@@ -239,3 +239,24 @@ def test_past_the_figure_budget_the_pairs_needing_a_look_are_drawn_first(three_p
     assert len([a for a in figures if "curve" in str(a.get("class"))]) == 4
     # only the drawn pairs carry the table of all their checks (the rest are in qc.parquet)
     assert page.count("<summary>all ") == 2
+
+
+def test_plate_and_analyte_exclusions_mark_every_pair_they_cover(three_plates):
+    # a plate-level exclusion (any analyte) and an analyte-level one (any plate)
+    manual = pd.DataFrame(
+        [
+            {"level": "plate", "plate_id": "P2", "well": "", "analyte": "", "reason": "spill",
+             "who": "lab", "when": "2025-01-05", "line": 2},
+            {"level": "analyte", "plate_id": "", "well": "", "analyte": "TGFB2",
+             "reason": "kit recall", "who": "lab", "when": "2025-01-06", "line": 3},
+        ]
+    )  # fmt: skip
+    page = build_report(inputs_for(*three_plates, manual=manual))
+    curves = page.split('id="curves"', 1)[1].split("</section>", 1)[0]
+    marked = sorted(
+        (attrs["data-plate"], attrs["data-analyte"])
+        for figure in curves.split("<figure")[1:]
+        if 'class="badge excluded"' in figure
+        for name, attrs in parse("<figure" + figure.split(">", 1)[0] + ">").tags
+    )
+    assert marked == [("P1", "TGFB2"), ("P2", "CCL2")]

@@ -110,9 +110,9 @@ class _Page:
         self.figure_dirs = figure_dirs
         self.progress = progress
         wells = inputs.wells
-        self.order = run_order(inputs.plates, sorted(set(wells["plate_id"].astype(str))))
+        self.order = run_order(inputs.plates, sorted(wells["plate_id"].astype(str).unique()))
         self.plate_ids = list(self.order.index)
-        self.analytes = sorted(set(wells["analyte"].astype(str)))
+        self.analytes = sorted(wells["analyte"].astype(str).unique())
         self.verdict = {
             (str(r["plate_id"]), str(r["analyte"])): r for r in inputs.verdicts.to_dict("records")
         }
@@ -137,14 +137,27 @@ class _Page:
 
     def _excluded_pairs(self, pair_keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
         """Plate x analyte pairs wholly left out, with the reasons (plate/analyte levels)."""
+        ordered = sorted(pair_keys)
+        by_plate: dict[str, list[tuple[str, str]]] = {}
+        by_analyte: dict[str, list[tuple[str, str]]] = {}
+        for pair in ordered:
+            by_plate.setdefault(pair[0], []).append(pair)
+            by_analyte.setdefault(pair[1], []).append(pair)
         out: dict[tuple[str, str], list[str]] = {}
         for record in records(self.inputs.exclusions):
             if record["level"] == "well":
                 continue
             plate, analyte = record["plate_id"], record["analyte"]
-            for pair in sorted(pair_keys):
-                if (_blank(plate) or pair[0] == plate) and (_blank(analyte) or pair[1] == analyte):
-                    out.setdefault(pair, []).append(str(record["reason"]))
+            # The pairs the record covers, in sorted order: a blank plate or analyte
+            # covers every one.
+            if _blank(plate):
+                covered = ordered if _blank(analyte) else by_analyte.get(analyte, [])
+            elif _blank(analyte):
+                covered = by_plate.get(plate, [])
+            else:
+                covered = [(plate, analyte)] if (plate, analyte) in pair_keys else []
+            for pair in covered:
+                out.setdefault(pair, []).append(str(record["reason"]))
         return out
 
     # -- page ----------------------------------------------------------------------
