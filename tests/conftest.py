@@ -27,6 +27,19 @@ REALDATA = REPO.parent / "shared" / "realdata"
 DEMO_TRUTH = REPO / "tests" / "data" / "demo_truth"
 
 
+@pytest.fixture
+def no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read test exports at once: they are always fresh (the still-being-written guard
+    has its own tests)."""
+    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
+
+
+def by_well(wells: pd.DataFrame) -> pd.DataFrame:
+    """A one-analyte wells table indexed by well."""
+    assert wells["well"].is_unique
+    return wells.set_index("well")
+
+
 def wells_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """A valid wells table from partial rows; unspecified columns get neutral values."""
     defaults: dict[str, Any] = {

@@ -13,6 +13,9 @@ from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export
 
+# Test exports are read at once (see tests/conftest.py: no_settle).
+pytestmark = pytest.mark.usefixtures("no_settle")
+
 COLUMNS = [
     "Analyte", "Type", "Well", "Outlier", "Description", "FI", "FI - Bkgd", "Std Dev", "%CV",
     "Obs Conc", "Exp Conc", "(Obs/Exp) * 100", "Conc in Range", "Dilution", "Sampling Errors",
@@ -101,12 +104,6 @@ def workbook(tmp_path: Path, layout: str = "per_well", analytes: int = 2) -> Pat
     path = tmp_path / "csf_plate3.xlsx"
     book.save(path)
     return path
-
-
-@pytest.fixture(autouse=True)
-def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Test files are always fresh; the still-being-written guard has its own test.
-    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
 
 
 def cell(wells: pd.DataFrame, well: str, analyte: str) -> pd.Series:

@@ -17,14 +17,12 @@ from assaypipe.readers import read_export, read_exports
 from assaypipe.readers.standards import check_standards, implausible_levels
 from tests.conftest import wells_frame
 
+# Test exports are read at once (tests/conftest.py: no_settle); the tests of the
+# still-being-written guard set their own settle time.
+pytestmark = pytest.mark.usefixtures("no_settle")
+
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 XPONENT = EXPORTS / "xponent31_2plex_resaved.csv"
-
-
-@pytest.fixture(autouse=True)
-def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Test files are always fresh; the still-being-written guard sets its own.
-    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "plate.csv") -> Path:

@@ -5,27 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export
+from tests.conftest import by_well
+
+# Test exports are read at once (see tests/conftest.py: no_settle).
+pytestmark = pytest.mark.usefixtures("no_settle")
 
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 GRID = EXPORTS / "grid_8x12.csv"
 BARE_384 = EXPORTS / "grid_16x24_bare_decimal_comma.tsv"
 GRID_MAP = EXPORTS / "plate_map_grid.csv"
-
-
-@pytest.fixture(autouse=True)
-def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Test files are always fresh; the still-being-written guard has its own test.
-    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
-
-
-def by_well(wells: pd.DataFrame) -> pd.DataFrame:
-    assert wells["well"].is_unique
-    return wells.set_index("well")
 
 
 def write(tmp_path: Path, text: str, name: str = "grid.csv") -> Path:

@@ -11,15 +11,13 @@ import pytest
 from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export
+from tests.conftest import by_well
+
+# Test exports are read at once (see tests/conftest.py: no_settle).
+pytestmark = pytest.mark.usefixtures("no_settle")
 
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 ROWS = "ABCDEFGH"
-
-
-@pytest.fixture(autouse=True)
-def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Test files are always fresh; the still-being-written guard has its own test.
-    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
 
 
 HEADER = """\r
@@ -106,11 +104,6 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 @pytest.fixture
 def dual(tmp_path: Path) -> tuple[Path, Path]:
     return write(tmp_path, "plate3.txt", gen5_text()), write(tmp_path, "map.csv", PLATE_MAP)
-
-
-def by_well(wells: pd.DataFrame) -> pd.DataFrame:
-    assert wells["well"].is_unique
-    return wells.set_index("well")
 
 
 def test_dual_wavelength_signal_is_first_minus_reference(dual: tuple[Path, Path]) -> None:

@@ -11,21 +11,14 @@ import pytest
 from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export, read_exports
+from tests.conftest import by_well
+
+# Test exports are read at once (see tests/conftest.py: no_settle).
+pytestmark = pytest.mark.usefixtures("no_settle")
 
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 TWO_PLATES = EXPORTS / "softmax_two_plates_dual.txt"
 TIME_FORMAT = EXPORTS / "softmax_timeformat_latin1.txt"
-
-
-@pytest.fixture(autouse=True)
-def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Test files are always fresh; the still-being-written guard has its own test.
-    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
-
-
-def by_well(wells: pd.DataFrame) -> pd.DataFrame:
-    assert wells["well"].is_unique
-    return wells.set_index("well")
 
 
 def vendor_value(vendor: pd.DataFrame, well: str, quantity: str) -> pd.Series:

@@ -16,13 +16,10 @@ from assaypipe.errors import InputError
 from assaypipe.readers import classify_cells, read_export
 from assaypipe.readers.xponent import parse_location, split_export
 
+# Test exports are read at once (see tests/conftest.py: no_settle).
+pytestmark = pytest.mark.usefixtures("no_settle")
+
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
-
-
-@pytest.fixture(autouse=True)
-def _no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Test files are always fresh; the still-being-written guard has its own test.
-    monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
 
 
 HEADER = [
