@@ -212,17 +212,22 @@ def test_r_ran_on_every_curve_and_mostly_converged(comparison: pd.DataFrame) -> 
     assert (summary["converged"] >= 15).all(), summary
 
 
+def r_converged(comparison: pd.DataFrame, model: str, weighting: str) -> pd.DataFrame:
+    """The comparison rows of one model and weighting where R converged."""
+    return comparison[
+        (comparison["model"] == model)
+        & (comparison["weighting"] == weighting)
+        & comparison["converged"].astype(bool)
+    ]
+
+
 @pytest.mark.parametrize("model", ["4PL", "5PL"])
 @pytest.mark.parametrize("weighting", ["none", "1/y^2"])
 def test_rss_no_worse_than_r_wherever_r_converged(
     comparison: pd.DataFrame, model: str, weighting: str
 ) -> None:
     # R: nls(SSfpl) for the 4PL, minpack.lm::nlsLM for the 5PL (see the module docstring)
-    cases = comparison[
-        (comparison["model"] == model)
-        & (comparison["weighting"] == weighting)
-        & comparison["converged"].astype(bool)
-    ]
+    cases = r_converged(comparison, model, weighting)
     assert len(cases) > 0
     worse = [
         (row.curve, row.ours.rss, row.rss)
@@ -238,11 +243,7 @@ def test_parameters_equal_r_where_both_reach_the_same_optimum(
     comparison: pd.DataFrame, model: str, weighting: str
 ) -> None:
     # R: nls(SSfpl) for the 4PL, minpack.lm::nlsLM for the 5PL (see the module docstring)
-    cases = comparison[
-        (comparison["model"] == model)
-        & (comparison["weighting"] == weighting)
-        & comparison["converged"].astype(bool)
-    ]
+    cases = r_converged(comparison, model, weighting)
     same = [row for row in cases.itertuples() if abs(row.ours.rss / row.rss - 1.0) <= 1e-6]
     # most converged R fits reach our optimum; the rest are ones where ours is lower
     assert len(same) >= 0.5 * len(cases), (len(same), len(cases))

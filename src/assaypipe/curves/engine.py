@@ -96,11 +96,11 @@ def _row_max(a: FloatArray) -> FloatArray:
 
 def _scaled_system(
     wjac: FloatArray, resid: FloatArray, theta: FloatArray, lower: FloatArray, upper: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Jacobi-scaled normal equations with the bound-blocked parameters held fixed.
 
-    Returns the scaled matrix (unit diagonal), the scaled and the plain gradient, the
-    scale and the mask of fixed parameters."""
+    Returns the scaled matrix (unit diagonal), the scaled and the plain gradient, and
+    the scale."""
     grad = np.matmul(wjac, resid[:, :, None])[:, :, 0]
     hess = np.matmul(wjac, wjac.transpose(0, 2, 1))
     n, k = theta.shape
@@ -119,7 +119,7 @@ def _scaled_system(
         hess_s *= free[:, None, :]
         hess_s.reshape(n, k * k)[:, :: k + 1] += fixed
         grad_s *= free
-    return hess_s, grad_s, scale, grad, fixed
+    return hess_s, grad_s, scale, grad
 
 
 class Factor:
@@ -177,7 +177,7 @@ class Factor:
 
 class _State:
     """The curves still iterating: every array has one row per curve, ``index`` maps
-    rows back to the batch."""
+    rows back to the batch. Made under levenberg_marquardt's floating-point error state."""
 
     def __init__(
         self,
@@ -195,7 +195,7 @@ class _State:
         self.index = np.arange(n)
         self.theta, self.z, self.y, self.sw = theta, z, y, sqrt_w
         self.lo, self.hi, self.ref = lower, upper, ref
-        yhat, jac = solver_evaluate_with_jacobian(theta, z, five, ref)
+        yhat, jac = values_and_jacobian(theta, z, five, ref)
         self.resid = sqrt_w * (y - yhat)
         self.wjac = sqrt_w[:, None, :] * jac
         self.cost = (self.resid * self.resid).sum(axis=1)
@@ -229,7 +229,7 @@ def _step(state: _State, block: slice, five: bool) -> tuple[BoolArray, BoolArray
     )
     lo, hi, sw, damping = state.lo[block], state.hi[block], state.sw[block], state.damping[block]
     bad = ~np.isfinite(cost)
-    hess_s, grad_s, scale, grad, _ = _scaled_system(wjac, resid, theta, lo, hi)
+    hess_s, grad_s, scale, grad = _scaled_system(wjac, resid, theta, lo, hi)
     norm_r = np.sqrt(cost)
     cosine = _row_max(np.abs(grad_s)) / np.where(norm_r > 0, norm_r, 1.0)
     exact = cost <= 1e-28 * state.scale_cost[block]
