@@ -414,16 +414,17 @@ class _Page:
         curve: Mapping[str, Any] | None,
         checks: Sequence[Mapping[str, Any]],
     ) -> Html:
+        """One pair's entry; ``group`` (its wells) is given for the pairs drawn."""
         limits = {
             key: _float(curve.get(key)) if curve is not None else math.nan
             for key in ("lloq", "uloq", "lod")
         }
-        drawn = (plate_id, analyte) in self.drawn
-        # A pair past the figure budget (report.curve_figures) passed QC: it gets its
-        # facts and its checks, without the figure and the standards' detail, which
+        # A pair past the figure budget (report.curve_figures) gets its facts and the
+        # checks it did not pass, without the figure and the standards' detail, which
         # are what cost time in a study of thousands of plates.
-        standards = standard_points(group, curve) if drawn and group is not None else None
-        if standards is not None and group is not None:
+        drawn = group is not None
+        standards = standard_points(group, curve) if group is not None else None
+        if group is not None and standards is not None:
             others = group[group["role"].isin(["sample", "control"])].copy()
             dilution = pd.to_numeric(others["dilution"], errors="coerce")
             conc = pd.to_numeric(others["concentration"], errors="coerce")
