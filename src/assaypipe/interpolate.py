@@ -22,6 +22,7 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.curves import MODELS, inverse_interval
 from assaypipe.errors import AssaypipeBugError
+from assaypipe.layout import retag
 
 NO_CURVE = "no_curve"
 # Signals the curve never reaches: at or beyond the zero-dose asymptote a, or the
@@ -86,26 +87,6 @@ def classify_censor(
         out[hit] = label
         decided |= hit
     return out
-
-
-def _with_flag(flags: str, flag: str, present: bool) -> str:
-    tokens = {t for t in str(flags).split(";") if t}
-    if present:
-        tokens.add(flag)
-    else:
-        tokens.discard(flag)
-    return ";".join(sorted(tokens))
-
-
-def _set_flag(
-    flags: npt.NDArray[np.object_], rows: npt.NDArray[np.bool_], flag: str, present: bool
-) -> None:
-    """:func:`_with_flag` on the rows marked, once per distinct flags text."""
-    if not rows.any():
-        return
-    texts, index = np.unique(flags[rows].astype(str), return_inverse=True)
-    changed = np.array([_with_flag(t, flag, present) for t in texts.tolist()], dtype=object)
-    flags[rows] = changed[index.ravel()]
 
 
 def _selected_curves(curves: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -193,10 +174,8 @@ def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame
 
     plate = out["plate_id"].astype(str).to_numpy()
     analyte = out["analyte"].astype(str).to_numpy()
-    everywhere = np.ones(n, dtype=bool)
     # Flags from an earlier run describe an earlier curve.
-    for stale in (BELOW_CURVE, ABOVE_CURVE, NO_CURVE):
-        _set_flag(flags, everywhere, stale, present=False)
+    retag(flags, np.ones(n, dtype=bool), remove=(BELOW_CURVE, ABOVE_CURVE, NO_CURVE))
     no_curve = np.zeros(n, dtype=bool)
     below = np.zeros(n, dtype=bool)
     above = np.zeros(n, dtype=bool)
@@ -242,7 +221,7 @@ def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame
         below[rows] = fraction <= 0
         above[rows] = fraction >= 1
     for mask, flag in ((no_curve, NO_CURVE), (below, BELOW_CURVE), (above, ABOVE_CURVE)):
-        _set_flag(flags, mask, flag, present=True)
+        retag(flags, mask, add=flag)
 
     out["concentration"] = concentration
     position = list(out.columns).index("concentration") + 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from assaypipe import tables
@@ -13,14 +16,42 @@ from assaypipe.sheets import alias_lookup, canonical_analyte
 UNUSABLE_FLAGS = frozenset({"low_beads", "no_signal", "no_curve"})
 
 
+def retag(
+    flags: npt.NDArray[np.object_],
+    rows: npt.ArrayLike,
+    add: str | None = None,
+    remove: Collection[str] = (),
+) -> None:
+    """In place, on the rows marked: the ';'-joined flags with ``add`` added and
+    ``remove`` taken out (sorted, no duplicates), worked out once per distinct text."""
+    rows = np.asarray(rows, dtype=bool)
+    if not rows.any():
+        return
+    texts, index = np.unique(flags[rows].astype(str), return_inverse=True)
+    gone = set(remove)
+    changed = []
+    for text in texts.tolist():
+        tokens = {token for token in text.split(";") if token} - gone
+        if add:
+            tokens.add(add)
+        changed.append(";".join(sorted(tokens)))
+    flags[rows] = np.array(changed, dtype=object)[index.ravel()]
+
+
 def add_flags(flags: pd.Series, mask: pd.Series | np.ndarray, flag: str) -> pd.Series:
     """Append ``flag`` to the ';'-joined flags where ``mask`` is true (sorted, no duplicates)."""
     mask = np.asarray(mask, dtype=bool)
+    values = flags.to_numpy(dtype=object, copy=True)
+    retag(values, mask, add=flag)
     updated = flags.copy()
-    updated[mask] = [
-        ";".join(sorted({*filter(None, str(f).split(";")), flag})) for f in flags[mask]
-    ]
+    updated[mask] = values[mask]
     return updated
+
+
+def has_flag(flags: pd.Series, flag: str) -> npt.NDArray[np.bool_]:
+    """Rows whose ';'-joined flags include ``flag``."""
+    padded = ";" + flags.fillna("").astype(str) + ";"
+    return np.asarray(padded.str.contains(f";{flag};", regex=False).to_numpy(), dtype=bool)
 
 
 def is_usable(flags: pd.Series) -> pd.Series:

@@ -37,6 +37,7 @@ from assaypipe.curves.limits import (
     quantification_range,
 )
 from assaypipe.curves.model import PARAM_NAMES, FloatArray
+from assaypipe.layout import has_flag
 
 LIMIT_RULES = ("recovery", "profile", "both")
 LOD_METHODS = ("blank_sd", "ep17")
@@ -58,22 +59,16 @@ class _Group:
     reasons: tuple[str, ...]
 
 
-def _has_flag(flags: pd.Series, flag: str) -> npt.NDArray[np.bool_]:
-    """Rows whose ``;``-separated flags include ``flag``."""
-    padded = ";" + flags.fillna("").astype(str) + ";"
-    return np.asarray(padded.str.contains(f";{flag};", regex=False).to_numpy(), dtype=bool)
-
-
 def _groups(wells: pd.DataFrame) -> list[_Group]:
     """One :class:`_Group` per plate x analyte, sorted by plate_id and analyte.
 
     The columns are converted once for the whole table; each group takes its rows by
     position."""
     role = wells["role"].astype(str).to_numpy()
-    low_beads = _has_flag(wells["flags"], "low_beads")
+    low_beads = has_flag(wells["flags"], "low_beads")
     # The reader flags a standard level whose expected concentration cannot belong
     # to the dilution series (a lost decimal point, say): it cannot be fitted.
-    implausible = _has_flag(wells["flags"], "implausible_expected_conc")
+    implausible = has_flag(wells["flags"], "implausible_expected_conc")
     conc = pd.to_numeric(wells["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
     well = wells["well"].astype(str).to_numpy()

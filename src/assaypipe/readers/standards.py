@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
+from assaypipe.layout import add_flags
 
 __all__ = ["BROKEN_SERIES", "IMPLAUSIBLE_LEVEL", "check_standards", "implausible_levels"]
 
@@ -117,10 +118,12 @@ def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame
         return wells, problems
     out = wells.copy()
     in_broken = is_standard & np.isin(names, broken)
-    out["flags"] = _add_flag(out["flags"], in_broken, BROKEN_SERIES)
+    out["flags"] = add_flags(out["flags"].astype(object), in_broken, BROKEN_SERIES)
     combined = np.full(len(out), "", dtype=object)
     combined[is_standard] = names[is_standard] + "\x1f" + np.array(keys, dtype=object)
-    out["flags"] = _add_flag(out["flags"], np.isin(combined, bad_levels), IMPLAUSIBLE_LEVEL)
+    out["flags"] = add_flags(
+        out["flags"].astype(object), np.isin(combined, bad_levels), IMPLAUSIBLE_LEVEL
+    )
     return out, problems
 
 
@@ -213,11 +216,3 @@ def _label(level: float) -> str:
 
 def _number(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e6 else f"{value:.6g}"
-
-
-def _add_flag(flags: pd.Series, selected: np.ndarray, flag: str) -> pd.Series:
-    updated = flags.astype(object).copy()
-    updated[selected] = [
-        ";".join(sorted({*filter(None, str(f).split(";")), flag})) for f in updated[selected]
-    ]
-    return updated
