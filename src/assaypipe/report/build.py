@@ -849,13 +849,3 @@ def write_report(path: str | Path, page: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
-
-
-__all__ = [
-    "SECTIONS",
-    "ReportInputs",
-    "build_report",
-    "load_inputs",
-    "log_progress",
-    "write_report",
-]
