@@ -13,7 +13,12 @@ from assaypipe import tables
 from assaypipe.exclusions import exclusion_table, included_samples
 from assaypipe.qc import run_qc
 from assaypipe.report import SECTIONS, ReportInputs, build_report
-from assaypipe.report.figures import png_bytes, prepost_figure
+from assaypipe.report.figures import (
+    MAX_LJ_LABELS,
+    levey_jennings_figure,
+    png_bytes,
+    prepost_figure,
+)
 from assaypipe.report.html import Html, anchor, escape, table, tag
 from tests.unit.test_qc import SETTINGS, make_plate, study
 
@@ -260,3 +265,31 @@ def test_plate_and_analyte_exclusions_mark_every_pair_they_cover(three_plates):
         for name, attrs in parse("<figure" + figure.split(">", 1)[0] + ">").tags
     )
     assert marked == [("P1", "TGFB2"), ("P2", "CCL2")]
+
+
+@pytest.mark.parametrize("flagged", [3, MAX_LJ_LABELS + 20])
+def test_levey_jennings_names_the_rules_of_a_few_flagged_points_and_counts_many(flagged):
+    n = 200
+    status = ["fail" if i % 3 == 0 and i // 3 < flagged else "pass" for i in range(n)]
+    series = pd.DataFrame(
+        {
+            "series": "Control1",
+            "kind": "control",
+            "plate_id": [f"P{i}" for i in range(n)],
+            "run_index": range(n),
+            "value": [10.0 + (5 if s == "fail" else 0) for s in status],
+            "guide": [i < 20 for i in range(n)],
+            "mean": 10.0,
+            "sd": 1.0,
+            "rules": ["1-3s" if s == "fail" else "" for s in status],
+            "status": status,
+        }
+    )
+    figure = levey_jennings_figure(series, [f"P{i}" for i in range(n)])
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    if flagged <= MAX_LJ_LABELS:
+        assert texts == ["1-3s"] * flagged
+    else:
+        # beyond the limit the points stay marked and one line says where the rules are
+        assert texts == [f"{flagged} points flagged: their rules are in the table below"]
+        assert len(figure.axes[0].collections[0].get_offsets()) == flagged

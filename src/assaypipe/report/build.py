@@ -324,23 +324,29 @@ class _Page:
         wells = self.inputs.wells
         selected = selected_curves(self.inputs.curves)
         qc = self.inputs.qc
-        # Every check as a plain record, grouped by pair in one pass (in table order).
+        per_plate = qc[qc["plate_id"].notna()]
+        # A drawn pair shows all its checks, the others those that did not pass: only
+        # these become plain records, grouped by pair in one pass (in table order).
+        pair_keys = pd.MultiIndex.from_arrays(
+            [per_plate["plate_id"].astype(str), per_plate["analyte"].astype(str)]
+        )
+        shown = (per_plate["status"].astype(str) != "pass").to_numpy() | pair_keys.isin(
+            list(self.drawn)
+        )
         checks_by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for record in records(qc[qc["plate_id"].notna()]):
+        for record in records(per_plate[shown]):
             key = (record["plate_id"], record["analyte"])
             checks_by_pair.setdefault(key, []).append(record)
         plates_meta = self.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
-        # Row positions of each pair; only the pairs drawn need their wells as a frame.
         groups = wells.groupby(["plate_id", "analyte"], sort=True).indices
+        drawn_wells = _drawn_wells(wells, groups, self.drawn)
         articles = []
         for done, plate_id in enumerate(self.plate_ids, start=1):
             figures = [
                 self.curve(
                     plate_id,
                     analyte,
-                    wells.iloc[np.sort(groups[(plate_id, analyte)])]
-                    if (plate_id, analyte) in self.drawn
-                    else None,
+                    drawn_wells.get((plate_id, analyte)),
                     selected.get((plate_id, analyte)),
                     checks_by_pair.get((plate_id, analyte), []),
                 )
@@ -784,6 +790,23 @@ def load_inputs(
         prepost_figure=prepost_figure or None,
         **options,
     )
+
+
+def _drawn_wells(
+    wells: pd.DataFrame,
+    groups: Mapping[Any, Any],
+    drawn: set[tuple[str, str]],
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """The wells of each drawn pair, in table order, taken from the study's wells at
+    once (one take per column of a study-sized table, not one per pair)."""
+    pairs = sorted(pair for pair in drawn if pair in groups)
+    positions = [np.sort(groups[pair]) for pair in pairs]
+    taken = wells.iloc[np.concatenate(positions)] if positions else wells.iloc[:0]
+    ends = np.cumsum([len(p) for p in positions])
+    return {
+        pair: taken.iloc[end - len(rows) : end]
+        for pair, rows, end in zip(pairs, positions, ends, strict=True)
+    }
 
 
 def _template(name: str) -> str:

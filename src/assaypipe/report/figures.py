@@ -137,6 +137,10 @@ def curve_figure(
     return figure
 
 
+# A Levey-Jennings panel names the Westgard rules beside its flagged points up to
+# this many; past it the points are marked only.
+MAX_LJ_LABELS = 40
+
 LJ_LABELS = {
     "curve_c": "curve c (inflection)",
     "curve_d": "curve d (top asymptote)",
@@ -175,10 +179,25 @@ def levey_jennings_figure(series: pd.DataFrame, plate_labels: Sequence[str]) -> 
                 for sign in (1, -1):
                     ax.axhline(mean + sign * k * sd, color=colour, ls=style, lw=0.8)
         ax.plot(x, y, color=FITTED, lw=0.8, marker="o", ms=3.5, zorder=3)
+        flagged = int(points["status"].isin(list(STATUS_COLOURS)).sum())
+        # Past a few dozen, the rule names overlap into a smear and drawing them is most
+        # of the figure's cost; the table under the chart names every one.
+        labelled = flagged <= MAX_LJ_LABELS
+        if not labelled:
+            ax.annotate(
+                f"{flagged} points flagged: their rules are in the table below",
+                (0.005, 0.97),
+                xycoords="axes fraction",
+                va="top",
+                fontsize=7,
+                color=STATUS_COLOURS["fail"],
+            )
         for status, colour in STATUS_COLOURS.items():
             hit = (points["status"] == status).to_numpy()
             if hit.any():
                 ax.scatter(x[hit], y[hit], s=70, marker="X", color=colour, zorder=4)
+                if not labelled:
+                    continue
                 for xi, yi, found in zip(x[hit], y[hit], points["rules"][hit], strict=True):
                     ax.annotate(
                         found.replace(";", " "),
