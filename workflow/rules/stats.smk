@@ -32,6 +32,9 @@ rule run_statistics:
         "results/logs/run_statistics.log",
     benchmark:
         "results/benchmarks/run_statistics.tsv"
+    # First in line with the classification: the pre/post figure and the report wait
+    # for it, the correlation figures wait for nothing.
+    priority: 10
     group:
         "study"
     conda:
@@ -56,13 +59,15 @@ rule classify_profile:
         "results/logs/classify_profile.log",
     benchmark:
         "results/benchmarks/classify_profile.tsv"
+    # One core, started as soon as its inputs are there: on a small machine the
+    # statistics, the figures and the report run beside it on the other core, which
+    # ends the workflow sooner than the permutations split over both cores while
+    # everything else waits (the permutations do run in parallel given threads).
+    priority: 10
     group:
         "study"
     conda:
         "../../environment.yml"
-    # One core: on a small machine the report and the figures run beside it, which
-    # ends the workflow sooner than the permutations split over both cores while
-    # everything else waits (the permutations do run in parallel given threads).
     threads: 1
     resources:
         mem_mb=4000,
@@ -90,7 +95,7 @@ rule plot_prepost:
         "results/logs/plot_prepost.log",
     benchmark:
         "results/benchmarks/plot_prepost.tsv"
-    # The report waits for this figure: it goes before the classification.
+    # The report waits for this figure: it goes before the correlation figures.
     priority: 10
     group:
         "study"
