@@ -24,7 +24,6 @@ rule all:
         rules.collect_tables.output,
         rules.combine_replicates.output,
         rules.check_qc.output,
-        rules.apply_exclusions.output,
         rules.render_report.output,
         rules.classify_responders.output,
         expand("results/stats/{analysis}.parquet", analysis=ANALYSES),

@@ -1,22 +1,40 @@
-"""check_qc: per plate x analyte checks, Levey-Jennings with Westgard rules, verdicts."""
+"""check_qc: per plate x analyte checks, Levey-Jennings with Westgard rules, verdicts;
+then failing plates x analytes and manual exclusions left out of the samples."""
 
-from assaypipe.exclusions import read_exclusions
+from assaypipe.exclusions import exclusion_table, included_samples, read_exclusions
 from assaypipe.io import read_table, write_table
 from assaypipe.pipeline import logged
 from assaypipe.qc import read_kits, run_qc
-from assaypipe.sheets import read_aliases
+from assaypipe.sheets import read_aliases, read_samples
 
+settings = snakemake.params.qc
 with logged(snakemake.log[0]) as log:
     aliases = read_aliases(snakemake.input.analytes)
+    wells = read_table(snakemake.input.wells)
+    curves = read_table(snakemake.input.curves)
+    manual = read_exclusions(settings["exclusions"], aliases)
     result = run_qc(
-        read_table(snakemake.input.wells),
-        read_table(snakemake.input.curves),
+        wells,
+        curves,
         read_table(snakemake.input.plates),
-        snakemake.params.qc,
+        settings,
         kits=read_kits(snakemake.input.kits, aliases),
-        manual=read_exclusions(snakemake.params.qc["exclusions"], aliases),
+        manual=manual,
     )
     log.info("verdicts: %s", result.verdicts["verdict"].value_counts().to_dict())
-    for name in ("qc", "verdicts", "levey_jennings"):
-        table = getattr(result, name)
+    exclusions = exclusion_table(
+        wells, result.verdicts, manual, exclude_failing=settings["exclude_failing"]
+    )
+    samples = included_samples(wells, curves, read_samples(snakemake.input.samples), exclusions)
+    for row in exclusions.itertuples():
+        log.info("excluded (%s) %s: %s wells; %s", row.source, row.level, row.n_wells, row.reason)
+    log.info("%d sample x analyte values kept for the statistics", len(samples))
+    tables = {
+        "qc": result.qc,
+        "verdicts": result.verdicts,
+        "levey_jennings": result.levey_jennings,
+        "samples": samples,
+        "exclusions": exclusions,
+    }
+    for name, table in tables.items():
         write_table(table, snakemake.output[name], command="check_qc", config=snakemake.config)

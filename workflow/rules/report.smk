@@ -8,8 +8,8 @@ rule render_report:
         qc=rules.check_qc.output.qc,
         verdicts=rules.check_qc.output.verdicts,
         levey_jennings=rules.check_qc.output.levey_jennings,
-        exclusions=rules.apply_exclusions.output.exclusions,
-        samples=rules.apply_exclusions.output.samples,
+        exclusions=rules.check_qc.output.exclusions,
+        samples=rules.check_qc.output.samples,
         analytes=config["analytes"],
     output:
         html=report(

@@ -24,7 +24,7 @@ rule classify_responders:
 
 rule run_statistics:
     input:
-        samples=rules.apply_exclusions.output.samples,
+        samples=rules.check_qc.output.samples,
         subjects=rules.classify_responders.output[0],
     output:
         **{name: f"results/stats/{name}.parquet" for name in QUICK_ANALYSES},
@@ -51,7 +51,7 @@ rule run_statistics:
 
 rule classify_profile:
     input:
-        samples=rules.apply_exclusions.output.samples,
+        samples=rules.check_qc.output.samples,
         subjects=rules.classify_responders.output[0],
     output:
         classification="results/stats/classification.parquet",
@@ -80,7 +80,7 @@ rule classify_profile:
 
 rule plot_prepost:
     input:
-        samples=rules.apply_exclusions.output.samples,
+        samples=rules.check_qc.output.samples,
         subjects=rules.classify_responders.output[0],
         stats=["results/stats/prepost.parquet", "results/stats/prepost_groups.parquet"],
         analytes=config["analytes"],
@@ -113,7 +113,7 @@ rule plot_prepost:
 
 rule plot_correlation:
     input:
-        samples=rules.apply_exclusions.output.samples,
+        samples=rules.check_qc.output.samples,
         analytes=config["analytes"],
     output:
         png=report(
