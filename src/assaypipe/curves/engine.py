@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import least_squares
 
 from assaypipe.curves.model import (
     FloatArray,
@@ -380,6 +379,10 @@ def least_squares_one(
     ref: FloatArray,
 ) -> tuple[FloatArray, float, bool] | None:
     """One curve through SciPy's trust-region reflective solver (the fallback)."""
+    # Imported here: most chunks never need the fallback, and scipy.optimize is a
+    # large share of a job's start-up.
+    from scipy.optimize import least_squares
+
     used = sqrt_w > 0
     zu, yu, su, ru = z[used][None, :], y[used][None, :], sqrt_w[used], ref[None, :]
 
