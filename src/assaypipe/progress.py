@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 TOTAL_FILE = "total"
+# The time left is estimated once this many plates are done and this long has passed.
+MIN_PLATES_FOR_ESTIMATE = 10
+MIN_SECONDS_FOR_ESTIMATE = 2.0
 
 
 def start_study(folder: str | Path, total_plates: int) -> None:
@@ -71,8 +74,12 @@ def study_line(folder: str | Path, now: float | None = None) -> str | None:
     if records and 0 < done < n_total:
         first = min(float(record["started"]) for record in records)
         elapsed = (now if now is not None else time.time()) - first
-        left = elapsed / done * (n_total - done)
-        line += f", about {_duration(left)} left"
+        if done < MIN_PLATES_FOR_ESTIMATE or elapsed < MIN_SECONDS_FOR_ESTIMATE:
+            # The first plates carry the job's start-up: a rate from them is far off.
+            line += ", estimating the time left"
+        else:
+            left = elapsed / done * (n_total - done)
+            line += f", about {_duration(left)} left"
     return line
 
 

@@ -17,6 +17,17 @@ def test_study_line_sums_chunks_and_estimates_time_left(tmp_path):
     assert study_line(tmp_path, now=1010.0) == "plates done: 100/100 (100%)"
 
 
+def test_no_estimate_from_the_first_plates(tmp_path):
+    start_study(tmp_path, total_plates=1000)
+    progress = ChunkProgress(tmp_path, "chunk000", logging.getLogger("t"))
+    progress.started = 1000.0
+    progress.update(1)
+    # one plate in 1 s, start-up included, would say 17 min for what takes seconds
+    assert study_line(tmp_path, now=1001.0) == "plates done: 1/1000 (0%), estimating the time left"
+    progress.update(100)
+    assert study_line(tmp_path, now=1004.0) == "plates done: 100/1000 (10%), about 36 s left"
+
+
 def test_a_new_run_starts_from_zero(tmp_path):
     start_study(tmp_path, total_plates=10)
     ChunkProgress(tmp_path, "chunk000", logging.getLogger("t")).update(10)
