@@ -14,7 +14,8 @@ At n of about 20 this is exploratory: every row says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,31 +115,38 @@ def _folds(features: np.ndarray) -> list[_Fold]:
     return folds
 
 
+@contextmanager
+def _unchecked() -> Iterator[None]:
+    # scikit-learn without its argument checks: the inputs are ours.
+    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+        yield
+
+
 def _loo_decision(features: np.ndarray, labels: np.ndarray, c: float) -> np.ndarray:
-    return _fold_decision(_folds(features), labels, c)
+    with _unchecked():
+        return _fold_decision(_folds(features), labels, c)
 
 
 def _fold_decision(folds: Sequence[_Fold], labels: np.ndarray, c: float) -> np.ndarray:
     # What cross_val_predict computes with the pipeline of _model, without its
-    # per-call dispatch, with the argument checks skipped (the inputs are ours) and the
+    # per-call dispatch and (run under _unchecked) its argument checks, with the
     # scaling fitted once per fold: the same numbers in a fraction of the time, which
     # counts over 1,000 permutations. tests/unit/test_classify.py checks they agree
     # exactly.
     scores = np.empty(len(labels))
     logistic = _model(c)[-1]
-    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-        for fold in folds:
-            logistic.fit(fold.x_train, labels[fold.train])
-            scores[fold.test] = logistic.decision_function(fold.x_test)
+    for fold in folds:
+        logistic.fit(fold.x_train, labels[fold.train])
+        scores[fold.test] = logistic.decision_function(fold.x_test)
     return scores
 
 
 def _permuted_scores(
     folds: Sequence[_Fold], shuffles: Sequence[np.ndarray], c: float
 ) -> list[tuple[float, float]]:
-    # The metrics' argument checks too are skipped for the permutations (labels and
-    # scores are ours); they were a sixth of the time.
-    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+    # The fits and the metrics without argument checks (the metrics' were a sixth of
+    # the time).
+    with _unchecked():
         return [_performance(labels, _fold_decision(folds, labels, c)) for labels in shuffles]
 
 

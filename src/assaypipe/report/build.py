@@ -117,10 +117,10 @@ class _Page:
             (str(r["plate_id"]), str(r["analyte"])): r for r in inputs.verdicts.to_dict("records")
         }
         pairs = wells[["plate_id", "analyte"]].drop_duplicates().astype(str)
-        present = set(zip(pairs["plate_id"], pairs["analyte"], strict=True))
-        self.excluded = self._excluded_pairs(present)
+        self.present = set(zip(pairs["plate_id"], pairs["analyte"], strict=True))
+        self.excluded = self._excluded_pairs(self.present)
         self.drawn = self._pairs_to_draw(
-            [(p, a) for p in self.plate_ids for a in self.analytes if (p, a) in present]
+            [(p, a) for p in self.plate_ids for a in self.analytes if (p, a) in self.present]
         )
 
     # -- helpers -------------------------------------------------------------------
@@ -327,19 +327,18 @@ class _Page:
         per_plate = qc[qc["plate_id"].notna()]
         # A drawn pair shows all its checks, the others those that did not pass: only
         # these become plain records, grouped by pair in one pass (in table order).
-        pair_keys = pd.MultiIndex.from_arrays(
-            [per_plate["plate_id"].astype(str), per_plate["analyte"].astype(str)]
-        )
-        shown = (per_plate["status"].astype(str) != "pass").to_numpy() | pair_keys.isin(
-            list(self.drawn)
+        shown = (per_plate["status"].astype(str) != "pass").to_numpy() | _of_pairs(
+            per_plate, self.drawn
         )
         checks_by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for record in records(per_plate[shown]):
             key = (record["plate_id"], record["analyte"])
             checks_by_pair.setdefault(key, []).append(record)
         plates_meta = self.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
-        groups = wells.groupby(["plate_id", "analyte"], sort=True).indices
-        drawn_wells = _drawn_wells(wells, groups, self.drawn)
+        # Only the drawn pairs need their wells: taken from the study's wells at once.
+        drawn_wells = dict(
+            iter(wells[_of_pairs(wells, self.drawn)].groupby(["plate_id", "analyte"]))
+        )
         articles = []
         for done, plate_id in enumerate(self.plate_ids, start=1):
             figures = [
@@ -351,7 +350,7 @@ class _Page:
                     checks_by_pair.get((plate_id, analyte), []),
                 )
                 for analyte in self.analytes
-                if (plate_id, analyte) in groups
+                if (plate_id, analyte) in self.present
             ]
             meta = []
             if plate_id in plates_meta.index:
@@ -381,7 +380,7 @@ class _Page:
                 "back-calculated in-well concentrations.",
                 class_="note",
             ),
-            self._figures_note(len(groups)),
+            self._figures_note(len(self.present)),
             *articles,
         )
 
@@ -792,21 +791,10 @@ def load_inputs(
     )
 
 
-def _drawn_wells(
-    wells: pd.DataFrame,
-    groups: Mapping[Any, Any],
-    drawn: set[tuple[str, str]],
-) -> dict[tuple[str, str], pd.DataFrame]:
-    """The wells of each drawn pair, in table order, taken from the study's wells at
-    once (one take per column of a study-sized table, not one per pair)."""
-    pairs = sorted(pair for pair in drawn if pair in groups)
-    positions = [np.sort(groups[pair]) for pair in pairs]
-    taken = wells.iloc[np.concatenate(positions)] if positions else wells.iloc[:0]
-    ends = np.cumsum([len(p) for p in positions])
-    return {
-        pair: taken.iloc[end - len(rows) : end]
-        for pair, rows, end in zip(pairs, positions, ends, strict=True)
-    }
+def _of_pairs(frame: pd.DataFrame, pairs: set[tuple[str, str]]) -> np.ndarray:
+    """Which rows of ``frame`` belong to one of the plate x analyte ``pairs``."""
+    keys = pd.MultiIndex.from_arrays([frame["plate_id"].astype(str), frame["analyte"].astype(str)])
+    return np.asarray(keys.isin(list(pairs)), dtype=bool)
 
 
 def _template(name: str) -> str:
