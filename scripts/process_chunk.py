@@ -13,11 +13,15 @@ with logged(snakemake.log[0]) as log:
         chunk=snakemake.wildcards.chunk,
         curves=snakemake.params.curves,
         signal=snakemake.params.signal,
+        read_choice=snakemake.params.read,
         min_bead_count=snakemake.params.min_bead_count,
         on_plate=ChunkProgress(snakemake.params.progress, snakemake.wildcards.chunk, log).update,
     )
     for reason in result.rejected["reason"]:
         log.warning("rejected: %s", reason)
+    for plate in result.plates.itertuples():
+        for warning in plate.warnings:
+            log.warning("%s: %s", plate.plate_id, warning)
     curves = result.curves
     log.info("%d curves, status: %s", len(curves), curves["status"].value_counts().to_dict())
     log.info("%d well rows, %d censored", len(result.wells), result.wells["censor"].notna().sum())

@@ -27,11 +27,24 @@ REALDATA = REPO.parent / "shared" / "realdata"
 DEMO_TRUTH = REPO / "tests" / "data" / "demo_truth"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from what the readers give now (review the diff)",
+    )
+
+
 @pytest.fixture
 def no_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read test exports at once: they are always fresh (the still-being-written guard
     has its own tests)."""
     monkeypatch.setattr("assaypipe.readers.SETTLE_SECONDS", 0.0)
+
+
+def placed(wells: pd.DataFrame) -> pd.DataFrame:
+    """The wells the export or plate map gives a role (not `unassigned`)."""
+    return wells[wells["role"] != "unassigned"]
 
 
 def by_well(wells: pd.DataFrame) -> pd.DataFrame:
@@ -52,6 +65,7 @@ def wells_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         "sample_id": None,
         "level": None,
         "expected_conc": np.nan,
+        "unit": "pg/mL",
         "dilution": 1.0,
         "signal": np.nan,
         "signal_kind": "Median MFI",

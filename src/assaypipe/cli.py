@@ -1,7 +1,8 @@
 """The ``assaypipe`` command line.
 
     assaypipe simulate --seed N --out DIR
-    assaypipe read FILE [--plate-map MAP] -o OUT.parquet
+    assaypipe read FILE [--plate-map MAP] [--read READ] -o OUT.parquet
+    assaypipe formats [--markdown readme|docs]
 
 Bad input prints one line, ``error: FILE: reason``, and exits with status 2.
 """
@@ -39,19 +40,29 @@ def _read(args: argparse.Namespace) -> int:
     from assaypipe.io import write_table
     from assaypipe.readers import read_exports
 
-    plates = read_exports(args.file, plate_map=args.plate_map, signal=args.signal)
+    plates = read_exports(args.file, plate_map=args.plate_map, signal=args.signal, read=args.read)
     wells = pd.concat([plate.wells for plate in plates], ignore_index=True)
     write_table(wells, args.output, command="assaypipe read")
     for plate in plates:
         n_wells = plate.wells["well"].nunique()
-        plate_id = plate.wells["plate_id"].iloc[0] if n_wells else "-"
         print(
-            f"{args.file}: plate {plate_id} ({plate.meta['format']}): "
-            f"{n_wells} wells, {len(plate.wells)} rows, {len(plate.rejected)} rejected -> "
+            f"{args.file}: plate {plate.meta['plate_id']} ({plate.meta['format']}): "
+            f"{n_wells} wells, {len(plate.wells)} rows, {len(plate.warnings)} warnings -> "
             f"{args.output}"
         )
-        for reason in plate.rejected["reason"]:
-            print(f"  rejected: {reason}")
+        for warning in plate.warnings:
+            print(f"  warning: {warning}")
+    return 0
+
+
+def _formats(args: argparse.Namespace) -> int:
+    from assaypipe.readers.registry import FORMATS, markdown_table
+
+    if args.markdown:
+        print(markdown_table(args.markdown), end="")
+        return 0
+    for entry in FORMATS:
+        print(f"{entry.name:<12} {entry.software} ({entry.export}); plate map: {entry.plate_map}")
     return 0
 
 
@@ -89,8 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument(
         "--signal", choices=["median", "net_mfi"], default="median", help="Luminex signal"
     )
+    read.add_argument(
+        "--read",
+        default="",
+        help="plate readers holding several reads: the read to use (e.g. 450, 'Read 2')",
+    )
     read.add_argument("-o", "--output", required=True, help="output parquet file")
     read.set_defaults(run=_read)
+
+    formats = commands.add_parser("formats", help="list the plate export formats read")
+    formats.add_argument(
+        "--markdown",
+        choices=["readme", "docs"],
+        help="print the format table of the README or of docs/formats.md",
+    )
+    formats.set_defaults(run=_formats)
     return parser
 
 

@@ -39,7 +39,7 @@ def write_table(
     """Write ``frame`` to ``path`` as parquet, atomically, with assaypipe metadata."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = _typed_lists(pa.Table.from_pandas(frame, preserve_index=False))
     metadata = dict(table.schema.metadata or {})
     metadata.update(
         {
@@ -60,6 +60,23 @@ def write_table(
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
     return path
+
+
+def _typed_lists(table: pa.Table) -> pa.Table:
+    """List columns holding only empty lists (no warnings on any plate) have no element
+    type to infer; they are written as lists of strings, so the schema does not change
+    with the data."""
+    empty_lists = pa.list_(pa.null())
+    if not any(field.type == empty_lists for field in table.schema):
+        return table
+    schema = pa.schema(
+        [
+            field.with_type(pa.list_(pa.string())) if field.type == empty_lists else field
+            for field in table.schema
+        ],
+        metadata=table.schema.metadata,
+    )
+    return table.cast(schema)
 
 
 def _umask() -> int:

@@ -31,18 +31,25 @@ def read_plate(
     plate_map: str | Path | None,
     plate_id: str,
     signal: str = "median",
+    read_choice: str = "",
 ) -> tuple[list[PlateRead], pd.DataFrame]:
     """Read one export (one plate, or several for a multi-plate SoftMax file).
 
-    Returns what was read and, on bad input, no plates and one rejected row naming
-    the file and the reason.
+    ``read_choice`` is the read to use of a plate-reader export holding several
+    (``wells.read``). Returns what was read and, on bad input, no plates and one
+    rejected row naming the file and the reason.
     """
     from assaypipe.readers import read_exports
 
     try:
         # Validated once for the whole chunk (read_plates), not plate by plate.
         plates = read_exports(
-            export, plate_map=plate_map, plate_id=plate_id, signal=signal, validate=False
+            export,
+            plate_map=plate_map,
+            plate_id=plate_id,
+            signal=signal,
+            validate=False,
+            read=read_choice,
         )
         return plates, tables.empty(tables.REJECTED)
     except InputError as exc:
@@ -69,6 +76,7 @@ def read_plates(
     *,
     chunk: str,
     signal: str = "median",
+    read_choice: str = "",
     min_bead_count: int = 35,
     on_plate: Callable[[int], object] | None = None,
 ) -> ChunkRead:
@@ -77,8 +85,9 @@ def read_plates(
     ``plates`` holds mappings with ``plate_id``, ``export`` and ``plate_map`` (or None).
     An export that cannot be read is a rejected row and a ``rejected`` plate row; one
     holding several plates gives a plate row each (``<plate_id>_<plate name>``). The
-    others are read as usual. ``on_plate`` is called with the number of exports done
-    after each (progress reporting).
+    others are read as usual, each plate row carrying its reader's warnings.
+    ``on_plate`` is called with the number of exports done after each (progress
+    reporting).
     """
     wells_parts: list[pd.DataFrame] = []
     rejected_parts: list[pd.DataFrame] = []
@@ -86,7 +95,9 @@ def read_plates(
     runs: list[dict[str, object]] = []
     for done, plate in enumerate(plates, start=1):
         export = str(plate["export"])
-        reads, rejected = read_plate(export, plate.get("plate_map"), str(plate["plate_id"]), signal)
+        reads, rejected = read_plate(
+            export, plate.get("plate_map"), str(plate["plate_id"]), signal, read_choice
+        )
         rejected_parts.append(rejected)
         if not reads:
             runs.append(
@@ -96,11 +107,11 @@ def read_plates(
                     "status": "rejected",
                     "n_wells": 0,
                     "n_analytes": 0,
+                    "warnings": [],
                 }
             )
         for read in reads:
             wells_parts.append(read.wells)
-            rejected_parts.append(read.rejected)
             vendor_parts.append(read.vendor)
             runs.append(
                 {
@@ -111,6 +122,7 @@ def read_plates(
                     "status": "read",
                     "n_wells": read.wells["well"].nunique(),
                     "n_analytes": read.wells["analyte_raw"].nunique(),
+                    "warnings": list(read.warnings),
                 }
             )
         if on_plate is not None:
@@ -146,6 +158,7 @@ def process_chunk(
     chunk: str,
     curves: Mapping[str, Any],
     signal: str = "median",
+    read_choice: str = "",
     min_bead_count: int = 35,
     on_plate: Callable[[int], object] | None = None,
 ) -> ChunkResult:
@@ -164,6 +177,7 @@ def process_chunk(
         aliases,
         chunk=chunk,
         signal=signal,
+        read_choice=read_choice,
         min_bead_count=min_bead_count,
         on_plate=on_plate,
     )

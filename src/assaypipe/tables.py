@@ -11,7 +11,11 @@ import pandera.pandas as pa
 
 from assaypipe.errors import AssaypipeBugError
 
+# The roles a plate map or an export gives a well; a well given none is `unassigned`
+# (read, kept in the wells table, used for nothing until a plate map places it).
 ROLES = ["standard", "blank", "control", "sample"]
+UNASSIGNED = "unassigned"
+WELL_ROLES = [*ROLES, UNASSIGNED]
 CENSORS = ["<LLOQ", ">ULOQ", "<LOD", ">ULOD"]
 
 # plate x well x analyte
@@ -21,11 +25,13 @@ WELLS = pa.DataFrameSchema(
         "well": pa.Column(str, pa.Check.str_matches(r"^[A-P]([1-9]|1[0-9]|2[0-4])$")),
         "analyte": pa.Column(str),
         "analyte_raw": pa.Column(str),
-        "role": pa.Column(str, pa.Check.isin(ROLES)),
+        "role": pa.Column(str, pa.Check.isin(WELL_ROLES)),
         "sample_name": pa.Column(str),
         "sample_id": pa.Column(str, nullable=True),
         "level": pa.Column("Int64", nullable=True),
         "expected_conc": pa.Column(float, nullable=True),
+        # the unit of expected_conc and concentration ("" where no export or kit says)
+        "unit": pa.Column(str),
         "dilution": pa.Column(float, pa.Check.gt(0)),
         "signal": pa.Column(float, nullable=True),
         "signal_kind": pa.Column(str),
@@ -61,6 +67,10 @@ REJECTED = pa.DataFrameSchema(
     name="rejected",
 )
 
+# A vendor concentration is of the well's content as measured (`in_well`) or of the
+# sample, the software having multiplied by the well's dilution (`sample`).
+VENDOR_BASES = ["in_well", "sample"]
+
 # plate x analyte x (well) x quantity: what the instrument software computed itself
 VENDOR_RESULTS = pa.DataFrameSchema(
     {
@@ -69,6 +79,9 @@ VENDOR_RESULTS = pa.DataFrameSchema(
         "well": pa.Column(str, nullable=True),
         "quantity": pa.Column(str),
         "value": pa.Column(float, nullable=True),
+        # a concentration's unit, and whether it is in the well or in the sample
+        "unit": pa.Column(str, nullable=True),
+        "basis": pa.Column(str, pa.Check.isin(VENDOR_BASES), nullable=True),
         "raw_text": pa.Column(str),
         "token": pa.Column(str),
         "source_file": pa.Column(str),
@@ -98,6 +111,8 @@ PLATES = pa.DataFrameSchema(
         "plate_name": pa.Column(str, nullable=True),
         "n_wells": pa.Column("Int64"),
         "n_analytes": pa.Column("Int64"),
+        # list<string>: what the reader read past (`readers.parsed.Warnings`)
+        "warnings": pa.Column(object),
         "chunk": pa.Column(str),
     },
     strict=True,

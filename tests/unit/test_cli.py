@@ -55,13 +55,22 @@ def test_bad_file_prints_one_line_and_exits_2(tmp_path):
     assert not (tmp_path / "x.parquet").exists()
 
 
-def test_plate_reader_export_without_map_is_a_clear_error(capsys, tmp_path):
+def test_plate_reader_export_without_map_is_read_with_a_warning(capsys, tmp_path):
     status = main(
         ["read", str(REPO / "resources/plates/elisa_nfl_P1.txt"), "-o", str(tmp_path / "x.parquet")]
     )
-    assert status == 2
-    err = capsys.readouterr().err
-    assert "plate map" in err and err.count("\n") == 1
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "96 wells, 96 rows, 1 warnings" in out
+    assert "  warning: the export names no well roles and there is no plate map" in out
+
+
+def test_formats_lists_every_registered_format(capsys):
+    from assaypipe.readers.registry import FORMATS
+
+    assert main(["formats"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [entry.name for entry in FORMATS]
 
 
 def test_simulate_command_writes_a_study(tmp_path):

@@ -74,3 +74,17 @@ def test_bundled_default_config_matches_schema_defaults():
                 assert config[key][sub] == subspec["default"], f"{key}.{sub}"
         else:
             assert config[key] == spec["default"], key
+
+
+def test_format_tables_are_the_registry_s():
+    from assaypipe.readers.registry import markdown_table
+
+    for path, columns in [("README.md", "readme"), ("docs/formats.md", "docs")]:
+        text = (REPO / path).read_text(encoding="utf-8")
+        marker = f"<!-- format table: assaypipe formats --markdown {columns} -->\n"
+        assert marker in text, path
+        table = text.split(marker, 1)[1].split("\n\n", 1)[0] + "\n"
+        assert table == markdown_table(columns), (
+            f"{path}: the format table differs from the registry; replace it with the output "
+            f"of `assaypipe formats --markdown {columns}`"
+        )

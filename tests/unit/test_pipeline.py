@@ -57,16 +57,14 @@ def test_a_chunk_of_good_multi_plate_and_bad_exports(tmp_path: Path) -> None:
         assert rows.loc[plate_id, "n_wells"] == plate.wells["well"].nunique()
     assert len(read.vendor) > 0
     tables.VENDOR_RESULTS.validate(read.vendor)
-    # The unreadable file is one rejected row with its reason; the plates' own
-    # problems (unmapped SoftMax wells) are listed too.
-    assert (read.rejected["source_file"] == str(broken)).sum() == 1
-    assert (
-        "not a supported plate export"
-        in read.rejected.set_index("source_file").loc[str(broken), "reason"]
-    )
-    assert (read.rejected["source_file"] == str(softmax)).sum() == sum(
-        len(p.rejected) for k, p in alone.items() if k != "lum"
-    )
+    # The unreadable file is the one rejected row, with its reason; the plates' own
+    # problems (unmapped SoftMax wells) are their warnings.
+    assert read.rejected["source_file"].tolist() == [str(broken)]
+    assert "not a supported plate export" in read.rejected["reason"].iloc[0]
+    for plate_id, plate in alone.items():
+        assert list(rows.loc[plate_id, "warnings"]) == list(plate.warnings)
+    assert len(rows.loc["nfl_run_Plate1", "warnings"]) == 1
+    assert list(rows.loc["broken", "warnings"]) == []
 
 
 def test_a_chunk_is_read_fitted_and_interpolated_in_one_call() -> None:

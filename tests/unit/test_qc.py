@@ -128,6 +128,7 @@ def plate_rows(plate_id: str, run_time: str) -> pd.DataFrame:
         "run_time": run_time,
         "n_wells": 96,
         "n_analytes": 1,
+        "warnings": [],
         "chunk": "chunk000",
     }
     frame = pd.DataFrame([row]).reindex(columns=list(tables.PLATES.columns))

@@ -70,9 +70,9 @@ def test_unknown_format(tmp_path: Path, text: str) -> None:
     with pytest.raises(InputError) as raised:
         read_export(write(tmp_path, text))
     assert str(raised.value) == (
-        f"{tmp_path / 'plate.csv'}: not a supported plate export: expected an xPONENT or "
-        "INTELLIFLEX CSV, a Bio-Plex Manager workbook, a SoftMax Pro or Gen5 text export, "
-        "or a plain 8 x 12 or 16 x 24 grid"
+        f"{tmp_path / 'plate.csv'}: not a supported plate export: expected an xPONENT CSV, "
+        "an INTELLIFLEX CSV, a SoftMax Pro text export, a Gen5 text export or a plain "
+        "8 x 12 or 16 x 24 grid"
     )
 
 
@@ -220,12 +220,13 @@ def test_expected_concentrations_all_zero() -> None:
     assert "every analyte has standards but" in str(problems[0])
 
 
-def test_zero_expected_in_an_export_reaches_rejected(tmp_path: Path) -> None:
+def test_zero_expected_in_an_export_is_a_plate_warning(tmp_path: Path) -> None:
     text = XPONENT.read_text(encoding="utf-8")
     for conc in ("1000,2000", "250,500", "62.5,125", "15.625,31.25", "3.90625,7.8125"):
         text = text.replace(f",{conc},", ",0,0,", 1)
     plate = read_export(write(tmp_path, text))
-    assert plate.rejected["where"].tolist() == ["standards"]
+    assert [w.split(":")[0] for w in plate.warnings] == ["standards"]
+    assert "every analyte has standards but" in plate.warnings[0]
     assert len(plate.wells) == 24  # the plate is still read
 
 
@@ -235,26 +236,27 @@ def test_a_map_fixing_the_concentrations_clears_the_flag(tmp_path: Path) -> None
     )
     export = write(tmp_path, text)
     broken = read_export(export)
-    assert broken.rejected["where"].tolist() == ["analyte CCL2, standard level 3"]
+    assert [w.split(":")[0] for w in broken.warnings] == ["analyte CCL2, standard level 3"]
     plate_map = write(
         tmp_path, "well,role,expected_conc,analyte\nE1,standard,62.5,CCL2\n", "map.csv"
     )
     fixed = read_export(export, plate_map=plate_map)
-    assert fixed.rejected.empty and (fixed.wells["flags"] == "").all()
+    assert fixed.warnings == () and (fixed.wells["flags"] == "").all()
 
 
 # --- `assaypipe read` on every format --------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("export", "plate_map", "rows"),
+    ("export", "plate_map", "rows", "placed"),
     [
-        ("xponent31_2plex_resaved.csv", None, 24),
-        ("xponent31_2plex_european.csv", None, 24),
-        ("gen5_endpoint_layout_4pl.txt", None, 94),
-        ("softmax_two_plates_dual.txt", None, 24),
-        ("softmax_timeformat_latin1.txt", None, 6),
-        ("grid_8x12.csv", "plate_map_grid.csv", 90),
+        # every well read; `placed`: those the export or plate map gives a role
+        ("xponent31_2plex_resaved.csv", None, 24, 24),
+        ("xponent31_2plex_european.csv", None, 24, 24),
+        ("gen5_endpoint_layout_4pl.txt", None, 96, 94),
+        ("softmax_two_plates_dual.txt", None, 192, 24),
+        ("softmax_timeformat_latin1.txt", None, 96, 6),
+        ("grid_8x12.csv", "plate_map_grid.csv", 96, 90),
     ],
 )
 def test_cli_reads_every_format(
@@ -263,6 +265,7 @@ def test_cli_reads_every_format(
     export: str,
     plate_map: str | None,
     rows: int,
+    placed: int,
 ) -> None:
     from assaypipe.cli import main
 
@@ -271,8 +274,12 @@ def test_cli_reads_every_format(
     if plate_map:
         args += ["--plate-map", str(EXPORTS / plate_map)]
     assert main(args) == 0
-    assert len(pd.read_parquet(out)) == rows
-    assert "wells" in capsys.readouterr().out
+    wells = pd.read_parquet(out)
+    assert len(wells) == rows
+    assert (wells["role"] != "unassigned").sum() == placed
+    printed = capsys.readouterr().out
+    assert "wells" in printed
+    assert ("warning: " in printed) == (placed < rows)
 
 
 def test_cli_says_why_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,9 +29,15 @@ def write(tmp_path: Path, text: str, name: str = "grid.csv") -> Path:
 def test_labelled_grid_with_a_grid_plate_map() -> None:
     plate = read_export(GRID, plate_map=GRID_MAP)
     wells = by_well(plate.wells)
-    assert len(wells) == 90
+    assert len(wells) == 96
     # Column 12 names only A12 and B12 (Blank): the others are read but have no role.
-    assert plate.rejected["where"].tolist() == [f"well {r}12" for r in "CDEFGH"]
+    unassigned = wells.index[wells["role"] == "unassigned"].tolist()
+    assert unassigned == [f"{r}12" for r in "CDEFGH"]
+    assert plate.warnings == (
+        "6 wells have a reading but no role (the export names none and the plate map has "
+        "no row for them): C12, D12, E12, F12, G12, H12; they are kept with the role "
+        "unassigned; add them to the plate map if they hold anything",
+    )
     assert plate.meta["format"] == "grid"
     assert (wells["signal_kind"] == "OD450").all()  # the grid's title
     assert (wells.loc["C1", "role"], wells.loc["C1", "level"]) == ("standard", 3)
@@ -43,9 +49,15 @@ def test_labelled_grid_with_a_grid_plate_map() -> None:
     assert (wells["analyte"] == "OD").all()
 
 
-def test_a_grid_needs_a_plate_map() -> None:
-    with pytest.raises(InputError, match="does not name well roles; give it a plate map"):
-        read_export(GRID)
+def test_a_grid_without_a_plate_map_is_read_without_roles() -> None:
+    plate = read_export(GRID)
+    assert len(plate.wells) == 96 and (plate.wells["role"] == "unassigned").all()
+    assert (plate.wells["analyte"] == "OD").all()
+    assert plate.warnings == (
+        "the export names no well roles and there is no plate map: its 96 wells are read "
+        "without a role and no curve is fitted; give the plate a plate map "
+        "(resources/layouts/<plate_id>.csv)",
+    )
 
 
 def test_bare_384_grid_with_decimal_commas(tmp_path: Path) -> None:
@@ -71,7 +83,7 @@ def test_grid_in_an_excel_sheet(tmp_path: Path) -> None:
     book.save(path)
     plate = read_export(path, plate_map=GRID_MAP)
     wells = by_well(plate.wells)
-    assert len(wells) == 90
+    assert len(wells) == 96 and (wells["role"] != "unassigned").sum() == 90
     assert wells.loc["B2", "signal"] == pytest.approx(0.12)
     assert (wells["signal_kind"] == "NfL plate 4, read 450 nm").all()
 

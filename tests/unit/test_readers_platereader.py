@@ -11,7 +11,7 @@ import pytest
 from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export
-from tests.conftest import by_well
+from tests.conftest import by_well, placed
 
 # Test exports are read at once (see tests/conftest.py: no_settle).
 pytestmark = pytest.mark.usefixtures("no_settle")
@@ -115,12 +115,11 @@ def test_dual_wavelength_signal_is_first_minus_reference(dual: tuple[Path, Path]
     assert a1["raw_text"] == "0.812|0.044"
     assert a1["token"] == "numeric"
     assert (wells["signal_kind"] == "OD450-630").all()
-    # A12 is not in the map: it has no role, so it is listed as rejected, not lost.
-    assert "A12" not in wells.index
+    # A12 is not in the map: it has no role, so it is read as unassigned, not lost.
+    assert wells.loc["A12", "role"] == "unassigned"
     grid_wells = {f"{r}{c}" for r in "ABCDEFGH" for c in range(1, 13)}
-    assert set(wells.index) | {w.split()[1] for w in plate.rejected["where"]} == grid_wells
-    assert "A12" in set(plate.rejected["where"].str.split().str[1])
-    assert plate.rejected["reason"].str.contains("no row in the plate map").all()
+    assert set(wells.index) == grid_wells
+    assert len(plate.warnings) == 1 and "the plate map has no row for them" in plate.warnings[0]
     assert wells.loc["A6", "signal"] == pytest.approx(float(od(0, 6, 0)) - float(od(0, 6, 1)))
 
 
@@ -143,7 +142,7 @@ def test_roles_and_analyte_come_from_the_map(dual: tuple[Path, Path]) -> None:
     export, plate_map = dual
     plate = read_export(export, plate_map=plate_map)
     tables.WELLS.validate(plate.wells)
-    wells = by_well(plate.wells)
+    wells = by_well(placed(plate.wells))
     assert len(wells) == 11
     assert set(wells["analyte"]) == {"NfL"} and set(wells["analyte_raw"]) == {"NfL"}
     assert (wells.loc["A1", "role"], wells.loc["A1", "level"]) == ("standard", 1)
@@ -175,26 +174,23 @@ def test_roles_and_analyte_come_from_the_map(dual: tuple[Path, Path]) -> None:
 def test_map_without_analyte_column_gives_od(tmp_path: Path) -> None:
     export = write(tmp_path, "plate.txt", gen5_text())
     plate_map = write(tmp_path, "map.csv", "well,role,sample_id\nA1,blank,\nC7,sample,P1\n")
-    wells = read_export(export, plate_map=plate_map).wells
+    wells = placed(read_export(export, plate_map=plate_map).wells)
     assert wells["well"].tolist() == ["A1", "C7"]
     assert set(wells["analyte"]) == {"OD"}
     assert wells["sample_name"].tolist() == ["Blank", "P1"]
 
 
-def test_needs_a_plate_map(dual: tuple[Path, Path]) -> None:
+def test_without_a_plate_map_every_well_is_unassigned(dual: tuple[Path, Path]) -> None:
     export, _ = dual
-    with pytest.raises(
-        InputError,
-        match="is a plate-reader export that does not name well roles; give it a plate map",
-    ) as raised:
-        read_export(export)
-    assert raised.value.file == str(export)
+    plate = read_export(export)
+    assert len(plate.wells) == 96 and (plate.wells["role"] == "unassigned").all()
+    assert "the export names no well roles and there is no plate map" in plate.warnings[0]
 
 
 def test_detected_by_content_not_name(tmp_path: Path) -> None:
     export = write(tmp_path, "plate.csv", gen5_text())
     plate_map = write(tmp_path, "map.csv", PLATE_MAP)
-    assert len(read_export(export, plate_map=plate_map).wells) == 11
+    assert len(placed(read_export(export, plate_map=plate_map).wells)) == 11
 
 
 def test_single_wavelength_384_well_grid(tmp_path: Path) -> None:
@@ -259,11 +255,13 @@ def test_map_naming_no_export_well(tmp_path: Path) -> None:
 def test_sample_without_sample_id(tmp_path: Path) -> None:
     export = write(tmp_path, "plate.txt", gen5_text())
     plate_map = write(tmp_path, "map.csv", "well,role,sample_id\nA1,blank,\nA7,sample,\n")
-    with pytest.raises(
-        InputError, match="this sample well has no name in the export and no sample_id"
-    ) as raised:
-        read_export(export, plate_map=plate_map)
-    assert raised.value.where == "well A7"
+    plate = read_export(export, plate_map=plate_map)
+    a7 = by_well(plate.wells).loc["A7"]
+    assert (a7["role"], a7["sample_name"]) == ("sample", "") and pd.isna(a7["sample_id"])
+    assert any(
+        w.startswith("A7: sample or control wells with no name in the export")
+        for w in plate.warnings
+    )
 
 
 def test_a_truncated_grid_of_a_full_plate_read(tmp_path: Path) -> None:
@@ -291,9 +289,10 @@ LAYOUT_EXPORT = EXPORTS / "gen5_endpoint_layout_4pl.txt"
 def test_layout_gives_roles_without_a_plate_map() -> None:
     plate = read_export(LAYOUT_EXPORT)
     wells = by_well(plate.wells)
-    assert len(wells) == 94
-    # G12 and H12 have no Well ID: read but not placed, so listed as rejected.
-    assert plate.rejected["where"].tolist() == ["well G12", "well H12"]
+    assert len(wells) == 96
+    # G12 and H12 have no Well ID: read but not placed, so unassigned and named.
+    assert wells.index[wells["role"] == "unassigned"].tolist() == ["G12", "H12"]
+    assert ": G12, H12; they are kept with the role unassigned" in plate.warnings[0]
     assert (wells.loc["C1", "role"], wells.loc["C1", "level"]) == ("standard", 3)
     assert wells.loc["C1", "expected_conc"] == 250.0
     assert (wells.loc["H1", "role"], wells.loc["H1", "sample_name"]) == ("blank", "BLK")
@@ -336,7 +335,7 @@ def test_a_map_without_roles_names_the_analyte(tmp_path: Path) -> None:
     plate = read_export(LAYOUT_EXPORT, plate_map=write(tmp_path, "map.csv", layout))
     assert set(plate.wells["analyte"]) == {"NfL"}
     assert by_well(plate.wells).loc["C1", "role"] == "standard"  # the layout's role stands
-    assert len(plate.wells) == 94 and len(plate.rejected) == 2
+    assert len(placed(plate.wells)) == 94 and len(plate.wells) == 96
     # G12 and H12 have no role, but the plate has one analyte, so their results name it.
     assert set(plate.vendor["analyte"]) == {"NfL"}
 
@@ -356,8 +355,8 @@ def test_a_layout_that_does_not_match_the_results(tmp_path: Path) -> None:
 @pytest.mark.realdata
 def test_gen5_abs450_overflow_and_missed(tmp_path: Path, realdata: Path) -> None:
     export = realdata / "gen5/gen5_abs450_overflow_missed.txt"
-    with pytest.raises(InputError, match="give it a plate map"):
-        read_export(export)
+    alone = read_export(export)
+    assert (alone.wells["role"] == "unassigned").all() and len(alone.wells) == 96
     layout = "well,role,sample_id\n" + "".join(
         f"{r}{c},sample,S{r}{c}\n" for r in ROWS for c in range(1, 13)
     )
@@ -377,7 +376,7 @@ def test_gen5_abs450_overflow_and_missed(tmp_path: Path, realdata: Path) -> None
     assert plate.meta["software_version"] == "3.12.08"
     assert plate.meta["serial_number"] == "Unknown"
     assert plate.meta["run_time"] == "4/11/2024 5:27:15 PM"
-    assert plate.vendor.empty and plate.rejected.empty
+    assert plate.vendor.empty and plate.warnings == ()
 
 
 @pytest.mark.realdata

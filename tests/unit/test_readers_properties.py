@@ -115,17 +115,11 @@ def _read(tmp_path: Path, data: bytes, plate_map: str | None) -> list[PlateRead]
 
 
 def _shape(plates: list[PlateRead]) -> list[tuple[frozenset[str], frozenset[str], int]]:
-    """Per plate: every well read (placed or rejected), the analytes, the row count."""
-    shape = []
-    for plate in plates:
-        rejected = {
-            where.removeprefix("well ")
-            for where in plate.rejected["where"]
-            if where.startswith("well ")
-        }
-        wells = set(plate.wells["well"]) | rejected
-        shape.append((frozenset(wells), frozenset(plate.wells["analyte"]), len(plate.wells)))
-    return shape
+    """Per plate: every well read (placed or unassigned), the analytes, the row count."""
+    return [
+        (frozenset(plate.wells["well"]), frozenset(plate.wells["analyte"]), len(plate.wells))
+        for plate in plates
+    ]
 
 
 _ORIGINAL: dict[str, list[tuple[frozenset[str], frozenset[str], int]]] = {}
@@ -144,12 +138,18 @@ def _check(case: Case, tmp_path: Path, mutated: bytes) -> None:
     except InputError:
         event("refused with InputError")
         return
-    event("read")
     got = _shape(plates)
-    assert len(got) == len(expected), "a different number of plates"
-    for (wells, analytes, rows), (wells0, analytes0, _) in zip(got, expected, strict=True):
-        assert wells == wells0, f"wells gained or lost: {sorted(wells ^ wells0)[:5]}"
-        assert len(analytes) == len(analytes0), "analytes gained or lost"
+    if got != expected and len(got) == len(expected):
+        # Read leniently: a damaged file may be read with other wells or analytes, but
+        # never without a word on the plate that changed.
+        event("read with a difference")
+        for plate, shape, shape0 in zip(plates, got, expected, strict=True):
+            if shape[:2] != shape0[:2]:
+                assert plate.warnings, f"wells or analytes changed without a warning: {shape}"
+    else:
+        event("read")
+        assert len(got) == len(expected), "a different number of plates"
+    for _, analytes, rows in got:
         placed = rows // max(len(analytes), 1)
         assert rows == placed * len(analytes), "not one row per well and analyte"
 

@@ -11,7 +11,7 @@ import pytest
 from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export, read_exports
-from tests.conftest import by_well
+from tests.conftest import by_well, placed
 
 # Test exports are read at once (see tests/conftest.py: no_settle).
 pytestmark = pytest.mark.usefixtures("no_settle")
@@ -43,13 +43,15 @@ def test_each_plate_of_the_export_is_a_plate() -> None:
         "softmax_two_plates_dual_Plate1",
         "softmax_two_plates_dual_Plate2",
     ]
-    first, second = (by_well(plate.wells) for plate in plates)
+    first, second = (by_well(placed(plate.wells)) for plate in plates)
     assert (len(first), len(second)) == (20, 4)
-    # Every well not in a group is listed, none is lost.
-    assert (len(plates[0].rejected), len(plates[1].rejected)) == (76, 92)
-    assert set(first.index) | {w.split()[1] for w in plates[0].rejected["where"]} == {
-        f"{r}{c}" for r in "ABCDEFGH" for c in range(1, 13)
-    }
+    # Every well not in a group is read as unassigned, none is lost.
+    assert [len(plate.wells) for plate in plates] == [96, 96]
+    assert set(plates[0].wells["well"]) == {f"{r}{c}" for r in "ABCDEFGH" for c in range(1, 13)}
+    assert ["76 wells have a reading but no role" in plate.warnings[0] for plate in plates] == [
+        True,
+        False,
+    ]
     assert plates[0].meta["kit_lot"] == "NFL-2291"
     assert plates[0].meta["format"] == "softmax" and plates[0].meta["software"] == "SoftMax Pro"
     for plate in plates:
@@ -113,8 +115,8 @@ def test_one_plate_reader_refuses_a_two_plate_file() -> None:
 
 def test_time_format_in_latin1() -> None:
     plate = read_export(TIME_FORMAT)
-    wells = by_well(plate.wells)
-    assert len(wells) == 6 and len(plate.rejected) == 90
+    wells = by_well(placed(plate.wells))
+    assert len(wells) == 6 and len(plate.wells) == 96
     assert (wells.loc["C1", "raw_text"], wells.loc["C1", "signal"]) == ("0.340", 0.34)
     assert (wells.loc["F1", "level"], wells.loc["F1", "expected_conc"]) == (6, 25.0)
     assert (wells["signal_kind"] == "OD450").all()
@@ -132,7 +134,7 @@ def test_encodings_read_the_same(tmp_path: Path, encoding: str) -> None:
 def test_a_map_places_the_wells_no_group_holds(tmp_path: Path) -> None:
     plate_map = write(tmp_path, "well,role,sample_id,analyte\nH12,sample,X1,\n", "map.csv")
     plate = read_export(TIME_FORMAT, plate_map=plate_map)
-    assert len(plate.wells) == 7
+    assert len(placed(plate.wells)) == 7
     assert by_well(plate.wells).loc["H12", "sample_id"] == "X1"
 
 
@@ -187,7 +189,7 @@ def test_a_group_names_an_unknown_well_or_plate(tmp_path: Path) -> None:
 def test_softmax_utf16_with_standards_and_masked(realdata: Path) -> None:
     plate = read_export(realdata / "softmax/softmax_elisa_std8_utf16.txt")
     wells = by_well(plate.wells)
-    assert len(wells) == 96 and plate.rejected.empty
+    assert len(wells) == 96 and plate.warnings == ()
     assert wells.drop_duplicates("sample_name")["role"].value_counts().to_dict() == {
         "sample": 73,
         "standard": 8,
@@ -214,9 +216,9 @@ def test_softmax_utf16_with_standards_and_masked(realdata: Path) -> None:
 @pytest.mark.realdata
 def test_softmax_reduced_time_format(realdata: Path) -> None:
     plate = read_export(realdata / "softmax/softmax_elisa_reduced_ascii.txt")
-    wells = by_well(plate.wells)
-    assert len(wells) == 78 and len(plate.rejected) == 18
-    assert {w.split()[1] for w in plate.rejected["where"]} == {"H9", "H10"} | {
+    wells = by_well(placed(plate.wells))
+    assert len(wells) == 78 and len(plate.wells) == 96
+    assert set(plate.wells.loc[plate.wells["role"] == "unassigned", "well"]) == {"H9", "H10"} | {
         f"{r}{c}" for r in "ABCDEFGH" for c in (11, 12)
     }
     assert (wells["signal_kind"] == "OD450-650 (reduced)").all()

@@ -304,9 +304,12 @@ def test_dilution_factor_must_be_positive(tmp_path: Path) -> None:
 def test_a_sample_needs_a_name(tmp_path: Path) -> None:
     wells = [*WELLS[:5], ("6(1,F1)", "")]
     path = write(tmp_path, to_csv(export_rows(median_wells=wells)))
-    with pytest.raises(InputError, match="this sample well has no name in the export") as raised:
-        read_export(path)
-    assert raised.value.where == "well F1"
+    plate = read_export(path)
+    assert plate.warnings == (
+        "F1: sample or control wells with no name in the export and no sample_id in the plate "
+        "map; they are read but belong to no sample: add their sample_id to the plate map",
+    )
+    assert plate.wells.loc[plate.wells["well"] == "F1", "sample_id"].isna().all()
 
 
 def test_unknown_signal_is_a_programming_error(export: Path) -> None:
@@ -401,7 +404,7 @@ def test_excel_resave_with_padding_and_blank_lines_between_blocks() -> None:
     assert plate.meta["kit_lot"] == "K2024-0311"
     assert plate.meta["unit"] == "pg/mL"
     assert plate.meta["serial_number"] == "LX12345678901"
-    assert plate.rejected.empty
+    assert plate.warnings == ()
 
 
 def test_vendor_results_of_every_computed_block() -> None:
@@ -588,15 +591,15 @@ def test_drlumi_broken_dilution_series_is_flagged_not_rejected(realdata: Path) -
     assert a2["flags"] == "broken_dilution_series"
     assert cell(wells, "C1", "FGF")["flags"] == ""  # samples are untouched
     # Every analyte of this export has one level written without its decimal point.
-    assert len(plate.rejected) == 30
-    fgf = plate.rejected[plate.rejected["where"] == "analyte FGF, standard level 5"]
+    assert len(plate.warnings) == 30
+    fgf = [w for w in plate.warnings if w.startswith("analyte FGF, standard level 5: ")]
     assert len(fgf) == 1
-    reason = fgf["reason"].iloc[0]
+    reason = fgf[0]
     assert "the expected concentration 215625 of standard level 5" in reason
     assert "about 1000-fold off, as if a decimal point were lost" in reason
     assert "standard level 4: 431.25; standard level 6: 107.812" in reason
-    il13 = plate.rejected[plate.rejected["where"].str.startswith("analyte IL13,")]
-    assert il13["where"].tolist() == ["analyte IL13, standard level 6"]  # 340625
+    il13 = [w.split(":")[0] for w in plate.warnings if w.startswith("analyte IL13,")]
+    assert il13 == ["analyte IL13, standard level 6"]  # 340625
 
 
 @pytest.mark.realdata
@@ -647,7 +650,7 @@ def test_xponent43_nan_and_not_reported(realdata: Path) -> None:
     assert plate.meta["software_version"] == "4.3.309.1"
     assert plate.meta["run_time"] == "1/1/2025 1:00:00 AM"
     assert plate.vendor.empty  # AnalysisType None: xPONENT computed nothing
-    assert plate.rejected.empty
+    assert plate.warnings == ()
     net = read_export(path, signal="net_mfi")
     assert cell(net.wells, "A1", "analyte3")["signal"] == 2.0
 

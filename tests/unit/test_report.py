@@ -146,6 +146,7 @@ def test_text_from_inputs_is_escaped_wherever_it_is_shown(three_plates, tmp_path
             }
         ]
     )
+    plates.at[plates.index[0], "warnings"] = [f"line 3: the header names {XSS}"]
     page = build_report(inputs_for(wells, curves, plates, manual=manual))
     assert XSS not in page
     assert "<img src=x" not in page
@@ -153,6 +154,20 @@ def test_text_from_inputs_is_escaped_wherever_it_is_shown(three_plates, tmp_path
     text = "".join(parse(page).text)
     assert XSS in text  # shown to the reader as written
     assert "script" not in [name for name, _ in parse(page).tags]
+
+
+def test_plate_warnings_are_listed_with_their_plate(three_plates):
+    wells, curves, plates = (frame.copy() for frame in three_plates)
+    odd = ["line 7: the Samples line says 96, the block names 4"]
+    plates = plates.drop_duplicates("plate_id").reset_index(drop=True)  # one row per plate
+    plates["warnings"] = [odd if p == "P2" else [] for p in plates["plate_id"]]
+    page = build_report(inputs_for(wells, curves, plates))
+    section = page.split('<section id="plates">', 1)[1].split("</section>", 1)[0]
+    assert "3 plates read, 1 with warnings" in section
+    row = next(r for r in section.split("<tr") if "the Samples line says 96" in r)
+    assert "<td>P2</td>" in row and 'class="warn"' in row
+    summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    assert "1 with warnings; 1 files rejected" in summary
 
 
 def test_prepost_uses_the_statistics_figure_when_given(three_plates, tmp_path):

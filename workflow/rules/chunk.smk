@@ -22,6 +22,7 @@ rule process_chunk:
     params:
         plates=get_chunk_plates,
         signal=config["wells"]["luminex_signal"],
+        read=config["wells"]["read"],
         min_bead_count=config["wells"]["min_bead_count"],
         curves=config["curves"],
         progress=PROGRESS,

@@ -5,6 +5,7 @@ from snakemake.utils import validate
 
 from assaypipe.analyses import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.progress import start_study
+from assaypipe.summary import run_summary
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
 validate(config, "../schemas/config.schema.yaml")
@@ -74,3 +75,7 @@ def get_prepost_figure(wildcards):
     if hasattr(rules, "plot_prepost"):
         return {"prepost": rules.plot_prepost.output.png}
     return {}
+
+
+onsuccess:
+    print(run_summary("results"))

@@ -1,16 +1,13 @@
 """Read instrument exports into the tidy wells table (see docs/formats.md).
 
 `read_export` recognises the format from the file's content, never from its name,
-because lab exports are routinely renamed (`plate7.csv` may be a Gen5 text file):
-
-- Luminex xPONENT CSV (3.x, 4.x; comma or semicolon) and INTELLIFLEX CSV: `xponent`
-- Bio-Plex Manager workbooks (.xls, .xlsx): `bioplex`
-- SoftMax Pro text exports (`##BLOCKS=`): `softmax`, possibly several plates per file
-- BioTek Gen5 text exports (endpoint reads): `platereader`
-- a plain 8 x 12 or 16 x 24 grid (CSV, TSV, Excel): `grid`
+because lab exports are routinely renamed (`plate7.csv` may be a Gen5 text file): the
+first of `registry.FORMATS` that recognises it reads it (`assaypipe formats` lists them).
 
 Every reader hands back the same `ParsedPlate`; the plate is then finished here the
-same way for all: plate map, role check, standards check, validation.
+same way for all: plate map, roles, standards check, validation. A file is refused (an
+InputError) only when its wells' signals cannot be placed; everything else odd is a
+warning on the plate (`PlateRead.warnings`).
 
 Cell tokens are described in `cells`; what a reader recorded about the run is in
 `PlateRead.meta` (`META_KEYS`), and what the instrument software computed itself in
@@ -33,15 +30,24 @@ import pandera.pandas as pa
 
 from assaypipe import tables
 from assaypipe.errors import AssaypipeBugError, InputError
-from assaypipe.readers import bioplex, grid, platemap, platereader, softmax, xponent
-from assaypipe.readers.cells import TOKENS, classify_cells, decode_text, well_order
-from assaypipe.readers.excel import is_workbook, read_workbook
-from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers import platemap
+from assaypipe.readers.cells import (
+    CONCENTRATION_QUANTITIES,
+    TOKENS,
+    classify_cells,
+    decode_text,
+    well_order,
+)
+from assaypipe.readers.parsed import ParsedPlate, Warnings
+from assaypipe.readers.protocol import ReadOptions, Source
+from assaypipe.readers.registry import FORMATS, format_of
 from assaypipe.readers.standards import check_standards
 from assaypipe.roles import DEFAULT_RULE, RoleRule
+from assaypipe.tables import UNASSIGNED
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "FORMATS",
     "META_KEYS",
     "SETTLE_SECONDS",
     "SIGNALS",
@@ -75,23 +81,17 @@ META_KEYS: Final = (
     "source_file",
 )
 
-_UNSUPPORTED: Final = (
-    "not a supported plate export: expected an xPONENT or INTELLIFLEX CSV, a Bio-Plex "
-    "Manager workbook, a SoftMax Pro or Gen5 text export, or a plain 8 x 12 or 16 x 24 grid"
-)
-
 
 @dataclass(frozen=True, eq=False)
 class PlateRead:
     """One plate's wells (`tables.WELLS`), what the export says about its run, the
-    wells it read but could not place and the problems that did not stop the plate
-    (`tables.REJECTED`), and the instrument software's own results
-    (`tables.VENDOR_RESULTS`)."""
+    instrument software's own results (`tables.VENDOR_RESULTS`), and the warnings:
+    what looked odd but did not stop the plate (`parsed.Warnings`)."""
 
     wells: pd.DataFrame
     meta: dict[str, str] = field(default_factory=dict)
-    rejected: pd.DataFrame = field(default_factory=lambda: tables.empty(tables.REJECTED))
     vendor: pd.DataFrame = field(default_factory=lambda: tables.empty(tables.VENDOR_RESULTS))
+    warnings: tuple[str, ...] = ()
 
 
 def read_export(
@@ -103,13 +103,14 @@ def read_export(
     role_rule: RoleRule | None = None,
     settle_seconds: float | None = None,
     validate: bool = True,
+    read: str = "",
 ) -> PlateRead:
     """Read a one-plate export into `tables.WELLS` (see `read_exports` for the rest).
 
     An export holding several plates is an InputError here, naming them.
     """
     plates = read_exports(
-        path, plate_map, plate_id, signal, max_bytes, role_rule, settle_seconds, validate
+        path, plate_map, plate_id, signal, max_bytes, role_rule, settle_seconds, validate, read
     )
     if len(plates) > 1:
         names = ", ".join(plate.meta["plate_name"] for plate in plates)
@@ -130,16 +131,19 @@ def read_exports(
     role_rule: RoleRule | None = None,
     settle_seconds: float | None = None,
     validate: bool = True,
+    read: str = "",
 ) -> list[PlateRead]:
     """Read an export into one `PlateRead` per plate it holds.
 
+    The format is the first of `registry.FORMATS` that recognises the file's content.
     `plate_map` (a CSV path, or a frame from `platemap.read_plate_map`) overrides the
-    roles the export implies and is required for exports that name none (a Gen5 read
-    without layout, a plain grid); with several plates it applies to each. `plate_id`
-    defaults to the file name without its extension; several plates get
+    roles the export implies; wells neither names are read with the role `unassigned`
+    (a plate reader without a layout). With several plates it applies to each.
+    `plate_id` defaults to the file name without its extension; several plates get
     `<plate_id>_<plate name>`. `signal` picks the Luminex signal: "median" (Median
     MFI, Bio-Plex FI) or "net_mfi" (Net MFI, Bio-Plex FI - Bkgd). `role_rule`
-    replaces the sample-name rule of `roles`.
+    replaces the sample-name rule of `roles`. `read` picks the read of a plate-reader
+    export holding several (`ReadOptions`).
 
     A file modified in the last `RECENT_SECONDS` is looked at twice, `settle_seconds`
     (default `SETTLE_SECONDS`) apart; if its size or modification time changed, or
@@ -152,11 +156,11 @@ def read_exports(
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
     source_file = str(path)
     settle = SETTLE_SECONDS if settle_seconds is None else settle_seconds
-    data = _read_bytes(Path(path), source_file, max_bytes, settle)
-    sha256 = hashlib.sha256(data).hexdigest()
-    rule = role_rule or DEFAULT_RULE
-    layout = _layout(plate_map, rule)
-    parsed = _parse(data, source_file, signal, rule)
+    source = Source(_read_bytes(Path(path), source_file, max_bytes, settle), source_file)
+    sha256 = hashlib.sha256(source.data).hexdigest()
+    options = ReadOptions(signal=signal, rule=role_rule or DEFAULT_RULE, read=read)
+    layout = _layout(plate_map, options.rule)
+    parsed = format_of(source).read(source, options)
     base = plate_id if plate_id is not None else Path(path).stem
     return [
         _finish(
@@ -179,38 +183,6 @@ def _layout(plate_map: str | Path | pd.DataFrame | None, rule: RoleRule) -> pd.D
     return platemap.read_plate_map(plate_map, rule=rule)
 
 
-def _parse(data: bytes, source_file: str, signal: str, rule: RoleRule) -> list[ParsedPlate]:
-    if is_workbook(data):
-        sheets = read_workbook(data, source_file)
-        if bioplex.looks_like_bioplex(sheets):
-            return [bioplex.read_bioplex(sheets, source_file, signal)]
-        for sheet in sheets:
-            found = grid.find_grid(list(sheet.rows), source_file)
-            if found is not None:
-                return [grid.read_grid(found)]
-        raise InputError(
-            source_file,
-            "this Excel workbook is neither a Bio-Plex Manager export (no sheet with Type, "
-            "Well and FI columns) nor a plain 8 x 12 or 16 x 24 grid",
-        )
-    text = decode_text(data, source_file)
-    if not text.strip():
-        raise InputError(source_file, "the file is empty (only blank lines)")
-    lines = text.splitlines()
-    if xponent.looks_like_xponent(lines):
-        return [xponent.read_xponent(text, source_file, signal, rule)]
-    if softmax.looks_like_softmax(lines):
-        return softmax.read_softmax(text, source_file)
-    if platereader.looks_like_gen5(lines):
-        return [platereader.read_gen5(text, source_file, rule)]
-    rows = grid.text_rows(text)
-    if rows is not None:
-        found = grid.find_grid(rows[0], source_file)
-        if found is not None:
-            return [grid.read_grid(found, decimal_comma=rows[1])]
-    raise InputError(source_file, _UNSUPPORTED)
-
-
 def _plate_id(base: str, name: str) -> str:
     return f"{base}_{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('_') or 'plate'}"
 
@@ -224,66 +196,106 @@ def _finish(
     sha256: str,
     validate: bool = True,
 ) -> PlateRead:
+    notes = Warnings(parsed.warnings)
     wells = parsed.wells.assign(plate_id=plate_id, source_file=source_file, source_sha256=sha256)
-    read_wells = list(dict.fromkeys(wells["well"].tolist()))
-    unnamed = bool((wells["analyte"].to_numpy(dtype=object) == "").any())
+    unit = _plate_unit(parsed.meta.get("unit", ""))
+    if unit:
+        wells = wells.assign(unit=wells["unit"].where(wells["unit"] != "", unit))
+    # A well of an export that names no analyte and no role (a plate reader's grid)
+    # has no role until a plate map gives it one.
+    no_role = ((wells["analyte"] == "") & (wells["sample_name"] == "")).to_numpy()
+    if no_role.any():
+        wells = wells.assign(role=np.where(no_role, UNASSIGNED, wells["role"].to_numpy(object)))
     if layout is not None:
         wells = platemap.apply_plate_map(wells, layout)
-    elif unnamed:
-        placed = wells["sample_name"] != ""
-        if not placed.any():
-            raise InputError(
-                source_file,
-                "this is a plate-reader export that does not name well roles; give it a plate map",
-            )
-        wells = wells[placed].assign(analyte=platemap.DEFAULT_ANALYTE)
-        wells = wells.assign(analyte_raw=wells["analyte"])
-    _require_names(wells, source_file)
+    elif (wells["analyte"] == "").any():
+        unnamed = wells["analyte"] == ""
+        wells = wells.assign(
+            analyte=wells["analyte"].where(~unnamed, platemap.DEFAULT_ANALYTE),
+            analyte_raw=wells["analyte_raw"].where(~unnamed, platemap.DEFAULT_ANALYTE),
+        )
+    _note_unassigned(wells, layout is not None, notes)
+    wells = _nameless_to_no_sample(wells, notes)
     wells, problems = check_standards(wells.reset_index(drop=True), source_file)
-    unplaced = sorted(set(read_wells) - set(wells["well"].tolist()), key=well_order)
-    rejected = pd.DataFrame(
-        [
-            {
-                "source_file": source_file,
-                "where": f"well {well}",
-                "reason": str(
-                    InputError(
-                        source_file,
-                        "has a reading but no role: the export names none for it and there "
-                        "is no row in the plate map; add it to the plate map if it holds "
-                        "anything",
-                        where=f"well {well}",
-                    )
-                ),
-            }
-            for well in unplaced
-        ]
-        + [
-            {"source_file": source_file, "where": error.where or "file", "reason": str(error)}
-            for error in problems
-        ],
-        columns=list(tables.REJECTED.columns),
-    )
+    notes.extend([_without_file(problem) for problem in problems])
     meta = {key: parsed.meta.get(key, "") for key in META_KEYS}
     meta.update(sha256=sha256, source_file=source_file, plate_name=parsed.name, plate_id=plate_id)
     check = _validated if validate else _conformed
     try:
         checked = check(wells, tables.WELLS)
         vendor = check(
-            _vendor_analytes(parsed.vendor, checked).assign(
+            _vendor_units(_vendor_analytes(parsed.vendor, checked), unit).assign(
                 plate_id=plate_id, source_file=source_file
             ),
             tables.VENDOR_RESULTS,
         )
-        rejected = check(rejected, tables.REJECTED)
     except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as error:
         raise AssaypipeBugError(f"{source_file}: reader built an invalid table: {error}") from error
     return PlateRead(
         wells=checked.reset_index(drop=True),
         meta=meta,
-        rejected=rejected.reset_index(drop=True),
         vendor=vendor.reset_index(drop=True),
+        warnings=notes.as_tuple(),
     )
+
+
+def _plate_unit(unit: str) -> str:
+    """The one unit a plate states for all its analytes, or "" (none, or several)."""
+    return "" if ";" in unit else unit.strip()
+
+
+def _vendor_units(vendor: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """A vendor concentration the reader gave no unit takes the plate's."""
+    if not unit or vendor.empty:
+        return vendor
+    is_conc = vendor["quantity"].isin(CONCENTRATION_QUANTITIES) & vendor["unit"].isna()
+    return vendor.assign(unit=vendor["unit"].where(~is_conc, unit))
+
+
+def _without_file(problem: InputError) -> str:
+    """A problem's sentence as a plate warning: the plate already names its file."""
+    return f"{problem.where}: {problem.message}" if problem.where else problem.message
+
+
+def _note_unassigned(wells: pd.DataFrame, has_map: bool, notes: Warnings) -> None:
+    unassigned = wells.loc[wells["role"] == UNASSIGNED, "well"].drop_duplicates()
+    if unassigned.empty:
+        return
+    listed = _well_list(unassigned.tolist())
+    if len(unassigned) == wells["well"].nunique():
+        why = "the plate map places none of them" if has_map else "there is no plate map"
+        notes.add(
+            f"the export names no well roles and {why}: its {len(unassigned)} wells are "
+            "read without a role and no curve is fitted; "
+            "give the plate a plate map (resources/layouts/<plate_id>.csv)"
+        )
+    else:
+        notes.add(
+            f"{len(unassigned)} wells have a reading but no role (the export names none and "
+            f"the plate map has no row for them): {listed}; they are kept with the role "
+            "unassigned; add them to the plate map if they hold anything"
+        )
+
+
+def _nameless_to_no_sample(wells: pd.DataFrame, notes: Warnings) -> pd.DataFrame:
+    # A sample or control without a name would pool with every other nameless well: it
+    # is read, but belongs to no sample.
+    nameless = wells["role"].isin(["sample", "control"]) & (wells["sample_name"] == "")
+    if not nameless.any():
+        return wells
+    listed = _well_list(wells.loc[nameless, "well"].drop_duplicates().tolist())
+    notes.add(
+        f"{listed}: sample or control wells with no name in the export and no sample_id "
+        "in the plate map; they are read but belong to no sample: add their sample_id "
+        "to the plate map"
+    )
+    return wells.assign(sample_id=wells["sample_id"].where(~nameless, None))
+
+
+def _well_list(wells: list[str], most: int = 12) -> str:
+    ordered = sorted(wells, key=well_order)
+    shown = ", ".join(ordered[:most])
+    return shown + (f" and {len(ordered) - most} more" if len(ordered) > most else "")
 
 
 def _validated(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
@@ -345,19 +357,3 @@ def _read_bytes(path: Path, source_file: str, max_bytes: int, settle_seconds: fl
 
 def _size(n_bytes: int) -> str:
     return f"{n_bytes / 1024**2:.1f} MB" if n_bytes >= 1024**2 else f"{n_bytes} bytes"
-
-
-def _require_names(wells: pd.DataFrame, source_file: str) -> None:
-    # A sample or control without a name would silently pool with every other nameless well.
-    roles = wells["role"].to_numpy(dtype=object)
-    nameless = np.isin(roles, ["sample", "control"]) & (
-        wells["sample_name"].to_numpy(dtype=object) == ""
-    )
-    if nameless.any():
-        row = wells.iloc[int(np.flatnonzero(nameless)[0])]
-        raise InputError(
-            source_file,
-            f"this {row['role']} well has no name in the export and no sample_id in the "
-            "plate map; add its sample_id to the plate map",
-            where=f"well {row['well']}",
-        )

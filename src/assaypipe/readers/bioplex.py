@@ -37,8 +37,9 @@ from assaypipe.errors import InputError
 from assaypipe.readers.cells import classify_cells, parse_well, vendor_frame, wells_frame
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers.protocol import Format, ReadOptions, Source
 
-__all__ = ["AnalyteSheet", "BioplexTable", "looks_like_bioplex", "read_bioplex"]
+__all__ = ["BIOPLEX", "AnalyteSheet", "BioplexTable", "looks_like_bioplex", "read_bioplex"]
 
 SIGNAL_COLUMNS: Final = {"median": "FI", "net_mfi": "FI - Bkgd"}
 _TYPE: Final = re.compile(r"^(?:(?P<blank>B\d*)|S(?P<standard>\d+)|C(?P<control>\d+))$", re.I)
@@ -411,3 +412,25 @@ def _float(text: str) -> float:
 def _numbers(texts: pd.Series) -> np.ndarray:
     number = pd.to_numeric(texts.astype("str"), errors="coerce").to_numpy(dtype=float)
     return np.where(np.isfinite(number), number, np.nan)
+
+
+def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
+    return [read_bioplex(source.sheets, source.file, options.signal)]
+
+
+def _recognise(source: Source) -> bool:
+    return looks_like_bioplex(source.sheets)
+
+
+BIOPLEX: Final = Format(
+    name="bioplex",
+    described="a Bio-Plex Manager workbook",
+    software="Bio-Rad Bio-Plex Manager",
+    export="`.xls` / `.xlsx` report, summary (merged replicates) or per-well",
+    versions="4.1",
+    plate_map="optional",
+    recognised_by="a sheet with `Type`, `Well` and `FI` columns",
+    kinds=("workbook",),
+    recognise=_recognise,
+    read=_read,
+)

@@ -31,6 +31,7 @@ from assaypipe import tables
 from assaypipe.errors import InputError
 
 __all__ = [
+    "CONCENTRATION_QUANTITIES",
     "EXCEL_SIGNATURES",
     "ROW_LETTERS",
     "TOKENS",
@@ -59,6 +60,8 @@ TOKENS: Final = (
 ROW_LETTERS: Final = "ABCDEFGHIJKLMNOP"
 # Vendor results that are descriptions, not values: their token is "text".
 TEXT_QUANTITIES: Final = frozenset({"model", "equation"})
+# Vendor results that are concentrations: they carry a unit and a basis (in_well, sample).
+CONCENTRATION_QUANTITIES: Final = frozenset({"concentration", "mean_concentration"})
 EXCEL_SIGNATURES: Final = (b"\xd0\xcf\x11\xe0", b"PK\x03\x04")
 
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
@@ -214,6 +217,7 @@ def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
         "sample_id": None,
         "level": pd.array([pd.NA] * n, dtype="Int64"),
         "expected_conc": np.nan,
+        "unit": "",
         "dilution": 1.0,
         "signal": np.nan,
         "signal_kind": "",
@@ -280,6 +284,8 @@ def vendor_columns(
             "well": well,
             "quantity": quantity,
             "value": values,
+            "unit": None,
+            "basis": None,
             "raw_text": stripped,
             "token": tokens,
             "source_file": "",

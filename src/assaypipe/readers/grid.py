@@ -23,8 +23,9 @@ import pandas as pd
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import ROW_LETTERS, classify_cells, wells_frame
 from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers.protocol import Format, ReadOptions, Source
 
-__all__ = ["PlainGrid", "find_grid", "read_grid", "text_rows"]
+__all__ = ["GRID", "PlainGrid", "find_grid", "read_grid", "text_rows"]
 
 _SHAPES: Final = {12: 8, 24: 16}
 _DECIMAL_COMMA_CELL: Final = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
@@ -163,3 +164,38 @@ def read_grid(grid: PlainGrid, decimal_comma: bool = False) -> ParsedPlate:
         token=tokens.to_numpy(dtype=object),
     )
     return ParsedPlate(wells=frame, meta={"format": "grid"})
+
+
+def _rows(source: Source) -> list[tuple[list[tuple[str, ...]], bool]]:
+    """Each candidate table of the source (a workbook's sheets, or the text split by
+    the delimiter that makes a grid) with whether it uses a decimal comma."""
+    if source.kind == "workbook":
+        return [(list(sheet.rows), False) for sheet in source.sheets]
+    rows = text_rows(source.text)
+    return [rows] if rows is not None else []
+
+
+def _recognise(source: Source) -> bool:
+    return any(_locate(rows) is not None for rows, _ in _rows(source))
+
+
+def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
+    for rows, decimal_comma in _rows(source):
+        found = find_grid(rows, source.file)
+        if found is not None:
+            return [read_grid(found, decimal_comma=decimal_comma)]
+    raise InputError(source.file, "no plate grid was found")
+
+
+GRID: Final = Format(
+    name="grid",
+    described="a plain 8 x 12 or 16 x 24 grid",
+    software="any other reader",
+    export="a plain 8 × 12 or 16 × 24 grid, CSV/TSV/Excel",
+    versions="-",
+    plate_map="required",
+    recognised_by="one 8 x 12 or 16 x 24 grid",
+    kinds=("text", "workbook"),
+    recognise=_recognise,
+    read=_read,
+)

@@ -36,7 +36,7 @@ from assaypipe.errors import InputError
 from assaypipe.readers.cells import ROW_LETTERS, decode_text
 from assaypipe.readers.excel import is_workbook, read_workbook
 from assaypipe.roles import DEFAULT_RULE, RoleRule
-from assaypipe.tables import ROLES
+from assaypipe.tables import ROLES, UNASSIGNED
 
 __all__ = ["COLUMNS", "DEFAULT_ANALYTE", "apply_plate_map", "read_plate_map", "validate_plate_map"]
 
@@ -252,7 +252,7 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
 
     role = [value.lower() for value in text["role"]]
     # A blank role keeps the role the export gives (a map that only sets the analyte or
-    # the dilution); a well the export names nothing about then stays unplaced.
+    # the dilution); a well the export names nothing about then stays unassigned.
     fail(
         [value not in ROLES and value != "" for value in role],
         f"role {{role!r}} is not one of {', '.join(ROLES)}",
@@ -341,10 +341,10 @@ def _check_duplicates(plate_map: pd.DataFrame, file: str) -> None:
 def apply_plate_map(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFrame:
     """Wells with the map's role, sample, level, expected_conc and dilution.
 
-    Wells the map does not name keep what the export says, except in an export that
-    names no analytes (`analyte == ""`, a plate reader): there an unmapped well has
-    no role at all and is left out (the reader lists it as rejected), and the analyte
-    comes from the map (`OD` when the map has none). Blank map cells keep the export's value.
+    Wells the map does not name keep what the export says (a well the export gives no
+    role stays `unassigned`). In an export that names no analytes (`analyte == ""`, a
+    plate reader) the analyte comes from the map (`OD` when the map has none). Blank
+    map cells keep the export's value.
     """
     if wells.empty:
         return wells
@@ -407,18 +407,13 @@ def _match_unnamed(wells: pd.DataFrame, plate_map: pd.DataFrame) -> tuple[pd.Dat
     rows_of: dict[str, list[int]] = {}
     for row, well in enumerate(plate_map["well"].tolist()):
         rows_of.setdefault(well, []).append(row)
-    has_role = pd.notna(plate_map["role"].to_numpy(dtype=object)).tolist()
-    # A well the export names (a Gen5 layout, a SoftMax group) keeps its role without
-    # a map row; a well it does not name needs one.
+    # A well may have several map rows (one per analyte): it is read once for each.
     taken: list[int] = []
     map_rows: list[int] = []
-    for index, (well, name) in enumerate(
-        zip(wells["well"].tolist(), wells["sample_name"].tolist(), strict=True)
-    ):
+    for index, well in enumerate(wells["well"].tolist()):
         for row in rows_of.get(well, [-1]):
-            if (row >= 0 and has_role[row]) or name != "":
-                taken.append(index)
-                map_rows.append(row)
+            taken.append(index)
+            map_rows.append(row)
     rows = np.array(map_rows, dtype=int)
     map_analyte = _take(plate_map["analyte"].to_numpy(dtype=object), rows, None)
     analyte = pd.Series(
@@ -447,6 +442,7 @@ _PLACEHOLDERS: Final = {
     "blank": "Blank",
     "control": "Control",
     "sample": "",
+    UNASSIGNED: "",
 }
 
 

@@ -37,9 +37,11 @@ import pandas as pd
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import ROW_LETTERS, classify_cells, vendor_frame, wells_frame
 from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 
 __all__ = [
+    "GEN5",
     "CurveTable",
     "GridLine",
     "PlateGrid",
@@ -550,3 +552,25 @@ def _vendor(raw: RawExport, results: PlateGrid) -> pd.DataFrame:
         if curve.get("Fit F Prob"):
             rows.append(("", None, "fit_prob", curve["Fit F Prob"]))
     return vendor_frame(rows)
+
+
+def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
+    return [read_gen5(source.text, source.file, options.rule)]
+
+
+def _recognise(source: Source) -> bool:
+    return looks_like_gen5(source.lines)
+
+
+GEN5: Final = Format(
+    name="gen5",
+    described="a Gen5 text export",
+    software="BioTek (Agilent) Gen5",
+    export="text export, endpoint reads, 1 or 2 wavelengths, 96/384 wells",
+    versions="3.12",
+    plate_map="without a Layout",
+    recognised_by="`Software Version` and a `Results` grid",
+    kinds=("text",),
+    recognise=_recognise,
+    read=_read,
+)

@@ -46,8 +46,10 @@ from assaypipe.readers.cells import (
     wells_frame,
 )
 from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers.protocol import Format, ReadOptions, Source
 
 __all__ = [
+    "SOFTMAX",
     "Block",
     "GroupTable",
     "PlateBlock",
@@ -588,3 +590,25 @@ def _compose(
         vendor=vendor_frame(vendor_rows),
         name=plate.name if several else "",
     )
+
+
+def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
+    return read_softmax(source.text, source.file)
+
+
+def _recognise(source: Source) -> bool:
+    return looks_like_softmax(source.lines)
+
+
+SOFTMAX: Final = Format(
+    name="softmax",
+    described="a SoftMax Pro text export",
+    software="Molecular Devices SoftMax Pro",
+    export="text export (PlateFormat or TimeFormat), UTF-16/UTF-8/Latin-1, several plates per file",
+    versions="export format 1.3",
+    plate_map="for wells in no group",
+    recognised_by="first line `##BLOCKS= n`",
+    kinds=("text",),
+    recognise=_recognise,
+    read=_read,
+)

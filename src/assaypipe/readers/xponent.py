@@ -33,9 +33,12 @@ import pandas as pd
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import classify_texts, vendor_columns, vendor_frame, wells_frame
 from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 
 __all__ = [
+    "INTELLIFLEX",
+    "XPONENT",
     "AnalyteBlock",
     "RawBlock",
     "ReagentBlock",
@@ -95,6 +98,17 @@ class XponentFile:
 
 def looks_like_xponent(lines: list[str]) -> bool:
     return any(_PROGRAM.match(line) for line in lines[:50])
+
+
+def _instrument(lines: list[str]) -> str:
+    """The instrument the `Program` line names (its fourth cell), or ""."""
+    line = next((line for line in lines[:50] if _PROGRAM.match(line)), "")
+    cells = next(csv.reader([line], delimiter=delimiter_of([line])), [])
+    return cells[3].strip() if len(cells) > 3 else ""
+
+
+def _is_intelliflex(instrument: str) -> bool:
+    return "intelliflex" in instrument.casefold()
 
 
 def delimiter_of(lines: list[str]) -> str:
@@ -462,7 +476,7 @@ def read_xponent(
     _check_complete(parsed, main, header, source_file)
     instrument = header.instrument
     meta = {
-        "format": "intelliflex" if "intelliflex" in instrument.casefold() else "xponent",
+        "format": INTELLIFLEX.name if _is_intelliflex(instrument) else XPONENT.name,
         "instrument": instrument,
         "software": header.software,
         "software_version": header.software_version,
@@ -710,3 +724,41 @@ def _expected(
         if table is not None and row is not None:
             expected[i] = table.aligned(row, main.analytes)
     return expected
+
+
+def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
+    return [read_xponent(source.text, source.file, options.signal, options.rule)]
+
+
+def _recognise_xponent(source: Source) -> bool:
+    return looks_like_xponent(source.lines) and not _is_intelliflex(_instrument(source.lines))
+
+
+def _recognise_intelliflex(source: Source) -> bool:
+    return looks_like_xponent(source.lines) and _is_intelliflex(_instrument(source.lines))
+
+
+XPONENT: Final = Format(
+    name="xponent",
+    described="an xPONENT CSV",
+    software="Luminex xPONENT",
+    export="CSV, comma or semicolon/decimal comma (European locales), quoted or Excel re-saved",
+    versions="3.1 (LX100/200), 4.3 (FLEXMAP 3D)",
+    plate_map="optional",
+    recognised_by="a `Program,xPONENT` line (or `Program;xPONENT`)",
+    kinds=("text",),
+    recognise=_recognise_xponent,
+    read=_read,
+)
+INTELLIFLEX: Final = Format(
+    name="intelliflex",
+    described="an INTELLIFLEX CSV",
+    software="Luminex INTELLIFLEX",
+    export="xPONENT-style CSV",
+    versions="2.1",
+    plate_map="optional",
+    recognised_by="the same, instrument `Intelliflex`",
+    kinds=("text",),
+    recognise=_recognise_intelliflex,
+    read=_read,
+)

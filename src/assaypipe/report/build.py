@@ -2,7 +2,7 @@
 no script) that lab staff read top to bottom.
 
 Sections, in order (their ids are what the browser test looks for): ``summary``,
-``verdicts``, ``findings``, ``curves``, ``levey-jennings``, ``exclusions``,
+``plates``, ``verdicts``, ``findings``, ``curves``, ``levey-jennings``, ``exclusions``,
 ``prepost``, ``rules``.
 """
 
@@ -32,6 +32,7 @@ from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
 
 SECTIONS = (
     ("summary", "Summary"),
+    ("plates", "Plates"),
     ("verdicts", "Verdicts"),
     ("findings", "Findings"),
     ("curves", "Standard curves"),
@@ -165,6 +166,7 @@ class _Page:
     def render(self) -> str:
         sections = [
             self.summary(),
+            self.plate_table(),
             self.verdicts(),
             self.findings(),
             self.curves(),
@@ -209,7 +211,8 @@ class _Page:
         inputs = self.inputs
         plates = inputs.plates
         n_read = int((plates["status"] == "read").sum()) if not plates.empty else 0
-        n_rejected_plates = int((plates["status"] == "rejected").sum()) if not plates.empty else 0
+        n_rejected_files = inputs.rejected["source_file"].nunique()
+        n_warned = int((_warning_counts(plates) > 0).sum())
         counts = inputs.verdicts["verdict"].value_counts()
         exclusions = inputs.exclusions
         n_qc = int((exclusions["source"] == "qc").sum())
@@ -218,7 +221,11 @@ class _Page:
             (inputs.wells["role"] == "sample") & inputs.wells["sample_id"].notna()
         ][["sample_id", "analyte"]].drop_duplicates()
         cards = [
-            _card("Plates read", n_read, f"{n_rejected_plates} files rejected"),
+            _card(
+                "Plates read",
+                n_read,
+                f"{n_warned} with warnings; {n_rejected_files} files rejected",
+            ),
             _card("Wells", len(inputs.wells), "plate × well × analyte rows"),
             tag(
                 "div",
@@ -242,7 +249,7 @@ class _Page:
         ]
         rejected = inputs.rejected
         if rejected.empty:
-            rejected_html: Html = tag("p", "No file or well was rejected.", class_="note")
+            rejected_html: Html = tag("p", "No file was rejected.", class_="note")
         else:
             rejected_html = table(
                 ["file", "where", "reason"],
@@ -251,8 +258,51 @@ class _Page:
         return self.section(
             "summary",
             tag("div", *cards, class_="cards"),
-            tag("h3", f"Rejected files and wells ({len(rejected)})"),
+            tag("h3", f"Rejected files ({n_rejected_files})"),
             rejected_html,
+        )
+
+    def plate_table(self) -> Html:
+        """Every plate read with what its export says of it, and its reader's warnings;
+        past `curve_figures` plates, only those with warnings are listed."""
+        plates = self.inputs.plates
+        read = plates[plates["status"] == "read"] if not plates.empty else plates
+        counts = _warning_counts(read)
+        listed = read if len(read) <= self.inputs.curve_figures else read[counts > 0]
+        rows = [
+            [
+                r["plate_id"],
+                Path(str(r["source_file"])).name,
+                r["format"],
+                r["instrument"],
+                r["n_wells"],
+                r["n_analytes"],
+                r["unit"],
+                tag("ul", *(tag("li", w) for w in _warnings(r["warnings"])))
+                if len(_warnings(r["warnings"]))
+                else "",
+            ]
+            for r in records(listed)
+        ]
+        note = (
+            f"{len(read)} plates read, {int((counts > 0).sum())} with warnings: what the "
+            "reader read past but the lab should know (also in results/plates.parquet, "
+            "column warnings)."
+        )
+        if len(listed) < len(read):
+            note += f" {len(read) - len(listed)} plates without warnings are not listed."
+        return self.section(
+            "plates",
+            tag("p", note, class_="note"),
+            table(
+                ["plate", "file", "format", "instrument", "wells", "analytes", "unit", "warnings"],
+                rows,
+                row_classes=[
+                    "warn" if len(_warnings(r["warnings"])) else None for r in records(listed)
+                ],
+            )
+            if rows
+            else "",
         )
 
     def verdicts(self) -> Html:
@@ -810,6 +860,19 @@ def _card(label: str, number: object, note: str) -> Html:
         tag("div", note, class_="note"),
         class_="card",
     )
+
+
+def _warnings(value: object) -> list[str]:
+    """A plate's warnings: a list (or array, as parquet gives it back); none when missing."""
+    if value is None or isinstance(value, float):
+        return []
+    return [str(item) for item in value]  # type: ignore[attr-defined]
+
+
+def _warning_counts(plates: pd.DataFrame) -> pd.Series:
+    if "warnings" not in plates:
+        return pd.Series(0, index=plates.index)
+    return plates["warnings"].map(lambda value: len(_warnings(value)))
 
 
 def _blank(value: object) -> bool:

@@ -1,0 +1,93 @@
+"""The contract of a format reader: what it is given (`Source`, `ReadOptions`) and what
+it declares (`Format`).
+
+A format is one module holding a `Format`: how to recognise an export from its content,
+how to read it into `ParsedPlate`s, and the facts the README and docs/formats.md list
+about it. `assaypipe.readers.registry.FORMATS` lists the formats in the order they are
+tried; adding one is a module, a line there and a fixture folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Final, Literal
+
+from assaypipe.readers.cells import decode_text
+from assaypipe.readers.excel import Sheet, is_workbook, read_workbook
+from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.roles import DEFAULT_RULE, RoleRule
+
+__all__ = ["KINDS", "Format", "ReadOptions", "Source"]
+
+Kind = Literal["text", "workbook"]
+KINDS: Final[tuple[Kind, ...]] = ("text", "workbook")
+
+
+class Source:
+    """One export's bytes. Its text, lines and workbook sheets are worked out once, when
+    a format first asks for them, so recognising a format costs one decoding at most.
+
+    >>> Source(b"a,b\\r\\n1,2", "x.csv").lines
+    ['a,b', '1,2']
+    """
+
+    def __init__(self, data: bytes, file: str) -> None:
+        self.data = data
+        self.file = file
+
+    @cached_property
+    def kind(self) -> Kind:
+        return "workbook" if is_workbook(self.data) else "text"
+
+    @cached_property
+    def text(self) -> str:
+        """The decoded text (InputError for a binary file that is not a workbook)."""
+        return decode_text(self.data, self.file)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @cached_property
+    def sheets(self) -> list[Sheet]:
+        """The workbook's sheets as text (InputError when it cannot be opened)."""
+        return read_workbook(self.data, self.file)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read what an export leaves open.
+
+    `signal`: the Luminex signal, "median" (Median MFI, Bio-Plex FI) or "net_mfi"
+    (Net MFI, Bio-Plex FI - Bkgd). `rule`: the sample-name rule for roles. `read`: for
+    plate readers holding several reads, the read to use (its name or wavelength as the
+    export writes it, e.g. `450` or `Read 2`); empty for the format's default.
+    """
+
+    signal: str = "median"
+    rule: RoleRule = DEFAULT_RULE
+    read: str = ""
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format: how it is recognised and read, and what the docs say of it.
+
+    `name` is `meta["format"]` (plates.parquet `format`); `described` completes "expected
+    ..." in the message for a file no format recognises; `software`, `export`,
+    `versions`, `plate_map` and `recognised_by` are the cells of the format tables in
+    the README and docs/formats.md. `kinds` says which sources it is asked about.
+    """
+
+    name: str
+    described: str
+    software: str
+    export: str
+    versions: str
+    plate_map: str
+    recognised_by: str
+    kinds: tuple[Kind, ...]
+    recognise: Callable[[Source], bool]
+    read: Callable[[Source, ReadOptions], list[ParsedPlate]]
