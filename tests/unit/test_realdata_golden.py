@@ -27,6 +27,9 @@ from assaypipe.readers import PlateRead, read_exports
 from tests.conftest import REALDATA, REPO
 
 GOLDEN = REPO / "tests" / "golden" / "realdata"
+FORMATS_DOC = REPO / "docs" / "formats.md"
+CORPUS_START = "<!-- corpus: written by pytest --update-golden from tests/golden -->\n"
+CORPUS_END = "<!-- end of corpus -->\n"
 # Files beside the exports that are not exports.
 _NOT_EXPORTS = {"README.md", ".gitignore", "LICENSE.txt"}
 
@@ -126,6 +129,54 @@ def test_reading_each_real_export_gives_its_golden_summary(
         f"reading {relative} gives another summary than tests/golden; if the change is "
         "meant, run pytest --update-golden and review the diff"
     )
+
+
+def corpus_markdown() -> str:
+    """The corpus section of docs/formats.md, from the golden summaries: per folder the
+    files read and refused, the plates and wells read by format, and every refusal."""
+    summaries = [
+        json.loads(path.read_text(encoding="utf-8")) for path in sorted(GOLDEN.rglob("*.json"))
+    ]
+    folders: dict[str, list[dict[str, Any]]] = {}
+    for summary in summaries:
+        folders.setdefault(_folder(summary["file"]), []).append(summary)
+    lines = [
+        "| folder | files | read | refused | plates read | wells read | formats |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for folder, group in folders.items():
+        read = [s for s in group if s["status"] == "read"]
+        plates = [plate for s in read for plate in s["plates"]]
+        formats = Counter(plate["meta"].get("format", "?") for plate in plates)
+        lines.append(
+            f"| `{folder}` | {len(group)} | {len(read)} | {len(group) - len(read)} | "
+            f"{len(plates)} | {sum(p['wells'] for p in plates)} | "
+            + ", ".join(f"{name} {n}" for name, n in sorted(formats.items()))
+            + " |"
+        )
+    refused = [s for s in summaries if s["status"] == "refused"]
+    lines += ["", f"Refused ({len(refused)}), each with its reason:", ""]
+    lines += [f"- `{s['file']}`: {s['reason'].removeprefix('<file>: ')}" for s in refused]
+    return "\n".join(lines) + "\n"
+
+
+def _folder(relative: str) -> str:
+    parts = relative.split("/")
+    return "/".join(parts[:2]) if parts[0] == "allotropy" else parts[0]
+
+
+def test_formats_doc_lists_the_corpus_as_the_golden_summaries_read_it(
+    request: pytest.FixtureRequest,
+) -> None:
+    text = FORMATS_DOC.read_text(encoding="utf-8")
+    assert CORPUS_START in text and CORPUS_END in text, "docs/formats.md has no corpus section"
+    before, rest = text.split(CORPUS_START, 1)
+    current, after = rest.split(CORPUS_END, 1)
+    wanted = corpus_markdown()
+    if request.config.getoption("--update-golden"):
+        FORMATS_DOC.write_text(before + CORPUS_START + wanted + CORPUS_END + after, "utf-8")
+        current = wanted
+    assert current == wanted, "docs/formats.md's corpus section is stale: pytest --update-golden"
 
 
 @pytest.mark.realdata

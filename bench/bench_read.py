@@ -1,0 +1,51 @@
+"""Reading plate exports: milliseconds per plate, per file.
+
+Reads each file (by default the demo study's plates, with their plate maps) many times
+in this process and prints the best time per read (the least disturbed run, as
+``timeit`` takes it) in CPU milliseconds, so two checkouts can be compared on a busy
+machine: run it in each with the same arguments.
+
+    .venv/bin/python bench/bench_read.py                 # the demo's three plates
+    .venv/bin/python bench/bench_read.py FILE [FILE ...] --repeat 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from assaypipe.readers import read_exports
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def best_ms(path: Path, plate_map: Path | None, repeat: int) -> tuple[float, int]:
+    """The fastest of ``repeat`` reads in CPU ms, and the plates the file holds."""
+    best = float("inf")
+    plates = 0
+    for _ in range(repeat):
+        start = time.process_time()
+        plates = len(read_exports(path, plate_map=plate_map, settle_seconds=0))
+        best = min(best, time.process_time() - start)
+    return best * 1000, plates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    files = args.files or sorted((REPO / "resources" / "plates").iterdir())
+    layouts = REPO / "resources" / "layouts"
+    total = 0.0
+    for path in files:
+        plate_map = layouts / f"{path.stem}.csv"
+        ms, plates = best_ms(path, plate_map if plate_map.is_file() else None, args.repeat)
+        total += ms
+        print(f"{ms:8.2f} ms  {plates} plate(s)  {path.name}")
+    print(f"{total:8.2f} ms  in all")
+
+
+if __name__ == "__main__":
+    main()
