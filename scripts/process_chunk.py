@@ -3,18 +3,21 @@
 from assaypipe.io import write_table
 from assaypipe.pipeline import logged, process_chunk
 from assaypipe.progress import ChunkProgress
+from assaypipe.qc.kits import read_kits
 from assaypipe.sheets import read_aliases, read_samples
 
 with logged(snakemake.log[0]) as log:
+    aliases = read_aliases(snakemake.input.analytes)
     result = process_chunk(
         snakemake.params.plates,
         read_samples(snakemake.input.samples),
-        read_aliases(snakemake.input.analytes),
+        aliases,
         chunk=snakemake.wildcards.chunk,
         curves=snakemake.params.curves,
         signal=snakemake.params.signal,
         read_choice=snakemake.params.read,
         min_bead_count=snakemake.params.min_bead_count,
+        kits=read_kits(snakemake.input.kits, aliases),
         on_plate=ChunkProgress(snakemake.params.progress, snakemake.wildcards.chunk, log).update,
     )
     for reason in result.rejected["reason"]:

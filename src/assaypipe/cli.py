@@ -1,7 +1,7 @@
 """The ``assaypipe`` command line.
 
     assaypipe simulate --seed N --out DIR
-    assaypipe read FILE [--plate-map MAP] [--read READ] -o OUT.parquet
+    assaypipe read FILE [--plate-map MAP] [--read READ] [--kit KIT.yaml] -o OUT.parquet
     assaypipe formats [--markdown readme|docs]
 
 Bad input prints one line, ``error: FILE: reason``, and exits with status 2.
@@ -39,8 +39,23 @@ def _read(args: argparse.Namespace) -> int:
 
     from assaypipe.io import write_table
     from assaypipe.readers import read_exports
+    from assaypipe.readers.kit_standards import KitStandards
 
-    plates = read_exports(args.file, plate_map=args.plate_map, signal=args.signal, read=args.read)
+    standards = None
+    if args.kit:
+        from assaypipe.qc.kits import read_kits
+        from assaypipe.sheets import read_aliases
+
+        aliases = read_aliases(args.analytes) if args.analytes else None
+        standards = KitStandards.of(read_kits(args.kit, aliases), aliases)
+    plates = read_exports(
+        args.file,
+        plate_map=args.plate_map,
+        plate_id=args.plate_id,
+        signal=args.signal,
+        read=args.read,
+        kit_standards=standards,
+    )
     wells = pd.concat([plate.wells for plate in plates], ignore_index=True)
     write_table(wells, args.output, command="assaypipe read")
     for plate in plates:
@@ -105,6 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="plate readers holding several reads: the read to use (e.g. 450, 'Read 2')",
     )
+    read.add_argument(
+        "--kit",
+        action="append",
+        default=[],
+        help="kit file whose standards apply (repeatable; docs/qc.md); its plates patterns "
+        "are matched against the plate id",
+    )
+    read.add_argument(
+        "--analytes", help="analyte alias table (config/analytes.tsv) to match kit analytes"
+    )
+    read.add_argument("--plate-id", help="plate id (default: the file name without extension)")
     read.add_argument("-o", "--output", required=True, help="output parquet file")
     read.set_defaults(run=_read)
 

@@ -23,7 +23,9 @@ from assaypipe.io import read_table
 from assaypipe.layout import annotate_wells
 
 if TYPE_CHECKING:
+    from assaypipe.qc.kits import KitLot
     from assaypipe.readers import PlateRead
+    from assaypipe.readers.kit_standards import KitStandards
 
 
 def read_plate(
@@ -32,12 +34,14 @@ def read_plate(
     plate_id: str,
     signal: str = "median",
     read_choice: str = "",
+    kit_standards: KitStandards | None = None,
 ) -> tuple[list[PlateRead], pd.DataFrame]:
     """Read one export (one plate, or several for a multi-plate SoftMax file).
 
     ``read_choice`` is the read to use of a plate-reader export holding several
-    (``wells.read``). Returns what was read and, on bad input, no plates and one
-    rejected row naming the file and the reason.
+    (``wells.read``); ``kit_standards`` the kit files' standards. Returns what was
+    read and, on bad input, no plates and one rejected row naming the file and the
+    reason.
     """
     from assaypipe.readers import read_exports
 
@@ -50,6 +54,7 @@ def read_plate(
             signal=signal,
             validate=False,
             read=read_choice,
+            kit_standards=kit_standards,
         )
         return plates, tables.empty(tables.REJECTED)
     except InputError as exc:
@@ -78,11 +83,15 @@ def read_plates(
     signal: str = "median",
     read_choice: str = "",
     min_bead_count: int = 35,
+    kits: Sequence[KitLot] = (),
     on_plate: Callable[[int], object] | None = None,
 ) -> ChunkRead:
     """Read and annotate a chunk of plate exports.
 
     ``plates`` holds mappings with ``plate_id``, ``export`` and ``plate_map`` (or None).
+    ``kits`` are the kit lots (``qc.kits.read_kits``): those giving standards set the
+    standards' expected concentrations of the plates they cover, where the plate map
+    gives none.
     An export that cannot be read is a rejected row and a ``rejected`` plate row; one
     holding several plates gives a plate row each (``<plate_id>_<plate name>``). The
     others are read as usual, each plate row carrying its reader's warnings.
@@ -93,10 +102,11 @@ def read_plates(
     rejected_parts: list[pd.DataFrame] = []
     vendor_parts: list[pd.DataFrame] = []
     runs: list[dict[str, object]] = []
+    standards = _kit_standards(kits, aliases)
     for done, plate in enumerate(plates, start=1):
         export = str(plate["export"])
         reads, rejected = read_plate(
-            export, plate.get("plate_map"), str(plate["plate_id"]), signal, read_choice
+            export, plate.get("plate_map"), str(plate["plate_id"]), signal, read_choice, standards
         )
         rejected_parts.append(rejected)
         if not reads:
@@ -139,6 +149,14 @@ def read_plates(
     )
 
 
+def _kit_standards(kits: Sequence[KitLot], aliases: pd.DataFrame) -> KitStandards | None:
+    if not kits:
+        return None
+    from assaypipe.readers.kit_standards import KitStandards
+
+    return KitStandards.of(kits, aliases)
+
+
 @dataclass(frozen=True)
 class ChunkResult:
     """A chunk processed: its plates read, curves fitted and every well interpolated."""
@@ -160,6 +178,7 @@ def process_chunk(
     signal: str = "median",
     read_choice: str = "",
     min_bead_count: int = 35,
+    kits: Sequence[KitLot] = (),
     on_plate: Callable[[int], object] | None = None,
 ) -> ChunkResult:
     """Read a chunk's plates (:func:`read_plates`), fit every curve of the chunk in one
@@ -179,6 +198,7 @@ def process_chunk(
         signal=signal,
         read_choice=read_choice,
         min_bead_count=min_bead_count,
+        kits=kits,
         on_plate=on_plate,
     )
     fitted = fit_plate_curves(read.wells, **curves)

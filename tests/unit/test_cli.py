@@ -106,3 +106,27 @@ def test_demo_study_is_the_simulator_output_at_the_fixed_seed(tmp_path):
         assert (tmp_path / "truth" / name).read_bytes() == (
             REPO / "tests/data/demo_truth" / name
         ).read_bytes()
+
+
+def test_read_with_a_kit_file_applies_its_standards(tmp_path, capsys):
+    # The demo export with MCP-1's Standard5 written 390625 for 39.0625.
+    export = tmp_path / "luminex_4plex_P1.csv"
+    text = (REPO / "resources/plates/luminex_4plex_P1.csv").read_text(encoding="utf-8")
+    export.write_text(text.replace("Standard5,39.0625,", "Standard5,390625,"), encoding="utf-8")
+    kit = tmp_path / "kit.yaml"
+    kit.write_text(
+        'kit: K\nlot: "1"\nunit: pg/mL\nplates: ["luminex_*"]\n'
+        "standards:\n  CCL2: {top: 10000, dilution: 4}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "wells.parquet"
+    command = ["read", str(export), "--kit", str(kit), "-o", str(out)]
+    assert main([*command, "--analytes", str(REPO / "config/analytes.tsv")]) == 0
+    printed = capsys.readouterr().out
+    assert "replaces the export's expected concentrations at level 5 (390625 -> 39.0625)" in printed
+    wells = pd.read_parquet(out)
+    standard5 = wells[(wells["analyte"] == "MCP-1") & (wells["level"] == 5)]
+    assert set(standard5["expected_conc"]) == {39.0625}
+    # Without the alias table the kit's CCL2 does not name the export's MCP-1.
+    assert main(command) == 0
+    assert "replaces" not in capsys.readouterr().out

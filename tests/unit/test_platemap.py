@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -109,7 +110,7 @@ def test_one_row_per_analyte_is_allowed(tmp_path: Path) -> None:
         ("well,role,dilution\nA1,sample,1:2\n", "dilution '1:2' is not a number above 0", "line 2"),
         (
             "well,role,expected_conc\nA1,standard,-5\n",
-            "expected_conc '-5' is not a number of 0 or more",
+            "expected_conc '-5' is neither a number of 0 or more nor a dilution",
             "line 2",
         ),
         ("well,role,dilutoin\nA1,sample,2\n", "unexpected column 'dilutoin'", "line 1"),
@@ -319,3 +320,143 @@ def test_a_blank_role_keeps_the_exports_role(tmp_path: Path, export: Path) -> No
     wells = read_export(export, plate_map=plate_map).wells
     c1 = row(wells, "C1", "IL6")
     assert (c1["role"], c1["sample_id"]) == ("sample", "P01-renamed")
+
+
+# --- standards as dilutions of a reference -------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+NFL = REPO / "resources" / "plates" / "elisa_nfl_P1.txt"
+NFL_MAP = REPO / "resources" / "layouts" / "elisa_nfl_P1.csv"
+# The demo NfL map's concentrations as dilutions of its top standard (10000): the
+# standards 4-fold, the controls 1500 and 150 (3/20 and 3:200), in both spellings.
+AS_DILUTION = {
+    "10000": "1/1",
+    "2500": "1:4",
+    "625": "1/16",
+    "156.25": "1:64",
+    "39.0625": "1/256",
+    "9.765625": "1:1024",
+    "2.44140625": "1/4096",
+    "1500": "3/20",
+    "150": "3:200",
+}
+
+
+def dilution_map_long(tmp_path: Path) -> Path:
+    lines = NFL_MAP.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    at = header.index("expected_conc")
+    rows = []
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[at] = AS_DILUTION.get(cells[at], cells[at])
+        rows.append(",".join(cells))
+    return write(tmp_path, "\n".join([lines[0], *rows]) + "\n", "long.csv")
+
+
+def dilution_map_grid(tmp_path: Path) -> Path:
+    """The same map as one grid per column, as the plate looks."""
+    long = pd.read_csv(dilution_map_long(tmp_path), dtype=str, keep_default_na=False)
+    cells = long.set_index("well")
+    blocks = []
+    for field in ("role", "sample_id", "level", "expected_conc", "dilution", "analyte"):
+        grid = [f"{field}," + ",".join(str(c) for c in range(1, 13))]
+        for letter in "ABCDEFGH":
+            row = [cells[field].get(f"{letter}{c}", "") for c in range(1, 13)]
+            grid.append(f"{letter}," + ",".join(row))
+        blocks.append("\n".join(grid))
+    return write(tmp_path, "\n\n".join(blocks) + "\n", "grid.csv")
+
+
+def test_dilutions_of_a_reference_are_relative_concentrations(tmp_path: Path) -> None:
+    plate_map = read_plate_map(dilution_map_long(tmp_path)).set_index("well")
+    # 1/1 = 1, 1:4 = 0.25, 1/16 = 0.0625 (by hand); 3/20 = 0.15; blanks stay 0.
+    assert plate_map.loc[["B1", "C1", "D1", "A3", "B3", "A1"], "expected_conc"].tolist() == [
+        1.0,
+        0.25,
+        0.0625,
+        0.15,
+        0.015,
+        0.0,
+    ]
+    assert plate_map.loc[["B1", "C1", "A3"], "relative"].all()
+    assert not plate_map.loc[["A1", "A5"], "relative"].any()  # a blank's 0, a sample's blank
+    grid = read_plate_map(dilution_map_grid(tmp_path)).set_index("well")
+    pd.testing.assert_frame_equal(
+        grid.drop(columns="line").sort_index(), plate_map.drop(columns="line").sort_index()
+    )
+
+
+@pytest.mark.parametrize("form", [dilution_map_long, dilution_map_grid])
+def test_standards_given_as_dilutions_give_samples_in_relative_units(
+    tmp_path: Path, form, no_settle
+) -> None:
+    import yaml
+
+    from assaypipe.pipeline import process_chunk
+    from assaypipe.sheets import read_aliases, read_samples
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    sheets = (
+        read_samples(REPO / "config" / "samples.tsv"),
+        read_aliases(REPO / "config" / "analytes.tsv"),
+    )
+
+    def chunk(plate_map: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+        plates = [{"plate_id": "elisa_nfl_P1", "export": str(NFL), "plate_map": str(plate_map)}]
+        result = process_chunk(plates, *sheets, chunk="1", curves=config["curves"])
+        return result.wells.set_index("well"), result.curves
+
+    wells, curves = chunk(form(tmp_path))
+    assert set(wells["unit"]) == {"relative"}
+    assert (curves["status"] == "converged").all()
+    # Reference: the same plate with the concentrations in pg/mL; relative units are
+    # those divided by the reference's 10000 pg/mL (a 4PL is unchanged by rescaling x).
+    absolute, _ = chunk(NFL_MAP)
+    assert set(absolute["unit"]) == {""}  # the demo NfL export states no unit
+    samples = wells["role"].isin(["sample", "control"]) & wells["concentration"].notna()
+    assert samples.sum() == 80  # every sample and control well (76 + 4)
+    np.testing.assert_allclose(
+        wells.loc[samples, "concentration"],
+        absolute.loc[samples[samples].index, "concentration"] / 10000,
+        rtol=1e-4,
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "message", "where"),
+    [
+        (
+            "A1,standard,1,1/50,IL6\nA2,standard,2,20,IL6\n",
+            "analyte IL6 gives expected_conc both as concentrations and as dilutions",
+            "line 3",
+        ),
+        (
+            "A1,standard,1,1/50,\nA2,standard,2,20,IL8\n",
+            "the plate map gives expected_conc both as concentrations and as dilutions",
+            "line 3",
+        ),
+        ("A1,standard,1,1/0,IL6\n", "expected_conc '1/0' is neither a number", "line 2"),
+        ("A1,standard,1,1/x,IL6\n", "expected_conc '1/x' is neither a number", "line 2"),
+        ("A1,standard,1,-1:2,IL6\n", "expected_conc '-1:2' is neither a number", "line 2"),
+    ],
+)
+def test_mixed_or_bad_dilutions_name_the_line(
+    tmp_path: Path, rows: str, message: str, where: str
+) -> None:
+    path = write(tmp_path, "well,role,level,expected_conc,analyte\n" + rows)
+    with pytest.raises(InputError, match=message) as raised:
+        read_plate_map(path)
+    assert raised.value.where == where
+
+
+def test_a_zero_calibrator_goes_with_dilutions_and_other_analytes_may_differ(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "well,role,level,expected_conc,analyte\n"
+        "A1,standard,1,1:100,IL6\nA2,standard,2,0,IL6\nA3,standard,1,500,IL8\n"
+    )
+    plate_map = read_plate_map(write(tmp_path, text))
+    assert plate_map["expected_conc"].tolist() == [0.01, 0.0, 500.0]
+    assert plate_map["relative"].tolist() == [True, False, False]

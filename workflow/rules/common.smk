@@ -47,6 +47,8 @@ def get_read_plates_input(wildcards):
         "plate_maps": [plate["plate_map"] for plate in plates if plate["plate_map"]],
         "samples": config["samples"],
         "analytes": config["analytes"],
+        # Kit files may give the standards' concentrations: editing one rereads the plates.
+        "kits": get_kit_files(wildcards),
     }
 
 

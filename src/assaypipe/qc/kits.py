@@ -1,4 +1,5 @@
-"""Kit files: one per kit lot, the range its certificate states for each control.
+"""Kit files: one per kit lot, the range its certificate states for each control and,
+where the export's are wrong or missing, the standards' expected concentrations.
 
 A kit file is YAML (``config/kits/<kit>_<lot>.yaml``)::
 
@@ -10,9 +11,15 @@ A kit file is YAML (``config/kits/<kit>_<lot>.yaml``)::
       Control1:
         CCL2: [1050, 1950]          # low, high in the kit unit, undiluted
         MCP-1: [1050, 1950]         # an export spelling works too (analyte alias table)
+    standards:                      # expected concentrations by level, kit unit
+      CCL2: {top: 10000, dilution: 4}     # level 1 (Standard1) the highest
+      HGF: [20000, 5000, 1250, 312.5]     # or one value per level: 1, 2, 3, ...
 
 ``plates`` are shell-style patterns (``*``, ``?``, ``[...]``) matched against plate ids;
 control names are matched against the ``sample_id`` of control wells, ignoring case.
+A file gives ``controls``, ``standards`` or both. It is read with YAML's safe loader,
+at most ``MAX_KIT_BYTES`` long and without aliases (``*name``), so a wrong or hostile
+file fails with one sentence instead of exhausting memory.
 """
 
 from __future__ import annotations
@@ -22,20 +29,68 @@ import fnmatch
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import yaml
 
 from assaypipe.errors import InputError
 from assaypipe.sheets import alias_lookup, canonical_analyte
 
-KIT_KEYS = ("kit", "lot", "unit", "plates", "controls")
+KIT_KEYS = ("kit", "lot", "unit", "plates", "controls", "standards")
+REQUIRED_KEYS: Final = ("kit", "lot", "unit", "plates")
+# A kit file is a few hundred bytes; anything far larger is the wrong file.
+MAX_KIT_BYTES: Final = 256 * 1024
+SERIES_KEYS: Final = ("top", "dilution")
+
+
+@dataclasses.dataclass(frozen=True)
+class StandardSeries:
+    """A kit's expected concentrations of one analyte's standards, by level number.
+
+    Either a top concentration and a dilution factor (level n is
+    ``top / dilution ** (n - 1)``: level 1, Standard1, is the highest) or one value
+    per level (``values[n - 1]``).
+
+    >>> StandardSeries(top=10000, dilution=4).at(np.array([1, 2, 5]))
+    array([10000.    ,  2500.    ,    39.0625])
+    >>> StandardSeries(values=(40.0, 20.0)).at(np.array([2, 3]))
+    array([20., nan])
+    """
+
+    top: float | None = None
+    dilution: float | None = None
+    values: tuple[float, ...] = ()
+
+    @property
+    def is_dilution(self) -> bool:
+        return self.top is not None
+
+    def at(self, levels: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The concentration of each level; NaN where the kit gives none."""
+        level = np.asarray(levels, dtype=float)
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(level) & (level >= 1) & (level % 1 == 0)
+        out = np.full(level.shape, np.nan)
+        if self.top is not None and self.dilution is not None:
+            out[whole] = self.top / self.dilution ** (level[whole] - 1)
+            return out
+        known = whole & (level <= len(self.values))
+        out[known] = np.asarray(self.values, dtype=float)[level[known].astype(int) - 1]
+        return out
+
+    def describe(self) -> str:
+        if self.is_dilution:
+            return f"top {self.top:g}, dilution {self.dilution:g}"
+        return f"{len(self.values)} levels"
 
 
 @dataclasses.dataclass(frozen=True)
 class KitLot:
-    """One kit lot: which plates used it and each control's range per analyte."""
+    """One kit lot: which plates used it, each control's range per analyte, and the
+    standards' expected concentrations per analyte (canonical analyte names)."""
 
     path: str
     kit: str
@@ -43,6 +98,7 @@ class KitLot:
     unit: str
     plates: tuple[str, ...]
     ranges: Mapping[tuple[str, str], tuple[float, float]]
+    standards: Mapping[str, StandardSeries] = dataclasses.field(default_factory=dict)
 
     def used_on(self, plate_id: str) -> bool:
         return any(fnmatch.fnmatchcase(plate_id, pattern) for pattern in self.plates)
@@ -57,26 +113,92 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
     analytes as the exports spell them."""
     path = Path(path)
     lookup = alias_lookup(aliases) if aliases is not None else {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "the kit file does not exist") from None
-    except yaml.YAMLError as exc:
-        raise InputError(path, f"is not readable YAML ({exc})") from None
+    data = _load(path)
     if not isinstance(data, dict):
-        raise InputError(path, f"expected a mapping with keys {', '.join(KIT_KEYS)}")
-    missing = [key for key in KIT_KEYS if key not in data]
-    unknown = sorted(set(data) - set(KIT_KEYS))
+        raise InputError(
+            path,
+            f"expected a mapping with keys {', '.join(REQUIRED_KEYS)} and controls or standards",
+        )
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    unknown = sorted(str(key) for key in set(data) - set(KIT_KEYS))
     if missing or unknown:
         raise InputError(
             path,
             f"expected keys {', '.join(KIT_KEYS)}; "
             + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"),
         )
+    if "controls" not in data and "standards" not in data:
+        raise InputError(path, "gives neither controls nor standards; expected one or both")
     plates = data["plates"]
     if not isinstance(plates, list) or not plates or not all(isinstance(p, str) for p in plates):
         raise InputError(path, "plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']")
-    controls = data["controls"]
+    unit = data["unit"]
+    if not isinstance(unit, str) or not unit.strip():
+        raise InputError(path, f"unit must be a unit such as pg/mL, found {_shown(unit)}")
+    return KitLot(
+        path=str(path),
+        kit=str(data["kit"]),
+        lot=str(data["lot"]),
+        unit=unit.strip(),
+        plates=tuple(plates),
+        ranges=_ranges(path, data.get("controls"), lookup) if "controls" in data else {},
+        standards=_standards(path, data["standards"], lookup) if "standards" in data else {},
+    )
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing aliases: a few lines of ``*name`` can otherwise
+    stand for billions of values."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _load(path: Path) -> Any:
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_KIT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(path, "the kit file does not exist") from None
+    except OSError as exc:
+        raise InputError(path, f"the kit file cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_KIT_BYTES:
+        raise InputError(
+            path,
+            f"the kit file is larger than {MAX_KIT_BYTES // 1024} KB; a kit file is a few "
+            "lines of YAML: check it is the right file",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except yaml.composer.ComposerError as exc:
+        if exc.problem == "aliases (*name) are not allowed":
+            mark = exc.problem_mark
+            where = f"line {mark.line + 1}" if mark is not None else None
+            raise InputError(
+                path,
+                "uses a YAML alias (*name); kit files may not use anchors and aliases: "
+                "write each value out",
+                where=where,
+            ) from None
+        raise InputError(path, f"is not readable YAML ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"is not readable YAML ({exc})") from None
+    except RecursionError:
+        raise InputError(path, "is not readable YAML (nested too deeply)") from None
+
+
+def _ranges(
+    path: Path, controls: Any, lookup: dict[str, str]
+) -> dict[tuple[str, str], tuple[float, float]]:
     if not isinstance(controls, dict) or not controls:
         raise InputError(path, "controls must map each control to its analytes' [low, high]")
     ranges: dict[tuple[str, str], tuple[float, float]] = {}
@@ -87,26 +209,101 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
             low, high = _bounds(path, str(control), str(analyte), bounds)
             name = canonical_analyte(str(analyte), lookup) or str(analyte)
             ranges[(str(control).casefold(), name)] = (low, high)
-    return KitLot(
-        path=str(path),
-        kit=str(data["kit"]),
-        lot=str(data["lot"]),
-        unit=str(data["unit"]),
-        plates=tuple(plates),
-        ranges=ranges,
+    return ranges
+
+
+def _standards(path: Path, standards: Any, lookup: dict[str, str]) -> dict[str, StandardSeries]:
+    if not isinstance(standards, dict) or not standards:
+        raise InputError(
+            path,
+            "standards must map each analyte to {top: <concentration>, dilution: <factor>} "
+            "or to a list of concentrations by level",
+            where="standards",
+        )
+    series: dict[str, StandardSeries] = {}
+    written: dict[str, str] = {}
+    for analyte, given in standards.items():
+        name = canonical_analyte(str(analyte), lookup) or str(analyte)
+        if name in written:
+            raise InputError(
+                path,
+                f"gives the standards of {name} twice ({written[name]} and {analyte})",
+                where=f"standards, analyte {analyte}",
+            )
+        written[name] = str(analyte)
+        series[name] = _series(path, str(analyte), given)
+    return series
+
+
+def _series(path: Path, analyte: str, given: Any) -> StandardSeries:
+    where = f"standards, analyte {analyte}"
+    if isinstance(given, dict):
+        if sorted(map(str, given)) != sorted(SERIES_KEYS):
+            raise InputError(
+                path,
+                f"expected {{top: <concentration>, dilution: <factor>}}, found {_shown(given)}",
+                where=where,
+            )
+        top, dilution = _number(given["top"]), _number(given["dilution"])
+        if top is None or top <= 0:
+            raise InputError(
+                path,
+                f"top must be a concentration above 0, found {_shown(given['top'])}",
+                where=where,
+            )
+        if dilution is None or dilution <= 1:
+            raise InputError(
+                path,
+                "dilution must be the factor between levels, above 1 (3 for 1:3 steps), "
+                f"found {_shown(given['dilution'])}",
+                where=where,
+            )
+        return StandardSeries(top=top, dilution=dilution)
+    if isinstance(given, list) and given:
+        values = [_number(value) for value in given]
+        bad = next((i for i, value in enumerate(values) if value is None or value < 0), None)
+        if bad is not None:
+            raise InputError(
+                path,
+                f"level {bad + 1}: expected a concentration of 0 or more, found "
+                f"{_shown(given[bad])}",
+                where=where,
+            )
+        return StandardSeries(values=tuple(float(value) for value in values if value is not None))
+    raise InputError(
+        path,
+        "expected {top: <concentration>, dilution: <factor>} or a list of concentrations "
+        f"by level (Standard1 first), found {_shown(given)}",
+        where=where,
     )
+
+
+def _number(value: Any) -> float | None:
+    """A finite number written as one (not a boolean, not text), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: Any, most: int = 60) -> str:
+    """A value from the file as the message shows it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _bounds(path: Path, control: str, analyte: str, bounds: Any) -> tuple[float, float]:
     where = f"control {control}, analyte {analyte}"
     if not isinstance(bounds, list) or len(bounds) != 2:
-        raise InputError(path, f"expected [low, high], found {bounds!r}", where=where)
+        raise InputError(path, f"expected [low, high], found {_shown(bounds)}", where=where)
     try:
         low, high = float(bounds[0]), float(bounds[1])
     except (TypeError, ValueError):
-        raise InputError(path, f"expected two numbers, found {bounds!r}", where=where) from None
+        raise InputError(
+            path, f"expected two numbers, found {_shown(bounds)}", where=where
+        ) from None
     if not (math.isfinite(low) and math.isfinite(high) and 0 <= low < high):
-        raise InputError(path, f"expected 0 <= low < high, found {bounds!r}", where=where)
+        raise InputError(path, f"expected 0 <= low < high, found {_shown(bounds)}", where=where)
     return low, high
 
 
@@ -139,3 +336,26 @@ def control_range(
         return None
     (low, high), kit = found[0]
     return low, high, kit
+
+
+def plate_standards(
+    kits: Sequence[KitLot], plate_id: str
+) -> dict[str, tuple[StandardSeries, KitLot]]:
+    """The kit standards of a plate per analyte, and the lot each comes from.
+
+    Two lots giving the standards of one analyte on one plate is an error, as for
+    control ranges.
+    """
+    found: dict[str, tuple[StandardSeries, KitLot]] = {}
+    for kit in kits:
+        if not kit.standards or not kit.used_on(plate_id):
+            continue
+        for analyte, series in kit.standards.items():
+            if analyte in found:
+                raise InputError(
+                    f"{found[analyte][1].path} and {kit.path}",
+                    f"both give the standards of {analyte} on plate {plate_id}; "
+                    "narrow their plates patterns so one lot covers each plate",
+                )
+            found[analyte] = (series, kit)
+    return found

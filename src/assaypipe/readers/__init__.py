@@ -38,6 +38,7 @@ from assaypipe.readers.cells import (
     decode_text,
     well_order,
 )
+from assaypipe.readers.kit_standards import KitStandards, apply_kit_standards
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import ReadOptions, Source
 from assaypipe.readers.registry import FORMATS, format_of
@@ -104,13 +105,23 @@ def read_export(
     settle_seconds: float | None = None,
     validate: bool = True,
     read: str = "",
+    kit_standards: KitStandards | None = None,
 ) -> PlateRead:
     """Read a one-plate export into `tables.WELLS` (see `read_exports` for the rest).
 
     An export holding several plates is an InputError here, naming them.
     """
     plates = read_exports(
-        path, plate_map, plate_id, signal, max_bytes, role_rule, settle_seconds, validate, read
+        path,
+        plate_map,
+        plate_id,
+        signal,
+        max_bytes,
+        role_rule,
+        settle_seconds,
+        validate,
+        read,
+        kit_standards,
     )
     if len(plates) > 1:
         names = ", ".join(plate.meta["plate_name"] for plate in plates)
@@ -132,6 +143,7 @@ def read_exports(
     settle_seconds: float | None = None,
     validate: bool = True,
     read: str = "",
+    kit_standards: KitStandards | None = None,
 ) -> list[PlateRead]:
     """Read an export into one `PlateRead` per plate it holds.
 
@@ -143,7 +155,9 @@ def read_exports(
     `<plate_id>_<plate name>`. `signal` picks the Luminex signal: "median" (Median
     MFI, Bio-Plex FI) or "net_mfi" (Net MFI, Bio-Plex FI - Bkgd). `role_rule`
     replaces the sample-name rule of `roles`. `read` picks the read of a plate-reader
-    export holding several (`ReadOptions`).
+    export holding several (`ReadOptions`). `kit_standards` (kit files giving the
+    standards' expected concentrations) override the export's where the plate map
+    gives none (`kit_standards`).
 
     A file modified in the last `RECENT_SECONDS` is looked at twice, `settle_seconds`
     (default `SETTLE_SECONDS`) apart; if its size or modification time changed, or
@@ -170,6 +184,7 @@ def read_exports(
             source_file=source_file,
             sha256=sha256,
             validate=validate,
+            kit_standards=kit_standards,
         )
         for plate in parsed
     ]
@@ -195,6 +210,7 @@ def _finish(
     source_file: str,
     sha256: str,
     validate: bool = True,
+    kit_standards: KitStandards | None = None,
 ) -> PlateRead:
     notes = Warnings(parsed.warnings)
     wells = parsed.wells.assign(plate_id=plate_id, source_file=source_file, source_sha256=sha256)
@@ -216,6 +232,8 @@ def _finish(
         )
     _note_unassigned(wells, layout is not None, notes)
     wells = _nameless_to_no_sample(wells, notes)
+    if kit_standards is not None:
+        wells = apply_kit_standards(wells, kit_standards, plate_id, layout, notes)
     wells, problems = check_standards(wells.reset_index(drop=True), source_file)
     notes.extend([_without_file(problem) for problem in problems])
     meta = {key: parsed.meta.get(key, "") for key in META_KEYS}

@@ -19,6 +19,14 @@ A..H. `name` (or an empty first cell) holds well names read by the role rule of
 `sample_id`, `level`, `expected_conc`, `dilution` and `analyte` grids give those
 columns directly. An empty cell leaves the well out of that grid. The grids are
 turned into the long form and checked the same way.
+
+`expected_conc` is a concentration, or, for standards made by diluting a reference
+(as serology labs give them), the dilution of the reference: `1/50` or `1:100`. A
+dilution `a/b` or `a:b` is read as the relative concentration a/b of the reference
+(`1/50` is 0.02, `1:100` is 0.01: "1 in 100", as a titre is written, not 1 part in
+101), and every well of that analyte gets the unit `relative` (`RELATIVE_UNIT`), so
+its samples are given as fractions of the reference. One analyte's values are either
+all concentrations or all dilutions (0 for a zero calibrator or blank goes with both).
 """
 
 from __future__ import annotations
@@ -38,13 +46,23 @@ from assaypipe.readers.excel import is_workbook, read_workbook
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 from assaypipe.tables import ROLES, UNASSIGNED
 
-__all__ = ["COLUMNS", "DEFAULT_ANALYTE", "apply_plate_map", "read_plate_map", "validate_plate_map"]
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_ANALYTE",
+    "RELATIVE_UNIT",
+    "apply_plate_map",
+    "read_plate_map",
+    "validate_plate_map",
+]
 
 COLUMNS: Final = ("well", "role", "sample_id", "level", "expected_conc", "dilution", "analyte")
 REQUIRED: Final = ("well", "role")
 # The analyte of a plate-reader export whose map names none.
 DEFAULT_ANALYTE: Final = "OD"
 _WELL: Final = re.compile(r"^([A-P])0?([1-9]|1[0-9]|2[0-4])$")
+# The unit of concentrations given as dilutions of a reference (`1/50`, `1:100`).
+RELATIVE_UNIT: Final = "relative"
+_DILUTION: Final = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*[/:]\s*(\d+(?:\.\d*)?|\.\d+)$")
 
 
 def read_plate_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> pd.DataFrame:
@@ -200,14 +218,18 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
     """Check and normalise a plate-map frame (as read from CSV, all text).
 
     Wells become `A1` (not `a01`), roles lower case, numbers floats and `level`
-    Int64; blank cells become missing values. Running it twice changes nothing.
+    Int64; blank cells become missing values. An `expected_conc` given as a dilution
+    of a reference (`1/50`) becomes its relative concentration (0.02), marked in the
+    added boolean column `relative`. Running it twice changes nothing.
     """
     file = str(file) or "plate map"
     names = [str(c).strip().lower() for c in frame.columns]
     repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
     if repeated is not None:
         raise InputError(file, f"the column {repeated!r} appears twice", where="line 1")
-    unknown = [c for c in names if c not in (*COLUMNS, "line")]
+    # `relative` is this function's own output column, read back when it runs again.
+    derived = ["relative"] if "relative" in names and _is_bool(frame, names) else []
+    unknown = [c for c in names if c not in (*COLUMNS, "line", *derived)]
     if unknown:
         raise InputError(
             file,
@@ -263,11 +285,14 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
     with np.errstate(invalid="ignore"):
         whole = (number >= 0) & (number % 1 == 0)
     fail(_given(text["level"]) & ~whole, "level {level!r} is not a whole number")
-    expected = _floats(text["expected_conc"])
+    expected, relative = _concentrations(text["expected_conc"])
     fail(
         _given(text["expected_conc"]) & ~(np.isfinite(expected) & (expected >= 0)),
-        "expected_conc {expected_conc!r} is not a number of 0 or more",
+        "expected_conc {expected_conc!r} is neither a number of 0 or more nor a dilution "
+        "of a reference such as 1/50 or 1:100",
     )
+    if derived:
+        relative |= frame.iloc[kept, position["relative"]].to_numpy(dtype=bool)
     dilution = _floats(text["dilution"])
     fail(
         _given(text["dilution"]) & ~(np.isfinite(dilution) & (dilution > 0)),
@@ -284,9 +309,11 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
             "dilution": dilution,
             "analyte": _or_missing(text["analyte"]),
             "line": lines,
+            "relative": relative,
         }
     )
     _check_duplicates(result, file)
+    _check_one_kind(result, file)
     result.attrs["source_file"] = file
     return result
 
@@ -297,6 +324,53 @@ def _texts(column: pd.Series) -> list[str]:
     if not all(type(value) is str for value in values):
         values = column.astype("string").fillna("").tolist()
     return [value.strip() for value in values]
+
+
+def _is_bool(frame: pd.DataFrame, names: list[str]) -> bool:
+    return bool(pd.api.types.is_bool_dtype(frame.iloc[:, names.index("relative")]))
+
+
+def _concentrations(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers, and dilutions of a reference (`1/50`, `1:100`) as relative concentrations;
+    which of them were dilutions. Anything else is NaN (reported by the caller).
+
+    >>> values, relative = _concentrations(["250", "1/50", "1:100", "0", ""])
+    >>> values.tolist(), relative.tolist()
+    ([250.0, 0.02, 0.01, 0.0, nan], [False, True, True, False, False])
+    """
+    values = _floats(texts)
+    relative = np.zeros(len(texts), dtype=bool)
+    for index, text in enumerate(texts):
+        match = _DILUTION.match(text) if ("/" in text or ":" in text) else None
+        if match is None:
+            continue
+        part, whole = float(match.group(1)), float(match.group(2))
+        if part > 0 and whole > 0:
+            values[index] = part / whole
+            relative[index] = True
+    return values, relative
+
+
+def _check_one_kind(plate_map: pd.DataFrame, file: str) -> None:
+    """An analyte's expected concentrations are all concentrations or all dilutions of a
+    reference: one curve cannot mix the two. A row for every analyte counts for each."""
+    given = plate_map[plate_map["expected_conc"].fillna(0) > 0]
+    if given.empty or not given["relative"].any() or given["relative"].all():
+        return
+    keys = given["analyte"].map(lambda a: "" if pd.isna(a) else str(a).casefold())
+    for key in dict.fromkeys(keys.tolist()):
+        rows = given[(keys == key) | (keys == "")] if key else given
+        kinds = rows["relative"].to_numpy(dtype=bool)
+        if kinds.any() and not kinds.all():
+            first = rows.iloc[int(np.argmax(kinds != kinds[0]))]
+            what = f"analyte {first['analyte']}" if key else "the plate map"
+            raise InputError(
+                file,
+                f"{what} gives expected_conc both as concentrations and as dilutions of a "
+                "reference (1/50, 1:100); give one or the other for an analyte's standards "
+                "and controls",
+                where=f"line {first['line']}",
+            )
 
 
 def _given(texts: list[str]) -> np.ndarray:
@@ -446,6 +520,21 @@ _PLACEHOLDERS: Final = {
 }
 
 
+def _relative_units(
+    merged: pd.DataFrame, plate_map: pd.DataFrame, rows: np.ndarray, expected: np.ndarray
+) -> np.ndarray:
+    """The wells' unit: `relative` for every well of an analyte whose expected
+    concentrations the map gives as dilutions of a reference, else as read."""
+    unit = merged["unit"].to_numpy(dtype=object, copy=True)
+    if "relative" not in plate_map or not plate_map["relative"].any():
+        return unit
+    from_dilution = _take(plate_map["relative"].to_numpy(dtype=bool), rows, False).astype(bool)
+    from_dilution &= np.isfinite(expected)
+    analytes = merged["analyte"].to_numpy(dtype=object)
+    unit[np.isin(analytes, np.unique(analytes[from_dilution]))] = RELATIVE_UNIT
+    return unit
+
+
 def _override(merged: pd.DataFrame, plate_map: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     has_row = rows >= 0
     map_role = _take(plate_map["role"].to_numpy(dtype=object), rows, None)
@@ -466,6 +555,8 @@ def _override(merged: pd.DataFrame, plate_map: pd.DataFrame, rows: np.ndarray) -
     dilution = _take(plate_map["dilution"].astype(float).to_numpy(), rows, np.nan)
     dilution = np.where(np.isnan(dilution), merged["dilution"].astype(float).to_numpy(), dilution)
 
+    unit = _relative_units(merged, plate_map, rows, expected)
+
     map_id = _take(plate_map["sample_id"].to_numpy(dtype=object), rows, None)
     name = np.where(pd.notna(map_id), map_id, merged["sample_name"].to_numpy(dtype=object))
     levels = level.tolist()
@@ -481,6 +572,7 @@ def _override(merged: pd.DataFrame, plate_map: pd.DataFrame, rows: np.ndarray) -
         role=role,
         level=level,
         expected_conc=expected,
+        unit=unit,
         dilution=dilution,
         sample_name=pd.Series(name, index=merged.index, dtype=object),
         sample_id=pd.Series(sample_id, index=merged.index, dtype=object),

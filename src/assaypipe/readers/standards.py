@@ -178,7 +178,8 @@ def _level_problem(file: str, analyte: str, series: _Series, position: int) -> I
         f"the expected concentration {_number(series.conc[position])} of {label} does not "
         f"fit the dilution series of the other standards ({'; '.join(neighbours)}){hint}; "
         f"the analyte's standards are flagged {BROKEN_SERIES}: correct the concentration "
-        "in the kit protocol or give the expected concentrations in a plate map",
+        "in the instrument protocol, or give the series in a kit file (standards) or the "
+        "concentrations in a plate map",
         where=f"analyte {analyte}, {label}",
     )
 
@@ -200,7 +201,7 @@ def _no_concentration_problems(
     message = (
         "has standards but their expected concentrations are all missing or 0, so no "
         "curve can be fitted; enter the standard concentrations in the instrument "
-        "protocol and export again, or give them in a plate map"
+        "protocol and export again, or give them in a kit file (standards) or a plate map"
     )
     every = wells["analyte"].drop_duplicates()
     if len(analytes) > 1 and set(analytes) == set(every):
