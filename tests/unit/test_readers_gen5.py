@@ -624,6 +624,21 @@ def test_an_export_of_calculated_values_only_is_refused(tmp_path: Path) -> None:
     assert (plate.wells["signal_kind"] == "Blank abs450:450").all()
 
 
+def test_an_empty_read_is_refused_and_a_repeated_line_warned_of(tmp_path: Path) -> None:
+    procedure = "Read\tAbsorbance Endpoint\n\tFull Plate\n\tWavelengths:  450\n"
+    empty = "Results\n\t1\t2\n" + "".join(f"{row}\t\t\t450\n" for row in "AB")
+    with pytest.raises(InputError) as raised:
+        read_export(write(tmp_path, "empty.txt", export(procedure, empty)))
+    assert (
+        raised.value.message
+        == "the data set `450` is empty in every well: there is no value to read"
+    )
+    twice = "Results\n\t1\t2\nA\t0.1\t0.2\t450\n\t0.3\t0.4\t450\n"
+    plate = read_export(write(tmp_path, "twice.txt", export(procedure, twice)))
+    assert plate.wells["signal"].tolist() == [0.1, 0.2]
+    assert "line 23: row A has two `450` lines; the first is read" in plate.warnings
+
+
 # --- Gen5 with its own layout, concentrations and curve ----------------------------
 
 LAYOUT_EXPORT = EXPORTS / "gen5_endpoint_layout_4pl.txt"
