@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import numpy as np
@@ -75,6 +75,12 @@ __all__ = [
 
 Mode = Literal["absorbance", "fluorescence", "luminescence", "alpha", ""]
 Kind = Literal["measurement", "reduced", "concentration", "calculated"]
+_MODES: Final[dict[str, Mode]] = {
+    "absorbance": "absorbance",
+    "fluorescence": "fluorescence",
+    "luminescence": "luminescence",
+    "alpha": "alpha",
+}
 
 # A read step's mode line: `Absorbance Endpoint`, `Luminescence Spectrum`, `Alpha Endpoint`.
 _MODE_LINE: Final = re.compile(
@@ -276,9 +282,7 @@ class ReadStep:
     kinetic: str
     specs: tuple[str, ...]
     pathlength: tuple[str, str] | None
-    polarization: bool
     full_plate: bool
-    line: int
 
     @property
     def dynamic(self) -> bool:
@@ -302,7 +306,7 @@ class Procedure:
         kinetic = ""
         steps: list[_StepText] = []
         current: _StepText | None = None
-        for text, number in raw.procedure:
+        for text, _ in raw.procedure:
             if text.startswith("\t"):
                 # A tab-indented line is a setting of the step above it.
                 if current is not None:
@@ -318,12 +322,14 @@ class Procedure:
             elif key == "End Kinetic":
                 kinetic = ""
             elif key == "Read":
-                current = _StepText(value, [], kinetic, number)
+                current = _StepText(value, [], kinetic)
                 steps.append(current)
         made = [_step(step, index + 1) for index, step in enumerate(steps)]
         if len(made) > 1:
             # Gen5 names the unlabelled steps of a procedure of several `Read <n>`.
-            made = [step if step.label else _renamed(step, f"Read {step.number}") for step in made]
+            made = [
+                step if step.label else replace(step, name=f"Read {step.number}") for step in made
+            ]
         return cls(plate_size=size, steps=tuple(made))
 
     @property
@@ -335,13 +341,6 @@ class Procedure:
         return next((s for s in self.steps if s.name.casefold() == folded and s.name), None)
 
 
-def _renamed(step: ReadStep, name: str) -> ReadStep:
-    return ReadStep(
-        step.number, step.label, name, step.mode, step.scan, step.kinetic, step.specs,
-        step.pathlength, step.polarization, step.full_plate, step.line,
-    )  # fmt: skip
-
-
 @dataclass
 class _StepText:
     """A `Read` line of the procedure and the settings under it, before they are read."""
@@ -349,7 +348,6 @@ class _StepText:
     value: str
     lines: list[str]
     kinetic: str
-    line: int
 
 
 def _step(text: _StepText, number: int) -> ReadStep:
@@ -387,23 +385,12 @@ def _step(text: _StepText, number: int) -> ReadStep:
         kinetic=text.kinetic,
         specs=tuple(specs),
         pathlength=pathlength,
-        polarization=any(line.casefold() == "fluorescence polarization" for line in lines),
         full_plate=any(line.casefold() == "full plate" for line in lines),
-        line=text.line,
     )
 
 
 def _mode(word: str) -> Mode:
-    folded = word.casefold()
-    if folded == "absorbance":
-        return "absorbance"
-    if folded == "fluorescence":
-        return "fluorescence"
-    if folded == "luminescence":
-        return "luminescence"
-    if folded == "alpha":
-        return "alpha"
-    return ""
+    return _MODES.get(word.casefold(), "")
 
 
 @dataclass(frozen=True)
