@@ -819,6 +819,9 @@ def _gen5_text(
         od450 = [od[f"{row}{c}"] + float(ref[c - 1]) for c in range(1, N_COLUMNS + 1)]
         lines.append(row + "\t" + "\t".join(f"{v:.3f}" for v in od450) + "\t450")
         lines.append("\t" + "\t".join(f"{float(v):.3f}" for v in ref) + "\t630")
+        # Gen5's Delta OD data reduction: the export shows the 630 nm read is a reference.
+        delta = [round(v, 3) - round(float(w), 3) for v, w in zip(od450, ref, strict=True)]
+        lines.append("\t" + "\t".join(f"{v:.3f}" for v in delta) + "\tDelta OD")
     lines.append("")
     return "\n".join(lines) + "\n"
 

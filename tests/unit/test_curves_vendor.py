@@ -219,7 +219,7 @@ GEN5_KINETIC = REALDATA / "gen5" / "gen5_kinetic_stdcurve_4pl.txt"
 
 def gen5_kinetic_standards() -> pd.DataFrame:
     """The standard wells of the Gen5 kinetic export, read here straight from the file
-    (the readers refuse kinetic reads): expected concentration (Layout, Conc/Dil), the
+    (independently of the Gen5 reader): expected concentration (Layout, Conc/Dil), the
     Mean V that Gen5 fitted its 4PL to, and Gen5's own concentration of each well
     (NaN for its '>40.000' and '<0.000')."""
     if not GEN5_KINETIC.is_file():

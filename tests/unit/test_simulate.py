@@ -372,17 +372,21 @@ def test_plate_reader_export_and_plate_map(study: SimulatedStudy) -> None:
     assert "\tWavelengths:  450, 630" in lines
     start = lines.index("Results")
     assert lines[start + 1] == "\t" + "\t".join(str(c) for c in range(1, 13))
-    grid = lines[start + 2 : start + 18]
+    grid = lines[start + 2 : start + 26]
     od450: dict[str, float] = {}
     for r, row in enumerate("ABCDEFGH"):
-        first = grid[2 * r].split("\t")
-        second = grid[2 * r + 1].split("\t")
+        first = grid[3 * r].split("\t")
+        second = grid[3 * r + 1].split("\t")
+        delta = grid[3 * r + 2].split("\t")
         assert first[0] == row and first[-1] == "450"
         assert second[0] == "" and second[-1] == "630"
+        # Gen5's Delta OD reduction: the reference subtraction the export shows it used
+        assert delta[0] == "" and delta[-1] == "Delta OD"
         assert all(re.fullmatch(r"\d\.\d{3}", v) for v in first[1:-1] + second[1:-1])
         for c in range(1, 13):
             od450[f"{row}{c}"] = float(first[c]) - float(second[c])
-    assert not any(line.strip() for line in lines[start + 18 :])
+            assert float(delta[c]) == pytest.approx(od450[f"{row}{c}"], abs=1e-9)
+    assert not any(line.strip() for line in lines[start + 26 :])
 
     plate_map = pd.read_csv(study.layouts[0], dtype=str, keep_default_na=False)
     assert list(plate_map.columns) == [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from assaypipe.errors import InputError
-from assaypipe.readers import bioplex, grid, platereader, softmax, xponent
+from assaypipe.readers import bioplex, gen5, grid, softmax, xponent
 from assaypipe.readers.protocol import Format, Kind, Source
 
 __all__ = ["FORMATS", "format_of", "markdown_table", "unsupported"]
@@ -22,7 +22,7 @@ FORMATS: Final[tuple[Format, ...]] = (
     xponent.INTELLIFLEX,
     bioplex.BIOPLEX,
     softmax.SOFTMAX,
-    platereader.GEN5,
+    gen5.GEN5,
     grid.GRID,
 )
 
