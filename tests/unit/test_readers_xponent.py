@@ -606,6 +606,24 @@ def test_a_well_twice_is_read_once_and_an_unknown_well_name_is_refused(tmp_path:
         read_export(write(tmp_path, unknown))
 
 
+def test_units_are_per_analyte_and_result_is_in_the_sample(tmp_path: Path) -> None:
+    rows = export_rows()
+    rows[-2:-2] = [
+        ["DataType:", "Units"],
+        ["Analyte:", "IL6", "IL8"],
+        ["BeadID:", "19", "78"],
+        ["Units:", "pg/mL", "ng/mL"],
+        *well_block("Result", [["1.5", "2.5"]] * len(WELLS)),
+    ]
+    plate = read_export(write(tmp_path, to_csv(rows)))
+    units = plate.wells.drop_duplicates("analyte").set_index("analyte")["unit"].to_dict()
+    assert units == {"IL6": "pg/mL", "IL8": "ng/mL"}
+    assert plate.meta["unit"] == "pg/mL; ng/mL"
+    result = plate.vendor[plate.vendor["quantity"] == "concentration"]
+    assert len(result) == 12 and (result["basis"] == "sample").all()
+    assert result.groupby("analyte")["unit"].first().to_dict() == units
+
+
 def test_xponents_warnings_and_errors_are_summarised_in_one_warning(tmp_path: Path) -> None:
     rows = export_rows()
     rows[-2:-2] = [
@@ -840,6 +858,43 @@ def test_xponent43_nan_and_not_reported(realdata: Path) -> None:
     )
     net = read_export(path, signal="net_mfi")
     assert cell(net.wells, "A1", "analyte3")["signal"] == 2.0
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("name", "wells", "analytes"),
+    [
+        ("luminex_xPONENT_example02.csv", 4, ["alpha", "bravo"]),
+        ("luminex_xPONENT_example02_saved.csv", 4, ["alpha", "bravo"]),
+        ("luminex_xPONENT_example03.csv", 4, ["alpha", "bravo"]),
+        ("test_data_exclude.csv", 2, ["alpha", "bravo", "charlie"]),
+    ],
+)
+def test_allotropy_partial_exports_are_read_with_a_warning(
+    realdata: Path, name: str, wells: int, analytes: list[str]
+) -> None:
+    """Exports trimmed to a few wells of a 96-sample run: read, and warned of."""
+    plate = read_export(realdata / "allotropy/luminex_xponent" / name)
+    assert plate.wells["well"].nunique() == wells
+    assert list(plate.wells["analyte"].unique()) == analytes
+    assert plate.warnings[0] == (
+        f"the header's Samples line says 96 but the Median block names {wells} different "
+        f"samples in {wells} wells; the export holds part of the run or was edited: check "
+        "that every well you expect is there"
+    )
+    assert "xPONENT's Warnings/Errors block holds" in plate.warnings[1]
+    # The Units block says "Bead" for every analyte; kept as written.
+    assert (plate.wells["unit"] == "Bead").all() and plate.meta["unit"] == "Bead"
+    if name != "luminex_xPONENT_example03.csv":  # example03 holds other values
+        # Values read by eye from the file: Unknown1 (A1) alpha 10921.5, count 30.
+        a1 = cell(plate.wells, "A1", "alpha")
+        assert (a1["sample_id"], a1["signal"], a1["bead_count"]) == ("Unknown1", 10921.5, 30)
+    if name == "test_data_exclude.csv":
+        # Its Dilution Factor block gives B1 a factor of 3.
+        assert cell(plate.wells, "B1", "charlie")[["signal", "dilution"]].tolist() == [
+            22609.0,
+            3.0,
+        ]
 
 
 @pytest.mark.realdata
