@@ -13,8 +13,8 @@ import pytest
 
 from assaypipe import tables
 from assaypipe.errors import InputError
-from assaypipe.readers import classify_cells, read_export
-from assaypipe.readers.xponent import parse_location, split_export
+from assaypipe.readers import classify_cells, read_export, read_exports
+from assaypipe.readers.xponent import RESULT_BASIS, parse_location, split_export
 
 # Test exports are read at once (see tests/conftest.py: no_settle).
 pytestmark = pytest.mark.usefixtures("no_settle")
@@ -167,7 +167,9 @@ def test_roles_levels_expected_and_dilution(export: Path) -> None:
 
     control = cell(wells, "D1", "IL6")
     assert (control["role"], control["level"], control["sample_id"]) == ("control", 1, "Control1")
-    assert control["expected_conc"] == 100.0 and control["dilution"] == 2.0
+    # Control Expected Concentration 100 is in the terms of xPONENT's Result (x the
+    # dilution 2): in the well, 50.
+    assert control["expected_conc"] == 50.0 and control["dilution"] == 2.0
 
     sample = cell(wells, "F1", "IL6")
     assert (sample["role"], sample["sample_id"], sample["sample_name"]) == (
@@ -252,23 +254,34 @@ def test_no_net_mfi_block_when_asked_for(tmp_path: Path) -> None:
         read_export(write(tmp_path, text), signal="net_mfi")
 
 
-def test_duplicate_well_names_well_and_line(tmp_path: Path) -> None:
+def test_a_well_twice_keeps_its_first_row_and_warns(tmp_path: Path) -> None:
     wells = [*WELLS[:3], ("4(1,B1)", "P09"), *WELLS[4:]]
-    path = write(tmp_path, to_csv(export_rows(median_wells=wells)))
-    with pytest.raises(InputError, match=r"well B1 appears twice .*lines 12 and 14") as raised:
-        read_export(path)
-    assert raised.value.where == "line 14"
+    plate = read_export(write(tmp_path, to_csv(export_rows(median_wells=wells))))
+    assert (
+        "line 14: well B1 appears twice in the Median block (lines 12 and 14); "
+        "the first is read" in plate.warnings
+    )
+    b1 = cell(plate.wells, "B1", "IL6")
+    assert (b1["sample_name"], b1["role"]) == ("Standard1", "standard")
+    # D1 is in every other block but not in the Median block: named, not dropped silently.
+    assert "D1" not in set(plate.wells["well"])
+    assert any(
+        "the Net MFI block has a row for well D1, which the Median block lacks" in warning
+        for warning in plate.warnings
+    )
 
 
-def test_repeated_analyte_column(tmp_path: Path) -> None:
+def test_an_analyte_twice_keeps_its_first_column_and_warns(tmp_path: Path) -> None:
     text = to_csv(export_rows()).replace(
         "Location,Sample,IL6,IL8,Total Events", "Location,Sample,IL6,IL6,Total Events", 1
     )
-    with pytest.raises(
-        InputError, match="analyte 'IL6' appears twice in the Median block"
-    ) as raised:
-        read_export(write(tmp_path, text))
-    assert raised.value.where == "line 10"
+    plate = read_export(write(tmp_path, text))
+    assert (
+        "line 10: analyte 'IL6' has two columns in the Median block (columns 3 and 4); "
+        "the first is read, the other is not" in plate.warnings
+    )
+    assert list(plate.wells["analyte"].unique()) == ["IL6"]
+    assert cell(plate.wells, "B1", "IL6")["signal"] == 5000.0  # the first column
 
 
 def test_median_block_without_wells(tmp_path: Path) -> None:
@@ -286,19 +299,49 @@ def test_bad_location(tmp_path: Path) -> None:
         read_export(path)
 
 
-def test_two_plates_in_one_export(tmp_path: Path) -> None:
-    wells = [*WELLS[:5], ("97(2,A1)", "P09")]
-    path = write(tmp_path, to_csv(export_rows(median_wells=wells)))
-    with pytest.raises(InputError, match="wells of 2 plates"):
+def test_two_plates_in_one_export_are_read_as_two_plates(tmp_path: Path) -> None:
+    # Plate 2 holds a well A1 too: the locations 97(2,A1) and 1(1,A1) are different wells.
+    second = [("97(2,A1)", "P09"), ("98(2,B1)", "Standard1")]
+    rows = export_rows()
+    for block in ("Median", "Net MFI", "Count"):
+        end = next(
+            i
+            for i in range(rows.index(["DataType:", block]) + 2, len(rows))
+            if rows[i][0].startswith("DataType:")
+        )
+        rows[end:end] = [[location, name, "7", "8", "400"] for location, name in second]
+    factors = ["3", ""]
+    rows[-2:-2] = [[loc, name, f] for (loc, name), f in zip(second, factors, strict=True)]
+    path = write(tmp_path, to_csv(rows))
+    plates = read_exports(path)
+    assert [p.meta["plate_name"] for p in plates] == ["plate 1", "plate 2"]
+    assert [p.meta["plate_id"] for p in plates] == ["plate7_plate_1", "plate7_plate_2"]
+    one, two = (p.wells for p in plates)
+    assert one["well"].nunique() == 6 and list(two["well"].unique()) == ["A1", "B1"]
+    assert cell(one, "A1", "IL6")["signal"] == 21.0
+    assert cell(two, "A1", "IL6")[["sample_name", "signal", "dilution"]].tolist() == [
+        "P09",
+        7.0,
+        3.0,
+    ]
+    assert cell(two, "B1", "IL8")[["role", "expected_conc", "bead_count"]].tolist() == [
+        "standard",
+        2000.0,
+        8,
+    ]
+    # Header Samples 6 against 8 names in 8 wells: one warning, on both plates.
+    assert all(any("Samples line says 6" in w for w in p.warnings) for p in plates)
+    with pytest.raises(InputError, match=r"holds 2 plates \(plate 1, plate 2\)"):
         read_export(path)
 
 
-def test_dilution_factor_must_be_positive(tmp_path: Path) -> None:
+def test_a_dilution_factor_that_is_not_above_0_reads_as_1_and_warns(tmp_path: Path) -> None:
     text = to_csv(export_rows()).replace('"6(1,F1)",P02-V1,4', '"6(1,F1)",P02-V1,0')
-    path = write(tmp_path, text)
-    with pytest.raises(InputError, match="well F1 has dilution factor '0'") as raised:
-        read_export(path)
-    assert raised.value.where is not None and raised.value.where.startswith("line ")
+    plate = read_export(write(tmp_path, text))
+    assert cell(plate.wells, "F1", "IL6")["dilution"] == 1.0
+    (warning,) = [w for w in plate.warnings if "Dilution Factor" in w]
+    assert warning.startswith("line ")
+    assert "gives F1 '0': not a number above 0; that well is read as undiluted (1)" in warning
 
 
 def test_a_sample_needs_a_name(tmp_path: Path) -> None:
@@ -392,7 +435,8 @@ def test_excel_resave_with_padding_and_blank_lines_between_blocks() -> None:
         "control": 1,
     }
     assert cell(wells, "G1", "CCL2")["expected_conc"] == 3.90625
-    assert cell(wells, "H1", "HGF")[["expected_conc", "dilution"]].tolist() == [400.0, 2.0]
+    # Control Expected Concentration 400 at Dilution Factor 2: 200 in the well.
+    assert cell(wells, "H1", "HGF")[["expected_conc", "dilution"]].tolist() == [200.0, 2.0]
     assert cell(wells, "C2", "HGF")[["raw_text", "token", "signal"]].tolist() == [
         "*12.5",
         "extrapolated",
@@ -404,7 +448,7 @@ def test_excel_resave_with_padding_and_blank_lines_between_blocks() -> None:
     assert plate.meta["kit_lot"] == "K2024-0311"
     assert plate.meta["unit"] == "pg/mL"
     assert plate.meta["serial_number"] == "LX12345678901"
-    assert plate.warnings == ()
+    assert plate.warnings == ()  # its Warnings/Errors block is empty
 
 
 def test_vendor_results_of_every_computed_block() -> None:
@@ -455,58 +499,154 @@ def test_semicolon_comma_decimal_export_reads_like_the_comma_export() -> None:
     assert european.meta["kit_lot"] == "K2024-0311"
 
 
-def test_a_file_cut_before_the_crc_line_is_incomplete(tmp_path: Path) -> None:
+def test_a_file_cut_after_its_signal_block_is_read_and_warned_of(tmp_path: Path) -> None:
     text = RESAVED.read_text(encoding="utf-8")
     cut = text[: text.index("DataType:,Analysis Types")]
-    with pytest.raises(InputError, match=r"without xPONENT's closing `-- CRC --` line") as raised:
+    plate = read_export(write(tmp_path, cut))
+    assert plate.wells["well"].nunique() == 12
+    (warning,) = [w for w in plate.warnings if "-- CRC --" in w]
+    assert warning.startswith("the file ends at line ")
+    assert "blocks may be missing (the Median block is complete and read)" in warning
+    assert not (plate.vendor["quantity"] == "model").any()  # the cut-off blocks
+
+
+def test_a_file_cut_in_its_signal_block_is_refused(tmp_path: Path) -> None:
+    text = RESAVED.read_text(encoding="utf-8")
+    cut = text[: text.index('"5(1,E1)"')]
+    with pytest.raises(InputError, match=r"in the Median block and without xPONENT's closing"):
         read_export(write(tmp_path, cut))
-    assert "export it again" in str(raised.value)
+    # Cut before any block: nothing to place.
+    with pytest.raises(InputError, match=r"no Median block was found .*looks cut short"):
+        read_export(write(tmp_path, text[: text.index("DataType:")]))
 
 
-def test_a_missing_median_row_is_caught_by_the_other_blocks(tmp_path: Path) -> None:
+def test_a_missing_median_row_is_named_by_the_other_blocks(tmp_path: Path) -> None:
     lines = RESAVED.read_text(encoding="utf-8").splitlines(keepends=True)
     median_b2 = next(i for i, line in enumerate(lines) if line.startswith('"10(1,B2)"'))
     text = "".join(lines[:median_b2] + lines[median_b2 + 1 :])
-    with pytest.raises(
-        InputError, match="the Net MFI block has well B2, which the Median block lacks"
-    ):
-        read_export(write(tmp_path, text))
+    plate = read_export(write(tmp_path, text))
+    assert "B2" not in set(plate.wells["well"]) and plate.wells["well"].nunique() == 11
+    assert any(
+        "the Net MFI block has a row for well B2, which the Median block lacks; "
+        "this well is not read (no Median value)" in warning
+        for warning in plate.warnings
+    )
 
 
-def test_fewer_samples_than_the_header_says(tmp_path: Path) -> None:
+def test_fewer_samples_than_the_header_says_is_a_warning(tmp_path: Path) -> None:
     text = RESAVED.read_text(encoding="utf-8").replace("Samples,11,", "Samples,14,")
-    with pytest.raises(
-        InputError, match="names 11 different samples but the header's Samples line says 14"
-    ):
-        read_export(write(tmp_path, text))
+    plate = read_export(write(tmp_path, text))
+    assert plate.warnings == (
+        "the header's Samples line says 14 but the Median block names 11 different samples "
+        "in 12 wells; the export holds part of the run or was edited: check that every "
+        "well you expect is there",
+    )
+    assert plate.wells["well"].nunique() == 12
 
 
-def test_a_count_block_without_a_well(tmp_path: Path) -> None:
+def test_a_count_block_without_a_well_gives_it_no_bead_count(tmp_path: Path) -> None:
     lines = RESAVED.read_text(encoding="utf-8").splitlines(keepends=True)
     count = next(i for i, line in enumerate(lines) if line.startswith("DataType:,Count"))
     h1 = next(i for i in range(count, len(lines)) if lines[i].startswith('"8(1,H1)"'))
     text = "".join(lines[:h1] + lines[h1 + 1 :])
-    with pytest.raises(InputError, match="the Count block has no row for well H1") as raised:
-        read_export(write(tmp_path, text))
-    assert raised.value.where is not None and raised.value.where.startswith("line ")
+    plate = read_export(write(tmp_path, text))
+    assert cell(plate.wells, "H1", "HGF")["bead_count"] is pd.NA
+    assert cell(plate.wells, "B2", "HGF")["bead_count"] == 39
+    assert plate.warnings == (
+        f"line {count + 1}: the Count block has no row for well H1, which the Median block "
+        "has; they are read without a bead count",
+    )
+
+
+def test_a_count_block_without_an_analyte_column(tmp_path: Path) -> None:
+    lines = RESAVED.read_text(encoding="utf-8").splitlines(keepends=True)
+    count = next(i for i, line in enumerate(lines) if line.startswith("DataType:,Count"))
+    lines[count + 1] = lines[count + 1].replace("HGF", "HGF2", 1)
+    plate = read_export(write(tmp_path, "".join(lines)))
+    assert plate.wells["bead_count"][plate.wells["analyte"] == "HGF"].isna().all()
+    assert plate.wells["bead_count"][plate.wells["analyte"] == "CCL2"].notna().all()
+    assert set(plate.wells["analyte"]) == {"CCL2", "HGF"}
+    assert plate.warnings == (
+        f"line {count + 2}: the Count block has no column for analyte 'HGF', which the "
+        "Median block has; they are read without a bead count",
+        f"line {count + 2}: the Count block has a column for analyte 'HGF2', which the "
+        "Median block lacks; it is not read",
+    )
 
 
 def test_values_under_an_empty_analyte_name(tmp_path: Path) -> None:
-    text = RESAVED.read_text(encoding="utf-8").replace(
+    text = RESAVED.read_text(encoding="utf-8")
+    in_median = text.replace(
         "Location,Sample,CCL2,HGF,Total Events,", "Location,Sample,CCL2,,Total Events,", 1
     )
     with pytest.raises(InputError, match="column 4 of the Median block has values but no analyte"):
-        read_export(write(tmp_path, text))
+        read_export(write(tmp_path, in_median))
+    # In a block that is not the signal, the column is left out with a warning.
+    count = text.index("DataType:,Count")
+    in_count = text[:count] + text[count:].replace(
+        "Location,Sample,CCL2,HGF,Total Events,", "Location,Sample,CCL2,,Total Events,", 1
+    )
+    plate = read_export(write(tmp_path, in_count))
+    assert any(
+        "column 4 of the Count block has values but no analyte name" in w
+        and w.endswith("the column is not read")
+        for w in plate.warnings
+    )
+    assert plate.wells.loc[plate.wells["analyte"] == "HGF", "bead_count"].isna().all()
 
 
-def test_a_well_twice_and_an_unknown_well_name(tmp_path: Path) -> None:
+def test_a_well_twice_is_read_once_and_an_unknown_well_name_is_refused(tmp_path: Path) -> None:
     text = RESAVED.read_text(encoding="utf-8")
     twice = text.replace('"12(1,D2)",S02-M3,> 30000', '"12(1,C2)",S02-M3,> 30000', 1)
-    with pytest.raises(InputError, match=r"well C2 appears twice in the Median block"):
-        read_export(write(tmp_path, twice))
+    plate = read_export(write(tmp_path, twice))
+    assert any("well C2 appears twice in the Median block" in w for w in plate.warnings)
+    assert cell(plate.wells, "C2", "CCL2")["sample_name"] != "S02-M3"  # the first C2 row
     unknown = text.replace('"12(1,D2)",S02-M3,> 30000', '"12(1,R2)",S02-M3,> 30000', 1)
     with pytest.raises(InputError, match=r"expected a well location like 1\(1,A1\), found"):
         read_export(write(tmp_path, unknown))
+
+
+def test_units_are_per_analyte_and_result_is_in_the_sample(tmp_path: Path) -> None:
+    rows = export_rows()
+    rows[-2:-2] = [
+        ["DataType:", "Units"],
+        ["Analyte:", "IL6", "IL8"],
+        ["BeadID:", "19", "78"],
+        ["Units:", "pg/mL", "ng/mL"],
+        *well_block("Result", [["1.5", "2.5"]] * len(WELLS)),
+    ]
+    plate = read_export(write(tmp_path, to_csv(rows)))
+    units = plate.wells.drop_duplicates("analyte").set_index("analyte")["unit"].to_dict()
+    assert units == {"IL6": "pg/mL", "IL8": "ng/mL"}
+    assert plate.meta["unit"] == "pg/mL; ng/mL"
+    result = plate.vendor[plate.vendor["quantity"] == "concentration"]
+    assert len(result) == 12 and (result["basis"] == "sample").all()
+    assert result.groupby("analyte")["unit"].first().to_dict() == units
+
+
+def test_xponents_warnings_and_errors_are_summarised_in_one_warning(tmp_path: Path) -> None:
+    rows = export_rows()
+    rows[-2:-2] = [
+        ["DataType:", "Warnings/Errors"],
+        ["Location", "Status", "Message"],
+        *(
+            ["1," + well, "Warning", "Region did not reach the count.  (0x4FF010AB)"]
+            for well in ("A1", "B1", "C1", "D1")
+        ),
+        ["1,F1", "Error", "No liquid detected."],
+        ["1,F1", "Warning", "Region did not reach the count.  (0x4FF010AB)"],
+        ["", "Warning", "Batch stopped early."],
+    ]
+    plate = read_export(write(tmp_path, to_csv(rows)))
+    log = [w for w in plate.warnings if "Warnings/Errors" in w]
+    line = rows.index(["DataType:", "Warnings/Errors"]) + 1
+    # The batch-wide message names no well: it is summarised apart, for every plate.
+    assert log == [
+        f"line {line}: xPONENT's Warnings/Errors block holds 1 warning: 'Batch stopped early.'",
+        f"line {line}: xPONENT's Warnings/Errors block holds 5 warnings and 1 error on "
+        "5 wells: 'Region did not reach the count. (0x4FF010AB)' at 5 wells; "
+        "'No liquid detected.' at well F1",
+    ]
 
 
 def test_intelliflex_is_named_as_such(tmp_path: Path) -> None:
@@ -546,7 +686,9 @@ def test_drlumi_xponent31(realdata: Path) -> None:
         1,
         2902.0,
     )
-    assert b1["expected_conc"] == 1150.0 and b1["dilution"] == 2.0
+    # Control Expected Concentration 1150 at Dilution Factor 2: 575 in the well.
+    assert b1["expected_conc"] == 575.0 and b1["dilution"] == 2.0
+    assert b1["unit"] == "pg/mL" and (wells["unit"] == "pg/mL").all()
     c1 = cell(wells, "C1", "IL8")
     assert (c1["sample_id"], c1["signal"], c1["raw_text"], c1["dilution"]) == (
         "B_sid_13_CSP",
@@ -590,8 +732,14 @@ def test_drlumi_broken_dilution_series_is_flagged_not_rejected(realdata: Path) -
     a2 = cell(wells, "A2", "FGF")
     assert a2["flags"] == "broken_dilution_series"
     assert cell(wells, "C1", "FGF")["flags"] == ""  # samples are untouched
-    # Every analyte of this export has one level written without its decimal point.
-    assert len(plate.warnings) == 30
+    # Every analyte of this export has one level written without its decimal point;
+    # xPONENT's own log adds one warning.
+    assert len(plate.warnings) == 31
+    assert plate.warnings[0] == (
+        "line 1197: xPONENT's Warnings/Errors block holds 1 warning on 1 well: 'The "
+        "acquisition had at least one region that did not reach the maximum count. "
+        "(0x4FF010AB)' at well B9"
+    )
     fgf = [w for w in plate.warnings if w.startswith("analyte FGF, standard level 5: ")]
     assert len(fgf) == 1
     reason = fgf[0]
@@ -614,6 +762,8 @@ def test_drlumi_vendor_results(realdata: Path) -> None:
     assert by_quantity["r_squared"] == pytest.approx(0.845900071353852)
     b1 = vendor[(vendor["analyte"] == "FGF") & (vendor["well"] == "B1")].iloc[0]
     assert b1["value"] == pytest.approx(993.625341838801)
+    assert (b1["unit"], b1["basis"]) == ("pg/mL", "sample")
+    assert vendor.loc[vendor["well"].isna(), ["unit", "basis"]].isna().all().all()
     c1 = vendor[(vendor["analyte"] == "FGF") & (vendor["well"] == "C1")].iloc[0]
     assert (c1["raw_text"], c1["token"]) == ("< 0.10528564453125", "oor_low")
     # The vendor's own curve, inverted, gives its Result (x 2, the dilution factor).
@@ -621,6 +771,54 @@ def test_drlumi_vendor_results(realdata: Path) -> None:
     y = 2882.0  # Net MFI of B1, FGF
     x = c * (((a - d) / (y - d)) ** (1 / g) - 1) ** (1 / b)
     assert 2 * x == pytest.approx(b1["value"], rel=1e-6)
+
+
+@pytest.mark.realdata
+def test_drlumi_result_is_the_inverted_5pl_times_the_dilution(realdata: Path) -> None:
+    """xPONENT's Result is in the sample (basis `sample`): its own Logistic 5P inverted
+    on the well's Net MFI, times the Dilution Factor. Checked on every well x analyte
+    whose Result is a number."""
+    path = realdata / "xponent/xponent31_quant_30plex_drLumi.csv"
+    plate = read_export(path, signal="net_mfi")
+    vendor = plate.vendor
+    curve = vendor[vendor["well"].isna()].pivot(index="analyte", columns="quantity", values="value")
+    results = vendor[vendor["quantity"] == "concentration"]
+    assert (results["basis"] == RESULT_BASIS).all() and RESULT_BASIS == "sample"
+    wells = plate.wells.merge(
+        results[["well", "analyte", "value", "token"]], on=["well", "analyte"]
+    ).join(curve[list("abcdg")], on="analyte")
+    numeric = wells[wells["token_y"] == "numeric"]
+    y = numeric["signal"]
+    in_well = numeric["c"] * (
+        ((numeric["a"] - numeric["d"]) / (y - numeric["d"])) ** (1 / numeric["g"]) - 1
+    ) ** (1 / numeric["b"])
+    ratio = (numeric["value"] / in_well).dropna()
+    assert len(ratio) > 2000  # of 2880 cells; the rest are `< 0.105`, `> 3450` or NaN
+    # Controls and samples (Dilution Factor 2) give Result = 2 x in-well; standards
+    # and blanks (blank factor, 1) give Result = in-well.
+    dilution = numeric.loc[ratio.index, "dilution"]
+    assert set(dilution) == {1.0, 2.0}
+    assert (ratio / dilution).to_numpy() == pytest.approx(1.0, rel=1e-6)
+
+
+@pytest.mark.realdata
+def test_drlumi_controls_are_expected_in_the_terms_of_xponents_result(realdata: Path) -> None:
+    """The Control Expected Concentration is what xPONENT compares its Result with:
+    the stored in-well expected_conc x dilution (what QC compares concentration with)
+    lies near the Result, and the in-well value would not."""
+    plate = read_export(realdata / "xponent/xponent31_quant_30plex_drLumi.csv")
+    results = plate.vendor[plate.vendor["quantity"] == "concentration"]
+    controls = plate.wells[plate.wells["role"] == "control"].merge(
+        results[["well", "analyte", "value"]], on=["well", "analyte"]
+    )
+    assert len(controls) == 6 * 30 and (controls["dilution"] == 2.0).all()
+    nominal = controls["expected_conc"] * controls["dilution"]
+    recovery = controls["value"] / nominal
+    assert recovery.median() == pytest.approx(0.928, abs=0.001)
+    assert ((recovery > 0.8) & (recovery < 1.2)).sum() == 142  # of 180
+    assert (controls["value"] / controls["expected_conc"]).median() == pytest.approx(
+        2 * 0.928, abs=0.002
+    )
 
 
 @pytest.mark.realdata
@@ -650,9 +848,53 @@ def test_xponent43_nan_and_not_reported(realdata: Path) -> None:
     assert plate.meta["software_version"] == "4.3.309.1"
     assert plate.meta["run_time"] == "1/1/2025 1:00:00 AM"
     assert plate.vendor.empty  # AnalysisType None: xPONENT computed nothing
-    assert plate.warnings == ()
+    # 192 rows of the Warnings/Errors block (counted with grep), 3 distinct messages.
+    assert plate.warnings == (
+        "line 565: xPONENT's Warnings/Errors block holds 192 warnings on 96 wells: 'The "
+        "acquisition had at least one region that did not reach the specified count.' at "
+        "96 wells; 'The acquisition had at least one region that did not reach the maximum "
+        "count. (0x4FF010AB)' at 64 wells; 'The instrument was unable to detect any liquid "
+        "in the well. (0x4FF010DC)' at 32 wells",
+    )
     net = read_export(path, signal="net_mfi")
     assert cell(net.wells, "A1", "analyte3")["signal"] == 2.0
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("name", "wells", "analytes"),
+    [
+        ("luminex_xPONENT_example02.csv", 4, ["alpha", "bravo"]),
+        ("luminex_xPONENT_example02_saved.csv", 4, ["alpha", "bravo"]),
+        ("luminex_xPONENT_example03.csv", 4, ["alpha", "bravo"]),
+        ("test_data_exclude.csv", 2, ["alpha", "bravo", "charlie"]),
+    ],
+)
+def test_allotropy_partial_exports_are_read_with_a_warning(
+    realdata: Path, name: str, wells: int, analytes: list[str]
+) -> None:
+    """Exports trimmed to a few wells of a 96-sample run: read, and warned of."""
+    plate = read_export(realdata / "allotropy/luminex_xponent" / name)
+    assert plate.wells["well"].nunique() == wells
+    assert list(plate.wells["analyte"].unique()) == analytes
+    assert plate.warnings[0] == (
+        f"the header's Samples line says 96 but the Median block names {wells} different "
+        f"samples in {wells} wells; the export holds part of the run or was edited: check "
+        "that every well you expect is there"
+    )
+    assert "xPONENT's Warnings/Errors block holds" in plate.warnings[1]
+    # The Units block says "Bead" for every analyte; kept as written.
+    assert (plate.wells["unit"] == "Bead").all() and plate.meta["unit"] == "Bead"
+    if name != "luminex_xPONENT_example03.csv":  # example03 holds other values
+        # Values read by eye from the file: Unknown1 (A1) alpha 10921.5, count 30.
+        a1 = cell(plate.wells, "A1", "alpha")
+        assert (a1["sample_id"], a1["signal"], a1["bead_count"]) == ("Unknown1", 10921.5, 30)
+    if name == "test_data_exclude.csv":
+        # Its Dilution Factor block gives B1 a factor of 3.
+        assert cell(plate.wells, "B1", "charlie")[["signal", "dilution"]].tolist() == [
+            22609.0,
+            3.0,
+        ]
 
 
 @pytest.mark.realdata

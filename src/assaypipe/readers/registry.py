@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from assaypipe.errors import InputError
-from assaypipe.readers import bioplex, gen5, grid, softmax, xponent
+from assaypipe.readers import bioplex, gen5, grid, intelliflex, softmax, xponent
 from assaypipe.readers.protocol import Format, Kind, Source
 
 __all__ = ["FORMATS", "format_of", "markdown_table", "unsupported"]
@@ -19,7 +19,7 @@ __all__ = ["FORMATS", "format_of", "markdown_table", "unsupported"]
 # The plain grid comes last: it is what is left when no instrument's own format matches.
 FORMATS: Final[tuple[Format, ...]] = (
     xponent.XPONENT,
-    xponent.INTELLIFLEX,
+    intelliflex.INTELLIFLEX,
     bioplex.BIOPLEX,
     softmax.SOFTMAX,
     gen5.GEN5,

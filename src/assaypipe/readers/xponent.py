@@ -1,21 +1,32 @@
-"""Luminex xPONENT CSV exports (3.x, 4.x) and INTELLIFLEX exports into the wells table.
+"""Luminex xPONENT CSV exports (3.x, 4.x, and INTELLIFLEX's xPONENT-style export) into
+the wells table.
 
 Three layers, each testable alone:
 
 1. `split_export` only cuts the CSV into the header rows and `DataType:` blocks.
 2. `XponentHeader`, `WellBlock`, `ReagentBlock` and `AnalyteBlock` are small frozen
-   records whose `create` checks one block (well locations, duplicates, numbers).
-3. `compose` joins the checked blocks into one row per well x analyte; `vendor_results`
-   collects what xPONENT computed itself (Result, Analysis Types/Coefficients, R^2).
+   records whose `create` checks one block (well locations, repeats, numbers).
+3. `read_xponent` joins the checked blocks into one row per well x analyte and plate;
+   `vendor_results` collects what xPONENT computed itself (Result, Analysis
+   Types/Coefficients, R^2).
 
 The same code reads comma-separated exports (quoted or not, Excel re-saves padded
 with trailing commas, 0-3 blank lines between blocks) and the semicolon-separated,
 comma-decimal exports of European Windows locales.
 
-Truncation shows in three ways, each an InputError: no closing `-- CRC --` line,
-fewer distinct samples in the signal block than the header's `Samples` count, or a
-per-well block (Count, Net MFI, Result, Dilution Factor, ...) that lists other wells
-than the signal block.
+A file is refused only when its wells' signals cannot be placed: no signal block (or
+one without wells, or cut short by the end of the file), a location that is not a well,
+signal values under no analyte name. What does not stop the signals is read and
+warned of: a header `Samples` count that differs from the signal block, per-well
+blocks listing other wells or analytes than the signal block, a well or analyte twice
+in a block, a file without its closing `-- CRC --` line after a complete signal block,
+and xPONENT's own Warnings/Errors block (summarised). Wells of several plates in one
+file are read as one plate per plate number.
+
+xPONENT's Result is the concentration in the sample: its 5PL inverted on the well's
+Net MFI, times the well's Dilution Factor. Its Standard and Control Expected
+Concentrations are in the same terms, so the wells table stores them divided by the
+well's dilution (in-well, as `wells.expected_conc` is everywhere).
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import csv
 import functools
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,13 +43,19 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import classify_texts, vendor_columns, vendor_frame, wells_frame
-from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers.cells import (
+    classify_texts,
+    vendor_columns,
+    vendor_frame,
+    well_order,
+    wells_frame,
+)
+from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 
 __all__ = [
-    "INTELLIFLEX",
+    "RESULT_BASIS",
     "XPONENT",
     "AnalyteBlock",
     "RawBlock",
@@ -46,6 +64,8 @@ __all__ = [
     "XponentFile",
     "XponentHeader",
     "compose",
+    "delimiter_of",
+    "instrument_of",
     "looks_like_xponent",
     "parse_location",
     "read_xponent",
@@ -54,13 +74,40 @@ __all__ = [
 ]
 
 SIGNAL_BLOCKS: Final = {"median": ("Median", "Median MFI"), "net_mfi": ("Net MFI", "Net MFI")}
+# xPONENT multiplies the concentration it reads off its curve by the Dilution Factor.
+RESULT_BASIS: Final = "sample"
 _NOT_ANALYTES: Final = frozenset({"total events"})
+# The per-well blocks whose values are read, and what a well missing from one means.
+_READ_BLOCKS: Final = {
+    "count": "they are read without a bead count",
+    "result": "they have no xPONENT Result",
+    "dilution factor": "they are read as undiluted (dilution 1)",
+}
 # "1(1,A1)": acquisition order, then (plate, well); some exports write just "A1".
 _LOCATION: Final = re.compile(
     r"^(?:\d+\s*\(\s*(?P<plate>\d+)\s*,\s*)?(?P<row>[A-Pa-p])\s*0?(?P<col>\d{1,2})\s*\)?$"
 )
+# The Warnings/Errors block's "1,A1" (plate, well).
+_LOG_LOCATION: Final = re.compile(r"^(?:(?P<plate>\d+)\s*,\s*)?(?P<well>[A-Pa-p]\d{1,2})$")
 _PROGRAM: Final = re.compile(r'^\s*"?Program"?\s*([,;])\s*"?xPONENT"?', re.IGNORECASE)
 _DECIMAL_COMMA: Final = re.compile(r"(?<=\d),(?=\d)")
+# How many wells or messages a warning names before it counts the rest.
+_SHOWN: Final = 6
+
+
+class _Notes:
+    """The warnings of one export: for every plate it holds, or for one plate."""
+
+    def __init__(self) -> None:
+        self._of: dict[str | None, Warnings] = {}
+
+    def add(self, message: str, where: str | None = None, plate: str | None = None) -> None:
+        self._of.setdefault(plate, Warnings()).add(message, where)
+
+    def of(self, plate: str) -> tuple[str, ...]:
+        notes = Warnings(self._of.get(None, Warnings()).as_tuple())
+        notes.extend(self._of.get(plate, Warnings()))
+        return notes.as_tuple()
 
 
 # --- layer 1: split ----------------------------------------------------------------
@@ -100,15 +147,11 @@ def looks_like_xponent(lines: list[str]) -> bool:
     return any(_PROGRAM.match(line) for line in lines[:50])
 
 
-def _instrument(lines: list[str]) -> str:
+def instrument_of(lines: list[str]) -> str:
     """The instrument the `Program` line names (its fourth cell), or ""."""
     line = next((line for line in lines[:50] if _PROGRAM.match(line)), "")
     cells = next(csv.reader([line], delimiter=delimiter_of([line])), [])
     return cells[3].strip() if len(cells) > 3 else ""
-
-
-def _is_intelliflex(instrument: str) -> bool:
-    return "intelliflex" in instrument.casefold()
 
 
 def delimiter_of(lines: list[str]) -> str:
@@ -188,6 +231,7 @@ class XponentHeader:
     run_time: str
     kit_lot: str
     n_samples: int | None
+    samples_text: str = ""
 
     @classmethod
     def create(cls, rows: tuple[tuple[str, ...], ...], file: str) -> XponentHeader:
@@ -202,10 +246,6 @@ class XponentHeader:
             return next(iter(values.get(key, ())), "")
 
         samples = first("Samples")
-        if "Samples" in values and not samples.isdecimal():
-            raise InputError(
-                file, f"the header's Samples line should give a count, found {samples!r}"
-            )
         run_time = first("BatchStartTime") or " ".join(values.get("Date", ())[:2])
         return cls(
             software="xPONENT",
@@ -215,7 +255,8 @@ class XponentHeader:
             batch=first("Batch"),
             run_time=run_time,
             kit_lot=_kit_lot(rows),
-            n_samples=int(samples) if samples else None,
+            n_samples=int(samples) if samples.isdecimal() else None,
+            samples_text=samples,
         )
 
 
@@ -245,21 +286,30 @@ def _kit_lot(rows: tuple[tuple[str, ...], ...]) -> str:
 
 @dataclass(frozen=True, eq=False)
 class WellBlock:
-    """A per-well block (`Location,Sample,<columns>`), one row per well.
+    """A per-well block (`Location,Sample,<columns>`), one row per plate and well.
 
     `cells` holds the text of each cell, one row per well and one column per
-    analyte (or the one `Dilution Factor` column).
+    analyte (or the one `Dilution Factor` column). `plates` holds each row's plate
+    number (`1` where the location names none).
     """
 
     name: str
     analytes: tuple[str, ...]
+    plates: tuple[str, ...]
     wells: tuple[str, ...]
     samples: tuple[str, ...]
     lines: tuple[int, ...]
     cells: np.ndarray
 
     @classmethod
-    def create(cls, raw: RawBlock, file: str) -> WellBlock:
+    def create(
+        cls, raw: RawBlock, file: str, notes: _Notes | None = None, signal: bool = True
+    ) -> WellBlock:
+        """Check one per-well block. The signal block (`signal`) is refused when a
+        location is not a well or values stand under no analyte name; another block
+        skips that row or column with a warning. A well or analyte twice keeps its
+        first row or column, with a warning."""
+        notes = notes if notes is not None else _Notes()
         header = [cell.strip() for cell in raw.header]
         if [cell.casefold() for cell in header[:2]] != ["location", "sample"]:
             raise InputError(
@@ -271,73 +321,88 @@ class WellBlock:
         width = max([len(header), *(len(row) for row in raw.rows)])
         grid = np.array([row + ("",) * (width - len(row)) for row in raw.rows], dtype=object)
         grid = grid.reshape(len(raw.rows), width)
-        named = [i for i in range(2, len(header)) if header[i]]
-        columns = [i for i in named if header[i].casefold() not in _NOT_ANALYTES]
-        unnamed = [i for i in range(2, width) if i >= len(header) or not header[i]]
-        if unnamed and len(raw.rows):
-            filled = next(
-                (
-                    (row, column)
-                    for row, cells in enumerate(grid[:, unnamed].tolist())
-                    for column, cell in enumerate(cells)
-                    if str(cell).strip()
-                ),
-                None,
-            )
-            if filled is not None:
-                row, column = filled
-                raise InputError(
-                    file,
-                    f"column {unnamed[column] + 1} of the {raw.name} block has values but no "
-                    "analyte name in the block's header row; the header looks damaged",
-                    where=f"line {raw.row_lines[row]}",
+        _check_unnamed(raw, header, grid, file, notes, signal)
+        columns: list[int] = []
+        first_of: dict[str, int] = {}
+        for i in range(2, len(header)):
+            name = header[i]
+            if not name or name.casefold() in _NOT_ANALYTES:
+                continue
+            if name in first_of:
+                notes.add(
+                    f"analyte {name!r} has two columns in the {raw.name} block (columns "
+                    f"{first_of[name] + 1} and {i + 1}); the first is read, the other is not",
+                    where=f"line {raw.header_line}",
                 )
+                continue
+            first_of[name] = i
+            columns.append(i)
         if not columns:
             raise InputError(
                 file, f"the {raw.name} block names no analytes", where=f"line {raw.header_line}"
             )
-        names = [header[i] for i in columns]
-        repeated = next((name for name in names if names.count(name) > 1), None)
-        if repeated is not None:
-            raise InputError(
-                file,
-                f"analyte {repeated!r} appears twice in the {raw.name} block header; "
-                "each analyte should have one column",
-                where=f"line {raw.header_line}",
-            )
-        located = [
-            parse_location(row[0], file, line)
-            for row, line in zip(raw.rows, raw.row_lines, strict=True)
-        ]
-        plates = sorted({plate for plate, _ in located}, key=int)
-        if len(plates) > 1:
-            raise InputError(
-                file,
-                f"the {raw.name} block holds wells of {len(plates)} plates "
-                f"({', '.join(plates)}); export one plate per file",
-            )
-        wells = [well for _, well in located]
-        seen: dict[str, int] = {}
-        for well, line in zip(wells, raw.row_lines, strict=True):
-            if well in seen:
-                raise InputError(
-                    file,
-                    f"well {well} appears twice in the {raw.name} block "
-                    f"(lines {seen[well]} and {line}); each well should appear once",
+        keep: list[int] = []
+        plates: list[str] = []
+        wells: list[str] = []
+        seen: dict[tuple[str, str], int] = {}
+        for index, (row, line) in enumerate(zip(raw.rows, raw.row_lines, strict=True)):
+            located = _location(row[0])
+            if located is None:
+                if signal:
+                    parse_location(row[0], file, line)  # raises, naming the cell
+                notes.add(
+                    f"expected a well location like 1(1,A1) in the {raw.name} block, found "
+                    f"{row[0].strip()!r}; the row is not read",
                     where=f"line {line}",
                 )
-            seen[well] = line
+                continue
+            if located in seen:
+                plate, well = located
+                notes.add(
+                    f"well {well} appears twice in the {raw.name} block (lines "
+                    f"{seen[located]} and {line}); the first is read",
+                    where=f"line {line}",
+                    plate=plate,
+                )
+                continue
+            seen[located] = line
+            keep.append(index)
+            plates.append(located[0])
+            wells.append(located[1])
+        rows = grid[keep] if len(keep) != len(raw.rows) else grid
         return cls(
             name=raw.name,
-            analytes=tuple(names),
+            analytes=tuple(header[i] for i in columns),
+            plates=tuple(plates),
             wells=tuple(wells),
-            samples=tuple(str(sample).strip() for sample in grid[:, 1]) if width > 1 else (),
-            lines=raw.row_lines,
-            cells=grid[:, columns],
+            samples=tuple(str(sample).strip() for sample in rows[:, 1]) if width > 1 else (),
+            lines=tuple(raw.row_lines[i] for i in keep),
+            cells=rows[:, columns],
+        )
+
+    def keys(self) -> set[tuple[str, str]]:
+        return set(zip(self.plates, self.wells, strict=True))
+
+    def of_plate(self, plate: str) -> WellBlock:
+        """The rows of one plate (the block itself when it holds no other)."""
+        mine = np.array([p == plate for p in self.plates], dtype=bool)
+        if mine.all():
+            return self
+        index = np.flatnonzero(mine).tolist()
+        return WellBlock(
+            name=self.name,
+            analytes=self.analytes,
+            plates=tuple(self.plates[i] for i in index),
+            wells=tuple(self.wells[i] for i in index),
+            samples=tuple(self.samples[i] for i in index) if self.samples else (),
+            lines=tuple(self.lines[i] for i in index),
+            cells=self.cells[index],
         )
 
     def aligned(self, wells: tuple[str, ...], analytes: tuple[str, ...]) -> np.ndarray:
-        """Cell texts in the given well and analyte order; "" where this block has none."""
+        """Cell texts in the given well and analyte order; "" where this block has none.
+
+        The block holds one plate's rows (`of_plate`)."""
         if wells == self.wells and analytes == self.analytes:
             return self.cells
         row_of = {well: i for i, well in enumerate(self.wells)}
@@ -348,6 +413,35 @@ class WellBlock:
         has_row, has_column = rows >= 0, columns >= 0
         out[np.ix_(has_row, has_column)] = self.cells[np.ix_(rows[has_row], columns[has_column])]
         return out
+
+
+def _check_unnamed(
+    raw: RawBlock, header: list[str], grid: np.ndarray, file: str, notes: _Notes, signal: bool
+) -> None:
+    """Values in a column whose header cell is empty belong to no analyte."""
+    width = grid.shape[1]
+    unnamed = [i for i in range(2, width) if i >= len(header) or not header[i]]
+    if not unnamed or not len(raw.rows):
+        return
+    filled = next(
+        (
+            (row, column)
+            for row, cells in enumerate(grid[:, unnamed].tolist())
+            for column, cell in enumerate(cells)
+            if str(cell).strip()
+        ),
+        None,
+    )
+    if filled is None:
+        return
+    row, column = filled
+    message = (
+        f"column {unnamed[column] + 1} of the {raw.name} block has values but no analyte "
+        "name in the block's header row; the header looks damaged"
+    )
+    if signal:
+        raise InputError(file, message, where=f"line {raw.row_lines[row]}")
+    notes.add(f"{message}: the column is not read", where=f"line {raw.row_lines[row]}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -460,55 +554,84 @@ def read_xponent(
     source_file: str,
     signal: str = "median",
     rule: RoleRule = DEFAULT_RULE,
-) -> ParsedPlate:
-    """Wells (unvalidated), run metadata and vendor results of one xPONENT export's text."""
-    lines = text.splitlines()
-    parsed = split_export(text, delimiter_of(lines))
+    format_name: str = "xponent",
+) -> list[ParsedPlate]:
+    """Wells (unvalidated), run metadata, vendor results and warnings of one xPONENT
+    export's text: one `ParsedPlate` per plate number its locations name."""
+    parsed = split_export(text, delimiter_of(text.splitlines()))
     header = XponentHeader.create(parsed.header_rows, source_file)
-    if not parsed.has_crc:
-        raise InputError(
-            source_file,
-            f"the file ends at line {parsed.last_line} without xPONENT's closing "
-            "`-- CRC --` line, so it is incomplete; wait until it is fully copied, or "
-            "export it again",
+    notes = _Notes()
+    block_name, signal_kind = SIGNAL_BLOCKS[signal]
+    raw_signal = parsed.block(block_name)
+    if raw_signal is None:
+        present = ", ".join(b.name for b in parsed.blocks) or "none"
+        cut = (
+            ""
+            if parsed.has_crc
+            else f"; the file ends at line {parsed.last_line} without xPONENT's closing "
+            "`-- CRC --` line, so it looks cut short: export it again"
         )
-    wells, main = compose(parsed, signal, source_file, rule)
-    _check_complete(parsed, main, header, source_file)
-    instrument = header.instrument
+        raise InputError(
+            source_file, f"no {block_name} block was found (blocks present: {present}){cut}"
+        )
+    _check_end(parsed, raw_signal, source_file, notes)
+    main = WellBlock.create(raw_signal, source_file, notes)
+    if not main.wells:
+        raise InputError(
+            source_file, f"the {block_name} block has no wells", where=f"line {raw_signal.line}"
+        )
+    others = _other_blocks(parsed, raw_signal, main, source_file, notes)
+    _check_samples(header, main, notes)
+    _summarise_log(parsed, notes)
+    units = _units(parsed, main.analytes)
+    reagents = _reagents(parsed)
     meta = {
-        "format": INTELLIFLEX.name if _is_intelliflex(instrument) else XPONENT.name,
-        "instrument": instrument,
+        "format": format_name,
+        "instrument": header.instrument,
         "software": header.software,
         "software_version": header.software_version,
         "serial_number": header.serial_number,
         "batch": header.batch,
         "run_time": header.run_time,
         "kit_lot": header.kit_lot,
-        "unit": _unit(parsed, main.analytes),
+        "unit": "; ".join(dict.fromkeys(unit for unit in units.values() if unit)),
     }
-    return ParsedPlate(wells=wells, meta=meta, vendor=vendor_results(parsed, main, source_file))
+    plates = list(dict.fromkeys(main.plates))
+    read: list[ParsedPlate] = []
+    for plate in plates:
+        own = main.of_plate(plate)
+        blocks = {name: block.of_plate(plate) for name, block in others.items()}
+        wells = compose(
+            own, blocks, reagents, units, signal_kind, parsed.decimal_comma, rule, notes
+        )
+        read.append(
+            ParsedPlate(
+                wells=wells,
+                meta=dict(meta),
+                vendor=vendor_results(parsed, own, blocks.get("result"), units),
+                name=f"plate {plate}" if len(plates) > 1 else "",
+                warnings=notes.of(plate),
+            )
+        )
+    return read
 
 
 def compose(
-    parsed: XponentFile, signal: str, source_file: str, rule: RoleRule = DEFAULT_RULE
-) -> tuple[pd.DataFrame, WellBlock]:
-    """One row per well x analyte from the signal, Count, Dilution and expected blocks."""
-    block_name, signal_kind = SIGNAL_BLOCKS[signal]
-    raw_signal = parsed.block(block_name)
-    if raw_signal is None:
-        present = ", ".join(b.name for b in parsed.blocks) or "none"
-        raise InputError(
-            source_file, f"no {block_name} block was found (blocks present: {present})"
-        )
-    main = WellBlock.create(raw_signal, source_file)
+    main: WellBlock,
+    blocks: dict[str, WellBlock],
+    reagents: dict[str, ReagentBlock],
+    units: dict[str, str],
+    signal_kind: str,
+    decimal_comma: bool = False,
+    rule: RoleRule = DEFAULT_RULE,
+    notes: _Notes | None = None,
+) -> pd.DataFrame:
+    """One row per well x analyte of one plate, from its signal block and the Count,
+    Dilution Factor and expected-concentration blocks."""
+    notes = notes if notes is not None else _Notes()
     n_wells, n_analytes = len(main.wells), len(main.analytes)
-    if n_wells == 0:
-        raise InputError(
-            source_file, f"the {block_name} block has no wells", where=f"line {raw_signal.line}"
-        )
-
     raw_text = main.cells.ravel()
-    tokens, values = classify_texts(raw_text.tolist(), decimal_comma=parsed.decimal_comma)
+    tokens, values = classify_texts(raw_text.tolist(), decimal_comma=decimal_comma)
 
     roles = [rule.classify(sample) for sample in main.samples]
     role = np.array([r for r, _ in roles], dtype=object)
@@ -516,8 +639,12 @@ def compose(
     sample_name = np.array(main.samples, dtype=object)
     sample_id = sample_name.copy()
     sample_id[~np.isin(role, ["sample", "control"])] = None
+    dilution = _dilution(blocks.get("dilution factor"), main, decimal_comma, notes)
+    # xPONENT's expected concentrations are in the terms of its Result (x dilution).
+    expected = _expected(reagents, main, roles, rule) / dilution[:, None]
+    unit = np.array([units.get(analyte, "") for analyte in main.analytes], dtype=object)
 
-    wells = wells_frame(
+    return wells_frame(
         n_wells * n_analytes,
         well=np.repeat(np.array(main.wells, dtype=object), n_analytes),
         analyte=np.tile(np.array(main.analytes, dtype=object), n_wells),
@@ -525,20 +652,27 @@ def compose(
         sample_name=np.repeat(sample_name, n_analytes),
         sample_id=np.repeat(sample_id, n_analytes),
         level=level.repeat(n_analytes),
-        expected_conc=_expected(parsed, main, roles, rule).ravel(),
-        dilution=np.repeat(_dilution(parsed, main, source_file), n_analytes),
+        expected_conc=expected.ravel(),
+        unit=np.tile(unit, n_wells),
+        dilution=np.repeat(dilution, n_analytes),
         signal=values,
         signal_kind=signal_kind,
-        bead_count=_bead_counts(parsed, main, source_file),
+        bead_count=_bead_counts(blocks.get("count"), main, decimal_comma),
         raw_text=raw_text,
         token=tokens,
     )
-    return wells, main
 
 
-def vendor_results(parsed: XponentFile, main: WellBlock, source_file: str) -> pd.DataFrame:
+def vendor_results(
+    parsed: XponentFile,
+    main: WellBlock,
+    result: WellBlock | None = None,
+    units: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """xPONENT's own results: Result per well, and per analyte the fitted model.
 
+    Result is a concentration in the sample (`RESULT_BASIS`: the curve's value times
+    the well's Dilution Factor), in the analyte's unit from the Units block.
     xPONENT's Logistic 5P is y = A + (B - A) / (1 + (x / C)^D)^F on Net MFI, which is
     the curve model of DESIGN.md with d = A, a = B, c = C, b = D, g = F (D is
     negative, so a is the response at infinite dose). Other models keep their
@@ -546,16 +680,19 @@ def vendor_results(parsed: XponentFile, main: WellBlock, source_file: str) -> pd
     """
     rows: list[tuple[str, str | None, str, str]] = []
     per_well = None
-    raw_result = parsed.block("Result")
-    if raw_result is not None:
-        result = WellBlock.create(raw_result, source_file).aligned(main.wells, main.analytes)
-        n_wells, n_analytes = result.shape
+    if result is not None:
+        cells = result.aligned(main.wells, main.analytes)
+        n_wells, n_analytes = cells.shape
         per_well = vendor_columns(
             np.tile(np.array(main.analytes, dtype=object), n_wells),
             np.repeat(np.array(main.wells, dtype=object), n_analytes),
-            np.full(result.size, "concentration", dtype=object),
-            result.ravel(),
+            np.full(cells.size, "concentration", dtype=object),
+            cells.ravel(),
             decimal_comma=parsed.decimal_comma,
+        )
+        unit = [(units or {}).get(analyte) or None for analyte in main.analytes]
+        per_well = per_well.assign(
+            unit=np.tile(np.array(unit, dtype=object), n_wells), basis=RESULT_BASIS
         )
     blocks = {
         name: AnalyteBlock.create(raw)
@@ -589,112 +726,256 @@ def vendor_results(parsed: XponentFile, main: WellBlock, source_file: str) -> pd
     return pd.concat([per_well, per_analyte], ignore_index=True)
 
 
-def _check_complete(
-    parsed: XponentFile, main: WellBlock, header: XponentHeader, source_file: str
-) -> None:
-    distinct = len(set(main.samples))
-    # xPONENT counts distinct sample names (91 for drLumi's 96 wells); some writers
-    # count wells. A truncated block falls short of both.
-    if header.n_samples is not None and header.n_samples not in (distinct, len(main.wells)):
+def _check_end(parsed: XponentFile, raw_signal: RawBlock, source_file: str, notes: _Notes) -> None:
+    """Without `-- CRC --` the file was cut: refused when the cut may run through the
+    signal block, warned of when a later block shows the signal block ended."""
+    if parsed.has_crc:
+        return
+    last = parsed.blocks[-1]
+    if last is raw_signal:
         raise InputError(
             source_file,
-            f"the {main.name} block names {distinct} different samples but the header's "
-            f"Samples line says {header.n_samples}; the file looks truncated or edited: "
-            "export it again",
+            f"the file ends at line {parsed.last_line}, in the {raw_signal.name} block and "
+            "without xPONENT's closing `-- CRC --` line, so it is incomplete; wait until "
+            "it is fully copied, or export it again",
         )
-    expected = set(main.wells)
-    signal_block = parsed.block(main.name)
-    locations = tuple(row[0].strip() for row in signal_block.rows) if signal_block else ()
+    notes.add(
+        f"the file ends at line {parsed.last_line}, in or after the {last.name} block, "
+        f"without xPONENT's closing `-- CRC --` line: blocks may be missing (the "
+        f"{raw_signal.name} block is complete and read); export it again if in doubt"
+    )
+
+
+def _other_blocks(
+    parsed: XponentFile, raw_signal: RawBlock, main: WellBlock, source_file: str, notes: _Notes
+) -> dict[str, WellBlock]:
+    """Every other per-well block compared with the signal block (a well or analyte it
+    lacks or adds is a warning); the blocks whose values are read, by lower-case name."""
+    read: dict[str, WellBlock] = {}
+    first_line: dict[str, int] = {}
+    keys = main.keys()
+    locations = tuple(row[0].strip() for row in raw_signal.rows)
     for raw in parsed.blocks:
-        first = [cell.strip().casefold() for cell in raw.header[:2]]
-        if first != ["location", "sample"] or raw.name.casefold().startswith("avg"):
-            continue
-        if raw is signal_block or not raw.rows:
-            continue
-        _check_analytes(raw, main, source_file)
-        if tuple(row[0].strip() for row in raw.rows) == locations:
-            # The same Location cells in the same order: the same wells, no need to parse.
-            continue
-        block = WellBlock.create(raw, source_file)
-        # % Recovery lists the standards only; every other per-well block lists all wells.
-        partial = "recovery" in raw.name.casefold()
-        missing = [] if partial else sorted(expected - set(block.wells))
-        extra = sorted(set(block.wells) - expected)
-        if missing or extra:
-            what = (
-                f"has no row for well {missing[0]}, which the {main.name} block has"
-                if missing
-                else f"has well {extra[0]}, which the {main.name} block lacks"
-            )
-            raise InputError(
-                source_file,
-                f"the {raw.name} block {what}; the file looks truncated or edited: export it again",
+        name = raw.name.casefold()
+        if name in first_line:
+            notes.add(
+                f"the {raw.name} block appears again (first at line {first_line[name]}); "
+                "only the first is read",
                 where=f"line {raw.line}",
             )
+            continue
+        first_line[name] = raw.line
+        if raw is raw_signal or name.startswith("avg"):
+            continue
+        if [cell.strip().casefold() for cell in raw.header[:2]] != ["location", "sample"]:
+            if name in _READ_BLOCKS:
+                notes.add(
+                    f"the {raw.name} block should start with a `Location,Sample,...` row; "
+                    f"it is not read: {_READ_BLOCKS[name].replace('they are', 'the wells are')}",
+                    where=f"line {raw.header_line}",
+                )
+            continue
+        _compare_analytes(raw, main, notes)
+        same_wells = tuple(row[0].strip() for row in raw.rows) == locations
+        if same_wells and name not in _READ_BLOCKS:
+            continue
+        try:
+            block = WellBlock.create(raw, source_file, notes, signal=False)
+        except InputError as error:
+            notes.add(f"{error.message}; the block is not read", where=error.where)
+            continue
+        if not same_wells:
+            _compare_wells(raw, block, main.name, keys, notes)
+        if name in _READ_BLOCKS:
+            read[name] = block
+    return read
 
 
-def _check_analytes(raw: RawBlock, main: WellBlock, source_file: str) -> None:
-    """Every per-well block of analytes names the signal block's analytes: a header cell
-    damaged in one block would otherwise add or drop an analyte without a word."""
+def _compare_analytes(raw: RawBlock, main: WellBlock, notes: _Notes) -> None:
     names = [cell.strip() for cell in raw.header[2:] if cell.strip()]
-    if names == ["Dilution Factor"]:
+    if [name.casefold() for name in names] == ["dilution factor"]:
         return
-    analytes = {name for name in names if name.casefold() not in _NOT_ANALYTES}
-    expected = set(main.analytes)
-    if analytes != expected:
-        odd = sorted(analytes ^ expected)[0]
-        where = "has analyte" if odd in analytes else "lacks analyte"
-        raise InputError(
-            source_file,
-            f"the {raw.name} block {where} {odd!r} but the {main.name} block "
-            f"{'does not' if odd in analytes else 'has it'}; the header looks damaged: "
-            "export it again",
+    analytes = [name for name in names if name.casefold() not in _NOT_ANALYTES]
+    missing = [analyte for analyte in main.analytes if analyte not in analytes]
+    extra = [analyte for analyte in dict.fromkeys(analytes) if analyte not in main.analytes]
+    consequence = _READ_BLOCKS.get(raw.name.casefold(), "the header looks damaged")
+    if missing:
+        notes.add(
+            f"the {raw.name} block has no column for {_listed(missing, 'analyte')}, which "
+            f"the {main.name} block has; {consequence}",
+            where=f"line {raw.header_line}",
+        )
+    if extra:
+        notes.add(
+            f"the {raw.name} block has a column for {_listed(extra, 'analyte')}, which the "
+            f"{main.name} block lacks; {'it is' if len(extra) == 1 else 'they are'} not read",
             where=f"line {raw.header_line}",
         )
 
 
-def _unit(parsed: XponentFile, analytes: tuple[str, ...]) -> str:
+def _compare_wells(
+    raw: RawBlock, block: WellBlock, main_name: str, keys: set[tuple[str, str]], notes: _Notes
+) -> None:
+    got = block.keys()
+    several = len({plate for plate, _ in keys | got}) > 1
+    # % Recovery lists the standards only; every other per-well block lists all wells.
+    missing = set() if "recovery" in raw.name.casefold() else keys - got
+    extra = got - keys
+    if missing:
+        consequence = _READ_BLOCKS.get(raw.name.casefold(), "the file looks truncated or edited")
+        notes.add(
+            f"the {raw.name} block has no row for {_wells(missing, several)}, which the "
+            f"{main_name} block has; {consequence}",
+            where=f"line {raw.line}",
+        )
+    if extra:
+        notes.add(
+            f"the {raw.name} block has a row for {_wells(extra, several)}, which the "
+            f"{main_name} block lacks; {'this well is' if len(extra) == 1 else 'these wells are'}"
+            f" not read (no {main_name} value)",
+            where=f"line {raw.line}",
+        )
+
+
+def _check_samples(header: XponentHeader, main: WellBlock, notes: _Notes) -> None:
+    if header.samples_text and header.n_samples is None:
+        notes.add(
+            f"the header's Samples line gives {header.samples_text!r}, not a count; it is ignored"
+        )
+        return
+    distinct = len(set(main.samples))
+    # xPONENT counts distinct sample names (91 for drLumi's 96 wells); some writers
+    # count wells.
+    if header.n_samples is None or header.n_samples in (distinct, len(main.wells)):
+        return
+    notes.add(
+        f"the header's Samples line says {header.n_samples} but the {main.name} block names "
+        f"{distinct} different samples in {len(main.wells)} wells; the export holds part "
+        "of the run or was edited: check that every well you expect is there"
+    )
+
+
+def _summarise_log(parsed: XponentFile, notes: _Notes) -> None:
+    """xPONENT's Warnings/Errors block, as the lab saw it in xPONENT: one warning per
+    plate with the count of messages and the commonest ones."""
+    raw = parsed.block("Warnings/Errors")
+    if raw is None or not raw.rows:
+        return
+    header = [cell.strip().casefold() for cell in raw.header]
+    columns = [
+        header.index(name) if name in header else default
+        for name, default in (("location", 0), ("status", 1), ("message", 2))
+    ]
+    by_plate: dict[str | None, list[tuple[str, str, str]]] = {}
+    for row in raw.rows:
+        location, status, message = (
+            " ".join(row[i].split()) if i < len(row) else "" for i in columns
+        )
+        if not (status or message):
+            continue
+        match = _LOG_LOCATION.match(location.replace(" ", ""))
+        plate = (match.group("plate") or "1") if match else None
+        well = _location(match.group("well")) if match else None
+        by_plate.setdefault(plate, []).append((well[1] if well else location, status, message))
+    for plate, entries in by_plate.items():
+        notes.add(_log_summary(entries), where=f"line {raw.line}", plate=plate)
+
+
+def _log_summary(entries: list[tuple[str, str, str]]) -> str:
+    statuses: dict[str, int] = {}
+    for _, status, _ in entries:
+        word = status.casefold() or "message"
+        statuses[word] = statuses.get(word, 0) + 1
+    counted = " and ".join(f"{n} {word}{'s' if n > 1 else ''}" for word, n in statuses.items())
+    by_message: dict[str, list[str]] = {}
+    for well, _, message in entries:
+        by_message.setdefault(message, []).append(well)
+    common = sorted(by_message.items(), key=lambda item: -len(item[1]))
+    shown = [f"{message!r}{_at(wells)}" for message, wells in common[:3]]
+    others = f"; and {len(common) - 3} other messages" if len(common) > 3 else ""
+    wells = {well for well, _, _ in entries if well}
+    on = f" on {len(wells)} well{'s' if len(wells) != 1 else ''}" if wells else ""
+    return f"xPONENT's Warnings/Errors block holds {counted}{on}: " + "; ".join(shown) + others
+
+
+def _at(wells: list[str]) -> str:
+    """Where a message was logged: ` at well B9`, ` at 64 wells`, or nothing."""
+    named = list(dict.fromkeys(well for well in wells if well))
+    if not named:
+        return ""
+    return f" at {_listed(named, 'well')}" if len(named) <= 3 else f" at {len(named)} wells"
+
+
+def _listed(names: Iterable[str], noun: str) -> str:
+    """`analyte 'IL6'`, `analytes 'IL6', 'IL8' and 3 more`."""
+    items = list(names)
+    shown = ", ".join(repr(item) if noun == "analyte" else item for item in items[:_SHOWN])
+    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return f"{noun}{'s' if len(items) > 1 else ''} {shown}{more}"
+
+
+def _wells(keys: set[tuple[str, str]], several: bool) -> str:
+    ordered = sorted(keys, key=lambda key: (int(key[0]), *well_order(key[1])))
+    return _listed([f"plate {p} {w}" if several else w for p, w in ordered], "well")
+
+
+def _units(parsed: XponentFile, analytes: tuple[str, ...]) -> dict[str, str]:
+    """Each analyte's unit from the Units block ("" where it gives none)."""
     raw = parsed.block("Units")
     if raw is None:
-        return ""
+        return {}
     units = AnalyteBlock.create(raw)
-    found = [units.value("Units:", analyte) for analyte in analytes]
-    return "; ".join(dict.fromkeys(unit for unit in found if unit))
+    return {analyte: units.value("Units:", analyte) for analyte in analytes}
 
 
-def _bead_counts(parsed: XponentFile, main: WellBlock, source_file: str) -> pd.arrays.IntegerArray:
-    raw = parsed.block("Count")
-    if raw is None:
+def _reagents(parsed: XponentFile) -> dict[str, ReagentBlock]:
+    blocks = {
+        "standard": parsed.block("Standard Expected Concentration"),
+        "control": parsed.block("Control Expected Concentration"),
+    }
+    return {
+        role: ReagentBlock.create(raw, parsed.decimal_comma)
+        for role, raw in blocks.items()
+        if raw is not None
+    }
+
+
+def _bead_counts(
+    block: WellBlock | None, main: WellBlock, decimal_comma: bool
+) -> pd.arrays.IntegerArray:
+    if block is None:
         return pd.array([pd.NA] * main.cells.size, dtype="Int64")
-    counts = WellBlock.create(raw, source_file).aligned(main.wells, main.analytes)
-    number = _numbers(counts.ravel(), parsed.decimal_comma)
+    counts = block.aligned(main.wells, main.analytes)
+    number = _numbers(counts.ravel(), decimal_comma)
     # A count is whole; anything else (NaN, a fraction) is not a usable count.
     whole = np.isfinite(number) & (number == np.round(number)) & (np.abs(number) < 2**53)
     return pd.array(np.where(whole, number, np.nan), dtype="Int64")
 
 
-def _dilution(parsed: XponentFile, main: WellBlock, source_file: str) -> np.ndarray:
-    raw = parsed.block("Dilution Factor")
-    if raw is None:
+def _dilution(
+    block: WellBlock | None, main: WellBlock, decimal_comma: bool, notes: _Notes
+) -> np.ndarray:
+    if block is None:
         return np.ones(len(main.wells))
-    block = WellBlock.create(raw, source_file)
     text = np.array(
         [str(cell).strip() for cell in block.aligned(main.wells, block.analytes[:1])[:, 0]]
     )
-    number = _numbers(text, parsed.decimal_comma)
+    number = _numbers(text, decimal_comma)
     blank = text == ""
     bad = ~blank & ~(np.isfinite(number) & (number > 0))
     if bad.any():
-        index = int(np.flatnonzero(bad)[0])
-        well = main.wells[index]
-        where = f"line {block.lines[block.wells.index(well)]}" if well in block.wells else None
-        raise InputError(
-            source_file,
-            f"well {well} has dilution factor {str(text[index])!r}; expected a number above 0",
-            where=where,
+        index = np.flatnonzero(bad).tolist()
+        listed = ", ".join(f"{main.wells[i]} {str(text[i])!r}" for i in index[:_SHOWN])
+        more = f" and {len(index) - _SHOWN} more" if len(index) > _SHOWN else ""
+        notes.add(
+            f"the Dilution Factor block gives {listed}{more}: not a number above 0; "
+            f"{'that well is' if len(index) == 1 else 'those wells are'} read as undiluted "
+            "(1): give the dilution in a plate map",
+            where=f"line {block.lines[block.wells.index(main.wells[index[0]])]}",
+            plate=main.plates[0],
         )
     # xPONENT leaves the factor blank for undiluted wells (standards, blanks).
-    return np.where(blank, 1.0, number)
+    return np.where(blank | bad, 1.0, number)
 
 
 def _numbers(cells: np.ndarray, decimal_comma: bool = False) -> np.ndarray:
@@ -706,18 +987,12 @@ def _numbers(cells: np.ndarray, decimal_comma: bool = False) -> np.ndarray:
 
 
 def _expected(
-    parsed: XponentFile, main: WellBlock, roles: list[tuple[str, int | None]], rule: RoleRule
+    reagents: dict[str, ReagentBlock],
+    main: WellBlock,
+    roles: list[tuple[str, int | None]],
+    rule: RoleRule,
 ) -> np.ndarray:
     expected = np.full((len(main.wells), len(main.analytes)), np.nan)
-    blocks = {
-        "standard": parsed.block("Standard Expected Concentration"),
-        "control": parsed.block("Control Expected Concentration"),
-    }
-    reagents = {
-        role: ReagentBlock.create(raw, parsed.decimal_comma)
-        for role, raw in blocks.items()
-        if raw is not None
-    }
     for i, (sample, (role, level)) in enumerate(zip(main.samples, roles, strict=True)):
         table = reagents.get(role)
         row = table.lookup(sample, role, level, rule) if table is not None else None
@@ -727,15 +1002,14 @@ def _expected(
 
 
 def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
-    return [read_xponent(source.text, source.file, options.signal, options.rule)]
+    return read_xponent(source.text, source.file, options.signal, options.rule)
 
 
-def _recognise_xponent(source: Source) -> bool:
-    return looks_like_xponent(source.lines) and not _is_intelliflex(_instrument(source.lines))
-
-
-def _recognise_intelliflex(source: Source) -> bool:
-    return looks_like_xponent(source.lines) and _is_intelliflex(_instrument(source.lines))
+def _recognise(source: Source) -> bool:
+    # INTELLIFLEX writes the same export; its own format (readers.intelliflex) reads it.
+    return looks_like_xponent(source.lines) and (
+        "intelliflex" not in instrument_of(source.lines).casefold()
+    )
 
 
 XPONENT: Final = Format(
@@ -747,18 +1021,6 @@ XPONENT: Final = Format(
     plate_map="optional",
     recognised_by="a `Program,xPONENT` line (or `Program;xPONENT`)",
     kinds=("text",),
-    recognise=_recognise_xponent,
-    read=_read,
-)
-INTELLIFLEX: Final = Format(
-    name="intelliflex",
-    described="an INTELLIFLEX CSV",
-    software="Luminex INTELLIFLEX",
-    export="xPONENT-style CSV",
-    versions="2.1",
-    plate_map="optional",
-    recognised_by="the same, instrument `Intelliflex`",
-    kinds=("text",),
-    recognise=_recognise_intelliflex,
+    recognise=_recognise,
     read=_read,
 )
