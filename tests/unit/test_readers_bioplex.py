@@ -12,6 +12,7 @@ import pytest
 from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export
+from tests.conftest import by_well
 
 # Test exports are read at once (see tests/conftest.py: no_settle).
 pytestmark = pytest.mark.usefixtures("no_settle")
@@ -127,7 +128,8 @@ def test_per_well_layout(tmp_path: Path) -> None:
     assert (b2["role"], b2["level"], b2["expected_conc"]) == ("standard", 1, 4000.0)
     assert b2["flags"] == ""
     c2 = cell(wells, "C2", IL6)
-    assert (c2["raw_text"], c2["token"], c2["flags"]) == ("---", "masked", "vendor_outlier")
+    # Outlier set and `---`: the lab left the well out of Bio-Plex's curve and means.
+    assert (c2["raw_text"], c2["token"], c2["flags"]) == ("---", "masked", "vendor_masked")
     assert math.isnan(c2["signal"])
     g1 = cell(wells, "G1", IL6)
     assert (g1["sample_id"], g1["signal"], g1["raw_text"], g1["dilution"]) == (
@@ -195,23 +197,39 @@ def test_per_well_table_wins_over_the_summary(tmp_path: Path) -> None:
     assert cell(wells, "B1", IL6)["flags"] == ""
 
 
-def test_sheets_must_list_the_same_wells(tmp_path: Path) -> None:
+def test_sheets_listing_different_wells_are_read_as_they_are(tmp_path: Path) -> None:
     path = workbook(tmp_path)
     book = openpyxl.load_workbook(path)
     sheet = book["Hu IL-7 (21)"]
     sheet.delete_rows(sheet.max_row - len(FOOTER), 1)  # the last well row, D3
     book.save(path)
-    with pytest.raises(
-        InputError,
-        match=r"sheet 'Hu IL-6 \(20\)' has well D3 but sheet 'Hu IL-7 \(21\)' does not",
-    ):
-        read_export(path)
+    plate = read_export(path)
+    assert len(plate.wells) == 39
+    assert set(plate.wells.loc[plate.wells["well"] == "D3", "analyte"]) == {IL6}
+    assert plate.warnings == (
+        "sheet 'Hu IL-7 (21)': lacks 1 well(s) other sheets list (D3); each sheet's wells "
+        "are read as they are: check the export is complete",
+    )
+
+
+def test_a_well_twice_in_a_sheet_keeps_the_first_row(tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book[IL6]["C9"] = "A1"  # the row of the second blank, A2, now says A1
+    book[IL6]["F9"] = 99.0
+    book.save(path)
+    plate = read_export(path)
+    assert cell(plate.wells, "A1", IL6)["signal"] == 21.0
+    assert "A2" not in set(plate.wells.loc[plate.wells["analyte"] == IL6, "well"])
+    assert plate.warnings[0] == (
+        "sheet 'Hu IL-6 (20)': well(s) listed twice: A1 (rows 8 and 9); the first row of "
+        "each is read"
+    )
 
 
 @pytest.mark.parametrize(
     ("well", "message"),
     [
-        ("A1", r"well A1 appears twice in sheet 'Hu IL-6 \(20\)'"),
         ("Q1", r"'Q1' is not a plate well"),
         ("A1;A2", r"'A1;A2' is not a plate well"),
     ],
@@ -219,7 +237,7 @@ def test_sheets_must_list_the_same_wells(tmp_path: Path) -> None:
 def test_bad_well_cells(tmp_path: Path, well: str, message: str) -> None:
     path = workbook(tmp_path)
     book = openpyxl.load_workbook(path)
-    book[IL6]["C9"] = well  # the row of B1
+    book[IL6]["C9"] = well  # the row of A2
     book.save(path)
     with pytest.raises(InputError, match=message) as raised:
         read_export(path)
@@ -236,6 +254,183 @@ def test_a_workbook_that_is_neither_bioplex_nor_a_grid(tmp_path: Path) -> None:
         match="this Excel workbook is not a supported plate export: expected a Bio-Plex Manager",
     ):
         read_export(path)
+
+
+# --- one sheet built per test ------------------------------------------------------
+
+CURVE = {"a": 21000.3, "b": -1.25, "c": 512.25, "d": 12.5, "g": 0.85}  # FOOTER's equation
+
+
+def one_sheet(
+    tmp_path: Path,
+    header: list[str],
+    rows: list[list[object]],
+    template: list[list[object]] | None = None,
+) -> Path:
+    """A workbook of one analyte sheet (INFO, the table, FOOTER) and a Project Template."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = IL6
+    for row in INFO:
+        sheet.append([cell.format(analyte=IL6) for cell in row])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    for row in FOOTER:
+        sheet.append(row)
+    project = book.create_sheet("Project Template")
+    project.append(["Row #", "Field", "SCHARP Field Name", "Type", "Length", "VALUE"])
+    for row in template or []:
+        project.append(row)
+    path = tmp_path / "one_sheet.xlsx"
+    book.save(path)
+    return path
+
+
+def fi_of(conc: float) -> float:
+    """FOOTER's curve, FI = d + (a - d) / (1 + (Conc / c)^b)^g."""
+    return (
+        CURVE["d"]
+        + (CURVE["a"] - CURVE["d"]) / (1 + (conc / CURVE["c"]) ** CURVE["b"]) ** CURVE["g"]
+    )
+
+
+def test_bead_count_column(tmp_path: Path) -> None:
+    header = ["Type", "Well", "Outlier", "Description", "FI", "FI - Bkgd", "Bead Count"]
+    rows = [
+        ["B", "A1", 0, None, 20.0, 0.0, 54],
+        ["X1", "A2", 0, "P01", 800.0, 780.0, 33],
+        ["X2", "A3", 0, "P02", "***", "***", "***"],
+    ]
+    wells = by_well(read_export(one_sheet(tmp_path, header, rows)).wells)
+    assert wells["bead_count"].tolist() == [54, 33, pd.NA]
+
+
+def test_samples_described_as_controls_are_controls(tmp_path: Path) -> None:
+    header = ["Type", "Well", "Outlier", "Description", "FI", "Exp Conc", "Dilution"]
+    rows = [
+        ["X1", "A1", 0, "Control 1", 900.0, 120, 1],
+        ["X2", "A2", 0, "QC high", 5000.0, None, 1],
+        ["X3", "A3", 0, "Positive control", 4000.0, None, 1],
+        ["X4", "A4", 0, "P01-BL", 700.0, None, 1],
+        ["X5", "A5", 0, "Uncontrolled", 700.0, None, 1],
+    ]
+    wells = by_well(read_export(one_sheet(tmp_path, header, rows)).wells)
+    assert wells["role"].tolist() == ["control", "control", "control", "sample", "sample"]
+    assert wells["sample_id"].tolist() == [
+        "Control 1", "QC high", "Positive control", "P01-BL", "Uncontrolled",
+    ]  # fmt: skip
+    assert wells.loc["A1", "expected_conc"] == 120.0
+    assert math.isnan(wells.loc["A4", "expected_conc"])
+
+
+def test_units_from_the_table_header(tmp_path: Path) -> None:
+    header = [
+        "Type",
+        "Well",
+        "Outlier",
+        "Description",
+        "FI",
+        "Obs Conc (ng/mL)",
+        "Exp Conc (ng/mL)",
+    ]
+    rows = [["S1", "A1", 0, None, 9000.0, 395.0, 400], ["X1", "A2", 0, "P01", 800.0, "*3.1"]]
+    plate = read_export(one_sheet(tmp_path, header, rows))
+    assert (plate.wells["unit"] == "ng/mL").all()
+    assert plate.wells["expected_conc"].tolist()[0] == 400.0
+    conc = plate.vendor[plate.vendor["quantity"] == "concentration"].set_index("well")
+    assert conc["unit"].tolist() == ["ng/mL", "ng/mL"]
+    assert conc.loc["A2", "value"] == 3.1
+    assert plate.meta["unit"] == "ng/mL"
+
+
+def test_units_from_the_project_template(tmp_path: Path) -> None:
+    header = ["Type", "Well", "Outlier", "Description", "FI", "Obs Conc"]
+    rows = [["X1", "A1", 0, "P01", 800.0, 3.1]]
+    template = [[10, "Units of Concentration", "UNITS", "Character", 5, "pg/ml"]]
+    plate = read_export(one_sheet(tmp_path, header, rows, template))
+    assert plate.meta["unit"] == "pg/ml"
+    assert plate.wells["unit"].tolist() == ["pg/ml"]
+    assert plate.vendor.loc[plate.vendor["quantity"] == "concentration", "unit"].tolist() == [
+        "pg/ml"
+    ]
+
+
+@pytest.mark.parametrize("basis", ["sample", "in_well"])
+def test_obs_conc_basis_is_found_from_the_curve_and_dilution(tmp_path: Path, basis: str) -> None:
+    # Reference: FOOTER's equation solved for Conc by SciPy's brentq, at each sample's
+    # FI - Bkgd; the sheet's Obs Conc is that (in_well) or that x the dilution (sample).
+    from scipy.optimize import brentq
+
+    header = ["Type", "Well", "Outlier", "Description", "FI", "FI - Bkgd", "Obs Conc", "Dilution"]
+    rows: list[list[object]] = [["B", "A1", 0, None, 20.0, 20.0, None, 1]]
+    for index, net in enumerate([300.0, 2500.0, 9000.0], start=2):
+        conc = brentq(lambda x, y=net: fi_of(x) - y, 1e-6, 1e7)
+        obs = conc * 4 if basis == "sample" else conc
+        rows.append([f"X{index}", f"A{index}", 0, f"P{index}", net + 20, net, round(obs, 2), 4])
+    vendor = read_export(one_sheet(tmp_path, header, rows)).vendor
+    assert set(vendor.loc[vendor["quantity"] == "concentration", "basis"]) == {basis}
+    assert vendor.loc[vendor["quantity"] != "concentration", "basis"].isna().all()
+
+
+def test_obs_conc_basis_without_diluted_wells_is_bioplex_s(tmp_path: Path) -> None:
+    header = ["Type", "Well", "Outlier", "Description", "FI", "Obs Conc", "Dilution"]
+    rows = [["X1", "A1", 0, "P01", 800.0, 3.1, 1]]
+    vendor = read_export(one_sheet(tmp_path, header, rows)).vendor
+    assert vendor.loc[vendor["quantity"] == "concentration", "basis"].tolist() == ["sample"]
+
+
+def test_a_masked_cell_without_the_outlier_column(tmp_path: Path) -> None:
+    header = ["Type", "Well", "Description", "FI", "FI - Bkgd"]
+    rows = [["X1", "A1", "P01", "---", "---"], ["X1", "A2", "P01", 9000.0, 8980.0]]
+    wells = by_well(read_export(one_sheet(tmp_path, header, rows)).wells)
+    assert wells["flags"].tolist() == ["vendor_masked", ""]
+    assert wells["token"].tolist() == ["masked", "numeric"]
+
+
+def test_an_analyte_on_two_sheets_keeps_both(tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["Hu IL-7 (21)"]["A2"] = f"Analyte: {IL6}"
+    book.save(path)
+    plate = read_export(path)
+    second = f"{IL6} [sheet Hu IL-7 (21)]"
+    assert set(plate.wells["analyte"]) == {IL6, second}
+    assert len(plate.wells) == 40
+    assert plate.warnings == (
+        f"sheet 'Hu IL-7 (21)': sheets 'Hu IL-6 (20)' and 'Hu IL-7 (21)' both hold analyte "
+        f"'{IL6}'; the second is read as '{second}': check which sheet is the analyte's and "
+        "give the other its own name",
+    )
+
+
+def test_a_sheet_naming_an_analyte_without_a_table(tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book.create_sheet("Hu IL-9 (77)")
+    sheet.append(["Analyte: Hu IL-9 (77)"])
+    sheet.append(["Acquisition Date: 06-May-2025, 02:41 PM"])
+    book.save(path)
+    plate = read_export(path)
+    assert set(plate.wells["analyte"]) == {IL6, "Hu IL-7 (21)"}
+    assert plate.warnings == (
+        "sheet 'Hu IL-9 (77)': names analyte 'Hu IL-9 (77)' but has no table with Type, Well "
+        "and FI columns; the analyte is not read: export the workbook again if it should be",
+    )
+
+
+def test_a_table_without_wells_is_a_warning_unless_no_sheet_has_any(tmp_path: Path) -> None:
+    header = ["Type", "Well", "Outlier", "Description", "FI"]
+    path = workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book.create_sheet("Hu IL-9 (77)")
+    sheet.append(["Analyte: Hu IL-9 (77)"])
+    sheet.append(header)
+    book.save(path)
+    plate = read_export(path)
+    assert plate.warnings == ("sheet 'Hu IL-9 (77)': has a table header but no wells",)
+    with pytest.raises(InputError, match="no analyte sheet of the workbook lists any well"):
+        read_export(one_sheet(tmp_path, header, []))
 
 
 def test_a_damaged_workbook(tmp_path: Path) -> None:
@@ -274,7 +469,7 @@ def test_bioplex41_summary_xls(realdata: Path) -> None:
     assert (h3["role"], h3["signal"]) == ("blank", 8.5)
     a1 = cell(wells, "A1", il1b)
     assert (a1["raw_text"], a1["token"], a1["expected_conc"]) == ("---", "masked", 37947.0)
-    assert a1["flags"] == "replicate_mean;vendor_outlier"
+    assert a1["flags"] == "replicate_mean;vendor_masked"
     c2 = cell(wells, "C2", il1b)
     assert (c2["level"], c2["signal"], c2["expected_conc"]) == (3, 14115.0, 2371.69)
     a4 = cell(wells, "A4", il1b)
@@ -309,6 +504,30 @@ def test_bioplex41_vendor_results(realdata: Path) -> None:
         1.4408,
     ]
     assert (curve.loc["fit_prob", "value"], curve.loc["res_var", "value"]) == (0.3347, 0.9308)
+
+
+@pytest.mark.realdata
+def test_bioplex41_obs_conc_is_the_curve_times_the_dilution(realdata: Path) -> None:
+    # Read by eye from sheet Hu IL-1b (32): the footer's Std. Curve, and rows S3 (C1,C2:
+    # FI - Bkgd 14106.5, Obs Conc 2293.48, Dilution 1) and X1 (A3,A4: FI - Bkgd 19.5,
+    # Obs Conc *3.42, Dilution 4). The curve is solved for Conc by SciPy's brentq.
+    from scipy.optimize import brentq
+
+    def fi(conc: float) -> float:
+        return -8.49859 + (20147.9 + 8.49859) / (1 + (conc / 409.762) ** -0.738017) ** 1.4408
+
+    s3 = brentq(lambda x: fi(x) - 14106.5, 1e-6, 1e7)
+    x1 = brentq(lambda x: fi(x) - 19.5, 1e-6, 1e7)
+    assert s3 == pytest.approx(2293.48, abs=0.05)
+    assert x1 * 4 == pytest.approx(3.42, abs=0.005)  # x the dilution: Bio-Plex's Obs Conc
+    assert x1 == pytest.approx(0.854, abs=0.001)  # the well's content: not what it shows
+    plate = read_export(realdata / "bioplex/bioplex41_summary_27plex_5pl.xls")
+    conc = plate.vendor[plate.vendor["quantity"] == "concentration"]
+    assert set(conc["basis"]) == {"sample"} and set(conc["unit"]) == {"pg/ml"}
+    assert (plate.wells["unit"] == "pg/ml").all()
+    il1b = conc[conc["analyte"] == "Hu IL-1b (32)"].set_index("well")
+    assert il1b.loc["A3", "value"] == 3.42
+    assert il1b.loc["C1", "value"] == 2293.48
 
 
 def test_a_damaged_analyte_sheet_is_not_skipped(tmp_path: Path) -> None:

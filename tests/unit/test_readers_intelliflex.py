@@ -90,7 +90,8 @@ def test_wide_export_roles_levels_samples_and_dilution() -> None:
     assert read_export(WIDE).warnings == (
         "standards: every analyte has standards but their expected concentrations are all "
         "missing or 0, so no curve can be fitted; enter the standard concentrations in the "
-        "instrument protocol and export again, or give them in a plate map",
+        "instrument protocol and export again, or give them in a kit file (standards) or a "
+        "plate map",
     )
 
 

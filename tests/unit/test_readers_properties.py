@@ -87,6 +87,7 @@ def _cases() -> list[Case]:
         Case("softmax_plates", (EXPORTS / "softmax_two_plates_dual.txt").read_bytes()),
         Case("softmax_time", (EXPORTS / "softmax_timeformat_latin1.txt").read_bytes()),
         Case("grid_csv", (EXPORTS / "grid_8x12.csv").read_bytes(), ALL_WELLS_MAP),
+        Case("bioplex_xml", (EXPORTS / "bioplex_xml" / "two_analytes_12_wells.xml").read_bytes()),
         Case("bioplex_xlsx", _bioplex_workbook(), text=False),
         Case("grid_xlsx", _grid_xlsx(), ALL_WELLS_MAP, text=False),
     ]

@@ -3,10 +3,11 @@
 One sheet per analyte (the sheet or its `Analyte:` line names it), each with a few
 `Key: value` lines (File Name, Analyte, Acquisition Date, Reader Serial Number,
 Plate ID), a table with the columns `Type`, `Well`, `Outlier`, `Description`, `FI`,
-`FI - Bkgd`, ..., `Obs Conc`, `Exp Conc`, ..., `Dilution`, `Sampling Errors`, and a
-footer (`Regression Type: Logistic - 5PL`, `Std. Curve: FI = ...`,
+`FI - Bkgd`, ..., `Obs Conc`, `Exp Conc`, ..., `Dilution`, `Sampling Errors` (some
+versions add `Bead Count`; a concentration column may carry its unit, `Obs Conc
+(pg/mL)`), and a footer (`Regression Type: Logistic - 5PL`, `Std. Curve: FI = ...`,
 `FitProb. = ..., ResVar. = ...`). A `Project Template` sheet, when present, gives
-the software version and the standards' lot.
+the software version, the standards' lot and the unit of concentration.
 
 Two table layouts exist. The summary layout merges replicate wells into one row
 (`Well` = `C1,D1`, FI the replicates' mean); each of those wells gets the row's values
@@ -15,33 +16,79 @@ per-well layout has one row per well; when a sheet holds both tables the per-wel
 one is used.
 
 `Type` codes: `B` blank, `S<n>` standard n, `C<n>` control n, `X<n>` (and anything
-else) a sample, named by its `Description` (or the code when that is empty).
-`Outlier` set flags the well `vendor_outlier`; a `Sampling Errors` entry flags it
-`vendor_sampling_error`. Cell tokens: `OOR <`, `OOR >`, `*12.3` (extrapolated),
-`***` (not available: not_reported), `---` (designated an outlier: masked).
+else) a sample, named by its `Description` (or the code when that is empty); a sample
+whose Description names a control (`Control 1`, `QC high`, `Positive control`) is a
+control. `Outlier` set, or `---` in the signal ("designated as an outlier"), flags the
+well `vendor_masked`: the lab left it out of Bio-Plex's curve and means. A `Sampling
+Errors` entry flags it `vendor_sampling_error`. Cell tokens: `OOR <`, `OOR >`,
+`*12.3` (extrapolated), `***` (not available: not_reported), `---` (masked).
 
 Bio-Plex's fitted curve, FI = d + (a - d) / (1 + (Conc / c)^b)^g, is DESIGN.md's
-model letter for letter; its parameters and Obs Conc go to the vendor results.
+model letter for letter; its parameters and Obs Conc go to the vendor results. Obs
+Conc is Bio-Plex's curve inverted at FI - Bkgd and multiplied by the well's dilution
+(basis `sample`); `concentration_basis` checks that on each plate's diluted wells.
+
+The consistency checks between sheets (sheets listing different wells, an analyte on
+two sheets, a sheet naming an analyte without a table, a well twice in a sheet) are
+plate warnings; a damaged or cut workbook and a well cell that is not a well refuse
+the file.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import classify_cells, parse_well, vendor_frame, wells_frame
+from assaypipe.readers.cells import (
+    classify_cells,
+    parse_well,
+    vendor_frame,
+    well_order,
+    wells_frame,
+)
 from assaypipe.readers.excel import Sheet
-from assaypipe.readers.parsed import ParsedPlate
+from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 
-__all__ = ["BIOPLEX", "AnalyteSheet", "BioplexTable", "looks_like_bioplex", "read_bioplex"]
+__all__ = [
+    "BIOPLEX",
+    "DEFAULT_BASIS",
+    "SAMPLING_ERRORS",
+    "SIGNAL_COLUMNS",
+    "VENDOR_MASKED",
+    "VENDOR_SAMPLING_ERROR",
+    "AnalyteSheet",
+    "BioplexTable",
+    "concentration_basis",
+    "looks_like_bioplex",
+    "names_a_control",
+    "read_bioplex",
+    "role_of_code",
+]
 
 SIGNAL_COLUMNS: Final = {"median": "FI", "net_mfi": "FI - Bkgd"}
+# The lab left the well out in its software (Bio-Plex Outlier / `---`, SoftMax Masked).
+VENDOR_MASKED: Final = "vendor_masked"
+VENDOR_SAMPLING_ERROR: Final = "vendor_sampling_error"
+# Bio-Plex's sampling error codes, as its report footer and the XML's Reading Code list them.
+SAMPLING_ERRORS: Final = {
+    "1": "low bead number",
+    "2": "aggregated beads",
+    "3": "classify efficiency",
+    "4": "region selection",
+    "5": "platform temperature",
+}
+# What Bio-Plex Manager 4.1's Obs Conc is (its curve at FI - Bkgd, times the dilution),
+# used when a plate has no diluted well to check it on.
+DEFAULT_BASIS: Final = "sample"
+
 _TYPE: Final = re.compile(r"^(?:(?P<blank>B\d*)|S(?P<standard>\d+)|C(?P<control>\d+))$", re.I)
 _NUMBER: Final = r"([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
 _CURVE: Final = re.compile(
@@ -51,9 +98,98 @@ _CURVE: Final = re.compile(
 )
 _TRUE: Final = frozenset({"1", "true", "yes", "x"})
 _SAMPLE_TYPE: Final = re.compile(r"^X\d+$", re.IGNORECASE)
+# A description naming a control: `Control 1`, `QC high`, `Positive control`, `Ctrl2`.
+_CONTROL_WORD: Final = re.compile(r"(?<![a-z])(?:controls?|ctrls?|ctl|qc)(?![a-z])", re.I)
 # Bio-Plex names each analyte's sheet with its bead region: "Hu IL-6 (19)".
 _BEAD_REGION: Final = re.compile(r"\(\d+\)\s*$")
 _WELL_LIST: Final = re.compile(r"^[A-P](?:[1-9]|1\d|2[0-4])(?:\s*,\s*[A-P](?:[1-9]|1\d|2[0-4]))*$")
+# A header `Obs Conc (pg/mL)`: the column's name and its unit.
+_WITH_UNIT: Final = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^()]*)\)$")
+_CONC_COLUMNS: Final = ("Obs Conc", "Exp Conc", "Conc in Range")
+# The fields of one well's record (`_sheet_rows`).
+_RECORD_COLUMNS: Final = [
+    "well", "analyte", "role", "name", "level", "expected", "dilution", "text", "net",
+    "beads", "flags", "obs", "unit",
+]  # fmt: skip
+# The table columns read.
+_COLUMNS: Final = (
+    "Type",
+    "Well",
+    "Outlier",
+    "Description",
+    "FI",
+    "FI - Bkgd",
+    "Obs Conc",
+    "Exp Conc",
+    "Dilution",
+    "Sampling Errors",
+    "Bead Count",
+)
+
+
+def names_a_control(description: str) -> bool:
+    """Whether a sample's description names a control.
+
+    >>> [names_a_control(d) for d in ("Control 1", "QC high", "Positive control", "P01-BL")]
+    [True, True, True, False]
+    """
+    return bool(_CONTROL_WORD.search(description))
+
+
+def role_of_code(code: str, description: str) -> tuple[str, int | None]:
+    """Role and level of a Bio-Plex type code (`B`, `S3`, `C1`, `X7`) and description.
+
+    >>> role_of_code("S3", ""), role_of_code("X7", "QC high"), role_of_code("X8", "P01")
+    (('standard', 3), ('control', None), ('sample', None))
+    """
+    match = _TYPE.match(code.strip())
+    if match and match.group("blank"):
+        return "blank", None
+    if match and match.group("standard"):
+        return "standard", int(match.group("standard"))
+    if match and match.group("control"):
+        return "control", int(match.group("control"))
+    return ("control" if names_a_control(description) else "sample"), None
+
+
+def concentration_basis(obs: np.ndarray, in_well: np.ndarray, dilution: np.ndarray) -> str | None:
+    """Whether the software's concentrations are per sample (`sample`: it multiplied by
+    the well's dilution) or of the well's content (`in_well`), judged on the wells with
+    a dilution other than 1 where an in-well estimate exists (the vendor's curve
+    inverted at the well's signal, or a standard's expected concentration): each such
+    well votes for the reading its concentration lies closer to. None when no well
+    tells (every dilution is 1, where both readings are the same).
+
+    >>> concentration_basis(np.array([8.1, 20.0]), np.array([2.0, 5.0]), np.array([4.0, 4.0]))
+    'sample'
+    >>> concentration_basis(np.array([2.1]), np.array([2.0]), np.array([1.0])) is None
+    True
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        usable = (
+            np.isfinite(obs)
+            & np.isfinite(in_well)
+            & (obs > 0)
+            & (in_well > 0)
+            & np.isfinite(dilution)
+            & (np.abs(dilution - 1.0) > 1e-9)
+        )
+        if not usable.any():
+            return None
+        ratio = obs[usable] / in_well[usable]
+        as_sample = np.abs(np.log(ratio / dilution[usable]))
+        as_well = np.abs(np.log(ratio))
+    return "sample" if (as_sample < as_well).sum() >= (as_well < as_sample).sum() else "in_well"
+
+
+def inverse_5pl(params: dict[str, float], signal: np.ndarray) -> np.ndarray:
+    """The concentration at which `y = d + (a - d) / (1 + (x / c)^b)^g` gives `signal`;
+    NaN outside the curve's range."""
+    a, b, c, d, g = (params[k] for k in "abcdg")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inner = ((a - d) / (signal - d)) ** (1.0 / g) - 1.0
+        x = c * inner ** (1.0 / b)
+    return np.where(np.isfinite(x) & (x > 0), x, np.nan)
 
 
 @dataclass(frozen=True)
@@ -64,8 +200,27 @@ class BioplexTable:
     rows: tuple[tuple[tuple[str, ...], int], ...]
 
     def column(self, name: str) -> int | None:
+        """The column `name`, also when its header adds a unit: `Obs Conc (pg/mL)`."""
         wanted = name.casefold()
-        return next((i for i, h in enumerate(self.header) if h.casefold() == wanted), None)
+        for index, cell in enumerate(self.header):
+            if cell.casefold() == wanted:
+                return index
+        for index, cell in enumerate(self.header):
+            match = _WITH_UNIT.match(cell)
+            if match and match.group("name").casefold() == wanted:
+                return index
+        return None
+
+    def units(self) -> list[str]:
+        """The units the concentration columns' headers state, in column order."""
+        found = []
+        for cell in self.header:
+            match = _WITH_UNIT.match(cell)
+            if match and match.group("name").casefold() in {c.casefold() for c in _CONC_COLUMNS}:
+                unit = match.group("unit").strip()
+                if unit and unit not in found:
+                    found.append(unit)
+        return found
 
     @property
     def per_well(self) -> bool:
@@ -93,7 +248,7 @@ def looks_like_bioplex(sheets: list[Sheet]) -> bool:
     return any(_is_table_header(row) for sheet in sheets for row in sheet.rows)
 
 
-def _analyte_sheet(sheet: Sheet, file: str) -> AnalyteSheet | None:
+def _analyte_sheet(sheet: Sheet, notes: Warnings) -> AnalyteSheet | None:
     info: dict[str, str] = {}
     tables: list[BioplexTable] = []
     footer: list[str] = []
@@ -118,10 +273,10 @@ def _analyte_sheet(sheet: Sheet, file: str) -> AnalyteSheet | None:
         index += 1
     if not tables:
         if "Analyte" in info:
-            raise InputError(
-                file,
-                f"sheet {sheet.name!r} names analyte {info['Analyte']!r} but has no table with "
-                "Type, Well and FI columns; the sheet looks damaged",
+            notes.add(
+                f"names analyte {info['Analyte']!r} but has no table with Type, Well and FI "
+                "columns; the analyte is not read: export the workbook again if it should be",
+                where=f"sheet {sheet.name!r}",
             )
         return None
     per_well = [table for table in tables if table.per_well]
@@ -131,46 +286,60 @@ def _analyte_sheet(sheet: Sheet, file: str) -> AnalyteSheet | None:
 
 
 def read_bioplex(sheets: list[Sheet], file: str, signal: str = "median") -> ParsedPlate:
-    """Wells (unvalidated), run metadata and Bio-Plex's own results of one workbook."""
-    analyte_sheets = [s for sheet in sheets if (s := _analyte_sheet(sheet, file)) is not None]
+    """Wells (unvalidated), run metadata, Bio-Plex's own results and the warnings of one
+    workbook."""
+    notes = Warnings()
+    analyte_sheets = [s for sheet in sheets if (s := _analyte_sheet(sheet, notes)) is not None]
     named = {analyte_sheet.name for analyte_sheet in analyte_sheets}
     for other in sheets:
         if other.name not in named:
             _check_other_sheet(other, file)
-    names = [sheet.analyte for sheet in analyte_sheets]
-    repeated = next((name for name in names if names.count(name) > 1), None)
-    if repeated is not None:
-        raise InputError(file, f"two sheets both hold analyte {repeated!r}; each should be one")
     if not analyte_sheets:
         raise InputError(file, "the workbook has no sheet with Type, Well and FI columns")
-    records: list[tuple[object, ...]] = []
-    vendor_rows: list[tuple[str, str | None, str, str]] = []
-    well_sets: list[set[str]] = []
-    for sheet in analyte_sheets:
-        own, footer = _sheet_records(sheet, file, signal)
-        records.extend(own)
-        vendor_rows.extend(
-            (sheet.analyte, str(record[0]), "concentration", str(record[-1])) for record in own
-        )
-        vendor_rows.extend(footer)
-        well_sets.append({str(record[0]) for record in own})
-    for sheet, own_wells in zip(analyte_sheets[1:], well_sets[1:], strict=True):
-        if own_wells != well_sets[0]:
-            odd = sorted(own_wells ^ well_sets[0])[0]
-            has = analyte_sheets[0].name if odd in well_sets[0] else sheet.name
-            lacks = sheet.name if odd in well_sets[0] else analyte_sheets[0].name
-            raise InputError(
-                file,
-                f"sheet {has!r} has well {odd} but sheet {lacks!r} does not; every analyte "
-                "sheet should list the same wells, so the file looks edited or damaged",
-            )
-    wells = _wells(records, signal)
-    vendor = vendor_frame(vendor_rows)
-    first = analyte_sheets[0].info
+    analyte_sheets = _distinct_analytes(analyte_sheets, notes)
     template = _template(sheets)
+    records: list[dict[str, object]] = []
+    footers: list[tuple[str, str | None, str, str]] = []
+    params: dict[str, dict[str, float]] = {}
+    listed: list[tuple[AnalyteSheet, set[str]]] = []
+    sheet_units: list[str] = []
+    for sheet in analyte_sheets:
+        own = _sheet_rows(sheet, file, signal, notes)
+        if not own:
+            notes.add("has a table header but no wells", where=f"sheet {sheet.name!r}")
+            continue
+        unit = next(iter(sheet.table.units()), "")
+        if unit and unit not in sheet_units:
+            sheet_units.append(unit)
+        for record in own:
+            record["unit"] = unit
+        records.extend(own)
+        footer = _footer(sheet)
+        footers.extend(footer)
+        if (curve := _params(footer)) is not None:
+            params[sheet.analyte] = curve
+        listed.append((sheet, {str(record["well"]) for record in own}))
+    if not records:
+        raise InputError(file, "no analyte sheet of the workbook lists any well")
+    _note_different_wells(listed, notes)
+    frame = pd.DataFrame.from_records(records, columns=_RECORD_COLUMNS)
+    frame = frame.assign(expected=_numbers(frame["expected"]))
+    wells = _wells(frame, signal)
+    basis = _obs_conc_basis(frame, params) or DEFAULT_BASIS
+    vendor = pd.concat(
+        [
+            vendor_frame(
+                zip(frame["analyte"], frame["well"], repeat("concentration"), frame["obs"])
+            ).assign(unit=frame["unit"].where(frame["unit"] != "", None), basis=basis),
+            vendor_frame(footers),
+        ],
+        ignore_index=True,
+    )
+    first = analyte_sheets[0].info
     software = template.get("Analysis Software", "")
     version = re.search(r"(\d+(?:\.\d+)+)", software)
     batch = first.get("Plate ID", "") or _stem(first.get("File Name", ""))
+    unit = template.get("Units of Concentration", "") or "; ".join(sheet_units)
     meta = {
         "format": "bioplex",
         "instrument": template.get("Instrument/Reader", ""),
@@ -180,9 +349,47 @@ def read_bioplex(sheets: list[Sheet], file: str, signal: str = "median") -> Pars
         "batch": batch,
         "run_time": first.get("Acquisition Date", ""),
         "kit_lot": template.get("Standards Lot #", "") or template.get("Kit Lot #", ""),
-        "unit": template.get("Units of Concentration", ""),
+        "unit": unit,
     }
-    return ParsedPlate(wells=wells, meta=meta, vendor=vendor)
+    return ParsedPlate(wells=wells, meta=meta, vendor=vendor, warnings=notes.as_tuple())
+
+
+def _distinct_analytes(sheets: list[AnalyteSheet], notes: Warnings) -> list[AnalyteSheet]:
+    """Sheets holding an analyte another sheet already holds keep their wells under a
+    name that says which sheet they come from."""
+    seen: dict[str, str] = {}
+    out = []
+    for sheet in sheets:
+        first = seen.get(sheet.analyte)
+        if first is None:
+            seen[sheet.analyte] = sheet.name
+            out.append(sheet)
+            continue
+        renamed = f"{sheet.analyte} [sheet {sheet.name}]"
+        notes.add(
+            f"sheets {first!r} and {sheet.name!r} both hold analyte {sheet.analyte!r}; the "
+            f"second is read as {renamed!r}: check which sheet is the analyte's and give the "
+            "other its own name",
+            where=f"sheet {sheet.name!r}",
+        )
+        out.append(AnalyteSheet(sheet.name, renamed, sheet.info, sheet.table, sheet.footer))
+    return out
+
+
+def _note_different_wells(listed: Sequence[tuple[AnalyteSheet, set[str]]], notes: Warnings) -> None:
+    """Every analyte sheet of one plate should list the same wells."""
+    every: set[str] = set().union(*(wells for _, wells in listed))
+    for sheet, own in listed:
+        missing = sorted(every - own, key=well_order)
+        if missing:
+            shown = ", ".join(missing[:12]) + (
+                f" and {len(missing) - 12} more" if len(missing) > 12 else ""
+            )
+            notes.add(
+                f"lacks {len(missing)} well(s) other sheets list ({shown}); each sheet's "
+                "wells are read as they are: check the export is complete",
+                where=f"sheet {sheet.name!r}",
+            )
 
 
 def _check_other_sheet(sheet: Sheet, file: str) -> None:
@@ -235,27 +442,13 @@ def _template(sheets: list[Sheet]) -> dict[str, str]:
     return {}
 
 
-def _sheet_records(
-    sheet: AnalyteSheet, file: str, signal: str
-) -> tuple[list[tuple[object, ...]], list[tuple[str, str | None, str, str]]]:
-    """One record per well of the sheet (the last field is Obs Conc), and the footer's
-    vendor rows."""
+def _sheet_rows(
+    sheet: AnalyteSheet, file: str, signal: str, notes: Warnings
+) -> list[dict[str, object]]:
+    """One record per well of the sheet (`_RECORD_COLUMNS`): its role, name, texts and
+    flags."""
     table = sheet.table
-    columns = {
-        name: table.column(name)
-        for name in (
-            "Type",
-            "Well",
-            "Outlier",
-            "Description",
-            "FI",
-            "FI - Bkgd",
-            "Obs Conc",
-            "Exp Conc",
-            "Dilution",
-            "Sampling Errors",
-        )
-    }
+    columns = {name: table.column(name) for name in _COLUMNS}
     signal_column = columns[SIGNAL_COLUMNS[signal]]
     if signal_column is None:
         raise InputError(file, f"sheet {sheet.name!r} has no {SIGNAL_COLUMNS[signal]!r} column")
@@ -264,93 +457,100 @@ def _sheet_records(
         index = columns[name]
         return row[index].strip() if index is not None and index < len(row) else ""
 
-    records: list[tuple[object, ...]] = []
+    records: list[dict[str, object]] = []
     seen: dict[str, int] = {}
+    twice: list[str] = []
     for row, number in table.rows:
         where = f"sheet {sheet.name!r} row {number}"
         code = cell(row, "Type")
         well_text = cell(row, "Well")
         if not code and not well_text:
             continue
-        wells = [text.strip() for text in well_text.split(",")]
-        parsed = [parse_well(text) for text in wells]
+        texts = [text.strip() for text in well_text.split(",")]
+        parsed = [parse_well(text) for text in texts]
         if not well_text or None in parsed:
-            bad = next((t for t, p in zip(wells, parsed, strict=True) if p is None), well_text)
+            bad = next((t for t, p in zip(texts, parsed, strict=True) if p is None), well_text)
             raise InputError(
                 file,
                 f"{bad!r} is not a plate well; expected A1 to H12 (or P24), or a list like C1,D1",
                 where=where,
             )
-        match = _TYPE.match(code)
-        if match and match.group("blank"):
-            role, level = "blank", None
-        elif match and match.group("standard"):
-            role, level = "standard", int(match.group("standard"))
-        elif match and match.group("control"):
-            role, level = "control", int(match.group("control"))
-        else:
-            role, level = "sample", None
-        name = cell(row, "Description") or code
+        description = cell(row, "Description")
+        role, level = role_of_code(code, description)
+        name = description or code
         dilution_text = cell(row, "Dilution")
         dilution = _float(dilution_text) if dilution_text else 1.0
         if not (np.isfinite(dilution) and dilution > 0):
             raise InputError(
                 file, f"dilution {dilution_text!r} is not a number above 0", where=where
             )
+        signal_text = row[signal_column].strip() if signal_column < len(row) else ""
         flags = []
         if len(parsed) > 1:
             flags.append("replicate_mean")
-        if cell(row, "Outlier").casefold() in _TRUE:
-            flags.append("vendor_outlier")
+        if cell(row, "Outlier").casefold() in _TRUE or "---" in (
+            signal_text,
+            cell(row, "FI"),
+            cell(row, "FI - Bkgd"),
+        ):
+            flags.append(VENDOR_MASKED)
         if cell(row, "Sampling Errors"):
-            flags.append("vendor_sampling_error")
+            flags.append(VENDOR_SAMPLING_ERROR)
         for well in (p for p in parsed if p is not None):
             if well in seen:
-                raise InputError(
-                    file,
-                    f"well {well} appears twice in sheet {sheet.name!r} (rows {seen[well]} and "
-                    f"{number}); each well should appear once",
-                    where=where,
-                )
+                twice.append(f"{well} (rows {seen[well]} and {number})")
+                continue
             seen[well] = number
             records.append(
-                (
-                    well,
-                    sheet.analyte,
-                    role,
-                    name,
-                    level,
-                    cell(row, "Exp Conc") if role in ("standard", "control") else "",
-                    dilution,
-                    row[signal_column] if signal_column < len(row) else "",
-                    ";".join(flags),
-                    cell(row, "Obs Conc"),
-                )
+                {
+                    "well": well,
+                    "analyte": sheet.analyte,
+                    "role": role,
+                    "name": name,
+                    "level": level,
+                    "expected": cell(row, "Exp Conc") if role in ("standard", "control") else "",
+                    "dilution": dilution,
+                    "text": signal_text,
+                    "net": cell(row, "FI - Bkgd"),
+                    "beads": cell(row, "Bead Count"),
+                    "flags": ";".join(flags),
+                    "obs": cell(row, "Obs Conc"),
+                }
             )
-    if not records:
-        raise InputError(file, f"sheet {sheet.name!r} has a table header but no wells")
-    return records, _footer(sheet)
+    if twice:
+        notes.add(
+            f"well(s) listed twice: {', '.join(twice)}; the first row of each is read",
+            where=f"sheet {sheet.name!r}",
+        )
+    return records
 
 
-def _wells(records: list[tuple[object, ...]], signal: str) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        records,
-        columns=[
-            "well",
-            "analyte",
-            "role",
-            "name",
-            "level",
-            "expected",
-            "dilution",
-            "text",
-            "flags",
-            "obs",
-        ],
+def _obs_conc_basis(frame: pd.DataFrame, params: dict[str, dict[str, float]]) -> str | None:
+    """`concentration_basis` of Obs Conc, judged on Bio-Plex's own curve at each well's
+    FI - Bkgd and on the standards' and controls' expected concentrations."""
+    obs = _numbers_of(frame["obs"])
+    in_well = np.full(len(frame), np.nan)
+    analytes = frame["analyte"].to_numpy(dtype=object)
+    net = _numbers_of(frame["net"])
+    for analyte, curve in params.items():
+        rows = analytes == analyte
+        in_well[rows] = inverse_5pl(curve, net[rows])
+    is_reference = frame["role"].isin(["standard", "control"]).to_numpy()
+    expected = np.where(is_reference, frame["expected"].to_numpy(dtype=float), np.nan)
+    dilution = frame["dilution"].to_numpy(dtype=float)
+    return concentration_basis(
+        np.concatenate([obs, obs]),
+        np.concatenate([in_well, expected]),
+        np.concatenate([dilution, dilution]),
     )
+
+
+def _wells(frame: pd.DataFrame, signal: str) -> pd.DataFrame:
     raw_text = frame["text"].astype("str")
     tokens, values = classify_cells(raw_text)
     named = frame["role"].isin(["sample", "control"])
+    beads = pd.to_numeric(frame["beads"].astype("str"), errors="coerce")
+    beads = beads.where(np.isfinite(beads) & (beads >= 0) & (beads == beads.round()))
     return wells_frame(
         len(frame),
         well=frame["well"].to_numpy(dtype=object),
@@ -359,10 +559,12 @@ def _wells(records: list[tuple[object, ...]], signal: str) -> pd.DataFrame:
         sample_name=frame["name"].to_numpy(dtype=object),
         sample_id=frame["name"].where(named, None).to_numpy(dtype=object),
         level=pd.array(frame["level"].to_numpy(), dtype="Int64"),
-        expected_conc=_numbers(frame["expected"]),
+        expected_conc=frame["expected"].to_numpy(dtype=float),
+        unit=frame["unit"].to_numpy(dtype=object),
         dilution=frame["dilution"].to_numpy(dtype=float),
         signal=values.to_numpy(),
         signal_kind=SIGNAL_COLUMNS[signal],
+        bead_count=pd.array(beads.to_numpy(), dtype="Int64"),
         raw_text=raw_text.to_numpy(dtype=object),
         token=tokens.to_numpy(dtype=object),
         flags=frame["flags"].to_numpy(dtype=object),
@@ -397,6 +599,14 @@ def _footer(sheet: AnalyteSheet) -> list[tuple[str, str | None, str, str]]:
     return rows
 
 
+def _params(footer: list[tuple[str, str | None, str, str]]) -> dict[str, float] | None:
+    """The footer's curve in assaypipe's letters, or None when it has none."""
+    values = {quantity: _float(text) for _, _, quantity, text in footer if quantity in "abcdg"}
+    if set(values) != set("abcdg") or not all(np.isfinite(v) for v in values.values()):
+        return None
+    return values
+
+
 def _same(d: str, sign: str, d_again: str) -> bool:
     # a - d is written a + |d| when d < 0 and a - d when d >= 0.
     return abs(float(d) + float(f"{sign}{d_again}")) <= 1e-9 * max(1.0, abs(float(d)))
@@ -412,6 +622,11 @@ def _float(text: str) -> float:
 def _numbers(texts: pd.Series) -> np.ndarray:
     number = pd.to_numeric(texts.astype("str"), errors="coerce").to_numpy(dtype=float)
     return np.where(np.isfinite(number), number, np.nan)
+
+
+def _numbers_of(texts: pd.Series) -> np.ndarray:
+    """The numbers cells hold, extrapolated ones (`*3.42`) included."""
+    return classify_cells(texts.astype("str"))[1].to_numpy(dtype=float)
 
 
 def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:

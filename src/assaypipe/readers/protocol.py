@@ -21,8 +21,18 @@ from assaypipe.roles import DEFAULT_RULE, RoleRule
 
 __all__ = ["KINDS", "Format", "ReadOptions", "Source"]
 
-Kind = Literal["text", "workbook"]
-KINDS: Final[tuple[Kind, ...]] = ("text", "workbook")
+Kind = Literal["text", "workbook", "xml"]
+KINDS: Final[tuple[Kind, ...]] = ("text", "workbook", "xml")
+_BOMS: Final = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _starts_like_xml(data: bytes) -> bool:
+    """Whether the bytes begin (after a byte-order mark and white space) with `<`."""
+    head = data[:512]
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(codec, errors="ignore").lstrip().startswith("<")
+    return head.lstrip().startswith(b"<")
 
 
 class Source:
@@ -39,7 +49,11 @@ class Source:
 
     @cached_property
     def kind(self) -> Kind:
-        return "workbook" if is_workbook(self.data) else "text"
+        if is_workbook(self.data):
+            return "workbook"
+        # No text format read begins with `<`: an XML document is asked only of the
+        # XML formats, and told so when none reads it.
+        return "xml" if _starts_like_xml(self.data) else "text"
 
     @cached_property
     def text(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from assaypipe.errors import InputError
-from assaypipe.readers import bioplex, gen5, grid, intelliflex, softmax, xponent
+from assaypipe.readers import bioplex, bioplex_xml, gen5, grid, intelliflex, softmax, xponent
 from assaypipe.readers.protocol import Format, Kind, Source
 
 __all__ = ["FORMATS", "format_of", "markdown_table", "unsupported"]
@@ -21,12 +21,17 @@ FORMATS: Final[tuple[Format, ...]] = (
     xponent.XPONENT,
     intelliflex.INTELLIFLEX,
     bioplex.BIOPLEX,
+    bioplex_xml.BIOPLEX_XML,
     softmax.SOFTMAX,
     gen5.GEN5,
     grid.GRID,
 )
 
-_KIND_WORDS: Final = {"text": "", "workbook": "this Excel workbook is "}
+_KIND_WORDS: Final = {
+    "text": "",
+    "workbook": "this Excel workbook is ",
+    "xml": "this XML document is ",
+}
 
 
 def format_of(source: Source) -> Format:
