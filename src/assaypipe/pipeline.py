@@ -79,6 +79,7 @@ def read_plates(
     read_choice: str = "",
     min_bead_count: int = 35,
     on_plate: Callable[[int], object] | None = None,
+    vendor_signals: Mapping[str, str] | None = None,
 ) -> ChunkRead:
     """Read and annotate a chunk of plate exports.
 
@@ -87,7 +88,9 @@ def read_plates(
     holding several plates gives a plate row each (``<plate_id>_<plate name>``). The
     others are read as usual, each plate row carrying its reader's warnings.
     ``on_plate`` is called with the number of exports done after each (progress
-    reporting).
+    reporting). ``vendor_signals`` (format -> signal, ``curves.vendor.VENDOR_SIGNALS``)
+    reads an export whose software's curve fit is named in it with the signal that
+    software fits instead of ``signal`` (``curves.preset: vendor``).
     """
     wells_parts: list[pd.DataFrame] = []
     rejected_parts: list[pd.DataFrame] = []
@@ -98,6 +101,11 @@ def read_plates(
         reads, rejected = read_plate(
             export, plate.get("plate_map"), str(plate["plate_id"]), signal, read_choice
         )
+        wanted = _vendor_signal(reads, vendor_signals or {})
+        if wanted not in ("", signal):
+            reads, rejected = read_plate(
+                export, plate.get("plate_map"), str(plate["plate_id"]), wanted, read_choice
+            )
         rejected_parts.append(rejected)
         if not reads:
             runs.append(
@@ -139,6 +147,15 @@ def read_plates(
     )
 
 
+def _vendor_signal(reads: Sequence[PlateRead], signals: Mapping[str, str]) -> str:
+    """The signal the export's software fits, where it names its fit; else ""."""
+    if not reads or not signals:
+        return ""
+    wanted = signals.get(str(reads[0].meta.get("format") or ""), "")
+    names_fit = any((read.vendor["quantity"] == "model").any() for read in reads)
+    return wanted if names_fit else ""
+
+
 @dataclass(frozen=True)
 class ChunkResult:
     """A chunk processed: its plates read, curves fitted and every well interpolated."""
@@ -169,8 +186,11 @@ def process_chunk(
     libraries, which would cost more than the work on a chunk of a few hundred plates.
     """
     from assaypipe.curves import fit_plate_curves
+    from assaypipe.curves.vendor import VENDOR_SIGNALS
     from assaypipe.interpolate import interpolate_wells
+    from assaypipe.vendor_curves import in_wells_terms
 
+    vendor_mode = curves.get("preset", "assaypipe") == "vendor"
     read = read_plates(
         plates,
         sample_sheet,
@@ -180,8 +200,11 @@ def process_chunk(
         read_choice=read_choice,
         min_bead_count=min_bead_count,
         on_plate=on_plate,
+        vendor_signals=VENDOR_SIGNALS if vendor_mode else None,
     )
-    fitted = fit_plate_curves(read.wells, **curves)
+    fitted = fit_plate_curves(
+        read.wells, **curves, plates=read.plates, vendor=in_wells_terms(read.vendor, read.wells)
+    )
     return ChunkResult(
         wells=interpolate_wells(read.wells, fitted),
         curves=fitted,

@@ -18,11 +18,46 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from assaypipe.curves import inverse, predict
 
-__all__ = ["bioplex_params", "gen5_params", "inverse", "predict", "vendor_params", "xponent_params"]
+# Where a reader gives no basis (vendor_results.basis null), the one each software's
+# per-well concentration is known to have, by plates.format: xPONENT's Result and
+# Bio-Plex's Obs Conc are multiplied by the well's dilution, SoftMax's Result and
+# Gen5's [Concentration] are of the well's content.
+ASSUMED_BASIS: dict[str, str] = {
+    "xponent": "sample",
+    "intelliflex": "sample",
+    "bioplex": "sample",
+    "softmax": "in_well",
+    "gen5": "in_well",
+}
+COMPARISON_COLUMNS = (
+    "plate_id",
+    "analyte",
+    "well",
+    "role",
+    "dilution",
+    "ours",
+    "vendor",
+    "basis",
+    "relative_difference",
+)
+
+__all__ = [
+    "ASSUMED_BASIS",
+    "bioplex_params",
+    "compare_concentrations",
+    "gen5_params",
+    "in_wells_terms",
+    "inverse",
+    "predict",
+    "reproduction_figures",
+    "vendor_params",
+    "xponent_params",
+]
 
 
 def xponent_params(A: float, B: float, C: float, D: float, F: float = 1.0) -> dict[str, float]:
@@ -58,3 +93,86 @@ def vendor_params(vendor: pd.DataFrame, analyte: str) -> dict[str, float] | None
     if not all(math.isfinite(v) for v in values.values()):
         return None
     return {k: float(values[k]) for k in ("a", "b", "c", "d", "g")}
+
+
+def in_wells_terms(vendor: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
+    """A vendor results table whose analytes are the wells' (canonical) names: the
+    readers name them as the export does (the wells' ``analyte_raw``); an analyte no
+    well of its plate has keeps its name."""
+    if vendor.empty or wells.empty:
+        return vendor
+    names = wells[["plate_id", "analyte_raw", "analyte"]].drop_duplicates(
+        ["plate_id", "analyte_raw"]
+    )
+    lookup = dict(
+        zip(
+            zip(names["plate_id"].astype(str), names["analyte_raw"].astype(str), strict=True),
+            names["analyte"].astype(str),
+            strict=True,
+        )
+    )
+    keys = zip(vendor["plate_id"].astype(str), vendor["analyte"].astype(str), strict=True)
+    return vendor.assign(analyte=[lookup.get(key, key[1]) for key in keys])
+
+
+def compare_concentrations(
+    wells: pd.DataFrame, vendor: pd.DataFrame, plates: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """assaypipe's and the vendor's concentration of every well the vendor gave one in
+    range (quantity ``concentration``, token ``numeric``), both per sample as
+    ``wells.concentration`` is: a vendor value of basis ``in_well`` is multiplied by
+    the well's dilution. A null basis takes :data:`ASSUMED_BASIS` of the plate's
+    format (``plates``), else stays unknown and gets no difference.
+
+    ``vendor`` names analytes as the wells do (:func:`in_wells_terms`). Columns:
+    plate_id, analyte, well, role, dilution, ours, vendor (per sample), basis (as
+    used), relative_difference (ours / vendor - 1; NaN where either is missing).
+    """
+    rows = vendor[
+        (vendor["quantity"] == "concentration")
+        & (vendor["token"] == "numeric")
+        & vendor["well"].notna()
+    ]
+    if rows.empty or wells.empty:
+        return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
+    keys = ["plate_id", "analyte", "well"]
+    merged = rows[[*keys, "value", "basis"]].merge(
+        wells[[*keys, "role", "dilution", "concentration"]].drop_duplicates(keys), on=keys
+    )
+    basis = merged["basis"].astype(object).where(merged["basis"].notna(), None)
+    if plates is not None and not plates.empty:
+        formats = plates.drop_duplicates("plate_id").set_index("plate_id")["format"]
+        assumed = merged["plate_id"].map(formats).map(ASSUMED_BASIS)
+        basis = basis.where(basis.notna(), assumed)
+    dilution = merged["dilution"].to_numpy(dtype=float)
+    value = merged["value"].to_numpy(dtype=float)
+    per_sample = np.where(basis == "in_well", value * dilution, value)
+    per_sample = np.where(basis.isin(["in_well", "sample"]), per_sample, np.nan)
+    ours = merged["concentration"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        difference = np.where(per_sample != 0, ours / per_sample - 1.0, np.nan)
+    out = merged.assign(ours=ours, vendor=per_sample, basis=basis, relative_difference=difference)
+    return out[list(COMPARISON_COLUMNS)].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def reproduction_figures(comparison: pd.DataFrame, plates: pd.DataFrame) -> pd.DataFrame:
+    """Per format (``plates.format``): the plate x analyte curves and wells compared,
+    and the median and 95th percentile of |relative difference| (in percent) of
+    :func:`compare_concentrations` rows with a difference."""
+    formats = plates.drop_duplicates("plate_id").set_index("plate_id")["format"]
+    rows = comparison[comparison["relative_difference"].notna()].assign(
+        format=lambda frame: frame["plate_id"].map(formats)
+    )
+    out = []
+    for fmt, group in rows.groupby("format", sort=True):
+        error = 100.0 * group["relative_difference"].abs().to_numpy(dtype=float)
+        out.append(
+            {
+                "format": fmt,
+                "n_curves": len(group.drop_duplicates(["plate_id", "analyte"])),
+                "n_wells": len(group),
+                "median_pct": float(np.median(error)),
+                "p95_pct": float(np.percentile(error, 95)),
+            }
+        )
+    return pd.DataFrame(out, columns=["format", "n_curves", "n_wells", "median_pct", "p95_pct"])
