@@ -22,9 +22,8 @@ import pandas as pd
 import yaml
 
 from assaypipe import readers
-from assaypipe.pipeline import process_chunk
 from assaypipe.sheets import read_aliases
-from assaypipe.vendor_curves import compare_concentrations, in_wells_terms, reproduction_figures
+from assaypipe.vendor_curves import reproduction, reproduction_figures
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,34 +42,17 @@ def exports(folder: Path) -> list[Path]:
     return out
 
 
-def reproduction(files: list[Path], preset: str) -> pd.DataFrame:
-    """reproduction_figures of ``files`` fitted with ``preset``."""
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
-    aliases = read_aliases(REPO / "config" / "analytes.tsv")
-    samples = pd.DataFrame(columns=["sample_id", "subject_id", "visit", "matrix"])
-    comparisons, plates = [], []
-    for index, path in enumerate(files):
-        result = process_chunk(
-            [{"plate_id": f"{index:03d}_{path.stem}", "export": str(path), "plate_map": None}],
-            samples,
-            aliases,
-            chunk="bench",
-            curves={**config["curves"], "preset": preset},
-            signal=config["wells"]["luminex_signal"],
-        )
-        vendor = in_wells_terms(result.vendor, result.wells)
-        comparisons.append(compare_concentrations(result.wells, vendor, result.plates))
-        plates.append(result.plates)
-    return reproduction_figures(pd.concat(comparisons), pd.concat(plates))
-
-
 def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO.parent / "shared" / "realdata"
     readers.SETTLE_SECONDS = 0.0
     files = exports(folder)
-    tables = [
-        reproduction(files, preset).assign(preset=preset) for preset in ("assaypipe", "vendor")
-    ]
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    aliases = read_aliases(REPO / "config" / "analytes.tsv")
+    tables = []
+    for preset in ("assaypipe", "vendor"):
+        curves = {**config["curves"], "preset": preset}
+        comparison, plates = reproduction(files, curves, aliases, config["wells"]["luminex_signal"])
+        tables.append(reproduction_figures(comparison, plates).assign(preset=preset))
     figures = pd.concat(tables).set_index(["format", "preset"]).sort_index()
     print(f"{len(files)} exports in {folder}")
     print(figures.to_string(float_format=lambda v: f"{v:.3f}"))

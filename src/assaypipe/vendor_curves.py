@@ -17,6 +17,9 @@ inverts in closed form all the same.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,6 +57,7 @@ __all__ = [
     "in_wells_terms",
     "inverse",
     "predict",
+    "reproduction",
     "reproduction_figures",
     "vendor_params",
     "xponent_params",
@@ -176,3 +180,38 @@ def reproduction_figures(comparison: pd.DataFrame, plates: pd.DataFrame) -> pd.D
             }
         )
     return pd.DataFrame(out, columns=["format", "n_curves", "n_wells", "median_pct", "p95_pct"])
+
+
+def reproduction(
+    exports: Sequence[str | Path],
+    curves: Mapping[str, Any],
+    aliases: pd.DataFrame,
+    signal: str = "median",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each export through the workflow's chunk step (read, annotate, fit with the
+    ``curves`` settings, interpolate), its wells compared with the vendor's own
+    concentrations: the :func:`compare_concentrations` rows of all of them and their
+    plates table (for :func:`reproduction_figures`)."""
+    from assaypipe.pipeline import process_chunk
+
+    samples = pd.DataFrame(columns=["sample_id", "subject_id", "visit", "matrix"])
+    comparisons, plates = [], []
+    for index, path in enumerate(exports):
+        result = process_chunk(
+            [
+                {
+                    "plate_id": f"{index:03d}_{Path(path).stem}",
+                    "export": str(path),
+                    "plate_map": None,
+                }
+            ],
+            samples,
+            aliases,
+            chunk="reproduction",
+            curves=curves,
+            signal=signal,
+        )
+        vendor = in_wells_terms(result.vendor, result.wells)
+        comparisons.append(compare_concentrations(result.wells, vendor, result.plates))
+        plates.append(result.plates)
+    return pd.concat(comparisons, ignore_index=True), pd.concat(plates, ignore_index=True)
