@@ -144,7 +144,7 @@ def compare_concentrations(
         wells[[*keys, "role", "dilution", "concentration"]].drop_duplicates(keys), on=keys
     )
     basis = merged["basis"].astype(object).where(merged["basis"].notna(), None)
-    if plates is not None and not plates.empty:
+    if plates is not None and not plates.empty and "format" in plates:
         formats = plates.drop_duplicates("plate_id").set_index("plate_id")["format"]
         assumed = merged["plate_id"].map(formats).map(ASSUMED_BASIS)
         basis = basis.where(basis.notna(), assumed)
