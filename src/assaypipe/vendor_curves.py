@@ -108,15 +108,17 @@ def in_wells_terms(vendor: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
     names = wells[["plate_id", "analyte_raw", "analyte"]].drop_duplicates(
         ["plate_id", "analyte_raw"]
     )
-    lookup = dict(
-        zip(
-            zip(names["plate_id"].astype(str), names["analyte_raw"].astype(str), strict=True),
-            names["analyte"].astype(str),
-            strict=True,
-        )
+    keys = pd.MultiIndex.from_arrays(
+        [names["plate_id"].astype(str), names["analyte_raw"].astype(str)]
     )
-    keys = zip(vendor["plate_id"].astype(str), vendor["analyte"].astype(str), strict=True)
-    return vendor.assign(analyte=[lookup.get(key, key[1]) for key in keys])
+    at = keys.get_indexer(
+        pd.MultiIndex.from_arrays([vendor["plate_id"].astype(str), vendor["analyte"].astype(str)])
+    )
+    canonical = names["analyte"].astype(str).to_numpy(dtype=object)
+    analyte = np.where(
+        at >= 0, canonical[np.maximum(at, 0)], vendor["analyte"].to_numpy(dtype=object)
+    )
+    return vendor.assign(analyte=analyte)
 
 
 def compare_concentrations(

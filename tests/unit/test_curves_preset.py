@@ -296,3 +296,15 @@ def test_vendor_preset_names_gen5_curve_from_its_export(no_settle) -> None:  # t
     curve = result.curves.iloc[0]
     assert len(result.curves) == 1 and curve["model"] == "4PL" and curve["weighting"] == "none"
     assert "fitted as Gen5 does: 4-parameter logistic, unweighted" in curve["reasons"]
+
+
+def test_vendor_results_take_the_wells_analyte_names() -> None:
+    from assaypipe.vendor_curves import in_wells_terms
+
+    wells = pd.DataFrame(
+        {"plate_id": ["P1", "P1", "P2"], "analyte_raw": ["MCP-1", "HGF", "MCP1"]}
+    ).assign(analyte=["CCL2", "HGF", "CCL2"])
+    vendor = pd.DataFrame(
+        {"plate_id": ["P1", "P2", "P2", "P1"], "analyte": ["MCP-1", "MCP1", "MCP-1", "IL-99"]}
+    )
+    assert in_wells_terms(vendor, wells)["analyte"].tolist() == ["CCL2", "CCL2", "MCP-1", "IL-99"]
