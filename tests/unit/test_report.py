@@ -336,4 +336,4 @@ def test_curves_show_the_vendors_concentrations_beside_ours(no_settle):
     assert row is not None and row.groups() == (f"{ours:.4g}", "121.2")
     # without the vendor's table the page has no comparison
     plain = build_report(inputs_for(result.wells, result.curves, result.plates))
-    assert "own concentrations" not in plain
+    assert "vs xPONENT's own" not in plain

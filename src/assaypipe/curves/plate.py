@@ -362,15 +362,14 @@ def fit_plate_curves(
     rows: list[dict[str, object]] = []
     if preset == "vendor":
         recipes = _recipes(groups, plate_info, plate_models(vendor) if vendor is not None else {})
-        fitted = [i for i, r in enumerate(recipes) if isinstance(r, VendorFit)]
-        rows += _vendor_rows([groups[i] for i in fitted], [recipes[i] for i in fitted], settings)  # type: ignore[misc]
-        fallback = [i for i, r in enumerate(recipes) if not isinstance(r, VendorFit)]
+        known = [(g, r) for g, r in zip(groups, recipes, strict=True) if isinstance(r, VendorFit)]
+        rows += _vendor_rows([g for g, _ in known], [r for _, r in known], settings)
         groups = [
             dataclasses.replace(
-                groups[i],
-                reasons=(*groups[i].reasons, f"vendor preset: {recipes[i]}; assaypipe's fit used"),
+                g, reasons=(*g.reasons, f"vendor preset: {r}; assaypipe's fit used")
             )
-            for i in fallback
+            for g, r in zip(groups, recipes, strict=True)
+            if isinstance(r, str)
         ]
     rows += _assaypipe_rows(groups, models, weighting, selection, options, settings)
     frame = pd.DataFrame(rows, columns=list(tables.CURVES.columns))

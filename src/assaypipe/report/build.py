@@ -447,7 +447,9 @@ class _Page:
                 "Each plate × analyte: standards fitted (blue) and left out (red ×), the "
                 "selected curve, LLOQ/ULOQ (green dashes), LOD (grey dots), the blank level, "
                 "and the plate's samples (orange) and controls (purple) at their "
-                "back-calculated in-well concentrations.",
+                "back-calculated in-well concentrations. Where the export holds the "
+                "instrument software's own concentrations, a curve says how far "
+                "assaypipe's are from them and lists both, per sample.",
                 class_="note",
             ),
             self._figures_note(len(self.present)),
