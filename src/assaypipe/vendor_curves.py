@@ -6,8 +6,13 @@ letters are mapped :func:`assaypipe.curves.predict` and
 :func:`assaypipe.curves.inverse` evaluate them. The slope may be negative there:
 xPONENT and Bio-Plex Manager write an increasing curve with a negative exponent and
 the zero-dose response in their ``A`` (our ``d``). Such a 5PL is not in the family
-assaypipe fits (b > 0, whose asymmetry sits at the other end), but it evaluates and
-inverts in closed form all the same.
+assaypipe fits on its own (b > 0, whose asymmetry sits at the other end), but it
+evaluates and inverts in closed form all the same, and ``curves.preset: vendor`` fits
+it (:mod:`assaypipe.curves.vendor`).
+
+:func:`compare_concentrations` sets assaypipe's per-well concentrations beside the
+software's own (the report's comparison), :func:`reproduction` and
+:func:`reproduction_figures` measure it over exports (docs/curves.md).
 
 >>> params = xponent_params(A=-0.23, B=4042.4, C=435.96, D=-2.2466, F=0.6073)
 >>> round(float(inverse(params, predict(params, 100.0))), 9)
