@@ -21,12 +21,14 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.curves import MODELS, inverse_interval
+from assaypipe.curves.model import asymptotes
 from assaypipe.errors import AssaypipeBugError
 from assaypipe.layout import retag
 
 NO_CURVE = "no_curve"
-# Signals the curve never reaches: at or beyond the zero-dose asymptote a, or the
-# infinite-dose asymptote d. They are censored <LOD and >ULOQ; the flag says why.
+# Signals the curve never reaches: at or beyond the zero-dose asymptote (a, or d for
+# a curve written with a negative slope), or the infinite-dose one. They are
+# censored <LOD and >ULOQ; the flag says why.
 BELOW_CURVE = "below_curve"
 ABOVE_CURVE = "above_curve"
 PARAM_NAMES = ("a", "b", "c", "d", "g")
@@ -66,8 +68,7 @@ def classify_censor(
     y = np.atleast_1d(np.asarray(signal, dtype=float))
     conc, y = np.broadcast_arrays(conc, y)
     out = np.full(y.shape, None, dtype=object)
-    a = float(params["a"])
-    d = float(params["d"])
+    a, d = asymptotes(params)  # at zero and infinite dose, whatever the slope's sign
     if not all(math.isfinite(float(params.get(k, 1.0))) for k in PARAM_NAMES) or a == d:
         return out
     with np.errstate(invalid="ignore"):
@@ -216,8 +217,9 @@ def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame
             float(curve["uloq"]),
             float(curve["lod"]),
         )
+        at_zero, at_infinity = asymptotes(params)
         with np.errstate(invalid="ignore", divide="ignore"):
-            fraction = (y - params["a"]) / (params["d"] - params["a"])
+            fraction = (y - at_zero) / (at_infinity - at_zero)
         below[rows] = fraction <= 0
         above[rows] = fraction >= 1
     for mask, flag in ((no_curve, NO_CURVE), (below, BELOW_CURVE), (above, ABOVE_CURVE)):

@@ -11,9 +11,18 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.sheets import alias_lookup, canonical_analyte
 
+# Flags a reader sets on a well the lab left out in its instrument software (SoftMax
+# Pro's `Masked`, Bio-Plex Manager's Outlier column), and cell tokens that say the
+# same (Bio-Plex's `---`). Such a well is left out of the curve fit ("masked in
+# <software>"), of replicate means and of QC's replicate CVs. A reader with a new way
+# of saying it adds its flag or token here.
+MASKED_FLAGS = frozenset({"vendor_masked", "vendor_outlier"})
+MASKED_TOKENS = frozenset({"masked"})
+MASKED_REASON = "masked in "
+
 # Flags a well can carry; a flagged well is kept in wells.parquet and left out of
 # replicate means where the flag says it is unusable.
-UNUSABLE_FLAGS = frozenset({"low_beads", "no_signal", "no_curve"})
+UNUSABLE_FLAGS = frozenset({"low_beads", "no_signal", "no_curve"}) | MASKED_FLAGS
 
 
 def retag(
@@ -52,6 +61,16 @@ def has_flag(flags: pd.Series, flag: str) -> npt.NDArray[np.bool_]:
     """Rows whose ';'-joined flags include ``flag``."""
     padded = ";" + flags.fillna("").astype(str) + ";"
     return np.asarray(padded.str.contains(f";{flag};", regex=False).to_numpy(), dtype=bool)
+
+
+def masked_by_lab(flags: pd.Series, tokens: pd.Series | None = None) -> npt.NDArray[np.bool_]:
+    """Rows the lab left out in its instrument software (MASKED_FLAGS, MASKED_TOKENS)."""
+    masked = np.zeros(len(flags), dtype=bool)
+    for flag in sorted(MASKED_FLAGS):
+        masked |= has_flag(flags, flag)
+    if tokens is not None:
+        masked |= tokens.isin(MASKED_TOKENS).to_numpy(dtype=bool)
+    return masked
 
 
 def is_usable(flags: pd.Series) -> pd.Series:

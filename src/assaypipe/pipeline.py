@@ -85,6 +85,7 @@ def read_plates(
     min_bead_count: int = 35,
     kits: Sequence[KitLot] = (),
     on_plate: Callable[[int], object] | None = None,
+    vendor_signals: Mapping[str, str] | None = None,
 ) -> ChunkRead:
     """Read and annotate a chunk of plate exports.
 
@@ -96,7 +97,9 @@ def read_plates(
     holding several plates gives a plate row each (``<plate_id>_<plate name>``). The
     others are read as usual, each plate row carrying its reader's warnings.
     ``on_plate`` is called with the number of exports done after each (progress
-    reporting).
+    reporting). ``vendor_signals`` (format -> signal, ``curves.vendor.VENDOR_SIGNALS``)
+    reads an export whose software's curve fit is named in it with the signal that
+    software fits instead of ``signal`` (``curves.preset: vendor``).
     """
     wells_parts: list[pd.DataFrame] = []
     rejected_parts: list[pd.DataFrame] = []
@@ -108,6 +111,16 @@ def read_plates(
         reads, rejected = read_plate(
             export, plate.get("plate_map"), str(plate["plate_id"]), signal, read_choice, standards
         )
+        wanted = _vendor_signal(reads, vendor_signals or {})
+        if wanted not in ("", signal):
+            reads, rejected = read_plate(
+                export,
+                plate.get("plate_map"),
+                str(plate["plate_id"]),
+                wanted,
+                read_choice,
+                standards,
+            )
         rejected_parts.append(rejected)
         if not reads:
             runs.append(
@@ -157,6 +170,15 @@ def _kit_standards(kits: Sequence[KitLot], aliases: pd.DataFrame) -> KitStandard
     return KitStandards.of(kits, aliases)
 
 
+def _vendor_signal(reads: Sequence[PlateRead], signals: Mapping[str, str]) -> str:
+    """The signal the export's software fits, where it names its fit; else ""."""
+    if not reads or not signals:
+        return ""
+    wanted = signals.get(str(reads[0].meta.get("format") or ""), "")
+    names_fit = any((read.vendor["quantity"] == "model").any() for read in reads)
+    return wanted if names_fit else ""
+
+
 @dataclass(frozen=True)
 class ChunkResult:
     """A chunk processed: its plates read, curves fitted and every well interpolated."""
@@ -188,8 +210,11 @@ def process_chunk(
     libraries, which would cost more than the work on a chunk of a few hundred plates.
     """
     from assaypipe.curves import fit_plate_curves
+    from assaypipe.curves.vendor import VENDOR_SIGNALS
     from assaypipe.interpolate import interpolate_wells
+    from assaypipe.vendor_curves import in_wells_terms
 
+    vendor_mode = curves.get("preset", "assaypipe") == "vendor"
     read = read_plates(
         plates,
         sample_sheet,
@@ -200,8 +225,11 @@ def process_chunk(
         min_bead_count=min_bead_count,
         kits=kits,
         on_plate=on_plate,
+        vendor_signals=VENDOR_SIGNALS if vendor_mode else None,
     )
-    fitted = fit_plate_curves(read.wells, **curves)
+    fitted = fit_plate_curves(
+        read.wells, **curves, plates=read.plates, vendor=in_wells_terms(read.vendor, read.wells)
+    )
     return ChunkResult(
         wells=interpolate_wells(read.wells, fitted),
         curves=fitted,

@@ -405,6 +405,19 @@ def test_replicate_cv_fails_when_the_median_is_above_the_limit():
     assert checks_of(wells, curves, plates).loc["replicate_cv", "status"] == "pass"
 
 
+def test_replicates_the_lab_masked_are_left_out_of_the_cv():
+    # The same noisy second replicates as above, each masked in the instrument software
+    # (SoftMax `Masked`, Bio-Plex Outlier): no pair is left, so there is no CV to fail
+    wells, curves, plates = make_plate()
+    replicates = wells["role"].isin(["sample", "control"])
+    second = replicates & wells.duplicated(["sample_name"], keep="first")
+    noisy = scale_wells(wells, second, 1.5)
+    assert checks_of(noisy, curves, plates).loc["replicate_cv", "status"] == "fail"
+    for flag in ("vendor_masked", "vendor_outlier"):
+        masked = noisy.assign(flags=noisy["flags"].where(~second, flag))
+        assert "replicate_cv" not in checks_of(masked, curves, plates).index
+
+
 def test_milliplex_preset_is_stricter_on_replicate_cv():
     wells, curves, plates = make_plate()
     replicates = wells["role"].isin(["sample", "control"])

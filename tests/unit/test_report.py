@@ -308,3 +308,32 @@ def test_levey_jennings_names_the_rules_of_a_few_flagged_points_and_counts_many(
         # beyond the limit the points stay marked and one line says where the rules are
         assert texts == [f"{flagged} points flagged: their rules are in the table below"]
         assert len(figure.axes[0].collections[0].get_offsets()) == flagged
+
+
+def test_curves_show_the_vendors_concentrations_beside_ours(no_settle):
+    # The fixture's Result block (set by hand): CCL2 of A2 (S01-BL, dilution 2) is
+    # 121.2, per sample as xPONENT writes it
+    from assaypipe.pipeline import process_chunk
+    from assaypipe.sheets import read_aliases
+    from tests.conftest import REPO
+
+    export = REPO / "tests" / "data" / "exports" / "xponent31_2plex_resaved.csv"
+    result = process_chunk(
+        [{"plate_id": "P1", "export": str(export), "plate_map": None}],
+        pd.DataFrame(columns=["sample_id", "subject_id", "visit", "matrix"]),
+        read_aliases(REPO / "config" / "analytes.tsv"),
+        chunk="chunk0",
+        curves={},
+    )
+    page = build_report(
+        inputs_for(result.wells, result.curves, result.plates, vendor=result.vendor)
+    )
+    text = "".join(parse(page).text)
+    assert "vs xPONENT's own concentrations: 8 wells" in text
+    assert "assaypipe vs xPONENT, per sample (pg/mL)" in text
+    ours = result.wells.set_index(["analyte", "well"]).loc[("CCL2", "A2"), "concentration"]
+    row = re.search(r"<td>A2</td><td>sample</td><td>([^<]+)</td><td>([^<]+)</td>", page)
+    assert row is not None and row.groups() == (f"{ours:.4g}", "121.2")
+    # without the vendor's table the page has no comparison
+    plain = build_report(inputs_for(result.wells, result.curves, result.plates))
+    assert "vs xPONENT's own" not in plain

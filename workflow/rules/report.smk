@@ -5,6 +5,7 @@ rule render_report:
         curves=rules.collect_tables.output.curves,
         plates=rules.collect_tables.output.plates,
         rejected=rules.collect_tables.output.rejected,
+        vendor=rules.collect_tables.output.vendor,
         qc=rules.check_qc.output.qc,
         verdicts=rules.check_qc.output.verdicts,
         levey_jennings=rules.check_qc.output.levey_jennings,

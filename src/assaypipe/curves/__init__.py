@@ -15,8 +15,9 @@ of the mean estimated from replicate standards (``"power"``).
 Modules: :mod:`~assaypipe.curves.model` (the curve, its inverse and derivatives),
 :mod:`~assaypipe.curves.engine` (batched Levenberg-Marquardt),
 :mod:`~assaypipe.curves.fit` (:func:`fit_curve`, :func:`fit_curves`),
-:mod:`~assaypipe.curves.limits` (recovery, LLOQ/ULOQ, LOD, uncertainty) and
-:mod:`~assaypipe.curves.plate` (:func:`fit_plate_curves`).
+:mod:`~assaypipe.curves.limits` (recovery, LLOQ/ULOQ, LOD, uncertainty),
+:mod:`~assaypipe.curves.vendor` (how each instrument software fits, for
+``curves.preset: vendor``) and :mod:`~assaypipe.curves.plate` (:func:`fit_plate_curves`).
 
 >>> params = {"a": 10.0, "b": 1.2, "c": 100.0, "d": 20000.0, "g": 1.0}
 >>> conc = [1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0]
@@ -59,7 +60,7 @@ from assaypipe.curves.limits import (
     precision_profile_range,
     quantification_range,
 )
-from assaypipe.curves.model import PARAM_NAMES, inverse, inverse_log_gradient, predict
+from assaypipe.curves.model import PARAM_NAMES, asymptotes, inverse, inverse_log_gradient, predict
 from assaypipe.curves.plate import EXTRAPOLATION, LIMIT_RULES, LOD_METHODS, fit_plate_curves
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "WEIGHTINGS",
     "BatchFit",
     "CurveFit",
+    "asymptotes",
     "ep17_limits",
     "fit_curve",
     "fit_curves",

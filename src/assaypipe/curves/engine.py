@@ -22,6 +22,8 @@ import numpy.typing as npt
 
 from assaypipe.curves.model import (
     FloatArray,
+    evaluate,
+    evaluate_with_jacobian,
     solver_evaluate,
     solver_evaluate_with_jacobian,
     values_and_jacobian,
@@ -418,3 +420,35 @@ def least_squares_one(
     if not (np.all(np.isfinite(theta)) and math.isfinite(cost)):
         return None
     return theta, cost, bool(result.success)
+
+
+def polish_one(
+    theta0: FloatArray, z: FloatArray, y: FloatArray, sqrt_w: FloatArray, five: bool
+) -> tuple[FloatArray, float] | None:
+    """One curve finished by SciPy's Levenberg-Marquardt in theta (a, b, log c, d,
+    log g), unbounded, from ``theta0``: the optimum another program's fit of the same
+    objective reaches, where the batch stopped on a flat stretch short of it."""
+    from scipy.optimize import least_squares
+
+    used = sqrt_w > 0
+    zu, yu, su = z[used][None, :], y[used], sqrt_w[used]
+    if zu.shape[1] < theta0.size:
+        return None
+
+    def residuals(theta: FloatArray) -> FloatArray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(su * (yu - evaluate(theta[None, :], zu, five)[0]))
+
+    def jacobian(theta: FloatArray) -> FloatArray:
+        jac = evaluate_with_jacobian(theta[None, :], zu, five)[1][0]
+        return np.asarray(-su[:, None] * jac.T)
+
+    try:
+        result = least_squares(
+            residuals, theta0, jac=jacobian, method="lm", ftol=1e-12, xtol=1e-12, gtol=1e-12
+        )
+    except ValueError:  # a start whose residuals are not finite
+        return None
+    if not (np.all(np.isfinite(result.x)) and np.isfinite(result.cost)):
+        return None
+    return np.asarray(result.x, dtype=float), float(2.0 * result.cost)

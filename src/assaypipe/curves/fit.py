@@ -87,6 +87,10 @@ SERIES_STEP_FACTOR = 4.0
 POWER_RANGE = (0.0, 2.0)
 IRLS_ITERATIONS = 50
 IRLS_TOLERANCE = 1e-10
+# The log dose standing in for a zero dose (``zero_dose``): far enough below any real
+# dose that the curve there is its zero-dose asymptote to the last bit for every
+# slope the solver allows (b >= 1e-3 makes the logistic's exponent below -1000).
+ZERO_DOSE_Z = -1e6
 
 STATUS_CONVERGED = "converged"
 STATUS_NOT_CONVERGED = "not_converged"
@@ -185,6 +189,9 @@ class _Series:
     levels: Levels
     status: npt.NDArray[np.object_]
     reasons: tuple[tuple[str, ...], ...]
+    # fit_curves' zero_dose, series_checks and weights (as bytes), which the codes
+    # also depend on
+    options: tuple[bool, bool, bytes | None] = (False, True, None)
 
     def matches(self, x: FloatArray, y: FloatArray, present: BoolArray, weighting: str) -> bool:
         return (
@@ -265,13 +272,23 @@ def as_matrix(
 
 
 def _point_codes(
-    x: FloatArray, y: FloatArray, present: BoolArray, weighting: str
+    x: FloatArray,
+    y: FloatArray,
+    present: BoolArray,
+    weighting: str,
+    weights: FloatArray | None = None,
+    zero_dose: bool = False,
 ) -> npt.NDArray[np.int8]:
     code = np.full(x.shape, POINT_USED, dtype=np.int8)
     with np.errstate(invalid="ignore"):
-        no_conc = ~(np.isfinite(x) & (x > 0))
+        no_conc = ~(np.isfinite(x) & ((x >= 0) if zero_dose else (x > 0)))
         no_signal = ~no_conc & ~np.isfinite(y)
-        non_positive = ~no_conc & ~no_signal & ~(y > 0) & (weighting != "none")
+        if weights is not None:
+            # Given weights decide alone: a point with a positive weight is fitted
+            # whatever the sign of its signal.
+            non_positive = ~no_conc & ~no_signal & ~(weights > 0)
+        else:
+            non_positive = ~no_conc & ~no_signal & ~(y > 0) & (weighting != "none")
     code[no_conc] = POINT_NO_CONC
     code[no_signal] = POINT_NO_SIGNAL
     code[non_positive] = POINT_NON_POSITIVE
@@ -485,11 +502,12 @@ def _reversals(levels: Levels, direction: FloatArray, upto: IntArray) -> BoolArr
 def _ranges(
     x: FloatArray, y: FloatArray, used: BoolArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    dosed = used & (x > 0)  # a zero dose (zero_dose) says nothing of the dose range
     with np.errstate(invalid="ignore"):
         y_min = np.min(np.where(used, y, np.inf), axis=1)
         y_max = np.max(np.where(used, y, -np.inf), axis=1)
-        x_min = np.min(np.where(used, x, np.inf), axis=1)
-        x_max = np.max(np.where(used, x, -np.inf), axis=1)
+        x_min = np.min(np.where(dosed, x, np.inf), axis=1)
+        x_max = np.max(np.where(dosed, x, -np.inf), axis=1)
     span = y_max - y_min
     span = np.where(span > 0, span, np.maximum(np.abs(y_max), 1.0))
     return y_min, y_max, span, x_min, x_max
@@ -741,9 +759,9 @@ def _covariance(
     if finite.any():
         factor = engine.Factor(scaled[finite], np.zeros(int(finite.sum())))
         # A Cholesky pivot ratio past 1e7 (a condition number past about 1e14) leaves no
-        # digit of the inverse: NaN, not noise.
-        pivots = factor.pivots()
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # digit of the inverse: NaN, not noise (a singular matrix may overflow on the way).
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            pivots = factor.pivots()
             ratio = np.max(pivots, axis=1) / np.min(pivots, axis=1)
         ok_finite = np.isfinite(ratio) & (ratio < 1e7)
         if ok_finite.any():
@@ -793,7 +811,12 @@ class _Batch:
     """The arrays of one batch fit, updated in place as points are masked and refitted."""
 
     def __init__(
-        self, x: FloatArray, y: FloatArray, code: npt.NDArray[np.int8], five: bool
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        code: npt.NDArray[np.int8],
+        five: bool,
+        given: FloatArray | None = None,
     ) -> None:
         n, p = x.shape
         k = 5 if five else 4
@@ -803,15 +826,27 @@ class _Batch:
         self.sqrt_w = np.zeros((n, p))
         self.power = np.ones(n)
         self.source = "observed"
+        # sqrt of the caller's weights (fit_curves' weights), or None
+        self.given = given
         self.phi_at_bound = np.zeros((n, k), dtype=bool)
         self.refresh()
 
     def refresh(self) -> None:
         """Recompute the used points and the log-dose/signal arrays the solver sees."""
         self.used = self.code == POINT_USED
+        # Points with a positive dose: a zero dose (zero_dose) has no log dose, and
+        # neither the start from the logits nor the dose range may see it.
+        self.dosed = self.used & (self.x > 0)
         # Unused points get dummy finite values: their weight is zero.
-        self.z = np.where(self.used, np.log(np.where(self.used, self.x, 1.0)), 0.0)
+        self.z = np.where(self.dosed, np.log(np.where(self.dosed, self.x, 1.0)), 0.0)
+        self.z = np.where(self.used & ~self.dosed, ZERO_DOSE_Z, self.z)
         self.yy = np.where(self.used, self.y, 0.0)
+
+    def observed_weights(self, rows: IntArray) -> FloatArray:
+        """sqrt of the weights from the observed signals (or the given ones)."""
+        if self.given is not None:
+            return np.where(self.used[rows], self.given[rows], 0.0)
+        return _weights("observed", self.power[rows], self.yy[rows], None, self.used[rows])
 
     def problem(self, rows: IntArray, five: bool, sqrt_w: FloatArray) -> _Problem:
         x, y, used = self.x[rows], self.y[rows], self.used[rows]
@@ -822,15 +857,14 @@ class _Batch:
 
     def data_start(self, rows: IntArray, levels: Levels | None = None) -> FloatArray:
         """4PL starts from the data; ``levels`` (of these rows' used points) if known."""
-        used = self.used[rows]
         if levels is None:
-            levels = levels_of(self.x[rows], self.y[rows], used)
-        return _data_start(levels, self.z[rows], self.yy[rows], used)
+            levels = levels_of(self.x[rows], self.y[rows], self.used[rows])
+        return _data_start(levels, self.z[rows], self.yy[rows], self.dosed[rows])
 
     def four_start(self, rows: IntArray, levels: Levels | None = None) -> FloatArray:
         """A 4PL of the same points (observed-signal weights, the first start only, one
         Levenberg-Marquardt pass): where a 5PL starts."""
-        sqrt_w = _weights("observed", self.power[rows], self.yy[rows], None, self.used[rows])
+        sqrt_w = self.observed_weights(rows)
         problem = self.problem(rows, False, sqrt_w)
         start = to_solver(self.data_start(rows, levels), False, problem.ref)
         start = np.clip(start, problem.lower, problem.upper)
@@ -842,7 +876,7 @@ class _Batch:
         """Fit ``rows`` through the cascade of starts (``first`` tried first)."""
         if rows.size == 0:
             return
-        sqrt_w = _weights("observed", self.power[rows], self.yy[rows], None, self.used[rows])
+        sqrt_w = self.observed_weights(rows)
         problem = self.problem(rows, self.five, sqrt_w)
         start4 = self.data_start(rows, levels)
         if self.five:
@@ -866,6 +900,23 @@ class _Batch:
         self.theta[rows] = from_solver(phi, self.five, problem.ref)
         self.converged[rows], self.sqrt_w[rows] = converged, sqrt_w
         self.phi_at_bound[rows] = _at_bound(phi, problem.lower, problem.upper)
+
+    def polish(self, rows: IntArray) -> None:
+        """Finish each curve with SciPy (:func:`engine.polish_one`), kept where it lowers
+        the objective."""
+        for i in rows[np.all(np.isfinite(self.theta[rows]), axis=1)]:
+            z, y, sqrt_w = self.z[i], self.yy[i], self.sqrt_w[i]
+            with np.errstate(over="ignore", invalid="ignore"):
+                before = float(
+                    np.sum(
+                        (sqrt_w * (y - evaluate(self.theta[i : i + 1], z[None, :], self.five)[0]))
+                        ** 2
+                    )
+                )
+            result = engine.polish_one(self.theta[i], z, y, sqrt_w, self.five)
+            if result is not None and result[1] < before:
+                self.theta[i] = result[0]
+                self.converged[i] = True
 
     def mask_outliers(
         self,
@@ -923,6 +974,10 @@ def fit_curves(
     outlier_limit: float = 4.0,
     mask_edge_levels: bool = False,
     base: BatchFit | None = None,
+    weights: npt.ArrayLike | Sequence[npt.ArrayLike] | None = None,
+    zero_dose: bool = False,
+    series_checks: bool = True,
+    polish: bool = False,
 ) -> BatchFit:
     """Fit one model to many standard curves in one call (vectorised across curves).
 
@@ -935,6 +990,17 @@ def fit_curves(
     ``outlier_limit`` (at most one point per level and ``n // 10`` per curve, and not
     on the lowest or highest level unless ``mask_edge_levels``), refitting after each.
     ``base`` is a 4PL :class:`BatchFit` of the same points to start a 5PL from.
+
+    To fit as an instrument software does (:mod:`assaypipe.curves.vendor`):
+    ``weights`` (shaped like ``signal``) replace the weighting's, which is then only
+    the name recorded (and its power the one the precision profile assumes); a point
+    is fitted where its weight is positive, whatever the sign of its signal.
+    ``zero_dose`` fits standards of concentration 0 as the response at zero dose
+    ``a``. ``series_checks=False`` fits every point: no end level off the dilution
+    series or beyond a hook is left out, and no reversal is reported. ``polish``
+    finishes each curve with SciPy's Levenberg-Marquardt from the batch's optimum
+    (about 20 ms a curve), which reaches the optimum another program reaches where
+    the batch stops on a flat stretch of the objective short of it.
 
     >>> conc = np.tile(10000.0 / 4.0 ** np.arange(7)[::-1], (3, 1))
     >>> truth = {"a": 10.0, "b": 1.2, "c": 100.0, "d": 20000.0, "g": 1.0}
@@ -954,14 +1020,21 @@ def fit_curves(
         # Curves without a single point: one padding column keeps the shapes regular.
         x = y = np.full((x.shape[0], 1), np.nan)
         present = np.zeros(x.shape, dtype=bool)
+    given = None
+    if weights is not None:
+        given, present_w = as_matrix(weights)
+        if given.shape != x.shape or not np.array_equal(present, present_w):
+            raise ValueError(f"weights and signal differ in shape ({given.shape} and {y.shape})")
     n = x.shape[0]
     k = MODELS[model]
     five = model == "5PL"
     source, fixed_power = WEIGHTINGS[weighting]
+    options = (zero_dose, series_checks, None if given is None else given.tobytes())
     if (
         base is not None
         and base.series is not None
         and base.series.matches(x, y, present, weighting)
+        and base.series.options == options
     ):
         # The same points as the base fit: the same series checks.
         series = base.series
@@ -970,10 +1043,13 @@ def fit_curves(
         reasons = [list(r) for r in series.reasons]
         levels = series.levels
     else:
-        code = _point_codes(x, y, present, weighting)
+        code = _point_codes(x, y, present, weighting, given, zero_dose)
         reasons = [[] for _ in range(n)]
         status = np.full(n, STATUS_CONVERGED, dtype=object)
-        levels = _check_series(x, y, code, status, reasons)
+        if series_checks:
+            levels = _check_series(x, y, code, status, reasons)
+        else:
+            levels = levels_of(x, y, code == POINT_USED)
         series = _Series(
             x,
             y,
@@ -983,6 +1059,7 @@ def fit_curves(
             levels,
             status.copy(),
             tuple(tuple(r) for r in reasons),
+            options,
         )
 
     used = code == POINT_USED
@@ -1002,9 +1079,13 @@ def fit_curves(
         status[i] = STATUS_FLAT
     fit_rows = np.nonzero(~too_few & ~flat)[0]
 
-    batch = _Batch(x, y, code, five)
-    batch.source = source
-    if fixed_power is None:
+    with np.errstate(invalid="ignore"):
+        sqrt_given = None if given is None else np.sqrt(np.where(given > 0, given, 0.0))
+    batch = _Batch(x, y, code, five, sqrt_given)
+    batch.source = source if given is None else "observed"
+    if fixed_power is None and given is not None:
+        batch.power = np.ones(n)
+    elif fixed_power is None:
         batch.power, estimable = estimate_power(levels)
         for i in fit_rows[~estimable[fit_rows]]:
             reasons[i].append(
@@ -1030,6 +1111,8 @@ def fit_curves(
     batch.solve(fit_rows, first, fit_levels)
     if outliers == "studentized" and fit_rows.size:
         batch.mask_outliers(fit_rows, outlier_limit, mask_edge_levels, reasons)
+    if polish and fit_rows.size:
+        batch.polish(fit_rows)
     used = batch.used
 
     n_points = used.sum(axis=1).astype(np.int64)

@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
-from assaypipe.curves.model import FloatArray, inverse, inverse_log_gradient, param, predict
+from assaypipe.curves.model import FloatArray, asymptotes, inverse, inverse_log_gradient, predict
 
 # EP17-A2's one-sided 95% normal quantile, for the LoB and the LoD.
 EP17_Z = 1.6448536269514722
@@ -216,7 +216,8 @@ def precision_profile_range(
 
 
 def _step_direction(params: Mapping[str, float]) -> float:
-    return 1.0 if param(params, "d") >= param(params, "a") else -1.0
+    at_zero, at_infinity = asymptotes(params)
+    return 1.0 if at_infinity >= at_zero else -1.0
 
 
 def limit_of_detection(

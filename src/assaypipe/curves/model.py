@@ -26,6 +26,18 @@ def param(params: Mapping[str, float], name: str) -> float:
     return float(params.get(name, 1.0)) if name == "g" else float(params[name])
 
 
+def asymptotes(params: Mapping[str, float]) -> tuple[float, float]:
+    """The responses at zero and at infinite dose: ``(a, d)``, or ``(d, a)`` for a curve
+    written with a negative slope (an instrument software's 5PL, see
+    :mod:`assaypipe.curves.vendor`).
+
+    >>> asymptotes({"a": 20000.0, "b": -0.7, "c": 400.0, "d": 8.5, "g": 1.4})
+    (8.5, 20000.0)
+    """
+    a, b, d = param(params, "a"), param(params, "b"), param(params, "d")
+    return (d, a) if b < 0 else (a, d)
+
+
 def predict(params: Mapping[str, float], conc: npt.ArrayLike) -> FloatArray:
     """Signal of the logistic curve ``params`` (keys a, b, c, d and optionally g) at ``conc``.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,15 @@ from assaypipe.curves.limits import (
     quantification_range,
 )
 from assaypipe.curves.model import PARAM_NAMES, FloatArray
-from assaypipe.layout import has_flag
+from assaypipe.curves.vendor import (
+    PRESETS,
+    VendorFit,
+    plate_models,
+    reflected_params,
+    reflected_vcov,
+    vendor_fit,
+)
+from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
 
 LIMIT_RULES = ("recovery", "profile", "both")
 LOD_METHODS = ("blank_sd", "ep17")
@@ -59,13 +68,17 @@ class _Group:
     reasons: tuple[str, ...]
 
 
-def _groups(wells: pd.DataFrame) -> list[_Group]:
+def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
     """One :class:`_Group` per plate x analyte, sorted by plate_id and analyte.
 
     The columns are converted once for the whole table; each group takes its rows by
-    position."""
+    position. ``software`` names each plate's instrument software (for the reason of
+    a well the lab masked in it)."""
     role = wells["role"].astype(str).to_numpy()
-    low_beads = has_flag(wells["flags"], "low_beads")
+    # The lab's decision in its software comes first: such a well is not a candidate
+    # whatever else it is.
+    masked = masked_by_lab(wells["flags"], wells.get("token"))
+    low_beads = has_flag(wells["flags"], "low_beads") & ~masked
     # The reader flags a standard level whose expected concentration cannot belong
     # to the dilution series (a lost decimal point, say): it cannot be fitted.
     implausible = has_flag(wells["flags"], "implausible_expected_conc")
@@ -73,17 +86,23 @@ def _groups(wells: pd.DataFrame) -> list[_Group]:
     signal = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
     well = wells["well"].astype(str).to_numpy()
     is_standard = role == "standard"
+    lab_masked = is_standard & masked
     excluded_low = is_standard & low_beads
-    off_series = is_standard & ~low_beads & implausible
-    candidate = is_standard & ~low_beads & ~implausible
-    blank = (role == "blank") & ~low_beads & np.isfinite(signal)
+    off_series = is_standard & ~masked & ~low_beads & implausible
+    candidate = is_standard & ~masked & ~low_beads & ~implausible
+    blank = (role == "blank") & ~masked & ~low_beads & np.isfinite(signal)
     positions = wells.groupby(["plate_id", "analyte"], sort=True).indices
     groups = []
     for key, positions_of_key in positions.items():
         plate_id, analyte = cast(tuple[object, object], key)
         rows = np.sort(positions_of_key)
         reasons = []
-        for mask, why in ((excluded_low, "low_beads"), (off_series, "implausible_expected_conc")):
+        masked_in = MASKED_REASON + (software.get(str(plate_id)) or "the instrument software")
+        for mask, why in (
+            (lab_masked, masked_in),
+            (excluded_low, "low_beads"),
+            (off_series, "implausible_expected_conc"),
+        ):
             hit = rows[mask[rows]]
             if hit.size:
                 reasons.append(f"excluded standard well(s) {','.join(well[hit])}: {why}")
@@ -163,7 +182,9 @@ def _row(
     """One CURVES row and the fit's median recovery error."""
     reasons = [*group.reasons, *_point_reasons(group, code, fit.weighting), *fit_reasons]
     n = group.wells.size
-    used = code[:n] == POINT_USED
+    # A zero standard fitted as the response at zero dose (vendor preset) is no level
+    # of the range: the limits and the recovery come from the dosed standards.
+    used = (code[:n] == POINT_USED) & (group.conc > 0)
     x_used, y_used = group.conc[used], group.signal[used]
     lloq = uloq = lod = lob = lloq_profile = uloq_profile = math.nan
     std_low = float(x_used.min()) if x_used.size else math.nan
@@ -263,6 +284,9 @@ def fit_plate_curves(
     outlier_limit: float = 4.0,
     mask_edge_levels: bool = False,
     extrapolation: str = "keep",
+    preset: str = "assaypipe",
+    plates: pd.DataFrame | None = None,
+    vendor: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Fit every model to every plate x analyte of a wells table (``tables.WELLS``).
 
@@ -284,6 +308,17 @@ def fit_plate_curves(
     is recorded for :func:`assaypipe.interpolate.interpolate_wells`. A plate x analyte
     without standard wells gets NaN parameters and status ``"no_standards"``.
 
+    A standard the lab masked in its instrument software (``layout.MASKED_FLAGS`` or
+    ``MASKED_TOKENS``) is left out with the reason "masked in <software>", the
+    software named by ``plates`` (a ``tables.PLATES`` frame: plate_id, format,
+    software). ``preset="vendor"`` fits each plate x analyte as its software did
+    (:mod:`assaypipe.curves.vendor`, from the plate's format and the model its export
+    names in ``vendor``, a ``tables.VENDOR_RESULTS`` frame whose analytes are the wells'):
+    one row, the vendor's model, with the recipe in ``reasons``; assaypipe's own
+    exclusions of points (hooks, off-series end levels, outliers) do not apply. Where
+    the export does not tell how, that plate x analyte gets assaypipe's fit and the
+    reason why.
+
     Returns a ``tables.CURVES`` frame sorted by plate_id, analyte and model.
     """
     models = list(models)
@@ -300,6 +335,7 @@ def fit_plate_curves(
         ("lod_method", lod_method, LOD_METHODS),
         ("outliers", outliers, OUTLIER_RULES),
         ("extrapolation", extrapolation, EXTRAPOLATION),
+        ("preset", preset, PRESETS),
     ):
         if value not in allowed:
             raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
@@ -316,12 +352,42 @@ def fit_plate_curves(
         "extrapolation": extrapolation,
     }
 
-    groups = _groups(wells)
+    plate_info = _plate_info(plates)
+    groups = _groups(wells, {plate_id: info[1] for plate_id, info in plate_info.items()})
     options = {
         "outliers": outliers,
         "outlier_limit": outlier_limit,
         "mask_edge_levels": mask_edge_levels,
     }
+    rows: list[dict[str, object]] = []
+    if preset == "vendor":
+        recipes = _recipes(groups, plate_info, plate_models(vendor) if vendor is not None else {})
+        known = [(g, r) for g, r in zip(groups, recipes, strict=True) if isinstance(r, VendorFit)]
+        rows += _vendor_rows([g for g, _ in known], [r for _, r in known], settings)
+        groups = [
+            dataclasses.replace(
+                g, reasons=(*g.reasons, f"vendor preset: {r}; assaypipe's fit used")
+            )
+            for g, r in zip(groups, recipes, strict=True)
+            if isinstance(r, str)
+        ]
+    rows += _assaypipe_rows(groups, models, weighting, selection, options, settings)
+    frame = pd.DataFrame(rows, columns=list(tables.CURVES.columns))
+    frame = frame.sort_values(["plate_id", "analyte", "model"], kind="stable")
+    return tables.CURVES.validate(frame.reset_index(drop=True))
+
+
+def _assaypipe_rows(
+    groups: Sequence[_Group],
+    models: Sequence[str],
+    weighting: str,
+    selection: str,
+    options: Mapping[str, object],
+    settings: dict[str, object],
+) -> list[dict[str, object]]:
+    """assaypipe's own fit: every model, one selected per plate x analyte."""
+    if not groups:
+        return []
     conc = [g.conc for g in groups]
     signal = [g.signal for g in groups]
     batches: dict[str, BatchFit] = {}
@@ -361,6 +427,83 @@ def fit_plate_curves(
         chosen = _select(fits, selection, errors)
         group_rows[chosen]["selected"] = True
         rows.extend(group_rows)
-    frame = pd.DataFrame(rows, columns=list(tables.CURVES.columns))
-    frame = frame.sort_values(["plate_id", "analyte", "model"], kind="stable")
-    return tables.CURVES.validate(frame.reset_index(drop=True))
+    return rows
+
+
+def _plate_info(plates: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+    """plate_id -> (format, software) from a plates table."""
+    if plates is None or plates.empty:
+        return {}
+    frame = plates.drop_duplicates("plate_id")
+    return {
+        str(row["plate_id"]): (str(row.get("format") or ""), str(row.get("software") or ""))
+        for row in frame.to_dict("records")
+    }
+
+
+def _recipes(
+    groups: Sequence[_Group],
+    plate_info: Mapping[str, tuple[str, str]],
+    models: Mapping[tuple[str, str], str],
+) -> list[VendorFit | str]:
+    out: list[VendorFit | str] = []
+    for group in groups:
+        fmt, software = plate_info.get(group.plate_id, ("", ""))
+        out.append(vendor_fit(fmt, software, models.get((group.plate_id, group.analyte), "")))
+    return out
+
+
+def _vendor_rows(
+    groups: Sequence[_Group], recipes: Sequence[VendorFit], settings: dict[str, object]
+) -> list[dict[str, object]]:
+    """The vendor's fit of each group: one batch per recipe, one selected row each."""
+    rows: list[dict[str, object]] = []
+    by_recipe: dict[VendorFit, list[int]] = {}
+    for index, recipe in enumerate(recipes):
+        by_recipe.setdefault(recipe, []).append(index)
+    for recipe, members in by_recipe.items():
+        own = [groups[i] for i in members]
+        # A negative slope is assaypipe's family in 1 / x (see curves.vendor).
+        conc = [1.0 / g.conc if recipe.negative_slope else g.conc for g in own]
+        with np.errstate(divide="ignore"):
+            batch = fit_curves(
+                conc,
+                [g.signal for g in own],
+                recipe.model,
+                recipe.weighting,
+                weights=[recipe.weights(g.signal) for g in own],
+                zero_dose=recipe.zero_dose,
+                series_checks=False,
+                polish=True,
+            )
+        for j, group in enumerate(own):
+            if group.n_standards == 0:
+                fit, fit_reasons = _no_standards(recipe.model, recipe.weighting)
+            else:
+                fit = batch.curve(j)
+                fit_reasons = (*batch.fit_reasons[j], recipe.reason())
+                if recipe.negative_slope:
+                    fit = dataclasses.replace(
+                        fit,
+                        params=reflected_params(fit.params),
+                        vcov=reflected_vcov(fit.vcov, fit.params["c"]),
+                    )
+            row, _ = _row(group, fit, batch.point_code[j], fit_reasons, settings)
+            row["selected"] = True
+            rows.append(row)
+    return rows
+
+
+def _no_standards(model: str, weighting: str) -> tuple[CurveFit, tuple[str, ...]]:
+    fit = CurveFit(
+        model=model,
+        weighting=weighting,
+        params=dict.fromkeys(PARAM_NAMES, math.nan),
+        rss=math.nan,
+        aic=math.nan,
+        n_points=0,
+        converged=False,
+        status=STATUS_NO_STANDARDS,
+        reasons=("no standard wells for this analyte",),
+    )
+    return fit, fit.reasons

@@ -25,9 +25,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from assaypipe.curves import STATUS_CONVERGED, predict
+from assaypipe.curves import STATUS_CONVERGED, asymptotes, predict
 from assaypipe.curves.limits import level_columns
-from assaypipe.layout import is_usable
+from assaypipe.layout import MASKED_REASON, is_usable
 from assaypipe.qc.kits import KitLot, control_range
 from assaypipe.qc.rules import RuleSet
 
@@ -117,6 +117,9 @@ def left_out_reason(
     see :func:`engine_exclusions`); empty when it is."""
     if not (math.isfinite(conc) and conc > 0):
         return NO_EXPECTED
+    if engine.get(well, "").startswith(MASKED_REASON):
+        # the lab's decision, in the words that name its software
+        return engine[well]
     if not math.isfinite(signal):
         return "no signal"
     if not usable:
@@ -628,7 +631,7 @@ def _blank_signal(
     at_lloq = (
         float(predict(params, lloq)) if params is not None and math.isfinite(lloq) else math.nan
     )
-    increasing = params is None or params["d"] >= params["a"]
+    increasing = params is None or asymptotes(params)[1] >= asymptotes(params)[0]
     status, notes = "pass", [f"mean of {signal.size} blank wells"]
     if math.isfinite(at_lloq):
         notes.append(f"curve signal at the LLOQ {at_lloq:.4g}")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.curves import asymptotes
 from assaypipe.errors import InputError
 from assaypipe.qc.checks import (
     Row,
@@ -74,8 +75,11 @@ def series_values(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     for (plate_id, analyte), curve in sorted(_comparable_curves(curves).items()):
         params = curve_params(curve)
         if params is not None:
+            # d charts the infinite-dose response, which a curve written with a
+            # negative slope (vendor preset) holds in a
+            charted = {**params, "d": asymptotes(params)[1]}
             for series, param in CURVE_SERIES.items():
-                parts.append(_value(analyte, series, "parameter", plate_id, params[param]))
+                parts.append(_value(analyte, series, "parameter", plate_id, charted[param]))
 
     standards = usable[usable["role"] == "standard"]
     expected = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)

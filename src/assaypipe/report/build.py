@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assaypipe import __version__
+from assaypipe import __version__, tables
 from assaypipe.io import read_table
 from assaypipe.qc import presets, rules_for, standard_points
 from assaypipe.qc.checks import curve_params, records, selected_curves
@@ -29,6 +29,11 @@ from assaypipe.qc.levey_jennings import MIN_GUIDE, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
 from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
+from assaypipe.vendor_curves import compare_concentrations, in_wells_terms
+
+# Wells listed in a curve's comparison with the vendor's concentrations: the largest
+# differences first (the page stays bounded however many wells a plate has).
+VENDOR_ROWS = 24
 
 SECTIONS = (
     ("summary", "Summary"),
@@ -67,6 +72,11 @@ class ReportInputs:
     config_hash: str = ""
     # Most curve figures drawn; past it, those needing a look come first (see curves()).
     curve_figures: int = 200
+    # What the instrument software computed itself (tables.VENDOR_RESULTS); its
+    # per-well concentrations are shown beside assaypipe's.
+    vendor: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: tables.empty(tables.VENDOR_RESULTS)
+    )
 
 
 Progress = Callable[[int, int], None]
@@ -123,6 +133,16 @@ class _Page:
         self.drawn = self._pairs_to_draw(
             [(p, a) for p in self.plate_ids for a in self.analytes if (p, a) in self.present]
         )
+        compared = compare_concentrations(
+            wells, in_wells_terms(inputs.vendor, wells), inputs.plates
+        )
+        self.compared = {
+            (str(key[0]), str(key[1])): group
+            for key, group in compared.groupby(["plate_id", "analyte"], sort=False)
+        }
+        plates = inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
+        software = plates["software"] if "software" in plates else pd.Series(dtype=object)
+        self.software = {str(k): str(v) for k, v in software.items() if not _blank(v)}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -427,7 +447,9 @@ class _Page:
                 "Each plate × analyte: standards fitted (blue) and left out (red ×), the "
                 "selected curve, LLOQ/ULOQ (green dashes), LOD (grey dots), the blank level, "
                 "and the plate's samples (orange) and controls (purple) at their "
-                "back-calculated in-well concentrations.",
+                "back-calculated in-well concentrations. Where the export holds the "
+                "instrument software's own concentrations, a curve says how far "
+                "assaypipe's are from them and lists both, per sample.",
                 class_="note",
             ),
             self._figures_note(len(self.present)),
@@ -509,6 +531,10 @@ class _Page:
             facts.append(f"LLOQ {_num(lloq)} – ULOQ {_num(uloq)} {self.inputs.unit} (in well)")
         else:
             facts.append("no curve")
+        compared = self.compared.get((plate_id, analyte))
+        vendor_name = self.software.get(plate_id, "the instrument software")
+        if compared is not None:
+            facts.append(_vendor_fact(compared, vendor_name))
         left_out = standards[~standards["fitted"]] if standards is not None else None
         if left_out is not None and not left_out.empty:
             facts.append(
@@ -546,10 +572,13 @@ class _Page:
                     ],
                 ),
             )
+        beside: Html = Html("")
+        if compared is not None and drawn:
+            beside = _vendor_table(compared, vendor_name, self.inputs.unit)
         return tag(
             "figure",
             img,
-            tag("figcaption", *heading, tag("ul", *items), details),
+            tag("figcaption", *heading, tag("ul", *items), beside, details),
             class_="curve",
             id=anchor("curve", plate_id, analyte),
             data_plate=plate_id,
@@ -821,6 +850,10 @@ def load_inputs(
     other :class:`ReportInputs` fields.
     """
     frames = {key: read_table(paths[key]) for key in TABLE_INPUTS}
+    # Optional: a report built without the vendor's results shows no comparison.
+    vendor_path = paths.get("vendor")
+    if vendor_path:
+        options.setdefault("vendor", read_table(vendor_path))
     display: dict[str, str] = {}
     if aliases is not None:
         first = aliases.drop_duplicates("analyte")
@@ -838,6 +871,46 @@ def load_inputs(
         display=display,
         prepost_figure=prepost_figure or None,
         **options,
+    )
+
+
+def _vendor_fact(compared: pd.DataFrame, software: str) -> str:
+    """One line: how far assaypipe's concentrations are from the software's own."""
+    error = 100.0 * compared["relative_difference"].abs().dropna()
+    if error.empty:
+        return f"{software} gives {len(compared)} concentration(s); none to compare with"
+    return (
+        f"vs {software}'s own concentrations: {len(error)} wells, median |difference| "
+        f"{error.median():.2f}%, largest {error.max():.2f}%"
+    )
+
+
+def _vendor_table(compared: pd.DataFrame, software: str, unit: str) -> Html:
+    """assaypipe's and the software's concentration of each well, per sample (the
+    largest differences first, at most VENDOR_ROWS)."""
+    order = compared["relative_difference"].abs().fillna(np.inf).sort_values(ascending=False)
+    shown = compared.loc[order.index[:VENDOR_ROWS]]
+    rows = [
+        [
+            r["well"],
+            r["role"],
+            _num(r["ours"]),
+            _num(r["vendor"]),
+            r["basis"] if not _blank(r["basis"]) else "not stated",
+            f"{100 * r['relative_difference']:+.2f}%"
+            if math.isfinite(_float(r["relative_difference"]))
+            else "–",
+        ]
+        for r in records(shown)
+    ]
+    more = len(compared) - len(shown)
+    summary = f"assaypipe vs {software}, per sample ({unit})"
+    if more > 0:
+        summary += f": the {len(shown)} largest differences of {len(compared)} wells"
+    return tag(
+        "details",
+        tag("summary", summary),
+        table(["well", "role", "assaypipe", software, "vendor basis", "difference"], rows),
     )
 
 

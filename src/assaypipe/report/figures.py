@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from assaypipe.curves import predict
+from assaypipe.curves import asymptotes, predict
 
 matplotlib.use("Agg")
 
@@ -132,7 +132,7 @@ def curve_figure(
     ax.set_xlabel(f"concentration in well ({plain(unit)})", fontsize=8)
     ax.set_ylabel(plain(signal_label), fontsize=8)
     ax.tick_params(labelsize=7)
-    increasing = params is None or params["d"] >= params["a"]
+    increasing = params is None or asymptotes(params)[1] >= asymptotes(params)[0]
     ax.legend(fontsize=6, loc="upper left" if increasing else "upper right", framealpha=0.85)
     return figure
 
