@@ -453,6 +453,10 @@ def test_masked_wells_are_flagged_and_keep_their_reading() -> None:
     assert wells.loc[wells["flags"] == "vendor_masked"].index.tolist() == ["B4", "C2"]
     assert (wells.loc["B4", "raw_text"], wells.loc["B4", "signal"]) == ("0.2400", 0.24)
     assert (wells.loc["C2", "raw_text"], wells.loc["C2", "token"]) == ("0.1400", "numeric")
+    # Whichever read is used.
+    other = by_well(read_exports(FORMULAS, read="650")[0].wells)
+    assert other.loc[other["flags"] == "vendor_masked"].index.tolist() == ["B4", "C2"]
+    assert other.loc["B4", "raw_text"] == "0.0430"
 
 
 def test_softmax_tokens_and_masking() -> None:
@@ -516,6 +520,19 @@ def test_conc_columns_without_formulas_by_name(tmp_path: Path) -> None:
     assert vendor_value(vendor, "A2", "mean_concentration", "in_well")["value"] == 13.0
     assert vendor_value(vendor, "A2", "mean_concentration", "sample")["value"] == 26.0
     assert by_well(plate.wells).loc["A2", "dilution"] == 2.0
+
+
+def test_a_groups_own_unit_for_its_concentrations(tmp_path: Path) -> None:
+    table = [
+        "Group: Samples",
+        "Sample\tWells\tValues\tResult",
+        "X1\tA1\t1.2\t12.5",
+        "",
+        "Group Summaries",
+        "Note\tResults are in pg/mL",
+    ]
+    vendor = read_text(tmp_path, export([header(), *grid([RAW_450])], table))[0].vendor
+    assert vendor_value(vendor, "A1", "concentration")["unit"] == "pg/mL"
 
 
 def test_back_calculated_concentrations_of_the_two_plate_fixture() -> None:

@@ -1183,40 +1183,51 @@ def _compose(
     wells = list(plate.wells)
     values = _group_values(placed, plate)
     chosen = _choose_signal(plate, name or plate.name, values, context.read, notes)
-    frame = wells_frame(
-        len(wells),
-        well=np.array(wells, dtype=object),
-        signal=chosen.signal,
-        signal_kind=chosen.kind,
-        raw_text=chosen.raw_text,
-        token=chosen.tokens,
-    )
+    n = len(wells)
+    # The columns the groups fill, built whole (one frame, no per-column writes).
+    columns: dict[str, np.ndarray] = {
+        "role": np.full(n, "sample", dtype=object),
+        "sample_name": np.full(n, "", dtype=object),
+        "sample_id": np.full(n, None, dtype=object),
+        "level": np.full(n, None, dtype=object),
+        "expected_conc": np.full(n, np.nan),
+        "dilution": np.ones(n),
+        "unit": np.full(n, "", dtype=object),
+    }
     masked = _plate_masked(plate)
     unit = context.unit
     vendor_rows: list[tuple[str, str | None, str, str]] = []
     vendor_units: list[str | None] = []
     vendor_bases: list[str | None] = []
-    if placed:
-        records = _records(placed, context.rule, unit, context.in_groups)
-        at = {well: i for i, well in enumerate(wells)}
-        index = np.array([at[r.well] for r in records], dtype=int)
-        frame.loc[index, "role"] = np.array([r.role for r in records], dtype=object)
-        frame.loc[index, "sample_name"] = np.array([r.sample_name for r in records], dtype=object)
-        frame.loc[index, "sample_id"] = np.array([r.sample_id for r in records], dtype=object)
-        frame.loc[index, "level"] = pd.array([r.level for r in records], dtype="Int64")
-        frame.loc[index, "expected_conc"] = np.array([r.expected for r in records], dtype=float)
-        frame.loc[index, "dilution"] = np.array([r.dilution for r in records], dtype=float)
-        frame.loc[index, "unit"] = np.array([r.unit for r in records], dtype=object)
-        for r in records:
-            if r.masked:
-                masked.add(r.well)
-            for quantity, text, vendor_unit, basis in r.results:
-                vendor_rows.append(("", r.well, quantity, text))
-                vendor_units.append(vendor_unit or None)
-                vendor_bases.append(basis)
-    if masked:
-        is_masked = frame["well"].isin(masked).to_numpy()
-        frame.loc[is_masked, "flags"] = "vendor_masked"
+    at = {well: i for i, well in enumerate(wells)}
+    for r in _records(placed, context.rule, unit, context.in_groups):
+        i = at[r.well]
+        for column, value in (
+            ("role", r.role),
+            ("sample_name", r.sample_name),
+            ("sample_id", r.sample_id),
+            ("level", r.level),
+            ("expected_conc", r.expected),
+            ("dilution", r.dilution),
+            ("unit", r.unit),
+        ):
+            columns[column][i] = value
+        if r.masked:
+            masked.add(r.well)
+        for quantity, text, vendor_unit, basis in r.results:
+            vendor_rows.append(("", r.well, quantity, text))
+            vendor_units.append(vendor_unit or None)
+            vendor_bases.append(basis)
+    frame = wells_frame(
+        n,
+        well=np.array(wells, dtype=object),
+        signal=chosen.signal,
+        signal_kind=chosen.kind,
+        raw_text=chosen.raw_text,
+        token=chosen.tokens,
+        flags=np.array(["vendor_masked" if well in masked else "" for well in wells], dtype=object),
+        **{**columns, "level": pd.array(columns["level"].tolist(), dtype="Int64")},
+    )
     vendor = vendor_frame(vendor_rows)
     if vendor_rows:
         vendor = vendor.assign(
@@ -1533,7 +1544,9 @@ def _results(
     group: GroupTable, row: GroupRow, head: GroupRow, has_expected: bool, unit: str
 ) -> tuple[tuple[str, str, str, str], ...]:
     """The concentrations the software computed for a well: per well (`concentration`)
-    or per sample, given on its first row (`mean_concentration`)."""
+    or per sample, given on its first row (`mean_concentration`). Their unit: the
+    column header's, else the one unit the group's text states, else the standards'."""
+    group_unit = _unit_of(group.units[0]) if len(group.units) == 1 else ""
     results = []
     for i, column in enumerate(group.columns):
         is_conc = column.holds == "concentration" or (
@@ -1547,7 +1560,7 @@ def _results(
             continue
         basis = column.basis or ("sample" if _SAMPLE_BASIS_NAME.search(column.name) else "in_well")
         quantity = "mean_concentration" if per_sample else "concentration"
-        results.append((quantity, text, column.unit or unit, basis))
+        results.append((quantity, text, column.unit or group_unit or unit, basis))
     return tuple(results)
 
 
