@@ -339,6 +339,13 @@ def test_a_missing_end_starts_the_next_block_all_the_same(tmp_path: Path) -> Non
     assert warned(plate, "line 4: a Plate block starts here before the Note block of line 2")
 
 
+def test_a_block_starting_on_the_line_of_an_end(tmp_path: Path) -> None:
+    text = export(["Note:", "x"], [header(wavelengths="450"), *grid([RAW_450])])
+    plate = read_text(tmp_path, text.replace("~End\r\nPlate:", "~EndPlate:", 1))[0]
+    assert by_well(plate.wells).loc["A1", "signal"] == 1.2
+    assert warned(plate, "line 4: a block starts on the line of the previous block's `~End`")
+
+
 def test_plate_data_without_its_plate_line_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="line 2: this block holds plate data but no `Plate:`"):
         read_text(tmp_path, export(grid([RAW_450])))

@@ -154,11 +154,15 @@ def split_blocks(lines: list[str], notes: Warnings | None = None) -> Blocks:
     current: list[str] = []
     first_line = 0
     for number, line in enumerate(lines[start + 1 :], start=start + 2):
-        if line.strip() == "~End":
+        if line.lstrip().startswith("~End"):
             if current:
                 blocks.append(Block(_kind(current), tuple(current), first_line))
             current = []
-            continue
+            line = line.lstrip()[len("~End") :]
+            if not line.strip():
+                continue
+            # The next block's first line follows `~End` on the same line.
+            notes.add("a block starts on the line of the previous block's `~End`", f"line {number}")
         if current and _starts_block(line, lines, number):
             # A `~End` is missing: the block that starts here is read as its own.
             blocks.append(Block(_kind(current), tuple(current), first_line, closed=False))
@@ -193,6 +197,7 @@ def split_blocks(lines: list[str], notes: Warnings | None = None) -> Blocks:
 def _starts_block(line: str, lines: list[str], number: int) -> bool:
     """Whether a line is a Plate header (21 or more fields) or a Group's first line
     (the next line names its columns, wells among them)."""
+    line = re.sub(r"^[\x00-\x1f]+", "", line)
     if line.startswith("Plate:\t"):
         return line.count("\t") >= 20
     if line.startswith("Group:"):
@@ -214,7 +219,8 @@ def _looks_like_data(line: str) -> bool:
 def _kind(lines: Sequence[str]) -> str:
     if not lines:
         return ""
-    head = lines[0].split("\t")[0].strip()
+    # A stray control character (a damaged byte) does not hide a block's kind.
+    head = re.sub(r"^[\x00-\x1f]+", "", lines[0]).split("\t")[0].strip()
     return head.split(":", 1)[0].strip() if ":" in head else head
 
 
@@ -976,7 +982,7 @@ def read_softmax(
             groups.append(GroupTable.create(block, n_plate_blocks))
         elif block.kind == "Note":
             kit_lot = kit_lot or _kit_lot(block)
-        elif _looks_like_data(block.lines[0]):
+        elif any(_looks_like_data(line) for line in block.lines[:3]):
             raise InputError(
                 source_file,
                 "this block holds plate data but no `Plate:` line naming the plate and its "
