@@ -58,12 +58,12 @@ def test_a_chunk_of_good_multi_plate_and_bad_exports(tmp_path: Path) -> None:
     assert len(read.vendor) > 0
     tables.VENDOR_RESULTS.validate(read.vendor)
     # The unreadable file is the one rejected row, with its reason; the plates' own
-    # problems (unmapped SoftMax wells) are their warnings.
+    # problems (the reads it holds, unmapped SoftMax wells) are their warnings.
     assert read.rejected["source_file"].tolist() == [str(broken)]
     assert "not a supported plate export" in read.rejected["reason"].iloc[0]
     for plate_id, plate in alone.items():
         assert list(rows.loc[plate_id, "warnings"]) == list(plate.warnings)
-    assert len(rows.loc["nfl_run_Plate1", "warnings"]) == 1
+    assert len(rows.loc["nfl_run_Plate1", "warnings"]) == 2
     assert list(rows.loc["broken", "warnings"]) == []
 
 
