@@ -38,6 +38,7 @@ from assaypipe.curves.limits import (
 )
 from assaypipe.curves.model import PARAM_NAMES, FloatArray
 from assaypipe.layout import has_flag
+from assaypipe.units import pair_units, plate_units
 
 LIMIT_RULES = ("recovery", "profile", "both")
 LOD_METHODS = ("blank_sd", "ep17")
@@ -362,5 +363,7 @@ def fit_plate_curves(
         group_rows[chosen]["selected"] = True
         rows.extend(group_rows)
     frame = pd.DataFrame(rows, columns=list(tables.CURVES.columns))
+    # The unit of c and the limits is the standards' (assaypipe.units.plate_units).
+    frame["unit"] = pair_units(frame, plate_units(wells))
     frame = frame.sort_values(["plate_id", "analyte", "model"], kind="stable")
     return tables.CURVES.validate(frame.reset_index(drop=True))

@@ -10,7 +10,12 @@ A kit file is YAML (``config/kits/<kit>_<lot>.yaml``)::
       Control1:
         CCL2: [1050, 1950]          # low, high in the kit unit, undiluted
         MCP-1: [1050, 1950]         # an export spelling works too (analyte alias table)
+    conversions:                    # optional: IU (or U) of a reference to a mass unit
+      IL6: 1 IU/mL = 4.2 pg/mL
 
+``unit`` is the unit of the control ranges, and the unit of the lot's plates where an
+export states none for an analyte the lot names. ``conversions`` relate a non-mass unit
+to a mass unit per analyte on the lot's plates (:mod:`assaypipe.units`).
 ``plates`` are shell-style patterns (``*``, ``?``, ``[...]``) matched against plate ids;
 control names are matched against the ``sample_id`` of control wells, ignoring case.
 """
@@ -29,8 +34,10 @@ import yaml
 
 from assaypipe.errors import InputError
 from assaypipe.sheets import alias_lookup, canonical_analyte
+from assaypipe.units import Conversion, check_conversions
 
 KIT_KEYS = ("kit", "lot", "unit", "plates", "controls")
+OPTIONAL_KIT_KEYS = ("conversions",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +50,17 @@ class KitLot:
     unit: str
     plates: tuple[str, ...]
     ranges: Mapping[tuple[str, str], tuple[float, float]]
+    conversions: Mapping[str, tuple[Conversion, ...]] = dataclasses.field(default_factory=dict)
 
     def used_on(self, plate_id: str) -> bool:
         return any(fnmatch.fnmatchcase(plate_id, pattern) for pattern in self.plates)
+
+    def names(self, analyte: str) -> bool:
+        """The lot gives a control range or a conversion for ``analyte``."""
+        return analyte in self.conversions or any(name == analyte for _, name in self.ranges)
+
+    def conversions_of(self, analyte: str) -> tuple[Conversion, ...]:
+        return tuple(self.conversions.get(analyte, ()))
 
     @property
     def label(self) -> str:
@@ -66,11 +81,12 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
     if not isinstance(data, dict):
         raise InputError(path, f"expected a mapping with keys {', '.join(KIT_KEYS)}")
     missing = [key for key in KIT_KEYS if key not in data]
-    unknown = sorted(set(data) - set(KIT_KEYS))
+    unknown = sorted(set(data) - set(KIT_KEYS) - set(OPTIONAL_KIT_KEYS))
     if missing or unknown:
         raise InputError(
             path,
-            f"expected keys {', '.join(KIT_KEYS)}; "
+            f"expected keys {', '.join(KIT_KEYS)} (and optionally "
+            f"{', '.join(OPTIONAL_KIT_KEYS)}); "
             + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"),
         )
     plates = data["plates"]
@@ -87,6 +103,10 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
             low, high = _bounds(path, str(control), str(analyte), bounds)
             name = canonical_analyte(str(analyte), lookup) or str(analyte)
             ranges[(str(control).casefold(), name)] = (low, high)
+    conversions: dict[str, tuple[Conversion, ...]] = {}
+    for analyte, found in check_conversions(path, data.get("conversions")).items():
+        name = canonical_analyte(analyte, lookup) or analyte
+        conversions[name] = conversions.get(name, ()) + tuple(found)
     return KitLot(
         path=str(path),
         kit=str(data["kit"]),
@@ -94,6 +114,7 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
         unit=str(data["unit"]),
         plates=tuple(plates),
         ranges=ranges,
+        conversions=conversions,
     )
 
 
