@@ -196,12 +196,18 @@ def plate_units(wells: pd.DataFrame) -> pd.DataFrame:
         ascending=[True, True, False, False, True],
         kind="stable",
     )
-    chosen = counts.drop_duplicates(PLATE_KEYS)[[*PLATE_KEYS, "unit"]]
-    stated = counts.groupby(PLATE_KEYS, sort=True)["unit"].agg(lambda u: ";".join(sorted(u)))
-    pairs = keys.drop_duplicates().sort_values(PLATE_KEYS, kind="stable")
-    out = pairs.merge(chosen, on=PLATE_KEYS, how="left").merge(
-        stated.rename("stated").reset_index(), on=PLATE_KEYS, how="left"
+    chosen = counts.drop_duplicates(PLATE_KEYS)[[*PLATE_KEYS, "unit"]].assign(
+        stated=lambda f: f["unit"]
     )
+    # Joined per pair only where a pair states several (a Python call per group is slow).
+    several = counts[counts.duplicated(PLATE_KEYS, keep=False)]
+    if not several.empty:
+        joined = several.groupby(PLATE_KEYS)["unit"].agg(lambda u: ";".join(sorted(u)))
+        chosen = chosen.set_index(PLATE_KEYS)
+        chosen.loc[joined.index, "stated"] = joined
+        chosen = chosen.reset_index()
+    pairs = keys.drop_duplicates().sort_values(PLATE_KEYS, kind="stable")
+    out = pairs.merge(chosen, on=PLATE_KEYS, how="left")
     return out.fillna({"unit": "", "stated": ""}).reset_index(drop=True)
 
 

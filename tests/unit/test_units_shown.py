@@ -107,3 +107,45 @@ def test_the_report_names_the_unit_exclusion() -> None:
     assert "<td>units</td>" in section
     assert "copies on plate C" in section and "cannot be converted to pg/mL" in section
     assert "1 for units" in page
+
+
+def test_a_real_elisa_export_in_ng_ml_is_shown_in_ng_ml(realdata: Path, tmp_path: Path) -> None:
+    """SoftMax ELISA with standards St1..St8 = 320..5 ng/mL (realdata README); the export
+    states no unit, the kit file does: every figure and fact says ng/mL, never pg/mL."""
+    from assaypipe.curves import fit_plate_curves
+    from assaypipe.interpolate import interpolate_wells
+    from assaypipe.qc import run_qc
+    from assaypipe.qc.kits import read_kit
+    from assaypipe.readers import read_exports
+    from assaypipe.units import plan_units, plate_units
+
+    export = realdata / "softmax" / "softmax_elisa_std8_utf16.txt"
+    wells = pd.concat([p.wells for p in read_exports(export, plate_id="elisa")])
+    kit = tmp_path / "kit.yaml"
+    kit.write_text(
+        "kit: ELISA\nlot: '1'\nunit: ng/mL\nplates: [elisa]\ncontrols: {Co1: {OD: [1, 300]}}\n",
+        encoding="utf-8",
+    )
+    kits = (read_kit(kit),)
+    curves = fit_plate_curves(wells)
+    wells = interpolate_wells(wells, curves)
+    units = plan_units(plate_units(wells), kits=kits)
+    assert curves["unit"].unique().tolist() == [""]  # the export itself states none
+    assert units.plate_unit("elisa", "OD") == "ng/mL"
+    qc = run_qc(wells, curves, plates_table(["elisa"]), {"preset": "ich_m10"}, kits, units=units)
+    result = {
+        "wells": wells,
+        "curves": curves,
+        "qc": qc,
+        "exclusions": tables.empty(tables.EXCLUSIONS),
+        "samples": tables.empty(tables.SAMPLES),
+    }
+    page = build_report(report_inputs(result))
+    figure = page.split('data-plate="elisa"', 1)[1].split("</figure>", 1)[0]
+    lloq = curves.loc[curves["selected"], "lloq"].iloc[0]
+    assert 5 <= lloq <= 320  # within the standards, in ng/mL
+    assert f"LLOQ {lloq:.4g} – ULOQ" in figure and "ng/mL (in well)" in figure
+    assert "pg/mL" not in page
+    group = wells[wells["role"] == "standard"].assign(fitted=True)
+    shown = curve_figure(group, None, {}, group.iloc[:0], "OD", units.plate_unit("elisa", "OD"))
+    assert shown.axes[0].get_xlabel() == "concentration in well (ng/mL)"
