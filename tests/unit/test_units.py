@@ -436,3 +436,21 @@ def test_statistics_refuse_to_mix_units(mixed, in_pg) -> None:
     both = pd.concat([mixed["samples"], in_pg["samples"]], ignore_index=True)
     with pytest.raises(ValueError, match=r"CCL2 has values in several units \(ng/mL, pg/mL\)"):
         prepost(both)
+
+
+@pytest.mark.parametrize(
+    ("stated", "study", "excluded"),
+    [
+        (["pg/mL", "ng/mL"], "pg/mL", False),  # a tie: the smaller mass unit
+        (["IU/mL", "ng/mL"], "ng/mL", True),  # a tie: a mass unit before IU
+        (["copies", "pg/mL", "copies"], "copies", True),  # most plates win, known or not
+        (["", "ng/mL"], "ng/mL", False),
+    ],
+)
+def test_the_study_unit_of_an_analyte(stated: list[str], study: str, excluded: bool) -> None:
+    units = pd.DataFrame(
+        {"plate_id": [f"P{i}" for i in range(len(stated))], "analyte": "CCL2", "unit": stated}
+    )
+    plan = plan_units(units)
+    assert plan.study_unit("CCL2") == study
+    assert ("CCL2" in plan.excluded()) is excluded
