@@ -6,6 +6,7 @@ from assaypipe.io import read_table, write_table
 from assaypipe.pipeline import logged
 from assaypipe.qc import read_kits, run_qc
 from assaypipe.sheets import read_aliases, read_samples
+from assaypipe.units import study_units
 
 settings = snakemake.params.qc
 with logged(snakemake.log[0]) as log:
@@ -13,19 +14,18 @@ with logged(snakemake.log[0]) as log:
     wells = read_table(snakemake.input.wells)
     curves = read_table(snakemake.input.curves)
     manual = read_exclusions(settings["exclusions"], aliases)
+    kits = read_kits(snakemake.input.kits, aliases)
+    units = study_units(wells, aliases, kits)
     result = run_qc(
-        wells,
-        curves,
-        read_table(snakemake.input.plates),
-        settings,
-        kits=read_kits(snakemake.input.kits, aliases),
-        manual=manual,
+        wells, curves, read_table(snakemake.input.plates), settings, kits, manual, units
     )
     log.info("verdicts: %s", result.verdicts["verdict"].value_counts().to_dict())
     exclusions = exclusion_table(
-        wells, result.verdicts, manual, exclude_failing=settings["exclude_failing"]
+        wells, result.verdicts, manual, exclude_failing=settings["exclude_failing"], units=units
     )
-    samples = included_samples(wells, curves, read_samples(snakemake.input.samples), exclusions)
+    samples = included_samples(
+        wells, curves, read_samples(snakemake.input.samples), exclusions, units
+    )
     for row in exclusions.itertuples():
         log.info("excluded (%s) %s: %s wells; %s", row.source, row.level, row.n_wells, row.reason)
     log.info("%d sample x analyte values kept for the statistics", len(samples))

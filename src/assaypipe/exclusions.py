@@ -1,4 +1,5 @@
-"""What is left out of the statistics, and why: failing QC verdicts and manual exclusions.
+"""What is left out of the statistics, and why: failing QC verdicts, analytes whose units
+cannot be brought to one (:mod:`assaypipe.units`), and manual exclusions.
 
 Manual exclusions live in a version-controlled, tab-separated file (by default
 ``config/exclusions.tsv``), one row per decision:
@@ -15,7 +16,7 @@ who        who decided
 when       the date decided, ``YYYY-MM-DD``
 ========== =========================================================================
 
-Both kinds are applied the same way: the matching wells are left out and the sample
+All kinds are applied the same way: the matching wells are left out and the sample
 values recomputed from the wells that remain (:func:`included_samples`). The table of
 exclusions (``tables.EXCLUSIONS``) records each with the wells and samples it touched.
 """
@@ -32,6 +33,7 @@ from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.samples import combine_replicates
 from assaypipe.sheets import alias_lookup, canonical_analyte, read_sheet
+from assaypipe.units import UNIT_SOURCE, UnitPlan, plan_units, plate_units
 
 COLUMNS = ("level", "plate_id", "well", "analyte", "reason", "who", "when")
 LEVELS = ("well", "plate", "analyte")
@@ -144,8 +146,11 @@ def exclusion_table(
     verdicts: pd.DataFrame,
     manual: pd.DataFrame,
     exclude_failing: bool = True,
+    units: UnitPlan | None = None,
 ) -> pd.DataFrame:
-    """Every exclusion applied (``tables.EXCLUSIONS``): QC first, then manual, in file order.
+    """Every exclusion applied (``tables.EXCLUSIONS``): QC first, then the analytes left
+    out for their units (``units``, whatever ``exclude_failing`` says), then manual, in
+    file order.
 
     ``n_wells`` counts the wells a row covers and ``n_samples`` the samples with a
     sample well among them; a manual row that matches nothing has 0 and 0, which the
@@ -154,6 +159,8 @@ def exclusion_table(
     parts = []
     if exclude_failing:
         parts.append(qc_exclusions(verdicts).assign(source="qc"))
+    if units is not None:
+        parts.append(units.exclusion_rows().assign(source=UNIT_SOURCE))
     parts.append(manual.assign(source="manual"))
     parts = [part for part in parts if not part.empty]
     if not parts:
@@ -191,11 +198,15 @@ def included_samples(
     curves: pd.DataFrame,
     sample_sheet: pd.DataFrame,
     exclusions: pd.DataFrame,
+    units: UnitPlan | None = None,
 ) -> pd.DataFrame:
-    """The samples table (``tables.SAMPLES``) from the wells no exclusion covers.
+    """The samples table (``tables.SAMPLES``) from the wells no exclusion covers, in each
+    analyte's study unit (``units``; by default the plan of all the wells' units).
 
     A sample whose every well is excluded has no row, so paired statistics drop its
     subject for that analyte instead of using a value from a failed plate.
     """
+    if units is None:
+        units = plan_units(plate_units(wells))
     kept = wells[~excluded_wells(wells, exclusions)]
-    return combine_replicates(kept, curves, sample_sheet)
+    return combine_replicates(kept, curves, sample_sheet, units)

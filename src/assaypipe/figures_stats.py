@@ -21,8 +21,9 @@ import statsmodels.api as sm
 from matplotlib.figure import Figure
 
 from assaypipe.stats.correlations import pooled_values
-from assaypipe.stats.frames import ALL, paired_values
+from assaypipe.stats.frames import ALL, analyte_units, paired_values
 from assaypipe.stats.regression import ols, spearman
+from assaypipe.units import label
 
 _COLOURS = {"responder": "#1b7837", "nonresponder": "#762a83", ALL: "#4d4d4d"}
 _VISIT_MARKERS = ("o", "^")
@@ -75,6 +76,7 @@ def plot_prepost(
     names shown.
     """
     pairs = paired_values(samples, pre, post, below_lloq)
+    units = analyte_units(samples)
     labels = (
         groups.dropna().astype(str)
         if groups is not None
@@ -109,7 +111,7 @@ def plot_prepost(
             axis.set_xlim(-0.25, 1.25)
             axis.set_title(_title(stats, analyte, column).replace(analyte, shown, 1), fontsize=8)
             if j == 0:
-                axis.set_ylabel(f"{shown} (pg/mL)")
+                axis.set_ylabel(f"{shown} ({label(units.get(analyte, ''))})")
     figure.suptitle(f"{post} vs {pre} per subject, by responder group", fontsize=10)
     figure.tight_layout()
     _save(figure, outputs)
@@ -127,6 +129,7 @@ def plot_correlation(
 ) -> None:
     """y against x over the pooled pre and post samples, OLS line and 95% band."""
     pooled = pooled_values(samples, [pre, post], below_lloq)
+    units = analyte_units(samples)
     names = display or {}
     figure = Figure(figsize=(4.8, 4.2))
     axis = figure.subplots()
@@ -157,7 +160,7 @@ def plot_correlation(
                 fontsize=8,
             )
         axis.legend(fontsize=7)
-    axis.set_xlabel(f"{names.get(x, x)} (pg/mL)")
-    axis.set_ylabel(f"{names.get(y, y)} (pg/mL)")
+    axis.set_xlabel(f"{names.get(x, x)} ({label(units.get(x, ''))})")
+    axis.set_ylabel(f"{names.get(y, y)} ({label(units.get(y, ''))})")
     figure.tight_layout()
     _save(figure, outputs)

@@ -3,8 +3,9 @@
 Per plate, the usable replicate wells of a sample are averaged in signal space and the
 mean signal is read off that plate's selected curve, then multiplied by the dilution;
 censoring follows the same rule as single wells. A sample measured on several plates
-gets the mean of its uncensored plate values. The replicate CV is that of the wells'
-own concentrations.
+gets the mean of its uncensored plate values, each first brought to the analyte's
+study unit (:mod:`assaypipe.units`). The replicate CV is that of the wells' own
+concentrations.
 
 The work is done with whole-column operations: one groupby of the wells per sample x
 analyte x plate, one merge with the selected curves, the curve inverse once per curve,
@@ -21,6 +22,7 @@ from assaypipe import tables
 from assaypipe.curves import inverse
 from assaypipe.interpolate import classify_censor
 from assaypipe.layout import is_usable
+from assaypipe.units import UnitPlan, pair_units, plan_units, plate_units
 
 PARAMS = ("a", "b", "c", "d", "g")
 PLATE_KEYS = ["sample_id", "analyte", "plate_id"]
@@ -28,7 +30,14 @@ CURVE_KEYS = ["plate_id", "analyte"]
 SAMPLE_KEYS = ["sample_id", "analyte"]
 
 # Flags a sample value can carry, in sorted order: bit i of a flag mask is FLAGS[i].
-FLAGS = ("mixed_dilutions", "no_curve", "no_usable_wells", "replicate_excluded", "several_plates")
+FLAGS = (
+    "mixed_dilutions",
+    "mixed_units",
+    "no_curve",
+    "no_usable_wells",
+    "replicate_excluded",
+    "several_plates",
+)
 _BIT = {flag: 1 << i for i, flag in enumerate(FLAGS)}
 # The ';'-joined (sorted) flags of every flag mask.
 _FLAG_TEXT = np.array(
@@ -41,16 +50,26 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 def combine_replicates(
-    wells: pd.DataFrame, curves: pd.DataFrame, sample_sheet: pd.DataFrame
+    wells: pd.DataFrame,
+    curves: pd.DataFrame,
+    sample_sheet: pd.DataFrame,
+    units: UnitPlan | None = None,
 ) -> pd.DataFrame:
-    """The samples table (tables.SAMPLES) from interpolated wells and fitted curves."""
+    """The samples table (tables.SAMPLES) from interpolated wells and fitted curves.
+
+    ``units`` says how each plate's values reach the analyte's study unit (by default
+    the plan of the wells' own units, :func:`assaypipe.units.plan_units`). A plate whose
+    unit cannot be converted keeps its own; a sample measured on plates in units that
+    cannot be brought to one gets no value and the flag ``mixed_units``.
+    """
     sample_wells = wells[(wells["role"] == "sample") & wells["sample_id"].notna()]
     if sample_wells.empty:
         return tables.empty(tables.SAMPLES)
     plates = _plate_values(sample_wells, curves)
     if plates.empty:
         return tables.empty(tables.SAMPLES)
-    samples = _combine_plates(plates)
+    plan = units if units is not None else plan_units(plate_units(wells))
+    samples = _combine_plates(_to_study_units(plates, plan))
     sheet = sample_sheet.set_index("sample_id")
     samples["subject_id"] = samples["sample_id"].map(sheet["subject_id"])
     samples["visit"] = samples["sample_id"].map(sheet["visit"])
@@ -137,6 +156,21 @@ def _plate_values(sample_wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFr
     ]
 
 
+def _to_study_units(plates: pd.DataFrame, plan: UnitPlan) -> pd.DataFrame:
+    """Plate values (and limits) in their analyte's study unit, with a ``unit`` column.
+
+    A plate whose unit cannot be converted keeps its own unit and values.
+    """
+    factors, study = plan.to_study(plates)
+    convertible = np.isfinite(factors)
+    own = pair_units(plates, plan.plates)
+    out = plates.assign(unit=np.where(convertible, study, own))
+    scale = np.where(convertible, factors, 1.0)
+    for column in ("concentration", "lloq", "uloq"):
+        out[column] = out[column].to_numpy(dtype=float) * scale
+    return out
+
+
 def _read_off_curves(
     plates: pd.DataFrame, computed: BoolArray
 ) -> tuple[FloatArray, npt.NDArray[np.object_]]:
@@ -192,8 +226,13 @@ def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
     starts = np.flatnonzero(run_start)
     ends = np.r_[starts[1:], len(plates)]
 
-    censor = plates["censor"]
-    concentration = plates["concentration"].to_numpy(dtype=float)
+    # Plates in units that could not be brought to one give the sample no value.
+    unit_codes = pd.factorize(plates["unit"].astype(str))[0]
+    mixed = (np.maximum.reduceat(unit_codes, starts) != np.minimum.reduceat(unit_codes, starts))[
+        group
+    ]
+    censor = plates["censor"].where(~mixed, None)
+    concentration = np.where(mixed, np.nan, plates["concentration"].to_numpy(dtype=float))
     uncensored = censor.isna().to_numpy() & ~np.isnan(concentration)
     any_uncensored = np.logical_or.reduceat(uncensored, starts)
     chosen = uncensored | ~any_uncensored[group]
@@ -201,9 +240,8 @@ def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
         {
             "group": group,
             "chosen": chosen,
-            **{
-                name: plates[name].where(chosen) for name in ("concentration", "cv", "lloq", "uloq")
-            },
+            "concentration": np.where(chosen, concentration, np.nan),
+            **{name: plates[name].where(chosen & ~mixed) for name in ("cv", "lloq", "uloq")},
         }
     ).groupby("group", sort=True)
     n_chosen = by_group["chosen"].sum().to_numpy()
@@ -211,6 +249,8 @@ def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
 
     flag_mask = np.bitwise_or.reduceat(plates["flag_mask"].to_numpy(), starts)
     flag_mask[n_plates > 1] |= _BIT["several_plates"]
+    mixed_group = mixed[starts]
+    flag_mask[mixed_group] |= _BIT["mixed_units"]
     plate_ids = plates["plate_id"].tolist()
 
     return pd.DataFrame(
@@ -218,6 +258,7 @@ def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
             "sample_id": sample_ids[starts],
             "analyte": analytes[starts],
             "concentration": by_group["concentration"].mean().to_numpy(),
+            "unit": np.where(mixed_group, "", plates["unit"].to_numpy(dtype=object)[starts]),
             "cv": np.where(n_chosen == 1, by_group["cv"].max().to_numpy(), np.nan),
             "n_replicates": np.add.reduceat(plates["n_replicates"].to_numpy(), starts),
             "censor": _mode_censor(censor, group, any_uncensored, len(starts)),

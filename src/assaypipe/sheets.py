@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from assaypipe.errors import InputError
+from assaypipe.units import canonical
 
 SAMPLE_COLUMNS = ("sample_id", "subject_id", "visit", "matrix")
 SUBJECT_COLUMNS = ("subject_id", "course", "sex", "age", "disease_duration", "ambulatory")
@@ -69,8 +70,27 @@ def read_samples(path: str | Path) -> pd.DataFrame:
 
 
 def read_aliases(path: str | Path) -> pd.DataFrame:
-    """The analyte alias table: alias, analyte (canonical name), display (for reports)."""
-    return read_sheet(path, ALIAS_COLUMNS, key="alias")
+    """The analyte alias table: alias, analyte (canonical name), display (for reports)
+    and, optionally, unit (the unit the analyte's values are reported in; the rows of
+    one analyte that give one must agree)."""
+    aliases = read_sheet(path, ALIAS_COLUMNS, key="alias")
+    if "unit" in aliases:
+        first: dict[str, tuple[str, int]] = {}
+        for index, (analyte, unit) in enumerate(
+            zip(aliases["analyte"], aliases["unit"], strict=True)
+        ):
+            spelled = canonical(unit)
+            if not spelled:
+                continue
+            seen = first.setdefault(analyte, (spelled, index))
+            if seen[0] != spelled:
+                raise InputError(
+                    path,
+                    f"unit {unit!r} for {analyte} differs from {seen[0]!r} on line "
+                    f"{seen[1] + 2}; give one unit per analyte (or leave the others empty)",
+                    where=f"line {index + 2}",
+                )
+    return aliases
 
 
 def alias_lookup(aliases: pd.DataFrame) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 Printed by the workflow when it finishes, so lab staff learn from the terminal how the
 run went without opening a log: files read and rejected, each plate warning (the first
-few), QC verdicts, and where the report is.
+few), QC verdicts, analytes left out of the statistics for their units, and where the
+report is.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+
+from assaypipe.units import UNIT_SOURCE
 
 __all__ = ["run_summary"]
 
@@ -58,6 +61,12 @@ def run_summary(results: str | Path, most: int = MOST_LINES) -> str:
                 f"{int(counts.get(status, 0))} {status}" for status in ("pass", "warn", "fail")
             )
         )
+    exclusions = _table(results / "exclusions.parquet")
+    if not exclusions.empty:
+        lines += [
+            f"{r.analyte} left out of the statistics: {r.reason}"
+            for r in exclusions[exclusions["source"] == UNIT_SOURCE].itertuples()
+        ]
     report = results / "report.html"
     if report.is_file():
         lines.append(f"report: {report}")

@@ -149,6 +149,8 @@ CURVES = pa.DataFrameSchema(
         "uloq_profile": pa.Column(float, nullable=True, required=False),
         "lod": pa.Column(float, nullable=True),
         "lob": pa.Column(float, nullable=True, required=False),
+        # the unit of c and of the limits (the standards'; "" where none is stated)
+        "unit": pa.Column(str),
         "extrapolation": pa.Column(str, nullable=True, required=False),
         "converged": pa.Column(bool),
         "status": pa.Column(str),
@@ -168,6 +170,8 @@ SAMPLES = pa.DataFrameSchema(
         "subject_id": pa.Column(str, nullable=True),
         "visit": pa.Column(str, nullable=True),
         "concentration": pa.Column(float, nullable=True),
+        # the unit of concentration, lloq and uloq: the analyte's study unit
+        "unit": pa.Column(str),
         "cv": pa.Column(float, nullable=True),
         "n_replicates": pa.Column("Int64"),
         "censor": pa.Column(str, pa.Check.isin(CENSORS), nullable=True),
@@ -220,6 +224,8 @@ STATS = pa.DataFrameSchema(
         "estimate": pa.Column(float, nullable=True),
         "ci_low": pa.Column(float, nullable=True),
         "ci_high": pa.Column(float, nullable=True),
+        # the unit of estimate and CI ("" for ratios, correlations, classification)
+        "unit": pa.Column(str),
         "statistic": pa.Column(float, nullable=True),
         "p": pa.Column(float, nullable=True),
         "q": pa.Column(float, nullable=True),
@@ -240,6 +246,8 @@ QC = pa.DataFrameSchema(
         "analyte": pa.Column(str),
         "check": pa.Column(str),
         "value": pa.Column(float, nullable=True),
+        # the unit of value and threshold where they are concentrations, else ""
+        "unit": pa.Column(str),
         "threshold": pa.Column(str),
         "status": pa.Column(str, pa.Check.isin(QC_STATUSES)),
         "detail": pa.Column(str),
@@ -277,6 +285,8 @@ LEVEY_JENNINGS = pa.DataFrameSchema(
         "plate_id": pa.Column(str),
         "run_index": pa.Column("Int64"),
         "value": pa.Column(float, nullable=True),
+        # the study unit for concentrations (controls, c); "" for signals
+        "unit": pa.Column(str),
         "guide": pa.Column(bool),
         "mean": pa.Column(float, nullable=True),
         "sd": pa.Column(float, nullable=True),
@@ -290,10 +300,11 @@ LEVEY_JENNINGS = pa.DataFrameSchema(
     name="levey_jennings",
 )
 
-# one exclusion applied before the statistics: a failing QC verdict or a manual row
+# one exclusion applied before the statistics: a failing QC verdict, an analyte whose
+# units cannot be brought to one, or a manual row
 EXCLUSIONS = pa.DataFrameSchema(
     {
-        "source": pa.Column(str, pa.Check.isin(["qc", "manual"])),
+        "source": pa.Column(str, pa.Check.isin(["qc", "units", "manual"])),
         "level": pa.Column(str, pa.Check.isin(["well", "plate", "analyte"])),
         "plate_id": pa.Column(str, nullable=True),
         "well": pa.Column(str, nullable=True),

@@ -37,6 +37,7 @@ def curve_row(plate_id: str, analyte: str, params: dict[str, float], **overrides
         "lloq_profile": np.nan,
         "uloq_profile": np.nan,
         "lob": np.nan,
+        "unit": "pg/mL",
         "extrapolation": "keep",
         "converged": True,
         "status": "converged",

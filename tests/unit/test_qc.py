@@ -112,6 +112,7 @@ def curve_rows(
         "lloq": LLOQ,
         "uloq": ULOQ,
         "lod": LOD,
+        "unit": "pg/mL",
         "converged": status not in ("not_converged", "no_standards"),
         "status": status,
         "reasons": reasons,

@@ -122,6 +122,7 @@ def long_samples(values: dict[str, dict[str, tuple[float, float]]]) -> pd.DataFr
                         "visit": visit,
                         "analyte": analyte,
                         "concentration": value,
+                        "unit": "pg/mL",
                         "censor": "<LLOQ" if value < 1 else None,
                         "lloq": 1.0,
                         "uloq": 1000.0,

@@ -47,6 +47,25 @@ def test_a_run_names_its_rejections_warnings_verdicts_and_report(tmp_path: Path)
     assert lines[2].startswith("  ... and 2 more (results/rejected.parquet")
 
 
+def test_an_analyte_left_out_for_its_units_is_named(tmp_path: Path) -> None:
+    write_table(
+        plates([{"plate_id": "P1", "status": "read", "warnings": []}]),
+        tmp_path / "plates.parquet",
+        command="test",
+    )
+    exclusions = pd.DataFrame(
+        {
+            "source": ["qc", "units"],
+            "analyte": ["IL8", "CCL2"],
+            "reason": ["QC fail: calibrators", "units that cannot be converted to pg/mL"],
+        }
+    )
+    write_table(exclusions, tmp_path / "exclusions.parquet", command="test")
+    assert run_summary(tmp_path).splitlines()[1:] == [
+        "CCL2 left out of the statistics: units that cannot be converted to pg/mL"
+    ]
+
+
 def test_plates_without_warnings_write_a_typed_list_column(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 

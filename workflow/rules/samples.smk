@@ -3,6 +3,8 @@ rule combine_replicates:
         wells=rules.collect_tables.output.wells,
         curves=rules.collect_tables.output.curves,
         samples=config["samples"],
+        analytes=config["analytes"],
+        kits=get_kit_files,
     output:
         "results/samples.parquet",
     log:

@@ -47,6 +47,7 @@ from assaypipe.curves.vendor import (
     vendor_fit,
 )
 from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
+from assaypipe.units import pair_units, plate_units
 
 LIMIT_RULES = ("recovery", "profile", "both")
 LOD_METHODS = ("blank_sd", "ep17")
@@ -373,6 +374,8 @@ def fit_plate_curves(
         ]
     rows += _assaypipe_rows(groups, models, weighting, selection, options, settings)
     frame = pd.DataFrame(rows, columns=list(tables.CURVES.columns))
+    # The unit of c and the limits is the standards' (assaypipe.units.plate_units).
+    frame["unit"] = pair_units(frame, plate_units(wells))
     frame = frame.sort_values(["plate_id", "analyte", "model"], kind="stable")
     return tables.CURVES.validate(frame.reset_index(drop=True))
 

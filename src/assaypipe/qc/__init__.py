@@ -36,6 +36,7 @@ from assaypipe.qc.levey_jennings import (
 from assaypipe.qc.rules import RULE_KEYS, RuleSet, presets, rules_for
 from assaypipe.qc.westgard import RULES as WESTGARD_RULES
 from assaypipe.qc.westgard import westgard, within_run
+from assaypipe.units import UnitPlan, plan_units, plate_units
 
 __all__ = [
     "RULE_KEYS",
@@ -73,6 +74,7 @@ def run_qc(
     settings: Mapping[str, Any],
     kits: Sequence[KitLot] = (),
     manual: pd.DataFrame | None = None,
+    units: UnitPlan | None = None,
 ) -> QcResult:
     """Every check of a study.
 
@@ -80,7 +82,12 @@ def run_qc(
     guide_range, westgard). Wells named in ``manual`` well-level exclusions are left out
     of the checks, as they are out of the sample values; plate and analyte exclusions
     do not change the checks, so the report still shows why a plate looked as it did.
+    ``units`` is the study's unit plan (by default from the wells' units and the kits'):
+    it converts kit ranges to each plate's unit and the Levey-Jennings concentrations to
+    the study unit, and adds a ``unit`` check where a plate's unit needs saying.
     """
+    if units is None:
+        units = plan_units(plate_units(wells), kits=kits)
     preset = str(settings.get("preset", "ich_m10"))
     overrides = list(settings.get("overrides", []))
     cache: dict[str, RuleSet] = {}
@@ -92,8 +99,9 @@ def run_qc(
 
     if manual is not None and not manual.empty:
         wells = wells[~excluded_wells(wells, manual[manual["level"] == "well"])]
-    rows = plate_checks(wells, curves, rules, kits)
-    values = series_values(wells, curves)
+    rows = plate_checks(wells, curves, rules, kits, units)
+    rows += units.qc_rows()
+    values = series_values(wells, curves, units)
     order = run_order(plates, sorted(set(wells["plate_id"].astype(str))))
     lj = levey_jennings(
         values,

@@ -30,6 +30,7 @@ from assaypipe.curves.limits import level_columns
 from assaypipe.layout import MASKED_REASON, is_usable
 from assaypipe.qc.kits import KitLot, control_range
 from assaypipe.qc.rules import RuleSet
+from assaypipe.units import UnitPlan, label, plan_units, plate_units
 
 PARAMS = ("a", "b", "c", "d", "g")
 BROKEN_SERIES_FLAG = "broken_dilution_series"
@@ -55,13 +56,15 @@ def row(
     threshold: str,
     status: str,
     detail: str = "",
+    unit: str = "",
 ) -> Row:
-    """One QC table row."""
+    """One QC table row; ``unit`` where value and threshold are concentrations."""
     return {
         "plate_id": plate_id,
         "analyte": analyte,
         "check": check,
         "value": value,
+        "unit": unit,
         "threshold": threshold,
         "status": status,
         "detail": detail,
@@ -405,13 +408,20 @@ def plate_checks(
     curves: pd.DataFrame,
     rules: Callable[[str], RuleSet],
     kits: Sequence[KitLot] = (),
+    units: UnitPlan | None = None,
 ) -> list[Row]:
-    """Every per plate x analyte check of a wells table (``tables.WELLS``)."""
+    """Every per plate x analyte check of a wells table (``tables.WELLS``).
+
+    ``units`` gives each plate x analyte's unit, which control ranges from kit files
+    are converted to (by default the wells' own units and the kits').
+    """
+    if units is None:
+        units = plan_units(plate_units(wells), kits=kits)
     selected = selected_curves(curves)
     study = _Study.of(wells, selected)
     rows: list[Row] = []
     for i, key in enumerate(study.keys):
-        rows.extend(_checks(study.pair(i), selected.get(key), rules(key[1]), kits))
+        rows.extend(_checks(study.pair(i), selected.get(key), rules(key[1]), kits, units))
     return rows
 
 
@@ -420,6 +430,7 @@ def _checks(
     curve: Mapping[str, Any] | None,
     rules: RuleSet,
     kits: Sequence[KitLot],
+    units: UnitPlan,
 ) -> list[Row]:
     params = curve_params(curve)
     rows = [_curve_status(pair, curve, rules)]
@@ -427,7 +438,7 @@ def _checks(
     rows += _replicate_cv(pair, rules)
     rows += _bead_count(pair, rules)
     rows += _blank_signal(pair, curve, params, rules)
-    rows += _controls(pair, rules, kits)
+    rows += _controls(pair, rules, kits, units)
     rows += _samples(pair, rules)
     return rows
 
@@ -649,8 +660,9 @@ def _blank_signal(
     return [row(*pair.key, "blank_signal", blank, threshold, status, "; ".join(notes))]
 
 
-def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot]) -> list[Row]:
+def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPlan) -> list[Row]:
     key = plate_id, analyte = pair.key
+    unit = units.plate_unit(plate_id, analyte)
     wells = pair.wells
     by_name: dict[str, list[int]] = {}
     controls = np.flatnonzero(wells.role == "control")
@@ -668,6 +680,24 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot]) -> list[Row]:
         if kit is not None:
             low, high, lot = kit
             source, miss = lot.label, "fail"
+            to_plate = units.to_plate(plate_id, analyte, lot.unit)
+            if to_plate is None:
+                rows.append(
+                    row(
+                        *key,
+                        check,
+                        float(conc.mean()) if conc.size else math.nan,
+                        f"{low:.4g}-{high:.4g} {lot.unit}",
+                        "warn",
+                        f"{lot.label} gives the range in {lot.unit}, which cannot be converted "
+                        f"to the plate's {label(unit)}",
+                        unit,
+                    )
+                )
+                continue
+            if to_plate != 1.0:
+                low, high = low * to_plate, high * to_plate
+                source += f" (range converted from {lot.unit})"
         elif nominal.size and float(nominal[0]) > 0:
             centre = float(nominal[0])
             low = centre * (1 - rules.control_tolerance)
@@ -684,17 +714,20 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot]) -> list[Row]:
                     "no range",
                     "warn",
                     "no expected range: add the control to a kit file (config/kits)",
+                    unit,
                 )
             )
             continue
         threshold = f"{low:.4g}-{high:.4g}"
         if conc.size == 0:
-            rows.append(row(*key, check, math.nan, threshold, miss, f"no concentration; {source}"))
+            rows.append(
+                row(*key, check, math.nan, threshold, miss, f"no concentration; {source}", unit)
+            )
             continue
         mean = float(conc.mean())
         status = "pass" if low <= mean <= high else miss
         rows.append(
-            row(*key, check, mean, threshold, status, f"mean of {conc.size} wells; {source}")
+            row(*key, check, mean, threshold, status, f"mean of {conc.size} wells; {source}", unit)
         )
     return rows
 

@@ -14,12 +14,17 @@ A kit file is YAML (``config/kits/<kit>_<lot>.yaml``)::
     standards:                      # expected concentrations by level, kit unit
       CCL2: {top: 10000, dilution: 4}     # level 1 (Standard1) the highest
       HGF: [20000, 5000, 1250, 312.5]     # or one value per level: 1, 2, 3, ...
+    conversions:                    # optional: IU (or U) of a reference to a mass unit
+      IL6: 1 IU/mL = 4.2 pg/mL
 
+``unit`` is the unit of the control ranges, and the unit of the lot's plates where an
+export states none for an analyte the lot names. ``conversions`` relate a non-mass unit
+to a mass unit per analyte on the lot's plates (:mod:`assaypipe.units`).
 ``plates`` are shell-style patterns (``*``, ``?``, ``[...]``) matched against plate ids;
 control names are matched against the ``sample_id`` of control wells, ignoring case.
-A file gives ``controls``, ``standards`` or both. It is read with YAML's safe loader,
-at most ``MAX_KIT_BYTES`` long and without aliases (``*name``), so a wrong or hostile
-file fails with one sentence instead of exhausting memory.
+A file gives ``controls``, ``standards``, ``conversions`` or several of them. It is read
+with YAML's safe loader, at most ``MAX_KIT_BYTES`` long and without aliases (``*name``),
+so a wrong or hostile file fails with one sentence instead of exhausting memory.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ import yaml
 
 from assaypipe.errors import InputError
 from assaypipe.sheets import alias_lookup, canonical_analyte
+from assaypipe.units import Conversion, check_conversions
 
-KIT_KEYS = ("kit", "lot", "unit", "plates", "controls", "standards")
+KIT_KEYS = ("kit", "lot", "unit", "plates", "controls", "standards", "conversions")
 REQUIRED_KEYS: Final = ("kit", "lot", "unit", "plates")
 # A kit file is a few hundred bytes; anything far larger is the wrong file.
 MAX_KIT_BYTES: Final = 256 * 1024
@@ -99,9 +105,17 @@ class KitLot:
     plates: tuple[str, ...]
     ranges: Mapping[tuple[str, str], tuple[float, float]]
     standards: Mapping[str, StandardSeries] = dataclasses.field(default_factory=dict)
+    conversions: Mapping[str, tuple[Conversion, ...]] = dataclasses.field(default_factory=dict)
 
     def used_on(self, plate_id: str) -> bool:
         return any(fnmatch.fnmatchcase(plate_id, pattern) for pattern in self.plates)
+
+    def names(self, analyte: str) -> bool:
+        """The lot gives a control range or a conversion for ``analyte``."""
+        return analyte in self.conversions or any(name == analyte for _, name in self.ranges)
+
+    def conversions_of(self, analyte: str) -> tuple[Conversion, ...]:
+        return tuple(self.conversions.get(analyte, ()))
 
     @property
     def label(self) -> str:
@@ -127,8 +141,10 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
             f"expected keys {', '.join(KIT_KEYS)}; "
             + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"),
         )
-    if "controls" not in data and "standards" not in data:
-        raise InputError(path, "gives neither controls nor standards; expected one or both")
+    if not {"controls", "standards", "conversions"} & set(data):
+        raise InputError(
+            path, "gives no controls, standards or conversions; expected at least one of them"
+        )
     plates = data["plates"]
     if not isinstance(plates, list) or not plates or not all(isinstance(p, str) for p in plates):
         raise InputError(path, "plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']")
@@ -143,7 +159,18 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
         plates=tuple(plates),
         ranges=_ranges(path, data.get("controls"), lookup) if "controls" in data else {},
         standards=_standards(path, data["standards"], lookup) if "standards" in data else {},
+        conversions=_conversions(path, data.get("conversions"), lookup),
     )
+
+
+def _conversions(
+    path: Path, given: Any, lookup: dict[str, str]
+) -> dict[str, tuple[Conversion, ...]]:
+    conversions: dict[str, tuple[Conversion, ...]] = {}
+    for analyte, found in check_conversions(path, given).items():
+        name = canonical_analyte(analyte, lookup) or analyte
+        conversions[name] = conversions.get(name, ()) + tuple(found)
+    return conversions
 
 
 class _NoAliasLoader(yaml.SafeLoader):

@@ -1,8 +1,10 @@
 """Levey-Jennings series across plates, judged by Westgard rules against a guide set.
 
 Per analyte, the series are every control (mean concentration of its usable wells on
-the plate, kit unit), ``c`` and ``d`` of the plate's 4PL fit (comparable whichever model
-was selected), and the mean signal of the top standard. Plates are put in run order
+the plate), ``c`` and ``d`` of the plate's 4PL fit (comparable whichever model was
+selected), and the mean signal of the top standard. Concentrations (controls, ``c``)
+are in the analyte's study unit (:mod:`assaypipe.units`); a plate whose unit cannot be
+converted to it has no point in those series. Plates are put in run order
 (the export's run time, then plate_id). The guide set, whose mean and SD define the
 chart's lines, is either the first ``guide_plates`` plates of each series or the plates
 between two named ones (``guide_range``, inclusive). A series with fewer than
@@ -33,6 +35,7 @@ from assaypipe.qc.checks import (
 )
 from assaypipe.qc.rules import RuleSet
 from assaypipe.qc.westgard import RULES, rule_status, westgard, within_run
+from assaypipe.units import UnitPlan, plan_units, plate_units
 
 MIN_GUIDE = 3
 CURVE_SERIES = {"curve_c": "c", "curve_d": "d"}
@@ -55,8 +58,13 @@ def run_order(plates: pd.DataFrame, plate_ids: Collection[str]) -> pd.Series:
     return pd.Series(range(len(frame)), index=frame["plate_id"].to_numpy(), name="run_index")
 
 
-def series_values(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
-    """One value per analyte x series x plate: columns analyte, series, kind, plate_id, value."""
+def series_values(
+    wells: pd.DataFrame, curves: pd.DataFrame, units: UnitPlan | None = None
+) -> pd.DataFrame:
+    """One value per analyte x series x plate: columns analyte, series, kind, plate_id,
+    value, unit (``units``: the study's unit plan, by default the wells' own units)."""
+    if units is None:
+        units = plan_units(plate_units(wells))
     parts: list[dict[str, Any]] = []
     usable = wells[usable_mask(wells["flags"])]
 
@@ -95,7 +103,21 @@ def series_values(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
         if top.size:
             parts.append(_value(analyte, TOP_STANDARD, "standard", plate_id, float(top.mean())))
     columns = ["analyte", "series", "kind", "plate_id", "value"]
-    return pd.DataFrame(parts, columns=columns)
+    return _in_study_units(pd.DataFrame(parts, columns=columns), units)
+
+
+def _in_study_units(values: pd.DataFrame, units: UnitPlan) -> pd.DataFrame:
+    """Concentrations (controls, c) brought to the study unit; signals get unit ""."""
+    kind, series = values["kind"], values["series"]
+    concentration = (
+        (kind == "control") | ((kind == "parameter") & (series == "curve_c"))
+    ).to_numpy()
+    factors, study = units.to_study(values)
+    keep = ~concentration | np.isfinite(factors)
+    scaled = values["value"].to_numpy(dtype=float) * np.where(concentration, factors, 1.0)
+    out = values.assign(value=scaled, unit=np.where(concentration, study, ""))
+    kept: pd.DataFrame = out.loc[keep]
+    return kept.reset_index(drop=True)
 
 
 def _comparable_curves(curves: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -131,6 +153,8 @@ def levey_jennings(
     if values.empty:
         return tables.empty(tables.LEVEY_JENNINGS)
     frame = values.assign(run_index=values["plate_id"].map(order).astype("int64"))
+    if "unit" not in frame:
+        frame["unit"] = ""
     in_range = _guide_range_mask(frame, order, guide_range)
     parts: list[pd.DataFrame] = []
     found: list[set[str]] = []
@@ -218,6 +242,7 @@ def westgard_checks(table: pd.DataFrame) -> list[Row]:
                 f"guide mean {record['mean']:.4g}, SD {record['sd']:.4g} (n={n_guide})",
                 str(record["status"]),
                 detail,
+                str(record["unit"]),
             )
         )
     return rows

@@ -29,12 +29,12 @@ from assaypipe.qc.levey_jennings import MIN_GUIDE, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
 from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
+from assaypipe.units import UNIT_CHECK, UNIT_SOURCE, label
 from assaypipe.vendor_curves import compare_concentrations, in_wells_terms
 
 # Wells listed in a curve's comparison with the vendor's concentrations: the largest
 # differences first (the page stays bounded however many wells a plate has).
 VENDOR_ROWS = 24
-
 SECTIONS = (
     ("summary", "Summary"),
     ("plates", "Plates"),
@@ -67,7 +67,6 @@ class ReportInputs:
     post: str = "post"
     prepost_figure: str | Path | None = None
     exclusions_file: str = "config/exclusions.tsv"
-    unit: str = "pg/mL"
     title: str = "Plate QC report"
     config_hash: str = ""
     # Most curve figures drawn; past it, those needing a look come first (see curves()).
@@ -130,6 +129,13 @@ class _Page:
         pairs = wells[["plate_id", "analyte"]].drop_duplicates().astype(str)
         self.present = set(zip(pairs["plate_id"], pairs["analyte"], strict=True))
         self.excluded = self._excluded_pairs(self.present)
+        self.units = self._pair_units()
+        # A plate's units as the plates table shows them where its export states none.
+        by_plate: dict[str, set[str]] = {}
+        for (plate, _), unit in self.units.items():
+            if unit:
+                by_plate.setdefault(plate, set()).add(unit)
+        self.plate_units = {plate: ", ".join(sorted(u)) for plate, u in by_plate.items()}
         self.drawn = self._pairs_to_draw(
             [(p, a) for p in self.plate_ids for a in self.analytes if (p, a) in self.present]
         )
@@ -155,6 +161,24 @@ class _Page:
             (folder / filename).write_bytes(data)
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         return tag("img", src=uri, alt=alt)
+
+    def _pair_units(self) -> dict[tuple[str, str], str]:
+        """The unit of each plate x analyte's concentrations: its curve's, or the one the
+        ``unit`` QC check found (from the kit file, or assumed)."""
+        curves = self.inputs.curves
+        units: dict[tuple[str, str], str] = {}
+        if "unit" in curves:
+            selected = curves[curves["selected"]]
+            keys = zip(
+                selected["plate_id"].astype(str), selected["analyte"].astype(str), strict=True
+            )
+            units.update(zip(keys, selected["unit"].fillna("").astype(str), strict=True))
+        qc = self.inputs.qc
+        if "unit" in qc:
+            found = qc[(qc["check"] == UNIT_CHECK) & qc["plate_id"].notna()]
+            keys = zip(found["plate_id"].astype(str), found["analyte"].astype(str), strict=True)
+            units.update(zip(keys, found["unit"].fillna("").astype(str), strict=True))
+        return units
 
     def _excluded_pairs(self, pair_keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
         """Plate x analyte pairs wholly left out, with the reasons (plate/analyte levels)."""
@@ -236,6 +260,7 @@ class _Page:
         counts = inputs.verdicts["verdict"].value_counts()
         exclusions = inputs.exclusions
         n_qc = int((exclusions["source"] == "qc").sum())
+        n_units = int((exclusions["source"] == UNIT_SOURCE).sum())
         n_manual = int((exclusions["source"] == "manual").sum())
         measured = inputs.wells[
             (inputs.wells["role"] == "sample") & inputs.wells["sample_id"].notna()
@@ -260,7 +285,13 @@ class _Page:
                 ),
                 class_="card",
             ),
-            _card("Exclusions", len(exclusions), f"{n_qc} by QC, {n_manual} manual"),
+            _card(
+                "Exclusions",
+                len(exclusions),
+                f"{n_qc} by QC, "
+                + (f"{n_units} for units, " if n_units else "")
+                + f"{n_manual} manual",
+            ),
             _card(
                 "Sample values in statistics",
                 len(inputs.samples),
@@ -297,7 +328,9 @@ class _Page:
                 r["instrument"],
                 r["n_wells"],
                 r["n_analytes"],
-                r["unit"],
+                r["unit"]
+                if not _blank(r["unit"])
+                else self.plate_units.get(str(r["plate_id"]), ""),
                 tag("ul", *(tag("li", w) for w in _warnings(r["warnings"])))
                 if len(_warnings(r["warnings"]))
                 else "",
@@ -365,7 +398,7 @@ class _Page:
                 r["plate_id"] if not _blank(r["plate_id"]) else "all plates",
                 self.name(str(r["analyte"])),
                 r["check"],
-                _value(r["value"], str(r["threshold"])),
+                _check_value(r),
                 r["threshold"],
                 badge(str(r["status"])),
                 r["detail"],
@@ -510,7 +543,12 @@ class _Page:
             limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
             signal_kind = str(group["signal_kind"].iloc[0]) if len(group) else "signal"
             figure = curve_figure(
-                standards, curve_params(curve), limits, others, signal_kind, self.inputs.unit
+                standards,
+                curve_params(curve),
+                limits,
+                others,
+                signal_kind,
+                self.units.get((plate_id, analyte), ""),
             )
             alt = f"Standard curve of {self.name(analyte)} on plate {plate_id}"
             filename = anchor(plate_id, "", analyte) + ".png"
@@ -528,7 +566,8 @@ class _Page:
         if curve is not None:
             facts.append(f"{curve.get('model')}, {curve.get('status')}")
             lloq, uloq = limits["lloq"], limits["uloq"]
-            facts.append(f"LLOQ {_num(lloq)} – ULOQ {_num(uloq)} {self.inputs.unit} (in well)")
+            unit = label(self.units.get((plate_id, analyte), ""))
+            facts.append(f"LLOQ {_num(lloq)} – ULOQ {_num(uloq)} {unit} (in well)")
         else:
             facts.append("no curve")
         compared = self.compared.get((plate_id, analyte))
@@ -563,7 +602,7 @@ class _Page:
                     [
                         [
                             r["check"],
-                            _value(r["value"], str(r["threshold"])),
+                            _check_value(r),
                             r["threshold"],
                             r["status"],
                             r["detail"],
@@ -574,7 +613,9 @@ class _Page:
             )
         beside: Html = Html("")
         if compared is not None and drawn:
-            beside = _vendor_table(compared, vendor_name, self.inputs.unit)
+            beside = _vendor_table(
+                compared, vendor_name, label(self.units.get((plate_id, analyte), ""))
+            )
         return tag(
             "figure",
             img,
@@ -629,7 +670,7 @@ class _Page:
                     table(
                         ["plate", "series", "value"],
                         [
-                            [r["plate_id"], r["series"], _num(r["value"])]
+                            [r["plate_id"], r["series"], _num(r["value"], r.get("unit"))]
                             for r in series.to_dict("records")
                         ],
                     )
@@ -654,7 +695,7 @@ class _Page:
                             [
                                 r["plate_id"],
                                 r["series"],
-                                _num(r["value"]),
+                                _num(r["value"], r.get("unit")),
                                 f"{r['z']:+.2f}",
                                 r["rules"],
                                 badge(str(r["status"])),
@@ -672,7 +713,7 @@ class _Page:
                         [
                             [
                                 r["check"],
-                                _value(r["value"], str(r["threshold"])),
+                                _check_value(r),
                                 r["threshold"],
                                 badge(str(r["status"])),
                                 r["detail"],
@@ -789,7 +830,9 @@ class _Page:
                     class_="note",
                 ),
             )
-        figure = prepost_figure(pairs, analytes, self.inputs.display, self.inputs.unit)
+        figure = prepost_figure(
+            pairs, analytes, self.inputs.display, _sample_units(self.inputs.samples)
+        )
         image = self.image(
             png_bytes(figure), "Pre/post paired plot per analyte", "prepost", "prepost.png"
         )
@@ -964,17 +1007,39 @@ def _float(value: object) -> float:
     return math.nan
 
 
-def _num(value: object) -> str:
-    number = _float(value)
-    return f"{number:.4g}" if math.isfinite(number) else "–"
-
-
-def _value(value: object, threshold: str) -> str:
-    """A check's value as its threshold states it: percentages where the threshold has %."""
+def _num(value: object, unit: object = None) -> str:
+    """A number to 4 significant digits, followed by its unit when it has one."""
     number = _float(value)
     if not math.isfinite(number):
         return "–"
-    return f"{100 * number:.1f}%" if "%" in threshold else f"{number:.4g}"
+    return f"{number:.4g} {unit}" if not _blank(unit) else f"{number:.4g}"
+
+
+def _value(value: object, threshold: str, unit: object = None) -> str:
+    """A check's value as its threshold states it: percentages where the threshold has %,
+    else with its unit when it is a concentration."""
+    number = _float(value)
+    if not math.isfinite(number):
+        return "–"
+    return f"{100 * number:.1f}%" if "%" in threshold else _num(number, unit)
+
+
+def _check_value(check: Mapping[Any, Any]) -> str:
+    """A QC row's value as the report shows it: the ``unit`` check's value is a factor."""
+    if check["check"] == UNIT_CHECK:
+        number = _float(check["value"])
+        return f"× {number:g}" if math.isfinite(number) else "–"
+    return _value(check["value"], str(check["threshold"]), check.get("unit"))
+
+
+def _sample_units(samples: pd.DataFrame) -> dict[str, str]:
+    """The unit of each analyte's sample values (the first where a table mixes them)."""
+    if "unit" not in samples or samples.empty:
+        return {}
+    first = samples.drop_duplicates("analyte")
+    return dict(
+        zip(first["analyte"].astype(str), first["unit"].fillna("").astype(str), strict=True)
+    )
 
 
 def _pairs(samples: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:

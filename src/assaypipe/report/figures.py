@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from assaypipe.curves import asymptotes, predict
+from assaypipe.units import label
 
 matplotlib.use("Agg")
 
@@ -53,13 +54,14 @@ def curve_figure(
     limits: Mapping[str, float],
     others: pd.DataFrame,
     signal_label: str,
-    unit: str = "pg/mL",
+    unit: str = "",
 ) -> Figure:
     """One standard curve.
 
     ``standards``: columns expected_conc, signal, fitted (bool). ``limits``: lloq,
     uloq, lod (in-well) and blank (mean blank signal); NaN to leave one out.
     ``others``: sample and control wells with role, concentration (in-well) and signal.
+    ``unit``: the unit of the concentrations ("" when none is stated).
     """
     # Fixed margins rather than a layout engine: thousands of these are drawn, and
     # measuring every tick label to place the axes costs more than drawing them.
@@ -129,7 +131,7 @@ def curve_figure(
         ax.yaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_formatter(PLAIN_NUMBER)
     ax.set_xlim(low, high)
-    ax.set_xlabel(f"concentration in well ({plain(unit)})", fontsize=8)
+    ax.set_xlabel(f"concentration in well ({plain(label(unit))})", fontsize=8)
     ax.set_ylabel(plain(signal_label), fontsize=8)
     ax.tick_params(labelsize=7)
     increasing = params is None or asymptotes(params)[1] >= asymptotes(params)[0]
@@ -151,7 +153,7 @@ LJ_LABELS = {
 def levey_jennings_figure(series: pd.DataFrame, plate_labels: Sequence[str]) -> Figure:
     """Panels for every series of one analyte (``tables.LEVEY_JENNINGS`` rows), stacked
     so that one plate lines up across controls and parameters; ``plate_labels`` are the
-    plate ids in run order, for the x axis."""
+    plate ids in run order, for the x axis. A concentration's axis names its ``unit``."""
     names = list(dict.fromkeys(series.sort_values(["kind", "series"])["series"]))
     height = 1.45 * len(names) + 1.3
     figure = Figure(figsize=(11.0, height))
@@ -207,7 +209,11 @@ def levey_jennings_figure(series: pd.DataFrame, plate_labels: Sequence[str]) -> 
                         fontsize=7,
                         color=colour,
                     )
-        ax.set_ylabel(plain(LJ_LABELS.get(name, name)).replace(" (", "\n("), fontsize=7.5)
+        shown = LJ_LABELS.get(name, name)
+        unit = str(points["unit"].iloc[0]) if "unit" in points and len(points) else ""
+        if unit:
+            shown = f"{shown} ({unit})"
+        ax.set_ylabel(plain(shown).replace(" (", "\n("), fontsize=7.5)
         ax.tick_params(labelsize=7)
     ticks = np.arange(len(plate_labels))
     step = max(1, math.ceil(len(ticks) / 40))
@@ -221,11 +227,15 @@ def levey_jennings_figure(series: pd.DataFrame, plate_labels: Sequence[str]) -> 
 
 
 def prepost_figure(
-    pairs: pd.DataFrame, analytes: Sequence[str], display: Mapping[str, str], unit: str = "pg/mL"
+    pairs: pd.DataFrame,
+    analytes: Sequence[str],
+    display: Mapping[str, str],
+    units: Mapping[str, str] | None = None,
 ) -> Figure:
     """Lines from pre to post per subject, one panel per analyte.
 
-    ``pairs``: columns analyte, subject_id, pre, post (concentrations).
+    ``pairs``: columns analyte, subject_id, pre, post (concentrations); ``units``: the
+    unit of each analyte's values (none stated where missing).
     """
     n = max(len(analytes), 1)
     columns = min(n, 3)
@@ -243,7 +253,7 @@ def prepost_figure(
         ax.set_xticks([0, 1], ["pre", "post"])
         ax.set_xlim(-0.3, 1.3)
         ax.set_title(plain(f"{display.get(analyte, analyte)} (n={len(data)})"), fontsize=9)
-        ax.set_ylabel(plain(unit), fontsize=8)
+        ax.set_ylabel(plain(label((units or {}).get(analyte, ""))), fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in axes[len(analytes) :]:
         ax.set_visible(False)

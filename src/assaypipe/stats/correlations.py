@@ -16,7 +16,9 @@ import pandas as pd
 
 from assaypipe.stats.frames import (
     BELOW_LLOQ_TEXT,
+    analyte_units,
     paired_values,
+    per,
     row,
     stats_table,
     visit_values,
@@ -25,11 +27,20 @@ from assaypipe.stats.ranks import round_significant
 from assaypipe.stats.regression import ols, spearman
 
 COVARIATES = ("age", "disease_duration", "baseline_edss")
+# The units of the subject covariates, for the units of the slopes on them.
+COVARIATE_UNITS = {"age": "year", "disease_duration": "year", "baseline_edss": "EDSS point"}
 
 
 def _model_rows(
-    x: np.ndarray, y: np.ndarray, analyte: str, group: str, description: str
+    x: np.ndarray,
+    y: np.ndarray,
+    analyte: str,
+    group: str,
+    description: str,
+    units: tuple[str, str] = ("", ""),
 ) -> list[dict[str, Any]]:
+    """The four rows of one model; ``units`` are those of x and y."""
+    x_unit, y_unit = units
     fit = ols(x, y)
     rank = spearman(x, y)
     return [
@@ -44,6 +55,7 @@ def _model_rows(
             p=fit.slope_p,
             method=f"OLS slope (statsmodels), t test, 95% CI; {description}",
             adjust=True,
+            unit=per(y_unit, x_unit),
         ),
         row(
             "ols_intercept",
@@ -55,6 +67,7 @@ def _model_rows(
             statistic=fit.intercept_t,
             p=fit.intercept_p,
             method=f"OLS intercept (statsmodels), t test, 95% CI; {description}",
+            unit=y_unit,
         ),
         row(
             "ols_r2",
@@ -107,9 +120,11 @@ def pair_correlations(
     policy = BELOW_LLOQ_TEXT[below_lloq]
     pooled = pooled_values(samples, [pre, post], below_lloq)
     paired = paired_values(samples, pre, post, below_lloq)
+    units = analyte_units(samples)
     rows: list[dict[str, Any]] = []
     for pair in pairs:
         x_name, y_name = str(pair[0]), str(pair[1])
+        both_units = (units.get(x_name, ""), units.get(y_name, ""))
         if x_name in pooled and y_name in pooled:
             both = pooled[[x_name, y_name]].dropna()
             rows += _model_rows(
@@ -119,6 +134,7 @@ def pair_correlations(
                 f"{x_name} | pooled",
                 f"{y_name} ~ {x_name}, samples at {pre} and {post} pooled "
                 f"({both.index.get_level_values(0).nunique()} subjects); {policy}",
+                both_units,
             )
         if x_name in paired and y_name in paired:
             dx = paired[x_name]["post"] - paired[x_name]["pre"]
@@ -130,6 +146,7 @@ def pair_correlations(
                 y_name,
                 f"{x_name} | change",
                 f"({post} − {pre}) of {y_name} ~ ({post} − {pre}) of {x_name}; {policy}",
+                both_units,
             )
     return stats_table(rows)
 
@@ -148,6 +165,7 @@ def covariate_correlations(
     """
     policy = BELOW_LLOQ_TEXT[below_lloq]
     values = visit_values(samples, visit, below_lloq)
+    units = analyte_units(samples)
     table = subjects.drop_duplicates("subject_id").set_index("subject_id")
     table.index = table.index.astype(str)
     rows: list[dict[str, Any]] = []
@@ -163,5 +181,6 @@ def covariate_correlations(
                 str(analyte),
                 f"{covariate} | {visit}",
                 f"{analyte} at {visit} ~ {covariate}; {policy}",
+                (COVARIATE_UNITS.get(covariate, ""), units.get(str(analyte), "")),
             )
     return stats_table(rows)

@@ -19,6 +19,35 @@ BELOW_LLOQ_TEXT = {
     "exclude": "below LLOQ excluded",
 }
 ALL = "all"
+# The unit of a change given as log2(post / pre).
+LOG2_RATIO = "log2 ratio"
+
+
+def analyte_units(samples: pd.DataFrame) -> dict[str, str]:
+    """Each analyte's unit in a samples table (its ``unit`` column; "" without one).
+
+    Statistics never mix units: an analyte with values in several units is an error
+    (the workflow leaves such an analyte out before the statistics).
+    """
+    if "unit" not in samples:
+        return {}
+    valued = samples[samples["concentration"].notna()]
+    units = valued.groupby("analyte", sort=True)["unit"].unique()
+    mixed = {str(a): sorted(map(str, u)) for a, u in units.items() if len(u) > 1}
+    if mixed:
+        analyte, found = next(iter(mixed.items()))
+        raise ValueError(
+            f"{analyte} has values in several units ({', '.join(found)}); bring them to one "
+            "unit or leave the analyte out before the statistics"
+        )
+    return {str(a): str(u[0]) for a, u in units.items()}
+
+
+def per(unit: str, other: str) -> str:
+    """The unit of a slope: ``unit`` per ``other`` ("" when neither is known)."""
+    if not unit and not other:
+        return ""
+    return f"{unit or 'unit not stated'} per {other or 'unit not stated'}"
 
 
 def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.Series:
@@ -96,8 +125,10 @@ def row(
     p: float = math.nan,
     method: str = "",
     adjust: bool = False,
+    unit: str = "",
 ) -> dict[str, Any]:
-    """One stats row; ``adjust`` marks it for Benjamini-Hochberg within analysis x group."""
+    """One stats row; ``adjust`` marks it for Benjamini-Hochberg within analysis x group;
+    ``unit`` is the unit of the estimate and its CI ("" when they have none)."""
     return {
         "analysis": analysis,
         "analyte": analyte,
@@ -106,6 +137,7 @@ def row(
         "estimate": estimate,
         "ci_low": ci[0],
         "ci_high": ci[1],
+        "unit": unit,
         "statistic": statistic,
         "p": p,
         "q": math.nan,

@@ -19,6 +19,7 @@ from assaypipe.stats.frames import (
     ALL,
     BELOW_LLOQ_POLICIES,
     BELOW_LLOQ_TEXT,
+    analyte_units,
     censored_counts,
     paired_values,
     row,
@@ -65,11 +66,13 @@ def _family_rows(
     test_name: str = TEST,
 ) -> list[dict[str, Any]]:
     pairs = paired_values(samples, pre, post, below_lloq)
+    units = analyte_units(samples)
     policy = BELOW_LLOQ_TEXT[below_lloq]
     suffix = f"; {note}" if note else ""
     rows: list[dict[str, Any]] = []
     for group, subjects in members.items():
         for analyte, both in pairs.items():
+            unit = units.get(analyte, "")
             if subjects is not None:
                 both = both[both.index.astype(str).isin(subjects)]
             n = len(both)
@@ -90,6 +93,7 @@ def _family_rows(
                         p=result.p,
                         method=f"{result.describe()}; {post} − {pre}; {policy}{suffix}",
                         adjust=True,
+                        unit=unit,
                     )
                 )
             if descriptives:
@@ -101,6 +105,7 @@ def _family_rows(
                         n,
                         estimate=_median(before),
                         method=f"median at {pre} of the complete pairs; {policy}{suffix}",
+                        unit=unit,
                     ),
                     row(
                         prefix + MEDIAN_POST,
@@ -109,6 +114,7 @@ def _family_rows(
                         n,
                         estimate=_median(after),
                         method=f"median at {post} of the complete pairs; {policy}{suffix}",
+                        unit=unit,
                     ),
                     row(
                         prefix + MEDIAN_DIFFERENCE,
@@ -117,6 +123,7 @@ def _family_rows(
                         n,
                         estimate=_median(difference),
                         method=f"median of {post} − {pre}; {policy}{suffix}",
+                        unit=unit,
                     ),
                     row(
                         prefix + EFFECT_SIZE,
@@ -222,7 +229,8 @@ def prepost_subgroup(
         label: (chosen if subjects is None else subjects & chosen)
         for label, subjects in group_members(groups, include_all=True).items()
     }
-    note = f"subgroup: {pre} {analyte} > {threshold:g}"
+    unit = analyte_units(samples).get(analyte, "")
+    note = f"subgroup: {pre} {analyte} > {threshold:g}" + (f" {unit}" if unit else "")
     return stats_table(
         _family_rows(
             samples,

@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assaypipe.stats.frames import BELOW_LLOQ_TEXT, paired_values, row, stats_table
+from assaypipe.stats.frames import (
+    BELOW_LLOQ_TEXT,
+    LOG2_RATIO,
+    analyte_units,
+    paired_values,
+    row,
+    stats_table,
+)
 from assaypipe.stats.ranks import rank_sum, round_significant
 
 RESPONDER = "responder"
@@ -65,10 +72,12 @@ def change_by_response(
     labels.index = labels.index.astype(str)
     comparison = f"{first} vs {second}"
     policy = BELOW_LLOQ_TEXT[below_lloq]
+    units = analyte_units(samples)
     rows: list[dict[str, Any]] = []
     for analyte, changes in subject_changes(samples, pre, post, below_lloq).items():
         label = labels.reindex(changes.index.astype(str)).to_numpy()
         for analysis, formula in CHANGES.items():
+            unit = units.get(analyte, "") if analysis == "change_difference" else LOG2_RATIO
             column = changes["difference" if analysis == "change_difference" else "log2_ratio"]
             values = column.to_numpy(dtype=float)
             finite = np.isfinite(values)
@@ -90,6 +99,7 @@ def change_by_response(
                         f"(n={len(x)}) − {second} (n={len(y)}); {policy}"
                     ),
                     adjust=True,
+                    unit=unit,
                 )
             )
             for name, part in ((first, x), (second, y)):
@@ -101,6 +111,7 @@ def change_by_response(
                         len(part),
                         estimate=float(np.median(part)) if len(part) else math.nan,
                         method=f"median of {formula} ({post} vs {pre}); {policy}",
+                        unit=unit,
                     )
                 )
     return stats_table(rows)
