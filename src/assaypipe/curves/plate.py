@@ -56,6 +56,7 @@ class _Group:
     signal: FloatArray
     blanks: FloatArray
     n_standards: int
+    placed: bool  # a well of the group has a role (not every well unassigned)
     reasons: tuple[str, ...]
 
 
@@ -73,6 +74,7 @@ def _groups(wells: pd.DataFrame) -> list[_Group]:
     signal = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
     well = wells["well"].astype(str).to_numpy()
     is_standard = role == "standard"
+    placed = role != tables.UNASSIGNED
     excluded_low = is_standard & low_beads
     off_series = is_standard & ~low_beads & implausible
     candidate = is_standard & ~low_beads & ~implausible
@@ -97,6 +99,7 @@ def _groups(wells: pd.DataFrame) -> list[_Group]:
                 signal=signal[take],
                 blanks=signal[rows[blank[rows]]],
                 n_standards=int(is_standard[rows].sum()),
+                placed=bool(placed[rows].any()),
                 reasons=tuple(reasons),
             )
         )
@@ -121,6 +124,13 @@ def _point_reasons(group: _Group, code: npt.NDArray[np.int8], weighting: str) ->
         if hit.any():
             out.append(f"excluded standard well(s) {','.join(group.wells[hit])}: {text(weighting)}")
     return out
+
+
+def _no_standards(group: _Group) -> str:
+    if group.placed:
+        return "no standard wells for this analyte"
+    # A plate reader's export names no roles: the plate map gives them.
+    return "no standard wells: every well is unassigned (a plate map gives the wells their roles)"
 
 
 def _median_recovery_error(recovery: Mapping[str, npt.ArrayLike]) -> float:
@@ -282,7 +292,9 @@ def fit_plate_curves(
     any with a finite objective; within 2 AIC units the better back-fit recovery) or a
     model name. Exactly one row per plate x analyte is ``selected``. ``extrapolation``
     is recorded for :func:`assaypipe.interpolate.interpolate_wells`. A plate x analyte
-    without standard wells gets NaN parameters and status ``"no_standards"``.
+    without standard wells gets NaN parameters and status ``"no_standards"``, with a
+    reason that says so (and, where every well is unassigned, that a plate map gives the
+    wells their roles).
 
     Returns a ``tables.CURVES`` frame sorted by plate_id, analyte and model.
     """
@@ -348,7 +360,7 @@ def fit_plate_curves(
                     n_points=0,
                     converged=False,
                     status=STATUS_NO_STANDARDS,
-                    reasons=("no standard wells for this analyte",),
+                    reasons=(_no_standards(group),),
                 )
                 fit_reasons: Sequence[str] = fit.reasons
             else:
