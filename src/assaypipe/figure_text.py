@@ -41,5 +41,13 @@ def file_stem(*parts: object) -> str:
     names as given, so two names that shorten alike still get two files."""
     raw = "\x1f".join(str(part) for part in parts)
     digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    short = [_UNSAFE.sub("_", str(part)).strip("_")[:MAX_FILE_PART].strip("_") for part in parts]
+    short = [_short_part(_UNSAFE.sub("_", str(part)).strip("_")) for part in parts]
     return "--".join(short).strip("-") + f"-{digest}" if any(short) else f"figure-{digest}"
+
+
+def _short_part(part: str) -> str:
+    """At most MAX_FILE_PART characters: a long part keeps its start and its end."""
+    if len(part) <= MAX_FILE_PART:
+        return part
+    head = MAX_FILE_PART // 2
+    return f"{part[:head].rstrip('_')}_{part[len(part) - (MAX_FILE_PART - head - 1) :].lstrip('_')}"
