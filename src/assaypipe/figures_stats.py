@@ -6,7 +6,9 @@
   OLS line and its 95% confidence band.
 
 Each figure is written to every path given; the format follows the suffix (.png,
-.svg). Files are reproducible: no dates in the metadata, fixed SVG ids.
+.svg). Files are reproducible: no dates in the metadata, fixed SVG ids. Analyte names
+are drawn as text (never as math markup) and shortened when long; a figure with
+nothing to draw says so.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from assaypipe.figure_text import shown
 from assaypipe.stats.correlations import pooled_values
 from assaypipe.stats.frames import ALL, analyte_units, paired_values
 from assaypipe.stats.regression import ols, spearman
 from assaypipe.units import label
 
+# Longest analyte name a panel shows (it heads a panel a few centimetres wide).
+_NAME_LIMIT = 32
 _COLOURS = {"responder": "#1b7837", "nonresponder": "#762a83", ALL: "#4d4d4d"}
 _VISIT_MARKERS = ("o", "^")
 
@@ -88,9 +94,11 @@ def plot_prepost(
     # Figure without pyplot: no global figure registry, no backend to choose
     figure = Figure(figsize=(3.2 * len(columns), 2.6 * max(len(analytes), 1)))
     axes = figure.subplots(len(analytes) or 1, len(columns), squeeze=False)
+    if not analytes:
+        _note(axes[0, 0], f"No subject has both\na {pre} and a {post} value.")
     for i, analyte in enumerate(analytes):
         both = pairs[analyte]
-        shown = (display or {}).get(analyte, analyte)
+        shown_name = shown((display or {}).get(analyte, analyte), _NAME_LIMIT)
         for j, column in enumerate(columns):
             axis = axes[i, j]
             subset = (
@@ -109,12 +117,29 @@ def plot_prepost(
                 )
             axis.set_xticks([0, 1], [pre, post])
             axis.set_xlim(-0.25, 1.25)
-            axis.set_title(_title(stats, analyte, column).replace(analyte, shown, 1), fontsize=8)
+            axis.set_title(
+                _title(stats, analyte, column).replace(analyte, shown_name, 1), fontsize=8
+            )
             if j == 0:
-                axis.set_ylabel(f"{shown} ({label(units.get(analyte, ''))})")
+                axis.set_ylabel(f"{shown_name} ({label(units.get(analyte, ''))})")
     figure.suptitle(f"{post} vs {pre} per subject, by responder group", fontsize=10)
     figure.tight_layout()
     _save(figure, outputs)
+
+
+def _note(axis: Axes, text: str) -> None:
+    """Say in an empty panel why it is empty."""
+    axis.text(
+        0.5,
+        0.5,
+        shown(text, limit=200),
+        transform=axis.transAxes,
+        ha="center",
+        va="center",
+        fontsize=8,
+    )
+    axis.set_xticks([])
+    axis.set_yticks([])
 
 
 def plot_correlation(
@@ -130,11 +155,13 @@ def plot_correlation(
     """y against x over the pooled pre and post samples, OLS line and 95% band."""
     pooled = pooled_values(samples, [pre, post], below_lloq)
     units = analyte_units(samples)
-    names = display or {}
+    names = {name: shown((display or {}).get(name, name), _NAME_LIMIT) for name in (x, y)}
     figure = Figure(figsize=(4.8, 4.2))
     axis = figure.subplots()
-    if x in pooled and y in pooled:
-        both = pooled[[x, y]].dropna()
+    both = pooled[[x, y]].dropna() if x in pooled and y in pooled else pd.DataFrame()
+    if both.empty:
+        _note(axis, f"No sample at {pre} or {post}\nhas values of both analytes.")
+    else:
         for visit, marker in zip((pre, post), _VISIT_MARKERS, strict=True):
             part = both[both.index.get_level_values("visit") == visit]
             axis.scatter(part[x], part[y], marker=marker, s=28, alpha=0.8, label=visit)

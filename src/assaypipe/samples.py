@@ -146,7 +146,9 @@ def _plate_values(sample_wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFr
         plates["cv"] = np.where(has_cv, conc_sd / conc_mean, np.nan)
 
     flag_mask = np.zeros(len(plates), dtype=np.int64)
-    flag_mask[n_replicates < plates["n_wells"].to_numpy()] |= _BIT["replicate_excluded"]
+    # Without a curve every well is unusable (flagged no_curve): that flag says it all.
+    excluded = curve_ok & (n_replicates < plates["n_wells"].to_numpy())
+    flag_mask[excluded] |= _BIT["replicate_excluded"]
     flag_mask[plates["n_dilutions"].to_numpy() > 1] |= _BIT["mixed_dilutions"]
     flag_mask[~curve_ok] |= _BIT["no_curve"]
     flag_mask[curve_ok & (n_replicates == 0)] |= _BIT["no_usable_wells"]

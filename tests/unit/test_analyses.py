@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pytest
 import yaml
 
+from assaypipe import tables
 from assaypipe.analyses import ANALYSES, analysis_settings, run_analysis
 from assaypipe.errors import AssaypipeBugError
 from tests.conftest import REPO
+from tests.oddities import (
+    ODD_NAMES,
+    odd_plate,
+    odd_sample_ids,
+    renamed,
+    run_stages,
+    subjects_table,
+)
 from tests.unit.test_stats_demo import STATS_FILES
 
 
@@ -33,3 +44,50 @@ def test_each_analysis_gets_only_the_sections_it_reads() -> None:
 def test_an_unknown_analysis_is_a_bug_not_an_empty_table() -> None:
     with pytest.raises(AssaypipeBugError, match="no analysis named 'anova'"):
         run_analysis("anova", pd.DataFrame(), pd.DataFrame(), load_default_config())
+
+
+# -- what real files bring (tests/oddities.py) ---------------------------------------------
+
+
+def quick_config() -> dict[str, Any]:
+    config = load_default_config()
+    config["classify"] = {**config["classify"], "permutations": 19}
+    return config
+
+
+@pytest.mark.parametrize("case", ["no_standards", "no_signal", "single_well", "unassigned"])
+def test_without_a_sample_value_every_analysis_gives_a_well_formed_table(case):
+    stages = run_stages(odd_plate(case))
+    assert stages.included.empty
+    for name in ANALYSES:
+        table = tables.STATS.validate(
+            run_analysis(name, stages.included, subjects_table(), quick_config())
+        )
+        if name != "classification":
+            assert table.empty, name
+            continue
+        # the classification says it had no subject to classify
+        assert (table["n"] == 0).all() and table["p"].isna().all()
+        assert table["method"].str.contains("over 0 subjects").all()
+
+
+@pytest.mark.parametrize("label", list(ODD_NAMES))
+def test_odd_analyte_names_and_sample_ids_reach_the_statistics_as_they_are(label):
+    name = ODD_NAMES[label]
+    plate = odd_sample_ids(odd_plate("clean"))
+    wells = pd.concat([plate, renamed(plate, plate_id="P2", analyte=name)], ignore_index=True)
+    stages = run_stages(wells)
+    config = quick_config()
+    config["correlations"] = {**config["correlations"], "pairs": [["CCL2", name]]}
+    results = {
+        name_: run_analysis(name_, stages.included, subjects_table(), config)
+        for name_ in ("prepost", "correlations_pairs", "classification")
+    }
+    prepost = results["prepost"].set_index("analyte")
+    assert prepost.loc[name, "n"] == prepost.loc["CCL2", "n"] == 5
+    # the same values under another name: the same test
+    assert prepost.loc[name, "p"] == prepost.loc["CCL2", "p"]
+    assert set(results["correlations_pairs"]["analyte"]) == {name}
+    coefficients = results["classification"]
+    coefficients = coefficients[coefficients["analysis"] == "classify_coefficient"]
+    assert set(coefficients["analyte"]) == {"CCL2", name}

@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import LeaveOneOut, cross_val_predict
 
+from assaypipe import tables
 from assaypipe.classify import (
     EXPLORATORY,
     _loo_decision,
@@ -137,3 +138,44 @@ def test_too_few_subjects_give_missing_results() -> None:
     samples, groups = study(1.0, n=3)
     result = classify_profile(profile_features(samples), groups, permutations=10)
     assert np.isnan(result.auc) and np.isnan(result.auc_p)
+
+
+# -- what real files bring -------------------------------------------------------------
+
+
+def test_odd_analyte_names_are_features_under_their_own_names() -> None:
+    samples, groups = study(1.5)
+    # a space and the feature kind inside a name, markup, math markup, a path, and a name
+    # of 10,000 characters
+    odd = {"noise": "IL-8 (27) change", "signal": r"$\frac{a}{$ <b>../x</b>" + "H/" * 5000}
+    table = classification_table(samples, groups, permutations=5, seed=1)
+    renamed = classification_table(
+        samples.assign(analyte=samples["analyte"].map(odd)), groups, permutations=5, seed=1
+    )
+    coefficients = renamed[renamed["analysis"] == "classify_coefficient"]
+    assert sorted(coefficients["analyte"]) == sorted(odd.values())
+    assert (coefficients["group"] == "change").all()
+    # the same values under other names: the same results (the features in another
+    # order, so up to rounding)
+    by_name = table.set_index(["analysis", "analyte"])["estimate"]
+    for row in coefficients.itertuples():
+        original = next(k for k, v in odd.items() if v == row.analyte)
+        assert row.estimate == pytest.approx(by_name[("classify_coefficient", original)], rel=1e-9)
+    summary = ["classify_auc", "classify_balanced_accuracy", "classify_intercept"]
+    pd.testing.assert_frame_equal(
+        renamed[renamed["analysis"].isin(summary)][["estimate", "p"]].reset_index(drop=True),
+        table[table["analysis"].isin(summary)][["estimate", "p"]].reset_index(drop=True),
+        rtol=1e-9,
+    )
+
+
+def test_no_sample_gives_a_well_formed_table_of_missing_results() -> None:
+    samples, groups = study(1.0)
+    table = tables.STATS.validate(classification_table(samples.iloc[0:0], groups, permutations=5))
+    assert table["analysis"].tolist() == [
+        "classify_auc",
+        "classify_balanced_accuracy",
+        "classify_intercept",
+    ]
+    assert (table["n"] == 0).all() and table["estimate"].isna().all()
+    assert table["method"].str.contains("no features").all()

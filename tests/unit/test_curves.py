@@ -18,6 +18,7 @@ from assaypipe.curves import (
     quantification_range,
 )
 from tests.conftest import wells_frame
+from tests.oddities import NO_CURVE_CASES, ODD_NAMES, odd_plate, renamed
 
 # 7 standards, 4-fold, in duplicate: the usual Luminex kit layout.
 LEVELS = 10000.0 / 4.0 ** np.arange(7)[::-1]
@@ -407,3 +408,50 @@ def test_plate_curves_empty_input_and_bad_arguments():
         fit_plate_curves(wells, models=("4PL",), selection="5PL")
     with pytest.raises(ValueError, match="models"):
         fit_plate_curves(wells, models=("4PL", "6PL"))
+
+
+# -- what real files bring (tests/oddities.py) ---------------------------------------------
+
+# The reason each plate x analyte without a usable curve gives, as the lab reads it.
+NO_CURVE_REASONS = {
+    "no_standards": "no standard wells for this analyte",
+    "no_signal": "excluded standard well(s) A1,A2,A3,A4,A5,A6,A7,A8,A9,A10,A11,A12,A13,A14: "
+    "no finite signal",
+    "no_positive_signal": "excluded standard well(s) A1,A2,A3,A4,A5,A6,A7,A8,A9,A10,A11,A12,"
+    "A13,A14: signal <= 0 under 1/y^2 weights",
+    "single_well": "no standard wells for this analyte",
+    "unassigned": "no standard wells: every well is unassigned (a plate map gives the wells "
+    "their roles)",
+}
+
+
+@pytest.mark.parametrize("case", list(NO_CURVE_CASES))
+def test_a_plate_without_a_usable_curve_gets_a_status_and_the_reason(case):
+    curves = fit_plate_curves(odd_plate(case))
+    assert len(curves) == 2 and curves["selected"].sum() == 1  # 5PL and 4PL rows
+    assert set(curves["status"]) == {NO_CURVE_CASES[case]}
+    assert all(NO_CURVE_REASONS[case] in reasons for reasons in curves["reasons"])
+    assert not curves["converged"].any()
+    assert curves[["a", "b", "c", "d", "g", "lloq", "uloq", "lod"]].isna().all().all()
+    assert (curves["n_points"] == 0).all()
+
+
+def test_a_plate_with_no_placed_wells_leaves_the_other_plates_fitted():
+    wells = pd.concat([odd_plate("clean", "P1"), odd_plate("unassigned", "P2")])
+    selected = selected_rows(fit_plate_curves(wells)).set_index("plate_id")
+    assert selected["status"].to_dict() == {"P1": "converged", "P2": "no_standards"}
+    # the clean plate's curve is the one it gets alone
+    alone = selected_rows(fit_plate_curves(odd_plate("clean", "P1")))
+    assert selected.loc["P1", "c"] == pytest.approx(alone["c"].iloc[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("name", list(ODD_NAMES.values()), ids=list(ODD_NAMES))
+def test_odd_plate_and_analyte_names_are_kept_as_they_are(name):
+    wells = renamed(odd_plate("clean"), plate_id=name, analyte=name)
+    selected = selected_rows(fit_plate_curves(wells))
+    assert selected[["plate_id", "analyte"]].values.tolist() == [[name, name]]
+    assert selected["status"].tolist() == ["converged"]
+
+
+def selected_rows(curves: pd.DataFrame) -> pd.DataFrame:
+    return curves[curves["selected"]]

@@ -7,10 +7,11 @@ import pytest
 from scipy.optimize import brentq
 
 from assaypipe import tables
-from assaypipe.curves import predict
+from assaypipe.curves import fit_plate_curves, predict
 from assaypipe.errors import AssaypipeBugError
 from assaypipe.interpolate import classify_censor, interpolate_wells
 from tests.conftest import wells_frame
+from tests.oddities import NO_CURVE_CASES, ODD_NAMES, odd_plate, renamed
 
 RISING = {"a": 20.0, "b": 1.1, "c": 400.0, "d": 22000.0, "g": 1.0}
 FALLING = {"a": 2.2, "b": 1.2, "c": 300.0, "d": 0.08, "g": 1.3}
@@ -191,3 +192,31 @@ def test_classify_censor_applies_the_rule_to_mean_signals():
     assert bare.tolist() == ["<LOD", "<LOD", None, None, None, ">ULOQ", None]
     nan_params = dict.fromkeys("abcdg", np.nan)
     assert classify_censor(conc, signal, nan_params, 10.0, 5000.0, 2.0).tolist() == [None] * 7
+
+
+# -- what real files bring (tests/oddities.py) ---------------------------------------------
+
+
+@pytest.mark.parametrize("case", list(NO_CURVE_CASES))
+def test_a_plate_without_a_usable_curve_has_no_concentrations_and_says_why(case):
+    wells = odd_plate(case)
+    out = interpolate_wells(wells, fit_plate_curves(wells))
+    assert out[["plate_id", "well", "signal"]].equals(wells[["plate_id", "well", "signal"]])
+    assert out[["concentration", "conc_se", "conc_ci_low", "conc_ci_high"]].isna().all().all()
+    assert out["censor"].isna().all()
+    assert out["flags"].str.split(";").map(lambda flags: "no_curve" in flags).all()
+
+
+@pytest.mark.parametrize("name", list(ODD_NAMES.values()), ids=list(ODD_NAMES))
+def test_odd_names_read_off_their_own_curve(name):
+    clean = odd_plate("clean")
+    wells = pd.concat([clean, renamed(clean, plate_id=name, analyte=name)], ignore_index=True)
+    out = interpolate_wells(wells, fit_plate_curves(wells))
+    odd = (out["plate_id"] == name).to_numpy()
+    # the same wells under another name give the same concentrations
+    np.testing.assert_allclose(
+        out.loc[odd, "concentration"].to_numpy(),
+        out.loc[~odd, "concentration"].to_numpy(),
+        rtol=1e-12,
+    )
+    assert out.loc[odd & (out["role"] == "sample").to_numpy(), "concentration"].notna().all()

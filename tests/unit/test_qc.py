@@ -569,3 +569,72 @@ def test_a_study_checks_each_plate_and_analyte_as_if_it_were_alone():
         [run_qc(*plate, settings).qc for plate in plates], ignore_index=True
     ).sort_values(["analyte", "plate_id", "check"], kind="stable")
     pd.testing.assert_frame_equal(together, alone.reset_index(drop=True))
+
+
+# -- what real files bring (tests/oddities.py, which builds on make_plate) ----------------
+
+
+@pytest.fixture(scope="module")
+def oddities():
+    import tests.oddities
+
+    return tests.oddities
+
+
+# What the calibrator checks say of each plate x analyte without a usable curve.
+NO_CURVE_CALIBRATORS = {
+    "no_standards": "no standard wells",
+    "no_signal": "0 of 7 non-zero levels fitted",
+    "no_positive_signal": "0 of 7 non-zero levels fitted",
+    "single_well": "no standard wells",
+    "unassigned": "no standard wells: every well is unassigned (a plate map gives the wells "
+    "their roles)",
+}
+# Why each of its standard levels was not fitted (none where there are no standards).
+NO_CURVE_LEVELS = {
+    "no_signal": "not fitted: no signal",
+    # the engine's reason, not the no_curve flag that follows from it
+    "no_positive_signal": "not fitted: signal <= 0 under 1/y^2 weights",
+}
+
+
+@pytest.mark.parametrize("case", list(NO_CURVE_CALIBRATORS))
+def test_a_plate_without_a_usable_curve_fails_and_the_checks_say_why(oddities, case):
+    stages = oddities.run_stages(oddities.odd_plate(case))
+    qc = tables.QC.validate(stages.qc.qc).set_index("check")
+    curve = stages.curves[stages.curves["selected"]].iloc[0]
+    assert qc.loc["curve_status", "status"] == "fail"
+    assert qc.loc["curve_status", "detail"] == f"{curve['status']}: {curve['reasons']}"
+    assert (qc.loc["calibrators", "status"], qc.loc["calibrators", "detail"]) == (
+        "fail",
+        NO_CURVE_CALIBRATORS[case],
+    )
+    levels = qc[qc.index.str.startswith("recovery:")]
+    if case in NO_CURVE_LEVELS:
+        assert len(levels) == 7 and (levels["detail"] == NO_CURVE_LEVELS[case]).all()
+    else:
+        assert levels.empty
+    verdicts = stages.qc.verdicts
+    assert verdicts[["plate_id", "verdict"]].values.tolist() == [["P1", "fail"]]
+    assert "curve_status" in verdicts["failed"].iloc[0].split(";")
+    # no curve parameter to chart, and a well-formed table all the same
+    lj = tables.LEVEY_JENNINGS.validate(stages.qc.levey_jennings)
+    assert not lj["series"].isin(["curve_c", "curve_d"]).any()
+
+
+def test_a_plate_with_no_placed_wells_fails_alone(oddities):
+    wells = pd.concat([oddities.odd_plate("clean", "P1"), oddities.odd_plate("unassigned", "P2")])
+    verdicts = oddities.run_stages(wells).qc.verdicts.set_index("plate_id")["verdict"]
+    assert verdicts.to_dict() == {"P1": "pass", "P2": "fail"}
+
+
+@pytest.mark.parametrize("label", ["mathtext", "markup", "path", "long", "huge"])
+def test_odd_plate_and_analyte_names_are_checked_like_any_other(oddities, label):
+    name = oddities.ODD_NAMES[label]
+    clean = oddities.run_stages(oddities.odd_plate("clean")).qc.qc
+    odd = oddities.run_stages(
+        oddities.renamed(oddities.odd_plate("clean"), plate_id=name, analyte=name)
+    ).qc.qc
+    assert set(odd["plate_id"].dropna()) == {name} and set(odd["analyte"]) == {name}
+    columns = ["check", "value", "status", "detail"]
+    pd.testing.assert_frame_equal(odd[columns], clean[columns])

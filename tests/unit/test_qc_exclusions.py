@@ -14,6 +14,7 @@ from assaypipe.exclusions import (
     read_exclusions,
 )
 from assaypipe.qc import run_qc
+from tests.oddities import ODD_NAMES, odd_plate, renamed, run_stages
 from tests.unit.test_qc import SETTINGS, make_plate, study
 
 HEADER = "level\tplate_id\twell\tanalyte\treason\twho\twhen\n"
@@ -150,3 +151,41 @@ def test_patterns_cover_the_right_wells():
     )
     assert (mask == expected.to_numpy()).all()
     assert mask.sum() == 40 + 40 + 1
+
+
+# -- what real files bring (tests/oddities.py) ---------------------------------------------
+
+
+def test_plates_without_a_curve_are_excluded_with_the_checks_they_failed():
+    wells = pd.concat(
+        [odd_plate("clean", "P1"), odd_plate("unassigned", "P2"), odd_plate("no_standards", "P3")]
+    )
+    stages = run_stages(wells)
+    table = tables.EXCLUSIONS.validate(stages.exclusions)
+    rows = table[["source", "level", "plate_id", "analyte", "reason", "n_wells", "n_samples"]]
+    assert rows.values.tolist() == [
+        ["qc", "plate", "P2", "CCL2", "QC fail: calibrators, curve_status", 40, 0],
+        ["qc", "plate", "P3", "CCL2", "QC fail: calibrators, curve_status", 26, 10],
+    ]
+    # the statistics keep the good plate's values only
+    assert len(stages.included) == 10 and (stages.included["plate_ids"] == "P1").all()
+
+
+@pytest.mark.parametrize("case", ["no_signal", "single_well", "unassigned"])
+def test_a_study_of_one_plate_without_a_curve_leaves_an_empty_well_formed_sample_table(case):
+    included = run_stages(odd_plate(case)).included
+    assert included.empty and list(included.columns) == list(tables.SAMPLES.columns)
+
+
+@pytest.mark.parametrize("name", list(ODD_NAMES.values()), ids=list(ODD_NAMES))
+def test_manual_exclusions_match_odd_names_exactly(name):
+    wells = pd.concat([odd_plate("clean", "P1"), renamed(odd_plate("clean"), plate_id=name)])
+    stages = run_stages(wells)
+    manual = pd.DataFrame(
+        [{"level": "plate", "plate_id": name, "well": "", "analyte": "", "reason": "spill",
+          "who": "Anna", "when": "2025-06-20", "line": 2}]
+    )  # fmt: skip
+    table = exclusion_table(stages.wells, stages.qc.verdicts, manual)
+    assert table[["plate_id", "n_wells", "n_samples"]].values.tolist() == [[name, 40, 10]]
+    kept = included_samples(stages.wells, stages.curves, stages.sheet, table)
+    assert (kept["plate_ids"] == "P1").all() and len(kept) == 10

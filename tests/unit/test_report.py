@@ -6,20 +6,24 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from assaypipe import tables
 from assaypipe.exclusions import exclusion_table, included_samples
+from assaypipe.figure_text import file_stem
 from assaypipe.qc import run_qc
 from assaypipe.report import SECTIONS, ReportInputs, build_report
 from assaypipe.report.figures import (
     MAX_LJ_LABELS,
+    curve_figure,
     levey_jennings_figure,
     png_bytes,
     prepost_figure,
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
+from tests import oddities
 from tests.unit.test_qc import SETTINGS, make_plate, study
 
 XSS = "<script>alert(1)</script>"
@@ -105,7 +109,7 @@ def test_every_section_in_order_and_one_curve_per_plate_x_analyte(three_plates, 
     assert pairs == {("P1", "CCL2"), ("P1", "TGFB2"), ("P2", "CCL2"), ("P3", "CCL2")}
     assert len(list((tmp_path / "curves").glob("*.png"))) == 4
     # three CCL2 plates make a chart; TGF-β2 has one plate, listed without a chart
-    assert [p.name for p in (tmp_path / "lj").glob("*.png")] == ["CCL2.png"]
+    assert [p.name for p in (tmp_path / "lj").glob("*.png")] == [file_stem("CCL2") + ".png"]
     assert "TGF-β2" in page
 
 
@@ -337,3 +341,113 @@ def test_curves_show_the_vendors_concentrations_beside_ours(no_settle):
     # without the vendor's table the page has no comparison
     plain = build_report(inputs_for(result.wells, result.curves, result.plates))
     assert "vs xPONENT's own" not in plain
+
+
+# -- what real files bring (tests/oddities.py) ---------------------------------------------
+
+
+def report_of(stages, tmp_path: Path | None = None) -> str:
+    inputs = ReportInputs(
+        wells=stages.wells,
+        curves=stages.curves,
+        plates=stages.plates,
+        rejected=tables.empty(tables.REJECTED),
+        qc=stages.qc.qc,
+        verdicts=stages.qc.verdicts,
+        levey_jennings=stages.qc.levey_jennings,
+        exclusions=stages.exclusions,
+        samples=stages.included,
+        settings=SETTINGS,
+    )
+    folders = None
+    if tmp_path is not None:
+        folders = {kind: tmp_path / kind for kind in ("curves", "levey_jennings", "prepost")}
+    return build_report(inputs, folders)
+
+
+def curve_texts(standards: pd.DataFrame, others: pd.DataFrame | None = None):
+    others = (
+        others if others is not None else pd.DataFrame(columns=["role", "concentration", "signal"])
+    )
+    figure = curve_figure(standards, None, {}, others, "OD450")
+    png_bytes(figure)  # draws it: a scale that cannot be drawn raises here
+    ax = figure.axes[0]
+    return [t.get_text() for t in ax.texts], ax.get_yscale()
+
+
+def standards(conc, signal) -> pd.DataFrame:
+    return pd.DataFrame({"expected_conc": conc, "signal": signal, "fitted": False})
+
+
+@pytest.mark.parametrize(
+    ("conc", "signal", "note"),
+    [
+        ([], [], "No standard wells for this analyte on this plate:\nno curve to draw."),
+        (
+            [100.0, 10.0],
+            [np.nan, np.nan],
+            "2 standard well(s), but no standard well has a signal:\nno curve to draw.",
+        ),
+        (
+            [0.0, np.nan],
+            [1.0, 2.0],
+            "2 standard well(s), but no standard well has an expected concentration above 0:"
+            "\nno curve to draw.",
+        ),
+    ],
+)
+def test_a_curve_figure_with_no_standard_to_draw_says_why(conc, signal, note):
+    texts, yscale = curve_texts(standards(conc, signal))
+    assert texts == [note]
+    assert yscale == "linear"
+
+
+def test_a_curve_figure_with_no_positive_signal_draws_a_linear_signal_axis():
+    texts, yscale = curve_texts(standards([100.0, 10.0], [-0.2, 0.0]))
+    assert texts == [] and yscale == "linear"
+    texts, yscale = curve_texts(standards([100.0, 10.0], [0.9, 0.2]))
+    assert texts == [] and yscale == "log"
+
+
+# Every figure file the report writes: a short safe name and a hash, inside its folder.
+SAFE_FIGURE = re.compile(r"^[A-Za-z0-9_-]{1,90}-[0-9a-f]{10}\.png$")
+
+
+@pytest.mark.parametrize(
+    "case", ["no_standards", "no_signal", "no_positive_signal", "single_well", "unassigned"]
+)
+def test_the_report_shows_a_plate_without_a_usable_curve_with_its_reasons(case, tmp_path):
+    stages = oddities.run_stages(
+        pd.concat([oddities.odd_plate("clean", "P1"), oddities.odd_plate(case, "P2")])
+    )
+    page = report_of(stages, tmp_path)
+    figures = [a for n, a in parse(page).tags if n == "figure" and "curve" in str(a.get("class"))]
+    assert [(a["data-plate"], a["data-analyte"]) for a in figures] == [
+        ("P1", "CCL2"),
+        ("P2", "CCL2"),
+    ]
+    reasons = stages.curves.loc[stages.curves["selected"], "reasons"].iloc[1]
+    assert escape(f"{oddities.NO_CURVE_CASES[case]}: {reasons}") in page
+    assert len(list((tmp_path / "curves").iterdir())) == 2
+
+
+@pytest.mark.parametrize("label", list(oddities.ODD_NAMES))
+def test_odd_names_are_escaped_on_the_page_and_never_a_figure_path(label, tmp_path):
+    name = oddities.ODD_NAMES[label]
+    plates = [oddities.odd_plate("clean", f"P{i}") for i in range(1, 4)]  # Levey-Jennings
+    wells = pd.concat(
+        [oddities.renamed(p, analyte=name) for p in plates]
+        + [oddities.renamed(plates[0], plate_id=name)]
+    )
+    page = report_of(oddities.run_stages(oddities.odd_sample_ids(wells)), tmp_path / "out")
+    assert escape(name) in page
+    if name != escape(name):
+        assert name not in page
+    written = sorted((tmp_path / "out").rglob("*.png"))
+    assert tmp_path / "out" / "prepost" / "prepost.png" in written  # a fixed name
+    written = [p for p in written if p.parent.name != "prepost"]
+    assert len(written) == 5  # four curves, one Levey-Jennings chart
+    for path in written:
+        assert path.parent.parent == tmp_path / "out"
+        assert SAFE_FIGURE.match(path.name), path.name
+    assert len({p.name for p in written}) == 5

@@ -2,9 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from assaypipe import tables
 from assaypipe.curves import predict
 from assaypipe.samples import combine_replicates
 from tests.conftest import wells_frame
+from tests.oddities import odd_plate, odd_sample_ids, run_stages
 
 PARAMS = {"a": 30.0, "b": 1.2, "c": 800.0, "d": 20000.0, "g": 0.8}
 SHEET = pd.DataFrame(
@@ -135,3 +137,48 @@ def test_several_plates_prefer_uncensored_and_censor_ties_go_to_the_smallest_lab
     assert s3["n_replicates"] == 2
     assert s3["flags"] == "no_curve;no_usable_wells;replicate_excluded;several_plates"
     assert s3["plate_ids"] == "P1;P4;P5"
+
+
+# -- what real files bring (tests/oddities.py) ---------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["no_standards", "no_signal", "no_positive_signal"])
+def test_samples_of_a_plate_without_a_curve_are_kept_without_a_value(case):
+    stages = run_stages(odd_plate(case))
+    samples = stages.samples
+    assert samples["sample_id"].tolist() == [f"S{i:02d}" for i in range(1, 11)]
+    assert samples["concentration"].isna().all() and samples["censor"].isna().all()
+    # the one reason, not its consequences (no replicate was left out for its own sake)
+    assert (samples["flags"] == "no_curve").all()
+    assert (samples["n_replicates"] == 0).all()
+    assert samples["subject_id"].tolist() == [f"P{i}" for i in range(1, 6) for _ in (0, 1)]
+
+
+def test_a_single_sample_well_gives_one_row_without_a_value():
+    samples = run_stages(odd_plate("single_well")).samples
+    assert samples[["sample_id", "flags"]].values.tolist() == [["S01", "no_curve"]]
+    assert tables.SAMPLES.validate(samples) is not None
+
+
+def test_a_plate_without_placed_wells_gives_no_sample_and_a_well_formed_table():
+    samples = run_stages(odd_plate("unassigned")).samples
+    assert samples.empty and list(samples.columns) == list(tables.SAMPLES.columns)
+    both = run_stages(pd.concat([odd_plate("clean", "P1"), odd_plate("unassigned", "P2")]))
+    assert len(both.samples) == 10 and (both.samples["plate_ids"] == "P1").all()
+
+
+def test_sample_ids_as_plates_write_them_are_matched_to_the_sheet():
+    stages = run_stages(odd_sample_ids(odd_plate("clean")))
+    samples = stages.samples.set_index("sample_id")
+    assert {"Sample 1", "Samples/01"} <= set(samples.index)
+    # sorted after S03 .. S10, they are the last subject's pair
+    assert samples.loc["Sample 1", ["subject_id", "visit"]].tolist() == ["P5", "baseline"]
+    assert samples.loc["Samples/01", ["subject_id", "visit"]].tolist() == ["P5", "post"]
+    assert samples["concentration"].notna().all()
+
+
+def test_samples_no_sheet_knows_keep_their_value_without_subject():
+    stages = run_stages(odd_plate("clean"), sheet=SHEET.iloc[0:0])
+    assert len(stages.samples) == 10
+    assert stages.samples["subject_id"].isna().all() and stages.samples["visit"].isna().all()
+    assert stages.samples["concentration"].notna().all()

@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from assaypipe.errors import InputError
@@ -7,6 +8,7 @@ from assaypipe.sheets import (
     read_aliases,
     read_samples,
 )
+from tests.conftest import REPO
 
 
 def write(tmp_path, text, name="samples.tsv"):
@@ -65,3 +67,32 @@ def _bundled_aliases():
     from importlib.resources import files
 
     return files("assaypipe") / "data" / "analytes.tsv"
+
+
+# Sample ids as plates write them, which the workflow's sheet schema must let through.
+PLATE_SAMPLE_IDS = ["P01-BL", "Sample 1", "Samples/01", "<b>x</b>", r"$\frac{a}{$", "Ünï µ/2"]
+
+
+def validate_sample_sheet(sample_id: str) -> None:
+    """The check the workflow runs on config/samples.tsv (workflow/rules/common.smk)."""
+    from snakemake.utils import validate
+
+    sheet = pd.DataFrame(
+        {"sample_id": [sample_id], "subject_id": ["P01"], "visit": ["baseline"], "matrix": ["CSF"]}
+    )
+    validate(sheet, str(REPO / "workflow" / "schemas" / "samples.schema.yaml"))
+
+
+@pytest.mark.parametrize("sample_id", PLATE_SAMPLE_IDS)
+def test_the_sheet_schema_takes_sample_ids_as_plates_write_them(tmp_path, sample_id):
+    validate_sample_sheet(sample_id)
+    path = write(tmp_path, f"sample_id\tsubject_id\tvisit\tmatrix\n{sample_id}\tP01\tbaseline\t\n")
+    assert read_samples(path)["sample_id"].tolist() == [sample_id]
+
+
+@pytest.mark.parametrize("sample_id", ["", " Sample 1", "Sample 1 ", "a\x07b", "a\u00a0", "a\x85"])
+def test_the_sheet_schema_refuses_empty_padded_or_control_character_ids(sample_id):
+    from snakemake.exceptions import WorkflowError
+
+    with pytest.raises(WorkflowError, match="sample_id"):
+        validate_sample_sheet(sample_id)

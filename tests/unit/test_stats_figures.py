@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -39,3 +40,60 @@ def test_display_names_from_the_alias_table() -> None:
          "display": ["TGF-β2", "TGF-β2", "IL-8"]}
     )  # fmt: skip
     assert display_names(aliases) == {"TGFB2": "TGF-β2", "IL8": "IL-8"}
+
+
+# -- what real files bring -------------------------------------------------------------
+
+ODD = {
+    "CCL2": r"$\frac{a}{$",  # math markup matplotlib cannot typeset
+    "IL8": "<b>x</b>",
+    "NfL": "../x" + "H/" * 5000,  # a path, and 10,000 characters
+}
+
+
+def svg_texts(path: Path) -> list[str]:
+    """The texts an SVG figure draws (with svg.fonttype none they are <text> elements)."""
+    root = ElementTree.parse(path).getroot()
+    return ["".join(e.itertext()) for e in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_prepost_figure_draws_odd_analyte_names_as_plain_short_text(tmp_path: Path) -> None:
+    samples = SMALL.assign(analyte=SMALL["analyte"].map(ODD))
+    stats = prepost(samples, groups=GROUPS)
+    out = tmp_path / "prepost.svg"
+    plot_prepost(samples, GROUPS, [out, tmp_path / "prepost.png"], stats=stats)
+    texts = svg_texts(out)
+    # as written, not typeset (matplotlib shows an escaped \$ as $)
+    assert r"$\frac{a}{$ (pg/mL)" in texts
+    assert "<b>x</b> (pg/mL)" in texts
+    long = [t for t in texts if t.startswith("../xH/") and t.endswith(" (pg/mL)")]
+    # 32 characters: the first 16, an ellipsis, the last 15
+    assert long == ["../xH/H/H/H/H/H/…/H/H/H/H/H/H/H/ (pg/mL)"]
+    assert any(t.startswith("<b>x</b> — responder") for t in texts)
+
+
+def test_correlation_figure_draws_odd_display_names_as_plain_text(tmp_path: Path) -> None:
+    out = tmp_path / "corr.svg"
+    plot_correlation(SMALL, "CCL2", "IL8", [out], display={"CCL2": ODD["CCL2"], "IL8": "<i>"})
+    texts = svg_texts(out)
+    assert r"$\frac{a}{$ (pg/mL)" in texts and "<i> (pg/mL)" in texts
+
+
+def test_figures_with_nothing_to_draw_say_so(tmp_path: Path) -> None:
+    nothing = SMALL.iloc[0:0]
+    plot_prepost(nothing, GROUPS, [tmp_path / "prepost.svg", tmp_path / "prepost.png"])
+    assert "No subject has botha baseline and a post value." in "".join(
+        svg_texts(tmp_path / "prepost.svg")
+    )
+    # no sample has both analytes: CCL2 only at baseline, IL8 only at post
+    apart = SMALL[
+        ((SMALL["analyte"] == "CCL2") & (SMALL["visit"] == "baseline"))
+        | ((SMALL["analyte"] == "IL8") & (SMALL["visit"] == "post"))
+    ].assign(sample_id=lambda f: f["sample_id"] + "-" + f["analyte"])
+    for samples, name in ((nothing, "none"), (apart, "apart")):
+        out = tmp_path / f"corr_{name}.svg"
+        plot_correlation(samples, "CCL2", "IL8", [out, out.with_suffix(".png")])
+        assert "No sample at baseline or posthas values of both analytes." in "".join(
+            svg_texts(out)
+        )
+        assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

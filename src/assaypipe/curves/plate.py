@@ -66,6 +66,7 @@ class _Group:
     signal: FloatArray
     blanks: FloatArray
     n_standards: int
+    placed: bool  # a well of the group has a role (not every well unassigned)
     reasons: tuple[str, ...]
 
 
@@ -88,6 +89,7 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
     well = wells["well"].astype(str).to_numpy()
     is_standard = role == "standard"
     lab_masked = is_standard & masked
+    placed = role != tables.UNASSIGNED
     excluded_low = is_standard & low_beads
     off_series = is_standard & ~masked & ~low_beads & implausible
     candidate = is_standard & ~masked & ~low_beads & ~implausible
@@ -117,6 +119,7 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
                 signal=signal[take],
                 blanks=signal[rows[blank[rows]]],
                 n_standards=int(is_standard[rows].sum()),
+                placed=bool(placed[rows].any()),
                 reasons=tuple(reasons),
             )
         )
@@ -141,6 +144,13 @@ def _point_reasons(group: _Group, code: npt.NDArray[np.int8], weighting: str) ->
         if hit.any():
             out.append(f"excluded standard well(s) {','.join(group.wells[hit])}: {text(weighting)}")
     return out
+
+
+def _no_standards(group: _Group) -> str:
+    if group.placed:
+        return "no standard wells for this analyte"
+    # A plate reader's export names no roles: the plate map gives them.
+    return "no standard wells: every well is unassigned (a plate map gives the wells their roles)"
 
 
 def _median_recovery_error(recovery: Mapping[str, npt.ArrayLike]) -> float:
@@ -307,7 +317,9 @@ def fit_plate_curves(
     any with a finite objective; within 2 AIC units the better back-fit recovery) or a
     model name. Exactly one row per plate x analyte is ``selected``. ``extrapolation``
     is recorded for :func:`assaypipe.interpolate.interpolate_wells`. A plate x analyte
-    without standard wells gets NaN parameters and status ``"no_standards"``.
+    without standard wells gets NaN parameters and status ``"no_standards"``, with a
+    reason that says so (and, where every well is unassigned, that a plate map gives the
+    wells their roles).
 
     A standard the lab masked in its instrument software (``layout.MASKED_FLAGS`` or
     ``MASKED_TOKENS``) is left out with the reason "masked in <software>", the
@@ -408,17 +420,7 @@ def _assaypipe_rows(
         for model in models:
             batch = batches[model]
             if group.n_standards == 0:
-                fit = CurveFit(
-                    model=model,
-                    weighting=weighting,
-                    params=dict.fromkeys(PARAM_NAMES, math.nan),
-                    rss=math.nan,
-                    aic=math.nan,
-                    n_points=0,
-                    converged=False,
-                    status=STATUS_NO_STANDARDS,
-                    reasons=("no standard wells for this analyte",),
-                )
+                fit = _no_standards_fit(group, model, weighting)
                 fit_reasons: Sequence[str] = fit.reasons
             else:
                 fit = batch.curve(index)
@@ -481,7 +483,8 @@ def _vendor_rows(
             )
         for j, group in enumerate(own):
             if group.n_standards == 0:
-                fit, fit_reasons = _no_standards(recipe.model, recipe.weighting)
+                fit = _no_standards_fit(group, recipe.model, recipe.weighting)
+                fit_reasons = fit.reasons
             else:
                 fit = batch.curve(j)
                 fit_reasons = (*batch.fit_reasons[j], recipe.reason())
@@ -497,8 +500,8 @@ def _vendor_rows(
     return rows
 
 
-def _no_standards(model: str, weighting: str) -> tuple[CurveFit, tuple[str, ...]]:
-    fit = CurveFit(
+def _no_standards_fit(group: _Group, model: str, weighting: str) -> CurveFit:
+    return CurveFit(
         model=model,
         weighting=weighting,
         params=dict.fromkeys(PARAM_NAMES, math.nan),
@@ -507,6 +510,5 @@ def _no_standards(model: str, weighting: str) -> tuple[CurveFit, tuple[str, ...]
         n_points=0,
         converged=False,
         status=STATUS_NO_STANDARDS,
-        reasons=("no standard wells for this analyte",),
+        reasons=(_no_standards(group),),
     )
-    return fit, fit.reasons

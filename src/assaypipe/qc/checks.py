@@ -30,6 +30,7 @@ from assaypipe.curves.limits import level_columns
 from assaypipe.layout import MASKED_REASON, is_usable
 from assaypipe.qc.kits import KitLot, control_range
 from assaypipe.qc.rules import RuleSet
+from assaypipe.tables import UNASSIGNED
 from assaypipe.units import UnitPlan, label, plan_units, plate_units
 
 PARAMS = ("a", "b", "c", "d", "g")
@@ -126,7 +127,8 @@ def left_out_reason(
     if not math.isfinite(signal):
         return "no signal"
     if not usable:
-        return flags.replace(";", ", ")
+        # The engine names the cause; the flags may hold only its consequence (no_curve).
+        return engine.get(well) or flags.replace(";", ", ")
     return engine.get(well, "")
 
 
@@ -478,11 +480,25 @@ def _level_names(standards: _Wells) -> dict[float, str]:
     return names
 
 
+def _no_levels(pair: _Pair) -> str:
+    """Why a plate x analyte has no calibrator level, in the lab's words."""
+    n = len(pair.standards.role)
+    if n:
+        return f"{n} standard well(s), none with an expected concentration above 0"
+    if (pair.wells.role == UNASSIGNED).all():
+        return (
+            "no standard wells: every well is unassigned (a plate map gives the wells their roles)"
+        )
+    return "no standard wells"
+
+
 def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -> list[Row]:
     key, standards = pair.key, pair.standards
     names = _level_names(standards)
     if not names:
-        return [row(*key, "calibrators", 0.0, f">= {rules.min_calibrators}", "fail", "none")]
+        return [
+            row(*key, "calibrators", 0.0, f">= {rules.min_calibrators}", "fail", _no_levels(pair))
+        ]
     fitted = pair.left_out == ""
     fitted_levels = sorted(set(standards.expected[fitted].tolist()))
     rows = [

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import __version__, tables
+from assaypipe.figure_text import file_stem
 from assaypipe.io import read_table
 from assaypipe.qc import presets, rules_for, standard_points
 from assaypipe.qc.checks import curve_params, records, selected_curves
@@ -89,9 +90,9 @@ def build_report(
     """The report page.
 
     ``figure_dirs`` maps a kind of figure (``curves``, ``levey_jennings``, ``prepost``)
-    to a folder where each is also written as PNG (``<plate>--<analyte>.png``,
-    ``<analyte>.png``), for ``snakemake --report``. ``progress(done, total)`` is called
-    after each plate's curves.
+    to a folder where each is also written as PNG (``<plate>--<analyte>-<hash>.png``,
+    ``<analyte>-<hash>.png``: :func:`assaypipe.figure_text.file_stem`), for
+    ``snakemake --report``. ``progress(done, total)`` is called after each plate's curves.
     """
     folders = {kind: Path(folder) for kind, folder in (figure_dirs or {}).items()}
     for folder in folders.values():
@@ -551,7 +552,7 @@ class _Page:
                 self.units.get((plate_id, analyte), ""),
             )
             alt = f"Standard curve of {self.name(analyte)} on plate {plate_id}"
-            filename = anchor(plate_id, "", analyte) + ".png"
+            filename = file_stem(plate_id, analyte) + ".png"
             img = self.image(png_bytes(figure), alt, "curves", filename)
         else:
             img = tag("p", "figure not drawn (report.curve_figures)", class_="note")
@@ -683,7 +684,7 @@ class _Page:
                 png_bytes(figure),
                 f"Levey-Jennings charts of {self.name(analyte)}",
                 "levey_jennings",
-                anchor(analyte) + ".png",
+                file_stem(analyte) + ".png",
             )
             parts.append(tag("figure", image, class_="wide lj", data_analyte=analyte))
             violations = series[series["status"] != "pass"]

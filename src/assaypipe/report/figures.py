@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from assaypipe.curves import asymptotes, predict
+from assaypipe.figure_text import shown as plain
 from assaypipe.units import label
 
 matplotlib.use("Agg")
@@ -43,11 +44,6 @@ def png_bytes(figure: Figure, dpi: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def plain(label: object) -> str:
-    """Text for matplotlib with its math markup ($...$) switched off."""
-    return str(label).replace("$", r"\$")
-
-
 def curve_figure(
     standards: pd.DataFrame,
     params: Mapping[str, float] | None,
@@ -62,6 +58,9 @@ def curve_figure(
     uloq, lod (in-well) and blank (mean blank signal); NaN to leave one out.
     ``others``: sample and control wells with role, concentration (in-well) and signal.
     ``unit``: the unit of the concentrations ("" when none is stated).
+    Without a standard to draw (none, or none with a signal and a concentration above
+    0) the figure says why; the signal axis is logarithmic only when every standard's
+    signal is above 0 and something is drawn on it.
     """
     # Fixed margins rather than a layout engine: thousands of these are drawn, and
     # measuring every tick label to place the axes costs more than drawing them.
@@ -75,28 +74,47 @@ def curve_figure(
     positive_x = conc[shown]
     low = float(positive_x.min()) / 3 if positive_x.size else 0.1
     high = float(positive_x.max()) * 3 if positive_x.size else 10.0
-    log_y = bool(np.all(signal[np.isfinite(signal)] > 0))
+    points = {role: _placed(others[others["role"] == role]) for role in ("sample", "control")}
+    drawn_y = np.concatenate([signal[shown], *(y for _x, y in points.values())])
+    # A log signal axis needs standards above zero and something to draw on it.
+    log_y = bool(np.all(signal[np.isfinite(signal)] > 0) and np.any(drawn_y > 0))
 
+    if not shown.any():
+        ax.text(
+            0.5,
+            0.5,
+            _nothing_to_draw(conc, signal),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=8,
+            wrap=True,
+        )
+        ax.tick_params(labelbottom=False, labelleft=False)
     if params is not None:
         grid = np.geomspace(low, high, 200)
         ax.plot(grid, predict(dict(params), grid), color=FITTED, lw=1.3, label="curve")
-    ax.scatter(
-        conc[shown & fitted], signal[shown & fitted], s=22, color=FITTED, zorder=3, label="standard"
-    )
+    if (shown & fitted).any():
+        ax.scatter(
+            conc[shown & fitted],
+            signal[shown & fitted],
+            s=22,
+            color=FITTED,
+            zorder=3,
+            label="standard",
+        )
     out = shown & ~fitted
     if out.any():
         ax.scatter(
             conc[out], signal[out], s=46, marker="x", color=LEFT_OUT, zorder=4, label="left out"
         )
-    for role, colour, marker in (("sample", SAMPLE, "^"), ("control", CONTROL, "D")):
-        wells = others[others["role"] == role]
-        x = pd.to_numeric(wells["concentration"], errors="coerce").to_numpy(dtype=float)
-        y = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
-        keep = np.isfinite(x) & (x > 0) & np.isfinite(y)
-        if keep.any():
+    for (role, (x, y)), colour, marker in zip(
+        points.items(), (SAMPLE, CONTROL), ("^", "D"), strict=True
+    ):
+        if x.size:
             ax.scatter(
-                np.clip(x[keep], low, high),
-                y[keep],
+                np.clip(x, low, high),
+                y,
                 s=12 if role == "sample" else 20,
                 marker=marker,
                 color=colour,
@@ -135,8 +153,31 @@ def curve_figure(
     ax.set_ylabel(plain(signal_label), fontsize=8)
     ax.tick_params(labelsize=7)
     increasing = params is None or asymptotes(params)[1] >= asymptotes(params)[0]
-    ax.legend(fontsize=6, loc="upper left" if increasing else "upper right", framealpha=0.85)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6, loc="upper left" if increasing else "upper right", framealpha=0.85)
     return figure
+
+
+def _placed(wells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The concentrations and signals of wells that can be placed on the curve's axes."""
+    x = pd.to_numeric(wells["concentration"], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
+    keep = np.isfinite(x) & (x > 0) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def _nothing_to_draw(conc: np.ndarray, signal: np.ndarray) -> str:
+    """Why a plate x analyte has no standard to draw, in the lab's words."""
+    if conc.size == 0:
+        return "No standard wells for this analyte on this plate:\nno curve to draw."
+    has_signal, has_conc = np.isfinite(signal), np.isfinite(conc) & (conc > 0)
+    if not has_signal.any():
+        why = "no standard well has a signal"
+    elif not has_conc.any():
+        why = "no standard well has an expected concentration above 0"
+    else:
+        why = "no standard well has both a signal and an expected concentration above 0"
+    return f"{len(conc)} standard well(s), but {why}:\nno curve to draw."
 
 
 # A Levey-Jennings panel names the Westgard rules beside its flagged points up to
@@ -252,7 +293,7 @@ def prepost_figure(
                 ax.set_yscale("log")
         ax.set_xticks([0, 1], ["pre", "post"])
         ax.set_xlim(-0.3, 1.3)
-        ax.set_title(plain(f"{display.get(analyte, analyte)} (n={len(data)})"), fontsize=9)
+        ax.set_title(f"{plain(display.get(analyte, analyte))} (n={len(data)})", fontsize=9)
         ax.set_ylabel(plain(label((units or {}).get(analyte, ""))), fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in axes[len(analytes) :]:
