@@ -79,6 +79,15 @@ def test_given_weights_fit_signals_at_and_below_zero() -> None:
     assert fit_curves([conc], [signal], "4PL", "1/y^2").n_points[0] == 12
 
 
+def test_given_weights_of_curves_without_a_point() -> None:
+    # A batch of plates whose standards have no usable point (a real xPONENT export with
+    # a vendor fit but no standard wells): nothing is fitted, nothing raises.
+    empty = np.array([], dtype=float)
+    fit = fit_curves([empty, empty], [empty, empty], "5PL", "1/y^2", weights=[empty, empty])
+    assert list(fit.n_points) == [0, 0]
+    assert list(fit.status) == ["too_few_points", "too_few_points"]
+
+
 def test_series_checks_off_fits_the_levels_beyond_a_hook() -> None:
     conc = np.repeat(LEVELS, 2)
     truth = {"a": 20.0, "b": 1.2, "c": 80.0, "d": 20000.0, "g": 1.0}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import math
 
 import numpy as np
@@ -381,27 +382,34 @@ def test_vendor_preset_comes_close_to_bioplex() -> None:
     assert error.median() < default.median()
 
 
-# The real exports that hold the software's own per-well concentrations (each once).
-CORPUS = (
-    "xponent/xponent31_quant_30plex_drLumi.csv",
-    "bioplex/bioplex41_summary_27plex_5pl.xls",
-    "softmax/softmax_elisa_std8_utf16.txt",
-    "softmax/softmax_elisa_reduced_ascii.txt",
-    "allotropy/moldev_softmax_pro/group_with_partial_rows.txt",
-    "allotropy/moldev_softmax_pro/softmaxpro_example_group_with_missing_calc_column.txt",
-    "allotropy/agilent_gen5/absorbance/010307_114129_BNCH654563_stdcurve_singleplate01.txt",
-    "allotropy/agilent_gen5/absorbance/endpoint_stdcurve_singleplate.txt",
-    "allotropy/agilent_gen5/absorbance/endpoint_stdcurve_singleplate_2.txt",
-)
+def corpus() -> list[str]:
+    """The real exports whose software exported its own concentrations, each content
+    once: read from their golden summaries (tests/golden/realdata), so the list grows
+    with the readers."""
+    from tests.unit.test_realdata_golden import GOLDEN
+
+    seen: set[str] = set()
+    files = []
+    for path in sorted(GOLDEN.rglob("*.json")):
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        quantities = {
+            name.split()[0] for plate in summary.get("plates", []) for name in plate["vendor"]
+        }
+        if quantities & {"concentration", "mean_concentration"} and summary["sha256"] not in seen:
+            seen.add(summary["sha256"])
+            files.append(summary["file"])
+    return files
+
+
 # docs/curves.md's table (bench/vendor_reproduction.py prints it): per format and
 # preset, curves and wells compared, median and 95th percentile |difference| in %.
 FIGURES = {
     ("bioplex", "assaypipe"): (27, 1238, 1.262, 6.194),
     ("bioplex", "vendor"): (27, 1240, 0.673, 2.383),
-    ("gen5", "assaypipe"): (3, 287, 0.214, 0.967),
-    ("gen5", "vendor"): (3, 287, 0.214, 0.967),
-    ("softmax", "assaypipe"): (4, 216, 2.421, 47.629),
-    ("softmax", "vendor"): (4, 227, 0.007, 10.349),
+    ("gen5", "assaypipe"): (12, 926, 0.331, 29.727),
+    ("gen5", "vendor"): (11, 913, 0.197, 6.987),
+    ("softmax", "assaypipe"): (10, 880, 1.889, 100.0),
+    ("softmax", "vendor"): (10, 806, 0.566, 20.455),
     ("xponent", "assaypipe"): (30, 2504, 5.009, 36.132),
     ("xponent", "vendor"): (30, 2579, 0.227, 2.766),
 }
@@ -417,7 +425,7 @@ def test_reproduction_figures_of_the_corpus(realdata, no_settle, preset: str) ->
 
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     comparison, plates = reproduction(
-        [realdata / name for name in CORPUS],
+        [realdata / name for name in corpus()],
         {**config["curves"], "preset": preset},
         read_aliases(REPO / "config" / "analytes.tsv"),
         config["wells"]["luminex_signal"],

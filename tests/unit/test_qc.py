@@ -507,6 +507,16 @@ def test_run_order_follows_the_run_time_not_the_plate_name():
     assert list(run_order(plates, ["A", "B", "C"]).index) == ["B", "A", "C"]
 
 
+def test_run_order_reads_times_with_and_without_a_time_zone():
+    # Real exports mix both (Bio-Plex XML writes an offset, xPONENT local time).
+    plates = study(
+        make_plate("B", run_time="2025-06-21T10:00:00+02:00"),  # 08:00 UTC
+        make_plate("A", run_time="6/21/2025 9:00:00 AM"),  # read as UTC
+        make_plate("C", run_time="2025-06-21T07:30:00Z"),
+    )[2]
+    assert list(run_order(plates, ["A", "B", "C"]).index) == ["C", "B", "A"]
+
+
 def test_fewer_than_three_guide_plates_give_no_westgard_checks():
     wells, curves, plates = run_of_plates([1.0, 1.5])
     result = run_qc(wells, curves, plates, SETTINGS)

@@ -42,8 +42,8 @@ def test_standards_by_top_and_dilution_or_by_level(tmp_path: Path) -> None:
     assert np.isnan(hgf[3:]).all()  # beyond the list, no level number, level 0
 
 
-def test_a_kit_file_needs_controls_or_standards(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"kit\.yaml: gives neither controls nor standards"):
+def test_a_kit_file_needs_controls_standards_or_conversions(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"kit\.yaml: gives no controls, standards or conversions"):
         read_kit(write(tmp_path, ""))
 
 

@@ -110,8 +110,9 @@ def test_the_report_names_the_unit_exclusion() -> None:
 
 
 def test_a_real_elisa_export_in_ng_ml_is_shown_in_ng_ml(realdata: Path, tmp_path: Path) -> None:
-    """SoftMax ELISA with standards St1..St8 = 320..5 ng/mL (realdata README); the export
-    states no unit, the kit file does: every figure and fact says ng/mL, never pg/mL."""
+    """SoftMax ELISA with standards St1..St8 = 320..5 ng/mL (realdata README; the export
+    says so only in its group summary "5 to 320 ng/mL", the kit file too): every figure
+    and fact says ng/mL, never pg/mL."""
     from assaypipe.curves import fit_plate_curves
     from assaypipe.interpolate import interpolate_wells
     from assaypipe.qc import run_qc
@@ -130,7 +131,7 @@ def test_a_real_elisa_export_in_ng_ml_is_shown_in_ng_ml(realdata: Path, tmp_path
     curves = fit_plate_curves(wells)
     wells = interpolate_wells(wells, curves)
     units = plan_units(plate_units(wells), kits=kits)
-    assert curves["unit"].unique().tolist() == [""]  # the export itself states none
+    assert curves["unit"].unique().tolist() == ["ng/mL"]  # the reader finds it in the export
     assert units.plate_unit("elisa", "OD") == "ng/mL"
     qc = run_qc(wells, curves, plates_table(["elisa"]), {"preset": "ich_m10"}, kits, units=units)
     result = {

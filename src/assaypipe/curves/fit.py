@@ -1023,6 +1023,10 @@ def fit_curves(
     given = None
     if weights is not None:
         given, present_w = as_matrix(weights)
+        if given.shape[1] == 0:
+            # Weights of curves without a point: padded as their points are.
+            given = np.full(x.shape, np.nan)
+            present_w = np.zeros(x.shape, dtype=bool)
         if given.shape != x.shape or not np.array_equal(present, present_w):
             raise ValueError(f"weights and signal differ in shape ({given.shape} and {y.shape})")
     n = x.shape[0]

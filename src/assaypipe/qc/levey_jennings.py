@@ -45,10 +45,12 @@ TOP_STANDARD = "top_standard"
 def run_order(plates: pd.DataFrame, plate_ids: Collection[str]) -> pd.Series:
     """Run index (0, 1, ...) of each plate id, by the export's run time then plate_id.
 
-    A plate without a readable run time goes after those with one.
+    A plate without a readable run time goes after those with one. Exports write times
+    with and without a time zone (ISO 8601 with an offset, or local time): both are
+    read as UTC, so one study's plates can be ordered at all.
     """
     known = plates[plates["plate_id"].isin(plate_ids)].drop_duplicates("plate_id")
-    times = pd.to_datetime(known["run_time"], format="mixed", errors="coerce")
+    times = pd.to_datetime(known["run_time"], format="mixed", errors="coerce", utc=True)
     frame = pd.DataFrame({"plate_id": known["plate_id"].astype(str), "time": times.to_numpy()})
     missing = sorted(set(plate_ids) - set(frame["plate_id"]))
     frame = pd.concat(

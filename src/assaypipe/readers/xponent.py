@@ -525,6 +525,8 @@ def parse_location(text: str, file: str = "", line: int | None = None) -> tuple[
     ('1', 'A1')
     >>> parse_location('12(1,D2)')
     ('1', 'D2')
+    >>> parse_location('9(01,A2)')  # the same plate as 1
+    ('1', 'A2')
     """
     location = _location(text)
     if location is None:
@@ -543,7 +545,9 @@ def _location(text: str) -> tuple[str, str] | None:
     column = int(match.group("col")) if match else 0
     if match is None or not 1 <= column <= 24:
         return None
-    return match.group("plate") or "1", f"{match.group('row').upper()}{column}"
+    # The plate number is a number: "01" and "1" are the same plate.
+    plate = str(int(match.group("plate"))) if match.group("plate") else "1"
+    return plate, f"{match.group('row').upper()}{column}"
 
 
 # --- layer 3: compose --------------------------------------------------------------
