@@ -44,7 +44,8 @@ def run_summary(results: str | Path, most: int = MOST_LINES) -> str:
         f"assaypipe: {len(read)} plates read ({n_warned} with warnings), "
         f"{n_rejected} files rejected"
     ]
-    shown = [f"  rejected {r.source_file}: {r.reason}" for r in rejected.itertuples()]
+    # A rejection's reason names its file already (errors.InputError).
+    shown = [f"  rejected: {r.reason}" for r in rejected.itertuples()]
     shown += [f"  warning {plate_id}: {warning}" for plate_id, warning in warned]
     lines += shown[:most]
     if len(shown) > most:

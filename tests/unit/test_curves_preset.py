@@ -266,7 +266,7 @@ def test_vendor_preset_reads_xponent_as_net_mfi(no_settle, preset: str) -> None:
         [
             {
                 "plate_id": "P1",
-                "export": str(EXPORTS / "xponent31_2plex_resaved.csv"),
+                "export": str(EXPORTS / "xponent/xponent31_2plex_resaved.csv"),
                 "plate_map": None,
             }
         ],
@@ -293,7 +293,7 @@ def test_vendor_preset_names_gen5_curve_from_its_export(no_settle) -> None:  # t
         [
             {
                 "plate_id": "P1",
-                "export": str(EXPORTS / "gen5_endpoint_layout_4pl.txt"),
+                "export": str(EXPORTS / "gen5/gen5_endpoint_layout_4pl.txt"),
                 "plate_map": None,
             }
         ],

@@ -19,7 +19,7 @@ EXPORTS = REPO / "tests" / "data" / "exports"
 
 def test_a_chunk_of_good_multi_plate_and_bad_exports(tmp_path: Path) -> None:
     luminex = REPO / "resources" / "plates" / "luminex_4plex_P1.csv"
-    softmax = shutil.copy(EXPORTS / "softmax_two_plates_dual.txt", tmp_path / "nfl_run.txt")
+    softmax = shutil.copy(EXPORTS / "softmax/softmax_two_plates_dual.txt", tmp_path / "nfl_run.txt")
     broken = tmp_path / "broken.csv"
     broken.write_text("who,what\nanna,wash\n", encoding="utf-8")
     plates = [

@@ -252,7 +252,7 @@ EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 
 
 def test_grid_form_map_becomes_the_long_form() -> None:
-    plate_map = read_plate_map(EXPORTS / "plate_map_grid.csv")
+    plate_map = read_plate_map(EXPORTS / "plate_maps/plate_map_grid.csv")
     by_well = plate_map.set_index("well")
     assert len(plate_map) == 90
     assert (by_well.loc["C2", "role"], by_well.loc["C2", "level"]) == ("standard", 3)
@@ -309,7 +309,7 @@ def test_grid_form_semicolons_and_the_role_rule(tmp_path: Path) -> None:
     ],
 )
 def test_bad_grid_maps(tmp_path: Path, edit, message: str, where: str) -> None:
-    text = (EXPORTS / "plate_map_grid.csv").read_text(encoding="utf-8")
+    text = (EXPORTS / "plate_maps/plate_map_grid.csv").read_text(encoding="utf-8")
     with pytest.raises(InputError, match=message) as raised:
         read_plate_map(write(tmp_path, edit(text)))
     assert raised.value.where == where

@@ -14,6 +14,8 @@ import pytest
 
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export, read_exports
+from assaypipe.readers.protocol import KINDS, Format, Source
+from assaypipe.readers.registry import FORMATS, format_of, unsupported
 from assaypipe.readers.standards import check_standards, implausible_levels
 from tests.conftest import wells_frame
 
@@ -22,7 +24,7 @@ from tests.conftest import wells_frame
 pytestmark = pytest.mark.usefixtures("no_settle")
 
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
-XPONENT = EXPORTS / "xponent31_2plex_resaved.csv"
+XPONENT = EXPORTS / "xponent/xponent31_2plex_resaved.csv"
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "plate.csv") -> Path:
@@ -116,9 +118,9 @@ def test_a_finished_recent_file_is_read_after_the_second_look(
 @pytest.mark.parametrize(
     ("source", "name", "plate_format"),
     [
-        ("xponent31_2plex_resaved.csv", "plate.txt", "xponent"),
-        ("gen5_endpoint_layout_4pl.txt", "plate.csv", "gen5"),
-        ("softmax_timeformat_latin1.txt", "plate.xls", "softmax"),
+        ("xponent/xponent31_2plex_resaved.csv", "plate.txt", "xponent"),
+        ("gen5/gen5_endpoint_layout_4pl.txt", "plate.csv", "gen5"),
+        ("softmax/softmax_timeformat_latin1.txt", "plate.xls", "softmax"),
     ],
 )
 def test_detected_by_content_not_by_name(
@@ -132,7 +134,7 @@ def test_detected_by_content_not_by_name(
 def test_meta_holds_every_key_for_every_format() -> None:
     from assaypipe.readers import META_KEYS
 
-    for source in ("xponent31_2plex_resaved.csv", "gen5_endpoint_layout_4pl.txt"):
+    for source in ("xponent/xponent31_2plex_resaved.csv", "gen5/gen5_endpoint_layout_4pl.txt"):
         meta = read_export(EXPORTS / source).meta
         assert tuple(meta) == META_KEYS
         assert len(meta["sha256"]) == 64
@@ -252,12 +254,12 @@ def test_a_map_fixing_the_concentrations_clears_the_flag(tmp_path: Path) -> None
     ("export", "plate_map", "rows", "placed"),
     [
         # every well read; `placed`: those the export or plate map gives a role
-        ("xponent31_2plex_resaved.csv", None, 24, 24),
-        ("xponent31_2plex_european.csv", None, 24, 24),
-        ("gen5_endpoint_layout_4pl.txt", None, 96, 94),
-        ("softmax_two_plates_dual.txt", None, 192, 24),
-        ("softmax_timeformat_latin1.txt", None, 96, 6),
-        ("grid_8x12.csv", "plate_map_grid.csv", 96, 90),
+        ("xponent/xponent31_2plex_resaved.csv", None, 24, 24),
+        ("xponent/xponent31_2plex_european.csv", None, 24, 24),
+        ("gen5/gen5_endpoint_layout_4pl.txt", None, 96, 94),
+        ("softmax/softmax_two_plates_dual.txt", None, 192, 24),
+        ("softmax/softmax_timeformat_latin1.txt", None, 96, 6),
+        ("grid/grid_8x12.csv", "plate_maps/plate_map_grid.csv", 96, 90),
     ],
 )
 def test_cli_reads_every_format(
@@ -310,3 +312,24 @@ def test_cli_reads_the_real_exports(
     assert main(["read", str(realdata / export), "-o", str(out)]) == 0
     assert len(pd.read_parquet(out)) == rows
     assert "wells" in capsys.readouterr().out
+
+
+# --- the format registry ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", FORMATS, ids=lambda entry: entry.name)
+def test_every_format_has_a_fixture_folder_read_as_itself(entry: Format) -> None:
+    folder = EXPORTS / entry.name
+    files = sorted(path for path in folder.glob("*") if path.is_file())
+    assert files, f"tests/data/exports/{entry.name}/ holds no fixture export"
+    for path in files:
+        source = Source(path.read_bytes(), str(path))
+        assert format_of(source) is entry, path.name
+        assert read_exports(path, settle_seconds=0), path.name
+
+
+def test_the_unsupported_message_names_every_format_of_its_kind() -> None:
+    for kind in KINDS:
+        message = unsupported(kind)
+        for entry in FORMATS:
+            assert (entry.described in message) == (kind in entry.kinds), (kind, entry.name)

@@ -641,7 +641,7 @@ def test_an_empty_read_is_refused_and_a_repeated_line_warned_of(tmp_path: Path) 
 
 # --- Gen5 with its own layout, concentrations and curve ----------------------------
 
-LAYOUT_EXPORT = EXPORTS / "gen5_endpoint_layout_4pl.txt"
+LAYOUT_EXPORT = EXPORTS / "gen5/gen5_endpoint_layout_4pl.txt"
 
 
 def test_layout_gives_roles_without_a_plate_map() -> None:

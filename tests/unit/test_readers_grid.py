@@ -15,9 +15,9 @@ from tests.conftest import by_well
 pytestmark = pytest.mark.usefixtures("no_settle")
 
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
-GRID = EXPORTS / "grid_8x12.csv"
-BARE_384 = EXPORTS / "grid_16x24_bare_decimal_comma.tsv"
-GRID_MAP = EXPORTS / "plate_map_grid.csv"
+GRID = EXPORTS / "grid/grid_8x12.csv"
+BARE_384 = EXPORTS / "grid/grid_16x24_bare_decimal_comma.tsv"
+GRID_MAP = EXPORTS / "plate_maps/plate_map_grid.csv"
 
 
 def write(tmp_path: Path, text: str, name: str = "grid.csv") -> Path:

@@ -149,7 +149,7 @@ def test_wide_export_is_recognised_and_the_signature_is_not_data() -> None:
 
 
 def test_the_long_intelliflex_export_is_the_same_format(tmp_path: Path) -> None:
-    text = (EXPORTS / "xponent31_2plex_resaved.csv").read_text(encoding="utf-8")
+    text = (EXPORTS / "xponent/xponent31_2plex_resaved.csv").read_text(encoding="utf-8")
     path = write(tmp_path, text.replace(",LX200,", ",Intelliflex,", 1))
     source = Source(path.read_bytes(), str(path))
     assert format_of(source).name == "intelliflex"

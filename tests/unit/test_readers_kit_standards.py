@@ -22,8 +22,8 @@ from assaypipe.sheets import read_aliases, read_samples
 from tests.conftest import REPO, wells_frame
 
 DEMO = REPO / "resources" / "plates" / "luminex_4plex_P1.csv"
-GEN5 = REPO / "tests" / "data" / "exports" / "gen5_endpoint_layout_4pl.txt"
-GRID = REPO / "tests" / "data" / "exports" / "grid_8x12.csv"
+GEN5 = REPO / "tests" / "data" / "exports" / "gen5/gen5_endpoint_layout_4pl.txt"
+GRID = REPO / "tests" / "data" / "exports" / "grid/grid_8x12.csv"
 ALIASES = read_aliases(REPO / "config" / "analytes.tsv")
 # The demo kit's MCP-1 (CCL2) series as its export states it: 10000, then 4-fold steps.
 CCL2_SERIES = [10000, 2500, 625, 156.25, 39.0625, 9.765625, 2.44140625]

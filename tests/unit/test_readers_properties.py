@@ -31,30 +31,6 @@ REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 ROWS = "ABCDEFGH"
 
 
-def _bioplex_workbook() -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for analyte in ("Hu IL-6 (19)", "Hu IL-8 (54)"):
-        sheet = book.create_sheet(analyte)
-        sheet.append([f"Analyte: {analyte}"])
-        sheet.append(["Reader Serial Number: LX100"])
-        sheet.append([])
-        sheet.append(["Analyte", "Type", "Well", "Outlier", "Description", "FI", "Obs Conc",
-                      "Exp Conc", "Dilution"])  # fmt: skip
-        sheet.append([analyte, "B", "A1,A2", 0, None, 20.5, None, None, 1])
-        for level in range(1, 5):
-            sheet.append([analyte, f"S{level}", f"{ROWS[level]}1,{ROWS[level]}2", 0, None,
-                          20000 / 4**level, "OOR >" if level == 1 else 1000 / 4**level,
-                          1000 / 4 ** (level - 1), 1])  # fmt: skip
-        sheet.append([analyte, "X1", "A3,B3", 0, "P01", "***", "*3.5", None, 2])
-        sheet.append([analyte, "X2", "C3,D3", 1, "P02", "---", "OOR <", None, 2])
-        sheet.append([])
-        sheet.append(["Std. Curve: FI = 10.5 + (20000 - 10.5) / ((1 + (Conc / 300)^-1.1))^0.9"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def _grid_xlsx() -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
@@ -81,14 +57,15 @@ class Case:
 
 def _cases() -> list[Case]:
     cases = [
-        Case("xponent", (EXPORTS / "xponent31_2plex_resaved.csv").read_bytes()),
-        Case("xponent_european", (EXPORTS / "xponent31_2plex_european.csv").read_bytes()),
-        Case("gen5_layout", (EXPORTS / "gen5_endpoint_layout_4pl.txt").read_bytes()),
-        Case("softmax_plates", (EXPORTS / "softmax_two_plates_dual.txt").read_bytes()),
-        Case("softmax_time", (EXPORTS / "softmax_timeformat_latin1.txt").read_bytes()),
-        Case("grid_csv", (EXPORTS / "grid_8x12.csv").read_bytes(), ALL_WELLS_MAP),
+        Case("xponent", (EXPORTS / "xponent/xponent31_2plex_resaved.csv").read_bytes()),
+        Case("xponent_european", (EXPORTS / "xponent/xponent31_2plex_european.csv").read_bytes()),
+        Case("gen5_layout", (EXPORTS / "gen5/gen5_endpoint_layout_4pl.txt").read_bytes()),
+        Case("softmax_plates", (EXPORTS / "softmax/softmax_two_plates_dual.txt").read_bytes()),
+        Case("softmax_time", (EXPORTS / "softmax/softmax_timeformat_latin1.txt").read_bytes()),
+        Case("grid_csv", (EXPORTS / "grid/grid_8x12.csv").read_bytes(), ALL_WELLS_MAP),
         Case("bioplex_xml", (EXPORTS / "bioplex_xml" / "two_analytes_12_wells.xml").read_bytes()),
-        Case("bioplex_xlsx", _bioplex_workbook(), text=False),
+        # a two-analyte Bio-Plex summary workbook, made with openpyxl
+        Case("bioplex_xlsx", (EXPORTS / "bioplex" / "summary_2plex.xlsx").read_bytes(), text=False),
         Case("grid_xlsx", _grid_xlsx(), ALL_WELLS_MAP, text=False),
     ]
     real = [

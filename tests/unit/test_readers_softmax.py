@@ -18,8 +18,8 @@ from tests.conftest import by_well, placed
 pytestmark = pytest.mark.usefixtures("no_settle")
 
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
-TWO_PLATES = EXPORTS / "softmax_two_plates_dual.txt"
-TIME_FORMAT = EXPORTS / "softmax_timeformat_latin1.txt"
+TWO_PLATES = EXPORTS / "softmax/softmax_two_plates_dual.txt"
+TIME_FORMAT = EXPORTS / "softmax/softmax_timeformat_latin1.txt"
 FORMULAS = EXPORTS / "softmax" / "groups_450_only_formulas.txt"
 SOFTMAX = "allotropy/moldev_softmax_pro"
 

@@ -419,8 +419,8 @@ def test_classify_cells(text: str, token: str, value: float) -> None:
 
 # --- the synthetic exports of tests/data/exports ----------------------------------
 
-RESAVED = EXPORTS / "xponent31_2plex_resaved.csv"
-EUROPEAN = EXPORTS / "xponent31_2plex_european.csv"
+RESAVED = EXPORTS / "xponent/xponent31_2plex_resaved.csv"
+EUROPEAN = EXPORTS / "xponent/xponent31_2plex_european.csv"
 
 
 def test_excel_resave_with_padding_and_blank_lines_between_blocks() -> None:

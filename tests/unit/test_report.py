@@ -321,7 +321,7 @@ def test_curves_show_the_vendors_concentrations_beside_ours(no_settle):
     from assaypipe.sheets import read_aliases
     from tests.conftest import REPO
 
-    export = REPO / "tests" / "data" / "exports" / "xponent31_2plex_resaved.csv"
+    export = REPO / "tests" / "data" / "exports" / "xponent/xponent31_2plex_resaved.csv"
     result = process_chunk(
         [{"plate_id": "P1", "export": str(export), "plate_map": None}],
         pd.DataFrame(columns=["sample_id", "subject_id", "visit", "matrix"]),

@@ -76,7 +76,12 @@ def test_a_rule_needs_the_level_group() -> None:
 
 
 def test_the_rule_applies_to_an_export() -> None:
-    path = Path(__file__).resolve().parents[1] / "data" / "exports" / "xponent31_2plex_resaved.csv"
+    path = (
+        Path(__file__).resolve().parents[1]
+        / "data"
+        / "exports"
+        / "xponent/xponent31_2plex_resaved.csv"
+    )
     rule = RoleRule(control=r"(?:control|s0)(\d+)-BL")
     wells = read_export(path, role_rule=rule, settle_seconds=0).wells.set_index(["well", "analyte"])
     assert wells.loc[("A2", "CCL2"), "role"] == "control"  # S01-BL

@@ -30,14 +30,16 @@ def test_a_run_names_its_rejections_warnings_verdicts_and_report(tmp_path: Path)
         tmp_path / "plates.parquet",
         command="test",
     )
-    rejected = pd.DataFrame([{"source_file": "bad.csv", "where": "file", "reason": "empty"}])
+    rejected = pd.DataFrame(
+        [{"source_file": "bad.csv", "where": "file", "reason": "bad.csv: the file is empty"}]
+    )
     write_table(rejected, tmp_path / "rejected.parquet", command="test")
     verdicts = pd.DataFrame({"verdict": ["pass", "pass", "fail"]})
     write_table(verdicts, tmp_path / "qc_verdicts.parquet", command="test")
     (tmp_path / "report.html").write_text("<html></html>")
     assert run_summary(tmp_path).splitlines() == [
         "assaypipe: 2 plates read (1 with warnings), 1 files rejected",
-        "  rejected bad.csv: empty",
+        "  rejected: bad.csv: the file is empty",
         "  warning P2: line 7: odd",
         "  warning P2: line 9: odder",
         "QC verdicts (plate x analyte): 2 pass, 0 warn, 1 fail",
