@@ -3,7 +3,7 @@ which format an export is, the message for one no format recognises, and the for
 tables of the README and docs/formats.md (`assaypipe formats --markdown`).
 
 Adding a format: a module with a `protocol.Format`, its line in `FORMATS`, and a folder
-of fixture exports under tests/data/exports/.
+of fixture exports, tests/data/exports/<format name>/.
 """
 
 from __future__ import annotations
