@@ -66,7 +66,13 @@ def inputs_for(wells, curves, plates, manual=None, **options) -> ReportInputs:
         }
     ).assign(subject_id=lambda f: f["sample_id"], visit="baseline", matrix="CSF")
     rejected = pd.DataFrame(
-        [{"source_file": "resources/plates/bad.csv", "where": "file", "reason": "empty file"}]
+        [
+            {
+                "source_file": "resources/plates/bad.csv",
+                "where": "line 3",
+                "reason": "resources/plates/bad.csv: line 3: expected a Median block",
+            }
+        ]
     )
     return ReportInputs(
         wells=wells,
@@ -172,6 +178,11 @@ def test_plate_warnings_are_listed_with_their_plate(three_plates):
     assert "<td>P2</td>" in row and 'class="warn"' in row
     summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
     assert "1 with warnings; 1 files rejected" in summary
+    # the rejected file's row: its file and place in their columns, the sentence alone
+    assert (
+        "<td>resources/plates/bad.csv</td><td>line 3</td><td>expected a Median block</td>"
+        in summary
+    )
 
 
 def test_prepost_uses_the_statistics_figure_when_given(three_plates, tmp_path):

@@ -305,7 +305,10 @@ class _Page:
         else:
             rejected_html = table(
                 ["file", "where", "reason"],
-                rejected[["source_file", "where", "reason"]].itertuples(index=False),
+                [
+                    (r.source_file, r.where, _reason_alone(r.source_file, r.where, r.reason))
+                    for r in rejected.itertuples(index=False)
+                ],
             )
         return self.section(
             "summary",
@@ -977,6 +980,13 @@ def _card(label: str, number: object, note: str) -> Html:
         tag("div", note, class_="note"),
         class_="card",
     )
+
+
+def _reason_alone(source_file: str, where: str, reason: str) -> str:
+    """A rejection's sentence without the file and place the table's columns show."""
+    for prefix in (f"{source_file}: ", f"{where}: "):
+        reason = reason.removeprefix(prefix)
+    return reason
 
 
 def _warnings(value: object) -> list[str]:
