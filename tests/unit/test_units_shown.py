@@ -98,6 +98,10 @@ def test_the_report_takes_an_assumed_unit_from_the_unit_check() -> None:
     figure = page.split('data-plate="C"', 1)[1].split("</figure>", 1)[0]
     assert "ng/mL (in well)" in figure
     assert "states no unit for CCL2; ng/mL assumed" in figure
+    # the plates table says the unit was not stated by the export
+    plates = page.split('id="plates"', 1)[1].split("</section>", 1)[0]
+    row = next(r for r in plates.split("<tr") if "<td>C</td>" in r)
+    assert "<td>ng/mL (assumed)</td>" in row
 
 
 def test_the_report_names_the_unit_exclusion() -> None:

@@ -130,12 +130,14 @@ class _Page:
         pairs = wells[["plate_id", "analyte"]].drop_duplicates().astype(str)
         self.present = set(zip(pairs["plate_id"], pairs["analyte"], strict=True))
         self.excluded = self._excluded_pairs(self.present)
-        self.units = self._pair_units()
-        # A plate's units as the plates table shows them where its export states none.
+        self.units, unstated = self._pair_units()
+        # A plate's units as the plates table shows them where its export states none,
+        # saying where each came from.
         by_plate: dict[str, set[str]] = {}
-        for (plate, _), unit in self.units.items():
+        for (plate, analyte), unit in self.units.items():
             if unit:
-                by_plate.setdefault(plate, set()).add(unit)
+                origin = unstated.get((plate, analyte))
+                by_plate.setdefault(plate, set()).add(f"{unit} ({origin})" if origin else unit)
         self.plate_units = {plate: ", ".join(sorted(u)) for plate, u in by_plate.items()}
         self.drawn = self._pairs_to_draw(
             [(p, a) for p in self.plate_ids for a in self.analytes if (p, a) in self.present]
@@ -163,9 +165,12 @@ class _Page:
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         return tag("img", src=uri, alt=alt)
 
-    def _pair_units(self) -> dict[tuple[str, str], str]:
+    def _pair_units(
+        self,
+    ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
         """The unit of each plate x analyte's concentrations: its curve's, or the one the
-        ``unit`` QC check found (from the kit file, or assumed)."""
+        ``unit`` QC check found; and, for those the export does not state, where the unit
+        came from (``kit file or config`` when the check passed, ``assumed`` when it warns)."""
         curves = self.inputs.curves
         units: dict[tuple[str, str], str] = {}
         if "unit" in curves:
@@ -174,12 +179,17 @@ class _Page:
                 selected["plate_id"].astype(str), selected["analyte"].astype(str), strict=True
             )
             units.update(zip(keys, selected["unit"].fillna("").astype(str), strict=True))
+        unstated: dict[tuple[str, str], str] = {}
         qc = self.inputs.qc
         if "unit" in qc:
             found = qc[(qc["check"] == UNIT_CHECK) & qc["plate_id"].notna()]
-            keys = zip(found["plate_id"].astype(str), found["analyte"].astype(str), strict=True)
-            units.update(zip(keys, found["unit"].fillna("").astype(str), strict=True))
-        return units
+            for record in records(found):
+                key = (str(record["plate_id"]), str(record["analyte"]))
+                if not units.get(key):
+                    warned = record["status"] == "warn"
+                    unstated[key] = "assumed" if warned else "kit file or config"
+                units[key] = "" if _blank(record["unit"]) else str(record["unit"])
+        return units, unstated
 
     def _excluded_pairs(self, pair_keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
         """Plate x analyte pairs wholly left out, with the reasons (plate/analyte levels)."""
@@ -306,8 +316,8 @@ class _Page:
             rejected_html = table(
                 ["file", "where", "reason"],
                 [
-                    (r.source_file, r.where, _reason_alone(r.source_file, r.where, r.reason))
-                    for r in rejected.itertuples(index=False)
+                    (r["source_file"], r["where"], _reason_alone(**r))
+                    for r in records(rejected[["source_file", "where", "reason"]])
                 ],
             )
         return self.section(
@@ -982,11 +992,12 @@ def _card(label: str, number: object, note: str) -> Html:
     )
 
 
-def _reason_alone(source_file: str, where: str, reason: str) -> str:
+def _reason_alone(source_file: object, where: object, reason: object) -> str:
     """A rejection's sentence without the file and place the table's columns show."""
+    text = str(reason)
     for prefix in (f"{source_file}: ", f"{where}: "):
-        reason = reason.removeprefix(prefix)
-    return reason
+        text = text.removeprefix(prefix)
+    return text
 
 
 def _warnings(value: object) -> list[str]:
