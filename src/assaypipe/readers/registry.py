@@ -14,6 +14,7 @@ from assaypipe.errors import InputError
 from assaypipe.readers import (
     bioplex,
     bioplex_xml,
+    envision,
     gen5,
     grid,
     intelliflex,
@@ -34,6 +35,7 @@ FORMATS: Final[tuple[Format, ...]] = (
     softmax.SOFTMAX,
     gen5.GEN5,
     mars.MARS,
+    envision.ENVISION,
     grid.GRID,
 )
 
