@@ -631,10 +631,11 @@ def _refuse_repeated(raw: RawRun, sets: list[DataSet], file: str) -> None:
 def _wide(grid: Grid) -> str:
     letters = [letter for letter, _, _ in grid.rows]
     shown = ", ".join(letters) if len(letters) <= 8 else f"{letters[0]} to {letters[-1]}"
+    rows = f"; rows {shown}" if letters else ""
     return (
-        f"the {_named(grid.title)} grid is of a 1536-well plate ({len(grid.columns)} columns; "
-        f"rows {shown}): assaypipe places wells on 96- and 384-well plates only (A1 to P24), "
-        "so this plate cannot be read"
+        f"the {_named(grid.title)} grid is of a 1536-well plate ({len(grid.columns)} columns"
+        f"{rows}): assaypipe places wells on 96- and 384-well plates only (A1 to P24), so "
+        "this plate cannot be read"
     )
 
 
