@@ -71,7 +71,8 @@ def test_unknown_format(tmp_path: Path, text: str) -> None:
         read_export(write(tmp_path, text))
     assert str(raised.value) == (
         f"{tmp_path / 'plate.csv'}: not a supported plate export: expected an xPONENT CSV, "
-        "an INTELLIFLEX CSV, a SoftMax Pro text export, a Gen5 text export or a plain "
+        "an INTELLIFLEX CSV, a SoftMax Pro text export, a Gen5 text export, an MSD "
+        "plate-reader text export, an MSD Discovery Workbench data table or a plain "
         "8 x 12 or 16 x 24 grid"
     )
 

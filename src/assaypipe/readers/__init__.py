@@ -246,11 +246,17 @@ def _finish(
     check = _validated if validate else _conformed
     try:
         checked = check(wells, tables.WELLS)
-        vendor = check(
-            _vendor_units(_vendor_analytes(vendor, checked), unit).assign(
-                plate_id=plate_id, source_file=source_file
-            ),
-            tables.VENDOR_RESULTS,
+        # A plate reader's export often holds no results of its software: an empty
+        # table needs no validating (it would cost as much as the wells').
+        vendor = (
+            tables.empty(tables.VENDOR_RESULTS)
+            if vendor.empty
+            else check(
+                _vendor_units(_vendor_analytes(vendor, checked), unit).assign(
+                    plate_id=plate_id, source_file=source_file
+                ),
+                tables.VENDOR_RESULTS,
+            )
         )
     except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as error:
         raise AssaypipeBugError(f"{source_file}: reader built an invalid table: {error}") from error
