@@ -59,7 +59,9 @@ _SECTION: Final = re.compile(r"^={5,}")
 # `Key :<TAB>value`; some exports write the tab as the two characters `\t`.
 _HEADER_LINE: Final = re.compile(r"^([A-Za-z][^:\t]*?)\s*:\s*(?:\\t)?\s*(.*)$")
 # Header keys that open a plate's header after the reader sections of the one before.
-_OPENING_KEYS: Final = frozenset({"FileName", "Stack ID", "Run Name", "Digital_Signature"})
+_OPENING_KEYS: Final = frozenset(
+    {"FileName", "Stack ID", "Run Name", "Digital_Signature", "Plate #", "Barcode1"}
+)
 _MULTI_SPOT: Final = re.compile(r"Multi-Spot\s+(\d+)", re.IGNORECASE)
 _PLATE_SIZE: Final = re.compile(r"^\s*(96|384|1536)\b")
 _SHAPES: Final = {96: (8, 12), 384: (16, 24)}
