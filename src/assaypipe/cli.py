@@ -1,6 +1,6 @@
 """The ``assaypipe`` command line.
 
-    assaypipe simulate --seed N --out DIR
+    assaypipe simulate --seed N --out DIR [--msd]
     assaypipe read FILE [--plate-map MAP] [--read READ] [--kit KIT.yaml] -o OUT.parquet
     assaypipe formats [--markdown readme|docs]
 
@@ -29,6 +29,7 @@ def _simulate(args: argparse.Namespace) -> int:
         truth_dir=Path(args.truth) if args.truth else None,
         n_plates=args.plates,
         bad_share=args.bad_share,
+        msd=args.msd,
     )
     print(f"wrote a simulated study (seed {args.seed}, {len(study.plates)} files) to {study.root}")
     return 0
@@ -106,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.01,
         help="share of the repeat-run files made unusable (default %(default)s)",
+    )
+    simulate.add_argument(
+        "--msd",
+        action="store_true",
+        help="add an MSD Discovery Workbench plate (IL-6 and TNF-alpha) on the same samples",
     )
     simulate.set_defaults(run=_simulate)
 

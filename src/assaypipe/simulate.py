@@ -2,7 +2,8 @@
 
 ``simulate_study`` writes the CSF study of DESIGN.md (20 progressive-MS subjects, CSF
 before and after treatment) as a lab would hand it over: config and sheets, two
-xPONENT 4.x CSV exports, a Gen5-style plate-reader export with its plate map. The
+xPONENT 4.x CSV exports, a Gen5-style plate-reader export with its plate map, and on
+request (``msd=True``) an MSD Discovery Workbench table of a 2-plex cytokine plate. The
 values used to make them go to a separate truth folder, so every stage of the
 pipeline can be checked against known answers.
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEFAULT_SEED", "SimulatedStudy", "simulate_study"]
+__all__ = ["DEFAULT_SEED", "MSD_ANALYTES", "SimulatedStudy", "simulate_study"]
 
 DEFAULT_SEED = 20261121
 
@@ -98,6 +99,21 @@ LUMINEX_4PLEX = (
 LUMINEX_TGFB2 = (_Analyte("TGFB2", "TGF-beta2", 45, 10000.0, (50.0, 0.95, 3500.0, 20000.0, 1.0)),)
 ELISA_NFL = _Analyte("NfL", "NfL", 0, 10000.0, (0.05, 1.1, 2500.0, 3.0, 1.0))
 ANALYTES = ("CCL2", "TGFB2", "HGF", "CXCL12", "IL8", "NfL")
+# The MSD plate's 2-plex (spot 1 and 2): nominal ECL curves in the well's concentration.
+MSD_2PLEX = (
+    _Analyte("IL6", "IL-6", 1, 500.0, (180.0, 1.0, 900.0, 2.0e6, 1.0)),
+    _Analyte("TNFA", "TNF-alpha", 2, 250.0, (150.0, 1.05, 600.0, 1.5e6, 1.0)),
+)
+MSD_ANALYTES = tuple(an.name for an in MSD_2PLEX)
+MSD_SIGMA = 0.05
+MSD_DILUTION = 2.0
+# Alias rows the study's analyte table gets with the MSD plate.
+MSD_ALIASES = (
+    ("IL6", "IL6", "IL-6"),
+    ("IL-6", "IL6", "IL-6"),
+    ("TNFA", "TNFA", "TNF-α"),
+    ("TNF-alpha", "TNFA", "TNF-α"),
+)
 
 # xPONENT 4.3 calibration records; they set the row width every other row is padded to.
 CLASSIFICATION_CALIBRATOR_HEADER = (
@@ -181,6 +197,7 @@ def simulate_study(
     truth_dir: Path | None = None,
     n_plates: int = 3,
     bad_share: float = 0.01,
+    msd: bool = False,
 ) -> SimulatedStudy:
     """Write the simulated study under ``out`` and its truth under ``truth_dir``.
 
@@ -193,6 +210,11 @@ def simulate_study(
     about ``bad_share`` of the extra files are unusable (empty, binary, or not a plate
     export). The truth of extra plates is their curves (``truth_curves.tsv``) and which
     files are bad (``truth_files.tsv``); well-level truth covers the first three plates.
+
+    With ``msd`` the study also holds ``msd_cytokine_P1.csv``, an MSD Discovery
+    Workbench table of IL-6 and TNF-alpha (spots 1 and 2) on the same samples, diluted
+    1:2, with its analytes in the alias table and its truth beside the others'; the
+    default study is unchanged.
     """
     if n_plates < 3:
         raise ValueError("a simulated study has at least its three plates")
@@ -268,6 +290,22 @@ def simulate_study(
     plates.append(elisa_path)
     layout_path = layouts_dir / f"{elisa.plate_id}.csv"
     _write_text(layout_path, _plate_map_csv(layout, ELISA_NFL, ELISA_DILUTION), "\n")
+    if msd:
+        # Its own streams, drawn after all the others: the default study stays as it is.
+        rng_msd_conc, rng_msd = rng.spawn(2)
+        msd_conc = _simulate_msd_concentrations(rng_msd_conc, subjects, samples)
+        true_conc.update(msd_conc)
+        msd_start = day + timedelta(days=1, hours=2, seconds=int(rng_msd.integers(0, 3600)))
+        msd_run = _run_plate(
+            rng_msd, "msd_cytokine_P1", MSD_2PLEX, layout, true_conc, msd_start,
+            sample_dilution=MSD_DILUTION, luminex=False, ecl=True,
+        )  # fmt: skip
+        runs.append(msd_run)
+        msd_path = plates_dir / f"{msd_run.plate_id}.csv"
+        _write_text(msd_path, _workbench_csv(msd_run, layout), "\r\n")
+        plates.append(msd_path)
+        with analytes.open("a", encoding="utf-8", newline="\n") as table:
+            table.writelines("\t".join(row) + "\n" for row in MSD_ALIASES)
 
     extra_runs, bad_files = _write_repeat_plates(
         seed, n_plates - 3, bad_share, layout, true_conc, day, plates_dir, layouts_dir, serial
@@ -291,7 +329,7 @@ def simulate_study(
         [
             [s.sample_id, s.subject_id, s.visit, name, _num(true_conc[s.sample_id, name])]
             for s in samples
-            for name in ANALYTES
+            for name in (*ANALYTES, *(MSD_ANALYTES if msd else ()))
         ],
     )
     _write_tsv(
@@ -508,6 +546,27 @@ def _simulate_concentrations(
     return conc
 
 
+def _simulate_msd_concentrations(
+    rng: np.random.Generator, subjects: Sequence[_Subject], samples: Sequence[_Sample]
+) -> dict[tuple[str, str], float]:
+    """True CSF IL-6 and TNF-alpha (pg/mL, undiluted): a few pg/mL, higher with
+    inflammation, IL-6 down after treatment in responders."""
+    by_id = {s.subject_id: s for s in subjects}
+    level = {s.subject_id: rng.standard_normal(len(MSD_ANALYTES)) for s in subjects}
+    conc: dict[tuple[str, str], float] = {}
+    for sample in samples:
+        subj = by_id[sample.subject_id]
+        z = level[subj.subject_id]
+        noise = rng.standard_normal(len(MSD_ANALYTES))
+        post = sample.visit == "post"
+        il6 = np.log(4.0) + 0.35 * subj.inflammation + 0.30 * z[0] + 0.08 * noise[0]
+        il6 += np.log(0.8) if post and subj.responder else 0.0
+        tnfa = np.log(1.5) + 0.20 * subj.inflammation + 0.25 * z[1] + 0.08 * noise[1]
+        conc[sample.sample_id, "IL6"] = round(float(np.exp(il6)), 3)
+        conc[sample.sample_id, "TNFA"] = round(float(np.exp(tnfa)), 3)
+    return conc
+
+
 def _subjects_table(subjects: Sequence[_Subject]) -> tuple[list[str], list[list[str]]]:
     header = ["subject_id", "course", "sex", "age", "disease_duration", "ambulatory"]
     rows = [
@@ -586,6 +645,7 @@ def _run_plate(
     *,
     sample_dilution: float = 1.0,
     luminex: bool = True,
+    ecl: bool = False,
 ) -> _PlateRun:
     curves = tuple(_draw_curve(rng, an) for an in analytes)
     n_wells, n_analytes = len(layout), len(analytes)
@@ -601,7 +661,7 @@ def _run_plate(
             elif w.role == "sample":
                 conc[i, j] = true_conc[w.sample_id, an.name] / sample_dilution
 
-    sigma = LUMINEX_SIGMA if luminex else OD_SIGMA
+    sigma = LUMINEX_SIGMA if luminex else MSD_SIGMA if ecl else OD_SIGMA
     signal = np.column_stack([cv.signal(conc[:, j]) for j, cv in enumerate(curves)])
     signal = signal * np.exp(rng.normal(0.0, sigma, signal.shape))
     counts = np.zeros((n_wells, n_analytes), dtype=int)
@@ -615,6 +675,8 @@ def _run_plate(
         direction = rng.choice([-1.0, 1.0])
         signal[bad_well] *= np.exp(direction * rng.uniform(0.5, 0.9, n_analytes))
         signal = np.rint(signal * 2) / 2
+    elif ecl:
+        signal = np.rint(signal)  # ECL counts
     else:
         signal = np.round(signal, 3)
     return _PlateRun(plate_id, analytes, curves, conc, signal, counts, bad_well, started)
@@ -774,6 +836,56 @@ def _replicate_groups(layout: Sequence[_Well]) -> list[str]:
         if w.role in order and w.name not in seen:
             seen[w.name] = (order[w.role], w.level if w.level is not None else i)
     return sorted(seen, key=lambda name: seen[name])
+
+
+def _workbench_csv(run: _PlateRun, layout: Sequence[_Well]) -> str:
+    """An MSD Discovery Workbench data table of the run: one row per well and spot.
+
+    Calibrators are S001..S007 with their concentrations, the blank wells the zero
+    calibrator S008, controls C001/C002 with theirs; samples carry their id and the
+    dilution. Workbench's own concentrations are left out (the lab exported signals).
+    """
+    header = [
+        "Sample", "Assay", "Well", "Spot", "Dilution", "Concentration", "Signal",
+        "Adjusted Signal", "Mean", "Adj. Sig. Mean", "CV",
+    ]  # fmt: skip
+    lines = [f"Plate_{run.plate_id.upper()}", ",".join(header)]
+    names = [_workbench_name(w) for w in layout]
+    for j, analyte in enumerate(run.analytes):
+        signal = run.signal[:, j]
+        for i, w in enumerate(layout):
+            group = [k for k, name in enumerate(names) if name == names[i]]
+            mean = float(np.mean(signal[group]))
+            cv = 100 * float(np.std(signal[group], ddof=1)) / mean if len(group) > 1 else 0.0
+            if w.role == "standard" and w.level is not None:
+                expected = _num(analyte.standards()[w.level - 1])
+            elif w.role == "control" and w.level is not None:
+                expected = _num(analyte.controls()[w.level - 1])
+            elif w.role == "blank":
+                expected = "0"
+            else:
+                expected = ""
+            dilution = _num(MSD_DILUTION) if w.role == "sample" else ""
+            well = f"{w.well[0]}{int(w.well[1:]):02d}"
+            value = str(int(signal[i]))  # ECL counts are whole numbers
+            cells = [
+                names[i], analyte.export_name, well, str(analyte.bead_id), dilution, expected,
+                value, value, _fmt(mean, 1), _fmt(mean, 1), _fmt(cv, 2),
+            ]  # fmt: skip
+            lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def _workbench_name(well: _Well) -> str:
+    """Workbench's sample names: S001.. calibrators (S008 the zero calibrator), C001..
+    controls, the sample's id for samples."""
+    if well.role == "standard" and well.level is not None:
+        return f"S{well.level:03d}"
+    if well.role == "blank":
+        return f"S{N_STANDARDS + 1:03d}"
+    if well.role == "control" and well.level is not None:
+        return f"C{well.level:03d}"
+    return well.sample_id
 
 
 def _gen5_text(

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from assaypipe.errors import InputError
-from assaypipe.qc.kits import MAX_KIT_BYTES, StandardSeries, plate_standards, read_kit, read_kits
+from assaypipe.qc.kits import (
+    MAX_KIT_BYTES,
+    StandardSeries,
+    plate_spots,
+    plate_standards,
+    read_kit,
+    read_kits,
+)
 
 HEAD = 'kit: Test kit\nlot: "L1"\nunit: pg/mL\nplates: ["P*"]\n'
 
@@ -43,7 +50,9 @@ def test_standards_by_top_and_dilution_or_by_level(tmp_path: Path) -> None:
 
 
 def test_a_kit_file_needs_controls_standards_or_conversions(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"kit\.yaml: gives no controls, standards or conversions"):
+    with pytest.raises(
+        InputError, match=r"kit\.yaml: gives no controls, standards, conversions or spots"
+    ):
         read_kit(write(tmp_path, ""))
 
 
@@ -185,3 +194,42 @@ def test_the_demo_kit_files_still_read() -> None:
     kits = read_kits(sorted((REPO / "config" / "kits").glob("*.yaml")))
     assert len(kits) == 3
     assert all(kit.ranges for kit in kits)
+
+
+def test_spots_name_the_analytes_of_a_multi_spot_plate(tmp_path: Path) -> None:
+    kit = read_kit(write(tmp_path, "spots:\n  1: IL-6\n  '2': TNF-alpha\n  10: MCP-1\n"))
+    # Names as written: the alias table maps them when the wells are annotated.
+    assert kit.spots == {1: "IL-6", 2: "TNF-alpha", 10: "MCP-1"}
+    assert plate_spots([kit], "P7") == ({1: "IL-6", 2: "TNF-alpha", 10: "MCP-1"}, kit)
+    assert plate_spots([kit], "Q7") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "spots: [IL-6]\n",
+            "spots: spots must map each spot number to its analyte, e.g. {1: IL-6}",
+        ),
+        ("spots:\n  0: IL-6\n", "spots: expected a spot number 1 to 100, found 0"),
+        ("spots:\n  one: IL-6\n", "spots: expected a spot number 1 to 100, found 'one'"),
+        ("spots:\n  3: ''\n", "spots, spot 3: the analyte name is empty"),
+        ("spots:\n  3: [a]\n", "spots, spot 3: expected an analyte name, found ['a']"),
+        ("spots:\n  3: IL-6\n  '3': IL-8\n", "spots: names spot 3 twice"),
+    ],
+)
+def test_malformed_spots_fail_with_one_sentence(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        read_kit(write(tmp_path, body))
+    assert str(caught.value).endswith(message)
+
+
+def test_two_lots_naming_one_plate_s_spots_is_an_error(tmp_path: Path) -> None:
+    kits = read_kits(
+        [
+            write(tmp_path, "spots: {1: IL-6}\n", "a.yaml"),
+            write(tmp_path, "spots: {1: X}\n", "b.yaml"),
+        ]
+    )
+    with pytest.raises(InputError, match="both name the spots of plate P1"):
+        plate_spots(kits, "P1")

@@ -74,7 +74,8 @@ def test_unknown_format(tmp_path: Path, text: str) -> None:
     assert str(raised.value) == (
         f"{tmp_path / 'plate.csv'}: not a supported plate export: expected an xPONENT CSV, "
         "an INTELLIFLEX CSV, a SoftMax Pro text export, a Gen5 text export, a MARS CSV "
-        "export, an EnVision CSV export or a plain 8 x 12 or 16 x 24 grid"
+        "export, an EnVision CSV export, an MSD plate-reader text export, an MSD Discovery "
+        "Workbench data table or a plain 8 x 12 or 16 x 24 grid"
     )
 
 

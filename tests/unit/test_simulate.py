@@ -461,3 +461,53 @@ def test_repeat_plates_and_unusable_files(tmp_path: Path) -> None:
     base = simulate_study(tmp_path / "base", seed=5)
     for path in base.plates:
         assert path.read_bytes() == (tmp_path / "resources" / "plates" / path.name).read_bytes()
+
+
+# --- the MSD plate (msd=True) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def msd_study(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStudy:
+    return simulate_study(tmp_path_factory.mktemp("msd_study"), msd=True)
+
+
+def test_the_msd_plate_leaves_the_default_study_as_it_is(
+    study: SimulatedStudy, msd_study: SimulatedStudy
+) -> None:
+    mine, theirs = _files(study.root), _files(msd_study.root)
+    added = {"resources/plates/msd_cytokine_P1.csv"}
+    # Everything but the new plate, the alias rows and the truth of the new plate.
+    changed = {
+        "config/analytes.tsv",
+        *(f"truth/truth_{t}.tsv" for t in ("samples", "curves", "wells", "files")),
+    }
+    assert set(theirs) == set(mine) | added
+    assert {name for name in mine if mine[name] != theirs[name]} == changed
+    assert theirs["config/analytes.tsv"].startswith(mine["config/analytes.tsv"])
+    truth = _tsv(msd_study.truth_samples)
+    others = truth[~truth["analyte"].isin(["IL6", "TNFA"])].reset_index(drop=True)
+    assert others.equals(_tsv(study.truth_samples))
+
+
+def test_the_workbench_table_holds_the_plate_as_simulated(msd_study: SimulatedStudy) -> None:
+    path = msd_study.root / "resources" / "plates" / "msd_cytokine_P1.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "Plate_MSD_CYTOKINE_P1"
+    table = pd.read_csv(io.StringIO("\n".join(lines[1:])), dtype=str, keep_default_na=False)
+    assert len(table) == 96 * 2 and set(table["Assay"]) == {"IL-6", "TNF-alpha"}
+    il6 = table[table["Assay"] == "IL-6"].set_index("Well")
+    truth = _truth_wells(msd_study, "msd_cytokine_P1", "IL6")
+    curve = _curve(msd_study, "msd_cytokine_P1", "IL6")
+    samples = il6[il6["Sample"].str.startswith("P")]
+    assert (samples["Dilution"] == "2").all()
+    # The signals follow the truth curve (5% noise): inverted, they give the truth back.
+    signal = samples["Signal"].astype(float).to_numpy()
+    wells = [f"{w[0]}{int(w[1:])}" for w in samples.index]
+    true = truth.loc[wells, "true_conc_in_well"].astype(float).to_numpy()
+    error = np.abs(_invert(signal, curve) / true - 1)
+    assert np.median(error) < 0.06
+    calibrators = il6[il6["Sample"].str.match(r"^S00[1-7]$")]
+    assert sorted(set(calibrators["Concentration"].astype(float)), reverse=True) == [
+        500 / 4**k for k in range(7)
+    ]
+    assert set(il6.loc[il6["Sample"] == "S008", "Concentration"]) == {"0"}

@@ -16,13 +16,18 @@ A kit file is YAML (``config/kits/<kit>_<lot>.yaml``)::
       HGF: [20000, 5000, 1250, 312.5]     # or one value per level: 1, 2, 3, ...
     conversions:                    # optional: IU (or U) of a reference to a mass unit
       IL6: 1 IU/mL = 4.2 pg/mL
+    spots:                          # multi-spot plates (MSD): the analyte of each spot
+      1: IL-6
+      2: TNF-alpha
 
 ``unit`` is the unit of the control ranges, and the unit of the lot's plates where an
 export states none for an analyte the lot names. ``conversions`` relate a non-mass unit
 to a mass unit per analyte on the lot's plates (:mod:`assaypipe.units`).
+``spots`` name the analyte of each spot of a multi-spot plate whose export names only
+spot numbers (an MSD reader's text export reads them as ``spot <n>``).
 ``plates`` are shell-style patterns (``*``, ``?``, ``[...]``) matched against plate ids;
 control names are matched against the ``sample_id`` of control wells, ignoring case.
-A file gives ``controls``, ``standards``, ``conversions`` or several of them. It is read
+A file gives ``controls``, ``standards``, ``conversions``, ``spots`` or several of them. It is read
 with YAML's safe loader, at most ``MAX_KIT_BYTES`` long and without aliases (``*name``),
 so a wrong or hostile file fails with one sentence instead of exhausting memory.
 """
@@ -45,7 +50,10 @@ from assaypipe.errors import InputError
 from assaypipe.sheets import alias_lookup, canonical_analyte
 from assaypipe.units import Conversion, check_conversions
 
-KIT_KEYS = ("kit", "lot", "unit", "plates", "controls", "standards", "conversions")
+KIT_KEYS = ("kit", "lot", "unit", "plates", "controls", "standards", "conversions", "spots")
+# Spot numbers of multi-spot plates (MSD plates have 1, 4, 7 or 10 spots; 384-well
+# plates up to 4): a number beyond this is a typing error.
+MAX_SPOT: Final = 100
 REQUIRED_KEYS: Final = ("kit", "lot", "unit", "plates")
 # A kit file is a few hundred bytes; anything far larger is the wrong file.
 MAX_KIT_BYTES: Final = 256 * 1024
@@ -106,6 +114,7 @@ class KitLot:
     ranges: Mapping[tuple[str, str], tuple[float, float]]
     standards: Mapping[str, StandardSeries] = dataclasses.field(default_factory=dict)
     conversions: Mapping[str, tuple[Conversion, ...]] = dataclasses.field(default_factory=dict)
+    spots: Mapping[int, str] = dataclasses.field(default_factory=dict)
 
     def used_on(self, plate_id: str) -> bool:
         return any(fnmatch.fnmatchcase(plate_id, pattern) for pattern in self.plates)
@@ -141,9 +150,10 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
             f"expected keys {', '.join(KIT_KEYS)}; "
             + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"),
         )
-    if not {"controls", "standards", "conversions"} & set(data):
+    if not {"controls", "standards", "conversions", "spots"} & set(data):
         raise InputError(
-            path, "gives no controls, standards or conversions; expected at least one of them"
+            path,
+            "gives no controls, standards, conversions or spots; expected at least one of them",
         )
     plates = data["plates"]
     if not isinstance(plates, list) or not plates or not all(isinstance(p, str) for p in plates):
@@ -160,7 +170,37 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
         ranges=_ranges(path, data.get("controls"), lookup) if "controls" in data else {},
         standards=_standards(path, data["standards"], lookup) if "standards" in data else {},
         conversions=_conversions(path, data.get("conversions"), lookup),
+        spots=_spots(path, data["spots"]) if "spots" in data else {},
     )
+
+
+def _spots(path: Path, given: Any) -> dict[int, str]:
+    """Spot number -> analyte, as written (the alias table applies when wells are
+    annotated, as for any export's names)."""
+    if not isinstance(given, dict) or not given:
+        raise InputError(
+            path, "spots must map each spot number to its analyte, e.g. {1: IL-6}", where="spots"
+        )
+    spots: dict[int, str] = {}
+    for number, analyte in given.items():
+        spot = number if isinstance(number, int) and not isinstance(number, bool) else None
+        if spot is None and isinstance(number, str) and number.strip().isdecimal():
+            spot = int(number)
+        if spot is None or not 1 <= spot <= MAX_SPOT:
+            raise InputError(
+                path, f"expected a spot number 1 to {MAX_SPOT}, found {_shown(number)}", "spots"
+            )
+        if not isinstance(analyte, str | int | float) or isinstance(analyte, bool):
+            raise InputError(
+                path, f"expected an analyte name, found {_shown(analyte)}", f"spots, spot {spot}"
+            )
+        name = str(analyte).strip()
+        if not name:
+            raise InputError(path, "the analyte name is empty", where=f"spots, spot {spot}")
+        if spot in spots:
+            raise InputError(path, f"names spot {spot} twice", where="spots")
+        spots[spot] = name
+    return spots
 
 
 def _conversions(
@@ -363,6 +403,23 @@ def control_range(
         return None
     (low, high), kit = found[0]
     return low, high, kit
+
+
+def plate_spots(kits: Sequence[KitLot], plate_id: str) -> tuple[dict[int, str], KitLot] | None:
+    """The spot names a kit lot gives a plate, and the lot; None when no lot does.
+
+    Two lots naming the spots of one plate is an error, as for control ranges.
+    """
+    found = [kit for kit in kits if kit.spots and kit.used_on(plate_id)]
+    if len(found) > 1:
+        raise InputError(
+            " and ".join(kit.path for kit in found),
+            f"both name the spots of plate {plate_id}; narrow their plates patterns so one "
+            "lot covers each plate",
+        )
+    if not found:
+        return None
+    return dict(found[0].spots), found[0]
 
 
 def plate_standards(

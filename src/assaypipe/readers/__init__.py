@@ -38,6 +38,7 @@ from assaypipe.readers.cells import (
     decode_text,
     well_order,
 )
+from assaypipe.readers.kit_spots import name_spots
 from assaypipe.readers.kit_standards import KitStandards, apply_kit_standards
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import ReadOptions, Source
@@ -214,6 +215,10 @@ def _finish(
 ) -> PlateRead:
     notes = Warnings(parsed.warnings)
     wells = parsed.wells.assign(plate_id=plate_id, source_file=source_file, source_sha256=sha256)
+    vendor = parsed.vendor
+    if kit_standards is not None:
+        # Before the plate map, so that it can name a spot's wells by the kit's analyte.
+        wells, vendor = name_spots(wells, vendor, kit_standards, plate_id, notes)
     unit = _plate_unit(parsed.meta.get("unit", ""))
     if unit:
         wells = wells.assign(unit=wells["unit"].where(wells["unit"] != "", unit))
@@ -241,11 +246,17 @@ def _finish(
     check = _validated if validate else _conformed
     try:
         checked = check(wells, tables.WELLS)
-        vendor = check(
-            _vendor_units(_vendor_analytes(parsed.vendor, checked), unit).assign(
-                plate_id=plate_id, source_file=source_file
-            ),
-            tables.VENDOR_RESULTS,
+        # A plate reader's export often holds no results of its software: an empty
+        # table needs no validating (it would cost as much as the wells').
+        vendor = (
+            tables.empty(tables.VENDOR_RESULTS)
+            if vendor.empty
+            else check(
+                _vendor_units(_vendor_analytes(vendor, checked), unit).assign(
+                    plate_id=plate_id, source_file=source_file
+                ),
+                tables.VENDOR_RESULTS,
+            )
         )
     except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as error:
         raise AssaypipeBugError(f"{source_file}: reader built an invalid table: {error}") from error

@@ -45,16 +45,17 @@ _MOST_SHOWN: Final = 8
 
 @dataclass(frozen=True, eq=False)
 class KitStandards:
-    """The kit lots that give standards, and the alias table that matches their
-    analytes with the export's names (``MCP-1`` in the export, ``CCL2`` in the kit)."""
+    """The kit lots that give standards (or name the spots of multi-spot plates,
+    `kit_spots`), and the alias table that matches their analytes with the export's
+    names (``MCP-1`` in the export, ``CCL2`` in the kit)."""
 
     kits: tuple[KitLot, ...]
     lookup: dict[str, str]
 
     @classmethod
     def of(cls, kits: Sequence[KitLot], aliases: pd.DataFrame | None) -> KitStandards | None:
-        """None when no kit gives standards (nothing to apply)."""
-        giving = tuple(kit for kit in kits if kit.standards)
+        """None when no kit gives standards or spots (nothing to apply)."""
+        giving = tuple(kit for kit in kits if kit.standards or kit.spots)
         if not giving:
             return None
         return cls(giving, alias_lookup(aliases) if aliases is not None else {})

@@ -19,6 +19,8 @@ from assaypipe.readers import (
     grid,
     intelliflex,
     mars,
+    msd_methodical_mind,
+    msd_workbench,
     softmax,
     xponent,
 )
@@ -36,6 +38,8 @@ FORMATS: Final[tuple[Format, ...]] = (
     gen5.GEN5,
     mars.MARS,
     envision.ENVISION,
+    msd_methodical_mind.MSD_METHODICAL_MIND,
+    msd_workbench.MSD_WORKBENCH,
     grid.GRID,
 )
 

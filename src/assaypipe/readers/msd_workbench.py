@@ -1,0 +1,514 @@
+"""MSD Discovery Workbench data-table exports into wells (docs/formats.md, "MSD
+Discovery Workbench").
+
+Discovery Workbench, Meso Scale Discovery's analysis software, exports a plate's
+results as a table (CSV, or a sheet of an Excel workbook): a `Plate_<barcode>` line,
+then a header row (`Sample`, `Assay`, `Well`, `Spot`, `Dilution`, `Concentration`,
+`Signal`, `Adjusted Signal`, `Mean`, `CV`, `Calc. Concentration`, ... as the lab chose
+them) and one row per well x spot. A workbook may hold the reader's own header on
+another sheet (`Plate ID`, `Read Time`, `Machine ID`, `MSD Read Software Version`).
+
+Three layers, as for the other readers:
+
+1. `split_tables` finds each plate's table in the rows: its `Plate_` line, header and
+   body rows (to the first empty row, the next `Plate_` line or the next header).
+2. `WorkbenchTable.create` checks one table's columns; `ReaderHeader.create` reads the
+   reader's header sheet.
+3. `compose` makes the wells: the `Assay` names the analyte (`spot <n>` where it is
+   empty), the sample name its role (`S001` a standard, `C001` a control, by the role
+   rule), and a row with a `Concentration` is a calibrator (or control) of that
+   concentration. The Workbench's own results are vendor results.
+
+The signal is the `Signal` column, the ECL count as the reader measured it (the same
+number the reader's text export holds); Workbench's `Adjusted Signal` (the signal after
+the background it subtracted, where the lab turned that on) is a vendor result, or the
+signal with `wells.read: adjusted`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from assaypipe.errors import InputError
+from assaypipe.readers.cells import classify_texts, parse_well, vendor_columns, wells_frame
+from assaypipe.readers.msd_methodical_mind import SIGNAL_KIND, iso_time, spot_analyte
+from assaypipe.readers.parsed import ParsedPlate, Warnings
+from assaypipe.readers.protocol import Format, ReadOptions, Source
+from assaypipe.roles import RoleRule
+
+__all__ = [
+    "MSD_WORKBENCH",
+    "ReaderHeader",
+    "Table",
+    "WorkbenchTable",
+    "compose",
+    "looks_like_workbench",
+    "read_workbench",
+    "split_tables",
+]
+
+# Column names as Workbench writes them, compared without case and extra spaces.
+_REQUIRED: Final = ("sample", "well")
+_SIGNAL: Final = "signal"
+_ADJUSTED: Final = "adjusted signal"
+# Workbench columns kept as vendor results: column -> quantity. Concentrations are of
+# the sample: Workbench multiplies what it reads off the curve by the Dilution of its
+# plate layout (basis `sample`).
+_VENDOR: Final = {
+    "calc. concentration": "concentration",
+    "calc. conc. mean": "mean_concentration",
+    "calc. conc. cv": "concentration_cv",
+    "% recovery": "recovery",
+    "cv": "signal_cv",
+}
+_CONCENTRATIONS: Final = frozenset({"concentration", "mean_concentration"})
+_R_SQUARED: Final = "fit statistic: rsquared"
+_DETECTION: Final = "detection range"
+_READS: Final = {"": _SIGNAL, "signal": _SIGNAL, "adjusted": _ADJUSTED, _ADJUSTED: _ADJUSTED}
+_PLATE_LINE: Final = re.compile(r"^\s*Plate_?\s*(.*)$", re.IGNORECASE)
+_MOST_LISTED: Final = 12
+_HEADER_KEYS: Final = {
+    "plate id": "plate_id",
+    "read time": "read_time",
+    "machine id": "serial_number",
+    "msd read software version": "reader_version",
+    "plate type": "plate_type",
+    "run name": "run_name",
+}
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _is_header(cells: tuple[str, ...]) -> bool:
+    names = {_norm(cell) for cell in cells}
+    return (
+        all(name in names for name in _REQUIRED)
+        and bool(names & {_SIGNAL, _ADJUSTED})
+        and bool(names & {"assay", "spot"})
+    )
+
+
+# --- layer 1: split ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """One plate's table: the `Plate_` line's name, the header row, the body rows, and
+    where each row is (`line 3`, `sheet Results row 3`)."""
+
+    plate: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    places: tuple[str, ...]
+    header_place: str
+
+
+def looks_like_workbench(rows: list[tuple[str, ...]]) -> bool:
+    """A Workbench data table: a header row with `Sample`, `Well`, `Assay` or `Spot`,
+    and `Signal` in the first rows."""
+    return any(_is_header(row) for row in rows[:10])
+
+
+def split_tables(rows: list[tuple[str, ...]], place: str = "line {}") -> list[Table]:
+    """Each plate's table in the rows; `place` names a row by its number."""
+    tables: list[Table] = []
+    plate = ""
+    index = 0
+    while index < len(rows):
+        cells = rows[index]
+        first = cells[0].strip() if cells else ""
+        if _is_header(cells):
+            body, places, index = _body(rows, index + 1, place)
+            tables.append(Table(plate, cells, body, places, place.format(index - len(body))))
+            plate = ""
+            continue
+        found = _PLATE_LINE.match(first)
+        if found is not None and not any(cell.strip() for cell in cells[1:]):
+            plate = found.group(1).strip()
+        index += 1
+    return tables
+
+
+def _body(
+    rows: list[tuple[str, ...]], start: int, place: str
+) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...], int]:
+    body: list[tuple[str, ...]] = []
+    places: list[str] = []
+    index = start
+    while index < len(rows):
+        cells = rows[index]
+        if not any(cell.strip() for cell in cells) or _is_header(cells):
+            break
+        if _PLATE_LINE.match(cells[0]) and not any(cell.strip() for cell in cells[1:]):
+            break
+        body.append(cells)
+        places.append(place.format(index + 1))
+        index += 1
+    return tuple(body), tuple(places), index
+
+
+# --- layer 2: structure ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkbenchTable:
+    """One table's columns by their Workbench name (normalised), one text array each."""
+
+    plate: str
+    columns: dict[str, np.ndarray]
+    places: tuple[str, ...]
+
+    @classmethod
+    def create(cls, table: Table, file: str) -> WorkbenchTable:
+        names = [_norm(cell) for cell in table.header]
+        width = len(names)
+        repeated = sorted({name for name in names if name and names.count(name) > 1})
+        if repeated:
+            raise InputError(
+                file,
+                f"the header names the column {repeated[0]!r} twice; export the table again",
+                where=table.header_place,
+            )
+        padded = [tuple(row[:width]) + ("",) * (width - len(row)) for row in table.rows]
+        grid = np.array(padded, dtype=object).reshape(len(padded), width)
+        columns = {
+            name: np.array([str(text).strip() for text in grid[:, position]], dtype=object)
+            for position, name in enumerate(names)
+            if name
+        }
+        return cls(plate=table.plate, columns=columns, places=table.places)
+
+    def get(self, name: str) -> np.ndarray:
+        """The column's texts, or empty texts where the export has no such column."""
+        found = self.columns.get(name)
+        if found is None:
+            return np.full(len(self.places), "", dtype=object)
+        return found
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+
+@dataclass(frozen=True)
+class ReaderHeader:
+    """The reader's header a Workbench workbook may carry on another sheet."""
+
+    plate_id: str = ""
+    read_time: str = ""
+    serial_number: str = ""
+    reader_version: str = ""
+    plate_type: str = ""
+    run_name: str = ""
+
+    @classmethod
+    def create(cls, rows: list[tuple[str, ...]]) -> ReaderHeader:
+        values: dict[str, str] = {}
+        for cells in rows[:60]:
+            if len(cells) < 2 or not cells[0].strip().endswith(":"):
+                continue
+            key = _HEADER_KEYS.get(_norm(cells[0].strip().rstrip(":")))
+            if key is not None:
+                values.setdefault(key, cells[1].strip().strip("<>").strip("*").strip())
+        return cls(**values)
+
+
+# --- layer 3: compose --------------------------------------------------------------
+
+
+def compose(
+    table: WorkbenchTable,
+    header: ReaderHeader,
+    options: ReadOptions,
+    file: str,
+    name: str = "",
+) -> ParsedPlate:
+    """One plate's wells (one row per well x spot), run facts, Workbench's own results."""
+    notes = Warnings()
+    signal_column = _signal_column(table, options.read, file)
+    wells = np.array([parse_well(text) or "" for text in table.get("well")], dtype=object)
+    unplaced = wells == ""
+    if unplaced.all():
+        raise InputError(
+            file,
+            "no row of the table names a well A1 to P24 in its Well column",
+            where=table.places[0] if table.places else None,
+        )
+    if unplaced.any():
+        shown = ", ".join(table.places[i] for i in np.flatnonzero(unplaced)[:_MOST_LISTED])
+        notes.add(f"rows without a well A1 to P24 in the Well column are left out: {shown}")
+    analyte = _analytes(table)
+    keep = ~unplaced & _first_of_each(wells, analyte, table, notes)
+    rows = np.flatnonzero(keep)
+    wells, analyte = wells[rows], analyte[rows]
+    frame = _wells(table, rows, wells, analyte, signal_column, options.rule, file, notes)
+    _note_adjusted(table, rows, signal_column, notes)
+    vendor = _vendor(table, rows, wells, analyte, signal_column)
+    barcode = table.plate or header.plate_id
+    meta = {
+        "format": MSD_WORKBENCH.name,
+        "instrument": "",
+        "software": "MSD Discovery Workbench",
+        "software_version": "",
+        "serial_number": header.serial_number,
+        "batch": barcode,
+        "run_time": iso_time(header.read_time) if header.read_time else "",
+    }
+    return ParsedPlate(wells=frame, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
+
+
+def _signal_column(table: WorkbenchTable, read: str, file: str) -> str:
+    """`Signal`, or `Adjusted Signal` where wells.read asks for it (`adjusted`) or the
+    export has no Signal column. Other wells.read values are for other formats."""
+    wanted = _READS.get(_norm(read), _SIGNAL)
+    if table.has(wanted):
+        return wanted
+    other = _ADJUSTED if wanted == _SIGNAL else _SIGNAL
+    if table.has(other):
+        return other
+    raise InputError(file, "the table has no Signal or Adjusted Signal column")
+
+
+def _analytes(table: WorkbenchTable) -> np.ndarray:
+    assay = table.get("assay")
+    spot = table.get("spot")
+    names = [
+        text or (spot_analyte(int(number)) if number.isdecimal() else "")
+        for text, number in zip(assay.tolist(), spot.tolist(), strict=True)
+    ]
+    return np.array(names, dtype=object)
+
+
+def _first_of_each(
+    wells: np.ndarray, analyte: np.ndarray, table: WorkbenchTable, notes: Warnings
+) -> np.ndarray:
+    """Rows that are the first of their well and analyte; later ones are named."""
+    keys = pd.Series(wells + "\x1f" + analyte, dtype=object)
+    repeated = keys.duplicated().to_numpy() & (wells != "")
+    if repeated.any():
+        shown = ", ".join(
+            f"{table.places[i]} ({wells[i]}, {analyte[i] or 'no assay'})"
+            for i in np.flatnonzero(repeated)[:_MOST_LISTED]
+        )
+        notes.add(
+            f"rows repeating a well and assay of an earlier row are left out: {shown}; "
+            "the first row of each is read"
+        )
+    return np.asarray(~repeated, dtype=bool)
+
+
+def _wells(
+    table: WorkbenchTable,
+    rows: np.ndarray,
+    wells: np.ndarray,
+    analyte: np.ndarray,
+    signal_column: str,
+    rule: RoleRule,
+    file: str,
+    notes: Warnings,
+) -> pd.DataFrame:
+    sample = table.get("sample")[rows]
+    classified = [rule.classify(name) for name in sample.tolist()]
+    role = np.array([r for r, _ in classified], dtype=object)
+    level = pd.array([lv for _, lv in classified], dtype="Int64")
+    texts = table.get(signal_column)[rows]
+    tokens, values = classify_texts(texts.tolist())
+    conc = _numbers(table.get("concentration")[rows])
+    given = np.isfinite(conc)
+    # Workbench fills Concentration for calibrators and controls of known concentration:
+    # a row named like a sample but with one is a calibrator.
+    role = np.where(given & (role == "sample"), "standard", role).astype(object)
+    expected = np.where(given & np.isin(role, ["standard", "control", "blank"]), conc, np.nan)
+    dilution = _dilutions(table, rows, notes)
+    sample_id = sample.copy()
+    sample_id[~(np.isin(role, ["sample", "control"]) & (sample != ""))] = None
+    return wells_frame(
+        len(rows),
+        well=wells,
+        analyte=analyte,
+        role=role,
+        sample_name=sample,
+        sample_id=sample_id,
+        level=level,
+        expected_conc=expected,
+        dilution=dilution,
+        signal=values,
+        signal_kind=SIGNAL_KIND,
+        raw_text=texts,
+        token=tokens,
+        source_file=file,
+    )
+
+
+def _dilutions(table: WorkbenchTable, rows: np.ndarray, notes: Warnings) -> np.ndarray:
+    texts = table.get("dilution")[rows]
+    numbers = _numbers(texts)
+    bad = (texts != "") & ~(np.isfinite(numbers) & (numbers > 0))
+    if bad.any():
+        shown = ", ".join(
+            f"{table.places[rows[i]]} ({texts[i]!r})" for i in np.flatnonzero(bad)[:_MOST_LISTED]
+        )
+        notes.add(f"Dilution cells that are not a factor above 0 are read as 1: {shown}")
+    return np.where(np.isfinite(numbers) & (numbers > 0), numbers, 1.0)
+
+
+def _numbers(texts: np.ndarray) -> np.ndarray:
+    tokens, values = classify_texts([str(text) for text in texts.tolist()])
+    return np.where(tokens == "numeric", values, np.nan)
+
+
+def _note_adjusted(
+    table: WorkbenchTable, rows: np.ndarray, signal_column: str, notes: Warnings
+) -> None:
+    if signal_column != _SIGNAL or not table.has(_ADJUSTED):
+        return
+    signal = _numbers(table.get(_SIGNAL)[rows])
+    adjusted = _numbers(table.get(_ADJUSTED)[rows])
+    both = np.isfinite(signal) & np.isfinite(adjusted)
+    differ = int((both & ~np.isclose(signal, adjusted, rtol=1e-9, atol=0)).sum())
+    if differ:
+        notes.add(
+            f"Workbench's Adjusted Signal differs from Signal in {differ} rows (it subtracted "
+            "a background); the signal is Signal, and the curve's blank or zero calibrator "
+            "accounts for the background; set wells.read to `adjusted` to fit Workbench's "
+            "Adjusted Signal instead"
+        )
+
+
+def _vendor(
+    table: WorkbenchTable,
+    rows: np.ndarray,
+    wells: np.ndarray,
+    analyte: np.ndarray,
+    signal_column: str,
+) -> pd.DataFrame:
+    parts: list[pd.DataFrame] = []
+    detection = np.array([_norm(t) for t in table.get(_DETECTION)[rows].tolist()], dtype=object)
+    columns = dict(_VENDOR)
+    if signal_column == _SIGNAL and table.has(_ADJUSTED):
+        columns[_ADJUSTED] = "adjusted_signal"
+    for column, quantity in columns.items():
+        if not table.has(column):
+            continue
+        frame = vendor_columns(
+            analyte,
+            wells,
+            np.full(len(rows), quantity, dtype=object),
+            table.get(column)[rows],
+        )
+        if quantity in _CONCENTRATIONS:
+            frame = _out_of_range(frame, detection).assign(basis="sample")
+        parts.append(frame)
+    parts.append(_r_squared(table, rows, analyte))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _out_of_range(frame: pd.DataFrame, detection: np.ndarray) -> pd.DataFrame:
+    """Concentrations Workbench calls above or below its range (`Detection Range`):
+    token `oor_high` or `oor_low`, their number kept, so only in-range values are
+    compared with assaypipe's."""
+    above = np.array([text.startswith("above") for text in detection.tolist()], dtype=bool)
+    below = np.array([text.startswith("below") for text in detection.tolist()], dtype=bool)
+    token = frame["token"].to_numpy(dtype=object, copy=True)
+    token[above] = "oor_high"
+    token[below] = "oor_low"
+    return frame.assign(token=token)
+
+
+def _r_squared(table: WorkbenchTable, rows: np.ndarray, analyte: np.ndarray) -> pd.DataFrame:
+    """Workbench's R² of each assay's curve (repeated on each of its rows): once."""
+    if not table.has(_R_SQUARED):
+        empty = np.array([], dtype=object)
+        return vendor_columns(empty, empty, empty, empty)
+    texts = table.get(_R_SQUARED)[rows]
+    first = ~pd.Series(analyte, dtype=object).duplicated().to_numpy()
+    return vendor_columns(
+        analyte[first],
+        np.full(int(first.sum()), None, dtype=object),
+        np.full(int(first.sum()), "r_squared", dtype=object),
+        texts[first],
+    )
+
+
+def read_workbench(
+    tables: list[Table], header: ReaderHeader, options: ReadOptions, file: str
+) -> list[ParsedPlate]:
+    """Every plate table of one export."""
+    if not tables:
+        raise InputError(file, "no Workbench data table (a header row with Sample and Well)")
+    made = [WorkbenchTable.create(table, file) for table in tables]
+    names = _plate_names([table.plate for table in made])
+    many = len(made) > 1
+    return [
+        compose(table, header, options, file, name if many else "")
+        for table, name in zip(made, names, strict=True)
+    ]
+
+
+def _plate_names(plates: list[str]) -> list[str]:
+    names: list[str] = []
+    for position, plate in enumerate(plates, start=1):
+        base = plate or f"Plate {position}"
+        candidate, count = base, 1
+        while candidate in names:
+            count += 1
+            candidate = f"{base} ({count})"
+        names.append(candidate)
+    return names
+
+
+def _text_rows(text: str) -> list[tuple[str, ...]]:
+    lines = text.splitlines()
+    header = next((line for line in lines[:10] if "well" in line.casefold()), "")
+    delimiter = max((",", "\t", ";"), key=header.count)
+    return [tuple(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
+    if source.kind == "workbook":
+        tables: list[Table] = []
+        header = ReaderHeader()
+        for sheet in source.sheets:
+            rows = list(sheet.rows)
+            found = split_tables(rows, f"sheet {sheet.name} row {{}}")
+            tables += found
+            if not found and header == ReaderHeader():
+                header = ReaderHeader.create(rows)
+        return read_workbench(tables, header, options, source.file)
+    return read_workbench(
+        split_tables(_text_rows(source.text)), ReaderHeader(), options, source.file
+    )
+
+
+def _recognise(source: Source) -> bool:
+    if source.kind == "workbook":
+        return any(looks_like_workbench(list(sheet.rows)) for sheet in source.sheets)
+    head = source.lines[:10]
+    if not any("well" in line.casefold() and "signal" in line.casefold() for line in head):
+        return False
+    return looks_like_workbench(_text_rows("\n".join(head)))
+
+
+MSD_WORKBENCH: Final = Format(
+    name="msd_workbench",
+    described="an MSD Discovery Workbench data table",
+    software="MSD Discovery Workbench",
+    export=(
+        "data table (CSV or Excel): one row per well x spot with the assay, the ECL signal, "
+        "calibrator concentrations and Workbench's calculated concentrations"
+    ),
+    versions="not stated in its exports (reader software MMPR 2.0.10)",
+    plate_map="optional",
+    recognised_by="a header row with `Sample`, `Well`, `Assay` or `Spot`, and `Signal`",
+    kinds=("text", "workbook"),
+    recognise=_recognise,
+    read=_read,
+)

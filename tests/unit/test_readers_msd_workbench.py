@@ -1,0 +1,177 @@
+"""MSD Discovery Workbench data tables (assaypipe.readers.msd_workbench)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assaypipe.errors import InputError
+from assaypipe.readers import read_export, read_exports
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.usefixtures("no_settle")
+
+FIXTURES = REPO / "tests" / "data" / "exports" / "msd_workbench"
+TWO_PLATES = FIXTURES / "workbench_two_plates.csv"
+WB = "allotropy/msd_workbench"
+
+
+def row(wells: pd.DataFrame, well: str, analyte: str) -> pd.Series:
+    found = wells[(wells["well"] == well) & (wells["analyte"] == analyte)]
+    assert len(found) == 1
+    return found.iloc[0]
+
+
+def vendor_value(vendor: pd.DataFrame, well: str | None, analyte: str, quantity: str) -> pd.Series:
+    rows = vendor[(vendor["analyte"] == analyte) & (vendor["quantity"] == quantity)]
+    rows = rows[rows["well"].isna()] if well is None else rows[rows["well"] == well]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def test_a_table_names_analytes_roles_and_calibrator_concentrations() -> None:
+    first, second = read_exports(TWO_PLATES)
+    wells = first.wells
+    assert first.meta["format"] == "msd_workbench" and first.meta["batch"] == "AB12CD34"
+    assert [first.meta["plate_name"], second.meta["plate_name"]] == ["AB12CD34", "AB12CD35"]
+    assert sorted(wells["analyte"].unique()) == ["IL-6", "TNF-alpha"]
+    # Values read by eye from the fixture's rows.
+    s1 = row(wells, "A1", "IL-6")
+    assert (s1["role"], s1["level"], s1["expected_conc"], s1["signal"]) == (
+        "standard",
+        1,
+        1000,
+        412000,
+    )
+    zero = row(wells, "D1", "IL-6")
+    assert (zero["role"], zero["level"], zero["expected_conc"]) == ("standard", 4, 0)
+    control = row(wells, "E1", "IL-6")
+    assert (control["role"], control["sample_id"], control["expected_conc"]) == (
+        "control",
+        "C001",
+        120,
+    )
+    sample = row(wells, "F1", "TNF-alpha")
+    assert (sample["role"], sample["sample_id"], sample["dilution"]) == ("sample", "P01-BL", 2)
+    assert np.isnan(sample["expected_conc"])
+    assert row(wells, "H1", "TNF-alpha")["role"] == "blank"
+    assert (wells["signal_kind"] == "ECL").all() and wells["bead_count"].isna().all()
+
+
+def test_workbench_results_are_vendor_results_of_the_sample() -> None:
+    plate = read_exports(TWO_PLATES)[0]
+    vendor = plate.vendor
+    conc = vendor_value(vendor, "F1", "TNF-alpha", "concentration")
+    assert (conc["value"], conc["basis"], conc["token"]) == (40.2, "sample", "numeric")
+    assert vendor_value(vendor, "F1", "TNF-alpha", "mean_concentration")["value"] == 40.2
+    # Detection Range: Workbench's word on whether a concentration is in its range.
+    above = vendor_value(vendor, "G1", "IL-6", "concentration")
+    assert (above["token"], above["raw_text"]) == ("oor_high", "NaN")
+    below = vendor_value(vendor, "D1", "IL-6", "concentration")
+    assert below["token"] == "oor_low"
+    assert vendor_value(vendor, None, "IL-6", "r_squared")["value"] == 0.9995
+    assert vendor_value(vendor, None, "TNF-alpha", "r_squared")["value"] == 0.9987
+    assert vendor_value(vendor, "A1", "IL-6", "adjusted_signal")["value"] == 411850
+    assert vendor_value(vendor, "A1", "IL-6", "recovery")["value"] == 101.2
+
+
+def test_odd_rows_are_read_past_with_a_warning() -> None:
+    first, second = read_exports(TWO_PLATES)
+    warnings = "\n".join(first.warnings)
+    assert "rows without a well A1 to P24 in the Well column are left out: line 20" in warnings
+    assert "repeating a well and assay of an earlier row are left out: line 21 (F1, IL-6)" in (
+        warnings
+    )
+    # The first of the repeated rows is the one read.
+    assert row(first.wells, "F1", "IL-6")["signal"] == 20500
+    assert "Adjusted Signal differs from Signal in 17 rows" in warnings
+    assert "Dilution cells that are not a factor above 0 are read as 1: line 26 ('two')" in (
+        second.warnings
+    )
+    assert row(second.wells, "B1", "IL-6")["dilution"] == 1
+
+
+def test_wells_read_adjusted_takes_workbench_s_adjusted_signal() -> None:
+    plate = read_exports(TWO_PLATES, read="adjusted")[0]
+    assert row(plate.wells, "A1", "IL-6")["signal"] == 411850
+    assert not any("Adjusted Signal differs" in w for w in plate.warnings)
+    assert "adjusted_signal" not in set(plate.vendor["quantity"])
+    # A read named for another format (a Gen5 wavelength) leaves the default.
+    assert row(read_exports(TWO_PLATES, read="450")[0].wells, "A1", "IL-6")["signal"] == 412000
+
+
+def test_without_an_assay_the_spot_names_the_analyte(tmp_path: Path) -> None:
+    path = tmp_path / "spots.csv"
+    path.write_text(
+        "Plate_X1\nSample,Well,Spot,Signal\nS001,A01,1,500\nS001,A01,2,700\n", encoding="utf-8"
+    )
+    wells = read_export(path).wells
+    assert sorted(wells["analyte"]) == ["spot 1", "spot 2"]
+
+
+def test_a_table_without_any_well_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nowell.csv"
+    path.write_text("Plate_X1\nSample,Assay,Well,Signal\nS001,IL-6,,500\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_exports(path)
+    assert str(caught.value) == (
+        f"{path}: line 3: no row of the table names a well A1 to P24 in its Well column"
+    )
+
+
+# --- the real exports ----------------------------------------------------------------
+
+
+def test_workbench_csv_calibrators_and_concentrations(realdata: Path) -> None:
+    plate = read_export(realdata / WB / "msd_workbench_test_2.csv")
+    wells = plate.wells
+    assert plate.meta["batch"] == "TEST001"
+    assert wells["role"].value_counts().to_dict() == {"sample": 32, "standard": 16}
+    levels = wells[wells["role"] == "standard"].drop_duplicates("level")
+    # Read by eye: S001 100 ... S008 0, 2-fold.
+    assert dict(zip(levels["level"], levels["expected_conc"], strict=True)) == {
+        1: 100.0,
+        2: 50.0,
+        3: 25.0,
+        4: 12.5,
+        5: 6.25,
+        6: 3.125,
+        7: 1.5625,
+        8: 0.0,
+    }
+    assert vendor_value(plate.vendor, "A3", "Test Assay 1.0", "concentration")["value"] == 200
+
+
+def test_workbench_csv_of_two_spike_assays(realdata: Path) -> None:
+    plate = read_export(realdata / WB / "msd_workbench_test_1.csv")
+    wells = plate.wells
+    assert plate.meta["batch"] == "2BO40AW287"
+    assert len(wells) == 4 and (wells["role"] == "standard").all()
+    assert row(wells, "A2", "Spike (FL.1.5.1)")["expected_conc"] == 54.2
+    assert row(wells, "A1", "Spike (Wuhan)")["signal"] == 315
+    r2 = vendor_value(plate.vendor, None, "Spike (FL.1.5.1)", "r_squared")
+    assert r2["value"] == pytest.approx(0.9989664195)
+    # Every concentration is above Workbench's detection or fit-curve range.
+    conc = plate.vendor[plate.vendor["quantity"] == "concentration"]
+    assert (conc["token"] == "oor_high").all()
+
+
+def test_workbench_workbook_with_the_reader_header(realdata: Path) -> None:
+    plate = read_export(realdata / WB / "test_msd_workbench_xlsx.xlsx")
+    meta = plate.meta
+    assert (meta["batch"], meta["serial_number"], meta["run_time"]) == (
+        "TEST_PLATE_001",
+        "1234567890",
+        "2024-01-15",
+    )
+    wells = plate.wells
+    assert len(wells) == 24 and wells["role"].value_counts().to_dict() == {
+        "sample": 16,
+        "standard": 8,
+    }
+    # Rows named like samples with a Concentration are calibrators (SAMPLE_001: 2000).
+    assert row(wells, "A1", "TEST_ASSAY")["expected_conc"] == 2000
+    assert row(wells, "G2", "TEST_ASSAY")["dilution"] == 2
