@@ -359,6 +359,19 @@ def test_sparse_rows_and_columns_place_each_value_in_its_well(tmp_path: Path) ->
     assert "holds 5 rows (A, D, H, L, P) x 3 columns" in plate.warnings[0]
 
 
+def test_a_row_whose_label_is_damaged_is_named_not_dropped_silently(tmp_path: Path) -> None:
+    text = gen5_text((450,))
+    last = text.rindex("\t450\r\n")
+    damaged = text[:last] + "\ta\r\n" + text[last + len("\t450\r\n") :]
+    plate = read_export(write(tmp_path, "plate.txt", damaged))
+    assert len(plate.wells) == 84 and "H1" not in set(plate.wells["well"])
+    assert any(
+        "row H of the Results grid has no `450` line (labelled `a` there): its wells are not "
+        "read" in warning
+        for warning in plate.warnings
+    ), plate.warnings
+
+
 def test_a_damaged_grid_line(tmp_path: Path) -> None:
     text = gen5_text().replace("\nC\t", "\nC\t0.1\t", 1)
     plate_map = write(tmp_path, "map.csv", PLATE_MAP)

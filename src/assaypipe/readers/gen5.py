@@ -755,6 +755,7 @@ def compose(raw: RawPlate, options: ReadOptions, file: str, name: str = "") -> P
     if layout is not None:
         frame = _apply_layout(frame, layout, options.rule, notes)
     _note_shape(choice.read.grid, procedure, notes)
+    _note_rows_without_read(choice.read, notes)
     _note_unused(choice, sets, notes)
     meta = {
         "format": "gen5",
@@ -1023,6 +1024,27 @@ def _note_shape(grid: PlateGrid, procedure: Procedure, notes: Warnings) -> None:
         f"{_count(len(grid.rows), 'row')} ({rows}) x {_count(len(grid.columns), 'column')}: "
         "its wells are read where they are; check the export is complete",
         f"line {grid.line}",
+    )
+
+
+def _note_rows_without_read(read: DataSet, notes: Warnings) -> None:
+    """Rows of the read's grid that hold lines, none of them the read's (a damaged label)."""
+    have = {str(well).rstrip("0123456789") for well in read.wells}
+    missing: dict[str, list[str]] = {}
+    for line in read.grid.lines:
+        if line.row not in have:
+            missing.setdefault(line.row, []).append(line.label)
+    if not missing:
+        return
+    rows = ", ".join(missing)
+    labels = sorted({f"`{label}`" for found in missing.values() for label in found if label})
+    said = f" (labelled {', '.join(labels[:_MOST_LISTED])} there)" if labels else ""
+    notes.add(
+        f"row{'s' if len(missing) > 1 else ''} {rows} of the {read.grid.name} grid "
+        f"{'have' if len(missing) > 1 else 'has'} no `{read.label}` line{said}: "
+        f"{'their' if len(missing) > 1 else 'its'} wells are not read; check the export "
+        "is complete",
+        f"line {read.grid.line}",
     )
 
 
