@@ -11,7 +11,17 @@ from __future__ import annotations
 from typing import Final
 
 from assaypipe.errors import InputError
-from assaypipe.readers import bioplex, bioplex_xml, gen5, grid, intelliflex, softmax, xponent
+from assaypipe.readers import (
+    bioplex,
+    bioplex_xml,
+    gen5,
+    grid,
+    intelliflex,
+    magellan,
+    skanit,
+    softmax,
+    xponent,
+)
 from assaypipe.readers.protocol import Format, Kind, Source
 
 __all__ = ["FORMATS", "format_of", "markdown_table", "unsupported"]
@@ -24,6 +34,8 @@ FORMATS: Final[tuple[Format, ...]] = (
     bioplex_xml.BIOPLEX_XML,
     softmax.SOFTMAX,
     gen5.GEN5,
+    skanit.SKANIT,
+    magellan.MAGELLAN,
     grid.GRID,
 )
 
