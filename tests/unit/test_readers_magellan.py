@@ -192,3 +192,18 @@ def test_real_magellan_exports(realdata: Path) -> None:
         InputError, match=r"no `Well positions` column, so its 96 values cannot be placed"
     ):
         read_export(REAL / "errors" / "no_well_positions.xlsx")
+
+
+def test_a_kinetic_list_is_refused(tmp_path: Path) -> None:
+    rows: list[books.Row] = [
+        ["Label1", "Label1", "Label1", "Well positions"],
+        ["0s", "60s", "120s"],
+    ]
+    rows += [[0.1, 0.2, 0.3, well] for well in ("A1", "A2")]
+    rows += books.magellan_description([("Label1", 450)])
+    with pytest.raises(
+        InputError,
+        match=r"row 1: the Magellan list holds the label `Label1` in 3 columns \(times 0s, 60s, "
+        r"120s\): a kinetic measurement",
+    ):
+        read_export(write(tmp_path, books.book_bytes({"Magellan Sheet 1": rows})))

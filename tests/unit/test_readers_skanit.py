@@ -333,3 +333,17 @@ def test_real_skanit_plates_and_reads(realdata: Path) -> None:
     assert by_well(pattern[1].wells).loc["A2", "signal"] == 0.058
     purity = vendor_of(pattern[1], "Purity (A260/A280)")
     assert purity.loc["A2", "value"] == 0.5666
+
+
+def test_a_kinetic_or_repeated_read_is_refused(tmp_path: Path) -> None:
+    # One plate at one wavelength twice in a step (a kinetic export's cycles).
+    blocks = [
+        books.plate_block("Plate 1", [books.grid("Abs", {"A1": 0.1 * n})], "450") for n in (1, 2)
+    ]
+    data = books.book_bytes({"Absorbance 1_01": books.results("Absorbance 1", blocks)})
+    with pytest.raises(
+        InputError,
+        match=r"sheet `Absorbance 1_01`, row 11: the `Absorbance 1` step holds 2 grids of plate "
+        r"`Plate 1` at 450 nm \(a kinetic or repeated read\): there is no single endpoint",
+    ):
+        read_export(write(tmp_path, data))

@@ -36,6 +36,9 @@ _MAX_PART_BYTES: Final = 50 * _MAX_CELLS
 _MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL_REF: Final = re.compile(r"([A-Z]{1,3})\d+$")
+# An empty row element (`<row r="998" ht="15.75"/>`): spreadsheet tools write a thousand
+# of them per sheet; markup only, since a `<` in a cell's text is written `&lt;`.
+_EMPTY_ROW: Final = re.compile(rb"<(?:\w+:)?row\b[^>]*/>")
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def _xlsx_sheets(archive: zipfile.ZipFile, file: str) -> list[Sheet]:
     for entry in book.iterfind(f"{_MAIN}sheets/{_MAIN}sheet"):
         target = targets[entry.get(f"{_REL}id")]
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-        root = _xml(archive, part, file)
+        root = _xml(archive, part, file, drop=_EMPTY_ROW)
         if root.tag != f"{_MAIN}worksheet":
             continue  # a chart sheet or a dialog sheet holds no cells
         rows, counted = _sheet_rows(root, strings, dates, epoch, cells, file)
@@ -156,12 +159,15 @@ def _xlsx_sheets(archive: zipfile.ZipFile, file: str) -> list[Sheet]:
     return sheets
 
 
-def _xml(archive: zipfile.ZipFile, part: str, file: str) -> ElementTree.Element:
+def _xml(
+    archive: zipfile.ZipFile, part: str, file: str, drop: re.Pattern[bytes] | None = None
+) -> ElementTree.Element:
     if archive.getinfo(part).file_size > _MAX_PART_BYTES:
         raise InputError(
             file, f"the workbook has more than {_MAX_CELLS} cells; a plate export has far fewer"
         )
-    return ElementTree.fromstring(archive.read(part))
+    data = archive.read(part)
+    return ElementTree.fromstring(drop.sub(b"", data) if drop is not None else data)
 
 
 def _string(item: ElementTree.Element) -> str:

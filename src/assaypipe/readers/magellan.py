@@ -43,7 +43,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from assaypipe import units
+from assaypipe import tables, units
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import classify_texts, parse_well, vendor_frame, wells_frame
 from assaypipe.readers.excel import Sheet
@@ -391,6 +391,7 @@ def compose(sheets: Sequence[Sheet], options: ReadOptions, file: str) -> list[Pa
             "the Magellan list has no column of measured values beside `Well positions`",
             where=f"sheet `{raw.name}`, row {raw.header_row}",
         )
+    _refuse_kinetic(raw, reads, file)
     read, why = _choose(reads, options, file)
     notes = Warnings()
     _note_unused(read, why, reads, notes)
@@ -437,6 +438,30 @@ def _reads(listed: WellList, run: RunDescription) -> list[Read]:
             measurement = run.measurements[position]
         reads.append(Read(column, measurement))
     return reads
+
+
+def _refuse_kinetic(raw: RawSheet, reads: list[Read], file: str) -> None:
+    """A label in several columns is a kinetic measurement (one column per cycle, its
+    time above the wells): no single endpoint value per well."""
+    headers = [read.column.header for read in reads]
+    repeated = next((h for h in dict.fromkeys(headers) if headers.count(h) > 1), None)
+    if repeated is None:
+        return
+    columns = [r.column.index for r in reads if r.column.header == repeated]
+    times = [
+        row[c].strip()
+        for row, _ in raw.above
+        for c in columns
+        if c < len(row) and _TIME.match(row[c].strip())
+    ]
+    shown = f" (times {', '.join(times[:4])}{', ...' if len(times) > 4 else ''})" if times else ""
+    raise InputError(
+        file,
+        f"the Magellan list holds the label `{repeated}` in {len(columns)} columns{shown}: "
+        "a kinetic measurement, with no single endpoint value per well; export an endpoint "
+        "measurement, or a reduction of the kinetic (such as its slope) as its own label",
+        where=f"sheet `{raw.name}`, row {raw.header_row}",
+    )
 
 
 def _choose(reads: list[Read], options: ReadOptions, file: str) -> tuple[Read, str]:
@@ -540,6 +565,8 @@ def _vendor(listed: WellList, rows: np.ndarray, reads: list[Read], read: Read) -
         unit = _unit_of(column.header) if column.kind == "concentration" else ""
         records += [("", str(w), quantity, str(t)) for w, t in zip(wells, texts, strict=True)]
         unit_of += [unit or None] * len(wells)
+    if not records:
+        return tables.empty(tables.VENDOR_RESULTS)
     vendor = vendor_frame(records)
     return vendor.assign(unit=pd.Series(unit_of, dtype=object))
 

@@ -40,7 +40,7 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
-from assaypipe import units
+from assaypipe import tables, units
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import ROW_LETTERS, classify_texts, vendor_frame, wells_frame
 from assaypipe.readers.excel import Sheet
@@ -359,14 +359,18 @@ class LayoutDefinitions:
         letter = ""
 
         def flush() -> None:
-            if current is not None and letter and lines:
-                for column in range(1, width + 1):
-                    cell = [_cell(line, column) for line in lines]
-                    name = cell[0]
-                    group = cell[1] if len(cell) > 1 else ""
-                    amount = next((c for c in cell[2:] if c), "")
-                    if name or group or amount:
-                        current[f"{letter}{column}"] = WellEntry(name, group, amount)
+            if current is None or not letter:
+                return
+            # A row's lines up to its last filled one (the empty ones after it are gaps).
+            end = max((i for i, line in enumerate(lines) if any(line)), default=-1) + 1
+            filled = lines[:end]
+            for column in range(1, width + 1):
+                cell = [_cell(line, column) for line in filled]
+                if not any(cell):
+                    continue
+                amount = next((c for c in cell[2:] if c), "")
+                group = cell[1] if len(cell) > 1 else ""
+                current[f"{letter}{column}"] = WellEntry(cell[0], group, amount)
 
         for row in sheet.rows:
             head = row[0].strip() if row else ""
@@ -453,6 +457,8 @@ class DataSet:
     mode: Mode
     name: str
     grids: dict[str, Grid] = field(default_factory=dict)
+    # Grids beyond the first of a plate: a kinetic or repeated read has no one value.
+    repeated: dict[str, int] = field(default_factory=dict)
 
     @property
     def signal_kind(self) -> str:
@@ -495,7 +501,11 @@ def data_sets(results: list[ResultSheet], protocol: Protocol | None) -> list[Dat
                     mode=mode or "",
                     name=name,
                 )
-            found[key].grids.setdefault(grid.plate, grid)
+            data = found[key]
+            if grid.plate in data.grids:
+                data.repeated[grid.plate] = data.repeated.get(grid.plate, 1) + 1
+            else:
+                data.grids[grid.plate] = grid
     return list(found.values())
 
 
@@ -578,6 +588,7 @@ def compose(sheets: Sequence[Sheet], options: ReadOptions, file: str) -> list[Pa
             "results with their plates",
         )
     choice = _choose(sets, options, file)
+    _refuse_repeated(choice.read, file)
     info = RunInfo.create(by_name, results[0])
     layout = LayoutDefinitions.create(by_name.get("Layout definitions"))
     curves = {r.step: CurveFit.create(r) for r in results if _is_curve(r)}
@@ -621,6 +632,23 @@ def compose(sheets: Sequence[Sheet], options: ReadOptions, file: str) -> list[Pa
             )
         )
     return parsed
+
+
+def _refuse_repeated(read: DataSet, file: str) -> None:
+    """A read whose plate has several grids at one wavelength is kinetic or repeated:
+    no single value per well, so none is picked."""
+    if not read.repeated:
+        return
+    plate, count = next(iter(read.repeated.items()))
+    grid = read.grids[plate]
+    raise InputError(
+        file,
+        f"the `{read.name}` step holds {count} grids of plate `{plate or 'without a name'}`"
+        f"{f' at {read.wavelength} nm' if read.wavelength else ''} (a kinetic or repeated "
+        "read): there is no single endpoint value per well; export the step's endpoint or "
+        "a calculated value of it (such as an average or a slope) and name it in wells.read",
+        where=f"sheet `{grid.sheet}`, row {grid.line}",
+    )
 
 
 def _is_curve(result: ResultSheet) -> bool:
@@ -765,6 +793,8 @@ def _vendor(
             rows += curve_rows
             unit_of += [None] * len(curve_rows)
             basis_of += [None] * len(curve_rows)
+    if not rows:
+        return tables.empty(tables.VENDOR_RESULTS)
     vendor = vendor_frame(rows)
     return vendor.assign(
         unit=pd.Series(unit_of, dtype=object), basis=pd.Series(basis_of, dtype=object)
