@@ -410,6 +410,8 @@ FIGURES = {
     ("gen5", "vendor"): (11, 913, 0.197, 6.987),
     ("msd_workbench", "assaypipe"): (2, 50, 1.001, 40.475),
     ("msd_workbench", "vendor"): (2, 50, 1.001, 40.475),
+    ("skanit", "assaypipe"): (1, 118, 1.325, 2.046),
+    ("skanit", "vendor"): (1, 118, 1.325, 2.046),
     ("softmax", "assaypipe"): (10, 880, 1.889, 100.0),
     ("softmax", "vendor"): (10, 806, 0.566, 20.455),
     ("xponent", "assaypipe"): (30, 2504, 5.009, 36.132),
@@ -439,4 +441,11 @@ def test_reproduction_figures_of_the_corpus(realdata, no_settle, preset: str) ->
         assert (row["n_curves"], row["n_wells"]) == (n_curves, n_wells), fmt
         assert row["median_pct"] == pytest.approx(median, abs=0.01), fmt
         assert row["p95_pct"] == pytest.approx(p95, rel=0.02), fmt
-    assert sorted(figures.index) == ["bioplex", "gen5", "msd_workbench", "softmax", "xponent"]
+    assert sorted(figures.index) == [
+        "bioplex",
+        "gen5",
+        "msd_workbench",
+        "skanit",
+        "softmax",
+        "xponent",
+    ]

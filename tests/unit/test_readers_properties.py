@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from assaypipe.errors import InputError
 from assaypipe.readers import PlateRead, read_exports
+from tests import platereader_workbooks
 
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
@@ -67,6 +68,8 @@ def _cases() -> list[Case]:
         # a two-analyte Bio-Plex summary workbook, made with openpyxl
         Case("bioplex_xlsx", (EXPORTS / "bioplex" / "summary_2plex.xlsx").read_bytes(), text=False),
         Case("grid_xlsx", _grid_xlsx(), ALL_WELLS_MAP, text=False),
+        Case("skanit_xlsx", platereader_workbooks.skanit_elisa(), text=False),
+        Case("magellan_xlsx", platereader_workbooks.magellan_two_labels_384(), text=False),
     ]
     real = [
         ("real_intelliflex", "xponent/intelliflex_long_example.csv", None),

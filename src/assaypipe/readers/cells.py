@@ -10,7 +10,7 @@ the signal is a number only where the token says the text holds one:
 - oor_high: ``> 5850``, ``>40.000``, ``OOR >``
 - extrapolated: ``*12.3`` (signal: the number), xPONENT ``Extrapolated``
 - masked: ``Masked``, Bio-Plex ``---`` ("designated as an outlier")
-- overflow: ``OVRFLW``, ``Overflow``, ``Saturated``
+- overflow: ``OVRFLW``, ``Overflow``, Tecan ``OVER``, ``Saturated``
 - error: anything else, such as ``?????``, ``MISSED``, ``Error``, ``Range?``, ``Inf``
 
 A bound such as ``< 0.105`` is not a measurement, so its number stays in
@@ -73,7 +73,7 @@ _TOKEN_PATTERNS: Final = (
     ("oor_high", r"^(?:oor\s*)?>"),
     ("extrapolated", rf"^(?:\*\s*{_NUMBER}|extrapolated)$"),
     ("masked", r"^(?:masked|---)$"),
-    ("overflow", r"^(?:ovrflw|overflow|saturated|sat)$"),
+    ("overflow", r"^(?:ovrflw|overflow|over|saturated|sat)$"),
 )
 _COMPILED_PATTERNS: Final = tuple(
     (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _TOKEN_PATTERNS

@@ -18,9 +18,11 @@ from assaypipe.readers import (
     gen5,
     grid,
     intelliflex,
+    magellan,
     mars,
     msd_methodical_mind,
     msd_workbench,
+    skanit,
     softmax,
     xponent,
 )
@@ -40,6 +42,8 @@ FORMATS: Final[tuple[Format, ...]] = (
     envision.ENVISION,
     msd_methodical_mind.MSD_METHODICAL_MIND,
     msd_workbench.MSD_WORKBENCH,
+    skanit.SKANIT,
+    magellan.MAGELLAN,
     grid.GRID,
 )
 
