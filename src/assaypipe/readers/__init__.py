@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -176,6 +176,8 @@ def read_exports(
     options = ReadOptions(signal=signal, rule=role_rule or DEFAULT_RULE, read=read)
     layout = _layout(plate_map, options.rule)
     parsed = format_of(source).read(source, options)
+    if source.warnings:
+        parsed = [replace(plate, warnings=(*source.warnings, *plate.warnings)) for plate in parsed]
     base = plate_id if plate_id is not None else Path(path).stem
     return [
         _finish(

@@ -17,6 +17,7 @@ import io
 import os
 import posixpath
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from typing import Any, Final
@@ -25,7 +26,7 @@ from xml.etree import ElementTree
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import number_text
 
-__all__ = ["Sheet", "is_workbook", "read_workbook"]
+__all__ = ["Sheet", "Workbook", "is_workbook", "read_workbook"]
 
 _XLS: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP: Final = b"PK\x03\x04"
@@ -47,20 +48,28 @@ class Sheet:
     rows: tuple[tuple[str, ...], ...]
 
 
+@dataclass(frozen=True)
+class Workbook:
+    """A workbook's sheets, and what the file itself shows amiss (for the plates' warnings)."""
+
+    sheets: list[Sheet]
+    warnings: tuple[str, ...] = ()
+
+
 def is_workbook(data: bytes) -> bool:
     return data.startswith((_XLS, _ZIP))
 
 
-def read_workbook(data: bytes, file: str) -> list[Sheet]:
+def read_workbook(data: bytes, file: str) -> Workbook:
     """All sheets of an .xls or .xlsx file as text; InputError if it cannot be opened."""
     if data.startswith(_XLS):
         return _read_xls(data, file)
     if data.startswith(_ZIP):
-        return _read_xlsx(data, file)
+        return Workbook(_read_xlsx(data, file))
     raise InputError(file, "this is not an Excel workbook")
 
 
-def _read_xls(data: bytes, file: str) -> list[Sheet]:
+def _read_xls(data: bytes, file: str) -> Workbook:
     import xlrd
 
     try:
@@ -69,6 +78,7 @@ def _read_xls(data: bytes, file: str) -> list[Sheet]:
             book = xlrd.open_workbook(
                 file_contents=data, on_demand=True, logfile=quiet, verbosity=0
             )
+            unlisted = _unlisted_worksheets(book)
             sheets = _xls_sheets(book, file)
     except InputError:
         raise
@@ -80,7 +90,41 @@ def _read_xls(data: bytes, file: str) -> list[Sheet]:
             f"the Excel (.xls) file is damaged or incomplete ({type(error).__name__}); "
             "export it again from the instrument software",
         ) from None
-    return sheets
+    if not unlisted:
+        return Workbook(sheets)
+    return Workbook(
+        sheets,
+        (
+            f"the workbook holds {_count(len(sheets) + unlisted, 'worksheet')} but its sheet "
+            f"list names {len(sheets)}: the file is damaged and {_count(unlisted, 'sheet')} "
+            "cannot be read; export it again from the instrument software",
+        ),
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+# BIFF records: a BOF (beginning of a substream) and the substream type of a worksheet.
+_BOF: Final = 0x0809
+_WORKSHEET: Final = 0x0010
+
+
+def _unlisted_worksheets(book: Any) -> int:
+    """Worksheets in the file's record stream that its sheet list does not name.
+
+    xlrd reads the sheets the workbook's list (its BOUNDSHEET records) names; a damaged
+    entry hides its sheet without an error. Every worksheet starts with a BOF record of
+    type worksheet, so counting those finds what the list lost.
+    """
+    stream, position, found = book.mem, book.base, 0
+    while position + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, position)
+        if kind == _BOF and length >= 4 and position + 8 <= len(stream):
+            found += struct.unpack_from("<H", stream, position + 6)[0] == _WORKSHEET
+        position += 4 + length
+    return max(found - int(book.nsheets), 0)
 
 
 def _xls_sheets(book: Any, file: str) -> list[Sheet]:

@@ -79,7 +79,7 @@ def read_plate_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> pd.DataFr
     except OSError as error:
         raise InputError(file, f"the plate map cannot be read ({error.strerror})") from None
     if is_workbook(data):
-        sheets = read_workbook(data, file)
+        sheets = read_workbook(data, file).sheets
         table = [list(row) for row in sheets[0].rows] if sheets else []
     else:
         text = decode_text(data, file)

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Final, Literal
 
 from assaypipe.readers.cells import decode_text
-from assaypipe.readers.excel import Sheet, is_workbook, read_workbook
+from assaypipe.readers.excel import Sheet, Workbook, is_workbook, read_workbook
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 
@@ -65,9 +65,19 @@ class Source:
         return self.text.splitlines()
 
     @cached_property
+    def workbook(self) -> Workbook:
+        """The workbook (InputError when it cannot be opened)."""
+        return read_workbook(self.data, self.file)
+
+    @property
     def sheets(self) -> list[Sheet]:
         """The workbook's sheets as text (InputError when it cannot be opened)."""
-        return read_workbook(self.data, self.file)
+        return self.workbook.sheets
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the file shows amiss as a whole, for each of its plates' warnings."""
+        return self.workbook.warnings if "workbook" in self.__dict__ else ()
 
 
 @dataclass(frozen=True)
