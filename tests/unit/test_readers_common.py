@@ -212,10 +212,10 @@ def test_a_series_without_levels_is_ordered_by_concentration() -> None:
 def test_expected_concentrations_all_zero() -> None:
     wells, problems = check_standards(standards([0, 0, 0, 0]), "plate1.csv")
     assert [str(p) for p in problems] == [
-        "plate1.csv: analyte CCL2: analyte CCL2 has standards but their expected "
-        "concentrations are all missing or 0, so no curve can be fitted; enter the standard "
-        "concentrations in the instrument protocol and export again, or give them in a kit "
-        "file (standards) or a plate map"
+        "plate1.csv: analyte CCL2: the standards' expected concentrations are all missing "
+        "or 0, so no curve can be fitted; enter the standard concentrations in the "
+        "instrument protocol and export again, or give them in a kit file (standards) or a "
+        "plate map"
     ]
     assert (wells.loc[wells["role"] == "standard", "flags"] == "broken_dilution_series").all()
     both = pd.concat([standards([0, 0, 0]), standards([0, 0, 0], analyte="HGF")])

@@ -198,16 +198,17 @@ def _fold_off(series: _Series, position: int) -> float | None:
 def _no_concentration_problems(
     file: str, analytes: list[str], wells: pd.DataFrame
 ) -> list[InputError]:
-    message = (
-        "has standards but their expected concentrations are all missing or 0, so no "
-        "curve can be fitted; enter the standard concentrations in the instrument "
-        "protocol and export again, or give them in a kit file (standards) or a plate map"
+    problem = (
+        "expected concentrations are all missing or 0, so no curve can be fitted; enter "
+        "the standard concentrations in the instrument protocol and export again, or give "
+        "them in a kit file (standards) or a plate map"
     )
     every = wells["analyte"].drop_duplicates()
     if len(analytes) > 1 and set(analytes) == set(every):
-        return [InputError(file, f"every analyte {message}", where="standards")]
+        message = f"every analyte has standards but their {problem}"
+        return [InputError(file, message, where="standards")]
     return [
-        InputError(file, f"analyte {name} {message}", where=f"analyte {name}") for name in analytes
+        InputError(file, f"the standards' {problem}", where=f"analyte {name}") for name in analytes
     ]
 
 
