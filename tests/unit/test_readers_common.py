@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export, read_exports
 from assaypipe.readers.protocol import KINDS, Format, Source
@@ -334,3 +335,18 @@ def test_the_unsupported_message_names_every_format_of_its_kind() -> None:
         message = unsupported(kind)
         for entry in FORMATS:
             assert (entry.described in message) == (kind in entry.kinds), (kind, entry.name)
+
+
+@pytest.mark.parametrize(
+    "name", ["softmax/softmax_two_plates_dual.txt", "msd_workbench/workbench_two_plates.csv"]
+)
+def test_plates_of_one_file_validated_together_as_one_by_one(name: str) -> None:
+    # Reference: pandera's validation of each plate's tables on its own.
+    path = Path(__file__).resolve().parents[1] / "data" / "exports" / name
+    together = read_exports(path, settle_seconds=0)
+    unchecked = read_exports(path, settle_seconds=0, validate=False)
+    assert len(together) == 2 and all(len(plate.vendor) for plate in together)
+    for plate, raw in zip(together, unchecked, strict=True):
+        pd.testing.assert_frame_equal(plate.wells, tables.WELLS.validate(raw.wells))
+        pd.testing.assert_frame_equal(plate.vendor, tables.VENDOR_RESULTS.validate(raw.vendor))
+        assert plate.meta == raw.meta and plate.warnings == raw.warnings

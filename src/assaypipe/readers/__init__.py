@@ -179,17 +179,54 @@ def read_exports(
     if source.warnings:
         parsed = [replace(plate, warnings=(*source.warnings, *plate.warnings)) for plate in parsed]
     base = plate_id if plate_id is not None else Path(path).stem
-    return [
+    # The plates of one file are validated together: a schema check costs about the
+    # same for 1 plate's rows as for 10 plates'.
+    together = validate and len(parsed) > 1
+    plates = [
         _finish(
             plate,
             plate_id=_plate_id(base, plate.name) if len(parsed) > 1 else base,
             layout=layout,
             source_file=source_file,
             sha256=sha256,
-            validate=validate,
+            validate=validate and not together,
             kit_standards=kit_standards,
         )
         for plate in parsed
+    ]
+    return _validated_together(plates, source_file) if together else plates
+
+
+def _validated_together(plates: list[PlateRead], source_file: str) -> list[PlateRead]:
+    """The plates with their wells and vendor results validated in one call per table."""
+    try:
+        wells = _split(_validated(_stacked(plates, "wells"), tables.WELLS), plates, "wells")
+        vendor = [plate.vendor for plate in plates]
+        if any(not frame.empty for frame in vendor):
+            checked = _validated(_stacked(plates, "vendor"), tables.VENDOR_RESULTS)
+            vendor = _split(checked, plates, "vendor")
+    except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as error:
+        raise AssaypipeBugError(f"{source_file}: reader built an invalid table: {error}") from error
+    return [
+        replace(plate, wells=w, vendor=v) for plate, w, v in zip(plates, wells, vendor, strict=True)
+    ]
+
+
+def _stacked(plates: list[PlateRead], table: str) -> pd.DataFrame:
+    frames: list[pd.DataFrame] = [getattr(plate, table) for plate in plates]
+    return pd.concat(
+        [frame for frame in frames if not frame.empty] or frames[:1], ignore_index=True
+    )
+
+
+def _split(frame: pd.DataFrame, plates: list[PlateRead], table: str) -> list[pd.DataFrame]:
+    """`frame` cut back into the plates' parts, in order (each indexed from 0)."""
+    sizes: list[int] = [len(getattr(plate, table)) for plate in plates]
+    ends = np.cumsum(sizes)
+    starts = np.concatenate([[0], ends[:-1]])
+    return [
+        frame.iloc[start:end].reset_index(drop=True)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
 
 
