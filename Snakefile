@@ -16,6 +16,7 @@ include: "workflow/rules/samples.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/stats.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/handoff.smk"
 
 
 rule all:
@@ -28,6 +29,7 @@ rule all:
         rules.classify_responders.output,
         expand("results/stats/{analysis}.parquet", analysis=ANALYSES),
         rules.plot_prepost.output,
+        rules.write_handoffs.output,
         expand(
             "results/figures/correlation_{pair}.{ext}",
             pair=[f"{x}_vs_{y}" for x, y in config["correlations"]["pairs"]],

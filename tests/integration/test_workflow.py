@@ -133,3 +133,22 @@ def test_partitioned_dataset_matches_whole_tables(study: Path) -> None:
         assert "chunk" in one.columns
         # pandas (pyarrow dataset) reads the folder as one table
         assert len(pd.read_parquet(folder)) == len(whole)
+
+
+@pytest.mark.slow
+def test_handoffs_for_excel_and_prism(study: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(study / "results" / "concentrations.xlsx", read_only=True)
+    wells = pd.read_parquet(study / "results" / "wells.parquet", columns=["plate_id"])
+    assert book.sheetnames[0] == "study"
+    assert book.sheetnames[1:] == sorted(wells["plate_id"].unique())
+    samples = pd.read_parquet(study / "results" / "samples.parquet")
+    assert sum(1 for _ in book["study"].iter_rows()) == 1 + len(samples)
+    index = pd.read_csv(study / "results" / "prism" / "index.csv")
+    included = pd.read_parquet(study / "results" / "samples_included.parquet")
+    assert set(index["analyte"]) == set(included["analyte"])
+    ccl2 = pd.read_csv(study / "results" / "prism" / index.set_index("analyte").loc["CCL2", "file"])
+    prepost = pd.read_parquet(study / "results" / "stats" / "prepost.parquet")
+    n = prepost.query("analyte == 'CCL2' and group == 'all'")["n"].iloc[0]
+    assert len(ccl2) == n

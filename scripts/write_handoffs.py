@@ -1,0 +1,27 @@
+"""write_handoffs: the lab's Excel workbook and Prism column tables."""
+
+from assaypipe.handoff import prism_tables, write_concentrations_workbook, write_prism_tables
+from assaypipe.io import read_table
+from assaypipe.pipeline import logged
+from assaypipe.responders import response_groups
+
+with logged(snakemake.log[0]) as log:
+    included = read_table(snakemake.input.included)
+    write_concentrations_workbook(
+        read_table(snakemake.input.wells),
+        read_table(snakemake.input.samples),
+        included,
+        snakemake.output.workbook,
+    )
+    settings = snakemake.params.prepost
+    tables = prism_tables(
+        included,
+        response_groups(read_table(snakemake.input.subjects)),
+        settings["pre"],
+        settings["post"],
+        settings["below_lloq"],
+    )
+    write_prism_tables(tables, snakemake.output.prism)
+    log.info(
+        "%s; %d Prism tables in %s", snakemake.output.workbook, len(tables), snakemake.output.prism
+    )

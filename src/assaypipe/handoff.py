@@ -1,0 +1,217 @@
+"""Results for the people who take them elsewhere: an Excel workbook for the lab and
+column tables for GraphPad Prism.
+
+``results/concentrations.xlsx`` holds a study sheet (one row per sample x analyte:
+concentration, unit, censoring, flags, whether the statistics use it) and one sheet per
+plate (its wells with their signal and concentration). Text from plate files and sheets
+is data: a cell that would start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
+return) and is not a number gets a leading ``'`` so that no spreadsheet reads it as a
+formula (CSV/formula injection).
+
+``results/prism/<analyte>.csv`` holds, per analyte, the paired values the pre/post test
+uses (same visits, same handling of values below the LLOQ): a row per subject, a pre and
+a post column for all subjects and one pair per responder group, as Prism's column
+tables take them (blank where a subject is not in the group).
+
+>>> safe_cell("=HYPERLINK(1)"), safe_cell("-3.5"), safe_cell("IL-6")
+("'=HYPERLINK(1)", '-3.5', 'IL-6')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from assaypipe.figure_text import file_stem
+from assaypipe.stats.frames import paired_values
+
+__all__ = [
+    "MAX_PLATE_SHEETS",
+    "prism_tables",
+    "safe_cell",
+    "write_concentrations_workbook",
+    "write_prism_tables",
+]
+
+# Beyond this many plates the workbook holds no per-plate sheets (wells.parquet does).
+MAX_PLATE_SHEETS: Final = 250
+# Excel's last row; a longer table is cut there, with a note in its sheet.
+EXCEL_ROWS: Final = 1_048_576
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+_SHEET_UNSAFE: Final = re.compile(r"[\[\]:*?/\\']")
+_STUDY_COLUMNS: Final = [
+    "sample_id",
+    "subject_id",
+    "visit",
+    "analyte",
+    "concentration",
+    "unit",
+    "censor",
+    "lloq",
+    "uloq",
+    "cv",
+    "n_replicates",
+    "flags",
+    "plate_ids",
+    "in_statistics",
+]
+_PLATE_COLUMNS: Final = [
+    "well",
+    "role",
+    "sample_id",
+    "analyte",
+    "signal",
+    "signal_kind",
+    "concentration",
+    "unit",
+    "censor",
+    "flags",
+]
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` as a spreadsheet cell: text that a spreadsheet would take for a formula
+    gets a leading ``'``; numbers and other text are kept; missing values are empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        if value.startswith(_FORMULA_START) and not _is_number(value):
+            return "'" + value
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def sheet_names(plate_ids: Iterable[str]) -> dict[str, str]:
+    """A distinct Excel sheet name (at most 31 characters, none of ``[]:*?/\\'``) per plate."""
+    names: dict[str, str] = {}
+    used = {"study"}
+    for plate_id in plate_ids:
+        base = _SHEET_UNSAFE.sub("_", str(plate_id)).strip() or "plate"
+        name, n = base[:31], 1
+        while name.casefold() in used:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: 31 - len(suffix)] + suffix
+        used.add(name.casefold())
+        names[plate_id] = name
+    return names
+
+
+def write_concentrations_workbook(
+    wells: pd.DataFrame,
+    samples: pd.DataFrame,
+    included: pd.DataFrame,
+    path: str | Path,
+    max_plate_sheets: int = MAX_PLATE_SHEETS,
+) -> Path:
+    """The lab's workbook: the study sheet and one sheet per plate, up to
+    ``max_plate_sheets`` plates (see the module)."""
+    from openpyxl import Workbook
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = Workbook(write_only=True)
+    _write_sheet(book, "study", _study(samples, included))
+    plate_ids = sorted(wells["plate_id"].unique().tolist())
+    if len(plate_ids) <= max_plate_sheets:
+        names = sheet_names(plate_ids)
+        for plate_id, plate in wells.groupby("plate_id", sort=True):
+            _write_sheet(book, names[str(plate_id)], plate.reindex(columns=_PLATE_COLUMNS))
+    else:
+        note = book.create_sheet("plates")
+        note.append(
+            [
+                f"{len(plate_ids)} plates: more than {max_plate_sheets}, so their wells are "
+                "not written here, one sheet per plate; results/wells.parquet holds them"
+            ]
+        )
+    book.save(path)
+    return path
+
+
+def _study(samples: pd.DataFrame, included: pd.DataFrame) -> pd.DataFrame:
+    used = set(zip(included["sample_id"], included["analyte"], strict=True))
+    keys = zip(samples["sample_id"], samples["analyte"], strict=True)
+    study = samples.assign(in_statistics=["yes" if key in used else "no" for key in keys])
+    return study.reindex(columns=_STUDY_COLUMNS).sort_values(["analyte", "sample_id"])
+
+
+def _write_sheet(book: Any, name: str, frame: pd.DataFrame) -> None:
+    sheet = book.create_sheet(name)
+    sheet.append([safe_cell(column) for column in frame.columns])
+    rows = frame.itertuples(index=False, name=None)
+    for count, values in enumerate(rows, start=2):
+        if count == EXCEL_ROWS:
+            sheet.append([f"cut at Excel's last row: {len(frame) + 1 - count} rows more"])
+            return
+        sheet.append([safe_cell(value) for value in values])
+
+
+def prism_tables(
+    samples: pd.DataFrame,
+    groups: pd.Series,
+    pre: str,
+    post: str,
+    below_lloq: str,
+) -> dict[str, pd.DataFrame]:
+    """Per analyte, the pre/post pairs as a Prism column table (see the module)."""
+    pairs = paired_values(samples, pre, post, below_lloq)
+    units = samples.groupby("analyte")["unit"].first().to_dict()
+    labels = sorted(set(groups.tolist()))
+    tables = {}
+    for analyte, paired in pairs.items():
+        unit = units.get(analyte, "")
+        shown = f" ({unit})" if unit else ""
+        table = pd.DataFrame(index=paired.index)
+        table[f"{pre}{shown}"] = paired["pre"]
+        table[f"{post}{shown}"] = paired["post"]
+        for label in labels:
+            member = paired.index.isin(groups.index[groups == label])
+            table[f"{pre} {label}{shown}"] = paired["pre"].where(member)
+            table[f"{post} {label}{shown}"] = paired["post"].where(member)
+        tables[analyte] = table.rename_axis("subject_id").reset_index()
+    return tables
+
+
+def write_prism_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]:
+    """One CSV per analyte in ``folder`` (named by a safe slug of the analyte), and an
+    index.csv naming each file's analyte."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    index = []
+    for analyte, table in tables.items():
+        path = folder / f"{file_stem(analyte)}.csv"
+        _safe_frame(table).to_csv(path, index=False)
+        written.append(path)
+        index.append((path.name, analyte))
+    _safe_frame(pd.DataFrame(index, columns=["file", "analyte"])).to_csv(
+        folder / "index.csv", index=False
+    )
+    return written
+
+
+def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.rename(columns={c: safe_cell(str(c)) for c in frame.columns})
+    for column in _text_columns(out):
+        out[column] = out[column].map(safe_cell)
+    return out
+
+
+def _text_columns(frame: pd.DataFrame) -> Sequence[str]:
+    return [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
