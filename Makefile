@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 .PHONY: run test lint demo clean
 
 run: $(INSTALLED)
-	$(BIN)/snakemake --cores $(CORES) --profile profiles/local
+	$(BIN)/snakemake --cores $(CORES) --profile profiles/local $(if $(STRICT),--config 'run={strict: true}')
 
 test: $(INSTALLED)
 	$(BIN)/pytest

@@ -1,35 +1,96 @@
 """The few lines a run ends with: what was read, what was refused, what to look at.
 
-Printed by the workflow when it finishes, so lab staff learn from the terminal how the
-run went without opening a log: files read and rejected, each plate warning (the first
-few), QC verdicts, analytes left out of the statistics for their units, and where the
-report is.
+Printed by the workflow when it finishes and written to ``results/summary.txt``, so lab
+staff learn from the terminal how the run went without opening a log: files read and
+rejected (one line per file with its reason), each plate warning (the first few) and
+the warnings counted by kind, QC verdicts in all and by analyte, analytes left out of
+the statistics, analyses that came out empty or without an analyte, and where the
+report is. With ``run.strict`` a run with a rejected file, a failing plate x analyte or
+an analyte left out exits non-zero (`finish_run`).
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from assaypipe.units import UNIT_SOURCE
 
-__all__ = ["run_summary"]
+__all__ = ["RunSummary", "finish_run", "run_summary", "summarise_run", "warning_kind"]
 
 # Warnings and rejections printed one per line before they are only counted.
 MOST_LINES = 20
+# Analyses with one result per analyte: an analyte of the statistics' input missing
+# from one of them is named.
+_PER_ANALYTE = ("prepost", "response_change")
+_PLACE = re.compile(r"^(?:(?:line|row|sheet|plate|well|analyte) [^:]{1,80}?: )+")
+_QUOTED = re.compile(r"`[^`]*`|(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"")
+_WELL = re.compile(r"\b[A-P](?:[1-9]|1\d|2[0-4])\b")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The summary's text, and what a strict run fails on (empty: nothing)."""
+
+    text: str
+    problems: tuple[str, ...]
+
+
+def warning_kind(warning: str) -> str:
+    """A plate warning without its place, quoted names and numbers, so that alike
+    warnings of many plates count as one kind.
+
+    >>> warning_kind("line 7: row H has two `450` lines; the first is read")
+    'row H has two `…` lines; the first is read'
+    >>> warning_kind("sheet `Data`, row 3: 12 wells of 96 are empty")
+    'N wells of N are empty'
+    >>> warning_kind("the control at well H11 reads 2.5 times its range")
+    'the control at well <well> reads N times its range'
+    """
+    text = _PLACE.sub("", warning)
+    text = _QUOTED.sub(lambda m: m.group(0)[0] + "…" + m.group(0)[-1], text)
+    text = _NUMBER.sub("N", _WELL.sub("<well>", text))
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def run_summary(results: str | Path, most: int = MOST_LINES) -> str:
-    """The summary of the run whose outputs are in ``results``.
+    """The summary's text for the run whose outputs are in ``results``.
 
     >>> print(run_summary("/nonexistent"))
     assaypipe: no plates table in /nonexistent; nothing was read
     """
+    return summarise_run(results, most).text
+
+
+def finish_run(results: str | Path, strict: bool | str = False) -> int:
+    """Print the summary, write it to ``results/summary.txt``, and return the exit
+    code: 1 for a strict run with problems, else 0. ``strict`` may be the text
+    ``"true"`` (as ``snakemake --config 'run={strict: true}'`` passes it)."""
+    strict = str(strict).casefold() == "true"
+    summary = summarise_run(results)
+    text = summary.text
+    if strict and summary.problems:
+        text += "\nstrict run (run.strict): exit 1 for " + "; ".join(summary.problems)
+    print(text)
+    folder = Path(results)
+    if folder.is_dir():
+        (folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    return 1 if strict and summary.problems else 0
+
+
+def summarise_run(results: str | Path, most: int = MOST_LINES) -> RunSummary:
+    """The summary of the run whose outputs are in ``results``, and its problems."""
     results = Path(results)
     plates_path = results / "plates.parquet"
     if not plates_path.is_file():
-        return f"assaypipe: no plates table in {results}; nothing was read"
+        return RunSummary(
+            f"assaypipe: no plates table in {results}; nothing was read", ("nothing was read",)
+        )
     plates = pd.read_parquet(plates_path)
     rejected = _table(results / "rejected.parquet")
     read = plates[plates["status"] == "read"]
@@ -41,8 +102,8 @@ def run_summary(results: str | Path, most: int = MOST_LINES) -> str:
     n_warned = len({plate_id for plate_id, _ in warned})
     n_rejected = rejected["source_file"].nunique() if not rejected.empty else 0
     lines = [
-        f"assaypipe: {len(read)} plates read ({n_warned} with warnings), "
-        f"{n_rejected} files rejected"
+        f"assaypipe: {_count(len(read), 'plate')} read ({n_warned} with warnings), "
+        f"{_count(n_rejected, 'file')} rejected"
     ]
     # A rejection's reason names its file already (errors.InputError).
     shown = [f"  rejected: {r.reason}" for r in rejected.itertuples()]
@@ -53,25 +114,84 @@ def run_summary(results: str | Path, most: int = MOST_LINES) -> str:
             f"  ... and {len(shown) - most} more (results/rejected.parquet, "
             "results/plates.parquet column warnings, the report's Plates section)"
         )
+    kinds = Counter(warning_kind(warning) for _, warning in warned)
+    if len(warned) > 1:
+        lines.append(f"warnings by kind ({len(warned)} on {_count(n_warned, 'plate')}):")
+        lines += [f"  {n} x {kind}" for kind, n in kinds.most_common(most)]
+        if len(kinds) > most:
+            lines.append(f"  ... and {len(kinds) - most} more kinds")
+    problems = [f"{_count(n_rejected, 'file')} rejected"] if n_rejected else []
     verdicts = _table(results / "qc_verdicts.parquet")
     if not verdicts.empty:
-        counts = verdicts["verdict"].value_counts()
-        lines.append(
-            "QC verdicts (plate x analyte): "
-            + ", ".join(
-                f"{int(counts.get(status, 0))} {status}" for status in ("pass", "warn", "fail")
-            )
-        )
+        lines += _verdict_lines(verdicts, most)
+        n_fail = int((verdicts["verdict"] == "fail").sum())
+        if n_fail:
+            problems.append(f"{n_fail} plate x analyte failed QC")
     exclusions = _table(results / "exclusions.parquet")
     if not exclusions.empty:
+        left_out = exclusions[exclusions["source"] == UNIT_SOURCE]
         lines += [
-            f"{r.analyte} left out of the statistics: {r.reason}"
-            for r in exclusions[exclusions["source"] == UNIT_SOURCE].itertuples()
+            f"{r.analyte} left out of the statistics: {r.reason}" for r in left_out.itertuples()
         ]
+        if len(left_out):
+            problems.append(f"{_count(len(left_out), 'analyte')} left out for its units")
+    lines += _statistics_lines(results)
     report = results / "report.html"
     if report.is_file():
         lines.append(f"report: {report}")
-    return "\n".join(lines)
+    return RunSummary("\n".join(lines), tuple(problems))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _verdict_lines(verdicts: pd.DataFrame, most: int = MOST_LINES) -> list[str]:
+    counts = verdicts["verdict"].value_counts()
+    lines = [
+        "QC verdicts (plate x analyte): "
+        + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("pass", "warn", "fail"))
+    ]
+    if "analyte" not in verdicts.columns:
+        return lines
+    by_analyte = verdicts.groupby("analyte")["verdict"].value_counts().unstack(fill_value=0)
+    passed = []
+    for analyte, row in by_analyte.iterrows():
+        if not row.get("warn", 0) and not row.get("fail", 0):
+            passed.append(str(analyte))
+            continue
+        shown = ", ".join(f"{int(row.get(s, 0))} {s}" for s in ("pass", "warn", "fail"))
+        lines.append(f"  {analyte}: {shown}")
+    if passed:
+        more = f" and {len(passed) - most} more" if len(passed) > most else ""
+        lines.append(f"  every plate passes: {', '.join(passed[:most])}{more}")
+    return lines
+
+
+def _statistics_lines(results: Path) -> list[str]:
+    """Analyses that came out empty, without an analyte of their input, or with n = 0."""
+    folder = results / "stats"
+    included = _table(results / "samples_included.parquet")
+    analytes = set(included["analyte"]) if "analyte" in included.columns else set()
+    lines = []
+    for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        table = pd.read_parquet(path)
+        name = path.stem
+        if table.empty:
+            lines.append(f"  {name}: no result")
+            continue
+        notes = []
+        if name.startswith(_PER_ANALYTE):
+            missing = sorted(analytes - set(table["analyte"]))
+            if missing:
+                notes.append(f"no result for {', '.join(missing)}")
+        empty = table[table["n"].fillna(0) == 0]
+        if len(empty):
+            named = ", ".join(sorted(set(empty["analyte"].astype(str)))[:6])
+            notes.append(f"{_count(len(empty), 'row')} with n = 0 ({named})")
+        if notes:
+            lines.append(f"  {name}: {'; '.join(notes)}")
+    return ["statistics that lost an analyte or came out empty:", *lines] if lines else []
 
 
 def _table(path: Path) -> pd.DataFrame:

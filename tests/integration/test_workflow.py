@@ -152,3 +152,14 @@ def test_handoffs_for_excel_and_prism(study: Path) -> None:
     prepost = pd.read_parquet(study / "results" / "stats" / "prepost.parquet")
     n = prepost.query("analyte == 'CCL2' and group == 'all'")["n"].iloc[0]
     assert len(ccl2) == n
+
+
+@pytest.mark.slow
+def test_a_strict_run_with_a_rejected_file_exits_non_zero(study: Path) -> None:
+    summary = (study / "results" / "summary.txt").read_text()
+    assert summary.startswith("assaypipe: ") and "3 files rejected" in summary
+    # A run that does something ends in the summary (Snakemake skips it on "Nothing to
+    # be done").
+    strict = run_workflow(study, "--config", "run={strict: true}", "--forcerun", "write_handoffs")
+    assert strict.returncode == 1
+    assert "strict run (run.strict): exit 1 for 3 files rejected" in strict.stdout + strict.stderr

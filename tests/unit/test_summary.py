@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from assaypipe import tables
 from assaypipe.io import write_table
-from assaypipe.summary import run_summary
+from assaypipe.summary import finish_run, run_summary
 
 
 def plates(rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -38,15 +39,110 @@ def test_a_run_names_its_rejections_warnings_verdicts_and_report(tmp_path: Path)
     write_table(verdicts, tmp_path / "qc_verdicts.parquet", command="test")
     (tmp_path / "report.html").write_text("<html></html>")
     assert run_summary(tmp_path).splitlines() == [
-        "assaypipe: 2 plates read (1 with warnings), 1 files rejected",
+        "assaypipe: 2 plates read (1 with warnings), 1 file rejected",
         "  rejected: bad.csv: the file is empty",
         "  warning P2: line 7: odd",
         "  warning P2: line 9: odder",
+        "warnings by kind (2 on 1 plate):",
+        "  1 x odd",
+        "  1 x odder",
         "QC verdicts (plate x analyte): 2 pass, 0 warn, 1 fail",
         f"report: {tmp_path / 'report.html'}",
     ]
     lines = run_summary(tmp_path, most=1).splitlines()
     assert lines[2].startswith("  ... and 2 more (results/rejected.parquet")
+    assert lines[5] == "  ... and 1 more kinds"
+
+
+def test_alike_warnings_of_many_plates_count_as_one_kind_and_verdicts_by_analyte(
+    tmp_path: Path,
+) -> None:
+    write_table(
+        plates(
+            [
+                {
+                    "plate_id": f"P{i}",
+                    "status": "read",
+                    "warnings": [f"line {7 + i}: well B{i} of `plate {i}` has {10 * i} beads"],
+                }
+                for i in range(1, 4)
+            ]
+        ),
+        tmp_path / "plates.parquet",
+        command="test",
+    )
+    verdicts = pd.DataFrame(
+        {
+            "analyte": ["CCL2", "CCL2", "IL8", "NfL", "HGF"],
+            "verdict": ["pass", "fail", "pass", "warn", "pass"],
+        }
+    )
+    write_table(verdicts, tmp_path / "qc_verdicts.parquet", command="test")
+    lines = run_summary(tmp_path).splitlines()
+    assert lines[4:] == [
+        "warnings by kind (3 on 3 plates):",
+        "  3 x well <well> of `…` has N beads",
+        "QC verdicts (plate x analyte): 3 pass, 1 warn, 1 fail",
+        "  CCL2: 1 pass, 0 warn, 1 fail",
+        "  NfL: 0 pass, 1 warn, 0 fail",
+        "  every plate passes: HGF, IL8",
+    ]
+
+
+def test_analyses_that_lost_an_analyte_or_came_out_empty_are_named(tmp_path: Path) -> None:
+    write_table(
+        plates([{"plate_id": "P1", "status": "read", "warnings": []}]),
+        tmp_path / "plates.parquet",
+        command="test",
+    )
+    write_table(
+        pd.DataFrame({"analyte": ["CCL2", "NfL"]}),
+        tmp_path / "samples_included.parquet",
+        command="test",
+    )
+    stats = tables.empty(tables.STATS)
+    write_table(stats, tmp_path / "stats" / "classification.parquet", command="test")
+    subgroup = pd.DataFrame(
+        {"analysis": "prepost_subgroup", "analyte": ["CCL2", "NfL", "NfL"], "n": [12, 0, 0]}
+    ).reindex(columns=list(tables.STATS.columns))
+    write_table(
+        tables.STATS.validate(subgroup.assign(group="all", unit="", method="")),
+        tmp_path / "stats" / "prepost_subgroup.parquet",
+        command="test",
+    )
+    prepost = subgroup.iloc[:1].assign(analysis="prepost", group="all", unit="", method="")
+    write_table(
+        tables.STATS.validate(prepost), tmp_path / "stats" / "prepost.parquet", command="test"
+    )
+    assert run_summary(tmp_path).splitlines()[1:] == [
+        "statistics that lost an analyte or came out empty:",
+        "  classification: no result",
+        "  prepost: no result for NfL",
+        "  prepost_subgroup: 2 rows with n = 0 (NfL)",
+    ]
+
+
+def test_a_strict_run_with_problems_exits_1_and_writes_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_table(
+        plates([{"plate_id": "P1", "status": "read", "warnings": []}]),
+        tmp_path / "plates.parquet",
+        command="test",
+    )
+    assert finish_run(tmp_path, strict=True) == 0
+    verdicts = pd.DataFrame({"analyte": ["CCL2", "IL8"], "verdict": ["fail", "pass"]})
+    write_table(verdicts, tmp_path / "qc_verdicts.parquet", command="test")
+    assert finish_run(tmp_path) == 0
+    assert finish_run(tmp_path, strict=True) == 1
+    assert finish_run(tmp_path, strict="false") == 0
+    assert finish_run(tmp_path, strict="true") == 1
+    printed = capsys.readouterr().out
+    assert printed.rstrip().endswith(
+        "strict run (run.strict): exit 1 for 1 plate x analyte failed QC"
+    )
+    last = printed[printed.rindex("assaypipe: ") :]
+    assert (tmp_path / "summary.txt").read_text() == last
 
 
 def test_an_analyte_left_out_for_its_units_is_named(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from snakemake.utils import validate
 
 from assaypipe.analyses import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.progress import start_study
-from assaypipe.summary import run_summary
+from assaypipe.summary import finish_run
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
 validate(config, "../schemas/config.schema.yaml")
@@ -80,4 +80,6 @@ def get_prepost_figure(wildcards):
 
 
 onsuccess:
-    print(run_summary("results"))
+    code = finish_run("results", strict=config.get("run", {}).get("strict", False))
+    if code:
+        raise SystemExit(code)
