@@ -38,11 +38,12 @@ def test_every_name_the_workflow_plans_has_its_analysis() -> None:
 
 
 def test_the_workflow_reads_its_names_without_the_statistics_libraries() -> None:
-    # The import lines of workflow/rules/common.smk (what Snakemake runs to read the
-    # workflow, before any job) in a fresh interpreter; importing scikit-learn or
+    # The import lines of the Snakefile and its rule files (what Snakemake runs to read
+    # the workflow, before any job) in a fresh interpreter; importing scikit-learn or
     # statsmodels there would cost every run about 1.5 s of start-up.
-    common = (REPO / "workflow" / "rules" / "common.smk").read_text(encoding="utf-8")
-    imports = [line for line in common.splitlines() if line.startswith(("from ", "import "))]
+    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    lines = [line for path in files for line in path.read_text(encoding="utf-8").splitlines()]
+    imports = [line for line in lines if line.startswith(("from ", "import "))]
     heavy = ("sklearn", "statsmodels", "scipy", "matplotlib")
     check = "\n".join(
         [*imports, "import sys", f"print([m for m in {heavy!r} if m in sys.modules])"]
