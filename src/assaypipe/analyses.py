@@ -3,16 +3,19 @@
 Each analysis reads the combined samples table (after exclusions) and, where it needs
 responder groups or covariates, the subjects table; every setting comes from the
 study config. The workflow has one rule for all of them, so each output file is
-``results/stats/{name}.parquet`` with ``name`` one of :data:`ANALYSES`.
+``results/stats/{name}.parquet`` with ``name`` one of :data:`ANALYSES`. The names and
+the config sections each analysis reads live in :mod:`assaypipe.analysis_names`,
+which the workflow imports without the statistics libraries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
+from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, Config, analysis_settings
 from assaypipe.classify import classification_table
 from assaypipe.errors import AssaypipeBugError
 from assaypipe.responders import primary_subjects, response_groups
@@ -26,7 +29,8 @@ from assaypipe.stats import (
     prepost_summary,
 )
 
-Config = Mapping[str, Any]
+__all__ = ["ANALYSES", "QUICK_ANALYSES", "analysis_settings", "run_analysis", "summary_lines"]
+
 Analysis = Callable[[pd.DataFrame, pd.DataFrame, Config, int], pd.DataFrame]
 
 
@@ -134,29 +138,6 @@ _ANALYSES: dict[str, Analysis] = {
     "correlations_covariates": _correlations_covariates,
     "classification": _classification,
 }
-
-#: Every analysis the workflow runs, in the order the tables are described in docs.
-ANALYSES: tuple[str, ...] = tuple(_ANALYSES)
-#: The analyses that take about a second together: the workflow runs them in one job
-#: (each job pays for starting Python and importing the libraries).
-QUICK_ANALYSES: tuple[str, ...] = tuple(name for name in ANALYSES if name != "classification")
-
-# The config sections each analysis reads: the workflow passes only these, so editing
-# one section reruns only the analyses that use it.
-_SECTIONS: dict[str, tuple[str, ...]] = {
-    **{name: ("prepost",) for name in ANALYSES},
-    "prepost_subgroup": ("prepost", "subgroup"),
-    "correlations_pairs": ("prepost", "correlations"),
-    "correlations_covariates": ("prepost", "correlations"),
-    "classification": ("prepost", "classify"),
-}
-
-
-def analysis_settings(names: str | Sequence[str], config: Config) -> dict[str, Any]:
-    """The part of a study config that analysis ``names`` (one or several) depend on."""
-    wanted = [names] if isinstance(names, str) else list(names)
-    sections = dict.fromkeys(section for name in wanted for section in _SECTIONS[name])
-    return {section: config[section] for section in sections}
 
 
 def run_analysis(

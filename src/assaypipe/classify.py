@@ -14,7 +14,7 @@ At n of about 20 this is exploratory: every row says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -28,6 +28,7 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from assaypipe.logistic import fit_l2_logistic
 from assaypipe.stats.frames import BELOW_LLOQ_TEXT, paired_values, row, stats_table, visit_values
 
 FEATURE_KINDS = ("baseline", "change")
@@ -81,17 +82,26 @@ def _model(c: float) -> Pipeline:
     return make_pipeline(StandardScaler(), logistic)
 
 
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    return float(roc_auc_score(labels, scores))
+
+
+def _balanced_accuracy(labels: np.ndarray, scores: np.ndarray) -> float:
+    return float(balanced_accuracy_score(labels, (scores > 0).astype(int)))
+
+
 def _performance(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    auc = float(roc_auc_score(labels, scores))
-    accuracy = float(balanced_accuracy_score(labels, (scores > 0).astype(int)))
-    return auc, accuracy
+    return _auc(labels, scores), _balanced_accuracy(labels, scores)
+
+
+def _loo_observed(features: np.ndarray, labels: np.ndarray, c: float) -> np.ndarray:
+    return np.asarray(
+        cross_val_predict(_model(c), features, labels, cv=LeaveOneOut(), method="decision_function")
+    )
 
 
 def _loo_scores(features: np.ndarray, labels: np.ndarray, c: float) -> tuple[float, float]:
-    scores = cross_val_predict(
-        _model(c), features, labels, cv=LeaveOneOut(), method="decision_function"
-    )
-    return _performance(labels, scores)
+    return _performance(labels, _loo_observed(features, labels, c))
 
 
 @dataclass(frozen=True)
@@ -144,10 +154,134 @@ def _fold_decision(folds: Sequence[_Fold], labels: np.ndarray, c: float) -> np.n
 def _permuted_scores(
     folds: Sequence[_Fold], shuffles: Sequence[np.ndarray], c: float
 ) -> list[tuple[float, float]]:
+    """AUC and balanced accuracy of each label set, scikit-learn refitted for every
+    fold: the definition that :func:`_batched_hits` is tested against."""
     # The fits and the metrics without argument checks (the metrics' were a sixth of
     # the time).
     with _unchecked():
         return [_performance(labels, _fold_decision(folds, labels, c)) for labels in shuffles]
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """The observed labels, their out-of-fold scores and performance."""
+
+    labels: np.ndarray
+    scores: np.ndarray
+    auc: float
+    balanced_accuracy: float
+
+
+def _reference_hits(
+    folds: Sequence[_Fold], shuffles: np.ndarray, c: float, observed: _Observed
+) -> np.ndarray:
+    """Per label set, whether its AUC and its balanced accuracy reach the observed
+    ones, by the scikit-learn loop (slow; the reference)."""
+    permuted = np.array(_permuted_scores(folds, list(shuffles), c), dtype=float).reshape(-1, 2)
+    return np.column_stack(
+        [permuted[:, 0] >= observed.auc, permuted[:, 1] >= observed.balanced_accuracy]
+    )
+
+
+def _batched_decision(
+    folds: Sequence[_Fold], shuffles: np.ndarray, c: float, max_iter: int | None = None
+) -> np.ndarray:
+    """Out-of-fold decision values of every label set (one per row of ``shuffles``):
+    the fits of :func:`_fold_decision`, those of one fold solved together by
+    :func:`assaypipe.logistic.fit_l2_logistic` with the model's tolerance. A fit
+    whose Newton iteration does not converge within ``max_iter`` steps (the model's
+    by default) is refitted by scikit-learn."""
+    scores = np.empty(shuffles.shape)
+    logistic = _model(c)[-1]
+    max_iter = logistic.max_iter if max_iter is None else max_iter
+    for fold in folds:
+        labels = shuffles[:, fold.train]
+        fits = fit_l2_logistic(fold.x_train, labels, c, logistic.tol, max_iter)
+        coef, intercept = fits.coef, fits.intercept
+        for k in np.flatnonzero(~fits.converged):
+            with _unchecked():
+                logistic.fit(fold.x_train, labels[k])
+            coef[k], intercept[k] = logistic.coef_[0], logistic.intercept_[0]
+        scores[:, fold.test] = coef @ fold.x_test.T + intercept[:, None]
+    return scores
+
+
+def _twice_mann_whitney(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    # 2 U per row: pairs (positive, negative) ranked right count 2, tied 1; AUC = U /
+    # (n_pos n_neg).
+    positive = labels.astype(bool)
+    pairs = positive[:, :, None] & ~positive[:, None, :]
+    above = scores[:, :, None] > scores[:, None, :]
+    tied = scores[:, :, None] == scores[:, None, :]
+    twice: np.ndarray = 2 * np.sum(pairs & above, axis=(1, 2)) + np.sum(pairs & tied, axis=(1, 2))
+    return twice
+
+
+def _weighted_correct(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    # Balanced accuracy x 2 n_pos n_neg per row: true positives x n_neg + true
+    # negatives x n_pos.
+    positive = labels.astype(bool)
+    called = scores > 0
+    n_pos = positive.sum(axis=1)
+    n_neg = positive.shape[1] - n_pos
+    correct: np.ndarray = (
+        np.sum(positive & called, axis=1) * n_neg + np.sum(~positive & ~called, axis=1) * n_pos
+    )
+    return correct
+
+
+_Count = Callable[[np.ndarray, np.ndarray], np.ndarray]
+_Metric = Callable[[np.ndarray, np.ndarray], float]
+
+
+def _reached(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    observed: _Observed,
+    count: _Count,
+    metric: _Metric,
+    target: float,
+) -> np.ndarray:
+    # Whether each row's metric reaches ``target`` (the observed value of ``metric``),
+    # decided on whole numbers unless they are equal.
+    permuted = count(labels, scores)
+    reference = count(observed.labels[None, :], observed.scores[None, :])[0]
+    reached: np.ndarray = permuted > reference
+    with _unchecked():
+        for k in np.flatnonzero(permuted == reference):
+            reached[k] = metric(labels[k], scores[k]) >= target
+    return reached
+
+
+def _batched_hits(
+    folds: Sequence[_Fold], shuffles: np.ndarray, c: float, observed: _Observed
+) -> np.ndarray:
+    """What :func:`_reference_hits` returns, from :func:`_batched_decision`.
+
+    Both metrics times 2 n_pos n_neg are whole numbers, so a permuted value above or
+    below the observed one differs from it by at least 1 / (2 n_pos n_neg), far beyond
+    rounding, and scikit-learn's metric orders the two the same way; where the whole
+    numbers are equal, scikit-learn's metric decides as in the loop, its float against
+    the observed float. The counts are therefore those of the loop.
+    """
+    hits = np.empty((len(shuffles), 2), dtype=bool)
+    # Chunks of label sets keep the pairwise arrays (AUC, Hessians) small.
+    n, width = shuffles.shape[1], folds[0].x_train.shape[1] + 1
+    chunk = max(1, 4_000_000 // (n * (n + width * width)))
+    for start in range(0, len(shuffles), chunk):
+        labels = shuffles[start : start + chunk]
+        scores = _batched_decision(folds, labels, c)
+        rows = slice(start, start + len(labels))
+        hits[rows, 0] = _reached(labels, scores, observed, _twice_mann_whitney, _auc, observed.auc)
+        hits[rows, 1] = _reached(
+            labels,
+            scores,
+            observed,
+            _weighted_correct,
+            _balanced_accuracy,
+            observed.balanced_accuracy,
+        )
+    return hits
 
 
 @dataclass(frozen=True)
@@ -165,6 +299,24 @@ class ClassificationResult:
     intercept: float
 
 
+def _subjects(features: pd.DataFrame, groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels (1 = nonresponder) of the subjects that have both."""
+    labels_all = groups.dropna().astype(str)
+    labels_all.index = labels_all.index.astype(str)
+    common = features.index.intersection(labels_all.index[labels_all.isin([POSITIVE, NEGATIVE])])
+    x = features.loc[common].to_numpy(dtype=float)
+    y = (labels_all.loc[common] == POSITIVE).to_numpy().astype(int)
+    return x, y
+
+
+def _shuffles(labels: np.ndarray, permutations: int, seed: int) -> np.ndarray:
+    # All shuffles are drawn up front from one seeded generator, so the result does
+    # not depend on how the work is split over processes.
+    rng = np.random.default_rng(seed)
+    drawn = [rng.permutation(labels) for _ in range(permutations)]
+    return np.array(drawn, dtype=labels.dtype).reshape(permutations, len(labels))
+
+
 def classify_profile(
     features: pd.DataFrame,
     groups: pd.Series,
@@ -172,35 +324,35 @@ def classify_profile(
     permutations: int = 1000,
     seed: int = 20261121,
     n_jobs: int = 1,
+    reference_loop: bool = False,
 ) -> ClassificationResult:
     """Leave-one-out AUC and balanced accuracy of responder status from ``features``.
 
     ``groups`` maps subject_id to ``responder`` / ``nonresponder``; ``nonresponder``
     is the positive class. The permutation p-values are (1 + #{permuted score >=
     observed}) / (1 + permutations), from ``permutations`` label shuffles drawn from
-    a generator seeded with ``seed``; ``n_jobs`` processes share them.
+    a generator seeded with ``seed``; ``n_jobs`` processes share them. The permuted
+    fits of a leave-one-out fold are solved together (:mod:`assaypipe.logistic`), to
+    the same optimum as scikit-learn's; ``reference_loop`` refits scikit-learn for
+    each instead (the same p-values, about a hundred times slower).
     """
-    labels_all = groups.dropna().astype(str)
-    labels_all.index = labels_all.index.astype(str)
-    common = features.index.intersection(labels_all.index[labels_all.isin([POSITIVE, NEGATIVE])])
-    x = features.loc[common].to_numpy(dtype=float)
-    y = (labels_all.loc[common] == POSITIVE).to_numpy().astype(int)
+    x, y = _subjects(features, groups)
     n_positive = int(y.sum())
     if len(y) < 4 or n_positive < 2 or len(y) - n_positive < 2 or x.shape[1] == 0:
         empty = pd.Series(math.nan, index=features.columns, dtype=float)
         nan = math.nan
         return ClassificationResult(len(y), n_positive, nan, nan, nan, nan, 0, empty, nan)
-    auc, accuracy = _loo_scores(x, y, c)
-    # All shuffles are drawn up front from one seeded generator, so the result does
-    # not depend on how the work is split over processes.
-    rng = np.random.default_rng(seed)
-    shuffles = [rng.permutation(y) for _ in range(permutations)]
+    scores = _loo_observed(x, y, c)
+    auc, accuracy = _performance(y, scores)
+    observed = _Observed(y, scores, auc, accuracy)
+    shuffles = _shuffles(y, permutations, seed)
     batches = [shuffles[i::n_jobs] for i in range(n_jobs)]
     folds = _folds(x)
-    scores = Parallel(n_jobs=n_jobs)(delayed(_permuted_scores)(folds, b, c) for b in batches if b)
-    permuted = np.array([pair for batch in scores for pair in batch]).reshape(-1, 2)
-    auc_hits = int(np.sum(permuted[:, 0] >= auc))
-    accuracy_hits = int(np.sum(permuted[:, 1] >= accuracy))
+    hits_of = _reference_hits if reference_loop else _batched_hits
+    hits = Parallel(n_jobs=n_jobs)(
+        delayed(hits_of)(folds, b, c, observed) for b in batches if len(b)
+    )
+    auc_hits, accuracy_hits = (int(n) for n in np.vstack([np.zeros((0, 2)), *hits]).sum(axis=0))
     full = _model(c).fit(x, y)
     logistic = full[-1]
     return ClassificationResult(

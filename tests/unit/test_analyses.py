@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pandas as pd
 import pytest
 import yaml
 
-from assaypipe import tables
+from assaypipe import analyses, tables
 from assaypipe.analyses import ANALYSES, analysis_settings, run_analysis
 from assaypipe.errors import AssaypipeBugError
 from tests.conftest import REPO
@@ -29,6 +31,28 @@ def load_default_config() -> dict[str, object]:
 
 def test_every_documented_table_is_an_analysis() -> None:
     assert set(ANALYSES) == set(STATS_FILES)
+
+
+def test_every_name_the_workflow_plans_has_its_analysis() -> None:
+    assert tuple(analyses._ANALYSES) == ANALYSES
+
+
+def test_the_workflow_reads_its_names_without_the_statistics_libraries() -> None:
+    # The import lines of the Snakefile and its rule files (what Snakemake runs to read
+    # the workflow, before any job) in a fresh interpreter; importing scikit-learn or
+    # statsmodels there would cost every run about 1.5 s of start-up.
+    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    lines = [line for path in files for line in path.read_text(encoding="utf-8").splitlines()]
+    imports = [line for line in lines if line.startswith(("from ", "import "))]
+    heavy = ("sklearn", "statsmodels", "scipy", "matplotlib")
+    check = "\n".join(
+        [*imports, "import sys", f"print([m for m in {heavy!r} if m in sys.modules])"]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert any("assaypipe.analysis_names" in line for line in imports)
+    assert result.stdout.strip() == "[]"
 
 
 def test_each_analysis_gets_only_the_sections_it_reads() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import linprog
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import LeaveOneOut, cross_val_predict
@@ -12,13 +13,26 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from assaypipe import tables
 from assaypipe.classify import (
     EXPLORATORY,
+    _batched_decision,
+    _batched_hits,
+    _fold_decision,
+    _folds,
     _loo_decision,
+    _loo_observed,
     _loo_scores,
     _model,
+    _Observed,
+    _performance,
+    _permuted_scores,
+    _shuffles,
+    _subjects,
+    _unchecked,
     classification_table,
     classify_profile,
     profile_features,
 )
+from assaypipe.logistic import fit_l2_logistic
+from tests.classification_data import DATASETS, dataset
 
 
 def study(shift: float, n: int = 20, seed: int = 3) -> tuple[pd.DataFrame, pd.Series]:
@@ -92,6 +106,81 @@ def test_permutation_loop_reproduces_cross_val_predict() -> None:
     y = rng.permutation(np.array([0, 1] * 7 + [1]))
     reference = cross_val_predict(_model(0.5), x, y, cv=LeaveOneOut(), method="decision_function")
     assert np.array_equal(_loo_decision(x, y, 0.5), reference)
+
+
+# -- the permutations, batched, against the scikit-learn loop (the reference) --------
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_batched_permutations_give_the_p_values_of_the_scikit_learn_loop(name: str) -> None:
+    features, groups = dataset(name)
+    batched = classify_profile(features, groups, permutations=100, seed=7)
+    loop = classify_profile(features, groups, permutations=100, seed=7, reference_loop=True)
+    assert batched.auc_p == loop.auc_p
+    assert batched.balanced_accuracy_p == loop.balanced_accuracy_p
+    assert (batched.auc, batched.balanced_accuracy) == (loop.auc, loop.balanced_accuracy)
+    pd.testing.assert_series_equal(batched.coefficients, loop.coefficients, check_exact=True)
+
+
+@pytest.mark.parametrize("name", ["demo", "breast cancer weak"])
+def test_batched_decision_values_are_those_of_the_scikit_learn_loop(name: str) -> None:
+    x, y = _subjects(*dataset(name))
+    folds = _folds(x)
+    shuffles = _shuffles(y, 20, seed=3)
+    batched = _batched_decision(folds, shuffles, 1.0)
+    with _unchecked():
+        loop = np.array([_fold_decision(folds, labels, 1.0) for labels in shuffles])
+    assert np.abs(batched - loop).max() < 1e-10
+
+
+def test_permuted_metrics_equal_to_the_observed_are_counted_as_the_loop_counts_them() -> None:
+    # A weak profile: many permutations reach exactly the observed AUC or balanced
+    # accuracy as numbers (the floats may differ in their last digit), which the
+    # batched count hands to scikit-learn's metrics; each permutation's verdict must be
+    # the loop's.
+    x, y = _subjects(*dataset("breast cancer weak"))
+    folds = _folds(x)
+    scores = _loo_observed(x, y, 1.0)
+    observed = _Observed(y, scores, *_performance(y, scores))
+    shuffles = _shuffles(y, 100, seed=11)
+    permuted = np.array(_permuted_scores(folds, list(shuffles), 1.0))
+    equal = np.isclose(permuted, [observed.auc, observed.balanced_accuracy], rtol=0, atol=1e-12)
+    assert equal[:, 0].sum() > 0 and equal[:, 1].sum() > 0
+    reference = np.column_stack(
+        [permuted[:, 0] >= observed.auc, permuted[:, 1] >= observed.balanced_accuracy]
+    )
+    assert np.array_equal(_batched_hits(folds, shuffles, 1.0, observed), reference)
+
+
+def test_a_permuted_label_set_that_separates_is_fitted_as_scikit_learn_fits_it() -> None:
+    # The demo's own labels separate its subjects perfectly in every fold; among
+    # permutations they are the separable case.
+    x, y = _subjects(*dataset("demo"))
+    folds = _folds(x)
+    for fold in folds:
+        # separable: some (w, b) puts every training subject on its side with margin 1
+        # (a feasible linear programme, SciPy's linprog)
+        sides = (2 * y[fold.train] - 1)[:, None] * np.c_[fold.x_train, np.ones(len(fold.train))]
+        width = sides.shape[1]
+        found = linprog(
+            np.zeros(width), A_ub=-sides, b_ub=-np.ones(len(sides)), bounds=(None, None)
+        )
+        assert found.status == 0
+    shuffles = np.vstack([y, _shuffles(y, 3, seed=2)])
+    with _unchecked():
+        loop = np.array([_fold_decision(folds, labels, 1.0) for labels in shuffles])
+    assert np.abs(_batched_decision(folds, shuffles, 1.0) - loop).max() < 1e-10
+
+
+def test_fits_the_newton_iteration_does_not_settle_are_refitted_by_scikit_learn() -> None:
+    x, y = _subjects(*dataset("simulated 2"))
+    folds = _folds(x)
+    shuffles = _shuffles(y, 5, seed=4)
+    first = fit_l2_logistic(folds[0].x_train, shuffles[:, folds[0].train], 1.0, max_iter=1)
+    assert not first.converged.any()
+    with _unchecked():
+        loop = np.array([_fold_decision(folds, labels, 1.0) for labels in shuffles])
+    assert np.abs(_batched_decision(folds, shuffles, 1.0, max_iter=1) - loop).max() < 1e-12
 
 
 def test_a_real_difference_is_found_and_a_null_one_is_not() -> None:

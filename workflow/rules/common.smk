@@ -3,7 +3,7 @@ from pathlib import Path
 import pandas as pd
 from snakemake.utils import validate
 
-from assaypipe.analyses import ANALYSES, QUICK_ANALYSES, analysis_settings
+from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.progress import start_study
 from assaypipe.summary import finish_run
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
