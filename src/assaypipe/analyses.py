@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 
 from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, Config, analysis_settings
-from assaypipe.classify import classification_table
 from assaypipe.errors import AssaypipeBugError
 from assaypipe.responders import primary_subjects, response_groups
 from assaypipe.stats import (
@@ -113,6 +112,9 @@ def _correlations_covariates(
 def _classification(
     samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, n_jobs: int
 ) -> pd.DataFrame:
+    # Imported here: scikit-learn costs the other analyses' job about 1.5 s to import.
+    from assaypipe.classify import classification_table
+
     classify = config["classify"]
     return classification_table(
         samples,
