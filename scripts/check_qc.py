@@ -5,6 +5,8 @@ from assaypipe.exclusions import exclusion_table, included_samples, read_exclusi
 from assaypipe.io import read_table, write_table
 from assaypipe.pipeline import logged
 from assaypipe.qc import read_kits, run_qc
+from assaypipe.responders import read_subjects
+from assaypipe.sheet_checks import sheet_findings
 from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.units import study_units
 
@@ -20,12 +22,19 @@ with logged(snakemake.log[0]) as log:
         wells, curves, read_table(snakemake.input.plates), settings, kits, manual, units
     )
     log.info("verdicts: %s", result.verdicts["verdict"].value_counts().to_dict())
+    sample_sheet = read_samples(snakemake.input.samples)
+    findings = sheet_findings(wells, sample_sheet, read_subjects(snakemake.input.subjects))
+    for row in findings.itertuples():
+        log.info("sheet check %s %s (%s): %s", row.check, row.name, row.where, row.detail)
     exclusions = exclusion_table(
-        wells, result.verdicts, manual, exclude_failing=settings["exclude_failing"], units=units
+        wells,
+        result.verdicts,
+        manual,
+        exclude_failing=settings["exclude_failing"],
+        units=units,
+        sheets=findings,
     )
-    samples = included_samples(
-        wells, curves, read_samples(snakemake.input.samples), exclusions, units
-    )
+    samples = included_samples(wells, curves, sample_sheet, exclusions, units)
     for row in exclusions.itertuples():
         log.info("excluded (%s) %s: %s wells; %s", row.source, row.level, row.n_wells, row.reason)
     log.info("%d sample x analyte values kept for the statistics", len(samples))
@@ -35,6 +44,7 @@ with logged(snakemake.log[0]) as log:
         "levey_jennings": result.levey_jennings,
         "samples": samples,
         "exclusions": exclusions,
+        "sheet_checks": findings,
     }
     for name, table in tables.items():
         write_table(table, snakemake.output[name], command="check_qc", config=snakemake.config)

@@ -32,6 +32,7 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.samples import combine_replicates
+from assaypipe.sheet_checks import SHEETS_SOURCE, unknown_analyte_exclusions
 from assaypipe.sheets import alias_lookup, canonical_analyte, read_sheet
 from assaypipe.units import UNIT_SOURCE, UnitPlan, plan_units, plate_units
 
@@ -147,10 +148,12 @@ def exclusion_table(
     manual: pd.DataFrame,
     exclude_failing: bool = True,
     units: UnitPlan | None = None,
+    sheets: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every exclusion applied (``tables.EXCLUSIONS``): QC first, then the analytes left
-    out for their units (``units``, whatever ``exclude_failing`` says), then manual, in
-    file order.
+    out for their units (``units``, whatever ``exclude_failing`` says), then the
+    analytes config/analytes.tsv does not name (``sheets``, the findings of
+    ``sheet_checks.sheet_findings``), then manual, in file order.
 
     ``n_wells`` counts the wells a row covers and ``n_samples`` the samples with a
     sample well among them; a manual row that matches nothing has 0 and 0, which the
@@ -161,6 +164,8 @@ def exclusion_table(
         parts.append(qc_exclusions(verdicts).assign(source="qc"))
     if units is not None:
         parts.append(units.exclusion_rows().assign(source=UNIT_SOURCE))
+    if sheets is not None:
+        parts.append(unknown_analyte_exclusions(sheets).assign(source=SHEETS_SOURCE))
     parts.append(manual.assign(source="manual"))
     parts = [part for part in parts if not part.empty]
     if not parts:

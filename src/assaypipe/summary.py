@@ -135,6 +135,11 @@ def summarise_run(results: str | Path, most: int = MOST_LINES) -> RunSummary:
         ]
         if len(left_out):
             problems.append(f"{_count(len(left_out), 'analyte')} left out for its units")
+    findings = _table(results / "sheet_checks.parquet")
+    if not findings.empty:
+        lines += _sheet_lines(findings, most)
+        n = len(findings)
+        problems.append(f"{n} sheet mismatch{'' if n == 1 else 'es'}")
     lines += _statistics_lines(results)
     report = results / "report.html"
     if report.is_file():
@@ -165,6 +170,18 @@ def _verdict_lines(verdicts: pd.DataFrame, most: int = MOST_LINES) -> list[str]:
     if passed:
         more = f" and {len(passed) - most} more" if len(passed) > most else ""
         lines.append(f"  every plate passes: {', '.join(passed[:most])}{more}")
+    return lines
+
+
+def _sheet_lines(findings: pd.DataFrame, most: int) -> list[str]:
+    """The sheet checks: per check, how many and the first names."""
+    lines = ["sheet checks (results/sheet_checks.parquet, the report's Sheet checks):"]
+    for check, group in findings.groupby("check", sort=False):
+        names = [f"{r.name} ({r.where})" if r.n_wells else str(r.name) for r in group.itertuples()]
+        shown = ", ".join(names[:most]) + (
+            f" and {len(names) - most} more" if len(names) > most else ""
+        )
+        lines.append(f"  {len(group)} {str(check).replace('_', ' ')}: {shown}")
     return lines
 
 

@@ -304,7 +304,7 @@ LEVEY_JENNINGS = pa.DataFrameSchema(
 # units cannot be brought to one, or a manual row
 EXCLUSIONS = pa.DataFrameSchema(
     {
-        "source": pa.Column(str, pa.Check.isin(["qc", "units", "manual"])),
+        "source": pa.Column(str, pa.Check.isin(["qc", "units", "sheets", "manual"])),
         "level": pa.Column(str, pa.Check.isin(["well", "plate", "analyte"])),
         "plate_id": pa.Column(str, nullable=True),
         "well": pa.Column(str, nullable=True),
@@ -320,6 +320,33 @@ EXCLUSIONS = pa.DataFrameSchema(
     ordered=True,
     coerce=True,
     name="exclusions",
+)
+
+
+# a mismatch between the plates and the study's sheets (assaypipe.sheet_checks)
+SHEET_CHECKS = pa.DataFrameSchema(
+    {
+        "check": pa.Column(
+            str,
+            pa.Check.isin(
+                [
+                    "unknown_analyte",
+                    "sample_not_in_sheet",
+                    "subject_not_in_sheet",
+                    "subject_without_samples",
+                    "sample_on_no_plate",
+                ]
+            ),
+        ),
+        "name": pa.Column(str),
+        "where": pa.Column(str),
+        "detail": pa.Column(str),
+        "n_wells": pa.Column("Int64"),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="sheet_checks",
 )
 
 

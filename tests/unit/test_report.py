@@ -462,3 +462,23 @@ def test_odd_names_are_escaped_on_the_page_and_never_a_figure_path(label, tmp_pa
         assert path.parent.parent == tmp_path / "out"
         assert SAFE_FIGURE.match(path.name), path.name
     assert len({p.name for p in written}) == 5
+
+
+def test_sheet_checks_are_listed_with_their_places(three_plates):
+    findings = tables.SHEET_CHECKS.validate(
+        pd.DataFrame(
+            {
+                "check": ["unknown_analyte", "sample_on_no_plate"],
+                "name": ["<b>MPC-1</b>", "S9-BL"],
+                "where": ["plate P2", "config/samples.tsv"],
+                "detail": ["not in config/analytes.tsv", "no plate holds this sample"],
+                "n_wells": [96, 0],
+            }
+        )
+    )
+    page = build_report(inputs_for(*three_plates, sheet_checks=findings))
+    section = page.split('<section id="sheets">', 1)[1].split("</section>", 1)[0]
+    assert "1 unknown analyte, 1 sample on no plate" in section
+    assert "<td>&lt;b&gt;MPC-1&lt;/b&gt;</td><td>plate P2</td>" in section
+    clean = build_report(inputs_for(*three_plates))
+    assert "The sheets and the plates agree." in clean

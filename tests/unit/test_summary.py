@@ -175,3 +175,27 @@ def test_plates_without_warnings_write_a_typed_list_column(tmp_path: Path) -> No
     assert str(pq.read_schema(tmp_path / "plates.parquet").field("warnings").type) == (
         "list<element: string>"
     )
+
+
+def test_sheet_mismatches_are_listed_and_make_a_strict_run_fail(tmp_path: Path) -> None:
+    write_table(
+        plates([{"plate_id": "P1", "status": "read", "warnings": []}]),
+        tmp_path / "plates.parquet",
+        command="test",
+    )
+    findings = pd.DataFrame(
+        {
+            "check": ["unknown_analyte", "sample_not_in_sheet", "sample_not_in_sheet"],
+            "name": ["MPC-1", "S7-BL", "S8-BL"],
+            "where": ["plate P2", "plate P2", "plates P2, P3"],
+            "detail": "",
+            "n_wells": [96, 1, 2],
+        }
+    )
+    write_table(findings, tmp_path / "sheet_checks.parquet", command="test")
+    assert run_summary(tmp_path).splitlines()[1:] == [
+        "sheet checks (results/sheet_checks.parquet, the report's Sheet checks):",
+        "  1 unknown analyte: MPC-1 (plate P2)",
+        "  2 sample not in sheet: S7-BL (plate P2), S8-BL (plates P2, P3)",
+    ]
+    assert finish_run(tmp_path, strict=True) == 1

@@ -6,6 +6,7 @@ rule check_qc:
         kits=get_kit_files,
         exclusions=get_exclusions_file,
         samples=config["samples"],
+        subjects=config["subjects"],
         analytes=config["analytes"],
     output:
         qc="results/qc.parquet",
@@ -13,6 +14,7 @@ rule check_qc:
         levey_jennings="results/levey_jennings.parquet",
         samples="results/samples_included.parquet",
         exclusions="results/exclusions.parquet",
+        sheet_checks="results/sheet_checks.parquet",
     log:
         "results/logs/check_qc.log",
     benchmark:

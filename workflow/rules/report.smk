@@ -10,6 +10,7 @@ rule render_report:
         verdicts=rules.check_qc.output.verdicts,
         levey_jennings=rules.check_qc.output.levey_jennings,
         exclusions=rules.check_qc.output.exclusions,
+        sheet_checks=rules.check_qc.output.sheet_checks,
         samples=rules.check_qc.output.samples,
         analytes=config["analytes"],
     output:

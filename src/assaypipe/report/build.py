@@ -44,6 +44,7 @@ SECTIONS = (
     ("curves", "Standard curves"),
     ("levey-jennings", "Levey–Jennings"),
     ("exclusions", "Exclusions"),
+    ("sheets", "Sheet checks"),
     ("prepost", "Pre / post"),
     ("rules", "QC rules"),
 )
@@ -76,6 +77,10 @@ class ReportInputs:
     # per-well concentrations are shown beside assaypipe's.
     vendor: pd.DataFrame = dataclasses.field(
         default_factory=lambda: tables.empty(tables.VENDOR_RESULTS)
+    )
+    # Mismatches between the plates and the study's sheets (tables.SHEET_CHECKS).
+    sheet_checks: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: tables.empty(tables.SHEET_CHECKS)
     )
 
 
@@ -227,6 +232,7 @@ class _Page:
             self.curves(),
             self.levey_jennings(),
             self.exclusion_section(),
+            self.sheet_section(),
             self.prepost(),
             self.rules(),
         ]
@@ -738,6 +744,34 @@ class _Page:
                 )
         return self.section("levey-jennings", *parts)
 
+    # -- sheet checks ----------------------------------------------------------------
+
+    def sheet_section(self) -> Html:
+        findings = self.inputs.sheet_checks
+        note = tag(
+            "p",
+            "The plates checked against config/analytes.tsv, config/samples.tsv and "
+            "config/subjects.tsv. An analyte the alias table does not name stays out of the "
+            "statistics; a sample the sample sheet does not list has no subject or visit.",
+            class_="note",
+        )
+        if findings.empty:
+            return self.section(
+                "sheets", note, tag("p", "The sheets and the plates agree.", class_="note")
+            )
+        counts = findings["check"].value_counts()
+        said = ", ".join(f"{int(n)} {str(check).replace('_', ' ')}" for check, n in counts.items())
+        rows = [
+            [r["check"].replace("_", " "), r["name"], r["where"], r["detail"], r["n_wells"]]
+            for r in findings.to_dict("records")
+        ]
+        return self.section(
+            "sheets",
+            note,
+            tag("p", said, class_="note"),
+            table(["check", "name", "where", "what it means", "wells"], rows),
+        )
+
     # -- exclusions ------------------------------------------------------------------
 
     def exclusion_section(self) -> Html:
@@ -911,6 +945,9 @@ def load_inputs(
     vendor_path = paths.get("vendor")
     if vendor_path:
         options.setdefault("vendor", read_table(vendor_path))
+    sheets_path = paths.get("sheet_checks")
+    if sheets_path:
+        options.setdefault("sheet_checks", read_table(sheets_path))
     display: dict[str, str] = {}
     if aliases is not None:
         first = aliases.drop_duplicates("analyte")

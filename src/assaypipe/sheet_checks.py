@@ -1,0 +1,134 @@
+"""The study's sheets checked against the plates, before any statistics.
+
+A misspelt analyte in a copied plate, a sample missing from config/samples.tsv or a
+subject missing from config/subjects.tsv changes the statistics without an error, so
+each is listed (``results/sheet_checks.parquet``, the report, the run summary):
+
+- ``unknown_analyte``: an analyte on a plate that config/analytes.tsv does not name (as
+  an analyte or an alias); its wells stay out of the statistics until it is listed;
+- ``sample_not_in_sheet``: a sample id on a plate that config/samples.tsv does not list
+  (its wells have no subject or visit, so no statistics use them);
+- ``subject_not_in_sheet``: a sample whose subject config/subjects.tsv does not list (it
+  has no responder group);
+- ``subject_without_samples``: a subject of config/subjects.tsv with no sample;
+- ``sample_on_no_plate``: a sample of config/samples.tsv that no plate holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.layout import has_flag
+
+__all__ = ["CHECKS", "SHEETS_SOURCE", "sheet_findings", "unknown_analyte_exclusions"]
+
+SHEETS_SOURCE: Final = "sheets"
+CHECKS: Final = (
+    "unknown_analyte",
+    "sample_not_in_sheet",
+    "subject_not_in_sheet",
+    "subject_without_samples",
+    "sample_on_no_plate",
+)
+# Plates named in a finding before the rest are counted.
+_MOST_NAMED: Final = 5
+
+
+def sheet_findings(
+    wells: pd.DataFrame, sample_sheet: pd.DataFrame, subjects: pd.DataFrame
+) -> pd.DataFrame:
+    """Every mismatch between the annotated wells and the sheets (``tables.SHEET_CHECKS``)."""
+    rows: list[dict[str, object]] = []
+    unknown = wells[has_flag(wells["flags"], "unknown_analyte")]
+    for analyte, group in unknown.groupby("analyte", sort=True):
+        rows.append(
+            _row(
+                "unknown_analyte",
+                str(analyte),
+                _plates(group["plate_id"]),
+                "not in config/analytes.tsv (as an analyte or an alias): its wells stay out "
+                "of the statistics; add it, or an alias of the analyte it is",
+                len(group),
+            )
+        )
+    strangers = wells[has_flag(wells["flags"], "unknown_sample") & wells["sample_id"].notna()]
+    for sample_id, group in strangers.groupby("sample_id", sort=True):
+        rows.append(
+            _row(
+                "sample_not_in_sheet",
+                str(sample_id),
+                _plates(group["plate_id"]),
+                "not in config/samples.tsv: its wells have no subject or visit, so no "
+                "statistics use them; add it with its subject and visit",
+                len(group),
+            )
+        )
+    listed_subjects = set(subjects["subject_id"])
+    with_subject = sample_sheet[sample_sheet["subject_id"].fillna("") != ""]
+    for sample in with_subject[~with_subject["subject_id"].isin(listed_subjects)].itertuples():
+        rows.append(
+            _row(
+                "subject_not_in_sheet",
+                str(sample.subject_id),
+                f"config/samples.tsv, sample {sample.sample_id}",
+                "not in config/subjects.tsv: the sample has no responder group; add the subject",
+                0,
+            )
+        )
+    sampled = set(sample_sheet["subject_id"])
+    for subject in sorted(listed_subjects - sampled):
+        rows.append(
+            _row(
+                "subject_without_samples",
+                str(subject),
+                "config/subjects.tsv",
+                "no sample of config/samples.tsv belongs to this subject",
+                0,
+            )
+        )
+    on_plates = set(wells["sample_id"].dropna())
+    for sample_id in sample_sheet.loc[~sample_sheet["sample_id"].isin(on_plates), "sample_id"]:
+        rows.append(
+            _row(
+                "sample_on_no_plate",
+                str(sample_id),
+                "config/samples.tsv",
+                "no plate holds this sample (or its id is written differently on the plate)",
+                0,
+            )
+        )
+    if not rows:
+        return tables.empty(tables.SHEET_CHECKS)
+    return tables.SHEET_CHECKS.validate(pd.DataFrame(rows))
+
+
+def _row(check: str, name: str, where: str, detail: str, n_wells: int) -> dict[str, object]:
+    return {"check": check, "name": name, "where": where, "detail": detail, "n_wells": n_wells}
+
+
+def _plates(plate_ids: Iterable[object]) -> str:
+    names = sorted({str(p) for p in plate_ids})
+    more = f" and {len(names) - _MOST_NAMED} more" if len(names) > _MOST_NAMED else ""
+    return ("plate " if len(names) == 1 else "plates ") + ", ".join(names[:_MOST_NAMED]) + more
+
+
+def unknown_analyte_exclusions(findings: pd.DataFrame) -> pd.DataFrame:
+    """One exclusion (level ``analyte``) per analyte not in config/analytes.tsv, in the
+    columns of ``exclusions.exclusion_table``'s parts."""
+    unknown = findings[findings["check"] == "unknown_analyte"]
+    return pd.DataFrame(
+        {
+            "level": "analyte",
+            "plate_id": "",
+            "well": "",
+            "analyte": unknown["name"].astype(str),
+            "reason": "not in config/analytes.tsv (as an analyte or an alias)",
+            "who": "assaypipe sheet checks",
+            "when": None,
+            "line": pd.NA,
+        }
+    )
