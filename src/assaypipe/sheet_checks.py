@@ -42,31 +42,22 @@ def sheet_findings(
     wells: pd.DataFrame, sample_sheet: pd.DataFrame, subjects: pd.DataFrame
 ) -> pd.DataFrame:
     """Every mismatch between the annotated wells and the sheets (``tables.SHEET_CHECKS``)."""
-    rows: list[dict[str, object]] = []
     unknown = wells[has_flag(wells["flags"], "unknown_analyte")]
-    for analyte, group in unknown.groupby("analyte", sort=True):
-        rows.append(
-            _row(
-                "unknown_analyte",
-                str(analyte),
-                _plates(group["plate_id"]),
-                "not in config/analytes.tsv (as an analyte or an alias): its wells stay out "
-                "of the statistics; add it, or an alias of the analyte it is",
-                len(group),
-            )
-        )
+    rows = _on_plates(
+        unknown,
+        "analyte",
+        "unknown_analyte",
+        "not in config/analytes.tsv (as an analyte or an alias): its wells stay out of the "
+        "statistics; add it, or an alias of the analyte it is",
+    )
     strangers = wells[has_flag(wells["flags"], "unknown_sample") & wells["sample_id"].notna()]
-    for sample_id, group in strangers.groupby("sample_id", sort=True):
-        rows.append(
-            _row(
-                "sample_not_in_sheet",
-                str(sample_id),
-                _plates(group["plate_id"]),
-                "not in config/samples.tsv: its wells have no subject or visit, so no "
-                "statistics use them; add it with its subject and visit",
-                len(group),
-            )
-        )
+    rows += _on_plates(
+        strangers,
+        "sample_id",
+        "sample_not_in_sheet",
+        "not in config/samples.tsv: its wells have no subject or visit, so no statistics "
+        "use them; add it with its subject and visit",
+    )
     listed_subjects = set(subjects["subject_id"])
     with_subject = sample_sheet[sample_sheet["subject_id"].fillna("") != ""]
     for sample in with_subject[~with_subject["subject_id"].isin(listed_subjects)].itertuples():
@@ -104,6 +95,14 @@ def sheet_findings(
     if not rows:
         return tables.empty(tables.SHEET_CHECKS)
     return tables.SHEET_CHECKS.validate(pd.DataFrame(rows))
+
+
+def _on_plates(wells: pd.DataFrame, key: str, check: str, detail: str) -> list[dict[str, object]]:
+    """One finding per distinct ``key`` of ``wells``, naming its plates."""
+    return [
+        _row(check, str(name), _plates(group["plate_id"]), detail, len(group))
+        for name, group in wells.groupby(key, sort=True)
+    ]
 
 
 def _row(check: str, name: str, where: str, detail: str, n_wells: int) -> dict[str, object]:
