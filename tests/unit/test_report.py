@@ -482,3 +482,17 @@ def test_sheet_checks_are_listed_with_their_places(three_plates):
     assert "<td>&lt;b&gt;MPC-1&lt;/b&gt;</td><td>plate P2</td>" in section
     clean = build_report(inputs_for(*three_plates))
     assert "The sheets and the plates agree." in clean
+
+
+def test_check_values_read_as_their_kind(three_plates):
+    import re
+
+    from assaypipe.report.build import SHARE_CHECKS, _check_value
+
+    qc = inputs_for(*three_plates).qc
+    share = re.compile(r"^(median )?([<>]=? ?)?\d+(\.\d+)?(-\d+(\.\d+)?)?%$")
+    for r in qc.to_dict("records"):
+        base = str(r["check"]).split(":", 1)[0]
+        assert (base in SHARE_CHECKS) == bool(share.match(str(r["threshold"]))), r
+    beads = qc[qc["check"] == "bead_count"].iloc[0].to_dict()
+    assert _check_value(beads) == f"{beads['value']:.4g}" and "%" not in _check_value(beads)

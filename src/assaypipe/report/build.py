@@ -1074,13 +1074,34 @@ def _num(value: object, unit: object = None) -> str:
     return f"{number:.4g} {unit}" if not _blank(unit) else f"{number:.4g}"
 
 
-def _value(value: object, threshold: str, unit: object = None) -> str:
-    """A check's value as its threshold states it: percentages where the threshold has %,
-    else with its unit when it is a concentration."""
+# QC checks whose value is a share (shown as a percentage); every other check's value is
+# a count, a signal or a concentration (shown as a number, with its unit where it has one).
+SHARE_CHECKS = frozenset(
+    {
+        "calibrators_passing",
+        "inter_plate_cv",
+        "recovery",
+        "replicate_cv",
+        "samples_in_range",
+        "saturation",
+        "standard_cv",
+    }
+)
+
+
+def _value(value: object, check: str, unit: object = None) -> str:
+    """A check's value as it reads: a percentage for a share (``SHARE_CHECKS``, by the name
+    before any ``:``), else a number with its unit.
+
+    >>> _value(1.0047, "recovery:S1"), _value(90.0, "bead_count"), _value(32.0, "blank_signal")
+    ('100.5%', '90', '32')
+    """
     number = _float(value)
     if not math.isfinite(number):
         return "–"
-    return f"{100 * number:.1f}%" if "%" in threshold else _num(number, unit)
+    if check.split(":", 1)[0] in SHARE_CHECKS:
+        return f"{100 * number:.1f}%"
+    return _num(number, unit)
 
 
 def _check_value(check: Mapping[Any, Any]) -> str:
@@ -1088,7 +1109,7 @@ def _check_value(check: Mapping[Any, Any]) -> str:
     if check["check"] == UNIT_CHECK:
         number = _float(check["value"])
         return f"× {number:g}" if math.isfinite(number) else "–"
-    return _value(check["value"], str(check["threshold"]), check.get("unit"))
+    return _value(check["value"], str(check["check"]), check.get("unit"))
 
 
 def _sample_units(samples: pd.DataFrame) -> dict[str, str]:
