@@ -24,6 +24,8 @@ __all__ = ["RunSummary", "finish_run", "run_summary", "summarise_run", "warning_
 
 # Warnings and rejections printed one per line before they are only counted.
 MOST_LINES = 20
+# Names listed per kind of sheet mismatch.
+_SHEET_NAMES = 5
 # Analyses with one result per analyte: an analyte of the statistics' input missing
 # from one of them is named.
 _PER_ANALYTE = ("prepost", "response_change")
@@ -161,12 +163,19 @@ def _verdict_lines(verdicts: pd.DataFrame, most: int = MOST_LINES) -> list[str]:
         return lines
     by_analyte = verdicts.groupby("analyte")["verdict"].value_counts().unstack(fill_value=0)
     passed = []
+    flagged = []
     for analyte, row in by_analyte.iterrows():
         if not row.get("warn", 0) and not row.get("fail", 0):
             passed.append(str(analyte))
             continue
         shown = ", ".join(f"{int(row.get(s, 0))} {s}" for s in ("pass", "warn", "fail"))
-        lines.append(f"  {analyte}: {shown}")
+        flagged.append(f"  {analyte}: {shown}")
+    lines += flagged[:most]
+    if len(flagged) > most:
+        lines.append(
+            f"  ... and {len(flagged) - most} more analytes with a warn or fail (the report's "
+            "Verdicts, results/qc_verdicts.parquet)"
+        )
     if passed:
         more = f" and {len(passed) - most} more" if len(passed) > most else ""
         lines.append(f"  every plate passes: {', '.join(passed[:most])}{more}")
@@ -174,15 +183,23 @@ def _verdict_lines(verdicts: pd.DataFrame, most: int = MOST_LINES) -> list[str]:
 
 
 def _sheet_lines(findings: pd.DataFrame, most: int) -> list[str]:
-    """The sheet checks: per check, how many and the first names."""
+    """The sheet checks: per check, how many and the first few names."""
     lines = ["sheet checks (results/sheet_checks.parquet, the report's Sheet checks):"]
+    named = min(most, _SHEET_NAMES)
     for check, group in findings.groupby("check", sort=False):
-        names = [f"{r.name} ({r.where})" if r.n_wells else str(r.name) for r in group.itertuples()]
-        shown = ", ".join(names[:most]) + (
-            f" and {len(names) - most} more" if len(names) > most else ""
+        names = [
+            f"{r.name} ({_short(str(r.where))})" if r.n_wells else str(r.name)
+            for r in group.itertuples()
+        ]
+        more = f" and {len(names) - named} more" if len(names) > named else ""
+        lines.append(
+            f"  {len(group)} {str(check).replace('_', ' ')}: {', '.join(names[:named])}{more}"
         )
-        lines.append(f"  {len(group)} {str(check).replace('_', ' ')}: {shown}")
     return lines
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _statistics_lines(results: Path) -> list[str]:

@@ -87,6 +87,12 @@ def test_alike_warnings_of_many_plates_count_as_one_kind_and_verdicts_by_analyte
         "  NfL: 0 pass, 1 warn, 0 fail",
         "  every plate passes: HGF, IL8",
     ]
+    assert run_summary(tmp_path, most=1).splitlines()[-3:] == [
+        "  CCL2: 1 pass, 0 warn, 1 fail",
+        "  ... and 1 more analytes with a warn or fail (the report's Verdicts, "
+        "results/qc_verdicts.parquet)",
+        "  every plate passes: HGF and 1 more",
+    ]
 
 
 def test_analyses_that_lost_an_analyte_or_came_out_empty_are_named(tmp_path: Path) -> None:
