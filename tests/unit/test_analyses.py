@@ -57,8 +57,8 @@ def test_the_workflow_reads_its_names_without_the_statistics_libraries() -> None
 
 def test_each_analysis_gets_only_the_sections_it_reads() -> None:
     config = load_default_config()
-    assert set(analysis_settings("prepost", config)) == {"prepost"}
-    assert set(analysis_settings("prepost_subgroup", config)) == {"prepost", "subgroup"}
+    assert set(analysis_settings("prepost", config)) == {"prepost", "stats"}
+    assert set(analysis_settings("prepost_subgroup", config)) == {"prepost", "stats", "subgroup"}
     assert set(analysis_settings("classification", config)) == {"prepost", "classify"}
     for name in ANALYSES:
         settings = analysis_settings(name, config)

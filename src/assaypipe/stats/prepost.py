@@ -59,6 +59,8 @@ def _family_rows(
     post: str,
     below_lloq: str,
     zero_method: str,
+    exact: str = "r",
+    hodges_lehmann: str = "median",
     prefix: str = "",
     tests: bool = True,
     descriptives: bool = True,
@@ -79,7 +81,9 @@ def _family_rows(
             before = both["pre"].to_numpy(dtype=float)
             after = both["post"].to_numpy(dtype=float)
             difference = round_significant(after - before)
-            result = signed_rank(difference, zero_method=zero_method)
+            result = signed_rank(
+                difference, zero_method=zero_method, exact=exact, hodges_lehmann=hodges_lehmann
+            )
             if tests:
                 rows.append(
                     row(
@@ -149,6 +153,8 @@ def prepost(
     post: str = "post",
     below_lloq: str = "half_lloq",
     zero_method: str = "wilcox",
+    exact: str = "r",
+    hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
     include_all: bool = True,
 ) -> pd.DataFrame:
@@ -157,6 +163,7 @@ def prepost(
     ``groups`` maps subject_id to a group label (e.g. responder / nonresponder); each
     label gets its own rows, and group ``all`` (every subject with a pair) comes first
     unless ``include_all`` is false. q is BH across analytes within a group.
+    ``exact`` and ``hodges_lehmann`` as in :func:`~assaypipe.stats.ranks.signed_rank`.
     """
     members = group_members(groups, include_all)
     return stats_table(
@@ -167,6 +174,8 @@ def prepost(
             post=post,
             below_lloq=below_lloq,
             zero_method=zero_method,
+            exact=exact,
+            hodges_lehmann=hodges_lehmann,
             descriptives=False,
         )
     )
@@ -178,6 +187,8 @@ def prepost_summary(
     post: str = "post",
     below_lloq: str = "half_lloq",
     zero_method: str = "wilcox",
+    exact: str = "r",
+    hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Descriptive rows of the pre/post comparison for ``all`` and each group.
@@ -193,6 +204,8 @@ def prepost_summary(
             post=post,
             below_lloq=below_lloq,
             zero_method=zero_method,
+            exact=exact,
+            hodges_lehmann=hodges_lehmann,
             tests=False,
         )
     )
@@ -217,6 +230,8 @@ def prepost_subgroup(
     post: str = "post",
     below_lloq: str = "half_lloq",
     zero_method: str = "wilcox",
+    exact: str = "r",
+    hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Pre/post tests and descriptives among subjects with baseline ``analyte`` > threshold.
@@ -239,6 +254,8 @@ def prepost_subgroup(
             post=post,
             below_lloq=below_lloq,
             zero_method=zero_method,
+            exact=exact,
+            hodges_lehmann=hodges_lehmann,
             prefix=SUBGROUP_PREFIX,
             note=note,
         )
@@ -251,6 +268,8 @@ def prepost_sensitivity(
     pre: str = "baseline",
     post: str = "post",
     zero_method: str = "wilcox",
+    exact: str = "r",
+    hodges_lehmann: str = "median",
 ) -> pd.DataFrame:
     """The pre/post tests of every subject rerun under each below-LLOQ policy.
 
@@ -267,6 +286,8 @@ def prepost_sensitivity(
             post=post,
             below_lloq=policy,
             zero_method=zero_method,
+            exact=exact,
+            hodges_lehmann=hodges_lehmann,
             descriptives=False,
             test_name=policy,
             prefix=SENSITIVITY_PREFIX,

@@ -59,6 +59,8 @@ def change_by_response(
     below_lloq: str = "half_lloq",
     first: str = NONRESPONDER,
     second: str = RESPONDER,
+    exact: str = "r",
+    hodges_lehmann: str = "median",
 ) -> pd.DataFrame:
     """Change of ``first`` vs ``second`` group per analyte (tables.STATS rows).
 
@@ -66,7 +68,8 @@ def change_by_response(
     ``nonresponder vs responder``): Hodges-Lehmann shift first − second with 95% CI,
     W (the U of the first group), p, BH q across analytes. Descriptive rows
     ``change_difference_median`` and ``change_log2_ratio_median``: the median change
-    in each group.
+    in each group. ``exact`` and ``hodges_lehmann`` as in
+    :func:`~assaypipe.stats.ranks.rank_sum`.
     """
     labels = groups.dropna().astype(str)
     labels.index = labels.index.astype(str)
@@ -83,7 +86,7 @@ def change_by_response(
             finite = np.isfinite(values)
             x = values[finite & (label == first)]
             y = values[finite & (label == second)]
-            result = rank_sum(x, y)
+            result = rank_sum(x, y, exact=exact, hodges_lehmann=hodges_lehmann)
             rows.append(
                 row(
                     analysis,
