@@ -93,6 +93,11 @@ def test_without_a_sample_value_every_analysis_gives_a_well_formed_table(case):
         # the classification says it had no subject to classify
         assert (table["n"] == 0).all() and table["p"].isna().all()
         assert table["method"].str.contains("over 0 subjects").all()
+        assert (
+            table["method"]
+            .str.contains("no estimate: n = 0: no subject with every feature", regex=False)
+            .all()
+        )
 
 
 @pytest.mark.parametrize("label", list(ODD_NAMES))

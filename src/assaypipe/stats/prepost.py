@@ -66,6 +66,7 @@ def _family_rows(
     descriptives: bool = True,
     note: str = "",
     test_name: str = TEST,
+    empty: str = "",
 ) -> list[dict[str, Any]]:
     pairs = paired_values(samples, pre, post, below_lloq)
     units = analyte_units(samples)
@@ -84,6 +85,20 @@ def _family_rows(
             result = signed_rank(
                 difference, zero_method=zero_method, exact=exact, hodges_lehmann=hodges_lehmann
             )
+            scope = ", ".join(
+                part
+                for part in (
+                    "in the subgroup" if prefix == SUBGROUP_PREFIX else "",
+                    "" if group == ALL else f"in group {group}",
+                )
+                if part
+            )
+            missing = (
+                f"n = 0{' ' + scope if scope else ''}: "
+                + (empty or f"no subject with {analyte} at both {pre} and {post}")
+                if n == 0
+                else f"all {n} differences are zero"
+            )
             if tests:
                 rows.append(
                     row(
@@ -98,6 +113,7 @@ def _family_rows(
                         method=f"{result.describe()}; {post} − {pre}; {policy}{suffix}",
                         adjust=True,
                         unit=unit,
+                        missing=missing,
                     )
                 )
             if descriptives:
@@ -110,6 +126,7 @@ def _family_rows(
                         estimate=_median(before),
                         method=f"median at {pre} of the complete pairs; {policy}{suffix}",
                         unit=unit,
+                        missing=missing,
                     ),
                     row(
                         prefix + MEDIAN_POST,
@@ -119,6 +136,7 @@ def _family_rows(
                         estimate=_median(after),
                         method=f"median at {post} of the complete pairs; {policy}{suffix}",
                         unit=unit,
+                        missing=missing,
                     ),
                     row(
                         prefix + MEDIAN_DIFFERENCE,
@@ -128,6 +146,7 @@ def _family_rows(
                         estimate=_median(difference),
                         method=f"median of {post} − {pre}; {policy}{suffix}",
                         unit=unit,
+                        missing=missing,
                     ),
                     row(
                         prefix + EFFECT_SIZE,
@@ -142,6 +161,7 @@ def _family_rows(
                             f"as {post} − {pre}; n = {result.n_ranked} differences ranked "
                             f"({zero_method}); {policy}{suffix}"
                         ),
+                        missing=missing,
                     ),
                 ]
     return rows
@@ -246,6 +266,11 @@ def prepost_subgroup(
     }
     unit = analyte_units(samples).get(analyte, "")
     note = f"subgroup: {pre} {analyte} > {threshold:g}" + (f" {unit}" if unit else "")
+    empty = (
+        ""
+        if chosen
+        else f"no subject has {pre} {analyte} > {threshold:g}" + (f" {unit}" if unit else "")
+    )
     return stats_table(
         _family_rows(
             samples,
@@ -258,6 +283,7 @@ def prepost_subgroup(
             hodges_lehmann=hodges_lehmann,
             prefix=SUBGROUP_PREFIX,
             note=note,
+            empty=empty,
         )
     )
 

@@ -87,6 +87,15 @@ def change_by_response(
             x = values[finite & (label == first)]
             y = values[finite & (label == second)]
             result = rank_sum(x, y, exact=exact, hodges_lehmann=hodges_lehmann)
+            why = {
+                name: f"n = 0 in group {name}"
+                + (" (a log2 ratio needs positive values at both visits)" if skipped else "")
+                for name, part, skipped in (
+                    (first, x, bool(np.any(~finite & (label == first)))),
+                    (second, y, bool(np.any(~finite & (label == second)))),
+                )
+                if not len(part)
+            }
             rows.append(
                 row(
                     analysis,
@@ -103,6 +112,7 @@ def change_by_response(
                     ),
                     adjust=True,
                     unit=unit,
+                    missing=" and ".join(why.values()),
                 )
             )
             for name, part in ((first, x), (second, y)):
@@ -115,6 +125,7 @@ def change_by_response(
                         estimate=float(np.median(part)) if len(part) else math.nan,
                         method=f"median of {formula} ({post} vs {pre}); {policy}",
                         unit=unit,
+                        missing=why.get(name, ""),
                     )
                 )
     return stats_table(rows)
