@@ -38,8 +38,13 @@ def _censored(config: Config) -> dict[str, Any]:
     return {"pre": settings["pre"], "post": settings["post"], "below_lloq": settings["below_lloq"]}
 
 
+def _ranked(config: Config) -> dict[str, Any]:
+    settings = config["stats"]
+    return {"exact": settings["exact"], "hodges_lehmann": settings["hodges_lehmann"]}
+
+
 def _tested(config: Config) -> dict[str, Any]:
-    return {**_censored(config), "zero_method": config["prepost"]["zero_method"]}
+    return {**_censored(config), "zero_method": config["prepost"]["zero_method"], **_ranked(config)}
 
 
 def _prepost(samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int) -> pd.DataFrame:
@@ -82,13 +87,16 @@ def _prepost_sensitivity(
         pre=settings["pre"],
         post=settings["post"],
         zero_method=settings["zero_method"],
+        **_ranked(config),
     )
 
 
 def _response_change(
     samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
 ) -> pd.DataFrame:
-    return change_by_response(samples, response_groups(subjects), **_censored(config))
+    return change_by_response(
+        samples, response_groups(subjects), **_censored(config), **_ranked(config)
+    )
 
 
 def _correlations_pairs(

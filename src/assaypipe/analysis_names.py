@@ -33,7 +33,9 @@ QUICK_ANALYSES: tuple[str, ...] = tuple(name for name in ANALYSES if name != "cl
 # one section reruns only the analyses that use it.
 _SECTIONS: dict[str, tuple[str, ...]] = {
     **{name: ("prepost",) for name in ANALYSES},
-    "prepost_subgroup": ("prepost", "subgroup"),
+    **{name: ("prepost", "stats") for name in ANALYSES if name.startswith("prepost")},
+    "response_change": ("prepost", "stats"),
+    "prepost_subgroup": ("prepost", "stats", "subgroup"),
     "correlations_pairs": ("prepost", "correlations"),
     "correlations_covariates": ("prepost", "correlations"),
     "classification": ("prepost", "classify"),

@@ -399,6 +399,12 @@ def classification_table(
         f"{BELOW_LLOQ_TEXT[below_lloq]}"
     )
     permutation = f"permutation p from {result.permutations} label permutations (seed {seed})"
+    if result.n == 0:
+        missing = "n = 0: no subject with every feature and a responder label"
+    elif result.n_positive in (0, result.n):
+        missing = f"only one group among the {result.n} subjects"
+    else:
+        missing = ""
     rows = [
         row(
             "classify_auc",
@@ -408,6 +414,7 @@ def classification_table(
             estimate=result.auc,
             p=result.auc_p,
             method=f"ROC AUC of pooled out-of-fold scores; {permutation}; {setup}",
+            missing=missing,
         ),
         row(
             "classify_balanced_accuracy",
@@ -417,6 +424,7 @@ def classification_table(
             estimate=result.balanced_accuracy,
             p=result.balanced_accuracy_p,
             method=f"balanced accuracy at probability 0.5; {permutation}; {setup}",
+            missing=missing,
         ),
     ]
     for feature, coefficient in result.coefficients.items():
@@ -432,6 +440,7 @@ def classification_table(
                     "log-odds of nonresponse per SD of the feature, fitted to all subjects; "
                     + setup
                 ),
+                missing=missing,
             )
         )
     rows.append(
@@ -442,6 +451,7 @@ def classification_table(
             result.n,
             estimate=result.intercept,
             method=f"intercept of the fit to all subjects; {setup}",
+            missing=missing,
         )
     )
     return stats_table(rows)

@@ -57,8 +57,8 @@ def test_the_workflow_reads_its_names_without_the_statistics_libraries() -> None
 
 def test_each_analysis_gets_only_the_sections_it_reads() -> None:
     config = load_default_config()
-    assert set(analysis_settings("prepost", config)) == {"prepost"}
-    assert set(analysis_settings("prepost_subgroup", config)) == {"prepost", "subgroup"}
+    assert set(analysis_settings("prepost", config)) == {"prepost", "stats"}
+    assert set(analysis_settings("prepost_subgroup", config)) == {"prepost", "stats", "subgroup"}
     assert set(analysis_settings("classification", config)) == {"prepost", "classify"}
     for name in ANALYSES:
         settings = analysis_settings(name, config)
@@ -93,6 +93,11 @@ def test_without_a_sample_value_every_analysis_gives_a_well_formed_table(case):
         # the classification says it had no subject to classify
         assert (table["n"] == 0).all() and table["p"].isna().all()
         assert table["method"].str.contains("over 0 subjects").all()
+        assert (
+            table["method"]
+            .str.contains("no estimate: n = 0: no subject with every feature", regex=False)
+            .all()
+        )
 
 
 @pytest.mark.parametrize("label", list(ODD_NAMES))

@@ -247,3 +247,54 @@ def test_no_nonzero_difference_gives_missing_test():
     result = signed_rank(np.zeros(4))
     assert math.isnan(result.p) and math.isnan(result.interval.estimate)
     assert result.n == 4 and result.n_zero == 4
+
+
+# --- a row without an estimate says why ------------------------------------------------
+
+
+def _no_estimate_rows(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["estimate"].isna()]
+
+
+def test_every_row_without_an_estimate_says_why() -> None:
+    from assaypipe.stats import change_by_response, pair_correlations, prepost_subgroup
+    from tests.unit.test_stats_reference import _fixture
+
+    samples, _, groups = _fixture()
+    # Z: A's baseline values again at post, so every difference is zero
+    pre = samples[(samples["analyte"] == "A") & (samples["visit"] == "baseline")]
+    same = pd.concat([pre, pre.assign(visit="post", sample_id=pre["sample_id"] + "-post")])
+    samples = pd.concat([samples, same.assign(analyte="Z")], ignore_index=True)
+    one_group = groups[groups == "responder"]
+    tables = {
+        "prepost": prepost(samples, groups=groups),
+        "subgroup_empty": prepost_subgroup(samples, analyte="D", threshold=1e9, groups=groups),
+        "response_one_group": change_by_response(samples, one_group),
+        "pairs_absent": pair_correlations(samples[samples["visit"] == "post"], [["A", "D"]]),
+    }
+    for name, table in tables.items():
+        empty = _no_estimate_rows(table)
+        assert len(empty), name  # each case has rows without an estimate
+        assert empty["method"].str.contains("; no estimate: ", regex=False).all(), name
+        assert (
+            not table.loc[table["estimate"].notna(), "method"].str.contains("no estimate").any()
+        ), name
+    zero = _no_estimate_rows(tables["prepost"])
+    assert set(zero["analyte"]) == {"Z"}
+    assert zero["method"].str.contains(r"no estimate: all \d+ differences are zero").all()
+    subgroup = tables["subgroup_empty"]
+    assert (subgroup["n"] == 0).all()
+    assert (
+        subgroup["method"]
+        .str.contains(
+            "no estimate: n = 0 in the subgroup(?:, in group [a-z]+)?: "
+            "no subject has baseline D > 1e\\+09"
+        )
+        .all()
+    )
+    response = _no_estimate_rows(tables["response_one_group"])
+    assert response["method"].str.contains("no estimate: n = 0 in group nonresponder").all()
+    # only post samples: no change to regress, the pooled rows still have estimates
+    pairs = _no_estimate_rows(tables["pairs_absent"])
+    assert set(pairs["group"]) == {"A | change"}
+    assert pairs["method"].str.contains("no estimate: n = 0, fewer than 3 complete points").all()

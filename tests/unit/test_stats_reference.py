@@ -206,9 +206,11 @@ def _compare(name: str, got: dict[str, float], reference: dict[str, float]) -> N
 def test_signed_rank_matches_r_wilcox_test_paired(
     name: str, r_tests: dict[str, dict[str, float]]
 ) -> None:
-    # R: wilcox.test(y, x, paired = TRUE, exact = TRUE, conf.int = TRUE)
+    # R: wilcox.test(y, x, paired = TRUE, exact = TRUE, conf.int = TRUE); R's estimate
+    # with ties is its root finder's (hodges_lehmann="r"; the default's is in
+    # test_stats_exact.py)
     x, y = (np.asarray(v, dtype=float) for v in PAIRED[name])
-    result = signed_rank(y - x)
+    result = signed_rank(y - x, hodges_lehmann="r")
     got = {
         "statistic": result.statistic,
         "p": result.p,
@@ -226,9 +228,9 @@ def test_signed_rank_matches_r_wilcox_test_paired(
 def test_rank_sum_matches_r_wilcox_test_two_sample(
     name: str, r_tests: dict[str, dict[str, float]]
 ) -> None:
-    # R: wilcox.test(x, y, conf.int = TRUE)
+    # R: wilcox.test(x, y, conf.int = TRUE), R's estimate with ties (hodges_lehmann="r")
     x, y = (np.asarray(v, dtype=float) for v in UNPAIRED[name])
-    result = rank_sum(x, y)
+    result = rank_sum(x, y, hodges_lehmann="r")
     got = {
         "statistic": result.statistic,
         "p": result.p,
@@ -290,14 +292,16 @@ def _fixture() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
 
 
 def _python_tables() -> pd.DataFrame:
+    # R's Hodges-Lehmann estimate with ties (its root finder), to compare with R
     samples, subjects, groups = _fixture()
+    r = "r"
     return pd.concat(
         [
-            prepost(samples, groups=groups),
-            prepost_summary(samples, groups=groups),
-            prepost_sensitivity(samples),
-            prepost_subgroup(samples, analyte="D", threshold=300, groups=groups),
-            change_by_response(samples, groups),
+            prepost(samples, groups=groups, hodges_lehmann=r),
+            prepost_summary(samples, groups=groups, hodges_lehmann=r),
+            prepost_sensitivity(samples, hodges_lehmann=r),
+            prepost_subgroup(samples, analyte="D", threshold=300, groups=groups, hodges_lehmann=r),
+            change_by_response(samples, groups, hodges_lehmann=r),
             pair_correlations(samples, [["A", "D"]]),
             covariate_correlations(samples, subjects),
         ],

@@ -1,7 +1,8 @@
 """Study statistics over the samples table, verified against R.
 
 - :mod:`~assaypipe.stats.ranks`: Wilcoxon signed-rank and Mann-Whitney tests with
-  Hodges-Lehmann estimates and CIs as R's ``wilcox.test``.
+  Hodges-Lehmann estimates and CIs as R's ``wilcox.test``, or exact p with ties as
+  GraphPad Prism.
 - :mod:`~assaypipe.stats.regression`: OLS (statsmodels) and Spearman's rho.
 - :mod:`~assaypipe.stats.prepost`: pre vs post per analyte, by group, in a subgroup,
   and under each below-LLOQ policy.
@@ -20,13 +21,17 @@ from assaypipe.stats.prepost import (
     prepost_summary,
 )
 from assaypipe.stats.ranks import (
+    EXACT_METHODS,
+    HODGES_LEHMANN_METHODS,
     ZERO_METHODS,
     hodges_lehmann_paired,
+    pairwise_median,
     rank_sum,
     rank_sum_null,
     round_significant,
     signed_rank,
     signed_rank_null,
+    walsh_median,
     wilcoxon_paired,
 )
 from assaypipe.stats.regression import ols, spearman
@@ -34,6 +39,8 @@ from assaypipe.stats.response import change_by_response
 
 __all__ = [
     "BELOW_LLOQ_POLICIES",
+    "EXACT_METHODS",
+    "HODGES_LEHMANN_METHODS",
     "ZERO_METHODS",
     "apply_censor_policy",
     "change_by_response",
@@ -41,6 +48,7 @@ __all__ = [
     "hodges_lehmann_paired",
     "ols",
     "pair_correlations",
+    "pairwise_median",
     "prepost",
     "prepost_sensitivity",
     "prepost_subgroup",
@@ -51,5 +59,6 @@ __all__ = [
     "signed_rank",
     "signed_rank_null",
     "spearman",
+    "walsh_median",
     "wilcoxon_paired",
 ]

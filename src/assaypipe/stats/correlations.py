@@ -43,6 +43,14 @@ def _model_rows(
     x_unit, y_unit = units
     fit = ols(x, y)
     rank = spearman(x, y)
+    finite = np.isfinite(x) & np.isfinite(y)
+    n = int(finite.sum())
+    if n < 3:
+        missing = f"n = {n}, fewer than 3 complete points"
+    elif np.ptp(x[finite]) == 0:
+        missing = "x is the same for every point"
+    else:
+        missing = "y is the same for every point"  # the only other case without a ρ
     return [
         row(
             "ols_slope",
@@ -56,6 +64,7 @@ def _model_rows(
             method=f"OLS slope (statsmodels), t test, 95% CI; {description}",
             adjust=True,
             unit=per(y_unit, x_unit),
+            missing=missing,
         ),
         row(
             "ols_intercept",
@@ -68,6 +77,7 @@ def _model_rows(
             p=fit.intercept_p,
             method=f"OLS intercept (statsmodels), t test, 95% CI; {description}",
             unit=y_unit,
+            missing=missing,
         ),
         row(
             "ols_r2",
@@ -78,6 +88,7 @@ def _model_rows(
             statistic=fit.f,
             p=fit.f_p,
             method=f"OLS R², F test; {description}",
+            missing=missing,
         ),
         row(
             "spearman_rho",
@@ -89,6 +100,7 @@ def _model_rows(
             p=rank.p,
             method=f"Spearman ρ, S statistic, p {rank.method} as R cor.test; {description}",
             adjust=True,
+            missing=missing,
         ),
     ]
 

@@ -126,9 +126,17 @@ def row(
     method: str = "",
     adjust: bool = False,
     unit: str = "",
+    missing: str = "",
 ) -> dict[str, Any]:
     """One stats row; ``adjust`` marks it for Benjamini-Hochberg within analysis x group;
-    ``unit`` is the unit of the estimate and its CI ("" when they have none)."""
+    ``unit`` is the unit of the estimate and its CI ("" when they have none).
+
+    A row without an estimate says why at the end of its method (``no estimate:``
+    ``missing``, or ``n = 0`` when n is 0), so that no row is blank without a word.
+    """
+    if math.isnan(estimate):
+        reason = missing or ("n = 0" if n == 0 else "not computable from these values")
+        method = f"{method}; no estimate: {reason}" if method else f"no estimate: {reason}"
     return {
         "analysis": analysis,
         "analyte": analyte,

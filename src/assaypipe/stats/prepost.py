@@ -59,11 +59,14 @@ def _family_rows(
     post: str,
     below_lloq: str,
     zero_method: str,
+    exact: str = "r",
+    hodges_lehmann: str = "median",
     prefix: str = "",
     tests: bool = True,
     descriptives: bool = True,
     note: str = "",
     test_name: str = TEST,
+    empty: str = "",
 ) -> list[dict[str, Any]]:
     pairs = paired_values(samples, pre, post, below_lloq)
     units = analyte_units(samples)
@@ -79,7 +82,23 @@ def _family_rows(
             before = both["pre"].to_numpy(dtype=float)
             after = both["post"].to_numpy(dtype=float)
             difference = round_significant(after - before)
-            result = signed_rank(difference, zero_method=zero_method)
+            result = signed_rank(
+                difference, zero_method=zero_method, exact=exact, hodges_lehmann=hodges_lehmann
+            )
+            scope = ", ".join(
+                part
+                for part in (
+                    "in the subgroup" if prefix == SUBGROUP_PREFIX else "",
+                    "" if group == ALL else f"in group {group}",
+                )
+                if part
+            )
+            missing = (
+                f"n = 0{' ' + scope if scope else ''}: "
+                + (empty or f"no subject with {analyte} at both {pre} and {post}")
+                if n == 0
+                else f"all {n} differences are zero"
+            )
             if tests:
                 rows.append(
                     row(
@@ -94,6 +113,7 @@ def _family_rows(
                         method=f"{result.describe()}; {post} − {pre}; {policy}{suffix}",
                         adjust=True,
                         unit=unit,
+                        missing=missing,
                     )
                 )
             if descriptives:
@@ -106,6 +126,7 @@ def _family_rows(
                         estimate=_median(before),
                         method=f"median at {pre} of the complete pairs; {policy}{suffix}",
                         unit=unit,
+                        missing=missing,
                     ),
                     row(
                         prefix + MEDIAN_POST,
@@ -115,6 +136,7 @@ def _family_rows(
                         estimate=_median(after),
                         method=f"median at {post} of the complete pairs; {policy}{suffix}",
                         unit=unit,
+                        missing=missing,
                     ),
                     row(
                         prefix + MEDIAN_DIFFERENCE,
@@ -124,6 +146,7 @@ def _family_rows(
                         estimate=_median(difference),
                         method=f"median of {post} − {pre}; {policy}{suffix}",
                         unit=unit,
+                        missing=missing,
                     ),
                     row(
                         prefix + EFFECT_SIZE,
@@ -138,6 +161,7 @@ def _family_rows(
                             f"as {post} − {pre}; n = {result.n_ranked} differences ranked "
                             f"({zero_method}); {policy}{suffix}"
                         ),
+                        missing=missing,
                     ),
                 ]
     return rows
@@ -149,6 +173,8 @@ def prepost(
     post: str = "post",
     below_lloq: str = "half_lloq",
     zero_method: str = "wilcox",
+    exact: str = "r",
+    hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
     include_all: bool = True,
 ) -> pd.DataFrame:
@@ -157,6 +183,7 @@ def prepost(
     ``groups`` maps subject_id to a group label (e.g. responder / nonresponder); each
     label gets its own rows, and group ``all`` (every subject with a pair) comes first
     unless ``include_all`` is false. q is BH across analytes within a group.
+    ``exact`` and ``hodges_lehmann`` as in :func:`~assaypipe.stats.ranks.signed_rank`.
     """
     members = group_members(groups, include_all)
     return stats_table(
@@ -167,6 +194,8 @@ def prepost(
             post=post,
             below_lloq=below_lloq,
             zero_method=zero_method,
+            exact=exact,
+            hodges_lehmann=hodges_lehmann,
             descriptives=False,
         )
     )
@@ -178,6 +207,8 @@ def prepost_summary(
     post: str = "post",
     below_lloq: str = "half_lloq",
     zero_method: str = "wilcox",
+    exact: str = "r",
+    hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Descriptive rows of the pre/post comparison for ``all`` and each group.
@@ -193,6 +224,8 @@ def prepost_summary(
             post=post,
             below_lloq=below_lloq,
             zero_method=zero_method,
+            exact=exact,
+            hodges_lehmann=hodges_lehmann,
             tests=False,
         )
     )
@@ -217,6 +250,8 @@ def prepost_subgroup(
     post: str = "post",
     below_lloq: str = "half_lloq",
     zero_method: str = "wilcox",
+    exact: str = "r",
+    hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Pre/post tests and descriptives among subjects with baseline ``analyte`` > threshold.
@@ -231,6 +266,11 @@ def prepost_subgroup(
     }
     unit = analyte_units(samples).get(analyte, "")
     note = f"subgroup: {pre} {analyte} > {threshold:g}" + (f" {unit}" if unit else "")
+    empty = (
+        ""
+        if chosen
+        else f"no subject has {pre} {analyte} > {threshold:g}" + (f" {unit}" if unit else "")
+    )
     return stats_table(
         _family_rows(
             samples,
@@ -239,8 +279,11 @@ def prepost_subgroup(
             post=post,
             below_lloq=below_lloq,
             zero_method=zero_method,
+            exact=exact,
+            hodges_lehmann=hodges_lehmann,
             prefix=SUBGROUP_PREFIX,
             note=note,
+            empty=empty,
         )
     )
 
@@ -251,6 +294,8 @@ def prepost_sensitivity(
     pre: str = "baseline",
     post: str = "post",
     zero_method: str = "wilcox",
+    exact: str = "r",
+    hodges_lehmann: str = "median",
 ) -> pd.DataFrame:
     """The pre/post tests of every subject rerun under each below-LLOQ policy.
 
@@ -267,6 +312,8 @@ def prepost_sensitivity(
             post=post,
             below_lloq=policy,
             zero_method=zero_method,
+            exact=exact,
+            hodges_lehmann=hodges_lehmann,
             descriptives=False,
             test_name=policy,
             prefix=SENSITIVITY_PREFIX,

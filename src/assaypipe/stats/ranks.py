@@ -1,6 +1,8 @@
 """Rank tests with Hodges-Lehmann estimates, computed the way R's ``wilcox.test`` does.
 
-The p-values come from SciPy (``wilcoxon``, ``mannwhitneyu``). SciPy has no
+The p-values come from SciPy (``wilcoxon``, ``mannwhitneyu``) by R's rules, or, with
+``exact="prism"``, from the exact permutation distribution of the (mid)ranks even
+with ties and zeros, as GraphPad Prism 6 and later compute it. SciPy has no
 Hodges-Lehmann confidence interval, so the interval is computed here, by the same
 rules as R's ``wilcox.test(..., conf.int = TRUE)``:
 
@@ -13,7 +15,11 @@ rules as R's ``wilcox.test(..., conf.int = TRUE)``:
 
 The second rule searches a step function, so the limit it returns depends on the
 path of the root finder; ``_zeroin`` follows the iteration R uses so that the limits
-agree with R to far better than the 1e-4 tolerance both use.
+agree with R to far better than the 1e-4 tolerance both use. R takes its estimate
+from the same root finder, which can stop anywhere on a flat step; by default
+(``hodges_lehmann="median"``) the estimate is instead the textbook Hodges-Lehmann
+estimate, the median of the Walsh averages (paired) or of all pairwise differences
+(two samples); ``hodges_lehmann="r"`` keeps R's.
 """
 
 from __future__ import annotations
@@ -21,13 +27,19 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 from scipy import stats as sps
 
 ZERO_METHODS = ("wilcox", "pratt")
+# p-values: as R's wilcox.test (exact only without ties and zeros), or exact by the
+# permutation distribution of the midranks also with ties and zeros (GraphPad Prism)
+EXACT_METHODS = ("r", "prism")
+# Hodges-Lehmann estimate with ties or zeros: the median of the Walsh averages or
+# pairwise differences (textbook), or R's root of the normal-approximation statistic
+HODGES_LEHMANN_METHODS = ("median", "r")
 
 # Differences are rounded to this many significant digits before ranking, so that
 # float noise (0.1 + 0.2 - 0.3) cannot turn a tie into two ranks.
@@ -40,6 +52,12 @@ EXACT_LIMIT = 50
 # exact = TRUE), up to this many pairs; beyond it the exact distribution costs
 # seconds per test and the normal approximation is as good to many digits.
 PAIRED_EXACT_LIMIT = 200
+
+# Two samples, exact="prism": exact p also with ties while the smaller sample has at
+# most this many values (Prism's rule), and the pooled sample at most POOLED_EXACT_LIMIT
+# (the enumeration's table grows as the smaller sample times the pooled sample squared).
+PRISM_EXACT_LIMIT = 100
+POOLED_EXACT_LIMIT = 200
 
 # R's uniroot tolerance in wilcox.test (tol.root).
 ROOT_TOLERANCE = 1e-4
@@ -97,6 +115,81 @@ def rank_sum_null(m: int, n: int) -> np.ndarray:
     counts = np.asarray(_rank_sum_counts(m, n))
     null: np.ndarray = counts / counts.sum()
     return null
+
+
+def _doubled(ranks: np.ndarray) -> np.ndarray:
+    # midranks are multiples of 1/2: doubled, they are integers that index a table
+    doubled: np.ndarray = np.rint(2 * np.asarray(ranks, dtype=float)).astype(np.int64)
+    return doubled
+
+
+def signed_rank_permutation_counts(ranks: np.ndarray) -> np.ndarray:
+    """Sign assignments of ``ranks`` (midranks allowed) by their doubled positive sum.
+
+    Element k is the number of the 2**n ways to give each rank a sign under which
+    twice the sum of the positive ranks is k: the coefficients of
+    prod_i (1 + t**(2 r_i)), built one factor at a time (the shift algorithm).
+    """
+    doubled = _doubled(ranks)
+    counts = np.zeros(int(doubled.sum()) + 1)
+    counts[0] = 1.0
+    for step in doubled:
+        counts[step:] = counts[step:] + counts[: len(counts) - step]
+    return counts
+
+
+def signed_rank_exact_p(ranks: np.ndarray, positive: np.ndarray) -> float:
+    """Two-sided exact p of the signed-rank statistic, ties (midranks) allowed.
+
+    ``ranks`` are the ranks of the differences that carry a sign, ``positive`` marks
+    those above zero. p = P(|V - E V| >= |v - E V|) over all 2**n sign assignments
+    equally likely; without ties this is R's exact ``wilcox.test`` p.
+    """
+    doubled = _doubled(ranks)
+    counts = signed_rank_permutation_counts(ranks)
+    total = int(doubled.sum())
+    observed = abs(2 * int(doubled[np.asarray(positive, dtype=bool)].sum()) - total)
+    sums = np.arange(len(counts), dtype=np.int64)
+    extreme = np.abs(2 * sums - total) >= observed
+    return min(1.0, float(counts[extreme].sum() / 2.0 ** len(doubled)))
+
+
+def rank_sum_permutation_counts(ranks: np.ndarray, m: int) -> np.ndarray:
+    """Subsets of size m of the pooled ``ranks`` (midranks allowed) by doubled rank sum.
+
+    Element s is the number of the C(N, m) ways to choose the first sample's ranks
+    with twice their sum equal to s (a knapsack count, one rank at a time).
+    """
+    doubled = _doubled(ranks)
+    total = int(doubled.sum())
+    table = np.zeros((m + 1, total + 1))
+    table[0, 0] = 1.0
+    for step in doubled:
+        # row k from the old row k - 1: each rank is chosen at most once
+        table[1:, step:] = table[1:, step:] + table[:-1, : total + 1 - step]
+    counts: np.ndarray = table[m]
+    return counts
+
+
+def rank_sum_exact_p(ranks: np.ndarray, in_x: np.ndarray) -> float:
+    """Two-sided exact p of the rank-sum statistic, ties (midranks) allowed.
+
+    ``ranks`` are the pooled midranks, ``in_x`` marks the first sample. p =
+    P(|S - E S| >= |s - E S|) over all C(N, m) equally likely assignments, S the
+    first sample's rank sum (the definition StatXact and Prism use; without ties the
+    distribution is symmetric and this is R's exact ``wilcox.test`` p).
+    """
+    in_x = np.asarray(in_x, dtype=bool)
+    doubled = _doubled(ranks)
+    # count subsets of the smaller sample: fewer rows, and S of x follows from it
+    chosen = in_x if in_x.sum() <= (~in_x).sum() else ~in_x
+    m, pooled = int(chosen.sum()), len(doubled)
+    counts = rank_sum_permutation_counts(ranks, m)
+    total = int(doubled.sum())
+    observed = abs(pooled * int(doubled[chosen].sum()) - m * total)
+    sums = np.arange(len(counts), dtype=np.int64)
+    extreme = np.abs(pooled * sums - m * total) >= observed
+    return min(1.0, float(counts[extreme].sum() / counts.sum()))
 
 
 def _lower_quantile(null: np.ndarray, probability: float) -> int:
@@ -308,6 +401,27 @@ def _rank_sum_root_interval(x: np.ndarray, y: np.ndarray, confidence: float) -> 
     return Interval(estimate, low, high, confidence, False)
 
 
+def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+
+
+def walsh_median(d: np.ndarray) -> float:
+    """Median of the Walsh averages (d_i + d_j) / 2, i <= j: the Hodges-Lehmann estimate."""
+    i, j = np.triu_indices(len(d))
+    return float(np.median((d[i] + d[j]) / 2.0)) if len(d) else math.nan
+
+
+def pairwise_median(x: np.ndarray, y: np.ndarray) -> float:
+    """Median of all differences x_i - y_j: the two-sample Hodges-Lehmann shift."""
+    return float(np.median(np.subtract.outer(x, y))) if len(x) and len(y) else math.nan
+
+
+def _approximation_reason(ties: bool, zeros: bool, limit: str) -> str:
+    reasons = [text for flag, text in ((ties, "ties"), (zeros, "zero differences")) if flag]
+    return " and ".join(reasons) if reasons else limit
+
+
 @dataclass(frozen=True)
 class SignedRankResult:
     """Wilcoxon signed-rank test of differences with the Hodges-Lehmann estimate."""
@@ -322,6 +436,8 @@ class SignedRankResult:
     exact: bool
     z: float  # normal-approximation z without continuity correction, sign of the shift
     interval: Interval
+    exact_method: str = "r"
+    hodges_lehmann: str = "median"
 
     @property
     def effect_size(self) -> float:
@@ -330,12 +446,27 @@ class SignedRankResult:
 
     def describe(self) -> str:
         """The methods used, as one phrase for the ``method`` column."""
-        p_method = "exact" if self.exact else "normal approximation with continuity correction"
+        if self.exact and (self.ties or self.n_zero):
+            p_method = "exact (Prism: permutation distribution of the signed midranks)"
+        elif self.exact:
+            p_method = "exact"
+        else:
+            limit = f"more than {PAIRED_EXACT_LIMIT} differences"
+            reason = (
+                limit
+                if self.exact_method == "prism"
+                else _approximation_reason(self.ties, self.n_zero > 0, limit)
+            )
+            p_method = f"normal approximation with continuity correction ({reason})"
         zeros = (
             "zero differences dropped before ranking (Wilcoxon)"
             if self.zero_method == "wilcox"
             else "zero differences ranked, then dropped (Pratt)"
         )
+        if self.interval.exact or self.hodges_lehmann == "median":
+            estimate = "median of the Walsh averages of the nonzero differences"
+        else:
+            estimate = "root of the signed-rank statistic as R"
         ci = (
             "exact Walsh-average order statistics"
             if self.interval.exact
@@ -343,25 +474,34 @@ class SignedRankResult:
         )
         return (
             f"Wilcoxon signed-rank V, p {p_method}; {self.n_zero} zero differences, "
-            f"{zeros}; ties {'present' if self.ties else 'none'}; Hodges-Lehmann "
-            f"{self.interval.confidence:.0%} CI by {ci}"
+            f"{zeros}; ties {'present' if self.ties else 'none'}; Hodges-Lehmann estimate "
+            f"{estimate}, {self.interval.confidence:.0%} CI by {ci}"
         )
 
 
 def signed_rank(
-    differences: np.ndarray, zero_method: str = "wilcox", confidence: float = 0.95
+    differences: np.ndarray,
+    zero_method: str = "wilcox",
+    confidence: float = 0.95,
+    exact: str = "r",
+    hodges_lehmann: str = "median",
 ) -> SignedRankResult:
     """Wilcoxon signed-rank test of ``differences`` (post - pre) against zero.
 
-    Differences are rounded to 10 significant digits first. The p-value is exact when
-    there are no ties, no zeros and at most 200 differences (R's ``exact = TRUE``),
-    otherwise the normal approximation with tie and continuity correction (as R).
-    Zero differences are dropped before ranking (``wilcox``, as R and GraphPad Prism)
-    or ranked and then dropped (``pratt``). The Hodges-Lehmann interval always uses
-    the nonzero differences, as R does.
+    Differences are rounded to 10 significant digits first. With ``exact="r"`` the
+    p-value is exact when there are no ties, no zeros and at most 200 differences
+    (R's ``exact = TRUE``), otherwise the normal approximation with tie and continuity
+    correction (as R); with ``exact="prism"`` it is exact up to 200 differences also
+    with ties and zeros (the permutation distribution of the signed midranks, as
+    GraphPad Prism). Zero differences are dropped before ranking (``wilcox``, as R and
+    GraphPad Prism) or ranked and then dropped (``pratt``). The Hodges-Lehmann
+    estimate and interval use the nonzero differences, as R does; the estimate is the
+    median of their Walsh averages (``hodges_lehmann="median"``) or, with ties or
+    zeros, R's root of the normal-approximation statistic (``"r"``).
     """
-    if zero_method not in ZERO_METHODS:
-        raise ValueError(f"zero_method must be one of {ZERO_METHODS}, not {zero_method!r}")
+    _check("zero_method", zero_method, ZERO_METHODS)
+    _check("exact", exact, EXACT_METHODS)
+    _check("hodges_lehmann", hodges_lehmann, HODGES_LEHMANN_METHODS)
     d = round_significant(np.asarray(differences, dtype=float))
     d = d[np.isfinite(d)]
     nonzero = d[d != 0]
@@ -380,24 +520,37 @@ def signed_rank(
             False,
             math.nan,
             nothing,
+            exact,
+            hodges_lehmann,
         )
     ranks = sps.rankdata(np.abs(ranked))
     positive = float(ranks[ranked > 0].sum())
     negative = float(ranks[ranked < 0].sum())
     ties = len(np.unique(np.abs(nonzero))) < len(nonzero)
     has_zeros = len(nonzero) < len(d)
-    exact = not ties and not has_zeros and len(nonzero) <= PAIRED_EXACT_LIMIT
-    test = sps.wilcoxon(
-        d, zero_method=zero_method, method="exact" if exact else "approx", correction=not exact
-    )
+    untied = not ties and not has_zeros and len(nonzero) <= PAIRED_EXACT_LIMIT
+    if exact == "prism" and len(nonzero) <= PAIRED_EXACT_LIMIT:
+        # the zeros (ranked under Pratt) carry no sign: only the others are permuted
+        signed = ranked != 0
+        p = signed_rank_exact_p(ranks[signed], ranked[signed] > 0)
+        is_exact = True
+    else:
+        test = sps.wilcoxon(
+            d,
+            zero_method=zero_method,
+            method="exact" if untied else "approx",
+            correction=not untied,
+        )
+        p, is_exact = float(test.pvalue), untied
     # the z behind the effect size r: the same statistic without continuity correction
     plain = sps.wilcoxon(d, zero_method=zero_method, method="approx", correction=False)
     z = math.copysign(abs(float(plain.zstatistic)), positive - negative)
-    interval = (
-        _walsh_interval(nonzero, confidence)
-        if exact
-        else _signed_rank_root_interval(nonzero, confidence)
-    )
+    if untied:
+        interval = _walsh_interval(nonzero, confidence)
+    else:
+        interval = _signed_rank_root_interval(nonzero, confidence)
+        if hodges_lehmann == "median":
+            interval = replace(interval, estimate=walsh_median(nonzero))
     return SignedRankResult(
         n=len(d),
         n_zero=len(d) - len(nonzero),
@@ -405,10 +558,12 @@ def signed_rank(
         ties=ties,
         zero_method=zero_method,
         statistic=positive,
-        p=float(test.pvalue),
-        exact=exact,
+        p=p,
+        exact=is_exact,
         z=z,
         interval=interval,
+        exact_method=exact,
+        hodges_lehmann=hodges_lehmann,
     )
 
 
@@ -423,10 +578,28 @@ class RankSumResult:
     p: float
     exact: bool
     interval: Interval
+    exact_method: str = "r"
+    hodges_lehmann: str = "median"
 
     def describe(self) -> str:
         """The methods used, as one phrase for the ``method`` column."""
-        p_method = "exact" if self.exact else "normal approximation with continuity correction"
+        if self.exact and self.ties:
+            p_method = "exact (Prism: permutation distribution of the midranks)"
+        elif self.exact:
+            p_method = "exact"
+        else:
+            limit = (
+                f"more than {PRISM_EXACT_LIMIT} values in the smaller sample or "
+                f"{POOLED_EXACT_LIMIT} in all"
+                if self.exact_method == "prism"
+                else f"{EXACT_LIMIT} or more values in a sample"
+            )
+            reason = _approximation_reason(self.ties and self.exact_method == "r", False, limit)
+            p_method = f"normal approximation with continuity correction ({reason})"
+        if self.interval.exact or self.hodges_lehmann == "median":
+            estimate = "median of the pairwise differences"
+        else:
+            estimate = "root of the rank-sum statistic as R"
         ci = (
             "exact pairwise-difference order statistics"
             if self.interval.exact
@@ -434,53 +607,80 @@ class RankSumResult:
         )
         return (
             f"Mann-Whitney U (Wilcoxon rank-sum W), p {p_method}; ties "
-            f"{'present' if self.ties else 'none'}; Hodges-Lehmann shift, "
+            f"{'present' if self.ties else 'none'}; Hodges-Lehmann shift {estimate}, "
             f"{self.interval.confidence:.0%} CI by {ci}"
         )
 
 
-def rank_sum(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> RankSumResult:
+def rank_sum(
+    x: np.ndarray,
+    y: np.ndarray,
+    confidence: float = 0.95,
+    exact: str = "r",
+    hodges_lehmann: str = "median",
+) -> RankSumResult:
     """Mann-Whitney U test of x against y with the Hodges-Lehmann shift x - y.
 
-    Values are rounded to 10 significant digits first. Exact p and interval without
-    ties and with fewer than 50 values per sample, otherwise the normal approximation
-    with tie and continuity correction (as R).
+    Values are rounded to 10 significant digits first. With ``exact="r"``: exact p
+    and interval without ties and with fewer than 50 values per sample, otherwise the
+    normal approximation with tie and continuity correction (as R). With
+    ``exact="prism"`` the p is exact also with ties (the permutation distribution of
+    the midranks) while the smaller sample has at most 100 values and the pooled one
+    at most 200. The estimate is the median of all pairwise differences
+    (``hodges_lehmann="median"``) or, with ties, R's root (``"r"``).
     """
+    _check("exact", exact, EXACT_METHODS)
+    _check("hodges_lehmann", hodges_lehmann, HODGES_LEHMANN_METHODS)
     a = round_significant(np.asarray(x, dtype=float))
     b = round_significant(np.asarray(y, dtype=float))
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if len(a) == 0 or len(b) == 0:
         nothing = Interval(math.nan, math.nan, math.nan, 0.0, False)
-        return RankSumResult(len(a), len(b), False, math.nan, math.nan, False, nothing)
+        return RankSumResult(
+            len(a), len(b), False, math.nan, math.nan, False, nothing, exact, hodges_lehmann
+        )
     pooled = np.concatenate([a, b])
     ties = len(np.unique(pooled)) < len(pooled)
-    exact = not ties and len(a) < EXACT_LIMIT and len(b) < EXACT_LIMIT
+    untied = not ties and len(a) < EXACT_LIMIT and len(b) < EXACT_LIMIT
     test = sps.mannwhitneyu(
         a,
         b,
         alternative="two-sided",
-        method="exact" if exact else "asymptotic",
+        method="exact" if untied else "asymptotic",
         use_continuity=True,
     )
-    interval = (
-        _pairwise_interval(a, b, confidence) if exact else _rank_sum_root_interval(a, b, confidence)
-    )
+    p, is_exact = float(test.pvalue), untied
+    if (
+        exact == "prism"
+        and min(len(a), len(b)) <= PRISM_EXACT_LIMIT
+        and len(pooled) <= POOLED_EXACT_LIMIT
+    ):
+        in_x = np.arange(len(pooled)) < len(a)
+        p, is_exact = rank_sum_exact_p(sps.rankdata(pooled), in_x), True
+    if untied:
+        interval = _pairwise_interval(a, b, confidence)
+    else:
+        interval = _rank_sum_root_interval(a, b, confidence)
+        if hodges_lehmann == "median":
+            interval = replace(interval, estimate=pairwise_median(a, b))
     return RankSumResult(
         n_x=len(a),
         n_y=len(b),
         ties=ties,
         statistic=float(test.statistic),
-        p=float(test.pvalue),
-        exact=exact,
+        p=p,
+        exact=is_exact,
         interval=interval,
+        exact_method=exact,
+        hodges_lehmann=hodges_lehmann,
     )
 
 
 def wilcoxon_paired(
-    pre: np.ndarray, post: np.ndarray, zero_method: str = "wilcox"
+    pre: np.ndarray, post: np.ndarray, zero_method: str = "wilcox", exact: str = "r"
 ) -> dict[str, float | int | str]:
     """Wilcoxon matched-pairs signed-rank test of post − pre (V, p and how p was found)."""
-    result = signed_rank(np.asarray(post, float) - np.asarray(pre, float), zero_method)
+    result = signed_rank(np.asarray(post, float) - np.asarray(pre, float), zero_method, exact=exact)
     if math.isnan(result.p):
         method_p = "no nonzero pairs"
     elif result.exact:
@@ -491,8 +691,10 @@ def wilcoxon_paired(
 
 
 def hodges_lehmann_paired(
-    differences: np.ndarray, confidence: float = 0.95
+    differences: np.ndarray, confidence: float = 0.95, hodges_lehmann: str = "median"
 ) -> tuple[float, float, float]:
-    """Hodges-Lehmann estimate and CI of paired differences, as R's ``wilcox.test``."""
-    interval = signed_rank(differences, confidence=confidence).interval
+    """Hodges-Lehmann estimate and CI of paired differences (see :func:`signed_rank`)."""
+    interval = signed_rank(
+        differences, confidence=confidence, hodges_lehmann=hodges_lehmann
+    ).interval
     return interval.estimate, interval.low, interval.high

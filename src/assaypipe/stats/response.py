@@ -59,6 +59,8 @@ def change_by_response(
     below_lloq: str = "half_lloq",
     first: str = NONRESPONDER,
     second: str = RESPONDER,
+    exact: str = "r",
+    hodges_lehmann: str = "median",
 ) -> pd.DataFrame:
     """Change of ``first`` vs ``second`` group per analyte (tables.STATS rows).
 
@@ -66,7 +68,8 @@ def change_by_response(
     ``nonresponder vs responder``): Hodges-Lehmann shift first − second with 95% CI,
     W (the U of the first group), p, BH q across analytes. Descriptive rows
     ``change_difference_median`` and ``change_log2_ratio_median``: the median change
-    in each group.
+    in each group. ``exact`` and ``hodges_lehmann`` as in
+    :func:`~assaypipe.stats.ranks.rank_sum`.
     """
     labels = groups.dropna().astype(str)
     labels.index = labels.index.astype(str)
@@ -83,7 +86,16 @@ def change_by_response(
             finite = np.isfinite(values)
             x = values[finite & (label == first)]
             y = values[finite & (label == second)]
-            result = rank_sum(x, y)
+            result = rank_sum(x, y, exact=exact, hodges_lehmann=hodges_lehmann)
+            why = {
+                name: f"n = 0 in group {name}"
+                + (" (a log2 ratio needs positive values at both visits)" if skipped else "")
+                for name, part, skipped in (
+                    (first, x, bool(np.any(~finite & (label == first)))),
+                    (second, y, bool(np.any(~finite & (label == second)))),
+                )
+                if not len(part)
+            }
             rows.append(
                 row(
                     analysis,
@@ -100,6 +112,7 @@ def change_by_response(
                     ),
                     adjust=True,
                     unit=unit,
+                    missing=" and ".join(why.values()),
                 )
             )
             for name, part in ((first, x), (second, y)):
@@ -112,6 +125,7 @@ def change_by_response(
                         estimate=float(np.median(part)) if len(part) else math.nan,
                         method=f"median of {formula} ({post} vs {pre}); {policy}",
                         unit=unit,
+                        missing=why.get(name, ""),
                     )
                 )
     return stats_table(rows)
