@@ -15,6 +15,7 @@ from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.readers import classify_cells, read_export, read_exports
 from assaypipe.readers.xponent import RESULT_BASIS, parse_location, split_export
+from tests import hostile
 
 # Test exports are read at once (see tests/conftest.py: no_settle).
 pytestmark = pytest.mark.usefixtures("no_settle")
@@ -916,3 +917,30 @@ def test_intelliflex_quoted_export(realdata: Path) -> None:
     assert plate.meta["run_time"] == "2024-10-18 11:36"
     net = read_export(realdata / "xponent/intelliflex_long_example.csv", signal="net_mfi")
     assert cell(net.wells, "A1", "Monitoring")["signal"] == -1793.78125
+
+
+def test_an_export_of_100000_analytes_is_refused_early_within_budget(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_bytes(hostile.xponent_wide(analytes=100_000))
+    assert 35 * 2**20 < path.stat().st_size < 50 * 2**20
+    run = hostile.peak_rss(hostile.read_export_code(path))
+    # Refused by the cells of the whole text (9.7 million), before it is split.
+    assert run.error == (
+        f"InputError: {path}: the file holds 9,700,517 cells, more than the 2,000,000 a "
+        "plate export can hold; check it is the right file"
+    )
+    assert run.peak_mb < hostile.read_budget_mb(), run
+
+
+def test_a_line_of_more_analytes_than_a_flexmap_tells_apart_is_refused(tmp_path: Path) -> None:
+    # Within the text's bounds (96 x 20,000 cells), but no instrument has 20,000 regions.
+    path = tmp_path / "wide.csv"
+    path.write_bytes(hostile.xponent_wide(analytes=20_000))
+    with pytest.raises(InputError) as refused:
+        read_export(path)
+    assert str(refused.value) == (
+        f"{path}: line 21: the line has 20,003 cells; an xPONENT export holds at most 500 "
+        "analytes (bead regions) and a few other columns"
+    )
+    path.write_bytes(hostile.xponent_wide(analytes=500, wells=8))
+    assert read_export(path).wells["analyte_raw"].nunique() == 500

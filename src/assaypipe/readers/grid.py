@@ -25,11 +25,15 @@ from assaypipe.readers.cells import ROW_LETTERS, classify_cells, wells_frame
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 
-__all__ = ["GRID", "PlainGrid", "find_grid", "read_grid", "text_rows"]
+__all__ = ["GRID", "MAX_LINES", "PlainGrid", "find_grid", "read_grid", "text_rows"]
 
 _SHAPES: Final = {12: 8, 24: 16}
 _DECIMAL_COMMA_CELL: Final = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 _NUMBER_CELL: Final = re.compile(r"^[+-]?[\d.,]+(?:[eE][+-]?\d+)?$")
+# A plain grid export is one grid and a few lines about it (a sheet may add a thousand
+# empty rows): a longer text or sheet is not searched for one, which for a file of
+# millions of lines would take minutes.
+MAX_LINES: Final = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +47,10 @@ class PlainGrid:
 
 def text_rows(text: str) -> tuple[list[tuple[str, ...]], bool] | None:
     """The text's rows split by the delimiter that makes a plate grid, and whether
-    numbers use a decimal comma; None when no delimiter does."""
+    numbers use a decimal comma; None when no delimiter does (or the text is longer
+    than a grid export, `MAX_LINES`)."""
+    if max(text.count("\n"), text.count("\r")) > MAX_LINES:
+        return None
     for delimiter in ("\t", ";", ","):
         try:
             rows = [tuple(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
@@ -74,6 +81,8 @@ def _header_width(row: tuple[str, ...]) -> int | None:
 
 def _locate(rows: list[tuple[str, ...]]) -> tuple[str, int, int] | None:
     """("labelled", header index, width) or ("bare", 0, width), else None."""
+    if len(rows) > MAX_LINES:
+        return None
     headers = [(i, w) for i, row in enumerate(rows) if (w := _header_width(row)) is not None]
     if headers:
         index, width = headers[0]

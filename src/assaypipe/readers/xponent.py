@@ -93,6 +93,10 @@ _PROGRAM: Final = re.compile(r'^\s*"?Program"?\s*([,;])\s*"?xPONENT"?', re.IGNOR
 _DECIMAL_COMMA: Final = re.compile(r"(?<=\d),(?=\d)")
 # How many wells or messages a warning names before it counts the rest.
 _SHOWN: Final = 6
+# A FLEXMAP 3D tells 500 bead regions apart, so a row holds at most 500 analytes and
+# a few other columns; a wider one is refused before the file is split further.
+MAX_ANALYTES: Final = 500
+_MAX_ROW_CELLS: Final = MAX_ANALYTES + 10
 
 
 class _Notes:
@@ -160,7 +164,7 @@ def delimiter_of(lines: list[str]) -> str:
     return match.group(1) if match else ","
 
 
-def split_export(text: str, delimiter: str = ",") -> XponentFile:
+def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile:
     """Cut an xPONENT CSV into its header rows and its `DataType:` blocks.
 
     Blank rows (all cells empty, as Excel re-saves leave them) are dropped; rows keep
@@ -178,6 +182,13 @@ def split_export(text: str, delimiter: str = ",") -> XponentFile:
             if not "".join(raw_row).strip():
                 continue
             row = tuple(raw_row)
+            if len(row) > _MAX_ROW_CELLS:
+                raise InputError(
+                    file,
+                    f"the line has {len(row):,} cells; an xPONENT export holds at most "
+                    f"{MAX_ANALYTES} analytes (bead regions) and a few other columns",
+                    where=f"line {reader.line_num}",
+                )
             first = row[0].strip()
             if first.startswith("--") and first.endswith("--"):
                 # "-- CRC --" and its checksum close the export; nothing after is data.
@@ -562,7 +573,7 @@ def read_xponent(
 ) -> list[ParsedPlate]:
     """Wells (unvalidated), run metadata, vendor results and warnings of one xPONENT
     export's text: one `ParsedPlate` per plate number its locations name."""
-    parsed = split_export(text, delimiter_of(text.splitlines()))
+    parsed = split_export(text, delimiter_of(text.splitlines()), source_file)
     header = XponentHeader.create(parsed.header_rows, source_file)
     notes = _Notes()
     block_name, signal_kind = SIGNAL_BLOCKS[signal]
