@@ -26,5 +26,24 @@ class InputError(Exception):
         return location + self.message
 
 
+def excerpt(value: object, most: int = 60) -> str:
+    """A value from a file as a message shows it (it may be megabytes long): its repr, cut short.
+
+    >>> excerpt("x" * 100, most=10)
+    "'xxxxxx..."
+    """
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def shortened(text: str, most: int = 60) -> str:
+    """A name from a file as a message shows it, unquoted, cut short.
+
+    >>> shortened("CCL2"), shortened("x" * 100, most=10)
+    ('CCL2', 'xxxxxxx...')
+    """
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
 class AssaypipeBugError(RuntimeError):
     """An internal inconsistency: never caused by input, always worth a bug report."""

@@ -23,40 +23,14 @@ from typing import Any, Final
 
 import yaml
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 
-__all__ = [
-    "MAX_CONFIG_BYTES",
-    "MAX_TEXT",
-    "check_config_file",
-    "excerpt",
-    "load_yaml",
-    "shortened",
-]
+__all__ = ["MAX_CONFIG_BYTES", "MAX_TEXT", "check_config_file", "load_yaml"]
 
 # A key or value is a name, a number, a path or a short sentence.
 MAX_TEXT: Final = 1_000
 # The config file is a few kB (the demo's: 1.4 kB).
 MAX_CONFIG_BYTES: Final = 64 * 1024
-
-
-def excerpt(value: object, most: int = 60) -> str:
-    """A value from a file as a message shows it: its repr, cut short.
-
-    >>> excerpt("x" * 100, most=10)
-    "'xxxxxx..."
-    """
-    text = repr(value)
-    return text if len(text) <= most else text[: most - 3] + "..."
-
-
-def shortened(text: str, most: int = 60) -> str:
-    """A name from a file as a message shows it, unquoted, cut short.
-
-    >>> shortened("CCL2"), shortened("x" * 100, most=10)
-    ('CCL2', 'xxxxxxx...')
-    """
-    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 class _Refused(yaml.YAMLError):

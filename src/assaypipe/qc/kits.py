@@ -47,10 +47,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt, shortened
 from assaypipe.sheets import alias_lookup, canonical_analyte
 from assaypipe.units import Conversion, check_conversions
-from assaypipe.yamlfile import excerpt, load_yaml, shortened
+from assaypipe.yamlfile import load_yaml
 
 KIT_KEYS = ("kit", "lot", "unit", "plates", "controls", "standards", "conversions", "spots")
 # Spot numbers of multi-spot plates (MSD plates have 1, 4, 7 or 10 spots; 384-well
