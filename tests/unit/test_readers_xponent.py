@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from assaypipe import tables
+from assaypipe.curves import fit_plate_curves
 from assaypipe.errors import InputError
 from assaypipe.readers import classify_cells, read_export, read_exports
 from assaypipe.readers.xponent import RESULT_BASIS, parse_location, split_export
@@ -944,3 +945,42 @@ def test_a_line_of_more_analytes_than_a_flexmap_tells_apart_is_refused(tmp_path:
     )
     path.write_bytes(hostile.xponent_wide(analytes=500, wells=8))
     assert read_export(path).wells["analyte_raw"].nunique() == 500
+
+
+def test_bead_counts_that_are_no_counts_are_flagged_and_left_empty(tmp_path: Path) -> None:
+    lines = (
+        (EXPORTS / "xponent" / "xponent31_2plex_resaved.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
+    count = lines.index("DataType:,Count,,,,") + 2  # the first well's line of the block
+    # A1, B1 (blanks), C1, D1 (standards 1, 2): CCL2 counts -5, 1e12, abc and blank.
+    for offset, (was, now) in enumerate([(",88,", ",-5,"), (",90,", ",1e12,"), (",102,", ",abc,")]):
+        lines[count + offset] = lines[count + offset].replace(was, now)
+    lines[count + 3] = lines[count + 3].replace(",97,", ",,")
+    path = tmp_path / "beads.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    plate = read_export(path)
+    ccl2 = plate.wells[plate.wells["analyte"] == "CCL2"].set_index("well")
+    flagged = ccl2.index[ccl2["flags"].str.contains("bad_bead_count")].tolist()
+    assert flagged == ["A1", "B1", "C1"]
+    assert ccl2.loc[flagged, "bead_count"].isna().all()
+    # A blank count is no count, as where the export has none: not flagged.
+    assert ccl2.loc["D1", "bead_count"] is pd.NA and ccl2.loc["D1", "flags"] == ""
+    assert ccl2.loc["E1", "bead_count"] == 95  # the others are as the export gives them
+    # HGF's counts are whole: none of its wells is flagged.
+    assert not plate.wells.loc[plate.wells["analyte"] == "HGF", "flags"].str.contains("bead").any()
+    assert (
+        "3 bead count(s) are not whole numbers from 0 to 100,000: A1 CCL2 (-5), B1 CCL2 "
+        "(1e+12), C1 CCL2 (not a count); the count is left empty, the well flagged "
+        "bad_bead_count and left out of curve fits and replicate means"
+    ) in plate.warnings
+    reasons = fit_plate_curves(plate.wells, selection="4PL")["reasons"]
+    assert "excluded standard well(s) C1: bad_bead_count" in reasons.iloc[0].split(";")
+
+
+def test_an_export_without_bead_counts_flags_none() -> None:
+    # SoftMax or a grid has no counts at all: nothing to flag.
+    plate = read_export(EXPORTS / "grid" / "grid_8x12.csv")
+    assert plate.wells["bead_count"].isna().all()
+    assert not plate.wells["flags"].fillna("").str.contains("bead").any()

@@ -438,8 +438,8 @@ def apply_plate_map(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFram
     if wells.empty:
         return wells
     file = str(plate_map.attrs.get("source_file", "plate map"))
-    _check_on_plate(wells, plate_map, file)
     _check_overlap(wells, plate_map, file)
+    _check_on_plate(wells, plate_map, file)
     unnamed = (wells["analyte"] == "").to_numpy()
     # Each part: the export's rows, and for each the map row that applies (-1: none).
     parts = []

@@ -44,7 +44,9 @@ import pandas as pd
 
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
+    bad_bead_flags,
     classify_texts,
+    unreadable_counts,
     vendor_columns,
     vendor_frame,
     well_order,
@@ -658,6 +660,7 @@ def compose(
     # xPONENT's expected concentrations are in the terms of its Result (x dilution).
     expected = _expected(reagents, main, roles, rule) / dilution[:, None]
     unit = np.array([units.get(analyte, "") for analyte in main.analytes], dtype=object)
+    bead_count, unreadable = _bead_counts(blocks.get("count"), main, decimal_comma)
 
     return wells_frame(
         n_wells * n_analytes,
@@ -672,9 +675,10 @@ def compose(
         dilution=np.repeat(dilution, n_analytes),
         signal=values,
         signal_kind=signal_kind,
-        bead_count=_bead_counts(blocks.get("count"), main, decimal_comma),
+        bead_count=bead_count,
         raw_text=raw_text,
         token=tokens,
+        flags=bad_bead_flags([""] * len(unreadable), unreadable),
     )
 
 
@@ -957,14 +961,16 @@ def _reagents(parsed: XponentFile) -> dict[str, ReagentBlock]:
 
 def _bead_counts(
     block: WellBlock | None, main: WellBlock, decimal_comma: bool
-) -> pd.arrays.IntegerArray:
+) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
+    """The counts, and which cells of the Count block hold text that is no count (`abc`)."""
     if block is None:
-        return pd.array([pd.NA] * main.cells.size, dtype="Int64")
+        return pd.array([pd.NA] * main.cells.size, dtype="Int64"), np.zeros(main.cells.size, bool)
     counts = block.aligned(main.wells, main.analytes)
     number = _numbers(counts.ravel(), decimal_comma)
     # A count is whole; anything else (NaN, a fraction) is not a usable count.
     whole = np.isfinite(number) & (number == np.round(number)) & (np.abs(number) < 2**53)
-    return pd.array(np.where(whole, number, np.nan), dtype="Int64")
+    usable = np.where(whole, number, np.nan)
+    return pd.array(usable, dtype="Int64"), unreadable_counts(counts.ravel().tolist(), usable)
 
 
 def _dilution(
