@@ -17,6 +17,7 @@ from assaypipe.readers import read_export, read_exports
 from assaypipe.readers.protocol import KINDS, Format, Source
 from assaypipe.readers.registry import FORMATS, format_of, unsupported
 from assaypipe.readers.standards import check_standards, implausible_levels
+from tests import hostile
 from tests.conftest import wells_frame
 
 # Test exports are read at once (tests/conftest.py: no_settle); the tests of the
@@ -334,3 +335,17 @@ def test_the_unsupported_message_names_every_format_of_its_kind() -> None:
         message = unsupported(kind)
         for entry in FORMATS:
             assert (entry.described in message) == (kind in entry.kinds), (kind, entry.name)
+
+
+def test_an_xml_export_of_more_tags_than_a_plate_export_is_refused_before_parsing(
+    tmp_path: Path,
+) -> None:
+    # 4.1 million empty elements in 16 MB: parsed, the tree alone took about 1 GB.
+    path = tmp_path / "plate.xml"
+    path.write_bytes(b"<?xml version='1.0'?><Root>" + b"<a/>" * 4_100_000 + b"</Root>")
+    run = hostile.peak_rss(hostile.read_export_code(path))
+    assert run.error == (
+        f"InputError: {path}: the file holds 4,100,003 XML tags, more than the 4,000,000 a "
+        "plate export can hold; check it is the right file"
+    )
+    assert run.peak_mb < hostile.read_budget_mb(), run

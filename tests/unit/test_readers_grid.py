@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from assaypipe.errors import InputError
+from assaypipe.errors import MAX_MESSAGE, InputError
 from assaypipe.readers import read_export
 from assaypipe.readers.grid import MAX_LINES
 from tests import hostile
@@ -131,3 +131,20 @@ def test_a_text_longer_than_a_grid_export_is_not_searched_for_a_grid(tmp_path: P
     assert read_export(write(tmp_path, notes + grid)).wells["well"].nunique() == 96
     with pytest.raises(InputError, match="not a supported plate export"):
         read_export(write(tmp_path, "note\n" + notes + grid))
+
+
+def test_a_cell_of_100_kb_is_quoted_short(tmp_path: Path) -> None:
+    lines = GRID.read_text(encoding="utf-8").splitlines()
+    row_b = next(i for i, line in enumerate(lines) if line.startswith("B"))
+    lines[row_b] = "x" * 100_000 + lines[row_b][1:]  # (csv reads fields up to 128 kB)
+    with pytest.raises(InputError) as raised:
+        read_export(write(tmp_path, "\n".join(lines) + "\n"))
+    assert raised.value.message == (f"expected plate row B of an 8 x 12 grid, found '{'x' * 56}...")
+    assert raised.value.where == f"line {row_b + 1}"
+
+
+def test_no_message_quotes_a_megabyte() -> None:
+    # Every InputError is cut to MAX_MESSAGE characters, its start and end kept.
+    error = InputError("plate.csv", "found " + "x" * 2**20 + "; export it again")
+    assert len(error.message) == MAX_MESSAGE
+    assert error.message.startswith("found xxx") and error.message.endswith("; export it again")

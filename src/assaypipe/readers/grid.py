@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt, shortened
 from assaypipe.readers.cells import ROW_LETTERS, classify_cells, wells_frame
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.readers.protocol import Format, ReadOptions, Source
@@ -127,10 +127,10 @@ def find_grid(rows: list[tuple[str, ...]], file: str) -> PlainGrid | None:
         position = index + offset
         row = list(rows[position]) if position < len(rows) else []
         if not row or row[0].strip().upper() != letter:
-            found = row[0].strip() if row else "the end of the file"
+            found = excerpt(row[0].strip() if row else "the end of the file")
             raise InputError(
                 file,
-                f"expected plate row {letter} of an {height} x {width} grid, found {found!r}",
+                f"expected plate row {letter} of an {height} x {width} grid, found {found}",
                 where=f"line {position + 1}",
             )
         values = [cell for cell in row[1:]]
@@ -148,8 +148,8 @@ def find_grid(rows: list[tuple[str, ...]], file: str) -> PlainGrid | None:
         if extra and extra[0].upper() in ROW_LETTERS[height:] and len(extra) > 1:
             raise InputError(
                 file,
-                f"the grid has more than {height} rows (row {extra[0]} follows); expected "
-                f"{height} x {width}",
+                f"the grid has more than {height} rows (row {shortened(extra[0])} follows); "
+                f"expected {height} x {width}",
                 where=f"line {following + 1}",
             )
     return PlainGrid(
