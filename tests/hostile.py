@@ -159,6 +159,15 @@ def sheet_of(row: bytes, rows: int, declared: int | None = None, with_crc: bool 
     )
 
 
+def extra_parts(count: int, size: int) -> bytes:
+    """A one-cell .xlsx with `count` more parts of `size` bytes each (CRC not computed)."""
+    sheet = f'<worksheet xmlns="{_MAIN}"><sheetData><row><c><v>1</v></c></row></sheetData>'
+    parts = {"xl/worksheets/sheet1.xml": _deflated((sheet + "</worksheet>").encode())}
+    packed, unpacked = _repeated(b"", b" " * 2**20, size // 2**20, b" " * (size % 2**20))
+    parts.update({f"xl/media/extra{n}.xml": (packed, unpacked, 0) for n in range(count)})
+    return _workbook(parts)
+
+
 def inline_text_cell(characters: int) -> bytes:
     return b'<row><c t="inlineStr"><is><t>' + b"a" * characters + b"</t></is></c></row>"
 

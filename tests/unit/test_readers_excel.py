@@ -191,3 +191,11 @@ def test_a_workbook_at_the_bounds_is_read_within_budget(tmp_path: Path) -> None:
         tmp_path, "empty.xlsx", hostile.sheet_of(row, 15_800), r"more than 1,000,000 cells"
     )
     assert peak > 250  # it was parsed: the bound, not an early exit, kept it small
+
+
+def test_parts_that_together_unpack_beyond_the_bound_are_refused(tmp_path: Path) -> None:
+    # Six parts of 47 MB each (each within the part's bound): 282 MB in all.
+    data = hostile.extra_parts(6, 47 * 2**20)
+    refused_within_budget(
+        tmp_path, "many.xlsx", data, r"parts unpack to 282 MB, more than the 256 MB"
+    )

@@ -39,6 +39,8 @@ _MAX_CELLS: Final = 1_000_000
 # One part's unpacked XML (a sheet, the shared strings), read in pieces so that a part
 # whose declared size lies stops at the bound too.
 _MAX_PART_BYTES: Final = 48 * 1024 * 1024
+# All parts together: a zip of thousands of parts would otherwise take minutes to unpack.
+_MAX_TOTAL_BYTES: Final = 256 * 1024 * 1024
 _PIECE_BYTES: Final = 1024 * 1024
 # Markup (`<`) in one part: each XML element costs about 150 bytes once parsed.
 _MAX_TAGS: Final = 4 * _MAX_CELLS
@@ -223,6 +225,14 @@ def _check_declared_sizes(archive: zipfile.ZipFile, file: str) -> None:
     for member in archive.infolist():
         if member.file_size > _MAX_PART_BYTES:
             raise _too_large(file, member.filename, member.file_size)
+    total = sum(member.file_size for member in archive.infolist())
+    if total > _MAX_TOTAL_BYTES:
+        raise InputError(
+            file,
+            f"the workbook's parts unpack to {_megabytes(total)}, more than the "
+            f"{_megabytes(_MAX_TOTAL_BYTES)} a plate export's workbook can be; check it is the "
+            "right file",
+        )
 
 
 def _too_large(file: str, part: str, size: int) -> InputError:
@@ -382,8 +392,8 @@ def _read_xlsx_openpyxl(data: bytes, file: str) -> list[Sheet]:
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     sheets = []
+    cells = 0  # over the whole workbook, as `_xlsx_sheets` counts them
     for sheet in book.worksheets:
-        cells = 0
         rows = []
         for values in sheet.iter_rows(values_only=True):
             cells += len(values)
