@@ -14,7 +14,7 @@ from typing import Final
 
 import pandas as pd
 
-from assaypipe.errors import InputError, excerpt
+from assaypipe.errors import InputError, excerpt, shortened
 from assaypipe.units import canonical
 
 SAMPLE_COLUMNS = ("sample_id", "subject_id", "visit", "matrix")
@@ -108,8 +108,9 @@ def read_aliases(path: str | Path) -> pd.DataFrame:
             if seen[0] != spelled:
                 raise InputError(
                     path,
-                    f"unit {excerpt(unit)} for {excerpt(analyte)} differs from {seen[0]!r} on line "
-                    f"{seen[1] + 2}; give one unit per analyte (or leave the others empty)",
+                    f"unit {excerpt(unit)} for {shortened(analyte)} differs from {seen[0]!r} "
+                    f"on line {seen[1] + 2}; give one unit per analyte (or leave the others "
+                    "empty)",
                     where=f"line {index + 2}",
                 )
     return aliases
