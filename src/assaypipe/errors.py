@@ -18,12 +18,49 @@ class InputError(Exception):
     def __init__(self, file: str | Path, message: str, where: str | None = None) -> None:
         self.file = str(file)
         self.where = where
-        self.message = message
+        self.message = bounded(message)
         super().__init__(str(self))
 
     def __str__(self) -> str:
         location = f"{self.file}: {self.where}: " if self.where else f"{self.file}: "
         return location + self.message
+
+
+# Messages quote values from a file cut short (`excerpt`, `shortened`); a message that
+# quotes one whole is cut to this, so that no error prints megabytes of a bad file.
+MAX_MESSAGE = 800
+
+
+def bounded(message: str) -> str:
+    """The message, its middle left out when it is longer than `MAX_MESSAGE`: the start
+    says what is wrong, the end what to do.
+
+    >>> len(bounded("x" * 10_000)) <= MAX_MESSAGE
+    True
+    """
+    if len(message) <= MAX_MESSAGE:
+        return message
+    cut = len(message) - MAX_MESSAGE + 5
+    return f"{message[: MAX_MESSAGE - 200]} ... {message[MAX_MESSAGE - 200 + cut :]}"
+
+
+def excerpt(value: object, most: int = 60) -> str:
+    """A value from a file as a message shows it (it may be megabytes long): its repr, cut short.
+
+    >>> excerpt("x" * 100, most=10)
+    "'xxxxxx..."
+    """
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def shortened(text: str, most: int = 60) -> str:
+    """A name from a file as a message shows it, unquoted, cut short.
+
+    >>> shortened("CCL2"), shortened("x" * 100, most=10)
+    ('CCL2', 'xxxxxxx...')
+    """
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 class AssaypipeBugError(RuntimeError):

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.samples import combine_replicates
 from assaypipe.sheet_checks import SHEETS_SOURCE, unknown_analyte_exclusions
 from assaypipe.sheets import alias_lookup, canonical_analyte, read_sheet
@@ -72,14 +72,18 @@ def _check_row(path: str | Path, line: int, values: dict[str, str]) -> None:
     where = f"line {line}"
     level = values["level"]
     if level not in LEVELS:
-        raise InputError(path, f"level must be one of {', '.join(LEVELS)}, found {level!r}", where)
+        raise InputError(
+            path, f"level must be one of {', '.join(LEVELS)}, found {excerpt(level)}", where
+        )
     for key in ("reason", "who", "when"):
         if not values[key]:
             raise InputError(
                 path, f"{key} is empty; every exclusion needs a reason, who, when", where
             )
     if not _DATE.match(values["when"]):
-        raise InputError(path, f"when must be a date YYYY-MM-DD, found {values['when']!r}", where)
+        raise InputError(
+            path, f"when must be a date YYYY-MM-DD, found {excerpt(values['when'])}", where
+        )
     if level == "analyte":
         if not values["analyte"]:
             raise InputError(path, "level analyte needs the analyte", where)
@@ -95,7 +99,9 @@ def _check_row(path: str | Path, line: int, values: dict[str, str]) -> None:
     if level == "plate" and values["well"]:
         raise InputError(path, "level plate takes no well; use level well for one well", where)
     if level == "well" and not _WELL.match(values["well"].upper()):
-        raise InputError(path, f"level well needs a well A1..P24, found {values['well']!r}", where)
+        raise InputError(
+            path, f"level well needs a well A1..P24, found {excerpt(values['well'])}", where
+        )
 
 
 def qc_exclusions(verdicts: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ MASKED_REASON = "masked in "
 
 # Flags a well can carry; a flagged well is kept in wells.parquet and left out of
 # replicate means where the flag says it is unusable.
-UNUSABLE_FLAGS = frozenset({"low_beads", "no_signal", "no_curve"}) | MASKED_FLAGS
+UNUSABLE_FLAGS = frozenset({"low_beads", "bad_bead_count", "no_signal", "no_curve"}) | MASKED_FLAGS
 
 
 def retag(

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.sheets import OUTCOME_COLUMNS, SUBJECT_COLUMNS, read_sheet
 
 RULES = ("edss", "t25fw")
@@ -38,7 +38,9 @@ def _numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     bad = values.isna() & (text != "")
     if bad.any():
         line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise InputError(path, f"{column} {text[bad].iloc[0]!r} is not a number", f"line {line}")
+        raise InputError(
+            path, f"{column} {excerpt(text[bad].iloc[0])} is not a number", f"line {line}"
+        )
     return values.astype(float)
 
 

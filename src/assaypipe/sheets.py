@@ -10,10 +10,11 @@ import csv
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt, shortened
 from assaypipe.units import canonical
 
 SAMPLE_COLUMNS = ("sample_id", "subject_id", "visit", "matrix")
@@ -22,11 +23,30 @@ OUTCOME_COLUMNS = ("subject_id", "month", "edss", "t25fw")
 ALIAS_COLUMNS = ("alias", "analyte", "display")
 
 _BEAD_REGION = re.compile(r"\s*\(\s*\d+\s*\)\s*$")
+# A sheet of 100,000 samples is about 6 MB; reading one of this size as text takes
+# about 400 MB, within what any job or the workflow's start has.
+MAX_SHEET_BYTES: Final = 16 * 1024 * 1024
+
+
+def check_sheet_size(path: str | Path) -> None:
+    """Refuse a sheet larger than `MAX_SHEET_BYTES` before it is read (a missing one is
+    left to the reader to report)."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        return
+    if size > MAX_SHEET_BYTES:
+        raise InputError(
+            path,
+            f"the sheet is {size / 1024**2:,.0f} MB, larger than the "
+            f"{MAX_SHEET_BYTES // 1024**2} MB a study sheet can be; check it is the right file",
+        )
 
 
 def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None) -> pd.DataFrame:
     """Read a tab-separated sheet as text; check its columns and, if given, a unique key."""
     path = Path(path)
+    check_sheet_size(path)
     try:
         frame = pd.read_csv(
             path,
@@ -39,7 +59,9 @@ def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None
     except FileNotFoundError:
         raise InputError(path, "the sheet does not exist") from None
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(path, f"is not a readable tab-separated sheet ({exc})") from None
+        raise InputError(
+            path, f"is not a readable tab-separated sheet ({excerpt(str(exc), 200)})"
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -58,7 +80,7 @@ def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None
             value = frame.at[dup[0], key]
             raise InputError(
                 path,
-                f"{key} {value!r} appears twice; each must be unique",
+                f"{key} {excerpt(value)} appears twice; each must be unique",
                 where=f"line {dup[0] + 2}",
             )
     return frame
@@ -86,8 +108,9 @@ def read_aliases(path: str | Path) -> pd.DataFrame:
             if seen[0] != spelled:
                 raise InputError(
                     path,
-                    f"unit {unit!r} for {analyte} differs from {seen[0]!r} on line "
-                    f"{seen[1] + 2}; give one unit per analyte (or leave the others empty)",
+                    f"unit {excerpt(unit)} for {shortened(analyte)} differs from {seen[0]!r} "
+                    f"on line {seen[1] + 2}; give one unit per analyte (or leave the others "
+                    "empty)",
                     where=f"line {index + 2}",
                 )
     return aliases

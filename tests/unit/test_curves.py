@@ -455,3 +455,21 @@ def test_odd_plate_and_analyte_names_are_kept_as_they_are(name):
 
 def selected_rows(curves: pd.DataFrame) -> pd.DataFrame:
     return curves[curves["selected"]]
+
+
+def test_a_standard_or_blank_with_a_bad_bead_count_is_left_out_with_the_reason():
+    truth = SIMULATED[0]
+    y = predict(truth, CONC) * np.tile([0.99, 1.01], 7)
+    blanks = [{"role": "blank", "signal": s} for s in (28.0, 31.0, 30.0, 33.0)]
+    bad = [
+        {"role": "standard", "expected_conc": LEVELS[3], "signal": 1e5, "flags": "bad_bead_count"},
+        {"role": "blank", "signal": 900.0, "flags": "bad_bead_count"},
+    ]
+    fitted = fit_plate_curves(standards_frame("P1", "CCL2", CONC, y, blanks + bad), selection="4PL")
+    # Reference: the same plate without those two wells.
+    clean = fit_plate_curves(standards_frame("P1", "CCL2", CONC, y, blanks), selection="4PL")
+    row, reference = fitted.set_index("model").loc["4PL"], clean.set_index("model").loc["4PL"]
+    assert row["n_excluded"] == 1
+    assert "excluded standard well(s) C3: bad_bead_count" in row["reasons"].split(";")
+    for column in ("a", "b", "c", "d", "lod", "lloq", "uloq"):
+        assert row[column] == pytest.approx(reference[column], rel=1e-12), column

@@ -230,6 +230,39 @@ def test_analyte_not_in_export(tmp_path: Path, export: Path) -> None:
     assert raised.value.file == str(plate_map)
 
 
+def test_a_row_naming_a_well_off_the_plate_is_an_error_naming_the_row(
+    tmp_path: Path, export: Path
+) -> None:
+    # The export's wells (A1, B1, C1) lie on a 96-well plate: I13 is not on it.
+    plate_map = write(tmp_path, "well,role,sample_id\nB1,sample,P99\nI13,sample,P98\n")
+    with pytest.raises(InputError) as raised:
+        read_export(export, plate_map=plate_map)
+    assert str(raised.value) == (
+        f"{plate_map}: line 3: well I13 is not on the plate of {export}: its wells lie in A1 "
+        "to H12 (a 96-well plate); correct the row's well or use this plate's own plate map"
+    )
+    # H12 is on the plate though the export reads only three of its wells.
+    plate_map = write(tmp_path, "well,role,sample_id\nB1,sample,P99\nH12,sample,P98\n")
+    assert row(read_export(export, plate_map=plate_map).wells, "B1", "IL6")["sample_id"] == "P99"
+
+
+def test_a_plate_map_beyond_the_bound_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "map.csv"
+    with path.open("wb") as sparse:
+        sparse.truncate(2**30)  # 1 GB of nothing: nothing is written
+    with pytest.raises(InputError, match="the plate map is 1,024 MB, larger than the 16 MB"):
+        read_plate_map(path)
+
+
+def test_values_from_the_map_are_quoted_short(tmp_path: Path) -> None:
+    path = write(tmp_path, f"well,role\nA1,{'x' * 100_000}\n")
+    with pytest.raises(InputError) as raised:
+        read_plate_map(path)
+    assert str(raised.value) == (
+        f"{path}: line 2: role '{'x' * 57}...' is not one of standard, blank, control, sample"
+    )
+
+
 def test_map_as_frame(tmp_path: Path, export: Path) -> None:
     path = write(tmp_path, "well,role,sample_id\nB1,sample,P99\n")
     from_path = read_export(export, plate_map=path).wells

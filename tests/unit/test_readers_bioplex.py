@@ -304,6 +304,24 @@ def test_bead_count_column(tmp_path: Path) -> None:
     ]
     wells = by_well(read_export(one_sheet(tmp_path, header, rows)).wells)
     assert wells["bead_count"].tolist() == [54, 33, pd.NA]
+    assert not wells["flags"].str.contains("bad_bead_count").any()  # *** is no count
+
+
+def test_a_bead_count_that_is_no_count_is_flagged(tmp_path: Path) -> None:
+    header = ["Type", "Well", "Outlier", "Description", "FI", "FI - Bkgd", "Bead Count"]
+    rows = [
+        ["B", "A1", 0, None, 20.0, 0.0, -5],
+        ["X1", "A2", 0, "P01", 800.0, 780.0, "abc"],
+        ["X2", "A3", 0, "P02", 810.0, 790.0, 2e12],
+        ["X3", "A4", 0, "P03", 820.0, 800.0, 61],
+    ]
+    plate = read_export(one_sheet(tmp_path, header, rows))
+    wells = by_well(plate.wells)
+    assert wells["bead_count"].tolist() == [pd.NA, pd.NA, pd.NA, 61]
+    assert wells["flags"].str.contains("bad_bead_count").tolist() == [True, True, True, False]
+    assert next(w for w in plate.warnings if "bead count" in w).startswith(
+        "3 bead count(s) are not whole numbers from 0 to 100,000: A1 "
+    )
 
 
 def test_samples_described_as_controls_are_controls(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from assaypipe.readers import read_export, read_exports
 from assaypipe.readers.protocol import KINDS, Format, Source
 from assaypipe.readers.registry import FORMATS, format_of, unsupported
 from assaypipe.readers.standards import check_standards, implausible_levels
+from tests import hostile
 from tests.conftest import wells_frame
 
 # Test exports are read at once (tests/conftest.py: no_settle); the tests of the
@@ -350,3 +351,17 @@ def test_plates_of_one_file_validated_together_as_one_by_one(name: str) -> None:
         pd.testing.assert_frame_equal(plate.wells, tables.WELLS.validate(raw.wells))
         pd.testing.assert_frame_equal(plate.vendor, tables.VENDOR_RESULTS.validate(raw.vendor))
         assert plate.meta == raw.meta and plate.warnings == raw.warnings
+
+
+def test_an_xml_export_of_more_tags_than_a_plate_export_is_refused_before_parsing(
+    tmp_path: Path,
+) -> None:
+    # 4.1 million empty elements in 16 MB: parsed, the tree alone took about 1 GB.
+    path = tmp_path / "plate.xml"
+    path.write_bytes(b"<?xml version='1.0'?><Root>" + b"<a/>" * 4_100_000 + b"</Root>")
+    run = hostile.peak_rss(hostile.read_export_code(path))
+    assert run.error == (
+        f"InputError: {path}: the file holds 4,100,003 XML tags, more than the 4,000,000 a "
+        "plate export can hold; check it is the right file"
+    )
+    assert run.peak_mb < hostile.read_budget_mb(), run

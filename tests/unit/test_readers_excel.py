@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from openpyxl.cell.text import InlineFont
 
 from assaypipe.errors import InputError
 from assaypipe.readers import excel, read_export
+from tests import hostile
 from tests.conftest import REALDATA
 
 
@@ -124,3 +126,76 @@ def test_a_sheet_lost_from_an_xls_sheet_list_is_named(realdata: Path, tmp_path: 
     path.write_bytes(bytes(data))
     plate = read_export(path)
     assert plate.warnings[0] == workbook.warnings[0]
+
+
+# --- bounded memory: hostile workbooks, measured in a child process ---------------------
+
+
+def refused_within_budget(tmp_path: Path, name: str, data: bytes, message: str) -> float:
+    """Read the workbook in a child process: refused in one sentence naming the file and
+    matching `message`, within the reading budget; its peak RSS in MB."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    run = hostile.peak_rss(hostile.read_export_code(path))
+    assert run.error.startswith(f"InputError: {path}: ") and "\n" not in run.error
+    assert re.search(message, run.error), run.error
+    assert run.peak_mb < hostile.read_budget_mb(), run
+    return run.peak_mb
+
+
+def test_shared_strings_declaring_3_gb_are_refused_before_unpacking(tmp_path: Path) -> None:
+    data = hostile.shared_string_bomb(gigabytes=3)
+    assert len(data) < 4 * 2**20
+    refused_within_budget(
+        tmp_path, "bomb.xlsx", data, r"part 'xl/sharedStrings.xml' unpacks to 3,072 MB"
+    )
+
+
+def test_shared_strings_lying_about_their_size_stop_at_the_declared_size(tmp_path: Path) -> None:
+    # zipfile unpacks a whole part in one call (up to 2 GB) before it cuts it to the
+    # declared size: read in pieces, the lie ends as a damaged file.
+    data = hostile.shared_string_bomb(gigabytes=3, declared=5_000)
+    refused_within_budget(tmp_path, "liar.xlsx", data, r"damaged or incomplete \(BadZipFile\)")
+
+
+def test_3000_cells_of_1_mb_inline_text_are_refused_before_unpacking(tmp_path: Path) -> None:
+    data = hostile.sheet_of(hostile.inline_text_cell(2**20), 3_000, with_crc=False)
+    refused_within_budget(tmp_path, "inline.xlsx", data, r"sheet1.xml' unpacks to 3,000 MB")
+
+
+def test_a_cell_longer_than_excel_allows_is_refused(tmp_path: Path) -> None:
+    # 40 cells of 1 MB (40 MB: within the part's bound), and one of 40,000 characters.
+    for rows, characters in ((40, 2**20), (1, 40_000)):
+        data = hostile.sheet_of(hostile.inline_text_cell(characters), rows)
+        refused_within_budget(
+            tmp_path, f"long{rows}.xlsx", data, f"a cell holds {characters:,} characters"
+        )
+    fits = hostile.sheet_of(hostile.inline_text_cell(excel._MAX_TEXT), 1)
+    assert excel.read_workbook(fits, "x.xlsx").sheets[0].rows == (("a" * excel._MAX_TEXT,),)
+
+
+def test_a_sheet_of_more_tags_than_a_plate_export_is_refused_before_parsing(
+    tmp_path: Path,
+) -> None:
+    # 1.9 million cells in 34 MB of XML: its parsed tree alone took 700 MB.
+    row = b"<row>" + b"<c><v>1.25</v></c>" * 95 + b"</row>"
+    data = hostile.sheet_of(row, 20_000)
+    refused_within_budget(tmp_path, "dense.xlsx", data, r"more than 4,000,000 XML tags")
+
+
+def test_a_workbook_at_the_bounds_is_read_within_budget(tmp_path: Path) -> None:
+    # The worst within the bounds: 3.95 million empty cells (4 bytes of XML each, just
+    # under the tag bound) are parsed, then refused by the cell bound.
+    row = b"<row>" + b"<c/>" * 250 + b"</row>"
+    peak = refused_within_budget(
+        tmp_path, "empty.xlsx", hostile.sheet_of(row, 15_800), r"more than 1,000,000 cells"
+    )
+    assert peak > 250  # it was parsed: the bound, not an early exit, kept it small
+
+
+def test_parts_that_together_unpack_beyond_the_bound_are_refused(tmp_path: Path) -> None:
+    # Six parts of 47 MB each (each within the part's bound): 282 MB in all.
+    data = hostile.extra_parts(6, 47 * 2**20)
+    refused_within_budget(
+        tmp_path, "many.xlsx", data, r"parts unpack to 282 MB, more than the 256 MB"
+    )

@@ -7,8 +7,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from assaypipe.errors import InputError
+from assaypipe.errors import MAX_MESSAGE, InputError
 from assaypipe.readers import read_export
+from assaypipe.readers.grid import MAX_LINES
+from tests import hostile
 from tests.conftest import by_well
 
 # Test exports are read at once (see tests/conftest.py: no_settle).
@@ -101,3 +103,48 @@ def test_damaged_grids(tmp_path: Path, edit, message: str) -> None:
     text = GRID.read_bytes().decode("utf-8")
     with pytest.raises(InputError, match=message):
         read_export(write(tmp_path, edit(text)), plate_map=GRID_MAP)
+
+
+def test_ten_million_short_lines_are_refused_at_once_within_budget(tmp_path: Path) -> None:
+    # 40 MB of `1,2`: the grid search once took 226 s and 3.3 GB on it.
+    path = tmp_path / "lines.csv"
+    path.write_bytes(b"1,2\n" * 10_000_000)
+    run = hostile.peak_rss(hostile.read_export_code(path))
+    assert run.error == (
+        f"InputError: {path}: the file holds 10,000,000 lines, more than the 1,000,000 a "
+        "plate export can hold; check it is the right file"
+    )
+    assert run.peak_mb < hostile.read_budget_mb(), run
+
+
+def test_a_text_longer_than_a_grid_export_is_not_searched_for_a_grid(tmp_path: Path) -> None:
+    # Within the text's bounds: the grid gives up on the line count, and every format
+    # has said no, so the file is one no format reads.
+    path = tmp_path / "lines.csv"
+    path.write_bytes(b"1,2\n" * 900_000)
+    run = hostile.peak_rss(hostile.read_export_code(path))
+    assert run.error.startswith(f"InputError: {path}: not a supported plate export")
+    assert run.peak_mb < hostile.read_budget_mb(), run
+    # A grid after MAX_LINES lines of notes is not found; one before is.
+    grid = GRID.read_text(encoding="utf-8")
+    notes = "note\n" * (MAX_LINES - grid.count("\n"))
+    assert read_export(write(tmp_path, notes + grid)).wells["well"].nunique() == 96
+    with pytest.raises(InputError, match="not a supported plate export"):
+        read_export(write(tmp_path, "note\n" + notes + grid))
+
+
+def test_a_cell_of_100_kb_is_quoted_short(tmp_path: Path) -> None:
+    lines = GRID.read_text(encoding="utf-8").splitlines()
+    row_b = next(i for i, line in enumerate(lines) if line.startswith("B"))
+    lines[row_b] = "x" * 100_000 + lines[row_b][1:]  # (csv reads fields up to 128 kB)
+    with pytest.raises(InputError) as raised:
+        read_export(write(tmp_path, "\n".join(lines) + "\n"))
+    assert raised.value.message == (f"expected plate row B of an 8 x 12 grid, found '{'x' * 56}...")
+    assert raised.value.where == f"line {row_b + 1}"
+
+
+def test_no_message_quotes_a_megabyte() -> None:
+    # Every InputError is cut to MAX_MESSAGE characters, its start and end kept.
+    error = InputError("plate.csv", "found " + "x" * 2**20 + "; export it again")
+    assert len(error.message) == MAX_MESSAGE
+    assert error.message.startswith("found xxx") and error.message.endswith("; export it again")

@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 
 from assaypipe import tables
+from assaypipe.curves import fit_plate_curves
 from assaypipe.errors import InputError
 from assaypipe.readers import classify_cells, read_export, read_exports
 from assaypipe.readers.xponent import RESULT_BASIS, parse_location, split_export
+from tests import hostile
 
 # Test exports are read at once (see tests/conftest.py: no_settle).
 pytestmark = pytest.mark.usefixtures("no_settle")
@@ -916,3 +918,69 @@ def test_intelliflex_quoted_export(realdata: Path) -> None:
     assert plate.meta["run_time"] == "2024-10-18 11:36"
     net = read_export(realdata / "xponent/intelliflex_long_example.csv", signal="net_mfi")
     assert cell(net.wells, "A1", "Monitoring")["signal"] == -1793.78125
+
+
+def test_an_export_of_100000_analytes_is_refused_early_within_budget(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_bytes(hostile.xponent_wide(analytes=100_000))
+    assert 35 * 2**20 < path.stat().st_size < 50 * 2**20
+    run = hostile.peak_rss(hostile.read_export_code(path))
+    # Refused by the cells of the whole text (9.7 million), before it is split.
+    assert run.error == (
+        f"InputError: {path}: the file holds 9,700,517 cells, more than the 2,000,000 a "
+        "plate export can hold; check it is the right file"
+    )
+    assert run.peak_mb < hostile.read_budget_mb(), run
+
+
+def test_a_line_of_more_analytes_than_a_flexmap_tells_apart_is_refused(tmp_path: Path) -> None:
+    # Within the text's bounds (96 x 20,000 cells), but no instrument has 20,000 regions.
+    path = tmp_path / "wide.csv"
+    path.write_bytes(hostile.xponent_wide(analytes=20_000))
+    with pytest.raises(InputError) as refused:
+        read_export(path)
+    assert str(refused.value) == (
+        f"{path}: line 21: the line has 20,003 cells; an xPONENT export holds at most 500 "
+        "analytes (bead regions) and a few other columns"
+    )
+    path.write_bytes(hostile.xponent_wide(analytes=500, wells=8))
+    assert read_export(path).wells["analyte_raw"].nunique() == 500
+
+
+def test_bead_counts_that_are_no_counts_are_flagged_and_left_empty(tmp_path: Path) -> None:
+    lines = (
+        (EXPORTS / "xponent" / "xponent31_2plex_resaved.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
+    count = lines.index("DataType:,Count,,,,") + 2  # the first well's line of the block
+    # A1, B1 (blanks), C1, D1 (standards 1, 2): CCL2 counts -5, 1e12, abc and blank.
+    for offset, (was, now) in enumerate([(",88,", ",-5,"), (",90,", ",1e12,"), (",102,", ",abc,")]):
+        lines[count + offset] = lines[count + offset].replace(was, now)
+    lines[count + 3] = lines[count + 3].replace(",97,", ",,")
+    path = tmp_path / "beads.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    plate = read_export(path)
+    ccl2 = plate.wells[plate.wells["analyte"] == "CCL2"].set_index("well")
+    flagged = ccl2.index[ccl2["flags"].str.contains("bad_bead_count")].tolist()
+    assert flagged == ["A1", "B1", "C1"]
+    assert ccl2.loc[flagged, "bead_count"].isna().all()
+    # A blank count is no count, as where the export has none: not flagged.
+    assert ccl2.loc["D1", "bead_count"] is pd.NA and ccl2.loc["D1", "flags"] == ""
+    assert ccl2.loc["E1", "bead_count"] == 95  # the others are as the export gives them
+    # HGF's counts are whole: none of its wells is flagged.
+    assert not plate.wells.loc[plate.wells["analyte"] == "HGF", "flags"].str.contains("bead").any()
+    assert (
+        "3 bead count(s) are not whole numbers from 0 to 100,000: A1 CCL2 (-5), B1 CCL2 "
+        "(1e+12), C1 CCL2 (not a count); the count is left empty, the well flagged "
+        "bad_bead_count and left out of curve fits and replicate means"
+    ) in plate.warnings
+    reasons = fit_plate_curves(plate.wells, selection="4PL")["reasons"]
+    assert "excluded standard well(s) C1: bad_bead_count" in reasons.iloc[0].split(";")
+
+
+def test_an_export_without_bead_counts_flags_none() -> None:
+    # SoftMax or a grid has no counts at all: nothing to flag.
+    plate = read_export(EXPORTS / "grid" / "grid_8x12.csv")
+    assert plate.wells["bead_count"].isna().all()
+    assert not plate.wells["flags"].fillna("").str.contains("bead").any()

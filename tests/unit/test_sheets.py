@@ -1,13 +1,17 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from assaypipe.errors import InputError
 from assaypipe.sheets import (
+    MAX_SHEET_BYTES,
     alias_lookup,
     canonical_analyte,
     read_aliases,
     read_samples,
 )
+from tests import hostile
 from tests.conftest import REPO
 
 
@@ -96,3 +100,41 @@ def test_the_sheet_schema_refuses_empty_padded_or_control_character_ids(sample_i
 
     with pytest.raises(WorkflowError, match="sample_id"):
         validate_sample_sheet(sample_id)
+
+
+def test_a_sheet_beyond_the_bound_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "samples.tsv"
+    with path.open("wb") as sheet:
+        sheet.truncate(2**30)  # 1 GB of nothing: sparse, nothing is written
+    run = hostile.peak_rss(
+        f"from assaypipe.sheets import read_samples\nread_samples({str(path)!r})"
+    )
+    assert run.error == (
+        f"InputError: {path}: the sheet is 1,024 MB, larger than the 16 MB a study sheet "
+        "can be; check it is the right file"
+    )
+    assert run.peak_mb < hostile.read_budget_mb(), run
+
+
+def test_a_sheet_at_the_bound_is_read_within_budget(tmp_path: Path) -> None:
+    # The worst at the bound: 16 MB of one-character cells (4 million cells).
+    path = tmp_path / "samples.tsv"
+    rows = (MAX_SHEET_BYTES - 100) // 8
+    path.write_text("sample_id\tsubject_id\tvisit\tmatrix\n" + "a\tb\tc\td\n" * rows)
+    assert path.stat().st_size <= MAX_SHEET_BYTES
+    code = f"from assaypipe.sheets import read_sheet\nread_sheet({str(path)!r}, ('sample_id',))"
+    run = hostile.peak_rss(code)
+    assert run.error == ""
+    assert run.peak_mb < hostile.read_budget_mb(), run
+
+
+def test_a_long_value_is_quoted_short(tmp_path: Path) -> None:
+    path = tmp_path / "samples.tsv"
+    long_id = "S" * 100_000
+    path.write_text("sample_id\tsubject_id\tvisit\tmatrix\n" + f"{long_id}\t1\tpre\tCSF\n" * 2)
+    with pytest.raises(InputError) as raised:
+        read_samples(path)
+    assert str(raised.value) == (
+        f"{path}: line 3: sample_id 'SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS... "
+        "appears twice; each must be unique"
+    )

@@ -5,6 +5,7 @@ from snakemake.utils import validate
 
 from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.progress import start_study
+from assaypipe.sheets import check_sheet_size
 from assaypipe.summary import finish_run
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
@@ -12,6 +13,7 @@ validate(config, "../schemas/config.schema.yaml")
 
 
 def load_sheet(path, schema):
+    check_sheet_size(path)
     sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     validate(sheet, schema)
     return sheet

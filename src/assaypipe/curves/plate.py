@@ -81,6 +81,10 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
     # whatever else it is.
     masked = masked_by_lab(wells["flags"], wells.get("token"))
     low_beads = has_flag(wells["flags"], "low_beads") & ~masked
+    # A bead count the reader could not take as a count (text, negative, beyond any
+    # instrument's): the bead check cannot vouch for the well either.
+    bad_beads = has_flag(wells["flags"], "bad_bead_count") & ~masked & ~low_beads
+    unusable = low_beads | bad_beads
     # The reader flags a standard level whose expected concentration cannot belong
     # to the dilution series (a lost decimal point, say): it cannot be fitted.
     implausible = has_flag(wells["flags"], "implausible_expected_conc")
@@ -91,9 +95,10 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
     lab_masked = is_standard & masked
     placed = role != tables.UNASSIGNED
     excluded_low = is_standard & low_beads
-    off_series = is_standard & ~masked & ~low_beads & implausible
-    candidate = is_standard & ~masked & ~low_beads & ~implausible
-    blank = (role == "blank") & ~masked & ~low_beads & np.isfinite(signal)
+    excluded_bad = is_standard & bad_beads
+    off_series = is_standard & ~masked & ~unusable & implausible
+    candidate = is_standard & ~masked & ~unusable & ~implausible
+    blank = (role == "blank") & ~masked & ~unusable & np.isfinite(signal)
     positions = wells.groupby(["plate_id", "analyte"], sort=True).indices
     groups = []
     for key, positions_of_key in positions.items():
@@ -104,6 +109,7 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
         for mask, why in (
             (lab_masked, masked_in),
             (excluded_low, "low_beads"),
+            (excluded_bad, "bad_bead_count"),
             (off_series, "implausible_expected_conc"),
         ):
             hit = rows[mask[rows]]
@@ -303,10 +309,11 @@ def fit_plate_curves(
 
     All plate x analyte curves of one model go through :func:`fit_curves` together.
     Standards are the ``role == "standard"`` wells with ``expected_conc > 0``, a finite
-    (and, under weights, positive) signal and no ``low_beads`` flag, less an end level
-    off the dilution series, the levels beyond a hook and (``outliers="studentized"``)
-    masked outliers; every other standard well counts in ``n_excluded`` and is named in
-    ``reasons``. Blanks without ``low_beads`` and with a finite signal give the LOD
+    (and, under weights, positive) signal and no ``low_beads`` or ``bad_bead_count``
+    flag, less an end level off the dilution series, the levels beyond a hook and
+    (``outliers="studentized"``) masked outliers; every other standard well counts in
+    ``n_excluded`` and is named in ``reasons``. Blanks without either flag and with a
+    finite signal give the LOD
     (``lod_method``: ``"blank_sd"``, mean + ``lod_k`` SD, or ``"ep17"``) and the EP17
     LoB. LLOQ and ULOQ follow ``limits``: ``"recovery"`` (recovery and replicate CV of
     the standard levels, :func:`quantification_range`), ``"profile"`` (the precision

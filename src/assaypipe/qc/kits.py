@@ -28,8 +28,10 @@ spot numbers (an MSD reader's text export reads them as ``spot <n>``).
 ``plates`` are shell-style patterns (``*``, ``?``, ``[...]``) matched against plate ids;
 control names are matched against the ``sample_id`` of control wells, ignoring case.
 A file gives ``controls``, ``standards``, ``conversions``, ``spots`` or several of them. It is read
-with YAML's safe loader, at most ``MAX_KIT_BYTES`` long and without aliases (``*name``),
-so a wrong or hostile file fails with one sentence instead of exhausting memory.
+with YAML's safe loader (:mod:`assaypipe.yamlfile`), at most ``MAX_KIT_BYTES`` long,
+without aliases (``*name``) and with no key or value longer than ``yamlfile.MAX_TEXT``,
+so a wrong or hostile file fails with one sentence instead of exhausting memory, and no
+message quotes more than a short excerpt of it.
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt, shortened
 from assaypipe.sheets import alias_lookup, canonical_analyte
 from assaypipe.units import Conversion, check_conversions
+from assaypipe.yamlfile import load_yaml
 
 KIT_KEYS = ("kit", "lot", "unit", "plates", "controls", "standards", "conversions", "spots")
 # Spot numbers of multi-spot plates (MSD plates have 1, 4, 7 or 10 spots; 384-well
@@ -143,7 +145,7 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
             f"expected a mapping with keys {', '.join(REQUIRED_KEYS)} and controls or standards",
         )
     missing = [key for key in REQUIRED_KEYS if key not in data]
-    unknown = sorted(str(key) for key in set(data) - set(KIT_KEYS))
+    unknown = sorted(shortened(str(key)) for key in set(data) - set(KIT_KEYS))
     if missing or unknown:
         raise InputError(
             path,
@@ -160,7 +162,7 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
         raise InputError(path, "plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']")
     unit = data["unit"]
     if not isinstance(unit, str) or not unit.strip():
-        raise InputError(path, f"unit must be a unit such as pg/mL, found {_shown(unit)}")
+        raise InputError(path, f"unit must be a unit such as pg/mL, found {excerpt(unit)}")
     return KitLot(
         path=str(path),
         kit=str(data["kit"]),
@@ -188,11 +190,11 @@ def _spots(path: Path, given: Any) -> dict[int, str]:
             spot = int(number)
         if spot is None or not 1 <= spot <= MAX_SPOT:
             raise InputError(
-                path, f"expected a spot number 1 to {MAX_SPOT}, found {_shown(number)}", "spots"
+                path, f"expected a spot number 1 to {MAX_SPOT}, found {excerpt(number)}", "spots"
             )
         if not isinstance(analyte, str | int | float) or isinstance(analyte, bool):
             raise InputError(
-                path, f"expected an analyte name, found {_shown(analyte)}", f"spots, spot {spot}"
+                path, f"expected an analyte name, found {excerpt(analyte)}", f"spots, spot {spot}"
             )
         name = str(analyte).strip()
         if not name:
@@ -213,54 +215,8 @@ def _conversions(
     return conversions
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing aliases: a few lines of ``*name`` can otherwise
-    stand for billions of values."""
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
 def _load(path: Path) -> Any:
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_KIT_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(path, "the kit file does not exist") from None
-    except OSError as exc:
-        raise InputError(path, f"the kit file cannot be read ({exc.strerror})") from None
-    if len(data) > MAX_KIT_BYTES:
-        raise InputError(
-            path,
-            f"the kit file is larger than {MAX_KIT_BYTES // 1024} KB; a kit file is a few "
-            "lines of YAML: check it is the right file",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"is not UTF-8 text (byte {exc.start})") from None
-    try:
-        return yaml.load(text, Loader=_NoAliasLoader)
-    except yaml.composer.ComposerError as exc:
-        if exc.problem == "aliases (*name) are not allowed":
-            mark = exc.problem_mark
-            where = f"line {mark.line + 1}" if mark is not None else None
-            raise InputError(
-                path,
-                "uses a YAML alias (*name); kit files may not use anchors and aliases: "
-                "write each value out",
-                where=where,
-            ) from None
-        raise InputError(path, f"is not readable YAML ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise InputError(path, f"is not readable YAML ({exc})") from None
-    except RecursionError:
-        raise InputError(path, "is not readable YAML (nested too deeply)") from None
+    return load_yaml(path, "kit file", MAX_KIT_BYTES, aliases=False)
 
 
 def _ranges(
@@ -271,7 +227,9 @@ def _ranges(
     ranges: dict[tuple[str, str], tuple[float, float]] = {}
     for control, analytes in controls.items():
         if not isinstance(analytes, dict) or not analytes:
-            raise InputError(path, f"control {control} must map analytes to [low, high]")
+            raise InputError(
+                path, f"control {shortened(str(control))} must map analytes to [low, high]"
+            )
         for analyte, bounds in analytes.items():
             low, high = _bounds(path, str(control), str(analyte), bounds)
             name = canonical_analyte(str(analyte), lookup) or str(analyte)
@@ -294,8 +252,9 @@ def _standards(path: Path, standards: Any, lookup: dict[str, str]) -> dict[str, 
         if name in written:
             raise InputError(
                 path,
-                f"gives the standards of {name} twice ({written[name]} and {analyte})",
-                where=f"standards, analyte {analyte}",
+                f"gives the standards of {shortened(name)} twice ({shortened(written[name])} "
+                f"and {shortened(str(analyte))})",
+                where=f"standards, analyte {shortened(str(analyte))}",
             )
         written[name] = str(analyte)
         series[name] = _series(path, str(analyte), given)
@@ -303,26 +262,26 @@ def _standards(path: Path, standards: Any, lookup: dict[str, str]) -> dict[str, 
 
 
 def _series(path: Path, analyte: str, given: Any) -> StandardSeries:
-    where = f"standards, analyte {analyte}"
+    where = f"standards, analyte {shortened(analyte)}"
     if isinstance(given, dict):
         if sorted(map(str, given)) != sorted(SERIES_KEYS):
             raise InputError(
                 path,
-                f"expected {{top: <concentration>, dilution: <factor>}}, found {_shown(given)}",
+                f"expected {{top: <concentration>, dilution: <factor>}}, found {excerpt(given)}",
                 where=where,
             )
         top, dilution = _number(given["top"]), _number(given["dilution"])
         if top is None or top <= 0:
             raise InputError(
                 path,
-                f"top must be a concentration above 0, found {_shown(given['top'])}",
+                f"top must be a concentration above 0, found {excerpt(given['top'])}",
                 where=where,
             )
         if dilution is None or dilution <= 1:
             raise InputError(
                 path,
                 "dilution must be the factor between levels, above 1 (3 for 1:3 steps), "
-                f"found {_shown(given['dilution'])}",
+                f"found {excerpt(given['dilution'])}",
                 where=where,
             )
         return StandardSeries(top=top, dilution=dilution)
@@ -333,14 +292,14 @@ def _series(path: Path, analyte: str, given: Any) -> StandardSeries:
             raise InputError(
                 path,
                 f"level {bad + 1}: expected a concentration of 0 or more, found "
-                f"{_shown(given[bad])}",
+                f"{excerpt(given[bad])}",
                 where=where,
             )
         return StandardSeries(values=tuple(float(value) for value in values if value is not None))
     raise InputError(
         path,
         "expected {top: <concentration>, dilution: <factor>} or a list of concentrations "
-        f"by level (Standard1 first), found {_shown(given)}",
+        f"by level (Standard1 first), found {excerpt(given)}",
         where=where,
     )
 
@@ -353,24 +312,18 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _shown(value: Any, most: int = 60) -> str:
-    """A value from the file as the message shows it: its repr, cut short."""
-    text = repr(value)
-    return text if len(text) <= most else text[: most - 3] + "..."
-
-
 def _bounds(path: Path, control: str, analyte: str, bounds: Any) -> tuple[float, float]:
-    where = f"control {control}, analyte {analyte}"
+    where = f"control {shortened(control)}, analyte {shortened(analyte)}"
     if not isinstance(bounds, list) or len(bounds) != 2:
-        raise InputError(path, f"expected [low, high], found {_shown(bounds)}", where=where)
+        raise InputError(path, f"expected [low, high], found {excerpt(bounds)}", where=where)
     try:
         low, high = float(bounds[0]), float(bounds[1])
     except (TypeError, ValueError):
         raise InputError(
-            path, f"expected two numbers, found {_shown(bounds)}", where=where
+            path, f"expected two numbers, found {excerpt(bounds)}", where=where
         ) from None
     if not (math.isfinite(low) and math.isfinite(high) and 0 <= low < high):
-        raise InputError(path, f"expected 0 <= low < high, found {_shown(bounds)}", where=where)
+        raise InputError(path, f"expected 0 <= low < high, found {excerpt(bounds)}", where=where)
     return low, high
 
 

@@ -34,6 +34,7 @@ from assaypipe.readers import platemap
 from assaypipe.readers.cells import (
     CONCENTRATION_QUANTITIES,
     TOKENS,
+    check_bead_counts,
     classify_cells,
     decode_text,
     well_order,
@@ -254,6 +255,9 @@ def _finish(
 ) -> PlateRead:
     notes = Warnings(parsed.warnings)
     wells = parsed.wells.assign(plate_id=plate_id, source_file=source_file, source_sha256=sha256)
+    wells, bead_warning = check_bead_counts(wells)
+    if bead_warning is not None:
+        notes.add(bead_warning)
     vendor = parsed.vendor
     if kit_standards is not None:
         # Before the plate map, so that it can name a spot's wells by the kit's analyte.

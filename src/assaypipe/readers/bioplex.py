@@ -47,8 +47,10 @@ import pandas as pd
 
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
+    bad_bead_flags,
     classify_cells,
     parse_well,
+    unreadable_counts,
     vendor_frame,
     well_order,
     wells_frame,
@@ -551,6 +553,7 @@ def _wells(frame: pd.DataFrame, signal: str) -> pd.DataFrame:
     named = frame["role"].isin(["sample", "control"])
     beads = pd.to_numeric(frame["beads"].astype("str"), errors="coerce")
     beads = beads.where(np.isfinite(beads) & (beads >= 0) & (beads == beads.round()))
+    unreadable = unreadable_counts(frame["beads"].tolist(), beads.to_numpy(dtype=float))
     return wells_frame(
         len(frame),
         well=frame["well"].to_numpy(dtype=object),
@@ -567,7 +570,7 @@ def _wells(frame: pd.DataFrame, signal: str) -> pd.DataFrame:
         bead_count=pd.array(beads.to_numpy(), dtype="Int64"),
         raw_text=raw_text.to_numpy(dtype=object),
         token=tokens.to_numpy(dtype=object),
-        flags=frame["flags"].to_numpy(dtype=object),
+        flags=bad_bead_flags(frame["flags"].tolist(), unreadable),
     )
 
 

@@ -28,18 +28,23 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, shortened
 
 __all__ = [
+    "BAD_BEAD_COUNT",
     "CONCENTRATION_QUANTITIES",
     "EXCEL_SIGNATURES",
+    "MAX_BEAD_COUNT",
     "ROW_LETTERS",
     "TOKENS",
+    "bad_bead_flags",
+    "check_bead_counts",
     "classify_cells",
     "classify_texts",
     "decode_text",
     "number_text",
     "parse_well",
+    "unreadable_counts",
     "vendor_columns",
     "vendor_frame",
     "well_order",
@@ -58,6 +63,12 @@ TOKENS: Final = (
     "error",
 )
 ROW_LETTERS: Final = "ABCDEFGHIJKLMNOP"
+# The flag of a well whose bead count is not a count the instrument could make; such a
+# well is left out of curve fits and replicate means (`layout.UNUSABLE_FLAGS`).
+BAD_BEAD_COUNT: Final = "bad_bead_count"
+# A Luminex kit puts a few thousand beads of a region in a well, and acquisition stops
+# at a target of 50 to a few hundred: a count above this was not counted.
+MAX_BEAD_COUNT: Final = 100_000
 # Vendor results that are descriptions, not values: their token is "text".
 TEXT_QUANTITIES: Final = frozenset({"model", "equation"})
 # Vendor results that are concentrations: they carry a unit and a basis (in_well, sample).
@@ -201,6 +212,69 @@ def number_text(value: Any) -> str:
             return str(int(value))
         return repr(value)
     return str(value).strip()
+
+
+def unreadable_counts(texts: Iterable[object], counts: np.ndarray) -> np.ndarray:
+    """Count cells holding text that gave no count (`abc`, `-5` where a reader keeps only
+    counts of 0 or more): a reader flags their wells `BAD_BEAD_COUNT`. A blank cell or a
+    "not reported" one (Bio-Plex `***`) is no count, as when the export has none.
+
+    >>> unreadable_counts(["12", "abc", "", "***"], np.array([12.0, np.nan, np.nan, np.nan]))
+    array([False,  True, False, False])
+    """
+    tokens, _ = classify_texts([str(text) for text in texts])
+    given = tokens != "not_reported"
+    unread: np.ndarray = given & ~np.isfinite(np.asarray(counts, dtype=float))
+    return unread
+
+
+def bad_bead_flags(flags: Iterable[object], bad: np.ndarray) -> np.ndarray:
+    """`flags` (';'-joined) with `BAD_BEAD_COUNT` added where `bad`."""
+    out = np.array([flag if isinstance(flag, str) else "" for flag in flags], dtype=object)
+    for index in np.flatnonzero(bad).tolist():
+        tokens = {token for token in out[index].split(";") if token} | {BAD_BEAD_COUNT}
+        out[index] = ";".join(sorted(tokens))
+    return out
+
+
+def check_bead_counts(wells: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Bead counts that are not whole numbers from 0 to `MAX_BEAD_COUNT` made missing and
+    their wells flagged `BAD_BEAD_COUNT`, with the plate warning naming every flagged
+    well (those a reader flagged for a count cell it could not read, too).
+
+    A well without a count is left as it is: Bio-Plex XML, say, records the acquisition
+    of only some wells, and an export without counts (a plate reader) has none.
+    """
+    numbers = pd.to_numeric(wells["bead_count"], errors="coerce").astype("Float64")
+    counts = numbers.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        out_of_range = (counts < 0) | (counts > MAX_BEAD_COUNT) | (counts != np.round(counts))
+    out_of_range &= np.isfinite(counts)
+    flagged = out_of_range | wells["flags"].fillna("").astype(str).str.contains(
+        BAD_BEAD_COUNT, regex=False
+    ).to_numpy(dtype=bool)
+    if not flagged.any():
+        return wells, None
+    wells_at, analytes_at = wells["well"].to_numpy()[flagged], wells["analyte"].to_numpy()[flagged]
+    listed = [
+        f"{well} {shortened(str(analyte))} ({_count_text(count)})"
+        for well, analyte, count in zip(wells_at, analytes_at, counts[flagged], strict=True)
+    ]
+    shown = ", ".join(listed[:6]) + (f" and {len(listed) - 6} more" if len(listed) > 6 else "")
+    warning = (
+        f"{len(listed)} bead count(s) are not whole numbers from 0 to {MAX_BEAD_COUNT:,}: "
+        f"{shown}; the count is left empty, the well flagged {BAD_BEAD_COUNT} and left out "
+        "of curve fits and replicate means"
+    )
+    cleaned = wells.assign(
+        bead_count=pd.array(np.where(out_of_range, np.nan, counts), dtype="Int64"),
+        flags=bad_bead_flags(wells["flags"], flagged),
+    )
+    return cleaned, warning
+
+
+def _count_text(count: float) -> str:
+    return "not a count" if np.isnan(count) else f"{count:g}"
 
 
 def wells_frame(n: int, **columns: Any) -> pd.DataFrame:

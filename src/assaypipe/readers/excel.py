@@ -19,6 +19,8 @@ import posixpath
 import re
 import struct
 import zipfile
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 from xml.etree import ElementTree
@@ -30,10 +32,21 @@ __all__ = ["Sheet", "Workbook", "is_workbook", "read_workbook"]
 
 _XLS: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP: Final = b"PK\x03\x04"
-# A workbook larger than this many cells is not a plate export.
-_MAX_CELLS: Final = 2_000_000
-# Nor is one whose sheet's XML unpacks to more than this (about 50 bytes a cell).
-_MAX_PART_BYTES: Final = 50 * _MAX_CELLS
+# Bounds that keep reading any workbook within a few hundred MB (docs/formats.md). The
+# largest plate export seen unpacks to 190 kB of sheet XML; a 384-well plate of 100
+# analytes, one row per well x analyte, is under 1,000,000 cells.
+_MAX_CELLS: Final = 1_000_000
+# One part's unpacked XML (a sheet, the shared strings), read in pieces so that a part
+# whose declared size lies stops at the bound too.
+_MAX_PART_BYTES: Final = 48 * 1024 * 1024
+# All parts together: a zip of thousands of parts would otherwise take minutes to unpack.
+_MAX_TOTAL_BYTES: Final = 256 * 1024 * 1024
+_PIECE_BYTES: Final = 1024 * 1024
+# Markup (`<`) in one part: each XML element costs about 150 bytes once parsed.
+_MAX_TAGS: Final = 4 * _MAX_CELLS
+# Excel's own limit on a cell's text; a longer one was not written by Excel or an
+# instrument's export.
+_MAX_TEXT: Final = 32_767
 _MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL_REF: Final = re.compile(r"([A-Z]{1,3})\d+$")
@@ -132,10 +145,7 @@ def _xls_sheets(book: Any, file: str) -> list[Sheet]:
     for index in range(book.nsheets):
         sheet = book.sheet_by_index(index)
         _check_size(sheet.nrows * sheet.ncols, file)
-        rows = tuple(
-            _trim(tuple(number_text(value) for value in sheet.row_values(r)))
-            for r in range(sheet.nrows)
-        )
+        rows = tuple(_trim(_row_texts(sheet.row_values(r), file)) for r in range(sheet.nrows))
         sheets.append(Sheet(sheet.name, rows))
     book.release_resources()
     return sheets
@@ -148,13 +158,19 @@ def _read_xlsx(data: bytes, file: str) -> list[Sheet]:
                 raise InputError(
                     file, "this is a zip archive, not an Excel workbook; unpack it first"
                 )
+            _check_declared_sizes(archive, file)
             try:
                 return _xlsx_sheets(archive, file)
-            except InputError:
+            except (InputError, zipfile.BadZipFile, zlib.error):
                 raise
+            except _LongTextError as error:
+                raise _long_text(file, error) from None
             except Exception:
-                # A part written in a way this reader does not know: openpyxl's turn.
-                pass
+                # A part written in a way this reader does not know: openpyxl's turn,
+                # once every part is known to unpack to what it declares (openpyxl
+                # unpacks a part whole, whatever its size).
+                for member in archive.infolist():
+                    _read_part(archive, member.filename, file)
         return _read_xlsx_openpyxl(data, file)
     except InputError:
         raise
@@ -203,15 +219,69 @@ def _xlsx_sheets(archive: zipfile.ZipFile, file: str) -> list[Sheet]:
     return sheets
 
 
+def _check_declared_sizes(archive: zipfile.ZipFile, file: str) -> None:
+    """Refuse a workbook whose parts say they unpack to more than a plate export holds,
+    before any is unpacked."""
+    for member in archive.infolist():
+        if member.file_size > _MAX_PART_BYTES:
+            raise _too_large(file, member.filename, member.file_size)
+    total = sum(member.file_size for member in archive.infolist())
+    if total > _MAX_TOTAL_BYTES:
+        raise InputError(
+            file,
+            f"the workbook's parts unpack to {_megabytes(total)}, more than the "
+            f"{_megabytes(_MAX_TOTAL_BYTES)} a plate export's workbook can be; check it is the "
+            "right file",
+        )
+
+
+def _too_large(file: str, part: str, size: int) -> InputError:
+    return InputError(
+        file,
+        f"the workbook's part {_excerpt(part)} unpacks to {_megabytes(size)}, more than the "
+        f"{_megabytes(_MAX_PART_BYTES)} a plate export's workbook part can be; check it is "
+        "the right file",
+    )
+
+
+def _read_part(archive: zipfile.ZipFile, part: str, file: str) -> bytes:
+    """A part's bytes, unpacked a piece at a time up to `_MAX_PART_BYTES`."""
+    pieces = []
+    size = 0
+    with archive.open(part) as stream:
+        # zipfile stops at the declared size (and fails its CRC); reading in pieces keeps
+        # it from unpacking a whole lying part at once before it does.
+        while piece := stream.read(_PIECE_BYTES):
+            size += len(piece)
+            if size > _MAX_PART_BYTES:
+                raise _too_large(file, part, size)
+            pieces.append(piece)
+    return b"".join(pieces)
+
+
 def _xml(
     archive: zipfile.ZipFile, part: str, file: str, drop: re.Pattern[bytes] | None = None
 ) -> ElementTree.Element:
-    if archive.getinfo(part).file_size > _MAX_PART_BYTES:
+    data = _read_part(archive, part, file)
+    if drop is not None:
+        data = drop.sub(b"", data)
+    if data.count(b"<") > _MAX_TAGS:
+        # Counted before parsing: the parsed tree is what would not fit.
         raise InputError(
-            file, f"the workbook has more than {_MAX_CELLS} cells; a plate export has far fewer"
+            file,
+            f"the workbook's part {_excerpt(part)} holds more than {_MAX_TAGS:,} XML tags; "
+            f"a plate export's sheet has far fewer (at most {_MAX_CELLS:,} cells are read)",
         )
-    data = archive.read(part)
-    return ElementTree.fromstring(drop.sub(b"", data) if drop is not None else data)
+    return ElementTree.fromstring(data)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MB" if size >= 1024**2 else f"{size:,} bytes"
+
+
+def _excerpt(text: str, most: int = 60) -> str:
+    """A name from the file, quoted and cut short: it is shown, never trusted."""
+    return repr(text if len(text) <= most else text[:most] + "...")
 
 
 def _string(item: ElementTree.Element) -> str:
@@ -222,7 +292,7 @@ def _string(item: ElementTree.Element) -> str:
             parts.append(child.text or "")
         elif child.tag == f"{_MAIN}r":
             parts.append(child.findtext(f"{_MAIN}t") or "")
-    return "".join(parts)
+    return _checked_text("".join(parts))
 
 
 def _date_styles(styles: ElementTree.Element) -> dict[int, bool]:
@@ -322,13 +392,13 @@ def _read_xlsx_openpyxl(data: bytes, file: str) -> list[Sheet]:
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     sheets = []
+    cells = 0  # over the whole workbook, as `_xlsx_sheets` counts them
     for sheet in book.worksheets:
-        cells = 0
         rows = []
         for values in sheet.iter_rows(values_only=True):
             cells += len(values)
             _check_size(cells, file)
-            rows.append(_trim(tuple(number_text(value) for value in values)))
+            rows.append(_trim(_row_texts(values, file)))
         sheets.append(Sheet(sheet.title, tuple(rows)))
     book.close()
     return sheets
@@ -337,8 +407,39 @@ def _read_xlsx_openpyxl(data: bytes, file: str) -> list[Sheet]:
 def _check_size(n_cells: int, file: str) -> None:
     if n_cells > _MAX_CELLS:
         raise InputError(
-            file, f"the workbook has more than {_MAX_CELLS} cells; a plate export has far fewer"
+            file, f"the workbook has more than {_MAX_CELLS:,} cells; a plate export has far fewer"
         )
+
+
+class _LongTextError(ValueError):
+    """A cell's text longer than Excel allows (named by the caller, which knows the file)."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+
+def _checked_text(text: str) -> str:
+    if len(text) > _MAX_TEXT:
+        raise _LongTextError(len(text))
+    return text
+
+
+def _long_text(file: str, error: _LongTextError) -> InputError:
+    return InputError(
+        file,
+        f"a cell holds {error.length:,} characters of text, more than the {_MAX_TEXT:,} "
+        "Excel allows; the workbook was not written by Excel or an instrument's export",
+    )
+
+
+def _row_texts(values: Iterable[Any], file: str) -> tuple[str, ...]:
+    """A row's values as text, each within Excel's limit on a cell's text."""
+    texts = tuple(number_text(value) for value in values)
+    longest = max(map(len, texts), default=0)
+    if longest > _MAX_TEXT:
+        raise _long_text(file, _LongTextError(longest))
+    return texts
 
 
 def _trim(row: tuple[str, ...]) -> tuple[str, ...]:

@@ -20,16 +20,20 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt, shortened
 from assaypipe.readers.cells import ROW_LETTERS, classify_cells, wells_frame
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 
-__all__ = ["GRID", "PlainGrid", "find_grid", "read_grid", "text_rows"]
+__all__ = ["GRID", "MAX_LINES", "PlainGrid", "find_grid", "read_grid", "text_rows"]
 
 _SHAPES: Final = {12: 8, 24: 16}
 _DECIMAL_COMMA_CELL: Final = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 _NUMBER_CELL: Final = re.compile(r"^[+-]?[\d.,]+(?:[eE][+-]?\d+)?$")
+# A plain grid export is one grid and a few lines about it (a sheet may add a thousand
+# empty rows): a longer text or sheet is not searched for one, which for a file of
+# millions of lines would take minutes.
+MAX_LINES: Final = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +47,10 @@ class PlainGrid:
 
 def text_rows(text: str) -> tuple[list[tuple[str, ...]], bool] | None:
     """The text's rows split by the delimiter that makes a plate grid, and whether
-    numbers use a decimal comma; None when no delimiter does."""
+    numbers use a decimal comma; None when no delimiter does (or the text is longer
+    than a grid export, `MAX_LINES`)."""
+    if max(text.count("\n"), text.count("\r")) > MAX_LINES:
+        return None
     for delimiter in ("\t", ";", ","):
         try:
             rows = [tuple(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
@@ -74,6 +81,8 @@ def _header_width(row: tuple[str, ...]) -> int | None:
 
 def _locate(rows: list[tuple[str, ...]]) -> tuple[str, int, int] | None:
     """("labelled", header index, width) or ("bare", 0, width), else None."""
+    if len(rows) > MAX_LINES:
+        return None
     headers = [(i, w) for i, row in enumerate(rows) if (w := _header_width(row)) is not None]
     if headers:
         index, width = headers[0]
@@ -118,10 +127,10 @@ def find_grid(rows: list[tuple[str, ...]], file: str) -> PlainGrid | None:
         position = index + offset
         row = list(rows[position]) if position < len(rows) else []
         if not row or row[0].strip().upper() != letter:
-            found = row[0].strip() if row else "the end of the file"
+            found = excerpt(row[0].strip() if row else "the end of the file")
             raise InputError(
                 file,
-                f"expected plate row {letter} of an {height} x {width} grid, found {found!r}",
+                f"expected plate row {letter} of an {height} x {width} grid, found {found}",
                 where=f"line {position + 1}",
             )
         values = [cell for cell in row[1:]]
@@ -139,8 +148,8 @@ def find_grid(rows: list[tuple[str, ...]], file: str) -> PlainGrid | None:
         if extra and extra[0].upper() in ROW_LETTERS[height:] and len(extra) > 1:
             raise InputError(
                 file,
-                f"the grid has more than {height} rows (row {extra[0]} follows); expected "
-                f"{height} x {width}",
+                f"the grid has more than {height} rows (row {shortened(extra[0])} follows); "
+                f"expected {height} x {width}",
                 where=f"line {following + 1}",
             )
     return PlainGrid(

@@ -40,7 +40,7 @@ from typing import Final, cast
 import numpy as np
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt, shortened
 from assaypipe.readers.cells import ROW_LETTERS, decode_text
 from assaypipe.readers.excel import is_workbook, read_workbook
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -60,9 +60,13 @@ REQUIRED: Final = ("well", "role")
 # The analyte of a plate-reader export whose map names none.
 DEFAULT_ANALYTE: Final = "OD"
 _WELL: Final = re.compile(r"^([A-P])0?([1-9]|1[0-9]|2[0-4])$")
+_WELL_96: Final = re.compile(r"^[A-H](?:[1-9]|1[0-2])$")
 # The unit of concentrations given as dilutions of a reference (`1/50`, `1:100`).
 RELATIVE_UNIT: Final = "relative"
 _DILUTION: Final = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*[/:]\s*(\d+(?:\.\d*)?|\.\d+)$")
+# A plate map of 384 wells x 100 analytes is about 2 MB; reading one of this size
+# takes a few hundred MB.
+MAX_PLATE_MAP_BYTES: Final = 16 * 1024 * 1024
 
 
 def read_plate_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> pd.DataFrame:
@@ -73,6 +77,14 @@ def read_plate_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> pd.DataFr
     """
     file = str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_PLATE_MAP_BYTES:
+            raise InputError(
+                file,
+                f"the plate map is {size / 1024**2:,.0f} MB, larger than the "
+                f"{MAX_PLATE_MAP_BYTES // 1024**2} MB a plate map can be; check it is the "
+                "right file",
+            )
         data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(file, "the plate map does not exist") from None
@@ -123,7 +135,7 @@ def _grid_to_long(table: list[list[str]], file: str, rule: RoleRule) -> pd.DataF
                 raise InputError(
                     file,
                     "expected a grid header (a field name, then the column numbers 1 to 12 "
-                    f"or 24), found {','.join(table[index][:4])!r}",
+                    f"or 24), found {excerpt(','.join(table[index][:4]))}",
                     where=f"line {index + 1}",
                 )
             index += 1
@@ -133,7 +145,7 @@ def _grid_to_long(table: list[list[str]], file: str, rule: RoleRule) -> pd.DataF
         if name not in (*COLUMNS, "name") or name == "well":
             raise InputError(
                 file,
-                f"a grid is titled {table[index][0].strip()!r}; expected name, role, "
+                f"a grid is titled {excerpt(table[index][0].strip())}; expected name, role, "
                 "sample_id, level, expected_conc, dilution or analyte",
                 where=f"line {index + 1}",
             )
@@ -226,14 +238,15 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
     names = [str(c).strip().lower() for c in frame.columns]
     repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
     if repeated is not None:
-        raise InputError(file, f"the column {repeated!r} appears twice", where="line 1")
+        raise InputError(file, f"the column {excerpt(repeated)} appears twice", where="line 1")
     # `relative` is this function's own output column, read back when it runs again.
     derived = ["relative"] if "relative" in names and _is_bool(frame, names) else []
     unknown = [c for c in names if c not in (*COLUMNS, "line", *derived)]
     if unknown:
         raise InputError(
             file,
-            f"unexpected column {unknown[0]!r}; a plate map has the columns {', '.join(COLUMNS)}",
+            f"unexpected column {excerpt(unknown[0])}; a plate map has the columns "
+            f"{', '.join(COLUMNS)}",
             where="line 1",
         )
     missing = [c for c in REQUIRED if c not in names]
@@ -262,7 +275,8 @@ def validate_plate_map(frame: pd.DataFrame, file: str | Path = "plate map") -> p
     def fail(mask: list[bool] | np.ndarray, message: str) -> None:
         index = next((i for i, bad in enumerate(mask) if bad), None)
         if index is not None:
-            row = {column: values[index] for column, values in text.items()}
+            # Values from the file are shown cut short.
+            row = {column: shortened(values[index]) for column, values in text.items()}
             raise InputError(file, message.format(**row), where=f"line {lines[index]}")
 
     matches = [_WELL.match(well.upper()) for well in text["well"]]
@@ -363,7 +377,7 @@ def _check_one_kind(plate_map: pd.DataFrame, file: str) -> None:
         kinds = rows["relative"].to_numpy(dtype=bool)
         if kinds.any() and not kinds.all():
             first = rows.iloc[int(np.argmax(kinds != kinds[0]))]
-            what = f"analyte {first['analyte']}" if key else "the plate map"
+            what = f"analyte {shortened(str(first['analyte']))}" if key else "the plate map"
             raise InputError(
                 file,
                 f"{what} gives expected_conc both as concentrations and as dilutions of a "
@@ -393,7 +407,8 @@ def _check_duplicates(plate_map: pd.DataFrame, file: str) -> None:
     for well, analyte, line in zip(wells, analytes, lines, strict=True):
         key = f"{well}\x1f{(analyte or '').casefold()}"
         if key in first_line:
-            what = f"well {well}" + (f" / analyte {analyte}" if analyte is not None else "")
+            shown = f" / analyte {shortened(analyte)}" if analyte is not None else ""
+            what = f"well {well}{shown}"
             raise InputError(
                 file,
                 f"{what} appears twice (lines {first_line[key]} and {line}); "
@@ -406,7 +421,7 @@ def _check_duplicates(plate_map: pd.DataFrame, file: str) -> None:
         if analyte is not None and well in general:
             raise InputError(
                 file,
-                f"well {well} has a row for all analytes and one for {analyte}; "
+                f"well {well} has a row for all analytes and one for {shortened(analyte)}; "
                 "give either one row for all analytes or one row per analyte",
                 where=f"line {line}",
             )
@@ -424,6 +439,7 @@ def apply_plate_map(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFram
         return wells
     file = str(plate_map.attrs.get("source_file", "plate map"))
     _check_overlap(wells, plate_map, file)
+    _check_on_plate(wells, plate_map, file)
     unnamed = (wells["analyte"] == "").to_numpy()
     # Each part: the export's rows, and for each the map row that applies (-1: none).
     parts = []
@@ -437,6 +453,26 @@ def apply_plate_map(wells: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFram
     else:
         merged, map_rows = parts[0]
     return _override(merged.reset_index(drop=True), plate_map, map_rows)
+
+
+def _check_on_plate(wells: pd.DataFrame, plate_map: pd.DataFrame, file: str) -> None:
+    """A map row naming a well the export's plate does not have (I13 on a 96-well
+    plate) is an error naming the row: its well would otherwise be dropped unseen.
+
+    The plate has 96 wells when every well the export reads lies in A1 to H12, else 384
+    (which every well a map can name lies on).
+    """
+    if not all(_WELL_96.match(str(well)) for well in wells["well"].drop_duplicates().tolist()):
+        return
+    for well, line in zip(plate_map["well"].tolist(), plate_map["line"].tolist(), strict=True):
+        if not _WELL_96.match(well):
+            raise InputError(
+                file,
+                f"well {well} is not on the plate of {wells['source_file'].iloc[0]}: its wells "
+                "lie in A1 to H12 (a 96-well plate); correct the row's well or use this "
+                "plate's own plate map",
+                where=f"line {line}",
+            )
 
 
 def _check_overlap(wells: pd.DataFrame, plate_map: pd.DataFrame, file: str) -> None:
@@ -466,7 +502,8 @@ def _match_named(
         if key not in keys:
             raise InputError(
                 file,
-                f"analyte {analyte!r} is not in the export; known: {', '.join(known)}",
+                f"analyte {excerpt(analyte)} is not in the export; known: "
+                f"{shortened(', '.join(map(str, known)), 200)}",
                 where=f"line {map_lines[row]}",
             )
         specific.setdefault((well, key), row)

@@ -14,16 +14,24 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Final, Literal
 
+from assaypipe.errors import InputError
 from assaypipe.readers.cells import decode_text
 from assaypipe.readers.excel import Sheet, Workbook, is_workbook, read_workbook
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 
-__all__ = ["KINDS", "Format", "ReadOptions", "Source"]
+__all__ = ["KINDS", "MAX_CELLS", "MAX_LINES", "MAX_TAGS", "Format", "ReadOptions", "Source"]
 
 Kind = Literal["text", "workbook", "xml"]
 KINDS: Final[tuple[Kind, ...]] = ("text", "workbook", "xml")
 _BOMS: Final = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# Bounds on a text export, checked before any format splits it, so that reading one
+# stays within a few hundred MB (docs/formats.md). The largest export seen has 30,000
+# lines and 100,000 cells.
+MAX_LINES: Final = 1_000_000
+MAX_CELLS: Final = 2_000_000
+# An XML export's tags: each costs about 150 bytes once parsed.
+MAX_TAGS: Final = 4_000_000
 
 
 def _starts_like_xml(data: bytes) -> bool:
@@ -57,8 +65,11 @@ class Source:
 
     @cached_property
     def text(self) -> str:
-        """The decoded text (InputError for a binary file that is not a workbook)."""
-        return decode_text(self.data, self.file)
+        """The decoded text (InputError for a binary file that is not a workbook, or one
+        beyond `MAX_LINES`, `MAX_CELLS` or, for XML, `MAX_TAGS`)."""
+        text = decode_text(self.data, self.file)
+        _check_size(text, self.file, self.kind)
+        return text
 
     @cached_property
     def lines(self) -> list[str]:
@@ -78,6 +89,24 @@ class Source:
     def warnings(self) -> tuple[str, ...]:
         """What the file shows amiss as a whole, for each of its plates' warnings."""
         return self.workbook.warnings if "workbook" in self.__dict__ else ()
+
+
+def _check_size(text: str, file: str, kind: Kind) -> None:
+    """Refuse a text longer than any plate export, by counts the C string methods make
+    in milliseconds: a split text costs ten times its size."""
+    if kind == "xml":
+        counted = [(text.count("<"), MAX_TAGS, "XML tags")]
+    else:
+        lines = max(text.count("\n"), text.count("\r"))
+        fields = lines + sum(text.count(delimiter) for delimiter in (",", ";", "\t"))
+        counted = [(lines, MAX_LINES, "lines"), (fields, MAX_CELLS, "cells")]
+    for found, most, what in counted:
+        if found > most:
+            raise InputError(
+                file,
+                f"the file holds {found:,} {what}, more than the {most:,} a plate export "
+                "can hold; check it is the right file",
+            )
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,9 @@ import pandas as pd
 
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
+    bad_bead_flags,
     classify_texts,
+    unreadable_counts,
     vendor_columns,
     vendor_frame,
     well_order,
@@ -93,6 +95,10 @@ _PROGRAM: Final = re.compile(r'^\s*"?Program"?\s*([,;])\s*"?xPONENT"?', re.IGNOR
 _DECIMAL_COMMA: Final = re.compile(r"(?<=\d),(?=\d)")
 # How many wells or messages a warning names before it counts the rest.
 _SHOWN: Final = 6
+# A FLEXMAP 3D tells 500 bead regions apart, so a row holds at most 500 analytes and
+# a few other columns; a wider one is refused before the file is split further.
+MAX_ANALYTES: Final = 500
+_MAX_ROW_CELLS: Final = MAX_ANALYTES + 10
 
 
 class _Notes:
@@ -160,7 +166,7 @@ def delimiter_of(lines: list[str]) -> str:
     return match.group(1) if match else ","
 
 
-def split_export(text: str, delimiter: str = ",") -> XponentFile:
+def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile:
     """Cut an xPONENT CSV into its header rows and its `DataType:` blocks.
 
     Blank rows (all cells empty, as Excel re-saves leave them) are dropped; rows keep
@@ -178,6 +184,13 @@ def split_export(text: str, delimiter: str = ",") -> XponentFile:
             if not "".join(raw_row).strip():
                 continue
             row = tuple(raw_row)
+            if len(row) > _MAX_ROW_CELLS:
+                raise InputError(
+                    file,
+                    f"the line has {len(row):,} cells; an xPONENT export holds at most "
+                    f"{MAX_ANALYTES} analytes (bead regions) and a few other columns",
+                    where=f"line {reader.line_num}",
+                )
             first = row[0].strip()
             if first.startswith("--") and first.endswith("--"):
                 # "-- CRC --" and its checksum close the export; nothing after is data.
@@ -562,7 +575,7 @@ def read_xponent(
 ) -> list[ParsedPlate]:
     """Wells (unvalidated), run metadata, vendor results and warnings of one xPONENT
     export's text: one `ParsedPlate` per plate number its locations name."""
-    parsed = split_export(text, delimiter_of(text.splitlines()))
+    parsed = split_export(text, delimiter_of(text.splitlines()), source_file)
     header = XponentHeader.create(parsed.header_rows, source_file)
     notes = _Notes()
     block_name, signal_kind = SIGNAL_BLOCKS[signal]
@@ -647,6 +660,7 @@ def compose(
     # xPONENT's expected concentrations are in the terms of its Result (x dilution).
     expected = _expected(reagents, main, roles, rule) / dilution[:, None]
     unit = np.array([units.get(analyte, "") for analyte in main.analytes], dtype=object)
+    bead_count, unreadable = _bead_counts(blocks.get("count"), main, decimal_comma)
 
     return wells_frame(
         n_wells * n_analytes,
@@ -661,9 +675,10 @@ def compose(
         dilution=np.repeat(dilution, n_analytes),
         signal=values,
         signal_kind=signal_kind,
-        bead_count=_bead_counts(blocks.get("count"), main, decimal_comma),
+        bead_count=bead_count,
         raw_text=raw_text,
         token=tokens,
+        flags=bad_bead_flags([""] * len(unreadable), unreadable),
     )
 
 
@@ -946,14 +961,16 @@ def _reagents(parsed: XponentFile) -> dict[str, ReagentBlock]:
 
 def _bead_counts(
     block: WellBlock | None, main: WellBlock, decimal_comma: bool
-) -> pd.arrays.IntegerArray:
+) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
+    """The counts, and which cells of the Count block hold text that is no count (`abc`)."""
     if block is None:
-        return pd.array([pd.NA] * main.cells.size, dtype="Int64")
+        return pd.array([pd.NA] * main.cells.size, dtype="Int64"), np.zeros(main.cells.size, bool)
     counts = block.aligned(main.wells, main.analytes)
     number = _numbers(counts.ravel(), decimal_comma)
     # A count is whole; anything else (NaN, a fraction) is not a usable count.
     whole = np.isfinite(number) & (number == np.round(number)) & (np.abs(number) < 2**53)
-    return pd.array(np.where(whole, number, np.nan), dtype="Int64")
+    usable = np.where(whole, number, np.nan)
+    return pd.array(usable, dtype="Int64"), unreadable_counts(counts.ravel().tolist(), usable)
 
 
 def _dilution(
