@@ -365,3 +365,25 @@ def test_an_xml_export_of_more_tags_than_a_plate_export_is_refused_before_parsin
         "plate export can hold; check it is the right file"
     )
     assert run.peak_mb < hostile.read_budget_mb(), run
+
+
+def test_names_with_control_characters_are_read_with_a_warning(tmp_path: Path) -> None:
+    # A damaged byte in a name (a mutated Bio-Plex workbook gave '\x00Hu IL-9 (77)'; text
+    # exports lose NUL bytes when decoded, so another control character here).
+    source = Path(__file__).resolve().parents[1] / "data" / "exports" / "xponent"
+    export = sorted(source.glob("*.csv"))[0]
+    text = export.read_text(encoding="utf-8")
+    analyte = read_export(export, settle_seconds=0).wells["analyte_raw"].iloc[0]
+    damaged = tmp_path / "damaged.csv"
+    for sep in ",;":
+        text = text.replace(f"{sep}{analyte}{sep}", f"{sep}\x07{analyte}{sep}")
+    damaged.write_text(text, encoding="utf-8")
+    plate = read_export(damaged, settle_seconds=0)
+    assert f"\x07{analyte}" in set(plate.wells["analyte_raw"])
+    assert (
+        f"analyte name `\\x07{analyte}` holds control characters no export writes: the file "
+        "may be damaged; check the names"
+    ) in plate.warnings
+    assert not any(
+        "control characters" in w for w in read_export(export, settle_seconds=0).warnings
+    )

@@ -279,6 +279,7 @@ def _finish(
             analyte_raw=wells["analyte_raw"].where(~unnamed, platemap.DEFAULT_ANALYTE),
         )
     _note_unassigned(wells, layout is not None, notes)
+    _note_control_characters(wells, notes)
     wells = _nameless_to_no_sample(wells, notes)
     if kit_standards is not None:
         wells = apply_kit_standards(wells, kit_standards, plate_id, layout, notes)
@@ -327,6 +328,31 @@ def _vendor_units(vendor: pd.DataFrame, unit: str) -> pd.DataFrame:
 def _without_file(problem: InputError) -> str:
     """A problem's sentence as a plate warning: the plate already names its file."""
     return f"{problem.where}: {problem.message}" if problem.where else problem.message
+
+
+# C0 control characters and DEL: no export writes them in a name; a damaged file may.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _note_control_characters(wells: pd.DataFrame, notes: Warnings) -> None:
+    """Analyte and sample names holding control characters (shown as ``\\x00``)."""
+    for column, what in (("analyte_raw", "analyte"), ("sample_name", "sample")):
+        names = pd.unique(wells[column].astype(str))
+        odd = [name for name in names if _CONTROL.search(name)]
+        if not odd:
+            continue
+        listed = ", ".join(f"`{_visible(name)}`" for name in odd[:5])
+        more = f" and {len(odd) - 5} more" if len(odd) > 5 else ""
+        several = len(odd) > 1
+        notes.add(
+            f"{what} name{'s' if several else ''} {listed}{more} "
+            f"hold{'' if several else 's'} control characters no export writes: the file may "
+            "be damaged; check the names"
+        )
+
+
+def _visible(name: str) -> str:
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", name[:60])
 
 
 def _note_unassigned(wells: pd.DataFrame, has_map: bool, notes: Warnings) -> None:
