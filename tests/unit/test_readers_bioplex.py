@@ -416,6 +416,8 @@ def test_an_analyte_on_two_sheets_keeps_both(tmp_path: Path) -> None:
     assert set(plate.wells["analyte"]) == {IL6, second}
     assert len(plate.wells) == 40
     assert plate.warnings == (
+        f"sheet 'Hu IL-7 (21)': the sheet is named 'Hu IL-7 (21)' but its Analyte line says "
+        f"'{IL6}'; the Analyte line is read (an edited or damaged file?)",
         f"sheet 'Hu IL-7 (21)': sheets 'Hu IL-6 (20)' and 'Hu IL-7 (21)' both hold analyte "
         f"'{IL6}'; the second is read as '{second}': check which sheet is the analyte's and "
         "give the other its own name",

@@ -284,6 +284,14 @@ def _analyte_sheet(sheet: Sheet, notes: Warnings) -> AnalyteSheet | None:
     per_well = [table for table in tables if table.per_well]
     table = per_well[-1] if per_well else tables[0]
     analyte = info.get("Analyte") or sheet.name.strip()
+    titled = sheet.name.strip()
+    # Excel cuts sheet names at 31 characters: a longer analyte's sheet holds its start.
+    if titled and analyte != titled and not analyte.startswith(titled):
+        notes.add(
+            f"the sheet is named {titled!r} but its Analyte line says {analyte!r}; the "
+            "Analyte line is read (an edited or damaged file?)",
+            where=f"sheet {sheet.name!r}",
+        )
     return AnalyteSheet(sheet.name, analyte, info, table, tuple(footer))
 
 
