@@ -25,7 +25,7 @@ from assaypipe import __version__, tables
 from assaypipe.figure_text import file_stem
 from assaypipe.io import read_table
 from assaypipe.qc import presets, rules_for, standard_points
-from assaypipe.qc.checks import curve_params, records, selected_curves
+from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
 from assaypipe.qc.levey_jennings import MIN_GUIDE, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
@@ -325,6 +325,7 @@ class _Page:
                     (r["source_file"], r["where"], _reason_alone(**r))
                     for r in records(rejected[["source_file", "where", "reason"]])
                 ],
+                text_columns={2},
             )
         return self.section(
             "summary",
@@ -373,6 +374,7 @@ class _Page:
                 row_classes=[
                     "warn" if len(_warnings(r["warnings"])) else None for r in records(listed)
                 ],
+                text_columns={7},
             )
             if rows
             else "",
@@ -438,6 +440,7 @@ class _Page:
                 ["plate", "analyte", "check", "value", "threshold", "status", "detail"],
                 rows,
                 row_classes=list(flagged["status"].astype(str)),
+                text_columns={4, 6},
             ),
         )
 
@@ -497,8 +500,10 @@ class _Page:
             "curves",
             tag(
                 "p",
-                "Each plate × analyte: standards fitted (blue) and left out (red ×), the "
-                "selected curve, LLOQ/ULOQ (green dashes), LOD (grey dots), the blank level, "
+                "Each plate × analyte: standards fitted (blue dots), fitted but out of "
+                "their recovery limits (black open squares) and left out, masked or flagged "
+                "(red ×), the selected curve, LLOQ/ULOQ (green dashes) and LOD (grey dots) "
+                "named above the plot, the blank level, "
                 "and the plate's samples (orange) and controls (purple) at their "
                 "back-calculated in-well concentrations. Where the export holds the "
                 "instrument software's own concentrations, a curve says how far "
@@ -554,6 +559,8 @@ class _Page:
         # are what cost time in a study of thousands of plates.
         drawn = group is not None
         standards = standard_points(group, curve) if group is not None else None
+        if standards is not None:
+            standards["recovery_ok"] = _recovery_ok(standards, checks)
         if group is not None and standards is not None:
             others = group[group["role"].isin(["sample", "control"])].copy()
             dilution = pd.to_numeric(others["dilution"], errors="coerce")
@@ -629,6 +636,7 @@ class _Page:
                         ]
                         for r in checks
                     ],
+                    text_columns={2, 4},
                 ),
             )
         beside: Html = Html("")
@@ -740,6 +748,7 @@ class _Page:
                             ]
                             for r in cvs.to_dict("records")
                         ],
+                        text_columns={2, 4},
                     )
                 )
         return self.section("levey-jennings", *parts)
@@ -769,7 +778,7 @@ class _Page:
             "sheets",
             note,
             tag("p", said, class_="note"),
-            table(["check", "name", "where", "what it means", "wells"], rows),
+            table(["check", "name", "where", "what it means", "wells"], rows, text_columns={2, 3}),
         )
 
     # -- exclusions ------------------------------------------------------------------
@@ -842,6 +851,7 @@ class _Page:
                 ],
                 rows,
                 row_classes=classes,
+                text_columns={5},
             ),
         )
 
@@ -1012,6 +1022,21 @@ def _of_pairs(frame: pd.DataFrame, pairs: set[tuple[str, str]]) -> np.ndarray:
     """Which rows of ``frame`` belong to one of the plate x analyte ``pairs``."""
     keys = pd.MultiIndex.from_arrays([frame["plate_id"].astype(str), frame["analyte"].astype(str)])
     return np.asarray(keys.isin(list(pairs)), dtype=bool)
+
+
+def _recovery_ok(standards: pd.DataFrame, checks: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Per standard well, False where its level's ``recovery:<level>`` check did not pass."""
+    off = {
+        str(c["check"]).split(":", 1)[1]
+        for c in checks
+        if str(c["check"]).startswith("recovery:") and c["status"] != "pass"
+    }
+    if not off:
+        return np.ones(len(standards), dtype=bool)
+    conc = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
+    level = pd.to_numeric(standards["level"], errors="coerce").to_numpy(dtype=float)
+    names = [level_name(c, lv) for c, lv in zip(conc, level, strict=True)]
+    return np.array([name not in off for name in names], dtype=bool)
 
 
 def _template(name: str) -> str:
