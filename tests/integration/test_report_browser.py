@@ -263,6 +263,20 @@ def test_report_reads_well_in_a_browser(study: Path, browser: Browser) -> None:
     assert "match no well" in exclusions
     rejected = browser.evaluate("document.querySelector('#summary').textContent")
     assert "notes.csv" in rejected
+    # The statistics: a table per analysis given to the report, and the correlation figures.
+    headings = browser.evaluate(
+        "[...document.querySelectorAll('#prepost h3')].map(h => h.textContent)"
+    )
+    given = ["prepost", "prepost_groups", "response_change", "correlations_pairs"]
+    stats = pd.concat(pd.read_parquet(study / "results" / "stats" / f"{g}.parquet") for g in given)
+    assert headings == [*dict.fromkeys(stats["analysis"]), "Correlations"]
+    tables = browser.evaluate("document.querySelectorAll('#prepost tbody tr').length")
+    assert tables == len(stats)
+    correlations = browser.evaluate(
+        "[...document.querySelectorAll('#prepost figure.correlation img')].map(i => i.naturalWidth)"
+    )
+    figures = sorted((study / "results" / "figures").glob("correlation_*.png"))
+    assert len(correlations) == len(figures) >= 1 and min(correlations) > 100
 
     shot = study / "results" / "report_screenshot.png"
     browser.screenshot(shot)

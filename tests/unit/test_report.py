@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,8 +16,9 @@ from assaypipe import tables
 from assaypipe.curves import predict
 from assaypipe.exclusions import exclusion_table, included_samples
 from assaypipe.figure_text import file_stem
+from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
-from assaypipe.report import SECTIONS, ReportInputs, build_report
+from assaypipe.report import SECTIONS, ReportInputs, build_report, load_inputs
 from assaypipe.report.build import _recovery_ok
 from assaypipe.report.figures import (
     CURVE_DPI,
@@ -28,8 +30,10 @@ from assaypipe.report.figures import (
     prepost_figure,
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
+from assaypipe.stats import prepost
 from tests import oddities
 from tests.unit.test_qc import PARAMS, SETTINGS, make_plate, study
+from tests.unit.test_stats import GROUPS, SMALL
 
 XSS = "<script>alert(1)</script>"
 
@@ -608,3 +612,60 @@ def test_check_values_read_as_their_kind(three_plates):
         assert (base in SHARE_CHECKS) == bool(share.match(str(r["threshold"]))), r
     beads = qc[qc["check"] == "bead_count"].iloc[0].to_dict()
     assert _check_value(beads) == f"{beads['value']:.4g}" and "%" not in _check_value(beads)
+
+
+def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_figures(
+    three_plates, tmp_path
+):
+
+    stats = prepost(SMALL, groups=GROUPS)
+    stats.loc[0, "analyte"] = XSS  # text from a plate, shown as text
+    figure = tmp_path / "correlation_CCL2_vs_IL8.png"
+    plot_correlation(SMALL, "CCL2", "IL8", [figure])
+    page = build_report(inputs_for(*three_plates, stats=stats, correlation_figures=[str(figure)]))
+    section = page.split('<section id="prepost">', 1)[1].split("</section>", 1)[0]
+    analyses = list(dict.fromkeys(stats["analysis"]))
+    headings = re.findall(r"<h3>([^<]*)</h3>", section)
+    assert headings == [*analyses, "Correlations"]
+    header = "".join(
+        f"<th>{c}</th>"
+        for c in ["analyte", "group", "n", "estimate", "CI", "unit", "p", "q", "method"]
+    )
+    assert section.count(header) == len(analyses)
+    rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1])
+    assert len(section.split("<tbody>")) - 1 == len(analyses)
+    first = stats.iloc[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", rows[0])
+    assert cells[0] == escape(XSS)
+    assert cells[2] == str(first["n"])
+    assert cells[3] == f"{first['estimate']:.4g}"
+    assert cells[4] == f"{first['ci_low']:.4g} to {first['ci_high']:.4g}"
+    assert cells[6] == f"{first['p']:.2g}" and cells[7] == f"{first['q']:.2g}"
+    assert XSS not in page
+    # the correlation figure embedded, the file's bytes as they are
+    embedded = base64.b64encode(figure.read_bytes()).decode("ascii")
+    assert f'src="data:image/png;base64,{embedded}"' in section
+
+
+def test_load_inputs_reads_the_optional_statistics_and_figures(three_plates, tmp_path):
+
+    base = inputs_for(*three_plates)
+    paths = {}
+    for key in ("wells", "curves", "plates", "rejected", "qc", "verdicts"):
+        paths[key] = tmp_path / f"{key}.parquet"
+        getattr(base, key).to_parquet(paths[key])
+    for key in ("levey_jennings", "exclusions", "samples"):
+        paths[key] = tmp_path / f"{key}.parquet"
+        getattr(base, key).to_parquet(paths[key])
+    without = load_inputs(paths)
+    assert without.stats.empty and list(without.correlation_figures) == []
+    stats = prepost(SMALL, groups=GROUPS)
+    halves = [stats.iloc[:2], stats.iloc[2:]]
+    paths["stats"] = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    for half, path in zip(halves, paths["stats"], strict=True):
+        half.to_parquet(path)
+    paths["correlations"] = str(tmp_path / "correlation_x_vs_y.png")
+    given = load_inputs(paths)
+    assert len(given.stats) == len(stats)
+    assert given.stats["analyte"].tolist() == stats["analyte"].tolist()
+    assert given.correlation_figures == [paths["correlations"]]

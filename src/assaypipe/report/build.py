@@ -82,6 +82,10 @@ class ReportInputs:
     sheet_checks: pd.DataFrame = dataclasses.field(
         default_factory=lambda: tables.empty(tables.SHEET_CHECKS)
     )
+    # Study statistics (tables.STATS rows of any analyses), shown as a table per analysis.
+    stats: pd.DataFrame = dataclasses.field(default_factory=lambda: tables.empty(tables.STATS))
+    # The statistics' correlation figures (PNG), shown in the pre/post section.
+    correlation_figures: Sequence[str | Path] = ()
 
 
 Progress = Callable[[int, int], None]
@@ -858,17 +862,20 @@ class _Page:
     # -- pre/post --------------------------------------------------------------------
 
     def prepost(self) -> Html:
+        return self.section("prepost", *self._prepost_figure(), *self._stats_tables())
+
+    def _prepost_figure(self) -> list[Html]:
         path = self.inputs.prepost_figure
         if path is not None and Path(path).is_file():
             data = Path(path).read_bytes()
             uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-            return self.section(
-                "prepost",
+            return [
                 tag(
                     "p",
                     "Paired values before and after treatment per analyte, by responder group, "
                     f"from the statistics ({Path(path).name}); values from plates left out above "
-                    "are not in it.",
+                    "are not in it; values below the LLOQ are open triangles, drawn where the "
+                    "censoring policy (prepost.below_lloq) puts them.",
                     class_="note",
                 ),
                 tag(
@@ -876,26 +883,24 @@ class _Page:
                     tag("img", src=uri, alt="Pre/post paired plot per analyte"),
                     class_="wide prepost",
                 ),
-            )
+            ]
         pairs = _pairs(self.inputs.samples, self.inputs.pre, self.inputs.post)
         analytes = sorted(set(pairs["analyte"])) if not pairs.empty else []
         if not analytes:
-            return self.section(
-                "prepost",
+            return [
                 tag(
                     "p",
                     f"No subject has both a {self.inputs.pre} and a {self.inputs.post} value.",
                     class_="note",
-                ),
-            )
+                )
+            ]
         figure = prepost_figure(
             pairs, analytes, self.inputs.display, _sample_units(self.inputs.samples)
         )
         image = self.image(
             png_bytes(figure), "Pre/post paired plot per analyte", "prepost", "prepost.png"
         )
-        return self.section(
-            "prepost",
+        return [
             tag(
                 "p",
                 f"Each subject's value at {self.inputs.pre} and {self.inputs.post} (grey), and "
@@ -903,7 +908,60 @@ class _Page:
                 class_="note",
             ),
             tag("figure", image, class_="wide prepost"),
-        )
+        ]
+
+    def _stats_tables(self) -> list[Html]:
+        """A table per analysis of the statistics, then the correlation figures."""
+        parts: list[Html] = []
+        stats = self.inputs.stats
+        if not stats.empty:
+            parts.append(
+                tag(
+                    "p",
+                    "The statistics' tables (results/stats/, described in docs/statistics.md), "
+                    "one per analysis; q is p adjusted (Benjamini–Hochberg) within each analysis "
+                    "and group.",
+                    class_="note",
+                )
+            )
+        for analysis, rows in stats.groupby("analysis", sort=False):
+            parts.append(tag("h3", analysis))
+            parts.append(
+                table(
+                    ["analyte", "group", "n", "estimate", "CI", "unit", "p", "q", "method"],
+                    [
+                        [
+                            self.name(str(r["analyte"])),
+                            r["group"],
+                            r["n"],
+                            _num(r["estimate"]),
+                            _interval(r["ci_low"], r["ci_high"]),
+                            r["unit"],
+                            _p_value(r["p"]),
+                            _p_value(r["q"]),
+                            r["method"],
+                        ]
+                        for r in records(rows)
+                    ],
+                    text_columns={8},
+                )
+            )
+        figures = [Path(p) for p in self.inputs.correlation_figures if Path(p).is_file()]
+        if figures:
+            parts.append(tag("h3", "Correlations"))
+        for path in figures:
+            uri = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+            parts.append(
+                tag(
+                    "figure",
+                    tag("img", src=uri, alt=f"Correlation figure {path.stem}"),
+                    tag("figcaption", path.name),
+                    class_="wide correlation",
+                )
+            )
+        if stats.empty and not figures:
+            parts.append(tag("p", "No statistics tables were given to the report.", class_="note"))
+        return parts
 
     # -- rules -----------------------------------------------------------------------
 
@@ -958,6 +1016,14 @@ def load_inputs(
     sheets_path = paths.get("sheet_checks")
     if sheets_path:
         options.setdefault("sheet_checks", read_table(sheets_path))
+    # Optional: the statistics tables and correlation figures (one path or a list).
+    stats_paths = _path_list(paths.get("stats"))
+    if stats_paths:
+        stats = pd.concat([read_table(p) for p in stats_paths], ignore_index=True)
+        options.setdefault("stats", tables.STATS.validate(stats))
+    correlation_paths = _path_list(paths.get("correlations"))
+    if correlation_paths:
+        options.setdefault("correlation_figures", correlation_paths)
     display: dict[str, str] = {}
     if aliases is not None:
         first = aliases.drop_duplicates("analyte")
@@ -976,6 +1042,35 @@ def load_inputs(
         prepost_figure=prepost_figure or None,
         **options,
     )
+
+
+def _path_list(value: object) -> list[str]:
+    """Paths given as one string or a list of them (as snakemake's named inputs are)."""
+    if not value:
+        return []
+    if isinstance(value, str | Path):
+        return [str(value)]
+    return [str(item) for item in value]  # type: ignore[attr-defined]
+
+
+def _interval(low: object, high: object) -> str:
+    """A confidence interval as ``low to high``; – when either end is missing."""
+    a, b = _float(low), _float(high)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return "–"
+    return f"{a:.4g} to {b:.4g}"
+
+
+def _p_value(value: object) -> str:
+    """A p or q value to 2 significant digits; below 0.0001 as ``< 0.0001``.
+
+    >>> _p_value(0.0390625), _p_value(3e-7), _p_value(float("nan"))
+    ('0.039', '< 0.0001', '–')
+    """
+    number = _float(value)
+    if not math.isfinite(number):
+        return "–"
+    return "< 0.0001" if number < 1e-4 else f"{number:.2g}"
 
 
 def _vendor_fact(compared: pd.DataFrame, software: str) -> str:
