@@ -1,9 +1,10 @@
 """Figures of the study statistics, like the published ones (matplotlib).
 
 - :func:`plot_prepost`: one panel per analyte x responder group, a line per subject
-  from pre to post, the group median in bold, the test result in the title.
+  from pre to post, the group median in bold, the test result in the title; values
+  below the LLOQ (drawn where the censoring policy puts them) are open triangles.
 - :func:`plot_correlation`: y against x over the pooled pre and post samples, with the
-  OLS line and its 95% confidence band.
+  OLS line and its 95% confidence band; the axes span the data, not the band.
 
 Each figure is written to every path given; the format follows the suffix (.png,
 .svg). Files are reproducible: no dates in the metadata, fixed SVG ids. Analyte names
@@ -25,7 +26,7 @@ from matplotlib.figure import Figure
 
 from assaypipe.figure_text import shown
 from assaypipe.stats.correlations import pooled_values
-from assaypipe.stats.frames import ALL, analyte_units, paired_values
+from assaypipe.stats.frames import ALL, BELOW_LLOQ_TEXT, analyte_units, paired_values
 from assaypipe.stats.regression import ols, spearman
 from assaypipe.units import label
 
@@ -81,7 +82,22 @@ def plot_prepost(
     concatenated) adds n, V and p to each panel; ``display`` maps analyte names to the
     names shown.
     """
+    figure = prepost_groups_figure(samples, groups, pre, post, below_lloq, stats, display)
+    _save(figure, outputs)
+
+
+def prepost_groups_figure(
+    samples: pd.DataFrame,
+    groups: pd.Series | None,
+    pre: str = "baseline",
+    post: str = "post",
+    below_lloq: str = "half_lloq",
+    stats: pd.DataFrame | None = None,
+    display: dict[str, str] | None = None,
+) -> Figure:
+    """The figure :func:`plot_prepost` writes."""
     pairs = paired_values(samples, pre, post, below_lloq)
+    below = {analyte: _censored(samples, analyte, {"pre": pre, "post": post}) for analyte in pairs}
     units = analyte_units(samples)
     labels = (
         groups.dropna().astype(str)
@@ -107,6 +123,7 @@ def plot_prepost(
             colour = _COLOURS.get(column, "#4d4d4d")
             for values in subset[["pre", "post"]].to_numpy():
                 axis.plot([0, 1], values, color=colour, alpha=0.45, lw=1, marker="o", ms=3)
+            _mark_censored(axis, subset, below[analyte], colour, BELOW_LLOQ_TEXT[below_lloq])
             if len(subset):
                 axis.plot(
                     [0, 1],
@@ -124,7 +141,50 @@ def plot_prepost(
                 axis.set_ylabel(f"{shown_name} ({label(units.get(analyte, ''))})")
     figure.suptitle(f"{post} vs {pre} per subject, by responder group", fontsize=10)
     figure.tight_layout()
-    _save(figure, outputs)
+    return figure
+
+
+def _censored(samples: pd.DataFrame, analyte: str, visits: dict[str, str]) -> pd.DataFrame:
+    """Per subject, whether its value of ``analyte`` at each visit (columns pre, post)
+    comes from a sample below the LLOQ or LOD."""
+    data = samples[samples["analyte"] == analyte]
+    below = data["censor"].isin(["<LLOQ", "<LOD"])
+    out = {}
+    for key, visit in visits.items():
+        at = data["visit"] == visit
+        out[key] = below[at].groupby(data.loc[at, "subject_id"]).any()
+    return pd.DataFrame(out).fillna(False).astype(bool)
+
+
+def _mark_censored(
+    axis: Axes, subset: pd.DataFrame, below: pd.DataFrame, colour: str, policy: str
+) -> None:
+    """Open triangles over the values below the LLOQ, with a legend entry naming how
+    they were set (``policy``)."""
+    flags = below.reindex(subset.index).fillna(False).astype(bool)
+    x: list[float] = []
+    y: list[float] = []
+    for position, visit in enumerate(("pre", "post")):
+        hit = flags[visit].to_numpy(dtype=bool)
+        x += [float(position)] * int(hit.sum())
+        y += subset[visit].to_numpy(dtype=float)[hit].tolist()
+    if not x:
+        return
+    axis.scatter(
+        x, y, marker="v", s=40, facecolors="white", edgecolors=colour, linewidths=1.3,
+        zorder=4, label=policy,
+    )  # fmt: skip
+    axis.legend(fontsize=7, loc="best")
+
+
+def _data_limits(values: pd.Series) -> tuple[float, float]:
+    """An axis range around the values (5% margin), not below 0 when none is."""
+    low, high = float(values.min()), float(values.max())
+    margin = 0.05 * (high - low) if high > low else 0.05 * abs(high) or 1.0
+    bottom = low - margin
+    if low >= 0:
+        bottom = max(bottom, 0.0)
+    return bottom, high + margin
 
 
 def _note(axis: Axes, text: str) -> None:
@@ -153,6 +213,19 @@ def plot_correlation(
     display: dict[str, str] | None = None,
 ) -> None:
     """y against x over the pooled pre and post samples, OLS line and 95% band."""
+    _save(correlation_figure(samples, x, y, pre, post, below_lloq, display), outputs)
+
+
+def correlation_figure(
+    samples: pd.DataFrame,
+    x: str,
+    y: str,
+    pre: str = "baseline",
+    post: str = "post",
+    below_lloq: str = "half_lloq",
+    display: dict[str, str] | None = None,
+) -> Figure:
+    """The figure :func:`plot_correlation` writes."""
     pooled = pooled_values(samples, [pre, post], below_lloq)
     units = analyte_units(samples)
     names = {name: shown((display or {}).get(name, name), _NAME_LIMIT) for name in (x, y)}
@@ -187,7 +260,11 @@ def plot_correlation(
                 fontsize=8,
             )
         axis.legend(fontsize=7)
+        # The band widens past the data: the axes keep to the data's range (no axis
+        # running to -200 pg/mL under concentrations that are all positive).
+        axis.set_xlim(*_data_limits(both[x]))
+        axis.set_ylim(*_data_limits(both[y]))
     axis.set_xlabel(f"{names.get(x, x)} ({label(units.get(x, ''))})")
     axis.set_ylabel(f"{names.get(y, y)} ({label(units.get(y, ''))})")
     figure.tight_layout()
-    _save(figure, outputs)
+    return figure

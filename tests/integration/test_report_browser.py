@@ -25,9 +25,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from assaypipe.report import SECTIONS
+from assaypipe.report import SECTIONS, build_report, write_report
 from assaypipe.simulate import simulate_study
 from tests.conftest import quick_classification, run_workflow
+from tests.unit.test_qc import make_plate
+from tests.unit.test_qc import study as joined
+from tests.unit.test_report import inputs_for
 
 XSS = "<script>alert(1)</script>"
 
@@ -141,12 +144,16 @@ class Browser:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def screenshot(self, path: Path, width: int = 1400, height: int = 3000) -> None:
+    def resize(self, width: int, height: int) -> None:
         self.call(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
             session=True,
         )
+
+    def screenshot(self, path: Path, width: int = 1400, height: int = 3000) -> None:
+        """The viewport, ``width`` x ``height`` CSS pixels, as PNG."""
+        self.resize(width, height)
         shot = self.call("Page.captureScreenshot", {"format": "png"}, session=True)
         path.write_bytes(base64.b64decode(shot["data"]))
 
@@ -256,6 +263,20 @@ def test_report_reads_well_in_a_browser(study: Path, browser: Browser) -> None:
     assert "match no well" in exclusions
     rejected = browser.evaluate("document.querySelector('#summary').textContent")
     assert "notes.csv" in rejected
+    # The statistics: a table per analysis given to the report, and the correlation figures.
+    headings = browser.evaluate(
+        "[...document.querySelectorAll('#prepost h3')].map(h => h.textContent)"
+    )
+    given = ["prepost", "prepost_groups", "response_change", "correlations_pairs"]
+    stats = pd.concat(pd.read_parquet(study / "results" / "stats" / f"{g}.parquet") for g in given)
+    assert headings == [*dict.fromkeys(stats["analysis"]), "Correlations"]
+    tables = browser.evaluate("document.querySelectorAll('#prepost tbody tr').length")
+    assert tables == len(stats)
+    correlations = browser.evaluate(
+        "[...document.querySelectorAll('#prepost figure.correlation img')].map(i => i.naturalWidth)"
+    )
+    figures = sorted((study / "results" / "figures").glob("correlation_*.png"))
+    assert len(correlations) == len(figures) >= 1 and min(correlations) > 100
 
     shot = study / "results" / "report_screenshot.png"
     browser.screenshot(shot)
@@ -287,3 +308,111 @@ def test_snakemake_report_has_the_qc_figures_with_captions(study: Path) -> None:
     assert "results/report.html" in categories["Quality control"]["Other"]
     assert categories["Quality control"]["Levey-Jennings"]
     assert "results/figures/prepost_by_response.png" in categories["Study statistics"]["Other"]
+
+
+# The lines an element's text takes: its text and boxes' rectangles, grouped into lines
+# (a rectangle starting below half the height of the line before starts a new one). A
+# badge or a name on one line gives 1; one broken mid-word gives 2 or more.
+LINES_OF = """
+(el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0)
+    .sort((a, b) => a.top - b.top);
+  let lines = 0, top = -Infinity, height = 0;
+  for (const r of rects) {
+    if (r.top >= top + height / 2) { lines += 1; top = r.top; height = r.height; }
+  }
+  return lines;
+})
+"""
+
+LONG_PLATES = (
+    "luminex_4plex_2025-06-20_batch_A_rerun_after_bead_clumping",
+    "luminex_4plex_2025-06-21_batch_B",
+)
+
+
+@pytest.fixture(scope="module")
+def wide_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report of 61 analytes on two plates with long names, one of them failing."""
+    analytes = [f"analyte_{i:02d}_{'x' * (i % 7)}" for i in range(61)]
+    parts = [
+        make_plate(plate, analyte=analyte, run_time=f"2025-06-2{k}", bead_count=90 if k else 20)
+        for k, plate in enumerate(LONG_PLATES)
+        for analyte in analytes
+    ]
+    inputs = inputs_for(*joined(*parts), curve_figures=4)
+    root = tmp_path_factory.mktemp("wide_report")
+    return write_report(root / "report.html", build_report(inputs))
+
+
+@pytest.mark.slow
+def test_a_wide_report_keeps_badges_and_names_whole(
+    wide_report: Path, browser: Browser, tmp_path: Path
+) -> None:
+    url = wide_report.as_uri()
+    browser.resize(1280, 900)
+    browser.open(url)
+    assert browser.problems(url) == []
+
+    badges = browser.evaluate(
+        f"[...document.querySelectorAll('.badge')].map(b => [b.textContent, ({LINES_OF})(b)])"
+    )
+    assert len(badges) > 2 * 61, len(badges)
+    broken = [text for text, lines in badges if lines != 1]
+    assert broken == []
+    # Every table cell but long free text (names, numbers, statuses, a matrix cell's
+    # badges) and every plate heading is on one line.
+    broken_cells = browser.evaluate(
+        "[...document.querySelectorAll('td:not(.text), article.plate h3')]"
+        f".filter(e => ({LINES_OF})(e) > 1).map(e => e.textContent)"
+    )
+    assert broken_cells == []
+    plates = browser.evaluate(
+        "[...document.querySelectorAll('table.matrix td:first-child')].map(e => e.textContent)"
+    )
+    assert plates == list(LONG_PLATES)
+
+    # The matrix scrolls inside its wrapper; the page itself is no wider than the window.
+    matrix = browser.evaluate(
+        "(() => { const w = document.querySelector('#verdicts div.scroll');"
+        " return [w.scrollWidth, w.clientWidth, document.documentElement.scrollWidth,"
+        " window.innerWidth]; })()"
+    )
+    assert matrix[0] > matrix[1] and matrix[2] <= matrix[3], matrix
+    # a badge is as wide as its text: not squeezed to a letter per line
+    narrowest = browser.evaluate(
+        "Math.min(...[...document.querySelectorAll('table.matrix .badge')]"
+        ".map(b => b.getBoundingClientRect().width))"
+    )
+    assert narrowest >= 30, narrowest
+
+    top = tmp_path / "wide_report_top.png"
+    browser.screenshot(top, 1280, 900)
+    # Scrolled to the last section, the navigation is still at the top of the window.
+    browser.evaluate("document.querySelector('#rules').scrollIntoView()")
+    nav = browser.evaluate(
+        "(() => { const r = document.querySelector('nav').getBoundingClientRect();"
+        " return [window.scrollY, r.top, r.height]; })()"
+    )
+    assert nav[0] > 1000 and nav[1] == 0 and nav[2] > 10, nav
+    scrolled = tmp_path / "wide_report_scrolled.png"
+    shot = browser.call("Page.captureScreenshot", {"format": "png"}, session=True)
+    scrolled.write_bytes(base64.b64decode(shot["data"]))
+
+    # Printed: no navigation, the tables whole (no scrolling box), rows and figures
+    # kept on one page each.
+    browser.call("Emulation.setEmulatedMedia", {"media": "print"}, session=True)
+    printed = browser.evaluate(
+        "(() => { const s = e => getComputedStyle(document.querySelector(e));"
+        " return [s('nav').display, s('div.scroll').overflowX, s('tr').breakInside,"
+        " s('figure.curve').breakInside]; })()"
+    )
+    assert printed == ["none", "visible", "avoid", "avoid"], printed
+    pdf = browser.call("Page.printToPDF", {"printBackground": True}, session=True)
+    printout = tmp_path / "wide_report.pdf"
+    printout.write_bytes(base64.b64decode(pdf["data"]))
+    for path in (top, scrolled, printout):
+        assert path.stat().st_size > 20_000, path
+    print("screenshots:", top, scrolled, printout)

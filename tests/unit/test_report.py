@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -9,13 +10,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from assaypipe import tables
+from assaypipe.curves import predict
 from assaypipe.exclusions import exclusion_table, included_samples
 from assaypipe.figure_text import file_stem
+from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
-from assaypipe.report import SECTIONS, ReportInputs, build_report
+from assaypipe.report import SECTIONS, ReportInputs, build_report, load_inputs
+from assaypipe.report.build import _recovery_ok
 from assaypipe.report.figures import (
+    CURVE_DPI,
+    CURVE_SIZE,
     MAX_LJ_LABELS,
     curve_figure,
     levey_jennings_figure,
@@ -23,8 +30,10 @@ from assaypipe.report.figures import (
     prepost_figure,
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
+from assaypipe.stats import prepost
 from tests import oddities
-from tests.unit.test_qc import SETTINGS, make_plate, study
+from tests.unit.test_qc import PARAMS, SETTINGS, make_plate, study
+from tests.unit.test_stats import GROUPS, SMALL
 
 XSS = "<script>alert(1)</script>"
 
@@ -180,8 +189,8 @@ def test_plate_warnings_are_listed_with_their_plate(three_plates):
     assert "1 with warnings; 1 files rejected" in summary
     # the rejected file's row: its file and place in their columns, the sentence alone
     assert (
-        "<td>resources/plates/bad.csv</td><td>line 3</td><td>expected a Median block</td>"
-        in summary
+        "<td>resources/plates/bad.csv</td><td>line 3</td>"
+        '<td class="text">expected a Median block</td>' in summary
     )
 
 
@@ -420,6 +429,113 @@ def test_a_curve_figure_with_no_positive_signal_draws_a_linear_signal_axis():
     assert texts == [] and yscale == "log"
 
 
+# -- what a curve figure shows --------------------------------------------------------
+
+LEVELS = np.array([5.0, 15.0, 45.0, 135.0, 405.0, 1215.0, 3645.0])
+
+
+def curve_with(limits, recovery_ok=None, fitted=None):
+    """A curve figure of seven standards on PARAMS, drawn (so its texts have a place)."""
+    points = pd.DataFrame(
+        {
+            "expected_conc": LEVELS,
+            "signal": predict(PARAMS, LEVELS),
+            "fitted": fitted if fitted is not None else True,
+            "recovery_ok": recovery_ok if recovery_ok is not None else True,
+        }
+    )
+    others = pd.DataFrame(columns=["role", "concentration", "signal"])
+    figure = curve_figure(points, PARAMS, limits, others, "MFI", "pg/mL")
+    png = png_bytes(figure)
+    return figure, png
+
+
+def test_standards_out_of_recovery_and_left_out_have_their_own_marker_and_legend_entry():
+    figure, _ = curve_with(
+        {"lloq": 5.0, "uloq": 3645.0},
+        recovery_ok=[True, False, True, True, True, True, True],
+        fitted=[True, True, True, False, True, True, True],
+    )
+    ax = figure.axes[0]
+    scatters = {c.get_label(): c for c in ax.collections}
+    kinds = ["standard", "recovery out of limits", "left out (masked, flagged)"]
+    assert set(kinds) <= set(scatters)
+    offsets = {k: scatters[k].get_offsets()[:, 0].tolist() for k in kinds}
+    assert offsets == {
+        "standard": [5.0, 45.0, 405.0, 1215.0, 3645.0],
+        "recovery out of limits": [15.0],
+        "left out (masked, flagged)": [135.0],
+    }
+    # three different marker shapes (the path each point is drawn with)
+    shapes = [scatters[k].get_paths()[0].vertices.round(3).tobytes() for k in kinds]
+    assert len(set(shapes)) == 3
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert set(kinds) <= set(legend)
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"lod": 4.0, "lloq": 5.0, "uloq": 6.0},  # all three within a label's width
+        {"lod": 2.0, "lloq": 5.0, "uloq": 3645.0},
+        {"lod": 5.0, "lloq": 5.0, "uloq": 3645.0},  # LOD at the LLOQ
+    ],
+)
+def test_limit_labels_never_overlap_and_stay_in_the_figure(limits):
+    figure, _ = curve_with(limits)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    labels = {t.get_text(): t.get_window_extent(renderer) for t in figure.axes[0].texts}
+    assert set(labels) == {"LOD", "LLOQ", "ULOQ"}
+    boxes = list(labels.values())
+    for i, first in enumerate(boxes):
+        for second in boxes[i + 1 :]:
+            assert not first.overlaps(second), labels
+    page = figure.bbox
+    for box in boxes:
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+
+
+def shown_width() -> float:
+    """The width (CSS px) the page shows a curve figure at: figure.curve's width less its
+    padding and border (box-sizing: border-box)."""
+    css = (Path(__file__).parents[2] / "src/assaypipe/report/templates/report.css").read_text()
+    rule = re.search(r"figure\.curve \{([^}]*)\}", css).group(1)
+    width = float(re.search(r"(?<![-\w])width: (\d+)px", rule).group(1))
+    padding = float(re.search(r"padding: (\d+)px", rule).group(1))
+    border = float(re.search(r"border: (\d+)px", rule).group(1))
+    return width - 2 * padding - 2 * border
+
+
+def test_curve_figure_text_is_at_least_10_px_at_the_size_the_page_shows_it():
+    figure, png = curve_with({"lod": 2.0, "lloq": 5.0, "uloq": 3645.0})
+    # The PNG's own width, from its header (IHDR), against the width it is shown at.
+    natural = int.from_bytes(png[16:20], "big")
+    assert natural == round(CURVE_SIZE[0] * CURVE_DPI)
+    scale = shown_width() / natural
+    assert 0.95 <= scale <= 1.05  # shown at about its own size, neither blurred nor shrunk
+    texts = [
+        t
+        for t in figure.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+        if t.get_visible() and t.get_text().strip()
+    ]
+    assert len(texts) > 10  # ticks, axis labels, legend, limits
+    smallest = min(t.get_fontsize() for t in texts) * CURVE_DPI / 72 * scale
+    assert smallest >= 10, smallest
+
+
+def test_recovery_ok_marks_the_wells_of_levels_whose_recovery_check_did_not_pass():
+    points = pd.DataFrame(
+        {"expected_conc": [5.0, 5.0, 15.0, 20.0], "level": [1, 1, 2, pd.NA]},
+    ).astype({"level": "Int64"})
+    checks = [
+        {"check": "recovery:S1", "status": "warn"},
+        {"check": "recovery:S2", "status": "pass"},
+        {"check": "recovery:20", "status": "warn"},  # a level without a kit number
+        {"check": "standard_cv:S2", "status": "warn"},
+    ]
+    assert _recovery_ok(points, checks).tolist() == [False, False, True, False]
+
+
 # Every figure file the report writes: a short safe name and a hash, inside its folder.
 SAFE_FIGURE = re.compile(r"^[A-Za-z0-9_-]{1,90}-[0-9a-f]{10}\.png$")
 
@@ -479,7 +595,7 @@ def test_sheet_checks_are_listed_with_their_places(three_plates):
     page = build_report(inputs_for(*three_plates, sheet_checks=findings))
     section = page.split('<section id="sheets">', 1)[1].split("</section>", 1)[0]
     assert "1 unknown analyte, 1 sample on no plate" in section
-    assert "<td>&lt;b&gt;MPC-1&lt;/b&gt;</td><td>plate P2</td>" in section
+    assert '<td>&lt;b&gt;MPC-1&lt;/b&gt;</td><td class="text">plate P2</td>' in section
     clean = build_report(inputs_for(*three_plates))
     assert "The sheets and the plates agree." in clean
 
@@ -496,3 +612,60 @@ def test_check_values_read_as_their_kind(three_plates):
         assert (base in SHARE_CHECKS) == bool(share.match(str(r["threshold"]))), r
     beads = qc[qc["check"] == "bead_count"].iloc[0].to_dict()
     assert _check_value(beads) == f"{beads['value']:.4g}" and "%" not in _check_value(beads)
+
+
+def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_figures(
+    three_plates, tmp_path
+):
+
+    stats = prepost(SMALL, groups=GROUPS)
+    stats.loc[0, "analyte"] = XSS  # text from a plate, shown as text
+    figure = tmp_path / "correlation_CCL2_vs_IL8.png"
+    plot_correlation(SMALL, "CCL2", "IL8", [figure])
+    page = build_report(inputs_for(*three_plates, stats=stats, correlation_figures=[str(figure)]))
+    section = page.split('<section id="prepost">', 1)[1].split("</section>", 1)[0]
+    analyses = list(dict.fromkeys(stats["analysis"]))
+    headings = re.findall(r"<h3>([^<]*)</h3>", section)
+    assert headings == [*analyses, "Correlations"]
+    header = "".join(
+        f"<th>{c}</th>"
+        for c in ["analyte", "group", "n", "estimate", "CI", "unit", "p", "q", "method"]
+    )
+    assert section.count(header) == len(analyses)
+    rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1])
+    assert len(section.split("<tbody>")) - 1 == len(analyses)
+    first = stats.iloc[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", rows[0])
+    assert cells[0] == escape(XSS)
+    assert cells[2] == str(first["n"])
+    assert cells[3] == f"{first['estimate']:.4g}"
+    assert cells[4] == f"{first['ci_low']:.4g} to {first['ci_high']:.4g}"
+    assert cells[6] == f"{first['p']:.2g}" and cells[7] == f"{first['q']:.2g}"
+    assert XSS not in page
+    # the correlation figure embedded, the file's bytes as they are
+    embedded = base64.b64encode(figure.read_bytes()).decode("ascii")
+    assert f'src="data:image/png;base64,{embedded}"' in section
+
+
+def test_load_inputs_reads_the_optional_statistics_and_figures(three_plates, tmp_path):
+
+    base = inputs_for(*three_plates)
+    paths = {}
+    for key in ("wells", "curves", "plates", "rejected", "qc", "verdicts"):
+        paths[key] = tmp_path / f"{key}.parquet"
+        getattr(base, key).to_parquet(paths[key])
+    for key in ("levey_jennings", "exclusions", "samples"):
+        paths[key] = tmp_path / f"{key}.parquet"
+        getattr(base, key).to_parquet(paths[key])
+    without = load_inputs(paths)
+    assert without.stats.empty and list(without.correlation_figures) == []
+    stats = prepost(SMALL, groups=GROUPS)
+    halves = [stats.iloc[:2], stats.iloc[2:]]
+    paths["stats"] = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    for half, path in zip(halves, paths["stats"], strict=True):
+        half.to_parquet(path)
+    paths["correlations"] = str(tmp_path / "correlation_x_vs_y.png")
+    given = load_inputs(paths)
+    assert len(given.stats) == len(stats)
+    assert given.stats["analyte"].tolist() == stats["analyte"].tolist()
+    assert given.correlation_figures == [paths["correlations"]]

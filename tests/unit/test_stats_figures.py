@@ -7,9 +7,15 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
-from assaypipe.figures_stats import display_names, plot_correlation, plot_prepost
+from assaypipe.figures_stats import (
+    correlation_figure,
+    display_names,
+    plot_correlation,
+    plot_prepost,
+    prepost_groups_figure,
+)
 from assaypipe.stats import prepost
-from tests.unit.test_stats import GROUPS, SMALL
+from tests.unit.test_stats import GROUPS, SMALL, long_samples
 
 
 def test_prepost_figure_png_and_svg_reproducible(tmp_path: Path) -> None:
@@ -97,3 +103,42 @@ def test_figures_with_nothing_to_draw_say_so(tmp_path: Path) -> None:
             svg_texts(out)
         )
         assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- censored values and axis ranges ---------------------------------------------------
+
+
+def test_values_below_the_lloq_are_marked_with_their_own_marker_and_legend_entry() -> None:
+    # In SMALL, subject P6 (a nonresponder) has IL8 below the LLOQ (1.0) at both visits:
+    # drawn at LLOQ/2 = 0.5 by the half_lloq policy.
+    figure = prepost_groups_figure(SMALL, GROUPS)
+    axes = [a for a in figure.axes if a.get_title().startswith("IL8 — nonresponder")]
+    assert len(axes) == 1
+    marked = [c for c in axes[0].collections if c.get_label() == "below LLOQ set to LLOQ/2"]
+    assert len(marked) == 1
+    assert marked[0].get_offsets().tolist() == [[0.0, 0.5], [1.0, 0.5]]
+    legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert "below LLOQ set to LLOQ/2" in legend
+    # the same subject under LLOQ/sqrt(2), and no mark where nothing is censored
+    figure = prepost_groups_figure(SMALL, GROUPS, below_lloq="lloq_sqrt2")
+    labels = [c.get_label() for a in figure.axes for c in a.collections]
+    assert labels == ["below LLOQ set to LLOQ/√2"]
+
+
+def test_correlation_axes_span_the_data_not_the_confidence_band() -> None:
+    # Few, scattered, positive values: the OLS band reaches far below zero at the ends.
+    ys = [1.0, 60.0, 3.0, 90.0, 4.0, 70.0]
+    samples = long_samples(
+        {
+            "A": {f"P{i}": (float(1 + i), float(2 + i)) for i in range(6)},
+            "B": {f"P{i}": (y, y * 1.1) for i, y in enumerate(ys)},
+        }
+    )
+    figure = correlation_figure(samples, "A", "B")
+    axis = figure.axes[0]
+    band = axis.collections[-1].get_paths()[0].vertices[:, 1]
+    assert band.min() < 0  # what the axis used to follow
+    bottom, top = axis.get_ylim()
+    assert bottom >= 0 and bottom <= min(ys) and top >= max(ys) * 1.1
+    left, right = axis.get_xlim()
+    assert 0 <= left <= 1.0 and right >= 7.0

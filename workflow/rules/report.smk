@@ -13,6 +13,16 @@ rule render_report:
         sheet_checks=rules.check_qc.output.sheet_checks,
         samples=rules.check_qc.output.samples,
         analytes=config["analytes"],
+        stats=[
+            rules.run_statistics.output.prepost,
+            rules.run_statistics.output.prepost_groups,
+            rules.run_statistics.output.response_change,
+            rules.run_statistics.output.correlations_pairs,
+        ],
+        correlations=expand(
+            "results/figures/correlation_{pair}.png",
+            pair=[f"{x}_vs_{y}" for x, y in config["correlations"]["pairs"]],
+        ),
     output:
         html=report(
             "results/report.html",

@@ -471,12 +471,18 @@ def _curve_status(pair: _Pair, curve: Mapping[str, Any] | None, rules: RuleSet) 
     return row(*key, "curve_status", math.nan, threshold, verdict, detail)
 
 
+def level_name(conc: float, level: float) -> str:
+    """A standard level's short name, as its ``recovery:<name>`` check says it: the
+    kit's level number (S1) if known, else the expected concentration."""
+    return f"S{int(level)}" if not math.isnan(level) else f"{conc:g}"
+
+
 def _level_names(standards: _Wells) -> dict[float, str]:
     """A short name per expected concentration: the kit's level number (S1) if known."""
     names: dict[float, str] = {}
     for conc, level in zip(standards.expected.tolist(), standards.level.tolist(), strict=True):
         if math.isfinite(conc) and conc > 0 and conc not in names:
-            names[conc] = f"S{int(level)}" if not math.isnan(level) else f"{conc:g}"
+            names[conc] = level_name(conc, level)
     return names
 
 

@@ -25,7 +25,7 @@ from assaypipe import __version__, tables
 from assaypipe.figure_text import file_stem
 from assaypipe.io import read_table
 from assaypipe.qc import presets, rules_for, standard_points
-from assaypipe.qc.checks import curve_params, records, selected_curves
+from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
 from assaypipe.qc.levey_jennings import MIN_GUIDE, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
@@ -82,6 +82,10 @@ class ReportInputs:
     sheet_checks: pd.DataFrame = dataclasses.field(
         default_factory=lambda: tables.empty(tables.SHEET_CHECKS)
     )
+    # Study statistics (tables.STATS rows of any analyses), shown as a table per analysis.
+    stats: pd.DataFrame = dataclasses.field(default_factory=lambda: tables.empty(tables.STATS))
+    # The statistics' correlation figures (PNG), shown in the pre/post section.
+    correlation_figures: Sequence[str | Path] = ()
 
 
 Progress = Callable[[int, int], None]
@@ -325,6 +329,7 @@ class _Page:
                     (r["source_file"], r["where"], _reason_alone(**r))
                     for r in records(rejected[["source_file", "where", "reason"]])
                 ],
+                text_columns={2},
             )
         return self.section(
             "summary",
@@ -373,6 +378,7 @@ class _Page:
                 row_classes=[
                     "warn" if len(_warnings(r["warnings"])) else None for r in records(listed)
                 ],
+                text_columns={7},
             )
             if rows
             else "",
@@ -438,6 +444,7 @@ class _Page:
                 ["plate", "analyte", "check", "value", "threshold", "status", "detail"],
                 rows,
                 row_classes=list(flagged["status"].astype(str)),
+                text_columns={4, 6},
             ),
         )
 
@@ -497,8 +504,10 @@ class _Page:
             "curves",
             tag(
                 "p",
-                "Each plate × analyte: standards fitted (blue) and left out (red ×), the "
-                "selected curve, LLOQ/ULOQ (green dashes), LOD (grey dots), the blank level, "
+                "Each plate × analyte: standards fitted (blue dots), fitted but out of "
+                "their recovery limits (black open squares) and left out, masked or flagged "
+                "(red ×), the selected curve, LLOQ/ULOQ (green dashes) and LOD (grey dots) "
+                "named above the plot, the blank level, "
                 "and the plate's samples (orange) and controls (purple) at their "
                 "back-calculated in-well concentrations. Where the export holds the "
                 "instrument software's own concentrations, a curve says how far "
@@ -554,6 +563,8 @@ class _Page:
         # are what cost time in a study of thousands of plates.
         drawn = group is not None
         standards = standard_points(group, curve) if group is not None else None
+        if standards is not None:
+            standards["recovery_ok"] = _recovery_ok(standards, checks)
         if group is not None and standards is not None:
             others = group[group["role"].isin(["sample", "control"])].copy()
             dilution = pd.to_numeric(others["dilution"], errors="coerce")
@@ -629,6 +640,7 @@ class _Page:
                         ]
                         for r in checks
                     ],
+                    text_columns={2, 4},
                 ),
             )
         beside: Html = Html("")
@@ -740,6 +752,7 @@ class _Page:
                             ]
                             for r in cvs.to_dict("records")
                         ],
+                        text_columns={2, 4},
                     )
                 )
         return self.section("levey-jennings", *parts)
@@ -769,7 +782,7 @@ class _Page:
             "sheets",
             note,
             tag("p", said, class_="note"),
-            table(["check", "name", "where", "what it means", "wells"], rows),
+            table(["check", "name", "where", "what it means", "wells"], rows, text_columns={2, 3}),
         )
 
     # -- exclusions ------------------------------------------------------------------
@@ -842,23 +855,27 @@ class _Page:
                 ],
                 rows,
                 row_classes=classes,
+                text_columns={5},
             ),
         )
 
     # -- pre/post --------------------------------------------------------------------
 
     def prepost(self) -> Html:
+        return self.section("prepost", *self._prepost_figure(), *self._stats_tables())
+
+    def _prepost_figure(self) -> list[Html]:
         path = self.inputs.prepost_figure
         if path is not None and Path(path).is_file():
             data = Path(path).read_bytes()
             uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-            return self.section(
-                "prepost",
+            return [
                 tag(
                     "p",
                     "Paired values before and after treatment per analyte, by responder group, "
                     f"from the statistics ({Path(path).name}); values from plates left out above "
-                    "are not in it.",
+                    "are not in it; values below the LLOQ are open triangles, drawn where the "
+                    "censoring policy (prepost.below_lloq) puts them.",
                     class_="note",
                 ),
                 tag(
@@ -866,26 +883,24 @@ class _Page:
                     tag("img", src=uri, alt="Pre/post paired plot per analyte"),
                     class_="wide prepost",
                 ),
-            )
+            ]
         pairs = _pairs(self.inputs.samples, self.inputs.pre, self.inputs.post)
         analytes = sorted(set(pairs["analyte"])) if not pairs.empty else []
         if not analytes:
-            return self.section(
-                "prepost",
+            return [
                 tag(
                     "p",
                     f"No subject has both a {self.inputs.pre} and a {self.inputs.post} value.",
                     class_="note",
-                ),
-            )
+                )
+            ]
         figure = prepost_figure(
             pairs, analytes, self.inputs.display, _sample_units(self.inputs.samples)
         )
         image = self.image(
             png_bytes(figure), "Pre/post paired plot per analyte", "prepost", "prepost.png"
         )
-        return self.section(
-            "prepost",
+        return [
             tag(
                 "p",
                 f"Each subject's value at {self.inputs.pre} and {self.inputs.post} (grey), and "
@@ -893,7 +908,60 @@ class _Page:
                 class_="note",
             ),
             tag("figure", image, class_="wide prepost"),
-        )
+        ]
+
+    def _stats_tables(self) -> list[Html]:
+        """A table per analysis of the statistics, then the correlation figures."""
+        parts: list[Html] = []
+        stats = self.inputs.stats
+        if not stats.empty:
+            parts.append(
+                tag(
+                    "p",
+                    "The statistics' tables (results/stats/, described in docs/statistics.md), "
+                    "one per analysis; q is p adjusted (Benjamini–Hochberg) within each analysis "
+                    "and group.",
+                    class_="note",
+                )
+            )
+        for analysis, rows in stats.groupby("analysis", sort=False):
+            parts.append(tag("h3", analysis))
+            parts.append(
+                table(
+                    ["analyte", "group", "n", "estimate", "CI", "unit", "p", "q", "method"],
+                    [
+                        [
+                            self.name(str(r["analyte"])),
+                            r["group"],
+                            r["n"],
+                            _num(r["estimate"]),
+                            _interval(r["ci_low"], r["ci_high"]),
+                            r["unit"],
+                            _p_value(r["p"]),
+                            _p_value(r["q"]),
+                            r["method"],
+                        ]
+                        for r in records(rows)
+                    ],
+                    text_columns={8},
+                )
+            )
+        figures = [Path(p) for p in self.inputs.correlation_figures if Path(p).is_file()]
+        if figures:
+            parts.append(tag("h3", "Correlations"))
+        for path in figures:
+            uri = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+            parts.append(
+                tag(
+                    "figure",
+                    tag("img", src=uri, alt=f"Correlation figure {path.stem}"),
+                    tag("figcaption", path.name),
+                    class_="wide correlation",
+                )
+            )
+        if stats.empty and not figures:
+            parts.append(tag("p", "No statistics tables were given to the report.", class_="note"))
+        return parts
 
     # -- rules -----------------------------------------------------------------------
 
@@ -948,6 +1016,14 @@ def load_inputs(
     sheets_path = paths.get("sheet_checks")
     if sheets_path:
         options.setdefault("sheet_checks", read_table(sheets_path))
+    # Optional: the statistics tables and correlation figures (one path or a list).
+    stats_paths = _path_list(paths.get("stats"))
+    if stats_paths:
+        stats = pd.concat([read_table(p) for p in stats_paths], ignore_index=True)
+        options.setdefault("stats", tables.STATS.validate(stats))
+    correlation_paths = _path_list(paths.get("correlations"))
+    if correlation_paths:
+        options.setdefault("correlation_figures", correlation_paths)
     display: dict[str, str] = {}
     if aliases is not None:
         first = aliases.drop_duplicates("analyte")
@@ -966,6 +1042,35 @@ def load_inputs(
         prepost_figure=prepost_figure or None,
         **options,
     )
+
+
+def _path_list(value: object) -> list[str]:
+    """Paths given as one string or a list of them (as snakemake's named inputs are)."""
+    if not value:
+        return []
+    if isinstance(value, str | Path):
+        return [str(value)]
+    return [str(item) for item in value]  # type: ignore[attr-defined]
+
+
+def _interval(low: object, high: object) -> str:
+    """A confidence interval as ``low to high``; – when either end is missing."""
+    a, b = _float(low), _float(high)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return "–"
+    return f"{a:.4g} to {b:.4g}"
+
+
+def _p_value(value: object) -> str:
+    """A p or q value to 2 significant digits; below 0.0001 as ``< 0.0001``.
+
+    >>> _p_value(0.0390625), _p_value(3e-7), _p_value(float("nan"))
+    ('0.039', '< 0.0001', '–')
+    """
+    number = _float(value)
+    if not math.isfinite(number):
+        return "–"
+    return "< 0.0001" if number < 1e-4 else f"{number:.2g}"
 
 
 def _vendor_fact(compared: pd.DataFrame, software: str) -> str:
@@ -1012,6 +1117,21 @@ def _of_pairs(frame: pd.DataFrame, pairs: set[tuple[str, str]]) -> np.ndarray:
     """Which rows of ``frame`` belong to one of the plate x analyte ``pairs``."""
     keys = pd.MultiIndex.from_arrays([frame["plate_id"].astype(str), frame["analyte"].astype(str)])
     return np.asarray(keys.isin(list(pairs)), dtype=bool)
+
+
+def _recovery_ok(standards: pd.DataFrame, checks: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Per standard well, False where its level's ``recovery:<level>`` check did not pass."""
+    off = {
+        str(c["check"]).split(":", 1)[1]
+        for c in checks
+        if str(c["check"]).startswith("recovery:") and c["status"] != "pass"
+    }
+    if not off:
+        return np.ones(len(standards), dtype=bool)
+    conc = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
+    level = pd.to_numeric(standards["level"], errors="coerce").to_numpy(dtype=float)
+    names = [level_name(c, lv) for c, lv in zip(conc, level, strict=True)]
+    return np.array([name not in off for name in names], dtype=bool)
 
 
 def _template(name: str) -> str:

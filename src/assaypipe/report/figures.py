@@ -31,13 +31,25 @@ LEFT_OUT = "#c0392b"
 SAMPLE = "#e08a00"
 CONTROL = "#7b3294"
 LIMIT = "#2e7d32"
+RECOVERY_OFF = "#111111"
 STATUS_COLOURS = {"fail": "#c0392b", "warn": "#e08a00"}
 
 
 PLAIN_NUMBER = FuncFormatter(lambda value, _position: f"{value:g}")
 
 
-def png_bytes(figure: Figure, dpi: int = 90) -> bytes:
+# The curve figure's size and resolution: 450 x 324 px, shown at its own size (the
+# page's figure.curve box), so that 8.5 pt text is 10.6 px on screen.
+CURVE_SIZE = (5.0, 3.6)
+CURVE_DPI = 90
+CURVE_TEXT = {"ticks": 8.5, "labels": 9.0, "legend": 8.5, "limits": 8.5, "note": 9.0}
+# Limit labels sit above the plot in rows: one closer than this (axes fraction) to the
+# previous label of a row goes up a row (a label is about 0.08 wide).
+LIMIT_GAP = 0.11
+LIMIT_ROW_PX = 13
+
+
+def png_bytes(figure: Figure, dpi: int = CURVE_DPI) -> bytes:
     """The figure as PNG; no metadata, so the same figure gives the same bytes."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
@@ -54,26 +66,38 @@ def curve_figure(
 ) -> Figure:
     """One standard curve.
 
-    ``standards``: columns expected_conc, signal, fitted (bool). ``limits``: lloq,
-    uloq, lod (in-well) and blank (mean blank signal); NaN to leave one out.
-    ``others``: sample and control wells with role, concentration (in-well) and signal.
-    ``unit``: the unit of the concentrations ("" when none is stated).
+    ``standards``: columns expected_conc, signal, fitted (bool), and optionally
+    recovery_ok (bool: False for a fitted level whose back-calculated recovery is out of
+    limits). ``limits``: lloq, uloq, lod (in-well) and blank (mean blank signal); NaN to
+    leave one out. ``others``: sample and control wells with role, concentration
+    (in-well) and signal. ``unit``: the unit of the concentrations ("" when none is stated).
     Without a standard to draw (none, or none with a signal and a concentration above
     0) the figure says why; the signal axis is logarithmic only when every standard's
-    signal is above 0 and something is drawn on it.
+    signal is above 0 and something is drawn on it. LLOQ, ULOQ and LOD are named above
+    the plot, in rows where they are close, so that their labels never overlap.
     """
-    # Fixed margins rather than a layout engine: thousands of these are drawn, and
-    # measuring every tick label to place the axes costs more than drawing them.
-    figure = Figure(figsize=(4.2, 3.1))
-    figure.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.15)
-    ax = figure.add_subplot()
     conc = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(standards["signal"], errors="coerce").to_numpy(dtype=float)
     fitted = standards["fitted"].to_numpy(dtype=bool)
+    recovery_ok = (
+        standards["recovery_ok"].to_numpy(dtype=bool)
+        if "recovery_ok" in standards
+        else np.ones(len(standards), dtype=bool)
+    )
     shown = np.isfinite(conc) & (conc > 0) & np.isfinite(signal)
     positive_x = conc[shown]
     low = float(positive_x.min()) / 3 if positive_x.size else 0.1
     high = float(positive_x.max()) * 3 if positive_x.size else 10.0
+    marked = _limit_rows(limits, low, high)
+    rows = max((row for _name, _value, row in marked), default=-1) + 1
+    # Fixed margins rather than a layout engine: thousands of these are drawn, and
+    # measuring every tick label to place the axes costs more than drawing them.
+    figure = Figure(figsize=CURVE_SIZE, dpi=CURVE_DPI)
+    height_px = CURVE_SIZE[1] * CURVE_DPI
+    figure.subplots_adjust(
+        left=0.17, right=0.97, top=1 - (6 + LIMIT_ROW_PX * max(rows, 0.3)) / height_px, bottom=0.15
+    )
+    ax = figure.add_subplot()
     points = {role: _placed(others[others["role"] == role]) for role in ("sample", "control")}
     drawn_y = np.concatenate([signal[shown], *(y for _x, y in points.values())])
     # A log signal axis needs standards above zero and something to draw on it.
@@ -87,26 +111,40 @@ def curve_figure(
             transform=ax.transAxes,
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=CURVE_TEXT["note"],
             wrap=True,
         )
         ax.tick_params(labelbottom=False, labelleft=False)
     if params is not None:
         grid = np.geomspace(low, high, 200)
         ax.plot(grid, predict(dict(params), grid), color=FITTED, lw=1.3, label="curve")
-    if (shown & fitted).any():
+    good = shown & fitted & recovery_ok
+    if good.any():
+        ax.scatter(conc[good], signal[good], s=26, color=FITTED, zorder=3, label="standard")
+    off = shown & fitted & ~recovery_ok
+    if off.any():
+        # Fitted, but its back-calculated recovery is out of limits: a hollow square.
         ax.scatter(
-            conc[shown & fitted],
-            signal[shown & fitted],
-            s=22,
-            color=FITTED,
-            zorder=3,
-            label="standard",
+            conc[off],
+            signal[off],
+            s=48,
+            marker="s",
+            facecolors="none",
+            edgecolors=RECOVERY_OFF,
+            linewidths=1.5,
+            zorder=4,
+            label="recovery out of limits",
         )
     out = shown & ~fitted
     if out.any():
         ax.scatter(
-            conc[out], signal[out], s=46, marker="x", color=LEFT_OUT, zorder=4, label="left out"
+            conc[out],
+            signal[out],
+            s=50,
+            marker="x",
+            color=LEFT_OUT,
+            zorder=4,
+            label="left out (masked, flagged)",
         )
     for (role, (x, y)), colour, marker in zip(
         points.items(), (SAMPLE, CONTROL), ("^", "D"), strict=True
@@ -115,27 +153,28 @@ def curve_figure(
             ax.scatter(
                 np.clip(x, low, high),
                 y,
-                s=12 if role == "sample" else 20,
+                s=14 if role == "sample" else 22,
                 marker=marker,
                 color=colour,
                 alpha=0.75,
                 zorder=2,
                 label=role + "s",
             )
-    for name, style, colour in (("lloq", "--", LIMIT), ("uloq", "--", LIMIT), ("lod", ":", "#777")):
-        value = float(limits.get(name, math.nan))
-        if math.isfinite(value) and value > 0:
-            ax.axvline(value, color=colour, ls=style, lw=1)
-            ax.annotate(
-                name.upper(),
-                (value, 0.02),
-                xycoords=("data", "axes fraction"),
-                fontsize=7,
-                rotation=90,
-                va="bottom",
-                ha="right",
-                color=colour,
-            )
+    for name, value, row in marked:
+        style, colour = LIMIT_STYLES[name]
+        ax.axvline(value, color=colour, ls=style, lw=1)
+        ax.annotate(
+            name.upper(),
+            (value, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2 + LIMIT_ROW_PX * row),
+            textcoords="offset pixels",
+            fontsize=CURVE_TEXT["limits"],
+            va="bottom",
+            ha="center",
+            color=colour,
+            annotation_clip=False,
+        )
     blank = float(limits.get("blank", math.nan))
     if math.isfinite(blank) and (blank > 0 or not log_y):
         ax.axhline(blank, color="#777777", ls=":", lw=1, label="blank")
@@ -149,13 +188,48 @@ def curve_figure(
         ax.yaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_formatter(PLAIN_NUMBER)
     ax.set_xlim(low, high)
-    ax.set_xlabel(f"concentration in well ({plain(label(unit))})", fontsize=8)
-    ax.set_ylabel(plain(signal_label), fontsize=8)
-    ax.tick_params(labelsize=7)
+    ax.set_xlabel(f"concentration in well ({plain(label(unit))})", fontsize=CURVE_TEXT["labels"])
+    ax.set_ylabel(plain(signal_label), fontsize=CURVE_TEXT["labels"])
+    ax.tick_params(labelsize=CURVE_TEXT["ticks"])
     increasing = params is None or asymptotes(params)[1] >= asymptotes(params)[0]
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=6, loc="upper left" if increasing else "upper right", framealpha=0.85)
+        ax.legend(
+            fontsize=CURVE_TEXT["legend"],
+            loc="upper left" if increasing else "upper right",
+            framealpha=0.85,
+            handletextpad=0.3,
+            borderpad=0.3,
+            labelspacing=0.25,
+        )
     return figure
+
+
+LIMIT_STYLES = {"lloq": ("--", LIMIT), "uloq": ("--", LIMIT), "lod": (":", "#555555")}
+
+
+def _limit_rows(
+    limits: Mapping[str, float], low: float, high: float
+) -> list[tuple[str, float, int]]:
+    """The limits inside the x range, each with its label's row above the plot (0 is
+    the lowest): a label closer than ``LIMIT_GAP`` to the last one of a row goes up.
+
+    >>> _limit_rows({"lod": 1.0, "lloq": 1.1, "uloq": 500.0}, 0.1, 1000.0)
+    [('lod', 1.0, 0), ('lloq', 1.1, 1), ('uloq', 500.0, 0)]
+    """
+    found = []
+    for name in LIMIT_STYLES:
+        value = float(limits.get(name, math.nan))
+        if math.isfinite(value) and low <= value <= high:
+            found.append((math.log(value / low) / math.log(high / low), name, value))
+    last: list[float] = []  # the axes fraction of each row's last label
+    out = []
+    for fraction, name, value in sorted(found):
+        row = next((i for i, x in enumerate(last) if fraction - x >= LIMIT_GAP), len(last))
+        if row == len(last):
+            last.append(fraction)
+        last[row] = fraction
+        out.append((name, value, row))
+    return out
 
 
 def _placed(wells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

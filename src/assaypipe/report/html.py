@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 
 class Html(str):
@@ -72,13 +72,27 @@ def table(
     rows: Iterable[Sequence[object]],
     class_: str | None = None,
     row_classes: Sequence[str | None] | None = None,
+    text_columns: Collection[int] = (),
 ) -> Html:
-    """A table with a header row; cells are escaped unless they are :class:`Html`."""
+    """A table with a header row; cells are escaped unless they are :class:`Html`.
+
+    ``text_columns`` (indices) hold long free text (reasons, details): their cells may
+    wrap anywhere, where names and numbers in the others keep whole.
+    """
     head = tag("thead", tag("tr", *(tag("th", column) for column in columns)))
     body_rows = []
     for i, cells in enumerate(rows):
         row_class = row_classes[i] if row_classes is not None else None
-        body_rows.append(tag("tr", *(tag("td", cell) for cell in cells), class_=row_class))
+        body_rows.append(
+            tag(
+                "tr",
+                *(
+                    tag("td", cell, class_="text" if j in text_columns else None)
+                    for j, cell in enumerate(cells)
+                ),
+                class_=row_class,
+            )
+        )
     # The wrapper scrolls a wide table on its own instead of widening the whole page.
     return tag("div", tag("table", head, tag("tbody", *body_rows), class_=class_), class_="scroll")
 
