@@ -208,8 +208,10 @@ def test_r_ran_on_every_curve_and_mostly_converged(comparison: pd.DataFrame) -> 
     print(summary.to_string())
     # A comparison that R never completes would pass vacuously: R must converge on
     # enough curves of every kind (it fails on some noisy drLumi bottoms, in its own
-    # self-start or in nlsLM).
-    assert (summary["converged"] >= 15).all(), summary
+    # self-start or in nlsLM): 15 of the 36 with drLumi's real plate, half of the six
+    # simulated ones on a clone without ../shared.
+    minimum = 15 if DRLUMI.is_file() else len(SIMULATED) // 2
+    assert (summary["converged"] >= minimum).all(), summary
 
 
 def r_converged(comparison: pd.DataFrame, model: str, weighting: str) -> pd.DataFrame:
