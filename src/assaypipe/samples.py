@@ -27,7 +27,6 @@ from assaypipe.units import UnitPlan, pair_units, plan_units, plate_units
 PARAMS = ("a", "b", "c", "d", "g")
 PLATE_KEYS = ["sample_id", "analyte", "plate_id"]
 CURVE_KEYS = ["plate_id", "analyte"]
-SAMPLE_KEYS = ["sample_id", "analyte"]
 
 # Flags a sample value can carry, in sorted order: bit i of a flag mask is FLAGS[i].
 FLAGS = (

@@ -72,9 +72,3 @@ def rules_for(analyte: str, preset: str, overrides: Sequence[Mapping[str, Any]] 
     values["curve_status_warn"] = tuple(values["curve_status_warn"])
     return RuleSet(**values)
 
-
-def rule_table(
-    analytes: Sequence[str], preset: str, overrides: Sequence[Mapping[str, Any]] = ()
-) -> dict[str, RuleSet]:
-    """Rule set of each analyte."""
-    return {analyte: rules_for(analyte, preset, overrides) for analyte in analytes}
