@@ -24,14 +24,15 @@ from assaypipe.curves import MODELS, inverse_interval
 from assaypipe.curves.model import asymptotes
 from assaypipe.errors import AssaypipeBugError
 from assaypipe.layout import retag
+from assaypipe.vocabulary import CURVE_PARAMS, WellFlag
 
-NO_CURVE = "no_curve"
+NO_CURVE = WellFlag.NO_CURVE.value
 # Signals the curve never reaches: at or beyond the zero-dose asymptote (a, or d for
 # a curve written with a negative slope), or the infinite-dose one. They are
 # censored <LOD and >ULOQ; the flag says why.
-BELOW_CURVE = "below_curve"
-ABOVE_CURVE = "above_curve"
-PARAM_NAMES = ("a", "b", "c", "d", "g")
+BELOW_CURVE = WellFlag.BELOW_CURVE.value
+ABOVE_CURVE = WellFlag.ABOVE_CURVE.value
+PARAM_NAMES = CURVE_PARAMS
 CONFIDENCE = 0.95
 
 

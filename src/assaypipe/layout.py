@@ -10,19 +10,21 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.sheets import alias_lookup, canonical_analyte
+from assaypipe.vocabulary import WellFlag
 
 # Flags a reader sets on a well the lab left out in its instrument software (SoftMax
 # Pro's `Masked`, Bio-Plex Manager's Outlier column), and cell tokens that say the
 # same (Bio-Plex's `---`). Such a well is left out of the curve fit ("masked in
 # <software>"), of replicate means and of QC's replicate CVs. A reader with a new way
 # of saying it adds its flag or token here.
-MASKED_FLAGS = frozenset({"vendor_masked", "vendor_outlier"})
+MASKED_FLAGS = frozenset({WellFlag.VENDOR_MASKED.value})
 MASKED_TOKENS = frozenset({"masked"})
 MASKED_REASON = "masked in "
 
 # Flags a well can carry; a flagged well is kept in wells.parquet and left out of
 # replicate means where the flag says it is unusable.
-UNUSABLE_FLAGS = frozenset({"low_beads", "bad_bead_count", "no_signal", "no_curve"}) | MASKED_FLAGS
+_UNUSABLE = (WellFlag.LOW_BEADS, WellFlag.BAD_BEAD_COUNT, WellFlag.NO_SIGNAL, WellFlag.NO_CURVE)
+UNUSABLE_FLAGS = frozenset(flag.value for flag in _UNUSABLE) | MASKED_FLAGS
 
 
 def retag(

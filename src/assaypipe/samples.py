@@ -23,20 +23,14 @@ from assaypipe.curves import inverse
 from assaypipe.interpolate import classify_censor
 from assaypipe.layout import is_usable
 from assaypipe.units import UnitPlan, pair_units, plan_units, plate_units
+from assaypipe.vocabulary import CURVE_PARAMS, SampleFlag, values
 
-PARAMS = ("a", "b", "c", "d", "g")
+PARAMS = CURVE_PARAMS
 PLATE_KEYS = ["sample_id", "analyte", "plate_id"]
 CURVE_KEYS = ["plate_id", "analyte"]
 
 # Flags a sample value can carry, in sorted order: bit i of a flag mask is FLAGS[i].
-FLAGS = (
-    "mixed_dilutions",
-    "mixed_units",
-    "no_curve",
-    "no_usable_wells",
-    "replicate_excluded",
-    "several_plates",
-)
+FLAGS = tuple(sorted(values(SampleFlag)))
 _BIT = {flag: 1 << i for i, flag in enumerate(FLAGS)}
 # The ';'-joined (sorted) flags of every flag mask.
 _FLAG_TEXT = np.array(

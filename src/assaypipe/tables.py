@@ -10,13 +10,14 @@ import pandas as pd
 import pandera.pandas as pa
 
 from assaypipe.errors import AssaypipeBugError
+from assaypipe.vocabulary import Censor, QcStatus, Role, values
 
 # The roles a plate map or an export gives a well; a well given none is `unassigned`
 # (read, kept in the wells table, used for nothing until a plate map places it).
-ROLES = ["standard", "blank", "control", "sample"]
-UNASSIGNED = "unassigned"
-WELL_ROLES = [*ROLES, UNASSIGNED]
-CENSORS = ["<LLOQ", ">ULOQ", "<LOD", ">ULOD"]
+UNASSIGNED = Role.UNASSIGNED.value
+WELL_ROLES = list(values(Role))
+ROLES = [role for role in WELL_ROLES if role != UNASSIGNED]
+CENSORS = list(values(Censor))
 
 # plate x well x analyte
 WELLS = pa.DataFrameSchema(
@@ -237,7 +238,7 @@ STATS = pa.DataFrameSchema(
     name="stats",
 )
 
-QC_STATUSES = ["pass", "warn", "fail"]
+QC_STATUSES = list(values(QcStatus))
 
 # one QC check result: plate x analyte x check (plate_id null for checks across plates)
 QC = pa.DataFrameSchema(

@@ -231,7 +231,7 @@ def test_vendor_preset_falls_back_to_assaypipe_with_the_reason() -> None:
 
 def test_masked_wells_are_left_out_of_the_fit_and_the_means() -> None:
     signals = xponent_signals()
-    flags = {"B2": "vendor_masked", "B3": "vendor_outlier"}
+    flags = {"B2": "vendor_masked", "B3": "vendor_masked"}
     wells = luminex_plate(signals, flags)
     plates = pd.DataFrame([{"plate_id": "P1", "format": "softmax", "software": "SoftMax Pro"}])
     for preset in ("assaypipe", "vendor"):

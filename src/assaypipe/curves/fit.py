@@ -33,6 +33,7 @@ from assaypipe.curves.model import (
     theta_to_params,
     to_solver,
 )
+from assaypipe.vocabulary import CurveStatus
 
 IntArray = npt.NDArray[np.int64]
 
@@ -92,16 +93,16 @@ IRLS_TOLERANCE = 1e-10
 # slope the solver allows (b >= 1e-3 makes the logistic's exponent below -1000).
 ZERO_DOSE_Z = -1e6
 
-STATUS_CONVERGED = "converged"
-STATUS_NOT_CONVERGED = "not_converged"
-STATUS_AT_BOUND = "parameter_at_bound"
-STATUS_ASYMMETRY = "non_identifiable_asymmetry"
-STATUS_BROKEN_SERIES = "broken_dilution_series"
-STATUS_HOOK = "hook"
-STATUS_NON_MONOTONIC = "non_monotonic"
-STATUS_TOO_FEW = "too_few_points"
-STATUS_FLAT = "flat_signal"
-STATUS_NO_STANDARDS = "no_standards"
+STATUS_CONVERGED = CurveStatus.CONVERGED.value
+STATUS_NOT_CONVERGED = CurveStatus.NOT_CONVERGED.value
+STATUS_AT_BOUND = CurveStatus.PARAMETER_AT_BOUND.value
+STATUS_ASYMMETRY = CurveStatus.NON_IDENTIFIABLE_ASYMMETRY.value
+STATUS_BROKEN_SERIES = CurveStatus.BROKEN_DILUTION_SERIES.value
+STATUS_HOOK = CurveStatus.HOOK.value
+STATUS_NON_MONOTONIC = CurveStatus.NON_MONOTONIC.value
+STATUS_TOO_FEW = CurveStatus.TOO_FEW_POINTS.value
+STATUS_FLAT = CurveStatus.FLAT_SIGNAL.value
+STATUS_NO_STANDARDS = CurveStatus.NO_STANDARDS.value
 
 # What happened to each standard point, in BatchFit.point_code.
 POINT_PADDING = -1

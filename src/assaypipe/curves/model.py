@@ -15,10 +15,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import expit
 
+from assaypipe.vocabulary import CURVE_PARAMS
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-PARAM_NAMES = ("a", "b", "c", "d", "g")
+PARAM_NAMES = CURVE_PARAMS
 
 
 def param(params: Mapping[str, float], name: str) -> float:

@@ -32,9 +32,10 @@ from assaypipe.qc.kits import KitLot, control_range
 from assaypipe.qc.rules import RuleSet
 from assaypipe.tables import UNASSIGNED
 from assaypipe.units import UnitPlan, label, plan_units, plate_units
+from assaypipe.vocabulary import CURVE_PARAMS, WellFlag
 
-PARAMS = ("a", "b", "c", "d", "g")
-BROKEN_SERIES_FLAG = "broken_dilution_series"
+PARAMS = CURVE_PARAMS
+BROKEN_SERIES_FLAG = WellFlag.BROKEN_DILUTION_SERIES.value
 SATURATED_TOKENS = frozenset({"overflow", "oor_high"})
 # The curve engine names the standard wells it left out in its reasons, e.g.
 # "excluded standard well(s) B1,B2: masked outlier".

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from assaypipe.vocabulary import CurveStatus
+
 ALL_ANALYTES = "*"
 
 
@@ -70,5 +72,11 @@ def rules_for(analyte: str, preset: str, overrides: Sequence[Mapping[str, Any]] 
                 raise ValueError(f"unknown QC rule key(s) {unknown} in qc.overrides for {scope}")
             values.update({k: v for k, v in override.items() if k != "analyte"})
     values["curve_status_warn"] = tuple(values["curve_status_warn"])
+    statuses = {status.value for status in CurveStatus}
+    unknown_statuses = [s for s in values["curve_status_warn"] if s not in statuses]
+    if unknown_statuses:
+        raise ValueError(
+            f"unknown curve status(es) {unknown_statuses} in curve_status_warn of QC preset "
+            f"{preset!r} or qc.overrides; known: {', '.join(sorted(statuses))}"
+        )
     return RuleSet(**values)
-

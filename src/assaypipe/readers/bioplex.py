@@ -58,6 +58,7 @@ from assaypipe.readers.cells import (
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
+from assaypipe.vocabulary import WellFlag
 
 __all__ = [
     "BIOPLEX",
@@ -78,7 +79,7 @@ __all__ = [
 SIGNAL_COLUMNS: Final = {"median": "FI", "net_mfi": "FI - Bkgd"}
 # The lab left the well out in its software (Bio-Plex Outlier / `---`, SoftMax Masked).
 VENDOR_MASKED: Final = "vendor_masked"
-VENDOR_SAMPLING_ERROR: Final = "vendor_sampling_error"
+VENDOR_SAMPLING_ERROR: Final = WellFlag.VENDOR_SAMPLING_ERROR.value
 # Bio-Plex's sampling error codes, as its report footer and the XML's Reading Code list them.
 SAMPLING_ERRORS: Final = {
     "1": "low bead number",

@@ -31,11 +31,12 @@ import pandas as pd
 
 from assaypipe.errors import InputError
 from assaypipe.layout import add_flags
+from assaypipe.vocabulary import WellFlag
 
 __all__ = ["BROKEN_SERIES", "IMPLAUSIBLE_LEVEL", "check_standards", "implausible_levels"]
 
 BROKEN_SERIES: Final = "broken_dilution_series"
-IMPLAUSIBLE_LEVEL: Final = "implausible_expected_conc"
+IMPLAUSIBLE_LEVEL: Final = WellFlag.IMPLAUSIBLE_EXPECTED_CONC.value
 MAX_FOLD_OFF: Final = 10.0
 
 

@@ -1,0 +1,83 @@
+"""The shared words (assaypipe.vocabulary) against the places that repeat them: the
+tables' constants, the config schema's enum lists, the QC presets and the data
+dictionary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assaypipe import layout, samples, tables
+from assaypipe.curves import fit, model
+from assaypipe.qc.rules import presets, rules_for
+from assaypipe.vocabulary import (
+    CURVE_PARAMS,
+    Censor,
+    CurveStatus,
+    QcStatus,
+    Role,
+    SampleFlag,
+    WellFlag,
+    values,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DICTIONARY = (ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
+SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text("utf-8"))
+
+
+def _dictionary_row(table: str, column: str) -> str:
+    """The data dictionary's row of ``column`` in the section of ``table``."""
+    section = DICTIONARY.split(f"## {table}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith(f"| `{column}` |")]
+    assert rows, f"docs/data_dictionary.md: no `{column}` row under {table}"
+    return rows[0]
+
+
+def _quoted(text: str) -> set[str]:
+    return set(re.findall(r"`([^`]+)`", text))
+
+
+def test_tables_constants_are_the_vocabulary() -> None:
+    assert list(values(Role)) == tables.WELL_ROLES
+    assert tables.ROLES == ["standard", "blank", "control", "sample"]
+    assert tables.CENSORS == ["<LLOQ", ">ULOQ", "<LOD", ">ULOD"] == list(values(Censor))
+    assert tables.QC_STATUSES == ["pass", "warn", "fail"] == list(values(QcStatus))
+    assert model.PARAM_NAMES == CURVE_PARAMS == ("a", "b", "c", "d", "g")
+    assert fit.STATUS_HOOK == "hook" and fit.STATUS_CONVERGED == CurveStatus.CONVERGED
+
+
+def test_sample_flags_stay_sorted_for_their_bit_masks() -> None:
+    # samples.FLAGS gives bit i of a flag mask; the joined text must come out sorted.
+    assert list(samples.FLAGS) == sorted(values(SampleFlag))
+
+
+def test_every_flag_that_makes_a_well_unusable_is_a_well_flag() -> None:
+    assert set(values(WellFlag)) >= layout.UNUSABLE_FLAGS
+    assert {"vendor_masked"} == layout.MASKED_FLAGS
+
+
+def test_data_dictionary_names_every_well_flag_sample_flag_and_curve_status() -> None:
+    assert set(values(WellFlag)) <= _quoted(_dictionary_row("wells", "flags"))
+    assert set(values(SampleFlag)) <= _quoted(_dictionary_row("samples", "flags"))
+    assert set(values(CurveStatus)) <= _quoted(_dictionary_row("curves", "status"))
+
+
+def test_schema_curve_status_warn_lists_every_status_but_converged() -> None:
+    rule = SCHEMA["properties"]["qc"]["properties"]["overrides"]["items"]["properties"]
+    listed = rule["curve_status_warn"]["items"]["enum"]
+    assert set(listed) == set(values(CurveStatus)) - {CurveStatus.CONVERGED}
+
+
+@pytest.mark.parametrize("preset", sorted(presets()))
+def test_presets_warn_only_on_known_statuses(preset: str) -> None:
+    assert set(presets()[preset]["curve_status_warn"]) <= set(values(CurveStatus))
+
+
+def test_a_misspelt_curve_status_is_refused_not_turned_into_a_failure() -> None:
+    with pytest.raises(ValueError, match=r"unknown curve status.*'hok'"):
+        rules_for("IL-6", "ich_m10", [{"analyte": "*", "curve_status_warn": ["hok"]}])
+    assert rules_for("IL-6", "ich_m10", [{"analyte": "*", "curve_status_warn": ["hook"]}])
