@@ -84,8 +84,16 @@ def test_the_optimum_is_that_of_lbfgs_too() -> None:
     assert np.abs(fits.coef - coef).max() < 1e-6
 
 
-@pytest.mark.parametrize("c", [1.0, 100.0, 1e4])
-def test_labels_that_separate_perfectly_reach_the_penalised_optimum(c: float) -> None:
+# (C, tolerance, agreement): with C = 1e4 the optimum is so flat that a step of 1e-12 in
+# the loss is below rounding on some machines' BLAS kernels (the line search then cannot
+# move, as scikit-learn's cannot), and two fits stopping within tol 1e-10 of it differ
+# by ~1e-7 in the coefficients (which are ~30).
+@pytest.mark.parametrize(
+    ("c", "tol", "agreement"), [(1.0, 1e-12, 1e-8), (100.0, 1e-12, 1e-8), (1e4, 1e-10, 1e-6)]
+)
+def test_labels_that_separate_perfectly_reach_the_penalised_optimum(
+    c: float, tol: float, agreement: float
+) -> None:
     # Without the penalty these fits would run off to infinity; with it the optimum is
     # finite and unique, and the Newton iteration must land on it.
     rng = np.random.default_rng(11)
@@ -93,16 +101,16 @@ def test_labels_that_separate_perfectly_reach_the_penalised_optimum(c: float) ->
     # Each label set is the side of a hyperplane each point lies on: separable.
     labels = np.array([x[:, 0] > 0, x[:, 0] + x[:, 1] > 0.3, x[:, 2] < -0.2], dtype=int)
     assert (labels.sum(axis=1) >= 2).all() and (labels.sum(axis=1) <= 17).all()
-    fits = fit_l2_logistic(x, labels, c, tol=1e-12, max_iter=10_000)
+    fits = fit_l2_logistic(x, labels, c, tol=tol, max_iter=10_000)
     assert fits.converged.all()
-    coef, intercept = scikit_learn(x, labels, c)
-    assert np.abs(fits.coef - coef).max() <= 1e-8
-    assert np.abs(fits.intercept - intercept).max() <= 1e-8
-    # Independent of scikit-learn: the gradient vanishes at the optimum.
+    coef, intercept = scikit_learn(x, labels, c, tol=tol)
+    assert np.abs(fits.coef - coef).max() <= agreement
+    assert np.abs(fits.intercept - intercept).max() <= agreement
+    # Independent of scikit-learn: the gradient of the mean loss vanishes at the optimum.
     prob = 1 / (1 + np.exp(-(fits.coef @ x.T + fits.intercept[:, None])))
-    gradient_w = (prob - labels) @ x + fits.coef / c
-    gradient_b = np.sum(prob - labels, axis=1)
-    assert np.abs(gradient_w).max() < 1e-9 and np.abs(gradient_b).max() < 1e-9
+    gradient_w = ((prob - labels) @ x + fits.coef / c) / len(x)
+    gradient_b = np.sum(prob - labels, axis=1) / len(x)
+    assert np.abs(gradient_w).max() <= tol and np.abs(gradient_b).max() <= tol
 
 
 def test_a_fit_that_has_not_settled_is_reported() -> None:
