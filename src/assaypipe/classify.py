@@ -380,12 +380,15 @@ def classification_table(
     post: str = "post",
     below_lloq: str = "half_lloq",
     n_jobs: int = 1,
+    expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The classification as tables.STATS rows, every ``method`` marked exploratory.
 
     ``classify_auc`` and ``classify_balanced_accuracy`` (analyte ``profile``, p the
     permutation p), ``classify_coefficient`` per feature (analyte = the analyte, group
-    = the feature kind) and ``classify_intercept``.
+    = the feature kind) and ``classify_intercept``. A feature of ``analytes`` (or of
+    ``expected`` when ``analytes`` is empty) that has no values is left out of the
+    profile and gets a ``classify_coefficient`` row with n = 0 and a note.
     """
     features = profile_features(samples, kinds, analytes, pre, post, below_lloq)
     result = classify_profile(
@@ -427,6 +430,20 @@ def classification_table(
             missing=missing,
         ),
     ]
+    wanted = sorted(set(analytes) if analytes else set(expected))
+    have = {str(f).rsplit(" ", 1)[0] for f in features.columns}
+    for analyte in (a for a in wanted if a not in have):
+        for kind in kinds:
+            rows.append(
+                row(
+                    "classify_coefficient",
+                    analyte,
+                    kind,
+                    0,
+                    method=f"not in the profile; {setup}",
+                    missing=f"{analyte}: no {kind} values, left out of the profile",
+                )
+            )
     for feature, coefficient in result.coefficients.items():
         analyte, kind = str(feature).rsplit(" ", 1)
         rows.append(
