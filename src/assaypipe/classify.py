@@ -29,7 +29,14 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from assaypipe.logistic import fit_l2_logistic
-from assaypipe.stats.frames import BELOW_LLOQ_TEXT, paired_values, row, stats_table, visit_values
+from assaypipe.stats.frames import (
+    BELOW_LLOQ_TEXT,
+    analytes_of,
+    paired_values,
+    row,
+    stats_table,
+    visit_values,
+)
 
 FEATURE_KINDS = ("baseline", "change")
 POSITIVE = "nonresponder"
@@ -430,7 +437,7 @@ def classification_table(
             missing=missing,
         ),
     ]
-    wanted = sorted(set(analytes) if analytes else set(expected))
+    wanted = list(analytes) if analytes else analytes_of(samples, expected)
     have = {str(f).rsplit(" ", 1)[0] for f in features.columns}
     for analyte in (a for a in wanted if a not in have):
         for kind in kinds:

@@ -198,3 +198,27 @@ def test_run_analysis_names_the_lost_analyte_in_every_table(tmp_path: Path) -> N
         else:
             mentions = empty["note"].str.startswith("D: all plates failed QC")
             assert mentions.any(), name
+
+
+def test_an_analyte_whose_every_pair_is_censored_says_so_under_exclude() -> None:
+    samples, _, _ = _fixture()
+    from assaypipe.stats import prepost
+
+    censored = samples.copy()
+    a = censored["analyte"] == "A"
+    censored.loc[a, "censor"] = "<LLOQ"
+    table = prepost(censored, below_lloq="exclude").set_index("analyte")
+    assert table.loc["A", "n"] == 0
+    assert table.loc["A", "note"].startswith("n = 0: all values censored")
+    # under LLOQ/2 the same data has its pairs
+    assert prepost(censored).set_index("analyte").loc["A", "n"] > 0
+
+
+def test_a_lost_predictor_of_a_pair_names_itself_in_the_pair_rows() -> None:
+    samples, _, _ = _fixture()
+    from assaypipe.stats.frames import note_lost
+
+    gone = samples[samples["analyte"] != "A"]
+    table = note_lost(pair_correlations(gone, [["A", "D"]]), {"A": "all plates failed QC"})
+    assert (table["n"] == 0).all()
+    assert (table["note"] == "A: all plates failed QC").all()

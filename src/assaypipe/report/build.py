@@ -923,7 +923,7 @@ class _Page:
                     "p",
                     "The statistics' tables (results/stats/, described in docs/statistics.md), "
                     "one per analysis; q is p adjusted (Benjamini–Hochberg) within the family "
-                    "its row names in q_family. Primary family (stats.primary_family): "
+                    "named under each table (q_family). Primary family (stats.primary_family): "
                     + (", ".join(declared) if declared else "none matched")
                     + "; every other row is exploratory. A row without an estimate says why "
                     "in its note.",
@@ -967,6 +967,16 @@ class _Page:
                         for r in records(rows)
                     ],
                     text_columns={9, 10},
+                )
+            )
+            families = list(dict.fromkeys(rows["q_family"].dropna().astype(str)))
+            parts.append(
+                tag(
+                    "p",
+                    "q within: " + "; ".join(families) + "."
+                    if families
+                    else "No q: these rows are not adjusted.",
+                    class_="note",
                 )
             )
         figures = [Path(p) for p in self.inputs.correlation_figures if Path(p).is_file()]

@@ -19,6 +19,7 @@ import pandas as pd
 from assaypipe.stats.frames import (
     BELOW_LLOQ_TEXT,
     analyte_units,
+    analytes_of,
     paired_values,
     per,
     row,
@@ -253,7 +254,7 @@ def covariate_correlations(
     covariate columns (e.g. the primary-rule rows of subjects.parquet).
     """
     policy = BELOW_LLOQ_TEXT[below_lloq]
-    values = visit_values(samples, visit, below_lloq, expected)
+    values = visit_values(samples, visit, below_lloq, analytes_of(samples, expected))
     units = analyte_units(samples)
     table = subjects.drop_duplicates("subject_id").set_index("subject_id")
     table.index = table.index.astype(str)

@@ -74,6 +74,12 @@ def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.
     return values
 
 
+def analytes_of(samples: pd.DataFrame, expected: Sequence[str] = ()) -> list[str]:
+    """Every analyte of ``samples`` (with values or not) and of ``expected``, sorted: the
+    analytes a statistics table has rows for, so none disappears without a note."""
+    return sorted({*samples["analyte"].astype(str), *map(str, expected)})
+
+
 def visit_values(
     samples: pd.DataFrame, visit: str, below_lloq: str, expected: Sequence[str] = ()
 ) -> pd.DataFrame:
@@ -208,9 +214,11 @@ def mark_primary(table: pd.DataFrame, analysis: str, group: str) -> pd.DataFrame
 def note_lost(table: pd.DataFrame, lost: Mapping[str, str]) -> pd.DataFrame:
     """``table`` with the note of each row of an analyte in ``lost`` (analyte -> why its
     values are gone, e.g. "all plates failed QC") saying so, where the row has no
-    estimate: "NfL: all plates failed QC"."""
+    estimate: "NfL: all plates failed QC". A correlation row whose predictor is the
+    analyte (group ``<analyte> | ...``) says so too."""
     out = table.copy()
     for analyte, why in lost.items():
-        hit = (out["analyte"] == analyte) & out["estimate"].isna()
+        named = (out["analyte"] == analyte) | out["group"].str.startswith(f"{analyte} | ")
+        hit = named & out["estimate"].isna()
         out.loc[hit, "note"] = f"{analyte}: {why}"
     return out

@@ -20,6 +20,7 @@ from assaypipe.stats.frames import (
     BELOW_LLOQ_POLICIES,
     BELOW_LLOQ_TEXT,
     analyte_units,
+    analytes_of,
     censored_counts,
     paired_values,
     row,
@@ -69,6 +70,7 @@ def _family_rows(
     empty: str = "",
     expected: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
+    expected = analytes_of(samples, expected)
     pairs = paired_values(samples, pre, post, below_lloq, expected)
     # under the policy that drops censored values: who would have a pair without it
     kept = (

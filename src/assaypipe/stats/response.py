@@ -18,6 +18,7 @@ from assaypipe.stats.frames import (
     BELOW_LLOQ_TEXT,
     LOG2_RATIO,
     analyte_units,
+    analytes_of,
     paired_values,
     row,
     stats_table,
@@ -80,7 +81,9 @@ def change_by_response(
     policy = BELOW_LLOQ_TEXT[below_lloq]
     units = analyte_units(samples)
     rows: list[dict[str, Any]] = []
-    for analyte, changes in subject_changes(samples, pre, post, below_lloq, expected).items():
+    for analyte, changes in subject_changes(
+        samples, pre, post, below_lloq, analytes_of(samples, expected)
+    ).items():
         label = labels.reindex(changes.index.astype(str)).to_numpy()
         for analysis, formula in CHANGES.items():
             unit = units.get(analyte, "") if analysis == "change_difference" else LOG2_RATIO
