@@ -7,9 +7,15 @@ from assaypipe.pipeline import logged
 with logged(snakemake.log[0]) as log:
     samples = read_table(snakemake.input.samples)
     subjects = read_table(snakemake.input.subjects)
+    exclusions = read_table(snakemake.input.exclusions)
     for name, path in snakemake.output.items():
         result = run_analysis(
-            name, samples, subjects, snakemake.params.settings, n_jobs=snakemake.threads
+            name,
+            samples,
+            subjects,
+            snakemake.params.settings,
+            n_jobs=snakemake.threads,
+            exclusions=exclusions,
         )
         for line in summary_lines(result):
             log.info("%s", line)

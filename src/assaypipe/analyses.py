@@ -10,7 +10,7 @@ which the workflow imports without the statistics libraries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -27,10 +27,18 @@ from assaypipe.stats import (
     prepost_subgroup,
     prepost_summary,
 )
+from assaypipe.stats.frames import mark_primary, note_lost
 
-__all__ = ["ANALYSES", "QUICK_ANALYSES", "analysis_settings", "run_analysis", "summary_lines"]
+__all__ = [
+    "ANALYSES",
+    "QUICK_ANALYSES",
+    "analysis_settings",
+    "lost_analytes",
+    "run_analysis",
+    "summary_lines",
+]
 
-Analysis = Callable[[pd.DataFrame, pd.DataFrame, Config, int], pd.DataFrame]
+Analysis = Callable[[pd.DataFrame, pd.DataFrame, Config, int, Sequence[str]], pd.DataFrame]
 
 
 def _censored(config: Config) -> dict[str, Any]:
@@ -47,25 +55,29 @@ def _tested(config: Config) -> dict[str, Any]:
     return {**_censored(config), "zero_method": config["prepost"]["zero_method"], **_ranked(config)}
 
 
-def _prepost(samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int) -> pd.DataFrame:
-    return prepost(samples, **_tested(config))
+def _prepost(
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+) -> pd.DataFrame:
+    return prepost(samples, **_tested(config), expected=expected)
 
 
 def _prepost_groups(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
 ) -> pd.DataFrame:
     groups = response_groups(subjects)
-    return prepost(samples, **_tested(config), groups=groups, include_all=False)
+    return prepost(samples, **_tested(config), groups=groups, include_all=False, expected=expected)
 
 
 def _prepost_summary(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
 ) -> pd.DataFrame:
-    return prepost_summary(samples, **_tested(config), groups=response_groups(subjects))
+    return prepost_summary(
+        samples, **_tested(config), groups=response_groups(subjects), expected=expected
+    )
 
 
 def _prepost_subgroup(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
 ) -> pd.DataFrame:
     subgroup = config["subgroup"]
     return prepost_subgroup(
@@ -74,11 +86,12 @@ def _prepost_subgroup(
         threshold=subgroup["threshold"],
         **_tested(config),
         groups=response_groups(subjects),
+        expected=expected,
     )
 
 
 def _prepost_sensitivity(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
 ) -> pd.DataFrame:
     settings = config["prepost"]
     return prepost_sensitivity(
@@ -88,25 +101,30 @@ def _prepost_sensitivity(
         post=settings["post"],
         zero_method=settings["zero_method"],
         **_ranked(config),
+        expected=expected,
     )
 
 
 def _response_change(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
 ) -> pd.DataFrame:
     return change_by_response(
-        samples, response_groups(subjects), **_censored(config), **_ranked(config)
+        samples,
+        response_groups(subjects),
+        **_censored(config),
+        **_ranked(config),
+        expected=expected,
     )
 
 
 def _correlations_pairs(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
 ) -> pd.DataFrame:
     return pair_correlations(samples, config["correlations"]["pairs"], **_censored(config))
 
 
 def _correlations_covariates(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int
+    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
 ) -> pd.DataFrame:
     return covariate_correlations(
         samples,
@@ -114,11 +132,16 @@ def _correlations_covariates(
         covariates=config["correlations"]["covariates"],
         visit=config["prepost"]["pre"],
         below_lloq=config["prepost"]["below_lloq"],
+        expected=expected,
     )
 
 
 def _classification(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, n_jobs: int
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    config: Config,
+    n_jobs: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
     # Imported here: scikit-learn costs the other analyses' job about 1.5 s to import.
     from assaypipe.classify import classification_table
@@ -134,6 +157,7 @@ def _classification(
         seed=classify["seed"],
         **_censored(config),
         n_jobs=n_jobs,
+        expected=expected,
     )
 
 
@@ -150,12 +174,55 @@ _ANALYSES: dict[str, Analysis] = {
 }
 
 
+def lost_analytes(samples: pd.DataFrame, exclusions: pd.DataFrame | None) -> dict[str, str]:
+    """Analytes the study measured that have no value left for the statistics, and why.
+
+    An analyte is lost when exclusions (results/exclusions.parquet) name it and no
+    sample of it is left with a concentration, or when samples list it without any
+    concentration: "all plates failed QC", "excluded by hand: <reason>", ...
+    """
+    valued = samples.loc[samples["concentration"].notna(), "analyte"].astype(str)
+    kept = set(valued)
+    reasons: dict[str, list[str]] = {}
+    if exclusions is not None and not exclusions.empty:
+        named = exclusions[exclusions["analyte"].notna()]
+        for record in named.itertuples():
+            analyte = str(record.analyte)
+            if analyte in kept:
+                continue
+            why = _LOST_BY_SOURCE.get(str(record.source), "excluded") + (
+                f": {record.reason}" if record.source in ("manual", "units") else ""
+            )
+            if why not in reasons.setdefault(analyte, []):
+                reasons[analyte].append(why)
+    for analyte in sorted(set(samples["analyte"].astype(str)) - kept):
+        reasons.setdefault(analyte, ["no sample has a concentration"])
+    return {analyte: "; ".join(why) for analyte, why in sorted(reasons.items())}
+
+
+_LOST_BY_SOURCE = {
+    "qc": "all plates failed QC",
+    "units": "left out for its units",
+    "sheets": "not an analyte of the analyte sheet",
+    "manual": "excluded by hand",
+}
+
+
 def run_analysis(
-    name: str, samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, n_jobs: int = 1
+    name: str,
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    config: Config,
+    n_jobs: int = 1,
+    exclusions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The table of analysis ``name`` (one of :data:`ANALYSES`).
 
     ``config`` is the study config or just :func:`analysis_settings` of it.
+    ``exclusions`` (results/exclusions.parquet) names the analytes whose every value
+    was left out: they keep their rows, with n = 0 and a note saying why. The rows of
+    the family ``stats.primary_family`` are marked ``primary``, all others
+    ``exploratory``.
     """
     try:
         analysis = _ANALYSES[name]
@@ -163,7 +230,22 @@ def run_analysis(
         raise AssaypipeBugError(
             f"no analysis named {name!r}; known: {', '.join(ANALYSES)}"
         ) from None
-    return analysis(samples, subjects, config, n_jobs)
+    lost = lost_analytes(samples, exclusions)
+    table = note_lost(analysis(samples, subjects, config, n_jobs, tuple(lost)), lost)
+    if name == "prepost_subgroup":
+        table = _subgroup_lost(table, config["subgroup"]["analyte"], lost)
+    primary = config["stats"]["primary_family"]
+    return mark_primary(table, primary["analysis"], primary["group"])
+
+
+def _subgroup_lost(table: pd.DataFrame, analyte: str, lost: Mapping[str, str]) -> pd.DataFrame:
+    """Without values of the subgroup's analyte no subject is in it: every row says why."""
+    if analyte not in lost:
+        return table
+    out = table.copy()
+    empty = out["estimate"].isna()
+    out.loc[empty, "note"] = f"{analyte}: {lost[analyte]}, so the subgroup is empty"
+    return out
 
 
 def summary_lines(table: pd.DataFrame) -> list[str]:

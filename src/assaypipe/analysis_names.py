@@ -31,14 +31,15 @@ QUICK_ANALYSES: tuple[str, ...] = tuple(name for name in ANALYSES if name != "cl
 
 # The config sections each analysis reads: the workflow passes only these, so editing
 # one section reruns only the analyses that use it.
+# Every analysis reads ``stats`` for its primary family (stats.primary_family).
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    **{name: ("prepost",) for name in ANALYSES},
+    **{name: ("prepost", "stats") for name in ANALYSES},
     **{name: ("prepost", "stats") for name in ANALYSES if name.startswith("prepost")},
     "response_change": ("prepost", "stats"),
     "prepost_subgroup": ("prepost", "stats", "subgroup"),
-    "correlations_pairs": ("prepost", "correlations"),
-    "correlations_covariates": ("prepost", "correlations"),
-    "classification": ("prepost", "classify"),
+    "correlations_pairs": ("prepost", "stats", "correlations"),
+    "correlations_covariates": ("prepost", "stats", "correlations"),
+    "classification": ("prepost", "stats", "classify"),
 }
 
 

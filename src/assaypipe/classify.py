@@ -29,7 +29,14 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from assaypipe.logistic import fit_l2_logistic
-from assaypipe.stats.frames import BELOW_LLOQ_TEXT, paired_values, row, stats_table, visit_values
+from assaypipe.stats.frames import (
+    BELOW_LLOQ_TEXT,
+    analytes_of,
+    paired_values,
+    row,
+    stats_table,
+    visit_values,
+)
 
 FEATURE_KINDS = ("baseline", "change")
 POSITIVE = "nonresponder"
@@ -380,12 +387,15 @@ def classification_table(
     post: str = "post",
     below_lloq: str = "half_lloq",
     n_jobs: int = 1,
+    expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The classification as tables.STATS rows, every ``method`` marked exploratory.
 
     ``classify_auc`` and ``classify_balanced_accuracy`` (analyte ``profile``, p the
     permutation p), ``classify_coefficient`` per feature (analyte = the analyte, group
-    = the feature kind) and ``classify_intercept``.
+    = the feature kind) and ``classify_intercept``. A feature of ``analytes`` (or of
+    ``expected`` when ``analytes`` is empty) that has no values is left out of the
+    profile and gets a ``classify_coefficient`` row with n = 0 and a note.
     """
     features = profile_features(samples, kinds, analytes, pre, post, below_lloq)
     result = classify_profile(
@@ -427,6 +437,20 @@ def classification_table(
             missing=missing,
         ),
     ]
+    wanted = list(analytes) if analytes else analytes_of(samples, expected)
+    have = {str(f).rsplit(" ", 1)[0] for f in features.columns}
+    for analyte in (a for a in wanted if a not in have):
+        for kind in kinds:
+            rows.append(
+                row(
+                    "classify_coefficient",
+                    analyte,
+                    kind,
+                    0,
+                    method=f"not in the profile; {setup}",
+                    missing=f"{analyte}: no {kind} values, left out of the profile",
+                )
+            )
     for feature, coefficient in result.coefficients.items():
         analyte, kind = str(feature).rsplit(" ", 1)
         rows.append(

@@ -4,9 +4,10 @@ Printed by the workflow when it finishes and written to ``results/summary.txt``,
 staff learn from the terminal how the run went without opening a log: files read and
 rejected (one line per file with its reason), each plate warning (the first few) and
 the warnings counted by kind, QC verdicts in all and by analyte, analytes left out of
-the statistics, analyses that came out empty or without an analyte, and where the
-report is. With ``run.strict`` a run with a rejected file, a failing plate x analyte or
-an analyte left out exits non-zero (`finish_run`).
+the statistics, analyses that came out empty or lost an analyte, a group or every row
+(with the rows' notes), the primary family of tests, and where the report is. With
+``run.strict`` a run with a rejected file, a failing plate x analyte or an analyte left
+out exits non-zero (`finish_run`).
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ import pandas as pd
 
 from assaypipe.units import UNIT_SOURCE
 
-__all__ = ["RunSummary", "finish_run", "run_summary", "summarise_run", "warning_kind"]
+__all__ = [
+    "RunSummary",
+    "finish_run",
+    "run_summary",
+    "statistics_losses",
+    "summarise_run",
+    "warning_kind",
+]
 
 # Warnings and rejections printed one per line before they are only counted.
 MOST_LINES = 20
 # Names listed per kind of sheet mismatch.
 _SHEET_NAMES = 5
-# Analyses with one result per analyte: an analyte of the statistics' input missing
-# from one of them is named.
-_PER_ANALYTE = ("prepost", "response_change")
 _PLACE = re.compile(r"^(?:(?:line|row|sheet|plate|well|analyte) [^:]{1,80}?: )+")
 _QUOTED = re.compile(r"`[^`]*`|(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"")
 _WELL = re.compile(r"\b[A-P](?:[1-9]|1\d|2[0-4])\b")
@@ -203,29 +208,72 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def _statistics_lines(results: Path) -> list[str]:
-    """Analyses that came out empty, without an analyte of their input, or with n = 0."""
+    """Analyses that came out empty or lost an analyte, a group or every row, and why
+    (the rows' notes); then the primary family, or that no row matched it."""
     folder = results / "stats"
-    included = _table(results / "samples_included.parquet")
-    analytes = set(included["analyte"]) if "analyte" in included.columns else set()
+    paths = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
     lines = []
-    for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+    primary: list[str] = []
+    for path in paths:
         table = pd.read_parquet(path)
         name = path.stem
         if table.empty:
             lines.append(f"  {name}: no result")
             continue
-        notes = []
-        if name.startswith(_PER_ANALYTE):
-            missing = sorted(analytes - set(table["analyte"]))
-            if missing:
-                notes.append(f"no result for {', '.join(missing)}")
-        empty = table[table["n"].fillna(0) == 0]
-        if len(empty):
-            named = ", ".join(sorted(set(empty["analyte"].astype(str)))[:6])
-            notes.append(f"{_count(len(empty), 'row')} with n = 0 ({named})")
-        if notes:
-            lines.append(f"  {name}: {'; '.join(notes)}")
-    return ["statistics that lost an analyte or came out empty:", *lines] if lines else []
+        lines += [f"  {name}: {loss}" for loss in statistics_losses(table)]
+        if "family" in table.columns:
+            chosen = table[(table["family"] == "primary") & table["p"].notna()]
+            for (analysis, group), rows in chosen.groupby(["analysis", "group"], sort=False):
+                primary.append(f"{analysis} [{group}] in {name} ({_count(len(rows), 'test')})")
+    out = ["statistics that lost an analyte, a group or every row:", *lines] if lines else []
+    if paths:
+        out.append(
+            "primary family (stats.primary_family): " + "; ".join(primary)
+            if primary
+            else "primary family (stats.primary_family): no test matches; every row is exploratory"
+        )
+    return out
+
+
+def statistics_losses(table: pd.DataFrame, most: int = 3) -> list[str]:
+    """What a stats table lost, in words: the analytes and groups without any estimate
+    and, for the other rows without one, how many; each with its ``note``.
+
+    >>> rows = pd.DataFrame({"analysis": "prepost", "analyte": ["CCL2", "NfL"],
+    ...     "group": "all", "estimate": [1.0, None], "note": [None, "NfL: all plates failed QC"]})
+    >>> statistics_losses(rows)
+    ['no estimate for NfL (NfL: all plates failed QC)']
+    """
+    if "note" not in table.columns:
+        return []
+    empty = table["estimate"].isna()
+    if not empty.any():
+        return []
+    if empty.all():
+        return [f"no estimate in any of its {_count(len(table), 'row')} ({_notes(table, most)})"]
+    out = []
+    left = empty.copy()
+    for key, label in (("analyte", "for"), ("group", "in group")):
+        lost = empty.groupby(table[key]).all()
+        for value in lost.index[lost.to_numpy()]:
+            rows = table[left & (table[key] == value)]
+            if rows.empty:
+                continue
+            out.append(f"no estimate {label} {value} ({_notes(rows, most)})")
+            left &= table[key] != value
+    if left.any():
+        rows = table[left]
+        out.append(f"{_count(len(rows), 'more row')} without an estimate ({_notes(rows, most)})")
+    return out
+
+
+def _notes(rows: pd.DataFrame, most: int) -> str:
+    counts = rows["note"].fillna("no note").astype(str).value_counts(sort=True)
+    shown = [
+        str(note) if n == len(rows) else f"{note}: {n}" for note, n in counts.iloc[:most].items()
+    ]
+    more = f"; and {len(counts) - most} other notes" if len(counts) > most else ""
+    return "; ".join(shown) + more
 
 
 def _table(path: Path) -> pd.DataFrame:

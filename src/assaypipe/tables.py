@@ -215,6 +215,9 @@ SUBJECTS = pa.DataFrameSchema(
     name="subjects",
 )
 
+# the role of a test result: in the declared primary family, or exploratory
+STATS_FAMILIES = ["primary", "exploratory"]
+
 # one test result
 STATS = pa.DataFrameSchema(
     {
@@ -230,7 +233,13 @@ STATS = pa.DataFrameSchema(
         "statistic": pa.Column(float, nullable=True),
         "p": pa.Column(float, nullable=True),
         "q": pa.Column(float, nullable=True),
+        # the tests q was adjusted over (Benjamini-Hochberg), null where q is
+        "q_family": pa.Column(str, nullable=True),
+        # "primary" (stats.primary_family) or "exploratory"
+        "family": pa.Column(str, pa.Check.isin(STATS_FAMILIES)),
         "method": pa.Column(str),
+        # why the row has no estimate, null where it has one
+        "note": pa.Column(str, nullable=True),
     },
     strict=True,
     ordered=True,

@@ -6,7 +6,10 @@
 # covariates) and writes one line per number assaypipe reports:
 # analysis, analyte, group, field, value (17 significant digits). Every test is R's
 # own: wilcox.test (paired, exact = TRUE, conf.int = TRUE; and two-sample,
-# conf.int = TRUE), lm, cor.test(method = "spearman"), p.adjust(method = "BH").
+# conf.int = TRUE), lm, cor.test(method = "spearman"), p.adjust(method = "BH"); the
+# cluster-robust covariance of pooled samples is sandwich::vcovCL(type = "HC1") where
+# the sandwich package is installed, else the same CR1 sandwich written out below.
+# The families of Benjamini-Hochberg are those of docs/statistics.md ("Families").
 
 args <- commandArgs(trailingOnly = TRUE)
 samples <- read.delim(args[1], stringsAsFactors = FALSE, na.strings = "")
@@ -130,9 +133,10 @@ chosen <- names(base)[!is.na(base) & base > subgroup_threshold]
 subgroup_sets <- lapply(group_sets, function(s) if (is.null(s)) chosen else intersect(s, chosen))
 family(half, "subgroup_", subgroup_sets)
 
-# change: nonresponders vs responders, post - pre and log2(post / pre)
+# change: nonresponders vs responders, post - pre and log2(post / pre): the two scales
+# are one family
+change_tests <- list()
 for (kind in c("change_difference", "change_log2_ratio")) {
-  tests <- list()
   for (analyte in analytes) {
     frame <- paired_frame(half, analyte)
     change <- if (kind == "change_difference") frame$post - frame$pre else log2(frame$post / frame$pre)
@@ -140,18 +144,38 @@ for (kind in c("change_difference", "change_log2_ratio")) {
     x <- change[names(change) %in% group_sets$nonresponder]
     y <- change[names(change) %in% group_sets$responder]
     test <- suppressWarnings(wilcox.test(x, y, conf.int = TRUE))
-    tests[[analyte]] <- c(
+    change_tests[[length(change_tests) + 1]] <- list(kind = kind, analyte = analyte, test = c(
       n = length(x) + length(y), estimate = unname(test$estimate), ci_low = test$conf.int[1],
       ci_high = test$conf.int[2], statistic = unname(test$statistic), p = test$p.value
-    )
+    ))
     emit(paste0(kind, "_median"), analyte, "nonresponder", c(n = length(x), estimate = median(x)))
     emit(paste0(kind, "_median"), analyte, "responder", c(n = length(y), estimate = median(y)))
   }
-  adjust_rows(kind, "nonresponder vs responder", tests)
+}
+change_q <- p.adjust(sapply(change_tests, function(t) t$test[["p"]]), method = "BH")
+for (i in seq_along(change_tests)) {
+  t <- change_tests[[i]]
+  emit(t$kind, t$analyte, "nonresponder vs responder", c(t$test, q = change_q[[i]]))
 }
 
-# OLS and Spearman; slopes and rhos are BH-adjusted across analytes of one group
-models <- function(x, y) {
+# CR1 cluster-robust covariance of an lm fit: sandwich::vcovCL(fit, cluster, type = "HC1")
+cluster_vcov <- function(fit, cluster) {
+  if (requireNamespace("sandwich", quietly = TRUE)) {
+    return(sandwich::vcovCL(fit, cluster = cluster, type = "HC1"))
+  }
+  X <- model.matrix(fit)
+  e <- residuals(fit)
+  bread <- solve(crossprod(X))
+  scores <- rowsum(X * e, cluster)
+  g <- nrow(scores)
+  n <- nrow(X)
+  k <- ncol(X)
+  g / (g - 1) * (n - 1) / (n - k) * bread %*% crossprod(scores) %*% bread
+}
+
+# OLS and Spearman; with clusters (pooled samples) the OLS rows are cluster-robust on
+# G - 1 degrees of freedom and ols_slope_naive is lm's own test
+models <- function(x, y, cluster = NULL) {
   keep <- complete.cases(x, y)
   x <- x[keep]
   y <- y[keep]
@@ -161,26 +185,59 @@ models <- function(x, y) {
   f <- s$fstatistic
   rho <- suppressWarnings(cor.test(x, y, method = "spearman"))
   n <- c(n = length(x))
-  list(
-    ols_slope = c(n, estimate = coef(fit)[["x"]], ci_low = ci["x", 1], ci_high = ci["x", 2],
-                  statistic = s$coefficients["x", "t value"], p = s$coefficients["x", "Pr(>|t|)"]),
-    ols_intercept = c(n, estimate = coef(fit)[["(Intercept)"]], ci_low = ci["(Intercept)", 1],
-                      ci_high = ci["(Intercept)", 2],
-                      statistic = s$coefficients["(Intercept)", "t value"],
-                      p = s$coefficients["(Intercept)", "Pr(>|t|)"]),
+  coefficient <- function(name, se, t, p, low, high) {
+    c(n, estimate = coef(fit)[[name]], ci_low = low, ci_high = high, statistic = t, p = p)
+  }
+  plain <- function(name) {
+    coefficient(name, NA, s$coefficients[name, "t value"], s$coefficients[name, "Pr(>|t|)"],
+                ci[name, 1], ci[name, 2])
+  }
+  out <- list(
+    ols_slope = plain("x"),
+    ols_intercept = plain("(Intercept)"),
     ols_r2 = c(n, estimate = s$r.squared, statistic = unname(f[["value"]]),
                p = pf(f[["value"]], f[["numdf"]], f[["dendf"]], lower.tail = FALSE)),
     spearman_rho = c(n, estimate = unname(rho$estimate), statistic = unname(rho$statistic),
                      p = rho$p.value)
   )
+  if (!is.null(cluster)) {
+    cluster <- cluster[keep]
+    df <- length(unique(cluster)) - 1
+    se <- sqrt(diag(cluster_vcov(fit, cluster)))
+    robust <- function(name) {
+      t <- coef(fit)[[name]] / se[[name]]
+      half <- qt(0.975, df) * se[[name]]
+      coefficient(name, se[[name]], t, 2 * pt(abs(t), df, lower.tail = FALSE),
+                  coef(fit)[[name]] - half, coef(fit)[[name]] + half)
+    }
+    out$ols_slope_naive <- out$ols_slope
+    out$ols_slope <- robust("x")
+    out$ols_intercept <- robust("(Intercept)")
+    wald <- out$ols_slope[["statistic"]]^2
+    out$ols_r2 <- c(n, estimate = s$r.squared, statistic = wald,
+                    p = pf(wald, 1, df, lower.tail = FALSE))
+  }
+  out
 }
 
-emit_models <- function(group, results) {
-  for (analysis in c("ols_intercept", "ols_r2")) {
+# slope and rho of one group are one family (across analytes, or the pairs of one kind);
+# over pooled samples rho's p treats the points as independent and is not adjusted
+emit_models <- function(group, results, clustered = FALSE) {
+  plain <- c("ols_intercept", "ols_r2", if (clustered) c("ols_slope_naive", "spearman_rho"))
+  for (analysis in plain) {
     for (analyte in names(results)) emit(analysis, analyte, group, results[[analyte]][[analysis]])
   }
-  for (analysis in c("ols_slope", "spearman_rho")) {
-    adjust_rows(analysis, group, lapply(results, function(r) r[[analysis]]))
+  adjusted <- if (clustered) "ols_slope" else c("ols_slope", "spearman_rho")
+  tests <- list()
+  for (analysis in adjusted) {
+    for (analyte in names(results)) {
+      tests[[length(tests) + 1]] <- list(analysis = analysis, analyte = analyte,
+                                         test = results[[analyte]][[analysis]])
+    }
+  }
+  q <- p.adjust(sapply(tests, function(t) t$test[["p"]]), method = "BH")
+  for (i in seq_along(tests)) {
+    emit(tests[[i]]$analysis, tests[[i]]$analyte, group, c(tests[[i]]$test, q = q[[i]]))
   }
 }
 
@@ -192,10 +249,14 @@ for (pair in pairs) {
     x <- at_visit(half, visit, x_name)
     y <- at_visit(half, visit, y_name)
     ids <- intersect(names(x), names(y))
-    pooled[[visit]] <- data.frame(x = x[ids], y = y[ids])
+    pooled[[visit]] <- data.frame(id = ids, x = x[ids], y = y[ids], stringsAsFactors = FALSE)
+    emit_models(paste(x_name, "|", visit),
+                setNames(list(models(pooled[[visit]]$x, pooled[[visit]]$y)), y_name))
   }
   pooled <- do.call(rbind, pooled)
-  emit_models(paste(x_name, "| pooled"), setNames(list(models(pooled$x, pooled$y)), y_name))
+  emit_models(paste(x_name, "| pooled"),
+              setNames(list(models(pooled$x, pooled$y, cluster = pooled$id)), y_name),
+              clustered = TRUE)
   fx <- paired_frame(half, x_name)
   fy <- paired_frame(half, y_name)
   ids <- intersect(fx$id, fy$id)

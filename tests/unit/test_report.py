@@ -618,7 +618,11 @@ def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_fig
     three_plates, tmp_path
 ):
 
-    stats = prepost(SMALL, groups=GROUPS)
+    from assaypipe.stats.frames import mark_primary, note_lost
+
+    lost = {"GONE": "all plates failed QC"}
+    stats = prepost(SMALL, groups=GROUPS, expected=list(lost))
+    stats = mark_primary(note_lost(stats, lost), "prepost", "all")
     stats.loc[0, "analyte"] = XSS  # text from a plate, shown as text
     figure = tmp_path / "correlation_CCL2_vs_IL8.png"
     plot_correlation(SMALL, "CCL2", "IL8", [figure])
@@ -629,9 +633,29 @@ def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_fig
     assert headings == [*analyses, "Correlations"]
     header = "".join(
         f"<th>{c}</th>"
-        for c in ["analyte", "group", "n", "estimate", "CI", "unit", "p", "q", "method"]
+        for c in [
+            "analyte",
+            "group",
+            "n",
+            "estimate",
+            "CI",
+            "unit",
+            "p",
+            "q",
+            "family",
+            "method",
+            "note",
+        ]
     )
     assert section.count(header) == len(analyses)
+    # the declared family, what was lost and why, and which p the figure shows
+    assert "Primary family (stats.primary_family): prepost [all];" in section
+    assert "Lost: no estimate for GONE (GONE: all plates failed QC)." in section
+    assert "<td>GONE: all plates failed QC</td>" in section or (
+        ">GONE: all plates failed QC</td>" in section
+    )
+    assert "cluster-robust by subject" in section
+    assert "q within: prepost [all]: 3 tests." in section
     rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1])
     assert len(section.split("<tbody>")) - 1 == len(analyses)
     first = stats.iloc[0]
@@ -641,6 +665,7 @@ def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_fig
     assert cells[3] == f"{first['estimate']:.4g}"
     assert cells[4] == f"{first['ci_low']:.4g} to {first['ci_high']:.4g}"
     assert cells[6] == f"{first['p']:.2g}" and cells[7] == f"{first['q']:.2g}"
+    assert cells[8] == "primary" and cells[10] == ""
     assert XSS not in page
     # the correlation figure embedded, the file's bytes as they are
     embedded = base64.b64encode(figure.read_bytes()).decode("ascii")

@@ -275,26 +275,23 @@ def test_every_row_without_an_estimate_says_why() -> None:
     for name, table in tables.items():
         empty = _no_estimate_rows(table)
         assert len(empty), name  # each case has rows without an estimate
-        assert empty["method"].str.contains("; no estimate: ", regex=False).all(), name
-        assert (
-            not table.loc[table["estimate"].notna(), "method"].str.contains("no estimate").any()
-        ), name
+        assert empty["note"].notna().all() and (empty["note"].str.len() > 0).all(), name
+        assert table.loc[table["estimate"].notna(), "note"].isna().all(), name
     zero = _no_estimate_rows(tables["prepost"])
     assert set(zero["analyte"]) == {"Z"}
-    assert zero["method"].str.contains(r"no estimate: all \d+ differences are zero").all()
+    assert zero["note"].str.fullmatch(r"all \d+ differences are zero").all()
     subgroup = tables["subgroup_empty"]
     assert (subgroup["n"] == 0).all()
     assert (
-        subgroup["method"]
-        .str.contains(
-            "no estimate: n = 0 in the subgroup(?:, in group [a-z]+)?: "
-            "no subject has baseline D > 1e\\+09"
+        subgroup["note"]
+        .str.fullmatch(
+            "n = 0 in the subgroup(?:, in group [a-z]+)?: no subject has baseline D > 1e\\+09"
         )
         .all()
     )
     response = _no_estimate_rows(tables["response_one_group"])
-    assert response["method"].str.contains("no estimate: n = 0 in group nonresponder").all()
-    # only post samples: no change to regress, the pooled rows still have estimates
+    assert (response["note"] == "n = 0 in group nonresponder").all()
+    # only post samples: no change to regress, no baseline fit; pooled and post have estimates
     pairs = _no_estimate_rows(tables["pairs_absent"])
-    assert set(pairs["group"]) == {"A | change"}
-    assert pairs["method"].str.contains("no estimate: n = 0, fewer than 3 complete points").all()
+    assert set(pairs["group"]) == {"A | change", "A | baseline"}
+    assert (pairs["note"] == "n = 0: no point with both values").all()

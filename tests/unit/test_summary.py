@@ -101,30 +101,46 @@ def test_analyses_that_lost_an_analyte_or_came_out_empty_are_named(tmp_path: Pat
         tmp_path / "plates.parquet",
         command="test",
     )
-    write_table(
-        pd.DataFrame({"analyte": ["CCL2", "NfL"]}),
-        tmp_path / "samples_included.parquet",
-        command="test",
-    )
     stats = tables.empty(tables.STATS)
     write_table(stats, tmp_path / "stats" / "classification.parquet", command="test")
+    lost = "NfL: all plates failed QC"
     subgroup = pd.DataFrame(
-        {"analysis": "prepost_subgroup", "analyte": ["CCL2", "NfL", "NfL"], "n": [12, 0, 0]}
+        {
+            "analysis": "subgroup_prepost",
+            "analyte": ["CCL2", "CCL2", "NfL", "NfL"],
+            "group": ["all", "responder", "all", "responder"],
+            "n": [0, 0, 0, 0],
+            "note": [f"{lost}, so the subgroup is empty"] * 4,
+        }
     ).reindex(columns=list(tables.STATS.columns))
     write_table(
-        tables.STATS.validate(subgroup.assign(group="all", unit="", method="")),
+        tables.STATS.validate(subgroup.assign(unit="", method="", family="exploratory")),
         tmp_path / "stats" / "prepost_subgroup.parquet",
         command="test",
     )
-    prepost = subgroup.iloc[:1].assign(analysis="prepost", group="all", unit="", method="")
+    prepost = pd.DataFrame(
+        {
+            "analysis": "prepost",
+            "analyte": ["CCL2", "HGF", "NfL", "IL8"],
+            "group": "all",
+            "n": [12, 12, 0, 3],
+            "estimate": [1.5, -2.0, None, None],
+            "p": [0.01, 0.2, None, None],
+            "note": [None, None, lost, "all 3 differences are zero"],
+        }
+    ).reindex(columns=list(tables.STATS.columns))
     write_table(
-        tables.STATS.validate(prepost), tmp_path / "stats" / "prepost.parquet", command="test"
+        tables.STATS.validate(prepost.assign(unit="", method="", family="primary")),
+        tmp_path / "stats" / "prepost.parquet",
+        command="test",
     )
     assert run_summary(tmp_path).splitlines()[1:] == [
-        "statistics that lost an analyte or came out empty:",
+        "statistics that lost an analyte, a group or every row:",
         "  classification: no result",
-        "  prepost: no result for NfL",
-        "  prepost_subgroup: 2 rows with n = 0 (NfL)",
+        "  prepost: no estimate for IL8 (all 3 differences are zero)",
+        f"  prepost: no estimate for NfL ({lost})",
+        f"  prepost_subgroup: no estimate in any of its 4 rows ({lost}, so the subgroup is empty)",
+        "primary family (stats.primary_family): prepost [all] in prepost (2 tests)",
     ]
 
 

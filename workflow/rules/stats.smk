@@ -26,6 +26,7 @@ rule run_statistics:
     input:
         samples=rules.check_qc.output.samples,
         subjects=rules.classify_responders.output[0],
+        exclusions=rules.check_qc.output.exclusions,
     output:
         **{name: f"results/stats/{name}.parquet" for name in QUICK_ANALYSES},
     log:
@@ -53,6 +54,7 @@ rule classify_profile:
     input:
         samples=rules.check_qc.output.samples,
         subjects=rules.classify_responders.output[0],
+        exclusions=rules.check_qc.output.exclusions,
     output:
         classification="results/stats/classification.parquet",
     log:

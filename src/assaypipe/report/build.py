@@ -30,6 +30,7 @@ from assaypipe.qc.levey_jennings import MIN_GUIDE, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
 from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
+from assaypipe.summary import statistics_losses
 from assaypipe.units import UNIT_CHECK, UNIT_SOURCE, label
 from assaypipe.vendor_curves import compare_concentrations, in_wells_terms
 
@@ -915,20 +916,40 @@ class _Page:
         parts: list[Html] = []
         stats = self.inputs.stats
         if not stats.empty:
+            primary = stats[stats["family"] == "primary"]
+            declared = sorted({f"{r.analysis} [{r.group}]" for r in primary.itertuples()})
             parts.append(
                 tag(
                     "p",
                     "The statistics' tables (results/stats/, described in docs/statistics.md), "
-                    "one per analysis; q is p adjusted (Benjamini–Hochberg) within each analysis "
-                    "and group.",
+                    "one per analysis; q is p adjusted (Benjamini–Hochberg) within the family "
+                    "named under each table (q_family). Primary family (stats.primary_family): "
+                    + (", ".join(declared) if declared else "none matched")
+                    + "; every other row is exploratory. A row without an estimate says why "
+                    "in its note.",
                     class_="note",
                 )
             )
         for analysis, rows in stats.groupby("analysis", sort=False):
             parts.append(tag("h3", analysis))
+            losses = statistics_losses(rows)
+            if losses:
+                parts.append(tag("p", "Lost: " + "; ".join(losses) + ".", class_="note"))
             parts.append(
                 table(
-                    ["analyte", "group", "n", "estimate", "CI", "unit", "p", "q", "method"],
+                    [
+                        "analyte",
+                        "group",
+                        "n",
+                        "estimate",
+                        "CI",
+                        "unit",
+                        "p",
+                        "q",
+                        "family",
+                        "method",
+                        "note",
+                    ],
                     [
                         [
                             self.name(str(r["analyte"])),
@@ -939,11 +960,23 @@ class _Page:
                             r["unit"],
                             _p_value(r["p"]),
                             _p_value(r["q"]),
+                            r["family"],
                             r["method"],
+                            "" if _blank(r["note"]) else r["note"],
                         ]
                         for r in records(rows)
                     ],
-                    text_columns={8},
+                    text_columns={9, 10},
+                )
+            )
+            families = list(dict.fromkeys(rows["q_family"].dropna().astype(str)))
+            parts.append(
+                tag(
+                    "p",
+                    "q within: " + "; ".join(families) + "."
+                    if families
+                    else "No q: these rows are not adjusted.",
+                    class_="note",
                 )
             )
         figures = [Path(p) for p in self.inputs.correlation_figures if Path(p).is_file()]
@@ -955,7 +988,12 @@ class _Page:
                 tag(
                     "figure",
                     tag("img", src=uri, alt=f"Correlation figure {path.stem}"),
-                    tag("figcaption", path.name),
+                    tag(
+                        "figcaption",
+                        f"{path.name}: pooled samples of both visits; the p, CI and band are "
+                        "cluster-robust by subject (ols_slope of the pooled group), the naive p "
+                        "(every sample independent, ols_slope_naive) beside it",
+                    ),
                     class_="wide correlation",
                 )
             )

@@ -19,6 +19,8 @@ BELOW_LLOQ_TEXT = {
     "exclude": "below LLOQ excluded",
 }
 ALL = "all"
+PRIMARY = "primary"
+EXPLORATORY = "exploratory"
 # The unit of a change given as log2(post / pre).
 LOG2_RATIO = "log2 ratio"
 
@@ -72,28 +74,46 @@ def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.
     return values
 
 
-def visit_values(samples: pd.DataFrame, visit: str, below_lloq: str) -> pd.DataFrame:
-    """One value per subject x analyte at ``visit`` (mean of its samples), wide by analyte."""
+def analytes_of(samples: pd.DataFrame, expected: Sequence[str] = ()) -> list[str]:
+    """Every analyte of ``samples`` (with values or not) and of ``expected``, sorted: the
+    analytes a statistics table has rows for, so none disappears without a note."""
+    return sorted({*samples["analyte"].astype(str), *map(str, expected)})
+
+
+def visit_values(
+    samples: pd.DataFrame, visit: str, below_lloq: str, expected: Sequence[str] = ()
+) -> pd.DataFrame:
+    """One value per subject x analyte at ``visit`` (mean of its samples), wide by analyte.
+
+    Each analyte of ``expected`` has a column, empty where it has no values.
+    """
     data = samples.assign(value=apply_censor_policy(samples, below_lloq))
     data = data[(data["visit"] == visit) & data["subject_id"].notna()]
     if data.empty:
-        return pd.DataFrame(index=pd.Index([], name="subject_id"))
-    wide = data.pivot_table(index="subject_id", columns="analyte", values="value", aggfunc="mean")
-    wide.columns.name = None
+        wide = pd.DataFrame(index=pd.Index([], name="subject_id"))
+    else:
+        wide = data.pivot_table(
+            index="subject_id", columns="analyte", values="value", aggfunc="mean"
+        )
+        wide.columns.name = None
+    missing = [str(a) for a in expected if a not in wide.columns]
+    if missing:
+        wide = wide.reindex(columns=sorted([*map(str, wide.columns), *missing])).astype(float)
     return wide.sort_index()
 
 
 def paired_values(
-    samples: pd.DataFrame, pre: str, post: str, below_lloq: str
+    samples: pd.DataFrame, pre: str, post: str, below_lloq: str, expected: Sequence[str] = ()
 ) -> dict[str, pd.DataFrame]:
     """Per analyte, the subjects with a value at both visits: columns ``pre``, ``post``.
 
     The second element of a pair is the subject's mean value when a visit has several
     samples. Censored values follow ``below_lloq``; a pair with a missing value (or an
-    excluded one) is left out.
+    excluded one) is left out. Each analyte of ``expected`` has an entry, empty where
+    it has no pairs.
     """
-    before = visit_values(samples, pre, below_lloq)
-    after = visit_values(samples, post, below_lloq)
+    before = visit_values(samples, pre, below_lloq, expected)
+    after = visit_values(samples, post, below_lloq, expected)
     analytes = sorted(set(before.columns) | set(after.columns))
     out = {}
     for analyte in analytes:
@@ -127,16 +147,18 @@ def row(
     adjust: bool = False,
     unit: str = "",
     missing: str = "",
+    family: str = "",
 ) -> dict[str, Any]:
-    """One stats row; ``adjust`` marks it for Benjamini-Hochberg within analysis x group;
-    ``unit`` is the unit of the estimate and its CI ("" when they have none).
+    """One stats row; ``adjust`` marks it for Benjamini-Hochberg within its family:
+    ``family`` names it (default ``<analysis> [<group>]``: the analytes of one analysis
+    and group). ``unit`` is the unit of the estimate and its CI ("" when they have none).
 
-    A row without an estimate says why at the end of its method (``no estimate:``
-    ``missing``, or ``n = 0`` when n is 0), so that no row is blank without a word.
+    A row without an estimate says why in its ``note`` (``missing``, or ``n = 0`` when n
+    is 0), so that no row is blank without a word; a row with an estimate has no note.
     """
+    note = None
     if math.isnan(estimate):
-        reason = missing or ("n = 0" if n == 0 else "not computable from these values")
-        method = f"{method}; no estimate: {reason}" if method else f"no estimate: {reason}"
+        note = missing or ("n = 0" if n == 0 else "not computable from these values")
     return {
         "analysis": analysis,
         "analyte": analyte,
@@ -149,20 +171,54 @@ def row(
         "statistic": statistic,
         "p": p,
         "q": math.nan,
+        "q_family": None,
+        "family": EXPLORATORY,
         "method": method,
+        "note": note,
         "_adjust": adjust,
+        "_family": family or f"{analysis} [{group}]",
     }
 
 
 def stats_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """The rows as a tables.STATS frame, with BH q across analytes per analysis x group.
+    """The rows as a tables.STATS frame, with BH q within each family of tests.
 
-    Only rows marked ``adjust`` with a finite p take part; the others keep q missing.
+    Only rows marked ``adjust`` with a finite p take part; the others keep q (and
+    ``q_family``) missing. ``q_family`` names the family and how many tests it has.
+    Every row is ``exploratory`` until :func:`mark_primary` says otherwise.
     """
     if not rows:
         return tables.empty(tables.STATS)
     frame = pd.DataFrame(list(rows))
     adjust = frame.pop("_adjust").astype(bool) & frame["p"].notna()
-    for _, index in frame[adjust].groupby(["analysis", "group"], sort=False).groups.items():
+    families = frame.pop("_family")
+    for family, index in frame[adjust].groupby(families[adjust], sort=False).groups.items():
         frame.loc[index, "q"] = multipletests(frame.loc[index, "p"], method="fdr_bh")[1]
+        frame.loc[index, "q_family"] = (
+            f"{family}: {len(index)} test{'' if len(index) == 1 else 's'}"
+        )
     return tables.STATS.validate(frame[list(tables.STATS.columns)].reset_index(drop=True))
+
+
+def mark_primary(table: pd.DataFrame, analysis: str, group: str) -> pd.DataFrame:
+    """``table`` with the primary family marked: the rows of ``analysis`` x ``group`` and
+    every row whose q was adjusted together with theirs (``family`` = ``primary``)."""
+    declared = (table["analysis"] == analysis) & (table["group"] == group)
+    shared = set(table.loc[declared, "q_family"].dropna())
+    primary = declared | table["q_family"].isin(shared)
+    out = table.copy()
+    out["family"] = np.where(primary, PRIMARY, EXPLORATORY)
+    return out
+
+
+def note_lost(table: pd.DataFrame, lost: Mapping[str, str]) -> pd.DataFrame:
+    """``table`` with the note of each row of an analyte in ``lost`` (analyte -> why its
+    values are gone, e.g. "all plates failed QC") saying so, where the row has no
+    estimate: "NfL: all plates failed QC". A correlation row whose predictor is the
+    analyte (group ``<analyte> | ...``) says so too."""
+    out = table.copy()
+    for analyte, why in lost.items():
+        named = (out["analyte"] == analyte) | out["group"].str.startswith(f"{analyte} | ")
+        hit = named & out["estimate"].isna()
+        out.loc[hit, "note"] = f"{analyte}: {why}"
+    return out

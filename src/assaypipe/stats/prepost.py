@@ -20,6 +20,7 @@ from assaypipe.stats.frames import (
     BELOW_LLOQ_POLICIES,
     BELOW_LLOQ_TEXT,
     analyte_units,
+    analytes_of,
     censored_counts,
     paired_values,
     row,
@@ -67,8 +68,16 @@ def _family_rows(
     note: str = "",
     test_name: str = TEST,
     empty: str = "",
+    expected: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    pairs = paired_values(samples, pre, post, below_lloq)
+    expected = analytes_of(samples, expected)
+    pairs = paired_values(samples, pre, post, below_lloq, expected)
+    # under the policy that drops censored values: who would have a pair without it
+    kept = (
+        paired_values(samples, pre, post, "half_lloq", expected)
+        if below_lloq == "exclude"
+        else pairs
+    )
     units = analyte_units(samples)
     policy = BELOW_LLOQ_TEXT[below_lloq]
     suffix = f"; {note}" if note else ""
@@ -93,12 +102,20 @@ def _family_rows(
                 )
                 if part
             )
-            missing = (
-                f"n = 0{' ' + scope if scope else ''}: "
-                + (empty or f"no subject with {analyte} at both {pre} and {post}")
-                if n == 0
-                else f"all {n} differences are zero"
-            )
+            if n:
+                missing = f"all {n} differences are zero"
+            elif empty:
+                missing = f"n = 0{' ' + scope if scope else ''}: {empty}"
+            elif len(kept[analyte]):
+                missing = (
+                    f"n = 0{' ' + scope if scope else ''}: all values censored (every pair "
+                    f"has a {analyte} value below the LLOQ or LOD; {policy})"
+                )
+            else:
+                missing = (
+                    f"n = 0{' ' + scope if scope else ''}: "
+                    f"no subject with {analyte} at both {pre} and {post}"
+                )
             if tests:
                 rows.append(
                     row(
@@ -177,13 +194,15 @@ def prepost(
     hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
     include_all: bool = True,
+    expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Pre vs post tests per analyte (analysis ``prepost``), one row per group x analyte.
 
     ``groups`` maps subject_id to a group label (e.g. responder / nonresponder); each
     label gets its own rows, and group ``all`` (every subject with a pair) comes first
     unless ``include_all`` is false. q is BH across analytes within a group.
-    ``exact`` and ``hodges_lehmann`` as in :func:`~assaypipe.stats.ranks.signed_rank`.
+    ``exact`` and ``hodges_lehmann`` as in :func:`~assaypipe.stats.ranks.signed_rank`;
+    each analyte of ``expected`` gets rows also without values (n = 0, with a note).
     """
     members = group_members(groups, include_all)
     return stats_table(
@@ -197,6 +216,7 @@ def prepost(
             exact=exact,
             hodges_lehmann=hodges_lehmann,
             descriptives=False,
+            expected=expected,
         )
     )
 
@@ -210,6 +230,7 @@ def prepost_summary(
     exact: str = "r",
     hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
+    expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Descriptive rows of the pre/post comparison for ``all`` and each group.
 
@@ -227,6 +248,7 @@ def prepost_summary(
             exact=exact,
             hodges_lehmann=hodges_lehmann,
             tests=False,
+            expected=expected,
         )
     )
 
@@ -253,6 +275,7 @@ def prepost_subgroup(
     exact: str = "r",
     hodges_lehmann: str = "median",
     groups: pd.Series | None = None,
+    expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Pre/post tests and descriptives among subjects with baseline ``analyte`` > threshold.
 
@@ -266,11 +289,12 @@ def prepost_subgroup(
     }
     unit = analyte_units(samples).get(analyte, "")
     note = f"subgroup: {pre} {analyte} > {threshold:g}" + (f" {unit}" if unit else "")
-    empty = (
-        ""
-        if chosen
-        else f"no subject has {pre} {analyte} > {threshold:g}" + (f" {unit}" if unit else "")
-    )
+    if chosen:
+        empty = ""
+    elif visit_values(samples, pre, below_lloq).get(analyte, pd.Series()).notna().any():
+        empty = f"no subject has {pre} {analyte} > {threshold:g}" + (f" {unit}" if unit else "")
+    else:
+        empty = f"no subject has a {pre} {analyte} value, so the subgroup is empty"
     return stats_table(
         _family_rows(
             samples,
@@ -284,6 +308,7 @@ def prepost_subgroup(
             prefix=SUBGROUP_PREFIX,
             note=note,
             empty=empty,
+            expected=expected,
         )
     )
 
@@ -296,6 +321,7 @@ def prepost_sensitivity(
     zero_method: str = "wilcox",
     exact: str = "r",
     hodges_lehmann: str = "median",
+    expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The pre/post tests of every subject rerun under each below-LLOQ policy.
 
@@ -317,6 +343,7 @@ def prepost_sensitivity(
             descriptives=False,
             test_name=policy,
             prefix=SENSITIVITY_PREFIX,
+            expected=expected,
         )
         for item in family:
             censored = counts.get(str(item["analyte"]), 0)

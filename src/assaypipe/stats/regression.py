@@ -1,5 +1,10 @@
 """Simple linear regression (statsmodels OLS) and Spearman's rank correlation.
 
+OLS standard errors are the usual (independent errors) ones or, given the subject of
+each point, cluster-robust by subject (statsmodels ``cov_type="cluster"``: the CR1
+sandwich with the small-sample factor G/(G − 1) · (N − 1)/(N − K), as R's
+``sandwich::vcovCL(type = "HC1")``), with t tests and CIs on G − 1 degrees of freedom.
+
 Spearman's rho comes from SciPy. Its p-value follows R's ``cor.test(method =
 "spearman")``: without ties, the distribution of S = (n^3 - n)(1 - rho)/6 (exact by
 enumeration up to 9 subjects, the Edgeworth series of Best & Roberts 1975, AS 89,
@@ -43,20 +48,38 @@ class OlsResult:
     r_squared: float
     f: float
     f_p: float
+    clusters: int = 0  # subjects the standard errors are clustered by (0: not clustered)
 
 
-def ols(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> OlsResult:
-    """Least-squares line of y on x (complete pairs only), with t-based CIs."""
+def ols(
+    x: np.ndarray,
+    y: np.ndarray,
+    confidence: float = 0.95,
+    groups: np.ndarray | None = None,
+) -> OlsResult:
+    """Least-squares line of y on x (complete pairs only), with t-based CIs.
+
+    ``groups`` (one label per point, e.g. the subject) makes the standard errors, t,
+    p, CIs and F cluster-robust by group, on G − 1 degrees of freedom; it needs at
+    least 3 groups. The estimates and R² are the same either way.
+    """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
+    labels = None if groups is None else np.asarray(groups)[keep]
     x, y = x[keep], y[keep]
     n = len(x)
-    if n < 3 or np.ptp(x) == 0:
+    clusters = 0 if labels is None else len(np.unique(labels))
+    if n < 3 or np.ptp(x) == 0 or (labels is not None and clusters < 3):
         nan2 = (math.nan, math.nan)
         nan = math.nan
-        return OlsResult(n, nan, nan2, nan, nan, nan, nan2, nan, nan, nan, nan, nan)
-    fit = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit()
+        return OlsResult(n, nan, nan2, nan, nan, nan, nan2, nan, nan, nan, nan, nan, clusters)
+    model = sm.OLS(y, sm.add_constant(x, has_constant="add"))
+    if labels is None:
+        fit = model.fit()
+    else:
+        codes = np.unique(labels, return_inverse=True)[1]
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
     params = np.asarray(fit.params)
     ci = np.asarray(fit.conf_int(alpha=1 - confidence))
     t = np.asarray(fit.tvalues)
@@ -72,8 +95,9 @@ def ols(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> OlsResult:
         slope_t=float(t[1]),
         slope_p=float(p[1]),
         r_squared=float(fit.rsquared),
-        f=float(fit.fvalue),
-        f_p=float(fit.f_pvalue),
+        f=float(np.squeeze(fit.fvalue)),
+        f_p=float(np.squeeze(fit.f_pvalue)),
+        clusters=clusters,
     )
 
 

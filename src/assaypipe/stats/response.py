@@ -8,6 +8,7 @@ shift and its 95% CI (see :mod:`assaypipe.stats.ranks`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from assaypipe.stats.frames import (
     BELOW_LLOQ_TEXT,
     LOG2_RATIO,
     analyte_units,
+    analytes_of,
     paired_values,
     row,
     stats_table,
@@ -32,14 +34,14 @@ CHANGES = {
 
 
 def subject_changes(
-    samples: pd.DataFrame, pre: str, post: str, below_lloq: str
+    samples: pd.DataFrame, pre: str, post: str, below_lloq: str, expected: Sequence[str] = ()
 ) -> dict[str, pd.DataFrame]:
     """Per analyte, each paired subject's ``difference`` and ``log2_ratio`` (post vs pre).
 
     The log2 ratio is missing where a value is not positive.
     """
     out = {}
-    for analyte, both in paired_values(samples, pre, post, below_lloq).items():
+    for analyte, both in paired_values(samples, pre, post, below_lloq, expected).items():
         before = both["pre"].to_numpy(dtype=float)
         after = both["post"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -61,12 +63,14 @@ def change_by_response(
     second: str = RESPONDER,
     exact: str = "r",
     hodges_lehmann: str = "median",
+    expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Change of ``first`` vs ``second`` group per analyte (tables.STATS rows).
 
     Test rows ``change_difference`` and ``change_log2_ratio`` (group
     ``nonresponder vs responder``): Hodges-Lehmann shift first − second with 95% CI,
-    W (the U of the first group), p, BH q across analytes. Descriptive rows
+    W (the U of the first group), p, BH q across analytes and both changes (one
+    family: they are two versions of one test). Descriptive rows
     ``change_difference_median`` and ``change_log2_ratio_median``: the median change
     in each group. ``exact`` and ``hodges_lehmann`` as in
     :func:`~assaypipe.stats.ranks.rank_sum`.
@@ -77,7 +81,9 @@ def change_by_response(
     policy = BELOW_LLOQ_TEXT[below_lloq]
     units = analyte_units(samples)
     rows: list[dict[str, Any]] = []
-    for analyte, changes in subject_changes(samples, pre, post, below_lloq).items():
+    for analyte, changes in subject_changes(
+        samples, pre, post, below_lloq, analytes_of(samples, expected)
+    ).items():
         label = labels.reindex(changes.index.astype(str)).to_numpy()
         for analysis, formula in CHANGES.items():
             unit = units.get(analyte, "") if analysis == "change_difference" else LOG2_RATIO
@@ -113,6 +119,7 @@ def change_by_response(
                     adjust=True,
                     unit=unit,
                     missing=" and ".join(why.values()),
+                    family=f"{' and '.join(CHANGES)} [{comparison}]",
                 )
             )
             for name, part in ((first, x), (second, y)):
