@@ -655,7 +655,10 @@ def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_fig
         ">GONE: all plates failed QC</td>" in section
     )
     assert "cluster-robust by subject" in section
-    assert "q within: prepost [all]: 3 tests." in section
+    assert (
+        "q within: prepost [all]: 3 tests; prepost [nonresponder]: 3 tests; "
+        "prepost [responder]: 3 tests." in section
+    )
     rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1])
     assert len(section.split("<tbody>")) - 1 == len(analyses)
     first = stats.iloc[0]
