@@ -128,7 +128,9 @@ def test_fit_is_as_good_as_scipy_curve_fit(case, model, weighting):
     interior = np.all((reference[1::3] > 0.05 * 1.001) & (reference[1::3] < 20 / 1.001))
     if interior:
         assert fit.rss == pytest.approx(reference_rss, rel=1e-8)  # the same optimum
-        np.testing.assert_allclose(as_vector(fit.params, model), reference, rtol=1e-4)
+        # Its parameters to 1e-3: along a 5PL's flat directions an RSS equal to 1e-8
+        # leaves the bottom free to ~3e-4 (with one machine's BLAS kernel, 8.9144 vs 8.9121).
+        np.testing.assert_allclose(as_vector(fit.params, model), reference, rtol=1e-3)
     n = CONC.size
     assert fit.aic == pytest.approx(n * math.log(fit.rss / n) + 2 * k)
     assert fit.n_points == n
