@@ -1,14 +1,24 @@
+import sys
 from pathlib import Path
 
 import pandas as pd
 from snakemake.utils import validate
 
 from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
+from assaypipe.preflight import study_problems
 from assaypipe.progress import start_study
 from assaypipe.sheets import check_sheet_size
 from assaypipe.summary import finish_run
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
+# Every problem of the config and the sheets, one line each, before any job runs.
+PROBLEMS = study_problems(
+    config,
+    (workflow.overwrite_configfiles or ["config/config.yaml"])[-1],
+    Path(workflow.basedir) / "workflow" / "schemas",
+)
+if PROBLEMS:
+    sys.exit("\n".join(f"error: {problem}" for problem in PROBLEMS))
 validate(config, "../schemas/config.schema.yaml")
 
 
