@@ -93,6 +93,11 @@ def _broken_copy(tmp_path: Path, file: str, edit: str, old: str, new: str) -> Pa
     return study
 
 
+def _line_of(text: str) -> int:
+    lines = (REPO / "config/config.yaml").read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if text in line)
+
+
 @pytest.mark.parametrize(
     ("file", "edit", "old", "new", "expected"),
     [
@@ -101,7 +106,8 @@ def _broken_copy(tmp_path: Path, file: str, edit: str, old: str, new: str) -> Pa
             "replace",
             "min_bead_count: 35",
             "min_bead_count: -5",
-            "config/config.yaml: line 11: wells.min_bead_count: -5 is less than the minimum of 0",
+            f"config/config.yaml: line {_line_of('min_bead_count:')}: wells.min_bead_count: -5 "
+            "is less than the minimum of 0",
         ),
         (
             "config/config.yaml",

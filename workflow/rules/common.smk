@@ -34,7 +34,7 @@ load_sheet(config["subjects"], "../schemas/subjects.schema.yaml")
 load_sheet(config["outcomes"], "../schemas/outcomes.schema.yaml")
 load_sheet(config["analytes"], "../schemas/analytes.schema.yaml")
 
-PLATE_INDEX = discover_plates(config["plates"])
+PLATE_INDEX = discover_plates(config["plates"], config["plates_subfolders"])
 PLATES = PLATE_INDEX.plates
 CHUNKS = assign_chunks(PLATES, config["chunks"]["size"])
 PROGRESS = "results/progress"

@@ -29,7 +29,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, shortened
 from assaypipe.layout import add_flags
 
 __all__ = ["BROKEN_SERIES", "IMPLAUSIBLE_LEVEL", "check_standards", "implausible_levels"]
@@ -208,7 +208,8 @@ def _no_concentration_problems(
         message = f"every analyte has standards but their {problem}"
         return [InputError(file, message, where="standards")]
     return [
-        InputError(file, f"the standards' {problem}", where=f"analyte {name}") for name in analytes
+        InputError(file, f"the standards' {problem}", where=f"analyte {shortened(name)}")
+        for name in analytes
     ]
 
 
