@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assaypipe import __version__
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, visible
 
 EXIT_INPUT_ERROR = 2
 
@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.run(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     return status
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from assaypipe.errors import visible
 from assaypipe.units import UNIT_SOURCE
 
 __all__ = ["RunSummary", "finish_run", "run_summary", "summarise_run", "warning_kind"]
@@ -34,7 +35,6 @@ _PLACE = re.compile(r"^(?:(?:line|row|sheet|plate|well|analyte) [^:]{1,80}?: )+"
 _QUOTED = re.compile(r"`[^`]*`|(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"")
 _WELL = re.compile(r"\b[A-P](?:[1-9]|1\d|2[0-4])\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Analyte and sample names as the summary shows them, at most this long.
 _NAME = 60
 
@@ -155,16 +155,7 @@ def summarise_run(results: str | Path, most: int = MOST_LINES) -> RunSummary:
         lines.append(f"report: {report}")
     # File names and analyte names come from the lab's files: a control character in one
     # (an escape sequence) is shown, not sent to the terminal.
-    return RunSummary("\n".join(_visible(line) for line in lines), tuple(problems))
-
-
-def _visible(text: str) -> str:
-    r"""``text`` with control characters written as escapes.
-
-    >>> _visible("ctrl\x07name.csv: \x1b[31mred")
-    'ctrl\\x07name.csv: \\x1b[31mred'
-    """
-    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    return RunSummary(visible("\n".join(lines)), tuple(problems))
 
 
 def _count(n: int, noun: str) -> str:

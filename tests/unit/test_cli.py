@@ -169,3 +169,13 @@ def test_an_output_in_a_read_only_folder_is_one_line_naming_it(tmp_path):
     assert result.returncode == 2
     assert "is not writable; give another output path" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_control_character_in_a_file_name_is_shown_escaped(tmp_path):
+    bad = tmp_path / "ctrl\x1b[31mname.csv"
+    bad.write_text("who,what\nanna,wash\n", encoding="utf-8")
+    command = [str(ASSAYPIPE), "read", str(bad), "-o", str(tmp_path / "x.parquet")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr
+    assert result.stderr.startswith(f"error: {tmp_path}/ctrl\\x1b[31mname.csv: ")

@@ -5,6 +5,7 @@ import pandas as pd
 from snakemake.utils import validate
 
 from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
+from assaypipe.errors import visible
 from assaypipe.preflight import study_problems
 from assaypipe.progress import start_study
 from assaypipe.sheets import check_sheet_size
@@ -18,7 +19,7 @@ PROBLEMS = study_problems(
     Path(workflow.basedir) / "workflow" / "schemas",
 )
 if PROBLEMS:
-    sys.exit("\n".join(f"error: {problem}" for problem in PROBLEMS))
+    sys.exit("\n".join(f"error: {visible(problem)}" for problem in PROBLEMS))
 validate(config, "../schemas/config.schema.yaml")
 
 
