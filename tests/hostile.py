@@ -243,11 +243,11 @@ def hostile_study(root: Path) -> dict[str, str]:
     write("lock", "~$lock.xlsx", b"x\n")
     write("readme", "README.txt", b"what is in this folder\n")
     write("ignored_suffix", "notes.md", b"# notes\n")
-    # A multi-plate SoftMax file (Plate1, Plate2: sm_Plate1, sm_Plate2) beside a file
-    # whose own name gives sm_Plate1.
+    # A multi-plate SoftMax file (Plate1, Plate2: sa_Plate1, sa_Plate2) beside a file
+    # whose own name gives sa_Plate1 (in two chunks of 2: `assaypipe.study.chunk_of`).
     softmax = REPO / "tests/data/exports/softmax/softmax_two_plates_dual.txt"
-    write("multi_plate_clash", "sm.txt", softmax.read_bytes())
-    write("single_plate_clash", "sm_Plate1.csv", "\n".join(lines).encode())
+    write("multi_plate_clash", "sa.txt", softmax.read_bytes())
+    write("single_plate_clash", "sa_Plate1.csv", "\n".join(lines).encode())
     write("control_character", "ctrl\x07name.csv", b"who,what\nanna,\x1b[31mred\n")
     header = next(i for i, line in enumerate(lines) if line.startswith("Location,Sample,MCP-1"))
     long_name = list(lines)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from assaypipe.simulate import simulate_study
-from tests.conftest import quick_classification, run_workflow
+from tests.conftest import quick_classification, run_workflow, update_study_config
 from tests.hostile import BAD_COUNTS, LONG_ANALYTE, hostile_study
 
 PLATES = "resources/plates"
@@ -23,6 +23,9 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
     root = tmp_path_factory.mktemp("hostile")
     simulate_study(root, seed=20261121)
     quick_classification(root)
+    # Its 14 plate_ids in two chunks, the clashing files in different ones: the clash is
+    # found when the chunks' tables are collected.
+    update_study_config(root, {"chunks": {"size": 7}})
     files = hostile_study(root)
     result = run_workflow(root, timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
@@ -71,8 +74,8 @@ def test_each_rejection_says_why(study: tuple[Path, dict[str, str], str]) -> Non
     rejected = pd.read_parquet(root / "results" / "rejected.parquet")
     reason = dict(zip(rejected["source_file"], rejected["reason"], strict=True))
     multi, single = _path(files["multi_plate_clash"]), _path(files["single_plate_clash"])
-    assert reason[multi].startswith(f"{multi}: gives plate_id 'sm_Plate1', as {single} does")
-    assert reason[single].startswith(f"{single}: gives plate_id 'sm_Plate1', as {multi} does")
+    assert reason[multi].startswith(f"{multi}: gives plate_id 'sa_Plate1', as {single} does")
+    assert reason[single].startswith(f"{single}: gives plate_id 'sa_Plate1', as {multi} does")
     assert "the file is empty" in reason[_path(files["empty"])]
     assert "binary file" in reason[_path(files["binary"])]
     assert "damaged or incomplete" in reason[_path(files["truncated_xlsx"])]
@@ -88,9 +91,10 @@ def test_read_plates_keep_their_oddities_visible(study: tuple[Path, dict[str, st
     plates = pd.read_parquet(root / "results" / "plates.parquet").set_index("plate_id")
     assert plates.loc["run2_luminex_4plex_P1", "n_wells"] == 96
     # No plate_id is given twice, and the multi-plate file's plates are not in the study.
-    assert plates.index.is_unique and "sm_Plate2" not in plates.index
+    assert plates.index.is_unique and "sa_Plate2" not in plates.index
+    assert plates.loc["sa", "chunk"] != plates.loc["sa_Plate1", "chunk"]
     wells = pd.read_parquet(root / "results" / "wells.parquet")
-    assert not wells["plate_id"].isin(["sm", "sm_Plate1", "sm_Plate2"]).any()
+    assert not wells["plate_id"].isin(["sa", "sa_Plate1", "sa_Plate2"]).any()
     assert LONG_ANALYTE in set(wells.loc[wells["plate_id"] == "long_analyte", "analyte_raw"])
     # Every bad bead count flagged, its count left empty, and the standards left out of
     # the plate's CCL2 fit with the reason.
