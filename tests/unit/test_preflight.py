@@ -154,3 +154,15 @@ def test_the_workflow_stops_before_any_job_with_one_line(
     assert expected in lines[0]
     assert lines[0].startswith(f"error: {file}: ")
     assert not (study / "results").exists()
+
+
+def test_a_sample_id_with_a_control_character_is_named_at_each_row(tmp_path: Path) -> None:
+    from assaypipe.sheets import read_samples
+
+    sheet = tmp_path / "samples.tsv"
+    rows = ["S1\tP1\tbaseline\tCSF", "S\x072\tP1\tpost\tCSF", "S3\tP2\t\tCSF"]
+    sheet.write_text("sample_id\tsubject_id\tvisit\tmatrix\n" + "\n".join(rows) + "\n")
+    problems = sheet_problems(sheet, _schema("samples.schema.yaml"), read_samples)
+    assert [p.split(": column ")[0] for p in problems] == [f"{sheet}: line 3", f"{sheet}: line 4"]
+    assert "column sample_id: 'S\\x072' is not valid; expected the sample name" in problems[0]
+    assert "column visit: '' is not valid" in problems[1]
