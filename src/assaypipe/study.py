@@ -142,8 +142,13 @@ def plate_map_path(folder: str | Path, plate_id: str) -> Path | None:
     :data:`PLATE_MAP_SUFFIXES` that exists, or None."""
     for suffix in PLATE_MAP_SUFFIXES:
         candidate = Path(folder) / f"{plate_id}{suffix}"
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:
+            # A name longer than the file system allows (a 255-character export name
+            # and a longer suffix, or a subfolder's): no plate map can have it.
+            continue
     return None
 
 

@@ -140,3 +140,14 @@ def test_every_file_not_taken_for_a_plate_is_listed_with_the_reason(tmp_path):
 def test_control_characters_in_a_name_give_a_safe_plate_id(tmp_path):
     (tmp_path / "bad\x07name\x1b[31m.csv").write_text("x")
     assert list(discover_plates(tmp_path).plates) == ["bad_name_31m"]
+
+
+def test_a_plate_id_too_long_for_a_file_name_has_no_plate_map(tmp_path):
+    # A 251-character export name is a file; <plate_id>.xlsx would be 256 characters.
+    (tmp_path / "plates" / ("s" * 200)).mkdir(parents=True)
+    export = tmp_path / "plates" / ("s" * 200) / ("p" * 251 + ".csv")
+    export.write_text("x")
+    [plate_id] = discover_plates(tmp_path / "plates").plates
+    assert len(plate_id) == 452
+    assert plate_map_path(tmp_path, plate_id) is None
+    assert plate_map_path(tmp_path, "p" * 251) is None
