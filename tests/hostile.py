@@ -188,3 +188,78 @@ def xponent_wide(analytes: int, wells: int = 96) -> bytes:
     ]
     lines += ["", "-- CRC --,,,,,", "CRC32: 1A2B3C4D,,,,,"]
     return ("\r\n".join(lines) + "\r\n").encode()
+
+
+# --- a study holding every kind of hostile file at once ----------------------------------
+
+LONG_ANALYTE = "A" * 300
+
+
+def _luminex_lines(study: Path) -> list[str]:
+    path = study / "resources" / "plates" / "luminex_4plex_P1.csv"
+    return path.read_text(encoding="utf-8").split("\n")
+
+
+def bad_bead_counts(lines: list[str], counts: list[str]) -> list[str]:
+    """The simulated 4-plex export with the first MCP-1 counts of its Count block (the
+    blank A1, then the standards B1, C1, ...) replaced by `counts`."""
+    out = list(lines)
+    start = out.index(next(line for line in out if line.startswith("DataType:,Count"))) + 2
+    for offset, count in enumerate(counts):
+        # "1(1,A1)",Background0,MCP-1,HGF,...: the quoted location holds one comma.
+        parts = out[start + offset].split(",")
+        parts[3] = count
+        out[start + offset] = ",".join(parts)
+    return out
+
+
+BAD_COUNTS = ["-5", "1e12", "abc", "2.5", ""]
+
+
+def hostile_study(root: Path) -> dict[str, str]:
+    """Add to the simulated study at `root` one file of each hostile kind; returns the
+    plates folder's files (relative paths) by kind. The simulated plates stay readable,
+    so the workflow has a study to finish."""
+    plates = root / "resources" / "plates"
+    layouts = root / "resources" / "layouts"
+    lines = _luminex_lines(root)
+    files: dict[str, str] = {}
+
+    def write(kind: str, name: str, data: bytes) -> None:
+        path = plates / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        files[kind] = name
+
+    write("empty", "empty.csv", b"")
+    # Reproducible junk: bytes of a fixed pattern, NULs and high bytes included.
+    write("binary", "junk.csv", bytes((i * 7919) % 256 for i in range(50_000)))
+    xlsx = (REPO / "tests/data/exports/skanit/elisa_96_standard_curve.xlsx").read_bytes()
+    write("truncated_xlsx", "truncated.xlsx", xlsx[: len(xlsx) // 2])
+    write("zip_bomb_xlsx", "bomb.xlsx", shared_string_bomb(gigabytes=1))
+    write("subfolder", "run2/luminex_4plex_P1.csv", "\n".join(lines).encode())
+    write("hidden", ".hidden.csv", b"x\n")
+    write("dot_csv", "..csv", b"x\n")
+    write("lock", "~$lock.xlsx", b"x\n")
+    write("readme", "README.txt", b"what is in this folder\n")
+    write("ignored_suffix", "notes.md", b"# notes\n")
+    # A multi-plate SoftMax file (Plate1, Plate2: sa_Plate1, sa_Plate2) beside a file
+    # whose own name gives sa_Plate1 (in two chunks of 2: `assaypipe.study.chunk_of`).
+    softmax = REPO / "tests/data/exports/softmax/softmax_two_plates_dual.txt"
+    write("multi_plate_clash", "sa.txt", softmax.read_bytes())
+    write("single_plate_clash", "sa_Plate1.csv", "\n".join(lines).encode())
+    write("control_character", "ctrl\x07name.csv", b"who,what\nanna,\x1b[31mred\n")
+    header = next(i for i, line in enumerate(lines) if line.startswith("Location,Sample,MCP-1"))
+    long_name = list(lines)
+    for i, line in enumerate(long_name):
+        if i >= header and line.startswith("Location,Sample,MCP-1"):
+            long_name[i] = line.replace("MCP-1", LONG_ANALYTE, 1)
+    write("long_analyte", "long_analyte.csv", "\n".join(long_name).encode())
+    elisa = (plates / "elisa_nfl_P1.txt").read_bytes()
+    write("off_plate_map_row", "elisa_offmap.txt", elisa)
+    plate_map = (layouts / "elisa_nfl_P1.csv").read_text(encoding="utf-8")
+    (layouts / "elisa_offmap.csv").write_text(
+        plate_map.rstrip("\n") + "\nI1,sample,P01-BL,,,1,NfL\n", encoding="utf-8"
+    )
+    write("bad_bead_counts", "beads.csv", "\n".join(bad_bead_counts(lines, BAD_COUNTS)).encode())
+    return files

@@ -10,12 +10,13 @@ Bad input prints one line, ``error: FILE: reason``, and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from assaypipe import __version__
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, visible
 
 EXIT_INPUT_ERROR = 2
 
@@ -35,6 +36,21 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_output(path: str | Path) -> None:
+    """Refuse an output path that cannot be written, before any work: a folder, a file
+    in a folder that does not exist, or in one that is not writable."""
+    out = Path(path)
+    if out.is_dir():
+        raise InputError(out, "is a folder; give a file name for the output, e.g. wells.parquet")
+    folder = out.parent
+    if not folder.is_dir():
+        raise InputError(
+            out, f"the folder {folder} does not exist; create it or give another output path"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(out, f"the folder {folder} is not writable; give another output path")
+
+
 def _read(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -42,6 +58,7 @@ def _read(args: argparse.Namespace) -> int:
     from assaypipe.readers import read_exports
     from assaypipe.readers.kit_standards import KitStandards
 
+    check_output(args.output)
     standards = None
     if args.kit:
         from assaypipe.qc.kits import read_kits
@@ -58,7 +75,10 @@ def _read(args: argparse.Namespace) -> int:
         kit_standards=standards,
     )
     wells = pd.concat([plate.wells for plate in plates], ignore_index=True)
-    write_table(wells, args.output, command="assaypipe read")
+    try:
+        write_table(wells, args.output, command="assaypipe read")
+    except OSError as exc:
+        raise InputError(args.output, f"cannot be written ({exc.strerror})") from None
     for plate in plates:
         n_wells = plate.wells["well"].nunique()
         print(
@@ -155,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.run(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     return status
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -61,6 +62,19 @@ def shortened(text: str, most: int = 60) -> str:
     ('CCL2', 'xxxxxxx...')
     """
     return text if len(text) <= most else text[: most - 3] + "..."
+
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    r"""``text`` with control characters (not line breaks) written as escapes, for a
+    terminal: a file name or value from a lab's file may hold an escape sequence.
+
+    >>> visible("ctrl\x07name.csv: \x1b[31mred")
+    'ctrl\\x07name.csv: \\x1b[31mred'
+    """
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 class AssaypipeBugError(RuntimeError):

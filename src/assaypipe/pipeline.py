@@ -150,16 +150,94 @@ def read_plates(
             )
         if on_plate is not None:
             on_plate(done)
-    wells = _concat(wells_parts, tables.WELLS)
+    runs_frame = pd.DataFrame(runs, columns=list(tables.PLATES.columns)).assign(chunk=chunk)
+    # Two exports of the chunk giving one plate_id (a multi-plate file's plate named as
+    # another file): both rejected before anything is fitted.
+    clash = reject_plate_id_clashes(
+        tables.PLATES.validate(runs_frame),
+        {str(plate["export"]): str(plate["plate_id"]) for plate in plates},
+    )
+    wells = clash.keep(_concat(wells_parts, tables.WELLS))
     if not wells.empty:
         wells = annotate_wells(wells, sample_sheet, aliases, min_bead_count=min_bead_count)
-    runs_frame = pd.DataFrame(runs, columns=list(tables.PLATES.columns)).assign(chunk=chunk)
     return ChunkRead(
         wells=wells,
-        rejected=_concat(rejected_parts, tables.REJECTED),
-        plates=tables.PLATES.validate(runs_frame),
-        vendor=_concat(vendor_parts, tables.VENDOR_RESULTS),
+        rejected=_concat([*rejected_parts, clash.rejected], tables.REJECTED),
+        plates=clash.plates,
+        vendor=clash.keep(_concat(vendor_parts, tables.VENDOR_RESULTS)),
     )
+
+
+@dataclass(frozen=True)
+class PlateIdClash:
+    """Exports rejected for giving a plate_id another export gives too: the plates table
+    with each such export as one rejected row, their rejected rows, and the plate_ids
+    their rows in the other tables carry (`keep` drops them)."""
+
+    plates: pd.DataFrame
+    rejected: pd.DataFrame
+    dropped: frozenset[str]
+
+    def keep(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` without the rows of the rejected exports' plates."""
+        if not self.dropped or frame.empty:
+            return frame
+        return frame[~frame["plate_id"].isin(self.dropped)].reset_index(drop=True)
+
+
+def reject_plate_id_clashes(
+    plates: pd.DataFrame, file_ids: Mapping[str, str] | None = None
+) -> PlateIdClash:
+    """Reject every export that gives a plate_id another export gives too, each rejection
+    naming the other files (a multi-plate export's plates are ``<plate_id>_<plate name>``,
+    which may be another file's plate_id: using either would hide the other's wells).
+
+    ``plates`` is a plates table (`tables.PLATES`); ``file_ids`` the plate_id each export
+    was given from its file name, which its rejected plate row carries (by default the
+    plate_id of its first plate).
+    """
+    read = plates[plates["status"] == "read"]
+    files_of = read.groupby("plate_id", sort=True)["source_file"].agg(lambda s: sorted(set(s)))
+    clashing = files_of[files_of.map(len) > 1]
+    if clashing.empty:
+        return PlateIdClash(plates, tables.empty(tables.REJECTED), frozenset())
+    reasons: dict[str, list[str]] = {}
+    for plate_id, files in clashing.items():
+        for file in files:
+            others = ", ".join(other for other in files if other != file)
+            reasons.setdefault(file, []).append(f"plate_id {plate_id!r}, as {others} does")
+    rejected = pd.DataFrame(
+        [
+            {
+                "source_file": file,
+                "where": "file",
+                "reason": f"{file}: gives {'; and '.join(found)}; rename the files so each "
+                "plate has its own name (a file of several plates gives <file name>_<plate "
+                "name>)",
+            }
+            for file, found in sorted(reasons.items())
+        ]
+    )
+    is_rejected = plates["source_file"].isin(set(reasons)) & (plates["status"] == "read")
+    dropped = frozenset(plates.loc[is_rejected, "plate_id"].astype(str))
+    ids = dict(file_ids or {})
+    rows = plates[is_rejected].drop_duplicates("source_file")
+    replaced = pd.DataFrame(
+        {
+            "plate_id": [
+                ids.get(f, p) for f, p in zip(rows["source_file"], rows["plate_id"], strict=True)
+            ],
+            "source_file": rows["source_file"].to_numpy(),
+            "status": "rejected",
+            "n_wells": 0,
+            "n_analytes": 0,
+            "warnings": [[] for _ in range(len(rows))],
+            "chunk": rows["chunk"].to_numpy(),
+        },
+        columns=list(tables.PLATES.columns),
+    )
+    kept = pd.concat([plates[~is_rejected], replaced], ignore_index=True)
+    return PlateIdClash(tables.PLATES.validate(kept), tables.REJECTED.validate(rejected), dropped)
 
 
 def _kit_standards(kits: Sequence[KitLot], aliases: pd.DataFrame) -> KitStandards | None:
@@ -271,6 +349,38 @@ def concat_tables(
     """
     frames = [pd.DataFrame(list(first_rows))] if first_rows else []
     return _concat(frames + [read_table(path) for path in paths], schema)
+
+
+_STUDY_TABLES = {
+    "wells": tables.WELLS,
+    "curves": tables.CURVES,
+    "plates": tables.PLATES,
+    "vendor": tables.VENDOR_RESULTS,
+    "rejected": tables.REJECTED,
+}
+
+
+def collect_study(
+    paths: Mapping[str, Sequence[str | Path]],
+    rejected_files: Sequence[Mapping[str, object]] = (),
+    file_ids: Mapping[str, str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The study-wide wells, curves, plates, vendor and rejected tables from the chunks'
+    (``paths``: name -> the chunks' files), the files rejected before any chunk ran
+    first among the rejected. Exports of different chunks that give one plate_id are
+    rejected here (:func:`reject_plate_id_clashes`; ``file_ids``: export -> plate_id):
+    their rows leave the study tables (a chunk's partition of ``results/dataset`` keeps
+    what the chunk read)."""
+    frames = {
+        name: concat_tables(paths[name], schema, rejected_files if name == "rejected" else ())
+        for name, schema in _STUDY_TABLES.items()
+    }
+    clash = reject_plate_id_clashes(frames["plates"], file_ids)
+    for name in ("wells", "curves", "vendor"):
+        frames[name] = clash.keep(frames[name])
+    frames["plates"] = clash.plates
+    frames["rejected"] = _concat([frames["rejected"], clash.rejected], tables.REJECTED)
+    return frames
 
 
 @contextmanager

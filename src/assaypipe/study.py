@@ -16,49 +16,93 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 @dataclass(frozen=True)
 class PlateIndex:
-    """The plates of a study by plate_id, and the files that could not be given one."""
+    """The plates of a study by plate_id, the files that could not be given one, and the
+    files and folders not taken for plates (each with the reason: they are listed in the
+    run summary, so that nothing in the plates folder goes unmentioned)."""
 
     plates: dict[str, Path]
     rejected: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
-def plate_id_for(path: str | Path) -> str:
-    """The plate_id of an export: its file name without extension, made path-safe.
+# How subfolders of the plates folder are taken (config `plates_subfolders`).
+SUBFOLDER_CHOICES = ("read", "refuse")
+
+
+def plate_id_for(path: str | Path, folder: str | Path | None = None) -> str:
+    """The plate_id of an export: its file name without extension, made path-safe; for
+    a file in a subfolder of ``folder``, the subfolders' names and its own joined by
+    ``_``.
 
     >>> plate_id_for("resources/plates/Plate 1 (MCP-1).csv")
     'Plate_1_MCP-1'
+    >>> plate_id_for("resources/plates/run 2/P1.csv", "resources/plates")
+    'run_2_P1'
     """
-    return _UNSAFE.sub("_", Path(path).stem).strip("_.") or "plate"
+    path = Path(path)
+    parts = [path.stem]
+    if folder is not None:
+        parts = [*path.parent.relative_to(folder).parts, path.stem]
+    return _UNSAFE.sub("_", "_".join(parts)).strip("_.") or "plate"
 
 
-def discover_plates(folder: str | Path) -> PlateIndex:
-    """Every plate export in ``folder`` (not recursive), by plate_id.
+def _skip_reason(path: Path) -> str | None:
+    """Why a file of the plates folder is not taken for a plate export, or None."""
+    name = path.name
+    if name.startswith("~$"):
+        return "an Office lock file (~$...), left while a workbook is open"
+    if name.startswith("."):
+        return "a hidden file (its name starts with '.')"
+    if path.suffix.lower() in _IGNORED_SUFFIXES:
+        return f"a {path.suffix.lower()} file, never a plate export"
+    if path.stem.upper() == "README":
+        return "a README"
+    if not path.is_file():
+        return "not a regular file"
+    return None
 
-    Hidden files, README files and editor/lock leftovers are skipped. Files that give the
-    same plate_id are all rejected, each with a sentence naming the others: which one is
-    meant cannot be guessed, and using either would hide the other's wells.
+
+def discover_plates(folder: str | Path, subfolders: str = "read") -> PlateIndex:
+    """Every plate export in ``folder`` and, with ``subfolders="read"``, its subfolders
+    (with ``"refuse"``, each subfolder is one rejected row naming it), by plate_id.
+
+    Hidden files and folders, README files and editor/lock leftovers are skipped, each
+    listed in ``skipped`` with the reason. Files that give the same plate_id are all
+    rejected, each with a sentence naming the others: which one is meant cannot be
+    guessed, and using either would hide the other's wells.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "the plates folder does not exist; put plate exports there")
+    if subfolders not in SUBFOLDER_CHOICES:
+        raise ValueError(f"subfolders must be one of {SUBFOLDER_CHOICES}, not {subfolders!r}")
     by_id: dict[str, list[Path]] = {}
-    for path in sorted(folder.iterdir()):
-        if (
-            not path.is_file()
-            or path.name.startswith((".", "~$"))
-            or path.suffix.lower() in _IGNORED_SUFFIXES
-            or path.stem.upper() == "README"
-        ):
-            continue
-        by_id.setdefault(plate_id_for(path), []).append(path)
-    plates: dict[str, Path] = {}
     rejected: list[dict[str, str]] = []
-    for plate_id, paths in by_id.items():
+    skipped: list[dict[str, str]] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop(0)
+        for path in sorted(current.iterdir()):
+            if path.is_dir() and not path.is_symlink():
+                if path.name.startswith("."):
+                    skipped.append(_row(path, "a hidden folder (its name starts with '.')"))
+                elif subfolders == "read":
+                    pending.append(path)
+                else:
+                    rejected.append(_refused_folder(path, folder))
+                continue
+            reason = _skip_reason(path)
+            if reason is not None:
+                skipped.append(_row(path, reason))
+                continue
+            by_id.setdefault(plate_id_for(path, folder), []).append(path)
+    plates: dict[str, Path] = {}
+    for plate_id, paths in sorted(by_id.items()):
         if len(paths) == 1:
             plates[plate_id] = paths[0]
             continue
         for path in paths:
-            others = ", ".join(p.name for p in paths if p != path)
+            others = ", ".join(str(p.relative_to(folder)) for p in paths if p != path)
             rejected.append(
                 {
                     "source_file": str(path),
@@ -69,7 +113,24 @@ def discover_plates(folder: str | Path) -> PlateIndex:
                     ),
                 }
             )
-    return PlateIndex(plates=plates, rejected=rejected)
+    return PlateIndex(plates=plates, rejected=rejected, skipped=skipped)
+
+
+def _row(path: Path, reason: str) -> dict[str, str]:
+    return {"source_file": str(path), "reason": reason}
+
+
+def _refused_folder(path: Path, folder: Path) -> dict[str, str]:
+    n_files = sum(1 for p in path.rglob("*") if p.is_file())
+    return {
+        "source_file": str(path),
+        "where": "folder",
+        "reason": (
+            f"{path}: is a folder inside the plates folder ({n_files} files in it), and "
+            "plates_subfolders is refuse: none of its files is read; move its exports into "
+            f"{folder} or set plates_subfolders: read"
+        ),
+    }
 
 
 # Plate map file types, in the order they are looked for.
@@ -81,8 +142,13 @@ def plate_map_path(folder: str | Path, plate_id: str) -> Path | None:
     :data:`PLATE_MAP_SUFFIXES` that exists, or None."""
     for suffix in PLATE_MAP_SUFFIXES:
         candidate = Path(folder) / f"{plate_id}{suffix}"
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:
+            # A name longer than the file system allows (a 255-character export name
+            # and a longer suffix, or a subfolder's): no plate map can have it.
+            continue
     return None
 
 

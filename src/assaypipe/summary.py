@@ -1,13 +1,14 @@
 """The few lines a run ends with: what was read, what was refused, what to look at.
 
 Printed by the workflow when it finishes and written to ``results/summary.txt``, so lab
-staff learn from the terminal how the run went without opening a log: files read and
-rejected (one line per file with its reason), each plate warning (the first few) and
-the warnings counted by kind, QC verdicts in all and by analyte, analytes left out of
-the statistics, analyses that came out empty or lost an analyte, a group or every row
-(with the rows' notes), the primary family of tests, and where the report is. With
-``run.strict`` a run with a rejected file, a failing plate x analyte or an analyte left
-out exits non-zero (`finish_run`).
+staff learn from the terminal how the run went without opening a log: files read,
+rejected and skipped (one line per file with its reason: a hidden file, lock file or
+README of the plates folder is listed, so that no file goes unmentioned), each plate
+warning (the first few) and the warnings counted by kind, QC verdicts in all and by
+analyte, analytes left out of the statistics, analyses that came out empty or lost an
+analyte, a group or every row (with the rows' notes), the primary family of tests, and
+where the report is. With ``run.strict`` a run with a rejected file, a failing plate x
+analyte or an analyte left out exits non-zero (`finish_run`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from assaypipe.errors import visible
 from assaypipe.units import UNIT_SOURCE
 
 __all__ = [
@@ -38,6 +40,8 @@ _PLACE = re.compile(r"^(?:(?:line|row|sheet|plate|well|analyte) [^:]{1,80}?: )+"
 _QUOTED = re.compile(r"`[^`]*`|(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"")
 _WELL = re.compile(r"\b[A-P](?:[1-9]|1\d|2[0-4])\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Analyte and sample names as the summary shows them, at most this long.
+_NAME = 60
 
 
 @dataclass(frozen=True)
@@ -108,17 +112,20 @@ def summarise_run(results: str | Path, most: int = MOST_LINES) -> RunSummary:
     ]
     n_warned = len({plate_id for plate_id, _ in warned})
     n_rejected = rejected["source_file"].nunique() if not rejected.empty else 0
+    skipped = _table(results / "skipped.parquet")
     lines = [
         f"assaypipe: {_count(len(read), 'plate')} read ({n_warned} with warnings), "
         f"{_count(n_rejected, 'file')} rejected"
+        + (f", {len(skipped)} skipped" if len(skipped) else "")
     ]
     # A rejection's reason names its file already (errors.InputError).
     shown = [f"  rejected: {r.reason}" for r in rejected.itertuples()]
+    shown += [f"  skipped: {r.source_file}: {r.reason}" for r in skipped.itertuples()]
     shown += [f"  warning {plate_id}: {warning}" for plate_id, warning in warned]
     lines += shown[:most]
     if len(shown) > most:
         lines.append(
-            f"  ... and {len(shown) - most} more (results/rejected.parquet, "
+            f"  ... and {len(shown) - most} more (results/rejected.parquet, skipped.parquet, "
             "results/plates.parquet column warnings, the report's Plates section)"
         )
     kinds = Counter(warning_kind(warning) for _, warning in warned)
@@ -151,7 +158,9 @@ def summarise_run(results: str | Path, most: int = MOST_LINES) -> RunSummary:
     report = results / "report.html"
     if report.is_file():
         lines.append(f"report: {report}")
-    return RunSummary("\n".join(lines), tuple(problems))
+    # File names and analyte names come from the lab's files: a control character in one
+    # (an escape sequence) is shown, not sent to the terminal.
+    return RunSummary(visible("\n".join(lines)), tuple(problems))
 
 
 def _count(n: int, noun: str) -> str:
@@ -171,10 +180,10 @@ def _verdict_lines(verdicts: pd.DataFrame, most: int = MOST_LINES) -> list[str]:
     flagged = []
     for analyte, row in by_analyte.iterrows():
         if not row.get("warn", 0) and not row.get("fail", 0):
-            passed.append(str(analyte))
+            passed.append(_short(str(analyte), _NAME))
             continue
         shown = ", ".join(f"{int(row.get(s, 0))} {s}" for s in ("pass", "warn", "fail"))
-        flagged.append(f"  {analyte}: {shown}")
+        flagged.append(f"  {_short(str(analyte), _NAME)}: {shown}")
     lines += flagged[:most]
     if len(flagged) > most:
         lines.append(
@@ -193,7 +202,9 @@ def _sheet_lines(findings: pd.DataFrame, most: int) -> list[str]:
     named = min(most, _SHEET_NAMES)
     for check, group in findings.groupby("check", sort=False):
         names = [
-            f"{r.name} ({_short(str(r.where))})" if r.n_wells else str(r.name)
+            f"{_short(str(r.name), _NAME)} ({_short(str(r.where))})"
+            if r.n_wells
+            else _short(str(r.name), _NAME)
             for r in group.itertuples()
         ]
         more = f" and {len(names) - named} more" if len(names) > named else ""

@@ -68,6 +68,17 @@ REJECTED = pa.DataFrameSchema(
     name="rejected",
 )
 
+SKIPPED = pa.DataFrameSchema(
+    {
+        "source_file": pa.Column(str),
+        "reason": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    name="skipped",
+)
+
 # A vendor concentration is of the well's content as measured (`in_well`) or of the
 # sample, the software having multiplied by the well's dilution (`sample`).
 VENDOR_BASES = ["in_well", "sample"]

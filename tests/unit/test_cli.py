@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from assaypipe.cli import main
 from tests.conftest import REPO
@@ -130,3 +131,51 @@ def test_read_with_a_kit_file_applies_its_standards(tmp_path, capsys):
     # Without the alias table the kit's CCL2 does not name the export's MCP-1.
     assert main(command) == 0
     assert "replaces" not in capsys.readouterr().out
+
+
+def _read_to(out: Path) -> subprocess.CompletedProcess[str]:
+    export = REPO / "resources/plates/elisa_nfl_P1.txt"
+    command = [str(ASSAYPIPE), "read", str(export), "-o", str(out)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_an_output_in_a_missing_folder_is_one_line_naming_it(tmp_path):
+    out = tmp_path / "no" / "such" / "x.parquet"
+    result = _read_to(out)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {out}: the folder {out.parent} does not exist; create it or give another "
+        "output path"
+    ]
+    assert not out.parent.exists()
+
+
+def test_an_output_that_is_a_folder_is_one_line_naming_it(tmp_path):
+    result = _read_to(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path}: is a folder; give a file name for the output, e.g. wells.parquet"
+    ]
+
+
+def test_an_output_in_a_read_only_folder_is_one_line_naming_it(tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes to read-only folders; the check cannot fail here")
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    result = _read_to(folder / "x.parquet")
+    assert result.returncode == 2
+    assert "is not writable; give another output path" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_control_character_in_a_file_name_is_shown_escaped(tmp_path):
+    bad = tmp_path / "ctrl\x1b[31mname.csv"
+    bad.write_text("who,what\nanna,wash\n", encoding="utf-8")
+    command = [str(ASSAYPIPE), "read", str(bad), "-o", str(tmp_path / "x.parquet")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr
+    assert result.stderr.startswith(f"error: {tmp_path}/ctrl\\x1b[31mname.csv: ")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.pipeline import read_plates
+from assaypipe.io import write_table
+from assaypipe.pipeline import ChunkRead, collect_study, read_plates
 from assaypipe.readers import read_exports
 from assaypipe.sheets import read_aliases, read_samples
 from tests.conftest import REPO
@@ -93,3 +94,76 @@ def test_a_chunk_is_read_fitted_and_interpolated_in_one_call() -> None:
     assert len(result.wells) == len(read.wells)
     assert not result.wells.duplicated(keys).any()
     assert set(result.curves["plate_id"]) == {"luminex_4plex_P1", "luminex_tgfb2_P1"}
+
+
+def _clash_files(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A two-plate SoftMax file `sm.txt` (plates sm_Plate1, sm_Plate2), a file whose own
+    name is sm_Plate1, and a plate that clashes with neither."""
+    multi = Path(shutil.copy(EXPORTS / "softmax/softmax_two_plates_dual.txt", tmp_path / "sm.txt"))
+    single = Path(shutil.copy(REPO / "resources/plates/luminex_4plex_P1.csv", tmp_path / "x.csv"))
+    single = single.rename(tmp_path / "sm_Plate1.csv")
+    other = Path(shutil.copy(REPO / "resources/plates/luminex_tgfb2_P1.csv", tmp_path / "t.csv"))
+    return multi, single, other
+
+
+def _chunk(entries: list[tuple[str, Path]], chunk: str) -> ChunkRead:
+    return read_plates(
+        [
+            {"plate_id": plate_id, "export": str(path), "plate_map": None}
+            for plate_id, path in entries
+        ],
+        read_samples(REPO / "config" / "samples.tsv"),
+        read_aliases(REPO / "config" / "analytes.tsv"),
+        chunk=chunk,
+    )
+
+
+def _check_clash_rejected(
+    wells: pd.DataFrame, plates: pd.DataFrame, rejected: pd.DataFrame, files: tuple[Path, ...]
+) -> None:
+    multi, single, other = (str(f) for f in files)
+    reasons = rejected.set_index("source_file")["reason"].to_dict()
+    assert set(reasons) == {multi, single}
+    assert reasons[multi].startswith(f"{multi}: gives plate_id 'sm_Plate1', as {single} does")
+    assert reasons[single].startswith(f"{single}: gives plate_id 'sm_Plate1', as {multi} does")
+    assert set(wells["source_file"]) == {other}
+    status = plates.set_index("plate_id")["status"].to_dict()
+    assert status == {"sm": "rejected", "sm_Plate1": "rejected", "t": "read"}
+
+
+def test_a_multi_plate_file_giving_another_files_plate_id_rejects_both_in_a_chunk(
+    tmp_path: Path,
+) -> None:
+    files = _clash_files(tmp_path)
+    read = _chunk(list(zip(["sm", "sm_Plate1", "t"], files, strict=True)), "chunk000")
+    _check_clash_rejected(read.wells, read.plates, read.rejected, files)
+    assert read.vendor.empty or set(read.vendor["plate_id"]) <= {"t"}
+
+
+def test_a_plate_id_clash_across_chunks_is_found_when_the_tables_are_collected(
+    tmp_path: Path,
+) -> None:
+    files = _clash_files(tmp_path)
+    ids = ["sm", "sm_Plate1", "t"]
+    paths: dict[str, list[Path]] = {name: [] for name in ("wells", "curves", "plates", "vendor")}
+    paths["rejected"] = []
+    for n, (plate_id, path) in enumerate(zip(ids, files, strict=True)):
+        read = _chunk([(plate_id, path)], f"chunk00{n}")
+        assert read.rejected.empty  # each chunk alone sees no clash
+        curves = pd.DataFrame({"plate_id": read.plates["plate_id"]}).reindex(
+            columns=list(tables.CURVES.columns)
+        )
+        for name, frame in [
+            ("wells", read.wells),
+            ("plates", read.plates),
+            ("vendor", read.vendor),
+            ("rejected", read.rejected),
+            ("curves", tables.CURVES.validate(curves.iloc[:0])),
+        ]:
+            paths[name].append(write_table(frame, tmp_path / f"{name}{n}.parquet", command="t"))
+    before = [{"source_file": "z.csv", "where": "file", "reason": "z.csv: empty"}]
+    collected = collect_study(paths, before, dict(zip(map(str, files), ids, strict=True)))
+    assert collected["rejected"]["source_file"].iloc[0] == "z.csv"
+    _check_clash_rejected(
+        collected["wells"], collected["plates"], collected["rejected"].iloc[1:], files
+    )

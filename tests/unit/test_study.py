@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from assaypipe.errors import InputError
@@ -80,3 +82,72 @@ def test_adding_a_plate_to_1000_at_the_default_size_changes_only_its_own_chunk()
     assert changed == [chunk_of("plate_new", 4)]
     # chunks are reasonably even: none more than twice the mean
     assert max(map(len, before.values())) < 2 * 1000 / len(before)
+
+
+def test_plates_in_subfolders_are_read_with_the_folder_in_their_id(tmp_path):
+    for name in ["a.csv", "run 2/a.csv", "run 2/deeper/b.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    index = discover_plates(tmp_path)
+    assert index.plates == {
+        "a": tmp_path / "a.csv",
+        "run_2_a": tmp_path / "run 2/a.csv",
+        "run_2_deeper_b": tmp_path / "run 2/deeper/b.txt",
+    }
+    assert index.rejected == [] and index.skipped == []
+
+
+def test_a_subfolder_id_that_clashes_with_a_file_rejects_both(tmp_path):
+    (tmp_path / "run2").mkdir()
+    for name in ["run2/P1.csv", "run2_P1.csv"]:
+        (tmp_path / name).write_text("x")
+    index = discover_plates(tmp_path)
+    assert index.plates == {}
+    reasons = {row["source_file"]: row["reason"] for row in index.rejected}
+    assert "gives plate_id 'run2_P1', as run2_P1.csv does" in reasons[str(tmp_path / "run2/P1.csv")]
+    assert "as run2/P1.csv does" in reasons[str(tmp_path / "run2_P1.csv")]
+
+
+def test_refused_subfolders_are_one_rejected_row_naming_the_folder(tmp_path):
+    (tmp_path / "old" / "older").mkdir(parents=True)
+    for name in ["a.csv", "old/b.csv", "old/older/c.csv"]:
+        (tmp_path / name).write_text("x")
+    index = discover_plates(tmp_path, subfolders="refuse")
+    assert list(index.plates) == ["a"]
+    [row] = index.rejected
+    assert row["source_file"] == str(tmp_path / "old") and row["where"] == "folder"
+    assert row["reason"].startswith(f"{tmp_path / 'old'}: is a folder inside the plates folder")
+    assert "(2 files in it)" in row["reason"] and "plates_subfolders: read" in row["reason"]
+
+
+def test_every_file_not_taken_for_a_plate_is_listed_with_the_reason(tmp_path):
+    names = [".x", "..csv", "~$lock.xlsx", "README", "readme.txt", "notes.md", "a.bak"]
+    for name in ["p.csv", *names, ".git/config"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / "fifo").symlink_to(tmp_path / "nowhere")
+    index = discover_plates(tmp_path)
+    assert list(index.plates) == ["p"]
+    skipped = {Path(row["source_file"]).name: row["reason"] for row in index.skipped}
+    assert set(skipped) == {*names, ".git", "fifo"}
+    assert skipped["~$lock.xlsx"].startswith("an Office lock file")
+    assert skipped["..csv"].startswith("a hidden file")
+    assert skipped[".git"].startswith("a hidden folder")
+    assert skipped["fifo"] == "not a regular file"
+    assert skipped["notes.md"] == "a .md file, never a plate export"
+
+
+def test_control_characters_in_a_name_give_a_safe_plate_id(tmp_path):
+    (tmp_path / "bad\x07name\x1b[31m.csv").write_text("x")
+    assert list(discover_plates(tmp_path).plates) == ["bad_name_31m"]
+
+
+def test_a_plate_id_too_long_for_a_file_name_has_no_plate_map(tmp_path):
+    # A 251-character export name is a file; <plate_id>.xlsx would be 256 characters.
+    (tmp_path / "plates" / ("s" * 200)).mkdir(parents=True)
+    export = tmp_path / "plates" / ("s" * 200) / ("p" * 251 + ".csv")
+    export.write_text("x")
+    [plate_id] = discover_plates(tmp_path / "plates").plates
+    assert len(plate_id) == 452
+    assert plate_map_path(tmp_path, plate_id) is None
+    assert plate_map_path(tmp_path, "p" * 251) is None

@@ -221,3 +221,25 @@ def test_sheet_mismatches_are_listed_and_make_a_strict_run_fail(tmp_path: Path) 
         "  2 sample not in sheet: S7-BL (plate P2), S8-BL (plates P2, P3)",
     ]
     assert finish_run(tmp_path, strict=True) == 1
+
+
+def test_files_skipped_in_the_plates_folder_are_listed(tmp_path: Path) -> None:
+    write_table(
+        plates([{"plate_id": "P1", "status": "read", "warnings": []}]),
+        tmp_path / "plates.parquet",
+        command="test",
+    )
+    skipped = pd.DataFrame(
+        [
+            {"source_file": "plates/.x", "reason": "a hidden file (its name starts with '.')"},
+            {"source_file": "plates/README", "reason": "a README"},
+        ]
+    )
+    write_table(tables.SKIPPED.validate(skipped), tmp_path / "skipped.parquet", command="test")
+    summary = finish_run(tmp_path, strict=True)
+    assert summary == 0  # a skipped file is no problem for a strict run
+    assert (tmp_path / "summary.txt").read_text().splitlines() == [
+        "assaypipe: 1 plate read (0 with warnings), 0 files rejected, 2 skipped",
+        "  skipped: plates/.x: a hidden file (its name starts with '.')",
+        "  skipped: plates/README: a README",
+    ]

@@ -9,6 +9,7 @@ rule collect_tables:
         wells="results/wells.parquet",
         curves="results/curves.parquet",
         rejected="results/rejected.parquet",
+        skipped="results/skipped.parquet",
         plates="results/plates.parquet",
         vendor="results/vendor_results.parquet",
     log:
@@ -25,5 +26,7 @@ rule collect_tables:
         runtime=30,
     params:
         rejected_files=PLATE_INDEX.rejected,
+        skipped_files=PLATE_INDEX.skipped,
+        file_ids={str(path): plate_id for plate_id, path in PLATES.items()},
     script:
         "../../scripts/collect_tables.py"

@@ -1,30 +1,28 @@
+import sys
 from pathlib import Path
 
-import pandas as pd
 from snakemake.utils import validate
 
 from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
+from assaypipe.errors import visible
+from assaypipe.preflight import study_problems
 from assaypipe.progress import start_study
-from assaypipe.sheets import check_sheet_size
 from assaypipe.summary import finish_run
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
+# Every problem of the config and the sheets (their schemas, sizes, columns and ids),
+# one line each, before any job runs.
+PROBLEMS = study_problems(
+    config,
+    (workflow.overwrite_configfiles or ["config/config.yaml"])[-1],
+    Path(workflow.basedir) / "workflow" / "schemas",
+)
+if PROBLEMS:
+    sys.exit("\n".join(f"error: {visible(problem)}" for problem in PROBLEMS))
 validate(config, "../schemas/config.schema.yaml")
 
 
-def load_sheet(path, schema):
-    check_sheet_size(path)
-    sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    validate(sheet, schema)
-    return sheet
-
-
-load_sheet(config["samples"], "../schemas/samples.schema.yaml")
-load_sheet(config["subjects"], "../schemas/subjects.schema.yaml")
-load_sheet(config["outcomes"], "../schemas/outcomes.schema.yaml")
-load_sheet(config["analytes"], "../schemas/analytes.schema.yaml")
-
-PLATE_INDEX = discover_plates(config["plates"])
+PLATE_INDEX = discover_plates(config["plates"], config["plates_subfolders"])
 PLATES = PLATE_INDEX.plates
 CHUNKS = assign_chunks(PLATES, config["chunks"]["size"])
 PROGRESS = "results/progress"

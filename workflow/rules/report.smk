@@ -5,6 +5,7 @@ rule render_report:
         curves=rules.collect_tables.output.curves,
         plates=rules.collect_tables.output.plates,
         rejected=rules.collect_tables.output.rejected,
+        skipped=rules.collect_tables.output.skipped,
         vendor=rules.collect_tables.output.vendor,
         qc=rules.check_qc.output.qc,
         verdicts=rules.check_qc.output.verdicts,

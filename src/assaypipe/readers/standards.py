@@ -29,7 +29,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, shortened
 from assaypipe.layout import add_flags
 from assaypipe.vocabulary import WellFlag
 
@@ -209,7 +209,8 @@ def _no_concentration_problems(
         message = f"every analyte has standards but their {problem}"
         return [InputError(file, message, where="standards")]
     return [
-        InputError(file, f"the standards' {problem}", where=f"analyte {name}") for name in analytes
+        InputError(file, f"the standards' {problem}", where=f"analyte {shortened(name)}")
+        for name in analytes
     ]
 
 

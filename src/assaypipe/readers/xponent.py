@@ -962,7 +962,9 @@ def _reagents(parsed: XponentFile) -> dict[str, ReagentBlock]:
 def _bead_counts(
     block: WellBlock | None, main: WellBlock, decimal_comma: bool
 ) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
-    """The counts, and which cells of the Count block hold text that is no count (`abc`)."""
+    """The counts, and which cells of the Count block hold text that is no count (`abc`)
+    or nothing where the signal block has a number (a well measured without its count:
+    how many beads gave the median is not known, so it cannot be trusted in a fit)."""
     if block is None:
         return pd.array([pd.NA] * main.cells.size, dtype="Int64"), np.zeros(main.cells.size, bool)
     counts = block.aligned(main.wells, main.analytes)
@@ -970,7 +972,14 @@ def _bead_counts(
     # A count is whole; anything else (NaN, a fraction) is not a usable count.
     whole = np.isfinite(number) & (number == np.round(number)) & (np.abs(number) < 2**53)
     usable = np.where(whole, number, np.nan)
-    return pd.array(usable, dtype="Int64"), unreadable_counts(counts.ravel().tolist(), usable)
+    # Blank cells of rows and columns the block has (a well or analyte it lacks is warned
+    # of as a whole: `_block_mismatch`).
+    written = np.outer(np.isin(main.wells, block.wells), np.isin(main.analytes, block.analytes))
+    blank = written.ravel() & np.array([str(t).strip() == "" for t in counts.ravel().tolist()])
+    tokens, _ = classify_texts([str(text) for text in main.cells.ravel().tolist()], decimal_comma)
+    measured = tokens == "numeric"
+    unread = unreadable_counts(counts.ravel().tolist(), usable) | (blank & measured)
+    return pd.array(usable, dtype="Int64"), unread
 
 
 def _dilution(

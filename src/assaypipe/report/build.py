@@ -79,6 +79,8 @@ class ReportInputs:
     vendor: pd.DataFrame = dataclasses.field(
         default_factory=lambda: tables.empty(tables.VENDOR_RESULTS)
     )
+    # Files of the plates folder not taken for plates, with the reason (tables.SKIPPED).
+    skipped: pd.DataFrame = dataclasses.field(default_factory=lambda: tables.empty(tables.SKIPPED))
     # Mismatches between the plates and the study's sheets (tables.SHEET_CHECKS).
     sheet_checks: pd.DataFrame = dataclasses.field(
         default_factory=lambda: tables.empty(tables.SHEET_CHECKS)
@@ -332,11 +334,24 @@ class _Page:
                 ],
                 text_columns={2},
             )
+        skipped = inputs.skipped
+        skipped_html: list[Html] = []
+        if not skipped.empty:
+            skipped_html = [
+                tag("h3", f"Skipped files ({len(skipped)})"),
+                tag("p", "Files of the plates folder not taken for plate exports.", class_="note"),
+                table(
+                    ["file", "reason"],
+                    [(r["source_file"], r["reason"]) for r in records(skipped)],
+                    text_columns={1},
+                ),
+            ]
         return self.section(
             "summary",
             tag("div", *cards, class_="cards"),
             tag("h3", f"Rejected files ({n_rejected_files})"),
             rejected_html,
+            *skipped_html,
         )
 
     def plate_table(self) -> Html:
@@ -1051,6 +1066,9 @@ def load_inputs(
     vendor_path = paths.get("vendor")
     if vendor_path:
         options.setdefault("vendor", read_table(vendor_path))
+    skipped_path = paths.get("skipped")
+    if skipped_path:
+        options.setdefault("skipped", read_table(skipped_path))
     sheets_path = paths.get("sheet_checks")
     if sheets_path:
         options.setdefault("sheet_checks", read_table(sheets_path))

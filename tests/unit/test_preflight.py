@@ -1,0 +1,168 @@
+"""The config and sheet checks the workflow runs before any job: one line per problem,
+naming the file, the line and the key or column."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assaypipe.preflight import MOST_PER_FILE, config_problems, sheet_problems, study_problems
+from tests.conftest import REPO, workflow_command
+
+SCHEMAS = REPO / "workflow" / "schemas"
+
+
+def _config(tmp_path: Path, text: str) -> tuple[dict[str, object], Path]:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return yaml.safe_load(text), path
+
+
+def _schema(name: str) -> dict[str, object]:
+    loaded: dict[str, object] = yaml.safe_load((SCHEMAS / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_the_demo_config_and_sheets_have_no_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
+    assert study_problems(config, "config/config.yaml", SCHEMAS) == []
+
+
+def test_each_config_problem_is_a_line_with_its_line_number(tmp_path: Path) -> None:
+    text = "chunks:\n  size: lots\nwells:\n  min_bead_count: -3\n  colour: red\nplate_folder: x\n"
+    config, path = _config(tmp_path, text)
+    problems = config_problems(config, _schema("config.schema.yaml"), path)
+    assert len(problems) == 4
+    assert problems[0].startswith(f"{path}: line 2: chunks.size: 'lots' is not of type 'integer'")
+    assert "default 250" in problems[0]
+    assert problems[1].startswith(f"{path}: line 4: wells.min_bead_count: -3 is less than")
+    assert problems[2].startswith(f"{path}: line 5: wells.colour is not a setting")
+    assert "settings here: luminex_signal, min_bead_count, read" in problems[2]
+    assert problems[3].startswith(f"{path}: line 6: plate_folder is not a setting")
+    assert all("\n" not in problem for problem in problems)
+
+
+def test_an_enum_names_its_choices(tmp_path: Path) -> None:
+    config, path = _config(tmp_path, "curves:\n  selection: bic\n")
+    [problem] = config_problems(config, _schema("config.schema.yaml"), path)
+    assert problem.startswith(f"{path}: line 2: curves.selection: 'bic' is not one of aic, ")
+
+
+def test_sheet_problems_name_the_line_and_column(tmp_path: Path) -> None:
+    sheet = tmp_path / "subjects.tsv"
+    sheet.write_text("subject_id\tsex\tage\nP1\tF\t30\nP2\tX\t4o\n", encoding="utf-8")
+    problems = sheet_problems(sheet, _schema("subjects.schema.yaml"))
+    assert [p.split(": column ")[0] for p in problems] == [f"{sheet}: line 3"] * 2
+    assert {p.split(": column ")[1].split(":")[0] for p in problems} == {"sex", "age"}
+
+
+def test_a_sheet_with_many_bad_rows_is_cut_short(tmp_path: Path) -> None:
+    sheet = tmp_path / "subjects.tsv"
+    rows = "".join(f"P{i}\tRRMS\tX\t30\t2\ttrue\n" for i in range(30))
+    header = "subject_id\tcourse\tsex\tage\tdisease_duration\tambulatory\n"
+    sheet.write_text(header + rows, encoding="utf-8")
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
+    for key in ("samples", "outcomes", "analytes"):
+        config[key] = str(REPO / config[key])
+    config["subjects"] = str(sheet)
+    problems = study_problems(config, REPO / "config/config.yaml", SCHEMAS)
+    assert len(problems) == MOST_PER_FILE + 1
+    assert problems[-1] == f"{sheet}: ... and 20 more problems like these"
+
+
+# --- the workflow itself, on a copy of the demo study ------------------------------------
+
+
+def _broken_copy(tmp_path: Path, file: str, edit: str, old: str, new: str) -> Path:
+    study = tmp_path / "study"
+    shutil.copytree(REPO / "config", study / "config")
+    shutil.copytree(REPO / "resources", study / "resources")
+    path = study / file
+    text = path.read_text(encoding="utf-8")
+    if edit == "replace":
+        assert old in text
+        text = text.replace(old, new, 1)
+    else:
+        text += new
+    path.write_text(text, encoding="utf-8")
+    return study
+
+
+def _line_of(text: str) -> int:
+    lines = (REPO / "config/config.yaml").read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if text in line)
+
+
+@pytest.mark.parametrize(
+    ("file", "edit", "old", "new", "expected"),
+    [
+        (
+            "config/config.yaml",
+            "replace",
+            "min_bead_count: 35",
+            "min_bead_count: -5",
+            f"config/config.yaml: line {_line_of('min_bead_count:')}: wells.min_bead_count: -5 "
+            "is less than the minimum of 0",
+        ),
+        (
+            "config/config.yaml",
+            "append",
+            "",
+            "plates_subfolder: read\n",
+            "plates_subfolder is not a setting; correct its spelling or remove it",
+        ),
+        (
+            "config/config.yaml",
+            "replace",
+            "size: 250",
+            "size: [250]",
+            "chunks.size: [250] is not of type 'integer'",
+        ),
+        (
+            "config/samples.tsv",
+            "replace",
+            "sample_id\t",
+            "sample\t",
+            "config/samples.tsv: line 1: missing column(s) sample_id",
+        ),
+        (
+            "config/samples.tsv",
+            "append",
+            "",
+            "P01-BL\tP01\tbaseline\tCSF\n",
+            "sample_id 'P01-BL' appears twice; each must be unique",
+        ),
+    ],
+    ids=["bad-value", "unknown-key", "wrong-type", "missing-column", "duplicate-id"],
+)
+def test_the_workflow_stops_before_any_job_with_one_line(
+    tmp_path: Path, file: str, edit: str, old: str, new: str, expected: str
+) -> None:
+    study = _broken_copy(tmp_path, file, edit, old, new)
+    result = subprocess.run(
+        workflow_command(study, cores=1), capture_output=True, text=True, check=False, timeout=300
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert expected in lines[0]
+    assert lines[0].startswith(f"error: {file}: ")
+    assert not (study / "results").exists()
+
+
+def test_a_sample_id_with_a_control_character_is_named_at_each_row(tmp_path: Path) -> None:
+    from assaypipe.sheets import read_samples
+
+    sheet = tmp_path / "samples.tsv"
+    rows = ["S1\tP1\tbaseline\tCSF", "S\x072\tP1\tpost\tCSF", "S3\tP2\t\tCSF"]
+    sheet.write_text("sample_id\tsubject_id\tvisit\tmatrix\n" + "\n".join(rows) + "\n")
+    problems = sheet_problems(sheet, _schema("samples.schema.yaml"), read_samples)
+    assert [p.split(": column ")[0] for p in problems] == [f"{sheet}: line 3", f"{sheet}: line 4"]
+    assert "column sample_id: 'S\\x072' is not valid; expected the sample name" in problems[0]
+    assert "column visit: '' is not valid" in problems[1]
