@@ -32,7 +32,7 @@ from assaypipe.report.figures import (
 from assaypipe.report.html import Html, anchor, escape, table, tag
 from assaypipe.stats import prepost
 from tests import oddities
-from tests.unit.test_qc import PARAMS, SETTINGS, make_plate, study
+from tests.unit.test_qc import PARAMS, SETTINGS, WELL_NAMES, make_plate, study
 from tests.unit.test_stats import GROUPS, SMALL
 
 XSS = "<script>alert(1)</script>"
@@ -187,10 +187,10 @@ def test_plate_warnings_are_listed_with_their_plate(three_plates):
     assert "<td>P2</td>" in row and 'class="warn"' in row
     summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
     assert "1 with warnings; 1 files rejected" in summary
-    # the rejected file's row: its file and place in their columns, the sentence alone
+    # the rejected file's row: its file, then each reason alone with its places
     assert (
-        "<td>resources/plates/bad.csv</td><td>line 3</td>"
-        '<td class="text">expected a Median block</td>' in summary
+        "<td>resources/plates/bad.csv</td><td>file rejected</td>"
+        '<td class="text"><ul><li>expected a Median block (1: line 3)</li></ul></td>' in summary
     )
 
 
@@ -669,3 +669,35 @@ def test_load_inputs_reads_the_optional_statistics_and_figures(three_plates, tmp
     assert len(given.stats) == len(stats)
     assert given.stats["analyte"].tolist() == stats["analyte"].tolist()
     assert given.correlation_figures == [paths["correlations"]]
+
+
+def test_rejections_are_one_row_per_file_with_their_reasons_grouped(three_plates):
+    wells, curves, plates = three_plates
+    read_file = str(plates["source_file"].iloc[0])
+    rows = [
+        {
+            "source_file": read_file,
+            "where": f"well {w}",
+            "reason": f"{read_file}: well {w}: the plate map does not place this well",
+        }
+        for w in WELL_NAMES[200:230]
+    ] + [
+        {
+            "source_file": "resources/plates/empty.csv",
+            "where": "file",
+            "reason": "resources/plates/empty.csv: the file is empty (0 bytes)",
+        }
+    ]
+    inputs = inputs_for(wells, curves, plates)
+    inputs.rejected = tables.REJECTED.validate(pd.DataFrame(rows))
+    page = build_report(inputs)
+    summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    body = summary.split("<tbody>", 1)[1]
+    assert body.count("<tr") == 2
+    assert "1 files rejected, 1 read with wells rejected" in summary
+    assert "Rejected files (1) and files read with wells rejected (1)" in summary
+    assert "read; 30 rejected" in body
+    # 30 places under one reason: the first twelve named, then how many more
+    assert body.count("the plate map does not place this well") == 1
+    assert f"(30: well {WELL_NAMES[200]}, " in body and " and 18 more)" in body
+    assert "the file is empty (0 bytes)</li>" in body

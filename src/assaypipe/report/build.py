@@ -276,7 +276,9 @@ class _Page:
         inputs = self.inputs
         plates = inputs.plates
         n_read = int((plates["status"] == "read").sum()) if not plates.empty else 0
-        n_rejected_files = inputs.rejected["source_file"].nunique()
+        rejections = _rejections(inputs.rejected, plates)
+        n_rejected_files = sum(1 for r in rejections if r.whole)
+        n_partly = len(rejections) - n_rejected_files
         n_warned = int((_warning_counts(plates) > 0).sum())
         counts = inputs.verdicts["verdict"].value_counts()
         exclusions = inputs.exclusions
@@ -290,7 +292,8 @@ class _Page:
             _card(
                 "Plates read",
                 n_read,
-                f"{n_warned} with warnings; {n_rejected_files} files rejected",
+                f"{n_warned} with warnings; {n_rejected_files} files rejected"
+                + (f", {n_partly} read with wells rejected" if n_partly else ""),
             ),
             _card("Wells", len(inputs.wells), "plate × well × analyte rows"),
             tag(
@@ -319,23 +322,14 @@ class _Page:
                 f"of {len(measured)} sample × analyte measured",
             ),
         ]
-        rejected = inputs.rejected
-        if rejected.empty:
-            rejected_html: Html = tag("p", "No file was rejected.", class_="note")
-        else:
-            rejected_html = table(
-                ["file", "where", "reason"],
-                [
-                    (r["source_file"], r["where"], _reason_alone(**r))
-                    for r in records(rejected[["source_file", "where", "reason"]])
-                ],
-                text_columns={2},
-            )
+        heading = f"Rejected files ({n_rejected_files})"
+        if n_partly:
+            heading += f" and files read with wells rejected ({n_partly})"
         return self.section(
             "summary",
             tag("div", *cards, class_="cards"),
-            tag("h3", f"Rejected files ({n_rejected_files})"),
-            rejected_html,
+            tag("h3", heading),
+            _rejection_table(rejections),
         )
 
     def plate_table(self) -> Html:
@@ -1146,6 +1140,71 @@ def _card(label: str, number: object, note: str) -> Html:
         tag("div", f"{number:,}" if isinstance(number, int) else number, class_="number"),
         tag("div", note, class_="note"),
         class_="card",
+    )
+
+
+# Places listed under one reason of a rejected file; past it, how many more.
+MAX_PLACES = 12
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rejection:
+    """One file's rejections: whether the whole file was refused, and its reasons, each
+    with the places (``file``, ``line 53``, ``well C4``) it was given for."""
+
+    source_file: str
+    whole: bool
+    reasons: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _rejections(rejected: pd.DataFrame, plates: pd.DataFrame) -> list[_Rejection]:
+    """The rejected rows grouped by file (in file order), reasons in order of first
+    appearance. A file the plates table does not list as read was rejected whole; one it
+    lists was read, and only some of its wells were rejected."""
+    read = set()
+    if not plates.empty and "status" in plates:
+        read = set(plates.loc[plates["status"] == "read", "source_file"].astype(str))
+    by_file: dict[str, dict[str, list[str]]] = {}
+    for record in records(rejected[["source_file", "where", "reason"]]):
+        source, where = str(record["source_file"]), str(record["where"])
+        reason = _reason_alone(**record)
+        by_file.setdefault(source, {}).setdefault(reason, []).append(where)
+    return [
+        _Rejection(
+            source,
+            source not in read,
+            tuple((reason, tuple(places)) for reason, places in reasons.items()),
+        )
+        for source, reasons in sorted(by_file.items())
+    ]
+
+
+def _rejection_table(rejections: Sequence[_Rejection]) -> Html:
+    """One row per file: rejected whole or wells only, and each reason with its places."""
+    if not rejections:
+        return tag("p", "No file was rejected.", class_="note")
+    rows = []
+    for found in rejections:
+        items = []
+        for reason, places in found.reasons:
+            named = [p for p in places if p != "file"]
+            where = ", ".join(named[:MAX_PLACES])
+            if len(named) > MAX_PLACES:
+                where += f" and {len(named) - MAX_PLACES} more"
+            items.append(tag("li", reason, f" ({len(named)}: {where})" if named else ""))
+        n_rows = sum(len(places) for _reason, places in found.reasons)
+        rows.append(
+            [
+                found.source_file,
+                "file rejected" if found.whole else f"read; {n_rows} rejected",
+                tag("ul", *items),
+            ]
+        )
+    return table(
+        ["file", "status", "reasons (places)"],
+        rows,
+        row_classes=["fail" if found.whole else "warn" for found in rejections],
+        text_columns={2},
     )
 
 
