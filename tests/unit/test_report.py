@@ -701,3 +701,42 @@ def test_rejections_are_one_row_per_file_with_their_reasons_grouped(three_plates
     assert body.count("the plate map does not place this well") == 1
     assert f"(30: well {WELL_NAMES[200]}, " in body and " and 18 more)" in body
     assert "the file is empty (0 bytes)</li>" in body
+
+
+def test_an_unfitted_curve_shows_its_points_sample_signals_and_why():
+    points = standards([100.0, 25.0, 6.25], [900.0, 300.0, 90.0])
+    others = pd.DataFrame(
+        {
+            "role": ["sample", "sample", "blank"],
+            "concentration": np.nan,
+            "signal": [450.0, 120.0, 20.0],
+        }
+    )
+    note = "too_few_points: 3 distinct concentration(s) usable; the 5PL needs at least 6;b;c;d"
+    figure = curve_figure(points, None, {}, others, "OD450", "pg/mL", note)
+    png_bytes(figure)
+    scatters = {c.get_label(): c.get_offsets() for c in figure.axes[0].collections}
+    assert scatters["left out (masked, flagged)"][:, 0].tolist() == [100.0, 25.0, 6.25]
+    # the samples have no concentration without a curve: their signals alone, at the edge
+    assert scatters["sample signals (no curve)"][:, 1].tolist() == [450.0, 120.0]
+    [text] = [t.get_text() for t in figure.texts]
+    assert text.splitlines() == [
+        "no curve: too_few_points",
+        "3 distinct concentration(s) usable",
+        "the 5PL needs at least 6",
+        "b",
+        "and 2 more reason(s)",
+    ]
+
+
+def test_without_standards_the_wells_are_drawn_in_plate_order():
+    others = pd.DataFrame(
+        {"role": [None, None, None], "concentration": np.nan, "signal": [5.0, 50.0, 500.0]}
+    )
+    figure = curve_figure(standards([], []), None, {}, others, "OD450", "", "no_standards: x")
+    png_bytes(figure)
+    ax = figure.axes[0]
+    [(label, offsets)] = [(c.get_label(), c.get_offsets()) for c in ax.collections]
+    assert label == "unassigned" and offsets.tolist() == [[0, 5.0], [1, 50.0], [2, 500.0]]
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in figure.texts] == ["no curve: no_standards\nx"]

@@ -560,7 +560,7 @@ class _Page:
         if standards is not None:
             standards["recovery_ok"] = _recovery_ok(standards, checks)
         if group is not None and standards is not None:
-            others = group[group["role"].isin(["sample", "control"])].copy()
+            others = group[group["role"] != "standard"].copy()
             dilution = pd.to_numeric(others["dilution"], errors="coerce")
             conc = pd.to_numeric(others["concentration"], errors="coerce")
             others["concentration"] = conc / dilution
@@ -574,6 +574,7 @@ class _Page:
                 others,
                 signal_kind,
                 self.units.get((plate_id, analyte), ""),
+                _no_curve_note(curve),
             )
             alt = f"Standard curve of {self.name(analyte)} on plate {plate_id}"
             filename = file_stem(plate_id, analyte) + ".png"
@@ -1105,6 +1106,16 @@ def _vendor_table(compared: pd.DataFrame, software: str, unit: str) -> Html:
         tag("summary", summary),
         table(["well", "role", "assaypipe", software, "vendor basis", "difference"], rows),
     )
+
+
+def _no_curve_note(curve: Mapping[str, Any] | None) -> str:
+    """``status: reasons`` of a curve that gives no parameters to draw, else ""."""
+    if curve is None:
+        return "missing: the curves table has no row for this plate and analyte"
+    if curve_params(curve) is not None:
+        return ""
+    reasons = "" if _blank(curve.get("reasons")) else str(curve.get("reasons"))
+    return f"{curve.get('status')}: {reasons}"
 
 
 def _of_pairs(frame: pd.DataFrame, pairs: set[tuple[str, str]]) -> np.ndarray:

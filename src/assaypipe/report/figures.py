@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
@@ -63,18 +64,25 @@ def curve_figure(
     others: pd.DataFrame,
     signal_label: str,
     unit: str = "",
+    note: str = "",
 ) -> Figure:
     """One standard curve.
 
     ``standards``: columns expected_conc, signal, fitted (bool), and optionally
     recovery_ok (bool: False for a fitted level whose back-calculated recovery is out of
     limits). ``limits``: lloq, uloq, lod (in-well) and blank (mean blank signal); NaN to
-    leave one out. ``others``: sample and control wells with role, concentration
-    (in-well) and signal. ``unit``: the unit of the concentrations ("" when none is stated).
-    Without a standard to draw (none, or none with a signal and a concentration above
-    0) the figure says why; the signal axis is logarithmic only when every standard's
-    signal is above 0 and something is drawn on it. LLOQ, ULOQ and LOD are named above
-    the plot, in rows where they are close, so that their labels never overlap.
+    leave one out. ``others``: the other wells (samples, controls, blanks, unassigned)
+    with role, concentration (in-well) and signal. ``unit``: the unit of the
+    concentrations ("" when none is stated). ``note``: why there is no curve (its status
+    and reasons), written in the figure when ``params`` is None.
+
+    Without a curve, the standards are still drawn, and the samples' signals as ticks at
+    the right edge. Without a standard to draw (none, or none with a signal and a
+    concentration above 0) the figure says why and draws the wells' signals in plate
+    order, when they have any. The signal axis is logarithmic only when every
+    standard's signal is above 0 and something is drawn on it. LLOQ, ULOQ and LOD are
+    named above the plot, in rows where they are close, so that their labels never
+    overlap.
     """
     conc = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(standards["signal"], errors="coerce").to_numpy(dtype=float)
@@ -94,27 +102,45 @@ def curve_figure(
     # measuring every tick label to place the axes costs more than drawing them.
     figure = Figure(figsize=CURVE_SIZE, dpi=CURVE_DPI)
     height_px = CURVE_SIZE[1] * CURVE_DPI
-    figure.subplots_adjust(
-        left=0.17, right=0.97, top=1 - (6 + LIMIT_ROW_PX * max(rows, 0.3)) / height_px, bottom=0.15
-    )
+    # Why there is no curve goes above the plot, where it hides no point.
+    missing = _no_curve_text(note) if params is None and note else ""
+    rows += missing.count("\n") + 1 if missing else 0
+    top = 1 - (6 + LIMIT_ROW_PX * max(rows, 0.3)) / height_px
+    figure.subplots_adjust(left=0.17, right=0.97, top=top, bottom=0.15)
     ax = figure.add_subplot()
+    if missing:
+        figure.text(
+            0.02,
+            top + 4 / height_px,
+            missing,
+            ha="left",
+            va="bottom",
+            fontsize=CURVE_TEXT["legend"],
+            color=STATUS_COLOURS["fail"],
+            linespacing=1.1,
+        )
     points = {role: _placed(others[others["role"] == role]) for role in ("sample", "control")}
-    drawn_y = np.concatenate([signal[shown], *(y for _x, y in points.values())])
+    # Without a curve the samples have no concentration: their signals are shown alone.
+    unplaced = _unplaced_signals(others) if params is None else np.empty(0)
+    drawn_y = np.concatenate([signal[shown], unplaced, *(y for _x, y in points.values())])
     # A log signal axis needs standards above zero and something to draw on it.
     log_y = bool(np.all(signal[np.isfinite(signal)] > 0) and np.any(drawn_y > 0))
 
     if not shown.any():
-        ax.text(
-            0.5,
-            0.5,
-            _nothing_to_draw(conc, signal),
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=CURVE_TEXT["note"],
-            wrap=True,
+        return _wells_in_plate_order(
+            figure, ax, others, "" if missing else _nothing_to_draw(conc, signal), signal_label
         )
-        ax.tick_params(labelbottom=False, labelleft=False)
+    if unplaced.size:
+        ax.scatter(
+            np.full(unplaced.size, high / 1.25),
+            unplaced,
+            s=60,
+            marker="_",
+            color=SAMPLE,
+            alpha=0.75,
+            zorder=2,
+            label="sample signals (no curve)",
+        )
     if params is not None:
         grid = np.geomspace(low, high, 200)
         ax.plot(grid, predict(dict(params), grid), color=FITTED, lw=1.3, label="curve")
@@ -238,6 +264,84 @@ def _placed(wells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     y = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
     keep = np.isfinite(x) & (x > 0) & np.isfinite(y)
     return x[keep], y[keep]
+
+
+# The reasons a figure without a curve lists (of its curve's reasons), and the longest.
+MAX_NOTE_REASONS = 3
+MAX_NOTE_CHARS = 72
+
+
+def _no_curve_text(note: str) -> str:
+    """A curve's status and reasons as a few short lines.
+
+    >>> print(_no_curve_text("too_few_points: a;b"))
+    no curve: too_few_points
+    a
+    b
+    """
+    head, _, rest = note.partition(": ")
+    reasons = [r.strip() for r in rest.split(";") if r.strip()]
+    lines = [f"no curve: {head}"] + [plain(r, MAX_NOTE_CHARS) for r in reasons[:MAX_NOTE_REASONS]]
+    if len(reasons) > MAX_NOTE_REASONS:
+        lines.append(f"and {len(reasons) - MAX_NOTE_REASONS} more reason(s)")
+    return "\n".join(lines)
+
+
+def _unplaced_signals(wells: pd.DataFrame) -> np.ndarray:
+    """The finite signals of the sample wells."""
+    samples = wells[wells["role"] == "sample"]
+    y: np.ndarray = pd.to_numeric(samples["signal"], errors="coerce").to_numpy(dtype=float)
+    found: np.ndarray = y[np.isfinite(y)]
+    return found
+
+
+def _wells_in_plate_order(
+    figure: Figure, ax: Axes, wells: pd.DataFrame, why: str, signal_label: str
+) -> Figure:
+    """The figure of a plate x analyte without a standard to place: the other wells'
+    signals in plate order (by role) when they have any, and ``why`` in the plot (unless
+    the curve's own reasons are above it)."""
+    y = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
+    roles = wells["role"].fillna("unassigned").astype(str).to_numpy(dtype=object)
+    keep = np.isfinite(y)
+    if not keep.any():
+        ax.text(
+            0.5,
+            0.5,
+            why or "No well has a signal to draw.",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=CURVE_TEXT["note"],
+            wrap=True,
+        )
+        ax.tick_params(labelbottom=False, labelleft=False)
+        return figure
+    x = np.arange(len(y))
+    for role in dict.fromkeys(roles[keep]):
+        hit = keep & (roles == role)
+        ax.scatter(
+            x[hit],
+            y[hit],
+            s=12,
+            color=ROLE_COLOURS.get(str(role), "#777777"),
+            label=plain(role, 20),
+            zorder=3,
+        )
+    if np.all(y[keep] > 0):
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(PLAIN_NUMBER)
+    ax.set_xlabel("well, in plate order (no standard to place)", fontsize=CURVE_TEXT["labels"])
+    ax.set_ylabel(plain(signal_label), fontsize=CURVE_TEXT["labels"])
+    ax.tick_params(labelsize=CURVE_TEXT["ticks"])
+    if why:
+        ax.set_title(why.replace("\n", " "), fontsize=CURVE_TEXT["legend"], loc="left")
+    ax.legend(fontsize=CURVE_TEXT["legend"], loc="lower right", framealpha=0.85)
+    return figure
+
+
+ROLE_COLOURS = {"sample": SAMPLE, "control": CONTROL, "blank": "#777777", "standard": FITTED}
 
 
 def _nothing_to_draw(conc: np.ndarray, signal: np.ndarray) -> str:
