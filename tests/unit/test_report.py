@@ -18,6 +18,7 @@ from assaypipe.exclusions import exclusion_table, included_samples
 from assaypipe.figure_text import file_stem
 from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
+from assaypipe.qc.levey_jennings import levey_jennings
 from assaypipe.report import SECTIONS, ReportInputs, build_report, load_inputs
 from assaypipe.report.build import _recovery_ok
 from assaypipe.report.figures import (
@@ -331,7 +332,7 @@ def test_levey_jennings_names_the_rules_of_a_few_flagged_points_and_counts_many(
     else:
         # beyond the limit the points stay marked and one line says where the rules are
         assert texts == [f"{flagged} points flagged: their rules are in the table below"]
-        assert len(figure.axes[0].collections[0].get_offsets()) == flagged
+        assert len(figure.axes[0].collections[-1].get_offsets()) == flagged
 
 
 def test_curves_show_the_vendors_concentrations_beside_ours(no_settle):
@@ -740,3 +741,29 @@ def test_without_standards_the_wells_are_drawn_in_plate_order():
     assert label == "unassigned" and offsets.tolist() == [[0, 5.0], [1, 50.0], [2, 500.0]]
     assert ax.get_yscale() == "log"
     assert [t.get_text() for t in figure.texts] == ["no curve: no_standards\nx"]
+
+
+def test_levey_jennings_chart_draws_each_lots_limits_and_says_which_lot_has_none():
+    values = pd.DataFrame(
+        {
+            "analyte": "CCL2",
+            "series": "Control1",
+            "kind": "control",
+            "plate_id": [f"P{i}" for i in range(10)],
+            "value": [100, 102, 98, 101, 99, 100, 101, 150, 151, 149],
+            "unit": "pg/mL",
+        }
+    )
+    order = pd.Series(range(10), index=values["plate_id"])
+    lots = {f"P{i}": ("A" if i < 7 else "B") for i in range(10)}
+    lj = levey_jennings(values, order, guide_plates=4, lots=lots)
+    figure = levey_jennings_figure(lj, list(order.index), guide_plates=4)
+    png_bytes(figure)
+    ax = figure.axes[0]
+    assert ax.get_ylabel() == "Control1\n(pg/mL)"
+    texts = [t.get_text() for t in ax.texts]
+    assert "lot B: 3 plate(s), a guide set needs 4: no limits, not judged" in texts
+    assert {"lot A", "lot B"} <= set(texts)
+    # lot A's mean line spans its seven plates only; lot B has none
+    mean_line = ax.collections[0].get_segments()
+    assert [segment[:, 0].tolist() for segment in mean_line] == [[-0.4, 6.4]]

@@ -40,7 +40,7 @@ def test_figures_name_the_unit_from_the_data(mixed, tmp_path: Path) -> None:
     lj = mixed["qc"].levey_jennings
     labels = axis_labels(levey_jennings_figure(lj, ["A", "B", "C"]))
     assert "Control1\n(ng/mL)" in labels
-    assert "curve d\n(top asymptote)" in labels  # a signal: no unit
+    assert "curve d\n(top asymptote)\n(Median MFI)" in labels  # a signal: its kind
 
     pairs = pd.DataFrame({"analyte": ["CCL2"], "subject_id": ["P1"], "pre": [1.0], "post": [0.5]})
     shown = prepost_figure(pairs, ["CCL2", "NfL"], {}, {"CCL2": "ng/mL"})

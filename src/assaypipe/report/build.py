@@ -26,7 +26,7 @@ from assaypipe.figure_text import file_stem
 from assaypipe.io import read_table
 from assaypipe.qc import presets, rules_for, standard_points
 from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
-from assaypipe.qc.levey_jennings import MIN_GUIDE, run_order
+from assaypipe.qc.levey_jennings import MIN_GUIDE, guide_sets, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
 from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
@@ -659,10 +659,23 @@ class _Page:
         lj = self.inputs.levey_jennings
         settings = self.inputs.settings
         guide_range = list(settings.get("guide_range", []))
+        guide_plates = int(settings.get("guide_plates", 20))
         if guide_range:
-            guide = f"plates {guide_range[0]} to {guide_range[1]} (qc.guide_range)"
+            guide = (
+                f"plates {guide_range[0]} to {guide_range[1]} (qc.guide_range); every other "
+                "plate is judged against them"
+            )
+        elif settings.get("guide_by", "kit_lot") == "kit_lot":
+            guide = (
+                f"the first {guide_plates} plates of each kit lot (qc.guide_plates; the lot from "
+                "the kit files, else the export); the lot's later plates are judged against "
+                "it. A lot with fewer plates has no limits and none of its plates is judged"
+            )
         else:
-            guide = f"the first {settings.get('guide_plates', 20)} plates of each series"
+            guide = (
+                f"the first {guide_plates} plates of the study (qc.guide_plates); the later "
+                "plates are judged against it"
+            )
         rules = ", ".join(settings.get("westgard", [])) or "none"
         parts: list[object] = [
             tag(
@@ -673,6 +686,7 @@ class _Page:
                 class_="note",
             )
         ]
+        sets = guide_sets(lj)
         qc = self.inputs.qc
         across = qc[qc["plate_id"].isna()]
         for analyte in self.analytes:
@@ -705,7 +719,8 @@ class _Page:
                 continue
             positions = {p: i for i, p in enumerate(plates)}
             local = series.assign(run_index=series["plate_id"].map(positions))
-            figure = levey_jennings_figure(local, plates)
+            parts.append(_guide_note(sets[sets["analyte"] == analyte], guide_plates))
+            figure = levey_jennings_figure(local, plates, guide_plates)
             image = self.image(
                 png_bytes(figure),
                 f"Levey-Jennings charts of {self.name(analyte)}",
@@ -1105,6 +1120,41 @@ def _vendor_table(compared: pd.DataFrame, software: str, unit: str) -> Html:
         "details",
         tag("summary", summary),
         table(["well", "role", "assaypipe", software, "vendor basis", "difference"], rows),
+    )
+
+
+# Kit lots listed under a Levey-Jennings chart; past it, counted.
+MAX_LOT_ROWS = 20
+
+
+def _guide_note(sets: pd.DataFrame, guide_plates: int) -> Html:
+    """How the analyte's plates split into guide and judged plates, per kit lot, and
+    which lots have too few plates for a guide set."""
+    incomplete = sets[~sets["complete"]]
+    said = (
+        f"{int(sets['judged'].sum())} plate(s) judged against a guide set; "
+        f"{len(incomplete)} of {len(sets)} lot(s) without a complete guide set "
+        f"({guide_plates} plates): their plates are not judged."
+    )
+    if incomplete.empty:
+        said = f"{int(sets['judged'].sum())} plate(s) judged against a guide set."
+    rows = [
+        [
+            r["lot"] or "–",
+            r["plates"],
+            r["guide"],
+            r["judged"],
+            badge("pass") if r["complete"] else tag("span", "too few plates", class_="badge warn"),
+        ]
+        for r in records(sets.head(MAX_LOT_ROWS))
+    ]
+    more = len(sets) - len(rows)
+    return tag(
+        "details",
+        tag("summary", said),
+        table(["kit lot", "plates", "guide", "judged", "guide set"], rows),
+        tag("p", f"and {more} more lots (levey_jennings.parquet)", class_="note") if more else "",
+        class_="guide",
     )
 
 
