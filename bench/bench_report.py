@@ -55,6 +55,11 @@ def main() -> None:
         aliases=read_aliases(args.study / "config" / "analytes.tsv"),
         settings=config["qc"],
         curve_figures=config["report"]["curve_figures"],
+        **(
+            {"plate_maps": config["report"]["plate_maps"]}
+            if "plate_maps" in config["report"]
+            else {}
+        ),
     )
     with tempfile.TemporaryDirectory(prefix="assaypipe-report-") as tmp:
         folders = {kind: Path(tmp) / kind for kind in FOLDERS}

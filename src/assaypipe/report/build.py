@@ -2,8 +2,8 @@
 no script) that lab staff read top to bottom.
 
 Sections, in order (their ids are what the browser test looks for): ``summary``,
-``plates``, ``verdicts``, ``findings``, ``curves``, ``levey-jennings``, ``exclusions``,
-``prepost``, ``rules``.
+``plates`` (with the plate maps), ``verdicts``, ``findings``, ``curves``,
+``levey-jennings``, ``exclusions``, ``prepost``, ``rules``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from assaypipe.qc.levey_jennings import MIN_GUIDE, guide_sets, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
 from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
+from assaypipe.report.plate_maps import PlateMaps
 from assaypipe.units import UNIT_CHECK, UNIT_SOURCE, label
 from assaypipe.vendor_curves import compare_concentrations, in_wells_terms
 
@@ -73,6 +74,8 @@ class ReportInputs:
     config_hash: str = ""
     # Most curve figures drawn; past it, those needing a look come first (see curves()).
     curve_figures: int = 200
+    # Most plate maps drawn; past it, plates needing a look come first (see plate_maps()).
+    plate_maps: int = 100
     # What the instrument software computed itself (tables.VENDOR_RESULTS); its
     # per-well concentrations are shown beside assaypipe's.
     vendor: pd.DataFrame = dataclasses.field(
@@ -366,6 +369,7 @@ class _Page:
         return self.section(
             "plates",
             tag("p", note, class_="note"),
+            self.plate_maps(),
             table(
                 ["plate", "file", "format", "instrument", "wells", "analytes", "unit", "warnings"],
                 rows,
@@ -376,6 +380,75 @@ class _Page:
             )
             if rows
             else "",
+        )
+
+    def plate_maps(self) -> Html:
+        """Each plate's wells in their layout: signal per analyte, and bead counts; past
+        ``plate_maps`` plates, those with a failed or warned verdict or a reader's
+        warning first, in run order."""
+        budget = self.inputs.plate_maps
+        warned = set()
+        plates = self.inputs.plates
+        if "warnings" in plates:
+            warned = set(plates.loc[_warning_counts(plates) > 0, "plate_id"].astype(str))
+        looked = {plate for (plate, _analyte), r in self.verdict.items() if r["verdict"] != "pass"}
+        ranked = [p for p in self.plate_ids if p in looked or p in warned]
+        ranked += [p for p in self.plate_ids if p not in looked and p not in warned]
+        chosen = ranked[:budget]
+        wells = self.inputs.wells
+        columns = [
+            c
+            for c in ("plate_id", "well", "analyte", "signal", "bead_count", "signal_kind")
+            if c in wells
+        ]
+        keep = wells["plate_id"].astype(str).isin(chosen).to_numpy()
+        by_plate = dict(iter(wells.loc[keep, columns].groupby("plate_id", sort=False)))
+        settings = self.inputs.settings
+        # the limits that apply to every analyte (qc.overrides for "*")
+        rules = rules_for(
+            "*", str(settings.get("preset", "ich_m10")), list(settings.get("overrides", []))
+        )
+        maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
+        figures = []
+        for plate_id in [p for p in self.plate_ids if p in set(chosen)]:
+            group = by_plate.get(plate_id)
+            if group is None:
+                continue
+            image = self.image(
+                maps.png(plate_id, group),
+                f"Plate map of {plate_id}",
+                "plates",
+                file_stem(plate_id) + ".png",
+            )
+            figures.append(
+                tag(
+                    "figure",
+                    image,
+                    tag("figcaption", tag("a", plate_id, href=f"#{anchor('plate', plate_id)}")),
+                    class_="platemap",
+                    id=anchor("platemap", plate_id),
+                    data_plate=plate_id,
+                )
+            )
+        note = (
+            "Each plate's wells in their layout (rows A–H or A–P, columns 1–12 or 1–24): "
+            "the signal of each analyte (its own colour scale, log where every signal is "
+            "above 0; grey: no well or no signal) and, for bead assays, the median bead "
+            "count over the analytes (red below the QC fail limit, orange below the warn "
+            "limit). Click a plate's name for its curves."
+        )
+        if len(chosen) < len(self.plate_ids):
+            note += (
+                f" {len(chosen)} of {len(self.plate_ids)} plates are drawn "
+                f"(report.plate_maps = {budget}): those that failed or warned in QC or "
+                "have a reader's warning come first."
+            )
+        return join(
+            [
+                tag("h3", "Plate maps", id="plate-maps"),
+                tag("p", note, class_="note"),
+                tag("div", *figures, class_="grid"),
+            ]
         )
 
     def verdicts(self) -> Html:
