@@ -6,10 +6,12 @@ selected), and the mean signal of the top standard. Concentrations (controls, ``
 are in the analyte's study unit (:mod:`assaypipe.units`); a plate whose unit cannot be
 converted to it has no point in those series. Plates are put in run order
 (the export's run time, then plate_id). The guide set, whose mean and SD define the
-chart's lines, is either the first ``guide_plates`` plates of each series or the plates
-between two named ones (``guide_range``, inclusive). A series with fewer than
-:data:`MIN_GUIDE` guide values, or with no spread among them, has no limits and so no
-Westgard checks.
+chart's lines, is either the first ``guide_plates`` plates of each series within each kit
+lot (:func:`plate_lots`; or of the study) or the plates between two named ones
+(``guide_range``, inclusive). Guide plates are never judged; a lot with fewer than
+``guide_plates`` plates has no limits, and none of its plates is judged. A series with
+fewer than :data:`MIN_GUIDE` guide values, or with no spread among them, has no limits
+and so no Westgard checks.
 """
 
 from __future__ import annotations
@@ -159,9 +161,6 @@ def _value(analyte: Any, series: Any, kind: str, plate_id: Any, value: float) ->
         "plate_id": str(plate_id),
         "value": value,
     }
-
-
-GUIDE_BY = ("kit_lot", "study")
 
 
 def plate_lots(
