@@ -775,8 +775,9 @@ class _Page:
                 parts.append(
                     tag(
                         "p",
-                        f"{len(plates)} plate(s) so far: a chart needs {MIN_GUIDE} guide plates "
-                        "for its limits, so no Westgard rule was applied yet.",
+                        f"{len(plates)} plate(s) so far: too few for a chart (it takes "
+                        f"{MIN_GUIDE}), and no plate is judged until a guide set "
+                        f"({guide_plates} plates) is complete.",
                         class_="note",
                     )
                 )
