@@ -16,8 +16,13 @@ with logged(snakemake.log[0]) as log:
         exclusions_file=snakemake.params.qc["exclusions"],
         config_hash=config_hash(snakemake.config),
         curve_figures=snakemake.params.report["curve_figures"],
+        plate_maps=snakemake.params.report["plate_maps"],
     )
-    folders = {"curves": snakemake.output.curves, "levey_jennings": snakemake.output.levey_jennings}
+    folders = {
+        "curves": snakemake.output.curves,
+        "levey_jennings": snakemake.output.levey_jennings,
+        "plates": snakemake.output.plates,
+    }
     page = build_report(inputs, folders, progress=log_progress(log))
     write_report(snakemake.output.html, page)
     log.info("wrote %s (%d bytes)", snakemake.output.html, len(page.encode()))

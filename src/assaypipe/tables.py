@@ -306,9 +306,12 @@ LEVEY_JENNINGS = pa.DataFrameSchema(
         "plate_id": pa.Column(str),
         "run_index": pa.Column("Int64"),
         "value": pa.Column(float, nullable=True),
-        # the study unit for concentrations (controls, c); "" for signals
+        # the study unit for concentrations (controls, c); the signal kind for signals
         "unit": pa.Column(str),
+        # the kit lot whose guide set judges the plate ("" when lots are not used)
+        "lot": pa.Column(str),
         "guide": pa.Column(bool),
+        "judged": pa.Column(bool),
         "mean": pa.Column(float, nullable=True),
         "sd": pa.Column(float, nullable=True),
         "z": pa.Column(float, nullable=True),

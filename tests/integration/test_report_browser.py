@@ -257,6 +257,13 @@ def test_report_reads_well_in_a_browser(study: Path, browser: Browser) -> None:
     widths = browser.evaluate("[...document.images].map(i => i.naturalWidth)")
     assert len(widths) >= len(expected) and min(widths) > 100
 
+    # a plate map per plate read (the demo has fewer than report.plate_maps), decoded
+    maps = browser.evaluate(
+        "[...document.querySelectorAll('#plates figure.platemap img')].map(i => i.naturalWidth)"
+    )
+    assert len(maps) == wells["plate_id"].nunique() and min(maps) > 200
+    assert browser.evaluate("document.querySelector('nav a[href=\"#plates\"]') !== null")
+
     assert browser.evaluate("document.scripts.length") == 0
     exclusions = browser.evaluate("document.querySelector('#exclusions').textContent")
     assert XSS in exclusions and "<b>lab</b>" in exclusions
@@ -307,6 +314,7 @@ def test_snakemake_report_has_the_qc_figures_with_captions(study: Path) -> None:
     assert len(curves) == len(pairs)
     assert "results/report.html" in categories["Quality control"]["Other"]
     assert categories["Quality control"]["Levey-Jennings"]
+    assert len(categories["Quality control"]["Plate maps"]) == wells["plate_id"].nunique()
     assert "results/figures/prepost_by_response.png" in categories["Study statistics"]["Other"]
 
 

@@ -19,8 +19,15 @@ from assaypipe.curves import inverse, predict
 from assaypipe.errors import InputError
 from assaypipe.interpolate import classify_censor
 from assaypipe.qc import RULE_KEYS, presets, read_kits, rules_for, run_qc
-from assaypipe.qc.kits import control_range, read_kit
-from assaypipe.qc.levey_jennings import levey_jennings, run_order, series_values
+from assaypipe.qc.kits import KitLot, control_range, read_kit
+from assaypipe.qc.levey_jennings import (
+    guide_sets,
+    levey_jennings,
+    plate_lots,
+    run_order,
+    series_values,
+    westgard_checks,
+)
 from tests.conftest import wells_frame
 
 PARAMS = {"a": 20.0, "b": 1.1, "c": 500.0, "d": 20000.0, "g": 1.0}
@@ -493,6 +500,8 @@ def test_guide_range_names_the_plates_of_the_guide_set():
         "P03": True,
         "P04": False,
     }
+    # a range is a guide set whatever the lots: every plate outside it is judged
+    assert control1.index[control1["judged"]].tolist() == ["P00", "P04"]
     with pytest.raises(InputError, match="P99"):
         levey_jennings(values, order, guide_range=["P01", "P99"])
 
@@ -647,3 +656,77 @@ def test_odd_plate_and_analyte_names_are_checked_like_any_other(oddities, label)
     assert set(odd["plate_id"].dropna()) == {name} and set(odd["analyte"]) == {name}
     columns = ["check", "value", "status", "detail"]
     pd.testing.assert_frame_equal(odd[columns], clean[columns])
+
+
+# -- guide sets by kit lot ---------------------------------------------------------------
+
+
+def series_of(values: list[float], plate_ids: list[str] | None = None) -> pd.DataFrame:
+    plate_ids = plate_ids or [f"P{i:02d}" for i in range(len(values))]
+    return pd.DataFrame(
+        {
+            "analyte": "CCL2",
+            "series": "Control1",
+            "kind": "control",
+            "plate_id": plate_ids,
+            "value": values,
+            "unit": "pg/mL",
+        }
+    )
+
+
+def test_the_guide_set_is_the_first_plates_of_each_kit_lot_and_is_never_judged():
+    # lot A: 7 plates (4 guide, 3 judged); lot B: 3 plates, fewer than the 4 needed
+    values = series_of([100, 102, 98, 101, 99, 100, 101, 150, 151, 149])
+    order = pd.Series(range(10), index=values["plate_id"])
+    lots = {p: ("A" if i < 7 else "B") for i, p in enumerate(values["plate_id"])}
+    lj = levey_jennings(values, order, guide_plates=4, lots=lots).set_index("plate_id")
+    assert lj.index[lj["guide"]].tolist() == ["P00", "P01", "P02", "P03", "P07", "P08", "P09"]
+    assert lj.index[lj["judged"]].tolist() == ["P04", "P05", "P06"]
+    assert lj["z"].notna().tolist() == lj["judged"].tolist()
+    # lot A's limits come from its four guide plates alone (numpy, n - 1)
+    guide = np.array([100, 102, 98, 101], dtype=float)
+    assert lj.loc["P05", "mean"] == pytest.approx(guide.mean())
+    assert lj.loc["P05", "sd"] == pytest.approx(guide.std(ddof=1))
+    # lot B (150s) is neither judged against lot A nor against itself
+    assert lj.loc[["P07", "P08", "P09"], "mean"].isna().all()
+    assert (lj.loc[["P07", "P08", "P09"], "status"] == "pass").all()
+    assert lj["lot"].tolist() == list("AAAAAAABBB")
+    sets = guide_sets(lj.reset_index())
+    assert sets[["lot", "plates", "guide", "judged", "complete"]].values.tolist() == [
+        ["A", 7, 4, 3, True],
+        ["B", 3, 3, 0, False],
+    ]
+    # the same plates as one study: the first four guide, every later one judged
+    study_wide = levey_jennings(values, order, guide_plates=4).set_index("plate_id")
+    assert study_wide["judged"].sum() == 6 and (study_wide["lot"] == "").all()
+    assert study_wide.loc["P07", "status"] == "fail"
+
+
+def test_a_shifted_series_trips_westgard_on_the_plate_that_completes_the_pattern():
+    # five guide plates, then four judged plates 1.5 SD above the guide mean: 4-1s
+    guide = np.array([100.0, 102.0, 98.0, 101.0, 99.0])
+    sd = guide.std(ddof=1)
+    shifted = [100.0, 100.0 + 1.5 * sd, 100.0 + 1.5 * sd, 100.0 + 1.5 * sd, 100.0 + 1.5 * sd]
+    values = series_of([*guide, *shifted])
+    order = pd.Series(range(10), index=values["plate_id"])
+    lj = levey_jennings(values, order, guide_plates=5, lots=dict.fromkeys(order.index, "L1"))
+    assert lj["z"].round(6).tolist()[5:] == [0.0, 1.5, 1.5, 1.5, 1.5]
+    assert lj["rules"].tolist() == [""] * 9 + ["4-1s"]
+    assert lj["status"].tolist() == ["pass"] * 9 + ["fail"]
+    checks = westgard_checks(lj)
+    assert [c["plate_id"] for c in checks] == ["P05", "P06", "P07", "P08", "P09"]
+    assert checks[-1]["status"] == "fail" and "lot L1" in checks[-1]["threshold"]
+
+
+def test_a_kit_file_names_the_lot_of_its_plates_before_the_export():
+    plates = pd.DataFrame(
+        {"plate_id": ["lx_1", "lx_2", "elisa_1", "other"], "kit_lot": ["9", "9", "E7", None]}
+    )
+    kit = KitLot(path="k.yaml", kit="K", lot="L42", unit="pg/mL", plates=("lx_*",), ranges={})
+    assert plate_lots(plates, ["lx_1", "lx_2", "elisa_1", "other"], [kit]) == {
+        "lx_1": "L42",
+        "lx_2": "L42",
+        "elisa_1": "E7",
+        "other": "",
+    }

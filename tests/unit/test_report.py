@@ -18,6 +18,7 @@ from assaypipe.exclusions import exclusion_table, included_samples
 from assaypipe.figure_text import file_stem
 from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
+from assaypipe.qc.levey_jennings import levey_jennings
 from assaypipe.report import SECTIONS, ReportInputs, build_report, load_inputs
 from assaypipe.report.build import _recovery_ok
 from assaypipe.report.figures import (
@@ -32,7 +33,7 @@ from assaypipe.report.figures import (
 from assaypipe.report.html import Html, anchor, escape, table, tag
 from assaypipe.stats import prepost
 from tests import oddities
-from tests.unit.test_qc import PARAMS, SETTINGS, make_plate, study
+from tests.unit.test_qc import PARAMS, SETTINGS, WELL_NAMES, make_plate, study
 from tests.unit.test_stats import GROUPS, SMALL
 
 XSS = "<script>alert(1)</script>"
@@ -187,10 +188,10 @@ def test_plate_warnings_are_listed_with_their_plate(three_plates):
     assert "<td>P2</td>" in row and 'class="warn"' in row
     summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
     assert "1 with warnings; 1 files rejected" in summary
-    # the rejected file's row: its file and place in their columns, the sentence alone
+    # the rejected file's row: its file, then each reason alone with its places
     assert (
-        "<td>resources/plates/bad.csv</td><td>line 3</td>"
-        '<td class="text">expected a Median block</td>' in summary
+        "<td>resources/plates/bad.csv</td><td>file rejected</td>"
+        '<td class="text"><ul><li>expected a Median block (1: line 3)</li></ul></td>' in summary
     )
 
 
@@ -331,7 +332,7 @@ def test_levey_jennings_names_the_rules_of_a_few_flagged_points_and_counts_many(
     else:
         # beyond the limit the points stay marked and one line says where the rules are
         assert texts == [f"{flagged} points flagged: their rules are in the table below"]
-        assert len(figure.axes[0].collections[0].get_offsets()) == flagged
+        assert len(figure.axes[0].collections[-1].get_offsets()) == flagged
 
 
 def test_curves_show_the_vendors_concentrations_beside_ours(no_settle):
@@ -697,3 +698,100 @@ def test_load_inputs_reads_the_optional_statistics_and_figures(three_plates, tmp
     assert len(given.stats) == len(stats)
     assert given.stats["analyte"].tolist() == stats["analyte"].tolist()
     assert given.correlation_figures == [paths["correlations"]]
+
+
+def test_rejections_are_one_row_per_file_with_their_reasons_grouped(three_plates):
+    wells, curves, plates = three_plates
+    read_file = str(plates["source_file"].iloc[0])
+    rows = [
+        {
+            "source_file": read_file,
+            "where": f"well {w}",
+            "reason": f"{read_file}: well {w}: the plate map does not place this well",
+        }
+        for w in WELL_NAMES[200:230]
+    ] + [
+        {
+            "source_file": "resources/plates/empty.csv",
+            "where": "file",
+            "reason": "resources/plates/empty.csv: the file is empty (0 bytes)",
+        }
+    ]
+    inputs = inputs_for(wells, curves, plates)
+    inputs.rejected = tables.REJECTED.validate(pd.DataFrame(rows))
+    page = build_report(inputs)
+    summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    body = summary.split("<tbody>", 1)[1]
+    assert body.count("<tr") == 2
+    assert "1 files rejected, 1 read with wells rejected" in summary
+    assert "Rejected files (1) and files read with wells rejected (1)" in summary
+    assert "read; 30 rejected" in body
+    # 30 places under one reason: the first twelve named, then how many more
+    assert body.count("the plate map does not place this well") == 1
+    assert f"(30: well {WELL_NAMES[200]}, " in body and " and 18 more)" in body
+    assert "the file is empty (0 bytes)</li>" in body
+
+
+def test_an_unfitted_curve_shows_its_points_sample_signals_and_why():
+    points = standards([100.0, 25.0, 6.25], [900.0, 300.0, 90.0])
+    others = pd.DataFrame(
+        {
+            "role": ["sample", "sample", "blank"],
+            "concentration": np.nan,
+            "signal": [450.0, 120.0, 20.0],
+        }
+    )
+    note = "too_few_points: 3 distinct concentration(s) usable; the 5PL needs at least 6;b;c;d"
+    figure = curve_figure(points, None, {}, others, "OD450", "pg/mL", note)
+    png_bytes(figure)
+    scatters = {c.get_label(): c.get_offsets() for c in figure.axes[0].collections}
+    assert scatters["left out (masked, flagged)"][:, 0].tolist() == [100.0, 25.0, 6.25]
+    # the samples have no concentration without a curve: their signals alone, at the edge
+    assert scatters["sample signals (no curve)"][:, 1].tolist() == [450.0, 120.0]
+    [text] = [t.get_text() for t in figure.texts]
+    assert text.splitlines() == [
+        "no curve: too_few_points",
+        "3 distinct concentration(s) usable",
+        "the 5PL needs at least 6",
+        "b",
+        "and 2 more reason(s)",
+    ]
+
+
+def test_without_standards_the_wells_are_drawn_in_plate_order():
+    others = pd.DataFrame(
+        {"role": [None, None, None], "concentration": np.nan, "signal": [5.0, 50.0, 500.0]}
+    )
+    figure = curve_figure(standards([], []), None, {}, others, "OD450", "", "no_standards: x")
+    png_bytes(figure)
+    ax = figure.axes[0]
+    [(label, offsets)] = [(c.get_label(), c.get_offsets()) for c in ax.collections]
+    assert label == "unassigned" and offsets.tolist() == [[0, 5.0], [1, 50.0], [2, 500.0]]
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in figure.texts] == ["no curve: no_standards\nx"]
+
+
+def test_levey_jennings_chart_draws_each_lots_limits_and_says_which_lot_has_none():
+    values = pd.DataFrame(
+        {
+            "analyte": "CCL2",
+            "series": "Control1",
+            "kind": "control",
+            "plate_id": [f"P{i}" for i in range(10)],
+            "value": [100, 102, 98, 101, 99, 100, 101, 150, 151, 149],
+            "unit": "pg/mL",
+        }
+    )
+    order = pd.Series(range(10), index=values["plate_id"])
+    lots = {f"P{i}": ("A" if i < 7 else "B") for i in range(10)}
+    lj = levey_jennings(values, order, guide_plates=4, lots=lots)
+    figure = levey_jennings_figure(lj, list(order.index), guide_plates=4)
+    png_bytes(figure)
+    ax = figure.axes[0]
+    assert ax.get_ylabel() == "Control1\n(pg/mL)"
+    texts = [t.get_text() for t in ax.texts]
+    assert "lot B: 3 plate(s), a guide set needs 4: no limits, not judged" in texts
+    assert {"lot A", "lot B"} <= set(texts)
+    # lot A's mean line spans its seven plates only; lot B has none
+    mean_line = ax.collections[0].get_segments()
+    assert [segment[:, 0].tolist() for segment in mean_line] == [[-0.4, 6.4]]

@@ -281,7 +281,8 @@ def test_levey_jennings_charts_concentrations_in_the_study_unit(in_pg, mixed) ->
     np.testing.assert_allclose(ng["value"] * 1000, pg["value"], rtol=1e-6)
     lj = mixed["qc"].levey_jennings
     assert set(lj.loc[lj["series"] == "curve_c", "unit"]) == {"ng/mL"}
-    assert set(lj.loc[lj["series"].isin(["curve_d", "top_standard"]), "unit"]) == {""}
+    # signals carry their signal kind, which the chart's axis names
+    assert set(lj.loc[lj["series"].isin(["curve_d", "top_standard"]), "unit"]) == {"Median MFI"}
     # The per-plate control check stays in the plate's own unit.
     checks = mixed["qc"].qc.query("check == 'control:Control1'").set_index("plate_id")
     assert checks["unit"].tolist() == ["pg/mL", "ng/mL", "ng/mL"]

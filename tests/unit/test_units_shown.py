@@ -40,7 +40,7 @@ def test_figures_name_the_unit_from_the_data(mixed, tmp_path: Path) -> None:
     lj = mixed["qc"].levey_jennings
     labels = axis_labels(levey_jennings_figure(lj, ["A", "B", "C"]))
     assert "Control1\n(ng/mL)" in labels
-    assert "curve d\n(top asymptote)" in labels  # a signal: no unit
+    assert "curve d\n(top asymptote)\n(Median MFI)" in labels  # a signal: its kind
 
     pairs = pd.DataFrame({"analyte": ["CCL2"], "subject_id": ["P1"], "pre": [1.0], "post": [0.5]})
     shown = prepost_figure(pairs, ["CCL2", "NfL"], {}, {"CCL2": "ng/mL"})
@@ -77,13 +77,13 @@ def test_the_report_shows_each_plates_unit_and_the_study_unit(mixed) -> None:
     page = build_report(report_inputs(mixed))
     curves = mixed["curves"].set_index("plate_id")
     for plate_id, unit in [("A", "pg/mL"), ("B", "ng/mL")]:
-        figure = page.split(f'data-plate="{plate_id}"', 1)[1].split("</figure>", 1)[0]
+        figure = page.split(f'class="curve" id="curve-{plate_id}', 1)[1].split("</figure>", 1)[0]
         lloq = f"{curves.loc[plate_id, 'lloq']:.4g}"
         assert f"LLOQ {lloq} – ULOQ" in figure and f"{unit} (in well)" in figure
         # the control check's value in the plate's own unit, in its table of checks
         assert re.search(rf"control:Control1</td><td>[0-9.]+ {unit}</td>", figure)
     # plate A is converted to the study unit: its unit check shows the factor
-    figure = page.split('data-plate="A"', 1)[1].split("</figure>", 1)[0]
+    figure = page.split('class="curve" id="curve-A', 1)[1].split("</figure>", 1)[0]
     assert "<td>unit</td><td>× 0.001</td>" in figure
     assert "pg/mL converted to ng/mL (× 0.001) for the statistics" in figure
     # the plates table names each plate's unit where the export states none
@@ -95,7 +95,7 @@ def test_the_report_takes_an_assumed_unit_from_the_unit_check() -> None:
     result = run_study(make_plate("A", "ng/mL"), make_plate("B", "ng/mL"), make_plate("C", ""))
     assert result["curves"].set_index("plate_id").loc["C", "unit"] == ""
     page = build_report(report_inputs(result))
-    figure = page.split('data-plate="C"', 1)[1].split("</figure>", 1)[0]
+    figure = page.split('class="curve" id="curve-C', 1)[1].split("</figure>", 1)[0]
     assert "ng/mL (in well)" in figure
     assert "states no unit for CCL2; ng/mL assumed" in figure
     # the plates table says the unit was not stated by the export
@@ -146,7 +146,7 @@ def test_a_real_elisa_export_in_ng_ml_is_shown_in_ng_ml(realdata: Path, tmp_path
         "samples": tables.empty(tables.SAMPLES),
     }
     page = build_report(report_inputs(result))
-    figure = page.split('data-plate="elisa"', 1)[1].split("</figure>", 1)[0]
+    figure = page.split('class="curve" id="curve-elisa', 1)[1].split("</figure>", 1)[0]
     lloq = curves.loc[curves["selected"], "lloq"].iloc[0]
     assert 5 <= lloq <= 320  # within the standards, in ng/mL
     assert f"LLOQ {lloq:.4g} – ULOQ" in figure and "ng/mL (in well)" in figure

@@ -47,6 +47,14 @@ rule render_report:
             subcategory="Levey-Jennings",
             labels={"analyte": "{name}"},
         ),
+        plates=report(
+            directory("results/figures/plate_maps"),
+            patterns=["{name}.png"],
+            caption="../report/plate_maps.rst",
+            category="Quality control",
+            subcategory="Plate maps",
+            labels={"plate": "{name}"},
+        ),
     log:
         "results/logs/render_report.log",
     benchmark:

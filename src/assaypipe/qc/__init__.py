@@ -29,6 +29,7 @@ from assaypipe.qc.kits import KitLot, read_kits
 from assaypipe.qc.levey_jennings import (
     inter_plate_cv,
     levey_jennings,
+    plate_lots,
     run_order,
     series_values,
     westgard_checks,
@@ -78,10 +79,11 @@ def run_qc(
 ) -> QcResult:
     """Every check of a study.
 
-    ``settings`` is the config's ``qc`` section (preset, overrides, guide_plates,
-    guide_range, westgard). Wells named in ``manual`` well-level exclusions are left out
-    of the checks, as they are out of the sample values; plate and analyte exclusions
-    do not change the checks, so the report still shows why a plate looked as it did.
+    ``settings`` is the config's ``qc`` section (preset, overrides, guide_by,
+    guide_plates, guide_range, westgard). Wells named in ``manual`` well-level
+    exclusions are left out of the checks, as they are out of the sample values; plate
+    and analyte exclusions do not change the checks, so the report still shows why a
+    plate looked as it did.
     ``units`` is the study's unit plan (by default from the wells' units and the kits'):
     it converts kit ranges to each plate's unit and the Levey-Jennings concentrations to
     the study unit, and adds a ``unit`` check where a plate's unit needs saying.
@@ -103,12 +105,14 @@ def run_qc(
     rows += units.qc_rows()
     values = series_values(wells, curves, units)
     order = run_order(plates, sorted(set(wells["plate_id"].astype(str))))
+    by_lot = str(settings.get("guide_by", "kit_lot")) == "kit_lot"
     lj = levey_jennings(
         values,
         order,
         guide_plates=int(settings.get("guide_plates", 20)),
         guide_range=list(settings.get("guide_range", [])),
         rules=list(settings.get("westgard", WESTGARD_RULES)),
+        lots=plate_lots(plates, list(order.index), kits) if by_lot else None,
     )
     rows += westgard_checks(lj)
     rows += inter_plate_cv(values, rules)

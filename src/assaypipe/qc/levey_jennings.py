@@ -6,16 +6,18 @@ selected), and the mean signal of the top standard. Concentrations (controls, ``
 are in the analyte's study unit (:mod:`assaypipe.units`); a plate whose unit cannot be
 converted to it has no point in those series. Plates are put in run order
 (the export's run time, then plate_id). The guide set, whose mean and SD define the
-chart's lines, is either the first ``guide_plates`` plates of each series or the plates
-between two named ones (``guide_range``, inclusive). A series with fewer than
-:data:`MIN_GUIDE` guide values, or with no spread among them, has no limits and so no
-Westgard checks.
+chart's lines, is either the first ``guide_plates`` plates of each series within each kit
+lot (:func:`plate_lots`; or of the study) or the plates between two named ones
+(``guide_range``, inclusive). Guide plates are never judged; a lot with fewer than
+``guide_plates`` plates has no limits, and none of its plates is judged. A series with
+fewer than :data:`MIN_GUIDE` guide values, or with no spread among them, has no limits
+and so no Westgard checks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,7 @@ from assaypipe.qc.checks import (
     selected_curves,
     usable_mask,
 )
+from assaypipe.qc.kits import KitLot
 from assaypipe.qc.rules import RuleSet
 from assaypipe.qc.westgard import RULES, rule_status, westgard, within_run
 from assaypipe.units import UnitPlan, plan_units, plate_units
@@ -105,11 +108,23 @@ def series_values(
         if top.size:
             parts.append(_value(analyte, TOP_STANDARD, "standard", plate_id, float(top.mean())))
     columns = ["analyte", "series", "kind", "plate_id", "value"]
-    return _in_study_units(pd.DataFrame(parts, columns=columns), units)
+    return _in_study_units(pd.DataFrame(parts, columns=columns), units, _signal_kinds(wells))
 
 
-def _in_study_units(values: pd.DataFrame, units: UnitPlan) -> pd.DataFrame:
-    """Concentrations (controls, c) brought to the study unit; signals get unit ""."""
+def _signal_kinds(wells: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """The signal kind (``Median MFI``, ``OD450``) of each plate x analyte's wells."""
+    if "signal_kind" not in wells:
+        return {}
+    first = wells.drop_duplicates(["plate_id", "analyte"])
+    keys = zip(first["plate_id"].astype(str), first["analyte"].astype(str), strict=True)
+    return dict(zip(keys, first["signal_kind"].fillna("").astype(str), strict=True))
+
+
+def _in_study_units(
+    values: pd.DataFrame, units: UnitPlan, signal_kinds: dict[tuple[str, str], str]
+) -> pd.DataFrame:
+    """Concentrations (controls, c) brought to the study unit; signals (d, the top
+    standard) get their signal kind as unit."""
     kind, series = values["kind"], values["series"]
     concentration = (
         (kind == "control") | ((kind == "parameter") & (series == "curve_c"))
@@ -117,7 +132,11 @@ def _in_study_units(values: pd.DataFrame, units: UnitPlan) -> pd.DataFrame:
     factors, study = units.to_study(values)
     keep = ~concentration | np.isfinite(factors)
     scaled = values["value"].to_numpy(dtype=float) * np.where(concentration, factors, 1.0)
-    out = values.assign(value=scaled, unit=np.where(concentration, study, ""))
+    kinds = [
+        signal_kinds.get((str(plate), str(analyte)), "")
+        for plate, analyte in zip(values["plate_id"], values["analyte"], strict=True)
+    ]
+    out = values.assign(value=scaled, unit=np.where(concentration, study, kinds))
     kept: pd.DataFrame = out.loc[keep]
     return kept.reset_index(drop=True)
 
@@ -144,45 +163,114 @@ def _value(analyte: Any, series: Any, kind: str, plate_id: Any, value: float) ->
     }
 
 
+def plate_lots(
+    plates: pd.DataFrame, plate_ids: Collection[str], kits: Sequence[KitLot] = ()
+) -> dict[str, str]:
+    """The kit lot of each plate: the lot of the first kit file whose ``plates`` patterns
+    match it (the lab's own statement), else the lot its export states, else ""."""
+    stated: dict[str, str] = {}
+    if "kit_lot" in plates:
+        known = plates.drop_duplicates("plate_id")
+        for plate, lot in zip(known["plate_id"].astype(str), known["kit_lot"], strict=True):
+            stated[plate] = "" if pd.isna(lot) else str(lot).strip()
+    lots = {}
+    for plate in plate_ids:
+        kit = next((k for k in sorted(kits, key=lambda k: k.path) if k.used_on(plate)), None)
+        lots[plate] = kit.lot if kit is not None else stated.get(plate, "")
+    return lots
+
+
 def levey_jennings(
     values: pd.DataFrame,
     order: pd.Series,
     guide_plates: int = 20,
     guide_range: Sequence[str] = (),
     rules: Collection[str] = RULES,
+    lots: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """The Levey-Jennings table (``tables.LEVEY_JENNINGS``) of :func:`series_values`."""
+    """The Levey-Jennings table (``tables.LEVEY_JENNINGS``) of :func:`series_values`.
+
+    The guide set of a series is the plates of ``guide_range`` (first and last plate_id,
+    inclusive, in run order), else its first ``guide_plates`` plates within each kit lot
+    of ``lots`` (plate_id -> lot; one group when None). Guide plates are never judged:
+    the others are, against their group's guide mean and SD. A lot with fewer than
+    ``guide_plates`` plates in a series has no complete guide set, so none of its plates
+    is judged (and its ``mean``/``sd`` are null).
+
+    >>> values = pd.DataFrame({"analyte": "A", "series": "C1", "kind": "control",
+    ...     "plate_id": list("pqrstu"), "value": [10.0, 11, 9, 10, 30, 10]})
+    >>> order = pd.Series(range(6), index=list("pqrstu"))
+    >>> table = levey_jennings(values, order, guide_plates=3,
+    ...     lots={"p": "L1", "q": "L1", "r": "L1", "s": "L1", "t": "L1", "u": "L2"})
+    >>> table["guide"].tolist()
+    [True, True, True, False, False, True]
+    >>> table["judged"].tolist()
+    [False, False, False, True, True, False]
+    >>> table["status"].tolist()
+    ['pass', 'pass', 'pass', 'pass', 'fail', 'pass']
+    """
     if values.empty:
         return tables.empty(tables.LEVEY_JENNINGS)
     frame = values.assign(run_index=values["plate_id"].map(order).astype("int64"))
     if "unit" not in frame:
         frame["unit"] = ""
+    by_lot = lots is not None and not guide_range
+    frame["lot"] = frame["plate_id"].map(lots).fillna("") if by_lot and lots else ""
     in_range = _guide_range_mask(frame, order, guide_range)
     parts: list[pd.DataFrame] = []
     found: list[set[str]] = []
-    for _, group in frame.groupby(["analyte", "kind", "series"], sort=True):
+    for _, group in frame.groupby(["analyte", "kind", "series", "lot"], sort=True):
         ordered = group.sort_values("run_index")
+        value = ordered["value"].to_numpy(dtype=float)
         if guide_range:
             guide = in_range[ordered.index].to_numpy(dtype=bool)
+            complete = True
         else:
             guide = np.arange(len(ordered)) < guide_plates
-        value = ordered["value"].to_numpy(dtype=float)
+            complete = len(ordered) >= guide_plates
         guide_values = value[guide & np.isfinite(value)]
-        mean = float(guide_values.mean()) if guide_values.size else math.nan
-        sd = float(guide_values.std(ddof=1)) if guide_values.size >= 2 else math.nan
+        limits = complete and guide_values.size >= MIN_GUIDE
+        mean = float(guide_values.mean()) if limits else math.nan
+        sd = float(guide_values.std(ddof=1)) if limits else math.nan
         z = np.full(len(ordered), math.nan)
-        if guide_values.size >= MIN_GUIDE and sd > 0:
-            z = (value - mean) / sd
+        judged = np.zeros(len(ordered), dtype=bool)
+        if limits and sd > 0:
+            judged = ~guide
+            z = np.where(judged, (value - mean) / sd, math.nan)
             found.extend(set(hits) for hits in westgard(z.tolist(), rules))
         else:
             found.extend(set() for _ in range(len(ordered)))
-        parts.append(ordered.assign(guide=guide, mean=mean, sd=sd, z=z))
+        parts.append(ordered.assign(guide=guide, judged=judged, mean=mean, sd=sd, z=z))
     table = pd.concat(parts, ignore_index=True)
     _add_within_run(table, found, rules)
     table["status"] = [rule_status(hits) for hits in found]
     table["rules"] = [";".join(rule for rule in RULES if rule in hits) for hits in found]
     table = table.sort_values(["analyte", "kind", "series", "run_index"], kind="stable")
     return tables.LEVEY_JENNINGS.validate(table[list(tables.LEVEY_JENNINGS.columns)])
+
+
+def guide_sets(table: pd.DataFrame) -> pd.DataFrame:
+    """Per analyte x kit lot: plates charted, in a guide set, judged, and whether every
+    series of the lot has a complete guide set (columns analyte, lot, plates, guide,
+    judged, complete), in order of the lot's first plate."""
+    columns = ["analyte", "lot", "plates", "guide", "judged", "complete"]
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for (analyte, lot), group in table.groupby(["analyte", "lot"], sort=False):
+        rows.append(
+            {
+                "analyte": analyte,
+                "lot": lot,
+                "first": int(group["run_index"].min()),
+                "plates": group["plate_id"].nunique(),
+                "guide": group.loc[group["guide"], "plate_id"].nunique(),
+                "judged": group.loc[group["judged"], "plate_id"].nunique(),
+                "complete": bool(group.groupby("series")["mean"].first().notna().all()),
+            }
+        )
+    out = pd.DataFrame(rows).sort_values(["analyte", "first", "lot"], kind="stable")
+    return out[columns].reset_index(drop=True)
 
 
 def _guide_range_mask(
@@ -227,10 +315,12 @@ def _add_within_run(table: pd.DataFrame, found: list[set[str]], rules: Collectio
 def westgard_checks(table: pd.DataFrame) -> list[Row]:
     """One QC row per plate x analyte x series that has Westgard limits."""
     rows: list[Row] = []
-    keys = ["analyte", "kind", "series"]
+    keys = ["analyte", "kind", "series", "lot"]
     guide_counts = table[table["guide"]].groupby(keys)["value"].count().to_dict()
-    judged = table[table["z"].notna()]
+    judged = table[table["judged"] & table["z"].notna()]
     for record in judged.to_dict("records"):
+        # Signals (d, the top standard) carry their signal kind, not a unit of the checks.
+        unit = str(record["unit"]) if _is_concentration(record) else ""
         n_guide = int(guide_counts.get(tuple(record[key] for key in keys), 0))
         detail = f"z = {record['z']:+.2f}"
         if record["rules"]:
@@ -241,13 +331,18 @@ def westgard_checks(table: pd.DataFrame) -> list[Row]:
                 str(record["analyte"]),
                 f"levey_jennings:{record['series']}",
                 float(record["value"]),
-                f"guide mean {record['mean']:.4g}, SD {record['sd']:.4g} (n={n_guide})",
+                f"guide mean {record['mean']:.4g}, SD {record['sd']:.4g} (n={n_guide}"
+                + (f", lot {record['lot']})" if record["lot"] else ")"),
                 str(record["status"]),
                 detail,
-                str(record["unit"]),
+                unit,
             )
         )
     return rows
+
+
+def _is_concentration(record: Mapping[Any, Any]) -> bool:
+    return bool(record["kind"] == "control" or record["series"] == "curve_c")
 
 
 def inter_plate_cv(values: pd.DataFrame, rules: Callable[[str], RuleSet]) -> list[Row]:

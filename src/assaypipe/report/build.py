@@ -2,8 +2,8 @@
 no script) that lab staff read top to bottom.
 
 Sections, in order (their ids are what the browser test looks for): ``summary``,
-``plates``, ``verdicts``, ``findings``, ``curves``, ``levey-jennings``, ``exclusions``,
-``prepost``, ``rules``.
+``plates`` (with the plate maps), ``verdicts``, ``findings``, ``curves``,
+``levey-jennings``, ``exclusions``, ``prepost``, ``rules``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from assaypipe.figure_text import file_stem
 from assaypipe.io import read_table
 from assaypipe.qc import presets, rules_for, standard_points
 from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
-from assaypipe.qc.levey_jennings import MIN_GUIDE, run_order
+from assaypipe.qc.levey_jennings import MIN_GUIDE, guide_sets, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
 from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
+from assaypipe.report.plate_maps import PlateMaps
 from assaypipe.summary import statistics_losses
 from assaypipe.units import UNIT_CHECK, UNIT_SOURCE, label
 from assaypipe.vendor_curves import compare_concentrations, in_wells_terms
@@ -74,6 +75,8 @@ class ReportInputs:
     config_hash: str = ""
     # Most curve figures drawn; past it, those needing a look come first (see curves()).
     curve_figures: int = 200
+    # Most plate maps drawn; past it, plates needing a look come first (see plate_maps()).
+    plate_maps: int = 100
     # What the instrument software computed itself (tables.VENDOR_RESULTS); its
     # per-well concentrations are shown beside assaypipe's.
     vendor: pd.DataFrame = dataclasses.field(
@@ -279,7 +282,9 @@ class _Page:
         inputs = self.inputs
         plates = inputs.plates
         n_read = int((plates["status"] == "read").sum()) if not plates.empty else 0
-        n_rejected_files = inputs.rejected["source_file"].nunique()
+        rejections = _rejections(inputs.rejected, plates)
+        n_rejected_files = sum(1 for r in rejections if r.whole)
+        n_partly = len(rejections) - n_rejected_files
         n_warned = int((_warning_counts(plates) > 0).sum())
         counts = inputs.verdicts["verdict"].value_counts()
         exclusions = inputs.exclusions
@@ -293,7 +298,8 @@ class _Page:
             _card(
                 "Plates read",
                 n_read,
-                f"{n_warned} with warnings; {n_rejected_files} files rejected",
+                f"{n_warned} with warnings; {n_rejected_files} files rejected"
+                + (f", {n_partly} read with wells rejected" if n_partly else ""),
             ),
             _card("Wells", len(inputs.wells), "plate × well × analyte rows"),
             tag(
@@ -322,18 +328,6 @@ class _Page:
                 f"of {len(measured)} sample × analyte measured",
             ),
         ]
-        rejected = inputs.rejected
-        if rejected.empty:
-            rejected_html: Html = tag("p", "No file was rejected.", class_="note")
-        else:
-            rejected_html = table(
-                ["file", "where", "reason"],
-                [
-                    (r["source_file"], r["where"], _reason_alone(**r))
-                    for r in records(rejected[["source_file", "where", "reason"]])
-                ],
-                text_columns={2},
-            )
         skipped = inputs.skipped
         skipped_html: list[Html] = []
         if not skipped.empty:
@@ -346,11 +340,14 @@ class _Page:
                     text_columns={1},
                 ),
             ]
+        heading = f"Rejected files ({n_rejected_files})"
+        if n_partly:
+            heading += f" and files read with wells rejected ({n_partly})"
         return self.section(
             "summary",
             tag("div", *cards, class_="cards"),
-            tag("h3", f"Rejected files ({n_rejected_files})"),
-            rejected_html,
+            tag("h3", heading),
+            _rejection_table(rejections),
             *skipped_html,
         )
 
@@ -388,6 +385,7 @@ class _Page:
         return self.section(
             "plates",
             tag("p", note, class_="note"),
+            self.plate_maps(),
             table(
                 ["plate", "file", "format", "instrument", "wells", "analytes", "unit", "warnings"],
                 rows,
@@ -398,6 +396,75 @@ class _Page:
             )
             if rows
             else "",
+        )
+
+    def plate_maps(self) -> Html:
+        """Each plate's wells in their layout: signal per analyte, and bead counts; past
+        ``plate_maps`` plates, those with a failed or warned verdict or a reader's
+        warning first, in run order."""
+        budget = self.inputs.plate_maps
+        warned = set()
+        plates = self.inputs.plates
+        if "warnings" in plates:
+            warned = set(plates.loc[_warning_counts(plates) > 0, "plate_id"].astype(str))
+        looked = {plate for (plate, _analyte), r in self.verdict.items() if r["verdict"] != "pass"}
+        ranked = [p for p in self.plate_ids if p in looked or p in warned]
+        ranked += [p for p in self.plate_ids if p not in looked and p not in warned]
+        chosen = ranked[:budget]
+        wells = self.inputs.wells
+        columns = [
+            c
+            for c in ("plate_id", "well", "analyte", "signal", "bead_count", "signal_kind")
+            if c in wells
+        ]
+        keep = wells["plate_id"].astype(str).isin(chosen).to_numpy()
+        by_plate = dict(iter(wells.loc[keep, columns].groupby("plate_id", sort=False)))
+        settings = self.inputs.settings
+        # the limits that apply to every analyte (qc.overrides for "*")
+        rules = rules_for(
+            "*", str(settings.get("preset", "ich_m10")), list(settings.get("overrides", []))
+        )
+        maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
+        figures = []
+        for plate_id in [p for p in self.plate_ids if p in set(chosen)]:
+            group = by_plate.get(plate_id)
+            if group is None:
+                continue
+            image = self.image(
+                maps.png(plate_id, group),
+                f"Plate map of {plate_id}",
+                "plates",
+                file_stem(plate_id) + ".png",
+            )
+            figures.append(
+                tag(
+                    "figure",
+                    image,
+                    tag("figcaption", tag("a", plate_id, href=f"#{anchor('plate', plate_id)}")),
+                    class_="platemap",
+                    id=anchor("platemap", plate_id),
+                    data_plate=plate_id,
+                )
+            )
+        note = (
+            "Each plate's wells in their layout (rows A–H or A–P, columns 1–12 or 1–24): "
+            "the signal of each analyte (its own colour scale, log where every signal is "
+            "above 0; grey: no well or no signal) and, for bead assays, the median bead "
+            "count over the analytes (red below the QC fail limit, orange below the warn "
+            "limit). Click a plate's name for its curves."
+        )
+        if len(chosen) < len(self.plate_ids):
+            note += (
+                f" {len(chosen)} of {len(self.plate_ids)} plates are drawn "
+                f"(report.plate_maps = {budget}): those that failed or warned in QC or "
+                "have a reader's warning come first."
+            )
+        return join(
+            [
+                tag("h3", "Plate maps", id="plate-maps"),
+                tag("p", note, class_="note"),
+                tag("div", *figures, class_="grid"),
+            ]
         )
 
     def verdicts(self) -> Html:
@@ -582,7 +649,7 @@ class _Page:
         if standards is not None:
             standards["recovery_ok"] = _recovery_ok(standards, checks)
         if group is not None and standards is not None:
-            others = group[group["role"].isin(["sample", "control"])].copy()
+            others = group[group["role"] != "standard"].copy()
             dilution = pd.to_numeric(others["dilution"], errors="coerce")
             conc = pd.to_numeric(others["concentration"], errors="coerce")
             others["concentration"] = conc / dilution
@@ -596,6 +663,7 @@ class _Page:
                 others,
                 signal_kind,
                 self.units.get((plate_id, analyte), ""),
+                _no_curve_note(curve),
             )
             alt = f"Standard curve of {self.name(analyte)} on plate {plate_id}"
             filename = file_stem(plate_id, analyte) + ".png"
@@ -680,10 +748,23 @@ class _Page:
         lj = self.inputs.levey_jennings
         settings = self.inputs.settings
         guide_range = list(settings.get("guide_range", []))
+        guide_plates = int(settings.get("guide_plates", 20))
         if guide_range:
-            guide = f"plates {guide_range[0]} to {guide_range[1]} (qc.guide_range)"
+            guide = (
+                f"plates {guide_range[0]} to {guide_range[1]} (qc.guide_range); every other "
+                "plate is judged against them"
+            )
+        elif settings.get("guide_by", "kit_lot") == "kit_lot":
+            guide = (
+                f"the first {guide_plates} plates of each kit lot (qc.guide_plates; the lot from "
+                "the kit files, else the export); the lot's later plates are judged against "
+                "it. A lot with fewer plates has no limits and none of its plates is judged"
+            )
         else:
-            guide = f"the first {settings.get('guide_plates', 20)} plates of each series"
+            guide = (
+                f"the first {guide_plates} plates of the study (qc.guide_plates); the later "
+                "plates are judged against it"
+            )
         rules = ", ".join(settings.get("westgard", [])) or "none"
         parts: list[object] = [
             tag(
@@ -694,6 +775,7 @@ class _Page:
                 class_="note",
             )
         ]
+        sets = guide_sets(lj)
         qc = self.inputs.qc
         across = qc[qc["plate_id"].isna()]
         for analyte in self.analytes:
@@ -709,8 +791,9 @@ class _Page:
                 parts.append(
                     tag(
                         "p",
-                        f"{len(plates)} plate(s) so far: a chart needs {MIN_GUIDE} guide plates "
-                        "for its limits, so no Westgard rule was applied yet.",
+                        f"{len(plates)} plate(s) so far: too few for a chart (it takes "
+                        f"{MIN_GUIDE}), and no plate is judged until a guide set "
+                        f"({guide_plates} plates) is complete.",
                         class_="note",
                     )
                 )
@@ -726,7 +809,8 @@ class _Page:
                 continue
             positions = {p: i for i, p in enumerate(plates)}
             local = series.assign(run_index=series["plate_id"].map(positions))
-            figure = levey_jennings_figure(local, plates)
+            parts.append(_guide_note(sets[sets["analyte"] == analyte], guide_plates))
+            figure = levey_jennings_figure(local, plates, guide_plates)
             image = self.image(
                 png_bytes(figure),
                 f"Levey-Jennings charts of {self.name(analyte)}",
@@ -1169,6 +1253,51 @@ def _vendor_table(compared: pd.DataFrame, software: str, unit: str) -> Html:
     )
 
 
+# Kit lots listed under a Levey-Jennings chart; past it, counted.
+MAX_LOT_ROWS = 20
+
+
+def _guide_note(sets: pd.DataFrame, guide_plates: int) -> Html:
+    """How the analyte's plates split into guide and judged plates, per kit lot, and
+    which lots have too few plates for a guide set."""
+    incomplete = sets[~sets["complete"]]
+    said = (
+        f"{int(sets['judged'].sum())} plate(s) judged against a guide set; "
+        f"{len(incomplete)} of {len(sets)} lot(s) without a complete guide set "
+        f"({guide_plates} plates): their plates are not judged."
+    )
+    if incomplete.empty:
+        said = f"{int(sets['judged'].sum())} plate(s) judged against a guide set."
+    rows = [
+        [
+            r["lot"] or "–",
+            r["plates"],
+            r["guide"],
+            r["judged"],
+            badge("pass") if r["complete"] else tag("span", "too few plates", class_="badge warn"),
+        ]
+        for r in records(sets.head(MAX_LOT_ROWS))
+    ]
+    more = len(sets) - len(rows)
+    return tag(
+        "details",
+        tag("summary", said),
+        table(["kit lot", "plates", "guide", "judged", "guide set"], rows),
+        tag("p", f"and {more} more lots (levey_jennings.parquet)", class_="note") if more else "",
+        class_="guide",
+    )
+
+
+def _no_curve_note(curve: Mapping[str, Any] | None) -> str:
+    """``status: reasons`` of a curve that gives no parameters to draw, else ""."""
+    if curve is None:
+        return "missing: the curves table has no row for this plate and analyte"
+    if curve_params(curve) is not None:
+        return ""
+    reasons = "" if _blank(curve.get("reasons")) else str(curve.get("reasons"))
+    return f"{curve.get('status')}: {reasons}"
+
+
 def _of_pairs(frame: pd.DataFrame, pairs: set[tuple[str, str]]) -> np.ndarray:
     """Which rows of ``frame`` belong to one of the plate x analyte ``pairs``."""
     keys = pd.MultiIndex.from_arrays([frame["plate_id"].astype(str), frame["analyte"].astype(str)])
@@ -1202,6 +1331,71 @@ def _card(label: str, number: object, note: str) -> Html:
         tag("div", f"{number:,}" if isinstance(number, int) else number, class_="number"),
         tag("div", note, class_="note"),
         class_="card",
+    )
+
+
+# Places listed under one reason of a rejected file; past it, how many more.
+MAX_PLACES = 12
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rejection:
+    """One file's rejections: whether the whole file was refused, and its reasons, each
+    with the places (``file``, ``line 53``, ``well C4``) it was given for."""
+
+    source_file: str
+    whole: bool
+    reasons: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _rejections(rejected: pd.DataFrame, plates: pd.DataFrame) -> list[_Rejection]:
+    """The rejected rows grouped by file (in file order), reasons in order of first
+    appearance. A file the plates table does not list as read was rejected whole; one it
+    lists was read, and only some of its wells were rejected."""
+    read = set()
+    if not plates.empty and "status" in plates:
+        read = set(plates.loc[plates["status"] == "read", "source_file"].astype(str))
+    by_file: dict[str, dict[str, list[str]]] = {}
+    for record in records(rejected[["source_file", "where", "reason"]]):
+        source, where = str(record["source_file"]), str(record["where"])
+        reason = _reason_alone(**record)
+        by_file.setdefault(source, {}).setdefault(reason, []).append(where)
+    return [
+        _Rejection(
+            source,
+            source not in read,
+            tuple((reason, tuple(places)) for reason, places in reasons.items()),
+        )
+        for source, reasons in sorted(by_file.items())
+    ]
+
+
+def _rejection_table(rejections: Sequence[_Rejection]) -> Html:
+    """One row per file: rejected whole or wells only, and each reason with its places."""
+    if not rejections:
+        return tag("p", "No file was rejected.", class_="note")
+    rows = []
+    for found in rejections:
+        items = []
+        for reason, places in found.reasons:
+            named = [p for p in places if p != "file"]
+            where = ", ".join(named[:MAX_PLACES])
+            if len(named) > MAX_PLACES:
+                where += f" and {len(named) - MAX_PLACES} more"
+            items.append(tag("li", reason, f" ({len(named)}: {where})" if named else ""))
+        n_rows = sum(len(places) for _reason, places in found.reasons)
+        rows.append(
+            [
+                found.source_file,
+                "file rejected" if found.whole else f"read; {n_rows} rejected",
+                tag("ul", *items),
+            ]
+        )
+    return table(
+        ["file", "status", "reasons (places)"],
+        rows,
+        row_classes=["fail" if found.whole else "warn" for found in rejections],
+        text_columns={2},
     )
 
 

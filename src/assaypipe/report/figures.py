@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
@@ -63,18 +65,25 @@ def curve_figure(
     others: pd.DataFrame,
     signal_label: str,
     unit: str = "",
+    note: str = "",
 ) -> Figure:
     """One standard curve.
 
     ``standards``: columns expected_conc, signal, fitted (bool), and optionally
     recovery_ok (bool: False for a fitted level whose back-calculated recovery is out of
     limits). ``limits``: lloq, uloq, lod (in-well) and blank (mean blank signal); NaN to
-    leave one out. ``others``: sample and control wells with role, concentration
-    (in-well) and signal. ``unit``: the unit of the concentrations ("" when none is stated).
-    Without a standard to draw (none, or none with a signal and a concentration above
-    0) the figure says why; the signal axis is logarithmic only when every standard's
-    signal is above 0 and something is drawn on it. LLOQ, ULOQ and LOD are named above
-    the plot, in rows where they are close, so that their labels never overlap.
+    leave one out. ``others``: the other wells (samples, controls, blanks, unassigned)
+    with role, concentration (in-well) and signal. ``unit``: the unit of the
+    concentrations ("" when none is stated). ``note``: why there is no curve (its status
+    and reasons), written in the figure when ``params`` is None.
+
+    Without a curve, the standards are still drawn, and the samples' signals as ticks at
+    the right edge. Without a standard to draw (none, or none with a signal and a
+    concentration above 0) the figure says why and draws the wells' signals in plate
+    order, when they have any. The signal axis is logarithmic only when every
+    standard's signal is above 0 and something is drawn on it. LLOQ, ULOQ and LOD are
+    named above the plot, in rows where they are close, so that their labels never
+    overlap.
     """
     conc = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(standards["signal"], errors="coerce").to_numpy(dtype=float)
@@ -94,27 +103,45 @@ def curve_figure(
     # measuring every tick label to place the axes costs more than drawing them.
     figure = Figure(figsize=CURVE_SIZE, dpi=CURVE_DPI)
     height_px = CURVE_SIZE[1] * CURVE_DPI
-    figure.subplots_adjust(
-        left=0.17, right=0.97, top=1 - (6 + LIMIT_ROW_PX * max(rows, 0.3)) / height_px, bottom=0.15
-    )
+    # Why there is no curve goes above the plot, where it hides no point.
+    missing = _no_curve_text(note) if params is None and note else ""
+    rows += missing.count("\n") + 1 if missing else 0
+    top = 1 - (6 + LIMIT_ROW_PX * max(rows, 0.3)) / height_px
+    figure.subplots_adjust(left=0.17, right=0.97, top=top, bottom=0.15)
     ax = figure.add_subplot()
+    if missing:
+        figure.text(
+            0.02,
+            top + 4 / height_px,
+            missing,
+            ha="left",
+            va="bottom",
+            fontsize=CURVE_TEXT["legend"],
+            color=STATUS_COLOURS["fail"],
+            linespacing=1.1,
+        )
     points = {role: _placed(others[others["role"] == role]) for role in ("sample", "control")}
-    drawn_y = np.concatenate([signal[shown], *(y for _x, y in points.values())])
+    # Without a curve the samples have no concentration: their signals are shown alone.
+    unplaced = _unplaced_signals(others) if params is None else np.empty(0)
+    drawn_y = np.concatenate([signal[shown], unplaced, *(y for _x, y in points.values())])
     # A log signal axis needs standards above zero and something to draw on it.
     log_y = bool(np.all(signal[np.isfinite(signal)] > 0) and np.any(drawn_y > 0))
 
     if not shown.any():
-        ax.text(
-            0.5,
-            0.5,
-            _nothing_to_draw(conc, signal),
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=CURVE_TEXT["note"],
-            wrap=True,
+        return _wells_in_plate_order(
+            figure, ax, others, "" if missing else _nothing_to_draw(conc, signal), signal_label
         )
-        ax.tick_params(labelbottom=False, labelleft=False)
+    if unplaced.size:
+        ax.scatter(
+            np.full(unplaced.size, high / 1.25),
+            unplaced,
+            s=60,
+            marker="_",
+            color=SAMPLE,
+            alpha=0.75,
+            zorder=2,
+            label="sample signals (no curve)",
+        )
     if params is not None:
         grid = np.geomspace(low, high, 200)
         ax.plot(grid, predict(dict(params), grid), color=FITTED, lw=1.3, label="curve")
@@ -240,6 +267,84 @@ def _placed(wells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
+# The reasons a figure without a curve lists (of its curve's reasons), and the longest.
+MAX_NOTE_REASONS = 3
+MAX_NOTE_CHARS = 72
+
+
+def _no_curve_text(note: str) -> str:
+    """A curve's status and reasons as a few short lines.
+
+    >>> print(_no_curve_text("too_few_points: a;b"))
+    no curve: too_few_points
+    a
+    b
+    """
+    head, _, rest = note.partition(": ")
+    reasons = [r.strip() for r in rest.split(";") if r.strip()]
+    lines = [f"no curve: {head}"] + [plain(r, MAX_NOTE_CHARS) for r in reasons[:MAX_NOTE_REASONS]]
+    if len(reasons) > MAX_NOTE_REASONS:
+        lines.append(f"and {len(reasons) - MAX_NOTE_REASONS} more reason(s)")
+    return "\n".join(lines)
+
+
+def _unplaced_signals(wells: pd.DataFrame) -> np.ndarray:
+    """The finite signals of the sample wells."""
+    samples = wells[wells["role"] == "sample"]
+    y: np.ndarray = pd.to_numeric(samples["signal"], errors="coerce").to_numpy(dtype=float)
+    found: np.ndarray = y[np.isfinite(y)]
+    return found
+
+
+def _wells_in_plate_order(
+    figure: Figure, ax: Axes, wells: pd.DataFrame, why: str, signal_label: str
+) -> Figure:
+    """The figure of a plate x analyte without a standard to place: the other wells'
+    signals in plate order (by role) when they have any, and ``why`` in the plot (unless
+    the curve's own reasons are above it)."""
+    y = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
+    roles = wells["role"].fillna("unassigned").astype(str).to_numpy(dtype=object)
+    keep = np.isfinite(y)
+    if not keep.any():
+        ax.text(
+            0.5,
+            0.5,
+            why or "No well has a signal to draw.",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=CURVE_TEXT["note"],
+            wrap=True,
+        )
+        ax.tick_params(labelbottom=False, labelleft=False)
+        return figure
+    x = np.arange(len(y))
+    for role in dict.fromkeys(roles[keep]):
+        hit = keep & (roles == role)
+        ax.scatter(
+            x[hit],
+            y[hit],
+            s=12,
+            color=ROLE_COLOURS.get(str(role), "#777777"),
+            label=plain(role, 20),
+            zorder=3,
+        )
+    if np.all(y[keep] > 0):
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(PLAIN_NUMBER)
+    ax.set_xlabel("well, in plate order (no standard to place)", fontsize=CURVE_TEXT["labels"])
+    ax.set_ylabel(plain(signal_label), fontsize=CURVE_TEXT["labels"])
+    ax.tick_params(labelsize=CURVE_TEXT["ticks"])
+    if why:
+        ax.set_title(why.replace("\n", " "), fontsize=CURVE_TEXT["legend"], loc="left")
+    ax.legend(fontsize=CURVE_TEXT["legend"], loc="lower right", framealpha=0.85)
+    return figure
+
+
+ROLE_COLOURS = {"sample": SAMPLE, "control": CONTROL, "blank": "#777777", "standard": FITTED}
+
+
 def _nothing_to_draw(conc: np.ndarray, signal: np.ndarray) -> str:
     """Why a plate x analyte has no standard to draw, in the lab's words."""
     if conc.size == 0:
@@ -265,71 +370,56 @@ LJ_LABELS = {
 }
 
 
-def levey_jennings_figure(series: pd.DataFrame, plate_labels: Sequence[str]) -> Figure:
+# Lots named on a Levey-Jennings chart, with a line where one ends; past it, counted.
+MAX_LJ_LOTS = 12
+
+
+def levey_jennings_figure(
+    series: pd.DataFrame, plate_labels: Sequence[str], guide_plates: int | None = None
+) -> Figure:
     """Panels for every series of one analyte (``tables.LEVEY_JENNINGS`` rows), stacked
     so that one plate lines up across controls and parameters; ``plate_labels`` are the
-    plate ids in run order, for the x axis. A concentration's axis names its ``unit``."""
+    plate ids in run order, for the x axis. Each axis names its unit (a concentration's,
+    or a signal's kind). Each kit lot has its own guide set (shaded) and limits, drawn
+    over its plates; a lot without a complete guide set (``guide_plates`` plates) has no
+    limits, and the panel says so."""
     names = list(dict.fromkeys(series.sort_values(["kind", "series"])["series"]))
     height = 1.45 * len(names) + 1.3
     figure = Figure(figsize=(11.0, height))
     figure.subplots_adjust(
-        left=0.08, right=0.98, top=1 - 0.15 / height, bottom=1.2 / height, hspace=0.12
+        left=0.08, right=0.98, top=1 - 0.3 / height, bottom=1.2 / height, hspace=0.12
     )
     axes = figure.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    lots = series["lot"].astype(str) if "lot" in series else pd.Series("", index=series.index)
     for ax, name in zip(axes, names, strict=False):
-        points = series[series["series"] == name].sort_values("run_index")
+        points = series[series["series"] == name].assign(lot=lots).sort_values("run_index")
         x = points["run_index"].to_numpy(dtype=float)
         y = points["value"].to_numpy(dtype=float)
-        mean = float(points["mean"].iloc[0])
-        sd = float(points["sd"].iloc[0])
         guide = points["guide"].to_numpy(dtype=bool)
-        if guide.any():
-            ax.axvspan(x[guide].min() - 0.4, x[guide].max() + 0.4, color="#eef3fb", zorder=0)
-        if math.isfinite(mean):
-            ax.axhline(mean, color="#333333", lw=1)
-        if math.isfinite(sd) and sd > 0:
-            for k, colour, style in (
-                (1, "#999999", ":"),
-                (2, "#e08a00", "--"),
-                (3, "#c0392b", "--"),
-            ):
-                for sign in (1, -1):
-                    ax.axhline(mean + sign * k * sd, color=colour, ls=style, lw=0.8)
+        for first, last in _runs(x, guide):
+            ax.axvspan(first - 0.4, last + 0.4, color="#eef3fb", zorder=0)
+        _draw_limits(ax, points)
         ax.plot(x, y, color=FITTED, lw=0.8, marker="o", ms=3.5, zorder=3)
-        flagged = int(points["status"].isin(list(STATUS_COLOURS)).sum())
-        # Past a few dozen, the rule names overlap into a smear and drawing them is most
-        # of the figure's cost; the table under the chart names every one.
-        labelled = flagged <= MAX_LJ_LABELS
-        if not labelled:
+        _mark_flagged(ax, points, x, y)
+        missing = _incomplete_lots(points, guide_plates)
+        if missing:
             ax.annotate(
-                f"{flagged} points flagged: their rules are in the table below",
-                (0.005, 0.97),
+                missing,
+                (0.995, 0.97),
                 xycoords="axes fraction",
                 va="top",
+                ha="right",
                 fontsize=7,
-                color=STATUS_COLOURS["fail"],
+                color="#555555",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
             )
-        for status, colour in STATUS_COLOURS.items():
-            hit = (points["status"] == status).to_numpy()
-            if hit.any():
-                ax.scatter(x[hit], y[hit], s=70, marker="X", color=colour, zorder=4)
-                if not labelled:
-                    continue
-                for xi, yi, found in zip(x[hit], y[hit], points["rules"][hit], strict=True):
-                    ax.annotate(
-                        found.replace(";", " "),
-                        (xi, yi),
-                        textcoords="offset points",
-                        xytext=(4, 6),
-                        fontsize=7,
-                        color=colour,
-                    )
         shown = LJ_LABELS.get(name, name)
         unit = str(points["unit"].iloc[0]) if "unit" in points and len(points) else ""
         if unit:
             shown = f"{shown} ({unit})"
         ax.set_ylabel(plain(shown).replace(" (", "\n("), fontsize=7.5)
         ax.tick_params(labelsize=7)
+    _mark_lots(list(axes), series.assign(lot=lots))
     ticks = np.arange(len(plate_labels))
     step = max(1, math.ceil(len(ticks) / 40))
     axes[-1].set_xticks(ticks[::step])
@@ -337,8 +427,131 @@ def levey_jennings_figure(series: pd.DataFrame, plate_labels: Sequence[str]) -> 
         [plain(p) for p in plate_labels][::step], rotation=60, ha="right", fontsize=6
     )
     axes[-1].set_xlim(-0.6, max(len(plate_labels) - 0.4, 0.6))
-    figure.supxlabel("plate, in run order (shaded: guide set)", fontsize=8, y=0.01)
+    figure.supxlabel(
+        "plate, in run order (shaded: guide set; the plates after it are judged against it)",
+        fontsize=8,
+        y=0.01,
+    )
     return figure
+
+
+def _runs(x: np.ndarray, inside: np.ndarray) -> list[tuple[float, float]]:
+    """The first and last x of each run of consecutive points ``inside``.
+
+    >>> _runs(np.array([0.0, 1, 2, 3, 4]), np.array([True, True, False, True, True]))
+    [(0.0, 1.0), (3.0, 4.0)]
+    """
+    runs: list[tuple[float, float]] = []
+    for position in np.flatnonzero(inside):
+        if runs and position > 0 and inside[position - 1]:
+            runs[-1] = (runs[-1][0], float(x[position]))
+        else:
+            runs.append((float(x[position]), float(x[position])))
+    return runs
+
+
+def _draw_limits(ax: Axes, points: pd.DataFrame) -> None:
+    """Each lot's guide mean and its 1, 2 and 3 SD lines, over the lot's plates."""
+    spans = points.groupby("lot", sort=False).agg(
+        first=("run_index", "min"),
+        last=("run_index", "max"),
+        mean=("mean", "first"),
+        sd=("sd", "first"),
+    )
+    spans = spans[np.isfinite(spans["mean"].to_numpy(dtype=float))]
+    if spans.empty:
+        return
+    low = spans["first"].to_numpy(dtype=float) - 0.4
+    high = spans["last"].to_numpy(dtype=float) + 0.4
+    mean = spans["mean"].to_numpy(dtype=float)
+    sd = spans["sd"].to_numpy(dtype=float)
+    ax.hlines(mean, low, high, color="#333333", lw=1)
+    spread = np.isfinite(sd) & (sd > 0)
+    levels: tuple[tuple[int, str, Literal[":", "--"]], ...] = (
+        (1, "#999999", ":"),
+        (2, "#e08a00", "--"),
+        (3, "#c0392b", "--"),
+    )
+    for k, colour, style in levels:
+        for sign in (1, -1):
+            ax.hlines(
+                mean[spread] + sign * k * sd[spread],
+                low[spread],
+                high[spread],
+                color=colour,
+                linestyles=style,
+                lw=0.8,
+            )
+
+
+def _mark_flagged(ax: Axes, points: pd.DataFrame, x: np.ndarray, y: np.ndarray) -> None:
+    """Westgard violations as crosses, named beside them up to MAX_LJ_LABELS."""
+    flagged = int(points["status"].isin(list(STATUS_COLOURS)).sum())
+    # Past a few dozen, the rule names overlap into a smear and drawing them is most
+    # of the figure's cost; the table under the chart names every one.
+    labelled = flagged <= MAX_LJ_LABELS
+    if not labelled:
+        ax.annotate(
+            f"{flagged} points flagged: their rules are in the table below",
+            (0.005, 0.97),
+            xycoords="axes fraction",
+            va="top",
+            fontsize=7,
+            color=STATUS_COLOURS["fail"],
+        )
+    for status, colour in STATUS_COLOURS.items():
+        hit = (points["status"] == status).to_numpy()
+        if not hit.any():
+            continue
+        ax.scatter(x[hit], y[hit], s=70, marker="X", color=colour, zorder=4)
+        if not labelled:
+            continue
+        for xi, yi, found in zip(x[hit], y[hit], points["rules"][hit], strict=True):
+            ax.annotate(
+                found.replace(";", " "),
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(4, 6),
+                fontsize=7,
+                color=colour,
+            )
+
+
+def _incomplete_lots(points: pd.DataFrame, guide_plates: int | None) -> str:
+    """What the panel says of the lots whose guide set is not complete ("" if none)."""
+    missing = points[points["mean"].isna()]
+    if missing.empty:
+        return ""
+    counts = missing.groupby("lot", sort=False)["plate_id"].count()
+    needed = f"a guide set needs {guide_plates}" if guide_plates else "no complete guide set"
+    if len(counts) == 1:
+        lot, n = next(iter(counts.items()))
+        named = f"lot {plain(lot, 24)}" if lot else "these plates"
+        return f"{named}: {n} plate(s), {needed}: no limits, not judged"
+    return f"{len(counts)} lots with too few plates ({needed}): no limits, not judged"
+
+
+def _mark_lots(axes: Sequence[Axes], series: pd.DataFrame) -> None:
+    """A line where one kit lot's plates end and the next's begin, and the lots' names
+    over the top panel, when there are 2 to MAX_LJ_LOTS lots."""
+    firsts = series.groupby("lot", sort=False)["run_index"].min().sort_values()
+    if not 1 < len(firsts) <= MAX_LJ_LOTS:
+        return
+    for lot, start in firsts.items():
+        if start > firsts.iloc[0]:
+            for ax in axes:
+                ax.axvline(float(start) - 0.5, color="#7b3294", lw=0.8, ls="-.")
+        axes[0].annotate(
+            f"lot {plain(lot, 20)}" if lot else "lot not stated",
+            (float(start) - 0.4, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2),
+            textcoords="offset points",
+            fontsize=7,
+            color="#7b3294",
+            va="bottom",
+            annotation_clip=False,
+        )
 
 
 def prepost_figure(

@@ -1,0 +1,74 @@
+"""Report benchmark: build results/report.html of a study the workflow has already run.
+
+Reads the study's tables as the render_report rule does, builds the page with every
+figure folder in a temporary directory, and prints the seconds it took (wall and CPU)
+and the page's size. Run the workflow on a simulated study first:
+
+    .venv/bin/assaypipe simulate --plates 1000 --out /tmp/study
+    .venv/bin/snakemake --directory /tmp/study --snakefile Snakefile --cores 2 all
+    .venv/bin/python bench/bench_report.py /tmp/study
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from assaypipe.report import build_report, load_inputs
+from assaypipe.sheets import read_aliases
+
+TABLES = (
+    "wells",
+    "curves",
+    "plates",
+    "rejected",
+    "vendor_results",
+    "qc",
+    "qc_verdicts",
+    "levey_jennings",
+    "exclusions",
+    "sheet_checks",
+    "samples_included",
+)
+FOLDERS = ("curves", "levey_jennings", "plates")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", type=Path, help="a study folder with results/ written")
+    args = parser.parse_args()
+    results = args.study / "results"
+    config = yaml.safe_load((args.study / "config" / "config.yaml").read_text())
+    paths = {name: results / f"{name}.parquet" for name in TABLES}
+    paths.update(
+        vendor=paths.pop("vendor_results"),
+        verdicts=paths.pop("qc_verdicts"),
+        samples=paths.pop("samples_included"),
+    )
+    start, cpu = time.perf_counter(), time.process_time()
+    inputs = load_inputs(
+        paths,
+        aliases=read_aliases(args.study / "config" / "analytes.tsv"),
+        settings=config["qc"],
+        curve_figures=config["report"]["curve_figures"],
+        **(
+            {"plate_maps": config["report"]["plate_maps"]}
+            if "plate_maps" in config["report"]
+            else {}
+        ),
+    )
+    with tempfile.TemporaryDirectory(prefix="assaypipe-report-") as tmp:
+        folders = {kind: Path(tmp) / kind for kind in FOLDERS}
+        page = build_report(inputs, folders)
+    print(
+        f"report: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s "
+        f"CPU, {len(page.encode()) / 2**20:.1f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
