@@ -336,7 +336,7 @@ def test_plate_curves_one_row_per_plate_analyte_model_and_one_selected():
         # the lowest AIC, or one within 2 units of it (the recovery tie-breaker)
         assert group.loc[group["selected"], "aic"].item() <= clean["aic"].min() + 2.0
     assert (curves["weighting"] == "1/y^2").all()
-    assert (curves["n_points"] == CONC.size).all()
+    assert (curves["n_points"] + curves["n_excluded"] == CONC.size).all()
 
 
 def test_plate_curves_exclusions_limits_and_lod():
@@ -359,9 +359,13 @@ def test_plate_curves_exclusions_limits_and_lod():
     row = curves.set_index("model").loc["4PL"]
     assert bool(row["selected"])
     assert not bool(curves.set_index("model").loc["5PL", "selected"])
-    assert row["n_points"] == CONC.size
-    assert row["n_excluded"] == 4
+    # ICH M10: the failing lowest level is left out of the fit and the LLOQ moves up
+    assert row["n_points"] == CONC.size - 2
+    assert row["n_excluded"] == 6
     reasons = row["reasons"].split(";")
+    dropped = [r for r in reasons if r.startswith("excluded standard well(s) A1,B1: outside")]
+    # duplicates 0.6 and 1.4 times the curve: CV = 0.4 * sqrt(2) = 56.6%
+    assert len(dropped) == 1 and dropped[0].endswith("replicate CV 56.6% (limit 20%)")
     assert "excluded standard well(s) G2: concentration <= 0 or missing" in reasons
     assert "excluded standard well(s) H2: low_beads" in reasons
     assert "excluded standard well(s) A3: no finite signal" in reasons
