@@ -24,6 +24,7 @@ from assaypipe.curves import (
     predict,
 )
 from assaypipe.interpolate import interpolate_wells
+from assaypipe.simulate import LUMINEX_4PLEX, LUMINEX_SIGMA
 from tests.conftest import wells_frame
 from tests.unit.test_curves import CONC, LEVELS, SIMULATED, noisy, standards_frame
 
@@ -229,6 +230,29 @@ def test_an_interior_standard_with_a_high_cv_does_not_narrow_the_range():
     old = fit_plate_curves(wells, selection="4PL", limits="longest_run").set_index("model")
     assert (old.loc["4PL", "lloq"], old.loc["4PL", "uloq"]) == (LEVELS[0], LEVELS[2])
     assert old.loc["4PL", "n_points"] == CONC.size
+
+
+def test_the_simulators_ccl2_with_doubled_noise_keeps_its_range():
+    # The simulator's CCL2 standards (nominal curve, 7 levels 4-fold from 10,000 pg/mL,
+    # duplicates) with twice its Luminex noise; seed 11 of numpy's default generator
+    # gives the 625 pg/mL duplicates a CV of 21.8%, every other level below 20%.
+    ccl2 = LUMINEX_4PLEX[0]
+    levels = np.sort(ccl2.standards())
+    conc = np.repeat(levels, 2)
+    rng = np.random.default_rng(11)
+    signal = predict(dict(zip("abcdg", ccl2.nominal, strict=True)), conc) * np.exp(
+        rng.normal(0.0, 2 * LUMINEX_SIGMA, conc.size)
+    )
+    pairs = signal.reshape(-1, 2)
+    cv = pairs.std(axis=1, ddof=1) / pairs.mean(axis=1)
+    assert np.flatnonzero(cv > 0.2).tolist() == [4] and cv[4] == pytest.approx(0.218, abs=5e-4)
+    wells = standards_frame("P1", "CCL2", conc, signal)
+    new = fit_plate_curves(wells).query("selected").iloc[0]
+    old = fit_plate_curves(wells, limits="longest_run").query("selected").iloc[0]
+    assert (new["lloq"], new["uloq"]) == (levels[0], levels[-1])
+    assert "excluded standard well(s) A2,B2: outside the standard limits" in new["reasons"]
+    # the former rule: the longest unbroken run ends below the noisy level
+    assert (old["lloq"], old["uloq"]) == (levels[0], levels[3])
 
 
 def test_a_failing_lowest_standard_raises_the_lloq_to_the_next_passing_one():
