@@ -267,8 +267,7 @@ def test_plate_curves_carry_the_new_columns_and_settings():
     tables.CURVES.validate(curves)
     row = curves.set_index("model").loc["4PL"]
     assert len(row["vcov"]) == 25
-    # the top level fails its limits, so it is left out of the fit (ich_m10)
-    assert row["std_low"] == LEVELS[0] and row["std_high"] == LEVELS[-2]
+    assert row["std_low"] == LEVELS[0] and row["std_high"] == LEVELS[-1]
     assert row["weight_power"] == 1.0
     assert row["extrapolation"] == "standards"
     assert row["lloq_profile"] < row["uloq_profile"]

@@ -268,8 +268,9 @@ def test_a_failing_lowest_standard_raises_the_lloq_to_the_next_passing_one():
     wells = standards_frame("P1", "CCL2", CONC, duplicates({0: 0.5}))
     row = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
     assert (row["lloq"], row["uloq"]) == (LEVELS[1], LEVELS[-1])
-    assert row["n_excluded"] == 2
-    assert "excluded standard well(s) A1,B1: outside the standard limits" in row["reasons"]
+    # beyond the range it stays in the fit, as an anchor point would
+    assert row["n_excluded"] == 0
+    assert "outside the standard limits" not in row["reasons"]
 
 
 def test_the_share_of_passing_standards_between_the_limits():
@@ -309,9 +310,9 @@ def test_anchor_points_are_fitted_but_never_judged():
     row = fit_plate_curves(wells, selection="4PL", anchors_low=1).set_index("model").loc["4PL"]
     assert (row["lloq"], row["uloq"]) == (LEVELS[1], LEVELS[-1])
     assert row["n_points"] == CONC.size and row["n_excluded"] == 0
-    # without the anchor setting the level is judged, fails and is left out
+    # judged, the same level fails all the same: beyond the range it stays in the fit
     plain = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
-    assert plain["n_excluded"] == 2 and plain["lloq"] == LEVELS[1]
+    assert plain["n_excluded"] == 0 and plain["lloq"] == LEVELS[1]
     # a passing anchor is no limit either
     clean = standards_frame("P1", "CCL2", CONC, duplicates({}))
     both = fit_plate_curves(clean, selection="4PL", anchors_low=1, anchors_high=1)

@@ -52,7 +52,8 @@ from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
 from assaypipe.units import pair_units, plate_units
 
 LIMIT_RULES = ("ich_m10", "longest_run", "profile", "both")
-# The rules under which a standard level failing its limits is left out of the fit.
+# The rules under which a standard level failing its limits inside the range is left out
+# of the fit.
 EXCLUDING_RULES = ("ich_m10", "both")
 LOD_METHODS = ("blank_sd", "ep17")
 EXTRAPOLATION = ("keep", "standards", "none")
@@ -319,10 +320,12 @@ def _recovery_range(
 def _without_failing(
     group: _Group, fit: CurveFit, code: npt.NDArray[np.int8], settings: Mapping[str, object]
 ) -> _Group | None:
-    """The group less the standard levels that fail their limits on ``fit`` (ICH M10:
-    a failing calibrator is rejected and the curve fitted again without it), or None
-    when none is to be left out: no failing level, a rule that excludes none, or a
-    curve whose standards do not meet the share (that curve has no range at all)."""
+    """The group less the standard levels between LLOQ and ULOQ that fail their limits
+    on ``fit`` (ICH M10: a failing calibrator is rejected and the curve fitted again
+    without it), or None when none is to be left out: no failing level inside the
+    range, a rule that excludes none, or a curve whose standards do not meet the share
+    (that curve has no range at all). Failing levels beyond the range stay in the fit,
+    as anchor points do: they shape the asymptotes, as in the instruments' software."""
     if settings["limits"] not in EXCLUDING_RULES or not fit.usable:
         return None
     n = group.wells.size
@@ -332,7 +335,11 @@ def _without_failing(
     if math.isnan(verdict.lloq):
         return None
     known = dict(group.failed)
-    new = [(level, why) for level, why in verdict.failing if level not in known]
+    new = [
+        (level, why)
+        for level, why in verdict.failing
+        if level not in known and verdict.lloq < level < verdict.uloq
+    ]
     drop = used & np.isin(group.conc, [level for level, _ in new])
     if not drop.any():
         return None
@@ -406,8 +413,8 @@ def fit_plate_curves(
     LoB. LLOQ and ULOQ follow ``limits``: ``"ich_m10"`` (each standard level judged on
     its own by recovery and replicate CV, :func:`ich_m10_range`: the lowest and highest
     passing levels, with at least ``min_passing_share`` and ``min_passing_levels`` of
-    the levels between them passing; a failing level is left out of the fit, which is
-    repeated without it, and named in ``reasons``), ``"longest_run"`` (the longest
+    the levels between them passing; a failing level between them is left out of the
+    fit, which is repeated without it, and named in ``reasons``), ``"longest_run"`` (the longest
     unbroken run of passing levels, :func:`quantification_range`; nothing left out),
     ``"profile"`` (the precision profile: CV of one well's concentration at most
     ``profile_cv``) or ``"both"`` (``"ich_m10"``'s range within the profile's); all
