@@ -34,7 +34,9 @@ with logged(snakemake.log[0]) as log:
         units=units,
         sheets=findings,
     )
-    samples = included_samples(wells, curves, sample_sheet, exclusions, units)
+    samples = included_samples(
+        wells, curves, sample_sheet, exclusions, units, snakemake.params.censored
+    )
     for row in exclusions.itertuples():
         log.info("excluded (%s) %s: %s wells; %s", row.source, row.level, row.n_wells, row.reason)
     log.info("%d sample x analyte values kept for the statistics", len(samples))

@@ -12,7 +12,11 @@ with logged(snakemake.log[0]) as log:
     aliases = read_aliases(snakemake.input.analytes)
     units = study_units(wells, aliases, read_kits(snakemake.input.kits, aliases))
     samples = combine_replicates(
-        wells, read_table(snakemake.input.curves), read_samples(snakemake.input.samples), units
+        wells,
+        read_table(snakemake.input.curves),
+        read_samples(snakemake.input.samples),
+        units,
+        snakemake.params.censored,
     )
     log.info("%d sample x analyte rows", len(samples))
     write_table(samples, snakemake.output[0], command="combine_replicates", config=snakemake.config)

@@ -210,9 +210,11 @@ def included_samples(
     sample_sheet: pd.DataFrame,
     exclusions: pd.DataFrame,
     units: UnitPlan | None = None,
+    censored: str = "half_lloq",
 ) -> pd.DataFrame:
     """The samples table (``tables.SAMPLES``) from the wells no exclusion covers, in each
-    analyte's study unit (``units``; by default the plan of all the wells' units).
+    analyte's study unit (``units``; by default the plan of all the wells' units), a
+    sample's plate readings combined as :func:`combine_replicates` does (``censored``).
 
     A sample whose every well is excluded has no row, so paired statistics drop its
     subject for that analyte instead of using a value from a failed plate.
@@ -220,4 +222,4 @@ def included_samples(
     if units is None:
         units = plan_units(plate_units(wells))
     kept = wells[~excluded_wells(wells, exclusions)]
-    return combine_replicates(kept, curves, sample_sheet, units)
+    return combine_replicates(kept, curves, sample_sheet, units, censored)

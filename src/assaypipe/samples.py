@@ -3,8 +3,10 @@
 Per plate, the usable replicate wells of a sample are averaged in signal space and the
 mean signal is read off that plate's selected curve, then multiplied by the dilution;
 censoring follows the same rule as single wells. A sample measured on several plates
-gets the mean of its uncensored plate values, each first brought to the analyte's
-study unit (:mod:`assaypipe.units`). The replicate CV is that of the wells' own
+gets the mean of all its plate readings, each first brought to the analyte's study
+unit (:mod:`assaypipe.units`), a censored reading counted as its substitute (LLOQ/2 or
+LLOQ/sqrt2, the ULOQ above it), and the mean censored against the highest LLOQ and the
+lowest ULOQ among them (:func:`_combine_plates`). The replicate CV is that of the wells' own
 concentrations.
 
 The work is done with whole-column operations: one groupby of the wells per sample x
@@ -13,6 +15,8 @@ and one groupby of the plate values per sample x analyte.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +42,10 @@ _FLAG_TEXT = np.array(
     dtype=object,
 )
 
+# The share of a plate's LLOQ a <LLOQ or <LOD reading stands for when a sample's plate
+# readings are averaged (the statistics' policies of the same names).
+CENSORED_FACTORS = {"half_lloq": 0.5, "lloq_sqrt2": 1.0 / math.sqrt(2.0)}
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -47,14 +55,20 @@ def combine_replicates(
     curves: pd.DataFrame,
     sample_sheet: pd.DataFrame,
     units: UnitPlan | None = None,
+    censored: str = "half_lloq",
 ) -> pd.DataFrame:
     """The samples table (tables.SAMPLES) from interpolated wells and fitted curves.
+
+    ``censored`` (a key of :data:`CENSORED_FACTORS`) is what a censored plate reading
+    stands for when a sample's readings on several plates are averaged.
 
     ``units`` says how each plate's values reach the analyte's study unit (by default
     the plan of the wells' own units, :func:`assaypipe.units.plan_units`). A plate whose
     unit cannot be converted keeps its own; a sample measured on plates in units that
     cannot be brought to one gets no value and the flag ``mixed_units``.
     """
+    if censored not in CENSORED_FACTORS:
+        raise ValueError(f"censored must be one of {list(CENSORED_FACTORS)}, got {censored!r}")
     sample_wells = wells[(wells["role"] == "sample") & wells["sample_id"].notna()]
     if sample_wells.empty:
         return tables.empty(tables.SAMPLES)
@@ -62,7 +76,7 @@ def combine_replicates(
     if plates.empty:
         return tables.empty(tables.SAMPLES)
     plan = units if units is not None else plan_units(plate_units(wells))
-    samples = _combine_plates(_to_study_units(plates, plan))
+    samples = _combine_plates(_to_study_units(plates, plan), censored)
     sheet = sample_sheet.set_index("sample_id")
     samples["subject_id"] = samples["sample_id"].map(sheet["subject_id"])
     samples["visit"] = samples["sample_id"].map(sheet["visit"])
@@ -206,12 +220,17 @@ def _read_off_curves(
     return in_well, censor
 
 
-def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
+def _combine_plates(plates: pd.DataFrame, censored: str = "half_lloq") -> pd.DataFrame:
     """One row per sample x analyte from its plate values (sorted by sample, analyte).
 
-    The uncensored plates with a value are averaged when there are any; otherwise all
-    plates are, and the censor is the most common one (the first in sorted order on a
-    tie). The CV is kept only when a single plate is averaged.
+    A sample with one plate reading that has a value or a censor takes it as it is.
+    With several, every reading counts: a censored one as its substitute (``<LLOQ``
+    and ``<LOD`` the plate's LLOQ times :data:`CENSORED_FACTORS` [``censored``],
+    ``>ULOQ`` the plate's ULOQ), and the mean is censored ``<LLOQ`` when below the
+    highest LLOQ among the readings (``<LOD`` when every reading is), ``>ULOQ`` when
+    above their lowest ULOQ. Without such readings all plates are averaged and the
+    censor is the most common one (the first in sorted order on a tie). The CV is kept
+    only when a single plate is averaged.
     """
     sample_ids = plates["sample_id"].to_numpy()
     analytes = plates["analyte"].to_numpy()
@@ -220,6 +239,7 @@ def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
     group = np.cumsum(run_start) - 1
     starts = np.flatnonzero(run_start)
     ends = np.r_[starts[1:], len(plates)]
+    n_groups = len(starts)
 
     # Plates in units that could not be brought to one give the sample no value.
     unit_codes = pd.factorize(plates["unit"].astype(str))[0]
@@ -228,19 +248,45 @@ def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
     ]
     censor = plates["censor"].where(~mixed, None)
     concentration = np.where(mixed, np.nan, plates["concentration"].to_numpy(dtype=float))
+    lloq = plates["lloq"].to_numpy(dtype=float)
+    uloq = plates["uloq"].to_numpy(dtype=float)
+    below = censor.isin(["<LLOQ", "<LOD"]).to_numpy()
+    above = (censor == ">ULOQ").to_numpy()
+    value = np.where(below, lloq * CENSORED_FACTORS[censored], np.where(above, uloq, concentration))
+    reading = ~mixed & np.isfinite(value)
+    n_readings = np.add.reduceat(reading.astype(int), starts)
+    averaged = (n_readings >= 2)[group]
+
+    # The former rule where no two readings are averaged: the uncensored plates with a
+    # value when there are any, else all plates and their most common censor.
     uncensored = censor.isna().to_numpy() & ~np.isnan(concentration)
     any_uncensored = np.logical_or.reduceat(uncensored, starts)
-    chosen = uncensored | ~any_uncensored[group]
+    chosen = np.where(averaged, reading, uncensored | ~any_uncensored[group])
     by_group = pd.DataFrame(
         {
             "group": group,
             "chosen": chosen,
-            "concentration": np.where(chosen, concentration, np.nan),
-            **{name: plates[name].where(chosen & ~mixed) for name in ("cv", "lloq", "uloq")},
+            "concentration": np.where(chosen, np.where(averaged, value, concentration), np.nan),
+            "cv": plates["cv"].where(chosen & ~mixed),
+            "lloq": np.where(chosen & ~mixed, lloq, np.nan),
+            "uloq": np.where(chosen & ~mixed, uloq, np.nan),
+            "lod_only": np.where(chosen, censor.to_numpy() == "<LOD", True),
         }
     ).groupby("group", sort=True)
     n_chosen = by_group["chosen"].sum().to_numpy()
     n_plates = ends - starts
+    mean = by_group["concentration"].mean().to_numpy()
+    highest_lloq = by_group["lloq"].max().to_numpy()
+    lowest_uloq = by_group["uloq"].min().to_numpy()
+    several = n_readings >= 2
+    combined = np.full(n_groups, None, dtype=object)
+    with np.errstate(invalid="ignore"):
+        low = several & (mean < highest_lloq)
+        high = several & ~low & (mean > lowest_uloq)
+    combined[low] = np.where(by_group["lod_only"].all().to_numpy()[low], "<LOD", "<LLOQ")
+    combined[high] = ">ULOQ"
+    former = _mode_censor(censor, group, any_uncensored, n_groups)
+    sample_censor = np.where(several, combined, former)
 
     flag_mask = np.bitwise_or.reduceat(plates["flag_mask"].to_numpy(), starts)
     flag_mask[n_plates > 1] |= _BIT["several_plates"]
@@ -252,13 +298,13 @@ def _combine_plates(plates: pd.DataFrame) -> pd.DataFrame:
         {
             "sample_id": sample_ids[starts],
             "analyte": analytes[starts],
-            "concentration": by_group["concentration"].mean().to_numpy(),
+            "concentration": mean,
             "unit": np.where(mixed_group, "", plates["unit"].to_numpy(dtype=object)[starts]),
             "cv": np.where(n_chosen == 1, by_group["cv"].max().to_numpy(), np.nan),
             "n_replicates": np.add.reduceat(plates["n_replicates"].to_numpy(), starts),
-            "censor": _mode_censor(censor, group, any_uncensored, len(starts)),
-            "lloq": by_group["lloq"].max().to_numpy(),
-            "uloq": by_group["uloq"].min().to_numpy(),
+            "censor": sample_censor,
+            "lloq": highest_lloq,
+            "uloq": lowest_uloq,
             "flags": _FLAG_TEXT[flag_mask],
             # Plates are in sorted order within each run.
             "plate_ids": [";".join(plate_ids[s:e]) for s, e in zip(starts, ends, strict=True)],

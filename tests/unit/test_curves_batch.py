@@ -257,7 +257,12 @@ def test_plate_curves_carry_the_new_columns_and_settings():
     blanks = [{"role": "blank", "signal": s} for s in (28.0, 31.0, 30.0, 33.0, 29.0)]
     wells = standards_frame("P1", "CCL2", CONC, noisy(TRUTH, seed=3), blanks)
     curves = fit_plate_curves(
-        wells, limits="both", lod_method="ep17", extrapolation="standards", profile_cv=0.15
+        wells,
+        limits="both",
+        lod_method="ep17",
+        extrapolation="standards",
+        profile_cv=0.15,
+        min_passing_levels=5,
     )
     tables.CURVES.validate(curves)
     row = curves.set_index("model").loc["4PL"]
@@ -290,7 +295,10 @@ def test_reader_flagged_standards_are_left_out_with_a_reason():
     y = noisy(TRUTH, seed=4)
     wells = standards_frame("P1", "CCL2", CONC, y)
     wells.loc[3, "flags"] = "broken_dilution_series;implausible_expected_conc"
-    row = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
+    # longest_run leaves no failing standard out, so only the flagged well is missing
+    row = (
+        fit_plate_curves(wells, selection="4PL", limits="longest_run").set_index("model").loc["4PL"]
+    )
     assert row["n_points"] == CONC.size - 1 and row["n_excluded"] == 1
     assert f"excluded standard well(s) {wells.loc[3, 'well']}: implausible_expected_conc" in (
         row["reasons"].split(";")

@@ -15,6 +15,7 @@ from assaypipe.curves import (
     ep17_limits,
     fit_curve,
     fit_plate_curves,
+    ich_m10_range,
     inverse,
     inverse_interval,
     inverse_log_gradient,
@@ -23,6 +24,7 @@ from assaypipe.curves import (
     predict,
 )
 from assaypipe.interpolate import interpolate_wells
+from assaypipe.simulate import LUMINEX_4PLEX, LUMINEX_SIGMA
 from tests.conftest import wells_frame
 from tests.unit.test_curves import CONC, LEVELS, SIMULATED, noisy, standards_frame
 
@@ -126,7 +128,12 @@ def plate_with_samples(extrapolation: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         ]
     )
     wells = pd.concat([standards, samples], ignore_index=True)
-    return wells, fit_plate_curves(wells, selection="4PL", extrapolation=extrapolation)
+    # Under ich_m10 this curve (its top level 69% recovered) has five passing levels,
+    # one short of a range: the unbroken run of passing levels gives it one.
+    curves = fit_plate_curves(
+        wells, selection="4PL", extrapolation=extrapolation, limits="longest_run"
+    )
+    return wells, curves
 
 
 def test_interpolated_wells_carry_a_delta_method_interval():
@@ -182,3 +189,139 @@ def test_extrapolation_none_reports_only_within_the_quantification_range():
     reported = in_well.dropna()
     assert ((reported >= row["lloq"]) & (reported <= row["uloq"])).all()
     assert out.loc[out["censor"].notna() & (out["role"] == "sample"), "concentration"].isna().all()
+
+
+# ------------------------------------------------------------ ICH M10 standard limits
+
+# CCL2-like: the top standard well below the upper asymptote.
+CCL2 = {"a": 20.0, "b": 1.0, "c": 2000.0, "d": 30000.0, "g": 1.0}
+
+
+def duplicates(spread: dict[int, float]) -> np.ndarray:
+    """Duplicate signals on the CCL2 curve, +-1% apart, +-``spread[level]`` at a level."""
+    factor = np.tile([0.99, 1.01], LEVELS.size)
+    for level, half in spread.items():
+        factor[2 * level : 2 * level + 2] = [1 - half, 1 + half]
+    return predict(CCL2, CONC) * factor
+
+
+def levels_table(recovery: list[float], cv: float = 0.05) -> pd.DataFrame:
+    n = len(recovery)
+    return pd.DataFrame({"expected": 2.0 ** np.arange(n), "recovery": recovery, "cv": [cv] * n})
+
+
+def test_an_interior_standard_with_a_high_cv_does_not_narrow_the_range():
+    # With the simulator's noise doubled, one interior CCL2 standard had a duplicate CV
+    # of 20.6% while all seven were within 14% recovery: the range must stay 2.4-10,000.
+    # Duplicates (1 - h, 1 + h) have CV h * sqrt(2): h = 0.206 / sqrt(2).
+    wells = standards_frame("P1", "CCL2", CONC, duplicates({3: 0.206 / math.sqrt(2)}))
+    curves = fit_plate_curves(wells, selection="4PL").set_index("model")
+    row = curves.loc["4PL"]
+    assert (row["lloq"], row["uloq"]) == (LEVELS[0], LEVELS[-1])
+    # the failing level is left out of the fit, with its reason, like any excluded well
+    assert row["n_points"] == CONC.size - 2 and row["n_excluded"] == 2
+    dropped = [r for r in row["reasons"].split(";") if r.startswith("excluded standard")]
+    assert dropped == [
+        "excluded standard well(s) G1,H1: outside the standard limits: "
+        "replicate CV 20.6% (limit 20%)"
+    ]
+    # the former rule, the longest unbroken run of passing levels (the lower on a tie),
+    # ends the range below the failing level: every sample above 39 pg/mL was >ULOQ
+    old = fit_plate_curves(wells, selection="4PL", limits="longest_run").set_index("model")
+    assert (old.loc["4PL", "lloq"], old.loc["4PL", "uloq"]) == (LEVELS[0], LEVELS[2])
+    assert old.loc["4PL", "n_points"] == CONC.size
+
+
+def test_the_simulators_ccl2_with_doubled_noise_keeps_its_range():
+    # The simulator's CCL2 standards (nominal curve, 7 levels 4-fold from 10,000 pg/mL,
+    # duplicates) with twice its Luminex noise; seed 11 of numpy's default generator
+    # gives the 625 pg/mL duplicates a CV of 21.8%, every other level below 20%.
+    ccl2 = LUMINEX_4PLEX[0]
+    levels = np.sort(ccl2.standards())
+    conc = np.repeat(levels, 2)
+    rng = np.random.default_rng(11)
+    signal = predict(dict(zip("abcdg", ccl2.nominal, strict=True)), conc) * np.exp(
+        rng.normal(0.0, 2 * LUMINEX_SIGMA, conc.size)
+    )
+    pairs = signal.reshape(-1, 2)
+    cv = pairs.std(axis=1, ddof=1) / pairs.mean(axis=1)
+    assert np.flatnonzero(cv > 0.2).tolist() == [4] and cv[4] == pytest.approx(0.218, abs=5e-4)
+    wells = standards_frame("P1", "CCL2", conc, signal)
+    new = fit_plate_curves(wells).query("selected").iloc[0]
+    old = fit_plate_curves(wells, limits="longest_run").query("selected").iloc[0]
+    assert (new["lloq"], new["uloq"]) == (levels[0], levels[-1])
+    assert "excluded standard well(s) A2,B2: outside the standard limits" in new["reasons"]
+    # the former rule: the longest unbroken run ends below the noisy level
+    assert (old["lloq"], old["uloq"]) == (levels[0], levels[3])
+
+
+def test_a_failing_lowest_standard_raises_the_lloq_to_the_next_passing_one():
+    # the lowest level is judged at the edge limit (25%), the next one too once it is
+    # the LLOQ: 22% off passes there although it would fail inside the range (20%)
+    verdict = ich_m10_range(levels_table([1.4, 1.22, 1.0, 1.0, 1.0, 1.0, 1.0, 0.9]))
+    assert (verdict.lloq, verdict.uloq) == (2.0, 128.0)
+    assert [level for level, _ in verdict.failing] == [1.0]
+    assert verdict.failing[0][1] == "outside the standard limits: recovery 140% (limits 75-125%)"
+    verdict = ich_m10_range(levels_table([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.7]))
+    assert (verdict.lloq, verdict.uloq) == (1.0, 32.0)
+    # through the plate: the lowest level's duplicates 50% apart
+    wells = standards_frame("P1", "CCL2", CONC, duplicates({0: 0.5}))
+    row = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
+    assert (row["lloq"], row["uloq"]) == (LEVELS[1], LEVELS[-1])
+    # beyond the range it stays in the fit, as an anchor point would
+    assert row["n_excluded"] == 0
+    assert "outside the standard limits" not in row["reasons"]
+
+
+def test_the_share_of_passing_standards_between_the_limits():
+    # 6 of 8 levels from LLOQ to ULOQ pass: 75%, a range
+    verdict = ich_m10_range(levels_table([1.0, 1.3, 1.3, 1.0, 1.0, 1.0, 1.0, 1.0]))
+    assert (verdict.lloq, verdict.uloq) == (1.0, 128.0)
+    assert (verdict.n_passing, verdict.n_between) == (6, 8)
+    # 6 of 9: 67%, no range, and the reason says so
+    verdict = ich_m10_range(levels_table([1.0, 1.3, 1.3, 1.3, 1.0, 1.0, 1.0, 1.0, 1.0]))
+    assert math.isnan(verdict.lloq) and math.isnan(verdict.uloq)
+    assert verdict.reason == (
+        "6 of 9 standard levels from 1 to 256 pass; at least 75% and 6 levels must"
+    )
+    # the share is a setting; so is the count of levels (5 of 5 passing is too few)
+    assert ich_m10_range(levels_table([1.0, 1.3, 1.3, 1.3] + [1.0] * 5), min_share=0.6).lloq == 1
+    assert math.isnan(ich_m10_range(levels_table([1.0] * 5)).lloq)
+    assert ich_m10_range(levels_table([1.0] * 5), min_levels=5).uloq == 16.0
+    # a CV above the limit fails a level, a missing CV (one replicate) does not
+    assert math.isnan(ich_m10_range(levels_table([1.0] * 7, cv=0.25)).lloq)
+    assert ich_m10_range(levels_table([1.0] * 7, cv=math.nan)).uloq == 64.0
+
+
+def test_a_curve_whose_standards_miss_the_share_has_no_range_and_keeps_its_points():
+    # three of seven levels 40% off: 4 of 7 pass
+    signal = predict(CCL2, CONC * np.repeat([1.0, 1.4, 1.0, 1.4, 1.0, 1.4, 1.0], 2))
+    wells = standards_frame("P1", "CCL2", CONC, signal)
+    row = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
+    assert math.isnan(row["lloq"]) and math.isnan(row["uloq"])
+    assert row["n_excluded"] == 0
+    assert "no standard range meets the ich_m10 limits: " in row["reasons"]
+
+
+def test_anchor_points_are_fitted_but_never_judged():
+    # the lowest level is an anchor below the range with duplicates 50% apart (CV 71%):
+    # it neither fails nor is the LLOQ, and it stays in the fit
+    wells = standards_frame("P1", "CCL2", CONC, duplicates({0: 0.5}))
+    row = fit_plate_curves(wells, selection="4PL", anchors_low=1).set_index("model").loc["4PL"]
+    assert (row["lloq"], row["uloq"]) == (LEVELS[1], LEVELS[-1])
+    assert row["n_points"] == CONC.size and row["n_excluded"] == 0
+    # judged, the same level fails all the same: beyond the range it stays in the fit
+    plain = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
+    assert plain["n_excluded"] == 0 and plain["lloq"] == LEVELS[1]
+    # a passing anchor is no limit either
+    clean = standards_frame("P1", "CCL2", CONC, duplicates({}))
+    both = fit_plate_curves(clean, selection="4PL", anchors_low=1, anchors_high=1)
+    assert both["lloq"].isna().all()
+    assert "5 of 5 standard levels from 9.766 to 2500 pass" in both["reasons"].iloc[0]
+    both = fit_plate_curves(
+        clean, selection="4PL", anchors_low=1, anchors_high=1, min_passing_levels=5
+    )
+    assert both.set_index("model").loc["4PL", ["lloq", "uloq"]].tolist() == [
+        LEVELS[1],
+        LEVELS[-2],
+    ]

@@ -271,9 +271,13 @@ def test_drlumi_fgf_series_fixed_by_a_kit_file(realdata: Path, tmp_path: Path) -
     plates = [{"plate_id": "drlumi", "export": str(export), "plate_map": None}]
     samples = read_samples(REPO / "config" / "samples.tsv")
 
+    # xPONENT fits every standard; so does longest_run (ich_m10 leaves out the two
+    # interior levels that fail their recovery, which moves the fit away from xPONENT's)
+    curves = {**config["curves"], "limits": "longest_run"}
+
     def chunk(kits: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
         result = process_chunk(
-            plates, samples, ALIASES, chunk="1", curves=config["curves"], kits=read_kits(kits)
+            plates, samples, ALIASES, chunk="1", curves=curves, kits=read_kits(kits)
         )
         wells = result.wells[result.wells["analyte"] == "FGF"].set_index("well")
         vendor = result.vendor[

@@ -94,7 +94,7 @@ def test_no_curve_leaves_value_missing_and_flags_it():
     assert samples["flags"].tolist() == ["no_curve"]
 
 
-def test_several_plates_prefer_uncensored_and_censor_ties_go_to_the_smallest_label():
+def test_several_plates_average_every_reading_censored_ones_as_their_substitute():
     curves = pd.concat(
         [curves_frame().assign(plate_id=plate) for plate in ("P1", "P2", "P3")]
         + [curves_frame(converged=False).assign(plate_id="P4")],
@@ -102,10 +102,10 @@ def test_several_plates_prefer_uncensored_and_censor_ties_go_to_the_smallest_lab
     )
     wells = wells_frame(
         [
-            # S1: uncensored on P1, <LLOQ on P2: the value and limits come from P1
+            # S1: 100 on P1, <LLOQ on P2 (LLOQ 10: counts 5)
             {"plate_id": "P1", "sample_id": "S1", "signal": signal_at(100.0)},
             {"plate_id": "P2", "sample_id": "S1", "signal": signal_at(5.0)},
-            # S2: censored everywhere, one each of <LOD, <LLOQ and >ULOQ: "<LLOQ" sorts first
+            # S2: censored everywhere, one each of <LOD, <LLOQ and >ULOQ: 5, 5 and 5000
             {"plate_id": "P1", "sample_id": "S2", "signal": signal_at(1.0)},
             {"plate_id": "P2", "sample_id": "S2", "signal": signal_at(5.0)},
             {"plate_id": "P3", "sample_id": "S2", "signal": signal_at(9000.0)},
@@ -113,7 +113,8 @@ def test_several_plates_prefer_uncensored_and_censor_ties_go_to_the_smallest_lab
             {"plate_id": "P1", "sample_id": "S3", "signal": signal_at(50.0), "flags": "low_beads"},
             {"plate_id": "P4", "sample_id": "S3", "signal": signal_at(50.0)},
             {"plate_id": "P5", "sample_id": "S3", "signal": signal_at(50.0)},
-            # S1 again on P3 with mixed dilutions, censored <LOD
+            # S1 again on P3 with mixed dilutions (the first, 2, applies), censored <LOD:
+            # LLOQ 2 x 10 = 20 counts 10
             {"plate_id": "P3", "sample_id": "S1", "signal": signal_at(0.5), "dilution": 2.0},
             {"plate_id": "P3", "sample_id": "S1", "signal": signal_at(0.5), "dilution": 4.0},
         ]
@@ -121,22 +122,97 @@ def test_several_plates_prefer_uncensored_and_censor_ties_go_to_the_smallest_lab
     samples = combine_replicates(wells, curves, SHEET).set_index("sample_id")
     assert samples.index.tolist() == ["S1", "S2", "S3"]
     s1 = samples.loc["S1"]
-    assert s1["concentration"] == pytest.approx(100.0, rel=1e-9)
+    # (100 + 5 + 10) / 3 = 38.3, above the highest LLOQ (20): uncensored
+    assert s1["concentration"] == pytest.approx(115.0 / 3, rel=1e-9)
     assert pd.isna(s1["censor"])
     assert pd.isna(s1["cv"])
-    assert (s1["lloq"], s1["uloq"]) == (10.0, 5000.0)
+    assert (s1["lloq"], s1["uloq"]) == (20.0, 5000.0)
     assert s1["n_replicates"] == 4
     assert s1["flags"] == "mixed_dilutions;several_plates"
     assert s1["plate_ids"] == "P1;P2;P3"
     s2 = samples.loc["S2"]
-    assert s2["censor"] == "<LLOQ"
-    assert s2["concentration"] == pytest.approx((1.0 + 5.0 + 9000.0) / 3, rel=1e-9)
+    # (5 + 5 + 5000) / 3 = 1670, within 10-5000: the stated rule leaves it uncensored
+    assert pd.isna(s2["censor"])
+    assert s2["concentration"] == pytest.approx(5010.0 / 3, rel=1e-9)
     assert s2["flags"] == "several_plates"
     s3 = samples.loc["S3"]
     assert pd.isna(s3["concentration"]) and pd.isna(s3["censor"])
     assert s3["n_replicates"] == 2
     assert s3["flags"] == "no_curve;no_usable_wells;replicate_excluded;several_plates"
     assert s3["plate_ids"] == "P1;P4;P5"
+
+
+def plates_of(
+    readings: list[float], lloq: list[float] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Wells of sample S1 on plates Q01.. (one reading each, true concentration given)
+    and those plates' curves, with the plates' LLOQs (default 10) and ULOQ 5000."""
+    lloq = lloq or [10.0] * len(readings)
+    plates = [f"Q{i + 1:02d}" for i in range(len(readings))]
+    curves = pd.concat(
+        [curves_frame().assign(plate_id=p, lloq=q) for p, q in zip(plates, lloq, strict=True)],
+        ignore_index=True,
+    )
+    wells = wells_frame(
+        [
+            {"plate_id": p, "sample_id": "S1", "signal": signal_at(c)}
+            for p, c in zip(plates, readings, strict=True)
+        ]
+    )
+    return wells, curves
+
+
+def test_a_sample_below_lloq_on_nine_of_ten_plates_is_below_lloq():
+    # nine plates read 4 (<LLOQ 10), one reads 40: the former rule reported 40
+    # uncensored; every reading counts: (9 x 10 / 2 + 40) / 10 = 8.5 < 10
+    wells, curves = plates_of([4.0] * 9 + [40.0])
+    s1 = combine_replicates(wells, curves, SHEET).set_index("sample_id").loc["S1"]
+    assert s1["censor"] == "<LLOQ"
+    assert s1["concentration"] == pytest.approx(8.5, rel=1e-9)
+    assert s1["lloq"] == 10.0 and s1["n_replicates"] == 10
+    # with LLOQ/sqrt2: (9 x 7.071 + 40) / 10 = 10.36, no longer below the LLOQ
+    s1 = combine_replicates(wells, curves, SHEET, censored="lloq_sqrt2").iloc[0]
+    assert pd.isna(s1["censor"])
+    assert s1["concentration"] == pytest.approx((9 * 10 / np.sqrt(2) + 40) / 10, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("readings", "lloq", "expected", "censor"),
+    [
+        # all uncensored: the plain mean
+        ([20.0, 40.0], [10.0, 10.0], 30.0, None),
+        # one of two below: (5 + 40) / 2 = 22.5, above the LLOQ
+        ([4.0, 40.0], [10.0, 10.0], 22.5, None),
+        # the highest LLOQ involved decides: 22.5 < 30
+        ([4.0, 40.0], [10.0, 30.0], 22.5, "<LLOQ"),
+        # every reading <LOD (LOD 2): the mean is <LOD
+        ([1.0, 1.0, 1.0], [10.0] * 3, 5.0, "<LOD"),
+        # <LOD and <LLOQ mixed: <LLOQ
+        ([1.0, 4.0], [10.0, 10.0], 5.0, "<LLOQ"),
+        # above the ULOQ (5000) twice, within once: (5000 + 5000 + 4000) / 3 = 4667
+        ([9000.0, 8000.0, 4000.0], [10.0] * 3, 14000.0 / 3, None),
+        # three of four >ULOQ: (3 x 5000 + 4900) / 4 = 4975, still within the ULOQ
+        ([9000.0, 9000.0, 9000.0, 4900.0], [10.0] * 4, 19900.0 / 4, None),
+    ],
+)
+def test_mixed_readings_across_plates(readings, lloq, expected, censor):
+    # Reference: the stated rule by hand (substitute, average, censor the mean)
+    wells, curves = plates_of(readings, lloq)
+    s1 = combine_replicates(wells, curves, SHEET).iloc[0]
+    assert s1["concentration"] == pytest.approx(expected, rel=1e-9)
+    assert (None if pd.isna(s1["censor"]) else s1["censor"]) == censor
+    assert s1["lloq"] == max(lloq) and s1["uloq"] == 5000.0
+
+
+def test_a_mean_above_the_lowest_uloq_is_above_uloq():
+    wells, curves = plates_of([9000.0, 4500.0])
+    curves.loc[1, "uloq"] = 4000.0
+    # 4500 is >ULOQ on the second plate too: (5000 + 4000) / 2 = 4500 > 4000
+    s1 = combine_replicates(wells, curves, SHEET).iloc[0]
+    assert s1["censor"] == ">ULOQ" and s1["uloq"] == 4000.0
+    assert s1["concentration"] == pytest.approx(4500.0, rel=1e-9)
+    with pytest.raises(ValueError, match="censored must be one of"):
+        combine_replicates(wells, curves, SHEET, censored="exclude")
 
 
 # -- what real files bring (tests/oddities.py) ---------------------------------------------

@@ -31,5 +31,6 @@ rule check_qc:
         runtime=30,
     params:
         qc=config["qc"],
+        censored=config["combine"]["censored"],
     script:
         "../../scripts/check_qc.py"

@@ -19,5 +19,7 @@ rule combine_replicates:
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        censored=config["combine"]["censored"],
     script:
         "../../scripts/combine_replicates.py"

@@ -52,7 +52,9 @@ from assaypipe.curves.fit import (
     usable_points,
 )
 from assaypipe.curves.limits import (
+    StandardsVerdict,
     ep17_limits,
+    ich_m10_range,
     inverse_interval,
     level_recovery,
     limit_of_detection,
@@ -85,11 +87,13 @@ __all__ = [
     "WEIGHTINGS",
     "BatchFit",
     "CurveFit",
+    "StandardsVerdict",
     "asymptotes",
     "ep17_limits",
     "fit_curve",
     "fit_curves",
     "fit_plate_curves",
+    "ich_m10_range",
     "inverse",
     "inverse_interval",
     "inverse_log_gradient",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -116,6 +117,118 @@ def quantification_range(
     if length == 0:
         return math.nan, math.nan
     return float(expected[start]), float(expected[start + length - 1])
+
+
+@dataclass(frozen=True)
+class StandardsVerdict:
+    """Each standard level judged on its own, and the range they give (ICH M10).
+
+    ``lloq``/``uloq`` are NaN when no range qualifies, with ``reason`` saying why;
+    ``failing`` are the expected concentrations of the judged levels that fail (outside
+    the range or inside it), each with the words that say how.
+    """
+
+    lloq: float
+    uloq: float
+    failing: tuple[tuple[float, str], ...]
+    n_passing: int
+    n_between: int
+    reason: str = ""
+
+
+def _failure_text(recovery: float, cv: float, recovery_limit: float, cv_limit: float) -> str:
+    if not math.isfinite(recovery):
+        return "no back-calculated value (signal beyond the curve's asymptote)"
+    parts = []
+    if abs(recovery - 1.0) > recovery_limit:
+        parts.append(
+            f"recovery {100 * recovery:.0f}% (limits "
+            f"{100 * (1 - recovery_limit):.0f}-{100 * (1 + recovery_limit):.0f}%)"
+        )
+    if cv > cv_limit:
+        parts.append(f"replicate CV {100 * cv:.1f}% (limit {100 * cv_limit:.0f}%)")
+    return "outside the standard limits: " + " and ".join(parts)
+
+
+def ich_m10_range(
+    recovery: pd.DataFrame | Mapping[str, npt.ArrayLike],
+    recovery_limit: float = 0.20,
+    recovery_limit_edge: float = 0.25,
+    cv_limit: float = 0.20,
+    min_share: float = 0.75,
+    min_levels: int = 6,
+    failed: Mapping[float, str] | None = None,
+) -> StandardsVerdict:
+    """LLOQ and ULOQ with every standard level judged on its own, as ICH M10 reads them.
+
+    ``recovery`` is a :func:`level_recovery` table (or its :func:`level_columns`) of the
+    levels that are judged: anchor points and a zero standard left out beforehand.
+    A level passes at the edge of the range when ``|recovery - 1| <=
+    recovery_limit_edge`` and inside it when ``|recovery - 1| <= recovery_limit``, its
+    replicate CV at most ``cv_limit`` either way (one replicate: recovery alone). The
+    LLOQ and ULOQ are the lowest and highest levels that pass at the edge; a level
+    between them that fails is reported in ``failing`` but does not narrow the range.
+    The range stands when at least ``min_share`` of the levels from LLOQ to ULOQ, and
+    at least ``min_levels`` of them, pass; otherwise both limits are NaN. ``failed``
+    are levels already left out of the fit for failing (expected concentration -> why),
+    counted as failing where they fall.
+
+    >>> table = pd.DataFrame({"expected": [1.0, 2, 4, 8, 16, 32, 64],
+    ...                       "recovery": [1.4, 1.1, 0.95, 1.3, 1.0, 1.02, 0.98],
+    ...                       "cv": [0.05] * 7})
+    >>> verdict = ich_m10_range(table, min_levels=5)
+    >>> verdict.lloq, verdict.uloq, [level for level, _ in verdict.failing]
+    (2.0, 64.0, [1.0, 8.0])
+    """
+    failed = dict(failed or {})
+    expected = np.asarray(recovery["expected"], dtype=float)
+    rec = np.asarray(recovery["recovery"], dtype=float)
+    cv = np.asarray(recovery["cv"], dtype=float)
+    levels = sorted({*expected.tolist(), *failed})
+    judged = {float(e): (float(r), float(c)) for e, r, c in zip(expected, rec, cv, strict=True)}
+    with np.errstate(invalid="ignore"):
+        cv_ok = {e: not (c > cv_limit) for e, (_, c) in judged.items()}
+        edge_ok = {
+            e: bool(abs(r - 1.0) <= recovery_limit_edge) and cv_ok[e]
+            for e, (r, _) in judged.items()
+        }
+        inner_ok = {
+            e: bool(abs(r - 1.0) <= recovery_limit) and cv_ok[e] for e, (r, _) in judged.items()
+        }
+    ends = [i for i, e in enumerate(levels) if e not in failed and edge_ok.get(e, False)]
+    passing = dict.fromkeys(levels, False)
+    if ends:
+        low, high = ends[0], ends[-1]
+        for i, e in enumerate(levels):
+            if e in failed:
+                continue
+            passing[e] = edge_ok[e] if i in (low, high) else low < i < high and inner_ok[e]
+    failing = []
+    for i, e in enumerate(levels):
+        if passing[e]:
+            continue
+        if e in failed:
+            failing.append((e, failed[e]))
+            continue
+        edge = not ends or i <= ends[0] or i >= ends[-1]
+        r, c = judged[e]
+        limit = recovery_limit_edge if edge else recovery_limit
+        failing.append((e, _failure_text(r, c, limit, cv_limit)))
+    if not ends:
+        return StandardsVerdict(
+            math.nan, math.nan, tuple(failing), 0, 0, "no standard level passes"
+        )
+    between = levels[ends[0] : ends[-1] + 1]
+    n_passing = sum(passing[e] for e in between)
+    lloq, uloq = levels[ends[0]], levels[ends[-1]]
+    # A share such as 6 of 8 = 75% passes however the product rounds.
+    if n_passing < min_levels or n_passing < min_share * len(between) - 1e-9:
+        reason = (
+            f"{n_passing} of {len(between)} standard levels from {lloq:.4g} to {uloq:.4g} "
+            f"pass; at least {100 * min_share:.0f}% and {min_levels} levels must"
+        )
+        return StandardsVerdict(math.nan, math.nan, tuple(failing), n_passing, len(between), reason)
+    return StandardsVerdict(lloq, uloq, tuple(failing), n_passing, len(between))
 
 
 def _signal_variance(

@@ -31,7 +31,9 @@ from assaypipe.curves.fit import (
     fit_curves,
 )
 from assaypipe.curves.limits import (
+    StandardsVerdict,
     ep17_limits,
+    ich_m10_range,
     level_columns,
     limit_of_detection,
     precision_profile_range,
@@ -49,7 +51,10 @@ from assaypipe.curves.vendor import (
 from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
 from assaypipe.units import pair_units, plate_units
 
-LIMIT_RULES = ("recovery", "profile", "both")
+LIMIT_RULES = ("ich_m10", "longest_run", "profile", "both")
+# The rules under which a standard level failing its limits inside the range is left out
+# of the fit.
+EXCLUDING_RULES = ("ich_m10", "both")
 LOD_METHODS = ("blank_sd", "ep17")
 EXTRAPOLATION = ("keep", "standards", "none")
 # Fits whose AIC differ by less than this are equally supported (Burnham & Anderson's
@@ -68,6 +73,10 @@ class _Group:
     n_standards: int
     placed: bool  # a well of the group has a role (not every well unassigned)
     reasons: tuple[str, ...]
+    # Levels fitted but never judged (ICH M10's anchor points).
+    anchors: tuple[float, ...] = ()
+    # Levels left out of the fit for failing their limits, with why.
+    failed: tuple[tuple[float, str], ...] = ()
 
 
 def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
@@ -212,12 +221,7 @@ def _row(
     if fit.usable:
         table = level_columns(fit.params, x_used, y_used)
         recovery_error = _median_recovery_error(table)
-        lloq_rec, uloq_rec = quantification_range(
-            table,
-            float(settings["recovery_limit"]),  # type: ignore[arg-type]
-            float(settings["recovery_limit_edge"]),  # type: ignore[arg-type]
-            float(settings["cv_limit"]),  # type: ignore[arg-type]
-        )
+        lloq_rec, uloq_rec, why_not = _recovery_range(group, table, settings)
         lloq_profile, uloq_profile = precision_profile_range(
             fit.params,
             fit.vcov,
@@ -228,7 +232,7 @@ def _row(
             float(settings["profile_cv"]),  # type: ignore[arg-type]
         )
         rule = settings["limits"]
-        if rule == "recovery":
+        if rule in ("ich_m10", "longest_run"):
             lloq, uloq = lloq_rec, uloq_rec
         elif rule == "profile":
             lloq, uloq = lloq_profile, uloq_profile
@@ -237,7 +241,8 @@ def _row(
             if not lloq <= uloq:
                 lloq = uloq = math.nan
         if math.isnan(lloq):
-            reasons.append(f"no standard range meets the {rule} limits")
+            why = f": {why_not}" if why_not and rule != "profile" else ""
+            reasons.append(f"no standard range meets the {rule} limits{why}")
         low_replicates = _lowest_replicated_level(x_used, y_used)
         lob, lod_ep17 = ep17_limits(fit.params, group.blanks, low_replicates)
         if settings["lod_method"] == "ep17":
@@ -274,6 +279,92 @@ def _row(
     return row, recovery_error
 
 
+def _judged(group: _Group, table: Mapping[str, npt.ArrayLike]) -> dict[str, FloatArray]:
+    """The rows of a level table that are judged: every level but the anchors."""
+    expected = np.asarray(table["expected"], dtype=float)
+    keep = ~np.isin(expected, group.anchors)
+    names = ("expected", "recovery", "cv")
+    return {name: np.asarray(table[name], dtype=float)[keep] for name in names}
+
+
+def _verdict(
+    group: _Group, table: Mapping[str, npt.ArrayLike], settings: Mapping[str, object]
+) -> StandardsVerdict:
+    return ich_m10_range(
+        _judged(group, table),
+        float(settings["recovery_limit"]),  # type: ignore[arg-type]
+        float(settings["recovery_limit_edge"]),  # type: ignore[arg-type]
+        float(settings["cv_limit"]),  # type: ignore[arg-type]
+        float(settings["min_passing_share"]),  # type: ignore[arg-type]
+        int(settings["min_passing_levels"]),  # type: ignore[call-overload]
+        dict(group.failed),
+    )
+
+
+def _recovery_range(
+    group: _Group, table: Mapping[str, npt.ArrayLike], settings: Mapping[str, object]
+) -> tuple[float, float, str]:
+    """LLOQ, ULOQ and (where there is none) why, from the standards' recovery and CV."""
+    if settings["limits"] == "longest_run":
+        lloq, uloq = quantification_range(
+            _judged(group, table),
+            float(settings["recovery_limit"]),  # type: ignore[arg-type]
+            float(settings["recovery_limit_edge"]),  # type: ignore[arg-type]
+            float(settings["cv_limit"]),  # type: ignore[arg-type]
+        )
+        return lloq, uloq, ""
+    verdict = _verdict(group, table, settings)
+    return verdict.lloq, verdict.uloq, verdict.reason
+
+
+def _without_failing(
+    group: _Group, fit: CurveFit, code: npt.NDArray[np.int8], settings: Mapping[str, object]
+) -> _Group | None:
+    """The group less the standard levels between LLOQ and ULOQ that fail their limits
+    on ``fit`` (ICH M10: a failing calibrator is rejected and the curve fitted again
+    without it), or None when none is to be left out: no failing level inside the
+    range, a rule that excludes none, or a curve whose standards do not meet the share
+    (that curve has no range at all). Failing levels beyond the range stay in the fit,
+    as anchor points do: they shape the asymptotes, as in the instruments' software."""
+    if settings["limits"] not in EXCLUDING_RULES or not fit.usable:
+        return None
+    n = group.wells.size
+    used = (code[:n] == POINT_USED) & (group.conc > 0)
+    table = level_columns(fit.params, group.conc[used], group.signal[used])
+    verdict = _verdict(group, table, settings)
+    if math.isnan(verdict.lloq):
+        return None
+    known = dict(group.failed)
+    new = [
+        (level, why)
+        for level, why in verdict.failing
+        if level not in known and verdict.lloq < level < verdict.uloq
+    ]
+    drop = used & np.isin(group.conc, [level for level, _ in new])
+    if not drop.any():
+        return None
+    reasons = [
+        f"excluded standard well(s) {','.join(group.wells[drop & (group.conc == level)])}: {why}"
+        for level, why in new
+    ]
+    keep = ~drop
+    return dataclasses.replace(
+        group,
+        wells=group.wells[keep],
+        conc=group.conc[keep],
+        signal=group.signal[keep],
+        reasons=(*group.reasons, *reasons),
+        failed=(*group.failed, *new),
+    )
+
+
+def _anchored(group: _Group, low: int, high: int) -> _Group:
+    """The group with its ``low`` lowest and ``high`` highest dosed levels as anchors."""
+    levels = np.unique(group.conc[np.isfinite(group.conc) & (group.conc > 0)]).tolist()
+    anchors = {*levels[:low], *levels[max(len(levels) - high, 0) :]} if high else set(levels[:low])
+    return dataclasses.replace(group, anchors=tuple(sorted(float(a) for a in anchors)))
+
+
 def _lowest_replicated_level(conc: FloatArray, signal: FloatArray) -> FloatArray:
     if conc.size == 0:
         return np.array([], dtype=float)
@@ -294,7 +385,11 @@ def fit_plate_curves(
     cv_limit: float = 0.20,
     lod_k: float = 3.0,
     *,
-    limits: str = "recovery",
+    limits: str = "ich_m10",
+    min_passing_share: float = 0.75,
+    min_passing_levels: int = 6,
+    anchors_low: int = 0,
+    anchors_high: int = 0,
     profile_cv: float = 0.20,
     lod_method: str = "blank_sd",
     outliers: str = "none",
@@ -315,10 +410,16 @@ def fit_plate_curves(
     ``n_excluded`` and is named in ``reasons``. Blanks without either flag and with a
     finite signal give the LOD
     (``lod_method``: ``"blank_sd"``, mean + ``lod_k`` SD, or ``"ep17"``) and the EP17
-    LoB. LLOQ and ULOQ follow ``limits``: ``"recovery"`` (recovery and replicate CV of
-    the standard levels, :func:`quantification_range`), ``"profile"`` (the precision
-    profile: CV of one well's concentration at most ``profile_cv``) or ``"both"`` (the
-    range meeting both); all limits are in-well concentrations.
+    LoB. LLOQ and ULOQ follow ``limits``: ``"ich_m10"`` (each standard level judged on
+    its own by recovery and replicate CV, :func:`ich_m10_range`: the lowest and highest
+    passing levels, with at least ``min_passing_share`` and ``min_passing_levels`` of
+    the levels between them passing; a failing level between them is left out of the
+    fit, which is repeated without it, and named in ``reasons``), ``"longest_run"`` (the longest
+    unbroken run of passing levels, :func:`quantification_range`; nothing left out),
+    ``"profile"`` (the precision profile: CV of one well's concentration at most
+    ``profile_cv``) or ``"both"`` (``"ich_m10"``'s range within the profile's); all
+    limits are in-well concentrations. The ``anchors_low`` lowest and ``anchors_high``
+    highest dosed levels are anchor points: fitted, never judged, never limits.
 
     ``selection`` is ``"aic"`` (lowest AIC among clean fits, then converged ones, then
     any with a finite objective; within 2 AIC units the better back-fit recovery) or a
@@ -359,9 +460,18 @@ def fit_plate_curves(
     ):
         if value not in allowed:
             raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+    if not 0 <= min_passing_share <= 1:
+        raise ValueError(f"min_passing_share must be within 0 and 1, got {min_passing_share}")
+    if min_passing_levels < 1 or anchors_low < 0 or anchors_high < 0:
+        raise ValueError(
+            "min_passing_levels must be at least 1 and anchors_low, anchors_high at least 0, "
+            f"got {min_passing_levels}, {anchors_low}, {anchors_high}"
+        )
     if wells.empty:
         return tables.empty(tables.CURVES)
     settings: dict[str, object] = {
+        "min_passing_share": min_passing_share,
+        "min_passing_levels": min_passing_levels,
         "recovery_limit": recovery_limit,
         "recovery_limit_edge": recovery_limit_edge,
         "cv_limit": cv_limit,
@@ -373,7 +483,10 @@ def fit_plate_curves(
     }
 
     plate_info = _plate_info(plates)
-    groups = _groups(wells, {plate_id: info[1] for plate_id, info in plate_info.items()})
+    groups = [
+        _anchored(group, anchors_low, anchors_high)
+        for group in _groups(wells, {plate_id: info[1] for plate_id, info in plate_info.items()})
+    ]
     options = {
         "outliers": outliers,
         "outlier_limit": outlier_limit,
@@ -419,20 +532,21 @@ def _assaypipe_rows(
     if "5PL" in models:
         batches["5PL"] = fit_curves(conc, signal, "5PL", weighting, base=four, **options)  # type: ignore[arg-type]
 
+    states = {
+        model: _refitted(groups, batches[model], model, weighting, options, settings)
+        for model in models
+    }
     rows: list[dict[str, object]] = []
     for index, group in enumerate(groups):
         fits: list[CurveFit] = []
         group_rows: list[dict[str, object]] = []
         errors: list[float] = []
         for model in models:
-            batch = batches[model]
+            fitted_group, fit, code, fit_reasons = states[model][index]
             if group.n_standards == 0:
                 fit = _no_standards_fit(group, model, weighting)
-                fit_reasons: Sequence[str] = fit.reasons
-            else:
-                fit = batch.curve(index)
-                fit_reasons = batch.fit_reasons[index]
-            row, error = _row(group, fit, batch.point_code[index], fit_reasons, settings)
+                fit_reasons = fit.reasons
+            row, error = _row(fitted_group, fit, code, fit_reasons, settings)
             fits.append(fit)
             group_rows.append(row)
             errors.append(error)
@@ -440,6 +554,45 @@ def _assaypipe_rows(
         group_rows[chosen]["selected"] = True
         rows.extend(group_rows)
     return rows
+
+
+_State = tuple[_Group, CurveFit, npt.NDArray[np.int8], Sequence[str]]
+
+
+def _refitted(
+    groups: Sequence[_Group],
+    batch: BatchFit,
+    model: str,
+    weighting: str,
+    options: Mapping[str, object],
+    settings: Mapping[str, object],
+) -> list[_State]:
+    """Each group's fit of ``model`` after leaving out the standard levels that fail
+    their limits (:func:`_without_failing`), refitting until none is left to drop.
+
+    Every round leaves out at least one level of each group it refits, so it ends."""
+    states: list[_State] = [
+        (group, batch.curve(i), batch.point_code[i], batch.fit_reasons[i])
+        for i, group in enumerate(groups)
+    ]
+    pending = [i for i, group in enumerate(groups) if group.n_standards > 0]
+    while pending:
+        redo: dict[int, _Group] = {}
+        for i in pending:
+            fewer = _without_failing(*states[i][:3], settings)
+            if fewer is not None:
+                redo[i] = fewer
+        if not redo:
+            break
+        conc = [g.conc for g in redo.values()]
+        signal = [g.signal for g in redo.values()]
+        again = fit_curves(conc, signal, "4PL", weighting, **options)  # type: ignore[arg-type]
+        if model == "5PL":
+            again = fit_curves(conc, signal, "5PL", weighting, base=again, **options)  # type: ignore[arg-type]
+        for j, (i, group) in enumerate(redo.items()):
+            states[i] = (group, again.curve(j), again.point_code[j], again.fit_reasons[j])
+        pending = list(redo)
+    return states
 
 
 def _plate_info(plates: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
