@@ -441,8 +441,8 @@ def test_reproduction_figures_of_the_corpus(realdata, no_settle, preset: str) ->
         assert (row["n_curves"], row["n_wells"]) == (n_curves, n_wells), fmt
         # The 4PL fits of standards the software fitted with a straight line are
         # ill-conditioned: their concentrations move by ~1e-4 relative with the BLAS
-        # kernel of the machine (Gen5's median 0.331% with OPENBLAS_CORETYPE=SkylakeX,
-        # 0.343% Sandybridge, 0.347% Zen or Haswell).
+        # kernel of the machine (Gen5's median 0.333% with OPENBLAS_CORETYPE=SkylakeX,
+        # 0.345% Sandybridge, 0.348% Zen).
         assert row["median_pct"] == pytest.approx(median, abs=0.03), fmt
         assert row["p95_pct"] == pytest.approx(p95, rel=0.02), fmt
     assert sorted(figures.index) == [
