@@ -2,7 +2,8 @@
 
 from assaypipe import tables
 from assaypipe.io import write_table
-from assaypipe.pipeline import concat_tables, logged
+from assaypipe.joblog import logged
+from assaypipe.pipeline import concat_tables
 
 with logged(snakemake.log[0]) as log:
     for name, schema, first_rows in [

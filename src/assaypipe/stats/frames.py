@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from assaypipe import tables
 
@@ -159,6 +158,8 @@ def stats_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
     Only rows marked ``adjust`` with a finite p take part; the others keep q missing.
     """
+    from statsmodels.stats.multitest import multipletests
+
     if not rows:
         return tables.empty(tables.STATS)
     frame = pd.DataFrame(list(rows))

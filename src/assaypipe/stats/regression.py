@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import statsmodels.api as sm
-from scipy import stats as sps
 
 # Largest n for which the null distribution of S is enumerated, as R does.
 _EXACT_SPEARMAN_N = 9
@@ -56,7 +54,10 @@ def ols(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> OlsResult:
         nan2 = (math.nan, math.nan)
         nan = math.nan
         return OlsResult(n, nan, nan2, nan, nan, nan, nan2, nan, nan, nan, nan, nan)
-    fit = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit()
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
+
+    fit = OLS(y, add_constant(x, has_constant="add")).fit()
     params = np.asarray(fit.params)
     ci = np.asarray(fit.conf_int(alpha=1 - confidence))
     t = np.asarray(fit.tvalues)
@@ -104,6 +105,8 @@ def s_tail_probability(s: float, n: int, lower_tail: bool) -> float:
 
     Exact by enumeration for n <= 9, Edgeworth series beyond.
     """
+    from scipy import stats as sps
+
     if n <= 1:
         return 0.0 if lower_tail else 1.0
     if s <= 0:
@@ -139,6 +142,8 @@ def s_tail_probability(s: float, n: int, lower_tail: bool) -> float:
 
 def spearman(x: np.ndarray, y: np.ndarray) -> SpearmanResult:
     """Spearman's rho of complete pairs with a two-sided p-value as R's ``cor.test``."""
+    from scipy import stats as sps
+
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
