@@ -75,6 +75,10 @@ def test_other_lines_are_not_resources() -> None:
         ("assaypipe.handoff", ("scipy.stats", "statsmodels", "matplotlib")),
         ("assaypipe.analyses", ("scipy.stats", "statsmodels", "sklearn")),
         ("assaypipe.figures_stats", ("scipy.stats", "statsmodels", "sklearn")),
+        # The curves, QC and replicates import scipy.special where they fit or compute.
+        ("assaypipe.curves", ("scipy",)),
+        ("assaypipe.samples", ("scipy",)),
+        ("assaypipe.qc", ("scipy",)),
     ],
 )
 def test_job_modules_import_only_what_they_use(module: str, absent: tuple[str, ...]) -> None:
