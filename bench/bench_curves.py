@@ -1,27 +1,36 @@
 """Batch curve fitting against a per-curve scipy.optimize.curve_fit baseline.
 
 Simulates realistic Luminex standard curves: 8 levels of a 2- to 4-fold dilution
-series in duplicate with one well lost (15 points), half drawn from a 4PL and half
-from a 5PL, 2-8% CV plus a little additive noise. Every curve is fitted as the
-workflow fits it (``fit_plate_curves``): with the 4PL and with the 5PL, weights 1/y^2,
-the 5PL starting from the 4PL batch (``fit_curves(..., base=four)``). A random sample
-of the curves is fitted the same way one by one with ``curve_fit`` (the model written
-in dose, ``sigma = y``, data-driven ``p0``, default Levenberg-Marquardt). Prints the
-curves per second of both, their ratio, and the share of fits where our weighted RSS
-is worse than the baseline's by more than 1e-6 (relative).
+series in duplicate with one well lost (15 points), 2-8% CV plus a little additive
+noise, drawn from the model being fitted. For each batch size (100, 1,000, 10,000
+curves) and model (4PL, 5PL) it fits the batch with ``fit_curves(x, y, model,
+"1/y^2")`` (the 5PL from its data alone, its own 4PL start included) and fits the same
+curves one by one with ``curve_fit`` (the model written in dose, ``sigma = y``, the
+same weighted objective; data-driven ``p0``; default Levenberg-Marquardt). The
+baseline fits at most ``--sample`` curves of each batch; its rate per curve does not
+depend on the batch.
 
-Throughput is given in CPU time of this process (fair to both sides on a shared
-machine) and in wall-clock time, each the best of ``--repeat`` runs (as ``timeit``
-does: the fastest run is the one least disturbed); both sides run single-threaded.
+The two sides run in turn, ours then the baseline, ``--repeat`` times, both in this
+process and single-threaded; the ratio (our curves per CPU second over curve_fit's) is
+taken pair by pair, and the median pair is quoted with the range, so a machine whose
+speed drifts moves both sides of a pair together.
 
-    .venv/bin/python bench/bench_curves.py [--curves 10000] [--sample 2000] [--repeat 3]
+Agreement, over the curves where assaypipe used every point and curve_fit converged:
+how many reach the same optimum (weighted RSS within 1e-6 relative), how many end
+lower on either side, and on the same optimum the relative difference of the parameters
+(largest of a, b, c, d, g per curve: its median and maximum over the curves) and the
+largest of the fitted signal at the standards.
+
+    .venv/bin/python bench/bench_curves.py [--sizes 100 1000 10000] [--sample 1000] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
@@ -31,6 +40,7 @@ from assaypipe.curves import BatchFit, fit_curves
 N_LEVELS = 8
 N_POINTS = 15
 MODELS = ("4PL", "5PL")
+SAME_RSS = 1e-6
 
 
 def simulate(n: int, model: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -57,19 +67,20 @@ def simulate(n: int, model: str, rng: np.random.Generator) -> tuple[np.ndarray, 
     return conc[keep].reshape(n, N_POINTS), signal[keep].reshape(n, N_POINTS)
 
 
+def logistic(x: np.ndarray, a: float, b: float, c: float, d: float, g: float = 1.0) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return d + (a - d) / (1.0 + (x / c) ** b) ** g
+
+
 def logistic4(x: np.ndarray, a: float, b: float, c: float, d: float) -> np.ndarray:
-    return d + (a - d) / (1.0 + (x / c) ** b)
+    return logistic(x, a, b, c, d)
 
 
-def logistic5(x: np.ndarray, a: float, b: float, c: float, d: float, g: float) -> np.ndarray:
-    return d + (a - d) / (1.0 + (x / c) ** b) ** g
-
-
-def baseline(x: np.ndarray, y: np.ndarray, model: str) -> float:
-    """Weighted RSS of a per-curve curve_fit (NaN when it fails)."""
+def baseline(x: np.ndarray, y: np.ndarray, model: str) -> np.ndarray:
+    """(a, b, c, d, g) of a per-curve curve_fit; NaN where it fails."""
     low, high = x == x.min(), x == x.max()
     p0 = [y[low].mean(), 1.0, float(np.exp(np.log(x).mean())), y[high].mean()]
-    function = logistic4 if model == "4PL" else logistic5
+    function: Any = logistic4 if model == "4PL" else logistic
     if model == "5PL":
         p0.append(1.0)
     with warnings.catch_warnings():
@@ -78,81 +89,91 @@ def baseline(x: np.ndarray, y: np.ndarray, model: str) -> float:
         try:
             popt, _ = curve_fit(function, x, y, p0=p0, sigma=y, maxfev=20000)
         except RuntimeError:
-            return float("nan")
-    rss = float(np.sum(((y - function(x, *popt)) / y) ** 2))
+            return np.full(5, np.nan)
+    return np.append(popt, 1.0) if model == "4PL" else popt
+
+
+def weighted_rss(x: np.ndarray, y: np.ndarray, params: np.ndarray) -> float:
+    rss = float(np.sum(((y - logistic(x, *params)) / y) ** 2))
     return rss if np.isfinite(rss) else float("nan")
 
 
-def ours(x: np.ndarray, y: np.ndarray) -> dict[str, BatchFit]:
-    four = fit_curves(x, y, "4PL", "1/y^2")
-    return {"4PL": four, "5PL": fit_curves(x, y, "5PL", "1/y^2", base=four)}
+def agreement(
+    x: np.ndarray, y: np.ndarray, ours: BatchFit, theirs: np.ndarray, sample: np.ndarray
+) -> str:
+    """Counts of same / lower / worse optima and the largest differences on the same."""
+    same = lower = worse = 0
+    param_diff: list[float] = []
+    pred_diff = 0.0
+    compared = 0
+    for row, i in enumerate(sample):
+        params = theirs[row]
+        if not np.all(np.isfinite(params)) or np.any(ours.point_code[i] != 0):
+            continue
+        rss_ours, rss_theirs = (
+            weighted_rss(x[i], y[i], ours.params[i]),
+            weighted_rss(x[i], y[i], params),
+        )
+        if not np.isfinite(rss_theirs):
+            continue
+        compared += 1
+        if rss_ours > rss_theirs * (1.0 + SAME_RSS):
+            worse += 1
+        elif rss_theirs > rss_ours * (1.0 + SAME_RSS):
+            lower += 1
+        else:
+            same += 1
+            param_diff.append(float(np.max(np.abs(ours.params[i] / params - 1.0))))
+            fitted = logistic(x[i], *params)
+            pred_diff = max(
+                pred_diff, float(np.max(np.abs(logistic(x[i], *ours.params[i]) / fitted - 1.0)))
+            )
+    return (
+        f"same optimum {same}/{compared}, ours lower {lower}, ours worse {worse}; "
+        f"on the same optimum rel. diff of params median {np.median(param_diff):.0e} / "
+        f"max {max(param_diff):.0e}, of fitted signal max {pred_diff:.0e}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--curves", type=int, default=10000)
-    parser.add_argument("--sample", type=int, default=2000, help="curves fitted by the baseline")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 10000])
+    parser.add_argument("--sample", type=int, default=1000, help="curves fitted by the baseline")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best counts")
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of runs; the median counts")
     args = parser.parse_args()
-    rng = np.random.default_rng(args.seed)
-    half = args.curves // 2
-    parts = [simulate(half, model, rng) for model in MODELS]
-    x = np.concatenate([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
-    n = x.shape[0]
-
-    ours(x[:50], y[:50])  # warm-up: one-off import and allocation costs are not timed
-    fits: dict[str, BatchFit] = {}
-    our_cpu = our_wall = np.inf
-    for _ in range(args.repeat):
-        cpu, wall = time.process_time(), time.perf_counter()
-        fits = ours(x, y)
-        our_cpu = min(our_cpu, time.process_time() - cpu)
-        our_wall = min(our_wall, time.perf_counter() - wall)
-
-    sample = rng.choice(n, size=min(args.sample, n), replace=False)
-    base_cpu = base_wall = np.inf
-    base_rss: dict[str, np.ndarray] = {}
-    for _ in range(args.repeat):
-        cpu, wall = time.process_time(), time.perf_counter()
-        for model in MODELS:
-            base_rss[model] = np.array([baseline(x[i], y[i], model) for i in sample])
-        base_cpu = min(base_cpu, time.process_time() - cpu)
-        base_wall = min(base_wall, time.perf_counter() - wall)
-
-    worse = compared = failed = 0
-    for model in MODELS:
-        rss, mine = base_rss[model], fits[model].rss[sample]
-        ok = np.isfinite(rss)
-        n_worse = int(np.sum(mine[ok] > rss[ok] * (1.0 + 1e-6)))
-        worse, compared, failed = (
-            worse + n_worse,
-            compared + int(ok.sum()),
-            failed + int((~ok).sum()),
-        )
-        values, counts = np.unique(np.array(fits[model].status), return_counts=True)
-        statuses = dict(zip(values.tolist(), counts.tolist(), strict=True))
-        print(f"{model}: statuses {statuses}; RSS worse than curve_fit on {n_worse}/{ok.sum()}")
-
-    m = sample.size
+    x, y = simulate(50, "5PL", np.random.default_rng(args.seed))
+    fit_curves(x, y, "4PL", "1/y^2")  # warm-up: one-off import and allocation costs
+    fit_curves(x, y, "5PL", "1/y^2")
     print(
-        f"assaypipe fit_curves (4PL + 5PL per curve): {n} curves, CPU {our_cpu:.3f} s = "
-        f"{n / our_cpu:,.0f} curves/s (wall {our_wall:.3f} s = {n / our_wall:,.0f}/s)"
+        f"{'curves':>7} {'model':>5} {'ours /s':>9} {'curve_fit /s':>12} "
+        f"{'ratio (median, range of pairs)':>31}  agreement"
     )
-    print(
-        f"scipy curve_fit (4PL + 5PL per curve), one by one: {m} curves, CPU {base_cpu:.3f} s"
-        f" = {m / base_cpu:,.0f} curves/s (wall {base_wall:.3f} s = {m / base_wall:,.0f}/s);"
-        f" {failed} baseline fits failed"
-    )
-    print(
-        f"ratio: {(n / our_cpu) / (m / base_cpu):.1f}x by CPU time, "
-        f"{(n / our_wall) / (m / base_wall):.1f}x by wall time"
-    )
-    print(
-        f"our RSS worse than curve_fit's by > 1e-6 relative: {worse}/{compared} fits "
-        f"= {100.0 * worse / max(compared, 1):.3f}%"
-    )
+    for n in args.sizes:
+        for m, model in enumerate(MODELS):
+            # Each batch has its own seed: its curves do not depend on the other sizes.
+            rng = np.random.default_rng([args.seed, n, m])
+            x, y = simulate(n, model, rng)
+            sample = np.sort(rng.choice(n, size=min(args.sample, n), replace=False))
+            ratios, ours_rate, theirs_rate = [], [], []
+            fits: BatchFit | None = None
+            theirs = np.empty((0, 5))
+            for _ in range(args.repeat):
+                cpu = time.process_time()
+                fits = fit_curves(x, y, model, "1/y^2")
+                ours_rate.append(n / (time.process_time() - cpu))
+                cpu = time.process_time()
+                theirs = np.array([baseline(x[i], y[i], model) for i in sample])
+                theirs_rate.append(sample.size / (time.process_time() - cpu))
+                ratios.append(ours_rate[-1] / theirs_rate[-1])
+            assert fits is not None
+            print(
+                f"{n:>7} {model:>5} {statistics.median(ours_rate):>9,.0f} "
+                f"{statistics.median(theirs_rate):>12,.0f} "
+                f"{statistics.median(ratios):>14.1f}x ({min(ratios):.1f}-{max(ratios):.1f}x)"
+                f"  {agreement(x, y, fits, theirs, sample)}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,11 @@
 For each N it prints wall time, CPU time (all child processes), peak memory (largest
 process), time per plate, and a floor measured in the same run: the package's own
 read -> annotate -> fit -> interpolate -> write on the same files and chunks, in two
-worker processes, with no Snakemake.
+worker processes, with no Snakemake. The CPU time is then split as each job measured
+itself (the ``resources:`` line that ends every job's log): per-plate work (the chunk
+jobs), study-level work (tables, QC, statistics, figures, report), each with the jobs'
+start-up (interpreter and imports) apart, and orchestration, the rest: Snakemake's own
+process (parsing, the DAG, launching and checking jobs).
 
     .venv/bin/python bench/bench_workflow.py            # 100, 1000, 5000 plates
     .venv/bin/python bench/bench_workflow.py 100 1000   # chosen sizes
@@ -23,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from assaypipe.joblog import JobResources, parse_resources
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -58,15 +64,62 @@ def _rule_of(benchmark: Path) -> str:
     return benchmark.stem if benchmark.parent.name == "benchmarks" else benchmark.parent.name
 
 
-def step_times(study: Path) -> list[tuple[str, float]]:
-    """CPU seconds per rule from the workflow's own benchmark files, largest first."""
-    totals: dict[str, float] = {}
-    for path in (study / "results" / "benchmarks").rglob("*.tsv"):
-        rows = path.read_text().splitlines()
-        header, last = rows[0].split("\t"), rows[-1].split("\t")
-        rule = _rule_of(path)
-        totals[rule] = totals.get(rule, 0.0) + float(last[header.index("cpu_time")])
-    return sorted(totals.items(), key=lambda item: -item[1])
+# Rules whose jobs do the per-plate work (one job per chunk of plates); the rest are
+# study-level.
+PER_PLATE_RULES = ("process_chunk",)
+
+
+def job_cpu(study: Path) -> dict[str, list[JobResources]]:
+    """Each job's own CPU figures, from the ``resources:`` line that ends its log.
+
+    Every job measures itself (``assaypipe.joblog.logged``: getrusage of its own
+    process), however short or long; Snakemake's benchmark files sample a job's
+    process tree now and then and miss short jobs' CPU."""
+    jobs: dict[str, list[JobResources]] = {}
+    logs = study / "results" / "logs"
+    for path in sorted(logs.rglob("*.log")):
+        rule = path.stem if path.parent == logs else path.relative_to(logs).parts[0]
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if (figures := parse_resources(line)) is not None:
+                jobs.setdefault(rule, []).append(figures)
+    return jobs
+
+
+def cpu_breakdown(jobs: dict[str, list[JobResources]], total_cpu: float) -> list[str]:
+    """Lines: per-plate work, study-level work and orchestration, then per rule."""
+
+    def own(figures: JobResources) -> float:
+        return figures.startup_cpu + figures.step_cpu + figures.children_cpu
+
+    def part(rules: list[str]) -> tuple[int, float, float]:
+        runs = [figures for rule in rules for figures in jobs[rule]]
+        startup = sum(figures.startup_cpu for figures in runs)
+        return len(runs), startup, sum(own(figures) for figures in runs) - startup
+
+    per_plate = [rule for rule in jobs if rule in PER_PLATE_RULES]
+    study_level = [rule for rule in jobs if rule not in PER_PLATE_RULES]
+    lines = []
+    accounted = 0.0
+    for label, rules in (("per-plate work", per_plate), ("study-level work", study_level)):
+        n, startup, work = part(rules)
+        accounted += startup + work
+        lines.append(
+            f"{label}: {n} jobs, CPU {startup + work:.1f} s "
+            f"(start-up {startup:.1f} s, steps {work:.1f} s)"
+        )
+    lines.append(
+        f"orchestration (snakemake itself, DAG, job launching): CPU {total_cpu - accounted:.1f} s"
+    )
+    by_rule = sorted(jobs.items(), key=lambda item: -sum(own(f) for f in item[1]))
+    lines.append(
+        "by rule (jobs: start-up + step CPU s): "
+        + ", ".join(
+            f"{rule} ({len(runs)}: {sum(f.startup_cpu for f in runs):.1f} + "
+            f"{sum(f.step_cpu + f.children_cpu for f in runs):.1f})"
+            for rule, runs in by_rule
+        )
+    )
+    return lines
 
 
 def add_one_plate(study: Path, cores: int) -> tuple[str, dict[str, int], float]:
@@ -143,14 +196,15 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
             )
             wall, cpu, peak = run_workflow(study, args.cores)
-            steps = step_times(study)
+            breakdown = cpu_breakdown(job_cpu(study), cpu)
             floor_wall, _ = floor(study, args.cores)
             print(
                 f"{n:>7} {wall:>8.1f} {cpu:>8.1f} {peak / 2**20:>9.0f} {1000 * wall / n:>9.1f} "
                 f"{floor_wall:>8.1f} {wall / floor_wall:>8.1f}",
                 flush=True,
             )
-            print("        CPU s by step: " + ", ".join(f"{k} {v:.1f}" for k, v in steps))
+            for line in breakdown:
+                print(f"        {line}")
             added, jobs, again = add_one_plate(study, args.cores)
             print(
                 f"        one plate added ({added}): {again:.1f} s wall; jobs run: {jobs}",

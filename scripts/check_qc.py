@@ -3,7 +3,7 @@ then failing plates x analytes and manual exclusions left out of the samples."""
 
 from assaypipe.exclusions import exclusion_table, included_samples, read_exclusions
 from assaypipe.io import read_table, write_table
-from assaypipe.pipeline import logged
+from assaypipe.joblog import logged
 from assaypipe.qc import read_kits, run_qc
 from assaypipe.responders import read_subjects
 from assaypipe.sheet_checks import sheet_findings

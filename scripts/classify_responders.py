@@ -1,7 +1,7 @@
 """classify_responders: responder labels per subject and rule (subjects.parquet)."""
 
 from assaypipe.io import write_table
-from assaypipe.pipeline import logged
+from assaypipe.joblog import logged
 from assaypipe.responders import classify_responders, read_outcomes, read_subjects
 
 with logged(snakemake.log[0]) as log:

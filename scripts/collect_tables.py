@@ -5,7 +5,8 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.io import write_table
-from assaypipe.pipeline import collect_study, logged
+from assaypipe.joblog import logged
+from assaypipe.pipeline import collect_study
 
 with logged(snakemake.log[0]) as log:
     frames = collect_study(

@@ -1,7 +1,7 @@
 """combine_replicates: one value per sample and analyte, in each analyte's study unit."""
 
 from assaypipe.io import read_table, write_table
-from assaypipe.pipeline import logged
+from assaypipe.joblog import logged
 from assaypipe.qc import read_kits
 from assaypipe.samples import combine_replicates
 from assaypipe.sheets import read_aliases, read_samples

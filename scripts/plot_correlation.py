@@ -2,7 +2,7 @@
 
 from assaypipe.figures_stats import display_names, plot_correlation
 from assaypipe.io import read_table
-from assaypipe.pipeline import logged
+from assaypipe.joblog import logged
 from assaypipe.sheets import read_aliases
 
 settings = snakemake.params.prepost

@@ -2,7 +2,8 @@
 
 from assaypipe.figures_stats import display_names, plot_prepost
 from assaypipe.io import read_table
-from assaypipe.pipeline import concat_tables, logged
+from assaypipe.joblog import logged
+from assaypipe.pipeline import concat_tables
 from assaypipe.responders import response_groups
 from assaypipe.sheets import read_aliases
 from assaypipe.tables import STATS

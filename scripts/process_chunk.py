@@ -1,7 +1,8 @@
 """process_chunk: a chunk of exports -> tidy wells, fitted curves, concentrations."""
 
 from assaypipe.io import write_table
-from assaypipe.pipeline import logged, process_chunk
+from assaypipe.joblog import logged
+from assaypipe.pipeline import process_chunk
 from assaypipe.progress import ChunkProgress
 from assaypipe.qc.kits import read_kits
 from assaypipe.sheets import read_aliases, read_samples

@@ -1,7 +1,7 @@
 """render_report: results/report.html, and its figures as PNG for snakemake --report."""
 
 from assaypipe.io import config_hash
-from assaypipe.pipeline import logged
+from assaypipe.joblog import logged
 from assaypipe.report import build_report, load_inputs, log_progress, write_report
 from assaypipe.sheets import read_aliases
 

@@ -2,7 +2,7 @@
 
 from assaypipe.analyses import run_analysis, summary_lines
 from assaypipe.io import read_table, write_table
-from assaypipe.pipeline import logged
+from assaypipe.joblog import logged
 
 with logged(snakemake.log[0]) as log:
     samples = read_table(snakemake.input.samples)

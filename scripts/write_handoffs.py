@@ -2,7 +2,7 @@
 
 from assaypipe.handoff import prism_tables, write_concentrations_workbook, write_prism_tables
 from assaypipe.io import read_table
-from assaypipe.pipeline import logged
+from assaypipe.joblog import logged
 from assaypipe.responders import response_groups
 
 with logged(snakemake.log[0]) as log:

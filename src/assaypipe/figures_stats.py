@@ -20,7 +20,6 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -231,6 +230,10 @@ def correlation_figure(
     display: dict[str, str] | None = None,
 ) -> Figure:
     """The figure :func:`plot_correlation` writes."""
+    # statsmodels takes about a second to import: only the correlation figure needs it.
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
+
     pooled = pooled_values(samples, [pre, post], below_lloq)
     units = analyte_units(samples)
     names = {name: shown((display or {}).get(name, name), _NAME_LIMIT) for name in (x, y)}
@@ -250,10 +253,10 @@ def correlation_figure(
         if np.isfinite(fit.slope):
             grid = np.linspace(both[x].min(), both[x].max(), 100)
             codes = np.unique(subjects, return_inverse=True)[1]
-            model = sm.OLS(both[y].to_numpy(), sm.add_constant(both[x].to_numpy())).fit(
+            model = OLS(both[y].to_numpy(), add_constant(both[x].to_numpy())).fit(
                 cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
             )
-            band = model.get_prediction(sm.add_constant(grid)).summary_frame(alpha=0.05)
+            band = model.get_prediction(add_constant(grid)).summary_frame(alpha=0.05)
             axis.plot(grid, band["mean"], color="black", lw=1.5, label="OLS fit")
             axis.fill_between(
                 grid,

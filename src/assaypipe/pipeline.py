@@ -7,9 +7,7 @@ and never stops the other plates.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -381,24 +379,3 @@ def collect_study(
     frames["plates"] = clash.plates
     frames["rejected"] = _concat([frames["rejected"], clash.rejected], tables.REJECTED)
     return frames
-
-
-@contextmanager
-def logged(log_path: str | Path) -> Iterator[logging.Logger]:
-    """Send this step's log messages and warnings to ``log_path`` (the rule's log)."""
-    logger = logging.getLogger("assaypipe")
-    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logging.captureWarnings(True)
-    logging.getLogger("py.warnings").addHandler(handler)
-    try:
-        yield logger
-    except Exception:
-        logger.exception("step failed")
-        raise
-    finally:
-        logger.removeHandler(handler)
-        logging.getLogger("py.warnings").removeHandler(handler)
-        handler.close()

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special
 
 from assaypipe.curves.model import FloatArray, asymptotes, inverse, inverse_log_gradient, predict
 
@@ -280,7 +279,10 @@ def inverse_interval(
         return x, nan, nan.copy(), nan.copy()
     se_log = log_conc_se(params, vcov, signal, sigma2, weight_power)
     # The Student t quantile (what scipy.stats.t.ppf computes, without importing
-    # scipy.stats, which every chunk job would otherwise pay for at start-up).
+    # scipy.stats, which every chunk job would otherwise pay for at start-up); and
+    # scipy.special only here, for the jobs that compute intervals.
+    from scipy import special
+
     t = float(special.stdtrit(df, 0.5 + level / 2.0))
     with np.errstate(over="ignore", invalid="ignore"):
         return x, x * se_log, x * np.exp(-t * se_log), x * np.exp(t * se_log)

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit
 
 from assaypipe.vocabulary import CURVE_PARAMS
 
@@ -215,6 +214,10 @@ def to_solver(theta: FloatArray, five: bool, ref: FloatArray) -> FloatArray:
         phi[:, 0] = np.arcsinh((a - middle) / half)
         phi[:, 1] = np.log(b)
         if five:
+            # scipy.special is imported where a 5PL needs it: jobs that only read
+            # concentrations off fitted curves need no SciPy at all.
+            from scipy.special import expit
+
             log_g = theta[:, 4]
             phi[:, 2] = theta[:, 2] - np.logaddexp(0.0, log_g) / b
             phi[:, 3] = np.arcsinh((d - a) * expit(log_g) / half)

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from assaypipe import tables
 
@@ -187,6 +186,8 @@ def stats_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     ``q_family``) missing. ``q_family`` names the family and how many tests it has.
     Every row is ``exploratory`` until :func:`mark_primary` says otherwise.
     """
+    from statsmodels.stats.multitest import multipletests
+
     if not rows:
         return tables.empty(tables.STATS)
     frame = pd.DataFrame(list(rows))

@@ -31,7 +31,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats as sps
 
 ZERO_METHODS = ("wilcox", "pratt")
 # p-values: as R's wilcox.test (exact only without ties and zeros), or exact by the
@@ -265,6 +264,8 @@ def _tie_term(ranks: np.ndarray) -> float:
 
 def _signed_rank_z(d: np.ndarray, shift: float, correct: bool) -> float:
     # The normal-approximation statistic of d - shift, zeros dropped (R's W(d)).
+    from scipy import stats as sps
+
     with np.errstate(divide="ignore", invalid="ignore"):
         xd = d - shift
         xd = xd[xd != 0]
@@ -278,6 +279,8 @@ def _signed_rank_z(d: np.ndarray, shift: float, correct: bool) -> float:
 
 def _rank_sum_z(x: np.ndarray, y: np.ndarray, shift: float, correct: bool) -> float:
     # The normal-approximation statistic of x - shift against y (R's W(d)).
+    from scipy import stats as sps
+
     with np.errstate(divide="ignore", invalid="ignore"):
         nx, ny = float(len(x)), float(len(y))
         ranks = sps.rankdata(np.concatenate([x - shift, y]))
@@ -314,6 +317,8 @@ def _walsh_interval(d: np.ndarray, confidence: float) -> Interval:
 
 
 def _signed_rank_root_interval(d: np.ndarray, confidence: float) -> Interval:
+    from scipy import stats as sps
+
     low_end, high_end = float(np.min(d)), float(np.max(d))
     at_min = _signed_rank_z(d, low_end, correct=True)
     at_max = _signed_rank_z(d, high_end, correct=True) if math.isfinite(at_min) else math.nan
@@ -370,6 +375,8 @@ def _pairwise_interval(x: np.ndarray, y: np.ndarray, confidence: float) -> Inter
 
 
 def _rank_sum_root_interval(x: np.ndarray, y: np.ndarray, confidence: float) -> Interval:
+    from scipy import stats as sps
+
     low_end = float(np.min(x) - np.max(y))
     high_end = float(np.max(x) - np.min(y))
     at_min = _rank_sum_z(x, y, low_end, correct=True)
@@ -499,6 +506,8 @@ def signed_rank(
     median of their Walsh averages (``hodges_lehmann="median"``) or, with ties or
     zeros, R's root of the normal-approximation statistic (``"r"``).
     """
+    from scipy import stats as sps
+
     _check("zero_method", zero_method, ZERO_METHODS)
     _check("exact", exact, EXACT_METHODS)
     _check("hodges_lehmann", hodges_lehmann, HODGES_LEHMANN_METHODS)
@@ -629,6 +638,8 @@ def rank_sum(
     at most 200. The estimate is the median of all pairwise differences
     (``hodges_lehmann="median"``) or, with ties, R's root (``"r"``).
     """
+    from scipy import stats as sps
+
     _check("exact", exact, EXACT_METHODS)
     _check("hodges_lehmann", hodges_lehmann, HODGES_LEHMANN_METHODS)
     a = round_significant(np.asarray(x, dtype=float))

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import statsmodels.api as sm
-from scipy import stats as sps
 
 # Largest n for which the null distribution of S is enumerated, as R does.
 _EXACT_SPEARMAN_N = 9
@@ -74,7 +72,10 @@ def ols(
         nan2 = (math.nan, math.nan)
         nan = math.nan
         return OlsResult(n, nan, nan2, nan, nan, nan, nan2, nan, nan, nan, nan, nan, clusters)
-    model = sm.OLS(y, sm.add_constant(x, has_constant="add"))
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
+
+    model = OLS(y, add_constant(x, has_constant="add"))
     if labels is None:
         fit = model.fit()
     else:
@@ -128,6 +129,8 @@ def s_tail_probability(s: float, n: int, lower_tail: bool) -> float:
 
     Exact by enumeration for n <= 9, Edgeworth series beyond.
     """
+    from scipy import stats as sps
+
     if n <= 1:
         return 0.0 if lower_tail else 1.0
     if s <= 0:
@@ -163,6 +166,8 @@ def s_tail_probability(s: float, n: int, lower_tail: bool) -> float:
 
 def spearman(x: np.ndarray, y: np.ndarray) -> SpearmanResult:
     """Spearman's rho of complete pairs with a two-sided p-value as R's ``cor.test``."""
+    from scipy import stats as sps
+
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)

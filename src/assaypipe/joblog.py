@@ -1,0 +1,110 @@
+"""A workflow job's log: its messages and warnings, and what the job cost.
+
+Kept free of heavy imports (no pandas): every job script enters :func:`logged` first,
+and a job's start-up is part of what it costs.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+# The line each job ends its log with; bench/bench_workflow.py reads it back.
+RESOURCES_PREFIX = "resources:"
+
+
+@dataclass(frozen=True)
+class JobResources:
+    """CPU seconds of the job's process before and inside the step, and its peak memory.
+
+    ``startup_cpu`` is what the process spent before the step began (the interpreter,
+    Snakemake's preamble and the script's imports); ``children_cpu`` that of the
+    processes the step started and waited for.
+    """
+
+    startup_cpu: float
+    step_cpu: float
+    children_cpu: float
+    step_wall: float
+    max_rss_mib: float
+
+    def line(self) -> str:
+        """``resources: startup_cpu_s=0.412 step_cpu_s=1.230 ...`` (one log line)."""
+        return (
+            f"{RESOURCES_PREFIX} startup_cpu_s={self.startup_cpu:.3f} "
+            f"step_cpu_s={self.step_cpu:.3f} children_cpu_s={self.children_cpu:.3f} "
+            f"step_wall_s={self.step_wall:.3f} max_rss_mib={self.max_rss_mib:.0f}"
+        )
+
+
+def parse_resources(line: str) -> JobResources | None:
+    """The figures of a ``resources:`` log line, or None for any other line.
+
+    >>> parse_resources("x INFO resources: startup_cpu_s=0.4 step_cpu_s=1 "
+    ...                 "children_cpu_s=0 step_wall_s=1.5 max_rss_mib=200").step_cpu
+    1.0
+    """
+    _, found, rest = line.partition(RESOURCES_PREFIX + " ")
+    if not found:
+        return None
+    values = dict(item.split("=", 1) for item in rest.split())
+    return JobResources(
+        startup_cpu=float(values["startup_cpu_s"]),
+        step_cpu=float(values["step_cpu_s"]),
+        children_cpu=float(values["children_cpu_s"]),
+        step_wall=float(values["step_wall_s"]),
+        max_rss_mib=float(values["max_rss_mib"]),
+    )
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _max_rss_mib() -> float:
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+@contextmanager
+def logged(log_path: str | Path) -> Iterator[logging.Logger]:
+    """Send this step's log messages and warnings to ``log_path`` (the rule's log).
+
+    The log ends with a ``resources:`` line (:class:`JobResources`), also when the
+    step fails: the job's own CPU figures, which Snakemake's benchmark files miss for
+    short jobs and sample only now and then for long ones.
+    """
+    startup_cpu, children_before = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    logger = logging.getLogger("assaypipe")
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").addHandler(handler)
+    try:
+        yield logger
+    except Exception:
+        logger.exception("step failed")
+        raise
+    finally:
+        figures = JobResources(
+            startup_cpu=startup_cpu,
+            step_cpu=_cpu(resource.RUSAGE_SELF) - startup_cpu,
+            children_cpu=_cpu(resource.RUSAGE_CHILDREN) - children_before,
+            step_wall=time.perf_counter() - start,
+            max_rss_mib=_max_rss_mib(),
+        )
+        logger.info("%s", figures.line())
+        logger.removeHandler(handler)
+        logging.getLogger("py.warnings").removeHandler(handler)
+        handler.close()
