@@ -106,7 +106,10 @@ def rscript() -> str:
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("Rscript not found, but CI installs r-base-core in .ci/run")
-        pytest.skip("R (Rscript) is not installed; apt-get install r-base-core r-cran-minpack.lm r-cran-sandwich")
+        pytest.skip(
+            "R (Rscript) is not installed; "
+            "apt-get install r-base-core r-cran-minpack.lm r-cran-sandwich"
+        )
     return found
 
 
