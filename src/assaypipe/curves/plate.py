@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.curves.excluded import excluded_wells_text
 from assaypipe.curves.fit import (
     MODELS,
     OUTLIER_RULES,
@@ -73,6 +74,8 @@ class _Group:
     n_standards: int
     placed: bool  # a well of the group has a role (not every well unassigned)
     reasons: tuple[str, ...]
+    # Standard wells left out before the fit, with why (the ``excluded_wells`` column).
+    excluded: tuple[tuple[str, str], ...] = ()
     # Levels fitted but never judged (ICH M10's anchor points).
     anchors: tuple[float, ...] = ()
     # Levels left out of the fit for failing their limits, with why.
@@ -114,6 +117,7 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
         plate_id, analyte = cast(tuple[object, object], key)
         rows = np.sort(positions_of_key)
         reasons = []
+        excluded: list[tuple[str, str]] = []
         masked_in = MASKED_REASON + (software.get(str(plate_id)) or "the instrument software")
         for mask, why in (
             (lab_masked, masked_in),
@@ -124,6 +128,7 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
             hit = rows[mask[rows]]
             if hit.size:
                 reasons.append(f"excluded standard well(s) {','.join(well[hit])}: {why}")
+                excluded.extend((str(w), why) for w in well[hit])
         take = rows[candidate[rows]]
         groups.append(
             _Group(
@@ -136,6 +141,7 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
                 n_standards=int(is_standard[rows].sum()),
                 placed=bool(placed[rows].any()),
                 reasons=tuple(reasons),
+                excluded=tuple(excluded),
             )
         )
     return groups
@@ -152,12 +158,22 @@ _WELL_TEXT: dict[int, Callable[[str], str]] = {
 
 
 def _point_reasons(group: _Group, code: npt.NDArray[np.int8], weighting: str) -> list[str]:
+    return [
+        f"excluded standard well(s) {','.join(wells)}: {why}"
+        for wells, why in _point_exclusions(group, code, weighting)
+    ]
+
+
+def _point_exclusions(
+    group: _Group, code: npt.NDArray[np.int8], weighting: str
+) -> list[tuple[list[str], str]]:
+    """The group's standard wells the fit left out, by reason (in ``_WELL_TEXT`` order)."""
     out = []
     n = group.wells.size
     for value, text in _WELL_TEXT.items():
         hit = code[:n] == value
         if hit.any():
-            out.append(f"excluded standard well(s) {','.join(group.wells[hit])}: {text(weighting)}")
+            out.append(([str(w) for w in group.wells[hit]], text(weighting)))
     return out
 
 
@@ -207,6 +223,14 @@ def _row(
 ) -> tuple[dict[str, object], float]:
     """One CURVES row and the fit's median recovery error."""
     reasons = [*group.reasons, *_point_reasons(group, code, fit.weighting), *fit_reasons]
+    excluded = [
+        *group.excluded,
+        *(
+            (well, why)
+            for wells, why in _point_exclusions(group, code, fit.weighting)
+            for well in wells
+        ),
+    ]
     n = group.wells.size
     # A zero standard fitted as the response at zero dose (vendor preset) is no level
     # of the range: the limits and the recovery come from the dosed standards.
@@ -275,6 +299,7 @@ def _row(
         "converged": fit.converged,
         "status": fit.status,
         "reasons": ";".join(reasons),
+        "excluded_wells": excluded_wells_text(excluded),
     }
     return row, recovery_error
 
@@ -347,6 +372,9 @@ def _without_failing(
         f"excluded standard well(s) {','.join(group.wells[drop & (group.conc == level)])}: {why}"
         for level, why in new
     ]
+    excluded = [
+        (str(well), why) for level, why in new for well in group.wells[drop & (group.conc == level)]
+    ]
     keep = ~drop
     return dataclasses.replace(
         group,
@@ -354,6 +382,7 @@ def _without_failing(
         conc=group.conc[keep],
         signal=group.signal[keep],
         reasons=(*group.reasons, *reasons),
+        excluded=(*group.excluded, *excluded),
         failed=(*group.failed, *new),
     )
 
