@@ -51,6 +51,7 @@ from assaypipe.curves.vendor import (
 )
 from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
 from assaypipe.units import pair_units, plate_units
+from assaypipe.vocabulary import WellFlag
 
 LIMIT_RULES = ("ich_m10", "longest_run", "profile", "both")
 # The rules under which a standard level failing its limits inside the range is left out
@@ -92,14 +93,14 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
     # The lab's decision in its software comes first: such a well is not a candidate
     # whatever else it is.
     masked = masked_by_lab(wells["flags"], wells.get("token"))
-    low_beads = has_flag(wells["flags"], "low_beads") & ~masked
+    low_beads = has_flag(wells["flags"], WellFlag.LOW_BEADS) & ~masked
     # A bead count the reader could not take as a count (text, negative, beyond any
     # instrument's): the bead check cannot vouch for the well either.
-    bad_beads = has_flag(wells["flags"], "bad_bead_count") & ~masked & ~low_beads
+    bad_beads = has_flag(wells["flags"], WellFlag.BAD_BEAD_COUNT) & ~masked & ~low_beads
     unusable = low_beads | bad_beads
     # The reader flags a standard level whose expected concentration cannot belong
     # to the dilution series (a lost decimal point, say): it cannot be fitted.
-    implausible = has_flag(wells["flags"], "implausible_expected_conc")
+    implausible = has_flag(wells["flags"], WellFlag.IMPLAUSIBLE_EXPECTED_CONC)
     conc = pd.to_numeric(wells["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
     well = wells["well"].astype(str).to_numpy()
@@ -121,9 +122,9 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
         masked_in = MASKED_REASON + (software.get(str(plate_id)) or "the instrument software")
         for mask, why in (
             (lab_masked, masked_in),
-            (excluded_low, "low_beads"),
-            (excluded_bad, "bad_bead_count"),
-            (off_series, "implausible_expected_conc"),
+            (excluded_low, WellFlag.LOW_BEADS.value),
+            (excluded_bad, WellFlag.BAD_BEAD_COUNT.value),
+            (off_series, WellFlag.IMPLAUSIBLE_EXPECTED_CONC.value),
         ):
             hit = rows[mask[rows]]
             if hit.size:
