@@ -324,3 +324,18 @@ def test_the_fit_and_the_reader_leave_out_the_same_levels(levels):
     positions = implausible_levels(np.arange(1.0, 7.0), np.array(levels))
     assert left_out == {levels[p] for p in positions}
     assert (batch.curve(0).status == "broken_dilution_series") == bool(positions)
+
+
+def test_a_zero_dose_is_no_step_of_the_dilution_series():
+    # With zero_dose the zero standard is fitted as the zero-dose response; the series
+    # checks start after it (log of 0 is no step: it was once taken as a level off).
+    conc = np.repeat(np.r_[0.0, LEVELS], 2)
+    y = predict(TRUTH, np.r_[np.full(2, 1e-9), CONC]) * np.tile([0.99, 1.01], 8)
+    batch = fit_curves([conc], [y], "4PL", zero_dose=True)
+    assert batch.status == ("converged",)
+    assert (batch.point_code[0] == POINT_USED).all()
+    conc[-2:] *= 1000.0  # a lost decimal point at the top is still found
+    batch = fit_curves([conc], [y], "4PL", zero_dose=True)
+    assert batch.status == ("broken_dilution_series",)
+    assert (batch.point_code[0, -2:] == POINT_BROKEN_SERIES).all()
+    assert (batch.point_code[0, :-2] == POINT_USED).all()

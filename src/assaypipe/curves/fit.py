@@ -33,7 +33,7 @@ from assaypipe.curves.model import (
     theta_to_params,
     to_solver,
 )
-from assaypipe.curves.series import off_series_levels, series_steps
+from assaypipe.curves.series import off_series_mask, series_steps
 from assaypipe.vocabulary import CurveStatus
 
 IntArray = npt.NDArray[np.int64]
@@ -417,22 +417,27 @@ def _broken_series(levels: Levels) -> tuple[BoolArray, list[tuple[int, int, floa
     over each curve's levels in order of concentration): a mask over levels and, per
     hit, (row, level, ratio to its neighbour, median step)."""
     n, width = levels.conc.shape
+    rows = np.arange(n)
+    present = np.arange(width)[None, :] < levels.n[:, None]
+    # A zero dose (fit_curves' zero_dose) is no step of the series: series start after it.
+    first = np.count_nonzero(present & ~(levels.conc > 0), axis=1)
+    count = levels.n - first
+    index = np.minimum(np.arange(width)[None, :] + first[:, None], width - 1)
+    conc = np.take_along_axis(levels.conc, index, axis=1)
+    rank = np.broadcast_to(np.arange(width, dtype=float), (n, width))
+    off = off_series_mask(rank, conc, count)
     hits = np.zeros((n, width), dtype=bool)
     found: list[tuple[int, int, float, float]] = []
-    for i in np.flatnonzero(levels.n >= 3):
-        count = int(levels.n[i])
-        # A zero dose (fit_curves' zero_dose) is no step of the series.
-        first = int(np.count_nonzero(~(levels.conc[i, :count] > 0)))
-        conc = levels.conc[i, first:count]
-        rank = np.arange(conc.size, dtype=float)
-        off = off_series_levels(rank, conc)
-        if not off:
-            continue
-        median = math.exp(float(np.median(series_steps(rank, conc))))
-        for level in off:
-            hits[i, first + level] = True
-            ratio = conc[1] / conc[0] if level == 0 else conc[level] / conc[level - 1]
-            found.append((int(i), first + level, float(ratio), median))
+    if not off.any():
+        return hits, found
+    hit_rows, hit_levels = np.nonzero(off)
+    hits[hit_rows, index[hit_rows, hit_levels]] = True
+    for i, level in zip(hit_rows, hit_levels, strict=True):
+        k = int(count[i])
+        series = conc[i, :k]
+        median = math.exp(float(np.median(series_steps(rank[i, :k], series))))
+        ratio = series[1] / series[0] if level == 0 else series[level] / series[level - 1]
+        found.append((int(rows[i]), int(first[i] + level), float(ratio), median))
     return hits, found
 
 

@@ -40,52 +40,98 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAX_FOLD_OFF", "MAX_STEP_FACTOR", "off_series_levels", "series_steps"]
+__all__ = [
+    "MAX_FOLD_OFF",
+    "MAX_STEP_FACTOR",
+    "off_series_levels",
+    "off_series_mask",
+    "series_steps",
+]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 MAX_FOLD_OFF: Final = 10.0
 MAX_STEP_FACTOR: Final = 4.0
 
 
-def series_steps(positions: npt.ArrayLike, conc: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """The log (natural) concentration step per level number between neighbours."""
+def series_steps(positions: npt.ArrayLike, conc: npt.ArrayLike) -> FloatArray:
+    """The log (natural) concentration step per level number between neighbours, along
+    the last axis."""
     x = np.asarray(positions, dtype=float)
     c = np.asarray(conc, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         # The log of the ratio, not the difference of logs: a step of exactly 4 times
         # the median is then exactly at the limit (not off by rounding).
-        return np.asarray(np.log(c[1:] / c[:-1]) / np.diff(x), dtype=float)
+        return np.asarray(np.log(c[..., 1:] / c[..., :-1]) / np.diff(x, axis=-1), dtype=float)
 
 
 def off_series_levels(positions: npt.ArrayLike, conc: npt.ArrayLike) -> list[int]:
     """Positions (into the given arrays, in series order) of the levels off the series;
     ``conc`` must be finite and above 0."""
+    c = np.asarray(conc, dtype=float).ravel()
+    x = np.asarray(positions, dtype=float).ravel()
+    mask = off_series_mask(x[None, :], c[None, :], np.array([c.size]))
+    return np.flatnonzero(mask[0]).tolist()
+
+
+def off_series_mask(positions: FloatArray, conc: FloatArray, count: npt.ArrayLike) -> BoolArray:
+    """:func:`off_series_levels` of many series at once: row ``i`` holds a series in its
+    first ``count[i]`` entries of ``positions`` and ``conc`` (``(n, w)``; the rest is
+    padding); returns the ``(n, w)`` mask of the levels off their series."""
     x = np.asarray(positions, dtype=float)
-    c = np.asarray(conc, dtype=float)
-    n = len(c)
-    if n < 3:
-        return []
-    y = np.log10(c)
-    i, j = np.triu_indices(n, k=1)
-    keep = x[j] != x[i]
-    if not keep.any():
-        return []
-    slope = float(np.median((y[j] - y[i])[keep] / (x[j] - x[i])[keep]))
-    intercept = float(np.median(y - slope * x))
-    residual = y - (intercept + slope * x)
-    bad = set(np.flatnonzero(np.abs(residual) > math.log10(MAX_FOLD_OFF)).tolist())
-    direction = np.sign(slope)
-    steps = np.diff(y)
-    for k in np.flatnonzero((np.sign(steps) != direction) | (steps == 0)):
-        # Blame the level of the pair that sits farther from the line.
-        pair = (int(k), int(k) + 1)
-        if not bad.intersection(pair):
-            bad.add(max(pair, key=lambda p: abs(residual[p])))
-    if n >= 4:
-        per_level = series_steps(x, c)
-        median = float(np.median(per_level))
-        limit = math.log(MAX_STEP_FACTOR)
-        if abs(per_level[0] - median) > limit:
-            bad.add(0)
-        if abs(per_level[-1] - median) > limit:
-            bad.add(n - 1)
-    return sorted(bad)
+    n, width = x.shape
+    k = np.asarray(count, dtype=np.int64).reshape(n)
+    valid = np.arange(width)[None, :] < k[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.where(valid, np.log10(np.where(valid, conc, 1.0)), np.nan)
+    bad = np.zeros((n, width), dtype=bool)
+    if width < 3:
+        return bad
+    rows = np.arange(n)
+    # Theil-Sen: the median slope over all pairs of levels, then the median intercept.
+    i, j = np.triu_indices(width, k=1)
+    pair = valid[:, i] & valid[:, j] & (x[:, j] != x[:, i])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slopes = (y[:, j] - y[:, i]) / (x[:, j] - x[:, i])
+    slope = _median(slopes, pair)
+    judged = (k >= 3) & pair.any(axis=1)
+    intercept = _median(y - slope[:, None] * x, valid)
+    residual = y - (intercept[:, None] + slope[:, None] * x)
+    with np.errstate(invalid="ignore"):
+        far = np.abs(residual) > math.log10(MAX_FOLD_OFF)
+        bad = np.asarray(judged[:, None] & valid & far, dtype=bool)
+        steps = np.diff(y, axis=1)
+        against = (np.sign(steps) != np.sign(slope)[:, None]) | (steps == 0)
+    against &= judged[:, None] & valid[:, 1:]
+    # A step against the series' direction: blame the level of the pair farther from
+    # the line, unless one of the two is blamed already (pairs taken in series order).
+    for step in range(width - 1):
+        hit = against[:, step] & ~bad[:, step] & ~bad[:, step + 1]
+        later = np.abs(residual[:, step + 1]) > np.abs(residual[:, step])
+        bad[hit & ~later, step] = True
+        bad[hit & later, step + 1] = True
+    # An end level whose step (per level number) is off the median step.
+    per_level = series_steps(x, np.where(valid, conc, np.nan))
+    ends = k >= 4
+    median = _median(per_level, valid[:, 1:])
+    last = np.clip(k - 2, 0, width - 2)
+    limit = math.log(MAX_STEP_FACTOR)
+    with np.errstate(invalid="ignore"):
+        first_off = ends & (np.abs(per_level[:, 0] - median) > limit)
+        last_off = ends & (np.abs(per_level[rows, last] - median) > limit)
+    bad[first_off, 0] = True
+    bad[rows[last_off], k[last_off] - 1] = True
+    return bad
+
+
+def _median(values: FloatArray, keep: BoolArray) -> FloatArray:
+    """The median of each row's kept values (NaN for a row with none), as np.median."""
+    m = keep.sum(axis=1)
+    ordered = np.sort(np.where(keep, values, np.inf), axis=1)
+    rows = np.arange(values.shape[0])
+    low = np.clip((m - 1) // 2, 0, values.shape[1] - 1)
+    high = np.clip(m // 2, 0, values.shape[1] - 1)
+    with np.errstate(invalid="ignore"):
+        middle = 0.5 * (ordered[rows, low] + ordered[rows, high])
+    return np.where(m > 0, middle, np.nan)
