@@ -167,6 +167,9 @@ CURVES = pa.DataFrameSchema(
         "converged": pa.Column(bool),
         "status": pa.Column(str),
         "reasons": pa.Column(str),
+        # the standard wells left out of the fit: ";"-separated well=reason
+        # (assaypipe.curves.excluded); "" when every standard was fitted
+        "excluded_wells": pa.Column(str),
     },
     strict=True,
     ordered=True,

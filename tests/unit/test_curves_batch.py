@@ -19,6 +19,7 @@ from assaypipe.curves import (
     predict,
 )
 from assaypipe.curves.fit import POINT_BROKEN_SERIES, POINT_HOOK, POINT_OUTLIER, POINT_USED
+from assaypipe.readers.standards import implausible_levels
 from tests.unit.test_curves import CONC, LEVELS, SIMULATED, noisy, standards_frame
 
 TRUTH = SIMULATED[0]
@@ -303,3 +304,38 @@ def test_reader_flagged_standards_are_left_out_with_a_reason():
     assert f"excluded standard well(s) {wells.loc[3, 'well']}: implausible_expected_conc" in (
         row["reasons"].split(";")
     )
+
+
+@pytest.mark.parametrize(
+    "levels",
+    [
+        [10000.0, 2500.0, 625.0, 156.25, 39.0625, 1.953125],  # the last step 20x in a 1:4 series
+        [10000.0 * 1000, 2500.0, 625.0, 156.25, 39.0625, 9.765625],  # a top level 1000x
+        [10000.0, 2500.0, 625.0, 156.25, 39.0625, 9.765625],  # a clean 1:4 series
+    ],
+)
+def test_the_fit_and_the_reader_leave_out_the_same_levels(levels):
+    # One rule (curves.series): the reader's implausible levels, by level number, are the
+    # levels the fit leaves out, by concentration.
+    conc = np.repeat(levels, 2)
+    y = predict(TRUTH, np.repeat(10000.0 / 4.0 ** np.arange(6), 2)) * np.tile([0.99, 1.01], 6)
+    batch = fit_curves([conc], [y], "4PL")
+    left_out = set(conc[batch.point_code[0] == POINT_BROKEN_SERIES].tolist())
+    positions = implausible_levels(np.arange(1.0, 7.0), np.array(levels))
+    assert left_out == {levels[p] for p in positions}
+    assert (batch.curve(0).status == "broken_dilution_series") == bool(positions)
+
+
+def test_a_zero_dose_is_no_step_of_the_dilution_series():
+    # With zero_dose the zero standard is fitted as the zero-dose response; the series
+    # checks start after it (log of 0 is no step: it was once taken as a level off).
+    conc = np.repeat(np.r_[0.0, LEVELS], 2)
+    y = predict(TRUTH, np.r_[np.full(2, 1e-9), CONC]) * np.tile([0.99, 1.01], 8)
+    batch = fit_curves([conc], [y], "4PL", zero_dose=True)
+    assert batch.status == ("converged",)
+    assert (batch.point_code[0] == POINT_USED).all()
+    conc[-2:] *= 1000.0  # a lost decimal point at the top is still found
+    batch = fit_curves([conc], [y], "4PL", zero_dose=True)
+    assert batch.status == ("broken_dilution_series",)
+    assert (batch.point_code[0, -2:] == POINT_BROKEN_SERIES).all()
+    assert (batch.point_code[0, :-2] == POINT_USED).all()

@@ -43,6 +43,7 @@ def curve_row(plate_id: str, analyte: str, params: dict[str, float], **overrides
         "converged": True,
         "status": "converged",
         "reasons": "",
+        "excluded_wells": "",
     }
     return {**row, **overrides}
 

@@ -7,6 +7,7 @@ should move; the thresholds tested are ICH M10's (DESIGN.md) unless a test says 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ import pandas as pd
 import pytest
 
 from assaypipe import tables
-from assaypipe.curves import inverse, predict
+from assaypipe.curves import fit_plate_curves, inverse, predict
+from assaypipe.curves.excluded import parse_excluded_wells
 from assaypipe.errors import InputError
 from assaypipe.interpolate import classify_censor
 from assaypipe.qc import RULE_KEYS, presets, read_kits, rules_for, run_qc
@@ -103,6 +105,7 @@ def curve_rows(
     params: dict[str, float] | None = None,
     model: str = "4PL",
     selected: bool = True,
+    excluded_wells: str = "",
 ) -> pd.DataFrame:
     p = params or PARAMS
     row = {
@@ -123,6 +126,7 @@ def curve_rows(
         "converged": status not in ("not_converged", "no_standards"),
         "status": status,
         "reasons": reasons,
+        "excluded_wells": excluded_wells,
     }
     return tables.CURVES.validate(pd.DataFrame([row]))
 
@@ -252,7 +256,12 @@ def test_too_few_calibrators_fail():
 def test_a_standard_left_out_by_the_engine_is_named_and_does_not_pass():
     wells, _, plates = make_plate()
     s5 = wells[(wells["role"] == "standard") & (wells["level"] == 5)]["well"].tolist()
-    curves = curve_rows("P1", "CCL2", reasons=f"excluded standard well(s) {','.join(s5)}: masked")
+    curves = curve_rows(
+        "P1",
+        "CCL2",
+        reasons=f"excluded standard well(s) {','.join(s5)}: masked",
+        excluded_wells=";".join(f"{well}=masked" for well in s5),
+    )
     qc = checks_of(wells, curves, plates)
     assert qc.loc["calibrators", "value"] == 6
     assert qc.loc["recovery:S5", "status"] == "warn"
@@ -730,3 +739,40 @@ def test_a_kit_file_names_the_lot_of_its_plates_before_the_export():
         "elisa_1": "E7",
         "other": "",
     }
+
+
+def _reasons_as_text(reasons: str) -> dict[str, str]:
+    """The standard wells named in a curve's ``reasons`` text, read with a regular
+    expression written from the wording of curves/plate.py (an independent reading of
+    what ``excluded_wells`` holds as data)."""
+    out: dict[str, str] = {}
+    for wells, why in re.findall(r"excluded standard well\(s\) ([A-Za-z0-9,]+): ([^;]+)", reasons):
+        out.update(dict.fromkeys(wells.split(","), why.strip()))
+    return out
+
+
+def test_qc_reads_the_excluded_wells_column_not_the_reasons_text():
+    wells, _, plates = make_plate()
+    standards = wells.index[wells["role"] == "standard"]
+    wells.loc[standards[0], "flags"] = "vendor_masked"  # masked in the software
+    wells.loc[standards[3], "flags"] = "low_beads"
+    wells.loc[standards[6], "signal"] = np.nan
+    wells.loc[standards[9], "signal"] = -5.0  # not fitted under 1/y^2 weights
+    wells = interpolate(wells)
+    curves = fit_plate_curves(wells, selection="4PL")
+    selected = curves[curves["selected"]]
+    (reasons,), (excluded,) = selected["reasons"], selected["excluded_wells"]
+    named = {wells.loc[standards[k], "well"] for k in (0, 3, 6, 9)}
+    assert set(parse_excluded_wells(excluded)) == named
+    assert parse_excluded_wells(excluded) == _reasons_as_text(reasons)
+
+    qc = checks_of(wells, curves, plates)
+    reworded = checks_of(wells, curves.assign(reasons=""), plates)
+    # Only the curve_status row quotes the reasons text.
+    assert reworded.loc["curve_status", "detail"] != qc.loc["curve_status", "detail"]
+    pd.testing.assert_frame_equal(qc.drop(index="curve_status"), reworded.drop("curve_status"))
+    left_out = [d for d in qc["detail"] if "low_beads" in d or "masked in" in d]
+    assert left_out, "QC names the wells the curve left out"
+    # Without the column, QC no longer knows why the curve left them out.
+    blind = checks_of(wells, curves.assign(excluded_wells=""), plates)
+    assert not blind.drop(index="curve_status").equals(qc.drop(index="curve_status"))

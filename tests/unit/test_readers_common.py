@@ -158,11 +158,23 @@ def test_meta_holds_every_key_for_every_format() -> None:
         ([1000, 500, 500, 125], [2]),  # one concentration twice
         ([1000, 1, 500], [1]),  # three levels are enough to see one far off
         ([1000, 1], []),  # two are not
+        # an end level 20-fold below its neighbour in a 1:4 series: only 5-fold off the
+        # line, but its step is 5 times the series' (the curve fit's rule, now shared)
+        ([1000, 250, 62.5, 15.625, 0.78125], [4]),
+        ([1000 * 4.0**-k for k in range(5)] + [0.3], []),  # last step 13x: 3.3 times the 4x
     ],
 )
 def test_implausible_levels(concentrations: list[float], bad: list[int]) -> None:
     levels = np.arange(1, len(concentrations) + 1, dtype=float)
     assert implausible_levels(levels, np.array(concentrations, dtype=float)) == bad
+
+
+def test_a_missing_level_number_is_no_larger_step() -> None:
+    # A 1:5 series with level 4 not given: by level number every step is 5x; taken by
+    # rank the last step would be 25x, five times the others.
+    conc = np.array([1000, 200, 40, 1.6])
+    assert implausible_levels(np.array([1.0, 2, 3, 5]), conc) == []
+    assert implausible_levels(np.array([1.0, 2, 3, 4]), conc) == [3]
 
 
 def standards(concs: list[float], analyte: str = "CCL2", levels: bool = True) -> pd.DataFrame:

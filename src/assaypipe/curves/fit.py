@@ -33,6 +33,7 @@ from assaypipe.curves.model import (
     theta_to_params,
     to_solver,
 )
+from assaypipe.curves.series import off_series_mask, series_steps
 from assaypipe.vocabulary import CurveStatus
 
 IntArray = npt.NDArray[np.int64]
@@ -81,9 +82,6 @@ REVERSAL_SHARE = 0.05
 HOOK_SHARE = 0.15
 NOISE_SES = 3.0
 HOOK_NOISE_SES = 4.0
-# An end level whose dilution step differs from the series' median step by more than
-# this factor does not belong to the series (a typo such as 215625 for 215.625).
-SERIES_STEP_FACTOR = 4.0
 # The power of the mean variance function, clipped to what assays show.
 POWER_RANGE = (0.0, 2.0)
 IRLS_ITERATIONS = 50
@@ -415,35 +413,31 @@ def _direction(levels: Levels) -> FloatArray:
 
 
 def _broken_series(levels: Levels) -> tuple[BoolArray, list[tuple[int, int, float, float]]]:
-    """End levels whose dilution step is off the series: a mask over levels and, per
-    hit, (row, level, ratio, median step)."""
+    """Levels off the dilution series (:func:`~assaypipe.curves.series.off_series_levels`,
+    over each curve's levels in order of concentration): a mask over levels and, per
+    hit, (row, level, ratio to its neighbour, median step)."""
     n, width = levels.conc.shape
+    rows = np.arange(n)
+    present = np.arange(width)[None, :] < levels.n[:, None]
+    # A zero dose (fit_curves' zero_dose) is no step of the series: series start after it.
+    first = np.count_nonzero(present & ~(levels.conc > 0), axis=1)
+    count = levels.n - first
+    index = np.minimum(np.arange(width)[None, :] + first[:, None], width - 1)
+    conc = np.take_along_axis(levels.conc, index, axis=1)
+    rank = np.broadcast_to(np.arange(width, dtype=float), (n, width))
+    off = off_series_mask(rank, conc, count)
     hits = np.zeros((n, width), dtype=bool)
     found: list[tuple[int, int, float, float]] = []
-    if width < 4:
+    if not off.any():
         return hits, found
-    n_steps = levels.n - 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        steps = np.log(levels.conc[:, 1:] / levels.conc[:, :-1])
-        # Median of each row's valid steps: sort with the padding pushed to the end.
-        ordered = np.sort(np.where(np.isfinite(steps), steps, np.inf), axis=1)
-        rows = np.arange(n)
-        low_mid = np.clip((n_steps - 1) // 2, 0, width - 2)
-        high_mid = np.clip(n_steps // 2, 0, width - 2)
-        median = 0.5 * (ordered[rows, low_mid] + ordered[rows, high_mid])
-        first_step = steps[:, 0]
-        last_step = steps[rows, np.clip(n_steps - 1, 0, width - 2)]
-        limit = math.log(SERIES_STEP_FACTOR)
-        eligible = levels.n >= 4
-        off_low = eligible & (np.abs(first_step - median) > limit)
-        off_high = eligible & (np.abs(last_step - median) > limit)
-    for i in np.nonzero(off_low)[0]:
-        hits[i, 0] = True
-        found.append((int(i), 0, math.exp(first_step[i]), math.exp(median[i])))
-    for i in np.nonzero(off_high)[0]:
-        last = int(levels.n[i]) - 1
-        hits[i, last] = True
-        found.append((int(i), last, math.exp(last_step[i]), math.exp(median[i])))
+    hit_rows, hit_levels = np.nonzero(off)
+    hits[hit_rows, index[hit_rows, hit_levels]] = True
+    for i, level in zip(hit_rows, hit_levels, strict=True):
+        k = int(count[i])
+        series = conc[i, :k]
+        median = math.exp(float(np.median(series_steps(rank[i, :k], series))))
+        ratio = series[1] / series[0] if level == 0 else series[level] / series[level - 1]
+        found.append((int(rows[i]), int(first[i] + level), float(ratio), median))
     return hits, found
 
 

@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.curves.excluded import excluded_wells_text
 from assaypipe.curves.fit import (
     MODELS,
     OUTLIER_RULES,
@@ -50,6 +51,7 @@ from assaypipe.curves.vendor import (
 )
 from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
 from assaypipe.units import pair_units, plate_units
+from assaypipe.vocabulary import WellFlag
 
 LIMIT_RULES = ("ich_m10", "longest_run", "profile", "both")
 # The rules under which a standard level failing its limits inside the range is left out
@@ -73,6 +75,8 @@ class _Group:
     n_standards: int
     placed: bool  # a well of the group has a role (not every well unassigned)
     reasons: tuple[str, ...]
+    # Standard wells left out before the fit, with why (the ``excluded_wells`` column).
+    excluded: tuple[tuple[str, str], ...] = ()
     # Levels fitted but never judged (ICH M10's anchor points).
     anchors: tuple[float, ...] = ()
     # Levels left out of the fit for failing their limits, with why.
@@ -89,14 +93,14 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
     # The lab's decision in its software comes first: such a well is not a candidate
     # whatever else it is.
     masked = masked_by_lab(wells["flags"], wells.get("token"))
-    low_beads = has_flag(wells["flags"], "low_beads") & ~masked
+    low_beads = has_flag(wells["flags"], WellFlag.LOW_BEADS) & ~masked
     # A bead count the reader could not take as a count (text, negative, beyond any
     # instrument's): the bead check cannot vouch for the well either.
-    bad_beads = has_flag(wells["flags"], "bad_bead_count") & ~masked & ~low_beads
+    bad_beads = has_flag(wells["flags"], WellFlag.BAD_BEAD_COUNT) & ~masked & ~low_beads
     unusable = low_beads | bad_beads
     # The reader flags a standard level whose expected concentration cannot belong
     # to the dilution series (a lost decimal point, say): it cannot be fitted.
-    implausible = has_flag(wells["flags"], "implausible_expected_conc")
+    implausible = has_flag(wells["flags"], WellFlag.IMPLAUSIBLE_EXPECTED_CONC)
     conc = pd.to_numeric(wells["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
     well = wells["well"].astype(str).to_numpy()
@@ -114,16 +118,18 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
         plate_id, analyte = cast(tuple[object, object], key)
         rows = np.sort(positions_of_key)
         reasons = []
+        excluded: list[tuple[str, str]] = []
         masked_in = MASKED_REASON + (software.get(str(plate_id)) or "the instrument software")
         for mask, why in (
             (lab_masked, masked_in),
-            (excluded_low, "low_beads"),
-            (excluded_bad, "bad_bead_count"),
-            (off_series, "implausible_expected_conc"),
+            (excluded_low, WellFlag.LOW_BEADS.value),
+            (excluded_bad, WellFlag.BAD_BEAD_COUNT.value),
+            (off_series, WellFlag.IMPLAUSIBLE_EXPECTED_CONC.value),
         ):
             hit = rows[mask[rows]]
             if hit.size:
                 reasons.append(f"excluded standard well(s) {','.join(well[hit])}: {why}")
+                excluded.extend((str(w), why) for w in well[hit])
         take = rows[candidate[rows]]
         groups.append(
             _Group(
@@ -136,6 +142,7 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
                 n_standards=int(is_standard[rows].sum()),
                 placed=bool(placed[rows].any()),
                 reasons=tuple(reasons),
+                excluded=tuple(excluded),
             )
         )
     return groups
@@ -152,12 +159,22 @@ _WELL_TEXT: dict[int, Callable[[str], str]] = {
 
 
 def _point_reasons(group: _Group, code: npt.NDArray[np.int8], weighting: str) -> list[str]:
+    return [
+        f"excluded standard well(s) {','.join(wells)}: {why}"
+        for wells, why in _point_exclusions(group, code, weighting)
+    ]
+
+
+def _point_exclusions(
+    group: _Group, code: npt.NDArray[np.int8], weighting: str
+) -> list[tuple[list[str], str]]:
+    """The group's standard wells the fit left out, by reason (in ``_WELL_TEXT`` order)."""
     out = []
     n = group.wells.size
     for value, text in _WELL_TEXT.items():
         hit = code[:n] == value
         if hit.any():
-            out.append(f"excluded standard well(s) {','.join(group.wells[hit])}: {text(weighting)}")
+            out.append(([str(w) for w in group.wells[hit]], text(weighting)))
     return out
 
 
@@ -207,6 +224,14 @@ def _row(
 ) -> tuple[dict[str, object], float]:
     """One CURVES row and the fit's median recovery error."""
     reasons = [*group.reasons, *_point_reasons(group, code, fit.weighting), *fit_reasons]
+    excluded = [
+        *group.excluded,
+        *(
+            (well, why)
+            for wells, why in _point_exclusions(group, code, fit.weighting)
+            for well in wells
+        ),
+    ]
     n = group.wells.size
     # A zero standard fitted as the response at zero dose (vendor preset) is no level
     # of the range: the limits and the recovery come from the dosed standards.
@@ -275,6 +300,7 @@ def _row(
         "converged": fit.converged,
         "status": fit.status,
         "reasons": ";".join(reasons),
+        "excluded_wells": excluded_wells_text(excluded),
     }
     return row, recovery_error
 
@@ -347,6 +373,9 @@ def _without_failing(
         f"excluded standard well(s) {','.join(group.wells[drop & (group.conc == level)])}: {why}"
         for level, why in new
     ]
+    excluded = [
+        (str(well), why) for level, why in new for well in group.wells[drop & (group.conc == level)]
+    ]
     keep = ~drop
     return dataclasses.replace(
         group,
@@ -354,6 +383,7 @@ def _without_failing(
         conc=group.conc[keep],
         signal=group.signal[keep],
         reasons=(*group.reasons, *reasons),
+        excluded=(*group.excluded, *excluded),
         failed=(*group.failed, *new),
     )
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Self, cast
 
@@ -26,6 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from assaypipe.curves import STATUS_CONVERGED, asymptotes, predict
+from assaypipe.curves.excluded import parse_excluded_wells
 from assaypipe.curves.limits import level_columns
 from assaypipe.layout import MASKED_REASON, is_usable
 from assaypipe.qc.kits import KitLot, control_range
@@ -37,9 +37,6 @@ from assaypipe.vocabulary import CURVE_PARAMS, WellFlag
 PARAMS = CURVE_PARAMS
 BROKEN_SERIES_FLAG = WellFlag.BROKEN_DILUTION_SERIES.value
 SATURATED_TOKENS = frozenset({"overflow", "oor_high"})
-# The curve engine names the standard wells it left out in its reasons, e.g.
-# "excluded standard well(s) B1,B2: masked outlier".
-_EXCLUDED_STANDARDS = re.compile(r"excluded standard well\(s\) ([A-Za-z0-9,]+): ([^;]+)")
 
 NO_EXPECTED = "no expected concentration"
 
@@ -73,18 +70,14 @@ def row(
     }
 
 
-def excluded_standard_wells(reasons: str) -> dict[str, str]:
-    """Standard wells the curve engine left out of a fit, with its reason for each.
+def excluded_standard_wells(excluded_wells: object) -> dict[str, str]:
+    """Standard wells the curve engine left out of a fit, with its reason for each, from
+    a curve's ``excluded_wells`` (see :mod:`assaypipe.curves.excluded`).
 
-    >>> excluded_standard_wells("excluded standard well(s) B1,B2: masked outlier")
+    >>> excluded_standard_wells("B1=masked outlier;B2=masked outlier")
     {'B1': 'masked outlier', 'B2': 'masked outlier'}
     """
-    out: dict[str, str] = {}
-    for wells, reason in _EXCLUDED_STANDARDS.findall(str(reasons or "")):
-        for well in wells.split(","):
-            if well:
-                out[well] = reason.strip()
-    return out
+    return parse_excluded_wells(excluded_wells)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -111,8 +104,9 @@ def curve_params(curve: Mapping[str, Any] | None) -> dict[str, float] | None:
 
 
 def engine_exclusions(curve: Mapping[str, Any] | None) -> dict[str, str]:
-    """The standard wells the curve engine left out of ``curve``, with its reasons."""
-    return excluded_standard_wells(str(curve.get("reasons", "")) if curve is not None else "")
+    """The standard wells the curve engine left out of ``curve``, with its reasons (its
+    ``excluded_wells`` column; the ``reasons`` text is for people and not read)."""
+    return excluded_standard_wells(curve.get("excluded_wells") if curve is not None else None)
 
 
 def left_out_reason(

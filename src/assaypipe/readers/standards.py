@@ -4,14 +4,12 @@ Kit protocols are typed by hand, and exports garble numbers: drLumi's xPONENT ex
 writes 215.625 as ``215625``. A curve fitted through such a point is wrong without
 any error, so the reader checks the expected concentrations before anything is fitted.
 
-The rule (per analyte, over the standards' distinct levels with an expected
-concentration above 0, in level order, or by concentration when levels are absent):
-on a log scale a dilution series is close to a straight line over the level index,
-even when the steps are uneven (100, 40, 12, 3, 1) or linear (40, 35, ..., 1).
-The line is fitted robustly (Theil-Sen: median slope of all pairs), and a level is
-implausible when it lies more than 10-fold off the line or breaks the order
-(a step against the series' direction, or two levels with the same concentration).
-At least three levels are needed to judge.
+The rule is :func:`assaypipe.curves.series.off_series_levels`, the one the curve fit
+also applies (per analyte, over the standards' distinct levels with an expected
+concentration above 0, in level order, or by concentration when levels are absent): a
+level more than 10-fold off the robust line through the series on a log scale, one that
+breaks the order, or an end level whose step differs from the series' median step by
+more than 4-fold is implausible. At least three levels are needed to judge.
 
 An implausible series does not reject the plate: every standard of that analyte gets
 the flag ``broken_dilution_series`` (QC fails that analyte), the offending level's
@@ -29,46 +27,27 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from assaypipe.curves.series import off_series_levels
 from assaypipe.errors import InputError, shortened
 from assaypipe.layout import add_flags
 from assaypipe.vocabulary import WellFlag
 
 __all__ = ["BROKEN_SERIES", "IMPLAUSIBLE_LEVEL", "check_standards", "implausible_levels"]
 
-BROKEN_SERIES: Final = "broken_dilution_series"
+BROKEN_SERIES: Final = WellFlag.BROKEN_DILUTION_SERIES.value
 IMPLAUSIBLE_LEVEL: Final = WellFlag.IMPLAUSIBLE_EXPECTED_CONC.value
-MAX_FOLD_OFF: Final = 10.0
 
 
 def implausible_levels(levels: np.ndarray, concentrations: np.ndarray) -> list[int]:
-    """Positions (into the given arrays, already in series order) of implausible levels.
+    """Positions (into the given arrays, already in series order) of implausible levels:
+    :func:`~assaypipe.curves.series.off_series_levels`.
 
     >>> implausible_levels(np.arange(5), np.array([3450, 1725, 862.5, 431.25, 215625]))
     [4]
     >>> implausible_levels(np.arange(5), np.array([100, 40, 12, 3, 1.0]))
     []
     """
-    n = len(concentrations)
-    if n < 3:
-        return []
-    y = np.log10(concentrations.astype(float))
-    x = np.asarray(levels, dtype=float)
-    i, j = np.triu_indices(n, k=1)
-    keep = x[j] != x[i]
-    if not keep.any():
-        return []
-    slope = float(np.median((y[j] - y[i])[keep] / (x[j] - x[i])[keep]))
-    intercept = float(np.median(y - slope * x))
-    residual = y - (intercept + slope * x)
-    bad = set(np.flatnonzero(np.abs(residual) > math.log10(MAX_FOLD_OFF)).tolist())
-    direction = np.sign(slope)
-    steps = np.diff(y)
-    for k in np.flatnonzero((np.sign(steps) != direction) | (steps == 0)):
-        # Blame the level of the pair that sits farther from the line.
-        pair = (int(k), int(k) + 1)
-        if not bad.intersection(pair):
-            bad.add(max(pair, key=lambda p: abs(residual[p])))
-    return sorted(bad)
+    return off_series_levels(levels, concentrations)
 
 
 def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame, list[InputError]]:
