@@ -157,7 +157,7 @@ def interpolate_wells(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame
     signal under the fit's weights), ``conc_ci_low`` / ``conc_ci_high`` its 95%
     interval on the log scale with Student t on n - k degrees of freedom; NaN where
     the curve has no covariance. Wells whose plate x analyte has no selected
-    converged curve get NaN, no censor and the flag ``"no_curve"`` (which a later run
+    converged curve get NaN, no censor and the flag ``no_curve`` (which a later run
     with a usable curve removes again). Non-finite signals get NaN and no censor.
 
     Returns the wells, same rows in the same order, validated by ``tables.WELLS``.

@@ -99,14 +99,16 @@ def annotate_wells(
     unknown_analyte = canonical.isna()
     out["analyte"] = canonical.fillna(out["analyte_raw"])
     flags = out["flags"].fillna("")
-    flags = add_flags(flags, unknown_analyte, "unknown_analyte")
+    flags = add_flags(flags, unknown_analyte, WellFlag.UNKNOWN_ANALYTE.value)
 
     is_sample = out["role"] == "sample"
     known = out["sample_id"].isin(set(sample_sheet["sample_id"]))
-    flags = add_flags(flags, is_sample & ~known, "unknown_sample")
+    flags = add_flags(flags, is_sample & ~known, WellFlag.UNKNOWN_SAMPLE.value)
 
     beads = out["bead_count"]
-    flags = add_flags(flags, beads.notna() & (beads.fillna(0) < min_bead_count), "low_beads")
-    flags = add_flags(flags, ~np.isfinite(out["signal"].astype(float)), "no_signal")
+    flags = add_flags(
+        flags, beads.notna() & (beads.fillna(0) < min_bead_count), WellFlag.LOW_BEADS.value
+    )
+    flags = add_flags(flags, ~np.isfinite(out["signal"].astype(float)), WellFlag.NO_SIGNAL.value)
     out["flags"] = flags
     return tables.WELLS.validate(out)

@@ -157,7 +157,7 @@ def _plate_values(sample_wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFr
     excluded = curve_ok & (n_replicates < plates["n_wells"].to_numpy())
     flag_mask[excluded] |= _BIT["replicate_excluded"]
     flag_mask[plates["n_dilutions"].to_numpy() > 1] |= _BIT["mixed_dilutions"]
-    flag_mask[~curve_ok] |= _BIT["no_curve"]
+    flag_mask[~curve_ok] |= _BIT[SampleFlag.NO_CURVE.value]
     flag_mask[curve_ok & (n_replicates == 0)] |= _BIT["no_usable_wells"]
     plates["flag_mask"] = flag_mask
     return plates[

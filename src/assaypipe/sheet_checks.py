@@ -23,6 +23,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.layout import has_flag
+from assaypipe.vocabulary import WellFlag
 
 __all__ = ["CHECKS", "SHEETS_SOURCE", "sheet_findings", "unknown_analyte_exclusions"]
 
@@ -42,7 +43,7 @@ def sheet_findings(
     wells: pd.DataFrame, sample_sheet: pd.DataFrame, subjects: pd.DataFrame
 ) -> pd.DataFrame:
     """Every mismatch between the annotated wells and the sheets (``tables.SHEET_CHECKS``)."""
-    unknown = wells[has_flag(wells["flags"], "unknown_analyte")]
+    unknown = wells[has_flag(wells["flags"], WellFlag.UNKNOWN_ANALYTE.value)]
     rows = _on_plates(
         unknown,
         "analyte",
@@ -50,7 +51,9 @@ def sheet_findings(
         "not in config/analytes.tsv (as an analyte or an alias): its wells stay out of the "
         "statistics; add it, or an alias of the analyte it is",
     )
-    strangers = wells[has_flag(wells["flags"], "unknown_sample") & wells["sample_id"].notna()]
+    strangers = wells[
+        has_flag(wells["flags"], WellFlag.UNKNOWN_SAMPLE.value) & wells["sample_id"].notna()
+    ]
     rows += _on_plates(
         strangers,
         "sample_id",

@@ -81,3 +81,21 @@ def test_a_misspelt_curve_status_is_refused_not_turned_into_a_failure() -> None:
     with pytest.raises(ValueError, match=r"unknown curve status.*'hok'"):
         rules_for("IL-6", "ich_m10", [{"analyte": "*", "curve_status_warn": ["hok"]}])
     assert rules_for("IL-6", "ich_m10", [{"analyte": "*", "curve_status_warn": ["hook"]}])
+
+
+def test_no_module_spells_a_well_flag_itself() -> None:
+    # A flag is written as its member (WellFlag.LOW_BEADS), so a misspelt one fails on
+    # import instead of flagging nothing. Docstring examples may show the values.
+    package = ROOT / "src" / "assaypipe"
+    spelt = re.compile("|".join(rf'"{re.escape(flag)}"' for flag in values(WellFlag)))
+    found = [
+        f"{path.relative_to(package)}:{number}: {line.strip()}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "vocabulary.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if spelt.search(line)
+        and not line.lstrip().startswith(">>>")
+        # the sheet check of that name (sheet_checks.parquet `check`) is not the flag
+        and not (path.name in {"sheet_checks.py", "tables.py"} and '"unknown_analyte"' in line)
+    ]
+    assert not found, "\n".join(found)

@@ -78,7 +78,7 @@ __all__ = [
 
 SIGNAL_COLUMNS: Final = {"median": "FI", "net_mfi": "FI - Bkgd"}
 # The lab left the well out in its software (Bio-Plex Outlier / `---`, SoftMax Masked).
-VENDOR_MASKED: Final = "vendor_masked"
+VENDOR_MASKED: Final = WellFlag.VENDOR_MASKED.value
 VENDOR_SAMPLING_ERROR: Final = WellFlag.VENDOR_SAMPLING_ERROR.value
 # Bio-Plex's sampling error codes, as its report footer and the XML's Reading Code list them.
 SAMPLING_ERRORS: Final = {
@@ -498,7 +498,7 @@ def _sheet_rows(
         signal_text = row[signal_column].strip() if signal_column < len(row) else ""
         flags = []
         if len(parsed) > 1:
-            flags.append("replicate_mean")
+            flags.append(WellFlag.REPLICATE_MEAN.value)
         if cell(row, "Outlier").casefold() in _TRUE or "---" in (
             signal_text,
             cell(row, "FI"),

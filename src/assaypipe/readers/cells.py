@@ -29,6 +29,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.errors import InputError, shortened
+from assaypipe.vocabulary import WellFlag
 
 __all__ = [
     "BAD_BEAD_COUNT",
@@ -65,7 +66,7 @@ TOKENS: Final = (
 ROW_LETTERS: Final = "ABCDEFGHIJKLMNOP"
 # The flag of a well whose bead count is not a count the instrument could make; such a
 # well is left out of curve fits and replicate means (`layout.UNUSABLE_FLAGS`).
-BAD_BEAD_COUNT: Final = "bad_bead_count"
+BAD_BEAD_COUNT: Final = WellFlag.BAD_BEAD_COUNT.value
 # A Luminex kit puts a few thousand beads of a region in a well, and acquisition stops
 # at a target of 50 to a few hundred: a count above this was not counted.
 MAX_BEAD_COUNT: Final = 100_000

@@ -54,6 +54,7 @@ from assaypipe.readers.cells import ROW_LETTERS, classify_cells, vendor_frame, w
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
+from assaypipe.vocabulary import WellFlag
 
 __all__ = [
     "GEN5",
@@ -961,7 +962,7 @@ def _wells(wells: np.ndarray, texts: np.ndarray, choice: Choice, file: str) -> p
         signal_kind=kind,
         raw_text=raw_text.to_numpy(dtype=object),
         token=tokens.to_numpy(dtype=object),
-        flags=np.where(is_masked, "vendor_masked", ""),
+        flags=np.where(is_masked, WellFlag.VENDOR_MASKED.value, ""),
         source_file=file,
     )
 

@@ -42,6 +42,7 @@ from assaypipe.readers.cells import (
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
+from assaypipe.vocabulary import WellFlag
 
 __all__ = [
     "SOFTMAX",
@@ -1231,7 +1232,9 @@ def _compose(
         signal_kind=chosen.kind,
         raw_text=chosen.raw_text,
         token=chosen.tokens,
-        flags=np.array(["vendor_masked" if well in masked else "" for well in wells], dtype=object),
+        flags=np.array(
+            [WellFlag.VENDOR_MASKED.value if well in masked else "" for well in wells], dtype=object
+        ),
         **{**columns, "level": pd.array(columns["level"].tolist(), dtype="Int64")},
     )
     vendor = vendor_frame(vendor_rows)
