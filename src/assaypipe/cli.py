@@ -1,7 +1,8 @@
 """The ``assaypipe`` command line.
 
     assaypipe simulate --seed N --out DIR [--msd] [--noise X] [--drift SD] [--hook SHARE]
-                       [--unit pg/mL|ng/mL] [--effect X]
+                       [--unit pg/mL|ng/mL] [--effect X] [--near-lloq SHARE]
+                       [--borderline SHARE]
     assaypipe read FILE [--plate-map MAP] [--read READ] [--kit KIT.yaml] -o OUT.parquet
     assaypipe formats [--markdown readme|docs]
 
@@ -26,7 +27,13 @@ def _simulate(args: argparse.Namespace) -> int:
     from assaypipe.simulate import Difficulty, simulate_study
 
     difficulty = Difficulty(
-        noise=args.noise, drift=args.drift, hook=args.hook, unit=args.unit, effect=args.effect
+        noise=args.noise,
+        drift=args.drift,
+        hook=args.hook,
+        unit=args.unit,
+        effect=args.effect,
+        near_lloq=args.near_lloq,
+        borderline=args.borderline,
     )
     study = simulate_study(
         Path(args.out),
@@ -190,6 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=_at_least_zero,
         default=1.0,
         help="multiplier of the true log pre/post effects; 0 for none (default %(default)s)",
+    )
+    hard.add_argument(
+        "--near-lloq",
+        type=_share,
+        default=0.0,
+        help="share of samples, per analyte, whose true concentration lies near the lowest "
+        "standard (within 2-fold in the well), 0 to 1 (default %(default)s)",
+    )
+    hard.add_argument(
+        "--borderline",
+        type=_share,
+        default=0.0,
+        help="share of subjects whose EDSS sits at the responder threshold (0.5 better at "
+        "month 12; sustained at month 30 for responders only), 0 to 1 (default %(default)s)",
     )
     simulate.set_defaults(run=_simulate)
 

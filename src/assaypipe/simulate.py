@@ -79,6 +79,11 @@ class Difficulty:
     whose top standards fall back (a high-dose hook). ``unit`` is the kit unit the
     exports, plate maps and truth state, concentrations scaled to it (the signals
     stay the same). ``effect`` multiplies the true log pre/post effects (0: none).
+    ``near_lloq`` is the share of samples, per analyte, whose true concentration is put
+    near the lowest standard (in the well: within a factor of 2 either side).
+    ``borderline`` is the share of subjects whose EDSS sits at the responder
+    threshold: responders improve by exactly 0.5 at months 12 and 30, nonresponders
+    by 0.5 at month 12 only (not sustained).
     """
 
     noise: float = 1.0
@@ -86,6 +91,8 @@ class Difficulty:
     hook: float = 0.0
     unit: str = "pg/mL"
     effect: float = 1.0
+    near_lloq: float = 0.0
+    borderline: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.noise >= 0:
@@ -98,6 +105,11 @@ class Difficulty:
             raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {self.unit!r}")
         if not self.effect >= 0:
             raise ValueError(f"effect must be 0 or more, got {self.effect}")
+        for name in ("near_lloq", "borderline"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(
+                    f"{name} must be a share between 0 and 1, got {getattr(self, name)}"
+                )
 
     def conc(self, value: float) -> float:
         """A concentration in pg/mL stated in the kit unit."""
@@ -288,9 +300,12 @@ def simulate_study(
     # Independent streams, so changing one part leaves the draws of the others alone.
     rng_subjects, rng_conc, rng_4plex, rng_tgfb2, rng_elisa, rng_dates = rng.spawn(6)
 
-    subjects = _simulate_subjects(rng_subjects)
+    subjects = _simulate_subjects(rng_subjects, knobs.borderline, seed)
     samples = _samples_of(subjects)
     true_conc = _simulate_concentrations(rng_conc, subjects, samples, knobs.effect)
+    kit_analytes = (*LUMINEX_4PLEX, *LUMINEX_TGFB2)
+    dilutions = {an.name: 1.0 for an in kit_analytes} | {ELISA_NFL.name: ELISA_DILUTION}
+    _place_near_lloq(true_conc, samples, (*kit_analytes, ELISA_NFL), dilutions, knobs, seed)
     layout = _plate_layout(samples)
     day = datetime(2024, 1, 8, 9, 0) + timedelta(
         days=int(rng_dates.integers(0, 540)), seconds=int(rng_dates.integers(0, 90 * 60))
@@ -370,6 +385,8 @@ def simulate_study(
         # Its own streams, drawn after all the others: the default study stays as it is.
         rng_msd_conc, rng_msd = rng.spawn(2)
         msd_conc = _simulate_msd_concentrations(rng_msd_conc, subjects, samples, knobs.effect)
+        msd_dilutions = {an.name: MSD_DILUTION for an in MSD_2PLEX}
+        _place_near_lloq(msd_conc, samples, MSD_2PLEX, msd_dilutions, knobs, seed)
         true_conc.update(msd_conc)
         msd_start = day + timedelta(days=1, hours=2, seconds=int(rng_msd.integers(0, 3600)))
         msd_run = _run_plate(
@@ -524,8 +541,15 @@ def _write_bad_file(rng: np.random.Generator, plates_dir: Path, k: int, kind: in
 # --- subjects, outcomes, concentrations --------------------------------------------------
 
 
-def _simulate_subjects(rng: np.random.Generator) -> list[_Subject]:
+def _simulate_subjects(
+    rng: np.random.Generator, borderline: float = 0.0, seed: int = DEFAULT_SEED
+) -> list[_Subject]:
     n = N_SUBJECTS
+    at_threshold = np.zeros(n, dtype=bool)
+    if borderline > 0:
+        # A stream of its own: the other draws stay as they are.
+        pick = np.random.default_rng([seed, 3])
+        at_threshold[pick.choice(n, size=round(borderline * n), replace=False)] = True
     responder = np.zeros(n, dtype=bool)
     responder[rng.choice(n, size=n // 2, replace=False)] = True
     has_post = np.ones(n, dtype=bool)
@@ -546,6 +570,8 @@ def _simulate_subjects(rng: np.random.Generator) -> list[_Subject]:
     subjects = []
     for i in range(n):
         edss = _edss_course(rng, float(baseline[i]), bool(responder[i]))
+        if at_threshold[i]:
+            edss = _edss_at_threshold(float(baseline[i]), bool(responder[i]))
         ambulatory = edss[0] <= 6.5
         t25fw: tuple[float | None, ...] = tuple(
             round(4.5 * float(np.exp(0.35 * (e - 3.0) + rng.normal(0.0, 0.08))), 1)
@@ -584,6 +610,34 @@ def _edss_course(rng: np.random.Generator, baseline: float, responder: bool) -> 
         month12 = max(month9, baseline + float(rng.choice([0.0, 0.5])))
         month30 = min(8.0, month12 + float(rng.choice([0.0, 0.5, 1.0])))
     return (baseline, month9, month12, month30)
+
+
+def _edss_at_threshold(baseline: float, responder: bool) -> tuple[float, ...]:
+    """EDSS at months 0, 9, 12, 30 at the responder threshold (0.5 better at month 12,
+    sustained at 30 for a responder, not for a nonresponder)."""
+    improved = baseline - 0.5
+    return (baseline, baseline, improved, improved if responder else baseline)
+
+
+def _place_near_lloq(
+    conc: dict[tuple[str, str], float],
+    samples: Sequence[_Sample],
+    analytes: Sequence[_Analyte],
+    dilutions: dict[str, float],
+    knobs: Difficulty,
+    seed: int,
+) -> None:
+    """Put ``knobs.near_lloq`` of the samples, per analyte, near the lowest standard:
+    in the well within a factor of 2 of it (log-uniform), from a stream of its own."""
+    if knobs.near_lloq == 0:
+        return
+    for an in analytes:
+        rng = np.random.default_rng([seed, 4, zlib.crc32(an.name.encode("utf-8"))])
+        chosen = rng.choice(len(samples), size=round(knobs.near_lloq * len(samples)), replace=False)
+        lowest = an.standards()[-1] * dilutions[an.name]
+        for k in sorted(int(i) for i in chosen):
+            factor = float(np.exp(rng.uniform(-np.log(2.0), np.log(2.0))))
+            conc[samples[k].sample_id, an.name] = round(lowest * factor, 3)
 
 
 def _samples_of(subjects: Sequence[_Subject]) -> list[_Sample]:

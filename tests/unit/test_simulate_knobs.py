@@ -80,7 +80,15 @@ def test_default_knobs_write_the_bundled_demo_byte_for_byte(tmp_path: Path) -> N
 
 
 def test_knobs_refuse_values_out_of_range(tmp_path: Path) -> None:
-    for bad in ({"noise": -1.0}, {"drift": -0.1}, {"hook": 1.5}, {"unit": "mg"}, {"effect": -2.0}):
+    for bad in (
+        {"noise": -1.0},
+        {"drift": -0.1},
+        {"hook": 1.5},
+        {"unit": "mg"},
+        {"effect": -2.0},
+        {"near_lloq": 2.0},
+        {"borderline": -0.5},
+    ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             Difficulty(**bad)  # type: ignore[arg-type]
     assert main(["simulate", "--out", str(tmp_path), "--effect", "2"]) == 0
@@ -270,3 +278,66 @@ def test_repeat_runs_of_a_kit_share_its_lot(tmp_path: Path) -> None:
         "luminex_tgfb2": 1,
     }
     assert lots["luminex_4plex"] != lots["luminex_tgfb2"]
+
+
+# --- samples near the LLOQ ---------------------------------------------------------------
+
+
+def test_near_lloq_puts_that_share_of_samples_at_the_lowest_standard(
+    plain: SimulatedStudy, tmp_path: Path
+) -> None:
+    near = simulate_study(tmp_path, difficulty=Difficulty(near_lloq=0.25))
+    keys = ["sample_id", "analyte"]
+    base = pd.read_csv(plain.truth_samples, sep="\t").set_index(keys)["true_conc"]
+    moved = pd.read_csv(near.truth_samples, sep="\t").set_index(keys)["true_conc"]
+    changed = moved[moved != base]
+    # round(0.25 * 38) = 10 samples per analyte, each within 2-fold of the lowest
+    # standard in the well (NfL is diluted 1:2 on its plate)
+    assert changed.groupby(level="analyte").size().to_dict() == dict.fromkeys(
+        ["CCL2", "CXCL12", "HGF", "IL8", "NfL", "TGFB2"], 10
+    )
+    lowest = {"CCL2": 10000, "HGF": 20000, "CXCL12": 40000, "IL8": 2000, "TGFB2": 10000}
+    lowest = {name: top / 4**6 for name, top in lowest.items()} | {"NfL": 2 * 10000 / 4**6}
+    ratio = changed / changed.index.get_level_values("analyte").map(lowest).to_numpy()
+    assert ratio.between(0.5 - 1e-3, 2 + 1e-3).all()
+
+    # Measured: more sample values below or just above the plates' LLOQ (censored, or
+    # under twice the LLOQ) than in the plain study, for every analyte.
+    def low_values(study: SimulatedStudy) -> pd.Series:
+        result = _process(study)
+        samples = combine_replicates(result.wells, result.curves, read_samples(study.samples))
+        low = samples["censor"].notna() | (samples["concentration"] < 2 * samples["lloq"])
+        return low.groupby(samples["analyte"]).sum()
+
+    before, after = low_values(plain), low_values(near)
+    assert (after >= before + 6).all(), (before.to_dict(), after.to_dict())
+
+
+# --- borderline responders ---------------------------------------------------------------
+
+
+def test_borderline_subjects_sit_at_the_responder_threshold(
+    plain: SimulatedStudy, tmp_path: Path
+) -> None:
+    from assaypipe.responders import classify_responders, read_outcomes, read_subjects
+
+    edge = simulate_study(tmp_path, difficulty=Difficulty(borderline=0.5))
+    outcomes = pd.read_csv(edge.outcomes, sep="\t")
+    edss = outcomes.pivot(index="subject_id", columns="month", values="edss")
+    at_12, at_30 = edss[0] - edss[12], edss[0] - edss[30]
+    truth = pd.read_csv(edge.truth_subjects, sep="\t").set_index("subject_id")["responder"]
+    # the truth's responders are the plain study's: only the outcomes move
+    plain_truth = pd.read_csv(plain.truth_subjects, sep="\t").set_index("subject_id")
+    assert truth.equals(plain_truth["responder"])
+    on_edge = (at_12 == 0.5) & (at_30 == np.where(truth.reindex(edss.index), 0.5, 0.0))
+    assert on_edge.sum() >= 10  # the 10 chosen, and any the plain draws put there
+    plain_edss = pd.read_csv(plain.outcomes, sep="\t").pivot(
+        index="subject_id", columns="month", values="edss"
+    )
+    assert (edss != plain_edss).any(axis=1).sum() <= 10
+    assert (edss[0] == plain_edss[0]).all()
+    # The package's responder rule (EDSS 0.5 better at month 12, sustained at 30) gives
+    # the truth back.
+    table = classify_responders(read_subjects(edge.subjects), read_outcomes(edge.outcomes))
+    primary = table[table["primary"]].set_index("subject_id")["responder"]
+    assert primary.reindex(truth.index).astype(bool).tolist() == truth.tolist()
