@@ -341,3 +341,25 @@ def test_borderline_subjects_sit_at_the_responder_threshold(
     table = classify_responders(read_subjects(edge.subjects), read_outcomes(edge.outcomes))
     primary = table[table["primary"]].set_index("subject_id")["responder"]
     assert primary.reindex(truth.index).astype(bool).tolist() == truth.tolist()
+
+
+@pytest.mark.slow
+def test_the_workflow_reports_an_ng_per_ml_study_in_ng_per_ml(tmp_path: Path) -> None:
+    from tests.conftest import run_workflow
+
+    simulate_study(tmp_path, seed=1, difficulty=Difficulty(unit="ng/mL"))
+    result = run_workflow(tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    results = tmp_path / "results"
+    included = pd.read_parquet(results / "samples_included.parquet")
+    # NfL too: its export states no unit, its kit file does
+    assert set(included["unit"]) == {"ng/mL"}
+    assert set(included["analyte"]) == {"CCL2", "TGFB2", "HGF", "CXCL12", "IL8", "NfL"}
+    # the kit files' control ranges are in ng/mL like the plates: every QC check passes
+    assert set(pd.read_parquet(results / "qc.parquet")["status"]) == {"pass"}
+    prepost = pd.read_parquet(results / "stats" / "prepost.parquet").set_index("analyte")
+    # CCL2 falls by about 100 pg/mL (x0.75 of about 400): -0.1 ng/mL
+    assert -0.2 < prepost.loc["CCL2", "estimate"] < -0.05 and prepost.loc["CCL2", "q"] < 0.05
+    # the NfL subgroup threshold (1000 pg/mL) became 1 ng/mL, so the subgroup has members
+    subgroup = pd.read_parquet(results / "stats" / "prepost_subgroup.parquet")
+    assert (subgroup["n"] > 0).any()
