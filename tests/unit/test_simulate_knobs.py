@@ -363,3 +363,25 @@ def test_the_workflow_reports_an_ng_per_ml_study_in_ng_per_ml(tmp_path: Path) ->
     # the NfL subgroup threshold (1000 pg/mL) became 1 ng/mL, so the subgroup has members
     subgroup = pd.read_parquet(results / "stats" / "prepost_subgroup.parquet")
     assert (subgroup["n"] > 0).any()
+
+
+@pytest.mark.slow
+def test_levey_jennings_guide_sets_form_per_kit_lot(tmp_path: Path) -> None:
+    from tests.conftest import run_workflow
+
+    # 15 plates: each kit run 5 times; guide sets of 3 plates per lot, so the last 2
+    # runs of each Luminex kit are judged (the ELISA export states no lot).
+    study = simulate_study(tmp_path, seed=3, n_plates=15, bad_share=0.0)
+    config = study.config.read_text(encoding="utf-8")
+    assert config.count("guide_plates: 20\n") == 1
+    study.config.write_text(config.replace("guide_plates: 20\n", "guide_plates: 3\n"))
+    result = run_workflow(tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    plates = pd.read_parquet(tmp_path / "results" / "plates.parquet")
+    luminex = plates[plates["plate_id"].str.startswith("luminex_")]
+    assert luminex.groupby(luminex["plate_id"].str[:13])["kit_lot"].nunique().tolist() == [1, 1]
+    chart = pd.read_parquet(tmp_path / "results" / "levey_jennings.parquet")
+    control = chart[(chart["series"] == "Control1") & chart["plate_id"].isin(luminex["plate_id"])]
+    judged = control[control["judged"]].groupby("analyte")["plate_id"].nunique()
+    assert judged.to_dict() == dict.fromkeys(["CCL2", "CXCL12", "HGF", "IL8", "TGFB2"], 2)
+    assert control["mean"].notna().all()
