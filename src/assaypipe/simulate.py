@@ -15,6 +15,10 @@ Choices worth knowing when reading the exports:
   ``Avg Net MFI`` are exact differences and means of those, as xPONENT prints them.
 - Dates and times derive from the seed, never from the clock, so one seed gives
   byte-identical files.
+- :class:`Difficulty` makes the study harder (noise, plate drift, hooked curves, kit
+  unit, effect sizes, samples near the LLOQ, borderline responders); each knob draws
+  from a stream of its own, so at its defaults the files are those of the demo study.
+- Repeat runs of a kit (``n_plates`` above 3) share the kit lot of its first plate.
 """
 
 from __future__ import annotations
@@ -399,6 +403,9 @@ def simulate_study(
         plates.append(msd_path)
         with analytes.open("a", encoding="utf-8", newline="\n") as table:
             table.writelines("\t".join(row) + "\n" for row in MSD_ALIASES)
+        if knobs.unit != "pg/mL":
+            text = _kit_yaml("msd_cytokine", "SIM-MSD", MSD_2PLEX, knobs)
+            _write_text(config_dir / "kits" / "msd_cytokine_lotSIM-MSD.yaml", text, "\n")
 
     if knobs.unit != "pg/mL":
         # The kit certificates state the unit, also the ELISA's, whose export states none.

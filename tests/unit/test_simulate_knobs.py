@@ -221,6 +221,15 @@ def test_ng_per_ml_plates_carry_their_unit_through_assaypipe_read(
     ]
     nfl = next(k for k in kits if k.kit == "elisa_nfl")
     assert nfl.ranges["control1", "NfL"] == pytest.approx((1.05, 1.95))
+    # with the MSD plate, its kit file states the unit too
+    msd = simulate_study(tmp_path / "msd", msd=True, difficulty=Difficulty(unit="ng/mL"))
+    msd_kits = read_kits(
+        sorted((msd.root / "config/kits").glob("*.yaml")), read_aliases(msd.analytes)
+    )
+    spots = next(k for k in msd_kits if k.kit == "msd_cytokine")
+    assert spots.unit == "ng/mL" and spots.ranges["control1", "IL6"] == pytest.approx(
+        (0.0525, 0.0975)
+    )
     measured = samples[samples["analyte"] == "CCL2"].set_index("sample_id")["concentration"]
     truth = pd.read_csv(study.truth_samples, sep="\t")
     truth = truth[truth["analyte"] == "CCL2"].set_index("sample_id")["true_conc"]
