@@ -1,6 +1,8 @@
 """The ``assaypipe`` command line.
 
-    assaypipe simulate --seed N --out DIR [--msd]
+    assaypipe simulate --seed N --out DIR [--msd] [--noise X] [--drift SD] [--hook SHARE]
+                       [--unit pg/mL|ng/mL] [--effect X] [--near-lloq SHARE]
+                       [--borderline SHARE]
     assaypipe read FILE [--plate-map MAP] [--read READ] [--kit KIT.yaml] -o OUT.parquet
     assaypipe formats [--markdown readme|docs]
 
@@ -22,8 +24,17 @@ EXIT_INPUT_ERROR = 2
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from assaypipe.simulate import simulate_study
+    from assaypipe.simulate import Difficulty, simulate_study
 
+    difficulty = Difficulty(
+        noise=args.noise,
+        drift=args.drift,
+        hook=args.hook,
+        unit=args.unit,
+        effect=args.effect,
+        near_lloq=args.near_lloq,
+        borderline=args.borderline,
+    )
     study = simulate_study(
         Path(args.out),
         seed=args.seed,
@@ -31,6 +42,7 @@ def _simulate(args: argparse.Namespace) -> int:
         n_plates=args.plates,
         bad_share=args.bad_share,
         msd=args.msd,
+        difficulty=difficulty,
     )
     print(f"wrote a simulated study (seed {args.seed}, {len(study.plates)} files) to {study.root}")
     return 0
@@ -102,6 +114,23 @@ def _formats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_zero(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number 0 or more, got {text!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _at_least_zero(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assaypipe",
@@ -132,6 +161,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--msd",
         action="store_true",
         help="add an MSD Discovery Workbench plate (IL-6 and TNF-alpha) on the same samples",
+    )
+    hard = simulate.add_argument_group(
+        "difficulty", "make the study harder; the defaults give the bundled demo study"
+    )
+    hard.add_argument(
+        "--noise",
+        type=_at_least_zero,
+        default=1.0,
+        help="multiplier of the signal noise SD of every plate, e.g. 2 (default %(default)s)",
+    )
+    hard.add_argument(
+        "--drift",
+        type=_at_least_zero,
+        default=0.0,
+        help="SD (log scale) of a per-plate multiplicative shift of the curves' top and, "
+        "drawn apart, their midpoint, e.g. 0.2 (default %(default)s: none)",
+    )
+    hard.add_argument(
+        "--hook",
+        type=_share,
+        default=0.0,
+        help="share of Luminex plate x analyte curves whose top standards fall back "
+        "(high-dose hook), 0 to 1 (default %(default)s)",
+    )
+    hard.add_argument(
+        "--unit",
+        choices=["pg/mL", "ng/mL"],
+        default="pg/mL",
+        help="kit unit the exports, plate maps and truth state, concentrations scaled to "
+        "it (default %(default)s)",
+    )
+    hard.add_argument(
+        "--effect",
+        type=_at_least_zero,
+        default=1.0,
+        help="multiplier of the true log pre/post effects; 0 for none (default %(default)s)",
+    )
+    hard.add_argument(
+        "--near-lloq",
+        type=_share,
+        default=0.0,
+        help="share of samples, per analyte, whose true concentration lies near the lowest "
+        "standard (within 2-fold in the well), 0 to 1 (default %(default)s)",
+    )
+    hard.add_argument(
+        "--borderline",
+        type=_share,
+        default=0.0,
+        help="share of subjects whose EDSS sits at the responder threshold (0.5 better at "
+        "month 12; sustained at month 30 for responders only), 0 to 1 (default %(default)s)",
     )
     simulate.set_defaults(run=_simulate)
 

@@ -15,6 +15,10 @@ Choices worth knowing when reading the exports:
   ``Avg Net MFI`` are exact differences and means of those, as xPONENT prints them.
 - Dates and times derive from the seed, never from the clock, so one seed gives
   byte-identical files.
+- :class:`Difficulty` makes the study harder (noise, plate drift, hooked curves, kit
+  unit, effect sizes, samples near the LLOQ, borderline responders); each knob draws
+  from a stream of its own, so at its defaults the files are those of the demo study.
+- Repeat runs of a kit (``n_plates`` above 3) share the kit lot of its first plate.
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEFAULT_SEED", "MSD_ANALYTES", "SimulatedStudy", "simulate_study"]
+__all__ = [
+    "DEFAULT_SEED",
+    "MSD_ANALYTES",
+    "UNITS",
+    "Difficulty",
+    "SimulatedStudy",
+    "simulate_study",
+]
 
 DEFAULT_SEED = 20261121
 
@@ -53,6 +64,61 @@ NONRESPONDER_EFFECT = 1.30
 NFL_HIGH = 1000.0
 NFL_RESPONDER_EFFECT = 0.70
 NFL_NONRESPONDER_EFFECT = 1.30
+
+
+# The kit units the simulator can state; concentrations are divided by the factor.
+UNITS = {"pg/mL": 1.0, "ng/mL": 1000.0}
+# A hooked curve's signal is multiplied by 1 / (1 + (conc / (top * HOOK_AT))**2): the
+# top standard keeps a fifth of its signal, the second four fifths.
+HOOK_AT = 0.5
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """How hard the simulated study is; the defaults give the bundled demo study.
+
+    ``noise`` multiplies the signal noise SD of every plate. ``drift`` is the SD of a
+    per-plate multiplicative shift (log scale) of every curve's top (d) and, drawn
+    apart, of its midpoint (c). ``hook`` is the share of Luminex plate x analyte curves
+    whose top standards fall back (a high-dose hook). ``unit`` is the kit unit the
+    exports, plate maps and truth state, concentrations scaled to it (the signals
+    stay the same). ``effect`` multiplies the true log pre/post effects (0: none).
+    ``near_lloq`` is the share of samples, per analyte, whose true concentration is put
+    near the lowest standard (in the well: within a factor of 2 either side).
+    ``borderline`` is the share of subjects whose EDSS sits at the responder
+    threshold: responders improve by exactly 0.5 at months 12 and 30, nonresponders
+    by 0.5 at month 12 only (not sustained).
+    """
+
+    noise: float = 1.0
+    drift: float = 0.0
+    hook: float = 0.0
+    unit: str = "pg/mL"
+    effect: float = 1.0
+    near_lloq: float = 0.0
+    borderline: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.noise >= 0:
+            raise ValueError(f"noise must be 0 or more, got {self.noise}")
+        if not self.drift >= 0:
+            raise ValueError(f"drift must be 0 or more, got {self.drift}")
+        if not 0 <= self.hook <= 1:
+            raise ValueError(f"hook must be a share between 0 and 1, got {self.hook}")
+        if self.unit not in UNITS:
+            raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {self.unit!r}")
+        if not self.effect >= 0:
+            raise ValueError(f"effect must be 0 or more, got {self.effect}")
+        for name in ("near_lloq", "borderline"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(
+                    f"{name} must be a share between 0 and 1, got {getattr(self, name)}"
+                )
+
+    def conc(self, value: float) -> float:
+        """A concentration in pg/mL stated in the kit unit."""
+        divisor = UNITS[self.unit]
+        return value if divisor == 1.0 else value / divisor
 
 
 @dataclass(frozen=True)
@@ -138,9 +204,13 @@ class _Curve:
     d: float
     g: float
 
+    hook_at: float | None = None  # concentration where a hooked curve's signal halves
+
     def signal(self, conc: np.ndarray) -> np.ndarray:
         ratio = np.power(np.maximum(conc, 0.0) / self.c, self.b)
         out: np.ndarray = self.d + (self.a - self.d) / np.power(1.0 + ratio, self.g)
+        if self.hook_at is not None:
+            out = out / (1.0 + np.square(np.maximum(conc, 0.0) / self.hook_at))
         return out
 
 
@@ -198,6 +268,7 @@ def simulate_study(
     n_plates: int = 3,
     bad_share: float = 0.01,
     msd: bool = False,
+    difficulty: Difficulty | None = None,
 ) -> SimulatedStudy:
     """Write the simulated study under ``out`` and its truth under ``truth_dir``.
 
@@ -215,7 +286,12 @@ def simulate_study(
     Workbench table of IL-6 and TNF-alpha (spots 1 and 2) on the same samples, diluted
     1:2, with its analytes in the alias table and its truth beside the others'; the
     default study is unchanged.
+
+    ``difficulty`` (:class:`Difficulty`) makes the study harder: more noise, plate
+    drift, hooked curves, another kit unit, other effect sizes. Its defaults give the
+    same bytes as no ``difficulty``; knob draws come from streams of their own.
     """
+    knobs = difficulty if difficulty is not None else Difficulty()
     if n_plates < 3:
         raise ValueError("a simulated study has at least its three plates")
     out = Path(out)
@@ -228,9 +304,12 @@ def simulate_study(
     # Independent streams, so changing one part leaves the draws of the others alone.
     rng_subjects, rng_conc, rng_4plex, rng_tgfb2, rng_elisa, rng_dates = rng.spawn(6)
 
-    subjects = _simulate_subjects(rng_subjects)
+    subjects = _simulate_subjects(rng_subjects, knobs.borderline, seed)
     samples = _samples_of(subjects)
-    true_conc = _simulate_concentrations(rng_conc, subjects, samples)
+    true_conc = _simulate_concentrations(rng_conc, subjects, samples, knobs.effect)
+    kit_analytes = (*LUMINEX_4PLEX, *LUMINEX_TGFB2)
+    dilutions = {an.name: 1.0 for an in kit_analytes} | {ELISA_NFL.name: ELISA_DILUTION}
+    _place_near_lloq(true_conc, samples, (*kit_analytes, ELISA_NFL), dilutions, knobs, seed)
     layout = _plate_layout(samples)
     day = datetime(2024, 1, 8, 9, 0) + timedelta(
         days=int(rng_dates.integers(0, 540)), seconds=int(rng_dates.integers(0, 90 * 60))
@@ -241,11 +320,21 @@ def simulate_study(
     layouts_dir = resources_dir / "layouts"
     for folder in (config_dir, plates_dir, layouts_dir, truth):
         folder.mkdir(parents=True, exist_ok=True)
+    if knobs.unit != "pg/mL":
+        (config_dir / "kits").mkdir(exist_ok=True)
 
     package_data = resources.files("assaypipe") / "data"
     config = config_dir / "config.yaml"
     analytes = config_dir / "analytes.tsv"
-    config.write_bytes((package_data / "default_config.yaml").read_bytes())
+    config_text = (package_data / "default_config.yaml").read_bytes()
+    if knobs.unit != "pg/mL":
+        # The NfL subgroup's threshold is in the study unit: 1000 pg/mL.
+        old = b"\n  threshold: 1000\n"
+        new = f"\n  threshold: {_num(knobs.conc(NFL_HIGH))}\n".encode()
+        if config_text.count(old) != 1:
+            raise RuntimeError("the default config's subgroup threshold is not 1000")
+        config_text = config_text.replace(old, new)
+    config.write_bytes(config_text)
     analytes.write_bytes((package_data / "analytes.tsv").read_bytes())
 
     subjects_tsv = config_dir / "subjects.tsv"
@@ -262,54 +351,76 @@ def simulate_study(
     tgfb2_start = day + timedelta(hours=4, seconds=int(rng_dates.integers(0, 40 * 60)))
     elisa_start = day + timedelta(days=2, hours=1, seconds=int(rng_dates.integers(0, 50 * 60)))
     runs = [
-        _run_plate(rng_4plex, "luminex_4plex_P1", LUMINEX_4PLEX, layout, true_conc, day),
-        _run_plate(rng_tgfb2, "luminex_tgfb2_P1", LUMINEX_TGFB2, layout, true_conc, tgfb2_start),
         _run_plate(
-            rng_elisa,
-            "elisa_nfl_P1",
-            (ELISA_NFL,),
-            layout,
-            true_conc,
-            elisa_start,
-            sample_dilution=ELISA_DILUTION,
-            luminex=False,
+            rng_4plex, "luminex_4plex_P1", LUMINEX_4PLEX, layout, true_conc, day,
+            knobs=knobs, seed=seed,
         ),
-    ]
+        _run_plate(
+            rng_tgfb2, "luminex_tgfb2_P1", LUMINEX_TGFB2, layout, true_conc, tgfb2_start,
+            knobs=knobs, seed=seed,
+        ),
+        _run_plate(
+            rng_elisa, "elisa_nfl_P1", (ELISA_NFL,), layout, true_conc, elisa_start,
+            sample_dilution=ELISA_DILUTION, luminex=False, knobs=knobs, seed=seed,
+        ),
+    ]  # fmt: skip
     reference = np.round(0.04 + 0.005 * rng_elisa.standard_normal((len(ROWS), N_COLUMNS)), 3)
 
     # Both Luminex plates ran on the same instrument.
     serial = f"FM3DD{int(rng_dates.integers(10_000, 99_999))}"
     plates: list[Path] = []
+    # Each kit's lot, from its first plate: the repeat runs of a kit use the same lot.
+    kit_lots: dict[str, int] = {}
     for run in runs[:2]:
         path = plates_dir / f"{run.plate_id}.csv"
-        _write_text(path, _xponent_csv(run, layout, serial, rng_dates), "\r\n")
+        text, kit_lots[_kit_of(run.plate_id)] = _xponent_csv(
+            run, layout, serial, rng_dates, knobs.unit
+        )
+        _write_text(path, text, "\r\n")
         plates.append(path)
     elisa = runs[2]
     elisa_path = plates_dir / f"{elisa.plate_id}.txt"
     _write_text(elisa_path, _gen5_text(elisa, layout, reference, rng_dates), "\r\n")
     plates.append(elisa_path)
     layout_path = layouts_dir / f"{elisa.plate_id}.csv"
-    _write_text(layout_path, _plate_map_csv(layout, ELISA_NFL, ELISA_DILUTION), "\n")
+    plate_map = _plate_map_csv(layout, ELISA_NFL, ELISA_DILUTION, knobs)
+    _write_text(layout_path, plate_map, "\n")
     if msd:
         # Its own streams, drawn after all the others: the default study stays as it is.
         rng_msd_conc, rng_msd = rng.spawn(2)
-        msd_conc = _simulate_msd_concentrations(rng_msd_conc, subjects, samples)
+        msd_conc = _simulate_msd_concentrations(rng_msd_conc, subjects, samples, knobs.effect)
+        msd_dilutions = {an.name: MSD_DILUTION for an in MSD_2PLEX}
+        _place_near_lloq(msd_conc, samples, MSD_2PLEX, msd_dilutions, knobs, seed)
         true_conc.update(msd_conc)
         msd_start = day + timedelta(days=1, hours=2, seconds=int(rng_msd.integers(0, 3600)))
         msd_run = _run_plate(
             rng_msd, "msd_cytokine_P1", MSD_2PLEX, layout, true_conc, msd_start,
-            sample_dilution=MSD_DILUTION, luminex=False, ecl=True,
+            sample_dilution=MSD_DILUTION, luminex=False, ecl=True, knobs=knobs, seed=seed,
         )  # fmt: skip
         runs.append(msd_run)
         msd_path = plates_dir / f"{msd_run.plate_id}.csv"
-        _write_text(msd_path, _workbench_csv(msd_run, layout), "\r\n")
+        _write_text(msd_path, _workbench_csv(msd_run, layout, knobs), "\r\n")
         plates.append(msd_path)
         with analytes.open("a", encoding="utf-8", newline="\n") as table:
             table.writelines("\t".join(row) + "\n" for row in MSD_ALIASES)
+        if knobs.unit != "pg/mL":
+            text = _kit_yaml("msd_cytokine", "SIM-MSD", MSD_2PLEX, knobs)
+            _write_text(config_dir / "kits" / "msd_cytokine_lotSIM-MSD.yaml", text, "\n")
 
+    if knobs.unit != "pg/mL":
+        # The kit certificates state the unit, also the ELISA's, whose export states none.
+        lots = {**{kit: str(lot) for kit, lot in kit_lots.items()}, "elisa_nfl": "SIM-NFL"}
+        for kit, analytes_of_kit in (
+            ("luminex_4plex", LUMINEX_4PLEX),
+            ("luminex_tgfb2", LUMINEX_TGFB2),
+            ("elisa_nfl", (ELISA_NFL,)),
+        ):
+            text = _kit_yaml(kit, lots[kit], analytes_of_kit, knobs)
+            _write_text(config_dir / "kits" / f"{kit}_lot{lots[kit]}.yaml", text, "\n")
     extra_runs, bad_files = _write_repeat_plates(
-        seed, n_plates - 3, bad_share, layout, true_conc, day, plates_dir, layouts_dir, serial
-    )
+        seed, n_plates - 3, bad_share, layout, true_conc, day, plates_dir, layouts_dir, serial,
+        knobs, kit_lots,
+    )  # fmt: skip
     plates.extend(bad_files)
     plates.extend(plates_dir / name for name in extra_runs)
     _write_tsv(
@@ -327,7 +438,13 @@ def simulate_study(
         truth_samples,
         ["sample_id", "subject_id", "visit", "analyte", "true_conc"],
         [
-            [s.sample_id, s.subject_id, s.visit, name, _num(true_conc[s.sample_id, name])]
+            [
+                s.sample_id,
+                s.subject_id,
+                s.visit,
+                name,
+                _num(knobs.conc(true_conc[s.sample_id, name])),
+            ]
             for s in samples
             for name in (*ANALYTES, *(MSD_ANALYTES if msd else ()))
         ],
@@ -336,12 +453,16 @@ def simulate_study(
         truth_curves,
         ["plate_id", "analyte", "a", "b", "c", "d", "g"],
         [
-            [run.plate_id, an.name, *(_num(v) for v in (cv.a, cv.b, cv.c, cv.d, cv.g))]
+            [
+                run.plate_id,
+                an.name,
+                *(_num(v) for v in (cv.a, cv.b, knobs.conc(cv.c), cv.d, cv.g)),
+            ]
             for run in [*runs, *extra_runs.values()]
             for an, cv in zip(run.analytes, run.curves, strict=True)
         ],
     )
-    _write_tsv(truth_wells, *_truth_wells_table(runs, layout))
+    _write_tsv(truth_wells, *_truth_wells_table(runs, layout, knobs))
 
     return SimulatedStudy(
         root=out,
@@ -370,6 +491,8 @@ def _write_repeat_plates(
     plates_dir: Path,
     layouts_dir: Path,
     serial: str,
+    knobs: Difficulty,
+    kit_lots: dict[str, int],
 ) -> tuple[dict[str, _PlateRun], list[Path]]:
     """Further runs of the three plate kinds, and a few unusable files among them."""
     kinds = [
@@ -393,16 +516,17 @@ def _write_repeat_plates(
         dilution = 1.0 if luminex else ELISA_DILUTION
         run = _run_plate(
             rng, plate_id, analytes, layout, true_conc, started,
-            sample_dilution=dilution, luminex=luminex,
+            sample_dilution=dilution, luminex=luminex, knobs=knobs, seed=seed,
         )  # fmt: skip
         if luminex:
             path = plates_dir / f"{plate_id}.csv"
-            _write_text(path, _xponent_csv(run, layout, serial, rng), "\r\n")
+            text, _ = _xponent_csv(run, layout, serial, rng, knobs.unit, kit_lots[name])
+            _write_text(path, text, "\r\n")
         else:
             reference = np.round(0.04 + 0.005 * rng.standard_normal((len(ROWS), N_COLUMNS)), 3)
             path = plates_dir / f"{plate_id}.txt"
             _write_text(path, _gen5_text(run, layout, reference, rng), "\r\n")
-            plate_map = _plate_map_csv(layout, ELISA_NFL, ELISA_DILUTION)
+            plate_map = _plate_map_csv(layout, ELISA_NFL, ELISA_DILUTION, knobs)
             _write_text(layouts_dir / f"{plate_id}.csv", plate_map, "\n")
         runs[path.name] = run
     return runs, bad
@@ -424,8 +548,15 @@ def _write_bad_file(rng: np.random.Generator, plates_dir: Path, k: int, kind: in
 # --- subjects, outcomes, concentrations --------------------------------------------------
 
 
-def _simulate_subjects(rng: np.random.Generator) -> list[_Subject]:
+def _simulate_subjects(
+    rng: np.random.Generator, borderline: float = 0.0, seed: int = DEFAULT_SEED
+) -> list[_Subject]:
     n = N_SUBJECTS
+    at_threshold = np.zeros(n, dtype=bool)
+    if borderline > 0:
+        # A stream of its own: the other draws stay as they are.
+        pick = np.random.default_rng([seed, 3])
+        at_threshold[pick.choice(n, size=round(borderline * n), replace=False)] = True
     responder = np.zeros(n, dtype=bool)
     responder[rng.choice(n, size=n // 2, replace=False)] = True
     has_post = np.ones(n, dtype=bool)
@@ -446,6 +577,8 @@ def _simulate_subjects(rng: np.random.Generator) -> list[_Subject]:
     subjects = []
     for i in range(n):
         edss = _edss_course(rng, float(baseline[i]), bool(responder[i]))
+        if at_threshold[i]:
+            edss = _edss_at_threshold(float(baseline[i]), bool(responder[i]))
         ambulatory = edss[0] <= 6.5
         t25fw: tuple[float | None, ...] = tuple(
             round(4.5 * float(np.exp(0.35 * (e - 3.0) + rng.normal(0.0, 0.08))), 1)
@@ -486,6 +619,34 @@ def _edss_course(rng: np.random.Generator, baseline: float, responder: bool) -> 
     return (baseline, month9, month12, month30)
 
 
+def _edss_at_threshold(baseline: float, responder: bool) -> tuple[float, ...]:
+    """EDSS at months 0, 9, 12, 30 at the responder threshold (0.5 better at month 12,
+    sustained at 30 for a responder, not for a nonresponder)."""
+    improved = baseline - 0.5
+    return (baseline, baseline, improved, improved if responder else baseline)
+
+
+def _place_near_lloq(
+    conc: dict[tuple[str, str], float],
+    samples: Sequence[_Sample],
+    analytes: Sequence[_Analyte],
+    dilutions: dict[str, float],
+    knobs: Difficulty,
+    seed: int,
+) -> None:
+    """Put ``knobs.near_lloq`` of the samples, per analyte, near the lowest standard:
+    in the well within a factor of 2 of it (log-uniform), from a stream of its own."""
+    if knobs.near_lloq == 0:
+        return
+    for an in analytes:
+        rng = np.random.default_rng([seed, 4, zlib.crc32(an.name.encode("utf-8"))])
+        chosen = rng.choice(len(samples), size=round(knobs.near_lloq * len(samples)), replace=False)
+        lowest = an.standards()[-1] * dilutions[an.name]
+        for k in sorted(int(i) for i in chosen):
+            factor = float(np.exp(rng.uniform(-np.log(2.0), np.log(2.0))))
+            conc[samples[k].sample_id, an.name] = round(lowest * factor, 3)
+
+
 def _samples_of(subjects: Sequence[_Subject]) -> list[_Sample]:
     samples = []
     for s in subjects:
@@ -496,9 +657,13 @@ def _samples_of(subjects: Sequence[_Subject]) -> list[_Sample]:
 
 
 def _simulate_concentrations(
-    rng: np.random.Generator, subjects: Sequence[_Subject], samples: Sequence[_Sample]
+    rng: np.random.Generator,
+    subjects: Sequence[_Subject],
+    samples: Sequence[_Sample],
+    effect: float = 1.0,
 ) -> dict[tuple[str, str], float]:
-    """True CSF concentrations (pg/mL, undiluted), log-linear in the latent factors."""
+    """True CSF concentrations (pg/mL, undiluted), log-linear in the latent factors;
+    ``effect`` multiplies the log pre/post effects."""
     by_id = {s.subject_id: s for s in subjects}
     level = {s.subject_id: {name: rng.standard_normal() for name in ANALYTES} for s in subjects}
     il8_floor = {s.subject_id: rng.uniform(0.1, 0.3) for s in subjects}
@@ -513,15 +678,19 @@ def _simulate_concentrations(
         shared = rng.standard_normal()
         noise = {name: rng.standard_normal() for name in ANALYTES}
         status = NONRESPONDER_EFFECT if not subj.responder else RESPONDER_EFFECT
-        by_status = np.log(status) if post else 0.0
+        by_status = np.log(status) * effect if post else 0.0
 
         ccl2 = np.log(400.0) + 0.30 * subj.inflammation + 0.15 * z["CCL2"]
-        ccl2 += 0.10 * shared + 0.06 * noise["CCL2"] + (np.log(POST_EFFECT["CCL2"]) if post else 0)
+        ccl2 += (
+            0.10 * shared
+            + 0.06 * noise["CCL2"]
+            + (np.log(POST_EFFECT["CCL2"]) * effect if post else 0)
+        )
 
         tgfb2_base = tgfb2_floor[subj.subject_id] if subj.tgfb2_low else 250.0
         tgfb2 = np.log(tgfb2_base) - 0.25 * subj.inflammation + 0.15 * z["TGFB2"]
         tgfb2 += -0.10 * shared + 0.06 * noise["TGFB2"]
-        tgfb2 += np.log(POST_EFFECT["TGFB2"]) if post else 0.0
+        tgfb2 += np.log(POST_EFFECT["TGFB2"]) * effect if post else 0.0
 
         hgf = np.log(450.0) + 0.025 * (subj.age - 50) + 0.03 * (subj.disease_duration - 12)
         hgf += 0.20 * z["HGF"] + 0.07 * noise["HGF"] + by_status
@@ -538,8 +707,8 @@ def _simulate_concentrations(
         if post:
             nfl += 0.08 * noise["NfL"]
             if round(float(np.exp(nfl_baseline)), 3) > NFL_HIGH:
-                effect = NFL_RESPONDER_EFFECT if subj.responder else NFL_NONRESPONDER_EFFECT
-                nfl += np.log(effect)
+                nfl_effect = NFL_RESPONDER_EFFECT if subj.responder else NFL_NONRESPONDER_EFFECT
+                nfl += np.log(nfl_effect) * effect
 
         for name, value in zip(ANALYTES, (ccl2, tgfb2, hgf, cxcl12, il8, nfl), strict=True):
             conc[sample.sample_id, name] = round(float(np.exp(value)), 3)
@@ -547,7 +716,10 @@ def _simulate_concentrations(
 
 
 def _simulate_msd_concentrations(
-    rng: np.random.Generator, subjects: Sequence[_Subject], samples: Sequence[_Sample]
+    rng: np.random.Generator,
+    subjects: Sequence[_Subject],
+    samples: Sequence[_Sample],
+    effect: float = 1.0,
 ) -> dict[tuple[str, str], float]:
     """True CSF IL-6 and TNF-alpha (pg/mL, undiluted): a few pg/mL, higher with
     inflammation, IL-6 down after treatment in responders."""
@@ -560,7 +732,7 @@ def _simulate_msd_concentrations(
         noise = rng.standard_normal(len(MSD_ANALYTES))
         post = sample.visit == "post"
         il6 = np.log(4.0) + 0.35 * subj.inflammation + 0.30 * z[0] + 0.08 * noise[0]
-        il6 += np.log(0.8) if post and subj.responder else 0.0
+        il6 += np.log(0.8) * effect if post and subj.responder else 0.0
         tnfa = np.log(1.5) + 0.20 * subj.inflammation + 0.25 * z[1] + 0.08 * noise[1]
         conc[sample.sample_id, "IL6"] = round(float(np.exp(il6)), 3)
         conc[sample.sample_id, "TNFA"] = round(float(np.exp(tnfa)), 3)
@@ -646,8 +818,13 @@ def _run_plate(
     sample_dilution: float = 1.0,
     luminex: bool = True,
     ecl: bool = False,
+    knobs: Difficulty | None = None,
+    seed: int = DEFAULT_SEED,
 ) -> _PlateRun:
-    curves = tuple(_draw_curve(rng, an) for an in analytes)
+    knobs = knobs if knobs is not None else Difficulty()
+    curves = _harden(
+        tuple(_draw_curve(rng, an) for an in analytes), analytes, plate_id, luminex, knobs, seed
+    )
     n_wells, n_analytes = len(layout), len(analytes)
     conc = np.zeros((n_wells, n_analytes))
     for j, an in enumerate(analytes):
@@ -662,6 +839,7 @@ def _run_plate(
                 conc[i, j] = true_conc[w.sample_id, an.name] / sample_dilution
 
     sigma = LUMINEX_SIGMA if luminex else MSD_SIGMA if ecl else OD_SIGMA
+    sigma = sigma * knobs.noise
     signal = np.column_stack([cv.signal(conc[:, j]) for j, cv in enumerate(curves)])
     signal = signal * np.exp(rng.normal(0.0, sigma, signal.shape))
     counts = np.zeros((n_wells, n_analytes), dtype=int)
@@ -682,6 +860,57 @@ def _run_plate(
     return _PlateRun(plate_id, analytes, curves, conc, signal, counts, bad_well, started)
 
 
+def _harden(
+    curves: tuple[_Curve, ...],
+    analytes: tuple[_Analyte, ...],
+    plate_id: str,
+    luminex: bool,
+    knobs: Difficulty,
+    seed: int,
+) -> tuple[_Curve, ...]:
+    """The plate's curves with its drift and hooks. Their draws come from a stream of
+    the seed and the plate id alone, so the knobs leave every other draw as it was."""
+    if knobs.drift == 0 and (knobs.hook == 0 or not luminex):
+        return curves
+    rng = np.random.default_rng([seed, 2, zlib.crc32(plate_id.encode("utf-8"))])
+    top, middle = np.exp(rng.normal(0.0, knobs.drift, 2))
+    hooked = rng.random(len(curves)) < knobs.hook if luminex else np.zeros(len(curves), bool)
+    return tuple(
+        _Curve(
+            cv.a,
+            cv.b,
+            _round_sig(cv.c * float(middle), 4),
+            _round_sig(cv.d * float(top), 4),
+            cv.g,
+            hook_at=an.top * HOOK_AT if hook else None,
+        )
+        for cv, an, hook in zip(curves, analytes, hooked, strict=True)
+    )
+
+
+def _kit_yaml(kit: str, lot: str, analytes: Sequence[_Analyte], knobs: Difficulty) -> str:
+    """A kit file (docs/qc.md) of a simulated kit: its unit and control ranges."""
+    lines = [
+        f"# Certificate of the simulated {kit} kit: control ranges in the kit unit.",
+        f"kit: {kit}",
+        f'lot: "{lot}"',
+        f"unit: {knobs.unit}",
+        f'plates: ["{kit}_*"]',
+        "controls:",
+    ]
+    for k in range(len(CONTROL_FRACTIONS)):
+        lines.append(f"  Control{k + 1}:")
+        for an in analytes:
+            low, high = (_num(knobs.conc(round(an.controls()[k] * f, 3))) for f in (0.7, 1.3))
+            lines.append(f"    {an.name}: [{low}, {high}]")
+    return "\n".join(lines) + "\n"
+
+
+def _kit_of(plate_id: str) -> str:
+    """The kit a simulated plate ran with: its id without the run (``luminex_4plex``)."""
+    return plate_id.rsplit("_P", 1)[0]
+
+
 def _draw_curve(rng: np.random.Generator, analyte: _Analyte) -> _Curve:
     a, b, c, d, g = analyte.nominal
     spread = (0.15, 0.04, 0.10, 0.06, 0.04)
@@ -693,8 +922,15 @@ def _draw_curve(rng: np.random.Generator, analyte: _Analyte) -> _Curve:
 
 
 def _xponent_csv(
-    run: _PlateRun, layout: Sequence[_Well], serial: str, rng: np.random.Generator
-) -> str:
+    run: _PlateRun,
+    layout: Sequence[_Well],
+    serial: str,
+    rng: np.random.Generator,
+    unit: str = "pg/mL",
+    kit_lot: int | None = None,
+) -> tuple[str, int]:
+    """The export's text and its kit lot (``kit_lot``, else one drawn for the plate)."""
+    knobs = Difficulty(unit=unit)
     names = [an.export_name for an in run.analytes]
     n = len(names)
     start = run.started
@@ -704,6 +940,7 @@ def _xponent_csv(
     expiry = start + timedelta(days=300)
     expires = f"{expiry.month:02d}/28/{expiry.year}"
     lot = int(rng.integers(1_000_000, 9_999_999))
+    lot = kit_lot if kit_lot is not None else lot  # drawn all the same: the rest stays put
     background = np.array([w.role == "blank" for w in layout])
     net = run.signal - run.signal[background].mean(axis=0)
     total_events = run.counts.sum(axis=1) + rng.poisson(0.4 * run.counts.sum(axis=1))
@@ -784,11 +1021,12 @@ def _xponent_csv(
 
     rows.extend([[], ["DataType:", "Units"], ["Analyte:", *names]])
     rows.append(["BeadID:", *(str(an.bead_id) for an in run.analytes)])
-    rows.append(["Units:", *(["pg/mL"] * n)])
+    rows.append(["Units:", *([unit] * n)])
 
     rows.extend([[], ["DataType:", "Standard Expected Concentration"], ["Reagent", *names]])
     for k in range(N_STANDARDS):
-        rows.append([f"Standard{k + 1}", *(_num(an.standards()[k]) for an in run.analytes)])
+        standards = (_num(knobs.conc(an.standards()[k])) for an in run.analytes)
+        rows.append([f"Standard{k + 1}", *standards])
     for block, factor in (
         ("Control Expected Concentration", 1.0),
         ("Control Range - Low", 0.7),
@@ -796,7 +1034,7 @@ def _xponent_csv(
     ):
         rows.extend([[], ["DataType:", block], ["Reagent", *names]])
         for k in range(len(CONTROL_FRACTIONS)):
-            values = (_num(round(an.controls()[k] * factor, 3)) for an in run.analytes)
+            values = (_num(knobs.conc(round(an.controls()[k] * factor, 3))) for an in run.analytes)
             rows.append([f"Control{k + 1}", *values])
 
     rows.extend([[], ["DataType:", "Per Bead Count"], ["Analyte:", *names]])
@@ -825,7 +1063,7 @@ def _xponent_csv(
     crc = zlib.crc32(body.encode("utf-8"))
     lines += [",".join(["-- CRC --"] + [""] * (width - 1))]
     lines += [",".join([f"CRC32: {crc:08X}"] + [""] * (width - 1))]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", lot
 
 
 def _replicate_groups(layout: Sequence[_Well]) -> list[str]:
@@ -838,7 +1076,7 @@ def _replicate_groups(layout: Sequence[_Well]) -> list[str]:
     return sorted(seen, key=lambda name: seen[name])
 
 
-def _workbench_csv(run: _PlateRun, layout: Sequence[_Well]) -> str:
+def _workbench_csv(run: _PlateRun, layout: Sequence[_Well], knobs: Difficulty) -> str:
     """An MSD Discovery Workbench data table of the run: one row per well and spot.
 
     Calibrators are S001..S007 with their concentrations, the blank wells the zero
@@ -858,9 +1096,9 @@ def _workbench_csv(run: _PlateRun, layout: Sequence[_Well]) -> str:
             mean = float(np.mean(signal[group]))
             cv = 100 * float(np.std(signal[group], ddof=1)) / mean if len(group) > 1 else 0.0
             if w.role == "standard" and w.level is not None:
-                expected = _num(analyte.standards()[w.level - 1])
+                expected = _num(knobs.conc(analyte.standards()[w.level - 1]))
             elif w.role == "control" and w.level is not None:
-                expected = _num(analyte.controls()[w.level - 1])
+                expected = _num(knobs.conc(analyte.controls()[w.level - 1]))
             elif w.role == "blank":
                 expected = "0"
             else:
@@ -938,7 +1176,9 @@ def _gen5_text(
     return "\n".join(lines) + "\n"
 
 
-def _plate_map_csv(layout: Sequence[_Well], analyte: _Analyte, dilution: float) -> str:
+def _plate_map_csv(
+    layout: Sequence[_Well], analyte: _Analyte, dilution: float, knobs: Difficulty
+) -> str:
     by_well = {w.well: w for w in layout}
     lines = ["well,role,sample_id,level,expected_conc,dilution,analyte"]
     for row in ROWS:
@@ -946,9 +1186,9 @@ def _plate_map_csv(layout: Sequence[_Well], analyte: _Analyte, dilution: float) 
             w = by_well[f"{row}{col}"]
             expected = ""
             if w.role == "standard" and w.level is not None:
-                expected = _num(analyte.standards()[w.level - 1])
+                expected = _num(knobs.conc(analyte.standards()[w.level - 1]))
             elif w.role == "control" and w.level is not None:
-                expected = _num(analyte.controls()[w.level - 1])
+                expected = _num(knobs.conc(analyte.controls()[w.level - 1]))
             elif w.role == "blank":
                 expected = "0"
             level = "" if w.level is None else str(w.level)
@@ -960,7 +1200,7 @@ def _plate_map_csv(layout: Sequence[_Well], analyte: _Analyte, dilution: float) 
 
 
 def _truth_wells_table(
-    runs: Sequence[_PlateRun], layout: Sequence[_Well]
+    runs: Sequence[_PlateRun], layout: Sequence[_Well], knobs: Difficulty
 ) -> tuple[list[str], list[list[str]]]:
     header = ["plate_id", "well", "analyte", "role", "sample_id", "true_conc_in_well", "bad_well"]
     rows = [
@@ -970,7 +1210,7 @@ def _truth_wells_table(
             an.name,
             w.role,
             w.sample_id,
-            _num(float(run.conc[i, j])),
+            _num(knobs.conc(float(run.conc[i, j]))),
             _bool(run.bad_well == i),
         ]
         for run in runs
