@@ -13,7 +13,6 @@ seconds, not a run. Snakemake's own schema check would print the whole schema.
 from __future__ import annotations
 
 import copy
-import csv
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -139,20 +138,13 @@ def sheet_problems(
     """A study sheet's problems, one line each: the reader's (`reader`, e.g.
     `sheets.read_samples`: missing columns, duplicate ids) and then each row checked
     against the sheet's schema, naming the line and the column."""
-    from assaypipe.sheets import check_sheet_size
+    from assaypipe.sheets import check_sheet_size, read_text_table
 
     try:
         check_sheet_size(path)
         if reader is not None:
             reader(path)
-        sheet = pd.read_csv(
-            path,
-            sep="\t",
-            dtype=str,
-            keep_default_na=False,
-            quoting=csv.QUOTE_NONE,
-            encoding="utf-8-sig",
-        )
+        sheet = read_text_table(path)
     except InputError as exc:
         return [str(exc)]
     except FileNotFoundError:

@@ -43,19 +43,25 @@ def check_sheet_size(path: str | Path) -> None:
         )
 
 
+def read_text_table(path: str | Path) -> pd.DataFrame:
+    """A tab-separated sheet as it is written: every cell text, nothing read as missing,
+    quotes kept, a byte-order mark dropped."""
+    return pd.read_csv(
+        path,
+        sep="\t",
+        dtype=str,
+        keep_default_na=False,
+        quoting=csv.QUOTE_NONE,
+        encoding="utf-8-sig",
+    )
+
+
 def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None) -> pd.DataFrame:
     """Read a tab-separated sheet as text; check its columns and, if given, a unique key."""
     path = Path(path)
     check_sheet_size(path)
     try:
-        frame = pd.read_csv(
-            path,
-            sep="\t",
-            dtype=str,
-            keep_default_na=False,
-            quoting=csv.QUOTE_NONE,
-            encoding="utf-8-sig",
-        )
+        frame = read_text_table(path)
     except FileNotFoundError:
         raise InputError(path, "the sheet does not exist") from None
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
