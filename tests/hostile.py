@@ -74,6 +74,14 @@ def _indented(code: str) -> str:
     return "\n".join("    " + line for line in code.strip().splitlines())
 
 
+def read_within_budget(path: Path) -> Run:
+    """Read the export at `path` in a fresh interpreter (:func:`peak_rss`), checking that
+    it stayed within :func:`read_budget_mb`."""
+    run = peak_rss(read_export_code(path))
+    assert run.peak_mb < read_budget_mb(), run
+    return run
+
+
 def read_export_code(path: Path) -> str:
     return (
         f"from assaypipe.readers import read_exports\nread_exports({str(path)!r}, settle_seconds=0)"
