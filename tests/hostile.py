@@ -28,8 +28,11 @@ _CHILD_ADDRESS_SPACE = 4 * 1024**3
 def chunk_mem_mb() -> int:
     """The `mem_mb` the workflow declares for the job that reads exports."""
     rule = (REPO / "workflow" / "rules" / "chunk.smk").read_text(encoding="utf-8")
-    found = re.search(r"mem_mb=(\d+)", rule)
-    assert found is not None
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text(encoding="utf-8")
+    asked = re.search(r"resources:\s*\*\*(\w+)", rule)
+    assert asked is not None, "chunk.smk: no `resources: **NAME` line"
+    found = re.search(rf"^{asked.group(1)} = \{{\"mem_mb\": (\d+)", common, flags=re.M)
+    assert found is not None, f"common.smk: no {asked.group(1)} with a mem_mb"
     return int(found.group(1))
 
 

@@ -15,10 +15,8 @@ rule process_chunk:
         "chunk"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **CHUNK_JOB,
     params:
         plates=get_chunk_plates,
         signal=config["wells"]["luminex_signal"],

@@ -20,10 +20,8 @@ rule collect_tables:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **STUDY_JOB,
     params:
         rejected_files=PLATE_INDEX.rejected,
         skipped_files=PLATE_INDEX.skipped,

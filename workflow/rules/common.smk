@@ -27,6 +27,13 @@ PLATES = PLATE_INDEX.plates
 CHUNKS = assign_chunks(PLATES, config["chunks"]["size"])
 PROGRESS = "results/progress"
 
+# What a job asks of its node, for every rule: memory in MB and runtime in minutes
+# (SLURM's limits). Rules run on one thread unless a profile sets more (set-threads);
+# --set-resources RULE:mem_mb=N still overrides one rule.
+CHUNK_JOB = {"mem_mb": 2000, "runtime": 30}  # read, fit and interpolate a chunk
+STUDY_JOB = {"mem_mb": 4000, "runtime": 30}  # a study-wide table in memory
+REPORT_JOB = {"mem_mb": 4000, "runtime": 60}  # a figure per plate x analyte
+
 
 onstart:
     start_study(PROGRESS, len(PLATES))

@@ -25,10 +25,8 @@ rule check_qc:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **STUDY_JOB,
     params:
         qc=config["qc"],
         censored=config["combine"]["censored"],

@@ -65,10 +65,8 @@ rule render_report:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=60,
+        **REPORT_JOB,
     params:
         qc=config["qc"],
         prepost=config["prepost"],

@@ -15,10 +15,8 @@ rule combine_replicates:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **STUDY_JOB,
     params:
         censored=config["combine"]["censored"],
     script:

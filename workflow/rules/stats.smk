@@ -12,10 +12,8 @@ rule classify_responders:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **STUDY_JOB,
     params:
         responders=config["responders"],
     script:
@@ -40,10 +38,8 @@ rule run_statistics:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **STUDY_JOB,
     params:
         settings=analysis_settings(QUICK_ANALYSES, config),
     script:
@@ -70,10 +66,8 @@ rule classify_profile:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **STUDY_JOB,
     params:
         settings=analysis_settings("classification", config),
     script:
@@ -103,10 +97,8 @@ rule plot_prepost:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **STUDY_JOB,
     params:
         prepost=config["prepost"],
     script:
@@ -135,10 +127,8 @@ rule plot_correlation:
         "study"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **STUDY_JOB,
     params:
         prepost=config["prepost"],
     script:
