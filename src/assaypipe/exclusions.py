@@ -35,6 +35,7 @@ from assaypipe.samples import combine_replicates
 from assaypipe.sheet_checks import SHEETS_SOURCE, unknown_analyte_exclusions
 from assaypipe.sheets import alias_lookup, canonical_analyte, read_sheet
 from assaypipe.units import UNIT_SOURCE, UnitPlan, plan_units, plate_units
+from assaypipe.vocabulary import QcStatus, Role
 
 COLUMNS = ("level", "plate_id", "well", "analyte", "reason", "who", "when")
 LEVELS = ("well", "plate", "analyte")
@@ -106,7 +107,7 @@ def _check_row(path: str | Path, line: int, values: dict[str, str]) -> None:
 
 def qc_exclusions(verdicts: pd.DataFrame) -> pd.DataFrame:
     """One exclusion (level ``plate``, with its analyte) per failing plate x analyte."""
-    failing = verdicts[verdicts["verdict"] == "fail"]
+    failing = verdicts[verdicts["verdict"] == QcStatus.FAIL]
     return pd.DataFrame(
         {
             "level": "plate",
@@ -188,7 +189,7 @@ def _counts(wells: pd.DataFrame, exclusions: pd.DataFrame) -> tuple[list[int], l
     n_wells = [0] * len(exclusions)
     n_samples = [0] * len(exclusions)
     position = {index: i for i, index in enumerate(exclusions.index)}
-    is_sample = (wells["role"] == "sample") & wells["sample_id"].notna()
+    is_sample = (wells["role"] == Role.SAMPLE) & wells["sample_id"].notna()
     for columns, group in _patterns(exclusions):
         if not columns:
             continue

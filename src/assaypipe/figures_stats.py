@@ -28,6 +28,7 @@ from assaypipe.stats.correlations import pooled_values
 from assaypipe.stats.frames import ALL, BELOW_LLOQ_TEXT, analyte_units, paired_values
 from assaypipe.stats.regression import ols, spearman
 from assaypipe.units import label
+from assaypipe.vocabulary import Censor
 
 # Longest analyte name a panel shows (it heads a panel a few centimetres wide).
 _NAME_LIMIT = 32
@@ -147,7 +148,7 @@ def _censored(samples: pd.DataFrame, analyte: str, visits: dict[str, str]) -> pd
     """Per subject, whether its value of ``analyte`` at each visit (columns pre, post)
     comes from a sample below the LLOQ or LOD."""
     data = samples[samples["analyte"] == analyte]
-    below = data["censor"].isin(["<LLOQ", "<LOD"])
+    below = data["censor"].isin([Censor.BELOW_LLOQ, Censor.BELOW_LOD])
     out = {}
     for key, visit in visits.items():
         at = data["visit"] == visit

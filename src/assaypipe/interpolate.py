@@ -24,7 +24,7 @@ from assaypipe.curves import MODELS, inverse_interval
 from assaypipe.curves.model import asymptotes
 from assaypipe.errors import AssaypipeBugError
 from assaypipe.layout import retag
-from assaypipe.vocabulary import CURVE_PARAMS, WellFlag
+from assaypipe.vocabulary import CURVE_PARAMS, Censor, WellFlag
 
 NO_CURVE = WellFlag.NO_CURVE.value
 # Signals the curve never reaches: at or beyond the zero-dose asymptote (a, or d for
@@ -76,11 +76,11 @@ def classify_censor(
         fraction = (y - a) / (d - a)
         finite = np.isfinite(fraction)
         rules = [
-            (finite & (fraction <= 0), "<LOD"),
-            (finite & (fraction >= 1), ">ULOQ"),
-            (finite & (conc < lod), "<LOD"),
-            (finite & (conc < lloq), "<LLOQ"),
-            (finite & (conc > uloq), ">ULOQ"),
+            (finite & (fraction <= 0), Censor.BELOW_LOD),
+            (finite & (fraction >= 1), Censor.ABOVE_ULOQ),
+            (finite & (conc < lod), Censor.BELOW_LOD),
+            (finite & (conc < lloq), Censor.BELOW_LLOQ),
+            (finite & (conc > uloq), Censor.ABOVE_ULOQ),
         ]
     # Comparisons with NaN limits are False, so a missing limit censors nothing.
     decided = np.zeros(y.shape, dtype=bool)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.sheets import alias_lookup, canonical_analyte
-from assaypipe.vocabulary import WellFlag
+from assaypipe.vocabulary import Role, WellFlag
 
 # Flags a reader sets on a well the lab left out in its instrument software (SoftMax
 # Pro's `Masked`, Bio-Plex Manager's Outlier column), and cell tokens that say the
@@ -101,7 +101,7 @@ def annotate_wells(
     flags = out["flags"].fillna("")
     flags = add_flags(flags, unknown_analyte, WellFlag.UNKNOWN_ANALYTE.value)
 
-    is_sample = out["role"] == "sample"
+    is_sample = out["role"] == Role.SAMPLE
     known = out["sample_id"].isin(set(sample_sheet["sample_id"]))
     flags = add_flags(flags, is_sample & ~known, WellFlag.UNKNOWN_SAMPLE.value)
 

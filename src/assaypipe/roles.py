@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
+from assaypipe.vocabulary import Role
+
 __all__ = ["DEFAULT_RULE", "RoleRule", "classify_name"]
 
 
@@ -43,7 +45,7 @@ class RoleRule:
             re.compile(pattern, re.IGNORECASE)
             for pattern in (self.blank, self.standard, self.control)
         )
-        for name, pattern in zip(("standard", "control"), compiled[1:], strict=True):
+        for name, pattern in zip((Role.STANDARD, Role.CONTROL), compiled[1:], strict=True):
             if pattern.groups < 1:
                 raise ValueError(f"the {name} pattern needs a group capturing the level number")
         object.__setattr__(self, "_compiled", compiled)
@@ -53,12 +55,12 @@ class RoleRule:
         text = name.strip()
         blank, standard, control = self._compiled
         if blank.fullmatch(text):
-            return "blank", None
-        for role, pattern in (("standard", standard), ("control", control)):
+            return Role.BLANK, None
+        for role, pattern in ((Role.STANDARD, standard), (Role.CONTROL, control)):
             match = pattern.fullmatch(text)
             if match and match.group(1) is not None and match.group(1).isdecimal():
                 return role, int(match.group(1))
-        return "sample", None
+        return Role.SAMPLE, None
 
 
 DEFAULT_RULE: Final = RoleRule()

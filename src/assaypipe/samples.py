@@ -27,7 +27,7 @@ from assaypipe.curves import inverse
 from assaypipe.interpolate import classify_censor
 from assaypipe.layout import is_usable
 from assaypipe.units import UnitPlan, pair_units, plan_units, plate_units
-from assaypipe.vocabulary import CURVE_PARAMS, SampleFlag, values
+from assaypipe.vocabulary import CURVE_PARAMS, Censor, Role, SampleFlag, values
 
 PARAMS = CURVE_PARAMS
 PLATE_KEYS = ["sample_id", "analyte", "plate_id"]
@@ -69,7 +69,7 @@ def combine_replicates(
     """
     if censored not in CENSORED_FACTORS:
         raise ValueError(f"censored must be one of {list(CENSORED_FACTORS)}, got {censored!r}")
-    sample_wells = wells[(wells["role"] == "sample") & wells["sample_id"].notna()]
+    sample_wells = wells[(wells["role"] == Role.SAMPLE) & wells["sample_id"].notna()]
     if sample_wells.empty:
         return tables.empty(tables.SAMPLES)
     plates = _plate_values(sample_wells, curves)
@@ -250,8 +250,8 @@ def _combine_plates(plates: pd.DataFrame, censored: str = "half_lloq") -> pd.Dat
     concentration = np.where(mixed, np.nan, plates["concentration"].to_numpy(dtype=float))
     lloq = plates["lloq"].to_numpy(dtype=float)
     uloq = plates["uloq"].to_numpy(dtype=float)
-    below = censor.isin(["<LLOQ", "<LOD"]).to_numpy()
-    above = (censor == ">ULOQ").to_numpy()
+    below = censor.isin([Censor.BELOW_LLOQ, Censor.BELOW_LOD]).to_numpy()
+    above = (censor == Censor.ABOVE_ULOQ).to_numpy()
     value = np.where(below, lloq * CENSORED_FACTORS[censored], np.where(above, uloq, concentration))
     reading = ~mixed & np.isfinite(value)
     n_readings = np.add.reduceat(reading.astype(int), starts)
@@ -270,7 +270,7 @@ def _combine_plates(plates: pd.DataFrame, censored: str = "half_lloq") -> pd.Dat
             "cv": plates["cv"].where(chosen & ~mixed),
             "lloq": np.where(chosen & ~mixed, lloq, np.nan),
             "uloq": np.where(chosen & ~mixed, uloq, np.nan),
-            "lod_only": np.where(chosen, censor.to_numpy() == "<LOD", True),
+            "lod_only": np.where(chosen, censor.to_numpy() == Censor.BELOW_LOD, True),
         }
     ).groupby("group", sort=True)
     n_chosen = by_group["chosen"].sum().to_numpy()
@@ -283,8 +283,10 @@ def _combine_plates(plates: pd.DataFrame, censored: str = "half_lloq") -> pd.Dat
     with np.errstate(invalid="ignore"):
         low = several & (mean < highest_lloq)
         high = several & ~low & (mean > lowest_uloq)
-    combined[low] = np.where(by_group["lod_only"].all().to_numpy()[low], "<LOD", "<LLOQ")
-    combined[high] = ">ULOQ"
+    combined[low] = np.where(
+        by_group["lod_only"].all().to_numpy()[low], Censor.BELOW_LOD, Censor.BELOW_LLOQ
+    )
+    combined[high] = Censor.ABOVE_ULOQ
     former = _mode_censor(censor, group, any_uncensored, n_groups)
     sample_censor = np.where(several, combined, former)
 

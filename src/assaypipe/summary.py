@@ -22,6 +22,7 @@ import pandas as pd
 
 from assaypipe.errors import visible
 from assaypipe.units import UNIT_SOURCE
+from assaypipe.vocabulary import QcStatus
 
 __all__ = [
     "RunSummary",
@@ -138,7 +139,7 @@ def summarise_run(results: str | Path, most: int = MOST_LINES) -> RunSummary:
     verdicts = _table(results / "qc_verdicts.parquet")
     if not verdicts.empty:
         lines += _verdict_lines(verdicts, most)
-        n_fail = int((verdicts["verdict"] == "fail").sum())
+        n_fail = int((verdicts["verdict"] == QcStatus.FAIL).sum())
         if n_fail:
             problems.append(f"{n_fail} plate x analyte failed QC")
     exclusions = _table(results / "exclusions.parquet")
@@ -171,7 +172,7 @@ def _verdict_lines(verdicts: pd.DataFrame, most: int = MOST_LINES) -> list[str]:
     counts = verdicts["verdict"].value_counts()
     lines = [
         "QC verdicts (plate x analyte): "
-        + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("pass", "warn", "fail"))
+        + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in QcStatus)
     ]
     if "analyte" not in verdicts.columns:
         return lines
@@ -179,10 +180,10 @@ def _verdict_lines(verdicts: pd.DataFrame, most: int = MOST_LINES) -> list[str]:
     passed = []
     flagged = []
     for analyte, row in by_analyte.iterrows():
-        if not row.get("warn", 0) and not row.get("fail", 0):
+        if not row.get(QcStatus.WARN, 0) and not row.get(QcStatus.FAIL, 0):
             passed.append(_short(str(analyte), _NAME))
             continue
-        shown = ", ".join(f"{int(row.get(s, 0))} {s}" for s in ("pass", "warn", "fail"))
+        shown = ", ".join(f"{int(row.get(s, 0))} {s}" for s in QcStatus)
         flagged.append(f"  {_short(str(analyte), _NAME)}: {shown}")
     lines += flagged[:most]
     if len(flagged) > most:

@@ -10,7 +10,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from assaypipe.errors import AssaypipeBugError
-from assaypipe.vocabulary import Censor, QcStatus, Role, values
+from assaypipe.vocabulary import Censor, QcStatus, Role, SeriesKind, VendorBasis, values
 
 # The roles a plate map or an export gives a well; a well given none is `unassigned`
 # (read, kept in the wells table, used for nothing until a plate map places it).
@@ -81,7 +81,7 @@ SKIPPED = pa.DataFrameSchema(
 
 # A vendor concentration is of the well's content as measured (`in_well`) or of the
 # sample, the software having multiplied by the well's dilution (`sample`).
-VENDOR_BASES = ["in_well", "sample"]
+VENDOR_BASES = list(values(VendorBasis))
 
 # plate x analyte x (well) x quantity: what the instrument software computed itself
 VENDOR_RESULTS = pa.DataFrameSchema(
@@ -305,7 +305,7 @@ LEVEY_JENNINGS = pa.DataFrameSchema(
     {
         "analyte": pa.Column(str),
         "series": pa.Column(str),
-        "kind": pa.Column(str, pa.Check.isin(["control", "parameter", "standard"])),
+        "kind": pa.Column(str, pa.Check.isin(list(values(SeriesKind)))),
         "plate_id": pa.Column(str),
         "run_index": pa.Column("Int64"),
         "value": pa.Column(float, nullable=True),

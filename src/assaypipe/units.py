@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
+from assaypipe.vocabulary import QcStatus, Role
 
 if TYPE_CHECKING:
     from assaypipe.qc.kits import KitLot
@@ -185,11 +186,11 @@ def plate_units(wells: pd.DataFrame) -> pd.DataFrame:
     spelled = np.array([canonical(u) for u in uniques], dtype=object)
     frame = keys.assign(
         unit=spelled[codes] if len(uniques) else "",
-        standard=(wells["role"] == "standard").to_numpy(),
+        is_standard=(wells["role"] == Role.STANDARD).to_numpy(),
     )
     frame = frame[frame["unit"] != ""]
     counts = frame.groupby([*PLATE_KEYS, "unit"], sort=True).agg(
-        n=("standard", "size"), n_standard=("standard", "sum")
+        n=("is_standard", "size"), n_standard=("is_standard", "sum")
     )
     counts = counts.reset_index().sort_values(
         [*PLATE_KEYS, "n_standard", "n", "unit"],
@@ -329,7 +330,7 @@ class UnitPlan:
                     "value": value if math.isfinite(value) and value != 1.0 else math.nan,
                     "unit": record["unit"],
                     "threshold": "a stated unit convertible to the study unit",
-                    "status": "warn" if warn else "pass",
+                    "status": QcStatus.WARN if warn else QcStatus.PASS,
                     "detail": record["detail"],
                 }
             )

@@ -30,17 +30,18 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.curves import inverse, predict
+from assaypipe.vocabulary import VendorBasis
 
 # Where a reader gives no basis (vendor_results.basis null), the one each software's
 # per-well concentration is known to have, by plates.format: xPONENT's Result and
 # Bio-Plex's Obs Conc are multiplied by the well's dilution, SoftMax's Result and
 # Gen5's [Concentration] are of the well's content.
 ASSUMED_BASIS: dict[str, str] = {
-    "xponent": "sample",
-    "intelliflex": "sample",
-    "bioplex": "sample",
-    "softmax": "in_well",
-    "gen5": "in_well",
+    "xponent": VendorBasis.SAMPLE,
+    "intelliflex": VendorBasis.SAMPLE,
+    "bioplex": VendorBasis.SAMPLE,
+    "softmax": VendorBasis.IN_WELL,
+    "gen5": VendorBasis.IN_WELL,
 }
 COMPARISON_COLUMNS = (
     "plate_id",
@@ -157,8 +158,8 @@ def compare_concentrations(
         basis = basis.where(basis.notna(), assumed)
     dilution = merged["dilution"].to_numpy(dtype=float)
     value = merged["value"].to_numpy(dtype=float)
-    per_sample = np.where(basis == "in_well", value * dilution, value)
-    per_sample = np.where(basis.isin(["in_well", "sample"]), per_sample, np.nan)
+    per_sample = np.where(basis == VendorBasis.IN_WELL, value * dilution, value)
+    per_sample = np.where(basis.isin([VendorBasis.IN_WELL, VendorBasis.SAMPLE]), per_sample, np.nan)
     ours = merged["concentration"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         difference = np.where(per_sample != 0, ours / per_sample - 1.0, np.nan)

@@ -1,8 +1,10 @@
-"""The words the tables share: well roles, well flags, censors, curve statuses, curve
-parameters and QC statuses.
+"""The words the tables and the config share: well roles, well flags, censors, curve
+statuses, curve parameters and QC statuses, the kinds of Levey-Jennings series and of
+vendor concentrations, and each choice the config schema offers (weighting, limits,
+censoring policies, ...).
 
 Each is written once, here; the modules that write or read them, the config schema's
-enum lists and the data dictionary are checked against these lists by
+enum lists, config/README.md and the data dictionary are checked against these lists by
 ``tests/unit/test_vocabulary.py``. The members are strings, so a table cell equals its
 member:
 
@@ -62,7 +64,6 @@ class Censor(StrEnum):
     BELOW_LLOQ = "<LLOQ"
     ABOVE_ULOQ = ">ULOQ"
     BELOW_LOD = "<LOD"
-    ABOVE_ULOD = ">ULOD"
 
 
 class CurveStatus(StrEnum):
@@ -97,6 +98,190 @@ class QcStatus(StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
+
+
+class SeriesKind(StrEnum):
+    """What a Levey-Jennings series follows (``levey_jennings.kind``)."""
+
+    CONTROL = "control"
+    PARAMETER = "parameter"
+    STANDARD = "standard"
+
+
+class VendorBasis(StrEnum):
+    """What a vendor concentration is of (``vendor_results.basis``): the well's content
+    as measured, or the sample, the software having multiplied by the dilution."""
+
+    IN_WELL = "in_well"
+    SAMPLE = "sample"
+
+
+# The config's choices, one class per enum list of workflow/schemas/config.schema.yaml.
+
+
+class SubfolderPolicy(StrEnum):
+    """``plates_subfolders``: read the exports in subfolders of ``plates``, or refuse
+    them."""
+
+    READ = "read"
+    REFUSE = "refuse"
+
+
+class LuminexSignal(StrEnum):
+    """``wells.luminex_signal``: the Luminex signal fitted."""
+
+    MEDIAN = "median"
+    NET_MFI = "net_mfi"
+
+
+class CurveModel(StrEnum):
+    """``curves.models``: the logistic models fitted."""
+
+    FOUR_PL = "4PL"
+    FIVE_PL = "5PL"
+
+
+class ModelSelection(StrEnum):
+    """``curves.selection``: how a plate × analyte's model is chosen."""
+
+    AIC = "aic"
+    FOUR_PL = "4PL"
+    FIVE_PL = "5PL"
+
+
+class Weighting(StrEnum):
+    """``curves.weighting``: the least-squares weights."""
+
+    NONE = "none"
+    Y = "1/y"
+    Y_SQUARED = "1/y^2"
+    FITTED = "1/yhat"
+    FITTED_SQUARED = "1/yhat^2"
+    POWER = "power"
+
+
+class LodMethod(StrEnum):
+    """``curves.lod_method``: how the LOD is set."""
+
+    BLANK_SD = "blank_sd"
+    EP17 = "ep17"
+
+
+class LimitsRule(StrEnum):
+    """``curves.limits``: how the LLOQ and ULOQ are set."""
+
+    ICH_M10 = "ich_m10"
+    LONGEST_RUN = "longest_run"
+    PROFILE = "profile"
+    BOTH = "both"
+
+
+class OutlierRule(StrEnum):
+    """``curves.outliers``: whether standard points are masked as outliers."""
+
+    NONE = "none"
+    STUDENTIZED = "studentized"
+
+
+class Extrapolation(StrEnum):
+    """``curves.extrapolation``: what a concentration beyond the limits becomes."""
+
+    KEEP = "keep"
+    STANDARDS = "standards"
+    NONE = "none"
+
+
+class CurvePreset(StrEnum):
+    """``curves.preset``: assaypipe's fit, or the instrument software's settings."""
+
+    ASSAYPIPE = "assaypipe"
+    VENDOR = "vendor"
+
+
+class CensorSubstitute(StrEnum):
+    """``combine.censored``: what a ``<LLOQ``/``<LOD`` reading counts as in the mean of a
+    sample's readings."""
+
+    HALF_LLOQ = "half_lloq"
+    LLOQ_SQRT2 = "lloq_sqrt2"
+
+
+class CensorPolicy(StrEnum):
+    """``prepost.below_lloq`` and ``prepost.sensitivity``: what a sample below the LLOQ
+    becomes in the statistics."""
+
+    HALF_LLOQ = "half_lloq"
+    LLOQ_SQRT2 = "lloq_sqrt2"
+    EXCLUDE = "exclude"
+
+
+class ZeroMethod(StrEnum):
+    """``prepost.zero_method``: how the signed-rank test treats zero differences."""
+
+    WILCOX = "wilcox"
+    PRATT = "pratt"
+
+
+class ExactMethod(StrEnum):
+    """``stats.exact``: when rank tests give exact p values (as R, or as Prism)."""
+
+    R = "r"
+    PRISM = "prism"
+
+
+class HodgesLehmannMethod(StrEnum):
+    """``stats.hodges_lehmann``: the Hodges-Lehmann estimate's definition."""
+
+    MEDIAN = "median"
+    R = "r"
+
+
+class ResponderRule(StrEnum):
+    """``responders.rule`` (``subjects.rule``): the outcome that labels responders."""
+
+    EDSS = "edss"
+    T25FW = "t25fw"
+
+
+class Covariate(StrEnum):
+    """``correlations.covariates``: the subject covariates a baseline analyte is
+    regressed on."""
+
+    AGE = "age"
+    DISEASE_DURATION = "disease_duration"
+    BASELINE_EDSS = "baseline_edss"
+
+
+class FeatureKind(StrEnum):
+    """``classify.features``: the kinds of analyte features the classifier uses."""
+
+    BASELINE = "baseline"
+    CHANGE = "change"
+
+
+class QcPreset(StrEnum):
+    """``qc.preset``: the acceptance rules' preset (``qc/presets.yaml``)."""
+
+    ICH_M10 = "ich_m10"
+    MILLIPLEX = "milliplex"
+
+
+class GuideBy(StrEnum):
+    """``qc.guide_by``: whether each kit lot has its own Levey-Jennings guide set."""
+
+    KIT_LOT = "kit_lot"
+    STUDY = "study"
+
+
+class WestgardRule(StrEnum):
+    """``qc.westgard``: the Westgard rules; ``1-2s`` warns, the others reject."""
+
+    WARN_1_2S = "1-2s"
+    REJECT_1_3S = "1-3s"
+    REJECT_2_2S = "2-2s"
+    REJECT_R_4S = "R-4s"
+    REJECT_4_1S = "4-1s"
+    REJECT_10_X = "10-x"
 
 
 def values(vocabulary: type[StrEnum]) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ from assaypipe.curves.vendor import (
 )
 from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
 from assaypipe.units import pair_units, plate_units
-from assaypipe.vocabulary import WellFlag
+from assaypipe.vocabulary import Role, WellFlag
 
 LIMIT_RULES = ("ich_m10", "longest_run", "profile", "both")
 # The rules under which a standard level failing its limits inside the range is left out
@@ -104,14 +104,14 @@ def _groups(wells: pd.DataFrame, software: Mapping[str, str]) -> list[_Group]:
     conc = pd.to_numeric(wells["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
     well = wells["well"].astype(str).to_numpy()
-    is_standard = role == "standard"
+    is_standard = role == Role.STANDARD
     lab_masked = is_standard & masked
     placed = role != tables.UNASSIGNED
     excluded_low = is_standard & low_beads
     excluded_bad = is_standard & bad_beads
     off_series = is_standard & ~masked & ~unusable & implausible
     candidate = is_standard & ~masked & ~unusable & ~implausible
-    blank = (role == "blank") & ~masked & ~unusable & np.isfinite(signal)
+    blank = (role == Role.BLANK) & ~masked & ~unusable & np.isfinite(signal)
     positions = wells.groupby(["plate_id", "analyte"], sort=True).indices
     groups = []
     for key, positions_of_key in positions.items():

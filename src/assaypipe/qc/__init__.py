@@ -38,6 +38,7 @@ from assaypipe.qc.rules import RULE_KEYS, RuleSet, presets, rules_for
 from assaypipe.qc.westgard import RULES as WESTGARD_RULES
 from assaypipe.qc.westgard import westgard, within_run
 from assaypipe.units import UnitPlan, plan_units, plate_units
+from assaypipe.vocabulary import QcStatus
 
 __all__ = [
     "RULE_KEYS",
@@ -56,7 +57,7 @@ __all__ = [
     "within_run",
 ]
 
-_SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
+_SEVERITY: dict[str, int] = {status: rank for rank, status in enumerate(QcStatus)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,11 +148,15 @@ def verdicts(qc: pd.DataFrame) -> pd.DataFrame:
                 "plate_id": plate_ids[start],
                 "analyte": analytes[start],
                 "verdict": max(status, key=lambda s: _SEVERITY[str(s)]),
-                "n_pass": status.count("pass"),
-                "n_warn": status.count("warn"),
-                "n_fail": status.count("fail"),
-                "failed": ";".join(c for c, s in zip(check, status, strict=True) if s == "fail"),
-                "warned": ";".join(c for c, s in zip(check, status, strict=True) if s == "warn"),
+                "n_pass": status.count(QcStatus.PASS),
+                "n_warn": status.count(QcStatus.WARN),
+                "n_fail": status.count(QcStatus.FAIL),
+                "failed": ";".join(
+                    c for c, s in zip(check, status, strict=True) if s == QcStatus.FAIL
+                ),
+                "warned": ";".join(
+                    c for c, s in zip(check, status, strict=True) if s == QcStatus.WARN
+                ),
             }
         )
     if not rows:

@@ -32,7 +32,7 @@ from assaypipe.qc.kits import KitLot, control_range
 from assaypipe.qc.rules import RuleSet
 from assaypipe.tables import UNASSIGNED
 from assaypipe.units import UnitPlan, label, plan_units, plate_units
-from assaypipe.vocabulary import CURVE_PARAMS, WellFlag
+from assaypipe.vocabulary import CURVE_PARAMS, Censor, QcStatus, Role, WellFlag
 
 PARAMS = CURVE_PARAMS
 BROKEN_SERIES_FLAG = WellFlag.BROKEN_DILUTION_SERIES.value
@@ -130,7 +130,7 @@ def left_out_reason(
 def standard_points(group: pd.DataFrame, curve: Mapping[str, Any] | None) -> pd.DataFrame:
     """The plate x analyte's standard wells with ``fitted`` (used by the curve) and
     ``left_out`` (why not: a well flag or the engine's reason; empty when fitted)."""
-    standards = group[group["role"] == "standard"].copy()
+    standards = group[group["role"] == Role.STANDARD].copy()
     engine = engine_exclusions(curve)
     expected = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
     signal = pd.to_numeric(standards["signal"], errors="coerce").to_numpy(dtype=float)
@@ -277,7 +277,7 @@ class _Study:
 
     def pair(self, i: int) -> _Pair:
         wells = self.wells.take(slice(self.bounds[i], self.bounds[i + 1]))
-        standard = wells.role == "standard"
+        standard = wells.role == Role.STANDARD
         left_out = self.left_out[self.bounds[i] : self.bounds[i + 1]][standard]
         return _Pair(
             key=self.keys[i],
@@ -320,7 +320,7 @@ def group_order(frame: pd.DataFrame, keys: list[str]) -> tuple[IntArray, IntArra
 def _left_out(wells: _Wells, pair: IntArray, engine: Sequence[Mapping[str, str]]) -> ObjectArray:
     """:func:`left_out_reason` of every standard well ("" for the other wells)."""
     reasons = np.full(len(pair), "", dtype=object)
-    standards = np.flatnonzero(wells.role == "standard")
+    standards = np.flatnonzero(wells.role == Role.STANDARD)
     reasons[standards] = [
         left_out_reason(well, flags, conc, signal, ok, engine[i])
         for well, flags, conc, signal, ok, i in zip(
@@ -347,7 +347,7 @@ def _replicate_cvs(wells: _Wells, pair: IntArray) -> tuple[_ReplicateCvs, IntArr
     give the same number without a call per group.
     """
     role = wells.role
-    keep = (role == "sample") | (role == "control")
+    keep = (role == Role.SAMPLE) | (role == Role.CONTROL)
     keep &= wells.usable & np.isfinite(wells.concentration) & ~wells.censored
     frame = pd.DataFrame(
         {"pair": pair[keep], "name": wells.name[keep], "dilution": wells.dilution[keep]}
@@ -382,12 +382,12 @@ def _replicate_cvs(wells: _Wells, pair: IntArray) -> tuple[_ReplicateCvs, IntArr
 
 def _sample_counts(wells: _Wells, pair: IntArray, n_pairs: int) -> dict[str, IntArray]:
     """The :class:`_SampleCounts` of every plate x analyte, as one array per field."""
-    measured = (wells.role == "sample") & (~np.isnan(wells.signal) | wells.saturated)
-    above = wells.censor == ">ULOQ"
+    measured = (wells.role == Role.SAMPLE) & (~np.isnan(wells.signal) | wells.saturated)
+    above = wells.censor == Censor.ABOVE_ULOQ
     masks = {
         "n": measured,
         "in_range": ~np.isnan(wells.concentration) & ~wells.censored,
-        "below": (wells.censor == "<LLOQ") | (wells.censor == "<LOD"),
+        "below": (wells.censor == Censor.BELOW_LLOQ) | (wells.censor == Censor.BELOW_LOD),
         "above": above,
         "saturated": wells.saturated,
         "high": above | wells.saturated,
@@ -444,7 +444,7 @@ def _curve_status(pair: _Pair, curve: Mapping[str, Any] | None, rules: RuleSet) 
     key = pair.key
     threshold = "converged; warn: " + ", ".join(rules.curve_status_warn)
     if curve is None:
-        return row(*key, "curve_status", math.nan, threshold, "fail", "no curve was fitted")
+        return row(*key, "curve_status", math.nan, threshold, QcStatus.FAIL, "no curve was fitted")
     status = str(curve["status"])
     reasons = str(curve.get("reasons") or "")
     detail = f"{status}: {reasons}" if reasons else status
@@ -454,15 +454,15 @@ def _curve_status(pair: _Pair, curve: Mapping[str, Any] | None, rules: RuleSet) 
             "curve_status",
             math.nan,
             threshold,
-            "fail",
+            QcStatus.FAIL,
             f"standards flagged {BROKEN_SERIES_FLAG} by the reader; {detail}",
         )
     if status == STATUS_CONVERGED:
-        verdict = "pass"
+        verdict = QcStatus.PASS
     elif status in rules.curve_status_warn and curve_params(curve) is not None:
-        verdict = "warn"
+        verdict = QcStatus.WARN
     else:
-        verdict = "fail"
+        verdict = QcStatus.FAIL
     return row(*key, "curve_status", math.nan, threshold, verdict, detail)
 
 
@@ -498,7 +498,14 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
     names = _level_names(standards)
     if not names:
         return [
-            row(*key, "calibrators", 0.0, f">= {rules.min_calibrators}", "fail", _no_levels(pair))
+            row(
+                *key,
+                "calibrators",
+                0.0,
+                f">= {rules.min_calibrators}",
+                QcStatus.FAIL,
+                _no_levels(pair),
+            )
         ]
     fitted = pair.left_out == ""
     fitted_levels = sorted(set(standards.expected[fitted].tolist()))
@@ -508,7 +515,7 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
             "calibrators",
             float(len(fitted_levels)),
             f">= {rules.min_calibrators}",
-            "pass" if len(fitted_levels) >= rules.min_calibrators else "fail",
+            QcStatus.PASS if len(fitted_levels) >= rules.min_calibrators else QcStatus.FAIL,
             f"{len(fitted_levels)} of {len(names)} non-zero levels fitted",
         )
     ]
@@ -534,7 +541,7 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
                     f"recovery:{name}",
                     recovery,
                     f"{100 * (1 - rec_limit):.0f}-{100 * (1 + rec_limit):.0f}%",
-                    "pass" if rec_ok else "warn",
+                    QcStatus.PASS if rec_ok else QcStatus.WARN,
                     f"expected {expected_conc:.4g}, back-calculated {back:.4g} (n={n})"
                     if math.isfinite(back)
                     else f"expected {expected_conc:.4g}; the mean signal "
@@ -549,7 +556,7 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
                         f"standard_cv:{name}",
                         cv,
                         f"<= {100 * cv_limit:.0f}%",
-                        "pass" if cv_ok else "warn",
+                        QcStatus.PASS if cv_ok else QcStatus.WARN,
                         f"CV of {n} replicate signals",
                     )
                 )
@@ -565,7 +572,7 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
                     f"recovery:{names[conc]}",
                     math.nan,
                     "fitted",
-                    "warn",
+                    QcStatus.WARN,
                     "not fitted: " + "; ".join(sorted(reasons)),
                 )
             )
@@ -579,7 +586,7 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
             "calibrators_passing",
             share,
             f">= {100 * rules.min_calibrators_passing:.0f}%",
-            "pass" if share >= rules.min_calibrators_passing else "fail",
+            QcStatus.PASS if share >= rules.min_calibrators_passing else QcStatus.FAIL,
             detail,
         )
     )
@@ -597,7 +604,7 @@ def _replicate_cv(pair: _Pair, rules: RuleSet) -> list[Row]:
     if high:
         detail += " (" + ", ".join(f"{name} {100 * cv:.0f}%" for cv, name in high[:5])
         detail += ", ...)" if len(high) > 5 else ")"
-    status = "pass" if median <= rules.cv_limit else "fail"
+    status = QcStatus.PASS if median <= rules.cv_limit else QcStatus.FAIL
     return [
         row(
             *pair.key,
@@ -620,11 +627,11 @@ def _bead_count(pair: _Pair, rules: RuleSet) -> list[Row]:
     n_fail = int((beads < rules.bead_count_fail).sum())
     n_warn = int((beads < rules.bead_count_warn).sum())
     if median < rules.bead_count_fail:
-        status = "fail"
+        status = QcStatus.FAIL
     elif median < rules.bead_count_warn or n_fail > rules.max_low_bead_wells * beads.size:
-        status = "warn"
+        status = QcStatus.WARN
     else:
-        status = "pass"
+        status = QcStatus.PASS
     detail = (
         f"median of {beads.size} wells; lowest {int(beads[lowest])} "
         f"({pair.wells.well[counted][lowest]}); "
@@ -645,7 +652,7 @@ def _blank_signal(
     rules: RuleSet,
 ) -> list[Row]:
     wells = pair.wells
-    signal = wells.signal[(wells.role == "blank") & wells.usable]
+    signal = wells.signal[(wells.role == Role.BLANK) & wells.usable]
     signal = signal[~np.isnan(signal)]
     if signal.size == 0:
         return []
@@ -660,16 +667,16 @@ def _blank_signal(
         float(predict(params, lloq)) if params is not None and math.isfinite(lloq) else math.nan
     )
     increasing = params is None or asymptotes(params)[1] >= asymptotes(params)[0]
-    status, notes = "pass", [f"mean of {signal.size} blank wells"]
+    status, notes = QcStatus.PASS, [f"mean of {signal.size} blank wells"]
     if math.isfinite(at_lloq):
         notes.append(f"curve signal at the LLOQ {at_lloq:.4g}")
         if (blank >= at_lloq) if increasing else (blank <= at_lloq):
-            status = "fail"
+            status = QcStatus.FAIL
             notes.append("the background reaches the LLOQ")
     if increasing and math.isfinite(top) and top > 0:
         notes.append(f"{100 * blank / top:.1f}% of the top standard's signal {top:.4g}")
-        if status == "pass" and blank > rules.blank_fraction_warn * top:
-            status = "warn"
+        if status == QcStatus.PASS and blank > rules.blank_fraction_warn * top:
+            status = QcStatus.WARN
     threshold = (
         f"below the signal at the LLOQ; warn above {100 * rules.blank_fraction_warn:.0f}% "
         "of the top standard"
@@ -682,7 +689,7 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPl
     unit = units.plate_unit(plate_id, analyte)
     wells = pair.wells
     by_name: dict[str, list[int]] = {}
-    controls = np.flatnonzero(wells.role == "control")
+    controls = np.flatnonzero(wells.role == Role.CONTROL)
     for i, name in zip(controls.tolist(), wells.name[controls].tolist(), strict=True):
         by_name.setdefault(name, []).append(i)
     rows: list[Row] = []
@@ -696,7 +703,7 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPl
         check = f"control:{name}"
         if kit is not None:
             low, high, lot = kit
-            source, miss = lot.label, "fail"
+            source, miss = lot.label, QcStatus.FAIL
             to_plate = units.to_plate(plate_id, analyte, lot.unit)
             if to_plate is None:
                 rows.append(
@@ -705,7 +712,7 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPl
                         check,
                         float(conc.mean()) if conc.size else math.nan,
                         f"{low:.4g}-{high:.4g} {lot.unit}",
-                        "warn",
+                        QcStatus.WARN,
                         f"{lot.label} gives the range in {lot.unit}, which cannot be converted "
                         f"to the plate's {label(unit)}",
                         unit,
@@ -721,7 +728,10 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPl
             high = centre * (1 + rules.control_tolerance)
             # Without a certificate the plate map's nominal value is all there is: a
             # miss is worth a look, not a rejected plate.
-            source, miss = f"nominal {centre:.4g} +- {100 * rules.control_tolerance:.0f}%", "warn"
+            source, miss = (
+                f"nominal {centre:.4g} +- {100 * rules.control_tolerance:.0f}%",
+                QcStatus.WARN,
+            )
         else:
             rows.append(
                 row(
@@ -729,7 +739,7 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPl
                     check,
                     float(conc.mean()) if conc.size else math.nan,
                     "no range",
-                    "warn",
+                    QcStatus.WARN,
                     "no expected range: add the control to a kit file (config/kits)",
                     unit,
                 )
@@ -742,7 +752,7 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPl
             )
             continue
         mean = float(conc.mean())
-        status = "pass" if low <= mean <= high else miss
+        status = QcStatus.PASS if low <= mean <= high else miss
         rows.append(
             row(*key, check, mean, threshold, status, f"mean of {conc.size} wells; {source}", unit)
         )
@@ -762,7 +772,7 @@ def _samples(pair: _Pair, rules: RuleSet) -> list[Row]:
             "samples_in_range",
             share_in,
             f">= {100 * rules.min_samples_in_range:.0f}%",
-            "pass" if share_in >= rules.min_samples_in_range else "warn",
+            QcStatus.PASS if share_in >= rules.min_samples_in_range else QcStatus.WARN,
             f"{counts.in_range} of {n} sample wells between LLOQ and ULOQ; "
             f"{counts.below} below, {counts.above} above",
         ),
@@ -771,7 +781,7 @@ def _samples(pair: _Pair, rules: RuleSet) -> list[Row]:
             "saturation",
             share_high,
             f"<= {100 * rules.max_saturated_share:.0f}%",
-            "pass" if share_high <= rules.max_saturated_share else "warn",
+            QcStatus.PASS if share_high <= rules.max_saturated_share else QcStatus.WARN,
             f"{counts.high} of {n} sample wells above the ULOQ or saturated "
             f"({counts.saturated} saturated in the export)"
             + ("; dilute and rerun them" if counts.high else ""),

@@ -39,6 +39,7 @@ from assaypipe.qc.kits import KitLot
 from assaypipe.qc.rules import RuleSet
 from assaypipe.qc.westgard import RULES, rule_status, westgard, within_run
 from assaypipe.units import UnitPlan, plan_units, plate_units
+from assaypipe.vocabulary import QcStatus, Role, SeriesKind
 
 MIN_GUIDE = 3
 CURVE_SERIES = {"curve_c": "c", "curve_d": "d"}
@@ -73,7 +74,7 @@ def series_values(
     parts: list[dict[str, Any]] = []
     usable = wells[usable_mask(wells["flags"])]
 
-    controls = usable[usable["role"] == "control"]
+    controls = usable[usable["role"] == Role.CONTROL]
     controls = controls.assign(name=controls["sample_id"].fillna(controls["sample_name"]))
     keys = ["analyte", "name", "plate_id"]
     order, bounds = group_order(controls, keys)
@@ -83,7 +84,7 @@ def series_values(
         values = conc[start:stop]
         values = values[~np.isnan(values)]
         if values.size:
-            parts.append(_value(analyte, name, "control", plate_id, float(values.mean())))
+            parts.append(_value(analyte, name, SeriesKind.CONTROL, plate_id, float(values.mean())))
 
     for (plate_id, analyte), curve in sorted(_comparable_curves(curves).items()):
         params = curve_params(curve)
@@ -92,9 +93,11 @@ def series_values(
             # negative slope (vendor preset) holds in a
             charted = {**params, "d": asymptotes(params)[1]}
             for series, param in CURVE_SERIES.items():
-                parts.append(_value(analyte, series, "parameter", plate_id, charted[param]))
+                parts.append(
+                    _value(analyte, series, SeriesKind.PARAMETER, plate_id, charted[param])
+                )
 
-    standards = usable[usable["role"] == "standard"]
+    standards = usable[usable["role"] == Role.STANDARD]
     expected = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
     standards = standards[expected > 0]
     order, bounds = group_order(standards, ["plate_id", "analyte"])
@@ -106,7 +109,9 @@ def series_values(
         top = signal[start:stop][levels == levels.max()]
         top = top[~np.isnan(top)]
         if top.size:
-            parts.append(_value(analyte, TOP_STANDARD, "standard", plate_id, float(top.mean())))
+            parts.append(
+                _value(analyte, TOP_STANDARD, SeriesKind.STANDARD, plate_id, float(top.mean()))
+            )
     columns = ["analyte", "series", "kind", "plate_id", "value"]
     return _in_study_units(pd.DataFrame(parts, columns=columns), units, _signal_kinds(wells))
 
@@ -127,7 +132,7 @@ def _in_study_units(
     standard) get their signal kind as unit."""
     kind, series = values["kind"], values["series"]
     concentration = (
-        (kind == "control") | ((kind == "parameter") & (series == "curve_c"))
+        (kind == SeriesKind.CONTROL) | ((kind == SeriesKind.PARAMETER) & (series == "curve_c"))
     ).to_numpy()
     factors, study = units.to_study(values)
     keep = ~concentration | np.isfinite(factors)
@@ -298,7 +303,7 @@ def _guide_range_mask(
 def _add_within_run(table: pd.DataFrame, found: list[set[str]], rules: Collection[str]) -> None:
     """Add the within-run rules across an analyte's control levels to ``found``, whose
     items follow the rows of ``table`` (a frame with a 0..n-1 index)."""
-    controls = table[(table["kind"] == "control") & table["z"].notna()]
+    controls = table[(table["kind"] == SeriesKind.CONTROL) & table["z"].notna()]
     order, bounds = group_order(controls, ["analyte", "plate_id"])
     positions = controls.index.to_numpy()[order].tolist()
     names = controls["series"].astype(str).to_numpy(dtype=object)[order].tolist()
@@ -342,13 +347,13 @@ def westgard_checks(table: pd.DataFrame) -> list[Row]:
 
 
 def _is_concentration(record: Mapping[Any, Any]) -> bool:
-    return bool(record["kind"] == "control" or record["series"] == "curve_c")
+    return bool(record["kind"] == SeriesKind.CONTROL or record["series"] == "curve_c")
 
 
 def inter_plate_cv(values: pd.DataFrame, rules: Callable[[str], RuleSet]) -> list[Row]:
     """CV of each control's plate means across plates (analyte-level rows, no plate_id)."""
     rows: list[Row] = []
-    controls = values[values["kind"] == "control"]
+    controls = values[values["kind"] == SeriesKind.CONTROL]
     for (analyte, name), series in controls.groupby(["analyte", "series"], sort=True):
         found = series["value"].to_numpy(dtype=float)
         found = found[np.isfinite(found)]
@@ -363,7 +368,7 @@ def inter_plate_cv(values: pd.DataFrame, rules: Callable[[str], RuleSet]) -> lis
                 f"inter_plate_cv:{name}",
                 cv,
                 f"<= {100 * limit:.0f}%",
-                "pass" if cv <= limit else "warn",
+                QcStatus.PASS if cv <= limit else QcStatus.WARN,
                 f"{found.size} plates, mean {found.mean():.4g}",
             )
         )

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 
+from assaypipe.vocabulary import QcStatus
+
 WARN_RULES = ("1-2s",)
 REJECT_RULES = ("1-3s", "2-2s", "R-4s", "4-1s", "10-x")
 RULES = WARN_RULES + REJECT_RULES
@@ -113,7 +115,7 @@ def within_run(
 def rule_status(rules: Collection[str]) -> str:
     """``fail`` when a rejection rule is among ``rules``, ``warn`` for 1-2s alone, else ``pass``."""
     if any(rule in REJECT_RULES for rule in rules):
-        return "fail"
+        return QcStatus.FAIL
     if any(rule in WARN_RULES for rule in rules):
-        return "warn"
-    return "pass"
+        return QcStatus.WARN
+    return QcStatus.PASS

@@ -47,6 +47,7 @@ from assaypipe.readers.registry import FORMATS, format_of
 from assaypipe.readers.standards import check_standards
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 from assaypipe.tables import UNASSIGNED
+from assaypipe.vocabulary import Role
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -336,6 +337,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def _note_control_characters(wells: pd.DataFrame, notes: Warnings) -> None:
     """Analyte and sample names holding control characters (shown as ``\\x00``)."""
+    # their word: a noun of the message
     for column, what in (("analyte_raw", "analyte"), ("sample_name", "sample")):
         names = pd.unique(wells[column].astype(str))
         odd = [name for name in names if _CONTROL.search(name)]
@@ -378,7 +380,7 @@ def _note_unassigned(wells: pd.DataFrame, has_map: bool, notes: Warnings) -> Non
 def _nameless_to_no_sample(wells: pd.DataFrame, notes: Warnings) -> pd.DataFrame:
     # A sample or control without a name would pool with every other nameless well: it
     # is read, but belongs to no sample.
-    nameless = wells["role"].isin(["sample", "control"]) & (wells["sample_name"] == "")
+    nameless = wells["role"].isin([Role.SAMPLE, Role.CONTROL]) & (wells["sample_name"] == "")
     if not nameless.any():
         return wells
     listed = _well_list(wells.loc[nameless, "well"].drop_duplicates().tolist())

@@ -58,7 +58,7 @@ from assaypipe.readers.cells import (
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
-from assaypipe.vocabulary import WellFlag
+from assaypipe.vocabulary import Role, VendorBasis, WellFlag
 
 __all__ = [
     "BIOPLEX",
@@ -90,7 +90,7 @@ SAMPLING_ERRORS: Final = {
 }
 # What Bio-Plex Manager 4.1's Obs Conc is (its curve at FI - Bkgd, times the dilution),
 # used when a plate has no diluted well to check it on.
-DEFAULT_BASIS: Final = "sample"
+DEFAULT_BASIS: Final = VendorBasis.SAMPLE
 
 _TYPE: Final = re.compile(r"^(?:(?P<blank>B\d*)|S(?P<standard>\d+)|C(?P<control>\d+))$", re.I)
 _NUMBER: Final = r"([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
@@ -147,12 +147,12 @@ def role_of_code(code: str, description: str) -> tuple[str, int | None]:
     """
     match = _TYPE.match(code.strip())
     if match and match.group("blank"):
-        return "blank", None
+        return Role.BLANK, None
     if match and match.group("standard"):
-        return "standard", int(match.group("standard"))
+        return Role.STANDARD, int(match.group("standard"))
     if match and match.group("control"):
-        return "control", int(match.group("control"))
-    return ("control" if names_a_control(description) else "sample"), None
+        return Role.CONTROL, int(match.group("control"))
+    return (Role.CONTROL if names_a_control(description) else Role.SAMPLE), None
 
 
 def concentration_basis(obs: np.ndarray, in_well: np.ndarray, dilution: np.ndarray) -> str | None:
@@ -182,7 +182,11 @@ def concentration_basis(obs: np.ndarray, in_well: np.ndarray, dilution: np.ndarr
         ratio = obs[usable] / in_well[usable]
         as_sample = np.abs(np.log(ratio / dilution[usable]))
         as_well = np.abs(np.log(ratio))
-    return "sample" if (as_sample < as_well).sum() >= (as_well < as_sample).sum() else "in_well"
+    return (
+        VendorBasis.SAMPLE
+        if (as_sample < as_well).sum() >= (as_well < as_sample).sum()
+        else VendorBasis.IN_WELL
+    )
 
 
 def inverse_5pl(params: dict[str, float], signal: np.ndarray) -> np.ndarray:
@@ -519,7 +523,9 @@ def _sheet_rows(
                     "role": role,
                     "name": name,
                     "level": level,
-                    "expected": cell(row, "Exp Conc") if role in ("standard", "control") else "",
+                    "expected": cell(row, "Exp Conc")
+                    if role in (Role.STANDARD, Role.CONTROL)
+                    else "",
                     "dilution": dilution,
                     "text": signal_text,
                     "net": cell(row, "FI - Bkgd"),
@@ -546,7 +552,7 @@ def _obs_conc_basis(frame: pd.DataFrame, params: dict[str, dict[str, float]]) ->
     for analyte, curve in params.items():
         rows = analytes == analyte
         in_well[rows] = inverse_5pl(curve, net[rows])
-    is_reference = frame["role"].isin(["standard", "control"]).to_numpy()
+    is_reference = frame["role"].isin([Role.STANDARD, Role.CONTROL]).to_numpy()
     expected = np.where(is_reference, frame["expected"].to_numpy(dtype=float), np.nan)
     dilution = frame["dilution"].to_numpy(dtype=float)
     return concentration_basis(
@@ -559,7 +565,7 @@ def _obs_conc_basis(frame: pd.DataFrame, params: dict[str, dict[str, float]]) ->
 def _wells(frame: pd.DataFrame, signal: str) -> pd.DataFrame:
     raw_text = frame["text"].astype("str")
     tokens, values = classify_cells(raw_text)
-    named = frame["role"].isin(["sample", "control"])
+    named = frame["role"].isin([Role.SAMPLE, Role.CONTROL])
     beads = pd.to_numeric(frame["beads"].astype("str"), errors="coerce")
     beads = beads.where(np.isfinite(beads) & (beads >= 0) & (beads == beads.round()))
     unreadable = unreadable_counts(frame["beads"].tolist(), beads.to_numpy(dtype=float))

@@ -54,6 +54,7 @@ from assaypipe.readers.cells import (
 )
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
+from assaypipe.vocabulary import Role
 
 __all__ = [
     "BIOPLEX_XML",
@@ -68,10 +69,10 @@ __all__ = [
 
 # The kind of each group element of `Samples`.
 _ROLES: Final = {
-    "Blank": "blank",
-    "Standard": "standard",
-    "Control": "control",
-    "Unknown": "sample",
+    "Blank": Role.BLANK,
+    "Standard": Role.STANDARD,
+    "Control": Role.CONTROL,
+    "Unknown": Role.SAMPLE,
 }
 # Bio-Plex's code for "Data field has not been set": nothing was computed.
 _NOT_SET: Final = "9"
@@ -240,8 +241,8 @@ class SampleGroup:
         role = _ROLES.get(self.kind)
         if role is None:
             return by_code
-        if role == "sample" and names_a_control(self.description):
-            role = "control"
+        if role == Role.SAMPLE and names_a_control(self.description):
+            role = Role.CONTROL
         return role, by_code[1] if by_code[0] == role else None
 
 
@@ -482,7 +483,7 @@ def _compose(
             group_stats = stats.get(analyte)
             background = group_stats.background if group_stats else None
             if background is None:
-                background = 0.0 if role == "blank" else blank_means.get(analyte, 0.0)
+                background = 0.0 if role == Role.BLANK else blank_means.get(analyte, 0.0)
             flags = []
             if reading.outlier not in ("", "None"):
                 flags.append(VENDOR_MASKED)
@@ -494,7 +495,7 @@ def _compose(
                 invalid.append(f"{reading.well} {analyte}")
             expected = group_stats.expected if group_stats else math.nan
             # Bio-Plex writes 0 for an expected concentration never entered.
-            if role not in ("standard", "control") or not expected > 0:
+            if role not in (Role.STANDARD, Role.CONTROL) or not expected > 0:
                 expected = math.nan
             records.append(
                 {
@@ -547,7 +548,7 @@ def _blank_means(groups: list[SampleGroup], names: _AnalyteNames) -> dict[str, f
     """Per analyte, the mean FI of the blank wells (Bio-Plex's background)."""
     values: dict[str, list[float]] = {}
     for group in groups:
-        if group.role()[0] == "blank":
+        if group.role()[0] == Role.BLANK:
             for reading in group.readings:
                 value = _number(reading.text)
                 if reading.valid and math.isfinite(value):
@@ -564,7 +565,7 @@ def _wells(frame: pd.DataFrame, signal: str) -> pd.DataFrame:
     values[invalid] = np.nan
     if signal == "net_mfi":
         values = values - frame["background"].to_numpy(dtype=float)
-    named = frame["role"].isin(["sample", "control"])
+    named = frame["role"].isin([Role.SAMPLE, Role.CONTROL])
     return wells_frame(
         len(frame),
         well=frame["well"].to_numpy(dtype=object),

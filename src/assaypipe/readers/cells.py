@@ -29,7 +29,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.errors import InputError, shortened
-from assaypipe.vocabulary import WellFlag
+from assaypipe.vocabulary import Role, WellFlag
 
 __all__ = [
     "BAD_BEAD_COUNT",
@@ -287,7 +287,7 @@ def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
         "plate_id": "",
         "analyte": "",
         "analyte_raw": None,
-        "role": "sample",
+        "role": Role.SAMPLE,
         "sample_name": "",
         "sample_id": None,
         "level": pd.array([pd.NA] * n, dtype="Int64"),

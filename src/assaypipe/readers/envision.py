@@ -47,6 +47,7 @@ from assaypipe.readers.cells import ROW_LETTERS, classify_cells, vendor_frame, w
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
+from assaypipe.vocabulary import Role
 
 __all__ = [
     "ENVISION",
@@ -95,12 +96,12 @@ _LEGEND: Final = re.compile(r"^\s*(?P<code>\S+)\s+-\s+(?P<meaning>.+?)\s*$")
 _CODE: Final = re.compile(r"^(?P<prefix>[A-Za-z]+|-)(?P<number>\d*)$")
 # Plate map codes without a legend line, as EnVision defines them.
 _DEFAULT_MEANINGS: Final = {
-    "STD": "standard",
+    "STD": Role.STANDARD,
     "UNK": "unknown",
-    "S": "sample",
-    "BL": "blank",
+    "S": Role.SAMPLE,
+    "BL": Role.BLANK,
     "LB": "lance blank",
-    "CTL": "control",
+    "CTL": Role.CONTROL,
     "LC": "lance crosstalk",
     "LH": "lance high",
     "ZH": "z high",
@@ -575,18 +576,18 @@ class PlateMap:
             return _by_rule(code, rule)
         if "undefined" in meaning or "empty" in meaning:
             return "", None, None
-        if "standard" in meaning:
-            return "standard", int(number) if number else None, None
-        if "blank" in meaning:
-            return "blank", None, None
-        if "unknown" in meaning or "sample" in meaning:
-            return "sample", None, code
-        return "control", int(number) if number else None, code
+        if "standard" in meaning:  # their word
+            return Role.STANDARD, int(number) if number else None, None
+        if "blank" in meaning:  # their word
+            return Role.BLANK, None, None
+        if "unknown" in meaning or "sample" in meaning:  # their word
+            return Role.SAMPLE, None, code
+        return Role.CONTROL, int(number) if number else None, code
 
 
 def _by_rule(code: str, rule: RoleRule) -> tuple[str, int | None, str | None]:
     role, level = rule.classify(code)
-    return role, level, code if role in ("sample", "control") else None
+    return role, level, code if role in (Role.SAMPLE, Role.CONTROL) else None
 
 
 @dataclass(frozen=True)

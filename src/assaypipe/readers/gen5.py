@@ -54,7 +54,7 @@ from assaypipe.readers.cells import ROW_LETTERS, classify_cells, vendor_frame, w
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
-from assaypipe.vocabulary import WellFlag
+from assaypipe.vocabulary import Role, VendorBasis, WellFlag
 
 __all__ = [
     "GEN5",
@@ -896,7 +896,9 @@ def _reference(read: DataSet, sets: list[DataSet]) -> DataSet | None:
         if s.kind == "measurement" and s is not read and s.step is read.step and not s.suffix
     ]
     calculated = [
-        s for s in sets if s.kind == "calculated" and not s.label.casefold().startswith("blank")
+        s
+        for s in sets
+        if s.kind == "calculated" and not s.label.casefold().startswith("blank")  # their word
     ]
     if not others or not calculated:
         return None
@@ -983,17 +985,17 @@ def _apply_layout(
     concs = pd.Series([layout.concs.get(w, "") for w in wells], dtype="str")
     given = pd.Series([layout.names.get(w, "") for w in wells], dtype="str")
     base = ids.str.replace(_DILUTION_SUFFIX, "", regex=True)
-    roles = [_role(name, rule) if name else ("sample", None) for name in base]
+    roles = [_role(name, rule) if name else (Role.SAMPLE, None) for name in base]
     role = np.array([r for r, _ in roles], dtype=object)
     number = pd.to_numeric(concs.str.strip(), errors="coerce")
     number = number.where(np.isfinite(number))
-    is_reference = np.isin(role, ["standard", "control"])
-    is_sample = role == "sample"
+    is_reference = np.isin(role, [Role.STANDARD, Role.CONTROL])
+    is_sample = role == Role.SAMPLE
     # Gen5 writes a sample's dilution as the fraction kept (0.5) or as a factor (2).
     dilution = np.where(number <= 1, 1 / number, number)
     dilution = np.where(is_sample & (number > 0), dilution, 1.0)
     sample = given.where(given != "", base)
-    sample_id = sample.where(np.isin(role, ["sample", "control"]) & (ids != ""), None)
+    sample_id = sample.where(np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (ids != ""), None)
     return frame.assign(
         role=role,
         sample_name=ids.to_numpy(dtype=object),
@@ -1006,9 +1008,9 @@ def _apply_layout(
 
 def _role(well_id: str, rule: RoleRule) -> tuple[str, int | None]:
     role, level = rule.classify(well_id)
-    if role == "sample" and not _GEN5_SAMPLE.match(well_id):
+    if role == Role.SAMPLE and not _GEN5_SAMPLE.match(well_id):
         # Gen5 names samples SPL<n>; any other ID is an assay control the lab defined.
-        return "control", None
+        return Role.CONTROL, None
     return role, level
 
 
@@ -1090,7 +1092,7 @@ def _vendor(sets: list[DataSet], choice: Choice, wells: np.ndarray, raw: RawPlat
             # Gen5's concentrations are of the well as measured: its [Concentration] of
             # SPL1:2 (Conc/Dil 0.5) is half that of SPL1:1. A data set naming the
             # dilution (`Conc*Dil`) is of the sample.
-            basis = "sample" if "dil" in data.label.casefold() else "in_well"
+            basis = VendorBasis.SAMPLE if "dil" in data.label.casefold() else VendorBasis.IN_WELL
         else:
             quantity, unit, basis = data.label, None, None
         rows += [

@@ -41,6 +41,7 @@ from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.readers.xponent import instrument_of, looks_like_xponent, read_xponent
 from assaypipe.roles import DEFAULT_RULE, RoleRule
+from assaypipe.vocabulary import Role
 
 __all__ = [
     "INTELLIFLEX",
@@ -77,18 +78,18 @@ _MEASURED: Final = frozenset(
 )
 # WELL TYPE: U1 (unknown), S1 (standard), C1 (control), B (background).
 _WELL_TYPES: Final = {
-    "u": "sample",
-    "unknown": "sample",
-    "s": "standard",
-    "std": "standard",
-    "standard": "standard",
-    "c": "control",
-    "ctrl": "control",
-    "control": "control",
-    "b": "blank",
-    "bg": "blank",
-    "background": "blank",
-    "blank": "blank",
+    "u": Role.SAMPLE,
+    "unknown": Role.SAMPLE,
+    "s": Role.STANDARD,
+    "std": Role.STANDARD,
+    "standard": Role.STANDARD,
+    "c": Role.CONTROL,
+    "ctrl": Role.CONTROL,
+    "control": Role.CONTROL,
+    "b": Role.BLANK,
+    "bg": Role.BLANK,
+    "background": Role.BLANK,
+    "blank": Role.BLANK,
 }
 _WELL_TYPE: Final = re.compile(r"^(?P<kind>[A-Za-z]+?)\s*(?P<level>\d*)$")
 _REGION: Final = re.compile(r"^(?P<region>R\d+\s*:\s*RP\d+)\s+(?P<field>\S.*)$", re.IGNORECASE)
@@ -272,7 +273,7 @@ def _role(well_type: str) -> tuple[str | None, int | None]:
     if match is None or role is None:
         return None, None
     level = match.group("level")
-    return role, int(level) if level and role in ("standard", "control") else None
+    return role, int(level) if level and role in (Role.STANDARD, Role.CONTROL) else None
 
 
 def _dilutions(
@@ -439,7 +440,7 @@ def _compose(
     role = np.array(wells.roles, dtype=object)
     sample_name = np.array(wells.names, dtype=object)
     sample_id = sample_name.copy()
-    sample_id[~np.isin(role, ["sample", "control"]) | (sample_name == "")] = None
+    sample_id[~np.isin(role, [Role.SAMPLE, Role.CONTROL]) | (sample_name == "")] = None
     return wells_frame(
         n_wells * n_analytes,
         well=np.repeat(np.array(wells.wells, dtype=object), n_analytes),

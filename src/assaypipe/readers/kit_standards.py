@@ -31,6 +31,7 @@ import pandas as pd
 
 from assaypipe.readers.parsed import Warnings
 from assaypipe.sheets import alias_lookup, canonical_analyte
+from assaypipe.vocabulary import Role
 
 if TYPE_CHECKING:
     from assaypipe.qc.kits import KitLot, StandardSeries
@@ -83,7 +84,7 @@ def apply_kit_standards(
         return wells
     by_key = {standards.key(name): entry for name, entry in found.items()}
     names = wells["analyte"].astype(str).to_numpy(dtype=object)
-    is_standard = (wells["role"] == "standard").to_numpy()
+    is_standard = (wells["role"] == Role.STANDARD).to_numpy()
     in_map = _map_gives_conc(wells, layout)
     levels = np.asarray(
         wells["level"].astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64

@@ -50,6 +50,7 @@ from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
+from assaypipe.vocabulary import Role
 
 __all__ = [
     "MAGELLAN",
@@ -68,6 +69,7 @@ _WELLS: Final = "well positions"
 _PLATE: Final = "plate"
 # Columns naming the wells' contents, as Magellan's well names (`Std1`, `Blank`, `Smp3`).
 _NAME_COLUMNS: Final = frozenset(
+    # their words
     {"well names", "well name", "names", "name", "sample", "samples", "sample id", "sample ids",
      "sample names", "identifier", "id"}
 )  # fmt: skip
@@ -528,7 +530,7 @@ def _wells(
         if name_columns
         else np.full(len(rows), "", dtype=object)
     )
-    classified = [_role(name, rule) if name else ("sample", None) for name in names.tolist()]
+    classified = [_role(name, rule) if name else (Role.SAMPLE, None) for name in names.tolist()]
     role = np.array([r for r, _ in classified], dtype=object)
     return wells_frame(
         len(rows),
@@ -536,7 +538,7 @@ def _wells(
         role=role,
         sample_name=names,
         sample_id=pd.Series(names, dtype=object).where(
-            np.isin(role, ["sample", "control"]) & (names != ""), None
+            np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (names != ""), None
         ),
         level=pd.array([level for _, level in classified], dtype="Int64"),
         signal=values,
@@ -549,8 +551,8 @@ def _wells(
 
 def _role(name: str, rule: RoleRule) -> tuple[str, int | None]:
     role, level = rule.classify(name)
-    if role == "sample" and _CONTROL.match(name):
-        return "control", None
+    if role == Role.SAMPLE and _CONTROL.match(name):
+        return Role.CONTROL, None
     return role, level
 
 

@@ -55,6 +55,7 @@ from assaypipe.readers.cells import (
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
+from assaypipe.vocabulary import Role
 
 __all__ = [
     "MARS",
@@ -96,13 +97,13 @@ _CONTENT: Final = re.compile(
     re.IGNORECASE,
 )
 _CODE_ROLES: Final = {
-    "X": "sample",
-    "S": "standard",
-    "B": "blank",
-    "C": "control",
-    "N": "control",
-    "P": "control",
-    "R": "control",
+    "X": Role.SAMPLE,
+    "S": Role.STANDARD,
+    "B": Role.BLANK,
+    "C": Role.CONTROL,
+    "N": Role.CONTROL,
+    "P": Role.CONTROL,
+    "R": Role.CONTROL,
 }
 _EMPTY_CONTENT: Final = frozenset({"", "empty", "-"})
 _MOST_LISTED: Final = 12
@@ -733,7 +734,7 @@ def _apply_content(
     unit = ""
     if concentration is not None and (found := _UNIT.search(concentration.title)) is not None:
         unit = units.canonical(found.group(1))
-    is_reference = np.isin(role, ["standard", "control"])
+    is_reference = np.isin(role, [Role.STANDARD, Role.CONTROL])
     return (
         frame.assign(
             role=np.where(named, role, frame["role"].to_numpy(dtype=object)),
@@ -741,7 +742,7 @@ def _apply_content(
             sample_id=pd.array([i for _, _, i in roles], dtype=object),
             level=pd.array([level for _, level, _ in roles], dtype="Int64"),
             expected_conc=np.where(is_reference, expected, np.nan),
-            dilution=np.where((role == "sample") & (factor > 0), factor, 1.0),
+            dilution=np.where((role == Role.SAMPLE) & (factor > 0), factor, 1.0),
         ),
         unit,
     )
@@ -754,19 +755,19 @@ def _role(text: str, rule: RoleRule) -> tuple[str, int | None, str | None]:
     found = _CONTENT.fullmatch(text)
     if found is None:
         role, level = rule.classify(text)
-        return role, level, text if role in ("sample", "control") else None
+        return role, level, text if role in (Role.SAMPLE, Role.CONTROL) else None
     code = found.group("code").upper()
     word = (found.group("word") or "").casefold()
     role = (
-        "control"
-        if "control" in word
-        else {"sample": "sample", "standard": "standard", "blank": "blank"}.get(
+        Role.CONTROL
+        if "control" in word  # their word
+        else {"sample": Role.SAMPLE, "standard": Role.STANDARD, "blank": Role.BLANK}.get(
             word, _CODE_ROLES[code]
         )
     )
     number = found.group("number")
-    level = int(number) if number and role in ("standard", "control") else None
-    identity = f"{code}{number}" if role in ("sample", "control") else None
+    level = int(number) if number and role in (Role.STANDARD, Role.CONTROL) else None
+    identity = f"{code}{number}" if role in (Role.SAMPLE, Role.CONTROL) else None
     return role, level, identity
 
 

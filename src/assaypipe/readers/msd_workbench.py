@@ -42,6 +42,7 @@ from assaypipe.readers.msd_methodical_mind import SIGNAL_KIND, iso_time, spot_an
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
+from assaypipe.vocabulary import Role, VendorBasis
 
 __all__ = [
     "MSD_WORKBENCH",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 # Column names as Workbench writes them, compared without case and extra spaces.
-_REQUIRED: Final = ("sample", "well")
+_REQUIRED: Final = ("sample", "well")  # their words
 _SIGNAL: Final = "signal"
 _ADJUSTED: Final = "adjusted signal"
 # Workbench columns kept as vendor results: column -> quantity. Concentrations are of
@@ -325,11 +326,13 @@ def _wells(
     given = np.isfinite(conc)
     # Workbench fills Concentration for calibrators and controls of known concentration:
     # a row named like a sample but with one is a calibrator.
-    role = np.where(given & (role == "sample"), "standard", role).astype(object)
-    expected = np.where(given & np.isin(role, ["standard", "control", "blank"]), conc, np.nan)
+    role = np.where(given & (role == Role.SAMPLE), Role.STANDARD, role).astype(object)
+    expected = np.where(
+        given & np.isin(role, [Role.STANDARD, Role.CONTROL, Role.BLANK]), conc, np.nan
+    )
     dilution = _dilutions(table, rows, notes)
     sample_id = sample.copy()
-    sample_id[~(np.isin(role, ["sample", "control"]) & (sample != ""))] = None
+    sample_id[~(np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (sample != ""))] = None
     return wells_frame(
         len(rows),
         well=wells,
@@ -405,7 +408,7 @@ def _vendor(
             table.get(column)[rows],
         )
         if quantity in _CONCENTRATIONS:
-            frame = _out_of_range(frame, detection).assign(basis="sample")
+            frame = _out_of_range(frame, detection).assign(basis=VendorBasis.SAMPLE)
         parts.append(frame)
     parts.append(_r_squared(table, rows, analyte))
     return pd.concat(parts, ignore_index=True)

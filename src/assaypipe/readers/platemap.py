@@ -45,6 +45,7 @@ from assaypipe.readers.cells import ROW_LETTERS, decode_text
 from assaypipe.readers.excel import is_workbook, read_workbook
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 from assaypipe.tables import ROLES, UNASSIGNED
+from assaypipe.vocabulary import Role
 
 __all__ = [
     "COLUMNS",
@@ -188,7 +189,7 @@ def _grid_to_long(table: list[list[str]], file: str, rule: RoleRule) -> pd.DataF
             record["role"] = record["role"] or role
             if not record["level"] and level is not None:
                 record["level"] = str(level)
-            if not record["sample_id"] and record["role"] in ("sample", "control"):
+            if not record["sample_id"] and record["role"] in (Role.SAMPLE, Role.CONTROL):
                 record["sample_id"] = name
         lines = [cells[well][1] for cells in fields.values() if well in cells]
         record["line"] = str(line or min(lines))
@@ -549,10 +550,10 @@ def _integers(column: pd.Series) -> pd.arrays.IntegerArray:
 
 
 _PLACEHOLDERS: Final = {
-    "standard": "Standard",
-    "blank": "Blank",
-    "control": "Control",
-    "sample": "",
+    Role.STANDARD: "Standard",
+    Role.BLANK: "Blank",
+    Role.CONTROL: "Control",
+    Role.SAMPLE: "",
     UNASSIGNED: "",
 }
 
@@ -604,7 +605,7 @@ def _override(merged: pd.DataFrame, plate_map: pd.DataFrame, rows: np.ndarray) -
         suffix = "" if levels[index] is pd.NA else str(levels[index])
         name[index] = float("nan") if base is None else base + suffix if base else ""
     sample_id = name.copy()
-    sample_id[~np.isin(role, ["sample", "control"])] = None
+    sample_id[~np.isin(role, [Role.SAMPLE, Role.CONTROL])] = None
     return merged.assign(
         role=role,
         level=level,

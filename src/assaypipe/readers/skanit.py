@@ -47,6 +47,7 @@ from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
+from assaypipe.vocabulary import Role, VendorBasis
 
 __all__ = [
     "SKANIT",
@@ -82,7 +83,7 @@ _STEP_MODES: Final[tuple[tuple[re.Pattern[str], Mode], ...]] = (
     (re.compile(r"^luminescence", re.IGNORECASE), "luminescence"),
     (re.compile(r"^alpha", re.IGNORECASE), "alpha"),
 )
-_NAMES_LABEL: Final = "sample"
+_NAMES_LABEL: Final = "sample"  # their word
 _SW_VERSION: Final = re.compile(r"ver\.?\s*([\d.]+)\s*$", re.IGNORECASE)
 _SOFTWARE: Final = re.compile(r"^(.*?SkanIt Software)", re.IGNORECASE)
 _UNIT_IN_LABEL: Final = re.compile(r"\[(.+?)\]")
@@ -702,10 +703,10 @@ def _plate_wells(
     tokens, values = classify_texts(texts.tolist())
     given = [entries.get(well, WellEntry("", "", "")) for well in wells.tolist()]
     names = np.array([entry.name for entry in given], dtype=object)
-    classified = [rule.classify(name) if name else ("sample", None) for name in names]
+    classified = [rule.classify(name) if name else (Role.SAMPLE, None) for name in names]
     role = np.array([r for r, _ in classified], dtype=object)
     amounts = [_amount(entry.amount) for entry in given]
-    is_reference = np.isin(role, ["standard", "control"])
+    is_reference = np.isin(role, [Role.STANDARD, Role.CONTROL])
     expected = np.array([conc for conc, _, _ in amounts], dtype=float)
     dilution = np.array([factor for _, factor, _ in amounts], dtype=float)
     unit_of = np.array([unit for _, _, unit in amounts], dtype=object)
@@ -716,12 +717,12 @@ def _plate_wells(
         role=role,
         sample_name=names,
         sample_id=pd.Series(names, dtype=object).where(
-            np.isin(role, ["sample", "control"]) & (names != ""), None
+            np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (names != ""), None
         ),
         level=pd.array([level for _, level in classified], dtype="Int64"),
         expected_conc=np.where(is_reference, expected, np.nan),
         unit=np.where(is_reference, unit_of, ""),
-        dilution=np.where(role == "sample", dilution, 1.0),
+        dilution=np.where(role == Role.SAMPLE, dilution, 1.0),
         signal=values,
         signal_kind=read.signal_kind,
         raw_text=texts,
@@ -777,13 +778,13 @@ def _vendor(
         if data.step in curves and data.label.casefold().startswith("conc"):
             label_unit = _UNIT_IN_LABEL.search(data.label)
             conc_unit = _unit(label_unit.group(1)) if label_unit else plate_unit
-            quantity, unit, basis = "concentration", conc_unit or None, "in_well"
+            quantity, unit, basis = "concentration", conc_unit or None, VendorBasis.IN_WELL
             in_well[data.step] = _numbers(texts)
         elif data.label.casefold() == "value" and in_well:
             product = _numbers(texts)
             if _is_product(product, next(iter(in_well.values())), dilution):
                 # SkanIt's Dilution Factor step: the concentration times the dilution.
-                quantity, unit, basis = "concentration", conc_unit or None, "sample"
+                quantity, unit, basis = "concentration", conc_unit or None, VendorBasis.SAMPLE
         rows += [("", str(w), quantity, str(t)) for w, t in zip(wells, texts, strict=True)]
         unit_of += [unit] * len(wells)
         basis_of += [basis] * len(wells)

@@ -42,7 +42,7 @@ from assaypipe.readers.cells import (
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
-from assaypipe.vocabulary import WellFlag
+from assaypipe.vocabulary import Role, VendorBasis, WellFlag
 
 __all__ = [
     "SOFTMAX",
@@ -70,10 +70,14 @@ _PREFIXES: Final = {
 # Group roles, from the group's name split into lower-case words ("PositiveControl"
 # -> "positive control", "Standards 1" -> "standards 1").
 _STANDARD_WORDS: Final = frozenset(
+    # their words
     {"std", "stds", "standard", "standards", "calibrator", "calibrators", "cal", "cals"}
 )
+# their words
 _CONTROL_WORDS: Final = frozenset({"control", "controls", "ctrl", "ctrls", "ctl", "qc", "qcs"})
+# their words
 _BLANK_WORDS: Final = frozenset({"blank", "blanks", "blk", "background", "bkg", "bkgd"})
+# their words
 _SAMPLE_WORDS: Final = frozenset({"unknown", "unknowns", "sample", "samples", "unk"})
 # Group columns by name, where the export holds no formulas.
 _WELL_NAME: Final = re.compile(r"^wells?$", re.IGNORECASE)
@@ -687,6 +691,7 @@ class GroupTable:
         well_at = holds.index("well")
         names_at = holds.index("names") if "names" in holds else 0
         sample_at = next(
+            # their word
             (i for i, column in enumerate(columns) if column.name.casefold() == "sample"),
             names_at,
         )
@@ -726,13 +731,13 @@ class GroupTable:
         says none of these (the sample names decide)."""
         words = _words(self.name)
         if words & _CONTROL_WORDS:
-            return "control"
+            return Role.CONTROL
         if words & _BLANK_WORDS:
-            return "blank"
+            return Role.BLANK
         if words & _STANDARD_WORDS:
-            return "standard"
+            return Role.STANDARD
         if words & _SAMPLE_WORDS:
-            return "sample"
+            return Role.SAMPLE
         return ""
 
     def column(self, holds: str) -> int | None:
@@ -893,7 +898,7 @@ def _group_column(
 
 def _by_name(header: str, name: str, unit: str) -> GroupColumn:
     """A column the export gives no formula for, by its name."""
-    if name.casefold() in ("sample", "samples"):
+    if name.casefold() in ("sample", "samples"):  # their words
         return GroupColumn(name, "names")
     if _WELL_NAME.match(name):
         return GroupColumn(name, "well")
@@ -906,7 +911,7 @@ def _by_name(header: str, name: str, unit: str) -> GroupColumn:
     if _EXPECTED_NAME.match(name) and not re.search("result|calc", name, re.IGNORECASE):
         return GroupColumn(name, "expected_or_concentration", unit)
     if _CONC_NAME.search(name) and not _NOT_CONC_NAME.search(name):
-        basis = "sample" if _SAMPLE_BASIS_NAME.search(name) else "in_well"
+        basis = VendorBasis.SAMPLE if _SAMPLE_BASIS_NAME.search(name) else VendorBasis.IN_WELL
         return GroupColumn(name, "concentration", unit, basis)
     return GroupColumn(name, "other")
 
@@ -931,13 +936,13 @@ def _formula_basis(
     ]
     dilution = any(_mentions(text, key) for key in dilution_names) or "!factor" in text
     if "interpx(" in text:
-        return "sample" if dilution else "in_well"
+        return VendorBasis.SAMPLE if dilution else VendorBasis.IN_WELL
     if referenced:
         if dilution and re.search(r"[*/]", text):
-            return "sample"
+            return VendorBasis.SAMPLE
         return referenced[0].basis
     if re.search(r"\*.*(?:!factor|dilution)", text):
-        return "sample"
+        return VendorBasis.SAMPLE
     return ""
 
 
@@ -1142,7 +1147,7 @@ def _standards_unit(groups: list[GroupTable], blocks: list[Block]) -> str:
     """The unit of the standards' concentrations: from their column's header, else the
     one unit their group's text states, else the one unit the Notes state."""
     for group in groups:
-        if group.role != "standard":
+        if group.role != Role.STANDARD:
             continue
         for column in group.columns:
             if column.holds in ("expected", "expected_or_concentration") and column.unit:
@@ -1193,7 +1198,7 @@ def _compose(
     n = len(wells)
     # The columns the groups fill, built whole (one frame, no per-column writes).
     columns: dict[str, np.ndarray] = {
-        "role": np.full(n, "sample", dtype=object),
+        "role": np.full(n, Role.SAMPLE, dtype=object),
         "sample_name": np.full(n, "", dtype=object),
         "sample_id": np.full(n, None, dtype=object),
         "level": np.full(n, None, dtype=object),
@@ -1515,7 +1520,7 @@ def _records(
         if not role:
             role, named_level = rule.classify(softmax_name)
             level = named_level if named_level is not None else level
-        has_expected = role in ("standard", "control")
+        has_expected = role in (Role.STANDARD, Role.CONTROL)
         expected_at = next(
             (
                 i
@@ -1530,14 +1535,14 @@ def _records(
         dilution = _float(head.cells[dilution_at]) if dilution_at is not None else np.nan
         value_at = group.column("value")
         sample_id: str | None = sample
-        if len(in_groups.get(sample, set())) > 1 and role in ("sample", "control"):
+        if len(in_groups.get(sample, set())) > 1 and role in (Role.SAMPLE, Role.CONTROL):
             sample_id = f"{group.name}/{sample}"
         records.append(
             _Record(
                 well=row.well,
                 role=role,
-                sample_name=str(sample_id) if role in ("sample", "control") else sample,
-                sample_id=sample_id if role in ("sample", "control") else None,
+                sample_name=str(sample_id) if role in (Role.SAMPLE, Role.CONTROL) else sample,
+                sample_id=sample_id if role in (Role.SAMPLE, Role.CONTROL) else None,
                 level=level if has_expected else None,
                 expected=expected if has_expected else np.nan,
                 dilution=dilution if np.isfinite(dilution) and dilution > 0 else 1.0,
@@ -1567,7 +1572,9 @@ def _results(
         text = row.cells[i] or (head.cells[i] if per_sample else "")
         if not text:
             continue
-        basis = column.basis or ("sample" if _SAMPLE_BASIS_NAME.search(column.name) else "in_well")
+        basis = column.basis or (
+            VendorBasis.SAMPLE if _SAMPLE_BASIS_NAME.search(column.name) else VendorBasis.IN_WELL
+        )
         quantity = "mean_concentration" if per_sample else "concentration"
         results.append((quantity, text, column.unit or group_unit or unit, basis))
     return tuple(results)

@@ -30,7 +30,7 @@ import pandas as pd
 from assaypipe.curves.series import off_series_levels
 from assaypipe.errors import InputError, shortened
 from assaypipe.layout import add_flags
-from assaypipe.vocabulary import WellFlag
+from assaypipe.vocabulary import Role, WellFlag
 
 __all__ = ["BROKEN_SERIES", "IMPLAUSIBLE_LEVEL", "check_standards", "implausible_levels"]
 
@@ -52,7 +52,7 @@ def implausible_levels(levels: np.ndarray, concentrations: np.ndarray) -> list[i
 
 def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame, list[InputError]]:
     """Wells with standards flagged where the series is implausible, and the reasons."""
-    is_standard = (wells["role"] == "standard").to_numpy()
+    is_standard = (wells["role"] == Role.STANDARD).to_numpy()
     if not is_standard.any():
         return wells, []
     rows = np.flatnonzero(is_standard)

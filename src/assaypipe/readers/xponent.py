@@ -55,6 +55,7 @@ from assaypipe.readers.cells import (
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
+from assaypipe.vocabulary import Role, VendorBasis
 
 __all__ = [
     "RESULT_BASIS",
@@ -77,7 +78,7 @@ __all__ = [
 
 SIGNAL_BLOCKS: Final = {"median": ("Median", "Median MFI"), "net_mfi": ("Net MFI", "Net MFI")}
 # xPONENT multiplies the concentration it reads off its curve by the Dilution Factor.
-RESULT_BASIS: Final = "sample"
+RESULT_BASIS: Final = VendorBasis.SAMPLE
 _NOT_ANALYTES: Final = frozenset({"total events"})
 # The per-well blocks whose values are read, and what a well missing from one means.
 _READ_BLOCKS: Final = {
@@ -324,7 +325,7 @@ class WellBlock:
         first row or column, with a warning."""
         notes = notes if notes is not None else _Notes()
         header = [cell.strip() for cell in raw.header]
-        if [cell.casefold() for cell in header[:2]] != ["location", "sample"]:
+        if [cell.casefold() for cell in header[:2]] != ["location", "sample"]:  # their words
             raise InputError(
                 file,
                 f"the {raw.name} block should start with a `Location,Sample,...` row, "
@@ -655,7 +656,7 @@ def compose(
     level = pd.array([lv for _, lv in roles], dtype="Int64")
     sample_name = np.array(main.samples, dtype=object)
     sample_id = sample_name.copy()
-    sample_id[~np.isin(role, ["sample", "control"])] = None
+    sample_id[~np.isin(role, [Role.SAMPLE, Role.CONTROL])] = None
     dilution = _dilution(blocks.get("dilution factor"), main, decimal_comma, notes)
     # xPONENT's expected concentrations are in the terms of its Result (x dilution).
     expected = _expected(reagents, main, roles, rule) / dilution[:, None]
@@ -786,6 +787,7 @@ def _other_blocks(
         first_line[name] = raw.line
         if raw is raw_signal or name.startswith("avg"):
             continue
+        # their words
         if [cell.strip().casefold() for cell in raw.header[:2]] != ["location", "sample"]:
             if name in _READ_BLOCKS:
                 notes.add(
@@ -949,8 +951,8 @@ def _units(parsed: XponentFile, analytes: tuple[str, ...]) -> dict[str, str]:
 
 def _reagents(parsed: XponentFile) -> dict[str, ReagentBlock]:
     blocks = {
-        "standard": parsed.block("Standard Expected Concentration"),
-        "control": parsed.block("Control Expected Concentration"),
+        Role.STANDARD: parsed.block("Standard Expected Concentration"),
+        Role.CONTROL: parsed.block("Control Expected Concentration"),
     }
     return {
         role: ReagentBlock.create(raw, parsed.decimal_comma)

@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter, NullLocator
 from assaypipe.curves import asymptotes, predict
 from assaypipe.figure_text import shown as plain
 from assaypipe.units import label
+from assaypipe.vocabulary import QcStatus, Role
 
 matplotlib.use("Agg")
 
@@ -34,7 +35,7 @@ SAMPLE = "#e08a00"
 CONTROL = "#7b3294"
 LIMIT = "#2e7d32"
 RECOVERY_OFF = "#111111"
-STATUS_COLOURS = {"fail": "#c0392b", "warn": "#e08a00"}
+STATUS_COLOURS: dict[str, str] = {QcStatus.FAIL: "#c0392b", QcStatus.WARN: "#e08a00"}
 
 
 PLAIN_NUMBER = FuncFormatter(lambda value, _position: f"{value:g}")
@@ -117,10 +118,10 @@ def curve_figure(
             ha="left",
             va="bottom",
             fontsize=CURVE_TEXT["legend"],
-            color=STATUS_COLOURS["fail"],
+            color=STATUS_COLOURS[QcStatus.FAIL],
             linespacing=1.1,
         )
-    points = {role: _placed(others[others["role"] == role]) for role in ("sample", "control")}
+    points = {role: _placed(others[others["role"] == role]) for role in (Role.SAMPLE, Role.CONTROL)}
     # Without a curve the samples have no concentration: their signals are shown alone.
     unplaced = _unplaced_signals(others) if params is None else np.empty(0)
     drawn_y = np.concatenate([signal[shown], unplaced, *(y for _x, y in points.values())])
@@ -147,7 +148,7 @@ def curve_figure(
         ax.plot(grid, predict(dict(params), grid), color=FITTED, lw=1.3, label="curve")
     good = shown & fitted & recovery_ok
     if good.any():
-        ax.scatter(conc[good], signal[good], s=26, color=FITTED, zorder=3, label="standard")
+        ax.scatter(conc[good], signal[good], s=26, color=FITTED, zorder=3, label=Role.STANDARD)
     off = shown & fitted & ~recovery_ok
     if off.any():
         # Fitted, but its back-calculated recovery is out of limits: a hollow square.
@@ -180,7 +181,7 @@ def curve_figure(
             ax.scatter(
                 np.clip(x, low, high),
                 y,
-                s=14 if role == "sample" else 22,
+                s=14 if role == Role.SAMPLE else 22,
                 marker=marker,
                 color=colour,
                 alpha=0.75,
@@ -204,7 +205,7 @@ def curve_figure(
         )
     blank = float(limits.get("blank", math.nan))
     if math.isfinite(blank) and (blank > 0 or not log_y):
-        ax.axhline(blank, color="#777777", ls=":", lw=1, label="blank")
+        ax.axhline(blank, color="#777777", ls=":", lw=1, label=Role.BLANK)
     ax.set_xscale("log")
     ax.xaxis.set_minor_locator(NullLocator())
     # Plain numbers (1000, 1e+05) rather than the log axis's default 10^3 in mathtext,
@@ -290,7 +291,7 @@ def _no_curve_text(note: str) -> str:
 
 def _unplaced_signals(wells: pd.DataFrame) -> np.ndarray:
     """The finite signals of the sample wells."""
-    samples = wells[wells["role"] == "sample"]
+    samples = wells[wells["role"] == Role.SAMPLE]
     y: np.ndarray = pd.to_numeric(samples["signal"], errors="coerce").to_numpy(dtype=float)
     found: np.ndarray = y[np.isfinite(y)]
     return found
@@ -303,7 +304,7 @@ def _wells_in_plate_order(
     signals in plate order (by role) when they have any, and ``why`` in the plot (unless
     the curve's own reasons are above it)."""
     y = pd.to_numeric(wells["signal"], errors="coerce").to_numpy(dtype=float)
-    roles = wells["role"].fillna("unassigned").astype(str).to_numpy(dtype=object)
+    roles = wells["role"].fillna(Role.UNASSIGNED).astype(str).to_numpy(dtype=object)
     keep = np.isfinite(y)
     if not keep.any():
         ax.text(
@@ -342,7 +343,12 @@ def _wells_in_plate_order(
     return figure
 
 
-ROLE_COLOURS = {"sample": SAMPLE, "control": CONTROL, "blank": "#777777", "standard": FITTED}
+ROLE_COLOURS: dict[str, str] = {
+    Role.SAMPLE: SAMPLE,
+    Role.CONTROL: CONTROL,
+    Role.BLANK: "#777777",
+    Role.STANDARD: FITTED,
+}
 
 
 def _nothing_to_draw(conc: np.ndarray, signal: np.ndarray) -> str:
@@ -497,7 +503,7 @@ def _mark_flagged(ax: Axes, points: pd.DataFrame, x: np.ndarray, y: np.ndarray) 
             xycoords="axes fraction",
             va="top",
             fontsize=7,
-            color=STATUS_COLOURS["fail"],
+            color=STATUS_COLOURS[QcStatus.FAIL],
         )
     for status, colour in STATUS_COLOURS.items():
         hit = (points["status"] == status).to_numpy()

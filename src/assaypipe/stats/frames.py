@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.vocabulary import Censor
 
 BELOW_LLOQ_POLICIES = ("half_lloq", "lloq_sqrt2", "exclude")
 BELOW_LLOQ_TEXT = {
@@ -60,8 +61,8 @@ def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.
     if policy not in BELOW_LLOQ_POLICIES:
         raise ValueError(f"below_lloq policy must be one of {BELOW_LLOQ_POLICIES}, not {policy!r}")
     values = samples["concentration"].astype(float).copy()
-    below = samples["censor"].isin(["<LLOQ", "<LOD"]).to_numpy()
-    above = (samples["censor"] == ">ULOQ").to_numpy()
+    below = samples["censor"].isin([Censor.BELOW_LLOQ, Censor.BELOW_LOD]).to_numpy()
+    above = (samples["censor"] == Censor.ABOVE_ULOQ).to_numpy()
     lloq = samples["lloq"].astype(float)
     substitute = {
         "half_lloq": lloq / 2,
@@ -129,7 +130,7 @@ def paired_values(
 def censored_counts(samples: pd.DataFrame, visits: Sequence[str]) -> dict[str, int]:
     """Per analyte, how many samples at ``visits`` are below the LLOQ or LOD."""
     data = samples[samples["visit"].isin(list(visits))]
-    below = data["censor"].isin(["<LLOQ", "<LOD"])
+    below = data["censor"].isin([Censor.BELOW_LLOQ, Censor.BELOW_LOD])
     return {str(k): int(v) for k, v in below.groupby(data["analyte"]).sum().items()}
 
 
