@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assaypipe.vocabulary import Role
+
 __all__ = [
     "DEFAULT_SEED",
     "MSD_ANALYTES",
@@ -790,10 +792,10 @@ def _plate_layout(samples: Sequence[_Sample]) -> list[_Well]:
     Columns 1-2: blank and standards 1-7; columns 3-4: two controls, then samples
     fill the rest down the columns, pairs of columns holding the two replicates.
     """
-    first = [_Well("", "blank", "Background0", "", None)]
-    first += [_Well("", "standard", f"Standard{k}", "", k) for k in range(1, N_STANDARDS + 1)]
-    rest = [_Well("", "control", f"Control{k}", f"Control{k}", k) for k in (1, 2)]
-    rest += [_Well("", "sample", s.sample_id, s.sample_id, None) for s in samples]
+    first = [_Well("", Role.BLANK, "Background0", "", None)]
+    first += [_Well("", Role.STANDARD, f"Standard{k}", "", k) for k in range(1, N_STANDARDS + 1)]
+    rest = [_Well("", Role.CONTROL, f"Control{k}", f"Control{k}", k) for k in (1, 2)]
+    rest += [_Well("", Role.SAMPLE, s.sample_id, s.sample_id, None) for s in samples]
     if len(first) + len(rest) != len(ROWS) * N_COLUMNS // 2:
         raise ValueError(f"{len(samples)} samples do not fill a 96-well plate in duplicate")
     contents = first + rest
@@ -831,11 +833,11 @@ def _run_plate(
         # Kit controls rarely sit exactly on their label.
         control_true = [v * float(np.exp(rng.normal(0.0, 0.04))) for v in an.controls()]
         for i, w in enumerate(layout):
-            if w.role == "standard" and w.level is not None:
+            if w.role == Role.STANDARD and w.level is not None:
                 conc[i, j] = an.standards()[w.level - 1]
-            elif w.role == "control" and w.level is not None:
+            elif w.role == Role.CONTROL and w.level is not None:
                 conc[i, j] = round(control_true[w.level - 1], 3)
-            elif w.role == "sample":
+            elif w.role == Role.SAMPLE:
                 conc[i, j] = true_conc[w.sample_id, an.name] / sample_dilution
 
     sigma = LUMINEX_SIGMA if luminex else MSD_SIGMA if ecl else OD_SIGMA
@@ -846,7 +848,7 @@ def _run_plate(
     bad_well: int | None = None
     if luminex:
         counts = rng.poisson(MEAN_BEAD_COUNT, (n_wells, n_analytes))
-        sample_wells = [i for i, w in enumerate(layout) if w.role == "sample"]
+        sample_wells = [i for i, w in enumerate(layout) if w.role == Role.SAMPLE]
         bad_well = int(rng.choice(sample_wells))
         # A partly clogged well: few beads, and the few that are read are off.
         counts[bad_well] = rng.integers(12, 26, n_analytes)
@@ -941,7 +943,7 @@ def _xponent_csv(
     expires = f"{expiry.month:02d}/28/{expiry.year}"
     lot = int(rng.integers(1_000_000, 9_999_999))
     lot = kit_lot if kit_lot is not None else lot  # drawn all the same: the rest stays put
-    background = np.array([w.role == "blank" for w in layout])
+    background = np.array([w.role == Role.BLANK for w in layout])
     net = run.signal - run.signal[background].mean(axis=0)
     total_events = run.counts.sum(axis=1) + rng.poisson(0.4 * run.counts.sum(axis=1))
 
@@ -1068,7 +1070,7 @@ def _xponent_csv(
 
 def _replicate_groups(layout: Sequence[_Well]) -> list[str]:
     """Replicate groups in xPONENT's order: controls, standards, then samples."""
-    order = {"control": 0, "standard": 1, "sample": 2}
+    order: dict[str, int] = {Role.CONTROL: 0, Role.STANDARD: 1, Role.SAMPLE: 2}
     seen: dict[str, tuple[int, int]] = {}
     for i, w in enumerate(layout):
         if w.role in order and w.name not in seen:
@@ -1095,15 +1097,15 @@ def _workbench_csv(run: _PlateRun, layout: Sequence[_Well], knobs: Difficulty) -
             group = [k for k, name in enumerate(names) if name == names[i]]
             mean = float(np.mean(signal[group]))
             cv = 100 * float(np.std(signal[group], ddof=1)) / mean if len(group) > 1 else 0.0
-            if w.role == "standard" and w.level is not None:
+            if w.role == Role.STANDARD and w.level is not None:
                 expected = _num(knobs.conc(analyte.standards()[w.level - 1]))
-            elif w.role == "control" and w.level is not None:
+            elif w.role == Role.CONTROL and w.level is not None:
                 expected = _num(knobs.conc(analyte.controls()[w.level - 1]))
-            elif w.role == "blank":
+            elif w.role == Role.BLANK:
                 expected = "0"
             else:
                 expected = ""
-            dilution = _num(MSD_DILUTION) if w.role == "sample" else ""
+            dilution = _num(MSD_DILUTION) if w.role == Role.SAMPLE else ""
             well = f"{w.well[0]}{int(w.well[1:]):02d}"
             value = str(int(signal[i]))  # ECL counts are whole numbers
             cells = [
@@ -1117,11 +1119,11 @@ def _workbench_csv(run: _PlateRun, layout: Sequence[_Well], knobs: Difficulty) -
 def _workbench_name(well: _Well) -> str:
     """Workbench's sample names: S001.. calibrators (S008 the zero calibrator), C001..
     controls, the sample's id for samples."""
-    if well.role == "standard" and well.level is not None:
+    if well.role == Role.STANDARD and well.level is not None:
         return f"S{well.level:03d}"
-    if well.role == "blank":
+    if well.role == Role.BLANK:
         return f"S{N_STANDARDS + 1:03d}"
-    if well.role == "control" and well.level is not None:
+    if well.role == Role.CONTROL and well.level is not None:
         return f"C{well.level:03d}"
     return well.sample_id
 
@@ -1185,14 +1187,14 @@ def _plate_map_csv(
         for col in range(1, N_COLUMNS + 1):
             w = by_well[f"{row}{col}"]
             expected = ""
-            if w.role == "standard" and w.level is not None:
+            if w.role == Role.STANDARD and w.level is not None:
                 expected = _num(knobs.conc(analyte.standards()[w.level - 1]))
-            elif w.role == "control" and w.level is not None:
+            elif w.role == Role.CONTROL and w.level is not None:
                 expected = _num(knobs.conc(analyte.controls()[w.level - 1]))
-            elif w.role == "blank":
+            elif w.role == Role.BLANK:
                 expected = "0"
             level = "" if w.level is None else str(w.level)
-            factor = _num(dilution) if w.role == "sample" else "1"
+            factor = _num(dilution) if w.role == Role.SAMPLE else "1"
             lines.append(
                 ",".join([w.well, w.role, w.sample_id, level, expected, factor, analyte.name])
             )
