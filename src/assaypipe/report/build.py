@@ -34,6 +34,7 @@ from assaypipe.report.plate_maps import PlateMaps
 from assaypipe.summary import statistics_losses
 from assaypipe.units import UNIT_CHECK, UNIT_SOURCE, label
 from assaypipe.vendor_curves import compare_concentrations, in_wells_terms
+from assaypipe.vocabulary import QcStatus, Role
 
 # Wells listed in a curve's comparison with the vendor's concentrations: the largest
 # differences first (the page stays bounded however many wells a plate has).
@@ -201,7 +202,7 @@ class _Page:
             for record in records(found):
                 key = (str(record["plate_id"]), str(record["analyte"]))
                 if not units.get(key):
-                    warned = record["status"] == "warn"
+                    warned = record["status"] == QcStatus.WARN
                     unstated[key] = "assumed" if warned else "kit file or config"
                 units[key] = "" if _blank(record["unit"]) else str(record["unit"])
         return units, unstated
@@ -292,7 +293,7 @@ class _Page:
         n_units = int((exclusions["source"] == UNIT_SOURCE).sum())
         n_manual = int((exclusions["source"] == "manual").sum())
         measured = inputs.wells[
-            (inputs.wells["role"] == "sample") & inputs.wells["sample_id"].notna()
+            (inputs.wells["role"] == Role.SAMPLE) & inputs.wells["sample_id"].notna()
         ][["sample_id", "analyte"]].drop_duplicates()
         cards = [
             _card(
@@ -309,7 +310,7 @@ class _Page:
                     "div",
                     *(
                         tag("span", f"{int(counts.get(s, 0))} {s}", class_=f"badge {s}")
-                        for s in ("pass", "warn", "fail")
+                        for s in (QcStatus.PASS, QcStatus.WARN, QcStatus.FAIL)
                     ),
                     class_="split number",
                 ),
@@ -390,7 +391,8 @@ class _Page:
                 ["plate", "file", "format", "instrument", "wells", "analytes", "unit", "warnings"],
                 rows,
                 row_classes=[
-                    "warn" if len(_warnings(r["warnings"])) else None for r in records(listed)
+                    QcStatus.WARN if len(_warnings(r["warnings"])) else None
+                    for r in records(listed)
                 ],
                 text_columns={7},
             )
@@ -407,7 +409,9 @@ class _Page:
         plates = self.inputs.plates
         if "warnings" in plates:
             warned = set(plates.loc[_warning_counts(plates) > 0, "plate_id"].astype(str))
-        looked = {plate for (plate, _analyte), r in self.verdict.items() if r["verdict"] != "pass"}
+        looked = {
+            plate for (plate, _analyte), r in self.verdict.items() if r["verdict"] != QcStatus.PASS
+        }
         ranked = [p for p in self.plate_ids if p in looked or p in warned]
         ranked += [p for p in self.plate_ids if p not in looked and p not in warned]
         chosen = ranked[:budget]
@@ -497,7 +501,7 @@ class _Page:
 
     def findings(self) -> Html:
         qc = self.inputs.qc
-        flagged = qc[qc["status"] != "pass"].copy()
+        flagged = qc[qc["status"] != QcStatus.PASS].copy()
         flagged["rank"] = flagged["status"].map({"fail": 0, "warn": 1})
         flagged = flagged.sort_values(["rank", "plate_id", "analyte", "check"], na_position="last")
         if flagged.empty:
@@ -518,8 +522,8 @@ class _Page:
             "findings",
             tag(
                 "p",
-                f"{int((flagged['status'] == 'fail').sum())} failed and "
-                f"{int((flagged['status'] == 'warn').sum())} warning checks of {len(qc)}; "
+                f"{int((flagged['status'] == QcStatus.FAIL).sum())} failed and "
+                f"{int((flagged['status'] == QcStatus.WARN).sum())} warning checks of {len(qc)}; "
                 "every check is in results/qc.parquet.",
                 class_="note",
             ),
@@ -540,7 +544,7 @@ class _Page:
         per_plate = qc[qc["plate_id"].notna()]
         # A drawn pair shows all its checks, the others those that did not pass: only
         # these become plain records, grouped by pair in one pass (in table order).
-        shown = (per_plate["status"].astype(str) != "pass").to_numpy() | _of_pairs(
+        shown = (per_plate["status"].astype(str) != QcStatus.PASS).to_numpy() | _of_pairs(
             per_plate, self.drawn
         )
         checks_by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -610,7 +614,9 @@ class _Page:
 
         def needs_a_look(pair: tuple[str, str]) -> bool:
             verdict = self.verdict.get(pair)
-            return pair in self.excluded or (verdict is not None and verdict["verdict"] != "pass")
+            return pair in self.excluded or (
+                verdict is not None and verdict["verdict"] != QcStatus.PASS
+            )
 
         ranked = [p for p in pairs if needs_a_look(p)] + [p for p in pairs if not needs_a_look(p)]
         return set(ranked[:budget])
@@ -649,11 +655,13 @@ class _Page:
         if standards is not None:
             standards["recovery_ok"] = _recovery_ok(standards, checks)
         if group is not None and standards is not None:
-            others = group[group["role"] != "standard"].copy()
+            others = group[group["role"] != Role.STANDARD].copy()
             dilution = pd.to_numeric(others["dilution"], errors="coerce")
             conc = pd.to_numeric(others["concentration"], errors="coerce")
             others["concentration"] = conc / dilution
-            blanks = pd.to_numeric(group.loc[group["role"] == "blank", "signal"], errors="coerce")
+            blanks = pd.to_numeric(
+                group.loc[group["role"] == Role.BLANK, "signal"], errors="coerce"
+            )
             limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
             signal_kind = str(group["signal_kind"].iloc[0]) if len(group) else "signal"
             figure = curve_figure(
@@ -702,7 +710,7 @@ class _Page:
         items += [
             tag("li", badge(str(r["status"])), " ", r["check"], ": ", r["detail"])
             for r in checks
-            if r["status"] != "pass"
+            if r["status"] != QcStatus.PASS
         ]
         details: Html = Html("")
         # Past the figure budget a pair lists the checks that did not pass; the table
@@ -818,7 +826,7 @@ class _Page:
                 file_stem(analyte) + ".png",
             )
             parts.append(tag("figure", image, class_="wide lj", data_analyte=analyte))
-            violations = series[series["status"] != "pass"]
+            violations = series[series["status"] != QcStatus.PASS]
             if not violations.empty:
                 parts.append(
                     table(
@@ -1274,7 +1282,9 @@ def _guide_note(sets: pd.DataFrame, guide_plates: int) -> Html:
             r["plates"],
             r["guide"],
             r["judged"],
-            badge("pass") if r["complete"] else tag("span", "too few plates", class_="badge warn"),
+            badge(QcStatus.PASS)
+            if r["complete"]
+            else tag("span", "too few plates", class_="badge warn"),
         ]
         for r in records(sets.head(MAX_LOT_ROWS))
     ]
@@ -1309,7 +1319,7 @@ def _recovery_ok(standards: pd.DataFrame, checks: Sequence[Mapping[str, Any]]) -
     off = {
         str(c["check"]).split(":", 1)[1]
         for c in checks
-        if str(c["check"]).startswith("recovery:") and c["status"] != "pass"
+        if str(c["check"]).startswith("recovery:") and c["status"] != QcStatus.PASS
     }
     if not off:
         return np.ones(len(standards), dtype=bool)
@@ -1394,7 +1404,7 @@ def _rejection_table(rejections: Sequence[_Rejection]) -> Html:
     return table(
         ["file", "status", "reasons (places)"],
         rows,
-        row_classes=["fail" if found.whole else "warn" for found in rejections],
+        row_classes=[QcStatus.FAIL if found.whole else QcStatus.WARN for found in rejections],
         text_columns={2},
     )
 
