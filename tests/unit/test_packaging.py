@@ -1,6 +1,7 @@
 """environment.yml (conda users) pins the same versions as requirements.lock (pip users)."""
 
 import re
+from pathlib import Path
 
 import yaml
 
@@ -35,3 +36,24 @@ def test_every_direct_dependency_is_locked():
     assert "snakemake" in names
     for name in names:
         assert name.lower() in pins, name
+
+
+def mirrored_test(module: Path) -> str:
+    """The test file of a module: qc/westgard.py -> test_qc_westgard.py, a package's
+    __init__.py -> test_<package>.py."""
+    parts = module.with_suffix("").parts
+    return "test_" + "_".join(parts[:-1] if parts[-1] == "__init__" else parts) + ".py"
+
+
+def test_every_module_has_its_test_file():
+    # tests/unit mirrors the package, so a module's tests are found without searching
+    package = REPO / "src" / "assaypipe"
+    modules = [p.relative_to(package) for p in package.rglob("*.py")]
+    missing = sorted(
+        f"{module} -> tests/unit/{mirrored_test(module)}"
+        for module in modules
+        if module != Path("__init__.py")
+        and not (REPO / "tests" / "unit" / mirrored_test(module)).is_file()
+    )
+    assert len(modules) > 40
+    assert not missing, "modules without their test file:\n" + "\n".join(missing)
