@@ -37,8 +37,9 @@ from assaypipe.stats.frames import (
     stats_table,
     visit_values,
 )
+from assaypipe.vocabulary import FeatureKind, values
 
-FEATURE_KINDS = ("baseline", "change")
+FEATURE_KINDS = values(FeatureKind)
 POSITIVE = "nonresponder"
 NEGATIVE = "responder"
 EXPLORATORY = "EXPLORATORY (small n; not confirmatory)"

@@ -25,8 +25,9 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.errors import InputError, excerpt
 from assaypipe.sheets import OUTCOME_COLUMNS, SUBJECT_COLUMNS, read_sheet
+from assaypipe.vocabulary import ResponderRule, values
 
-RULES = ("edss", "t25fw")
+RULES = values(ResponderRule)
 RESPONDER = "responder"
 NONRESPONDER = "nonresponder"
 NOT_EVALUABLE = "not_evaluable"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assaypipe.errors import InputError
+from assaypipe.vocabulary import SubfolderPolicy, values
 
 # Files lab staff may leave beside exports that are not plates.
 _IGNORED_SUFFIXES = {".md", ".txt~", ".bak", ".tmp", ".lock"}
@@ -26,7 +27,7 @@ class PlateIndex:
 
 
 # How subfolders of the plates folder are taken (config `plates_subfolders`).
-SUBFOLDER_CHOICES = ("read", "refuse")
+SUBFOLDER_CHOICES = values(SubfolderPolicy)
 
 
 def plate_id_for(path: str | Path, folder: str | Path | None = None) -> str:

@@ -51,14 +51,14 @@ from assaypipe.curves.vendor import (
 )
 from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
 from assaypipe.units import pair_units, plate_units
-from assaypipe.vocabulary import Role, WellFlag
+from assaypipe.vocabulary import Extrapolation, LimitsRule, LodMethod, Role, WellFlag, values
 
-LIMIT_RULES = ("ich_m10", "longest_run", "profile", "both")
+LIMIT_RULES = values(LimitsRule)
 # The rules under which a standard level failing its limits inside the range is left out
 # of the fit.
 EXCLUDING_RULES = ("ich_m10", "both")
-LOD_METHODS = ("blank_sd", "ep17")
-EXTRAPOLATION = ("keep", "standards", "none")
+LOD_METHODS = values(LodMethod)
+EXTRAPOLATION = values(Extrapolation)
 # Fits whose AIC differ by less than this are equally supported (Burnham & Anderson's
 # rule of thumb); the back-fit recovery of the standards decides between them.
 AIC_TIE = 2.0

@@ -33,8 +33,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from assaypipe.curves.model import FloatArray
+from assaypipe.vocabulary import CurvePreset, values
 
-PRESETS: Final = ("assaypipe", "vendor")
+PRESETS: Final = values(CurvePreset)
 
 # The signal each software fits, by the reader's format name (plates.format), as the
 # readers' ``signal`` option names it: in vendor mode a plate is read with it.

@@ -25,10 +25,10 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 
-from assaypipe.vocabulary import QcStatus
+from assaypipe.vocabulary import QcStatus, WestgardRule, values
 
-WARN_RULES = ("1-2s",)
-REJECT_RULES = ("1-3s", "2-2s", "R-4s", "4-1s", "10-x")
+WARN_RULES = (WestgardRule.WARN_1_2S.value,)
+REJECT_RULES = tuple(rule for rule in values(WestgardRule) if rule not in WARN_RULES)
 RULES = WARN_RULES + REJECT_RULES
 
 

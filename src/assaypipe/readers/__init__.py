@@ -47,7 +47,7 @@ from assaypipe.readers.registry import FORMATS, format_of
 from assaypipe.readers.standards import check_standards
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 from assaypipe.tables import UNASSIGNED
-from assaypipe.vocabulary import Role
+from assaypipe.vocabulary import LuminexSignal, Role, values
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -63,7 +63,7 @@ __all__ = [
     "read_exports",
 ]
 
-SIGNALS: Final = ("median", "net_mfi")
+SIGNALS: Final = values(LuminexSignal)
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 # A file modified this recently may still be being written: it is looked at twice.
 RECENT_SECONDS: Final = 2.0

@@ -28,8 +28,9 @@ from assaypipe.stats.frames import (
 )
 from assaypipe.stats.ranks import round_significant
 from assaypipe.stats.regression import ols, spearman
+from assaypipe.vocabulary import Covariate, values
 
-COVARIATES = ("age", "disease_duration", "baseline_edss")
+COVARIATES = values(Covariate)
 # The units of the subject covariates, for the units of the slopes on them.
 COVARIATE_UNITS = {"age": "year", "disease_duration": "year", "baseline_edss": "EDSS point"}
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.vocabulary import Censor
+from assaypipe.vocabulary import Censor, CensorPolicy, values
 
-BELOW_LLOQ_POLICIES = ("half_lloq", "lloq_sqrt2", "exclude")
+BELOW_LLOQ_POLICIES = values(CensorPolicy)
 BELOW_LLOQ_TEXT = {
     "half_lloq": "below LLOQ set to LLOQ/2",
     "lloq_sqrt2": "below LLOQ set to LLOQ/√2",

@@ -32,13 +32,15 @@ from functools import lru_cache
 
 import numpy as np
 
-ZERO_METHODS = ("wilcox", "pratt")
+from assaypipe.vocabulary import ExactMethod, HodgesLehmannMethod, ZeroMethod, values
+
+ZERO_METHODS = values(ZeroMethod)
 # p-values: as R's wilcox.test (exact only without ties and zeros), or exact by the
 # permutation distribution of the midranks also with ties and zeros (GraphPad Prism)
-EXACT_METHODS = ("r", "prism")
+EXACT_METHODS = values(ExactMethod)
 # Hodges-Lehmann estimate with ties or zeros: the median of the Walsh averages or
 # pairwise differences (textbook), or R's root of the normal-approximation statistic
-HODGES_LEHMANN_METHODS = ("median", "r")
+HODGES_LEHMANN_METHODS = values(HodgesLehmannMethod)
 
 # Differences are rounded to this many significant digits before ranking, so that
 # float noise (0.1 + 0.2 - 0.3) cannot turn a tie into two ranks.
