@@ -49,7 +49,7 @@ class Problem:
     def solve(
         self,
         start: FloatArray,
-        budget: int = engine.MAX_ITERATIONS,
+        budget: int | IntArray = engine.MAX_ITERATIONS,
         damping: float = engine.LAMBDA_START,
     ) -> engine.Solution:
         return engine.levenberg_marquardt(
@@ -75,8 +75,13 @@ def solve_cascade(starts: list[FloatArray], problem: Problem) -> engine.Solution
     theta, cost = best.theta.copy(), best.cost.copy()
     converged, progressing = best.converged.copy(), best.progressing.copy()
     walking = np.nonzero(progressing)[0]
+    tail = _tail_together(starts, problem, theta, converged, progressing)
     if walking.size:
-        more = problem.subset(walking).solve(theta[walking], engine.CONTINUE_ITERATIONS)
+        more = (
+            tail.continued
+            if tail is not None
+            else problem.subset(walking).solve(theta[walking], engine.CONTINUE_ITERATIONS)
+        )
         theta[walking], cost[walking] = more.theta, more.cost
         converged[walking], progressing[walking] = more.converged, more.progressing
 
@@ -93,11 +98,15 @@ def solve_cascade(starts: list[FloatArray], problem: Problem) -> engine.Solution
     # 5PL there is usually at a least-squares optimum at infinity (g running off),
     # which other starts only walk to again; only stuck ones retry.
     off = problem.implausible(theta) if not problem.five else np.zeros(theta.shape[0], bool)
-    for start in starts[1:]:
+    for n_start, start in enumerate(starts[1:]):
         retry = np.nonzero((~converged & ~progressing) | off)[0]
         if retry.size == 0:
             break
-        take(retry, problem.subset(retry).solve(start[retry], engine.RETRY_ITERATIONS))
+        if tail is not None:
+            # Solved already, with every curve that could need this start.
+            take(retry, tail.other(n_start, retry))
+        else:
+            take(retry, problem.subset(retry).solve(start[retry], engine.RETRY_ITERATIONS))
         if not problem.five:
             off[retry] = problem.subset(retry).implausible(theta[retry])
     p = problem
@@ -112,3 +121,62 @@ def solve_cascade(starts: list[FloatArray], problem: Problem) -> engine.Solution
             if (ok and not converged[i]) or (ok == converged[i] and new_cost < cost[i]):
                 theta[i], cost[i], converged[i] = new_theta, new_cost, ok
     return engine.Solution(theta, cost, converged, best.iterations, progressing)
+
+
+def _rows(solution: engine.Solution, rows: IntArray) -> engine.Solution:
+    return engine.Solution(
+        solution.theta[rows],
+        solution.cost[rows],
+        solution.converged[rows],
+        solution.iterations[rows],
+        solution.progressing[rows],
+    )
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """The tail of the cascade solved ahead: the continued walking curves and, for
+    each start after the first, the fits of every candidate curve from it."""
+
+    candidates: IntArray
+    continued: engine.Solution
+    others: list[engine.Solution]
+
+    def other(self, n_start: int, rows: IntArray) -> engine.Solution:
+        return _rows(self.others[n_start], np.searchsorted(self.candidates, rows))
+
+
+def _tail_together(
+    starts: list[FloatArray],
+    problem: Problem,
+    theta: FloatArray,
+    converged: BoolArray,
+    progressing: BoolArray,
+) -> _Tail | None:
+    """The tail of the cascade (see :func:`solve_cascade`) as one batch: the curves
+    still walking continue while every curve that could need another start tries it.
+
+    Each curve's iterations do not depend on the others in a batch below
+    CHOLESKY_MIN_BATCH (each system is solved on its own), so every curve ends as it
+    would in the cascade's own order; one batch of a few curves costs about what one
+    curve does, where the cascade would pay for each stage in turn. None when the tail
+    is too large to be solved so (or empty).
+    """
+    walking = np.nonzero(progressing)[0]
+    off = problem.implausible(theta) if not problem.five else np.zeros(theta.shape[0], bool)
+    # Curves not walking keep their fit: they need another start only if stuck or off.
+    candidates = np.nonzero(progressing | ~converged | off)[0]
+    n_others = len(starts) - 1
+    size = walking.size + n_others * candidates.size
+    if candidates.size == 0 or n_others == 0 or size >= engine.CHOLESKY_MIN_BATCH:
+        return None
+    rows = np.concatenate([walking, *([candidates] * n_others)])
+    first = np.concatenate([theta[walking], *(start[candidates] for start in starts[1:])])
+    budget = np.full(size, engine.RETRY_ITERATIONS)
+    budget[: walking.size] = engine.CONTINUE_ITERATIONS
+    together = problem.subset(rows).solve(first, budget)
+    ends = np.cumsum([walking.size] + [candidates.size] * n_others)
+    parts = [
+        _rows(together, np.arange(lo, hi)) for lo, hi in zip([0, *ends[:-1]], ends, strict=True)
+    ]
+    return _Tail(candidates, parts[0], parts[1:])
