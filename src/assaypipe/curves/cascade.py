@@ -157,10 +157,12 @@ def _tail_together(
     still walking continue while every curve that could need another start tries it.
 
     Each curve's iterations do not depend on the others in a batch below
-    CHOLESKY_MIN_BATCH (each system is solved on its own), so every curve ends as it
-    would in the cascade's own order; one batch of a few curves costs about what one
-    curve does, where the cascade would pay for each stage in turn. None when the tail
-    is too large to be solved so (or empty).
+    CHOLESKY_MIN_BATCH (each system is solved on its own; only an exactly singular
+    system, which sends its whole block to the pseudo-inverse for that step, touches
+    the others' last bits), so every curve ends as it would in the cascade's own
+    order; one batch of a few curves costs about what one curve does, where the
+    cascade would pay for each stage in turn. None when the tail is too large to be
+    solved so (or empty).
     """
     walking = np.nonzero(progressing)[0]
     off = problem.implausible(theta) if not problem.five else np.zeros(theta.shape[0], bool)
