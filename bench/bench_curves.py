@@ -22,6 +22,10 @@ lower on either side, and on the same optimum the relative difference of the par
 largest of the fitted signal at the standards.
 
     .venv/bin/python bench/bench_curves.py [--sizes 100 1000 10000] [--sample 1000] [--repeat 3]
+
+``--params FILE`` keeps the fitted parameters of every batch (a numpy ``.npz``);
+``--against FILE`` compares them with ones kept before (another version of the code):
+per batch, how many curves differ and the largest relative difference of a parameter.
 """
 
 from __future__ import annotations
@@ -141,7 +145,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1000, help="curves fitted by the baseline")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="pairs of runs; the median counts")
+    parser.add_argument("--params", help="write the fitted parameters to this .npz file")
+    parser.add_argument("--against", help="compare the fitted parameters with this .npz file")
     args = parser.parse_args()
+    kept: dict[str, np.ndarray] = {}
     x, y = simulate(50, "5PL", np.random.default_rng(args.seed))
     fit_curves(x, y, "4PL", "1/y^2")  # warm-up: one-off import and allocation costs
     fit_curves(x, y, "5PL", "1/y^2")
@@ -167,6 +174,7 @@ def main() -> None:
                 theirs_rate.append(sample.size / (time.process_time() - cpu))
                 ratios.append(ours_rate[-1] / theirs_rate[-1])
             assert fits is not None
+            kept[f"{model}_{n}"] = fits.params
             print(
                 f"{n:>7} {model:>5} {statistics.median(ours_rate):>9,.0f} "
                 f"{statistics.median(theirs_rate):>12,.0f} "
@@ -174,6 +182,28 @@ def main() -> None:
                 f"  {agreement(x, y, fits, theirs, sample)}",
                 flush=True,
             )
+    if args.params:
+        np.savez(args.params, **kept)
+    if args.against:
+        print(compare_params(kept, dict(np.load(args.against))))
+
+
+def compare_params(ours: dict[str, np.ndarray], before: dict[str, np.ndarray]) -> str:
+    """Per batch: curves whose parameters differ, and the largest relative difference."""
+    lines = []
+    for name, params in ours.items():
+        if name not in before:
+            continue
+        old = before[name]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            relative = np.abs(params - old) / np.maximum(np.abs(params), np.abs(old))
+        relative = np.where(np.isnan(params) & np.isnan(old), 0.0, relative)
+        differ = int(np.count_nonzero(np.any(relative > 0, axis=1)))
+        lines.append(
+            f"{name}: {differ} of {len(params)} curves differ, "
+            f"largest relative difference {np.nanmax(relative):.1e}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

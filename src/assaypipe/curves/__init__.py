@@ -14,7 +14,11 @@ of the mean estimated from replicate standards (``"power"``).
 
 Modules: :mod:`~assaypipe.curves.model` (the curve, its inverse and derivatives),
 :mod:`~assaypipe.curves.engine` (batched Levenberg-Marquardt),
-:mod:`~assaypipe.curves.fit` (:func:`fit_curve`, :func:`fit_curves`),
+:mod:`~assaypipe.curves.fit` (:func:`fit_curve`, :func:`fit_curves`; the steps of a fit
+in :mod:`~assaypipe.curves.points`, :mod:`~assaypipe.curves.levels`,
+:mod:`~assaypipe.curves.series`, :mod:`~assaypipe.curves.starts`,
+:mod:`~assaypipe.curves.weights`, :mod:`~assaypipe.curves.cascade`,
+:mod:`~assaypipe.curves.batch` and :mod:`~assaypipe.curves.result`),
 :mod:`~assaypipe.curves.limits` (recovery, LLOQ/ULOQ, LOD, uncertainty),
 :mod:`~assaypipe.curves.vendor` (how each instrument software fits, for
 ``curves.preset: vendor``) and :mod:`~assaypipe.curves.plate` (:func:`fit_plate_curves`).

@@ -205,6 +205,8 @@ class _State:
         self.window_cost = self.cost.copy()
         # Curves past the FTOL test take one last, nearly undamped step (see _step).
         self.polishing = np.zeros(n, dtype=bool)
+        # Each curve's iteration budget (levenberg_marquardt sets it).
+        self.budget = np.zeros(n, dtype=np.int64)
         # The objective of a zero curve, to recognise an exact fit (noise-free data).
         sy = sqrt_w * y
         self.scale_cost = np.maximum((sy * sy).sum(axis=1), np.finfo(float).tiny)
@@ -212,7 +214,7 @@ class _State:
     def keep(self, rows: BoolArray) -> None:
         for name in (
             "index", "theta", "z", "y", "sw", "lo", "hi", "ref", "resid", "wjac", "cost",
-            "damping", "growth", "window_cost", "scale_cost", "polishing",
+            "damping", "growth", "window_cost", "scale_cost", "polishing", "budget",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name)[rows])
 
@@ -312,7 +314,7 @@ def levenberg_marquardt(
     upper: FloatArray,
     five: bool,
     ref: FloatArray,
-    max_iterations: int = MAX_ITERATIONS,
+    max_iterations: int | IntArray = MAX_ITERATIONS,
     damping: float = LAMBDA_START,
 ) -> Solution:
     """Minimise ``sum(w * (y - f(theta, z))**2)`` for every row at once.
@@ -320,7 +322,8 @@ def levenberg_marquardt(
     ``z``, ``y`` and ``sqrt_w`` are ``(n, p)``: padding and left-out points carry
     ``sqrt_w = 0`` (and any finite ``z`` and ``y``). ``theta0``, ``lower`` and
     ``upper`` are ``(n, k)``, in the solver's coordinates (:func:`model.to_solver`,
-    with the curves' reference signals ``ref``).
+    with the curves' reference signals ``ref``). ``max_iterations`` is one budget for
+    every curve or one per curve.
 
     Each iteration walks the working set in blocks of BLOCK curves: element-wise
     numpy runs about twice as fast on arrays that stay in the processor's cache.
@@ -338,7 +341,8 @@ def levenberg_marquardt(
     # rejects; they are no reason for a warning.
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         state = _State(theta_out.copy(), z, y, sqrt_w, lower, upper, ref, five, damping)
-        for iteration in range(1, max_iterations + 1):
+        state.budget = np.broadcast_to(np.asarray(max_iterations, dtype=np.int64), (n,))
+        for iteration in range(1, int(state.budget.max()) + 1):
             m = state.index.size
             stopped = np.empty(m, dtype=bool)
             converged = np.empty(m, dtype=bool)
@@ -352,12 +356,13 @@ def levenberg_marquardt(
                 converged |= stagnant & ~stopped
                 stopped |= stagnant
                 state.window_cost = state.cost.copy()
-            if iteration == max_iterations:
-                running = ~stopped
+            spent = state.budget == iteration
+            if spent.any():
+                running = spent & ~stopped
                 progressing_out[state.index[running]] = np.isfinite(state.cost[running]) & (
                     state.damping[running] <= LAMBDA_MAX
                 )
-                stopped[:] = True
+                stopped |= spent
             if stopped.any():
                 ids = state.index[stopped]
                 theta_out[ids] = state.theta[stopped]
