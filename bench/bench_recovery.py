@@ -1,7 +1,7 @@
 """How many of the simulator's true pre/post effects the pipeline recovers.
 
     .venv/bin/python bench/bench_recovery.py [--seeds 1 2 3 4 5] [--noise 1 2] [--effect 1]
-        [--drift 0] [--hook 0] [--near-lloq 0] [--stages]
+        [--drift 0] [--hook 0] [--near-lloq 0] [--plates 3] [--stages]
 
 For each seed and noise level it simulates the study (`assaypipe.simulate`), runs the
 package's stages as the workflow's jobs do, without Snakemake (read, fit and
@@ -15,7 +15,8 @@ Two oracles run the same `prepost`:
 - the oracle, on the simulator's true concentrations;
 - the noise oracle, on the true concentrations as this study's wells measured them:
   each plate's true curve (`truth_curves.tsv`) read at the measured signals, the wells
-  the simulator spoiled (`truth_wells.tsv`, `bad_well`) left out, replicate signals
+  the simulator spoiled (`truth_wells.tsv`, `bad_well`; on repeat plates, which that
+  table does not cover, the wells flagged `low_beads`) left out, replicate signals
   averaged and plates averaged as the pipeline does, nothing censored (a signal at or
   below the curve's zero-dose response has no value). It has only the signal noise
   against it, so it is the most any estimator from these plates can be expected to
@@ -32,7 +33,11 @@ effect with q < 0.05 (pipeline, noise oracle, oracle).
 `--stages` prints, per noise level, the totals of values that differ from the
 pipeline's in one stage at a time, to show which stage loses effects: the noise oracle
 with the pipeline's censors applied (cost of censoring), the pipeline's fitted curves
-with nothing censored (cost of the curve fit, against the noise oracle).
+with nothing censored (cost of the curve fit, against the noise oracle; on a sample read
+on several plates the censored readings are already averaged in as LLOQ/2), and the
+pipeline with censored readings as read off the curves (`combine.censored` and
+`prepost.below_lloq` `as_read`). `--plates 6` reads every sample on two plates of each
+kind (`simulate_study(n_plates=6)`).
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ COLUMNS = (
     "oracle",
     "noise oracle, pipeline's censors",
     "pipeline's curves, nothing censored",
+    "pipeline, censored readings as read",
 )
 
 
@@ -78,8 +84,10 @@ def true_effects() -> set[tuple[str, str]]:
     return effects
 
 
-def significant(samples: pd.DataFrame, groups: pd.Series) -> set[tuple[str, str]]:
-    table = prepost(samples, groups=groups)
+def significant(
+    samples: pd.DataFrame, groups: pd.Series, below_lloq: str = "half_lloq"
+) -> set[tuple[str, str]]:
+    table = prepost(samples, groups=groups, below_lloq=below_lloq)
     hits = table[table["q"] < Q_LIMIT]
     return set(zip(hits["group"], hits["analyte"], strict=True))
 
@@ -95,9 +103,9 @@ def measured_truth(study: SimulatedStudy, wells: pd.DataFrame) -> pd.DataFrame:
     spoiled = pd.read_csv(study.truth_wells, sep="\t")[["plate_id", "well", "analyte", "bad_well"]]
     sample_wells = wells[(wells["role"] == "sample") & wells["sample_id"].notna()]
     sample_wells = sample_wells.merge(spoiled, on=["plate_id", "well", "analyte"], how="left")
-    keep = ~sample_wells["bad_well"].fillna(False).astype(bool) & np.isfinite(
-        sample_wells["signal"].astype(float)
-    )
+    low_beads = sample_wells["flags"].fillna("").str.split(";").map(lambda f: "low_beads" in f)
+    spoiled_well = sample_wells["bad_well"].astype("boolean").fillna(low_beads).astype(bool)
+    keep = ~spoiled_well & np.isfinite(sample_wells["signal"].astype(float))
     per_plate = (
         sample_wells[keep]
         .groupby(["plate_id", *KEYS], as_index=False)
@@ -116,9 +124,11 @@ def measured_truth(study: SimulatedStudy, wells: pd.DataFrame) -> pd.DataFrame:
     return per_plate.groupby(KEYS, as_index=False).agg(concentration=("concentration", "mean"))
 
 
-def one_run(root: Path, seed: int, knobs: Difficulty) -> dict[str, tuple[int, int]]:
+def one_run(
+    root: Path, seed: int, knobs: Difficulty, n_plates: int = 3
+) -> dict[str, tuple[int, int]]:
     """(true effects found, tests of no true effect with q < 0.05) per column."""
-    study = simulate_study(root, seed=seed, difficulty=knobs)
+    study = simulate_study(root, seed=seed, difficulty=knobs, n_plates=n_plates)
     config = yaml.safe_load(study.config.read_text(encoding="utf-8"))
     maps = {p.stem: str(p) for p in study.layouts}
     plates = [
@@ -138,7 +148,9 @@ def one_run(root: Path, seed: int, knobs: Difficulty) -> dict[str, tuple[int, in
     uncensored = measured.assign(
         censor=measured["censor"].where(~np.isfinite(measured["concentration"].astype(float)))
     )
-    values = dict(zip(COLUMNS, (measured, noise, oracle, censored, uncensored), strict=True))
+    as_read = combine_replicates(result.wells, result.curves, sheet, censored="as_read")
+    frames = (measured, noise, oracle, censored, uncensored, as_read)
+    values = dict(zip(COLUMNS, frames, strict=True))
 
     subjects = pd.read_csv(study.truth_subjects, sep="\t")
     groups = subjects.set_index("subject_id")["responder"].map(
@@ -147,7 +159,8 @@ def one_run(root: Path, seed: int, knobs: Difficulty) -> dict[str, tuple[int, in
     effects = true_effects()
     counted = {(g, a) for g in ("all", "responder", "nonresponder") for a in truth["analyte"]}
     null = counted - effects - NOT_COUNTED
-    found = {name: significant(frame, groups) for name, frame in values.items()}
+    policies = dict.fromkeys(COLUMNS, "half_lloq") | {COLUMNS[5]: "as_read"}
+    found = {name: significant(frame, groups, policies[name]) for name, frame in values.items()}
     return {name: (len(hits & effects), len(hits & null)) for name, hits in found.items()}
 
 
@@ -159,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drift", type=float, default=0.0)
     parser.add_argument("--hook", type=float, default=0.0)
     parser.add_argument("--near-lloq", type=float, default=0.0)
+    parser.add_argument("--plates", type=int, default=3, help="plates in all (3: one per kind)")
     parser.add_argument("--stages", action="store_true", help="print the totals per stage")
     args = parser.parse_args(argv)
 
@@ -174,10 +188,14 @@ def main(argv: list[str] | None = None) -> int:
                     hook=args.hook,
                     near_lloq=args.near_lloq,
                 )
-                runs[seed, noise] = one_run(Path(tmp) / f"s{seed}_n{noise}", seed, knobs)
+                root = Path(tmp) / f"s{seed}_n{noise}"
+                runs[seed, noise] = one_run(root, seed, knobs, args.plates)
 
     n_true = len(true_effects())
-    knobs_text = f"drift {args.drift:g}, hook {args.hook:g}, near LLOQ {args.near_lloq:g}"
+    knobs_text = (
+        f"drift {args.drift:g}, hook {args.hook:g}, near LLOQ {args.near_lloq:g}, "
+        f"{args.plates} plates"
+    )
     print(f"true effects per study: {n_true}; effect x{args.effect:g}; {knobs_text}; q < {Q_LIMIT}")
     print(
         "recovered / noise oracle / oracle "
@@ -208,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ntrue effects found, total of {len(args.seeds) * n_true}")
         widths = [38, *([12] * len(args.noise))]
         line(["values", *(f"noise x{n:g}" for n in args.noise)])
-        for column in (COLUMNS[2], COLUMNS[1], COLUMNS[3], COLUMNS[4], COLUMNS[0]):
+        for column in (COLUMNS[2], COLUMNS[1], COLUMNS[3], COLUMNS[4], COLUMNS[0], COLUMNS[5]):
             line([column, *(str(total(n, column)) for n in args.noise)])
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
