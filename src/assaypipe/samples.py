@@ -48,6 +48,9 @@ CENSORED_FACTORS = {
     CensorSubstitute.HALF_LLOQ.value: 0.5,
     CensorSubstitute.LLOQ_SQRT2.value: 1.0 / math.sqrt(2.0),
 }
+# Or the reading itself, as read off the plate's curve (none where the curve gives none).
+AS_READ = CensorSubstitute.AS_READ.value
+CENSORED_POLICIES = (*CENSORED_FACTORS, AS_READ)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -62,16 +65,19 @@ def combine_replicates(
 ) -> pd.DataFrame:
     """The samples table (tables.SAMPLES) from interpolated wells and fitted curves.
 
-    ``censored`` (a key of :data:`CENSORED_FACTORS`) is what a censored plate reading
-    stands for when a sample's readings on several plates are averaged.
+    ``censored`` (one of :data:`CENSORED_POLICIES`) is what a censored plate reading
+    stands for when a sample's readings on several plates are averaged: its plate's
+    LLOQ times a factor of :data:`CENSORED_FACTORS`, or (``as_read``) the value read off
+    the plate's curve, a reading without one (signal at or beyond the curve's zero-dose
+    response) left out of the mean.
 
     ``units`` says how each plate's values reach the analyte's study unit (by default
     the plan of the wells' own units, :func:`assaypipe.units.plan_units`). A plate whose
     unit cannot be converted keeps its own; a sample measured on plates in units that
     cannot be brought to one gets no value and the flag ``mixed_units``.
     """
-    if censored not in CENSORED_FACTORS:
-        raise ValueError(f"censored must be one of {list(CENSORED_FACTORS)}, got {censored!r}")
+    if censored not in CENSORED_POLICIES:
+        raise ValueError(f"censored must be one of {list(CENSORED_POLICIES)}, got {censored!r}")
     sample_wells = wells[(wells["role"] == Role.SAMPLE) & wells["sample_id"].notna()]
     if sample_wells.empty:
         return tables.empty(tables.SAMPLES)
@@ -228,7 +234,8 @@ def _combine_plates(plates: pd.DataFrame, censored: str = "half_lloq") -> pd.Dat
 
     A sample with one plate reading that has a value or a censor takes it as it is.
     With several, every reading counts: a censored one as its substitute (``<LLOQ``
-    and ``<LOD`` the plate's LLOQ times :data:`CENSORED_FACTORS` [``censored``],
+    and ``<LOD`` the plate's LLOQ times :data:`CENSORED_FACTORS` [``censored``] or, under
+    ``as_read``, its own concentration (not a reading where it has none),
     ``>ULOQ`` the plate's ULOQ), and the mean is censored ``<LLOQ`` when below the
     highest LLOQ among the readings (``<LOD`` when every reading is), ``>ULOQ`` when
     above their lowest ULOQ. Without such readings all plates are averaged and the
@@ -255,7 +262,8 @@ def _combine_plates(plates: pd.DataFrame, censored: str = "half_lloq") -> pd.Dat
     uloq = plates["uloq"].to_numpy(dtype=float)
     below = censor.isin([Censor.BELOW_LLOQ, Censor.BELOW_LOD]).to_numpy()
     above = (censor == Censor.ABOVE_ULOQ).to_numpy()
-    value = np.where(below, lloq * CENSORED_FACTORS[censored], np.where(above, uloq, concentration))
+    low_value = concentration if censored == AS_READ else lloq * CENSORED_FACTORS[censored]
+    value = np.where(below, low_value, np.where(above, uloq, concentration))
     reading = ~mixed & np.isfinite(value)
     n_readings = np.add.reduceat(reading.astype(int), starts)
     averaged = (n_readings >= 2)[group]

@@ -204,6 +204,7 @@ class CensorSubstitute(StrEnum):
 
     HALF_LLOQ = "half_lloq"
     LLOQ_SQRT2 = "lloq_sqrt2"
+    AS_READ = "as_read"
 
 
 class CensorPolicy(StrEnum):
@@ -213,6 +214,7 @@ class CensorPolicy(StrEnum):
     HALF_LLOQ = "half_lloq"
     LLOQ_SQRT2 = "lloq_sqrt2"
     EXCLUDE = "exclude"
+    AS_READ = "as_read"
 
 
 class ZeroMethod(StrEnum):

@@ -176,6 +176,24 @@ def test_a_sample_below_lloq_on_nine_of_ten_plates_is_below_lloq():
     assert s1["concentration"] == pytest.approx((9 * 10 / np.sqrt(2) + 40) / 10, rel=1e-9)
 
 
+def test_several_plates_average_censored_readings_as_read():
+    # Reference: the stated rule by hand. Readings 2.5 and 6 (<LLOQ 10) count as read:
+    # (2.5 + 6 + 14) / 3 = 7.5, <LLOQ; as LLOQ/2 they give (5 + 5 + 14) / 3 = 8.
+    wells, curves = plates_of([2.5, 6.0, 14.0])
+    s1 = combine_replicates(wells, curves, SHEET, censored="as_read").iloc[0]
+    assert s1["concentration"] == pytest.approx(22.5 / 3, rel=1e-9)
+    assert s1["censor"] == "<LLOQ"
+    s1 = combine_replicates(wells, curves, SHEET).iloc[0]
+    assert s1["concentration"] == pytest.approx(24.0 / 3, rel=1e-9)
+    # A signal the curve never reaches (below a = 30) has no reading: left out of the mean.
+    wells.loc[wells["plate_id"] == "Q01", "signal"] = 20.0
+    s1 = combine_replicates(wells, curves, SHEET, censored="as_read").iloc[0]
+    assert s1["concentration"] == pytest.approx(20.0 / 2, rel=1e-9)
+    assert pd.isna(s1["censor"])
+    with pytest.raises(ValueError, match="censored must be one of"):
+        combine_replicates(wells, curves, SHEET, censored="zero")
+
+
 @pytest.mark.parametrize(
     ("readings", "lloq", "expected", "censor"),
     [

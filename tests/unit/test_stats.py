@@ -1,8 +1,10 @@
 import math
+import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from assaypipe.stats import (
@@ -72,6 +74,9 @@ def test_censor_policy():
     assert got == pytest.approx([5.0, 2 / math.sqrt(2), 400.0, 4 / math.sqrt(2)])
     excluded = apply_censor_policy(samples, "exclude")
     assert excluded.isna().tolist() == [False, True, False, True]
+    # as read: the curve's reading below the LLOQ kept, none where the curve gave none
+    as_read = apply_censor_policy(samples, "as_read").tolist()
+    assert as_read[:3] == [5.0, 1.0, 400.0] and math.isnan(as_read[3])
     with pytest.raises(ValueError, match="below_lloq"):
         apply_censor_policy(samples, "zero")
 
@@ -102,6 +107,68 @@ def test_prepost_table_per_analyte_with_bh():
     # BH with two equal p-values leaves them unchanged
     assert result["q"].tolist() == pytest.approx([0.0390625, 0.0390625])
     assert result["estimate"].iloc[0] == pytest.approx(-0.46)
+
+
+# Two subjects below the LLOQ (1) at both visits: as LLOQ/2 their differences are zero
+# and dropped (R then gives the normal approximation); as read they keep their signs.
+_PRE = [0.40, 0.62, 3.1, 4.0, 5.2, 6.0, 7.3, 8.1]
+_POST = [0.55, 0.71, 3.9, 3.8, 6.1, 7.2, 8.0, 9.4]
+
+
+def _censored_pairs(pre: list[float], post: list[float]) -> pd.DataFrame:
+    rows = [
+        {
+            "sample_id": f"S{i}-{visit}",
+            "subject_id": f"S{i}",
+            "visit": visit,
+            "analyte": "TGFB2",
+            "concentration": value,
+            "censor": "<LLOQ" if value < 1 else None,
+            "lloq": 1.0,
+            "uloq": 100.0,
+        }
+        for i, pair in enumerate(zip(pre, post, strict=True))
+        for visit, value in zip(("baseline", "post"), pair, strict=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_prepost_as_read_keeps_the_readings_below_the_lloq():
+    # Reference: SciPy's exact signed-rank test on the readings (no ties, no zeros).
+    samples = _censored_pairs(_PRE, _POST)
+    as_read = prepost(samples, below_lloq="as_read").iloc[0]
+    reference = stats.wilcoxon(np.subtract(_POST, _PRE), method="exact")
+    assert as_read["n"] == 8
+    assert as_read["p"] == pytest.approx(reference.pvalue, rel=1e-12)
+    assert "below LLOQ as read off the curve" in as_read["method"]
+    substituted = prepost(samples).iloc[0]
+    assert substituted["n"] == 8 and "zero differences" in substituted["method"]
+    assert substituted["p"] > as_read["p"]
+    # A censored value without a reading (below the curve) leaves its pair out.
+    samples.loc[0, "concentration"] = np.nan
+    assert prepost(samples, below_lloq="as_read").iloc[0]["n"] == 7
+
+
+def test_prepost_as_read_and_half_lloq_match_r(rscript: str) -> None:
+    # R: wilcox.test(post, pre, paired = TRUE, exact = TRUE, conf.int = TRUE) on the
+    # readings (as_read) and on the readings below the LLOQ set to LLOQ/2 (half_lloq).
+    half = [v if v >= 1 else 0.5 for v in _PRE], [v if v >= 1 else 0.5 for v in _POST]
+    code = "".join(
+        f"t <- suppressWarnings(wilcox.test(c({', '.join(map(str, post))}), "
+        f"c({', '.join(map(str, pre))}), paired = TRUE, exact = TRUE, conf.int = TRUE)); "
+        "cat(sprintf('%.17g', c(t$statistic, t$p.value, t$conf.int)), '\\n'); "
+        for pre, post in ((_PRE, _POST), half)
+    )
+    result = subprocess.run(
+        [rscript, "--vanilla", "-e", code], capture_output=True, text=True, check=True
+    )
+    expected = [[float(v) for v in line.split()] for line in result.stdout.splitlines()]
+    samples = _censored_pairs(_PRE, _POST)
+    for policy, (v, p, low, high) in zip(("as_read", "half_lloq"), expected, strict=True):
+        ours = prepost(samples, below_lloq=policy).iloc[0]
+        assert ours["statistic"] == pytest.approx(v, rel=1e-12)
+        assert ours["p"] == pytest.approx(p, rel=1e-9)
+        assert (ours["ci_low"], ours["ci_high"]) == pytest.approx((low, high), rel=1e-6)
 
 
 # --- the study tables -----------------------------------------------------------------

@@ -13,10 +13,17 @@ from assaypipe import tables
 from assaypipe.vocabulary import Censor, CensorPolicy, values
 
 BELOW_LLOQ_POLICIES = values(CensorPolicy)
+# The policies the pre/post tests are rerun under unless the config names others.
+SENSITIVITY_POLICIES: tuple[str, ...] = (
+    CensorPolicy.HALF_LLOQ,
+    CensorPolicy.LLOQ_SQRT2,
+    CensorPolicy.EXCLUDE,
+)
 BELOW_LLOQ_TEXT = {
     "half_lloq": "below LLOQ set to LLOQ/2",
     "lloq_sqrt2": "below LLOQ set to LLOQ/√2",
     "exclude": "below LLOQ excluded",
+    "as_read": "below LLOQ as read off the curve (excluded where the curve gives no value)",
 }
 ALL = "all"
 PRIMARY = "primary"
@@ -55,8 +62,17 @@ def per(unit: str, other: str) -> str:
 def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.Series:
     """Concentrations with censored values replaced by the stated policy.
 
-    ``<LLOQ`` and ``<LOD`` become LLOQ/2 (``half_lloq``), LLOQ/√2 (``lloq_sqrt2``) or
-    missing (``exclude``); ``>ULOQ`` becomes the ULOQ.
+    ``<LLOQ`` and ``<LOD`` become LLOQ/2 (``half_lloq``), LLOQ/√2 (``lloq_sqrt2``),
+    missing (``exclude``) or keep the concentration read off the curve (``as_read``;
+    missing where the curve gives none, a signal at or beyond its zero-dose response);
+    ``>ULOQ`` becomes the ULOQ.
+
+    >>> samples = pd.DataFrame({"concentration": [1.5, float("nan"), 8.0],
+    ...     "censor": ["<LLOQ", "<LOD", None], "lloq": 2.0, "uloq": 100.0})
+    >>> apply_censor_policy(samples, "half_lloq").tolist()
+    [1.0, 1.0, 8.0]
+    >>> apply_censor_policy(samples, "as_read").tolist()
+    [1.5, nan, 8.0]
     """
     if policy not in BELOW_LLOQ_POLICIES:
         raise ValueError(f"below_lloq policy must be one of {BELOW_LLOQ_POLICIES}, not {policy!r}")
@@ -68,6 +84,7 @@ def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.
         "half_lloq": lloq / 2,
         "lloq_sqrt2": lloq / math.sqrt(2),
         "exclude": np.nan * lloq,
+        "as_read": values,
     }
     values[below] = np.asarray(substitute[policy])[below]
     values[above] = samples["uloq"].astype(float)[above]

@@ -17,8 +17,8 @@ import pandas as pd
 
 from assaypipe.stats.frames import (
     ALL,
-    BELOW_LLOQ_POLICIES,
     BELOW_LLOQ_TEXT,
+    SENSITIVITY_POLICIES,
     analyte_units,
     analytes_of,
     censored_counts,
@@ -28,6 +28,7 @@ from assaypipe.stats.frames import (
     visit_values,
 )
 from assaypipe.stats.ranks import round_significant, signed_rank
+from assaypipe.vocabulary import CensorPolicy
 
 TEST = "prepost"
 MEDIAN_PRE = "prepost_median_pre"
@@ -72,10 +73,10 @@ def _family_rows(
 ) -> list[dict[str, Any]]:
     expected = analytes_of(samples, expected)
     pairs = paired_values(samples, pre, post, below_lloq, expected)
-    # under the policy that drops censored values: who would have a pair without it
+    # under the policies that can drop censored values: who would have a pair without it
     kept = (
         paired_values(samples, pre, post, "half_lloq", expected)
-        if below_lloq == "exclude"
+        if below_lloq in (CensorPolicy.EXCLUDE, CensorPolicy.AS_READ)
         else pairs
     )
     units = analyte_units(samples)
@@ -315,7 +316,7 @@ def prepost_subgroup(
 
 def prepost_sensitivity(
     samples: pd.DataFrame,
-    policies: Sequence[str] = BELOW_LLOQ_POLICIES,
+    policies: Sequence[str] = SENSITIVITY_POLICIES,
     pre: str = "baseline",
     post: str = "post",
     zero_method: str = "wilcox",
