@@ -213,7 +213,7 @@ def test_the_modules_lists_of_choices_are_the_vocabulary() -> None:
     assert values(LodMethod) == plate.LOD_METHODS
     assert values(Extrapolation) == plate.EXTRAPOLATION
     assert values(CurvePreset) == vendor.PRESETS
-    assert tuple(samples.CENSORED_FACTORS) == values(CensorSubstitute)
+    assert tuple(samples.CENSORED_POLICIES) == values(CensorSubstitute)
     assert values(CensorPolicy) == frames.BELOW_LLOQ_POLICIES
     assert values(ZeroMethod) == ranks.ZERO_METHODS
     assert values(ExactMethod) == ranks.EXACT_METHODS
