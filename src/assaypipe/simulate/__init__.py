@@ -31,15 +31,26 @@ simulate``).
 from assaypipe.simulate.kits import LUMINEX_4PLEX, MSD_ANALYTES
 from assaypipe.simulate.model import DEFAULT_SEED, UNITS, Difficulty
 from assaypipe.simulate.runs import LUMINEX_SIGMA
-from assaypipe.simulate.study import SimulatedStudy, simulate_study
+from assaypipe.simulate.study import (
+    DEMO_DIFFICULTY,
+    DEMO_GUIDE_PLATES,
+    DEMO_PLATES,
+    SimulatedStudy,
+    simulate_demo,
+    simulate_study,
+)
 
 __all__ = [
     "DEFAULT_SEED",
+    "DEMO_DIFFICULTY",
+    "DEMO_GUIDE_PLATES",
+    "DEMO_PLATES",
     "LUMINEX_4PLEX",
     "LUMINEX_SIGMA",
     "MSD_ANALYTES",
     "UNITS",
     "Difficulty",
     "SimulatedStudy",
+    "simulate_demo",
     "simulate_study",
 ]

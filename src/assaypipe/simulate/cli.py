@@ -18,6 +18,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         effect=args.effect,
         near_lloq=args.near_lloq,
         borderline=args.borderline,
+        reporter_loss=args.reporter_loss,
     )
     study = simulate_study(
         Path(args.out),
@@ -27,6 +28,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         bad_share=args.bad_share,
         msd=args.msd,
         difficulty=difficulty,
+        guide_plates=args.guide_plates,
     )
     print(f"wrote a simulated study (seed {args.seed}, {len(study.plates)} files) to {study.root}")
     return 0
@@ -46,6 +48,23 @@ def share(text: str) -> float:
     value = at_least_zero(text)
     if value > 1:
         raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
+    return value
+
+
+def loss(text: str) -> float:
+    value = at_least_zero(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 up to (not) 1, got {text!r}")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number 1 or more, got {text!r}")
     return value
 
 
@@ -70,6 +89,12 @@ def add_simulate_command(
         type=float,
         default=0.01,
         help="share of the repeat-run files made unusable (default %(default)s)",
+    )
+    simulate.add_argument(
+        "--guide-plates",
+        type=at_least_one,
+        help="qc.guide_plates of the study's config: the plates of each kit lot that form "
+        "its Levey-Jennings guide set (default: the config default, 20)",
     )
     simulate.add_argument(
         "--msd",
@@ -125,5 +150,12 @@ def add_simulate_command(
         default=0.0,
         help="share of subjects whose EDSS sits at the responder threshold (0.5 better at "
         "month 12; sustained at month 30 for responders only), 0 to 1 (default %(default)s)",
+    )
+    hard.add_argument(
+        "--reporter-loss",
+        type=loss,
+        default=0.0,
+        help="share by which every Luminex signal falls on the last third of the repeat "
+        "runs (a reporter channel losing sensitivity), below 1 (default %(default)s)",
     )
     simulate.set_defaults(run=run_simulate)

@@ -46,6 +46,10 @@ class Difficulty:
     ``borderline`` is the share of subjects whose EDSS sits at the responder
     threshold: responders improve by exactly 0.5 at months 12 and 30, nonresponders
     by 0.5 at month 12 only (not sustained).
+    ``reporter_loss`` is the share by which every Luminex signal (MFI) falls on the last
+    third of the repeat runs (``n_plates`` above 3), as when the analyser's reporter
+    channel loses sensitivity: the plates still calibrate themselves, but their curve
+    tops and top-standard signals fall below the guide set's (Levey–Jennings, Westgard).
     """
 
     noise: float = 1.0
@@ -55,6 +59,7 @@ class Difficulty:
     effect: float = 1.0
     near_lloq: float = 0.0
     borderline: float = 0.0
+    reporter_loss: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.noise >= 0:
@@ -67,6 +72,10 @@ class Difficulty:
             raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {self.unit!r}")
         if not self.effect >= 0:
             raise ValueError(f"effect must be 0 or more, got {self.effect}")
+        if not 0 <= self.reporter_loss < 1:
+            raise ValueError(
+                f"reporter_loss must be a share from 0 up to 1, got {self.reporter_loss}"
+            )
         for name in ("near_lloq", "borderline"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(

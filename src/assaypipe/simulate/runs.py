@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -69,11 +69,19 @@ def run_plate(
     ecl: bool = False,
     knobs: Difficulty | None = None,
     seed: int = DEFAULT_SEED,
+    signal_scale: float = 1.0,
 ) -> PlateRun:
+    """One plate run; ``signal_scale`` multiplies the curves' a and d, so every true
+    signal (an instrument's sensitivity; no draw of its own, so the others stay put)."""
     knobs = knobs if knobs is not None else Difficulty()
     curves = harden(
         tuple(draw_curve(rng, an) for an in analytes), analytes, plate_id, luminex, knobs, seed
     )
+    if signal_scale != 1.0:
+        curves = tuple(
+            replace(cv, a=round_sig(cv.a * signal_scale, 4), d=round_sig(cv.d * signal_scale, 4))
+            for cv in curves
+        )
     n_wells, n_analytes = len(layout), len(analytes)
     conc = np.zeros((n_wells, n_analytes))
     for j, an in enumerate(analytes):

@@ -72,6 +72,7 @@ def simulate_study(
     bad_share: float = 0.01,
     msd: bool = False,
     difficulty: Difficulty | None = None,
+    guide_plates: int | None = None,
 ) -> SimulatedStudy:
     """Write the simulated study under ``out`` and its truth under ``truth_dir``.
 
@@ -93,6 +94,9 @@ def simulate_study(
     ``difficulty`` (:class:`Difficulty`) makes the study harder: more noise, plate
     drift, hooked curves, another kit unit, other effect sizes. Its defaults give the
     same bytes as no ``difficulty``; knob draws come from streams of their own.
+
+    ``guide_plates`` sets the study config's ``qc.guide_plates`` (the Levey–Jennings
+    guide set of each kit lot); by default the config keeps the package default.
     """
     knobs = difficulty if difficulty is not None else Difficulty()
     if n_plates < 3:
@@ -137,6 +141,11 @@ def simulate_study(
         if config_text.count(old) != 1:
             raise RuntimeError("the default config's subgroup threshold is not 1000")
         config_text = config_text.replace(old, new)
+    if guide_plates is not None:
+        old = b"\n  guide_plates: 20\n"
+        if guide_plates < 1 or config_text.count(old) != 1:
+            raise ValueError(f"guide_plates must be 1 or more, got {guide_plates}")
+        config_text = config_text.replace(old, f"\n  guide_plates: {guide_plates}\n".encode())
     config.write_bytes(config_text)
     analytes.write_bytes((package_data / "analytes.tsv").read_bytes())
 
@@ -307,6 +316,8 @@ def write_repeat_plates(
     bad: list[Path] = []
     n_bad = round(n_extra * bad_share)
     bad_every = n_extra // n_bad if n_bad else 0
+    # The last third of the repeat runs read with the reporter's loss (Luminex only).
+    first_late = n_extra - n_extra // 3
     for k in range(n_extra):
         # One stream per plate: plate k's draws do not depend on how many plates there are.
         rng = np.random.default_rng([seed, 1, k])
@@ -320,6 +331,7 @@ def write_repeat_plates(
         run = run_plate(
             rng, plate_id, analytes, layout, true_conc, started,
             sample_dilution=dilution, luminex=luminex, knobs=knobs, seed=seed,
+            signal_scale=1.0 - knobs.reporter_loss if luminex and k >= first_late else 1.0,
         )  # fmt: skip
         if luminex:
             path = plates_dir / f"{plate_id}.csv"
@@ -367,3 +379,23 @@ def truth_wells_table(
         for j, an in enumerate(run.analytes)
     ]
     return header, rows
+
+
+# The bundled demo study (`make demo`): 12 runs of each kit, the kit lots' first 8 the
+# Levey–Jennings guide set, and the Luminex reporter 20% less sensitive on the last third
+# of the repeat runs, so that later runs are judged and a few rejected by Westgard rules.
+DEMO_PLATES = 36
+DEMO_GUIDE_PLATES = 8
+DEMO_DIFFICULTY = Difficulty(reporter_loss=0.2)
+
+
+def simulate_demo(out: Path, truth_dir: Path | None = None) -> SimulatedStudy:
+    """The bundled demo study, as ``make demo`` writes it (seed ``DEFAULT_SEED``)."""
+    return simulate_study(
+        out,
+        seed=DEFAULT_SEED,
+        truth_dir=truth_dir,
+        n_plates=DEMO_PLATES,
+        difficulty=DEMO_DIFFICULTY,
+        guide_plates=DEMO_GUIDE_PLATES,
+    )
