@@ -16,9 +16,13 @@ Choices worth knowing when reading the exports:
 - Dates and times derive from the seed, never from the clock, so one seed gives
   byte-identical files.
 - :class:`Difficulty` makes the study harder (noise, plate drift, hooked curves, kit
-  unit, effect sizes, samples near the LLOQ, borderline responders); each knob draws
-  from a stream of its own, so at its defaults the files are those of the demo study.
+  unit, effect sizes, samples near the LLOQ, borderline responders, a Luminex reporter
+  losing sensitivity on the last repeat runs); each knob draws from a stream of its own
+  or none, so at its defaults the files are those of a study without it.
 - Repeat runs of a kit (``n_plates`` above 3) share the kit lot of its first plate.
+- :func:`simulate_demo` writes the bundled demo study (``make demo``): 12 runs of each
+  kit, ``qc.guide_plates: 8``, a 20% reporter loss; its first run of each kit is what
+  ``simulate_study`` writes at its defaults.
 
 One module per concern: ``model`` (subjects, concentrations, effects, knobs), ``kits``
 (analytes, nominal curves, standards, controls), ``layout`` (the 96-well plate),
