@@ -20,9 +20,12 @@ lint: $(INSTALLED)
 	$(BIN)/snakefmt --check .
 	$(BIN)/snakemake --lint --cores 1
 
-# Regenerate the bundled demo study (resources/, config/ sheets) and its truth.
+# Regenerate the bundled demo study (resources/, config/ sheets) and its truth: 12 runs of
+# each kit, the first 8 of each kit lot the Levey-Jennings guide set, and the Luminex
+# reporter 20% less sensitive on the last third of the repeat runs (Westgard flags).
 demo: $(INSTALLED)
-	$(BIN)/assaypipe simulate --seed 20261121 --out . --truth tests/data/demo_truth
+	$(BIN)/assaypipe simulate --seed 20261121 --plates 36 --guide-plates 8 --reporter-loss 0.2 \
+		--out . --truth tests/data/demo_truth
 
 $(INSTALLED): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

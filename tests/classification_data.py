@@ -1,9 +1,9 @@
 """Datasets for the responder classification's tests: features and groups as
 :func:`assaypipe.classify.classify_profile` takes them.
 
-- ``demo``: the bundled demo study's features (log2 change of six analytes, 18
-  subjects), as the workflow computes them from the demo's plates (seed 20261121),
-  stored in tests/data/demo_classification.tsv.
+- ``demo``: the demo study's features (log2 change of six analytes, 18 subjects), as
+  the workflow computes them from the first run of each kit (seed 20261121, the
+  simulator's three-plate default), stored in tests/data/demo_classification.tsv.
 - ``simulated 1 null`` and ``simulated 2``: studies simulated with seeds 1 and 2, their
   true concentrations (the simulator's truth tables): the change of CCL2 and TGF-β2
   only (no responder effect: a null, p-values far from the smallest), and all six.

@@ -86,6 +86,12 @@ def test_demo_study_is_the_simulator_output_at_the_fixed_seed(tmp_path):
             "simulate",
             "--seed",
             "20261121",
+            "--plates",
+            "36",
+            "--guide-plates",
+            "8",
+            "--reporter-loss",
+            "0.2",
             "--out",
             str(tmp_path),
             "--truth",
@@ -103,7 +109,17 @@ def test_demo_study_is_the_simulator_output_at_the_fixed_seed(tmp_path):
         "config/config.yaml",
     ]:
         assert (tmp_path / rel).read_bytes() == (REPO / rel).read_bytes(), rel
-    for name in ["truth_samples.tsv", "truth_wells.tsv", "truth_curves.tsv"]:
+    # The Makefile's `make demo` line is the command above.
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    command = (
+        "assaypipe simulate --seed 20261121 --plates 36 --guide-plates 8 --reporter-loss 0.2 "
+        "--out . --truth tests/data/demo_truth"
+    )
+    assert command in " ".join(makefile.split())
+    written = sorted(p.name for p in (tmp_path / "resources" / "plates").iterdir())
+    assert written == sorted(p.name for p in (REPO / "resources" / "plates").iterdir())
+    assert len(written) == 36
+    for name in ["truth_samples.tsv", "truth_wells.tsv", "truth_curves.tsv", "truth_files.tsv"]:
         assert (tmp_path / "truth" / name).read_bytes() == (
             REPO / "tests/data/demo_truth" / name
         ).read_bytes()

@@ -78,7 +78,7 @@ def test_a_chunk_is_read_fitted_and_interpolated_in_one_call() -> None:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     plates = [
         {"plate_id": path.stem, "export": str(path), "plate_map": None}
-        for path in sorted((REPO / "resources" / "plates").glob("luminex_*.csv"))
+        for path in sorted((REPO / "resources" / "plates").glob("luminex_*_P1.csv"))
     ]
     sheets = (
         read_samples(REPO / "config" / "samples.tsv"),

@@ -1,7 +1,8 @@
 """The simulator's difficulty knobs (assaypipe.simulate.Difficulty, `assaypipe simulate`
---noise/--drift/--hook/--unit/--effect): the defaults give the bundled demo study byte
-for byte, and each knob does what it says, measured on the files it writes (read by
-assaypipe's readers, fitted by its curve engine) against the simulator's truth."""
+--noise/--drift/--hook/--unit/--effect/--reporter-loss): the demo settings give the
+bundled demo study byte for byte, and each knob does what it says, measured on the files
+it writes (read by assaypipe's readers, fitted by its curve engine) against the
+simulator's truth."""
 
 from __future__ import annotations
 
@@ -19,7 +20,14 @@ from assaypipe.qc.kits import read_kits
 from assaypipe.readers import read_exports
 from assaypipe.samples import combine_replicates
 from assaypipe.sheets import read_aliases, read_samples
-from assaypipe.simulate import DEFAULT_SEED, Difficulty, SimulatedStudy, simulate_study
+from assaypipe.simulate import (
+    DEFAULT_SEED,
+    DEMO_PLATES,
+    Difficulty,
+    SimulatedStudy,
+    simulate_demo,
+    simulate_study,
+)
 from tests.conftest import REPO
 
 
@@ -67,8 +75,8 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStudy:
 # --- defaults ----------------------------------------------------------------------------
 
 
-def test_default_knobs_write_the_bundled_demo_byte_for_byte(tmp_path: Path) -> None:
-    study = simulate_study(tmp_path, seed=DEFAULT_SEED, difficulty=Difficulty())
+def test_the_demo_settings_write_the_bundled_demo_byte_for_byte(tmp_path: Path) -> None:
+    study = simulate_demo(tmp_path, truth_dir=tmp_path / "truth")
     written = _files(tmp_path)
     for name, data in written.items():
         if name.startswith("truth/"):
@@ -76,7 +84,33 @@ def test_default_knobs_write_the_bundled_demo_byte_for_byte(tmp_path: Path) -> N
         else:
             committed = REPO / name
         assert committed.read_bytes() == data, name
+    assert len(study.plates) == DEMO_PLATES == 36
+    bundled = {f"resources/{p.parent.name}/{p.name}" for p in REPO.glob("resources/*/*")}
+    assert bundled == {name for name in written if name.startswith("resources/")}
+
+
+def test_default_knobs_write_the_first_runs_of_the_bundled_demo(tmp_path: Path) -> None:
+    """Default knobs and three plates: the demo's first run of each kit, byte for byte;
+    the demo adds repeat runs (their truth curves after these) and its guide set."""
+    study = simulate_study(tmp_path, seed=DEFAULT_SEED, difficulty=Difficulty())
     assert len(study.plates) == 3
+    for name, data in _files(tmp_path).items():
+        if name.startswith("truth/"):
+            committed = REPO / "tests" / "data" / "demo_truth" / name.removeprefix("truth/")
+        else:
+            committed = REPO / name
+        if name == "config/config.yaml":
+            text = data.decode("utf-8").replace("guide_plates: 20\n", "guide_plates: 8\n")
+            assert committed.read_text(encoding="utf-8") == text
+        elif name in ("truth/truth_curves.tsv", "truth/truth_files.tsv"):
+            lines = data.decode("utf-8").splitlines()
+            demo = committed.read_text(encoding="utf-8").splitlines()
+            if name.endswith("curves.tsv"):
+                assert demo[: len(lines)] == lines
+            else:
+                assert set(lines) <= set(demo)
+        else:
+            assert committed.read_bytes() == data, name
 
 
 def test_knobs_refuse_values_out_of_range(tmp_path: Path) -> None:
@@ -88,6 +122,7 @@ def test_knobs_refuse_values_out_of_range(tmp_path: Path) -> None:
         {"effect": -2.0},
         {"near_lloq": 2.0},
         {"borderline": -0.5},
+        {"reporter_loss": 1.0},
     ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             Difficulty(**bad)  # type: ignore[arg-type]
@@ -95,6 +130,10 @@ def test_knobs_refuse_values_out_of_range(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["simulate", "--out", str(tmp_path), "--hook", "2"])
     assert stop.value.code == 2
+    for flag, value in (("--reporter-loss", "1"), ("--guide-plates", "0")):
+        with pytest.raises(SystemExit) as stop:
+            main(["simulate", "--out", str(tmp_path), flag, value])
+        assert stop.value.code == 2
 
 
 # --- noise -------------------------------------------------------------------------------
@@ -394,3 +433,42 @@ def test_levey_jennings_guide_sets_form_per_kit_lot(tmp_path: Path) -> None:
     judged = control[control["judged"]].groupby("analyte")["plate_id"].nunique()
     assert judged.to_dict() == dict.fromkeys(["CCL2", "CXCL12", "HGF", "IL8", "TGFB2"], 2)
     assert control["mean"].notna().all()
+
+
+# --- reporter loss -----------------------------------------------------------------------
+
+
+def test_reporter_loss_lowers_the_last_third_of_the_luminex_repeat_runs(tmp_path: Path) -> None:
+    # 15 plates: 12 repeat runs, the last third (runs 9 to 12) read with the loss; of
+    # those, runs 10 and 11 are Luminex (4-plex P0005, TGF-b2 P0005).
+    base = simulate_study(tmp_path / "base", seed=5, n_plates=15, bad_share=0.0)
+    lost = simulate_study(
+        tmp_path / "lost",
+        seed=5,
+        n_plates=15,
+        bad_share=0.0,
+        difficulty=Difficulty(reporter_loss=0.25),
+    )
+    before, after = _files(base.root), _files(lost.root)
+    assert before.keys() == after.keys()
+    changed = {name for name in before if before[name] != after[name]}
+    late = {"resources/plates/luminex_4plex_P0005.csv", "resources/plates/luminex_tgfb2_P0005.csv"}
+    assert changed == late | {"truth/truth_curves.tsv"}
+    keys = ["plate_id", "analyte"]
+    curves = pd.read_csv(base.truth_curves, sep="\t").merge(
+        pd.read_csv(lost.truth_curves, sep="\t"), on=keys, suffixes=("", "_lost")
+    )
+    curves = curves.set_index("plate_id")
+    moved = curves[curves["d"] != curves["d_lost"]]
+    assert set(moved.index) == {"luminex_4plex_P0005", "luminex_tgfb2_P0005"}
+    np.testing.assert_allclose(moved["d_lost"] / moved["d"], 0.75, rtol=1e-3)
+    np.testing.assert_allclose(moved["a_lost"] / moved["a"], 0.75, rtol=1e-3)
+    assert (moved["c_lost"] == moved["c"]).all()
+    # The signals as read back: the standards' median fell by the loss (noise draws are
+    # the same in both files, so only rounding to half-MFI steps differs).
+    for path in sorted(late):
+        plain = read_exports(base.root / path)[0].wells
+        faded = read_exports(lost.root / path)[0].wells
+        top = (plain["role"] == "standard") & (plain["level"] == 1)
+        ratio = faded.loc[top, "signal"].to_numpy() / plain.loc[top, "signal"].to_numpy()
+        np.testing.assert_allclose(ratio, 0.75, rtol=2e-3)

@@ -1,7 +1,9 @@
 """The statistics recover what the simulator built into the demo study.
 
-The workflow runs on a fresh copy of the simulated study (seed 20261121, the bundled
-demo) in a temporary folder; the reference is the simulator itself: its truth table
+The workflow runs on a fresh copy of the simulated study (seed 20261121, the first run
+of each kit of the bundled demo: the simulator's three-plate default; the bundled demo's
+twelve runs per kit are checked in tests/integration/test_demo_study.py) in a temporary
+folder; the reference is the simulator itself: its truth table
 (true responders) and the effects in assaypipe.simulate: CCL2 down and TGF-β2 up
 after treatment, TGF-β2 inversely related to CCL2, HGF, CXCL12 and IL-8 rising in
 nonresponders only, NfL falling in responders and rising in nonresponders among
