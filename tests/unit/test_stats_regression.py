@@ -47,3 +47,22 @@ def test_spearman_exact_p_for_a_perfect_small_sample() -> None:
 def test_too_few_values_give_no_rho() -> None:
     result = spearman(np.array([1.0, 1.0, 1.0]), np.array([1.0, 2.0, 3.0]))
     assert np.isnan(result.rho) and np.isnan(result.p)
+
+
+def test_spearman_far_in_the_tail_gives_the_t_approximation_not_zero() -> None:
+    # R 4: cor.test(1:18, y, method = "spearman") gives rho = -0.8452, p = 0 (AS 89's
+    # Edgeworth series below 0, clamped); cor.test(..., exact = FALSE) gives 1.007895e-05,
+    # which is scipy.stats.spearmanr's p.
+    y = np.array([18, 17, 16, 8, 15, 13, 9, 6, 10, 14, 12, 7, 11, 5, 4, 3, 2, 1], dtype=float)
+    x = np.arange(1.0, 19.0)
+    result = spearman(x, y)
+    assert result.rho == pytest.approx(-0.8452012, abs=1e-7)
+    assert result.p == pytest.approx(1.007895e-05, rel=1e-6)
+    assert result.p == pytest.approx(sps.spearmanr(x, y).pvalue, rel=1e-12)
+    assert result.method.startswith("t approximation")
+    # nearer independence the series is positive and the p is R's:
+    # cor.test(1:18, c(11, 7, 18, ...), method = "spearman") gives p = 0.2637037
+    y = np.array([11, 7, 18, 17, 4, 13, 10, 8, 9, 15, 5, 1, 14, 2, 16, 6, 3, 12], dtype=float)
+    result = spearman(x, y)
+    assert result.method == "Edgeworth series (AS 89)"
+    assert result.p == pytest.approx(0.2637037, rel=1e-6)

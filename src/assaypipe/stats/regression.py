@@ -24,6 +24,9 @@ import numpy as np
 _EXACT_SPEARMAN_N = 9
 # R uses the S distribution up to this n (then its n^3 overflows int) and t beyond.
 _SPEARMAN_S_LIMIT = 1290
+EDGEWORTH_BELOW_ZERO = (
+    "t approximation (the Edgeworth series of AS 89 falls below 0 this far in the tail)"
+)
 
 # Edgeworth-series coefficients of AS 89.
 _AS89 = (0.2274, 0.2531, 0.1745, 0.0758, 0.1033, 0.3932, 0.0879, 0.0151, 0.0072, 0.0831)
@@ -186,5 +189,9 @@ def spearman(x: np.ndarray, y: np.ndarray) -> SpearmanResult:
         tail = s_tail_probability(round(s), n, lower_tail=False)
     else:
         tail = s_tail_probability(round(s) + 2, n, lower_tail=True)
+    if tail <= 0.0 and n > _EXACT_SPEARMAN_N:
+        # Far in the tail the Edgeworth series falls below 0, which R's cor.test reports as
+        # p = 0; a p of 0 is never true, so the t approximation stands in there.
+        return SpearmanResult(n, rho, s, float(result.pvalue), EDGEWORTH_BELOW_ZERO)
     method = "exact" if n <= _EXACT_SPEARMAN_N else "Edgeworth series (AS 89)"
     return SpearmanResult(n, rho, s, min(2 * tail, 1.0), method)
