@@ -1,9 +1,10 @@
 """Assemble ``report.html``: one self-contained page (inline CSS, figures as data: URIs,
 no script) that lab staff read top to bottom.
 
-Sections, in order (their ids are what the browser test looks for): ``summary``,
-``plates`` (with the plate maps), ``verdicts``, ``findings``, ``curves``,
-``levey-jennings``, ``exclusions``, ``prepost``, ``rules``.
+The page is its sections in order (their ids are what the browser test looks for):
+``summary``, ``plates`` (with the plate maps), ``verdicts``, ``findings``, ``curves``,
+``levey-jennings``, ``exclusions``, ``sheets``, ``prepost``, ``rules``. Each reads the
+:class:`~assaypipe.report.context.ReportContext`, worked out once from the inputs.
 """
 
 from __future__ import annotations
@@ -12,89 +13,51 @@ import base64
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
-from importlib import resources
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from assaypipe import __version__, tables
 from assaypipe.figure_text import file_stem
-from assaypipe.io import read_table
 from assaypipe.qc import presets, rules_for, standard_points
 from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
-from assaypipe.qc.levey_jennings import MIN_GUIDE, guide_sets, run_order
+from assaypipe.qc.levey_jennings import MIN_GUIDE, guide_sets
 from assaypipe.qc.rules import RULE_KEYS
+from assaypipe.report.cells import SHARE_CHECKS
+from assaypipe.report.cells import blank as _blank
+from assaypipe.report.cells import check_value as _check_value
+from assaypipe.report.cells import interval as _interval
+from assaypipe.report.cells import num as _num
+from assaypipe.report.cells import p_value as _p_value
+from assaypipe.report.cells import to_float as _float
+from assaypipe.report.cells import warning_counts as _warning_counts
+from assaypipe.report.cells import warnings_of as _warnings
+from assaypipe.report.context import Progress, ReportContext
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
-from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
+from assaypipe.report.html import Html, anchor, badge, join, table, tag
+from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
+from assaypipe.report.page import SECTIONS, page, section
 from assaypipe.report.plate_maps import PlateMaps
 from assaypipe.summary import statistics_losses
-from assaypipe.units import UNIT_CHECK, UNIT_SOURCE, label
-from assaypipe.vendor_curves import compare_concentrations, in_wells_terms
+from assaypipe.units import UNIT_SOURCE, label
+
+__all__ = [
+    "SECTIONS",
+    "SHARE_CHECKS",
+    "TABLE_INPUTS",
+    "Progress",
+    "ReportInputs",
+    "build_report",
+    "load_inputs",
+    "log_progress",
+    "write_report",
+]
 
 # Wells listed in a curve's comparison with the vendor's concentrations: the largest
 # differences first (the page stays bounded however many wells a plate has).
 VENDOR_ROWS = 24
-SECTIONS = (
-    ("summary", "Summary"),
-    ("plates", "Plates"),
-    ("verdicts", "Verdicts"),
-    ("findings", "Findings"),
-    ("curves", "Standard curves"),
-    ("levey-jennings", "Levey–Jennings"),
-    ("exclusions", "Exclusions"),
-    ("sheets", "Sheet checks"),
-    ("prepost", "Pre / post"),
-    ("rules", "QC rules"),
-)
-
-
-@dataclasses.dataclass
-class ReportInputs:
-    """Everything the report shows; tables follow ``assaypipe.tables``."""
-
-    wells: pd.DataFrame
-    curves: pd.DataFrame
-    plates: pd.DataFrame
-    rejected: pd.DataFrame
-    qc: pd.DataFrame
-    verdicts: pd.DataFrame
-    levey_jennings: pd.DataFrame
-    exclusions: pd.DataFrame
-    samples: pd.DataFrame
-    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    display: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    pre: str = "baseline"
-    post: str = "post"
-    prepost_figure: str | Path | None = None
-    exclusions_file: str = "config/exclusions.tsv"
-    title: str = "Plate QC report"
-    config_hash: str = ""
-    # Most curve figures drawn; past it, those needing a look come first (see curves()).
-    curve_figures: int = 200
-    # Most plate maps drawn; past it, plates needing a look come first (see plate_maps()).
-    plate_maps: int = 100
-    # What the instrument software computed itself (tables.VENDOR_RESULTS); its
-    # per-well concentrations are shown beside assaypipe's.
-    vendor: pd.DataFrame = dataclasses.field(
-        default_factory=lambda: tables.empty(tables.VENDOR_RESULTS)
-    )
-    # Files of the plates folder not taken for plates, with the reason (tables.SKIPPED).
-    skipped: pd.DataFrame = dataclasses.field(default_factory=lambda: tables.empty(tables.SKIPPED))
-    # Mismatches between the plates and the study's sheets (tables.SHEET_CHECKS).
-    sheet_checks: pd.DataFrame = dataclasses.field(
-        default_factory=lambda: tables.empty(tables.SHEET_CHECKS)
-    )
-    # Study statistics (tables.STATS rows of any analyses), shown as a table per analysis.
-    stats: pd.DataFrame = dataclasses.field(default_factory=lambda: tables.empty(tables.STATS))
-    # The statistics' correlation figures (PNG), shown in the pre/post section.
-    correlation_figures: Sequence[str | Path] = ()
-
-
-Progress = Callable[[int, int], None]
 
 
 def build_report(
@@ -129,154 +92,50 @@ def log_progress(logger: logging.Logger) -> Progress:
 
 
 class _Page:
+    """The sections not yet moved to :mod:`assaypipe.report.sections`."""
+
     def __init__(
         self, inputs: ReportInputs, figure_dirs: Mapping[str, Path], progress: Progress | None
     ):
+        self.ctx = ReportContext.of(inputs, figure_dirs, progress)
         self.inputs = inputs
-        self.figure_dirs = figure_dirs
         self.progress = progress
-        wells = inputs.wells
-        self.order = run_order(inputs.plates, sorted(wells["plate_id"].astype(str).unique()))
-        self.plate_ids = list(self.order.index)
-        self.analytes = sorted(wells["analyte"].astype(str).unique())
-        self.verdict = {
-            (str(r["plate_id"]), str(r["analyte"])): r for r in inputs.verdicts.to_dict("records")
-        }
-        pairs = wells[["plate_id", "analyte"]].drop_duplicates().astype(str)
-        self.present = set(zip(pairs["plate_id"], pairs["analyte"], strict=True))
-        self.excluded = self._excluded_pairs(self.present)
-        self.units, unstated = self._pair_units()
-        # A plate's units as the plates table shows them where its export states none,
-        # saying where each came from.
-        by_plate: dict[str, set[str]] = {}
-        for (plate, analyte), unit in self.units.items():
-            if unit:
-                origin = unstated.get((plate, analyte))
-                by_plate.setdefault(plate, set()).add(f"{unit} ({origin})" if origin else unit)
-        self.plate_units = {plate: ", ".join(sorted(u)) for plate, u in by_plate.items()}
-        self.drawn = self._pairs_to_draw(
-            [(p, a) for p in self.plate_ids for a in self.analytes if (p, a) in self.present]
-        )
-        compared = compare_concentrations(
-            wells, in_wells_terms(inputs.vendor, wells), inputs.plates
-        )
-        self.compared = {
-            (str(key[0]), str(key[1])): group
-            for key, group in compared.groupby(["plate_id", "analyte"], sort=False)
-        }
-        plates = inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
-        software = plates["software"] if "software" in plates else pd.Series(dtype=object)
-        self.software = {str(k): str(v) for k, v in software.items() if not _blank(v)}
-
-    # -- helpers -------------------------------------------------------------------
+        self.plate_ids = self.ctx.plate_ids
+        self.analytes = self.ctx.analytes
+        self.verdict = self.ctx.verdict
+        self.present = self.ctx.present
+        self.excluded = self.ctx.excluded
+        self.units = self.ctx.units
+        self.plate_units = self.ctx.plate_units
+        self.drawn = self.ctx.drawn
+        self.compared = self.ctx.compared
+        self.software = self.ctx.software
 
     def name(self, analyte: str) -> str:
-        return self.inputs.display.get(analyte, analyte)
+        return self.ctx.name(analyte)
 
     def image(self, data: bytes, alt: str, kind: str, filename: str) -> Html:
-        folder = self.figure_dirs.get(kind)
-        if folder is not None:
-            (folder / filename).write_bytes(data)
-        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        return tag("img", src=uri, alt=alt)
-
-    def _pair_units(
-        self,
-    ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
-        """The unit of each plate x analyte's concentrations: its curve's, or the one the
-        ``unit`` QC check found; and, for those the export does not state, where the unit
-        came from (``kit file or config`` when the check passed, ``assumed`` when it warns)."""
-        curves = self.inputs.curves
-        units: dict[tuple[str, str], str] = {}
-        if "unit" in curves:
-            selected = curves[curves["selected"]]
-            keys = zip(
-                selected["plate_id"].astype(str), selected["analyte"].astype(str), strict=True
-            )
-            units.update(zip(keys, selected["unit"].fillna("").astype(str), strict=True))
-        unstated: dict[tuple[str, str], str] = {}
-        qc = self.inputs.qc
-        if "unit" in qc:
-            found = qc[(qc["check"] == UNIT_CHECK) & qc["plate_id"].notna()]
-            for record in records(found):
-                key = (str(record["plate_id"]), str(record["analyte"]))
-                if not units.get(key):
-                    warned = record["status"] == "warn"
-                    unstated[key] = "assumed" if warned else "kit file or config"
-                units[key] = "" if _blank(record["unit"]) else str(record["unit"])
-        return units, unstated
-
-    def _excluded_pairs(self, pair_keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
-        """Plate x analyte pairs wholly left out, with the reasons (plate/analyte levels)."""
-        ordered = sorted(pair_keys)
-        by_plate: dict[str, list[tuple[str, str]]] = {}
-        by_analyte: dict[str, list[tuple[str, str]]] = {}
-        for pair in ordered:
-            by_plate.setdefault(pair[0], []).append(pair)
-            by_analyte.setdefault(pair[1], []).append(pair)
-        out: dict[tuple[str, str], list[str]] = {}
-        for record in records(self.inputs.exclusions):
-            if record["level"] == "well":
-                continue
-            plate, analyte = record["plate_id"], record["analyte"]
-            # The pairs the record covers, in sorted order: a blank plate or analyte
-            # covers every one.
-            if _blank(plate):
-                covered = ordered if _blank(analyte) else by_analyte.get(analyte, [])
-            elif _blank(analyte):
-                covered = by_plate.get(plate, [])
-            else:
-                covered = [(plate, analyte)] if (plate, analyte) in pair_keys else []
-            for pair in covered:
-                out.setdefault(pair, []).append(str(record["reason"]))
-        return out
-
-    # -- page ----------------------------------------------------------------------
+        return self.ctx.image(data, alt, kind, filename)
 
     def render(self) -> str:
-        sections = [
-            self.summary(),
-            self.plate_table(),
-            self.verdicts(),
-            self.findings(),
-            self.curves(),
-            self.levey_jennings(),
-            self.exclusion_section(),
-            self.sheet_section(),
-            self.prepost(),
-            self.rules(),
-        ]
-        template = Template(_template("report.html"))
-        nav = join(tag("a", title, href=f"#{key}") for key, title in SECTIONS)
-        preset = str(self.inputs.settings.get("preset", "ich_m10"))
-        meta = join(
+        return page(
+            self.ctx,
             [
-                f"{len(self.plate_ids)} plates, {len(self.analytes)} analytes; QC preset ",
-                tag("b", preset),
-                f"; assaypipe {__version__}",
-                f"; config {self.inputs.config_hash}" if self.inputs.config_hash else "",
-            ]
-        )
-        footer = escape(
-            "Written by assaypipe: one self-contained file (figures embedded, no scripts); "
-            "tables behind it are in results/ (qc.parquet, qc_verdicts.parquet, "
-            "levey_jennings.parquet, exclusions.parquet)."
-        )
-        return template.substitute(
-            title=escape(self.inputs.title),
-            generator=escape(f"assaypipe {__version__}"),
-            style=_template("report.css"),
-            meta=meta,
-            nav=nav,
-            body=join(sections, "\n"),
-            footer=footer,
+                self.summary(),
+                self.plate_table(),
+                self.verdicts(),
+                self.findings(),
+                self.curves(),
+                self.levey_jennings(),
+                self.exclusion_section(),
+                self.sheet_section(),
+                self.prepost(),
+                self.rules(),
+            ],
         )
 
     def section(self, key: str, *content: object) -> Html:
-        title = dict(SECTIONS)[key]
-        return tag("section", tag("h2", title), *content, id=key)
-
-    # -- summary -------------------------------------------------------------------
+        return section(key, *content)
 
     def summary(self) -> Html:
         inputs = self.inputs
@@ -531,8 +390,6 @@ class _Page:
             ),
         )
 
-    # -- curves --------------------------------------------------------------------
-
     def curves(self) -> Html:
         wells = self.inputs.wells
         selected = selected_curves(self.inputs.curves)
@@ -600,20 +457,6 @@ class _Page:
             self._figures_note(len(self.present)),
             *articles,
         )
-
-    def _pairs_to_draw(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-        """All pairs up to ``curve_figures``; past it, failed, warned and excluded pairs
-        first (in run order), then the others, until the budget is spent."""
-        budget = self.inputs.curve_figures
-        if len(pairs) <= budget:
-            return set(pairs)
-
-        def needs_a_look(pair: tuple[str, str]) -> bool:
-            verdict = self.verdict.get(pair)
-            return pair in self.excluded or (verdict is not None and verdict["verdict"] != "pass")
-
-        ranked = [p for p in pairs if needs_a_look(p)] + [p for p in pairs if not needs_a_look(p)]
-        return set(ranked[:budget])
 
     def _figures_note(self, n_pairs: int) -> Html:
         if len(self.drawn) == n_pairs:
@@ -742,8 +585,6 @@ class _Page:
             data_analyte=analyte,
         )
 
-    # -- Levey-Jennings --------------------------------------------------------------
-
     def levey_jennings(self) -> Html:
         lj = self.inputs.levey_jennings
         settings = self.inputs.settings
@@ -857,36 +698,6 @@ class _Page:
                 )
         return self.section("levey-jennings", *parts)
 
-    # -- sheet checks ----------------------------------------------------------------
-
-    def sheet_section(self) -> Html:
-        findings = self.inputs.sheet_checks
-        note = tag(
-            "p",
-            "The plates checked against config/analytes.tsv, config/samples.tsv and "
-            "config/subjects.tsv. An analyte the alias table does not name stays out of the "
-            "statistics; a sample the sample sheet does not list has no subject or visit.",
-            class_="note",
-        )
-        if findings.empty:
-            return self.section(
-                "sheets", note, tag("p", "The sheets and the plates agree.", class_="note")
-            )
-        counts = findings["check"].value_counts()
-        said = ", ".join(f"{int(n)} {str(check).replace('_', ' ')}" for check, n in counts.items())
-        rows = [
-            [r["check"].replace("_", " "), r["name"], r["where"], r["detail"], r["n_wells"]]
-            for r in findings.to_dict("records")
-        ]
-        return self.section(
-            "sheets",
-            note,
-            tag("p", said, class_="note"),
-            table(["check", "name", "where", "what it means", "wells"], rows, text_columns={2, 3}),
-        )
-
-    # -- exclusions ------------------------------------------------------------------
-
     def exclusion_section(self) -> Html:
         exclusions = self.inputs.exclusions
         failing = bool(self.inputs.settings.get("exclude_failing", True))
@@ -959,7 +770,31 @@ class _Page:
             ),
         )
 
-    # -- pre/post --------------------------------------------------------------------
+    def sheet_section(self) -> Html:
+        findings = self.inputs.sheet_checks
+        note = tag(
+            "p",
+            "The plates checked against config/analytes.tsv, config/samples.tsv and "
+            "config/subjects.tsv. An analyte the alias table does not name stays out of the "
+            "statistics; a sample the sample sheet does not list has no subject or visit.",
+            class_="note",
+        )
+        if findings.empty:
+            return self.section(
+                "sheets", note, tag("p", "The sheets and the plates agree.", class_="note")
+            )
+        counts = findings["check"].value_counts()
+        said = ", ".join(f"{int(n)} {str(check).replace('_', ' ')}" for check, n in counts.items())
+        rows = [
+            [r["check"].replace("_", " "), r["name"], r["where"], r["detail"], r["n_wells"]]
+            for r in findings.to_dict("records")
+        ]
+        return self.section(
+            "sheets",
+            note,
+            tag("p", said, class_="note"),
+            table(["check", "name", "where", "what it means", "wells"], rows, text_columns={2, 3}),
+        )
 
     def prepost(self) -> Html:
         return self.section("prepost", *self._prepost_figure(), *self._stats_tables())
@@ -1100,8 +935,6 @@ class _Page:
             parts.append(tag("p", "No statistics tables were given to the report.", class_="note"))
         return parts
 
-    # -- rules -----------------------------------------------------------------------
-
     def rules(self) -> Html:
         settings = self.inputs.settings
         preset = str(settings.get("preset", "ich_m10"))
@@ -1119,98 +952,6 @@ class _Page:
             ),
             table(["rule", *(self.name(a) for a in self.analytes)], rows),
         )
-
-
-TABLE_INPUTS = (
-    "wells",
-    "curves",
-    "plates",
-    "rejected",
-    "qc",
-    "verdicts",
-    "levey_jennings",
-    "exclusions",
-    "samples",
-)
-
-
-def load_inputs(
-    paths: Mapping[str, Any],
-    aliases: pd.DataFrame | None = None,
-    prepost_figure: str | Path | None = None,
-    **options: Any,
-) -> ReportInputs:
-    """Read the report's tables from parquet files named by :data:`TABLE_INPUTS` keys.
-
-    ``aliases`` (the analyte alias table) gives the display names; ``options`` are the
-    other :class:`ReportInputs` fields.
-    """
-    frames = {key: read_table(paths[key]) for key in TABLE_INPUTS}
-    # Optional: a report built without the vendor's results shows no comparison.
-    vendor_path = paths.get("vendor")
-    if vendor_path:
-        options.setdefault("vendor", read_table(vendor_path))
-    skipped_path = paths.get("skipped")
-    if skipped_path:
-        options.setdefault("skipped", read_table(skipped_path))
-    sheets_path = paths.get("sheet_checks")
-    if sheets_path:
-        options.setdefault("sheet_checks", read_table(sheets_path))
-    # Optional: the statistics tables and correlation figures (one path or a list).
-    stats_paths = _path_list(paths.get("stats"))
-    if stats_paths:
-        stats = pd.concat([read_table(p) for p in stats_paths], ignore_index=True)
-        options.setdefault("stats", tables.STATS.validate(stats))
-    correlation_paths = _path_list(paths.get("correlations"))
-    if correlation_paths:
-        options.setdefault("correlation_figures", correlation_paths)
-    display: dict[str, str] = {}
-    if aliases is not None:
-        first = aliases.drop_duplicates("analyte")
-        display = dict(zip(first["analyte"].astype(str), first["display"].astype(str), strict=True))
-    return ReportInputs(
-        wells=frames["wells"],
-        curves=frames["curves"],
-        plates=frames["plates"],
-        rejected=frames["rejected"],
-        qc=frames["qc"],
-        verdicts=frames["verdicts"],
-        levey_jennings=frames["levey_jennings"],
-        exclusions=frames["exclusions"],
-        samples=frames["samples"],
-        display=display,
-        prepost_figure=prepost_figure or None,
-        **options,
-    )
-
-
-def _path_list(value: object) -> list[str]:
-    """Paths given as one string or a list of them (as snakemake's named inputs are)."""
-    if not value:
-        return []
-    if isinstance(value, str | Path):
-        return [str(value)]
-    return [str(item) for item in value]  # type: ignore[attr-defined]
-
-
-def _interval(low: object, high: object) -> str:
-    """A confidence interval as ``low to high``; – when either end is missing."""
-    a, b = _float(low), _float(high)
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return "–"
-    return f"{a:.4g} to {b:.4g}"
-
-
-def _p_value(value: object) -> str:
-    """A p or q value to 2 significant digits; below 0.0001 as ``< 0.0001``.
-
-    >>> _p_value(0.0390625), _p_value(3e-7), _p_value(float("nan"))
-    ('0.039', '< 0.0001', '–')
-    """
-    number = _float(value)
-    if not math.isfinite(number):
-        return "–"
-    return "< 0.0001" if number < 1e-4 else f"{number:.2g}"
 
 
 def _vendor_fact(compared: pd.DataFrame, software: str) -> str:
@@ -1298,7 +1039,7 @@ def _no_curve_note(curve: Mapping[str, Any] | None) -> str:
     return f"{curve.get('status')}: {reasons}"
 
 
-def _of_pairs(frame: pd.DataFrame, pairs: set[tuple[str, str]]) -> np.ndarray:
+def _of_pairs(frame: pd.DataFrame, pairs: frozenset[tuple[str, str]]) -> np.ndarray:
     """Which rows of ``frame`` belong to one of the plate x analyte ``pairs``."""
     keys = pd.MultiIndex.from_arrays([frame["plate_id"].astype(str), frame["analyte"].astype(str)])
     return np.asarray(keys.isin(list(pairs)), dtype=bool)
@@ -1317,11 +1058,6 @@ def _recovery_ok(standards: pd.DataFrame, checks: Sequence[Mapping[str, Any]]) -
     level = pd.to_numeric(standards["level"], errors="coerce").to_numpy(dtype=float)
     names = [level_name(c, lv) for c, lv in zip(conc, level, strict=True)]
     return np.array([name not in off for name in names], dtype=bool)
-
-
-def _template(name: str) -> str:
-    files = resources.files("assaypipe.report").joinpath("templates", name)
-    return files.read_text(encoding="utf-8")
 
 
 def _card(label: str, number: object, note: str) -> Html:
@@ -1405,81 +1141,6 @@ def _reason_alone(source_file: object, where: object, reason: object) -> str:
     for prefix in (f"{source_file}: ", f"{where}: "):
         text = text.removeprefix(prefix)
     return text
-
-
-def _warnings(value: object) -> list[str]:
-    """A plate's warnings: a list (or array, as parquet gives it back); none when missing."""
-    if value is None or isinstance(value, float):
-        return []
-    return [str(item) for item in value]  # type: ignore[attr-defined]
-
-
-def _warning_counts(plates: pd.DataFrame) -> pd.Series:
-    if "warnings" not in plates:
-        return pd.Series(0, index=plates.index)
-    return plates["warnings"].map(lambda value: len(_warnings(value)))
-
-
-def _blank(value: object) -> bool:
-    return (
-        value is None
-        or value == ""
-        or (isinstance(value, float) and math.isnan(value))
-        or (value is pd.NA)
-    )
-
-
-def _float(value: object) -> float:
-    """A number from a table cell; NaN for missing values (None, NA, NaT) and text."""
-    if isinstance(value, int | float | np.number):
-        return float(value)
-    return math.nan
-
-
-def _num(value: object, unit: object = None) -> str:
-    """A number to 4 significant digits, followed by its unit when it has one."""
-    number = _float(value)
-    if not math.isfinite(number):
-        return "–"
-    return f"{number:.4g} {unit}" if not _blank(unit) else f"{number:.4g}"
-
-
-# QC checks whose value is a share (shown as a percentage); every other check's value is
-# a count, a signal or a concentration (shown as a number, with its unit where it has one).
-SHARE_CHECKS = frozenset(
-    {
-        "calibrators_passing",
-        "inter_plate_cv",
-        "recovery",
-        "replicate_cv",
-        "samples_in_range",
-        "saturation",
-        "standard_cv",
-    }
-)
-
-
-def _value(value: object, check: str, unit: object = None) -> str:
-    """A check's value as it reads: a percentage for a share (``SHARE_CHECKS``, by the name
-    before any ``:``), else a number with its unit.
-
-    >>> _value(1.0047, "recovery:S1"), _value(90.0, "bead_count"), _value(32.0, "blank_signal")
-    ('100.5%', '90', '32')
-    """
-    number = _float(value)
-    if not math.isfinite(number):
-        return "–"
-    if check.split(":", 1)[0] in SHARE_CHECKS:
-        return f"{100 * number:.1f}%"
-    return _num(number, unit)
-
-
-def _check_value(check: Mapping[Any, Any]) -> str:
-    """A QC row's value as the report shows it: the ``unit`` check's value is a factor."""
-    if check["check"] == UNIT_CHECK:
-        number = _float(check["value"])
-        return f"× {number:g}" if math.isfinite(number) else "–"
-    return _value(check["value"], str(check["check"]), check.get("unit"))
 
 
 def _sample_units(samples: pd.DataFrame) -> dict[str, str]:
