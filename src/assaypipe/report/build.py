@@ -31,15 +31,12 @@ from assaypipe.report.cells import interval as _interval
 from assaypipe.report.cells import num as _num
 from assaypipe.report.cells import p_value as _p_value
 from assaypipe.report.cells import to_float as _float
-from assaypipe.report.cells import warning_counts as _warning_counts
-from assaypipe.report.cells import warnings_of as _warnings
 from assaypipe.report.context import Progress, ReportContext
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
 from assaypipe.report.html import Html, anchor, badge, join, table, tag
 from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
 from assaypipe.report.page import SECTIONS, page, section
-from assaypipe.report.plate_maps import PlateMaps
-from assaypipe.report.sections import summary
+from assaypipe.report.sections import plates, summary
 from assaypipe.summary import statistics_losses
 from assaypipe.units import label
 
@@ -122,7 +119,7 @@ class _Page:
             self.ctx,
             [
                 summary.render(self.ctx),
-                self.plate_table(),
+                plates.render(self.ctx),
                 self.verdicts(),
                 self.findings(),
                 self.curves(),
@@ -136,122 +133,6 @@ class _Page:
 
     def section(self, key: str, *content: object) -> Html:
         return section(key, *content)
-
-    def plate_table(self) -> Html:
-        """Every plate read with what its export says of it, and its reader's warnings;
-        past `curve_figures` plates, only those with warnings are listed."""
-        plates = self.inputs.plates
-        read = plates[plates["status"] == "read"] if not plates.empty else plates
-        counts = _warning_counts(read)
-        listed = read if len(read) <= self.inputs.curve_figures else read[counts > 0]
-        rows = [
-            [
-                r["plate_id"],
-                Path(str(r["source_file"])).name,
-                r["format"],
-                r["instrument"],
-                r["n_wells"],
-                r["n_analytes"],
-                r["unit"]
-                if not _blank(r["unit"])
-                else self.plate_units.get(str(r["plate_id"]), ""),
-                tag("ul", *(tag("li", w) for w in _warnings(r["warnings"])))
-                if len(_warnings(r["warnings"]))
-                else "",
-            ]
-            for r in records(listed)
-        ]
-        note = (
-            f"{len(read)} plates read, {int((counts > 0).sum())} with warnings: what the "
-            "reader read past but the lab should know (also in results/plates.parquet, "
-            "column warnings)."
-        )
-        if len(listed) < len(read):
-            note += f" {len(read) - len(listed)} plates without warnings are not listed."
-        return self.section(
-            "plates",
-            tag("p", note, class_="note"),
-            self.plate_maps(),
-            table(
-                ["plate", "file", "format", "instrument", "wells", "analytes", "unit", "warnings"],
-                rows,
-                row_classes=[
-                    "warn" if len(_warnings(r["warnings"])) else None for r in records(listed)
-                ],
-                text_columns={7},
-            )
-            if rows
-            else "",
-        )
-
-    def plate_maps(self) -> Html:
-        """Each plate's wells in their layout: signal per analyte, and bead counts; past
-        ``plate_maps`` plates, those with a failed or warned verdict or a reader's
-        warning first, in run order."""
-        budget = self.inputs.plate_maps
-        warned = set()
-        plates = self.inputs.plates
-        if "warnings" in plates:
-            warned = set(plates.loc[_warning_counts(plates) > 0, "plate_id"].astype(str))
-        looked = {plate for (plate, _analyte), r in self.verdict.items() if r["verdict"] != "pass"}
-        ranked = [p for p in self.plate_ids if p in looked or p in warned]
-        ranked += [p for p in self.plate_ids if p not in looked and p not in warned]
-        chosen = ranked[:budget]
-        wells = self.inputs.wells
-        columns = [
-            c
-            for c in ("plate_id", "well", "analyte", "signal", "bead_count", "signal_kind")
-            if c in wells
-        ]
-        keep = wells["plate_id"].astype(str).isin(chosen).to_numpy()
-        by_plate = dict(iter(wells.loc[keep, columns].groupby("plate_id", sort=False)))
-        settings = self.inputs.settings
-        # the limits that apply to every analyte (qc.overrides for "*")
-        rules = rules_for(
-            "*", str(settings.get("preset", "ich_m10")), list(settings.get("overrides", []))
-        )
-        maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
-        figures = []
-        for plate_id in [p for p in self.plate_ids if p in set(chosen)]:
-            group = by_plate.get(plate_id)
-            if group is None:
-                continue
-            image = self.image(
-                maps.png(plate_id, group),
-                f"Plate map of {plate_id}",
-                "plates",
-                file_stem(plate_id) + ".png",
-            )
-            figures.append(
-                tag(
-                    "figure",
-                    image,
-                    tag("figcaption", tag("a", plate_id, href=f"#{anchor('plate', plate_id)}")),
-                    class_="platemap",
-                    id=anchor("platemap", plate_id),
-                    data_plate=plate_id,
-                )
-            )
-        note = (
-            "Each plate's wells in their layout (rows A–H or A–P, columns 1–12 or 1–24): "
-            "the signal of each analyte (its own colour scale, log where every signal is "
-            "above 0; grey: no well or no signal) and, for bead assays, the median bead "
-            "count over the analytes (red below the QC fail limit, orange below the warn "
-            "limit). Click a plate's name for its curves."
-        )
-        if len(chosen) < len(self.plate_ids):
-            note += (
-                f" {len(chosen)} of {len(self.plate_ids)} plates are drawn "
-                f"(report.plate_maps = {budget}): those that failed or warned in QC or "
-                "have a reader's warning come first."
-            )
-        return join(
-            [
-                tag("h3", "Plate maps", id="plate-maps"),
-                tag("p", note, class_="note"),
-                tag("div", *figures, class_="grid"),
-            ]
-        )
 
     def verdicts(self) -> Html:
         header = ["plate", "run", *(self.name(a) for a in self.analytes)]
