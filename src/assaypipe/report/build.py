@@ -36,7 +36,7 @@ from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_by
 from assaypipe.report.html import Html, anchor, badge, join, table, tag
 from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
 from assaypipe.report.page import SECTIONS, page, section
-from assaypipe.report.sections import plates, summary
+from assaypipe.report.sections import plates, summary, verdicts
 from assaypipe.summary import statistics_losses
 from assaypipe.units import label
 
@@ -120,7 +120,7 @@ class _Page:
             [
                 summary.render(self.ctx),
                 plates.render(self.ctx),
-                self.verdicts(),
+                verdicts.render(self.ctx),
                 self.findings(),
                 self.curves(),
                 self.levey_jennings(),
@@ -133,34 +133,6 @@ class _Page:
 
     def section(self, key: str, *content: object) -> Html:
         return section(key, *content)
-
-    def verdicts(self) -> Html:
-        header = ["plate", "run", *(self.name(a) for a in self.analytes)]
-        plates = self.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
-        rows = []
-        for plate_id in self.plate_ids:
-            run = plates["run_time"].get(plate_id) if "run_time" in plates else None
-            cells: list[object] = [plate_id, run]
-            for analyte in self.analytes:
-                verdict = self.verdict.get((plate_id, analyte))
-                if verdict is None:
-                    cells.append("")
-                    continue
-                content = [badge(str(verdict["verdict"]))]
-                if (plate_id, analyte) in self.excluded:
-                    content.append(tag("span", "excluded", class_="badge excluded"))
-                cells.append(tag("a", *content, href=f"#{anchor('curve', plate_id, analyte)}"))
-            rows.append(cells)
-        return self.section(
-            "verdicts",
-            tag(
-                "p",
-                "The worst status of each plate × analyte's checks; click a cell for its curve. "
-                "Excluded: left out of the statistics (see Exclusions).",
-                class_="note",
-            ),
-            table(header, rows, class_="matrix"),
-        )
 
     def findings(self) -> Html:
         qc = self.inputs.qc
