@@ -36,7 +36,7 @@ from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_by
 from assaypipe.report.html import Html, anchor, badge, join, table, tag
 from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
 from assaypipe.report.page import SECTIONS, page, section
-from assaypipe.report.sections import plates, summary, verdicts
+from assaypipe.report.sections import findings, plates, summary, verdicts
 from assaypipe.summary import statistics_losses
 from assaypipe.units import label
 
@@ -121,7 +121,7 @@ class _Page:
                 summary.render(self.ctx),
                 plates.render(self.ctx),
                 verdicts.render(self.ctx),
-                self.findings(),
+                findings.render(self.ctx),
                 self.curves(),
                 self.levey_jennings(),
                 self.exclusion_section(),
@@ -133,42 +133,6 @@ class _Page:
 
     def section(self, key: str, *content: object) -> Html:
         return section(key, *content)
-
-    def findings(self) -> Html:
-        qc = self.inputs.qc
-        flagged = qc[qc["status"] != "pass"].copy()
-        flagged["rank"] = flagged["status"].map({"fail": 0, "warn": 1})
-        flagged = flagged.sort_values(["rank", "plate_id", "analyte", "check"], na_position="last")
-        if flagged.empty:
-            return self.section("findings", tag("p", "Every check passed.", class_="note"))
-        rows = [
-            [
-                r["plate_id"] if not _blank(r["plate_id"]) else "all plates",
-                self.name(str(r["analyte"])),
-                r["check"],
-                _check_value(r),
-                r["threshold"],
-                badge(str(r["status"])),
-                r["detail"],
-            ]
-            for r in flagged.to_dict("records")
-        ]
-        return self.section(
-            "findings",
-            tag(
-                "p",
-                f"{int((flagged['status'] == 'fail').sum())} failed and "
-                f"{int((flagged['status'] == 'warn').sum())} warning checks of {len(qc)}; "
-                "every check is in results/qc.parquet.",
-                class_="note",
-            ),
-            table(
-                ["plate", "analyte", "check", "value", "threshold", "status", "detail"],
-                rows,
-                row_classes=list(flagged["status"].astype(str)),
-                text_columns={4, 6},
-            ),
-        )
 
     def curves(self) -> Html:
         wells = self.inputs.wells
