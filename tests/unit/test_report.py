@@ -20,7 +20,6 @@ from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
 from assaypipe.qc.levey_jennings import levey_jennings
 from assaypipe.report import SECTIONS, ReportInputs, build_report, load_inputs
-from assaypipe.report.build import _recovery_ok
 from assaypipe.report.figures import (
     CURVE_DPI,
     CURVE_SIZE,
@@ -31,6 +30,7 @@ from assaypipe.report.figures import (
     prepost_figure,
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
+from assaypipe.report.sections.curves import recovery_ok as _recovery_ok
 from assaypipe.stats import prepost
 from tests import oddities
 from tests.unit.test_qc import PARAMS, SETTINGS, WELL_NAMES, make_plate, study
