@@ -604,7 +604,8 @@ def test_sheet_checks_are_listed_with_their_places(three_plates):
 def test_check_values_read_as_their_kind(three_plates):
     import re
 
-    from assaypipe.report.build import SHARE_CHECKS, _check_value
+    from assaypipe.report.cells import SHARE_CHECKS
+    from assaypipe.report.cells import check_value as _check_value
 
     qc = inputs_for(*three_plates).qc
     share = re.compile(r"^(median )?([<>]=? ?)?\d+(\.\d+)?(-\d+(\.\d+)?)?%$")

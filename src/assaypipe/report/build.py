@@ -16,23 +16,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from assaypipe.figure_text import file_stem
 from assaypipe.qc import presets, rules_for
 from assaypipe.qc.checks import records
-from assaypipe.qc.levey_jennings import MIN_GUIDE, guide_sets
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.cells import SHARE_CHECKS
 from assaypipe.report.cells import blank as _blank
-from assaypipe.report.cells import check_value as _check_value
 from assaypipe.report.cells import interval as _interval
 from assaypipe.report.cells import num as _num
 from assaypipe.report.cells import p_value as _p_value
 from assaypipe.report.context import Progress, ReportContext
-from assaypipe.report.figures import levey_jennings_figure, png_bytes, prepost_figure
-from assaypipe.report.html import Html, anchor, badge, table, tag
+from assaypipe.report.figures import png_bytes, prepost_figure
+from assaypipe.report.html import Html, table, tag
 from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
 from assaypipe.report.page import SECTIONS, page, section
-from assaypipe.report.sections import curves, findings, plates, summary, verdicts
+from assaypipe.report.sections import curves, findings, levey_jennings, plates, summary, verdicts
 from assaypipe.summary import statistics_losses
 
 __all__ = [
@@ -114,7 +111,7 @@ class _Page:
                 verdicts.render(self.ctx),
                 findings.render(self.ctx),
                 curves.render(self.ctx),
-                self.levey_jennings(),
+                levey_jennings.render(self.ctx),
                 self.exclusion_section(),
                 self.sheet_section(),
                 self.prepost(),
@@ -124,119 +121,6 @@ class _Page:
 
     def section(self, key: str, *content: object) -> Html:
         return section(key, *content)
-
-    def levey_jennings(self) -> Html:
-        lj = self.inputs.levey_jennings
-        settings = self.inputs.settings
-        guide_range = list(settings.get("guide_range", []))
-        guide_plates = int(settings.get("guide_plates", 20))
-        if guide_range:
-            guide = (
-                f"plates {guide_range[0]} to {guide_range[1]} (qc.guide_range); every other "
-                "plate is judged against them"
-            )
-        elif settings.get("guide_by", "kit_lot") == "kit_lot":
-            guide = (
-                f"the first {guide_plates} plates of each kit lot (qc.guide_plates; the lot from "
-                "the kit files, else the export); the lot's later plates are judged against "
-                "it. A lot with fewer plates has no limits and none of its plates is judged"
-            )
-        else:
-            guide = (
-                f"the first {guide_plates} plates of the study (qc.guide_plates); the later "
-                "plates are judged against it"
-            )
-        rules = ", ".join(settings.get("westgard", [])) or "none"
-        parts: list[object] = [
-            tag(
-                "p",
-                f"Guide set: {guide}. Lines: guide mean, ±1 SD (dotted), ±2 SD (orange), "
-                f"±3 SD (red). Westgard rules applied: {rules} (1-2s warns, the others "
-                f"reject). A series needs {MIN_GUIDE} guide plates for limits.",
-                class_="note",
-            )
-        ]
-        sets = guide_sets(lj)
-        qc = self.inputs.qc
-        across = qc[qc["plate_id"].isna()]
-        for analyte in self.analytes:
-            series = lj[lj["analyte"] == analyte]
-            parts.append(tag("h3", self.name(analyte), id=anchor("lj", analyte)))
-            if series.empty:
-                parts.append(tag("p", "No control or curve to chart.", class_="note"))
-                continue
-            charted = set(series["plate_id"])
-            plates = [p for p in self.plate_ids if p in charted]
-            if len(plates) < MIN_GUIDE:
-                # A chart of one or two points says nothing; the values say it plainer.
-                parts.append(
-                    tag(
-                        "p",
-                        f"{len(plates)} plate(s) so far: too few for a chart (it takes "
-                        f"{MIN_GUIDE}), and no plate is judged until a guide set "
-                        f"({guide_plates} plates) is complete.",
-                        class_="note",
-                    )
-                )
-                parts.append(
-                    table(
-                        ["plate", "series", "value"],
-                        [
-                            [r["plate_id"], r["series"], _num(r["value"], r.get("unit"))]
-                            for r in series.to_dict("records")
-                        ],
-                    )
-                )
-                continue
-            positions = {p: i for i, p in enumerate(plates)}
-            local = series.assign(run_index=series["plate_id"].map(positions))
-            parts.append(_guide_note(sets[sets["analyte"] == analyte], guide_plates))
-            figure = levey_jennings_figure(local, plates, guide_plates)
-            image = self.image(
-                png_bytes(figure),
-                f"Levey-Jennings charts of {self.name(analyte)}",
-                "levey_jennings",
-                file_stem(analyte) + ".png",
-            )
-            parts.append(tag("figure", image, class_="wide lj", data_analyte=analyte))
-            violations = series[series["status"] != "pass"]
-            if not violations.empty:
-                parts.append(
-                    table(
-                        ["plate", "series", "value", "z", "rules", "status"],
-                        [
-                            [
-                                r["plate_id"],
-                                r["series"],
-                                _num(r["value"], r.get("unit")),
-                                f"{r['z']:+.2f}",
-                                r["rules"],
-                                badge(str(r["status"])),
-                            ]
-                            for r in violations.to_dict("records")
-                        ],
-                        row_classes=list(violations["status"].astype(str)),
-                    )
-                )
-            cvs = across[across["analyte"] == analyte]
-            if not cvs.empty:
-                parts.append(
-                    table(
-                        ["inter-plate check", "value", "threshold", "status", "detail"],
-                        [
-                            [
-                                r["check"],
-                                _check_value(r),
-                                r["threshold"],
-                                badge(str(r["status"])),
-                                r["detail"],
-                            ]
-                            for r in cvs.to_dict("records")
-                        ],
-                        text_columns={2, 4},
-                    )
-                )
-        return self.section("levey-jennings", *parts)
 
     def exclusion_section(self) -> Html:
         exclusions = self.inputs.exclusions
@@ -492,41 +376,6 @@ class _Page:
             ),
             table(["rule", *(self.name(a) for a in self.analytes)], rows),
         )
-
-
-# Kit lots listed under a Levey-Jennings chart; past it, counted.
-MAX_LOT_ROWS = 20
-
-
-def _guide_note(sets: pd.DataFrame, guide_plates: int) -> Html:
-    """How the analyte's plates split into guide and judged plates, per kit lot, and
-    which lots have too few plates for a guide set."""
-    incomplete = sets[~sets["complete"]]
-    said = (
-        f"{int(sets['judged'].sum())} plate(s) judged against a guide set; "
-        f"{len(incomplete)} of {len(sets)} lot(s) without a complete guide set "
-        f"({guide_plates} plates): their plates are not judged."
-    )
-    if incomplete.empty:
-        said = f"{int(sets['judged'].sum())} plate(s) judged against a guide set."
-    rows = [
-        [
-            r["lot"] or "–",
-            r["plates"],
-            r["guide"],
-            r["judged"],
-            badge("pass") if r["complete"] else tag("span", "too few plates", class_="badge warn"),
-        ]
-        for r in records(sets.head(MAX_LOT_ROWS))
-    ]
-    more = len(sets) - len(rows)
-    return tag(
-        "details",
-        tag("summary", said),
-        table(["kit lot", "plates", "guide", "judged", "guide set"], rows),
-        tag("p", f"and {more} more lots (levey_jennings.parquet)", class_="note") if more else "",
-        class_="guide",
-    )
 
 
 def _sample_units(samples: pd.DataFrame) -> dict[str, str]:
