@@ -29,7 +29,15 @@ from assaypipe.report.figures import png_bytes, prepost_figure
 from assaypipe.report.html import Html, table, tag
 from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
 from assaypipe.report.page import SECTIONS, page, section
-from assaypipe.report.sections import curves, findings, levey_jennings, plates, summary, verdicts
+from assaypipe.report.sections import (
+    curves,
+    exclusions,
+    findings,
+    levey_jennings,
+    plates,
+    summary,
+    verdicts,
+)
 from assaypipe.summary import statistics_losses
 
 __all__ = [
@@ -112,7 +120,7 @@ class _Page:
                 findings.render(self.ctx),
                 curves.render(self.ctx),
                 levey_jennings.render(self.ctx),
-                self.exclusion_section(),
+                exclusions.render(self.ctx),
                 self.sheet_section(),
                 self.prepost(),
                 self.rules(),
@@ -121,78 +129,6 @@ class _Page:
 
     def section(self, key: str, *content: object) -> Html:
         return section(key, *content)
-
-    def exclusion_section(self) -> Html:
-        exclusions = self.inputs.exclusions
-        failing = bool(self.inputs.settings.get("exclude_failing", True))
-        note = tag(
-            "p",
-            (
-                "Plate × analyte pairs that fail QC are left out of the statistics "
-                "(qc.exclude_failing: true). "
-                if failing
-                else "Failing plate × analyte pairs are kept (qc.exclude_failing: false). "
-            ),
-            "Manual exclusions come from ",
-            tag("code", self.inputs.exclusions_file),
-            " and apply on the next run. Sample values are recomputed from the wells left.",
-            class_="note",
-        )
-        if exclusions.empty:
-            return self.section("exclusions", note, tag("p", "Nothing is excluded.", class_="note"))
-        rows = []
-        classes = []
-        for r in exclusions.to_dict("records"):
-            rows.append(
-                [
-                    r["source"],
-                    r["level"],
-                    r["plate_id"],
-                    r["well"],
-                    self.name(str(r["analyte"])) if not _blank(r["analyte"]) else "all",
-                    r["reason"],
-                    r["who"],
-                    r["when"],
-                    r["line"],
-                    r["n_wells"],
-                    r["n_samples"],
-                ]
-            )
-            classes.append("nomatch" if int(r["n_wells"]) == 0 else None)
-        unmatched = classes.count("nomatch")
-        extra: list[object] = []
-        if unmatched:
-            extra.append(
-                tag(
-                    "p",
-                    f"{unmatched} exclusion(s) match no well (shown in italics): check the "
-                    "plate_id, well and analyte spelling.",
-                    class_="note",
-                )
-            )
-        return self.section(
-            "exclusions",
-            note,
-            *extra,
-            table(
-                [
-                    "source",
-                    "level",
-                    "plate",
-                    "well",
-                    "analyte",
-                    "reason",
-                    "who",
-                    "when",
-                    "line",
-                    "wells",
-                    "samples",
-                ],
-                rows,
-                row_classes=classes,
-                text_columns={5},
-            ),
-        )
 
     def sheet_section(self) -> Html:
         findings = self.inputs.sheet_checks
