@@ -35,6 +35,7 @@ from assaypipe.report.sections import (
     findings,
     levey_jennings,
     plates,
+    sheets,
     summary,
     verdicts,
 )
@@ -121,7 +122,7 @@ class _Page:
                 curves.render(self.ctx),
                 levey_jennings.render(self.ctx),
                 exclusions.render(self.ctx),
-                self.sheet_section(),
+                sheets.render(self.ctx),
                 self.prepost(),
                 self.rules(),
             ],
@@ -129,32 +130,6 @@ class _Page:
 
     def section(self, key: str, *content: object) -> Html:
         return section(key, *content)
-
-    def sheet_section(self) -> Html:
-        findings = self.inputs.sheet_checks
-        note = tag(
-            "p",
-            "The plates checked against config/analytes.tsv, config/samples.tsv and "
-            "config/subjects.tsv. An analyte the alias table does not name stays out of the "
-            "statistics; a sample the sample sheet does not list has no subject or visit.",
-            class_="note",
-        )
-        if findings.empty:
-            return self.section(
-                "sheets", note, tag("p", "The sheets and the plates agree.", class_="note")
-            )
-        counts = findings["check"].value_counts()
-        said = ", ".join(f"{int(n)} {str(check).replace('_', ' ')}" for check, n in counts.items())
-        rows = [
-            [r["check"].replace("_", " "), r["name"], r["where"], r["detail"], r["n_wells"]]
-            for r in findings.to_dict("records")
-        ]
-        return self.section(
-            "sheets",
-            note,
-            tag("p", said, class_="note"),
-            table(["check", "name", "where", "what it means", "wells"], rows, text_columns={2, 3}),
-        )
 
     def prepost(self) -> Html:
         return self.section("prepost", *self._prepost_figure(), *self._stats_tables())
