@@ -3,23 +3,22 @@ no script) that lab staff read top to bottom.
 
 The page is its sections in order (their ids are what the browser test looks for):
 ``summary``, ``plates`` (with the plate maps), ``verdicts``, ``findings``, ``curves``,
-``levey-jennings``, ``exclusions``, ``sheets``, ``prepost``, ``rules``. Each reads the
+``levey-jennings``, ``exclusions``, ``sheets``, ``prepost``, ``rules``. Each is a module
+of :mod:`assaypipe.report.sections` whose ``render`` reads the
 :class:`~assaypipe.report.context.ReportContext`, worked out once from the inputs.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from assaypipe.qc import presets, rules_for
-from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.cells import SHARE_CHECKS
 from assaypipe.report.context import Progress, ReportContext
-from assaypipe.report.html import Html, table, tag
+from assaypipe.report.html import Html
 from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
-from assaypipe.report.page import SECTIONS, page, section
+from assaypipe.report.page import SECTIONS, page
 from assaypipe.report.sections import (
     curves,
     exclusions,
@@ -27,6 +26,7 @@ from assaypipe.report.sections import (
     levey_jennings,
     plates,
     prepost,
+    rules,
     sheets,
     summary,
     verdicts,
@@ -34,6 +34,7 @@ from assaypipe.report.sections import (
 
 __all__ = [
     "SECTIONS",
+    "SECTION_RENDERERS",
     "SHARE_CHECKS",
     "TABLE_INPUTS",
     "Progress",
@@ -43,6 +44,20 @@ __all__ = [
     "log_progress",
     "write_report",
 ]
+
+# The sections in the page's order, as SECTIONS lists them.
+SECTION_RENDERERS: tuple[Callable[[ReportContext], Html], ...] = (
+    summary.render,
+    plates.render,
+    verdicts.render,
+    findings.render,
+    curves.render,
+    levey_jennings.render,
+    exclusions.render,
+    sheets.render,
+    prepost.render,
+    rules.render,
+)
 
 
 def build_report(
@@ -62,7 +77,8 @@ def build_report(
         # A kind with no figure (a study too small for Levey-Jennings charts) still
         # gets its folder, which the workflow declares as an output.
         folder.mkdir(parents=True, exist_ok=True)
-    return _Page(inputs, folders, progress).render()
+    ctx = ReportContext.of(inputs, folders, progress)
+    return page(ctx, [render(ctx) for render in SECTION_RENDERERS])
 
 
 def log_progress(logger: logging.Logger) -> Progress:
@@ -74,71 +90,6 @@ def log_progress(logger: logging.Logger) -> Progress:
             logger.info("report: curves drawn for %d/%d plates", done, total)
 
     return report
-
-
-class _Page:
-    """The sections not yet moved to :mod:`assaypipe.report.sections`."""
-
-    def __init__(
-        self, inputs: ReportInputs, figure_dirs: Mapping[str, Path], progress: Progress | None
-    ):
-        self.ctx = ReportContext.of(inputs, figure_dirs, progress)
-        self.inputs = inputs
-        self.progress = progress
-        self.plate_ids = self.ctx.plate_ids
-        self.analytes = self.ctx.analytes
-        self.verdict = self.ctx.verdict
-        self.present = self.ctx.present
-        self.excluded = self.ctx.excluded
-        self.units = self.ctx.units
-        self.plate_units = self.ctx.plate_units
-        self.drawn = self.ctx.drawn
-        self.compared = self.ctx.compared
-        self.software = self.ctx.software
-
-    def name(self, analyte: str) -> str:
-        return self.ctx.name(analyte)
-
-    def image(self, data: bytes, alt: str, kind: str, filename: str) -> Html:
-        return self.ctx.image(data, alt, kind, filename)
-
-    def render(self) -> str:
-        return page(
-            self.ctx,
-            [
-                summary.render(self.ctx),
-                plates.render(self.ctx),
-                verdicts.render(self.ctx),
-                findings.render(self.ctx),
-                curves.render(self.ctx),
-                levey_jennings.render(self.ctx),
-                exclusions.render(self.ctx),
-                sheets.render(self.ctx),
-                prepost.render(self.ctx),
-                self.rules(),
-            ],
-        )
-
-    def section(self, key: str, *content: object) -> Html:
-        return section(key, *content)
-
-    def rules(self) -> Html:
-        settings = self.inputs.settings
-        preset = str(settings.get("preset", "ich_m10"))
-        overrides = list(settings.get("overrides", []))
-        sets = {a: rules_for(a, preset, overrides) for a in self.analytes}
-        rows = []
-        for key in RULE_KEYS:
-            values = [getattr(sets[a], key) for a in self.analytes]
-            rows.append([key, *(", ".join(v) if isinstance(v, tuple) else v for v in values)])
-        return self.section(
-            "rules",
-            tag("p", tag("b", preset), ": ", presets()[preset]["description"], class_="note"),
-            tag(
-                "p", f"{len(overrides)} override(s) from qc.overrides in the config.", class_="note"
-            ),
-            table(["rule", *(self.name(a) for a in self.analytes)], rows),
-        )
 
 
 def write_report(path: str | Path, page: str) -> Path:
