@@ -604,8 +604,8 @@ def test_sheet_checks_are_listed_with_their_places(three_plates):
 def test_check_values_read_as_their_kind(three_plates):
     import re
 
-    from assaypipe.report.cells import SHARE_CHECKS
-    from assaypipe.report.cells import check_value as _check_value
+    from assaypipe.qc.checks import SHARE_CHECKS
+    from assaypipe.report.cells import check_value
 
     qc = inputs_for(*three_plates).qc
     share = re.compile(r"^(median )?([<>]=? ?)?\d+(\.\d+)?(-\d+(\.\d+)?)?%$")
@@ -613,7 +613,7 @@ def test_check_values_read_as_their_kind(three_plates):
         base = str(r["check"]).split(":", 1)[0]
         assert (base in SHARE_CHECKS) == bool(share.match(str(r["threshold"]))), r
     beads = qc[qc["check"] == "bead_count"].iloc[0].to_dict()
-    assert _check_value(beads) == f"{beads['value']:.4g}" and "%" not in _check_value(beads)
+    assert check_value(beads) == f"{beads['value']:.4g}" and "%" not in check_value(beads)
 
 
 def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_figures(

@@ -39,6 +39,20 @@ from assaypipe.vocabulary import CURVE_PARAMS
 
 PARAMS = CURVE_PARAMS
 
+# Checks whose value is a share (the report shows it as a percentage); every other
+# check's value is a count, a signal or a concentration.
+SHARE_CHECKS = frozenset(
+    {
+        "calibrators_passing",
+        "inter_plate_cv",
+        "recovery",
+        "replicate_cv",
+        "samples_in_range",
+        "saturation",
+        "standard_cv",
+    }
+)
+
 Row = dict[str, Any]
 
 

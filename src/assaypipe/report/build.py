@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from assaypipe.report.cells import SHARE_CHECKS
+from assaypipe.qc.checks import SHARE_CHECKS
 from assaypipe.report.context import Progress, ReportContext
 from assaypipe.report.html import Html
 from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs

@@ -10,21 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from assaypipe.qc.checks import SHARE_CHECKS
 from assaypipe.units import UNIT_CHECK
-
-# QC checks whose value is a share (shown as a percentage); every other check's value is
-# a count, a signal or a concentration (shown as a number, with its unit where it has one).
-SHARE_CHECKS = frozenset(
-    {
-        "calibrators_passing",
-        "inter_plate_cv",
-        "recovery",
-        "replicate_cv",
-        "samples_in_range",
-        "saturation",
-        "standard_cv",
-    }
-)
 
 
 def blank(value: object) -> bool:
@@ -72,8 +59,8 @@ def p_value(value: object) -> str:
 
 
 def share_or_number(value: object, check: str, unit: object = None) -> str:
-    """A check's value as it reads: a percentage for a share (``SHARE_CHECKS``, by the name
-    before any ``:``), else a number with its unit.
+    """A check's value as it reads: a percentage for a share (``qc.checks.SHARE_CHECKS``, by
+    the name before any ``:``), else a number with its unit.
 
     >>> share_or_number(1.0047, "recovery:S1"), share_or_number(90.0, "bead_count")
     ('100.5%', '90')
