@@ -167,13 +167,37 @@ def test_text_from_inputs_is_escaped_wherever_it_is_shown(three_plates, tmp_path
         ]
     )
     plates.at[plates.index[0], "warnings"] = [f"line 3: the header names {XSS}"]
-    page = build_report(inputs_for(wells, curves, plates, manual=manual))
+    # Text of a rejected file, a skipped file and a sheet check, as their readers give it.
+    inputs = inputs_for(wells, curves, plates, manual=manual)
+    inputs.rejected = tables.REJECTED.validate(
+        pd.DataFrame([{"source_file": "bad.csv", "where": "line 3", "reason": f"found {XSS}"}])
+    )
+    inputs.skipped = tables.SKIPPED.validate(
+        pd.DataFrame([{"source_file": "notes.txt", "reason": f"starts with {XSS}"}])
+    )
+    inputs.sheet_checks = tables.SHEET_CHECKS.validate(
+        pd.DataFrame(
+            [
+                {
+                    "check": "unknown_analyte",
+                    "name": XSS,
+                    "where": "plate P2",
+                    "detail": "not in config/analytes.tsv",
+                    "n_wells": 96,
+                }
+            ]
+        )
+    )
+    page = build_report(inputs)
     assert XSS not in page
     assert "<img src=x" not in page
-    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
     text = "".join(parse(page).text)
     assert XSS in text  # shown to the reader as written
     assert "script" not in [name for name, _ in parse(page).tags]
+    # escaped in every section that shows it (each section is its own module)
+    for key in ("summary", "plates", "curves", "exclusions", "sheets"):
+        section = page.split(f'<section id="{key}">', 1)[1].split("</section>", 1)[0]
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section, key
 
 
 def test_plate_warnings_are_listed_with_their_plate(three_plates):
