@@ -20,7 +20,6 @@ from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
 from assaypipe.qc.levey_jennings import levey_jennings
 from assaypipe.report import SECTIONS, ReportInputs, build_report, load_inputs
-from assaypipe.report.build import _recovery_ok
 from assaypipe.report.figures import (
     CURVE_DPI,
     CURVE_SIZE,
@@ -31,6 +30,7 @@ from assaypipe.report.figures import (
     prepost_figure,
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
+from assaypipe.report.sections.curves import recovery_ok as _recovery_ok
 from assaypipe.stats import prepost
 from tests import oddities
 from tests.unit.test_qc import PARAMS, SETTINGS, WELL_NAMES, make_plate, study
@@ -167,13 +167,37 @@ def test_text_from_inputs_is_escaped_wherever_it_is_shown(three_plates, tmp_path
         ]
     )
     plates.at[plates.index[0], "warnings"] = [f"line 3: the header names {XSS}"]
-    page = build_report(inputs_for(wells, curves, plates, manual=manual))
+    # Text of a rejected file, a skipped file and a sheet check, as their readers give it.
+    inputs = inputs_for(wells, curves, plates, manual=manual)
+    inputs.rejected = tables.REJECTED.validate(
+        pd.DataFrame([{"source_file": "bad.csv", "where": "line 3", "reason": f"found {XSS}"}])
+    )
+    inputs.skipped = tables.SKIPPED.validate(
+        pd.DataFrame([{"source_file": "notes.txt", "reason": f"starts with {XSS}"}])
+    )
+    inputs.sheet_checks = tables.SHEET_CHECKS.validate(
+        pd.DataFrame(
+            [
+                {
+                    "check": "unknown_analyte",
+                    "name": XSS,
+                    "where": "plate P2",
+                    "detail": "not in config/analytes.tsv",
+                    "n_wells": 96,
+                }
+            ]
+        )
+    )
+    page = build_report(inputs)
     assert XSS not in page
     assert "<img src=x" not in page
-    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
     text = "".join(parse(page).text)
     assert XSS in text  # shown to the reader as written
     assert "script" not in [name for name, _ in parse(page).tags]
+    # escaped in every section that shows it (each section is its own module)
+    for key in ("summary", "plates", "curves", "exclusions", "sheets"):
+        section = page.split(f'<section id="{key}">', 1)[1].split("</section>", 1)[0]
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section, key
 
 
 def test_plate_warnings_are_listed_with_their_plate(three_plates):
@@ -604,7 +628,8 @@ def test_sheet_checks_are_listed_with_their_places(three_plates):
 def test_check_values_read_as_their_kind(three_plates):
     import re
 
-    from assaypipe.report.build import SHARE_CHECKS, _check_value
+    from assaypipe.qc.checks import SHARE_CHECKS
+    from assaypipe.report.cells import check_value
 
     qc = inputs_for(*three_plates).qc
     share = re.compile(r"^(median )?([<>]=? ?)?\d+(\.\d+)?(-\d+(\.\d+)?)?%$")
@@ -612,7 +637,7 @@ def test_check_values_read_as_their_kind(three_plates):
         base = str(r["check"]).split(":", 1)[0]
         assert (base in SHARE_CHECKS) == bool(share.match(str(r["threshold"]))), r
     beads = qc[qc["check"] == "bead_count"].iloc[0].to_dict()
-    assert _check_value(beads) == f"{beads['value']:.4g}" and "%" not in _check_value(beads)
+    assert check_value(beads) == f"{beads['value']:.4g}" and "%" not in check_value(beads)
 
 
 def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_figures(

@@ -19,12 +19,8 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.exclusions import excluded_wells
-from assaypipe.qc.checks import (
-    excluded_standard_wells,
-    group_order,
-    plate_checks,
-    standard_points,
-)
+from assaypipe.qc.checks import plate_checks, standard_points
+from assaypipe.qc.index import excluded_standard_wells, group_order
 from assaypipe.qc.kits import KitLot, read_kits
 from assaypipe.qc.levey_jennings import (
     inter_plate_cv,

@@ -6,45 +6,54 @@ statistics by default), ``warn`` asks a person to look, ``pass`` is fine. Which 
 can give which status is fixed here and listed in docs/qc.md; thresholds come from the
 rule set (:mod:`assaypipe.qc.rules`).
 
-Studies have thousands of plates, so the wells table is read once: :class:`_Study` holds
-the columns the checks need as numpy arrays, the rows of each plate x analyte together,
-and computes what the checks aggregate over groups of wells (the replicate CVs, the
-sample counts) for every plate x analyte at once, with the same arithmetic as one group
-at a time; each check then reads its plate x analyte's slices (:class:`_Pair`).
+Each check reads one plate x analyte's slices of the study's wells (:class:`Pair`, from
+the index of :mod:`assaypipe.qc.index`, which reads the wells table once).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Self, cast
+from typing import Any, cast
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from assaypipe.curves import STATUS_CONVERGED, asymptotes, predict
-from assaypipe.curves.excluded import parse_excluded_wells
 from assaypipe.curves.limits import level_columns
-from assaypipe.layout import MASKED_REASON, is_usable
+from assaypipe.layout import is_usable
+from assaypipe.qc.index import (
+    BROKEN_SERIES_FLAG,
+    NO_EXPECTED,
+    Pair,
+    Study,
+    Wells,
+    engine_exclusions,
+    left_out_reason,
+)
 from assaypipe.qc.kits import KitLot, control_range
 from assaypipe.qc.rules import RuleSet
 from assaypipe.tables import UNASSIGNED
 from assaypipe.units import UnitPlan, label, plan_units, plate_units
-from assaypipe.vocabulary import CURVE_PARAMS, Censor, QcStatus, Role, WellFlag
+from assaypipe.vocabulary import CURVE_PARAMS, QcStatus, Role
 
 PARAMS = CURVE_PARAMS
-BROKEN_SERIES_FLAG = WellFlag.BROKEN_DILUTION_SERIES.value
-SATURATED_TOKENS = frozenset({"overflow", "oor_high"})
 
-NO_EXPECTED = "no expected concentration"
+# Checks whose value is a share (the report shows it as a percentage); every other
+# check's value is a count, a signal or a concentration.
+SHARE_CHECKS = frozenset(
+    {
+        "calibrators_passing",
+        "inter_plate_cv",
+        "recovery",
+        "replicate_cv",
+        "samples_in_range",
+        "saturation",
+        "standard_cv",
+    }
+)
 
 Row = dict[str, Any]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
-BoolArray = npt.NDArray[np.bool_]
-ObjectArray = npt.NDArray[np.object_]
 
 
 def row(
@@ -70,16 +79,6 @@ def row(
     }
 
 
-def excluded_standard_wells(excluded_wells: object) -> dict[str, str]:
-    """Standard wells the curve engine left out of a fit, with its reason for each, from
-    a curve's ``excluded_wells`` (see :mod:`assaypipe.curves.excluded`).
-
-    >>> excluded_standard_wells("B1=masked outlier;B2=masked outlier")
-    {'B1': 'masked outlier', 'B2': 'masked outlier'}
-    """
-    return parse_excluded_wells(excluded_wells)
-
-
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a frame as plain dicts keyed by column name."""
     return cast(list[dict[str, Any]], frame.to_dict("records"))
@@ -101,30 +100,6 @@ def curve_params(curve: Mapping[str, Any] | None) -> dict[str, float] | None:
         return None
     params = {name: _float(curve.get(name)) for name in PARAMS}
     return params if all(math.isfinite(v) for v in params.values()) else None
-
-
-def engine_exclusions(curve: Mapping[str, Any] | None) -> dict[str, str]:
-    """The standard wells the curve engine left out of ``curve``, with its reasons (its
-    ``excluded_wells`` column; the ``reasons`` text is for people and not read)."""
-    return excluded_standard_wells(curve.get("excluded_wells") if curve is not None else None)
-
-
-def left_out_reason(
-    well: str, flags: str, conc: float, signal: float, usable: bool, engine: Mapping[str, str]
-) -> str:
-    """Why a standard well is not in its curve's fit (a well flag or the engine's reason,
-    see :func:`engine_exclusions`); empty when it is."""
-    if not (math.isfinite(conc) and conc > 0):
-        return NO_EXPECTED
-    if engine.get(well, "").startswith(MASKED_REASON):
-        # the lab's decision, in the words that name its software
-        return engine[well]
-    if not math.isfinite(signal):
-        return "no signal"
-    if not usable:
-        # The engine names the cause; the flags may hold only its consequence (no_curve).
-        return engine.get(well) or flags.replace(";", ", ")
-    return engine.get(well, "")
 
 
 def standard_points(group: pd.DataFrame, curve: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -150,253 +125,6 @@ def standard_points(group: pd.DataFrame, curve: Mapping[str, Any] | None) -> pd.
     return standards
 
 
-# -- the study's wells as arrays ----------------------------------------------------------
-
-
-class _Columns:
-    """Mixin of a dataclass of equal-length arrays: ``take`` selects the same rows of each."""
-
-    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
-
-    def take(self, index: slice | IntArray | BoolArray) -> Self:
-        columns = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
-        return type(self)(**{name: values[index] for name, values in columns.items()})
-
-
-@dataclasses.dataclass(frozen=True)
-class _Wells(_Columns):
-    """The columns of a wells table (``tables.WELLS``) that the checks read."""
-
-    role: ObjectArray
-    well: ObjectArray
-    flags: ObjectArray
-    name: ObjectArray  # sample_id, else sample_name
-    censor: ObjectArray  # NaN where not censored
-    level: FloatArray  # NaN where unknown
-    expected: FloatArray
-    dilution: FloatArray
-    signal: FloatArray
-    concentration: FloatArray
-    beads: FloatArray  # NaN where not counted
-    usable: BoolArray  # see layout.is_usable
-    censored: BoolArray
-    saturated: BoolArray  # token in SATURATED_TOKENS
-    broken: BoolArray  # flagged BROKEN_SERIES_FLAG
-
-    @classmethod
-    def of(cls, frame: pd.DataFrame) -> _Wells:
-        flags = frame["flags"]
-        return cls(
-            role=_objects(frame["role"]),
-            well=_objects(frame["well"].astype(str)),
-            flags=_objects(flags.astype(str)),
-            name=_objects(frame["sample_id"].fillna(frame["sample_name"]).astype(str)),
-            censor=_objects(frame["censor"]),
-            level=_numbers(frame["level"]),
-            expected=_numbers(frame["expected_conc"]),
-            dilution=_numbers(frame["dilution"]),
-            signal=_numbers(frame["signal"]),
-            concentration=_numbers(frame["concentration"]),
-            beads=_numbers(frame["bead_count"]),
-            usable=usable_mask(flags),
-            censored=frame["censor"].notna().to_numpy(dtype=bool),
-            saturated=frame["token"].isin(SATURATED_TOKENS).to_numpy(dtype=bool),
-            broken=flags.astype(str).str.contains(BROKEN_SERIES_FLAG).to_numpy(dtype=bool),
-        )
-
-
-@dataclasses.dataclass(frozen=True)
-class _ReplicateCvs(_Columns):
-    """The CV of each sample's or control's in-range replicates (by name)."""
-
-    name: ObjectArray
-    cv: FloatArray
-
-
-@dataclasses.dataclass(frozen=True)
-class _SampleCounts:
-    """Sample wells with a signal or saturated, and where their concentrations fall."""
-
-    n: int
-    in_range: int
-    below: int
-    above: int
-    saturated: int
-    high: int  # above the ULOQ or saturated
-
-
-@dataclasses.dataclass(frozen=True)
-class _Pair:
-    """What the checks of one plate x analyte read."""
-
-    key: tuple[str, str]
-    wells: _Wells
-    standards: _Wells
-    left_out: ObjectArray  # per standard: why it is not fitted, "" when it is
-    replicates: _ReplicateCvs
-    samples: _SampleCounts
-
-
-@dataclasses.dataclass(frozen=True)
-class _Study:
-    """The wells of every plate x analyte (in ``groupby(["plate_id", "analyte"])`` order,
-    each one's rows in table order) with what its checks aggregate over groups of wells.
-
-    Plate x analyte ``i`` holds the rows ``bounds[i]:bounds[i + 1]`` of ``wells`` and
-    ``left_out``, and ``replicate_bounds[i]:replicate_bounds[i + 1]`` of ``replicates``.
-    """
-
-    keys: list[tuple[str, str]]
-    bounds: IntArray
-    wells: _Wells
-    left_out: ObjectArray  # "" where fitted or not a standard
-    replicates: _ReplicateCvs
-    replicate_bounds: IntArray
-    samples: dict[str, IntArray]  # per plate x analyte, by _SampleCounts field
-
-    @classmethod
-    def of(cls, frame: pd.DataFrame, curves: Mapping[tuple[str, str], Mapping[str, Any]]) -> _Study:
-        order, bounds = group_order(frame, ["plate_id", "analyte"])
-        plate_ids = frame["plate_id"].to_numpy(dtype=object)[order][bounds[:-1]]
-        analytes = frame["analyte"].to_numpy(dtype=object)[order][bounds[:-1]]
-        keys = [(str(p), str(a)) for p, a in zip(plate_ids, analytes, strict=True)]
-        wells = _Wells.of(frame).take(order)
-        pair = np.repeat(np.arange(len(keys)), np.diff(bounds))
-        left_out = _left_out(wells, pair, [engine_exclusions(curves.get(key)) for key in keys])
-        replicates, replicate_pair = _replicate_cvs(wells, pair)
-        pairs = np.arange(len(keys) + 1)
-        return cls(
-            keys=keys,
-            bounds=bounds,
-            wells=wells,
-            left_out=left_out,
-            replicates=replicates,
-            replicate_bounds=np.searchsorted(replicate_pair, pairs),
-            samples=_sample_counts(wells, pair, len(keys)),
-        )
-
-    def pair(self, i: int) -> _Pair:
-        wells = self.wells.take(slice(self.bounds[i], self.bounds[i + 1]))
-        standard = wells.role == Role.STANDARD
-        left_out = self.left_out[self.bounds[i] : self.bounds[i + 1]][standard]
-        return _Pair(
-            key=self.keys[i],
-            wells=wells,
-            standards=wells.take(standard),
-            left_out=left_out,
-            replicates=self.replicates.take(
-                slice(self.replicate_bounds[i], self.replicate_bounds[i + 1])
-            ),
-            samples=_SampleCounts(**{name: int(n[i]) for name, n in self.samples.items()}),
-        )
-
-
-def _objects(column: pd.Series) -> ObjectArray:
-    return column.to_numpy(dtype=object)
-
-
-def _numbers(column: pd.Series) -> FloatArray:
-    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def usable_mask(flags: pd.Series) -> BoolArray:
-    """:func:`~assaypipe.layout.is_usable` of each well, worked out once per distinct flags."""
-    codes, distinct = pd.factorize(flags, use_na_sentinel=False)
-    usable = is_usable(pd.Series(np.asarray(distinct, dtype=object), dtype=object))
-    return usable.to_numpy(dtype=bool)[codes]
-
-
-def group_order(frame: pd.DataFrame, keys: list[str]) -> tuple[IntArray, IntArray]:
-    """The row order that puts each group of ``frame.groupby(keys, sort=True)`` together
-    (in table order within a group; rows with a missing key left out), and the bounds of
-    the groups in it: group ``i`` is ``order[bounds[i]:bounds[i + 1]]``."""
-    groups = frame.groupby(keys, sort=True)
-    codes = groups.ngroup().to_numpy(dtype=float)  # NaN where a key is missing
-    order = np.argsort(codes, kind="stable")[: int(np.count_nonzero(~np.isnan(codes)))]
-    bounds = np.searchsorted(codes[order], np.arange(groups.ngroups + 1))
-    return order.astype(np.intp), bounds.astype(np.intp)
-
-
-def _left_out(wells: _Wells, pair: IntArray, engine: Sequence[Mapping[str, str]]) -> ObjectArray:
-    """:func:`left_out_reason` of every standard well ("" for the other wells)."""
-    reasons = np.full(len(pair), "", dtype=object)
-    standards = np.flatnonzero(wells.role == Role.STANDARD)
-    reasons[standards] = [
-        left_out_reason(well, flags, conc, signal, ok, engine[i])
-        for well, flags, conc, signal, ok, i in zip(
-            wells.well[standards],
-            wells.flags[standards],
-            wells.expected[standards].tolist(),
-            wells.signal[standards].tolist(),
-            wells.usable[standards].tolist(),
-            pair[standards].tolist(),
-            strict=True,
-        )
-    ]
-    return reasons
-
-
-def _replicate_cvs(wells: _Wells, pair: IntArray) -> tuple[_ReplicateCvs, IntArray]:
-    """The replicate CV of each sample and control name of every plate x analyte, and the
-    pair of each.
-
-    Replicates are the usable, in-range wells (finite concentration, not censored) of a
-    name and dilution with at least two wells and a positive mean; a name measured at
-    several dilutions takes the highest one's CV. The CV is numpy's ``std(ddof=1) /
-    mean()`` of the concentrations, written out for pairs of wells (the usual case) to
-    give the same number without a call per group.
-    """
-    role = wells.role
-    keep = (role == Role.SAMPLE) | (role == Role.CONTROL)
-    keep &= wells.usable & np.isfinite(wells.concentration) & ~wells.censored
-    frame = pd.DataFrame(
-        {"pair": pair[keep], "name": wells.name[keep], "dilution": wells.dilution[keep]}
-    )
-    order, bounds = group_order(frame, ["pair", "name", "dilution"])
-    values = wells.concentration[keep][order]
-    first, size = bounds[:-1], np.diff(bounds)
-    mean = np.full(len(first), math.nan)
-    cv = np.full(len(first), math.nan)
-    two = first[size == 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a, b = values[two], values[two + 1]
-        pair_mean = (a + b) / 2
-        mean[size == 2] = pair_mean
-        cv[size == 2] = (
-            np.sqrt((a - pair_mean) * (a - pair_mean) + (b - pair_mean) * (b - pair_mean))
-            / pair_mean
-        )
-    for group in np.flatnonzero(size > 2):
-        replicates = values[bounds[group] : bounds[group + 1]]
-        mean[group] = replicates.mean()
-        cv[group] = replicates.std(ddof=1) / replicates.mean()
-    groups = first[(size >= 2) & (mean > 0)]
-    cv = cv[(size >= 2) & (mean > 0)]
-    group_pair = frame["pair"].to_numpy(dtype=np.intp)[order][groups]
-    name = wells.name[keep][order][groups]
-    # Groups come sorted by pair, name, dilution: keep the last of each pair x name.
-    last = np.ones(len(groups), dtype=bool)
-    last[:-1] = (group_pair[1:] != group_pair[:-1]) | (name[1:] != name[:-1])
-    return _ReplicateCvs(name=name[last], cv=cv[last]), group_pair[last]
-
-
-def _sample_counts(wells: _Wells, pair: IntArray, n_pairs: int) -> dict[str, IntArray]:
-    """The :class:`_SampleCounts` of every plate x analyte, as one array per field."""
-    measured = (wells.role == Role.SAMPLE) & (~np.isnan(wells.signal) | wells.saturated)
-    above = wells.censor == Censor.ABOVE_ULOQ
-    masks = {
-        "n": measured,
-        "in_range": ~np.isnan(wells.concentration) & ~wells.censored,
-        "below": (wells.censor == Censor.BELOW_LLOQ) | (wells.censor == Censor.BELOW_LOD),
-        "above": above,
-        "saturated": wells.saturated,
-        "high": above | wells.saturated,
-    }
-    return {
-        name: np.bincount(pair[measured & mask], minlength=n_pairs) for name, mask in masks.items()
-    }
-
-
 # -- the checks -------------------------------------------------------------------------
 
 
@@ -415,7 +143,7 @@ def plate_checks(
     if units is None:
         units = plan_units(plate_units(wells), kits=kits)
     selected = selected_curves(curves)
-    study = _Study.of(wells, selected)
+    study = Study.of(wells, selected)
     rows: list[Row] = []
     for i, key in enumerate(study.keys):
         rows.extend(_checks(study.pair(i), selected.get(key), rules(key[1]), kits, units))
@@ -423,7 +151,7 @@ def plate_checks(
 
 
 def _checks(
-    pair: _Pair,
+    pair: Pair,
     curve: Mapping[str, Any] | None,
     rules: RuleSet,
     kits: Sequence[KitLot],
@@ -440,7 +168,7 @@ def _checks(
     return rows
 
 
-def _curve_status(pair: _Pair, curve: Mapping[str, Any] | None, rules: RuleSet) -> Row:
+def _curve_status(pair: Pair, curve: Mapping[str, Any] | None, rules: RuleSet) -> Row:
     key = pair.key
     threshold = "converged; warn: " + ", ".join(rules.curve_status_warn)
     if curve is None:
@@ -472,7 +200,7 @@ def level_name(conc: float, level: float) -> str:
     return f"S{int(level)}" if not math.isnan(level) else f"{conc:g}"
 
 
-def _level_names(standards: _Wells) -> dict[float, str]:
+def _level_names(standards: Wells) -> dict[float, str]:
     """A short name per expected concentration: the kit's level number (S1) if known."""
     names: dict[float, str] = {}
     for conc, level in zip(standards.expected.tolist(), standards.level.tolist(), strict=True):
@@ -481,7 +209,7 @@ def _level_names(standards: _Wells) -> dict[float, str]:
     return names
 
 
-def _no_levels(pair: _Pair) -> str:
+def _no_levels(pair: Pair) -> str:
     """Why a plate x analyte has no calibrator level, in the lab's words."""
     n = len(pair.standards.role)
     if n:
@@ -493,7 +221,7 @@ def _no_levels(pair: _Pair) -> str:
     return "no standard wells"
 
 
-def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -> list[Row]:
+def _calibrators(pair: Pair, params: dict[str, float] | None, rules: RuleSet) -> list[Row]:
     key, standards = pair.key, pair.standards
     names = _level_names(standards)
     if not names:
@@ -593,7 +321,7 @@ def _calibrators(pair: _Pair, params: dict[str, float] | None, rules: RuleSet) -
     return rows
 
 
-def _replicate_cv(pair: _Pair, rules: RuleSet) -> list[Row]:
+def _replicate_cv(pair: Pair, rules: RuleSet) -> list[Row]:
     """Median CV of in-range sample and control replicates (concentrations)."""
     cvs = dict(zip(pair.replicates.name.tolist(), pair.replicates.cv.tolist(), strict=True))
     if not cvs:
@@ -617,7 +345,7 @@ def _replicate_cv(pair: _Pair, rules: RuleSet) -> list[Row]:
     ]
 
 
-def _bead_count(pair: _Pair, rules: RuleSet) -> list[Row]:
+def _bead_count(pair: Pair, rules: RuleSet) -> list[Row]:
     counted = ~np.isnan(pair.wells.beads)
     beads = pair.wells.beads[counted]
     if beads.size == 0:
@@ -646,7 +374,7 @@ def _bead_count(pair: _Pair, rules: RuleSet) -> list[Row]:
 
 
 def _blank_signal(
-    pair: _Pair,
+    pair: Pair,
     curve: Mapping[str, Any] | None,
     params: dict[str, float] | None,
     rules: RuleSet,
@@ -684,7 +412,7 @@ def _blank_signal(
     return [row(*pair.key, "blank_signal", blank, threshold, status, "; ".join(notes))]
 
 
-def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPlan) -> list[Row]:
+def _controls(pair: Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPlan) -> list[Row]:
     key = plate_id, analyte = pair.key
     unit = units.plate_unit(plate_id, analyte)
     wells = pair.wells
@@ -759,7 +487,7 @@ def _controls(pair: _Pair, rules: RuleSet, kits: Sequence[KitLot], units: UnitPl
     return rows
 
 
-def _samples(pair: _Pair, rules: RuleSet) -> list[Row]:
+def _samples(pair: Pair, rules: RuleSet) -> list[Row]:
     counts = pair.samples
     n = counts.n
     if n == 0:

@@ -26,15 +26,8 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.curves import asymptotes
 from assaypipe.errors import InputError
-from assaypipe.qc.checks import (
-    Row,
-    curve_params,
-    curves_by_pair,
-    group_order,
-    row,
-    selected_curves,
-    usable_mask,
-)
+from assaypipe.qc.checks import Row, curve_params, curves_by_pair, row, selected_curves
+from assaypipe.qc.index import group_order, usable_mask
 from assaypipe.qc.kits import KitLot
 from assaypipe.qc.rules import RuleSet
 from assaypipe.qc.westgard import RULES, rule_status, westgard, within_run

@@ -1,0 +1,128 @@
+"""What the report is built from: the study's tables and the report's settings
+(:class:`ReportInputs`), read from the workflow's parquet files by :func:`load_inputs`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.io import read_table
+
+
+@dataclasses.dataclass
+class ReportInputs:
+    """Everything the report shows; tables follow ``assaypipe.tables``."""
+
+    wells: pd.DataFrame
+    curves: pd.DataFrame
+    plates: pd.DataFrame
+    rejected: pd.DataFrame
+    qc: pd.DataFrame
+    verdicts: pd.DataFrame
+    levey_jennings: pd.DataFrame
+    exclusions: pd.DataFrame
+    samples: pd.DataFrame
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    display: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    pre: str = "baseline"
+    post: str = "post"
+    prepost_figure: str | Path | None = None
+    exclusions_file: str = "config/exclusions.tsv"
+    title: str = "Plate QC report"
+    config_hash: str = ""
+    # Most curve figures drawn; past it, those needing a look come first (see curves()).
+    curve_figures: int = 200
+    # Most plate maps drawn; past it, plates needing a look come first (see plate_maps()).
+    plate_maps: int = 100
+    # What the instrument software computed itself (tables.VENDOR_RESULTS); its
+    # per-well concentrations are shown beside assaypipe's.
+    vendor: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: tables.empty(tables.VENDOR_RESULTS)
+    )
+    # Files of the plates folder not taken for plates, with the reason (tables.SKIPPED).
+    skipped: pd.DataFrame = dataclasses.field(default_factory=lambda: tables.empty(tables.SKIPPED))
+    # Mismatches between the plates and the study's sheets (tables.SHEET_CHECKS).
+    sheet_checks: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: tables.empty(tables.SHEET_CHECKS)
+    )
+    # Study statistics (tables.STATS rows of any analyses), shown as a table per analysis.
+    stats: pd.DataFrame = dataclasses.field(default_factory=lambda: tables.empty(tables.STATS))
+    # The statistics' correlation figures (PNG), shown in the pre/post section.
+    correlation_figures: Sequence[str | Path] = ()
+
+
+TABLE_INPUTS = (
+    "wells",
+    "curves",
+    "plates",
+    "rejected",
+    "qc",
+    "verdicts",
+    "levey_jennings",
+    "exclusions",
+    "samples",
+)
+
+
+def load_inputs(
+    paths: Mapping[str, Any],
+    aliases: pd.DataFrame | None = None,
+    prepost_figure: str | Path | None = None,
+    **options: Any,
+) -> ReportInputs:
+    """Read the report's tables from parquet files named by :data:`TABLE_INPUTS` keys.
+
+    ``aliases`` (the analyte alias table) gives the display names; ``options`` are the
+    other :class:`ReportInputs` fields.
+    """
+    frames = {key: read_table(paths[key]) for key in TABLE_INPUTS}
+    # Optional: a report built without the vendor's results shows no comparison.
+    vendor_path = paths.get("vendor")
+    if vendor_path:
+        options.setdefault("vendor", read_table(vendor_path))
+    skipped_path = paths.get("skipped")
+    if skipped_path:
+        options.setdefault("skipped", read_table(skipped_path))
+    sheets_path = paths.get("sheet_checks")
+    if sheets_path:
+        options.setdefault("sheet_checks", read_table(sheets_path))
+    # Optional: the statistics tables and correlation figures (one path or a list).
+    stats_paths = _path_list(paths.get("stats"))
+    if stats_paths:
+        stats = pd.concat([read_table(p) for p in stats_paths], ignore_index=True)
+        options.setdefault("stats", tables.STATS.validate(stats))
+    correlation_paths = _path_list(paths.get("correlations"))
+    if correlation_paths:
+        options.setdefault("correlation_figures", correlation_paths)
+    display: dict[str, str] = {}
+    if aliases is not None:
+        first = aliases.drop_duplicates("analyte")
+        display = dict(zip(first["analyte"].astype(str), first["display"].astype(str), strict=True))
+    return ReportInputs(
+        wells=frames["wells"],
+        curves=frames["curves"],
+        plates=frames["plates"],
+        rejected=frames["rejected"],
+        qc=frames["qc"],
+        verdicts=frames["verdicts"],
+        levey_jennings=frames["levey_jennings"],
+        exclusions=frames["exclusions"],
+        samples=frames["samples"],
+        display=display,
+        prepost_figure=prepost_figure or None,
+        **options,
+    )
+
+
+def _path_list(value: object) -> list[str]:
+    """Paths given as one string or a list of them (as snakemake's named inputs are)."""
+    if not value:
+        return []
+    if isinstance(value, str | Path):
+        return [str(value)]
+    return [str(item) for item in value]  # type: ignore[attr-defined]
