@@ -267,12 +267,13 @@ def _finish(
         wells = wells.assign(unit=wells["unit"].where(wells["unit"] != "", unit))
     # A well of an export that names no analyte and no role (a plate reader's grid)
     # has no role until a plate map gives it one.
-    no_role = ((wells["analyte"] == "") & (wells["sample_name"] == "")).to_numpy()
+    unnamed_analyte = wells["analyte"].to_numpy(dtype=object) == ""
+    no_role = unnamed_analyte & (wells["sample_name"].to_numpy(dtype=object) == "")
     if no_role.any():
         wells = wells.assign(role=np.where(no_role, UNASSIGNED, wells["role"].to_numpy(object)))
     if layout is not None:
         wells = platemap.apply_plate_map(wells, layout)
-    elif (wells["analyte"] == "").any():
+    elif unnamed_analyte.any():
         unnamed = wells["analyte"] == ""
         wells = wells.assign(
             analyte=wells["analyte"].where(~unnamed, platemap.DEFAULT_ANALYTE),
@@ -322,6 +323,8 @@ def _vendor_units(vendor: pd.DataFrame, unit: str) -> pd.DataFrame:
     if not unit or vendor.empty:
         return vendor
     is_conc = vendor["quantity"].isin(CONCENTRATION_QUANTITIES) & vendor["unit"].isna()
+    if not is_conc.any():
+        return vendor
     return vendor.assign(unit=vendor["unit"].where(~is_conc, unit))
 
 
@@ -337,6 +340,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def _note_control_characters(wells: pd.DataFrame, notes: Warnings) -> None:
     """Analyte and sample names holding control characters (shown as ``\\x00``)."""
     for column, what in (("analyte_raw", "analyte"), ("sample_name", "sample")):
+        distinct = set(wells[column].tolist())
+        if not any(isinstance(name, str) and _CONTROL.search(name) for name in distinct):
+            continue  # the usual case, decided without converting the column
         names = pd.unique(wells[column].astype(str))
         odd = [name for name in names if _CONTROL.search(name)]
         if not odd:
@@ -356,6 +362,8 @@ def _visible(name: str) -> str:
 
 
 def _note_unassigned(wells: pd.DataFrame, has_map: bool, notes: Warnings) -> None:
+    if not (wells["role"].to_numpy(dtype=object) == UNASSIGNED).any():
+        return
     unassigned = wells.loc[wells["role"] == UNASSIGNED, "well"].drop_duplicates()
     if unassigned.empty:
         return
@@ -378,6 +386,8 @@ def _note_unassigned(wells: pd.DataFrame, has_map: bool, notes: Warnings) -> Non
 def _nameless_to_no_sample(wells: pd.DataFrame, notes: Warnings) -> pd.DataFrame:
     # A sample or control without a name would pool with every other nameless well: it
     # is read, but belongs to no sample.
+    if not (wells["sample_name"].to_numpy(dtype=object) == "").any():
+        return wells
     nameless = wells["role"].isin(["sample", "control"]) & (wells["sample_name"] == "")
     if not nameless.any():
         return wells
@@ -401,10 +411,22 @@ def _validated(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
 
 
 def _conformed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """`tables.conform`, without its copy when the columns are already the schema's."""
-    if list(frame.columns) == list(schema.columns):
+    """`tables.conform`, without its copy when the columns are already the schema's
+    (all of them, or the required ones: a reader's table lacks the later stages')."""
+    if list(frame.columns) in (list(schema.columns), _required(schema)):
         return frame
     return tables.conform(frame, schema)
+
+
+_REQUIRED: dict[str, list[str]] = {}
+
+
+def _required(schema: pa.DataFrameSchema) -> list[str]:
+    """The schema's required columns, in its order."""
+    name = str(schema.name)
+    if name not in _REQUIRED:
+        _REQUIRED[name] = [c for c, column in schema.columns.items() if column.required]
+    return _REQUIRED[name]
 
 
 def _vendor_analytes(vendor: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:

@@ -223,9 +223,12 @@ def unreadable_counts(texts: Iterable[object], counts: np.ndarray) -> np.ndarray
     >>> unreadable_counts(["12", "abc", "", "***"], np.array([12.0, np.nan, np.nan, np.nan]))
     array([False,  True, False, False])
     """
+    missing = ~np.isfinite(np.asarray(counts, dtype=float))
+    if not missing.any():
+        return missing
     tokens, _ = classify_texts([str(text) for text in texts])
     given = tokens != "not_reported"
-    unread: np.ndarray = given & ~np.isfinite(np.asarray(counts, dtype=float))
+    unread: np.ndarray = given & missing
     return unread
 
 
@@ -246,14 +249,19 @@ def check_bead_counts(wells: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     A well without a count is left as it is: Bio-Plex XML, say, records the acquisition
     of only some wells, and an export without counts (a plate reader) has none.
     """
-    numbers = pd.to_numeric(wells["bead_count"], errors="coerce").astype("Float64")
-    counts = numbers.to_numpy(dtype=float, na_value=np.nan)
+    column = wells["bead_count"]
+    if isinstance(column.dtype, pd.Int64Dtype):  # as every reader gives it
+        counts = column.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        numbers = pd.to_numeric(column, errors="coerce").astype("Float64")
+        counts = numbers.to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
         out_of_range = (counts < 0) | (counts > MAX_BEAD_COUNT) | (counts != np.round(counts))
     out_of_range &= np.isfinite(counts)
-    flagged = out_of_range | wells["flags"].fillna("").astype(str).str.contains(
-        BAD_BEAD_COUNT, regex=False
-    ).to_numpy(dtype=bool)
+    flags = wells["flags"].tolist()
+    flagged = out_of_range | np.array(
+        [isinstance(flag, str) and BAD_BEAD_COUNT in flag for flag in flags], dtype=bool
+    )
     if not flagged.any():
         return wells, None
     wells_at, analytes_at = wells["well"].to_numpy()[flagged], wells["analyte"].to_numpy()[flagged]

@@ -436,6 +436,9 @@ def _check_unnamed(
     unnamed = [i for i in range(2, width) if i >= len(header) or not header[i]]
     if not unnamed or not len(raw.rows):
         return
+    # Excel re-saves pad every row with empty cells: most such columns are all blank.
+    if not any(str(cell).strip() for cell in set(grid[:, unnamed].ravel().tolist())):
+        return
     filled = next(
         (
             (row, column)
@@ -660,7 +663,7 @@ def compose(
     # xPONENT's expected concentrations are in the terms of its Result (x dilution).
     expected = _expected(reagents, main, roles, rule) / dilution[:, None]
     unit = np.array([units.get(analyte, "") for analyte in main.analytes], dtype=object)
-    bead_count, unreadable = _bead_counts(blocks.get("count"), main, decimal_comma)
+    bead_count, unreadable = _bead_counts(blocks.get("count"), main, decimal_comma, tokens)
 
     return wells_frame(
         n_wells * n_analytes,
@@ -698,21 +701,6 @@ def vendor_results(
     coefficients as `param_<letter>`.
     """
     rows: list[tuple[str, str | None, str, str]] = []
-    per_well = None
-    if result is not None:
-        cells = result.aligned(main.wells, main.analytes)
-        n_wells, n_analytes = cells.shape
-        per_well = vendor_columns(
-            np.tile(np.array(main.analytes, dtype=object), n_wells),
-            np.repeat(np.array(main.wells, dtype=object), n_analytes),
-            np.full(cells.size, "concentration", dtype=object),
-            cells.ravel(),
-            decimal_comma=parsed.decimal_comma,
-        )
-        unit = [(units or {}).get(analyte) or None for analyte in main.analytes]
-        per_well = per_well.assign(
-            unit=np.tile(np.array(unit, dtype=object), n_wells), basis=RESULT_BASIS
-        )
     blocks = {
         name: AnalyteBlock.create(raw)
         for name in ("Analysis Types", "Analysis Coefficients", "R^2")
@@ -739,10 +727,31 @@ def vendor_results(
                 rows.extend((analyte, None, f"param_{k}", text) for k, text in letters.items())
         if r_squared is not None and (text := r_squared.value("Value", analyte)):
             rows.append((analyte, None, "r_squared", text))
-    per_analyte = vendor_frame(rows, decimal_comma=parsed.decimal_comma)
-    if per_well is None:
-        return per_analyte
-    return pd.concat([per_well, per_analyte], ignore_index=True)
+    if result is None:
+        return vendor_frame(rows, decimal_comma=parsed.decimal_comma)
+    # The per-well Results, then the per-analyte rows, built as one frame.
+    cells = result.aligned(main.wells, main.analytes)
+    n_wells, n_analytes = cells.shape
+    n_rows = len(rows)
+    unit = [(units or {}).get(analyte) or None for analyte in main.analytes]
+    frame = vendor_columns(
+        _joined(np.tile(np.array(main.analytes, dtype=object), n_wells), [r[0] for r in rows]),
+        _joined(np.repeat(np.array(main.wells, dtype=object), n_analytes), [r[1] for r in rows]),
+        _joined(np.full(cells.size, "concentration", dtype=object), [r[2] for r in rows]),
+        _joined(cells.ravel(), [r[3] for r in rows]),
+        decimal_comma=parsed.decimal_comma,
+    )
+    frame["unit"] = _joined(np.tile(np.array(unit, dtype=object), n_wells), [None] * n_rows)
+    frame["basis"] = _joined(np.full(cells.size, RESULT_BASIS, dtype=object), [None] * n_rows)
+    return frame
+
+
+def _joined(first: np.ndarray, then: list[str | None]) -> np.ndarray:
+    """An object column: ``first``'s values, then ``then``'s."""
+    out = np.empty(len(first) + len(then), dtype=object)
+    out[: len(first)] = first
+    out[len(first) :] = then
+    return out
 
 
 def _check_end(parsed: XponentFile, raw_signal: RawBlock, source_file: str, notes: _Notes) -> None:
@@ -960,11 +969,15 @@ def _reagents(parsed: XponentFile) -> dict[str, ReagentBlock]:
 
 
 def _bead_counts(
-    block: WellBlock | None, main: WellBlock, decimal_comma: bool
+    block: WellBlock | None,
+    main: WellBlock,
+    decimal_comma: bool,
+    signal_tokens: np.ndarray | None = None,
 ) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
     """The counts, and which cells of the Count block hold text that is no count (`abc`)
     or nothing where the signal block has a number (a well measured without its count:
-    how many beads gave the median is not known, so it cannot be trusted in a fit)."""
+    how many beads gave the median is not known, so it cannot be trusted in a fit).
+    `signal_tokens` are the signal cells' tokens, when the caller has them."""
     if block is None:
         return pd.array([pd.NA] * main.cells.size, dtype="Int64"), np.zeros(main.cells.size, bool)
     counts = block.aligned(main.wells, main.analytes)
@@ -976,8 +989,10 @@ def _bead_counts(
     # of as a whole: `_block_mismatch`).
     written = np.outer(np.isin(main.wells, block.wells), np.isin(main.analytes, block.analytes))
     blank = written.ravel() & np.array([str(t).strip() == "" for t in counts.ravel().tolist()])
-    tokens, _ = classify_texts([str(text) for text in main.cells.ravel().tolist()], decimal_comma)
-    measured = tokens == "numeric"
+    if signal_tokens is None:
+        texts = [str(text) for text in main.cells.ravel().tolist()]
+        signal_tokens, _ = classify_texts(texts, decimal_comma)
+    measured = signal_tokens == "numeric"
     unread = unreadable_counts(counts.ravel().tolist(), usable) | (blank & measured)
     return pd.array(usable, dtype="Int64"), unread
 
