@@ -29,6 +29,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.errors import InputError, shortened
+from assaypipe.readers.columns import WellColumns
 from assaypipe.vocabulary import WellFlag
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "TOKENS",
     "bad_bead_flags",
     "check_bead_counts",
+    "checked_bead_counts",
     "classify_cells",
     "classify_texts",
     "decode_text",
@@ -49,6 +51,7 @@ __all__ = [
     "vendor_columns",
     "vendor_frame",
     "well_order",
+    "wells_columns",
     "wells_frame",
 ]
 
@@ -223,7 +226,7 @@ def unreadable_counts(texts: Iterable[object], counts: np.ndarray) -> np.ndarray
     >>> unreadable_counts(["12", "abc", "", "***"], np.array([12.0, np.nan, np.nan, np.nan]))
     array([False,  True, False, False])
     """
-    missing = ~np.isfinite(np.asarray(counts, dtype=float))
+    missing: np.ndarray = ~np.isfinite(np.asarray(counts, dtype=float))
     if not missing.any():
         return missing
     tokens, _ = classify_texts([str(text) for text in texts])
@@ -249,22 +252,36 @@ def check_bead_counts(wells: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     A well without a count is left as it is: Bio-Plex XML, say, records the acquisition
     of only some wells, and an export without counts (a plate reader) has none.
     """
-    column = wells["bead_count"]
-    if isinstance(column.dtype, pd.Int64Dtype):  # as every reader gives it
-        counts = column.to_numpy(dtype=float, na_value=np.nan)
+    cleaned, warning = checked_bead_counts(
+        wells["well"], wells["analyte"], wells["bead_count"].array, wells["flags"]
+    )
+    if cleaned is None:
+        return wells, warning
+    bead_count, flags = cleaned
+    return wells.assign(bead_count=bead_count, flags=flags), warning
+
+
+def checked_bead_counts(
+    well: Any, analyte: Any, bead_count: Any, flags: Any
+) -> tuple[tuple[pd.arrays.IntegerArray, np.ndarray] | None, str | None]:
+    """`check_bead_counts` over a plate's columns: the cleaned bead counts and flags
+    (None when none is flagged), and the warning."""
+    if isinstance(bead_count, pd.arrays.IntegerArray):  # as every reader gives it
+        counts = bead_count.to_numpy(dtype=float, na_value=np.nan)
     else:
-        numbers = pd.to_numeric(column, errors="coerce").astype("Float64")
+        numbers = pd.to_numeric(pd.Series(bead_count), errors="coerce").astype("Float64")
         counts = numbers.to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
         out_of_range = (counts < 0) | (counts > MAX_BEAD_COUNT) | (counts != np.round(counts))
     out_of_range &= np.isfinite(counts)
-    flags = wells["flags"].tolist()
+    flag_list = list(flags)
     flagged = out_of_range | np.array(
-        [isinstance(flag, str) and BAD_BEAD_COUNT in flag for flag in flags], dtype=bool
+        [isinstance(flag, str) and BAD_BEAD_COUNT in flag for flag in flag_list], dtype=bool
     )
     if not flagged.any():
-        return wells, None
-    wells_at, analytes_at = wells["well"].to_numpy()[flagged], wells["analyte"].to_numpy()[flagged]
+        return None, None
+    wells_at = np.asarray(well, dtype=object)[flagged]
+    analytes_at = np.asarray(analyte, dtype=object)[flagged]
     listed = [
         f"{well} {shortened(str(analyte))} ({_count_text(count)})"
         for well, analyte, count in zip(wells_at, analytes_at, counts[flagged], strict=True)
@@ -275,11 +292,8 @@ def check_bead_counts(wells: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
         f"{shown}; the count is left empty, the well flagged {BAD_BEAD_COUNT} and left out "
         "of curve fits and replicate means"
     )
-    cleaned = wells.assign(
-        bead_count=pd.array(np.where(out_of_range, np.nan, counts), dtype="Int64"),
-        flags=bad_bead_flags(wells["flags"], flagged),
-    )
-    return cleaned, warning
+    cleaned = pd.array(np.where(out_of_range, np.nan, counts), dtype="Int64")
+    return (cleaned, bad_bead_flags(flag_list, flagged)), warning
 
 
 def _count_text(count: float) -> str:
@@ -291,6 +305,30 @@ def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
 
     Readers build their rows with this so a new column needs one change, here.
     """
+    return pd.DataFrame(_wells_values(n, columns), index=range(n))
+
+
+def wells_columns(n: int, **columns: Any) -> WellColumns:
+    """`wells_frame` as columns (`columns.WellColumns`), for a reader that hands its
+    wells over so: the given columns are arrays of `n` values or single values (text,
+    a number or None), which are repeated."""
+    values = _wells_values(n, columns)
+    arrays: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, (np.ndarray, pd.api.extensions.ExtensionArray)):
+            if len(value) != n:
+                raise ValueError(f"column {name} has {len(value)} values, not {n}")
+            arrays[name] = value
+        elif value is None or isinstance(value, str):
+            arrays[name] = np.full(n, value, dtype=object)
+        elif isinstance(value, (float, int)):
+            arrays[name] = np.full(n, value)
+        else:
+            raise TypeError(f"column {name}: give an array or a single value")
+    return WellColumns(arrays, n)
+
+
+def _wells_values(n: int, columns: dict[str, Any]) -> dict[str, Any]:
     defaults: dict[str, Any] = {
         "plate_id": "",
         "analyte": "",
@@ -321,7 +359,7 @@ def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
         merged["analyte_raw"] = merged["analyte"]
     # Columns a later stage adds (interpolation's) are not the readers' to write.
     names = [name for name, column in tables.WELLS.columns.items() if column.required]
-    return pd.DataFrame({name: merged[name] for name in names}, index=range(n))
+    return {name: merged[name] for name in names}
 
 
 def vendor_frame(

@@ -50,8 +50,9 @@ from assaypipe.readers.cells import (
     vendor_columns,
     vendor_frame,
     well_order,
-    wells_frame,
+    wells_columns,
 )
+from assaypipe.readers.columns import WellColumns
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -66,6 +67,7 @@ __all__ = [
     "XponentFile",
     "XponentHeader",
     "compose",
+    "compose_columns",
     "delimiter_of",
     "instrument_of",
     "looks_like_xponent",
@@ -621,7 +623,7 @@ def read_xponent(
     for plate in plates:
         own = main.of_plate(plate)
         blocks = {name: block.of_plate(plate) for name, block in others.items()}
-        wells = compose(
+        wells = compose_columns(
             own, blocks, reagents, units, signal_kind, parsed.decimal_comma, rule, notes
         )
         read.append(
@@ -648,6 +650,22 @@ def compose(
 ) -> pd.DataFrame:
     """One row per well x analyte of one plate, from its signal block and the Count,
     Dilution Factor and expected-concentration blocks."""
+    return compose_columns(
+        main, blocks, reagents, units, signal_kind, decimal_comma, rule, notes
+    ).frame()
+
+
+def compose_columns(
+    main: WellBlock,
+    blocks: dict[str, WellBlock],
+    reagents: dict[str, ReagentBlock],
+    units: dict[str, str],
+    signal_kind: str,
+    decimal_comma: bool = False,
+    rule: RoleRule = DEFAULT_RULE,
+    notes: _Notes | None = None,
+) -> WellColumns:
+    """`compose` as columns, as `read_xponent` hands them over."""
     notes = notes if notes is not None else _Notes()
     n_wells, n_analytes = len(main.wells), len(main.analytes)
     raw_text = main.cells.ravel()
@@ -665,7 +683,7 @@ def compose(
     unit = np.array([units.get(analyte, "") for analyte in main.analytes], dtype=object)
     bead_count, unreadable = _bead_counts(blocks.get("count"), main, decimal_comma, tokens)
 
-    return wells_frame(
+    return wells_columns(
         n_wells * n_analytes,
         well=np.repeat(np.array(main.wells, dtype=object), n_analytes),
         analyte=np.tile(np.array(main.analytes, dtype=object), n_wells),
