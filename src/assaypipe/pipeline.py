@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -23,6 +24,7 @@ from assaypipe.layout import annotate_wells
 if TYPE_CHECKING:
     from assaypipe.qc.kits import KitLot
     from assaypipe.readers import PlateColumns
+    from assaypipe.readers.columns import Columns
     from assaypipe.readers.kit_standards import KitStandards
 
 
@@ -103,7 +105,6 @@ def read_plates(
 
     wells_parts: list[PlateColumns] = []
     rejected_parts: list[pd.DataFrame] = []
-    vendor_parts: list[pd.DataFrame] = []
     runs: list[dict[str, object]] = []
     standards = _kit_standards(kits, aliases)
     for done, plate in enumerate(plates, start=1):
@@ -136,7 +137,6 @@ def read_plates(
             )
         for read in reads:
             wells_parts.append(read)
-            vendor_parts.append(read.vendor)
             runs.append(
                 {
                     **{key: read.meta.get(key) or None for key in _RUN_KEYS},
@@ -159,29 +159,41 @@ def read_plates(
         {str(plate["export"]): str(plate["plate_id"]) for plate in plates},
     )
     wells = clash.keep(_wells_table(wells_parts))
+    vendor = _vendor_table(wells_parts)
     if not wells.empty:
         wells = annotate_wells(wells, sample_sheet, aliases, min_bead_count=min_bead_count)
     return ChunkRead(
         wells=wells,
         rejected=_concat([*rejected_parts, clash.rejected], tables.REJECTED),
         plates=clash.plates,
-        vendor=clash.keep(_concat(vendor_parts, tables.VENDOR_RESULTS)),
+        vendor=clash.keep(vendor),
     )
 
 
 def _wells_table(plates: Sequence[PlateColumns]) -> pd.DataFrame:
     """The plates' wells as one validated table, built once from their columns."""
+    return _table([(plate.wells, plate.n_rows) for plate in plates], tables.WELLS)
+
+
+def _vendor_table(plates: Sequence[PlateColumns]) -> pd.DataFrame:
+    """The plates' vendor results as one validated table."""
+    parts = [(plate.vendor.columns, plate.vendor.n_rows) for plate in plates]
+    return _table(parts, tables.VENDOR_RESULTS)
+
+
+def _table(parts: Sequence[tuple[Columns, int]], schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Tables given as columns (and their row counts) as one validated frame."""
     from assaypipe.readers.columns import frame_of, stacked
 
-    plates = [plate for plate in plates if plate.n_rows]
-    if not plates:
-        return tables.empty(tables.WELLS)
-    names = list(plates[0].wells)
-    if any(list(plate.wells) != names for plate in plates):
-        # Plates with different columns (a later stage's among them) as pandas joins them.
-        return _concat([plate.read().wells for plate in plates], tables.WELLS)
-    n_rows = sum(plate.n_rows for plate in plates)
-    return tables.WELLS.validate(frame_of(stacked([p.wells for p in plates], names), n_rows))
+    parts = [part for part in parts if part[1]]
+    if not parts:
+        return tables.empty(schema)
+    names = list(parts[0][0])
+    if any(list(columns) != names for columns, _ in parts):
+        # Tables with different columns, as pandas joins them.
+        return _concat([frame_of(columns, n_rows) for columns, n_rows in parts], schema)
+    n_rows = sum(n for _, n in parts)
+    return schema.validate(frame_of(stacked([columns for columns, _ in parts], names), n_rows))
 
 
 @dataclass(frozen=True)
@@ -269,7 +281,11 @@ def _vendor_signal(reads: Sequence[PlateColumns], signals: Mapping[str, str]) ->
     if not reads or not signals:
         return ""
     wanted = signals.get(str(reads[0].meta.get("format") or ""), "")
-    names_fit = any((read.vendor["quantity"] == "model").any() for read in reads)
+    names_fit = any(
+        "model" in np.asarray(read.vendor.columns["quantity"], dtype=object).tolist()
+        for read in reads
+        if read.vendor.n_rows
+    )
     return wanted if names_fit else ""
 
 

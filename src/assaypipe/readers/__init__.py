@@ -39,7 +39,14 @@ from assaypipe.readers.cells import (
     decode_text,
     well_order,
 )
-from assaypipe.readers.columns import Columns, WellColumns, columns_of, frame_of, nunique
+from assaypipe.readers.columns import (
+    Columns,
+    ColumnTable,
+    columns_of,
+    frame_of,
+    nunique,
+    table_columns,
+)
 from assaypipe.readers.kit_spots import name_spots
 from assaypipe.readers.kit_standards import KitStandards, apply_kit_standards
 from assaypipe.readers.parsed import ParsedPlate, Warnings
@@ -272,7 +279,7 @@ class PlateColumns:
     wells: Columns
     n_rows: int
     meta: dict[str, str]
-    vendor: pd.DataFrame
+    vendor: ColumnTable
     warnings: tuple[str, ...]
 
     def read(self) -> PlateRead:
@@ -280,7 +287,10 @@ class PlateColumns:
         return PlateRead(
             wells=frame_of(self.wells, self.n_rows),
             meta=self.meta,
-            vendor=self.vendor,
+            # A plate reader's export often holds no results of its software.
+            vendor=self.vendor.frame()
+            if self.vendor.n_rows
+            else tables.empty(tables.VENDOR_RESULTS),
             warnings=self.warnings,
         )
 
@@ -297,10 +307,7 @@ def _finish(
     """The plate finished as every format's is (plate map, roles, checks), on its
     columns: a frame is built only for the steps that join tables (plate map, kit)."""
     notes = Warnings(parsed.warnings)
-    if isinstance(parsed.wells, WellColumns):
-        wells, n_rows = dict(parsed.wells.columns), parsed.wells.n_rows
-    else:
-        wells, n_rows = columns_of(parsed.wells), len(parsed.wells)
+    wells, n_rows = table_columns(parsed.wells)
     for name, value in (
         ("plate_id", plate_id),
         ("source_file", source_file),
@@ -314,11 +321,14 @@ def _finish(
         wells["bead_count"], wells["flags"] = cleaned
     if bead_warning is not None:
         notes.add(bead_warning)
-    vendor = parsed.vendor
+    vendor, n_vendor = table_columns(parsed.vendor)
     if kit_standards is not None:
         # Before the plate map, so that it can name a spot's wells by the kit's analyte.
-        frame, vendor = name_spots(frame_of(wells, n_rows), vendor, kit_standards, plate_id, notes)
+        frame, vendor_frame = name_spots(
+            frame_of(wells, n_rows), frame_of(vendor, n_vendor), kit_standards, plate_id, notes
+        )
         wells, n_rows = columns_of(frame), len(frame)
+        vendor, n_vendor = columns_of(vendor_frame), len(vendor_frame)
     unit = _plate_unit(parsed.meta.get("unit", ""))
     if unit:
         wells["unit"] = np.where(_objects(wells["unit"]) != "", wells["unit"], unit)
@@ -348,15 +358,18 @@ def _finish(
     meta.update(sha256=sha256, source_file=source_file, plate_name=parsed.name, plate_id=plate_id)
     wells = _conformed_columns(wells, tables.WELLS)
     # A plate reader's export often holds no results of its software.
-    if vendor.empty:
-        vendor = tables.empty(tables.VENDOR_RESULTS)
-    else:
-        vendor = _vendor_units(_vendor_analytes(vendor, wells, n_rows), unit).assign(
-            plate_id=plate_id, source_file=source_file
-        )
-        vendor = _conformed(vendor, tables.VENDOR_RESULTS).reset_index(drop=True)
+    if n_vendor:
+        vendor = _vendor_analytes(vendor, n_vendor, wells, n_rows)
+        _vendor_units(vendor, unit)
+        vendor["plate_id"] = np.full(n_vendor, plate_id, dtype=object)
+        vendor["source_file"] = np.full(n_vendor, source_file, dtype=object)
+        vendor = _conformed_columns(vendor, tables.VENDOR_RESULTS)
     return PlateColumns(
-        wells=wells, n_rows=n_rows, meta=meta, vendor=vendor, warnings=notes.as_tuple()
+        wells=wells,
+        n_rows=n_rows,
+        meta=meta,
+        vendor=ColumnTable(vendor, n_vendor),
+        warnings=notes.as_tuple(),
     )
 
 
@@ -369,14 +382,17 @@ def _plate_unit(unit: str) -> str:
     return "" if ";" in unit else unit.strip()
 
 
-def _vendor_units(vendor: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """A vendor concentration the reader gave no unit takes the plate's."""
-    if not unit or vendor.empty:
-        return vendor
-    is_conc = vendor["quantity"].isin(CONCENTRATION_QUANTITIES) & vendor["unit"].isna()
-    if not is_conc.any():
-        return vendor
-    return vendor.assign(unit=vendor["unit"].where(~is_conc, unit))
+def _vendor_units(vendor: Columns, unit: str) -> None:
+    """A vendor concentration the reader gave no unit takes the plate's (in place)."""
+    if not unit:
+        return
+    units = _objects(vendor["unit"])
+    quantity = _objects(vendor["quantity"]).tolist()
+    is_conc = pd.isna(units) & np.array(
+        [q in CONCENTRATION_QUANTITIES for q in quantity], dtype=bool
+    )
+    if is_conc.any():
+        vendor["unit"] = np.where(is_conc, unit, units)
 
 
 def _without_file(problem: InputError) -> str:
@@ -499,17 +515,18 @@ def _conformed_columns(columns: Columns, schema: pa.DataFrameSchema) -> Columns:
     return {name: columns[name] for name in schema.columns if name in columns}
 
 
-def _vendor_analytes(vendor: pd.DataFrame, wells: Columns, n_rows: int) -> pd.DataFrame:
+def _vendor_analytes(vendor: Columns, n_vendor: int, wells: Columns, n_rows: int) -> Columns:
     """Plate-reader results name no analyte: they take the one their well was given."""
-    if vendor.empty or not (vendor["analyte"].to_numpy(dtype=object) == "").any():
+    if not (_objects(vendor["analyte"]) == "").any():
         return vendor
+    table = frame_of(vendor, n_vendor)
     frame = frame_of(wells, n_rows, ["well", "analyte"])
-    missing = vendor["analyte"].astype(str) == ""
+    missing = table["analyte"].astype(str) == ""
     of_well = frame.drop_duplicates("well").set_index("well")["analyte"]
     analytes = frame["analyte"].drop_duplicates()
     whole_plate = str(analytes.iloc[0]) if len(analytes) == 1 else ""
-    filled = vendor["well"].map(of_well).fillna(whole_plate).astype(object)
-    return vendor.assign(analyte=vendor["analyte"].where(~missing, filled))
+    filled = table["well"].map(of_well).fillna(whole_plate).astype(object)
+    return columns_of(table.assign(analyte=table["analyte"].where(~missing, filled)))
 
 
 def _read_bytes(path: Path, source_file: str, max_bytes: int, settle_seconds: float) -> bytes:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.errors import InputError, shortened
-from assaypipe.readers.columns import WellColumns
+from assaypipe.readers.columns import ColumnTable, table_of
 from assaypipe.vocabulary import WellFlag
 
 __all__ = [
@@ -50,9 +50,11 @@ __all__ = [
     "unreadable_counts",
     "vendor_columns",
     "vendor_frame",
+    "vendor_table",
     "well_order",
     "wells_columns",
     "wells_frame",
+    "whole_numbers",
 ]
 
 TOKENS: Final = (
@@ -300,6 +302,17 @@ def _count_text(count: float) -> str:
     return "not a count" if np.isnan(count) else f"{count:g}"
 
 
+def whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """An `Int64` array of whole numbers given as floats (NaN: missing), as
+    ``pd.array(values, dtype="Int64")`` makes it, without its checks.
+
+    >>> whole_numbers(np.array([3.0, np.nan])).tolist()
+    [3, <NA>]
+    """
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+
+
 def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
     """A wells table of `n` rows: the given columns, neutral values for the others.
 
@@ -308,24 +321,15 @@ def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
     return pd.DataFrame(_wells_values(n, columns), index=range(n))
 
 
-def wells_columns(n: int, **columns: Any) -> WellColumns:
-    """`wells_frame` as columns (`columns.WellColumns`), for a reader that hands its
+def wells_columns(n: int, **columns: Any) -> ColumnTable:
+    """`wells_frame` as columns (`columns.ColumnTable`), for a reader that hands its
     wells over so: the given columns are arrays of `n` values or single values (text,
     a number or None), which are repeated."""
-    values = _wells_values(n, columns)
-    arrays: dict[str, Any] = {}
-    for name, value in values.items():
-        if isinstance(value, (np.ndarray, pd.api.extensions.ExtensionArray)):
-            if len(value) != n:
-                raise ValueError(f"column {name} has {len(value)} values, not {n}")
-            arrays[name] = value
-        elif value is None or isinstance(value, str):
-            arrays[name] = np.full(n, value, dtype=object)
-        elif isinstance(value, (float, int)):
-            arrays[name] = np.full(n, value)
-        else:
-            raise TypeError(f"column {name}: give an array or a single value")
-    return WellColumns(arrays, n)
+    return table_of(n, _wells_values(n, columns))
+
+
+# The default of the integer columns, made for `n` rows when no reader gives them.
+_NA_INTEGERS: Final = object()
 
 
 def _wells_values(n: int, columns: dict[str, Any]) -> dict[str, Any]:
@@ -336,13 +340,13 @@ def _wells_values(n: int, columns: dict[str, Any]) -> dict[str, Any]:
         "role": "sample",
         "sample_name": "",
         "sample_id": None,
-        "level": pd.array([pd.NA] * n, dtype="Int64"),
+        "level": _NA_INTEGERS,
         "expected_conc": np.nan,
         "unit": "",
         "dilution": 1.0,
         "signal": np.nan,
         "signal_kind": "",
-        "bead_count": pd.array([pd.NA] * n, dtype="Int64"),
+        "bead_count": _NA_INTEGERS,
         "raw_text": "",
         "token": "",
         "concentration": np.nan,
@@ -355,6 +359,9 @@ def _wells_values(n: int, columns: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"not columns of the wells table: {sorted(unknown)}")
     merged = {**defaults, **columns}
+    for name in ("level", "bead_count"):
+        if merged[name] is _NA_INTEGERS:
+            merged[name] = pd.array([pd.NA] * n, dtype="Int64")
     if merged["analyte_raw"] is None:
         merged["analyte_raw"] = merged["analyte"]
     # Columns a later stage adds (interpolation's) are not the readers' to write.
@@ -385,6 +392,17 @@ def vendor_columns(
     decimal_comma: bool = False,
 ) -> pd.DataFrame:
     """Vendor results from equally long columns (the vectorised form of `vendor_frame`)."""
+    return vendor_table(analyte, well, quantity, raw_text, decimal_comma).frame()
+
+
+def vendor_table(
+    analyte: np.ndarray,
+    well: np.ndarray,
+    quantity: np.ndarray,
+    raw_text: np.ndarray,
+    decimal_comma: bool = False,
+) -> ColumnTable:
+    """`vendor_columns` as columns (`columns.ColumnTable`)."""
     texts = raw_text.tolist()
     if all(type(text) is str for text in texts):
         stripped = np.array([text.strip() for text in texts], dtype=object)
@@ -398,7 +416,8 @@ def vendor_columns(
     is_text = np.array([str(name) in TEXT_QUANTITIES for name in quantity], dtype=bool)
     tokens[is_text] = "text"
     values[is_text] = np.nan
-    return pd.DataFrame(
+    return table_of(
+        len(texts),
         {
             "plate_id": "",
             "analyte": analyte,
@@ -411,5 +430,4 @@ def vendor_columns(
             "token": tokens,
             "source_file": "",
         },
-        index=range(len(texts)),
     )

@@ -22,14 +22,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Columns", "WellColumns", "columns_of", "frame_of", "nunique", "stacked", "texts"]
+__all__ = [
+    "ColumnTable",
+    "Columns",
+    "columns_of",
+    "frame_of",
+    "nunique",
+    "stacked",
+    "table_columns",
+    "table_of",
+    "texts",
+]
 
 Columns = dict[str, Any]
 
 
 @dataclass(frozen=True, eq=False)
-class WellColumns:
-    """A reader's wells as columns (`cells.wells_columns`) rather than a frame."""
+class ColumnTable:
+    """A table as columns, with its number of rows: what a reader may hand over instead
+    of a frame (`cells.wells_columns`, `cells.vendor_table`)."""
 
     columns: Columns
     n_rows: int
@@ -39,6 +50,31 @@ class WellColumns:
 
     def __len__(self) -> int:
         return self.n_rows
+
+
+def table_of(n_rows: int, values: Mapping[str, Any]) -> ColumnTable:
+    """Columns of ``n_rows`` values: arrays as they are, a single value (text, a number,
+    None) repeated, as a frame built from the same values would repeat it."""
+    arrays: Columns = {}
+    for name, value in values.items():
+        if isinstance(value, (np.ndarray, pd.api.extensions.ExtensionArray)):
+            if len(value) != n_rows:
+                raise ValueError(f"column {name} has {len(value)} values, not {n_rows}")
+            arrays[name] = value
+        elif value is None or isinstance(value, str):
+            arrays[name] = np.full(n_rows, value, dtype=object)
+        elif isinstance(value, (float, int)):
+            arrays[name] = np.full(n_rows, value)
+        else:
+            raise TypeError(f"column {name}: give an array or a single value")
+    return ColumnTable(arrays, n_rows)
+
+
+def table_columns(table: pd.DataFrame | ColumnTable) -> tuple[Columns, int]:
+    """A frame's or a column table's columns (a copy of the mapping) and row count."""
+    if isinstance(table, ColumnTable):
+        return dict(table.columns), table.n_rows
+    return columns_of(table), len(table)
 
 
 def columns_of(frame: pd.DataFrame) -> Columns:
@@ -94,4 +130,7 @@ def texts(values: Any) -> np.ndarray:
 
 def nunique(values: Any) -> int:
     """Distinct values, not counting missing ones (as ``Series.nunique``)."""
+    listed = np.asarray(values, dtype=object).tolist()
+    if all(type(value) is str for value in listed):
+        return len(set(listed))
     return int(pd.Series(np.asarray(values, dtype=object), dtype=object).nunique())

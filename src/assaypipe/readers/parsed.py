@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.readers.columns import WellColumns
+from assaypipe.readers.columns import ColumnTable
 
 __all__ = ["ParsedPlate", "Warnings"]
 
@@ -59,17 +59,14 @@ class ParsedPlate:
     `analyte` empty, and a well the export gives no role leaves `sample_name` empty
     (a plate map must place it). `name` is the plate's name in an export holding
     several plates. `warnings` are the reader's (`Warnings`). A reader may give
-    `wells` as columns (`columns.WellColumns`): the plate is finished on columns, so
-    the frame is then never built for the workflow's chunk step.
+    `wells` and `vendor` as columns (`columns.ColumnTable`): the plate is finished on
+    columns, so for the workflow's chunk step no frame is built per plate.
     """
 
-    @property
-    def wells_frame(self) -> pd.DataFrame:
-        """`wells` as a frame."""
-        return self.wells.frame() if isinstance(self.wells, WellColumns) else self.wells
-
-    wells: pd.DataFrame | WellColumns
+    wells: pd.DataFrame | ColumnTable
     meta: dict[str, str]
-    vendor: pd.DataFrame = field(default_factory=lambda: tables.empty(tables.VENDOR_RESULTS))
+    vendor: pd.DataFrame | ColumnTable = field(
+        default_factory=lambda: tables.empty(tables.VENDOR_RESULTS)
+    )
     name: str = ""
     warnings: tuple[str, ...] = ()

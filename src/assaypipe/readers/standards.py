@@ -20,6 +20,7 @@ concentrations are all missing or 0 are flagged and reported the same way.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,7 +56,17 @@ def implausible_levels(levels: np.ndarray, concentrations: np.ndarray) -> list[i
     >>> implausible_levels(np.arange(5), np.array([100, 40, 12, 3, 1.0]))
     []
     """
-    return off_series_levels(levels, concentrations)
+    key = (
+        tuple(np.asarray(levels, dtype=float).ravel().tolist()),
+        tuple(np.asarray(concentrations, dtype=float).ravel().tolist()),
+    )
+    return list(_off_series(*key))
+
+
+@functools.lru_cache(maxsize=1024)
+def _off_series(levels: tuple[float, ...], concentrations: tuple[float, ...]) -> tuple[int, ...]:
+    # A kit's standard series repeats on every plate it is run on: each is judged once.
+    return tuple(off_series_levels(np.array(levels), np.array(concentrations)))
 
 
 def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame, list[InputError]]:
@@ -81,11 +92,19 @@ def checked_standards(
         return None, []
     rows = np.flatnonzero(is_standard)
     names = texts(wells["analyte"])
-    levels = pd.Series(wells["level"], copy=False)
-    concs = pd.Series(wells["expected_conc"], copy=False).astype(float)
-    keys = _level_keys(levels, concs, rows)
-    all_levels = levels.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    all_concs = concs.to_numpy()
+    level, conc = wells["level"], wells["expected_conc"]
+    if isinstance(level, pd.arrays.IntegerArray) and isinstance(conc, np.ndarray):
+        # The columns as the readers give them: no conversion needed.
+        all_levels = level.to_numpy(dtype=float, na_value=np.nan)
+        all_concs = conc.astype(float, copy=False)
+        level_list, conc_list = level[rows].tolist(), all_concs[rows].tolist()
+    else:
+        levels = pd.Series(level, copy=False)
+        all_levels = levels.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        all_concs = pd.Series(conc, copy=False).astype(float).to_numpy()
+        level_list = levels.astype("Int64").iloc[rows].tolist()
+        conc_list = all_concs[rows].tolist()
+    keys = _level_keys(level_list, conc_list)
     # One entry per analyte and level (the first well of each), grouped by analyte in
     # the order the analytes first appear.
     groups: dict[str, list[int]] = {}
@@ -130,15 +149,11 @@ def checked_standards(
     return flags.to_numpy(dtype=object), problems
 
 
-def _level_keys(levels: pd.Series, concs: pd.Series, rows: np.ndarray) -> list[str]:
+def _level_keys(levels: list[Any], concs: list[float]) -> list[str]:
     # A level number where the export gives one, else the concentration names the level.
-    level_list = levels.astype("Int64").tolist()
-    conc_list = concs.tolist()
     return [
-        str(level_list[row])
-        if level_list[row] is not pd.NA
-        else "conc " + ("" if math.isnan(conc_list[row]) else str(conc_list[row]))
-        for row in rows.tolist()
+        str(level) if level is not pd.NA else "conc " + ("" if math.isnan(conc) else str(conc))
+        for level, conc in zip(levels, concs, strict=True)
     ]
 
 

@@ -47,12 +47,12 @@ from assaypipe.readers.cells import (
     bad_bead_flags,
     classify_texts,
     unreadable_counts,
-    vendor_columns,
-    vendor_frame,
+    vendor_table,
     well_order,
     wells_columns,
+    whole_numbers,
 )
-from assaypipe.readers.columns import WellColumns
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -75,6 +75,7 @@ __all__ = [
     "read_xponent",
     "split_export",
     "vendor_results",
+    "vendor_results_table",
 ]
 
 SIGNAL_BLOCKS: Final = {"median": ("Median", "Median MFI"), "net_mfi": ("Net MFI", "Net MFI")}
@@ -277,10 +278,11 @@ class XponentHeader:
 
 def _kit_lot(rows: tuple[tuple[str, ...], ...]) -> str:
     """The kit's lot number from `AssayLotInfo:`, else the standards' lot numbers."""
-    cells = [tuple(cell.strip() for cell in row) for row in rows]
-    starts = [i for i, row in enumerate(cells) if row[0] == "AssayLotInfo:"]
+    starts = [i for i, row in enumerate(rows) if row[0].strip() == "AssayLotInfo:"]
     if not starts:
         return ""
+    cells = [tuple(cell.strip() for cell in row) for row in rows[starts[0] :]]
+    starts = [0]
     kit_lot = ""
     reagent_lots: list[str] = []
     header: tuple[str, ...] = ()
@@ -630,7 +632,7 @@ def read_xponent(
             ParsedPlate(
                 wells=wells,
                 meta=dict(meta),
-                vendor=vendor_results(parsed, own, blocks.get("result"), units),
+                vendor=vendor_results_table(parsed, own, blocks.get("result"), units),
                 name=f"plate {plate}" if len(plates) > 1 else "",
                 warnings=notes.of(plate),
             )
@@ -664,7 +666,7 @@ def compose_columns(
     decimal_comma: bool = False,
     rule: RoleRule = DEFAULT_RULE,
     notes: _Notes | None = None,
-) -> WellColumns:
+) -> ColumnTable:
     """`compose` as columns, as `read_xponent` hands them over."""
     notes = notes if notes is not None else _Notes()
     n_wells, n_analytes = len(main.wells), len(main.analytes)
@@ -673,7 +675,7 @@ def compose_columns(
 
     roles = [rule.classify(sample) for sample in main.samples]
     role = np.array([r for r, _ in roles], dtype=object)
-    level = pd.array([lv for _, lv in roles], dtype="Int64")
+    level = whole_numbers(np.array([np.nan if lv is None else lv for _, lv in roles], dtype=float))
     sample_name = np.array(main.samples, dtype=object)
     sample_id = sample_name.copy()
     sample_id[~np.isin(role, ["sample", "control"])] = None
@@ -709,6 +711,16 @@ def vendor_results(
     result: WellBlock | None = None,
     units: dict[str, str] | None = None,
 ) -> pd.DataFrame:
+    """xPONENT's own results (`vendor_results_table`) as a frame."""
+    return vendor_results_table(parsed, main, result, units).frame()
+
+
+def vendor_results_table(
+    parsed: XponentFile,
+    main: WellBlock,
+    result: WellBlock | None = None,
+    units: dict[str, str] | None = None,
+) -> ColumnTable:
     """xPONENT's own results: Result per well, and per analyte the fitted model.
 
     Result is a concentration in the sample (`RESULT_BASIS`: the curve's value times
@@ -746,22 +758,27 @@ def vendor_results(
         if r_squared is not None and (text := r_squared.value("Value", analyte)):
             rows.append((analyte, None, "r_squared", text))
     if result is None:
-        return vendor_frame(rows, decimal_comma=parsed.decimal_comma)
-    # The per-well Results, then the per-analyte rows, built as one frame.
+        analyte, well, quantity, text = (
+            np.array([row[i] for row in rows], dtype=object) for i in range(4)
+        )
+        return vendor_table(analyte, well, quantity, text, decimal_comma=parsed.decimal_comma)
+    # The per-well Results, then the per-analyte rows, as one table.
     cells = result.aligned(main.wells, main.analytes)
     n_wells, n_analytes = cells.shape
     n_rows = len(rows)
     unit = [(units or {}).get(analyte) or None for analyte in main.analytes]
-    frame = vendor_columns(
+    table = vendor_table(
         _joined(np.tile(np.array(main.analytes, dtype=object), n_wells), [r[0] for r in rows]),
         _joined(np.repeat(np.array(main.wells, dtype=object), n_analytes), [r[1] for r in rows]),
         _joined(np.full(cells.size, "concentration", dtype=object), [r[2] for r in rows]),
         _joined(cells.ravel(), [r[3] for r in rows]),
         decimal_comma=parsed.decimal_comma,
     )
-    frame["unit"] = _joined(np.tile(np.array(unit, dtype=object), n_wells), [None] * n_rows)
-    frame["basis"] = _joined(np.full(cells.size, RESULT_BASIS, dtype=object), [None] * n_rows)
-    return frame
+    table.columns["unit"] = _joined(np.tile(np.array(unit, dtype=object), n_wells), [None] * n_rows)
+    table.columns["basis"] = _joined(
+        np.full(cells.size, RESULT_BASIS, dtype=object), [None] * n_rows
+    )
+    return table
 
 
 def _joined(first: np.ndarray, then: list[str | None]) -> np.ndarray:
@@ -1005,14 +1022,18 @@ def _bead_counts(
     usable = np.where(whole, number, np.nan)
     # Blank cells of rows and columns the block has (a well or analyte it lacks is warned
     # of as a whole: `_block_mismatch`).
-    written = np.outer(np.isin(main.wells, block.wells), np.isin(main.analytes, block.analytes))
+    has_well, has_analyte = set(block.wells), set(block.analytes)
+    written = np.outer(
+        np.array([well in has_well for well in main.wells], dtype=bool),
+        np.array([analyte in has_analyte for analyte in main.analytes], dtype=bool),
+    )
     blank = written.ravel() & np.array([str(t).strip() == "" for t in counts.ravel().tolist()])
     if signal_tokens is None:
         texts = [str(text) for text in main.cells.ravel().tolist()]
         signal_tokens, _ = classify_texts(texts, decimal_comma)
     measured = signal_tokens == "numeric"
     unread = unreadable_counts(counts.ravel().tolist(), usable) | (blank & measured)
-    return pd.array(usable, dtype="Int64"), unread
+    return whole_numbers(usable), unread
 
 
 def _dilution(
