@@ -758,10 +758,10 @@ def vendor_results_table(
         if r_squared is not None and (text := r_squared.value("Value", analyte)):
             rows.append((analyte, None, "r_squared", text))
     if result is None:
-        analyte, well, quantity, text = (
-            np.array([row[i] for row in rows], dtype=object) for i in range(4)
+        columns = [np.array([row[i] for row in rows], dtype=object) for i in range(4)]
+        return vendor_table(
+            columns[0], columns[1], columns[2], columns[3], decimal_comma=parsed.decimal_comma
         )
-        return vendor_table(analyte, well, quantity, text, decimal_comma=parsed.decimal_comma)
     # The per-well Results, then the per-analyte rows, as one table.
     cells = result.aligned(main.wells, main.analytes)
     n_wells, n_analytes = cells.shape
