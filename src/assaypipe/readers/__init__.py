@@ -46,6 +46,7 @@ from assaypipe.readers.columns import (
     frame_of,
     nunique,
     table_columns,
+    texts,
 )
 from assaypipe.readers.kit_spots import name_spots
 from assaypipe.readers.kit_standards import KitStandards, apply_kit_standards
@@ -321,11 +322,17 @@ def _finish(
         wells["bead_count"], wells["flags"] = cleaned
     if bead_warning is not None:
         notes.add(bead_warning)
-    vendor, n_vendor = table_columns(parsed.vendor)
+    # Most plate readers' exports hold no results of their software: nothing to take apart.
+    vendor, n_vendor = table_columns(parsed.vendor) if len(parsed.vendor) else ({}, 0)
     if kit_standards is not None:
         # Before the plate map, so that it can name a spot's wells by the kit's analyte.
+        given = parsed.vendor
         frame, vendor_frame = name_spots(
-            frame_of(wells, n_rows), frame_of(vendor, n_vendor), kit_standards, plate_id, notes
+            frame_of(wells, n_rows),
+            given.frame() if isinstance(given, ColumnTable) else given,
+            kit_standards,
+            plate_id,
+            notes,
         )
         wells, n_rows = columns_of(frame), len(frame)
         vendor, n_vendor = columns_of(vendor_frame), len(vendor_frame)
@@ -359,7 +366,7 @@ def _finish(
     wells = _conformed_columns(wells, tables.WELLS)
     # A plate reader's export often holds no results of its software.
     if n_vendor:
-        vendor = _vendor_analytes(vendor, n_vendor, wells, n_rows)
+        vendor = _vendor_analytes(vendor, wells)
         _vendor_units(vendor, unit)
         vendor["plate_id"] = np.full(n_vendor, plate_id, dtype=object)
         vendor["source_file"] = np.full(n_vendor, source_file, dtype=object)
@@ -515,18 +522,24 @@ def _conformed_columns(columns: Columns, schema: pa.DataFrameSchema) -> Columns:
     return {name: columns[name] for name in schema.columns if name in columns}
 
 
-def _vendor_analytes(vendor: Columns, n_vendor: int, wells: Columns, n_rows: int) -> Columns:
-    """Plate-reader results name no analyte: they take the one their well was given."""
-    if not (_objects(vendor["analyte"]) == "").any():
+def _vendor_analytes(vendor: Columns, wells: Columns) -> Columns:
+    """Plate-reader results name no analyte: they take the one their well was given
+    (its first row's), or the plate's when it has one analyte."""
+    analyte = _objects(vendor["analyte"])
+    missing = texts(analyte) == ""
+    if not missing.any():
         return vendor
-    table = frame_of(vendor, n_vendor)
-    frame = frame_of(wells, n_rows, ["well", "analyte"])
-    missing = table["analyte"].astype(str) == ""
-    of_well = frame.drop_duplicates("well").set_index("well")["analyte"]
-    analytes = frame["analyte"].drop_duplicates()
-    whole_plate = str(analytes.iloc[0]) if len(analytes) == 1 else ""
-    filled = table["well"].map(of_well).fillna(whole_plate).astype(object)
-    return columns_of(table.assign(analyte=table["analyte"].where(~missing, filled)))
+    of_well: dict[object, object] = {}
+    names = _objects(wells["analyte"]).tolist()
+    for well, name in zip(_objects(wells["well"]).tolist(), names, strict=True):
+        of_well.setdefault(well, name)
+    analytes = pd.unique(_objects(wells["analyte"]))
+    whole_plate = str(analytes[0]) if len(analytes) == 1 else ""
+    filled = analyte.copy()
+    for index in np.flatnonzero(missing).tolist():
+        name = of_well.get(vendor["well"][index])
+        filled[index] = name if isinstance(name, str) else whole_plate
+    return {**vendor, "analyte": filled}
 
 
 def _read_bytes(path: Path, source_file: str, max_bytes: int, settle_seconds: float) -> bytes:
