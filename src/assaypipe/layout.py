@@ -95,7 +95,9 @@ def annotate_wells(
     """
     out = wells.copy()
     lookup = alias_lookup(aliases)
-    canonical = out["analyte_raw"].map(lambda raw: canonical_analyte(str(raw), lookup))
+    # Each distinct name looked up once: a chunk's rows repeat a few dozen names.
+    names = {raw: canonical_analyte(str(raw), lookup) for raw in pd.unique(out["analyte_raw"])}
+    canonical = out["analyte_raw"].map(names)
     unknown_analyte = canonical.isna()
     out["analyte"] = canonical.fillna(out["analyte_raw"])
     flags = out["flags"].fillna("")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -22,7 +23,8 @@ from assaypipe.layout import annotate_wells
 
 if TYPE_CHECKING:
     from assaypipe.qc.kits import KitLot
-    from assaypipe.readers import PlateRead
+    from assaypipe.readers import PlateColumns
+    from assaypipe.readers.columns import Columns
     from assaypipe.readers.kit_standards import KitStandards
 
 
@@ -33,28 +35,28 @@ def read_plate(
     signal: str = "median",
     read_choice: str = "",
     kit_standards: KitStandards | None = None,
-) -> tuple[list[PlateRead], pd.DataFrame]:
+) -> tuple[list[PlateColumns], pd.DataFrame | None]:
     """Read one export (one plate, or several for a multi-plate SoftMax file).
 
     ``read_choice`` is the read to use of a plate-reader export holding several
     (``wells.read``); ``kit_standards`` the kit files' standards. Returns what was
-    read and, on bad input, no plates and one rejected row naming the file and the
-    reason.
+    read (each plate's wells as columns, put together with the chunk's others into one
+    table) and, on bad input, no plates and one rejected row naming the file and the
+    reason (None when the file was read).
     """
-    from assaypipe.readers import read_exports
+    from assaypipe.readers import read_columns
 
     try:
         # Validated once for the whole chunk (read_plates), not plate by plate.
-        plates = read_exports(
+        plates = read_columns(
             export,
             plate_map=plate_map,
             plate_id=plate_id,
             signal=signal,
-            validate=False,
             read=read_choice,
             kit_standards=kit_standards,
         )
-        return plates, tables.empty(tables.REJECTED)
+        return plates, None
     except InputError as exc:
         rejected = pd.DataFrame(
             [{"source_file": str(export), "where": exc.where or "file", "reason": str(exc)}]
@@ -99,9 +101,10 @@ def read_plates(
     reads an export whose software's curve fit is named in it with the signal that
     software fits instead of ``signal`` (``curves.preset: vendor``).
     """
-    wells_parts: list[pd.DataFrame] = []
+    from assaypipe.readers.columns import nunique
+
+    wells_parts: list[PlateColumns] = []
     rejected_parts: list[pd.DataFrame] = []
-    vendor_parts: list[pd.DataFrame] = []
     runs: list[dict[str, object]] = []
     standards = _kit_standards(kits, aliases)
     for done, plate in enumerate(plates, start=1):
@@ -119,7 +122,8 @@ def read_plates(
                 read_choice,
                 standards,
             )
-        rejected_parts.append(rejected)
+        if rejected is not None:
+            rejected_parts.append(rejected)
         if not reads:
             runs.append(
                 {
@@ -132,8 +136,7 @@ def read_plates(
                 }
             )
         for read in reads:
-            wells_parts.append(read.wells)
-            vendor_parts.append(read.vendor)
+            wells_parts.append(read)
             runs.append(
                 {
                     **{key: read.meta.get(key) or None for key in _RUN_KEYS},
@@ -141,8 +144,8 @@ def read_plates(
                     "source_file": export,
                     "source_sha256": read.meta["sha256"],
                     "status": "read",
-                    "n_wells": read.wells["well"].nunique(),
-                    "n_analytes": read.wells["analyte_raw"].nunique(),
+                    "n_wells": nunique(read.wells["well"]),
+                    "n_analytes": nunique(read.wells["analyte_raw"]),
                     "warnings": list(read.warnings),
                 }
             )
@@ -155,15 +158,42 @@ def read_plates(
         tables.PLATES.validate(runs_frame),
         {str(plate["export"]): str(plate["plate_id"]) for plate in plates},
     )
-    wells = clash.keep(_concat(wells_parts, tables.WELLS))
+    wells = clash.keep(_wells_table(wells_parts))
+    vendor = _vendor_table(wells_parts)
     if not wells.empty:
         wells = annotate_wells(wells, sample_sheet, aliases, min_bead_count=min_bead_count)
     return ChunkRead(
         wells=wells,
         rejected=_concat([*rejected_parts, clash.rejected], tables.REJECTED),
         plates=clash.plates,
-        vendor=clash.keep(_concat(vendor_parts, tables.VENDOR_RESULTS)),
+        vendor=clash.keep(vendor),
     )
+
+
+def _wells_table(plates: Sequence[PlateColumns]) -> pd.DataFrame:
+    """The plates' wells as one validated table, built once from their columns."""
+    return _table([(plate.wells, plate.n_rows) for plate in plates], tables.WELLS)
+
+
+def _vendor_table(plates: Sequence[PlateColumns]) -> pd.DataFrame:
+    """The plates' vendor results as one validated table."""
+    parts = [(plate.vendor.columns, plate.vendor.n_rows) for plate in plates]
+    return _table(parts, tables.VENDOR_RESULTS)
+
+
+def _table(parts: Sequence[tuple[Columns, int]], schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Tables given as columns (and their row counts) as one validated frame."""
+    from assaypipe.readers.columns import frame_of, stacked
+
+    parts = [part for part in parts if part[1]]
+    if not parts:
+        return tables.empty(schema)
+    names = list(parts[0][0])
+    if any(list(columns) != names for columns, _ in parts):
+        # Tables with different columns, as pandas joins them.
+        return _concat([frame_of(columns, n_rows) for columns, n_rows in parts], schema)
+    n_rows = sum(n for _, n in parts)
+    return schema.validate(frame_of(stacked([columns for columns, _ in parts], names), n_rows))
 
 
 @dataclass(frozen=True)
@@ -246,12 +276,16 @@ def _kit_standards(kits: Sequence[KitLot], aliases: pd.DataFrame) -> KitStandard
     return KitStandards.of(kits, aliases)
 
 
-def _vendor_signal(reads: Sequence[PlateRead], signals: Mapping[str, str]) -> str:
+def _vendor_signal(reads: Sequence[PlateColumns], signals: Mapping[str, str]) -> str:
     """The signal the export's software fits, where it names its fit; else ""."""
     if not reads or not signals:
         return ""
     wanted = signals.get(str(reads[0].meta.get("format") or ""), "")
-    names_fit = any((read.vendor["quantity"] == "model").any() for read in reads)
+    names_fit = any(
+        "model" in np.asarray(read.vendor.columns["quantity"], dtype=object).tolist()
+        for read in reads
+        if read.vendor.n_rows
+    )
     return wanted if names_fit else ""
 
 

@@ -21,7 +21,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -34,17 +34,26 @@ from assaypipe.readers import platemap
 from assaypipe.readers.cells import (
     CONCENTRATION_QUANTITIES,
     TOKENS,
-    check_bead_counts,
+    checked_bead_counts,
     classify_cells,
     decode_text,
     well_order,
+)
+from assaypipe.readers.columns import (
+    Columns,
+    ColumnTable,
+    columns_of,
+    frame_of,
+    nunique,
+    table_columns,
+    texts,
 )
 from assaypipe.readers.kit_spots import name_spots
 from assaypipe.readers.kit_standards import KitStandards, apply_kit_standards
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import ReadOptions, Source
 from assaypipe.readers.registry import FORMATS, format_of
-from assaypipe.readers.standards import check_standards
+from assaypipe.readers.standards import checked_standards
 from assaypipe.roles import DEFAULT_RULE, RoleRule
 from assaypipe.tables import UNASSIGNED
 from assaypipe.vocabulary import LuminexSignal, Role, values
@@ -56,9 +65,11 @@ __all__ = [
     "SETTLE_SECONDS",
     "SIGNALS",
     "TOKENS",
+    "PlateColumns",
     "PlateRead",
     "classify_cells",
     "decode_text",
+    "read_columns",
     "read_export",
     "read_exports",
 ]
@@ -169,6 +180,28 @@ def read_exports(
     With `validate=False` the tables are not checked against their schemas (their
     columns are): for callers that validate many plates' tables at once.
     """
+    plates = read_columns(
+        path, plate_map, plate_id, signal, max_bytes, role_rule, settle_seconds, read, kit_standards
+    )
+    reads = [plate.read() for plate in plates]
+    # The plates of one file are validated together: a schema check costs about the
+    # same for 1 plate's rows as for 10 plates'.
+    return _validated_together(reads, str(path)) if validate else reads
+
+
+def read_columns(
+    path: str | Path,
+    plate_map: str | Path | pd.DataFrame | None = None,
+    plate_id: str | None = None,
+    signal: str = "median",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    role_rule: RoleRule | None = None,
+    settle_seconds: float | None = None,
+    read: str = "",
+    kit_standards: KitStandards | None = None,
+) -> list[PlateColumns]:
+    """`read_exports` without building the plates' wells tables: their columns, for a
+    caller that puts many plates' together (the workflow's chunk step, `PlateColumns`)."""
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
     source_file = str(path)
@@ -181,22 +214,17 @@ def read_exports(
     if source.warnings:
         parsed = [replace(plate, warnings=(*source.warnings, *plate.warnings)) for plate in parsed]
     base = plate_id if plate_id is not None else Path(path).stem
-    # The plates of one file are validated together: a schema check costs about the
-    # same for 1 plate's rows as for 10 plates'.
-    together = validate and len(parsed) > 1
-    plates = [
+    return [
         _finish(
             plate,
             plate_id=_plate_id(base, plate.name) if len(parsed) > 1 else base,
             layout=layout,
             source_file=source_file,
             sha256=sha256,
-            validate=validate and not together,
             kit_standards=kit_standards,
         )
         for plate in parsed
     ]
-    return _validated_together(plates, source_file) if together else plates
 
 
 def _validated_together(plates: list[PlateRead], source_file: str) -> list[PlateRead]:
@@ -244,6 +272,31 @@ def _plate_id(base: str, name: str) -> str:
     return f"{base}_{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('_') or 'plate'}"
 
 
+@dataclass(frozen=True, eq=False)
+class PlateColumns:
+    """One plate read, its wells table as columns (`columns.Columns`, the names of
+    `tables.WELLS` a reader gives, in its order) not yet a frame; the rest as in
+    `PlateRead`."""
+
+    wells: Columns
+    n_rows: int
+    meta: dict[str, str]
+    vendor: ColumnTable
+    warnings: tuple[str, ...]
+
+    def read(self) -> PlateRead:
+        """The plate as `PlateRead`, its tables not validated."""
+        return PlateRead(
+            wells=frame_of(self.wells, self.n_rows),
+            meta=self.meta,
+            # A plate reader's export often holds no results of its software.
+            vendor=self.vendor.frame()
+            if self.vendor.n_rows
+            else tables.empty(tables.VENDOR_RESULTS),
+            warnings=self.warnings,
+        )
+
+
 def _finish(
     parsed: ParsedPlate,
     *,
@@ -251,66 +304,85 @@ def _finish(
     layout: pd.DataFrame | None,
     source_file: str,
     sha256: str,
-    validate: bool = True,
     kit_standards: KitStandards | None = None,
-) -> PlateRead:
+) -> PlateColumns:
+    """The plate finished as every format's is (plate map, roles, checks), on its
+    columns: a frame is built only for the steps that join tables (plate map, kit)."""
     notes = Warnings(parsed.warnings)
-    wells = parsed.wells.assign(plate_id=plate_id, source_file=source_file, source_sha256=sha256)
-    wells, bead_warning = check_bead_counts(wells)
+    wells, n_rows = table_columns(parsed.wells)
+    for name, value in (
+        ("plate_id", plate_id),
+        ("source_file", source_file),
+        ("source_sha256", sha256),
+    ):
+        wells[name] = np.full(n_rows, value, dtype=object)
+    cleaned, bead_warning = checked_bead_counts(
+        wells["well"], wells["analyte"], wells["bead_count"], wells["flags"]
+    )
+    if cleaned is not None:
+        wells["bead_count"], wells["flags"] = cleaned
     if bead_warning is not None:
         notes.add(bead_warning)
-    vendor = parsed.vendor
+    # Most plate readers' exports hold no results of their software: nothing to take apart.
+    vendor, n_vendor = table_columns(parsed.vendor) if len(parsed.vendor) else ({}, 0)
     if kit_standards is not None:
         # Before the plate map, so that it can name a spot's wells by the kit's analyte.
-        wells, vendor = name_spots(wells, vendor, kit_standards, plate_id, notes)
+        given = parsed.vendor
+        frame, vendor_frame = name_spots(
+            frame_of(wells, n_rows),
+            given.frame() if isinstance(given, ColumnTable) else given,
+            kit_standards,
+            plate_id,
+            notes,
+        )
+        wells, n_rows = columns_of(frame), len(frame)
+        vendor, n_vendor = columns_of(vendor_frame), len(vendor_frame)
     unit = _plate_unit(parsed.meta.get("unit", ""))
     if unit:
-        wells = wells.assign(unit=wells["unit"].where(wells["unit"] != "", unit))
+        wells["unit"] = np.where(_objects(wells["unit"]) != "", wells["unit"], unit)
     # A well of an export that names no analyte and no role (a plate reader's grid)
     # has no role until a plate map gives it one.
-    no_role = ((wells["analyte"] == "") & (wells["sample_name"] == "")).to_numpy()
+    unnamed_analyte = _objects(wells["analyte"]) == ""
+    no_role = unnamed_analyte & (_objects(wells["sample_name"]) == "")
     if no_role.any():
-        wells = wells.assign(role=np.where(no_role, UNASSIGNED, wells["role"].to_numpy(object)))
+        wells["role"] = np.where(no_role, UNASSIGNED, _objects(wells["role"]))
     if layout is not None:
-        wells = platemap.apply_plate_map(wells, layout)
-    elif (wells["analyte"] == "").any():
-        unnamed = wells["analyte"] == ""
-        wells = wells.assign(
-            analyte=wells["analyte"].where(~unnamed, platemap.DEFAULT_ANALYTE),
-            analyte_raw=wells["analyte_raw"].where(~unnamed, platemap.DEFAULT_ANALYTE),
-        )
+        frame = platemap.apply_plate_map(frame_of(wells, n_rows), layout)
+        wells, n_rows = columns_of(frame), len(frame)
+    elif unnamed_analyte.any():
+        for name in ("analyte", "analyte_raw"):
+            wells[name] = np.where(unnamed_analyte, platemap.DEFAULT_ANALYTE, wells[name])
     _note_unassigned(wells, layout is not None, notes)
     _note_control_characters(wells, notes)
-    wells = _nameless_to_no_sample(wells, notes)
+    _nameless_to_no_sample(wells, notes)
     if kit_standards is not None:
-        wells = apply_kit_standards(wells, kit_standards, plate_id, layout, notes)
-    wells, problems = check_standards(wells.reset_index(drop=True), source_file)
+        frame = apply_kit_standards(frame_of(wells, n_rows), kit_standards, plate_id, layout, notes)
+        wells, n_rows = columns_of(frame), len(frame)
+    flags, problems = checked_standards(wells, source_file)
+    if flags is not None:
+        wells["flags"] = flags
     notes.extend([_without_file(problem) for problem in problems])
     meta = {key: parsed.meta.get(key, "") for key in META_KEYS}
     meta.update(sha256=sha256, source_file=source_file, plate_name=parsed.name, plate_id=plate_id)
-    check = _validated if validate else _conformed
-    try:
-        checked = check(wells, tables.WELLS)
-        # A plate reader's export often holds no results of its software: an empty
-        # table needs no validating (it would cost as much as the wells').
-        vendor = (
-            tables.empty(tables.VENDOR_RESULTS)
-            if vendor.empty
-            else check(
-                _vendor_units(_vendor_analytes(vendor, checked), unit).assign(
-                    plate_id=plate_id, source_file=source_file
-                ),
-                tables.VENDOR_RESULTS,
-            )
-        )
-    except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as error:
-        raise AssaypipeBugError(f"{source_file}: reader built an invalid table: {error}") from error
-    return PlateRead(
-        wells=checked.reset_index(drop=True),
+    wells = _conformed_columns(wells, tables.WELLS)
+    # A plate reader's export often holds no results of its software.
+    if n_vendor:
+        vendor = _vendor_analytes(vendor, wells)
+        _vendor_units(vendor, unit)
+        vendor["plate_id"] = np.full(n_vendor, plate_id, dtype=object)
+        vendor["source_file"] = np.full(n_vendor, source_file, dtype=object)
+        vendor = _conformed_columns(vendor, tables.VENDOR_RESULTS)
+    return PlateColumns(
+        wells=wells,
+        n_rows=n_rows,
         meta=meta,
-        vendor=vendor.reset_index(drop=True),
+        vendor=ColumnTable(vendor, n_vendor),
         warnings=notes.as_tuple(),
     )
+
+
+def _objects(column: Any) -> np.ndarray:
+    return np.asarray(column, dtype=object)
 
 
 def _plate_unit(unit: str) -> str:
@@ -318,12 +390,17 @@ def _plate_unit(unit: str) -> str:
     return "" if ";" in unit else unit.strip()
 
 
-def _vendor_units(vendor: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """A vendor concentration the reader gave no unit takes the plate's."""
-    if not unit or vendor.empty:
-        return vendor
-    is_conc = vendor["quantity"].isin(CONCENTRATION_QUANTITIES) & vendor["unit"].isna()
-    return vendor.assign(unit=vendor["unit"].where(~is_conc, unit))
+def _vendor_units(vendor: Columns, unit: str) -> None:
+    """A vendor concentration the reader gave no unit takes the plate's (in place)."""
+    if not unit:
+        return
+    units = _objects(vendor["unit"])
+    quantity = _objects(vendor["quantity"]).tolist()
+    is_conc = pd.isna(units) & np.array(
+        [q in CONCENTRATION_QUANTITIES for q in quantity], dtype=bool
+    )
+    if is_conc.any():
+        vendor["unit"] = np.where(is_conc, unit, units)
 
 
 def _without_file(problem: InputError) -> str:
@@ -335,11 +412,14 @@ def _without_file(problem: InputError) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _note_control_characters(wells: pd.DataFrame, notes: Warnings) -> None:
+def _note_control_characters(wells: Columns, notes: Warnings) -> None:
     """Analyte and sample names holding control characters (shown as ``\\x00``)."""
     # their word: a noun of the message
     for column, what in (("analyte_raw", "analyte"), ("sample_name", "sample")):
-        names = pd.unique(wells[column].astype(str))
+        distinct = set(_objects(wells[column]).tolist())
+        if not any(isinstance(name, str) and _CONTROL.search(name) for name in distinct):
+            continue  # the usual case, decided without converting the column
+        names = pd.unique(pd.Series(wells[column]).astype(str))
         odd = [name for name in names if _CONTROL.search(name)]
         if not odd:
             continue
@@ -357,12 +437,14 @@ def _visible(name: str) -> str:
     return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", name[:60])
 
 
-def _note_unassigned(wells: pd.DataFrame, has_map: bool, notes: Warnings) -> None:
-    unassigned = wells.loc[wells["role"] == UNASSIGNED, "well"].drop_duplicates()
-    if unassigned.empty:
+def _note_unassigned(wells: Columns, has_map: bool, notes: Warnings) -> None:
+    well = _objects(wells["well"])
+    is_unassigned = _objects(wells["role"]) == UNASSIGNED
+    if not is_unassigned.any():
         return
+    unassigned = pd.Series(well[is_unassigned], dtype=object).drop_duplicates()
     listed = _well_list(unassigned.tolist())
-    if len(unassigned) == wells["well"].nunique():
+    if len(unassigned) == nunique(well):
         why = "the plate map places none of them" if has_map else "there is no plate map"
         notes.add(
             f"the export names no well roles and {why}: its {len(unassigned)} wells are "
@@ -377,19 +459,26 @@ def _note_unassigned(wells: pd.DataFrame, has_map: bool, notes: Warnings) -> Non
         )
 
 
-def _nameless_to_no_sample(wells: pd.DataFrame, notes: Warnings) -> pd.DataFrame:
+def _nameless_to_no_sample(wells: Columns, notes: Warnings) -> None:
     # A sample or control without a name would pool with every other nameless well: it
     # is read, but belongs to no sample.
-    nameless = wells["role"].isin([Role.SAMPLE, Role.CONTROL]) & (wells["sample_name"] == "")
+    unnamed = _objects(wells["sample_name"]) == ""
+    if not unnamed.any():
+        return
+    nameless = unnamed & np.isin(_objects(wells["role"]), [Role.SAMPLE.value, Role.CONTROL.value])
     if not nameless.any():
-        return wells
-    listed = _well_list(wells.loc[nameless, "well"].drop_duplicates().tolist())
+        return
+    listed = _well_list(
+        pd.Series(_objects(wells["well"])[nameless], dtype=object).drop_duplicates().tolist()
+    )
     notes.add(
         f"{listed}: sample or control wells with no name in the export and no sample_id "
         "in the plate map; they are read but belong to no sample: add their sample_id "
         "to the plate map"
     )
-    return wells.assign(sample_id=wells["sample_id"].where(~nameless, None))
+    sample_id = _objects(wells["sample_id"]).copy()
+    sample_id[nameless] = None
+    wells["sample_id"] = sample_id
 
 
 def _well_list(wells: list[str], most: int = 12) -> str:
@@ -403,22 +492,56 @@ def _validated(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
 
 
 def _conformed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """`tables.conform`, without its copy when the columns are already the schema's."""
-    if list(frame.columns) == list(schema.columns):
+    """`tables.conform`, without its copy when the columns are already the schema's
+    (all of them, or the required ones: a reader's table lacks the later stages')."""
+    if list(frame.columns) in (list(schema.columns), _required(schema)):
         return frame
     return tables.conform(frame, schema)
 
 
-def _vendor_analytes(vendor: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
-    """Plate-reader results name no analyte: they take the one their well was given."""
-    if vendor.empty or not (vendor["analyte"].to_numpy(dtype=object) == "").any():
+_REQUIRED: dict[str, list[str]] = {}
+
+
+def _required(schema: pa.DataFrameSchema) -> list[str]:
+    """The schema's required columns, in its order."""
+    name = str(schema.name)
+    if name not in _REQUIRED:
+        _REQUIRED[name] = [c for c, column in schema.columns.items() if column.required]
+    return _REQUIRED[name]
+
+
+def _conformed_columns(columns: Columns, schema: pa.DataFrameSchema) -> Columns:
+    """`tables.conform` for columns: the schema's, in its order."""
+    required = _required(schema)
+    if list(columns) == required:
+        return columns
+    missing = sorted(set(required) - set(columns))
+    extra = sorted(set(columns) - set(schema.columns))
+    if missing or extra:
+        raise AssaypipeBugError(
+            f"{schema.name} table built with missing columns {missing} or extra columns {extra}"
+        )
+    return {name: columns[name] for name in schema.columns if name in columns}
+
+
+def _vendor_analytes(vendor: Columns, wells: Columns) -> Columns:
+    """Plate-reader results name no analyte: they take the one their well was given
+    (its first row's), or the plate's when it has one analyte."""
+    analyte = _objects(vendor["analyte"])
+    missing = texts(analyte) == ""
+    if not missing.any():
         return vendor
-    missing = vendor["analyte"].astype(str) == ""
-    of_well = wells.drop_duplicates("well").set_index("well")["analyte"]
-    analytes = wells["analyte"].drop_duplicates()
-    whole_plate = str(analytes.iloc[0]) if len(analytes) == 1 else ""
-    filled = vendor["well"].map(of_well).fillna(whole_plate).astype(object)
-    return vendor.assign(analyte=vendor["analyte"].where(~missing, filled))
+    of_well: dict[object, object] = {}
+    names = _objects(wells["analyte"]).tolist()
+    for well, name in zip(_objects(wells["well"]).tolist(), names, strict=True):
+        of_well.setdefault(well, name)
+    analytes = pd.unique(_objects(wells["analyte"]))
+    whole_plate = str(analytes[0]) if len(analytes) == 1 else ""
+    filled = analyte.copy()
+    for index in np.flatnonzero(missing).tolist():
+        name = of_well.get(vendor["well"][index])
+        filled[index] = name if isinstance(name, str) else whole_plate
+    return {**vendor, "analyte": filled}
 
 
 def _read_bytes(path: Path, source_file: str, max_bytes: int, settle_seconds: float) -> bytes:

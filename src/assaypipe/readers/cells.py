@@ -29,6 +29,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.errors import InputError, shortened
+from assaypipe.readers.columns import ColumnTable, table_of
 from assaypipe.vocabulary import Role, WellFlag
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "TOKENS",
     "bad_bead_flags",
     "check_bead_counts",
+    "checked_bead_counts",
     "classify_cells",
     "classify_texts",
     "decode_text",
@@ -48,8 +50,11 @@ __all__ = [
     "unreadable_counts",
     "vendor_columns",
     "vendor_frame",
+    "vendor_table",
     "well_order",
+    "wells_columns",
     "wells_frame",
+    "whole_numbers",
 ]
 
 TOKENS: Final = (
@@ -223,9 +228,12 @@ def unreadable_counts(texts: Iterable[object], counts: np.ndarray) -> np.ndarray
     >>> unreadable_counts(["12", "abc", "", "***"], np.array([12.0, np.nan, np.nan, np.nan]))
     array([False,  True, False, False])
     """
+    missing: np.ndarray = ~np.isfinite(np.asarray(counts, dtype=float))
+    if not missing.any():
+        return missing
     tokens, _ = classify_texts([str(text) for text in texts])
     given = tokens != "not_reported"
-    unread: np.ndarray = given & ~np.isfinite(np.asarray(counts, dtype=float))
+    unread: np.ndarray = given & missing
     return unread
 
 
@@ -246,17 +254,36 @@ def check_bead_counts(wells: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     A well without a count is left as it is: Bio-Plex XML, say, records the acquisition
     of only some wells, and an export without counts (a plate reader) has none.
     """
-    numbers = pd.to_numeric(wells["bead_count"], errors="coerce").astype("Float64")
-    counts = numbers.to_numpy(dtype=float, na_value=np.nan)
+    cleaned, warning = checked_bead_counts(
+        wells["well"], wells["analyte"], wells["bead_count"].array, wells["flags"]
+    )
+    if cleaned is None:
+        return wells, warning
+    bead_count, flags = cleaned
+    return wells.assign(bead_count=bead_count, flags=flags), warning
+
+
+def checked_bead_counts(
+    well: Any, analyte: Any, bead_count: Any, flags: Any
+) -> tuple[tuple[pd.arrays.IntegerArray, np.ndarray] | None, str | None]:
+    """`check_bead_counts` over a plate's columns: the cleaned bead counts and flags
+    (None when none is flagged), and the warning."""
+    if isinstance(bead_count, pd.arrays.IntegerArray):  # as every reader gives it
+        counts = bead_count.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        numbers = pd.to_numeric(pd.Series(bead_count), errors="coerce").astype("Float64")
+        counts = numbers.to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
         out_of_range = (counts < 0) | (counts > MAX_BEAD_COUNT) | (counts != np.round(counts))
     out_of_range &= np.isfinite(counts)
-    flagged = out_of_range | wells["flags"].fillna("").astype(str).str.contains(
-        BAD_BEAD_COUNT, regex=False
-    ).to_numpy(dtype=bool)
+    flag_list = list(flags)
+    flagged = out_of_range | np.array(
+        [isinstance(flag, str) and BAD_BEAD_COUNT in flag for flag in flag_list], dtype=bool
+    )
     if not flagged.any():
-        return wells, None
-    wells_at, analytes_at = wells["well"].to_numpy()[flagged], wells["analyte"].to_numpy()[flagged]
+        return None, None
+    wells_at = np.asarray(well, dtype=object)[flagged]
+    analytes_at = np.asarray(analyte, dtype=object)[flagged]
     listed = [
         f"{well} {shortened(str(analyte))} ({_count_text(count)})"
         for well, analyte, count in zip(wells_at, analytes_at, counts[flagged], strict=True)
@@ -267,15 +294,23 @@ def check_bead_counts(wells: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
         f"{shown}; the count is left empty, the well flagged {BAD_BEAD_COUNT} and left out "
         "of curve fits and replicate means"
     )
-    cleaned = wells.assign(
-        bead_count=pd.array(np.where(out_of_range, np.nan, counts), dtype="Int64"),
-        flags=bad_bead_flags(wells["flags"], flagged),
-    )
-    return cleaned, warning
+    cleaned = pd.array(np.where(out_of_range, np.nan, counts), dtype="Int64")
+    return (cleaned, bad_bead_flags(flag_list, flagged)), warning
 
 
 def _count_text(count: float) -> str:
     return "not a count" if np.isnan(count) else f"{count:g}"
+
+
+def whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """An `Int64` array of whole numbers given as floats (NaN: missing), as
+    ``pd.array(values, dtype="Int64")`` makes it, without its checks.
+
+    >>> whole_numbers(np.array([3.0, np.nan])).tolist()
+    [3, <NA>]
+    """
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
 def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
@@ -283,6 +318,21 @@ def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
 
     Readers build their rows with this so a new column needs one change, here.
     """
+    return pd.DataFrame(_wells_values(n, columns), index=range(n))
+
+
+def wells_columns(n: int, **columns: Any) -> ColumnTable:
+    """`wells_frame` as columns (`columns.ColumnTable`), for a reader that hands its
+    wells over so: the given columns are arrays of `n` values or single values (text,
+    a number or None), which are repeated."""
+    return table_of(n, _wells_values(n, columns))
+
+
+# The default of the integer columns, made for `n` rows when no reader gives them.
+_NA_INTEGERS: Final = object()
+
+
+def _wells_values(n: int, columns: dict[str, Any]) -> dict[str, Any]:
     defaults: dict[str, Any] = {
         "plate_id": "",
         "analyte": "",
@@ -290,13 +340,13 @@ def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
         "role": Role.SAMPLE,
         "sample_name": "",
         "sample_id": None,
-        "level": pd.array([pd.NA] * n, dtype="Int64"),
+        "level": _NA_INTEGERS,
         "expected_conc": np.nan,
         "unit": "",
         "dilution": 1.0,
         "signal": np.nan,
         "signal_kind": "",
-        "bead_count": pd.array([pd.NA] * n, dtype="Int64"),
+        "bead_count": _NA_INTEGERS,
         "raw_text": "",
         "token": "",
         "concentration": np.nan,
@@ -309,11 +359,14 @@ def wells_frame(n: int, **columns: Any) -> pd.DataFrame:
     if unknown:
         raise ValueError(f"not columns of the wells table: {sorted(unknown)}")
     merged = {**defaults, **columns}
+    for name in ("level", "bead_count"):
+        if merged[name] is _NA_INTEGERS:
+            merged[name] = pd.array([pd.NA] * n, dtype="Int64")
     if merged["analyte_raw"] is None:
         merged["analyte_raw"] = merged["analyte"]
     # Columns a later stage adds (interpolation's) are not the readers' to write.
     names = [name for name, column in tables.WELLS.columns.items() if column.required]
-    return pd.DataFrame({name: merged[name] for name in names}, index=range(n))
+    return {name: merged[name] for name in names}
 
 
 def vendor_frame(
@@ -339,6 +392,17 @@ def vendor_columns(
     decimal_comma: bool = False,
 ) -> pd.DataFrame:
     """Vendor results from equally long columns (the vectorised form of `vendor_frame`)."""
+    return vendor_table(analyte, well, quantity, raw_text, decimal_comma).frame()
+
+
+def vendor_table(
+    analyte: np.ndarray,
+    well: np.ndarray,
+    quantity: np.ndarray,
+    raw_text: np.ndarray,
+    decimal_comma: bool = False,
+) -> ColumnTable:
+    """`vendor_columns` as columns (`columns.ColumnTable`)."""
     texts = raw_text.tolist()
     if all(type(text) is str for text in texts):
         stripped = np.array([text.strip() for text in texts], dtype=object)
@@ -352,7 +416,8 @@ def vendor_columns(
     is_text = np.array([str(name) in TEXT_QUANTITIES for name in quantity], dtype=bool)
     tokens[is_text] = "text"
     values[is_text] = np.nan
-    return pd.DataFrame(
+    return table_of(
+        len(texts),
         {
             "plate_id": "",
             "analyte": analyte,
@@ -365,5 +430,4 @@ def vendor_columns(
             "token": tokens,
             "source_file": "",
         },
-        index=range(len(texts)),
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.readers.columns import ColumnTable
 
 __all__ = ["ParsedPlate", "Warnings"]
 
@@ -57,11 +58,15 @@ class ParsedPlate:
     `wells` has the columns of `tables.WELLS`; an export that names no analyte leaves
     `analyte` empty, and a well the export gives no role leaves `sample_name` empty
     (a plate map must place it). `name` is the plate's name in an export holding
-    several plates. `warnings` are the reader's (`Warnings`).
+    several plates. `warnings` are the reader's (`Warnings`). A reader may give
+    `wells` and `vendor` as columns (`columns.ColumnTable`): the plate is finished on
+    columns, so for the workflow's chunk step no frame is built per plate.
     """
 
-    wells: pd.DataFrame
+    wells: pd.DataFrame | ColumnTable
     meta: dict[str, str]
-    vendor: pd.DataFrame = field(default_factory=lambda: tables.empty(tables.VENDOR_RESULTS))
+    vendor: pd.DataFrame | ColumnTable = field(
+        default_factory=lambda: tables.empty(tables.VENDOR_RESULTS)
+    )
     name: str = ""
     warnings: tuple[str, ...] = ()

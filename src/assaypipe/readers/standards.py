@@ -20,9 +20,11 @@ concentrations are all missing or 0 are flagged and reported the same way.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -30,9 +32,16 @@ import pandas as pd
 from assaypipe.curves.series import off_series_levels
 from assaypipe.errors import InputError, shortened
 from assaypipe.layout import add_flags
+from assaypipe.readers.columns import texts
 from assaypipe.vocabulary import Role, WellFlag
 
-__all__ = ["BROKEN_SERIES", "IMPLAUSIBLE_LEVEL", "check_standards", "implausible_levels"]
+__all__ = [
+    "BROKEN_SERIES",
+    "IMPLAUSIBLE_LEVEL",
+    "check_standards",
+    "checked_standards",
+    "implausible_levels",
+]
 
 BROKEN_SERIES: Final = WellFlag.BROKEN_DILUTION_SERIES.value
 IMPLAUSIBLE_LEVEL: Final = WellFlag.IMPLAUSIBLE_EXPECTED_CONC.value
@@ -47,19 +56,55 @@ def implausible_levels(levels: np.ndarray, concentrations: np.ndarray) -> list[i
     >>> implausible_levels(np.arange(5), np.array([100, 40, 12, 3, 1.0]))
     []
     """
-    return off_series_levels(levels, concentrations)
+    key = (
+        tuple(np.asarray(levels, dtype=float).ravel().tolist()),
+        tuple(np.asarray(concentrations, dtype=float).ravel().tolist()),
+    )
+    return list(_off_series(*key))
+
+
+@functools.lru_cache(maxsize=1024)
+def _off_series(levels: tuple[float, ...], concentrations: tuple[float, ...]) -> tuple[int, ...]:
+    # A kit's standard series repeats on every plate it is run on: each is judged once.
+    return tuple(off_series_levels(np.array(levels), np.array(concentrations)))
 
 
 def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame, list[InputError]]:
     """Wells with standards flagged where the series is implausible, and the reasons."""
-    is_standard = (wells["role"] == Role.STANDARD).to_numpy()
+    flags, problems = checked_standards(
+        {name: wells[name] for name in ("role", "analyte", "level", "expected_conc", "flags")},
+        source_file,
+    )
+    if flags is None:
+        return wells, problems
+    out = wells.copy()
+    out["flags"] = pd.Series(flags, index=out.index, dtype=object)
+    return out, problems
+
+
+def checked_standards(
+    wells: Mapping[str, Any], source_file: str
+) -> tuple[np.ndarray | None, list[InputError]]:
+    """`check_standards` over a plate's columns (`role`, `analyte`, `level`,
+    `expected_conc`, `flags`): the flags (None when unchanged) and the reasons."""
+    is_standard = np.asarray(wells["role"], dtype=object) == Role.STANDARD
     if not is_standard.any():
-        return wells, []
+        return None, []
     rows = np.flatnonzero(is_standard)
-    names = wells["analyte"].astype(str).to_numpy(dtype=object)
-    keys = _level_keys(wells, rows)
-    all_levels = wells["level"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    all_concs = wells["expected_conc"].astype(float).to_numpy()
+    names = texts(wells["analyte"])
+    level, conc = wells["level"], wells["expected_conc"]
+    if isinstance(level, pd.arrays.IntegerArray) and isinstance(conc, np.ndarray):
+        # The columns as the readers give them: no conversion needed.
+        all_levels = level.to_numpy(dtype=float, na_value=np.nan)
+        all_concs = conc.astype(float, copy=False)
+        level_list, conc_list = level[rows].tolist(), all_concs[rows].tolist()
+    else:
+        levels = pd.Series(level, copy=False)
+        all_levels = levels.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        all_concs = pd.Series(conc, copy=False).astype(float).to_numpy()
+        level_list = levels.astype("Int64").iloc[rows].tolist()
+        conc_list = all_concs[rows].tolist()
+    keys = _level_keys(level_list, conc_list)
     # One entry per analyte and level (the first well of each), grouped by analyte in
     # the order the analytes first appear.
     groups: dict[str, list[int]] = {}
@@ -93,29 +138,22 @@ def check_standards(wells: pd.DataFrame, source_file: str) -> tuple[pd.DataFrame
             problems.append(_level_problem(source_file, str(analyte), series, position))
     if no_conc:
         broken.extend(no_conc)
-        problems.extend(_no_concentration_problems(source_file, no_conc, wells))
+        problems.extend(_no_concentration_problems(source_file, no_conc, wells["analyte"]))
     if not broken:
-        return wells, problems
-    out = wells.copy()
+        return None, problems
     in_broken = is_standard & np.isin(names, broken)
-    out["flags"] = add_flags(out["flags"].astype(object), in_broken, BROKEN_SERIES)
-    combined = np.full(len(out), "", dtype=object)
+    flags = add_flags(pd.Series(wells["flags"], dtype=object), in_broken, BROKEN_SERIES)
+    combined = np.full(len(names), "", dtype=object)
     combined[is_standard] = names[is_standard] + "\x1f" + np.array(keys, dtype=object)
-    out["flags"] = add_flags(
-        out["flags"].astype(object), np.isin(combined, bad_levels), IMPLAUSIBLE_LEVEL
-    )
-    return out, problems
+    flags = add_flags(flags, np.isin(combined, bad_levels), IMPLAUSIBLE_LEVEL)
+    return flags.to_numpy(dtype=object), problems
 
 
-def _level_keys(wells: pd.DataFrame, rows: np.ndarray) -> list[str]:
+def _level_keys(levels: list[Any], concs: list[float]) -> list[str]:
     # A level number where the export gives one, else the concentration names the level.
-    levels = wells["level"].astype("Int64").tolist()
-    concs = wells["expected_conc"].astype(float).tolist()
     return [
-        str(levels[row])
-        if levels[row] is not pd.NA
-        else "conc " + ("" if math.isnan(concs[row]) else str(concs[row]))
-        for row in rows.tolist()
+        str(level) if level is not pd.NA else "conc " + ("" if math.isnan(conc) else str(conc))
+        for level, conc in zip(levels, concs, strict=True)
     ]
 
 
@@ -175,15 +213,13 @@ def _fold_off(series: _Series, position: int) -> float | None:
     return float(y[position] - (intercept + slope * x[position]))
 
 
-def _no_concentration_problems(
-    file: str, analytes: list[str], wells: pd.DataFrame
-) -> list[InputError]:
+def _no_concentration_problems(file: str, analytes: list[str], names: Any) -> list[InputError]:
     problem = (
         "expected concentrations are all missing or 0, so no curve can be fitted; enter "
         "the standard concentrations in the instrument protocol and export again, or give "
         "them in a kit file (standards) or a plate map"
     )
-    every = wells["analyte"].drop_duplicates()
+    every = pd.Series(names, copy=False).drop_duplicates()
     if len(analytes) > 1 and set(analytes) == set(every):
         message = f"every analyte has standards but their {problem}"
         return [InputError(file, message, where="standards")]

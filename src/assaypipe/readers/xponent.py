@@ -47,11 +47,12 @@ from assaypipe.readers.cells import (
     bad_bead_flags,
     classify_texts,
     unreadable_counts,
-    vendor_columns,
-    vendor_frame,
+    vendor_table,
     well_order,
-    wells_frame,
+    wells_columns,
+    whole_numbers,
 )
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -67,6 +68,7 @@ __all__ = [
     "XponentFile",
     "XponentHeader",
     "compose",
+    "compose_columns",
     "delimiter_of",
     "instrument_of",
     "looks_like_xponent",
@@ -74,6 +76,7 @@ __all__ = [
     "read_xponent",
     "split_export",
     "vendor_results",
+    "vendor_results_table",
 ]
 
 SIGNAL_BLOCKS: Final = {"median": ("Median", "Median MFI"), "net_mfi": ("Net MFI", "Net MFI")}
@@ -276,10 +279,11 @@ class XponentHeader:
 
 def _kit_lot(rows: tuple[tuple[str, ...], ...]) -> str:
     """The kit's lot number from `AssayLotInfo:`, else the standards' lot numbers."""
-    cells = [tuple(cell.strip() for cell in row) for row in rows]
-    starts = [i for i, row in enumerate(cells) if row[0] == "AssayLotInfo:"]
+    starts = [i for i, row in enumerate(rows) if row[0].strip() == "AssayLotInfo:"]
     if not starts:
         return ""
+    cells = [tuple(cell.strip() for cell in row) for row in rows[starts[0] :]]
+    starts = [0]
     kit_lot = ""
     reagent_lots: list[str] = []
     header: tuple[str, ...] = ()
@@ -436,6 +440,9 @@ def _check_unnamed(
     width = grid.shape[1]
     unnamed = [i for i in range(2, width) if i >= len(header) or not header[i]]
     if not unnamed or not len(raw.rows):
+        return
+    # Excel re-saves pad every row with empty cells: most such columns are all blank.
+    if not any(str(cell).strip() for cell in set(grid[:, unnamed].ravel().tolist())):
         return
     filled = next(
         (
@@ -619,14 +626,14 @@ def read_xponent(
     for plate in plates:
         own = main.of_plate(plate)
         blocks = {name: block.of_plate(plate) for name, block in others.items()}
-        wells = compose(
+        wells = compose_columns(
             own, blocks, reagents, units, signal_kind, parsed.decimal_comma, rule, notes
         )
         read.append(
             ParsedPlate(
                 wells=wells,
                 meta=dict(meta),
-                vendor=vendor_results(parsed, own, blocks.get("result"), units),
+                vendor=vendor_results_table(parsed, own, blocks.get("result"), units),
                 name=f"plate {plate}" if len(plates) > 1 else "",
                 warnings=notes.of(plate),
             )
@@ -646,6 +653,22 @@ def compose(
 ) -> pd.DataFrame:
     """One row per well x analyte of one plate, from its signal block and the Count,
     Dilution Factor and expected-concentration blocks."""
+    return compose_columns(
+        main, blocks, reagents, units, signal_kind, decimal_comma, rule, notes
+    ).frame()
+
+
+def compose_columns(
+    main: WellBlock,
+    blocks: dict[str, WellBlock],
+    reagents: dict[str, ReagentBlock],
+    units: dict[str, str],
+    signal_kind: str,
+    decimal_comma: bool = False,
+    rule: RoleRule = DEFAULT_RULE,
+    notes: _Notes | None = None,
+) -> ColumnTable:
+    """`compose` as columns, as `read_xponent` hands them over."""
     notes = notes if notes is not None else _Notes()
     n_wells, n_analytes = len(main.wells), len(main.analytes)
     raw_text = main.cells.ravel()
@@ -653,7 +676,7 @@ def compose(
 
     roles = [rule.classify(sample) for sample in main.samples]
     role = np.array([r for r, _ in roles], dtype=object)
-    level = pd.array([lv for _, lv in roles], dtype="Int64")
+    level = whole_numbers(np.array([np.nan if lv is None else lv for _, lv in roles], dtype=float))
     sample_name = np.array(main.samples, dtype=object)
     sample_id = sample_name.copy()
     sample_id[~np.isin(role, [Role.SAMPLE, Role.CONTROL])] = None
@@ -661,9 +684,9 @@ def compose(
     # xPONENT's expected concentrations are in the terms of its Result (x dilution).
     expected = _expected(reagents, main, roles, rule) / dilution[:, None]
     unit = np.array([units.get(analyte, "") for analyte in main.analytes], dtype=object)
-    bead_count, unreadable = _bead_counts(blocks.get("count"), main, decimal_comma)
+    bead_count, unreadable = _bead_counts(blocks.get("count"), main, decimal_comma, tokens)
 
-    return wells_frame(
+    return wells_columns(
         n_wells * n_analytes,
         well=np.repeat(np.array(main.wells, dtype=object), n_analytes),
         analyte=np.tile(np.array(main.analytes, dtype=object), n_wells),
@@ -689,6 +712,16 @@ def vendor_results(
     result: WellBlock | None = None,
     units: dict[str, str] | None = None,
 ) -> pd.DataFrame:
+    """xPONENT's own results (`vendor_results_table`) as a frame."""
+    return vendor_results_table(parsed, main, result, units).frame()
+
+
+def vendor_results_table(
+    parsed: XponentFile,
+    main: WellBlock,
+    result: WellBlock | None = None,
+    units: dict[str, str] | None = None,
+) -> ColumnTable:
     """xPONENT's own results: Result per well, and per analyte the fitted model.
 
     Result is a concentration in the sample (`RESULT_BASIS`: the curve's value times
@@ -699,21 +732,6 @@ def vendor_results(
     coefficients as `param_<letter>`.
     """
     rows: list[tuple[str, str | None, str, str]] = []
-    per_well = None
-    if result is not None:
-        cells = result.aligned(main.wells, main.analytes)
-        n_wells, n_analytes = cells.shape
-        per_well = vendor_columns(
-            np.tile(np.array(main.analytes, dtype=object), n_wells),
-            np.repeat(np.array(main.wells, dtype=object), n_analytes),
-            np.full(cells.size, "concentration", dtype=object),
-            cells.ravel(),
-            decimal_comma=parsed.decimal_comma,
-        )
-        unit = [(units or {}).get(analyte) or None for analyte in main.analytes]
-        per_well = per_well.assign(
-            unit=np.tile(np.array(unit, dtype=object), n_wells), basis=RESULT_BASIS
-        )
     blocks = {
         name: AnalyteBlock.create(raw)
         for name in ("Analysis Types", "Analysis Coefficients", "R^2")
@@ -740,10 +758,36 @@ def vendor_results(
                 rows.extend((analyte, None, f"param_{k}", text) for k, text in letters.items())
         if r_squared is not None and (text := r_squared.value("Value", analyte)):
             rows.append((analyte, None, "r_squared", text))
-    per_analyte = vendor_frame(rows, decimal_comma=parsed.decimal_comma)
-    if per_well is None:
-        return per_analyte
-    return pd.concat([per_well, per_analyte], ignore_index=True)
+    if result is None:
+        columns = [np.array([row[i] for row in rows], dtype=object) for i in range(4)]
+        return vendor_table(
+            columns[0], columns[1], columns[2], columns[3], decimal_comma=parsed.decimal_comma
+        )
+    # The per-well Results, then the per-analyte rows, as one table.
+    cells = result.aligned(main.wells, main.analytes)
+    n_wells, n_analytes = cells.shape
+    n_rows = len(rows)
+    unit = [(units or {}).get(analyte) or None for analyte in main.analytes]
+    table = vendor_table(
+        _joined(np.tile(np.array(main.analytes, dtype=object), n_wells), [r[0] for r in rows]),
+        _joined(np.repeat(np.array(main.wells, dtype=object), n_analytes), [r[1] for r in rows]),
+        _joined(np.full(cells.size, "concentration", dtype=object), [r[2] for r in rows]),
+        _joined(cells.ravel(), [r[3] for r in rows]),
+        decimal_comma=parsed.decimal_comma,
+    )
+    table.columns["unit"] = _joined(np.tile(np.array(unit, dtype=object), n_wells), [None] * n_rows)
+    table.columns["basis"] = _joined(
+        np.full(cells.size, RESULT_BASIS, dtype=object), [None] * n_rows
+    )
+    return table
+
+
+def _joined(first: np.ndarray, then: list[str | None]) -> np.ndarray:
+    """An object column: ``first``'s values, then ``then``'s."""
+    out = np.empty(len(first) + len(then), dtype=object)
+    out[: len(first)] = first
+    out[len(first) :] = then
+    return out
 
 
 def _check_end(parsed: XponentFile, raw_signal: RawBlock, source_file: str, notes: _Notes) -> None:
@@ -962,11 +1006,15 @@ def _reagents(parsed: XponentFile) -> dict[str, ReagentBlock]:
 
 
 def _bead_counts(
-    block: WellBlock | None, main: WellBlock, decimal_comma: bool
+    block: WellBlock | None,
+    main: WellBlock,
+    decimal_comma: bool,
+    signal_tokens: np.ndarray | None = None,
 ) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
     """The counts, and which cells of the Count block hold text that is no count (`abc`)
     or nothing where the signal block has a number (a well measured without its count:
-    how many beads gave the median is not known, so it cannot be trusted in a fit)."""
+    how many beads gave the median is not known, so it cannot be trusted in a fit).
+    `signal_tokens` are the signal cells' tokens, when the caller has them."""
     if block is None:
         return pd.array([pd.NA] * main.cells.size, dtype="Int64"), np.zeros(main.cells.size, bool)
     counts = block.aligned(main.wells, main.analytes)
@@ -976,12 +1024,18 @@ def _bead_counts(
     usable = np.where(whole, number, np.nan)
     # Blank cells of rows and columns the block has (a well or analyte it lacks is warned
     # of as a whole: `_block_mismatch`).
-    written = np.outer(np.isin(main.wells, block.wells), np.isin(main.analytes, block.analytes))
+    has_well, has_analyte = set(block.wells), set(block.analytes)
+    written = np.outer(
+        np.array([well in has_well for well in main.wells], dtype=bool),
+        np.array([analyte in has_analyte for analyte in main.analytes], dtype=bool),
+    )
     blank = written.ravel() & np.array([str(t).strip() == "" for t in counts.ravel().tolist()])
-    tokens, _ = classify_texts([str(text) for text in main.cells.ravel().tolist()], decimal_comma)
-    measured = tokens == "numeric"
+    if signal_tokens is None:
+        texts = [str(text) for text in main.cells.ravel().tolist()]
+        signal_tokens, _ = classify_texts(texts, decimal_comma)
+    measured = signal_tokens == "numeric"
     unread = unreadable_counts(counts.ravel().tolist(), usable) | (blank & measured)
-    return pd.array(usable, dtype="Int64"), unread
+    return whole_numbers(usable), unread
 
 
 def _dilution(
