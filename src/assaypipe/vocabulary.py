@@ -106,3 +106,153 @@ def values(vocabulary: type[StrEnum]) -> tuple[str, ...]:
 
 #: The curve parameter names in the tables' order.
 CURVE_PARAMS: tuple[str, ...] = values(CurveParam)
+
+
+# The choices of the config (workflow/schemas/config.schema.yaml lists the same words;
+# tests/unit/test_vocabulary.py checks each enum list against its enum here).
+
+
+class PlatesSubfolders(StrEnum):
+    """``plates_subfolders``: what a subfolder of the plates folder is."""
+
+    READ = "read"
+    REFUSE = "refuse"
+
+
+class LuminexSignal(StrEnum):
+    """``wells.luminex_signal``: the Luminex signal fitted."""
+
+    MEDIAN = "median"
+    NET_MFI = "net_mfi"
+
+
+class CurveModel(StrEnum):
+    """``curves.models``: the logistic models fitted."""
+
+    FOUR_PL = "4PL"
+    FIVE_PL = "5PL"
+
+
+class Weighting(StrEnum):
+    """``curves.weighting``: the weights of the least-squares fit."""
+
+    NONE = "none"
+    INVERSE_Y = "1/y"
+    INVERSE_Y2 = "1/y^2"
+    INVERSE_YHAT = "1/yhat"
+    INVERSE_YHAT2 = "1/yhat^2"
+    POWER = "power"
+
+
+class LodMethod(StrEnum):
+    """``curves.lod_method``."""
+
+    BLANK_SD = "blank_sd"
+    EP17 = "ep17"
+
+
+class LimitRule(StrEnum):
+    """``curves.limits``: how LLOQ and ULOQ are found."""
+
+    ICH_M10 = "ich_m10"
+    LONGEST_RUN = "longest_run"
+    PROFILE = "profile"
+    BOTH = "both"
+
+
+class OutlierRule(StrEnum):
+    """``curves.outliers``."""
+
+    NONE = "none"
+    STUDENTIZED = "studentized"
+
+
+class Extrapolation(StrEnum):
+    """``curves.extrapolation``: which concentrations are reported."""
+
+    KEEP = "keep"
+    STANDARDS = "standards"
+    NONE = "none"
+
+
+class CurvePreset(StrEnum):
+    """``curves.preset``: whose fit."""
+
+    ASSAYPIPE = "assaypipe"
+    VENDOR = "vendor"
+
+
+class CensorPolicy(StrEnum):
+    """What a value below the LLOQ counts as (``prepost.below_lloq``, ``combine.censored``)."""
+
+    HALF_LLOQ = "half_lloq"
+    LLOQ_SQRT2 = "lloq_sqrt2"
+    EXCLUDE = "exclude"
+
+
+class ZeroMethod(StrEnum):
+    """``prepost.zero_method``: zero differences in the signed-rank test."""
+
+    WILCOX = "wilcox"
+    PRATT = "pratt"
+
+
+class ExactMethod(StrEnum):
+    """``stats.exact``: when a rank test's p is exact."""
+
+    R = "r"
+    PRISM = "prism"
+
+
+class HodgesLehmannMethod(StrEnum):
+    """``stats.hodges_lehmann``: the estimate with ties or zeros."""
+
+    MEDIAN = "median"
+    R = "r"
+
+
+class ResponderRule(StrEnum):
+    """``responders.rule``."""
+
+    EDSS = "edss"
+    T25FW = "t25fw"
+
+
+class Covariate(StrEnum):
+    """``correlations.covariates``: subject covariates."""
+
+    AGE = "age"
+    DISEASE_DURATION = "disease_duration"
+    BASELINE_EDSS = "baseline_edss"
+
+
+class FeatureKind(StrEnum):
+    """``classify.features``."""
+
+    BASELINE = "baseline"
+    CHANGE = "change"
+
+
+class QcPreset(StrEnum):
+    """``qc.preset``: the rule set QC thresholds start from (qc/presets.yaml)."""
+
+    ICH_M10 = "ich_m10"
+    MILLIPLEX = "milliplex"
+
+
+class GuideBy(StrEnum):
+    """``qc.guide_by``: the Levey-Jennings guide sets."""
+
+    KIT_LOT = "kit_lot"
+    STUDY = "study"
+
+
+class WestgardRule(StrEnum):
+    """``qc.westgard``: the Westgard rules (1-2s warns, the others reject)."""
+
+    ONE_2S = "1-2s"
+    ONE_3S = "1-3s"
+    TWO_2S = "2-2s"
+    R_4S = "R-4s"
+    FOUR_1S = "4-1s"
+    TEN_X = "10-x"

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assaypipe import layout, samples, tables
+from assaypipe import layout, samples, tables, vocabulary
 from assaypipe.curves import fit, model
 from assaypipe.qc.rules import presets, rules_for
 from assaypipe.vocabulary import (
     CURVE_PARAMS,
     Censor,
+    CensorPolicy,
     CurveStatus,
     QcStatus,
     Role,
@@ -64,6 +65,76 @@ def test_data_dictionary_names_every_well_flag_sample_flag_and_curve_status() ->
     assert set(values(WellFlag)) <= _quoted(_dictionary_row("wells", "flags"))
     assert set(values(SampleFlag)) <= _quoted(_dictionary_row("samples", "flags"))
     assert set(values(CurveStatus)) <= _quoted(_dictionary_row("curves", "status"))
+
+
+# Each enum list of the config schema (a dotted path; "[]" is a list's items) and the
+# vocabulary enum it spells.
+SCHEMA_ENUMS = {
+    "plates_subfolders": vocabulary.PlatesSubfolders,
+    "wells.luminex_signal": vocabulary.LuminexSignal,
+    "curves.models[]": vocabulary.CurveModel,
+    "curves.weighting": vocabulary.Weighting,
+    "curves.lod_method": vocabulary.LodMethod,
+    "curves.limits": vocabulary.LimitRule,
+    "curves.outliers": vocabulary.OutlierRule,
+    "curves.extrapolation": vocabulary.Extrapolation,
+    "curves.preset": vocabulary.CurvePreset,
+    "prepost.zero_method": vocabulary.ZeroMethod,
+    "prepost.below_lloq": vocabulary.CensorPolicy,
+    "prepost.sensitivity[]": vocabulary.CensorPolicy,
+    "stats.exact": vocabulary.ExactMethod,
+    "stats.hodges_lehmann": vocabulary.HodgesLehmannMethod,
+    "responders.rule": vocabulary.ResponderRule,
+    "correlations.covariates[]": vocabulary.Covariate,
+    "classify.features[]": vocabulary.FeatureKind,
+    "qc.preset": vocabulary.QcPreset,
+    "qc.guide_by": vocabulary.GuideBy,
+    "qc.westgard[]": vocabulary.WestgardRule,
+}
+
+
+def _schema_at(path: str) -> dict[str, object]:
+    node = SCHEMA
+    for part in path.split("."):
+        items = part.endswith("[]")
+        node = node["properties"][part.removesuffix("[]")]
+        if items:
+            node = node["items"]
+    return node
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMA_ENUMS))
+def test_schema_enum_lists_are_the_vocabulary(path: str) -> None:
+    assert _schema_at(path)["enum"] == list(values(SCHEMA_ENUMS[path]))
+
+
+def test_combine_censored_is_the_censor_policies_that_give_a_value() -> None:
+    listed = _schema_at("combine.censored")["enum"]
+    assert listed == [p.value for p in CensorPolicy if p is not CensorPolicy.EXCLUDE]
+
+
+def test_curves_selection_is_aic_or_a_curve_model() -> None:
+    assert _schema_at("curves.selection")["enum"] == ["aic", *values(vocabulary.CurveModel)]
+
+
+def test_every_string_enum_of_the_schema_is_checked_against_the_vocabulary() -> None:
+    def enums(node: object, path: str) -> list[str]:
+        if not isinstance(node, dict):
+            return []
+        found = [path] if isinstance(node.get("enum"), list) and path else []
+        for name, sub in (node.get("properties") or {}).items():
+            found += enums(sub, f"{path}.{name}".lstrip("."))
+        if "items" in node:
+            found += enums(node["items"], f"{path}[]")
+        return found
+
+    skipped = {
+        "combine.censored",
+        "curves.selection",
+        "run.strict",
+        "qc.overrides[].curve_status_warn[]",
+    }
+    assert set(enums(SCHEMA, "")) - skipped == set(SCHEMA_ENUMS)
 
 
 def test_schema_curve_status_warn_lists_every_status_but_converged() -> None:
