@@ -106,7 +106,13 @@ class _Section:
                 f"{where or cls.__name__}: unknown setting(s) {', '.join(unknown)}; "
                 f"known: {', '.join(fields)}"
             )
-        kwargs = {name: _convert(value, hints[name]) for name, value in values.items()}
+        kwargs = {}
+        for name, value in values.items():
+            try:
+                kwargs[name] = _convert(value, hints[name])
+            except (TypeError, ValueError) as error:
+                key = f"{where}.{name}" if where and where != "config" else name
+                raise ValueError(f"{key}: {value!r} does not fit the setting ({error})") from None
         return cls(**kwargs)
 
 

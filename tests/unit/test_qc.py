@@ -30,6 +30,7 @@ from assaypipe.qc.levey_jennings import (
     series_values,
     westgard_checks,
 )
+from assaypipe.settings import CurveSettings
 from tests.conftest import wells_frame
 
 PARAMS = {"a": 20.0, "b": 1.1, "c": 500.0, "d": 20000.0, "g": 1.0}
@@ -759,7 +760,7 @@ def test_qc_reads_the_excluded_wells_column_not_the_reasons_text():
     wells.loc[standards[6], "signal"] = np.nan
     wells.loc[standards[9], "signal"] = -5.0  # not fitted under 1/y^2 weights
     wells = interpolate(wells)
-    curves = fit_plate_curves(wells, selection="4PL")
+    curves = fit_plate_curves(wells, CurveSettings.from_mapping({"selection": "4PL"}))
     selected = curves[curves["selected"]]
     (reasons,), (excluded,) = selected["reasons"], selected["excluded_wells"]
     named = {wells.loc[standards[k], "well"] for k in (0, 3, 6, 9)}

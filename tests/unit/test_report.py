@@ -348,7 +348,6 @@ def test_curves_show_the_vendors_concentrations_beside_ours(no_settle):
         pd.DataFrame(columns=["sample_id", "subject_id", "visit", "matrix"]),
         read_aliases(REPO / "config" / "analytes.tsv"),
         chunk="chunk0",
-        curves={},
     )
     page = build_report(
         inputs_for(result.wells, result.curves, result.plates, vendor=result.vendor)

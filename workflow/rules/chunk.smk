@@ -21,9 +21,8 @@ rule process_chunk:
         runtime=30,
     params:
         plates=get_chunk_plates,
-        signal=config["wells"]["luminex_signal"],
-        read=config["wells"]["read"],
-        min_bead_count=config["wells"]["min_bead_count"],
+        # The settings the script uses (Settings.from_config): a change reruns the job.
+        wells=config["wells"],
         curves=config["curves"],
         progress=PROGRESS,
     script:
