@@ -29,6 +29,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from assaypipe.logistic import fit_l2_logistic
+from assaypipe.settings import DEFAULTS
 from assaypipe.stats.frames import (
     BELOW_LLOQ_TEXT,
     analytes_of,
@@ -37,8 +38,9 @@ from assaypipe.stats.frames import (
     stats_table,
     visit_values,
 )
+from assaypipe.vocabulary import FeatureKind, values
 
-FEATURE_KINDS = ("baseline", "change")
+FEATURE_KINDS = values(FeatureKind)
 POSITIVE = "nonresponder"
 NEGATIVE = "responder"
 EXPLORATORY = "EXPLORATORY (small n; not confirmatory)"
@@ -48,9 +50,9 @@ def profile_features(
     samples: pd.DataFrame,
     kinds: Sequence[str] = ("change",),
     analytes: Sequence[str] | None = None,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
 ) -> pd.DataFrame:
     """One row per subject, one column per feature: ``<analyte> baseline`` (log2 of the
     pre value) and/or ``<analyte> change`` (log2 of post/pre); incomplete rows dropped.
@@ -383,9 +385,9 @@ def classification_table(
     c: float = 1.0,
     permutations: int = 1000,
     seed: int = 20261121,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
     n_jobs: int = 1,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:

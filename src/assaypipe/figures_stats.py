@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from assaypipe.figure_text import shown
+from assaypipe.settings import DEFAULTS
 from assaypipe.stats.correlations import pooled_values
 from assaypipe.stats.frames import ALL, BELOW_LLOQ_TEXT, analyte_units, paired_values
 from assaypipe.stats.regression import ols, spearman
@@ -68,9 +69,9 @@ def plot_prepost(
     samples: pd.DataFrame,
     groups: pd.Series | None,
     outputs: Sequence[str | Path],
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
     stats: pd.DataFrame | None = None,
     display: dict[str, str] | None = None,
 ) -> None:
@@ -88,9 +89,9 @@ def plot_prepost(
 def prepost_groups_figure(
     samples: pd.DataFrame,
     groups: pd.Series | None,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
     stats: pd.DataFrame | None = None,
     display: dict[str, str] | None = None,
 ) -> Figure:
@@ -206,9 +207,9 @@ def plot_correlation(
     x: str,
     y: str,
     outputs: Sequence[str | Path],
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
     display: dict[str, str] | None = None,
 ) -> None:
     """y against x over the pooled pre and post samples, OLS line and 95% band.
@@ -224,9 +225,9 @@ def correlation_figure(
     samples: pd.DataFrame,
     x: str,
     y: str,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
     display: dict[str, str] | None = None,
 ) -> Figure:
     """The figure :func:`plot_correlation` writes."""

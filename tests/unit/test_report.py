@@ -31,9 +31,10 @@ from assaypipe.report.figures import (
     prepost_figure,
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
+from assaypipe.settings import Settings
 from assaypipe.stats import prepost
 from tests import oddities
-from tests.unit.test_qc import PARAMS, SETTINGS, WELL_NAMES, make_plate, study
+from tests.unit.test_qc import PARAMS, QC, SETTINGS, WELL_NAMES, make_plate, study
 from tests.unit.test_stats import GROUPS, SMALL
 
 XSS = "<script>alert(1)</script>"
@@ -94,7 +95,9 @@ def inputs_for(wells, curves, plates, manual=None, **options) -> ReportInputs:
         levey_jennings=result.levey_jennings,
         exclusions=exclusions,
         samples=included_samples(wells, curves, sheet, exclusions),
-        settings={**SETTINGS, "exclude_failing": True, "westgard": ["1-2s", "1-3s"]},
+        settings=Settings.from_config(
+            {"qc": {**QC, "exclude_failing": True, "westgard": ["1-2s", "1-3s"]}}
+        ),
         display={"TGFB2": "TGF-β2"},
         **options,
     )

@@ -26,7 +26,7 @@ from assaypipe.interpolate import interpolate_wells
 from assaypipe.qc import run_qc
 from assaypipe.qc.kits import read_kit
 from assaypipe.samples import combine_replicates
-from assaypipe.settings import CurveSettings
+from assaypipe.settings import CurveSettings, Settings
 from assaypipe.sheets import read_aliases
 from assaypipe.stats import change_by_response, pair_correlations, prepost
 from assaypipe.units import (
@@ -178,7 +178,7 @@ def run_study(
         wells,
         curves,
         plates_table(sorted(set(wells["plate_id"]))),
-        {"preset": "ich_m10"},
+        Settings(),
         kits=kits,
         units=units,
     )

@@ -30,7 +30,9 @@ rule check_qc:
         mem_mb=4000,
         runtime=30,
     params:
+        # The settings the script uses (Settings.from_config): a change reruns the job.
         qc=config["qc"],
-        censored=config["combine"]["censored"],
+        combine=config["combine"],
+        min_bead_count=config["wells"]["min_bead_count"],
     script:
         "../../scripts/check_qc.py"

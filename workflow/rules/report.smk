@@ -70,7 +70,9 @@ rule render_report:
         mem_mb=4000,
         runtime=60,
     params:
+        # The settings the script uses (Settings.from_config): a change reruns the job.
         qc=config["qc"],
+        min_bead_count=config["wells"]["min_bead_count"],
         prepost=config["prepost"],
         report=config["report"],
     script:

@@ -20,6 +20,7 @@ rule combine_replicates:
         mem_mb=4000,
         runtime=30,
     params:
-        censored=config["combine"]["censored"],
+        # The settings the script uses (Settings.from_config): a change reruns the job.
+        combine=config["combine"],
     script:
         "../../scripts/combine_replicates.py"

@@ -24,16 +24,18 @@ import pandas as pd
 from assaypipe import __version__, tables
 from assaypipe.figure_text import file_stem
 from assaypipe.io import read_table
-from assaypipe.qc import presets, rules_for, standard_points
+from assaypipe.qc import presets, standard_points, study_rules
 from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
 from assaypipe.qc.levey_jennings import MIN_GUIDE, guide_sets, run_order
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, png_bytes, prepost_figure
 from assaypipe.report.html import Html, anchor, badge, escape, join, table, tag
 from assaypipe.report.plate_maps import PlateMaps
+from assaypipe.settings import DEFAULTS, Settings
 from assaypipe.summary import statistics_losses
 from assaypipe.units import UNIT_CHECK, UNIT_SOURCE, label
 from assaypipe.vendor_curves import compare_concentrations, in_wells_terms
+from assaypipe.vocabulary import GuideBy
 
 # Wells listed in a curve's comparison with the vendor's concentrations: the largest
 # differences first (the page stays bounded however many wells a plate has).
@@ -65,18 +67,19 @@ class ReportInputs:
     levey_jennings: pd.DataFrame
     exclusions: pd.DataFrame
     samples: pd.DataFrame
-    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # The study's settings (its qc section, wells.min_bead_count for the rule sets).
+    settings: Settings = DEFAULTS
     display: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    pre: str = "baseline"
-    post: str = "post"
+    pre: str = DEFAULTS.prepost.pre
+    post: str = DEFAULTS.prepost.post
     prepost_figure: str | Path | None = None
-    exclusions_file: str = "config/exclusions.tsv"
+    exclusions_file: str = DEFAULTS.qc.exclusions
     title: str = "Plate QC report"
     config_hash: str = ""
     # Most curve figures drawn; past it, those needing a look come first (see curves()).
-    curve_figures: int = 200
+    curve_figures: int = DEFAULTS.report.curve_figures
     # Most plate maps drawn; past it, plates needing a look come first (see plate_maps()).
-    plate_maps: int = 100
+    plate_maps: int = DEFAULTS.report.plate_maps
     # What the instrument software computed itself (tables.VENDOR_RESULTS); its
     # per-well concentrations are shown beside assaypipe's.
     vendor: pd.DataFrame = dataclasses.field(
@@ -248,7 +251,7 @@ class _Page:
         ]
         template = Template(_template("report.html"))
         nav = join(tag("a", title, href=f"#{key}") for key, title in SECTIONS)
-        preset = str(self.inputs.settings.get("preset", "ich_m10"))
+        preset = self.inputs.settings.qc.preset.value
         meta = join(
             [
                 f"{len(self.plate_ids)} plates, {len(self.analytes)} analytes; QC preset ",
@@ -419,11 +422,8 @@ class _Page:
         ]
         keep = wells["plate_id"].astype(str).isin(chosen).to_numpy()
         by_plate = dict(iter(wells.loc[keep, columns].groupby("plate_id", sort=False)))
-        settings = self.inputs.settings
         # the limits that apply to every analyte (qc.overrides for "*")
-        rules = rules_for(
-            "*", str(settings.get("preset", "ich_m10")), list(settings.get("overrides", []))
-        )
+        rules = study_rules(self.inputs.settings)("*")
         maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
         figures = []
         for plate_id in [p for p in self.plate_ids if p in set(chosen)]:
@@ -746,15 +746,15 @@ class _Page:
 
     def levey_jennings(self) -> Html:
         lj = self.inputs.levey_jennings
-        settings = self.inputs.settings
-        guide_range = list(settings.get("guide_range", []))
-        guide_plates = int(settings.get("guide_plates", 20))
+        settings = self.inputs.settings.qc
+        guide_range = list(settings.guide_range)
+        guide_plates = settings.guide_plates
         if guide_range:
             guide = (
                 f"plates {guide_range[0]} to {guide_range[1]} (qc.guide_range); every other "
                 "plate is judged against them"
             )
-        elif settings.get("guide_by", "kit_lot") == "kit_lot":
+        elif settings.guide_by == GuideBy.KIT_LOT:
             guide = (
                 f"the first {guide_plates} plates of each kit lot (qc.guide_plates; the lot from "
                 "the kit files, else the export); the lot's later plates are judged against "
@@ -765,7 +765,7 @@ class _Page:
                 f"the first {guide_plates} plates of the study (qc.guide_plates); the later "
                 "plates are judged against it"
             )
-        rules = ", ".join(settings.get("westgard", [])) or "none"
+        rules = ", ".join(rule.value for rule in settings.westgard) or "none"
         parts: list[object] = [
             tag(
                 "p",
@@ -889,7 +889,7 @@ class _Page:
 
     def exclusion_section(self) -> Html:
         exclusions = self.inputs.exclusions
-        failing = bool(self.inputs.settings.get("exclude_failing", True))
+        failing = self.inputs.settings.qc.exclude_failing
         note = tag(
             "p",
             (
@@ -1103,10 +1103,10 @@ class _Page:
     # -- rules -----------------------------------------------------------------------
 
     def rules(self) -> Html:
-        settings = self.inputs.settings
-        preset = str(settings.get("preset", "ich_m10"))
-        overrides = list(settings.get("overrides", []))
-        sets = {a: rules_for(a, preset, overrides) for a in self.analytes}
+        preset = self.inputs.settings.qc.preset.value
+        overrides = self.inputs.settings.qc.overrides
+        rules = study_rules(self.inputs.settings)
+        sets = {a: rules(a) for a in self.analytes}
         rows = []
         for key in RULE_KEYS:
             values = [getattr(sets[a], key) for a in self.analytes]
@@ -1138,13 +1138,23 @@ def load_inputs(
     paths: Mapping[str, Any],
     aliases: pd.DataFrame | None = None,
     prepost_figure: str | Path | None = None,
+    settings: Settings = DEFAULTS,
     **options: Any,
 ) -> ReportInputs:
     """Read the report's tables from parquet files named by :data:`TABLE_INPUTS` keys.
 
-    ``aliases`` (the analyte alias table) gives the display names; ``options`` are the
-    other :class:`ReportInputs` fields.
+    ``aliases`` (the analyte alias table) gives the display names; ``settings`` the
+    study's settings (QC rules, the pre and post visits, the exclusions file, the figure
+    budgets); ``options`` are the other :class:`ReportInputs` fields.
     """
+    for name, value in (
+        ("pre", settings.prepost.pre),
+        ("post", settings.prepost.post),
+        ("exclusions_file", settings.qc.exclusions),
+        ("curve_figures", settings.report.curve_figures),
+        ("plate_maps", settings.report.plate_maps),
+    ):
+        options.setdefault(name, value)
     frames = {key: read_table(paths[key]) for key in TABLE_INPUTS}
     # Optional: a report built without the vendor's results shows no comparison.
     vendor_path = paths.get("vendor")
@@ -1180,6 +1190,7 @@ def load_inputs(
         samples=frames["samples"],
         display=display,
         prepost_figure=prepost_figure or None,
+        settings=settings,
         **options,
     )
 

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.settings import DEFAULTS
+from assaypipe.vocabulary import CensorPolicy, values
 
-BELOW_LLOQ_POLICIES = ("half_lloq", "lloq_sqrt2", "exclude")
+BELOW_LLOQ_POLICIES = values(CensorPolicy)
 BELOW_LLOQ_TEXT = {
     "half_lloq": "below LLOQ set to LLOQ/2",
     "lloq_sqrt2": "below LLOQ set to LLOQ/√2",
@@ -51,7 +53,9 @@ def per(unit: str, other: str) -> str:
     return f"{unit or 'unit not stated'} per {other or 'unit not stated'}"
 
 
-def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.Series:
+def apply_censor_policy(
+    samples: pd.DataFrame, policy: str = DEFAULTS.prepost.below_lloq
+) -> pd.Series:
     """Concentrations with censored values replaced by the stated policy.
 
     ``<LLOQ`` and ``<LOD`` become LLOQ/2 (``half_lloq``), LLOQ/√2 (``lloq_sqrt2``) or

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from assaypipe.settings import DEFAULTS
 from assaypipe.stats.frames import (
     ALL,
     BELOW_LLOQ_POLICIES,
@@ -28,6 +29,7 @@ from assaypipe.stats.frames import (
     visit_values,
 )
 from assaypipe.stats.ranks import round_significant, signed_rank
+from assaypipe.vocabulary import CensorPolicy
 
 TEST = "prepost"
 MEDIAN_PRE = "prepost_median_pre"
@@ -74,7 +76,7 @@ def _family_rows(
     pairs = paired_values(samples, pre, post, below_lloq, expected)
     # under the policy that drops censored values: who would have a pair without it
     kept = (
-        paired_values(samples, pre, post, "half_lloq", expected)
+        paired_values(samples, pre, post, CensorPolicy.HALF_LLOQ, expected)
         if below_lloq == "exclude"
         else pairs
     )
@@ -186,9 +188,9 @@ def _family_rows(
 
 def prepost(
     samples: pd.DataFrame,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
     zero_method: str = "wilcox",
     exact: str = "r",
     hodges_lehmann: str = "median",
@@ -223,9 +225,9 @@ def prepost(
 
 def prepost_summary(
     samples: pd.DataFrame,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
     zero_method: str = "wilcox",
     exact: str = "r",
     hodges_lehmann: str = "median",
@@ -268,9 +270,9 @@ def prepost_subgroup(
     samples: pd.DataFrame,
     analyte: str = "NfL",
     threshold: float = 1000.0,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq,
     zero_method: str = "wilcox",
     exact: str = "r",
     hodges_lehmann: str = "median",
@@ -316,8 +318,8 @@ def prepost_subgroup(
 def prepost_sensitivity(
     samples: pd.DataFrame,
     policies: Sequence[str] = BELOW_LLOQ_POLICIES,
-    pre: str = "baseline",
-    post: str = "post",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
     zero_method: str = "wilcox",
     exact: str = "r",
     hodges_lehmann: str = "median",
