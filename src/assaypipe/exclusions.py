@@ -211,7 +211,7 @@ def included_samples(
     sample_sheet: pd.DataFrame,
     exclusions: pd.DataFrame,
     units: UnitPlan | None = None,
-    censored: str = DEFAULTS.combine.censored,
+    censored: str = DEFAULTS.combine.censored.value,
 ) -> pd.DataFrame:
     """The samples table (``tables.SAMPLES``) from the wells no exclusion covers, in each
     analyte's study unit (``units``; by default the plan of all the wells' units), a

@@ -32,8 +32,8 @@ def read_plate(
     export: str | Path,
     plate_map: str | Path | None,
     plate_id: str,
-    signal: str = "median",
-    read_choice: str = "",
+    signal: str = DEFAULTS.wells.luminex_signal.value,
+    read_choice: str = DEFAULTS.wells.read,
     kit_standards: KitStandards | None = None,
 ) -> tuple[list[PlateRead], pd.DataFrame]:
     """Read one export (one plate, or several for a multi-plate SoftMax file).

@@ -56,7 +56,7 @@ def combine_replicates(
     curves: pd.DataFrame,
     sample_sheet: pd.DataFrame,
     units: UnitPlan | None = None,
-    censored: str = DEFAULTS.combine.censored,
+    censored: str = DEFAULTS.combine.censored.value,
 ) -> pd.DataFrame:
     """The samples table (tables.SAMPLES) from interpolated wells and fitted curves.
 
@@ -222,7 +222,7 @@ def _read_off_curves(
 
 
 def _combine_plates(
-    plates: pd.DataFrame, censored: str = DEFAULTS.combine.censored
+    plates: pd.DataFrame, censored: str = DEFAULTS.combine.censored.value
 ) -> pd.DataFrame:
     """One row per sample x analyte from its plate values (sorted by sample, analyte).
 

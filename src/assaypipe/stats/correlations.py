@@ -180,7 +180,7 @@ def pair_correlations(
     pairs: Sequence[Sequence[str]],
     pre: str = DEFAULTS.prepost.pre,
     post: str = DEFAULTS.prepost.post,
-    below_lloq: str = DEFAULTS.prepost.below_lloq,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
 ) -> pd.DataFrame:
     """OLS and Spearman of y on x for each pair [x, y]: pooled samples, each visit, changes.
 
@@ -246,7 +246,7 @@ def covariate_correlations(
     subjects: pd.DataFrame,
     covariates: Sequence[str] = COVARIATES,
     visit: str = DEFAULTS.prepost.pre,
-    below_lloq: str = DEFAULTS.prepost.below_lloq,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """OLS and Spearman of each analyte at ``visit`` on each subject covariate.

@@ -59,11 +59,11 @@ def change_by_response(
     groups: pd.Series,
     pre: str = DEFAULTS.prepost.pre,
     post: str = DEFAULTS.prepost.post,
-    below_lloq: str = DEFAULTS.prepost.below_lloq,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
     first: str = NONRESPONDER,
     second: str = RESPONDER,
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Change of ``first`` vs ``second`` group per analyte (tables.STATS rows).
