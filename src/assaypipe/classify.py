@@ -61,7 +61,7 @@ def profile_features(
     if unknown:
         raise ValueError(f"feature kinds must be among {FEATURE_KINDS}, not {unknown}")
     columns: dict[str, pd.Series] = {}
-    if "baseline" in kinds:
+    if FeatureKind.BASELINE in kinds:
         before = visit_values(samples, pre, below_lloq)
         for analyte in before.columns:
             level = before[analyte].where(before[analyte] > 0)

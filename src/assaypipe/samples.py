@@ -28,7 +28,7 @@ from assaypipe.interpolate import classify_censor
 from assaypipe.layout import is_usable
 from assaypipe.settings import DEFAULTS
 from assaypipe.units import UnitPlan, pair_units, plan_units, plate_units
-from assaypipe.vocabulary import CURVE_PARAMS, SampleFlag, values
+from assaypipe.vocabulary import CURVE_PARAMS, CensorPolicy, SampleFlag, values
 
 PARAMS = CURVE_PARAMS
 PLATE_KEYS = ["sample_id", "analyte", "plate_id"]
@@ -45,7 +45,10 @@ _FLAG_TEXT = np.array(
 
 # The share of a plate's LLOQ a <LLOQ or <LOD reading stands for when a sample's plate
 # readings are averaged (the statistics' policies of the same names).
-CENSORED_FACTORS = {"half_lloq": 0.5, "lloq_sqrt2": 1.0 / math.sqrt(2.0)}
+CENSORED_FACTORS = {
+    CensorPolicy.HALF_LLOQ.value: 0.5,
+    CensorPolicy.LLOQ_SQRT2.value: 1.0 / math.sqrt(2.0),
+}
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -15,9 +15,9 @@ from assaypipe.vocabulary import CensorPolicy, values
 
 BELOW_LLOQ_POLICIES = values(CensorPolicy)
 BELOW_LLOQ_TEXT = {
-    "half_lloq": "below LLOQ set to LLOQ/2",
-    "lloq_sqrt2": "below LLOQ set to LLOQ/√2",
-    "exclude": "below LLOQ excluded",
+    CensorPolicy.HALF_LLOQ.value: "below LLOQ set to LLOQ/2",
+    CensorPolicy.LLOQ_SQRT2.value: "below LLOQ set to LLOQ/√2",
+    CensorPolicy.EXCLUDE.value: "below LLOQ excluded",
 }
 ALL = "all"
 PRIMARY = "primary"
@@ -68,9 +68,9 @@ def apply_censor_policy(
     above = (samples["censor"] == ">ULOQ").to_numpy()
     lloq = samples["lloq"].astype(float)
     substitute = {
-        "half_lloq": lloq / 2,
-        "lloq_sqrt2": lloq / math.sqrt(2),
-        "exclude": np.nan * lloq,
+        CensorPolicy.HALF_LLOQ.value: lloq / 2,
+        CensorPolicy.LLOQ_SQRT2.value: lloq / math.sqrt(2),
+        CensorPolicy.EXCLUDE.value: np.nan * lloq,
     }
     values[below] = np.asarray(substitute[policy])[below]
     values[above] = samples["uloq"].astype(float)[above]
