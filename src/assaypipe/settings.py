@@ -65,9 +65,12 @@ __all__ = [
 ]
 
 #: Keys a config may no longer set, as dotted paths (``*``: any list item), with the
-#: setting that took their place.
-REMOVED_KEYS: Mapping[str, str] = {
-    "qc.overrides.*.bead_count_fail": "wells.min_bead_count",
+#: setting that took their place and what it does now.
+REMOVED_KEYS: Mapping[str, tuple[str, str]] = {
+    "qc.overrides.*.bead_count_fail": (
+        "wells.min_bead_count",
+        "sets the bead count below which a well is left out and a plate x analyte fails QC",
+    ),
 }
 
 
@@ -81,13 +84,12 @@ def removed_key_message(path: Sequence[str]) -> str | None:
     set wells.min_bead_count (config/README.md)
     """
     pattern = ".".join("*" if part.isdigit() else part for part in path)
-    replacement = REMOVED_KEYS.get(pattern)
-    if replacement is None:
+    if pattern not in REMOVED_KEYS:
         return None
+    replacement, what = REMOVED_KEYS[pattern]
     return (
-        f"{'.'.join(path)} was removed: {replacement} now sets the bead count below which a "
-        f"well is left out and a plate x analyte fails QC; remove it and set {replacement} "
-        "(config/README.md)"
+        f"{'.'.join(path)} was removed: {replacement} now {what}; remove it and set "
+        f"{replacement} (config/README.md)"
     )
 
 

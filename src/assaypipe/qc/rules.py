@@ -86,7 +86,7 @@ def rules_for(
                 if f"qc.overrides.*.{key}" in REMOVED_KEYS:
                     raise ValueError(
                         f"qc.overrides for {scope}: {key} was removed; "
-                        f"set {REMOVED_KEYS[f'qc.overrides.*.{key}']} (config/README.md)"
+                        f"set {REMOVED_KEYS[f'qc.overrides.*.{key}'][0]} (config/README.md)"
                     )
             unknown = sorted(set(override) - settable)
             if unknown:
