@@ -335,12 +335,27 @@ class Settings(_Section):
         """The settings of a config (validated against the schema, or partial: a key
         not written takes its default). A removed key is refused with the setting
         that replaced it."""
-        for index, override in enumerate((config.get("qc") or {}).get("overrides") or []):
-            for key in override:
-                message = removed_key_message(["qc", "overrides", str(index), str(key)])
-                if message:
-                    raise ValueError(message)
+        for path in _paths(config):
+            message = removed_key_message(path)
+            if message:
+                raise ValueError(message)
         return cls.from_mapping(config, where="config")
+
+
+def _paths(value: Any, prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    """The key path of every mapping key in a config (list items by their index)."""
+    if isinstance(value, Mapping):
+        items = [(str(key), sub) for key, sub in value.items()]
+    elif isinstance(value, list):
+        items = [(str(index), sub) for index, sub in enumerate(value)]
+    else:
+        return []
+    paths = []
+    for key, sub in items:
+        if isinstance(value, Mapping):
+            paths.append([*prefix, key])
+        paths += _paths(sub, (*prefix, key))
+    return paths
 
 
 #: Every default, for signatures that take one setting on its own.

@@ -84,6 +84,15 @@ def test_field_default_is_the_default_config(key: str, schema: dict[str, Any], w
 
 def test_the_default_config_builds_the_defaults() -> None:
     assert Settings.from_config(DEFAULT_CONFIG) == Settings() == Settings.from_config({})
+    # the demo study's config is the bundled default
+    shipped = yaml.safe_load((ROOT / "config/config.yaml").read_text("utf-8"))
+    assert Settings.from_config(shipped) == Settings()
+
+
+def test_a_removed_key_is_found_wherever_the_config_has_it() -> None:
+    config = {"qc": {"overrides": [{"analyte": "*"}, {"analyte": "NfL", "bead_count_fail": 1}]}}
+    with pytest.raises(ValueError, match=r"^qc\.overrides\.1\.bead_count_fail was removed"):
+        Settings.from_config(config)
 
 
 def test_a_config_is_converted_to_the_fields_types() -> None:
