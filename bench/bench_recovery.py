@@ -55,6 +55,7 @@ import yaml
 from assaypipe.curves import inverse
 from assaypipe.pipeline import process_chunk
 from assaypipe.samples import combine_replicates
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.simulate import Difficulty, SimulatedStudy, simulate_study
 from assaypipe.stats.prepost import prepost
@@ -136,7 +137,11 @@ def one_run(
     ]
     sheet = read_samples(study.samples)
     result = process_chunk(
-        plates, sheet, read_aliases(study.analytes), chunk="00", curves=config["curves"]
+        plates,
+        sheet,
+        read_aliases(study.analytes),
+        chunk="00",
+        settings=Settings.from_config({"curves": config["curves"]}),
     )
     measured = combine_replicates(result.wells, result.curves, sheet)
 

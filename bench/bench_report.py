@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from assaypipe.report import build_report, load_inputs
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases
 
 TABLES = (
@@ -53,13 +54,7 @@ def main() -> None:
     inputs = load_inputs(
         paths,
         aliases=read_aliases(args.study / "config" / "analytes.tsv"),
-        settings=config["qc"],
-        curve_figures=config["report"]["curve_figures"],
-        **(
-            {"plate_maps": config["report"]["plate_maps"]}
-            if "plate_maps" in config["report"]
-            else {}
-        ),
+        settings=Settings.from_config(config),
     )
     with tempfile.TemporaryDirectory(prefix="assaypipe-report-") as tmp:
         folders = {kind: Path(tmp) / kind for kind in FOLDERS}

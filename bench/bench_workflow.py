@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from assaypipe.joblog import JobResources, parse_resources
+from assaypipe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -151,7 +152,7 @@ def _floor_chunk(args: tuple[str, str, list[dict[str, str | None]], dict[str, An
         read_samples(root / "config" / "samples.tsv"),
         read_aliases(root / "config" / "analytes.tsv"),
         chunk=chunk,
-        curves=config["curves"],
+        settings=Settings.from_config({"curves": config["curves"]}),
     )
     out = root / "floor" / chunk
     for name in ("rejected", "plates", "vendor", "curves", "wells"):

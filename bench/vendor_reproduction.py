@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from assaypipe import readers
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases
 from assaypipe.vendor_curves import reproduction, reproduction_figures
 
@@ -51,7 +52,8 @@ def main() -> None:
     tables = []
     for preset in ("assaypipe", "vendor"):
         curves = {**config["curves"], "preset": preset}
-        comparison, plates = reproduction(files, curves, aliases, config["wells"]["luminex_signal"])
+        settings = Settings.from_config({**config, "curves": curves})
+        comparison, plates = reproduction(files, settings, aliases)
         tables.append(reproduction_figures(comparison, plates).assign(preset=preset))
     figures = pd.concat(tables).set_index(["format", "preset"]).sort_index()
     print(f"{len(files)} exports in {folder}")

@@ -6,16 +6,17 @@ from assaypipe.io import read_table, write_table
 from assaypipe.joblog import logged
 from assaypipe.qc import read_kits, run_qc
 from assaypipe.responders import read_subjects
+from assaypipe.settings import Settings
 from assaypipe.sheet_checks import sheet_findings
 from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.units import study_units
 
-settings = snakemake.params.qc
+settings = Settings.from_config(snakemake.config)
 with logged(snakemake.log[0]) as log:
     aliases = read_aliases(snakemake.input.analytes)
     wells = read_table(snakemake.input.wells)
     curves = read_table(snakemake.input.curves)
-    manual = read_exclusions(settings["exclusions"], aliases)
+    manual = read_exclusions(settings.qc.exclusions, aliases)
     kits = read_kits(snakemake.input.kits, aliases)
     units = study_units(wells, aliases, kits)
     result = run_qc(
@@ -30,12 +31,12 @@ with logged(snakemake.log[0]) as log:
         wells,
         result.verdicts,
         manual,
-        exclude_failing=settings["exclude_failing"],
+        exclude_failing=settings.qc.exclude_failing,
         units=units,
         sheets=findings,
     )
     samples = included_samples(
-        wells, curves, sample_sheet, exclusions, units, snakemake.params.censored
+        wells, curves, sample_sheet, exclusions, units, settings.combine.censored
     )
     for row in exclusions.itertuples():
         log.info("excluded (%s) %s: %s wells; %s", row.source, row.level, row.n_wells, row.reason)

@@ -3,12 +3,14 @@
 from assaypipe.io import write_table
 from assaypipe.joblog import logged
 from assaypipe.responders import classify_responders, read_outcomes, read_subjects
+from assaypipe.settings import Settings
 
+settings = Settings.from_config(snakemake.config)
 with logged(snakemake.log[0]) as log:
     subjects = classify_responders(
         read_subjects(snakemake.input.subjects),
         read_outcomes(snakemake.input.outcomes),
-        **snakemake.params.responders,
+        settings.responders,
     )
     primary = subjects[subjects["primary"]]
     log.info("%s", primary["group"].value_counts().to_dict())

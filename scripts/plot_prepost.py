@@ -5,18 +5,17 @@ from assaypipe.io import read_table
 from assaypipe.joblog import logged
 from assaypipe.pipeline import concat_tables
 from assaypipe.responders import response_groups
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases
 from assaypipe.tables import STATS
 
-settings = snakemake.params.prepost
+settings = Settings.from_config(snakemake.config)
 with logged(snakemake.log[0]) as log:
     plot_prepost(
         read_table(snakemake.input.samples),
         response_groups(read_table(snakemake.input.subjects)),
         [snakemake.output.png, snakemake.output.svg],
-        pre=settings["pre"],
-        post=settings["post"],
-        below_lloq=settings["below_lloq"],
+        settings.prepost,
         stats=concat_tables(snakemake.input.stats, STATS),
         display=display_names(read_aliases(snakemake.input.analytes)),
     )

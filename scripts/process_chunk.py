@@ -5,8 +5,10 @@ from assaypipe.joblog import logged
 from assaypipe.pipeline import process_chunk
 from assaypipe.progress import ChunkProgress
 from assaypipe.qc.kits import read_kits
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
 
+settings = Settings.from_config(snakemake.config)
 with logged(snakemake.log[0]) as log:
     aliases = read_aliases(snakemake.input.analytes)
     result = process_chunk(
@@ -14,10 +16,7 @@ with logged(snakemake.log[0]) as log:
         read_samples(snakemake.input.samples),
         aliases,
         chunk=snakemake.wildcards.chunk,
-        curves=snakemake.params.curves,
-        signal=snakemake.params.signal,
-        read_choice=snakemake.params.read,
-        min_bead_count=snakemake.params.min_bead_count,
+        settings=settings,
         kits=read_kits(snakemake.input.kits, aliases),
         on_plate=ChunkProgress(snakemake.params.progress, snakemake.wildcards.chunk, log).update,
     )

@@ -3,6 +3,7 @@
 from assaypipe.io import config_hash
 from assaypipe.joblog import logged
 from assaypipe.report import build_report, load_inputs, log_progress, write_report
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases
 
 with logged(snakemake.log[0]) as log:
@@ -10,13 +11,8 @@ with logged(snakemake.log[0]) as log:
         snakemake.input,
         aliases=read_aliases(snakemake.input.analytes),
         prepost_figure=snakemake.input.get("prepost"),
-        settings=snakemake.params.qc,
-        pre=snakemake.params.prepost["pre"],
-        post=snakemake.params.prepost["post"],
-        exclusions_file=snakemake.params.qc["exclusions"],
+        settings=Settings.from_config(snakemake.config),
         config_hash=config_hash(snakemake.config),
-        curve_figures=snakemake.params.report["curve_figures"],
-        plate_maps=snakemake.params.report["plate_maps"],
     )
     folders = {
         "curves": snakemake.output.curves,

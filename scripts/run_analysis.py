@@ -3,7 +3,9 @@
 from assaypipe.analyses import run_analysis, summary_lines
 from assaypipe.io import read_table, write_table
 from assaypipe.joblog import logged
+from assaypipe.settings import Settings
 
+settings = Settings.from_config(snakemake.config)
 with logged(snakemake.log[0]) as log:
     samples = read_table(snakemake.input.samples)
     subjects = read_table(snakemake.input.subjects)
@@ -13,7 +15,7 @@ with logged(snakemake.log[0]) as log:
             name,
             samples,
             subjects,
-            snakemake.params.settings,
+            settings,
             n_jobs=snakemake.threads,
             exclusions=exclusions,
         )

@@ -4,6 +4,7 @@ from assaypipe.handoff import prism_tables, write_concentrations_workbook, write
 from assaypipe.io import read_table
 from assaypipe.joblog import logged
 from assaypipe.responders import response_groups
+from assaypipe.settings import Settings
 
 with logged(snakemake.log[0]) as log:
     included = read_table(snakemake.input.included)
@@ -13,13 +14,10 @@ with logged(snakemake.log[0]) as log:
         included,
         snakemake.output.workbook,
     )
-    settings = snakemake.params.prepost
     tables = prism_tables(
         included,
         response_groups(read_table(snakemake.input.subjects)),
-        settings["pre"],
-        settings["post"],
-        settings["below_lloq"],
+        Settings.from_config(snakemake.config).prepost,
     )
     write_prism_tables(tables, snakemake.output.prism)
     log.info(

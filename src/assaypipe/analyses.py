@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, Config, analysis_settings
+from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.errors import AssaypipeBugError
 from assaypipe.responders import primary_subjects, response_groups
+from assaypipe.settings import Settings
 from assaypipe.stats import (
     change_by_response,
     covariate_correlations,
@@ -38,100 +39,140 @@ __all__ = [
     "summary_lines",
 ]
 
-Analysis = Callable[[pd.DataFrame, pd.DataFrame, Config, int, Sequence[str]], pd.DataFrame]
+Analysis = Callable[[pd.DataFrame, pd.DataFrame, Settings, int, Sequence[str]], pd.DataFrame]
 
 
-def _censored(config: Config) -> dict[str, Any]:
-    settings = config["prepost"]
-    return {"pre": settings["pre"], "post": settings["post"], "below_lloq": settings["below_lloq"]}
+def _censored(settings: Settings) -> dict[str, Any]:
+    prepost = settings.prepost
+    return {"pre": prepost.pre, "post": prepost.post, "below_lloq": prepost.below_lloq.value}
 
 
-def _ranked(config: Config) -> dict[str, Any]:
-    settings = config["stats"]
-    return {"exact": settings["exact"], "hodges_lehmann": settings["hodges_lehmann"]}
+def _ranked(settings: Settings) -> dict[str, Any]:
+    return {
+        "exact": settings.stats.exact.value,
+        "hodges_lehmann": settings.stats.hodges_lehmann.value,
+    }
 
 
-def _tested(config: Config) -> dict[str, Any]:
-    return {**_censored(config), "zero_method": config["prepost"]["zero_method"], **_ranked(config)}
+def _tested(settings: Settings) -> dict[str, Any]:
+    return {
+        **_censored(settings),
+        "zero_method": settings.prepost.zero_method.value,
+        **_ranked(settings),
+    }
 
 
 def _prepost(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    settings: Settings,
+    _: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
-    return prepost(samples, **_tested(config), expected=expected)
+    return prepost(samples, **_tested(settings), expected=expected)
 
 
 def _prepost_groups(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    settings: Settings,
+    _: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
     groups = response_groups(subjects)
-    return prepost(samples, **_tested(config), groups=groups, include_all=False, expected=expected)
+    return prepost(
+        samples, **_tested(settings), groups=groups, include_all=False, expected=expected
+    )
 
 
 def _prepost_summary(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    settings: Settings,
+    _: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
     return prepost_summary(
-        samples, **_tested(config), groups=response_groups(subjects), expected=expected
+        samples, **_tested(settings), groups=response_groups(subjects), expected=expected
     )
 
 
 def _prepost_subgroup(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    settings: Settings,
+    _: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
-    subgroup = config["subgroup"]
     return prepost_subgroup(
         samples,
-        analyte=subgroup["analyte"],
-        threshold=subgroup["threshold"],
-        **_tested(config),
+        analyte=settings.subgroup.analyte,
+        threshold=settings.subgroup.threshold,
+        **_tested(settings),
         groups=response_groups(subjects),
         expected=expected,
     )
 
 
 def _prepost_sensitivity(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    settings: Settings,
+    _: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
-    settings = config["prepost"]
+    prepost = settings.prepost
     return prepost_sensitivity(
         samples,
-        policies=settings["sensitivity"],
-        pre=settings["pre"],
-        post=settings["post"],
-        zero_method=settings["zero_method"],
-        **_ranked(config),
+        policies=[policy.value for policy in prepost.sensitivity],
+        pre=prepost.pre,
+        post=prepost.post,
+        zero_method=prepost.zero_method.value,
+        **_ranked(settings),
         expected=expected,
     )
 
 
 def _response_change(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    settings: Settings,
+    _: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
     return change_by_response(
         samples,
         response_groups(subjects),
-        **_censored(config),
-        **_ranked(config),
+        **_censored(settings),
+        **_ranked(settings),
         expected=expected,
     )
 
 
 def _correlations_pairs(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    settings: Settings,
+    _: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
-    return pair_correlations(samples, config["correlations"]["pairs"], **_censored(config))
+    pairs = [list(pair) for pair in settings.correlations.pairs]
+    return pair_correlations(samples, pairs, **_censored(settings))
 
 
 def _correlations_covariates(
-    samples: pd.DataFrame, subjects: pd.DataFrame, config: Config, _: int, expected: Sequence[str]
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    settings: Settings,
+    _: int,
+    expected: Sequence[str],
 ) -> pd.DataFrame:
     return covariate_correlations(
         samples,
         primary_subjects(subjects),
-        covariates=config["correlations"]["covariates"],
-        visit=config["prepost"]["pre"],
-        below_lloq=config["prepost"]["below_lloq"],
+        covariates=[covariate.value for covariate in settings.correlations.covariates],
+        visit=settings.prepost.pre,
+        below_lloq=settings.prepost.below_lloq.value,
         expected=expected,
     )
 
@@ -139,23 +180,23 @@ def _correlations_covariates(
 def _classification(
     samples: pd.DataFrame,
     subjects: pd.DataFrame,
-    config: Config,
+    settings: Settings,
     n_jobs: int,
     expected: Sequence[str],
 ) -> pd.DataFrame:
     # Imported here: scikit-learn costs the other analyses' job about 1.5 s to import.
     from assaypipe.classify import classification_table
 
-    classify = config["classify"]
+    classify = settings.classify
     return classification_table(
         samples,
         response_groups(subjects),
-        kinds=classify["features"],
-        analytes=classify["analytes"] or None,
-        c=classify["c"],
-        permutations=classify["permutations"],
-        seed=classify["seed"],
-        **_censored(config),
+        kinds=[kind.value for kind in classify.features],
+        analytes=list(classify.analytes) or None,
+        c=classify.c,
+        permutations=classify.permutations,
+        seed=classify.seed,
+        **_censored(settings),
         n_jobs=n_jobs,
         expected=expected,
     )
@@ -212,13 +253,12 @@ def run_analysis(
     name: str,
     samples: pd.DataFrame,
     subjects: pd.DataFrame,
-    config: Config,
+    settings: Settings,
     n_jobs: int = 1,
     exclusions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The table of analysis ``name`` (one of :data:`ANALYSES`).
-
-    ``config`` is the study config or just :func:`analysis_settings` of it.
+    """The table of analysis ``name`` (one of :data:`ANALYSES`) under the study's
+    ``settings`` (the sections :func:`analysis_settings` names).
     ``exclusions`` (results/exclusions.parquet) names the analytes whose every value
     was left out: they keep their rows, with n = 0 and a note saying why. The rows of
     the family ``stats.primary_family`` are marked ``primary``, all others
@@ -231,11 +271,11 @@ def run_analysis(
             f"no analysis named {name!r}; known: {', '.join(ANALYSES)}"
         ) from None
     lost = lost_analytes(samples, exclusions)
-    table = note_lost(analysis(samples, subjects, config, n_jobs, tuple(lost)), lost)
+    table = note_lost(analysis(samples, subjects, settings, n_jobs, tuple(lost)), lost)
     if name == "prepost_subgroup":
-        table = _subgroup_lost(table, config["subgroup"]["analyte"], lost)
-    primary = config["stats"]["primary_family"]
-    return mark_primary(table, primary["analysis"], primary["group"])
+        table = _subgroup_lost(table, settings.subgroup.analyte, lost)
+    primary = settings.stats.primary_family
+    return mark_primary(table, primary.analysis, primary.group)
 
 
 def _subgroup_lost(table: pd.DataFrame, analyte: str, lost: Mapping[str, str]) -> pd.DataFrame:

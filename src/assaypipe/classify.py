@@ -29,6 +29,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from assaypipe.logistic import fit_l2_logistic
+from assaypipe.settings import DEFAULTS
 from assaypipe.stats.frames import (
     BELOW_LLOQ_TEXT,
     analytes_of,
@@ -47,11 +48,11 @@ EXPLORATORY = "EXPLORATORY (small n; not confirmatory)"
 
 def profile_features(
     samples: pd.DataFrame,
-    kinds: Sequence[str] = ("change",),
+    kinds: Sequence[str] = tuple(DEFAULTS.classify.features),
     analytes: Sequence[str] | None = None,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
 ) -> pd.DataFrame:
     """One row per subject, one column per feature: ``<analyte> baseline`` (log2 of the
     pre value) and/or ``<analyte> change`` (log2 of post/pre); incomplete rows dropped.
@@ -60,7 +61,7 @@ def profile_features(
     if unknown:
         raise ValueError(f"feature kinds must be among {FEATURE_KINDS}, not {unknown}")
     columns: dict[str, pd.Series] = {}
-    if "baseline" in kinds:
+    if FeatureKind.BASELINE in kinds:
         before = visit_values(samples, pre, below_lloq)
         for analyte in before.columns:
             level = before[analyte].where(before[analyte] > 0)
@@ -328,9 +329,9 @@ def _shuffles(labels: np.ndarray, permutations: int, seed: int) -> np.ndarray:
 def classify_profile(
     features: pd.DataFrame,
     groups: pd.Series,
-    c: float = 1.0,
-    permutations: int = 1000,
-    seed: int = 20261121,
+    c: float = DEFAULTS.classify.c,
+    permutations: int = DEFAULTS.classify.permutations,
+    seed: int = DEFAULTS.classify.seed,
     n_jobs: int = 1,
     reference_loop: bool = False,
 ) -> ClassificationResult:
@@ -379,14 +380,14 @@ def classify_profile(
 def classification_table(
     samples: pd.DataFrame,
     groups: pd.Series,
-    kinds: Sequence[str] = ("change",),
+    kinds: Sequence[str] = tuple(DEFAULTS.classify.features),
     analytes: Sequence[str] | None = None,
-    c: float = 1.0,
-    permutations: int = 1000,
-    seed: int = 20261121,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    c: float = DEFAULTS.classify.c,
+    permutations: int = DEFAULTS.classify.permutations,
+    seed: int = DEFAULTS.classify.seed,
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
     n_jobs: int = 1,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:

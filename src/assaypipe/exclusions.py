@@ -32,6 +32,7 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.errors import InputError, excerpt
 from assaypipe.samples import combine_replicates
+from assaypipe.settings import DEFAULTS
 from assaypipe.sheet_checks import SHEETS_SOURCE, unknown_analyte_exclusions
 from assaypipe.sheets import alias_lookup, canonical_analyte, read_sheet
 from assaypipe.units import UNIT_SOURCE, UnitPlan, plan_units, plate_units
@@ -211,7 +212,7 @@ def included_samples(
     sample_sheet: pd.DataFrame,
     exclusions: pd.DataFrame,
     units: UnitPlan | None = None,
-    censored: str = "half_lloq",
+    censored: str = DEFAULTS.combine.censored.value,
 ) -> pd.DataFrame:
     """The samples table (``tables.SAMPLES``) from the wells no exclusion covers, in each
     analyte's study unit (``units``; by default the plan of all the wells' units), a

@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from assaypipe.figure_text import shown
+from assaypipe.settings import DEFAULTS, PrepostSettings
 from assaypipe.stats.correlations import pooled_values
 from assaypipe.stats.frames import ALL, BELOW_LLOQ_TEXT, analyte_units, paired_values
 from assaypipe.stats.regression import ols, spearman
@@ -69,29 +70,31 @@ def plot_prepost(
     samples: pd.DataFrame,
     groups: pd.Series | None,
     outputs: Sequence[str | Path],
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    settings: PrepostSettings = DEFAULTS.prepost,
     stats: pd.DataFrame | None = None,
     display: dict[str, str] | None = None,
 ) -> None:
-    """Paired pre/post lines per analyte (rows) split by responder group (columns).
+    """Paired pre/post lines per analyte (rows) split by responder group (columns),
+    with the visits and below-LLOQ policy of ``settings`` (the ``prepost`` section).
 
     ``groups`` maps subject_id to a label (all subjects in one column if None);
     ``stats`` (prepost rows, e.g. prepost.parquet and prepost_groups.parquet
     concatenated) adds n, V and p to each panel; ``display`` maps analyte names to the
     names shown.
     """
-    figure = prepost_groups_figure(samples, groups, pre, post, below_lloq, stats, display)
+    below_lloq = settings.below_lloq.value
+    figure = prepost_groups_figure(
+        samples, groups, settings.pre, settings.post, below_lloq, stats, display
+    )
     _save(figure, outputs)
 
 
 def prepost_groups_figure(
     samples: pd.DataFrame,
     groups: pd.Series | None,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
     stats: pd.DataFrame | None = None,
     display: dict[str, str] | None = None,
 ) -> Figure:
@@ -207,27 +210,28 @@ def plot_correlation(
     x: str,
     y: str,
     outputs: Sequence[str | Path],
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    settings: PrepostSettings = DEFAULTS.prepost,
     display: dict[str, str] | None = None,
 ) -> None:
-    """y against x over the pooled pre and post samples, OLS line and 95% band.
+    """y against x over the pooled pre and post samples (``settings``: the ``prepost``
+    section), OLS line and 95% band.
 
     The title's CI, band and first p are cluster-robust by subject (a subject gives
     up to two points), as the ``ols_slope`` row of the pooled group; the naive p (every
     point independent, ``ols_slope_naive``) is beside it.
     """
-    _save(correlation_figure(samples, x, y, pre, post, below_lloq, display), outputs)
+    below_lloq = settings.below_lloq.value
+    figure = correlation_figure(samples, x, y, settings.pre, settings.post, below_lloq, display)
+    _save(figure, outputs)
 
 
 def correlation_figure(
     samples: pd.DataFrame,
     x: str,
     y: str,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
     display: dict[str, str] | None = None,
 ) -> Figure:
     """The figure :func:`plot_correlation` writes."""

@@ -28,6 +28,7 @@ from typing import Any, Final
 import pandas as pd
 
 from assaypipe.figure_text import file_stem
+from assaypipe.settings import DEFAULTS, PrepostSettings
 from assaypipe.stats.frames import paired_values
 
 __all__ = [
@@ -165,12 +166,12 @@ def _write_sheet(book: Any, name: str, frame: pd.DataFrame) -> None:
 def prism_tables(
     samples: pd.DataFrame,
     groups: pd.Series,
-    pre: str,
-    post: str,
-    below_lloq: str,
+    settings: PrepostSettings = DEFAULTS.prepost,
 ) -> dict[str, pd.DataFrame]:
-    """Per analyte, the pre/post pairs as a Prism column table (see the module)."""
-    pairs = paired_values(samples, pre, post, below_lloq)
+    """Per analyte, the pre/post pairs as a Prism column table (see the module), with
+    the visits and below-LLOQ policy of ``settings`` (the ``prepost`` section)."""
+    pre, post = settings.pre, settings.post
+    pairs = paired_values(samples, pre, post, settings.below_lloq.value)
     units = samples.groupby("analyte")["unit"].first().to_dict()
     labels = sorted(set(groups.tolist()))
     tables = {}

@@ -9,6 +9,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.settings import DEFAULTS
 from assaypipe.sheets import alias_lookup, canonical_analyte
 from assaypipe.vocabulary import Role, WellFlag
 
@@ -84,7 +85,7 @@ def annotate_wells(
     wells: pd.DataFrame,
     sample_sheet: pd.DataFrame,
     aliases: pd.DataFrame,
-    min_bead_count: int = 35,
+    min_bead_count: int = DEFAULTS.wells.min_bead_count,
 ) -> pd.DataFrame:
     """Canonical analyte names, sample ids checked against the sheet, and well flags.
 

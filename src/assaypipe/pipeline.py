@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,8 @@ from assaypipe import tables
 from assaypipe.errors import InputError
 from assaypipe.io import read_table
 from assaypipe.layout import annotate_wells
+from assaypipe.settings import DEFAULTS, Settings
+from assaypipe.vocabulary import CurvePreset
 
 if TYPE_CHECKING:
     from assaypipe.qc.kits import KitLot
@@ -32,8 +34,8 @@ def read_plate(
     export: str | Path,
     plate_map: str | Path | None,
     plate_id: str,
-    signal: str = "median",
-    read_choice: str = "",
+    signal: str = DEFAULTS.wells.luminex_signal.value,
+    read_choice: str = DEFAULTS.wells.read,
     kit_standards: KitStandards | None = None,
 ) -> tuple[list[PlateColumns], pd.DataFrame | None]:
     """Read one export (one plate, or several for a multi-plate SoftMax file).
@@ -80,9 +82,9 @@ def read_plates(
     aliases: pd.DataFrame,
     *,
     chunk: str,
-    signal: str = "median",
-    read_choice: str = "",
-    min_bead_count: int = 35,
+    signal: str = DEFAULTS.wells.luminex_signal.value,
+    read_choice: str = DEFAULTS.wells.read,
+    min_bead_count: int = DEFAULTS.wells.min_bead_count,
     kits: Sequence[KitLot] = (),
     on_plate: Callable[[int], object] | None = None,
     vendor_signals: Mapping[str, str] | None = None,
@@ -306,15 +308,13 @@ def process_chunk(
     aliases: pd.DataFrame,
     *,
     chunk: str,
-    curves: Mapping[str, Any],
-    signal: str = "median",
-    read_choice: str = "",
-    min_bead_count: int = 35,
+    settings: Settings = DEFAULTS,
     kits: Sequence[KitLot] = (),
     on_plate: Callable[[int], object] | None = None,
 ) -> ChunkResult:
-    """Read a chunk's plates (:func:`read_plates`), fit every curve of the chunk in one
-    batch (``curves`` are the ``curves`` config settings) and interpolate its wells.
+    """Read a chunk's plates (:func:`read_plates`, as ``settings.wells`` says), fit
+    every curve of the chunk in one batch (``settings.curves``) and interpolate its
+    wells.
 
     One job does all three: each job of a workflow pays for starting Python and its
     libraries, which would cost more than the work on a chunk of a few hundred plates.
@@ -324,21 +324,24 @@ def process_chunk(
     from assaypipe.interpolate import interpolate_wells
     from assaypipe.vendor_curves import in_wells_terms
 
-    vendor_mode = curves.get("preset", "assaypipe") == "vendor"
+    vendor_mode = settings.curves.preset == CurvePreset.VENDOR
     read = read_plates(
         plates,
         sample_sheet,
         aliases,
         chunk=chunk,
-        signal=signal,
-        read_choice=read_choice,
-        min_bead_count=min_bead_count,
+        signal=settings.wells.luminex_signal.value,
+        read_choice=settings.wells.read,
+        min_bead_count=settings.wells.min_bead_count,
         kits=kits,
         on_plate=on_plate,
         vendor_signals=VENDOR_SIGNALS if vendor_mode else None,
     )
     fitted = fit_plate_curves(
-        read.wells, **curves, plates=read.plates, vendor=in_wells_terms(read.vendor, read.wells)
+        read.wells,
+        settings.curves,
+        plates=read.plates,
+        vendor=in_wells_terms(read.vendor, read.wells),
     )
     return ChunkResult(
         wells=interpolate_wells(read.wells, fitted),

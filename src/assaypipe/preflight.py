@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from assaypipe.errors import InputError, excerpt, shortened
+from assaypipe.settings import removed_key_message
 
 __all__ = ["MOST_PER_FILE", "config_problems", "sheet_problems", "study_problems"]
 
@@ -62,6 +63,10 @@ def _lines(path: str | Path) -> Callable[[Sequence[str]], int | None]:
     def line(keys: Sequence[str]) -> int | None:
         node, found = root, None
         for key in keys:
+            if isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
+                node = node.value[int(key)]
+                found = node.start_mark.line + 1
+                continue
             if not isinstance(node, yaml.MappingNode):
                 return found
             for name, value in node.value:
@@ -90,6 +95,10 @@ def config_problems(
             known = sorted(error.schema.get("properties", {}))
             for name in sorted(set(map(str, error.instance)) - set(known)):
                 where = [*keys, name]
+                removed = removed_key_message(where)
+                if removed:
+                    problems.append(_placed(config_file, line_of(where), removed))
+                    continue
                 problems.append(
                     _placed(
                         config_file,

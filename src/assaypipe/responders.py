@@ -24,6 +24,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.errors import InputError, excerpt
+from assaypipe.settings import DEFAULTS, ResponderSettings
 from assaypipe.sheets import OUTCOME_COLUMNS, SUBJECT_COLUMNS, read_sheet
 from assaypipe.vocabulary import ResponderRule, values
 
@@ -116,20 +117,18 @@ def _meets(rule: str, improvement: float, edss_improvement: float, walk_improvem
 def classify_responders(
     subjects: pd.DataFrame,
     outcomes: pd.DataFrame,
-    rule: str = "edss",
-    baseline_month: int = 0,
-    month: int = 12,
-    sustained_month: int | None = 30,
-    edss_improvement: float = 0.5,
-    walk_improvement: float = 0.2,
+    settings: ResponderSettings = DEFAULTS.responders,
 ) -> pd.DataFrame:
     """The subjects table (tables.SUBJECTS): one row per subject x rule.
 
     ``subjects`` and ``outcomes`` as from :func:`read_subjects` and
-    :func:`read_outcomes`. ``rule`` picks the primary rule.
+    :func:`read_outcomes`; ``settings`` the config's ``responders`` section, whose
+    ``rule`` picks the primary rule.
     """
-    if rule not in RULES:
-        raise ValueError(f"responder rule must be one of {RULES}, not {rule!r}")
+    rule = settings.rule.value
+    baseline_month, month = settings.baseline_month, settings.month
+    sustained_month = settings.sustained_month
+    edss_improvement, walk_improvement = settings.edss_improvement, settings.walk_improvement
     recorded: dict[tuple[str, int, str], float] = {
         (str(subject_id), int(at), measure): float(value)
         for measure in ("edss", "t25fw")

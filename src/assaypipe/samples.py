@@ -26,8 +26,16 @@ from assaypipe import tables
 from assaypipe.curves import inverse
 from assaypipe.interpolate import classify_censor
 from assaypipe.layout import is_usable
+from assaypipe.settings import DEFAULTS
 from assaypipe.units import UnitPlan, pair_units, plan_units, plate_units
-from assaypipe.vocabulary import CURVE_PARAMS, Censor, CensorSubstitute, Role, SampleFlag, values
+from assaypipe.vocabulary import (
+    CURVE_PARAMS,
+    Censor,
+    CensorSubstitute,
+    Role,
+    SampleFlag,
+    values,
+)
 
 PARAMS = CURVE_PARAMS
 PLATE_KEYS = ["sample_id", "analyte", "plate_id"]
@@ -61,7 +69,7 @@ def combine_replicates(
     curves: pd.DataFrame,
     sample_sheet: pd.DataFrame,
     units: UnitPlan | None = None,
-    censored: str = "half_lloq",
+    censored: str = DEFAULTS.combine.censored.value,
 ) -> pd.DataFrame:
     """The samples table (tables.SAMPLES) from interpolated wells and fitted curves.
 
@@ -229,7 +237,9 @@ def _read_off_curves(
     return in_well, censor
 
 
-def _combine_plates(plates: pd.DataFrame, censored: str = "half_lloq") -> pd.DataFrame:
+def _combine_plates(
+    plates: pd.DataFrame, censored: str = DEFAULTS.combine.censored.value
+) -> pd.DataFrame:
     """One row per sample x analyte from its plate values (sorted by sample, analyte).
 
     A sample with one plate reading that has a value or a censor takes it as it is.

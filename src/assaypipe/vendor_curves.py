@@ -22,14 +22,14 @@ software's own (the report's comparison), :func:`reproduction` and
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from assaypipe.curves import inverse, predict
+from assaypipe.settings import Settings
 from assaypipe.vocabulary import VendorBasis
 
 # Where a reader gives no basis (vendor_results.basis null), the one each software's
@@ -192,12 +192,11 @@ def reproduction_figures(comparison: pd.DataFrame, plates: pd.DataFrame) -> pd.D
 
 def reproduction(
     exports: Sequence[str | Path],
-    curves: Mapping[str, Any],
+    settings: Settings,
     aliases: pd.DataFrame,
-    signal: str = "median",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each export through the workflow's chunk step (read, annotate, fit with the
-    ``curves`` settings, interpolate), its wells compared with the vendor's own
+    """Each export through the workflow's chunk step (read, annotate, fit with
+    ``settings``, interpolate), its wells compared with the vendor's own
     concentrations: the :func:`compare_concentrations` rows of all of them and their
     plates table (for :func:`reproduction_figures`)."""
     from assaypipe.pipeline import process_chunk
@@ -216,8 +215,7 @@ def reproduction(
             samples,
             aliases,
             chunk="reproduction",
-            curves=curves,
-            signal=signal,
+            settings=settings,
         )
         vendor = in_wells_terms(result.vendor, result.wells)
         comparisons.append(compare_concentrations(result.wells, vendor, result.plates))

@@ -13,6 +13,7 @@ import yaml
 from assaypipe import analyses, tables
 from assaypipe.analyses import ANALYSES, analysis_settings, run_analysis
 from assaypipe.errors import AssaypipeBugError
+from assaypipe.settings import Settings
 from tests.conftest import REPO
 from tests.oddities import (
     ODD_NAMES,
@@ -67,7 +68,7 @@ def test_each_analysis_gets_only_the_sections_it_reads() -> None:
 
 def test_an_unknown_analysis_is_a_bug_not_an_empty_table() -> None:
     with pytest.raises(AssaypipeBugError, match="no analysis named 'anova'"):
-        run_analysis("anova", pd.DataFrame(), pd.DataFrame(), load_default_config())
+        run_analysis("anova", pd.DataFrame(), pd.DataFrame(), Settings())
 
 
 # -- what real files bring (tests/oddities.py) ---------------------------------------------
@@ -85,7 +86,9 @@ def test_without_a_sample_value_every_analysis_gives_a_well_formed_table(case):
     assert stages.included.empty
     for name in ANALYSES:
         table = tables.STATS.validate(
-            run_analysis(name, stages.included, subjects_table(), quick_config())
+            run_analysis(
+                name, stages.included, subjects_table(), Settings.from_config(quick_config())
+            )
         )
         if name == "correlations_pairs":
             # the configured pairs keep their rows, each saying it had no point
@@ -109,8 +112,9 @@ def test_odd_analyte_names_and_sample_ids_reach_the_statistics_as_they_are(label
     stages = run_stages(wells)
     config = quick_config()
     config["correlations"] = {**config["correlations"], "pairs": [["CCL2", name]]}
+    settings = Settings.from_config(config)
     results = {
-        name_: run_analysis(name_, stages.included, subjects_table(), config)
+        name_: run_analysis(name_, stages.included, subjects_table(), settings)
         for name_ in ("prepost", "correlations_pairs", "classification")
     }
     prepost = results["prepost"].set_index("analyte")

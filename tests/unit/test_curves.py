@@ -17,6 +17,7 @@ from assaypipe.curves import (
     predict,
     quantification_range,
 )
+from assaypipe.settings import CurveSettings
 from tests.conftest import wells_frame
 from tests.oddities import NO_CURVE_CASES, ODD_NAMES, odd_plate, renamed
 
@@ -357,7 +358,7 @@ def test_plate_curves_exclusions_limits_and_lod():
         {"role": "sample", "signal": 800.0, "sample_id": "S1"},
     ]
     wells = standards_frame("P1", "CCL2", CONC, y, extra)
-    curves = fit_plate_curves(wells, selection="4PL")
+    curves = fit_plate_curves(wells, CurveSettings.from_mapping({"selection": "4PL"}))
     row = curves.set_index("model").loc["4PL"]
     assert bool(row["selected"])
     assert not bool(curves.set_index("model").loc["5PL", "selected"])
@@ -409,9 +410,11 @@ def test_plate_curves_empty_input_and_bad_arguments():
     assert out.empty and list(out.columns) == list(tables.CURVES.columns)
     wells = standards_frame("P1", "CCL2", CONC, predict(SIMULATED[0], CONC))
     with pytest.raises(ValueError, match="selection"):
-        fit_plate_curves(wells, models=("4PL",), selection="5PL")
+        fit_plate_curves(
+            wells, CurveSettings.from_mapping({"models": ("4PL",), "selection": "5PL"})
+        )
     with pytest.raises(ValueError, match="models"):
-        fit_plate_curves(wells, models=("4PL", "6PL"))
+        fit_plate_curves(wells, CurveSettings.from_mapping({"models": ("4PL", "6PL")}))
 
 
 # -- what real files bring (tests/oddities.py) ---------------------------------------------
@@ -469,9 +472,15 @@ def test_a_standard_or_blank_with_a_bad_bead_count_is_left_out_with_the_reason()
         {"role": "standard", "expected_conc": LEVELS[3], "signal": 1e5, "flags": "bad_bead_count"},
         {"role": "blank", "signal": 900.0, "flags": "bad_bead_count"},
     ]
-    fitted = fit_plate_curves(standards_frame("P1", "CCL2", CONC, y, blanks + bad), selection="4PL")
+    fitted = fit_plate_curves(
+        standards_frame("P1", "CCL2", CONC, y, blanks + bad),
+        CurveSettings.from_mapping({"selection": "4PL"}),
+    )
     # Reference: the same plate without those two wells.
-    clean = fit_plate_curves(standards_frame("P1", "CCL2", CONC, y, blanks), selection="4PL")
+    clean = fit_plate_curves(
+        standards_frame("P1", "CCL2", CONC, y, blanks),
+        CurveSettings.from_mapping({"selection": "4PL"}),
+    )
     row, reference = fitted.set_index("model").loc["4PL"], clean.set_index("model").loc["4PL"]
     assert row["n_excluded"] == 1
     assert "excluded standard well(s) C3: bad_bead_count" in row["reasons"].split(";")

@@ -20,6 +20,7 @@ from assaypipe.curves import (
 )
 from assaypipe.curves.fit import POINT_BROKEN_SERIES, POINT_HOOK, POINT_OUTLIER, POINT_USED
 from assaypipe.readers.standards import implausible_levels
+from assaypipe.settings import CurveSettings
 from tests.unit.test_curves import CONC, LEVELS, SIMULATED, noisy, standards_frame
 
 TRUTH = SIMULATED[0]
@@ -259,11 +260,15 @@ def test_plate_curves_carry_the_new_columns_and_settings():
     wells = standards_frame("P1", "CCL2", CONC, noisy(TRUTH, seed=3), blanks)
     curves = fit_plate_curves(
         wells,
-        limits="both",
-        lod_method="ep17",
-        extrapolation="standards",
-        profile_cv=0.15,
-        min_passing_levels=5,
+        CurveSettings.from_mapping(
+            {
+                "limits": "both",
+                "lod_method": "ep17",
+                "extrapolation": "standards",
+                "profile_cv": 0.15,
+                "min_passing_levels": 5,
+            }
+        ),
     )
     tables.CURVES.validate(curves)
     row = curves.set_index("model").loc["4PL"]
@@ -289,7 +294,7 @@ def test_plate_curves_carry_the_new_columns_and_settings():
 def test_plate_settings_are_checked(key, value):
     wells = standards_frame("P1", "CCL2", CONC, noisy(TRUTH, seed=3))
     with pytest.raises(ValueError, match=key):
-        fit_plate_curves(wells, **{key: value})
+        fit_plate_curves(wells, CurveSettings.from_mapping({key: value}))
 
 
 def test_reader_flagged_standards_are_left_out_with_a_reason():
@@ -298,7 +303,11 @@ def test_reader_flagged_standards_are_left_out_with_a_reason():
     wells.loc[3, "flags"] = "broken_dilution_series;implausible_expected_conc"
     # longest_run leaves no failing standard out, so only the flagged well is missing
     row = (
-        fit_plate_curves(wells, selection="4PL", limits="longest_run").set_index("model").loc["4PL"]
+        fit_plate_curves(
+            wells, CurveSettings.from_mapping({"selection": "4PL", "limits": "longest_run"})
+        )
+        .set_index("model")
+        .loc["4PL"]
     )
     assert row["n_points"] == CONC.size - 1 and row["n_excluded"] == 1
     assert f"excluded standard well(s) {wells.loc[3, 'well']}: implausible_expected_conc" in (

@@ -24,6 +24,7 @@ from assaypipe.curves import (
     predict,
 )
 from assaypipe.interpolate import interpolate_wells
+from assaypipe.settings import CurveSettings
 from assaypipe.simulate import LUMINEX_4PLEX, LUMINEX_SIGMA
 from tests.conftest import wells_frame
 from tests.unit.test_curves import CONC, LEVELS, SIMULATED, noisy, standards_frame
@@ -131,7 +132,10 @@ def plate_with_samples(extrapolation: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     # Under ich_m10 this curve (its top level 69% recovered) has five passing levels,
     # one short of a range: the unbroken run of passing levels gives it one.
     curves = fit_plate_curves(
-        wells, selection="4PL", extrapolation=extrapolation, limits="longest_run"
+        wells,
+        CurveSettings.from_mapping(
+            {"selection": "4PL", "extrapolation": extrapolation, "limits": "longest_run"}
+        ),
     )
     return wells, curves
 
@@ -215,7 +219,9 @@ def test_an_interior_standard_with_a_high_cv_does_not_narrow_the_range():
     # of 20.6% while all seven were within 14% recovery: the range must stay 2.4-10,000.
     # Duplicates (1 - h, 1 + h) have CV h * sqrt(2): h = 0.206 / sqrt(2).
     wells = standards_frame("P1", "CCL2", CONC, duplicates({3: 0.206 / math.sqrt(2)}))
-    curves = fit_plate_curves(wells, selection="4PL").set_index("model")
+    curves = fit_plate_curves(wells, CurveSettings.from_mapping({"selection": "4PL"})).set_index(
+        "model"
+    )
     row = curves.loc["4PL"]
     assert (row["lloq"], row["uloq"]) == (LEVELS[0], LEVELS[-1])
     # the failing level is left out of the fit, with its reason, like any excluded well
@@ -227,7 +233,9 @@ def test_an_interior_standard_with_a_high_cv_does_not_narrow_the_range():
     ]
     # the former rule, the longest unbroken run of passing levels (the lower on a tie),
     # ends the range below the failing level: every sample above 39 pg/mL was >ULOQ
-    old = fit_plate_curves(wells, selection="4PL", limits="longest_run").set_index("model")
+    old = fit_plate_curves(
+        wells, CurveSettings.from_mapping({"selection": "4PL", "limits": "longest_run"})
+    ).set_index("model")
     assert (old.loc["4PL", "lloq"], old.loc["4PL", "uloq"]) == (LEVELS[0], LEVELS[2])
     assert old.loc["4PL", "n_points"] == CONC.size
 
@@ -248,7 +256,11 @@ def test_the_simulators_ccl2_with_doubled_noise_keeps_its_range():
     assert np.flatnonzero(cv > 0.2).tolist() == [4] and cv[4] == pytest.approx(0.218, abs=5e-4)
     wells = standards_frame("P1", "CCL2", conc, signal)
     new = fit_plate_curves(wells).query("selected").iloc[0]
-    old = fit_plate_curves(wells, limits="longest_run").query("selected").iloc[0]
+    old = (
+        fit_plate_curves(wells, CurveSettings.from_mapping({"limits": "longest_run"}))
+        .query("selected")
+        .iloc[0]
+    )
     assert (new["lloq"], new["uloq"]) == (levels[0], levels[-1])
     assert "excluded standard well(s) A2,B2: outside the standard limits" in new["reasons"]
     # the former rule: the longest unbroken run ends below the noisy level
@@ -266,7 +278,11 @@ def test_a_failing_lowest_standard_raises_the_lloq_to_the_next_passing_one():
     assert (verdict.lloq, verdict.uloq) == (1.0, 32.0)
     # through the plate: the lowest level's duplicates 50% apart
     wells = standards_frame("P1", "CCL2", CONC, duplicates({0: 0.5}))
-    row = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
+    row = (
+        fit_plate_curves(wells, CurveSettings.from_mapping({"selection": "4PL"}))
+        .set_index("model")
+        .loc["4PL"]
+    )
     assert (row["lloq"], row["uloq"]) == (LEVELS[1], LEVELS[-1])
     # beyond the range it stays in the fit, as an anchor point would
     assert row["n_excluded"] == 0
@@ -297,7 +313,11 @@ def test_a_curve_whose_standards_miss_the_share_has_no_range_and_keeps_its_point
     # three of seven levels 40% off: 4 of 7 pass
     signal = predict(CCL2, CONC * np.repeat([1.0, 1.4, 1.0, 1.4, 1.0, 1.4, 1.0], 2))
     wells = standards_frame("P1", "CCL2", CONC, signal)
-    row = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
+    row = (
+        fit_plate_curves(wells, CurveSettings.from_mapping({"selection": "4PL"}))
+        .set_index("model")
+        .loc["4PL"]
+    )
     assert math.isnan(row["lloq"]) and math.isnan(row["uloq"])
     assert row["n_excluded"] == 0
     assert "no standard range meets the ich_m10 limits: " in row["reasons"]
@@ -307,19 +327,32 @@ def test_anchor_points_are_fitted_but_never_judged():
     # the lowest level is an anchor below the range with duplicates 50% apart (CV 71%):
     # it neither fails nor is the LLOQ, and it stays in the fit
     wells = standards_frame("P1", "CCL2", CONC, duplicates({0: 0.5}))
-    row = fit_plate_curves(wells, selection="4PL", anchors_low=1).set_index("model").loc["4PL"]
+    row = (
+        fit_plate_curves(wells, CurveSettings.from_mapping({"selection": "4PL", "anchors_low": 1}))
+        .set_index("model")
+        .loc["4PL"]
+    )
     assert (row["lloq"], row["uloq"]) == (LEVELS[1], LEVELS[-1])
     assert row["n_points"] == CONC.size and row["n_excluded"] == 0
     # judged, the same level fails all the same: beyond the range it stays in the fit
-    plain = fit_plate_curves(wells, selection="4PL").set_index("model").loc["4PL"]
+    plain = (
+        fit_plate_curves(wells, CurveSettings.from_mapping({"selection": "4PL"}))
+        .set_index("model")
+        .loc["4PL"]
+    )
     assert plain["n_excluded"] == 0 and plain["lloq"] == LEVELS[1]
     # a passing anchor is no limit either
     clean = standards_frame("P1", "CCL2", CONC, duplicates({}))
-    both = fit_plate_curves(clean, selection="4PL", anchors_low=1, anchors_high=1)
+    both = fit_plate_curves(
+        clean, CurveSettings.from_mapping({"selection": "4PL", "anchors_low": 1, "anchors_high": 1})
+    )
     assert both["lloq"].isna().all()
     assert "5 of 5 standard levels from 9.766 to 2500 pass" in both["reasons"].iloc[0]
     both = fit_plate_curves(
-        clean, selection="4PL", anchors_low=1, anchors_high=1, min_passing_levels=5
+        clean,
+        CurveSettings.from_mapping(
+            {"selection": "4PL", "anchors_low": 1, "anchors_high": 1, "min_passing_levels": 5}
+        ),
     )
     assert both.set_index("model").loc["4PL", ["lloq", "uloq"]].tolist() == [
         LEVELS[1],

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from assaypipe.curves.plate import EXTRAPOLATION, LIMIT_RULES, LOD_METHODS, fit_plate_curves
+from assaypipe.settings import Settings
 from assaypipe.vocabulary import CurveStatus, Extrapolation, LimitsRule, LodMethod, Role, values
 from tests.conftest import wells_frame
 
 CONC = [2.0, 6.0, 18.0, 54.0, 162.0, 486.0, 1458.0]
 BLANKS = [30.0, 34.0, 32.0, 36.0]
+FOUR_PL_ONLY = Settings.from_config({"curves": {"models": ["4PL"], "selection": "4PL"}}).curves
 
 
 def _signal(x: float) -> float:
@@ -43,7 +45,7 @@ def _wells():  # type: ignore[no-untyped-def]
 
 
 def test_the_selected_4pl_gives_back_the_curve_of_its_standards() -> None:
-    curves = fit_plate_curves(_wells(), models=["4PL"], selection="4PL")
+    curves = fit_plate_curves(_wells(), FOUR_PL_ONLY)
     curve = curves.iloc[0]
     assert curve["status"] == CurveStatus.CONVERGED
     assert [curve[p] for p in "abcd"] == pytest.approx([30.0, 1.1, 120.0, 21000.0], rel=1e-4)
@@ -51,7 +53,7 @@ def test_the_selected_4pl_gives_back_the_curve_of_its_standards() -> None:
 
 
 def test_the_lod_is_the_concentration_at_blank_mean_plus_three_sd() -> None:
-    curve = fit_plate_curves(_wells(), models=["4PL"], selection="4PL").iloc[0]
+    curve = fit_plate_curves(_wells(), FOUR_PL_ONLY).iloc[0]
     level = np.mean(BLANKS) + 3.0 * np.std(BLANKS, ddof=1)
     a, b, c, d = 30.0, 1.1, 120.0, 21000.0
     by_hand = c * ((a - d) / (level - d) - 1.0) ** (1.0 / b)

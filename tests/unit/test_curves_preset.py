@@ -19,6 +19,7 @@ from assaypipe.interpolate import classify_censor, interpolate_wells
 from assaypipe.layout import is_usable, masked_by_lab
 from assaypipe.pipeline import process_chunk
 from assaypipe.samples import combine_replicates
+from assaypipe.settings import CurveSettings, Settings
 from assaypipe.sheets import read_aliases
 from tests.conftest import REPO, wells_frame
 
@@ -186,7 +187,9 @@ def test_vendor_preset_fits_xponent_5p_with_negative_slope() -> None:
             }
         ]
     )
-    curves = fit_plate_curves(wells, preset="vendor", plates=plates, vendor=vendor)
+    curves = fit_plate_curves(
+        wells, CurveSettings.from_mapping({"preset": "vendor"}), plates=plates, vendor=vendor
+    )
     assert len(curves) == 1 and bool(curves["selected"].iloc[0])
     row = curves.iloc[0]
     assert (row["model"], row["weighting"], row["n_points"]) == ("5PL", "1/y^2", 14)
@@ -213,7 +216,9 @@ def test_vendor_preset_fits_xponent_5p_with_negative_slope() -> None:
 def test_vendor_preset_falls_back_to_assaypipe_with_the_reason() -> None:
     wells = luminex_plate(xponent_signals())
     plates = pd.DataFrame([{"plate_id": "P1", "format": "xponent", "software": "xPONENT"}])
-    curves = fit_plate_curves(wells, preset="vendor", plates=plates)
+    curves = fit_plate_curves(
+        wells, CurveSettings.from_mapping({"preset": "vendor"}), plates=plates
+    )
     assert sorted(curves["model"]) == ["4PL", "5PL"] and curves["selected"].sum() == 1
     assert (
         curves["reasons"]
@@ -235,7 +240,9 @@ def test_masked_wells_are_left_out_of_the_fit_and_the_means() -> None:
     wells = luminex_plate(signals, flags)
     plates = pd.DataFrame([{"plate_id": "P1", "format": "softmax", "software": "SoftMax Pro"}])
     for preset in ("assaypipe", "vendor"):
-        curves = fit_plate_curves(wells, preset=preset, plates=plates)
+        curves = fit_plate_curves(
+            wells, CurveSettings.from_mapping({"preset": preset}), plates=plates
+        )
         chosen = curves[curves["selected"]].iloc[0]
         assert chosen["reasons"].startswith("excluded standard well(s) B2: masked in SoftMax Pro")
         assert chosen["n_excluded"] == 1
@@ -273,7 +280,7 @@ def test_vendor_preset_reads_xponent_as_net_mfi(no_settle, preset: str) -> None:
         pd.DataFrame(columns=["sample_id", "subject_id", "visit", "matrix"]),
         read_aliases(REPO / "config" / "analytes.tsv"),
         chunk="chunk0",
-        curves={"preset": preset},
+        settings=Settings.from_config({"curves": {"preset": preset}}),
     )
     kinds = set(result.wells["signal_kind"])
     selected = result.curves[result.curves["selected"]].set_index("analyte")
@@ -300,7 +307,7 @@ def test_vendor_preset_names_gen5_curve_from_its_export(no_settle) -> None:  # t
         pd.DataFrame(columns=["sample_id", "subject_id", "visit", "matrix"]),
         read_aliases(REPO / "config" / "analytes.tsv"),
         chunk="chunk0",
-        curves={"preset": "vendor"},
+        settings=Settings.from_config({"curves": {"preset": "vendor"}}),
     )
     curve = result.curves.iloc[0]
     assert len(result.curves) == 1 and curve["model"] == "4PL" and curve["weighting"] == "none"

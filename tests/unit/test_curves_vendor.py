@@ -20,6 +20,7 @@ import yaml
 
 from assaypipe.curves import fit_plate_curves, inverse, level_recovery
 from assaypipe.interpolate import interpolate_wells
+from assaypipe.settings import CurveSettings
 from assaypipe.vendor_curves import compare_concentrations, vendor_params, xponent_params
 from tests.conftest import REALDATA
 
@@ -89,7 +90,7 @@ def recovery_errors(params: dict[str, float], conc: np.ndarray, signal: np.ndarr
 
 
 def compare_recoveries(wells: pd.DataFrame, vendor: pd.DataFrame, weighting: str) -> pd.DataFrame:
-    curves = fit_plate_curves(wells, weighting=weighting)
+    curves = fit_plate_curves(wells, CurveSettings.from_mapping({"weighting": weighting}))
     selected = curves[curves["selected"]].set_index("analyte")
     standards = wells[(wells["role"] == "standard") & np.isfinite(wells["signal"])]
     rows = []
@@ -290,7 +291,9 @@ def plates_of(plate, fmt: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
 
 def vendor_mode(wells: pd.DataFrame, plates: pd.DataFrame, vendor: pd.DataFrame) -> pd.DataFrame:
     """compare_concentrations of the wells interpolated through the vendor preset's curves."""
-    curves = fit_plate_curves(wells, preset="vendor", plates=plates, vendor=vendor)
+    curves = fit_plate_curves(
+        wells, CurveSettings.from_mapping({"preset": "vendor"}), plates=plates, vendor=vendor
+    )
     assert curves["selected"].all()
     return compare_concentrations(interpolate_wells(wells, curves), vendor, plates)
 
@@ -329,7 +332,12 @@ def test_softmax_computed_its_results_with_the_well_it_shows_masked() -> None:
     # calculated. assaypipe honours them all the same (the lab's decision as exported).
     plate = read(SOFTMAX)
     plates = plates_of(plate, "softmax")
-    curves = fit_plate_curves(plate.wells, preset="vendor", plates=plates, vendor=plate.vendor)
+    curves = fit_plate_curves(
+        plate.wells,
+        CurveSettings.from_mapping({"preset": "vendor"}),
+        plates=plates,
+        vendor=plate.vendor,
+    )
     assert "excluded standard well(s) A2: masked in SoftMax Pro" in curves["reasons"].iloc[0]
     honoured = vendor_mode(plate.wells, plates, plate.vendor)["relative_difference"].abs()
     ignored = vendor_mode(plate.wells.assign(flags=""), plates, plate.vendor)
@@ -354,7 +362,9 @@ def test_vendor_preset_reproduces_gen5_concentrations() -> None:
             "raw_text": ["Y = (A-D)/(1+(X/C)^B) + D"],
         }
     )
-    curves = fit_plate_curves(wells, preset="vendor", plates=plates, vendor=vendor)
+    curves = fit_plate_curves(
+        wells, CurveSettings.from_mapping({"preset": "vendor"}), plates=plates, vendor=vendor
+    )
     params = curves.iloc[0][["a", "b", "c", "d", "g"]].astype(float).to_dict()
     assert curves["reasons"].iloc[0].startswith("fitted as Gen5 does")
     # Gen5's coefficients as it prints them (3 significant digits)
@@ -423,6 +433,7 @@ FIGURES = {
 def test_reproduction_figures_of_the_corpus(realdata, no_settle, preset: str) -> None:  # type: ignore[no-untyped-def]
     # Reference: each software's own in-range concentrations in the same exports,
     # through the workflow's chunk step with the shipped settings
+    from assaypipe.settings import Settings
     from assaypipe.sheets import read_aliases
     from assaypipe.vendor_curves import reproduction, reproduction_figures
     from tests.conftest import REPO
@@ -430,9 +441,8 @@ def test_reproduction_figures_of_the_corpus(realdata, no_settle, preset: str) ->
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     comparison, plates = reproduction(
         [realdata / name for name in corpus()],
-        {**config["curves"], "preset": preset},
+        Settings.from_config({**config, "curves": {**config["curves"], "preset": preset}}),
         read_aliases(REPO / "config" / "analytes.tsv"),
-        config["wells"]["luminex_signal"],
     )
     figures = reproduction_figures(comparison, plates).set_index("format")
     print(figures.to_string())

@@ -163,7 +163,7 @@ def test_prism_tables_give_the_statistics_own_pairs(tmp_path: Path) -> None:
         ["responder" if i % 2 else "nonresponder" for i in range(1, 13)],
         index=pd.Index([f"P{i:02d}" for i in range(1, 13)], name="subject_id"),
     )
-    table = prism_tables(samples, groups, "baseline", "post", "half_lloq")["CCL2"]
+    table = prism_tables(samples, groups)["CCL2"]
     assert list(table.columns) == [
         "subject_id",
         "baseline (pg/mL)",

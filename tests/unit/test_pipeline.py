@@ -12,6 +12,7 @@ from assaypipe import tables
 from assaypipe.io import write_table
 from assaypipe.pipeline import ChunkRead, collect_study, read_plates
 from assaypipe.readers import read_exports
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
 from tests.conftest import REPO
 
@@ -84,9 +85,11 @@ def test_a_chunk_is_read_fitted_and_interpolated_in_one_call() -> None:
         read_samples(REPO / "config" / "samples.tsv"),
         read_aliases(REPO / "config" / "analytes.tsv"),
     )
-    result = process_chunk(plates, *sheets, chunk="00", curves=config["curves"])
+    result = process_chunk(
+        plates, *sheets, chunk="00", settings=Settings.from_config({"curves": config["curves"]})
+    )
     read = read_plates(plates, *sheets, chunk="00")
-    curves = fit_plate_curves(read.wells, **config["curves"])
+    curves = fit_plate_curves(read.wells, Settings.from_config(config).curves)
     pd.testing.assert_frame_equal(result.curves, curves)
     pd.testing.assert_frame_equal(result.wells, interpolate_wells(read.wells, curves))
     # every (plate, well, analyte) read is in the interpolated wells, once

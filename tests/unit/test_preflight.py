@@ -47,6 +47,17 @@ def test_each_config_problem_is_a_line_with_its_line_number(tmp_path: Path) -> N
     assert all("\n" not in problem for problem in problems)
 
 
+def test_the_removed_bead_count_fail_is_one_line_naming_its_replacement(tmp_path: Path) -> None:
+    text = "qc:\n  overrides:\n    - analyte: CCL2\n      bead_count_fail: 20\n"
+    config, path = _config(tmp_path, text)
+    problems = config_problems(config, _schema("config.schema.yaml"), path)
+    assert problems == [
+        f"{path}: line 4: qc.overrides.0.bead_count_fail was removed: wells.min_bead_count "
+        "now sets the bead count below which a well is left out and a plate x analyte fails "
+        "QC; remove it and set wells.min_bead_count (config/README.md)"
+    ]
+
+
 def test_an_enum_names_its_choices(tmp_path: Path) -> None:
     config, path = _config(tmp_path, "curves:\n  selection: bic\n")
     [problem] = config_problems(config, _schema("config.schema.yaml"), path)

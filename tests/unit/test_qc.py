@@ -20,7 +20,7 @@ from assaypipe.curves import fit_plate_curves, inverse, predict
 from assaypipe.curves.excluded import parse_excluded_wells
 from assaypipe.errors import InputError
 from assaypipe.interpolate import classify_censor
-from assaypipe.qc import RULE_KEYS, presets, read_kits, rules_for, run_qc
+from assaypipe.qc import RULE_KEYS, presets, read_kits, rules_for, run_qc, study_rules
 from assaypipe.qc.kits import KitLot, control_range, read_kit
 from assaypipe.qc.levey_jennings import (
     guide_sets,
@@ -30,6 +30,7 @@ from assaypipe.qc.levey_jennings import (
     series_values,
     westgard_checks,
 )
+from assaypipe.settings import CurveSettings, Settings
 from tests.conftest import wells_frame
 
 PARAMS = {"a": 20.0, "b": 1.1, "c": 500.0, "d": 20000.0, "g": 1.0}
@@ -37,7 +38,8 @@ LEVELS = [10000.0 / 4**k for k in range(7)]  # 10000 .. 2.44
 CONTROLS = {"Control1": 1500.0, "Control2": 150.0}
 SAMPLES = {f"S{i:02d}": conc for i, conc in enumerate(np.geomspace(8, 4000, 10), start=1)}
 LLOQ, ULOQ, LOD = LEVELS[-1], LEVELS[0], 1.0
-SETTINGS = {"preset": "ich_m10", "overrides": [], "guide_plates": 20, "guide_range": []}
+QC = {"preset": "ich_m10", "overrides": [], "guide_plates": 20, "guide_range": []}
+SETTINGS = Settings.from_config({"qc": QC})
 WELL_NAMES = [f"{row}{col}" for row in "ABCDEFGHIJKLMNOP" for col in range(1, 25)]
 
 
@@ -172,7 +174,7 @@ def test_ich_m10_preset_holds_the_design_defaults():
     vendor = rules_for("CCL2", "milliplex")
     assert (vendor.cv_limit, vendor.inter_plate_cv_limit, vendor.bead_count_warn) == (0.15, 0.2, 50)
     for name, preset in presets().items():
-        assert set(RULE_KEYS) <= set(preset), name
+        assert set(RULE_KEYS) - {"bead_count_fail"} <= set(preset), name
 
 
 def test_overrides_apply_to_all_then_to_the_named_analyte():
@@ -441,7 +443,9 @@ def test_milliplex_preset_is_stricter_on_replicate_cv():
     # a median CV of about 18%: within ICH M10's 20%, beyond the vendor's 15%
     wells = scale_wells(wells, second, 1.2)
     ich = checks_of(wells, curves, plates)
-    vendor = checks_of(wells, curves, plates, settings={**SETTINGS, "preset": "milliplex"})
+    vendor = checks_of(
+        wells, curves, plates, settings=Settings.from_config({"qc": {**QC, "preset": "milliplex"}})
+    )
     assert ich.loc["replicate_cv", "status"] == "pass"
     assert vendor.loc["replicate_cv", "status"] == "fail"
 
@@ -480,7 +484,7 @@ def run_of_plates(factors: list[float], **kwargs: Any) -> tuple[pd.DataFrame, ..
 def test_a_control_beyond_3_sd_of_the_guide_set_fails_its_plate():
     factors = [1.00, 1.02, 0.98, 1.01, 0.99, 1.00, 1.15]
     wells, curves, plates = run_of_plates(factors)
-    result = run_qc(wells, curves, plates, {**SETTINGS, "guide_plates": 6})
+    result = run_qc(wells, curves, plates, Settings.from_config({"qc": {**QC, "guide_plates": 6}}))
     lj = result.levey_jennings
     control1 = lj[(lj["series"] == "Control1")].set_index("plate_id")
     assert control1["guide"].sum() == 6
@@ -560,7 +564,9 @@ def test_inter_plate_cv_of_controls_warns_above_the_limit():
 
 
 def test_verdicts_ignore_checks_across_plates():
-    result = run_qc(*run_of_plates([1.0, 1.4, 0.7, 1.2]), {**SETTINGS, "westgard": []})
+    result = run_qc(
+        *run_of_plates([1.0, 1.4, 0.7, 1.2]), Settings.from_config({"qc": {**QC, "westgard": []}})
+    )
     assert (result.qc[result.qc["plate_id"].isna()]["status"] == "warn").all()
     assert set(result.verdicts["verdict"]) <= {"pass", "warn"}
     assert not any("inter_plate_cv" in w for w in result.verdicts["warned"])
@@ -589,7 +595,7 @@ def test_a_study_checks_each_plate_and_analyte_as_if_it_were_alone():
     other = make_plate("P1", "IL6", control_factor=1.3)
     plates = [clean, (noisy_wells, noisy_curves, noisy_plates), other]
     wells, curves, plate_table = study(*plates)
-    settings = {**SETTINGS, "westgard": []}
+    settings = Settings.from_config({"qc": {**QC, "westgard": []}})
     together = run_qc(wells, curves, plate_table, settings).qc
     together = together[together["plate_id"].notna()].reset_index(drop=True)
     alone = pd.concat(
@@ -759,7 +765,7 @@ def test_qc_reads_the_excluded_wells_column_not_the_reasons_text():
     wells.loc[standards[6], "signal"] = np.nan
     wells.loc[standards[9], "signal"] = -5.0  # not fitted under 1/y^2 weights
     wells = interpolate(wells)
-    curves = fit_plate_curves(wells, selection="4PL")
+    curves = fit_plate_curves(wells, CurveSettings.from_mapping({"selection": "4PL"}))
     selected = curves[curves["selected"]]
     (reasons,), (excluded,) = selected["reasons"], selected["excluded_wells"]
     named = {wells.loc[standards[k], "well"] for k in (0, 3, 6, 9)}
@@ -776,3 +782,15 @@ def test_qc_reads_the_excluded_wells_column_not_the_reasons_text():
     # Without the column, QC no longer knows why the curve left them out.
     blind = checks_of(wells, curves.assign(excluded_wells=""), plates)
     assert not blind.drop(index="curve_status").equals(qc.drop(index="curve_status"))
+
+
+def test_bead_count_fail_is_wells_min_bead_count_and_no_override_sets_it():
+    # One threshold: the chunk stage flags wells below wells.min_bead_count low_beads,
+    # and QC fails a pair whose median is below the same number.
+    assert rules_for("CCL2", "ich_m10").bead_count_fail == 35
+    assert rules_for("CCL2", "milliplex", bead_count_fail=20).bead_count_fail == 20
+    study = Settings.from_config({"wells": {"min_bead_count": 42}})
+    assert study_rules(study)("IL8").bead_count_fail == 42
+    assert all("bead_count_fail" not in preset for preset in presets().values())
+    with pytest.raises(ValueError, match=r"bead_count_fail was removed; set wells\.min_bead_count"):
+        rules_for("CCL2", "ich_m10", [{"analyte": "CCL2", "bead_count_fail": 20}])

@@ -18,6 +18,7 @@ from assaypipe.readers import PlateRead, read_export
 from assaypipe.readers.kit_standards import KitStandards, apply_kit_standards
 from assaypipe.readers.parsed import Warnings
 from assaypipe.readers.standards import BROKEN_SERIES, IMPLAUSIBLE_LEVEL
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
 from tests.conftest import REPO, wells_frame
 
@@ -97,7 +98,7 @@ def test_the_chunk_applies_kit_files_and_concentrations_follow(tmp_path: Path, n
             samples,
             ALIASES,
             chunk="1",
-            curves=config["curves"],
+            settings=Settings.from_config({"curves": config["curves"]}),
             kits=read_kits(kits, ALIASES),
         )
         assert result.plates["status"].tolist() == ["read"]
@@ -277,7 +278,12 @@ def test_drlumi_fgf_series_fixed_by_a_kit_file(realdata: Path, tmp_path: Path) -
 
     def chunk(kits: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
         result = process_chunk(
-            plates, samples, ALIASES, chunk="1", curves=curves, kits=read_kits(kits)
+            plates,
+            samples,
+            ALIASES,
+            chunk="1",
+            settings=Settings.from_config({"curves": curves}),
+            kits=read_kits(kits),
         )
         wells = result.wells[result.wells["analyte"] == "FGF"].set_index("well")
         vendor = result.vendor[

@@ -12,6 +12,7 @@ import pytest
 from assaypipe.errors import InputError
 from assaypipe.readers import read_export
 from assaypipe.readers.platemap import apply_plate_map, read_plate_map, validate_plate_map
+from assaypipe.settings import Settings
 
 DOCS_EXAMPLE = """well,role,sample_id,level,expected_conc,dilution,analyte
 A1,standard,,1,5000,1,NfL
@@ -437,7 +438,9 @@ def test_standards_given_as_dilutions_give_samples_in_relative_units(
 
     def chunk(plate_map: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         plates = [{"plate_id": "elisa_nfl_P1", "export": str(NFL), "plate_map": str(plate_map)}]
-        result = process_chunk(plates, *sheets, chunk="1", curves=config["curves"])
+        result = process_chunk(
+            plates, *sheets, chunk="1", settings=Settings.from_config({"curves": config["curves"]})
+        )
         return result.wells.set_index("well"), result.curves
 
     wells, curves = chunk(form(tmp_path))

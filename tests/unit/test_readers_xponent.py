@@ -16,6 +16,7 @@ from assaypipe.curves import fit_plate_curves
 from assaypipe.errors import InputError
 from assaypipe.readers import classify_cells, read_export, read_exports
 from assaypipe.readers.xponent import RESULT_BASIS, parse_location, split_export
+from assaypipe.settings import CurveSettings
 from tests import hostile
 
 # Test exports are read at once (see tests/conftest.py: no_settle).
@@ -974,7 +975,9 @@ def test_bead_counts_that_are_no_counts_are_flagged_and_left_empty(tmp_path: Pat
         "(1e+12), C1 CCL2 (not a count), D1 CCL2 (not a count); the count is left empty, "
         "the well flagged bad_bead_count and left out of curve fits and replicate means"
     ) in plate.warnings
-    reasons = fit_plate_curves(plate.wells, selection="4PL")["reasons"]
+    reasons = fit_plate_curves(plate.wells, CurveSettings.from_mapping({"selection": "4PL"}))[
+        "reasons"
+    ]
     assert "excluded standard well(s) C1,D1: bad_bead_count" in reasons.iloc[0].split(";")
 
 

@@ -31,9 +31,10 @@ from assaypipe.report.figures import (
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
 from assaypipe.report.sections.curves import recovery_ok as _recovery_ok
+from assaypipe.settings import Settings
 from assaypipe.stats import prepost
 from tests import oddities
-from tests.unit.test_qc import PARAMS, SETTINGS, WELL_NAMES, make_plate, study
+from tests.unit.test_qc import PARAMS, QC, SETTINGS, WELL_NAMES, make_plate, study
 from tests.unit.test_stats import GROUPS, SMALL
 
 XSS = "<script>alert(1)</script>"
@@ -94,7 +95,9 @@ def inputs_for(wells, curves, plates, manual=None, **options) -> ReportInputs:
         levey_jennings=result.levey_jennings,
         exclusions=exclusions,
         samples=included_samples(wells, curves, sheet, exclusions),
-        settings={**SETTINGS, "exclude_failing": True, "westgard": ["1-2s", "1-3s"]},
+        settings=Settings.from_config(
+            {"qc": {**QC, "exclude_failing": True, "westgard": ["1-2s", "1-3s"]}}
+        ),
         display={"TGFB2": "TGF-β2"},
         **options,
     )
@@ -372,7 +375,6 @@ def test_curves_show_the_vendors_concentrations_beside_ours(no_settle):
         pd.DataFrame(columns=["sample_id", "subject_id", "visit", "matrix"]),
         read_aliases(REPO / "config" / "analytes.tsv"),
         chunk="chunk0",
-        curves={},
     )
     page = build_report(
         inputs_for(result.wells, result.curves, result.plates, vendor=result.vendor)

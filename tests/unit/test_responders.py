@@ -17,6 +17,7 @@ from assaypipe.responders import (
     read_subjects,
     response_groups,
 )
+from assaypipe.settings import ResponderSettings
 from tests.conftest import DEMO_TRUTH, REPO
 
 SUBJECTS = pd.DataFrame(
@@ -84,7 +85,9 @@ def test_edss_rule_needs_sustained_improvement_of_half_a_point() -> None:
 
 
 def test_walk_rule_needs_more_than_twenty_percent() -> None:
-    table = classify_responders(SUBJECTS, OUTCOMES, rule="t25fw")
+    table = classify_responders(
+        SUBJECTS, OUTCOMES, ResponderSettings.from_mapping({"rule": "t25fw"})
+    )
     assert labels(table, "t25fw") == {
         "R1": "responder",
         "R2": "nonresponder",
@@ -98,7 +101,7 @@ def test_walk_rule_needs_more_than_twenty_percent() -> None:
 
 
 def test_without_sustained_month_the_first_improvement_counts() -> None:
-    table = classify_responders(SUBJECTS, OUTCOMES, sustained_month=None)
+    table = classify_responders(SUBJECTS, OUTCOMES, ResponderSettings(sustained_month=None))
     edss = labels(table, "edss")
     assert edss["R2"] == "responder"
     assert edss["X1"] == "responder"  # month 30 is no longer needed
@@ -123,8 +126,8 @@ def test_table_schema_one_row_per_subject_and_rule() -> None:
 
 
 def test_unknown_rule_is_rejected() -> None:
-    with pytest.raises(ValueError, match="responder rule"):
-        classify_responders(SUBJECTS, OUTCOMES, rule="mri")
+    with pytest.raises(ValueError, match="rule: 'mri' does not fit the setting"):
+        classify_responders(SUBJECTS, OUTCOMES, ResponderSettings.from_mapping({"rule": "mri"}))
 
 
 def test_demo_sheets_recover_the_simulated_responders() -> None:

@@ -19,6 +19,7 @@ from assaypipe.pipeline import ChunkResult, process_chunk
 from assaypipe.qc.kits import read_kits
 from assaypipe.readers import read_exports
 from assaypipe.samples import combine_replicates
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.simulate import (
     DEFAULT_SEED,
@@ -42,7 +43,9 @@ def _process(study: SimulatedStudy) -> ChunkResult:
         for p in study.plates
     ]
     sheets = read_samples(study.samples), read_aliases(study.analytes)
-    return process_chunk(plates, *sheets, chunk="00", curves=config["curves"])
+    return process_chunk(
+        plates, *sheets, chunk="00", settings=Settings.from_config({"curves": config["curves"]})
+    )
 
 
 def _standard_cvs(study: SimulatedStudy) -> pd.Series:

@@ -14,6 +14,7 @@ from statsmodels.stats.multitest import multipletests
 
 from assaypipe import tables
 from assaypipe.analyses import lost_analytes, run_analysis
+from assaypipe.settings import Settings
 from assaypipe.stats import change_by_response, ols, pair_correlations
 from tests.unit.test_stats_reference import _fixture
 
@@ -186,7 +187,8 @@ def test_run_analysis_names_the_lost_analyte_in_every_table(tmp_path: Path) -> N
     config = _config()
     config["classify"] = {**config["classify"], "permutations": 19}  # type: ignore[dict-item]
     for name in ("prepost", "prepost_subgroup", "response_change", "correlations_pairs"):
-        table = run_analysis(name, gone, subjects_table, config, exclusions=exclusions)
+        settings = Settings.from_config(config)
+        table = run_analysis(name, gone, subjects_table, settings, exclusions=exclusions)
         tables.STATS.validate(table)
         empty = table[table["estimate"].isna()]
         assert empty["note"].notna().all(), name

@@ -26,6 +26,7 @@ from assaypipe.interpolate import interpolate_wells
 from assaypipe.qc import run_qc
 from assaypipe.qc.kits import read_kit
 from assaypipe.samples import combine_replicates
+from assaypipe.settings import CurveSettings, Settings
 from assaypipe.sheets import read_aliases
 from assaypipe.stats import change_by_response, pair_correlations, prepost
 from assaypipe.units import (
@@ -170,14 +171,14 @@ def run_study(
 ) -> dict[str, Any]:
     """Curves, wells, unit plan, QC, exclusions, samples and statistics of the plates."""
     wells = pd.concat(plates, ignore_index=True)
-    curves = fit_plate_curves(wells, models=["4PL"])
+    curves = fit_plate_curves(wells, CurveSettings.from_mapping({"models": ["4PL"]}))
     wells = interpolate_wells(wells, curves)
     units = plan_units(plate_units(wells), targets, kits)
     qc = run_qc(
         wells,
         curves,
         plates_table(sorted(set(wells["plate_id"]))),
-        {"preset": "ich_m10"},
+        Settings(),
         kits=kits,
         units=units,
     )

@@ -18,6 +18,7 @@ from assaypipe import tables
 from assaypipe.figures_stats import plot_correlation, plot_prepost
 from assaypipe.report import ReportInputs, build_report
 from assaypipe.report.figures import curve_figure, levey_jennings_figure, prepost_figure
+from assaypipe.settings import Settings
 from assaypipe.units import NOT_STATED
 from tests.unit.test_units import make_plate, mixed, plates_table, run_study
 
@@ -69,7 +70,9 @@ def report_inputs(result: dict[str, Any]) -> ReportInputs:
         levey_jennings=qc.levey_jennings,
         exclusions=result["exclusions"],
         samples=result["samples"],
-        settings={"preset": "ich_m10", "exclude_failing": True, "westgard": []},
+        settings=Settings.from_config(
+            {"qc": {"preset": "ich_m10", "exclude_failing": True, "westgard": []}}
+        ),
     )
 
 
@@ -137,7 +140,7 @@ def test_a_real_elisa_export_in_ng_ml_is_shown_in_ng_ml(realdata: Path, tmp_path
     units = plan_units(plate_units(wells), kits=kits)
     assert curves["unit"].unique().tolist() == ["ng/mL"]  # the reader finds it in the export
     assert units.plate_unit("elisa", "OD") == "ng/mL"
-    qc = run_qc(wells, curves, plates_table(["elisa"]), {"preset": "ich_m10"}, kits, units=units)
+    qc = run_qc(wells, curves, plates_table(["elisa"]), kits=kits, units=units)
     result = {
         "wells": wells,
         "curves": curves,

@@ -19,9 +19,8 @@ rule process_chunk:
         **CHUNK_JOB,
     params:
         plates=get_chunk_plates,
-        signal=config["wells"]["luminex_signal"],
-        read=config["wells"]["read"],
-        min_bead_count=config["wells"]["min_bead_count"],
+        # The settings the script uses (Settings.from_config): a change reruns the job.
+        wells=config["wells"],
         curves=config["curves"],
         progress=PROGRESS,
     script:

@@ -7,6 +7,7 @@ from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.errors import visible
 from assaypipe.preflight import study_problems
 from assaypipe.progress import start_study
+from assaypipe.settings import Settings
 from assaypipe.summary import finish_run
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
@@ -20,11 +21,13 @@ PROBLEMS = study_problems(
 if PROBLEMS:
     sys.exit("\n".join(f"error: {visible(problem)}" for problem in PROBLEMS))
 validate(config, "../schemas/config.schema.yaml")
+# The settings, typed, built once (the scripts build theirs from the same config).
+SETTINGS = Settings.from_config(config)
 
 
-PLATE_INDEX = discover_plates(config["plates"], config["plates_subfolders"])
+PLATE_INDEX = discover_plates(SETTINGS.plates, SETTINGS.plates_subfolders.value)
 PLATES = PLATE_INDEX.plates
-CHUNKS = assign_chunks(PLATES, config["chunks"]["size"])
+CHUNKS = assign_chunks(PLATES, SETTINGS.chunks.size)
 PROGRESS = "results/progress"
 
 # What a job asks of its node, for every rule: memory in MB and runtime in minutes
@@ -44,7 +47,7 @@ wildcard_constraints:
 
 
 def get_chunk_plates(wildcards):
-    return chunk_plates(PLATES, config["layouts"], CHUNKS[wildcards.chunk])
+    return chunk_plates(PLATES, SETTINGS.layouts, CHUNKS[wildcards.chunk])
 
 
 def get_read_plates_input(wildcards):
@@ -69,13 +72,13 @@ def get_dataset_parts(name):
 
 def get_kit_files(wildcards):
     # Every kit lot file; a study without a kits folder checks controls on nominal values.
-    folder = Path(config["qc"]["kits"])
+    folder = Path(SETTINGS.qc.kits)
     return sorted(str(p) for p in folder.glob("*.y*ml")) if folder.is_dir() else []
 
 
 def get_exclusions_file(wildcards):
     # An input only when it exists, so creating or editing it reruns what it touches.
-    path = Path(config["qc"]["exclusions"])
+    path = Path(SETTINGS.qc.exclusions)
     return [str(path)] if path.is_file() else []
 
 
@@ -87,6 +90,6 @@ def get_prepost_figure(wildcards):
 
 
 onsuccess:
-    code = finish_run("results", strict=config.get("run", {}).get("strict", False))
+    code = finish_run("results", strict=SETTINGS.run.strict)
     if code:
         raise SystemExit(code)

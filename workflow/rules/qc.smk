@@ -28,7 +28,9 @@ rule check_qc:
     resources:
         **STUDY_JOB,
     params:
+        # The settings the script uses (Settings.from_config): a change reruns the job.
         qc=config["qc"],
-        censored=config["combine"]["censored"],
+        combine=config["combine"],
+        min_bead_count=config["wells"]["min_bead_count"],
     script:
         "../../scripts/check_qc.py"

@@ -68,7 +68,9 @@ rule render_report:
     resources:
         **REPORT_JOB,
     params:
+        # The settings the script uses (Settings.from_config): a change reruns the job.
         qc=config["qc"],
+        min_bead_count=config["wells"]["min_bead_count"],
         prepost=config["prepost"],
         report=config["report"],
     script:

@@ -18,6 +18,7 @@ rule combine_replicates:
     resources:
         **STUDY_JOB,
     params:
-        censored=config["combine"]["censored"],
+        # The settings the script uses (Settings.from_config): a change reruns the job.
+        combine=config["combine"],
     script:
         "../../scripts/combine_replicates.py"

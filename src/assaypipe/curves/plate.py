@@ -16,7 +16,6 @@ from assaypipe import tables
 from assaypipe.curves.excluded import excluded_wells_text
 from assaypipe.curves.fit import (
     MODELS,
-    OUTLIER_RULES,
     POINT_BROKEN_SERIES,
     POINT_HOOK,
     POINT_NO_CONC,
@@ -28,7 +27,6 @@ from assaypipe.curves.fit import (
     STATUS_NO_STANDARDS,
     BatchFit,
     CurveFit,
-    check_weighting,
     fit_curves,
 )
 from assaypipe.curves.limits import (
@@ -42,7 +40,6 @@ from assaypipe.curves.limits import (
 )
 from assaypipe.curves.model import PARAM_NAMES, FloatArray
 from assaypipe.curves.vendor import (
-    PRESETS,
     VendorFit,
     plate_models,
     reflected_params,
@@ -50,13 +47,22 @@ from assaypipe.curves.vendor import (
     vendor_fit,
 )
 from assaypipe.layout import MASKED_REASON, has_flag, masked_by_lab
+from assaypipe.settings import DEFAULTS, CurveSettings
 from assaypipe.units import pair_units, plate_units
-from assaypipe.vocabulary import Extrapolation, LimitsRule, LodMethod, Role, WellFlag, values
+from assaypipe.vocabulary import (
+    CurvePreset,
+    Extrapolation,
+    LimitsRule,
+    LodMethod,
+    Role,
+    WellFlag,
+    values,
+)
 
 LIMIT_RULES = values(LimitsRule)
 # The rules under which a standard level failing its limits inside the range is left out
 # of the fit.
-EXCLUDING_RULES = ("ich_m10", "both")
+EXCLUDING_RULES = (LimitsRule.ICH_M10, LimitsRule.BOTH)
 LOD_METHODS = values(LodMethod)
 EXTRAPOLATION = values(Extrapolation)
 # Fits whose AIC differ by less than this are equally supported (Burnham & Anderson's
@@ -220,7 +226,7 @@ def _row(
     fit: CurveFit,
     code: npt.NDArray[np.int8],
     fit_reasons: Sequence[str],
-    settings: dict[str, object],
+    settings: CurveSettings,
 ) -> tuple[dict[str, object], float]:
     """One CURVES row and the fit's median recovery error."""
     reasons = [*group.reasons, *_point_reasons(group, code, fit.weighting), *fit_reasons]
@@ -254,26 +260,26 @@ def _row(
             fit.weight_power,
             std_low,
             std_high,
-            float(settings["profile_cv"]),  # type: ignore[arg-type]
+            settings.profile_cv,
         )
-        rule = settings["limits"]
-        if rule in ("ich_m10", "longest_run"):
+        rule = settings.limits
+        if rule in (LimitsRule.ICH_M10, LimitsRule.LONGEST_RUN):
             lloq, uloq = lloq_rec, uloq_rec
-        elif rule == "profile":
+        elif rule == LimitsRule.PROFILE:
             lloq, uloq = lloq_profile, uloq_profile
         else:
             lloq, uloq = max(lloq_rec, lloq_profile), min(uloq_rec, uloq_profile)
             if not lloq <= uloq:
                 lloq = uloq = math.nan
         if math.isnan(lloq):
-            why = f": {why_not}" if why_not and rule != "profile" else ""
+            why = f": {why_not}" if why_not and rule != LimitsRule.PROFILE else ""
             reasons.append(f"no standard range meets the {rule} limits{why}")
         low_replicates = _lowest_replicated_level(x_used, y_used)
         lob, lod_ep17 = ep17_limits(fit.params, group.blanks, low_replicates)
-        if settings["lod_method"] == "ep17":
+        if settings.lod_method == LodMethod.EP17:
             lod = lod_ep17
         else:
-            lod = limit_of_detection(fit.params, group.blanks, float(settings["lod_k"]))  # type: ignore[arg-type]
+            lod = limit_of_detection(fit.params, group.blanks, settings.lod_k)
     vcov = fit.vcov.ravel().tolist() if np.all(np.isfinite(fit.vcov)) else None
     row: dict[str, object] = {
         "plate_id": group.plate_id,
@@ -296,7 +302,7 @@ def _row(
         "uloq_profile": uloq_profile,
         "lod": lod,
         "lob": lob,
-        "extrapolation": settings["extrapolation"],
+        "extrapolation": settings.extrapolation.value,
         "converged": fit.converged,
         "status": fit.status,
         "reasons": ";".join(reasons),
@@ -314,29 +320,29 @@ def _judged(group: _Group, table: Mapping[str, npt.ArrayLike]) -> dict[str, Floa
 
 
 def _verdict(
-    group: _Group, table: Mapping[str, npt.ArrayLike], settings: Mapping[str, object]
+    group: _Group, table: Mapping[str, npt.ArrayLike], settings: CurveSettings
 ) -> StandardsVerdict:
     return ich_m10_range(
         _judged(group, table),
-        float(settings["recovery_limit"]),  # type: ignore[arg-type]
-        float(settings["recovery_limit_edge"]),  # type: ignore[arg-type]
-        float(settings["cv_limit"]),  # type: ignore[arg-type]
-        float(settings["min_passing_share"]),  # type: ignore[arg-type]
-        int(settings["min_passing_levels"]),  # type: ignore[call-overload]
+        settings.recovery_limit,
+        settings.recovery_limit_edge,
+        settings.cv_limit,
+        settings.min_passing_share,
+        settings.min_passing_levels,
         dict(group.failed),
     )
 
 
 def _recovery_range(
-    group: _Group, table: Mapping[str, npt.ArrayLike], settings: Mapping[str, object]
+    group: _Group, table: Mapping[str, npt.ArrayLike], settings: CurveSettings
 ) -> tuple[float, float, str]:
     """LLOQ, ULOQ and (where there is none) why, from the standards' recovery and CV."""
-    if settings["limits"] == "longest_run":
+    if settings.limits == LimitsRule.LONGEST_RUN:
         lloq, uloq = quantification_range(
             _judged(group, table),
-            float(settings["recovery_limit"]),  # type: ignore[arg-type]
-            float(settings["recovery_limit_edge"]),  # type: ignore[arg-type]
-            float(settings["cv_limit"]),  # type: ignore[arg-type]
+            settings.recovery_limit,
+            settings.recovery_limit_edge,
+            settings.cv_limit,
         )
         return lloq, uloq, ""
     verdict = _verdict(group, table, settings)
@@ -344,7 +350,7 @@ def _recovery_range(
 
 
 def _without_failing(
-    group: _Group, fit: CurveFit, code: npt.NDArray[np.int8], settings: Mapping[str, object]
+    group: _Group, fit: CurveFit, code: npt.NDArray[np.int8], settings: CurveSettings
 ) -> _Group | None:
     """The group less the standard levels between LLOQ and ULOQ that fail their limits
     on ``fit`` (ICH M10: a failing calibrator is rejected and the curve fitted again
@@ -352,7 +358,7 @@ def _without_failing(
     range, a rule that excludes none, or a curve whose standards do not meet the share
     (that curve has no range at all). Failing levels beyond the range stay in the fit,
     as anchor points do: they shape the asymptotes, as in the instruments' software."""
-    if settings["limits"] not in EXCLUDING_RULES or not fit.usable:
+    if settings.limits not in EXCLUDING_RULES or not fit.usable:
         return None
     n = group.wells.size
     used = (code[:n] == POINT_USED) & (group.conc > 0)
@@ -407,30 +413,15 @@ def _lowest_replicated_level(conc: FloatArray, signal: FloatArray) -> FloatArray
 
 def fit_plate_curves(
     wells: pd.DataFrame,
-    models: Sequence[str] = ("5PL", "4PL"),
-    weighting: str = "1/y^2",
-    selection: str = "aic",
-    recovery_limit: float = 0.20,
-    recovery_limit_edge: float = 0.25,
-    cv_limit: float = 0.20,
-    lod_k: float = 3.0,
+    settings: CurveSettings = DEFAULTS.curves,
     *,
-    limits: str = "ich_m10",
-    min_passing_share: float = 0.75,
-    min_passing_levels: int = 6,
-    anchors_low: int = 0,
-    anchors_high: int = 0,
-    profile_cv: float = 0.20,
-    lod_method: str = "blank_sd",
-    outliers: str = "none",
-    outlier_limit: float = 4.0,
-    mask_edge_levels: bool = False,
-    extrapolation: str = "keep",
-    preset: str = "assaypipe",
     plates: pd.DataFrame | None = None,
     vendor: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Fit every model to every plate x analyte of a wells table (``tables.WELLS``).
+
+    ``settings`` is the config's ``curves`` section (:class:`assaypipe.settings.CurveSettings`);
+    the names below are its fields.
 
     All plate x analyte curves of one model go through :func:`fit_curves` together.
     Standards are the ``role == "standard"`` wells with ``expected_conc > 0``, a finite
@@ -472,58 +463,16 @@ def fit_plate_curves(
 
     Returns a ``tables.CURVES`` frame sorted by plate_id, analyte and model.
     """
-    models = list(models)
-    unknown = [m for m in models if m not in MODELS]
-    if not models or unknown:
-        raise ValueError(f"models must be a non-empty subset of {sorted(MODELS)}, got {models}")
-    if len(set(models)) != len(models):
-        raise ValueError(f"models are repeated: {models}")
-    check_weighting(weighting)
-    if selection != "aic" and selection not in models:
-        raise ValueError(f"selection must be 'aic' or one of {models}, got {selection!r}")
-    for name, value, allowed in (
-        ("limits", limits, LIMIT_RULES),
-        ("lod_method", lod_method, LOD_METHODS),
-        ("outliers", outliers, OUTLIER_RULES),
-        ("extrapolation", extrapolation, EXTRAPOLATION),
-        ("preset", preset, PRESETS),
-    ):
-        if value not in allowed:
-            raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
-    if not 0 <= min_passing_share <= 1:
-        raise ValueError(f"min_passing_share must be within 0 and 1, got {min_passing_share}")
-    if min_passing_levels < 1 or anchors_low < 0 or anchors_high < 0:
-        raise ValueError(
-            "min_passing_levels must be at least 1 and anchors_low, anchors_high at least 0, "
-            f"got {min_passing_levels}, {anchors_low}, {anchors_high}"
-        )
+    _check(settings)
     if wells.empty:
         return tables.empty(tables.CURVES)
-    settings: dict[str, object] = {
-        "min_passing_share": min_passing_share,
-        "min_passing_levels": min_passing_levels,
-        "recovery_limit": recovery_limit,
-        "recovery_limit_edge": recovery_limit_edge,
-        "cv_limit": cv_limit,
-        "lod_k": lod_k,
-        "limits": limits,
-        "profile_cv": profile_cv,
-        "lod_method": lod_method,
-        "extrapolation": extrapolation,
-    }
-
     plate_info = _plate_info(plates)
     groups = [
-        _anchored(group, anchors_low, anchors_high)
+        _anchored(group, settings.anchors_low, settings.anchors_high)
         for group in _groups(wells, {plate_id: info[1] for plate_id, info in plate_info.items()})
     ]
-    options = {
-        "outliers": outliers,
-        "outlier_limit": outlier_limit,
-        "mask_edge_levels": mask_edge_levels,
-    }
     rows: list[dict[str, object]] = []
-    if preset == "vendor":
+    if settings.preset == CurvePreset.VENDOR:
         recipes = _recipes(groups, plate_info, plate_models(vendor) if vendor is not None else {})
         known = [(g, r) for g, r in zip(groups, recipes, strict=True) if isinstance(r, VendorFit)]
         rows += _vendor_rows([g for g, _ in known], [r for _, r in known], settings)
@@ -534,7 +483,7 @@ def fit_plate_curves(
             for g, r in zip(groups, recipes, strict=True)
             if isinstance(r, str)
         ]
-    rows += _assaypipe_rows(groups, models, weighting, selection, options, settings)
+    rows += _assaypipe_rows(groups, settings)
     frame = pd.DataFrame(rows, columns=list(tables.CURVES.columns))
     # The unit of c and the limits is the standards' (assaypipe.units.plate_units).
     frame["unit"] = pair_units(frame, plate_units(wells))
@@ -542,30 +491,43 @@ def fit_plate_curves(
     return tables.CURVES.validate(frame.reset_index(drop=True))
 
 
-def _assaypipe_rows(
-    groups: Sequence[_Group],
-    models: Sequence[str],
-    weighting: str,
-    selection: str,
-    options: Mapping[str, object],
-    settings: dict[str, object],
-) -> list[dict[str, object]]:
+def _batch(
+    conc: Sequence[FloatArray], signal: Sequence[FloatArray], model: str, settings: CurveSettings
+) -> tuple[BatchFit, BatchFit]:
+    """The 4PL fit of every curve, and ``model``'s (the 5PL starts from the 4PL)."""
+
+    def fit(model: str, base: BatchFit | None = None) -> BatchFit:
+        return fit_curves(
+            conc,
+            signal,
+            model,
+            settings.weighting.value,
+            outliers=settings.outliers.value,
+            outlier_limit=settings.outlier_limit,
+            mask_edge_levels=settings.mask_edge_levels,
+            base=base,
+        )
+
+    four = fit("4PL")
+    return four, fit("5PL", base=four) if model == "5PL" else four
+
+
+def _assaypipe_rows(groups: Sequence[_Group], settings: CurveSettings) -> list[dict[str, object]]:
     """assaypipe's own fit: every model, one selected per plate x analyte."""
     if not groups:
         return []
+    models = [model.value for model in settings.models]
+    weighting = settings.weighting.value
     conc = [g.conc for g in groups]
     signal = [g.signal for g in groups]
     batches: dict[str, BatchFit] = {}
-    four = fit_curves(conc, signal, "4PL", weighting, **options)  # type: ignore[arg-type]
+    four, five = _batch(conc, signal, "5PL" if "5PL" in models else "4PL", settings)
     if "4PL" in models:
         batches["4PL"] = four
     if "5PL" in models:
-        batches["5PL"] = fit_curves(conc, signal, "5PL", weighting, base=four, **options)  # type: ignore[arg-type]
+        batches["5PL"] = five
 
-    states = {
-        model: _refitted(groups, batches[model], model, weighting, options, settings)
-        for model in models
-    }
+    states = {model: _refitted(groups, batches[model], model, settings) for model in models}
     rows: list[dict[str, object]] = []
     for index, group in enumerate(groups):
         fits: list[CurveFit] = []
@@ -580,7 +542,7 @@ def _assaypipe_rows(
             fits.append(fit)
             group_rows.append(row)
             errors.append(error)
-        chosen = _select(fits, selection, errors)
+        chosen = _select(fits, settings.selection, errors)
         group_rows[chosen]["selected"] = True
         rows.extend(group_rows)
     return rows
@@ -590,12 +552,7 @@ _State = tuple[_Group, CurveFit, npt.NDArray[np.int8], Sequence[str]]
 
 
 def _refitted(
-    groups: Sequence[_Group],
-    batch: BatchFit,
-    model: str,
-    weighting: str,
-    options: Mapping[str, object],
-    settings: Mapping[str, object],
+    groups: Sequence[_Group], batch: BatchFit, model: str, settings: CurveSettings
 ) -> list[_State]:
     """Each group's fit of ``model`` after leaving out the standard levels that fail
     their limits (:func:`_without_failing`), refitting until none is left to drop.
@@ -616,13 +573,31 @@ def _refitted(
             break
         conc = [g.conc for g in redo.values()]
         signal = [g.signal for g in redo.values()]
-        again = fit_curves(conc, signal, "4PL", weighting, **options)  # type: ignore[arg-type]
-        if model == "5PL":
-            again = fit_curves(conc, signal, "5PL", weighting, base=again, **options)  # type: ignore[arg-type]
+        _, again = _batch(conc, signal, model, settings)
         for j, (i, group) in enumerate(redo.items()):
             states[i] = (group, again.curve(j), again.point_code[j], again.fit_reasons[j])
         pending = list(redo)
     return states
+
+
+def _check(settings: CurveSettings) -> None:
+    """Refuse settings the fit cannot honour (the enum-valued ones are valid by type)."""
+    models = [model.value for model in settings.models]
+    if not models:
+        raise ValueError("models must be a non-empty subset of ['4PL', '5PL'], got []")
+    if len(set(models)) != len(models):
+        raise ValueError(f"models are repeated: {models}")
+    if settings.selection != "aic" and settings.selection not in models:
+        raise ValueError(f"selection must be 'aic' or one of {models}, got {settings.selection!r}")
+    if not 0 <= settings.min_passing_share <= 1:
+        raise ValueError(
+            f"min_passing_share must be within 0 and 1, got {settings.min_passing_share}"
+        )
+    if settings.min_passing_levels < 1 or settings.anchors_low < 0 or settings.anchors_high < 0:
+        raise ValueError(
+            "min_passing_levels must be at least 1 and anchors_low, anchors_high at least 0, "
+            f"got {settings.min_passing_levels}, {settings.anchors_low}, {settings.anchors_high}"
+        )
 
 
 def _plate_info(plates: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
@@ -649,7 +624,7 @@ def _recipes(
 
 
 def _vendor_rows(
-    groups: Sequence[_Group], recipes: Sequence[VendorFit], settings: dict[str, object]
+    groups: Sequence[_Group], recipes: Sequence[VendorFit], settings: CurveSettings
 ) -> list[dict[str, object]]:
     """The vendor's fit of each group: one batch per recipe, one selected row each."""
     rows: list[dict[str, object]] = []

@@ -12,7 +12,7 @@ verdict per plate x analyte and the Levey-Jennings table.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -30,11 +30,12 @@ from assaypipe.qc.levey_jennings import (
     series_values,
     westgard_checks,
 )
-from assaypipe.qc.rules import RULE_KEYS, RuleSet, presets, rules_for
+from assaypipe.qc.rules import RULE_KEYS, RuleSet, presets, rules_for, study_rules
 from assaypipe.qc.westgard import RULES as WESTGARD_RULES
 from assaypipe.qc.westgard import westgard, within_run
+from assaypipe.settings import DEFAULTS, Settings
 from assaypipe.units import UnitPlan, plan_units, plate_units
-from assaypipe.vocabulary import QcStatus
+from assaypipe.vocabulary import GuideBy, QcStatus
 
 __all__ = [
     "RULE_KEYS",
@@ -48,6 +49,7 @@ __all__ = [
     "rules_for",
     "run_qc",
     "standard_points",
+    "study_rules",
     "verdicts",
     "westgard",
     "within_run",
@@ -69,32 +71,25 @@ def run_qc(
     wells: pd.DataFrame,
     curves: pd.DataFrame,
     plates: pd.DataFrame,
-    settings: Mapping[str, Any],
+    settings: Settings = DEFAULTS,
     kits: Sequence[KitLot] = (),
     manual: pd.DataFrame | None = None,
     units: UnitPlan | None = None,
 ) -> QcResult:
     """Every check of a study.
 
-    ``settings`` is the config's ``qc`` section (preset, overrides, guide_by,
-    guide_plates, guide_range, westgard). Wells named in ``manual`` well-level
-    exclusions are left out of the checks, as they are out of the sample values; plate
-    and analyte exclusions do not change the checks, so the report still shows why a
-    plate looked as it did.
+    ``settings`` are the study's: its ``qc`` section (preset, overrides, guide_by,
+    guide_plates, guide_range, westgard) and ``wells.min_bead_count``. Wells named in
+    ``manual`` well-level exclusions are left out of the checks, as they are out of the
+    sample values; plate and analyte exclusions do not change the checks, so the report
+    still shows why a plate looked as it did.
     ``units`` is the study's unit plan (by default from the wells' units and the kits'):
     it converts kit ranges to each plate's unit and the Levey-Jennings concentrations to
     the study unit, and adds a ``unit`` check where a plate's unit needs saying.
     """
     if units is None:
         units = plan_units(plate_units(wells), kits=kits)
-    preset = str(settings.get("preset", "ich_m10"))
-    overrides = list(settings.get("overrides", []))
-    cache: dict[str, RuleSet] = {}
-
-    def rules(analyte: str) -> RuleSet:
-        if analyte not in cache:
-            cache[analyte] = rules_for(analyte, preset, overrides)
-        return cache[analyte]
+    rules = study_rules(settings)
 
     if manual is not None and not manual.empty:
         wells = wells[~excluded_wells(wells, manual[manual["level"] == "well"])]
@@ -102,13 +97,13 @@ def run_qc(
     rows += units.qc_rows()
     values = series_values(wells, curves, units)
     order = run_order(plates, sorted(set(wells["plate_id"].astype(str))))
-    by_lot = str(settings.get("guide_by", "kit_lot")) == "kit_lot"
+    by_lot = settings.qc.guide_by == GuideBy.KIT_LOT
     lj = levey_jennings(
         values,
         order,
-        guide_plates=int(settings.get("guide_plates", 20)),
-        guide_range=list(settings.get("guide_range", [])),
-        rules=list(settings.get("westgard", WESTGARD_RULES)),
+        guide_plates=settings.qc.guide_plates,
+        guide_range=list(settings.qc.guide_range),
+        rules=[rule.value for rule in settings.qc.westgard],
         lots=plate_lots(plates, list(order.index), kits) if by_lot else None,
     )
     rows += westgard_checks(lj)

@@ -31,6 +31,7 @@ from assaypipe.qc.index import group_order, usable_mask
 from assaypipe.qc.kits import KitLot
 from assaypipe.qc.rules import RuleSet
 from assaypipe.qc.westgard import RULES, rule_status, westgard, within_run
+from assaypipe.settings import DEFAULTS
 from assaypipe.units import UnitPlan, plan_units, plate_units
 from assaypipe.vocabulary import QcStatus, Role, SeriesKind
 
@@ -181,7 +182,7 @@ def plate_lots(
 def levey_jennings(
     values: pd.DataFrame,
     order: pd.Series,
-    guide_plates: int = 20,
+    guide_plates: int = DEFAULTS.qc.guide_plates,
     guide_range: Sequence[str] = (),
     rules: Collection[str] = RULES,
     lots: Mapping[str, str] | None = None,

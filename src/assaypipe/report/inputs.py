@@ -12,6 +12,7 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.io import read_table
+from assaypipe.settings import DEFAULTS, Settings
 
 
 @dataclasses.dataclass
@@ -27,18 +28,19 @@ class ReportInputs:
     levey_jennings: pd.DataFrame
     exclusions: pd.DataFrame
     samples: pd.DataFrame
-    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # The study's settings (its qc section, wells.min_bead_count for the rule sets).
+    settings: Settings = DEFAULTS
     display: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    pre: str = "baseline"
-    post: str = "post"
+    pre: str = DEFAULTS.prepost.pre
+    post: str = DEFAULTS.prepost.post
     prepost_figure: str | Path | None = None
-    exclusions_file: str = "config/exclusions.tsv"
+    exclusions_file: str = DEFAULTS.qc.exclusions
     title: str = "Plate QC report"
     config_hash: str = ""
     # Most curve figures drawn; past it, those needing a look come first (see curves()).
-    curve_figures: int = 200
+    curve_figures: int = DEFAULTS.report.curve_figures
     # Most plate maps drawn; past it, plates needing a look come first (see plate_maps()).
-    plate_maps: int = 100
+    plate_maps: int = DEFAULTS.report.plate_maps
     # What the instrument software computed itself (tables.VENDOR_RESULTS); its
     # per-well concentrations are shown beside assaypipe's.
     vendor: pd.DataFrame = dataclasses.field(
@@ -73,13 +75,23 @@ def load_inputs(
     paths: Mapping[str, Any],
     aliases: pd.DataFrame | None = None,
     prepost_figure: str | Path | None = None,
+    settings: Settings = DEFAULTS,
     **options: Any,
 ) -> ReportInputs:
     """Read the report's tables from parquet files named by :data:`TABLE_INPUTS` keys.
 
-    ``aliases`` (the analyte alias table) gives the display names; ``options`` are the
-    other :class:`ReportInputs` fields.
+    ``aliases`` (the analyte alias table) gives the display names; ``settings`` the
+    study's settings (QC rules, the pre and post visits, the exclusions file, the figure
+    budgets); ``options`` are the other :class:`ReportInputs` fields.
     """
+    for name, value in (
+        ("pre", settings.prepost.pre),
+        ("post", settings.prepost.post),
+        ("exclusions_file", settings.qc.exclusions),
+        ("curve_figures", settings.report.curve_figures),
+        ("plate_maps", settings.report.plate_maps),
+    ):
+        options.setdefault(name, value)
     frames = {key: read_table(paths[key]) for key in TABLE_INPUTS}
     # Optional: a report built without the vendor's results shows no comparison.
     vendor_path = paths.get("vendor")
@@ -115,6 +127,7 @@ def load_inputs(
         samples=frames["samples"],
         display=display,
         prepost_figure=prepost_figure or None,
+        settings=settings,
         **options,
     )
 

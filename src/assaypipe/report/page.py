@@ -35,7 +35,7 @@ def page(ctx: ReportContext, sections: Sequence[Html]) -> str:
     """The whole page: head, navigation, the study's facts, the sections, the footer."""
     template = Template(_template("report.html"))
     nav = join(tag("a", title, href=f"#{key}") for key, title in SECTIONS)
-    preset = str(ctx.inputs.settings.get("preset", "ich_m10"))
+    preset = ctx.inputs.settings.qc.preset.value
     meta = join(
         [
             f"{len(ctx.plate_ids)} plates, {len(ctx.analytes)} analytes; QC preset ",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from assaypipe.settings import DEFAULTS
 from assaypipe.stats.frames import (
     BELOW_LLOQ_TEXT,
     analyte_units,
@@ -178,9 +179,9 @@ def pooled_values(samples: pd.DataFrame, visits: Sequence[str], below_lloq: str)
 def pair_correlations(
     samples: pd.DataFrame,
     pairs: Sequence[Sequence[str]],
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
 ) -> pd.DataFrame:
     """OLS and Spearman of y on x for each pair [x, y]: pooled samples, each visit, changes.
 
@@ -245,8 +246,8 @@ def covariate_correlations(
     samples: pd.DataFrame,
     subjects: pd.DataFrame,
     covariates: Sequence[str] = COVARIATES,
-    visit: str = "baseline",
-    below_lloq: str = "half_lloq",
+    visit: str = DEFAULTS.prepost.pre,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """OLS and Spearman of each analyte at ``visit`` on each subject covariate.

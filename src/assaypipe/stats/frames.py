@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.settings import DEFAULTS
 from assaypipe.vocabulary import Censor, CensorPolicy, values
 
 BELOW_LLOQ_POLICIES = values(CensorPolicy)
@@ -20,10 +21,12 @@ SENSITIVITY_POLICIES: tuple[str, ...] = (
     CensorPolicy.EXCLUDE,
 )
 BELOW_LLOQ_TEXT = {
-    "half_lloq": "below LLOQ set to LLOQ/2",
-    "lloq_sqrt2": "below LLOQ set to LLOQ/√2",
-    "exclude": "below LLOQ excluded",
-    "as_read": "below LLOQ as read off the curve (excluded where the curve gives no value)",
+    CensorPolicy.HALF_LLOQ.value: "below LLOQ set to LLOQ/2",
+    CensorPolicy.LLOQ_SQRT2.value: "below LLOQ set to LLOQ/√2",
+    CensorPolicy.EXCLUDE.value: "below LLOQ excluded",
+    CensorPolicy.AS_READ.value: (
+        "below LLOQ as read off the curve (excluded where the curve gives no value)"
+    ),
 }
 ALL = "all"
 PRIMARY = "primary"
@@ -59,7 +62,9 @@ def per(unit: str, other: str) -> str:
     return f"{unit or 'unit not stated'} per {other or 'unit not stated'}"
 
 
-def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.Series:
+def apply_censor_policy(
+    samples: pd.DataFrame, policy: str = DEFAULTS.prepost.below_lloq
+) -> pd.Series:
     """Concentrations with censored values replaced by the stated policy.
 
     ``<LLOQ`` and ``<LOD`` become LLOQ/2 (``half_lloq``), LLOQ/√2 (``lloq_sqrt2``),
@@ -81,10 +86,10 @@ def apply_censor_policy(samples: pd.DataFrame, policy: str = "half_lloq") -> pd.
     above = (samples["censor"] == Censor.ABOVE_ULOQ).to_numpy()
     lloq = samples["lloq"].astype(float)
     substitute = {
-        "half_lloq": lloq / 2,
-        "lloq_sqrt2": lloq / math.sqrt(2),
-        "exclude": np.nan * lloq,
-        "as_read": values,
+        CensorPolicy.HALF_LLOQ.value: lloq / 2,
+        CensorPolicy.LLOQ_SQRT2.value: lloq / math.sqrt(2),
+        CensorPolicy.EXCLUDE.value: np.nan * lloq,
+        CensorPolicy.AS_READ.value: values,
     }
     values[below] = np.asarray(substitute[policy])[below]
     values[above] = samples["uloq"].astype(float)[above]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from assaypipe.settings import DEFAULTS
 from assaypipe.stats.frames import (
     ALL,
     BELOW_LLOQ_TEXT,
@@ -61,8 +62,8 @@ def _family_rows(
     post: str,
     below_lloq: str,
     zero_method: str,
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
     prefix: str = "",
     tests: bool = True,
     descriptives: bool = True,
@@ -75,7 +76,7 @@ def _family_rows(
     pairs = paired_values(samples, pre, post, below_lloq, expected)
     # under the policies that can drop censored values: who would have a pair without it
     kept = (
-        paired_values(samples, pre, post, "half_lloq", expected)
+        paired_values(samples, pre, post, CensorPolicy.HALF_LLOQ, expected)
         if below_lloq in (CensorPolicy.EXCLUDE, CensorPolicy.AS_READ)
         else pairs
     )
@@ -187,12 +188,12 @@ def _family_rows(
 
 def prepost(
     samples: pd.DataFrame,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
-    zero_method: str = "wilcox",
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
+    zero_method: str = DEFAULTS.prepost.zero_method.value,
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
     groups: pd.Series | None = None,
     include_all: bool = True,
     expected: Sequence[str] = (),
@@ -224,12 +225,12 @@ def prepost(
 
 def prepost_summary(
     samples: pd.DataFrame,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
-    zero_method: str = "wilcox",
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
+    zero_method: str = DEFAULTS.prepost.zero_method.value,
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
     groups: pd.Series | None = None,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:
@@ -267,14 +268,14 @@ def subgroup_subjects(
 
 def prepost_subgroup(
     samples: pd.DataFrame,
-    analyte: str = "NfL",
-    threshold: float = 1000.0,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
-    zero_method: str = "wilcox",
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    analyte: str = DEFAULTS.subgroup.analyte,
+    threshold: float = DEFAULTS.subgroup.threshold,
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
+    zero_method: str = DEFAULTS.prepost.zero_method.value,
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
     groups: pd.Series | None = None,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:
@@ -317,11 +318,11 @@ def prepost_subgroup(
 def prepost_sensitivity(
     samples: pd.DataFrame,
     policies: Sequence[str] = SENSITIVITY_POLICIES,
-    pre: str = "baseline",
-    post: str = "post",
-    zero_method: str = "wilcox",
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    zero_method: str = DEFAULTS.prepost.zero_method.value,
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The pre/post tests of every subject rerun under each below-LLOQ policy.

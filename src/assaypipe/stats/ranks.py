@@ -32,6 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from assaypipe.settings import DEFAULTS
 from assaypipe.vocabulary import ExactMethod, HodgesLehmannMethod, ZeroMethod, values
 
 ZERO_METHODS = values(ZeroMethod)
@@ -446,7 +447,7 @@ class SignedRankResult:
     z: float  # normal-approximation z without continuity correction, sign of the shift
     interval: Interval
     exact_method: str = "r"
-    hodges_lehmann: str = "median"
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value
 
     @property
     def effect_size(self) -> float:
@@ -490,10 +491,10 @@ class SignedRankResult:
 
 def signed_rank(
     differences: np.ndarray,
-    zero_method: str = "wilcox",
+    zero_method: str = DEFAULTS.prepost.zero_method.value,
     confidence: float = 0.95,
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
 ) -> SignedRankResult:
     """Wilcoxon signed-rank test of ``differences`` (post - pre) against zero.
 
@@ -590,7 +591,7 @@ class RankSumResult:
     exact: bool
     interval: Interval
     exact_method: str = "r"
-    hodges_lehmann: str = "median"
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value
 
     def describe(self) -> str:
         """The methods used, as one phrase for the ``method`` column."""
@@ -627,8 +628,8 @@ def rank_sum(
     x: np.ndarray,
     y: np.ndarray,
     confidence: float = 0.95,
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
 ) -> RankSumResult:
     """Mann-Whitney U test of x against y with the Hodges-Lehmann shift x - y.
 
@@ -704,7 +705,9 @@ def wilcoxon_paired(
 
 
 def hodges_lehmann_paired(
-    differences: np.ndarray, confidence: float = 0.95, hodges_lehmann: str = "median"
+    differences: np.ndarray,
+    confidence: float = 0.95,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
 ) -> tuple[float, float, float]:
     """Hodges-Lehmann estimate and CI of paired differences (see :func:`signed_rank`)."""
     interval = signed_rank(

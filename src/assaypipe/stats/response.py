@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from assaypipe.settings import DEFAULTS
 from assaypipe.stats.frames import (
     BELOW_LLOQ_TEXT,
     LOG2_RATIO,
@@ -56,13 +57,13 @@ def subject_changes(
 def change_by_response(
     samples: pd.DataFrame,
     groups: pd.Series,
-    pre: str = "baseline",
-    post: str = "post",
-    below_lloq: str = "half_lloq",
+    pre: str = DEFAULTS.prepost.pre,
+    post: str = DEFAULTS.prepost.post,
+    below_lloq: str = DEFAULTS.prepost.below_lloq.value,
     first: str = NONRESPONDER,
     second: str = RESPONDER,
-    exact: str = "r",
-    hodges_lehmann: str = "median",
+    exact: str = DEFAULTS.stats.exact.value,
+    hodges_lehmann: str = DEFAULTS.stats.hodges_lehmann.value,
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Change of ``first`` vs ``second`` group per analyte (tables.STATS rows).

@@ -67,7 +67,7 @@ def render(ctx: ReportContext) -> Html:
 
 
 def _note(ctx: ReportContext) -> Html:
-    failing = bool(ctx.inputs.settings.get("exclude_failing", True))
+    failing = ctx.inputs.settings.qc.exclude_failing
     return tag(
         "p",
         (

@@ -4,9 +4,6 @@ inter-plate checks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
 
 from assaypipe.figure_text import file_stem
@@ -17,7 +14,8 @@ from assaypipe.report.context import ReportContext
 from assaypipe.report.figures import levey_jennings_figure, png_bytes
 from assaypipe.report.html import Html, anchor, badge, table, tag
 from assaypipe.report.page import section
-from assaypipe.vocabulary import QcStatus
+from assaypipe.settings import QcSettings
+from assaypipe.vocabulary import GuideBy, QcStatus
 
 # Kit lots listed under a Levey-Jennings chart; past it, counted.
 MAX_LOT_ROWS = 20
@@ -25,9 +23,9 @@ MAX_LOT_ROWS = 20
 
 def render(ctx: ReportContext) -> Html:
     lj = ctx.inputs.levey_jennings
-    settings = ctx.inputs.settings
-    guide_plates = int(settings.get("guide_plates", 20))
-    rules = ", ".join(settings.get("westgard", [])) or "none"
+    settings = ctx.inputs.settings.qc
+    guide_plates = settings.guide_plates
+    rules = ", ".join(rule.value for rule in settings.westgard) or "none"
     parts: list[object] = [
         tag(
             "p",
@@ -71,17 +69,17 @@ def render(ctx: ReportContext) -> Html:
     return section("levey-jennings", *parts)
 
 
-def _guide_text(settings: Mapping[str, Any]) -> str:
+def _guide_text(settings: QcSettings) -> str:
     """Which plates make the guide set, as qc.guide_range, qc.guide_by and
     qc.guide_plates say."""
-    guide_range = list(settings.get("guide_range", []))
-    guide_plates = int(settings.get("guide_plates", 20))
+    guide_range = list(settings.guide_range)
+    guide_plates = settings.guide_plates
     if guide_range:
         return (
             f"plates {guide_range[0]} to {guide_range[1]} (qc.guide_range); every other "
             "plate is judged against them"
         )
-    if settings.get("guide_by", "kit_lot") == "kit_lot":
+    if settings.guide_by == GuideBy.KIT_LOT:
         return (
             f"the first {guide_plates} plates of each kit lot (qc.guide_plates; the lot from "
             "the kit files, else the export); the lot's later plates are judged against "

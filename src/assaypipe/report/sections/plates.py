@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assaypipe.figure_text import file_stem
-from assaypipe.qc import rules_for
+from assaypipe.qc import study_rules
 from assaypipe.qc.checks import records
 from assaypipe.report.cells import blank, warning_counts, warnings_of
 from assaypipe.report.context import ReportContext
@@ -75,11 +75,8 @@ def plate_maps(ctx: ReportContext) -> Html:
     ]
     keep = wells["plate_id"].astype(str).isin(chosen).to_numpy()
     by_plate = dict(iter(wells.loc[keep, columns].groupby("plate_id", sort=False)))
-    settings = ctx.inputs.settings
     # the limits that apply to every analyte (qc.overrides for "*")
-    rules = rules_for(
-        "*", str(settings.get("preset", "ich_m10")), list(settings.get("overrides", []))
-    )
+    rules = study_rules(ctx.inputs.settings)("*")
     maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
     figures = []
     for plate_id in [p for p in ctx.plate_ids if p in set(chosen)]:

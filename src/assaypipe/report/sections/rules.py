@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assaypipe.qc import presets, rules_for
+from assaypipe.qc import presets, study_rules
 from assaypipe.qc.rules import RULE_KEYS
 from assaypipe.report.context import ReportContext
 from assaypipe.report.html import Html, table, tag
@@ -10,10 +10,10 @@ from assaypipe.report.page import section
 
 
 def render(ctx: ReportContext) -> Html:
-    settings = ctx.inputs.settings
-    preset = str(settings.get("preset", "ich_m10"))
-    overrides = list(settings.get("overrides", []))
-    sets = {a: rules_for(a, preset, overrides) for a in ctx.analytes}
+    preset = ctx.inputs.settings.qc.preset.value
+    overrides = ctx.inputs.settings.qc.overrides
+    rules = study_rules(ctx.inputs.settings)
+    sets = {a: rules(a) for a in ctx.analytes}
     rows = []
     for key in RULE_KEYS:
         values = [getattr(sets[a], key) for a in ctx.analytes]
