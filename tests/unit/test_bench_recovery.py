@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from assaypipe.pipeline import process_chunk
+from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.simulate import Difficulty, simulate_study
 
@@ -44,7 +45,11 @@ def without_noise(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     ]
     sheet = read_samples(study.samples)
     result = process_chunk(
-        plates, sheet, read_aliases(study.analytes), chunk="00", curves=config["curves"]
+        plates,
+        sheet,
+        read_aliases(study.analytes),
+        chunk="00",
+        settings=Settings.from_config({"curves": config["curves"]}),
     )
     values = _bench().measured_truth(study, result.wells)
     truth = pd.read_csv(study.truth_samples, sep="\t")
