@@ -63,7 +63,7 @@ def classify_censor(
 
     >>> p = {"a": 10.0, "b": 1.0, "c": 100.0, "d": 1000.0, "g": 1.0}
     >>> classify_censor([5.0, 50.0, 500.0], [10.0, 340.0, 900.0], p, 20.0, 400.0, 2.0).tolist()
-    ['<LOD', None, '>ULOQ']
+    [<Censor.BELOW_LOD: '<LOD'>, None, <Censor.ABOVE_ULOQ: '>ULOQ'>]
     """
     conc = np.atleast_1d(np.asarray(conc_in_well, dtype=float))
     y = np.atleast_1d(np.asarray(signal, dtype=float))

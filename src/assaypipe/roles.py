@@ -30,9 +30,9 @@ class RoleRule:
     The standard and control patterns capture the level number in their first group.
 
     >>> RoleRule(standard=r"cal(\\d+)").classify("Cal2")
-    ('standard', 2)
+    (<Role.STANDARD: 'standard'>, 2)
     >>> RoleRule(standard=r"cal(\\d+)").classify("S2")
-    ('sample', None)
+    (<Role.SAMPLE: 'sample'>, None)
     """
 
     blank: str = r"(?:background|blank|blk)\d*"
@@ -70,12 +70,12 @@ def classify_name(name: str, rule: RoleRule = DEFAULT_RULE) -> tuple[str, int | 
     """Role and level (standard or control number) that a sample name implies.
 
     >>> classify_name("Standard12")
-    ('standard', 12)
+    (<Role.STANDARD: 'standard'>, 12)
     >>> classify_name("Background0")
-    ('blank', None)
+    (<Role.BLANK: 'blank'>, None)
     >>> classify_name("QC2")
-    ('control', 2)
+    (<Role.CONTROL: 'control'>, 2)
     >>> classify_name("B_sid_13_CSP")
-    ('sample', None)
+    (<Role.SAMPLE: 'sample'>, None)
     """
     return rule.classify(name)
