@@ -35,7 +35,14 @@ def test_past_the_figure_budget_only_the_drawn_pairs_have_an_image():
     ctx = context(curve_figures=1)
     html = curves.render(ctx)
     assert html.count("<img") == 1
-    assert len(ctx.drawn) == 1 and isinstance(ctx.inputs.curves, pd.DataFrame)
+    assert len(ctx.drawn) == 1
+    ((plate, analyte),) = ctx.drawn
+    drawn = next(
+        f
+        for f in html.split("<figure")[1:]
+        if f'data-plate="{plate}"' in f and f'data-analyte="{analyte}"' in f
+    )
+    assert "<img" in drawn
 
 
 def test_recovery_ok_marks_the_wells_of_levels_whose_recovery_check_did_not_pass():
