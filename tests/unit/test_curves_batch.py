@@ -348,37 +348,3 @@ def test_a_zero_dose_is_no_step_of_the_dilution_series():
     assert batch.status == ("broken_dilution_series",)
     assert (batch.point_code[0, -2:] == POINT_BROKEN_SERIES).all()
     assert (batch.point_code[0, :-2] == POINT_USED).all()
-
-
-def test_curves_of_one_batch_iterate_as_they_would_alone():
-    # The cascade solves its tail (walking curves continued, other starts tried) as one
-    # batch with a budget per curve, and relies on each curve ending exactly as it
-    # would in a batch of its own (below the batched Cholesky's size): checked here
-    # to the bit against separate calls, budgets running out included.
-    from assaypipe.curves import engine
-    from assaypipe.curves.batch import Batch
-    from assaypipe.curves.fit import as_matrix
-    from assaypipe.curves.model import to_solver
-    from assaypipe.curves.points import point_codes
-
-    curves = curve_set(6, seed=5)
-    x, present = as_matrix([c for c, _ in curves])
-    y, _ = as_matrix([s for _, s in curves])
-    batch = Batch(x, y, point_codes(x, y, present, "1/y^2"), five=False)
-    rows = np.arange(6)
-    problem = batch.problem(rows, False, batch.observed_weights(rows))
-    start = np.clip(
-        to_solver(batch.data_start(rows), False, problem.ref), problem.lower, problem.upper
-    )
-    shallow = start.copy()
-    shallow[:, 1] -= 1.0
-    together = problem.subset(np.r_[rows, 0, 1, 2]).solve(
-        np.vstack([start, shallow[:3]]), np.r_[np.full(6, 100), np.full(3, 4)]
-    )
-    alone = [problem.subset(np.array([i])).solve(start[i : i + 1], 100) for i in rows]
-    alone += [problem.subset(np.array([i])).solve(shallow[i : i + 1], 4) for i in range(3)]
-    assert not together.progressing[:6].any() and together.progressing[6:].all()
-    for field in ("theta", "cost", "converged", "iterations", "progressing"):
-        expected = np.concatenate([getattr(solution, field) for solution in alone])
-        assert np.array_equal(getattr(together, field), expected), field
-    assert engine.CHOLESKY_MIN_BATCH > 9

@@ -30,7 +30,6 @@ from assaypipe.report.figures import (
     prepost_figure,
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
-from assaypipe.report.sections.curves import recovery_ok as _recovery_ok
 from assaypipe.settings import Settings
 from assaypipe.stats import prepost
 from tests import oddities
@@ -550,19 +549,6 @@ def test_curve_figure_text_is_at_least_10_px_at_the_size_the_page_shows_it():
     assert smallest >= 10, smallest
 
 
-def test_recovery_ok_marks_the_wells_of_levels_whose_recovery_check_did_not_pass():
-    points = pd.DataFrame(
-        {"expected_conc": [5.0, 5.0, 15.0, 20.0], "level": [1, 1, 2, pd.NA]},
-    ).astype({"level": "Int64"})
-    checks = [
-        {"check": "recovery:S1", "status": "warn"},
-        {"check": "recovery:S2", "status": "pass"},
-        {"check": "recovery:20", "status": "warn"},  # a level without a kit number
-        {"check": "standard_cv:S2", "status": "warn"},
-    ]
-    assert _recovery_ok(points, checks).tolist() == [False, False, True, False]
-
-
 # Every figure file the report writes: a short safe name and a hash, inside its folder.
 SAFE_FIGURE = re.compile(r"^[A-Za-z0-9_-]{1,90}-[0-9a-f]{10}\.png$")
 
@@ -625,21 +611,6 @@ def test_sheet_checks_are_listed_with_their_places(three_plates):
     assert '<td>&lt;b&gt;MPC-1&lt;/b&gt;</td><td class="text">plate P2</td>' in section
     clean = build_report(inputs_for(*three_plates))
     assert "The sheets and the plates agree." in clean
-
-
-def test_check_values_read_as_their_kind(three_plates):
-    import re
-
-    from assaypipe.qc.checks import SHARE_CHECKS
-    from assaypipe.report.cells import check_value
-
-    qc = inputs_for(*three_plates).qc
-    share = re.compile(r"^(median )?([<>]=? ?)?\d+(\.\d+)?(-\d+(\.\d+)?)?%$")
-    for r in qc.to_dict("records"):
-        base = str(r["check"]).split(":", 1)[0]
-        assert (base in SHARE_CHECKS) == bool(share.match(str(r["threshold"]))), r
-    beads = qc[qc["check"] == "bead_count"].iloc[0].to_dict()
-    assert check_value(beads) == f"{beads['value']:.4g}" and "%" not in check_value(beads)
 
 
 def test_the_statistics_section_has_a_table_per_analysis_and_the_correlation_figures(

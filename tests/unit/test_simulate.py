@@ -436,33 +436,6 @@ def test_nothing_of_the_truth_is_among_the_inputs(study: SimulatedStudy) -> None
         assert "truth" not in text and "responder" not in text
 
 
-def test_truth_dir_can_move_but_not_into_resources(tmp_path: Path) -> None:
-    moved = simulate_study(tmp_path / "study", truth_dir=tmp_path / "answers")
-    assert moved.truth_wells.parent == tmp_path / "answers"
-    assert not (tmp_path / "study" / "truth").exists()
-    with pytest.raises(ValueError, match="resources"):
-        simulate_study(tmp_path / "bad", truth_dir=tmp_path / "bad" / "resources" / "truth")
-
-
-def test_repeat_plates_and_unusable_files(tmp_path: Path) -> None:
-    study = simulate_study(tmp_path, seed=5, n_plates=12, bad_share=0.25)
-    names = sorted(p.name for p in (tmp_path / "resources" / "plates").iterdir())
-    assert len(names) == len(study.plates) == 12
-    files = _tsv(study.truth_dir / "truth_files.tsv")
-    assert sorted(files["file"]) == names
-    bad = sorted(files.loc[files["bad"] == "true", "file"])
-    assert len(bad) == round(9 * 0.25)
-    assert all(name.startswith("unreadable_") for name in bad)
-    # the repeat runs are plates of the three kinds, with plate maps for the ELISA ones
-    assert "luminex_4plex_P0002.csv" in names
-    maps = {p.stem for p in (tmp_path / "resources" / "layouts").iterdir()}
-    assert maps == {n.removesuffix(".txt") for n in names if n.startswith("elisa_")}
-    # the first three plates are the study's own, whatever n_plates is
-    base = simulate_study(tmp_path / "base", seed=5)
-    for path in base.plates:
-        assert path.read_bytes() == (tmp_path / "resources" / "plates" / path.name).read_bytes()
-
-
 # --- the MSD plate (msd=True) ------------------------------------------------------------
 
 

@@ -15,11 +15,12 @@ from assaypipe.units import UNIT_CHECK
 
 
 def blank(value: object) -> bool:
+    # pd.NA first: comparing it with "" gives NA, whose truth value raises
     return (
         value is None
-        or value == ""
+        or value is pd.NA
+        or (isinstance(value, str) and value == "")
         or (isinstance(value, float) and math.isnan(value))
-        or (value is pd.NA)
     )
 
 
