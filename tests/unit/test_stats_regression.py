@@ -59,7 +59,7 @@ def test_spearman_far_in_the_tail_gives_the_t_approximation_not_zero() -> None:
     assert result.rho == pytest.approx(-0.8452012, abs=1e-7)
     assert result.p == pytest.approx(1.007895e-05, rel=1e-6)
     assert result.p == pytest.approx(sps.spearmanr(x, y).pvalue, rel=1e-12)
-    assert result.method.startswith("t approximation")
+    assert result.method.startswith("by the t approximation")
     # nearer independence the series is positive and the p is R's:
     # cor.test(1:18, c(11, 7, 18, ...), method = "spearman") gives p = 0.2637037
     y = np.array([11, 7, 18, 17, 4, 13, 10, 8, 9, 15, 5, 1, 14, 2, 16, 6, 3, 12], dtype=float)

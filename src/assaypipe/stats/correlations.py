@@ -28,7 +28,7 @@ from assaypipe.stats.frames import (
     visit_values,
 )
 from assaypipe.stats.ranks import round_significant
-from assaypipe.stats.regression import ols, spearman
+from assaypipe.stats.regression import EDGEWORTH_BELOW_ZERO, ols, spearman
 from assaypipe.vocabulary import Covariate, values
 
 COVARIATES = values(Covariate)
@@ -153,10 +153,7 @@ def _model_rows(
             estimate=rank.rho,
             statistic=rank.s,
             p=rank.p,
-            method=(
-                f"Spearman ρ, S statistic, p {rank.method} as R cor.test{independent}; "
-                f"{description}"
-            ),
+            method=(f"Spearman ρ, S statistic, p {_as_r(rank.method)}{independent}; {description}"),
             adjust=not clustered,
             missing=rank_missing,
             family=tests,
@@ -276,3 +273,8 @@ def covariate_correlations(
                 (COVARIATE_UNITS.get(covariate, ""), units.get(str(analyte), "")),
             )
     return stats_table(rows)
+
+
+def _as_r(method: str) -> str:
+    """How Spearman's p was computed, as the table's method says it."""
+    return method if method == EDGEWORTH_BELOW_ZERO else f"{method} as R cor.test"

@@ -25,7 +25,8 @@ _EXACT_SPEARMAN_N = 9
 # R uses the S distribution up to this n (then its n^3 overflows int) and t beyond.
 _SPEARMAN_S_LIMIT = 1290
 EDGEWORTH_BELOW_ZERO = (
-    "t approximation (the Edgeworth series of AS 89 falls below 0 this far in the tail)"
+    "by the t approximation as R cor.test(exact = FALSE): this far in the tail the Edgeworth "
+    "series of AS 89, R's default, falls below 0 and R gives p = 0"
 )
 
 # Edgeworth-series coefficients of AS 89.
