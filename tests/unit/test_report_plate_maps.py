@@ -83,3 +83,34 @@ def test_the_plates_section_draws_plate_maps_within_the_budget(tmp_path):
     drawn = [a for n, a in parse(everything).tags if n == "figure" and a.get("class") == "platemap"]
     assert [a["data-plate"] for a in drawn] == ["P1", "P2", "P3"]
     assert 'href="#plates"' in everything
+
+
+def test_each_well_in_the_png_has_its_colour_maps_colour():
+    """Wells are coloured into the template's pixels without matplotlib's image artists:
+    the pixel at each well's centre is the colour matplotlib's colour map (and the
+    panel's norm, log here) gives its signal, and the median bead count's colour."""
+    wells = two_analytes()
+    maps = PlateMaps(bead_fail=35, bead_warn=50)
+    pixels = np.asarray(Image.open(io.BytesIO(maps.png("P1", wells))).convert("RGB"))
+    figure = maps.figure("P1", wells)  # the same template: its axes give the panels' places
+    height = pixels.shape[0]
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    checked = 0
+    for ax in panels:
+        image = ax.images[0]
+        grid = np.ma.filled(image.get_array(), np.nan)
+        box = ax.get_window_extent()
+        rows, columns = grid.shape
+        for r in range(rows):
+            for c in range(columns):
+                x = box.x0 + (c + 0.5) * box.width / columns
+                y = height - (box.y1 - (r + 0.5) * box.height / rows)
+                want = np.asarray(image.get_cmap()(image.norm(grid[r, c]), bytes=True))[:3]
+                assert pixels[int(y), int(x)].tolist() == want.tolist(), (ax, r, c)
+                checked += 1
+    assert checked == 3 * rows * columns
+    # A3's median of 15 beads is below the fail limit: red
+    beads = panels[2].get_window_extent()
+    x = beads.x0 + 2.5 * beads.width / columns
+    y = height - (beads.y1 - 0.5 * beads.height / rows)
+    assert pixels[int(y), int(x)].tolist() == [0xC0, 0x39, 0x2B]

@@ -24,13 +24,14 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.artist import Artist
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm, Normalize
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
 from matplotlib.text import Text
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from assaypipe.figure_text import shown
 
@@ -74,14 +75,30 @@ def well_grid(wells: Sequence[str], values: np.ndarray, shape: tuple[int, int]) 
 
 
 @dataclasses.dataclass
+class _Box:
+    """A panel's pixels: its top left corner, the grid row under each pixel row and the
+    grid column under each pixel column, and where its title's baseline starts."""
+
+    left: int
+    top: int
+    rows: np.ndarray
+    columns: np.ndarray
+    title_at: tuple[float, float]
+
+
+@dataclasses.dataclass
 class _Template:
     figure: Figure
     canvas: FigureCanvasAgg
     images: list[AxesImage]
     titles: list[Text]
     heading: Text
-    # the figure drawn with its labels and empty panels, restored before each plate
+    title_font: ImageFont.FreeTypeFont
+    heading_font: ImageFont.FreeTypeFont
+    # the figure drawn with its labels and empty panels (RGB pixels), each plate's copied
     background: Any = None
+    boxes: list[_Box] = dataclasses.field(default_factory=list)
+    heading_at: tuple[float, float] = (0.0, 0.0)
 
 
 class PlateMaps:
@@ -89,34 +106,31 @@ class PlateMaps:
 
     def __init__(self, bead_fail: float = 35, bead_warn: float = 50) -> None:
         self.bead_bounds = [0, bead_fail, bead_warn, 2 * bead_warn, 4 * bead_warn, np.inf]
+        self.bead_norm = BoundaryNorm(self.bead_bounds, len(BEAD_COLOURS))
         self.templates: dict[tuple[tuple[int, int], int, bool], _Template] = {}
 
     def png(self, plate_id: str, wells: pd.DataFrame) -> bytes:
         """The plate map of one plate's wells (``tables.WELLS`` rows of one plate) as PNG
-        (no metadata: the same wells give the same bytes)."""
-        template = self._fill(plate_id, wells)
-        canvas = template.canvas
-        if template.background is None:
-            blank = [artist.get_text() for artist in (*template.titles, template.heading)]
-            for artist in (*template.titles, template.heading):
-                artist.set_text("")
-            for image in template.images:
-                image.set_visible(False)
-            canvas.draw()  # type: ignore[no-untyped-call]
-            template.background = canvas.copy_from_bbox(  # type: ignore[no-untyped-call]
-                template.figure.bbox
-            )
-            for artist, text in zip((*template.titles, template.heading), blank, strict=True):
-                artist.set_text(text)
-            for image in template.images:
-                image.set_visible(True)
-        canvas.restore_region(template.background)  # type: ignore[no-untyped-call]
-        drawn: list[Artist] = [*template.images, *template.titles, template.heading]
-        for item in drawn:
-            template.figure.draw_artist(item)
+        (no metadata: the same wells give the same bytes).
+
+        The template (labels, empty panels) is drawn by matplotlib once per plate shape;
+        each plate's wells are coloured by the panels' colour maps straight into a copy
+        of its pixels, and the titles written over it with the same font."""
+        panels, heading = self._panels(plate_id, wells)
+        template = self._template(*self._key(wells))
+        pixels = self._background(template).copy()
+        image = Image.fromarray(pixels)
+        draw = ImageDraw.Draw(image)
+        for (grid, norm, title), box, artist in zip(
+            panels, template.boxes, template.images, strict=False
+        ):
+            colours = artist.get_cmap()(norm(grid), bytes=True)[..., :3]
+            rows, columns = box.rows, box.columns
+            image.paste(Image.fromarray(colours[rows][:, columns]), (box.left, box.top))
+            draw.text(box.title_at, title, fill="black", font=template.title_font, anchor="ls")
+        draw.text(template.heading_at, heading, fill="black", font=template.heading_font)
         buffer = io.BytesIO()
-        pixels = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
-        Image.fromarray(pixels).save(buffer, format="png", compress_level=3)
+        image.save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
     def figure(self, plate_id: str, wells: pd.DataFrame) -> Figure:
@@ -124,12 +138,31 @@ class PlateMaps:
         return self._fill(plate_id, wells).figure
 
     def _fill(self, plate_id: str, wells: pd.DataFrame) -> _Template:
+        panels, heading = self._panels(plate_id, wells)
+        template = self._template(*self._key(wells))
+        for (grid, norm, title), image, text in zip(
+            panels, template.images, template.titles, strict=False
+        ):
+            image.set_data(np.ma.masked_invalid(grid))
+            image.set_norm(norm)
+            text.set_text(title.replace("$", r"\$"))
+        template.heading.set_text(heading.replace("$", r"\$"))
+        return template
+
+    def _key(self, wells: pd.DataFrame) -> tuple[tuple[int, int], int, bool]:
         shape = grid_of(list(wells["well"].astype(str).unique()))
+        analytes = wells["analyte"].astype(str).nunique()
+        beads = "bead_count" in wells and bool(wells["bead_count"].notna().any())
+        return shape, min(analytes, MAX_ANALYTE_PANELS), beads
+
+    def _panels(
+        self, plate_id: str, wells: pd.DataFrame
+    ) -> tuple[list[tuple[np.ndarray, Normalize, str]], str]:
+        """Each panel's well grid, colour scale and title (plain text), and the heading."""
+        shape, _, beads = self._key(wells)
         analytes = sorted(wells["analyte"].astype(str).unique())
         drawn = analytes[:MAX_ANALYTE_PANELS]
-        beads = "bead_count" in wells and bool(wells["bead_count"].notna().any())
-        template = self._template(shape, len(drawn), beads)
-        panel = 0
+        panels: list[tuple[np.ndarray, Normalize, str]] = []
         kind = str(wells["signal_kind"].iloc[0]) if "signal_kind" in wells and len(wells) else ""
         names = wells["well"].astype(str).to_numpy(dtype=object)
         analyte_of = wells["analyte"].astype(str).to_numpy(dtype=object)
@@ -137,20 +170,19 @@ class PlateMaps:
         for analyte in drawn:
             mine = analyte_of == analyte
             grid = well_grid(list(names[mine]), signal[mine], shape)
-            image, title = template.images[panel], template.titles[panel]
-            image.set_data(np.ma.masked_invalid(grid))
             finite = grid[np.isfinite(grid)]
             positive = finite[finite > 0]
+            norm: Normalize
             if positive.size and positive.size == finite.size and positive.max() > positive.min():
-                image.set_norm(LogNorm(positive.min(), positive.max()))
+                norm = LogNorm(positive.min(), positive.max())
                 scale = "log"
             else:
                 low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-                image.set_norm(Normalize(low, high if high > low else low + 1))
+                norm = Normalize(low, high if high > low else low + 1)
                 scale = "linear"
             span = f"{finite.min():.3g}–{finite.max():.3g}" if finite.size else "no signal"
-            title.set_text(shown(f"{analyte}: {kind} {span} ({scale})", 48))
-            panel += 1
+            title = shown(f"{analyte}: {kind} {span} ({scale})", 48).replace(r"\$", "$")
+            panels.append((grid, norm, title))
         if beads:
             counts = pd.to_numeric(wells["bead_count"], errors="coerce").to_numpy(dtype=float)
             grids = [
@@ -160,17 +192,50 @@ class PlateMaps:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a well with no count
                 grid = np.nanmedian(np.stack(grids), axis=0)
-            template.images[panel].set_data(np.ma.masked_invalid(grid))
             low = int(np.sum(grid < self.bead_bounds[1]))
-            template.titles[panel].set_text(
-                f"beads, median over analytes: {low} well(s) < {self.bead_bounds[1]:g}"
-            )
+            title = f"beads, median over analytes: {low} well(s) < {self.bead_bounds[1]:g}"
+            panels.append((grid, self.bead_norm, title))
         more = len(analytes) - len(drawn)
-        heading = shown(plate_id)
+        heading = str(plate_id)
         if more:
             heading += f" ({more} more analytes not drawn)"
-        template.heading.set_text(heading)
-        return template
+        return panels, heading
+
+    def _background(self, template: _Template) -> np.ndarray:
+        """The template's pixels (RGB) with its labels and empty panels; the panels'
+        pixel boxes and the titles' places are measured on the way."""
+        if template.background is not None:
+            return template.background  # type: ignore[no-any-return]
+        for artist in (*template.titles, template.heading):
+            artist.set_text("")
+        for image in template.images:
+            image.set_visible(False)
+        template.canvas.draw()  # type: ignore[no-untyped-call]
+        pixels = np.asarray(template.canvas.buffer_rgba())[..., :3].copy()  # type: ignore[no-untyped-call]
+        height = pixels.shape[0]
+        for image, title in zip(template.images, template.titles, strict=True):
+            image.set_visible(True)
+            extent = image.axes.get_window_extent()
+            rows, columns = np.asarray(image.get_array()).shape  # type: ignore[union-attr]
+            top, bottom = round(height - extent.y1), round(height - extent.y0)
+            left, right = round(extent.x0), round(extent.x1)
+            # the well under each pixel's centre
+            along = (np.arange(left, right) + 0.5 - extent.x0) / extent.width * columns
+            down = (np.arange(top, bottom) + 0.5 - (height - extent.y1)) / extent.height * rows
+            x, y = title.get_transform().transform(title.get_position())
+            template.boxes.append(
+                _Box(
+                    left,
+                    top,
+                    np.clip(down.astype(int), 0, rows - 1),
+                    np.clip(along.astype(int), 0, columns - 1),
+                    (float(x), float(height - y)),
+                )
+            )
+        x, y = template.heading.get_transform().transform(template.heading.get_position())
+        template.heading_at = (float(x), float(height - y))
+        template.background = pixels
+        return pixels
 
     def _template(self, shape: tuple[int, int], n_signal: int, beads: bool) -> _Template:
         key = (shape, n_signal, beads)
@@ -200,8 +265,7 @@ class PlateMaps:
             bead_panel = beads and index == panels - 1
             if bead_panel:
                 colours = ListedColormap(BEAD_COLOURS).with_extremes(bad="#e6e6e6")
-                norm = BoundaryNorm(self.bead_bounds, colours.N)
-                image = ax.imshow(empty, cmap=colours, norm=norm, interpolation="nearest")
+                image = ax.imshow(empty, cmap=colours, norm=self.bead_norm, interpolation="nearest")
             else:
                 image = ax.imshow(empty, cmap=SIGNAL_MAP, interpolation="nearest")
             step = 1 if shape[1] == 12 else 2
@@ -213,6 +277,16 @@ class PlateMaps:
             # the tick labels above it each time it is drawn
             titles.append(ax.text(0, 1.16, "", fontsize=7.5, transform=ax.transAxes))
         heading = figure.text(0.01, 0.99, "", fontsize=9, va="top", ha="left")
-        template = _Template(figure, FigureCanvasAgg(figure), images, titles, heading)
+        font = font_manager.findfont(FontProperties())
+        points = PLATE_DPI / 72  # pixels a point
+        template = _Template(
+            figure,
+            FigureCanvasAgg(figure),
+            images,
+            titles,
+            heading,
+            ImageFont.truetype(font, 7.5 * points),
+            ImageFont.truetype(font, 9 * points),
+        )
         self.templates[key] = template
         return template
