@@ -2,10 +2,12 @@
 1-24), coloured by signal (one panel per analyte) and, for Luminex, by bead count (the
 median over the plate's analytes, coloured by the QC limits).
 
-Thousands of plates are drawn, so a figure is drawn once per plate shape (grid size,
-number of analyte panels, with or without beads), with its row and column labels, and
-kept as a picture: each plate only draws its panels' pixels and titles over it, and the
-result is written as PNG (text is most of the cost of a matplotlib figure).
+Many plates are drawn, so a figure is drawn once per plate shape (grid size, number of
+analyte panels, with or without beads), with its row and column labels, and kept as
+pixels: each plate only colours its wells into a copy (matplotlib's colour maps) and
+writes its titles with PIL in matplotlib's font, and the result is written as PNG (text
+and image artists were most of the cost of a matplotlib figure drawn per plate).
+``figure`` still gives the matplotlib figure with its artists filled in.
 
 >>> grid_of(["A1", "H12"]), grid_of(["A1", "P24"]), grid_of(["B3", "Q30"])
 ((8, 12), (16, 24), (16, 24))
