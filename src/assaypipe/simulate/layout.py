@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assaypipe.simulate.kits import N_STANDARDS
-from assaypipe.simulate.model import Sample
+from assaypipe.simulate.formatting import num
+from assaypipe.simulate.kits import N_STANDARDS, Analyte
+from assaypipe.simulate.model import Difficulty, Sample
 from assaypipe.vocabulary import Role
 
 ROWS = "ABCDEFGH"
@@ -43,3 +44,13 @@ def plate_layout(samples: Sequence[Sample]) -> list[Well]:
             c = contents[pair * len(ROWS) + r]
             wells.append(Well(f"{row}{col}", c.role, c.name, c.sample_id, c.level))
     return wells
+
+
+def expected_conc(well: Well, analyte: Analyte, knobs: Difficulty) -> str:
+    """The concentration a plate map or an export states for a well: a standard's or a
+    control's (in the kit's unit), 0 for a blank, none for a sample."""
+    if well.role == Role.STANDARD and well.level is not None:
+        return num(knobs.conc(analyte.standards()[well.level - 1]))
+    if well.role == Role.CONTROL and well.level is not None:
+        return num(knobs.conc(analyte.controls()[well.level - 1]))
+    return "0" if well.role == Role.BLANK else ""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from assaypipe.simulate.formatting import num
 from assaypipe.simulate.kits import Analyte
-from assaypipe.simulate.layout import N_COLUMNS, ROWS, Well
+from assaypipe.simulate.layout import N_COLUMNS, ROWS, Well, expected_conc
 from assaypipe.simulate.model import Difficulty
 from assaypipe.vocabulary import Role
 
@@ -19,13 +19,7 @@ def plate_map_csv(
     for row in ROWS:
         for col in range(1, N_COLUMNS + 1):
             w = by_well[f"{row}{col}"]
-            expected = ""
-            if w.role == Role.STANDARD and w.level is not None:
-                expected = num(knobs.conc(analyte.standards()[w.level - 1]))
-            elif w.role == Role.CONTROL and w.level is not None:
-                expected = num(knobs.conc(analyte.controls()[w.level - 1]))
-            elif w.role == Role.BLANK:
-                expected = "0"
+            expected = expected_conc(w, analyte, knobs)
             level = "" if w.level is None else str(w.level)
             factor = num(dilution) if w.role == Role.SAMPLE else "1"
             lines.append(

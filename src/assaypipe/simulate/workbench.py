@@ -8,7 +8,7 @@ import numpy as np
 
 from assaypipe.simulate.formatting import fmt, num
 from assaypipe.simulate.kits import MSD_DILUTION, N_STANDARDS
-from assaypipe.simulate.layout import Well
+from assaypipe.simulate.layout import Well, expected_conc
 from assaypipe.simulate.model import Difficulty
 from assaypipe.simulate.runs import PlateRun
 from assaypipe.vocabulary import Role
@@ -33,14 +33,7 @@ def workbench_csv(run: PlateRun, layout: Sequence[Well], knobs: Difficulty) -> s
             group = [k for k, name in enumerate(names) if name == names[i]]
             mean = float(np.mean(signal[group]))
             cv = 100 * float(np.std(signal[group], ddof=1)) / mean if len(group) > 1 else 0.0
-            if w.role == Role.STANDARD and w.level is not None:
-                expected = num(knobs.conc(analyte.standards()[w.level - 1]))
-            elif w.role == Role.CONTROL and w.level is not None:
-                expected = num(knobs.conc(analyte.controls()[w.level - 1]))
-            elif w.role == Role.BLANK:
-                expected = "0"
-            else:
-                expected = ""
+            expected = expected_conc(w, analyte, knobs)
             dilution = num(MSD_DILUTION) if w.role == Role.SAMPLE else ""
             well = f"{w.well[0]}{int(w.well[1:]):02d}"
             value = str(int(signal[i]))  # ECL counts are whole numbers
