@@ -58,7 +58,7 @@ CENSORED_FACTORS = {
 }
 # Or the reading itself, as read off the plate's curve (none where the curve gives none).
 AS_READ = CensorSubstitute.AS_READ.value
-CENSORED_POLICIES = (*CENSORED_FACTORS, AS_READ)
+CENSORED_POLICIES = values(CensorSubstitute)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -15,6 +15,7 @@ from assaypipe.stats import (
     signed_rank_null,
     wilcoxon_paired,
 )
+from tests.paired_samples import paired_samples
 
 # Hollander & Wolfe's depression scores, the example of R's ?wilcox.test
 X = np.array([1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30])
@@ -176,26 +177,7 @@ def test_prepost_as_read_and_half_lloq_match_r(rscript: str) -> None:
 
 def long_samples(values: dict[str, dict[str, tuple[float, float]]]) -> pd.DataFrame:
     """Samples table from {analyte: {subject: (pre, post)}}; NaN leaves a sample out."""
-    rows = []
-    for analyte, subjects in values.items():
-        for subject, pair in subjects.items():
-            for visit, value in zip(("baseline", "post"), pair, strict=True):
-                if np.isnan(value):
-                    continue
-                rows.append(
-                    {
-                        "sample_id": f"{subject}-{visit}",
-                        "subject_id": subject,
-                        "visit": visit,
-                        "analyte": analyte,
-                        "concentration": value,
-                        "unit": "pg/mL",
-                        "censor": "<LLOQ" if value < 1 else None,
-                        "lloq": 1.0,
-                        "uloq": 1000.0,
-                    }
-                )
-    return pd.DataFrame(rows)
+    return paired_samples(values)
 
 
 SMALL = long_samples(
