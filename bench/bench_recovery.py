@@ -53,7 +53,7 @@ import pandas as pd
 import yaml
 
 from assaypipe.curves import inverse
-from assaypipe.pipeline import process_chunk
+from assaypipe.pipeline import ChunkResult, process_chunk
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
@@ -125,11 +125,9 @@ def measured_truth(study: SimulatedStudy, wells: pd.DataFrame) -> pd.DataFrame:
     return per_plate.groupby(KEYS, as_index=False).agg(concentration=("concentration", "mean"))
 
 
-def one_run(
-    root: Path, seed: int, knobs: Difficulty, n_plates: int = 3
-) -> dict[str, tuple[int, int]]:
-    """(true effects found, tests of no true effect with q < 0.05) per column."""
-    study = simulate_study(root, seed=seed, difficulty=knobs, n_plates=n_plates)
+def chunk_of(study: SimulatedStudy) -> tuple[ChunkResult, pd.DataFrame]:
+    """The simulated study's plates through the workflow's chunk step, and its sample
+    sheet."""
     config = yaml.safe_load(study.config.read_text(encoding="utf-8"))
     maps = {p.stem: str(p) for p in study.layouts}
     plates = [
@@ -143,6 +141,15 @@ def one_run(
         chunk="00",
         settings=Settings.from_config({"curves": config["curves"]}),
     )
+    return result, sheet
+
+
+def one_run(
+    root: Path, seed: int, knobs: Difficulty, n_plates: int = 3
+) -> dict[str, tuple[int, int]]:
+    """(true effects found, tests of no true effect with q < 0.05) per column."""
+    study = simulate_study(root, seed=seed, difficulty=knobs, n_plates=n_plates)
+    result, sheet = chunk_of(study)
     measured = combine_replicates(result.wells, result.curves, sheet)
 
     truth = pd.read_csv(study.truth_samples, sep="\t")

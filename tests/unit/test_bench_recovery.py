@@ -16,11 +16,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from assaypipe.pipeline import process_chunk
-from assaypipe.settings import Settings
-from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.simulate import Difficulty, simulate_study
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_recovery.py"
@@ -38,20 +34,9 @@ def _bench() -> ModuleType:
 @pytest.fixture(scope="module")
 def without_noise(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     study = simulate_study(tmp_path_factory.mktemp("quiet"), seed=3, difficulty=Difficulty(noise=0))
-    config = yaml.safe_load(study.config.read_text(encoding="utf-8"))
-    maps = {p.stem: str(p) for p in study.layouts}
-    plates = [
-        {"plate_id": p.stem, "export": str(p), "plate_map": maps.get(p.stem)} for p in study.plates
-    ]
-    sheet = read_samples(study.samples)
-    result = process_chunk(
-        plates,
-        sheet,
-        read_aliases(study.analytes),
-        chunk="00",
-        settings=Settings.from_config({"curves": config["curves"]}),
-    )
-    values = _bench().measured_truth(study, result.wells)
+    bench = _bench()
+    result, _ = bench.chunk_of(study)
+    values = bench.measured_truth(study, result.wells)
     truth = pd.read_csv(study.truth_samples, sep="\t")
     return truth.merge(values, on=["sample_id", "analyte"], how="left")
 
