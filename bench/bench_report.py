@@ -7,6 +7,10 @@ and the page's size. Run the workflow on a simulated study first:
     .venv/bin/assaypipe simulate --plates 1000 --out /tmp/study
     .venv/bin/snakemake --directory /tmp/study --snakefile Snakefile --cores 2 all
     .venv/bin/python bench/bench_report.py /tmp/study
+
+``--kept`` reads the figures the workflow kept (``results/.cache/figures``) instead of
+drawing them (the report of a study run again after a change that redrew none);
+``--workers N`` draws the missing ones in N processes, as the workflow's job does.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from assaypipe.report import build_report, load_inputs
+from assaypipe.report import FigureCache, build_report, load_inputs
 from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases
 
@@ -41,6 +45,8 @@ FOLDERS = ("curves", "levey_jennings", "plates")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", type=Path, help="a study folder with results/ written")
+    parser.add_argument("--kept", action="store_true", help="reuse results/.cache/figures")
+    parser.add_argument("--workers", type=int, default=1, help="processes drawing figures")
     args = parser.parse_args()
     results = args.study / "results"
     config = yaml.safe_load((args.study / "config" / "config.yaml").read_text())
@@ -58,10 +64,13 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="assaypipe-report-") as tmp:
         folders = {kind: Path(tmp) / kind for kind in FOLDERS}
-        page = build_report(inputs, folders)
+        kept = results / ".cache" / "figures" if args.kept else None
+        figures = FigureCache(kept, args.workers)
+        page = build_report(inputs, folders, figures=figures)
     print(
         f"report: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s "
-        f"CPU, {len(page.encode()) / 2**20:.1f} MiB"
+        f"CPU (this process), {len(page.encode()) / 2**20:.1f} MiB; figures drawn "
+        f"{figures.drawn}, kept {figures.reused}"
     )
 
 

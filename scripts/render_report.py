@@ -1,8 +1,10 @@
 """render_report: results/report.html, and its figures as PNG for snakemake --report."""
 
+from pathlib import Path
+
 from assaypipe.io import config_hash
 from assaypipe.joblog import logged
-from assaypipe.report import build_report, load_inputs, log_progress, write_report
+from assaypipe.report import FigureCache, build_report, load_inputs, log_progress, write_report
 from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases
 
@@ -19,6 +21,17 @@ with logged(snakemake.log[0]) as log:
         "levey_jennings": snakemake.output.levey_jennings,
         "plates": snakemake.output.plates,
     }
-    page = build_report(inputs, folders, progress=log_progress(log))
+    # Curve figures and plate maps kept between runs (results/.cache/figures), drawn by
+    # the job's threads when missing: a plate added redraws only its own.
+    figures = FigureCache(
+        Path(snakemake.output.html).parent / ".cache" / "figures", snakemake.threads
+    )
+    page = build_report(inputs, folders, progress=log_progress(log), figures=figures)
+    log.info(
+        "figures: %d drawn, %d kept from the last run, %d no longer shown removed",
+        figures.drawn,
+        figures.reused,
+        figures.removed,
+    )
     write_report(snakemake.output.html, page)
     log.info("wrote %s (%d bytes)", snakemake.output.html, len(page.encode()))

@@ -19,7 +19,7 @@ from assaypipe.figure_text import file_stem
 from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
 from assaypipe.qc.levey_jennings import levey_jennings
-from assaypipe.report import SECTIONS, ReportInputs, build_report, load_inputs
+from assaypipe.report import SECTIONS, FigureCache, ReportInputs, build_report, load_inputs
 from assaypipe.report.figures import (
     CURVE_DPI,
     CURVE_SIZE,
@@ -793,3 +793,25 @@ def test_levey_jennings_chart_draws_each_lots_limits_and_says_which_lot_has_none
     # lot A's mean line spans its seven plates only; lot B has none
     mean_line = ax.collections[0].get_segments()
     assert [segment[:, 0].tolist() for segment in mean_line] == [[-0.4, 6.4]]
+
+
+def test_a_report_built_again_reuses_its_kept_figures_and_is_the_same_page(three_plates, tmp_path):
+    inputs = inputs_for(*three_plates)
+    plain = build_report(inputs)
+    first = FigureCache(tmp_path / "kept", workers=2)
+    assert build_report(inputs, figures=first) == plain
+    # 3 plate maps (each names its plate), CCL2's Levey-Jennings chart and 2 distinct
+    # curve figures of 4: P1's CCL2 and TGF-beta2 and P2's CCL2 are drawn from the same
+    # values (a figure does not name its plate or analyte, its caption does)
+    assert (first.drawn, first.reused) == (6, 0)
+    again = FigureCache(tmp_path / "kept")
+    assert build_report(inputs, figures=again) == plain
+    assert (again.drawn, again.reused) == (0, 6)
+    # P3's samples read higher: its curve figure and its map are drawn again; the chart
+    # (controls and curve parameters) and the other plates' figures are kept
+    wells, curves, plates = (frame.copy() for frame in three_plates)
+    wells.loc[(wells["plate_id"] == "P3") & (wells["role"] == "sample"), "signal"] *= 1.1
+    changed = FigureCache(tmp_path / "kept")
+    page = build_report(inputs_for(wells, curves, plates), figures=changed)
+    assert (changed.drawn, changed.reused, changed.removed) == (2, 4, 2)
+    assert page == build_report(inputs_for(wells, curves, plates))

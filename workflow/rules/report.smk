@@ -59,7 +59,9 @@ rule render_report:
         "results/logs/render_report.log",
     benchmark:
         "results/benchmarks/render_report.tsv"
-    # The longest study-level step: it starts as soon as its inputs are ready.
+    # The longest study-level step: it starts as soon as its inputs are ready. Its
+    # threads (a profile's set-threads) draw the figures missing from
+    # results/.cache/figures.
     priority: 10
     group:
         "study"

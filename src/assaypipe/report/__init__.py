@@ -3,6 +3,7 @@ Levey-Jennings charts, exclusions and the pre/post plot in one offline file."""
 
 from assaypipe.report.build import (
     SECTIONS,
+    FigureCache,
     ReportInputs,
     build_report,
     load_inputs,
@@ -12,6 +13,7 @@ from assaypipe.report.build import (
 
 __all__ = [
     "SECTIONS",
+    "FigureCache",
     "ReportInputs",
     "build_report",
     "load_inputs",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from assaypipe.qc.checks import SHARE_CHECKS
 from assaypipe.report.context import Progress, ReportContext
+from assaypipe.report.figure_cache import FigureCache
 from assaypipe.report.html import Html
 from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
 from assaypipe.report.page import SECTIONS, page
@@ -37,6 +38,7 @@ __all__ = [
     "SECTION_RENDERERS",
     "SHARE_CHECKS",
     "TABLE_INPUTS",
+    "FigureCache",
     "Progress",
     "ReportInputs",
     "build_report",
@@ -64,6 +66,7 @@ def build_report(
     inputs: ReportInputs,
     figure_dirs: Mapping[str, str | Path] | None = None,
     progress: Progress | None = None,
+    figures: FigureCache | None = None,
 ) -> str:
     """The report page.
 
@@ -71,14 +74,18 @@ def build_report(
     to a folder where each is also written as PNG (``<plate>--<analyte>-<hash>.png``,
     ``<analyte>-<hash>.png``: :func:`assaypipe.figure_text.file_stem`), for
     ``snakemake --report``. ``progress(done, total)`` is called after each plate's curves.
+    ``figures`` keeps the curve figures and plate maps between runs and draws the
+    missing ones (by default none are kept and the report's process draws them all).
     """
     folders = {kind: Path(folder) for kind, folder in (figure_dirs or {}).items()}
     for folder in folders.values():
         # A kind with no figure (a study too small for Levey-Jennings charts) still
         # gets its folder, which the workflow declares as an output.
         folder.mkdir(parents=True, exist_ok=True)
-    ctx = ReportContext.of(inputs, folders, progress)
-    return page(ctx, [render(ctx) for render in SECTION_RENDERERS])
+    ctx = ReportContext.of(inputs, folders, progress, figures)
+    built = page(ctx, [render(ctx) for render in SECTION_RENDERERS])
+    ctx.figures.prune()
+    return built
 
 
 def log_progress(logger: logging.Logger) -> Progress:

@@ -15,6 +15,7 @@ import pandas as pd
 from assaypipe.qc.checks import records
 from assaypipe.qc.levey_jennings import run_order
 from assaypipe.report.cells import blank
+from assaypipe.report.figure_cache import FigureCache
 from assaypipe.report.html import Html, tag
 from assaypipe.report.inputs import ReportInputs
 from assaypipe.units import UNIT_CHECK
@@ -28,7 +29,8 @@ Pair = tuple[str, str]
 @dataclasses.dataclass(frozen=True)
 class ReportContext:
     """The inputs and what is derived from them, shared by the sections; ``figure_dirs``
-    and ``progress`` are where figures are also written and who hears of the curves."""
+    and ``progress`` are where figures are also written and who hears of the curves;
+    ``figures`` keeps the per-plate figures drawn and draws the missing ones."""
 
     inputs: ReportInputs
     figure_dirs: Mapping[str, Path]
@@ -43,6 +45,7 @@ class ReportContext:
     drawn: frozenset[Pair]  # the pairs whose curve figure is drawn
     compared: Mapping[Pair, pd.DataFrame]  # wells with the vendor's concentrations
     software: Mapping[str, str]  # the instrument software of each plate
+    figures: FigureCache
 
     @classmethod
     def of(
@@ -50,6 +53,7 @@ class ReportContext:
         inputs: ReportInputs,
         figure_dirs: Mapping[str, Path] | None = None,
         progress: Progress | None = None,
+        figures: FigureCache | None = None,
     ) -> ReportContext:
         wells = inputs.wells
         order = run_order(inputs.plates, sorted(wells["plate_id"].astype(str).unique()))
@@ -83,6 +87,7 @@ class ReportContext:
                 for key, group in compared.groupby(["plate_id", "analyte"], sort=False)
             },
             software={str(k): str(v) for k, v in software.items() if not blank(v)},
+            figures=figures if figures is not None else FigureCache(),
         )
 
     def name(self, analyte: str) -> str:

@@ -4,6 +4,7 @@ them, the instrument software's own concentrations beside ours."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from assaypipe.qc import standard_points
 from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
 from assaypipe.report.cells import blank, check_value, num, to_float
 from assaypipe.report.context import ReportContext
+from assaypipe.report.figure_cache import FigureRequest, figure_key
 from assaypipe.report.figures import curve_figure, png_bytes
 from assaypipe.report.html import Html, anchor, badge, join, table, tag
 from assaypipe.report.page import section
@@ -44,7 +46,13 @@ def render(ctx: ReportContext) -> Html:
     checks_by_pair = _checks_by_pair(ctx)
     plates_meta = ctx.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
     # Only the drawn pairs need their wells: taken from the study's wells at once.
-    drawn_wells = dict(iter(wells[_of_pairs(wells, ctx.drawn)].groupby(["plate_id", "analyte"])))
+    drawn_wells = wells[_of_pairs(wells, ctx.drawn)].groupby(["plate_id", "analyte"])
+    plans = {}
+    for (plate, analyte), group in drawn_wells:
+        pair = (str(plate), str(analyte))
+        plans[pair] = _plan(ctx, pair, group, selected.get(pair), checks_by_pair.get(pair, []))
+    # Every drawn figure at once: the kept ones reused, the others drawn in parallel.
+    pngs = ctx.figures.png([plan.request for plan in plans.values()])
     articles = []
     for done, plate_id in enumerate(ctx.plate_ids, start=1):
         figures = [
@@ -52,9 +60,10 @@ def render(ctx: ReportContext) -> Html:
                 ctx,
                 plate_id,
                 analyte,
-                drawn_wells.get((plate_id, analyte)),
+                plans.get((plate_id, analyte)),
                 selected.get((plate_id, analyte)),
                 checks_by_pair.get((plate_id, analyte), []),
+                pngs,
             )
             for analyte in ctx.analytes
             if (plate_id, analyte) in ctx.present
@@ -81,6 +90,64 @@ def render(ctx: ReportContext) -> Html:
         _figures_note(ctx, len(ctx.present)),
         *articles,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """A drawn pair's standards (with their recovery marks), limits and figure."""
+
+    standards: pd.DataFrame
+    limits: dict[str, float]
+    request: FigureRequest
+
+
+def _plan(
+    ctx: ReportContext,
+    pair: tuple[str, str],
+    group: pd.DataFrame,
+    curve: Mapping[str, Any] | None,
+    checks: Sequence[Mapping[str, Any]],
+) -> _Plan:
+    """What a drawn pair's figure is drawn from, and its key: only the columns the
+    figure uses, so that nothing else about the wells (their place in the study's
+    table) makes it be drawn again."""
+    limits = _limits(curve)
+    standards = standard_points(group, curve)
+    standards["recovery_ok"] = recovery_ok(standards, checks)
+    others = group.loc[group["role"] != Role.STANDARD]
+    dilution = pd.to_numeric(others["dilution"], errors="coerce")
+    conc = pd.to_numeric(others["concentration"], errors="coerce")
+    shown = pd.DataFrame(
+        {"role": others["role"], "concentration": conc / dilution, "signal": others["signal"]}
+    ).reset_index(drop=True)
+    blanks = pd.to_numeric(group.loc[group["role"] == Role.BLANK, "signal"], errors="coerce")
+    limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
+    args = (
+        standards[FIGURE_STANDARDS].reset_index(drop=True),
+        curve_params(curve),
+        dict(limits),
+        shown,
+        str(group["signal_kind"].iloc[0]) if len(group) else "signal",
+        ctx.units.get(pair, ""),
+        _no_curve_note(curve),
+    )
+    request = FigureRequest(figure_key("curve", *args), _curve_png, args)
+    return _Plan(standards, limits, request)
+
+
+# The standards' columns a curve figure is drawn from.
+FIGURE_STANDARDS = ["expected_conc", "signal", "fitted", "recovery_ok"]
+
+
+def _curve_png(*args: Any) -> bytes:
+    return png_bytes(curve_figure(*args))
+
+
+def _limits(curve: Mapping[str, Any] | None) -> dict[str, float]:
+    return {
+        key: to_float(curve.get(key)) if curve is not None else math.nan
+        for key in ("lloq", "uloq", "lod")
+    }
 
 
 def _checks_by_pair(ctx: ReportContext) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -116,25 +183,24 @@ def pair_entry(
     ctx: ReportContext,
     plate_id: str,
     analyte: str,
-    group: pd.DataFrame | None,
+    plan: _Plan | None,
     curve: Mapping[str, Any] | None,
     checks: Sequence[Mapping[str, Any]],
+    pngs: Mapping[str, bytes],
 ) -> Html:
-    """One pair's entry; ``group`` (its wells) is given for the pairs drawn.
+    """One pair's entry; ``plan`` (its standards and figure) is given for the pairs
+    drawn, and ``pngs`` holds their figures by key.
 
     A pair past the figure budget (report.curve_figures) gets its facts and the checks
     it did not pass, without the figure and the standards' detail, which are what cost
     time in a study of thousands of plates."""
-    limits = {
-        key: to_float(curve.get(key)) if curve is not None else math.nan
-        for key in ("lloq", "uloq", "lod")
-    }
-    drawn = group is not None
-    standards = standard_points(group, curve) if group is not None else None
-    if standards is not None:
-        standards["recovery_ok"] = recovery_ok(standards, checks)
-    if group is not None and standards is not None:
-        img = _figure(ctx, plate_id, analyte, group, standards, curve, limits)
+    drawn = plan is not None
+    limits = plan.limits if plan is not None else _limits(curve)
+    standards = plan.standards if plan is not None else None
+    if plan is not None:
+        alt = f"Standard curve of {ctx.name(analyte)} on plate {plate_id}"
+        filename = file_stem(plate_id, analyte) + ".png"
+        img = ctx.image(pngs[plan.request.key], alt, "curves", filename)
     else:
         img = tag("p", "figure not drawn (report.curve_figures)", class_="note")
     verdict = ctx.verdict.get((plate_id, analyte))
@@ -168,37 +234,6 @@ def pair_entry(
         data_plate=plate_id,
         data_analyte=analyte,
     )
-
-
-def _figure(
-    ctx: ReportContext,
-    plate_id: str,
-    analyte: str,
-    group: pd.DataFrame,
-    standards: pd.DataFrame,
-    curve: Mapping[str, Any] | None,
-    limits: dict[str, float],
-) -> Html:
-    """The pair's curve figure; adds the blank level to ``limits``."""
-    others = group[group["role"] != Role.STANDARD].copy()
-    dilution = pd.to_numeric(others["dilution"], errors="coerce")
-    conc = pd.to_numeric(others["concentration"], errors="coerce")
-    others["concentration"] = conc / dilution
-    blanks = pd.to_numeric(group.loc[group["role"] == Role.BLANK, "signal"], errors="coerce")
-    limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
-    signal_kind = str(group["signal_kind"].iloc[0]) if len(group) else "signal"
-    figure = curve_figure(
-        standards,
-        curve_params(curve),
-        limits,
-        others,
-        signal_kind,
-        ctx.units.get((plate_id, analyte), ""),
-        _no_curve_note(curve),
-    )
-    alt = f"Standard curve of {ctx.name(analyte)} on plate {plate_id}"
-    filename = file_stem(plate_id, analyte) + ".png"
-    return ctx.image(png_bytes(figure), alt, "curves", filename)
 
 
 def _facts(

@@ -11,6 +11,7 @@ from assaypipe.qc.checks import records
 from assaypipe.qc.levey_jennings import MIN_GUIDE, guide_sets
 from assaypipe.report.cells import check_value, num
 from assaypipe.report.context import ReportContext
+from assaypipe.report.figure_cache import FigureRequest, figure_key
 from assaypipe.report.figures import levey_jennings_figure, png_bytes
 from assaypipe.report.html import Html, anchor, badge, table, tag
 from assaypipe.report.page import section
@@ -38,23 +39,32 @@ def render(ctx: ReportContext) -> Html:
     sets = guide_sets(lj)
     qc = ctx.inputs.qc
     across = qc[qc["plate_id"].isna()]
+    charts = {}
+    for analyte in ctx.analytes:
+        series = lj[lj["analyte"] == analyte]
+        charted = set(series["plate_id"])
+        plates = [p for p in ctx.plate_ids if p in charted]
+        if not series.empty and len(plates) >= MIN_GUIDE:
+            positions = {p: i for i, p in enumerate(plates)}
+            local = series.assign(run_index=series["plate_id"].map(positions))
+            args = (local.reset_index(drop=True), plates, guide_plates)
+            charts[analyte] = FigureRequest(figure_key("levey_jennings", *args), _chart_png, args)
+    # The charts at once: in parallel, or kept from a run whose charts were the same.
+    pngs = ctx.figures.png(list(charts.values()))
     for analyte in ctx.analytes:
         series = lj[lj["analyte"] == analyte]
         parts.append(tag("h3", ctx.name(analyte), id=anchor("lj", analyte)))
         if series.empty:
             parts.append(tag("p", "No control or curve to chart.", class_="note"))
             continue
-        charted = set(series["plate_id"])
-        plates = [p for p in ctx.plate_ids if p in charted]
-        if len(plates) < MIN_GUIDE:
-            parts += _too_few(series, len(plates), guide_plates)
+        if analyte not in charts:
+            charted = set(series["plate_id"])
+            n_plates = sum(p in charted for p in ctx.plate_ids)
+            parts += _too_few(series, n_plates, guide_plates)
             continue
-        positions = {p: i for i, p in enumerate(plates)}
-        local = series.assign(run_index=series["plate_id"].map(positions))
         parts.append(_guide_note(sets[sets["analyte"] == analyte], guide_plates))
-        figure = levey_jennings_figure(local, plates, guide_plates)
         image = ctx.image(
-            png_bytes(figure),
+            pngs[charts[analyte].key],
             f"Levey-Jennings charts of {ctx.name(analyte)}",
             "levey_jennings",
             file_stem(analyte) + ".png",
@@ -67,6 +77,10 @@ def render(ctx: ReportContext) -> Html:
         if not cvs.empty:
             parts.append(_inter_plate(cvs))
     return section("levey-jennings", *parts)
+
+
+def _chart_png(series: pd.DataFrame, plates: list[str], guide_plates: int | None) -> bytes:
+    return png_bytes(levey_jennings_figure(series, plates, guide_plates))
 
 
 def _guide_text(settings: QcSettings) -> str:

@@ -10,6 +10,7 @@ from assaypipe.qc import study_rules
 from assaypipe.qc.checks import records
 from assaypipe.report.cells import blank, warning_counts, warnings_of
 from assaypipe.report.context import ReportContext
+from assaypipe.report.figure_cache import FigureRequest, figure_key
 from assaypipe.report.html import Html, anchor, join, table, tag
 from assaypipe.report.page import section
 from assaypipe.report.plate_maps import PlateMaps
@@ -78,13 +79,18 @@ def plate_maps(ctx: ReportContext) -> Html:
     # the limits that apply to every analyte (qc.overrides for "*")
     rules = study_rules(ctx.inputs.settings)("*")
     maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
+    mapped = [p for p in ctx.plate_ids if p in set(chosen) and p in by_plate]
+    requests = {}
+    for plate_id in mapped:
+        group = by_plate[plate_id].reset_index(drop=True)
+        key = figure_key("plate_map", plate_id, group, maps.bead_bounds)
+        requests[plate_id] = FigureRequest(key, maps.png, (plate_id, group))
+    # A map takes a few milliseconds: drawn here, not worth a worker's start.
+    pngs = ctx.figures.png(list(requests.values()), parallel=False)
     figures = []
-    for plate_id in [p for p in ctx.plate_ids if p in set(chosen)]:
-        group = by_plate.get(plate_id)
-        if group is None:
-            continue
+    for plate_id in mapped:
         image = ctx.image(
-            maps.png(plate_id, group),
+            pngs[requests[plate_id].key],
             f"Plate map of {plate_id}",
             "plates",
             file_stem(plate_id) + ".png",

@@ -1,0 +1,185 @@
+"""Per-plate figures drawn once: each PNG is kept under a key of everything it is drawn
+from, so that a report run again after one plate was added draws only that plate's
+figures, and the figures still to draw are drawn by several processes at once.
+
+A key is the SHA-256 of the figure's kind, its inputs (tables by their values, column
+names and types; numbers, texts and mappings by their values) and the drawing code
+(this package's figure modules, matplotlib's and Pillow's versions): the same inputs
+drawn by the same code give the same bytes, so a kept PNG is the one that would be
+drawn. File names are keys (hex digits), never text from a plate file. The cache holds
+the figures of the last report only: those not asked for again are removed
+(:meth:`FigureCache.prune`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+# A single figure is drawn in the report's own process; from two on, the workers share
+# them (a forked worker starts in milliseconds; a figure takes tens).
+PARALLEL_FROM = 2
+
+
+@cache
+def drawing_code() -> bytes:
+    """What the figures' pixels depend on besides their inputs: the source of the
+    modules that draw them and the versions of matplotlib and Pillow."""
+    import matplotlib
+    import PIL
+
+    from assaypipe.report import figures, plate_maps
+
+    digest = hashlib.sha256()
+    for module in (figures, plate_maps):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    digest.update(f"matplotlib {matplotlib.__version__} pillow {PIL.__version__}".encode())
+    return digest.digest()
+
+
+def figure_key(kind: str, *parts: object) -> str:
+    """The key of a figure of ``kind`` drawn from ``parts``.
+
+    >>> figure_key("curve", 1.0, "pg/mL") == figure_key("curve", 1.0, "pg/mL")
+    True
+    >>> figure_key("curve", 1.0, "pg/mL") == figure_key("curve", 1.0, "ng/mL")
+    False
+    """
+    digest = hashlib.sha256(drawing_code())
+    digest.update(kind.encode())
+    for part in parts:
+        _update(digest, part)
+    return digest.hexdigest()
+
+
+def _update(digest: Any, part: object) -> None:
+    """Feed one input to the digest, tagged with its type so that no two kinds of
+    value give the same bytes."""
+    if isinstance(part, pd.DataFrame):
+        digest.update(b"frame")
+        digest.update(repr([(str(c), str(t)) for c, t in part.dtypes.items()]).encode())
+        digest.update(str(len(part)).encode())
+        try:
+            hashed = pd.util.hash_pandas_object(part, index=False, categorize=False)
+            digest.update(hashed.to_numpy().tobytes())
+        except (TypeError, ValueError):
+            # A cell pandas cannot hash (a list, a mixed object): its text stands in.
+            digest.update(part.to_csv(index=False).encode())
+    elif isinstance(part, Mapping):
+        digest.update(b"mapping")
+        for key in sorted(part, key=str):
+            _update(digest, str(key))
+            _update(digest, part[key])
+    elif part is None:
+        digest.update(b"none")
+    else:
+        digest.update(f"{type(part).__name__}:{part!r}".encode())
+    digest.update(b"\x00")
+
+
+@dataclass
+class FigureRequest:
+    """A figure to be had: its key and how to draw it (a picklable function and its
+    arguments, so that a worker process can draw it)."""
+
+    key: str
+    draw: Callable[..., bytes]
+    args: tuple[Any, ...]
+
+
+@dataclass
+class FigureCache:
+    """PNGs kept in ``folder`` under their keys (nothing kept where ``folder`` is None);
+    ``workers`` processes draw the figures missing from it."""
+
+    folder: Path | None = None
+    workers: int = 1
+    used: set[str] = field(default_factory=set)
+    drawn: int = 0
+    reused: int = 0
+    removed: int = 0
+
+    def png(self, requests: Sequence[FigureRequest], parallel: bool = True) -> dict[str, bytes]:
+        """Every request's PNG by key: the kept ones read, the others drawn (by the
+        workers when ``parallel``) and kept."""
+        found: dict[str, bytes] = {}
+        missing: dict[str, FigureRequest] = {}
+        for request in requests:
+            self.used.add(request.key)
+            if request.key in found or request.key in missing:
+                continue
+            kept = self._read(request.key)
+            if kept is None:
+                missing[request.key] = request
+            else:
+                found[request.key] = kept
+        self.reused += len(found)
+        drawn = self._draw(list(missing.values()), parallel)
+        for key, data in zip(missing, drawn, strict=True):
+            found[key] = data
+            self._write(key, data)
+        self.drawn += len(missing)
+        return found
+
+    def prune(self) -> int:
+        """Remove the kept figures this run did not ask for; how many were removed."""
+        if self.folder is None or not self.folder.is_dir():
+            return 0
+        removed = 0
+        for path in self.folder.glob("*.png"):
+            if path.stem not in self.used:
+                path.unlink(missing_ok=True)
+                removed += 1
+        self.removed += removed
+        return removed
+
+    def _read(self, key: str) -> bytes | None:
+        if self.folder is None:
+            return None
+        path = self.folder / f"{key}.png"
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def _write(self, key: str, data: bytes) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # Written whole under another name first: a run stopped halfway leaves no
+        # truncated figure under a key.
+        partial = self.folder / f"{key}.{os.getpid()}.part"
+        partial.write_bytes(data)
+        partial.replace(self.folder / f"{key}.png")
+
+    def _draw(self, requests: list[FigureRequest], parallel: bool) -> Iterable[bytes]:
+        if not parallel or self.workers <= 1 or len(requests) < PARALLEL_FROM:
+            return [request.draw(*request.args) for request in requests]
+        # Forked workers start with what this process has imported and drawn (fonts,
+        # templates); each draws a share of the figures in order.
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(self.workers, len(requests)), mp_context=context
+        ) as pool:
+            chunksize = max(1, len(requests) // (4 * self.workers))
+            return list(
+                pool.map(
+                    _draw_one,
+                    [(request.draw, request.args) for request in requests],
+                    chunksize=chunksize,
+                )
+            )
+
+
+def _draw_one(job: tuple[Callable[..., bytes], tuple[Any, ...]]) -> bytes:
+    draw, args = job
+    return draw(*args)

@@ -1,0 +1,78 @@
+"""report.figure_cache: figures kept under the key of what they are drawn from, the
+missing ones drawn by worker processes, the unused ones removed."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from assaypipe.report.figure_cache import FigureCache, FigureRequest, figure_key
+
+WELLS = pd.DataFrame({"role": ["sample", "control"], "signal": [120.5, 88.0]})
+
+
+def square(colour: str, size: int) -> bytes:
+    """A real PNG (Pillow), so that what the workers return is what was drawn."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(buffer, format="png")
+    return buffer.getvalue()
+
+
+def requests(n: int) -> list[FigureRequest]:
+    colours = ["red", "green", "blue", "black", "white", "yellow", "cyan", "magenta"]
+    return [
+        FigureRequest(figure_key("square", colours[i % 8], 4 + i), square, (colours[i % 8], 4 + i))
+        for i in range(n)
+    ]
+
+
+def test_a_key_follows_the_values_and_types_not_the_row_labels() -> None:
+    key = figure_key("curve", WELLS, {"lloq": 1.5}, None)
+    assert key == figure_key("curve", WELLS.set_axis([7, 9]), {"lloq": 1.5}, None)
+    assert key != figure_key("curve", WELLS.assign(signal=[120.5, 88.1]), {"lloq": 1.5}, None)
+    assert key != figure_key("curve", WELLS.astype({"signal": "float32"}), {"lloq": 1.5}, None)
+    assert key != figure_key("curve", WELLS, {"lloq": 1.6}, None)
+    assert key != figure_key("curve", WELLS, {"uloq": 1.5}, None)
+    assert key != figure_key("curve", WELLS, {"lloq": 1.5}, "")
+    assert key != figure_key("plate_map", WELLS, {"lloq": 1.5}, None)
+    # NaN is a value like any other: the same NaN gives the same key
+    nan = WELLS.assign(signal=[np.nan, 88.0])
+    assert figure_key("curve", nan) == figure_key("curve", nan.copy())
+    # a cell pandas cannot hash is keyed by its text
+    lists = pd.DataFrame({"rules": [["1-2s"], ["1-3s", "R-4s"]]})
+    assert figure_key("lj", lists) != figure_key("lj", lists.iloc[::-1])
+
+
+def test_kept_figures_are_read_back_and_only_missing_ones_are_drawn(tmp_path: Path) -> None:
+    cache = FigureCache(tmp_path / "kept")
+    first = cache.png(requests(3))
+    assert (cache.drawn, cache.reused) == (3, 0)
+    assert sorted(p.stem for p in (tmp_path / "kept").glob("*.png")) == sorted(first)
+    again = FigureCache(tmp_path / "kept")
+    assert again.png(requests(4)) == {**first, **again.png(requests(4)[3:])}
+    assert (again.drawn, again.reused) == (1, 4)
+    # nothing is left half-written
+    assert not list((tmp_path / "kept").glob("*.part"))
+
+
+def test_workers_draw_the_same_bytes_as_one_process(tmp_path: Path) -> None:
+    alone = FigureCache(None, workers=1).png(requests(10))
+    shared = FigureCache(tmp_path, workers=2).png(requests(10))
+    assert shared == alone
+    assert all(Image.open(io.BytesIO(png)).size[0] >= 4 for png in shared.values())
+
+
+def test_figures_not_asked_for_again_are_removed(tmp_path: Path) -> None:
+    FigureCache(tmp_path).png(requests(5))
+    stray = tmp_path / "notes.txt"
+    stray.write_text("not a figure")
+    cache = FigureCache(tmp_path)
+    kept = cache.png(requests(2))
+    assert cache.prune() == 3
+    assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(kept)
+    assert stray.exists()  # only figures are removed
+    assert FigureCache(None).prune() == 0
