@@ -29,6 +29,8 @@ PLATE_INDEX = discover_plates(SETTINGS.plates, SETTINGS.plates_subfolders.value)
 PLATES = PLATE_INDEX.plates
 CHUNKS = assign_chunks(PLATES, SETTINGS.chunks.size)
 PROGRESS = "results/progress"
+# The correlation figures' (x, y) analytes, as configured.
+CORRELATION_PAIRS = [(x, y) for x, y in config["correlations"]["pairs"]]
 
 # What a job asks of its node, for every rule: memory in MB and runtime in minutes
 # (SLURM's limits). Rules run on one thread unless a profile sets more (set-threads);
@@ -82,10 +84,17 @@ def get_exclusions_file(wildcards):
     return [str(path)] if path.is_file() else []
 
 
+def correlation_figures(ext):
+    # One figure per configured pair, drawn in the statistics' job.
+    return [
+        f"results/figures/correlation_{x}_vs_{y}.{ext}" for x, y in CORRELATION_PAIRS
+    ]
+
+
 def get_prepost_figure(wildcards):
     # The statistics' own paired plot when the workflow makes one; else the report draws it.
-    if hasattr(rules, "plot_prepost"):
-        return {"prepost": rules.plot_prepost.output.png}
+    if hasattr(rules, "run_statistics"):
+        return {"prepost": rules.run_statistics.output.prepost_png}
     return {}
 
 

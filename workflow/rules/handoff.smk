@@ -1,8 +1,8 @@
 rule write_handoffs:
     input:
-        wells=rules.collect_tables.output.wells,
-        samples=rules.combine_replicates.output[0],
-        included=rules.check_qc.output.samples,
+        wells=rules.study_tables.output.wells,
+        samples=rules.study_tables.output.samples,
+        included=rules.study_tables.output.included,
         subjects=rules.classify_responders.output[0],
     output:
         workbook="results/concentrations.xlsx",

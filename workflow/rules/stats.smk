@@ -22,17 +22,32 @@ rule classify_responders:
 
 rule run_statistics:
     input:
-        samples=rules.check_qc.output.samples,
+        samples=rules.study_tables.output.included,
         subjects=rules.classify_responders.output[0],
-        exclusions=rules.check_qc.output.exclusions,
+        exclusions=rules.study_tables.output.exclusions,
+        analytes=config["analytes"],
     output:
         **{name: f"results/stats/{name}.parquet" for name in QUICK_ANALYSES},
+        # The figures drawn from the same tables, in the same job.
+        prepost_png=report(
+            "results/figures/prepost_by_response.png",
+            caption="../report/prepost_by_response.rst",
+            category="Study statistics",
+        ),
+        prepost_svg="results/figures/prepost_by_response.svg",
+        correlation_png=[
+            report(
+                path, caption="../report/correlation.rst", category="Study statistics"
+            )
+            for path in correlation_figures("png")
+        ],
+        correlation_svg=correlation_figures("svg"),
     log:
         "results/logs/run_statistics.log",
     benchmark:
         "results/benchmarks/run_statistics.tsv"
-    # First in line with the classification: the pre/post figure and the report wait
-    # for it, the correlation figures wait for nothing.
+    # First in line with the classification: the report waits for its tables and
+    # figures.
     priority: 10
     group:
         "study"
@@ -42,15 +57,17 @@ rule run_statistics:
         **STUDY_JOB,
     params:
         settings=analysis_settings(QUICK_ANALYSES, config),
+        # Which figure is whose: the configured pairs, in the outputs' order.
+        pairs=CORRELATION_PAIRS,
     script:
-        "../../scripts/run_analysis.py"
+        "../../scripts/run_statistics.py"
 
 
 rule classify_profile:
     input:
-        samples=rules.check_qc.output.samples,
+        samples=rules.study_tables.output.included,
         subjects=rules.classify_responders.output[0],
-        exclusions=rules.check_qc.output.exclusions,
+        exclusions=rules.study_tables.output.exclusions,
     output:
         classification="results/stats/classification.parquet",
     log:
@@ -72,64 +89,3 @@ rule classify_profile:
         settings=analysis_settings("classification", config),
     script:
         "../../scripts/run_analysis.py"
-
-
-rule plot_prepost:
-    input:
-        samples=rules.check_qc.output.samples,
-        subjects=rules.classify_responders.output[0],
-        stats=["results/stats/prepost.parquet", "results/stats/prepost_groups.parquet"],
-        analytes=config["analytes"],
-    output:
-        png=report(
-            "results/figures/prepost_by_response.png",
-            caption="../report/prepost_by_response.rst",
-            category="Study statistics",
-        ),
-        svg="results/figures/prepost_by_response.svg",
-    log:
-        "results/logs/plot_prepost.log",
-    benchmark:
-        "results/benchmarks/plot_prepost.tsv"
-    # The report waits for this figure: it goes before the correlation figures.
-    priority: 10
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    resources:
-        **STUDY_JOB,
-    params:
-        prepost=config["prepost"],
-    script:
-        "../../scripts/plot_prepost.py"
-
-
-rule plot_correlation:
-    input:
-        samples=rules.check_qc.output.samples,
-        analytes=config["analytes"],
-    output:
-        png=report(
-            "results/figures/correlation_{x}_vs_{y}.png",
-            caption="../report/correlation.rst",
-            category="Study statistics",
-        ),
-        svg="results/figures/correlation_{x}_vs_{y}.svg",
-    log:
-        "results/logs/plot_correlation/{x}_vs_{y}.log",
-    benchmark:
-        "results/benchmarks/plot_correlation/{x}_vs_{y}.tsv"
-    wildcard_constraints:
-        x="[A-Za-z0-9_.-]+?",
-        y="[A-Za-z0-9_.-]+",
-    group:
-        "study"
-    conda:
-        "../../environment.yml"
-    resources:
-        **STUDY_JOB,
-    params:
-        prepost=config["prepost"],
-    script:
-        "../../scripts/plot_correlation.py"

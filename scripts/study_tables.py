@@ -1,0 +1,87 @@
+"""study_tables: the study-wide tables from the chunks' (collect_tables), one value per
+sample and analyte in each analyte's study unit (combine_replicates), then QC
+(check_qc): per plate x analyte checks, Levey-Jennings with Westgard rules, verdicts;
+then failing plates x analytes and manual exclusions left out of the samples.
+
+The three steps run in one job: every plate added or changed reruns them all. Each
+table is written with the name of the step that makes it (its ``assaypipe_command``)."""
+
+import pandas as pd
+
+from assaypipe import tables
+from assaypipe.exclusions import exclusion_table, included_samples, read_exclusions
+from assaypipe.io import read_table, write_table
+from assaypipe.joblog import logged
+from assaypipe.pipeline import collect_study
+from assaypipe.qc import read_kits, run_qc
+from assaypipe.responders import read_subjects
+from assaypipe.samples import combine_replicates
+from assaypipe.settings import Settings
+from assaypipe.sheet_checks import sheet_findings
+from assaypipe.sheets import read_aliases, read_samples
+from assaypipe.units import study_units
+
+settings = Settings.from_config(snakemake.config)
+output = snakemake.output
+
+
+def write(name: str, table: pd.DataFrame, step: str) -> None:
+    write_table(table, output[name], command=step, config=snakemake.config)
+
+
+with logged(snakemake.log[0]) as log:
+    # collect_tables
+    frames = collect_study(
+        snakemake.input, snakemake.params.rejected_files, snakemake.params.file_ids
+    )
+    frames["skipped"] = tables.SKIPPED.validate(
+        pd.DataFrame(snakemake.params.skipped_files, columns=list(tables.SKIPPED.columns))
+    )
+    for name, frame in frames.items():
+        log.info("%s: %d rows", name, len(frame))
+        write(name, frame, "collect_tables")
+
+    # The next steps read the study tables as written, as every later step does.
+    wells = read_table(output.wells)
+    curves = read_table(output.curves)
+    aliases = read_aliases(snakemake.input.analytes)
+    kits = read_kits(snakemake.input.kits, aliases)
+    units = study_units(wells, aliases, kits)
+    sample_sheet = read_samples(snakemake.input.samples)
+
+    # combine_replicates
+    samples = combine_replicates(wells, curves, sample_sheet, units, settings.combine.censored)
+    log.info("%d sample x analyte rows", len(samples))
+    write("samples", samples, "combine_replicates")
+
+    # check_qc
+    manual = read_exclusions(settings.qc.exclusions, aliases)
+    result = run_qc(wells, curves, read_table(output.plates), settings, kits, manual, units)
+    log.info("verdicts: %s", result.verdicts["verdict"].value_counts().to_dict())
+    findings = sheet_findings(wells, sample_sheet, read_subjects(snakemake.input.subjects))
+    for row in findings.itertuples():
+        log.info("sheet check %s %s (%s): %s", row.check, row.name, row.where, row.detail)
+    exclusions = exclusion_table(
+        wells,
+        result.verdicts,
+        manual,
+        exclude_failing=settings.qc.exclude_failing,
+        units=units,
+        sheets=findings,
+    )
+    included = included_samples(
+        wells, curves, sample_sheet, exclusions, units, settings.combine.censored
+    )
+    for row in exclusions.itertuples():
+        log.info("excluded (%s) %s: %s wells; %s", row.source, row.level, row.n_wells, row.reason)
+    log.info("%d sample x analyte values kept for the statistics", len(included))
+    qc_tables = {
+        "qc": result.qc,
+        "verdicts": result.verdicts,
+        "levey_jennings": result.levey_jennings,
+        "included": included,
+        "exclusions": exclusions,
+        "sheet_checks": findings,
+    }
+    for name, table in qc_tables.items():
+        write(name, table, "check_qc")
