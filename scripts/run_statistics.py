@@ -4,10 +4,10 @@ drawn from the same tables: paired pre/post lines per analyte split by responder
 for each configured pair (plot_correlation). One job: the figures always follow the
 statistics."""
 
-from assaypipe.analyses import run_analysis, summary_lines
+from assaypipe.analyses import write_analyses
 from assaypipe.analysis_names import QUICK_ANALYSES
 from assaypipe.figures_stats import display_names, plot_correlation, plot_prepost
-from assaypipe.io import read_table, write_table
+from assaypipe.io import read_table
 from assaypipe.joblog import logged
 from assaypipe.pipeline import concat_tables
 from assaypipe.responders import response_groups
@@ -21,18 +21,16 @@ with logged(snakemake.log[0]) as log:
     samples = read_table(snakemake.input.samples)
     subjects = read_table(snakemake.input.subjects)
     exclusions = read_table(snakemake.input.exclusions)
-    for name in QUICK_ANALYSES:
-        result = run_analysis(
-            name,
-            samples,
-            subjects,
-            settings,
-            n_jobs=snakemake.threads,
-            exclusions=exclusions,
-        )
-        for line in summary_lines(result):
-            log.info("%s", line)
-        write_table(result, output[name], command=f"stats {name}", config=snakemake.config)
+    write_analyses(
+        {name: output[name] for name in QUICK_ANALYSES},
+        samples,
+        subjects,
+        exclusions,
+        settings,
+        n_jobs=snakemake.threads,
+        config=snakemake.config,
+        log=log.info,
+    )
 
     display = display_names(read_aliases(snakemake.input.analytes))
     # plot_prepost: the tables as written, as the report reads them.

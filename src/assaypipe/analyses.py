@@ -288,6 +288,30 @@ def _subgroup_lost(table: pd.DataFrame, analyte: str, lost: Mapping[str, str]) -
     return out
 
 
+def write_analyses(
+    outputs: Mapping[str, str],
+    samples: pd.DataFrame,
+    subjects: pd.DataFrame,
+    exclusions: pd.DataFrame,
+    settings: Settings,
+    *,
+    n_jobs: int,
+    config: Mapping[str, Any],
+    log: Callable[[str], None],
+) -> None:
+    """Run each named analysis and write its table to its path (``outputs``, name to
+    path), logging a line per tested row; what the statistics jobs do."""
+    from assaypipe.io import write_table
+
+    for name, path in outputs.items():
+        result = run_analysis(
+            name, samples, subjects, settings, n_jobs=n_jobs, exclusions=exclusions
+        )
+        for line in summary_lines(result):
+            log(line)
+        write_table(result, path, command=f"stats {name}", config=config)
+
+
 def summary_lines(table: pd.DataFrame) -> list[str]:
     """One log line per tested row (those with a p-value): what, n, estimate, p."""
     tested = table[table["p"].notna()]

@@ -125,3 +125,29 @@ def test_odd_analyte_names_and_sample_ids_reach_the_statistics_as_they_are(label
     coefficients = results["classification"]
     coefficients = coefficients[coefficients["analysis"] == "classify_coefficient"]
     assert set(coefficients["analyte"]) == {"CCL2", name}
+
+
+def test_the_analyses_written_are_the_tables_run_analysis_gives(tmp_path) -> None:
+    from assaypipe.analyses import write_analyses
+    from assaypipe.io import read_table
+
+    stages = run_stages(odd_sample_ids(odd_plate("clean")))
+    settings = Settings.from_config(quick_config())
+    lines: list[str] = []
+    outputs = {name: str(tmp_path / f"{name}.parquet") for name in ("prepost", "prepost_groups")}
+    write_analyses(
+        outputs,
+        stages.included,
+        subjects_table(),
+        pd.DataFrame(),
+        settings,
+        n_jobs=1,
+        config=quick_config(),
+        log=lines.append,
+    )
+    for name, path in outputs.items():
+        expected = run_analysis(name, stages.included, subjects_table(), settings)
+        pd.testing.assert_frame_equal(read_table(path), expected, check_dtype=False)
+    tested = run_analysis("prepost", stages.included, subjects_table(), settings)
+    assert len(lines) >= int(tested["p"].notna().sum()) > 0
+    assert lines[0].startswith("prepost ")
