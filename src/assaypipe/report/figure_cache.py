@@ -4,7 +4,7 @@ figures, and the figures still to draw are drawn by several processes at once.
 
 A key is the SHA-256 of the figure's kind, its inputs (tables by their values, column
 names and types; numbers, texts and mappings by their values) and the drawing code
-(this package's figure modules, matplotlib's and Pillow's versions): the same inputs
+(this package's source, matplotlib's and Pillow's versions): the same inputs
 drawn by the same code give the same bytes, so a kept PNG is the one that would be
 drawn. File names are keys (hex digits), never text from a plate file. The cache holds
 the figures of the last report only: those not asked for again are removed
@@ -33,15 +33,18 @@ PARALLEL_FROM = 2
 @cache
 def drawing_code() -> bytes:
     """What the figures' pixels depend on besides their inputs: the source of the
-    modules that draw them and the versions of matplotlib and Pillow."""
+    package (the figure modules and what they call: the curve model, unit labels, the
+    names' shortening) and the versions of matplotlib and Pillow."""
     import matplotlib
     import PIL
 
-    from assaypipe.report import figures, plate_maps
+    import assaypipe
 
     digest = hashlib.sha256()
-    for module in (figures, plate_maps):
-        digest.update(Path(str(module.__file__)).read_bytes())
+    package = Path(str(assaypipe.__file__)).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
     digest.update(f"matplotlib {matplotlib.__version__} pillow {PIL.__version__}".encode())
     return digest.digest()
 
