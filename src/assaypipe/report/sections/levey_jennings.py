@@ -39,11 +39,14 @@ def render(ctx: ReportContext) -> Html:
     sets = guide_sets(lj)
     qc = ctx.inputs.qc
     across = qc[qc["plate_id"].isna()]
-    charts = {}
+    # Each analyte's series and the plates charting it, in run order, worked out once.
+    charted = {}
     for analyte in ctx.analytes:
         series = lj[lj["analyte"] == analyte]
-        charted = set(series["plate_id"])
-        plates = [p for p in ctx.plate_ids if p in charted]
+        plate_ids = set(series["plate_id"])
+        charted[analyte] = (series, [p for p in ctx.plate_ids if p in plate_ids])
+    charts = {}
+    for analyte, (series, plates) in charted.items():
         if not series.empty and len(plates) >= MIN_GUIDE:
             positions = {p: i for i, p in enumerate(plates)}
             local = series.assign(run_index=series["plate_id"].map(positions))
@@ -51,16 +54,13 @@ def render(ctx: ReportContext) -> Html:
             charts[analyte] = FigureRequest(figure_key("levey_jennings", *args), _chart_png, args)
     # The charts at once: in parallel, or kept from a run whose charts were the same.
     pngs = ctx.figures.png(list(charts.values()))
-    for analyte in ctx.analytes:
-        series = lj[lj["analyte"] == analyte]
+    for analyte, (series, plates) in charted.items():
         parts.append(tag("h3", ctx.name(analyte), id=anchor("lj", analyte)))
         if series.empty:
             parts.append(tag("p", "No control or curve to chart.", class_="note"))
             continue
         if analyte not in charts:
-            charted = set(series["plate_id"])
-            n_plates = sum(p in charted for p in ctx.plate_ids)
-            parts += _too_few(series, n_plates, guide_plates)
+            parts += _too_few(series, len(plates), guide_plates)
             continue
         parts.append(_guide_note(sets[sets["analyte"] == analyte], guide_plates))
         image = ctx.image(
