@@ -17,6 +17,7 @@ import pandas as pd
 
 from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.errors import AssaypipeBugError
+from assaypipe.io import write_table
 from assaypipe.responders import primary_subjects, response_groups
 from assaypipe.settings import Settings
 from assaypipe.stats import (
@@ -301,8 +302,6 @@ def write_analyses(
 ) -> None:
     """Run each named analysis and write its table to its path (``outputs``, name to
     path), logging a line per tested row; what the statistics jobs do."""
-    from assaypipe.io import write_table
-
     for name, path in outputs.items():
         result = run_analysis(
             name, samples, subjects, settings, n_jobs=n_jobs, exclusions=exclusions
