@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from assaypipe.kept import package_source, write_whole
 
 # A single figure is drawn in the report's own process; from two on, the workers share
 # them (a forked worker starts in milliseconds; a figure takes tens).
@@ -38,13 +39,7 @@ def drawing_code() -> bytes:
     import matplotlib
     import PIL
 
-    import assaypipe
-
-    digest = hashlib.sha256()
-    package = Path(str(assaypipe.__file__)).parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode())
-        digest.update(path.read_bytes())
+    digest = hashlib.sha256(package_source())
     digest.update(f"matplotlib {matplotlib.__version__} pillow {PIL.__version__}".encode())
     return digest.digest()
 
@@ -157,12 +152,7 @@ class FigureCache:
     def _write(self, key: str, data: bytes) -> None:
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        # Written whole under another name first: a run stopped halfway leaves no
-        # truncated figure under a key.
-        partial = self.folder / f"{key}.{os.getpid()}.part"
-        partial.write_bytes(data)
-        partial.replace(self.folder / f"{key}.png")
+        write_whole(self.folder / f"{key}.png", data)
 
     def _draw(self, requests: list[FigureRequest], parallel: bool) -> Iterable[bytes]:
         if not parallel or self.workers <= 1 or len(requests) < PARALLEL_FROM:

@@ -1,0 +1,29 @@
+"""What kept results share (assaypipe.kept): the code's digest, entries written whole."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import assaypipe
+from assaypipe.kept import package_source, source_digest, write_whole
+
+
+def test_the_code_digest_follows_every_module_and_its_place(tmp_path: Path) -> None:
+    copy = tmp_path / "assaypipe"
+    shutil.copytree(Path(assaypipe.__file__).parent, copy, ignore=shutil.ignore_patterns("*.pyc"))
+    assert source_digest(copy) == package_source()
+    module = copy / "curves" / "model.py"
+    module.write_bytes(module.read_bytes() + b"\n")
+    edited = source_digest(copy)
+    assert edited != package_source()
+    module.rename(copy / "model.py")
+    assert source_digest(copy) not in (edited, package_source())
+
+
+def test_an_entry_is_written_whole_and_replaced_whole(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "folder" / "key.png"
+    write_whole(target, b"first")
+    write_whole(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in target.parent.iterdir()] == ["key.png"]
