@@ -1,14 +1,20 @@
-"""process_chunk: a chunk of exports -> tidy wells, fitted curves, concentrations."""
+"""process_chunk: a chunk of exports -> tidy wells, fitted curves, concentrations.
+
+The exports read by an earlier run are taken from results/.cache/reads (read_cache)."""
+
+from pathlib import Path
 
 from assaypipe.io import write_table
 from assaypipe.joblog import logged
 from assaypipe.pipeline import process_chunk
 from assaypipe.progress import ChunkProgress
 from assaypipe.qc.kits import read_kits
+from assaypipe.read_cache import ReadCache
 from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
 
 settings = Settings.from_config(snakemake.config)
+cache = ReadCache(Path(snakemake.output.plates).parents[2] / ".cache" / "reads")
 with logged(snakemake.log[0]) as log:
     aliases = read_aliases(snakemake.input.analytes)
     result = process_chunk(
@@ -19,6 +25,13 @@ with logged(snakemake.log[0]) as log:
         settings=settings,
         kits=read_kits(snakemake.input.kits, aliases),
         on_plate=ChunkProgress(snakemake.params.progress, snakemake.wildcards.chunk, log).update,
+        cache=cache,
+    )
+    log.info(
+        "exports: %d read, %d kept from the last run, %d earlier versions removed",
+        cache.read,
+        cache.kept,
+        cache.prune(),
     )
     for reason in result.rejected["reason"]:
         log.warning("rejected: %s", reason)

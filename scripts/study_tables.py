@@ -6,6 +6,8 @@ then failing plates x analytes and manual exclusions left out of the samples.
 The three steps run in one job: every plate added or changed reruns them all. Each
 table is written with the name of the step that makes it (its ``assaypipe_command``)."""
 
+from pathlib import Path
+
 import pandas as pd
 
 from assaypipe import tables
@@ -14,6 +16,7 @@ from assaypipe.io import read_table, write_table
 from assaypipe.joblog import logged
 from assaypipe.pipeline import collect_study
 from assaypipe.qc import read_kits, run_qc
+from assaypipe.read_cache import prune_reads
 from assaypipe.responders import read_subjects
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import Settings
@@ -40,6 +43,11 @@ with logged(snakemake.log[0]) as log:
     for name, frame in frames.items():
         log.info("%s: %d rows", name, len(frame))
         write(name, frame, "collect_tables")
+    # The chunks keep the exports they read for the next run; not those of files gone.
+    gone = prune_reads(
+        Path(output.plates).parent / ".cache" / "reads", frames["plates"]["source_file"]
+    )
+    log.info("kept reads of exports no longer in the study removed: %d", gone)
 
     # The next steps read the study tables as written, as every later step does.
     wells = read_table(output.wells)

@@ -25,6 +25,7 @@ from assaypipe.vocabulary import CurvePreset
 
 if TYPE_CHECKING:
     from assaypipe.qc.kits import KitLot
+    from assaypipe.read_cache import ReadCache
     from assaypipe.readers import PlateColumns
     from assaypipe.readers.columns import Columns
     from assaypipe.readers.kit_standards import KitStandards
@@ -88,6 +89,7 @@ def read_plates(
     kits: Sequence[KitLot] = (),
     on_plate: Callable[[int], object] | None = None,
     vendor_signals: Mapping[str, str] | None = None,
+    cache: ReadCache | None = None,
 ) -> ChunkRead:
     """Read and annotate a chunk of plate exports.
 
@@ -101,9 +103,12 @@ def read_plates(
     ``on_plate`` is called with the number of exports done after each (progress
     reporting). ``vendor_signals`` (format -> signal, ``curves.vendor.VENDOR_SIGNALS``)
     reads an export whose software's curve fit is named in it with the signal that
-    software fits instead of ``signal`` (``curves.preset: vendor``).
+    software fits instead of ``signal`` (``curves.preset: vendor``). ``cache`` keeps
+    what each export gave for the next run (:class:`read_cache.ReadCache`).
     """
     from assaypipe.readers.columns import nunique
+
+    read_one = cache.read_plate if cache is not None else read_plate
 
     wells_parts: list[PlateColumns] = []
     rejected_parts: list[pd.DataFrame] = []
@@ -111,12 +116,12 @@ def read_plates(
     standards = _kit_standards(kits, aliases)
     for done, plate in enumerate(plates, start=1):
         export = str(plate["export"])
-        reads, rejected = read_plate(
+        reads, rejected = read_one(
             export, plate.get("plate_map"), str(plate["plate_id"]), signal, read_choice, standards
         )
         wanted = _vendor_signal(reads, vendor_signals or {})
         if wanted not in ("", signal):
-            reads, rejected = read_plate(
+            reads, rejected = read_one(
                 export,
                 plate.get("plate_map"),
                 str(plate["plate_id"]),
@@ -311,10 +316,11 @@ def process_chunk(
     settings: Settings = DEFAULTS,
     kits: Sequence[KitLot] = (),
     on_plate: Callable[[int], object] | None = None,
+    cache: ReadCache | None = None,
 ) -> ChunkResult:
-    """Read a chunk's plates (:func:`read_plates`, as ``settings.wells`` says), fit
-    every curve of the chunk in one batch (``settings.curves``) and interpolate its
-    wells.
+    """Read a chunk's plates (:func:`read_plates`, as ``settings.wells`` says, the
+    exports read by an earlier run taken from ``cache``), fit every curve of the chunk
+    in one batch (``settings.curves``) and interpolate its wells.
 
     One job does all three: each job of a workflow pays for starting Python and its
     libraries, which would cost more than the work on a chunk of a few hundred plates.
@@ -336,6 +342,7 @@ def process_chunk(
         kits=kits,
         on_plate=on_plate,
         vendor_signals=VENDOR_SIGNALS if vendor_mode else None,
+        cache=cache,
     )
     fitted = fit_plate_curves(
         read.wells,

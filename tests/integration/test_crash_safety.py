@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from assaypipe.simulate import simulate_study
@@ -70,10 +72,29 @@ def test_killed_run_resumes_to_identical_files(tmp_path: Path) -> None:
     assert parquet_bytes(crashed) == reference
 
 
+def chunk_reads(study: Path) -> tuple[int, int]:
+    """Exports read and taken from the last run's reads, over the chunk jobs' logs."""
+    counts = [
+        re.search(r"exports: (\d+) read, (\d+) kept", path.read_text(encoding="utf-8"))
+        for path in (study / "results" / "logs" / "process_chunk").glob("*.log")
+    ]
+    assert counts and all(counts)
+    return sum(int(c[1]) for c in counts if c), sum(int(c[2]) for c in counts if c)
+
+
 @pytest.mark.slow
 def test_two_runs_give_byte_identical_tables(tmp_path: Path) -> None:
     study = make_study(tmp_path / "study")
+    long_ago = time.time() - 3600
+    for export in (study / "resources" / "plates").rglob("*"):
+        os.utime(export, (long_ago, long_ago))  # not still being written: kept once read
     run(study)
     first = parquet_bytes(study)
+    exports, kept = chunk_reads(study)
+    assert exports > 0 and kept == 0
+    read_ok = pd.read_parquet(study / "results" / "plates.parquet").query("status == 'read'")
     run(study, "--forceall")
+    # every export read the first time is taken from the cache, the others read again
+    n_kept = read_ok["source_file"].nunique()
+    assert n_kept > 0 and chunk_reads(study) == (exports - n_kept, n_kept)
     assert parquet_bytes(study) == first
