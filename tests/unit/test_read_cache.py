@@ -18,6 +18,7 @@ from assaypipe.read_cache import ReadCache, export_prefix, prune_reads
 from assaypipe.readers import PlateColumns
 from assaypipe.readers.columns import frame_of
 from assaypipe.sheets import read_aliases, read_samples
+from tests.unit.test_realdata_golden import exports as real_exports
 
 EXPORTS = Path(__file__).parents[1] / "data" / "exports"
 CONFIG = Path(__file__).parents[2] / "config"
@@ -178,3 +179,29 @@ def test_no_folder_keeps_nothing(tmp_path: Path) -> None:
     read(cache, export)
     read(cache, export)
     assert (cache.read, cache.kept, cache.prune()) == (2, 0, 0)
+
+
+def test_every_real_export_as_one_chunk_gives_the_same_tables(
+    realdata: Path, tmp_path: Path
+) -> None:
+    files = [realdata / relative for relative in real_exports()]
+    plates = [
+        {"plate_id": f"p{i:03d}", "export": str(path), "plate_map": None}
+        for i, path in enumerate(files)
+    ]
+    sheet, aliases = read_samples(CONFIG / "samples.tsv"), read_aliases(CONFIG / "analytes.tsv")
+
+    def chunk(cache: ReadCache | None) -> list[pd.DataFrame]:
+        read = read_plates(plates, sheet, aliases, chunk="chunk000", cache=cache)
+        return [read.wells, read.rejected, read.plates, read.vendor]
+
+    fresh = chunk(None)
+    chunk(ReadCache(tmp_path))
+    cache = ReadCache(tmp_path)
+    kept = chunk(cache)
+    # the refused exports are read again; every other one comes from the cache
+    assert cache.read == fresh[1]["source_file"].nunique()
+    assert cache.kept == len(files) - cache.read > 100
+    for table, again in zip(fresh, kept, strict=True):
+        assert table.equals(again)
+        assert (table.dtypes == again.dtypes).all()
