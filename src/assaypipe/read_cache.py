@@ -27,6 +27,7 @@ import io
 import os
 import pickle
 import platform
+import stat
 import time
 import zlib
 from collections.abc import Iterable, Mapping
@@ -192,11 +193,16 @@ def prune_reads(folder: Path, exports: Iterable[str]) -> int:
 
 
 def _file_digest(path: str) -> str | None:
-    """The SHA-256 of a file's bytes; None where the reader's own checks must run (a
-    file missing, too large, or modified in the last seconds)."""
+    """The SHA-256 of a file's bytes; None where the reader's own checks must run (not
+    a regular file, e.g. a pipe or a device that would never end; missing, empty, too
+    large, or modified in the last seconds)."""
     try:
         status = os.stat(path)
-        if status.st_size > DEFAULT_MAX_BYTES or time.time() - status.st_mtime < RECENT_SECONDS:
+        if (
+            not stat.S_ISREG(status.st_mode)
+            or not 0 < status.st_size <= DEFAULT_MAX_BYTES
+            or time.time() - status.st_mtime < RECENT_SECONDS
+        ):
             return None
         with open(path, "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -160,6 +160,18 @@ def test_a_damaged_or_foreign_entry_is_read_again(
     assert again.kept == 1
 
 
+def test_a_pipe_or_a_device_named_as_an_export_is_refused_by_the_reader(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)  # hashing it would wait for a writer forever
+    device = tmp_path / "zeros.csv"
+    device.symlink_to("/dev/zero")  # hashing it would never end
+    cache = ReadCache(tmp_path / "cache")
+    for export in (pipe, device):
+        plates, rejected = read(cache, export)
+        assert not plates and rejected is not None
+    assert cache.read == 2 and not (tmp_path / "cache").exists()
+
+
 def test_reads_of_exports_gone_from_the_study_are_removed(tmp_path: Path) -> None:
     exports = [settled(p, tmp_path / str(i)) for i, p in enumerate(EXPORTS.glob("xponent/*.csv"))]
     assert len(exports) >= 2
