@@ -103,7 +103,8 @@ class ReadCache:
         """The plates of ``export`` as :func:`pipeline.read_plate` reads them."""
         from assaypipe.pipeline import read_plate
 
-        key = self._key(export, plate_map, plate_id, signal, read_choice, standards)
+        digests = self._digests(export, plate_map)
+        key = self._key(digests, export, plate_map, plate_id, signal, read_choice, standards)
         if key is not None:
             self.used.setdefault(export_prefix(export), set()).add(key)
             plates = self._load(key)
@@ -112,7 +113,14 @@ class ReadCache:
                 return plates, None
         plates, rejected = read_plate(export, plate_map, plate_id, signal, read_choice, standards)
         self.read += 1
-        if key is not None and rejected is None:
+        # Kept only if what was read is what the key names: the export's bytes as the
+        # reader hashed them, the plate map unchanged meanwhile.
+        if (
+            key is not None
+            and rejected is None
+            and all(plate.meta.get("sha256") == digests[0] for plate in plates)
+            and self._digests(export, plate_map) == digests
+        ):
             self._store(key, plates)
         return plates, rejected
 
@@ -129,8 +137,15 @@ class ReadCache:
                     removed += 1
         return removed
 
+    def _digests(self, export: str, plate_map: str | None) -> tuple[str | None, str | None]:
+        """The export's and the plate map's SHA-256 (None: not kept, see _file_digest)."""
+        if self.folder is None:
+            return None, None
+        return _file_digest(export), _file_digest(plate_map) if plate_map is not None else "none"
+
     def _key(
         self,
+        digests: tuple[str | None, str | None],
         export: str,
         plate_map: str | None,
         plate_id: str,
@@ -138,10 +153,7 @@ class ReadCache:
         read_choice: str,
         standards: KitStandards | None,
     ) -> str | None:
-        if self.folder is None:
-            return None
-        export_digest = _file_digest(export)
-        map_digest = _file_digest(plate_map) if plate_map is not None else "none"
+        export_digest, map_digest = digests
         if export_digest is None or map_digest is None:
             return None
         digest = hashlib.sha256(_reading_code())

@@ -120,6 +120,25 @@ def test_a_changed_export_is_read_again_and_its_old_read_removed(tmp_path: Path)
     assert new != old and new.name.startswith(export_prefix(export))
 
 
+def test_an_export_changed_while_it_is_read_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = settled(next(EXPORTS.glob("xponent/*.csv")), tmp_path)
+    import assaypipe.pipeline
+
+    def read_after_an_edit(*args: object) -> tuple[list[PlateColumns], pd.DataFrame | None]:
+        # the file is saved again between the cache's look and the reader's
+        export.write_bytes(export.read_bytes().replace(b"\n", b"\r\n"))
+        os.utime(export, (LONG_AGO, LONG_AGO))
+        return read_plate(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(assaypipe.pipeline, "read_plate", read_after_an_edit)
+    cache = ReadCache(tmp_path / "cache")
+    plates, rejected = read(cache, export)
+    assert rejected is None and plates and cache.read == 1
+    assert not list((tmp_path / "cache").glob("*.pkl"))
+
+
 def test_a_file_just_written_is_read_as_usual_not_kept(tmp_path: Path) -> None:
     export = tmp_path / "fresh.csv"
     shutil.copyfile(next(EXPORTS.glob("xponent/*.csv")), export)
