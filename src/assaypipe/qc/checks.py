@@ -80,8 +80,36 @@ def row(
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of a frame as plain dicts keyed by column name."""
-    return cast(list[dict[str, Any]], frame.to_dict("records"))
+    """The rows of a frame as plain dicts keyed by column name, as
+    ``frame.to_dict("records")`` gives them.
+
+    Text columns and numpy number and boolean columns are converted a column at a time
+    (pandas reads them row by row, which is slow on arrow-backed text); every other
+    column is left to pandas.
+    """
+    columns = frame.columns.tolist()
+    if not columns or not frame.columns.is_unique:
+        return cast(list[dict[str, Any]], frame.to_dict("records"))
+    values: list[list[Any] | None] = [_column_values(frame.iloc[:, i]) for i in range(len(columns))]
+    others = [i for i, column in enumerate(values) if column is None]
+    if others:
+        rest = frame.iloc[:, others].to_dict("records")
+        for i in others:
+            values[i] = [record[columns[i]] for record in rest]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _column_values(column: pd.Series) -> list[Any] | None:
+    """A column's values as ``DataFrame.to_dict("records")`` gives them, for the dtypes
+    converted a column at a time; None for the others."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype):
+        # pandas gives a missing value as the dtype's NaN, or None for pd.NA
+        missing: Any = None if dtype.na_value is pd.NA else dtype.na_value
+        return column.to_numpy(dtype=object, na_value=missing).tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return column.to_numpy().tolist()
+    return None
 
 
 def curves_by_pair(curves: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:

@@ -26,7 +26,14 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.curves import asymptotes
 from assaypipe.errors import InputError
-from assaypipe.qc.checks import Row, curve_params, curves_by_pair, row, selected_curves
+from assaypipe.qc.checks import (
+    Row,
+    curve_params,
+    curves_by_pair,
+    records,
+    row,
+    selected_curves,
+)
 from assaypipe.qc.index import group_order, usable_mask
 from assaypipe.qc.kits import KitLot
 from assaypipe.qc.rules import RuleSet
@@ -317,7 +324,7 @@ def westgard_checks(table: pd.DataFrame) -> list[Row]:
     keys = ["analyte", "kind", "series", "lot"]
     guide_counts = table[table["guide"]].groupby(keys)["value"].count().to_dict()
     judged = table[table["judged"] & table["z"].notna()]
-    for record in judged.to_dict("records"):
+    for record in records(judged):
         # Signals (d, the top standard) carry their signal kind, not a unit of the checks.
         unit = str(record["unit"]) if _is_concentration(record) else ""
         n_guide = int(guide_counts.get(tuple(record[key] for key in keys), 0))
