@@ -122,8 +122,10 @@ def _signal_kinds(wells: pd.DataFrame) -> dict[tuple[str, str], str]:
     if "signal_kind" not in wells:
         return {}
     first = wells.drop_duplicates(["plate_id", "analyte"])
-    keys = zip(first["plate_id"].astype(str), first["analyte"].astype(str), strict=True)
-    return dict(zip(keys, first["signal_kind"].fillna("").astype(str), strict=True))
+    keys = zip(
+        first["plate_id"].astype(str).tolist(), first["analyte"].astype(str).tolist(), strict=True
+    )
+    return dict(zip(keys, first["signal_kind"].fillna("").astype(str).tolist(), strict=True))
 
 
 def _in_study_units(
@@ -140,7 +142,9 @@ def _in_study_units(
     scaled = values["value"].to_numpy(dtype=float) * np.where(concentration, factors, 1.0)
     kinds = [
         signal_kinds.get((str(plate), str(analyte)), "")
-        for plate, analyte in zip(values["plate_id"], values["analyte"], strict=True)
+        for plate, analyte in zip(
+            values["plate_id"].tolist(), values["analyte"].tolist(), strict=True
+        )
     ]
     out = values.assign(value=scaled, unit=np.where(concentration, study, kinds))
     kept: pd.DataFrame = out.loc[keep]
@@ -177,7 +181,8 @@ def plate_lots(
     stated: dict[str, str] = {}
     if "kit_lot" in plates:
         known = plates.drop_duplicates("plate_id")
-        for plate, lot in zip(known["plate_id"].astype(str), known["kit_lot"], strict=True):
+        known_ids = known["plate_id"].astype(str).tolist()
+        for plate, lot in zip(known_ids, known["kit_lot"].tolist(), strict=True):
             stated[plate] = "" if pd.isna(lot) else str(lot).strip()
     lots = {}
     for plate in plate_ids:
