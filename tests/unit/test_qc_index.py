@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+
+import numpy as np
 import pandas as pd
 
-from assaypipe.qc.index import engine_exclusions, group_order, usable_mask
+from assaypipe.qc.index import engine_exclusions, group_medians, group_order, usable_mask
 from assaypipe.vocabulary import WellFlag
 
 CURVE = {"converged": True, "a": 10.0, "b": 1.0, "c": 50.0, "d": 9000.0, "g": 1.0}
@@ -27,3 +31,22 @@ def test_group_order_puts_groups_together_and_leaves_missing_keys_out() -> None:
     order, bounds = group_order(frame, ["plate"])
     groups = [order[bounds[i] : bounds[i + 1]].tolist() for i in range(len(bounds) - 1)]
     assert groups == [[1, 4], [0, 3]]
+
+
+def test_group_medians_are_numpys_median_of_each_group() -> None:
+    rng = np.random.default_rng(7)
+    sizes = [0, 1, 2, 3, 4, 5, 8, 9, 0, 2, 3, 1, 0]
+    values = rng.lognormal(3, 2, sum(sizes))
+    values[rng.integers(0, len(values), 6)] = rng.integers(1, 4, 6)  # ties
+    values[sum(sizes[:9]) + 1] = math.nan  # in the second group of two
+    values[sum(sizes[:10]) + 2] = math.nan  # last of a group of three
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    found = group_medians(values, bounds)
+    assert len(found) == len(sizes)
+    for i, (start, stop) in enumerate(itertools.pairwise(bounds.tolist())):
+        if start == stop:
+            assert math.isnan(found[i])
+            continue
+        expected = float(np.median(values[start:stop]))
+        assert found[i] == expected or (math.isnan(found[i]) and math.isnan(expected))
+    assert math.isnan(group_medians(np.array([]), np.array([0, 0]))[0])

@@ -354,7 +354,7 @@ def _replicate_cv(pair: Pair, rules: RuleSet) -> list[Row]:
     cvs = dict(zip(pair.replicates.name.tolist(), pair.replicates.cv.tolist(), strict=True))
     if not cvs:
         return []
-    median = float(np.median(list(cvs.values())))
+    median = pair.replicate_median  # np.median of the CVs
     high = sorted(((cv, name) for name, cv in cvs.items() if cv > rules.cv_limit), reverse=True)
     detail = f"{len(cvs)} replicate groups in range; {len(high)} above {100 * rules.cv_limit:.0f}%"
     if high:
@@ -378,7 +378,7 @@ def _bead_count(pair: Pair, rules: RuleSet) -> list[Row]:
     beads = pair.wells.beads[counted]
     if beads.size == 0:
         return []
-    median = float(np.median(beads))
+    median = pair.bead_median  # np.median of the bead counts
     lowest = int(np.argmin(beads))
     n_fail = int((beads < rules.bead_count_fail).sum())
     n_warn = int((beads < rules.bead_count_warn).sum())

@@ -155,6 +155,8 @@ class Pair:
     left_out: ObjectArray  # per standard: why it is not fitted, "" when it is
     replicates: ReplicateCvs
     samples: SampleCounts
+    replicate_median: float  # median of replicates.cv (NaN when there are none)
+    bead_median: float  # median of the counted wells' bead counts (NaN when none)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +175,8 @@ class Study:
     replicates: ReplicateCvs
     replicate_bounds: IntArray
     samples: dict[str, IntArray]  # per plate x analyte, by SampleCounts field
+    replicate_medians: FloatArray  # per plate x analyte: Pair.replicate_median
+    bead_medians: FloatArray  # per plate x analyte: Pair.bead_median
 
     @classmethod
     def of(cls, frame: pd.DataFrame, curves: Mapping[tuple[str, str], Mapping[str, Any]]) -> Study:
@@ -185,14 +189,18 @@ class Study:
         left_out = _left_out(wells, pair, [engine_exclusions(curves.get(key)) for key in keys])
         replicates, replicate_pair = _replicate_cvs(wells, pair)
         pairs = np.arange(len(keys) + 1)
+        replicate_bounds = np.searchsorted(replicate_pair, pairs)
+        counted = ~np.isnan(wells.beads)
         return cls(
             keys=keys,
             bounds=bounds,
             wells=wells,
             left_out=left_out,
             replicates=replicates,
-            replicate_bounds=np.searchsorted(replicate_pair, pairs),
+            replicate_bounds=replicate_bounds,
             samples=_sample_counts(wells, pair, len(keys)),
+            replicate_medians=group_medians(replicates.cv, replicate_bounds),
+            bead_medians=group_medians(wells.beads[counted], np.searchsorted(pair[counted], pairs)),
         )
 
     def pair(self, i: int) -> Pair:
@@ -208,6 +216,8 @@ class Study:
                 slice(self.replicate_bounds[i], self.replicate_bounds[i + 1])
             ),
             samples=SampleCounts(**{name: int(n[i]) for name, n in self.samples.items()}),
+            replicate_median=float(self.replicate_medians[i]),
+            bead_median=float(self.bead_medians[i]),
         )
 
 
@@ -235,6 +245,23 @@ def group_order(frame: pd.DataFrame, keys: list[str]) -> tuple[IntArray, IntArra
     order = np.argsort(codes, kind="stable")[: int(np.count_nonzero(~np.isnan(codes)))]
     bounds = np.searchsorted(codes[order], np.arange(groups.ngroups + 1))
     return order.astype(np.intp), bounds.astype(np.intp)
+
+
+def group_medians(values: FloatArray, bounds: IntArray) -> FloatArray:
+    """``np.median`` of each group ``values[bounds[i]:bounds[i + 1]]``, for every group
+    at once: NaN for an empty group or one that holds a NaN, else the middle value, or
+    the mean of the two middle values of an even count."""
+    size = np.diff(bounds)
+    group = np.repeat(np.arange(len(size)), size)
+    ordered = values[np.lexsort((values, group))]  # NaN last within a group
+    medians = np.full(len(size), math.nan)
+    found = np.flatnonzero(size > 0)
+    first, n = bounds[found], size[found]
+    low, high = ordered[first + (n - 1) // 2], ordered[first + n // 2]
+    with np.errstate(invalid="ignore", over="ignore"):
+        medians[found] = np.where(n % 2 == 1, low, (low + high) / 2)
+    medians[found[np.isnan(ordered[first + n - 1])]] = math.nan
+    return medians
 
 
 def _left_out(wells: Wells, pair: IntArray, engine: Sequence[Mapping[str, str]]) -> ObjectArray:
