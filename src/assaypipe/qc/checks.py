@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.curves import STATUS_CONVERGED, asymptotes, predict
-from assaypipe.curves.limits import level_columns
+from assaypipe.curves.limits import back_calculated
 from assaypipe.layout import is_usable
 from assaypipe.qc.index import (
     BROKEN_SERIES_FLAG,
@@ -277,7 +277,9 @@ def _calibrators(pair: Pair, params: dict[str, float] | None, rules: RuleSet) ->
     ]
     passing: dict[float, bool] = dict.fromkeys(names, False)
     if params is not None and fitted_levels:
-        table = level_columns(params, standards.expected[fitted], standards.signal[fitted])
+        # level_columns of the fitted standards, their signals grouped for the whole study
+        found = pair.levels
+        table = back_calculated(params, found.expected, found.count, found.mean_signal, found.cv)
         columns = ("expected", "recovery", "cv", "back", "n", "mean_signal")
         levels = list(zip(*(table[c].tolist() for c in columns), strict=True))
         last = len(levels) - 1
