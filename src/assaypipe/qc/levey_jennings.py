@@ -73,7 +73,10 @@ def series_values(
     if units is None:
         units = plan_units(plate_units(wells))
     parts: list[dict[str, Any]] = []
-    usable = wells[usable_mask(wells["flags"])]
+    # the columns read below, rather than every column of a study's wells
+    read = ["plate_id", "analyte", "role", "sample_id", "sample_name"]
+    read += ["concentration", "expected_conc", "signal"]
+    usable = wells.loc[usable_mask(wells["flags"]), read]
 
     controls = usable[usable["role"] == Role.CONTROL]
     controls = controls.assign(name=controls["sample_id"].fillna(controls["sample_name"]))
@@ -121,7 +124,7 @@ def _signal_kinds(wells: pd.DataFrame) -> dict[tuple[str, str], str]:
     """The signal kind (``Median MFI``, ``OD450``) of each plate x analyte's wells."""
     if "signal_kind" not in wells:
         return {}
-    first = wells.drop_duplicates(["plate_id", "analyte"])
+    first = wells[["plate_id", "analyte", "signal_kind"]].drop_duplicates(["plate_id", "analyte"])
     keys = zip(
         first["plate_id"].astype(str).tolist(), first["analyte"].astype(str).tolist(), strict=True
     )
