@@ -198,11 +198,15 @@ def _counts(wells: pd.DataFrame, exclusions: pd.DataFrame) -> tuple[list[int], l
         sizes = keyed.groupby(columns).size()
         samples = wells[is_sample].groupby([keyed[c][is_sample] for c in columns])["sample_id"]
         distinct = samples.nunique()
-        for index, record in group.iterrows():
-            key = tuple(record[c] for c in columns)
-            key_one = key if len(key) > 1 else key[0]
-            n_wells[position[index]] = int(sizes.get(key_one, 0))
-            n_samples[position[index]] = int(distinct.get(key_one, 0))
+        # Looked up by key (a value, or a tuple of values for several columns), as
+        # Series.get would, without a Series per exclusion.
+        wells_by_key = dict(zip(sizes.index.tolist(), sizes.tolist(), strict=True))
+        samples_by_key = dict(zip(distinct.index.tolist(), distinct.tolist(), strict=True))
+        wanted = group[columns].to_numpy(dtype=object).tolist()
+        for index, values in zip(group.index.tolist(), wanted, strict=True):
+            key = tuple(values) if len(values) > 1 else values[0]
+            n_wells[position[index]] = int(wells_by_key.get(key, 0))
+            n_samples[position[index]] = int(samples_by_key.get(key, 0))
     return n_wells, n_samples
 
 

@@ -86,7 +86,11 @@ def combine_replicates(
     """
     if censored not in CENSORED_POLICIES:
         raise ValueError(f"censored must be one of {list(CENSORED_POLICIES)}, got {censored!r}")
-    sample_wells = wells[(wells["role"] == Role.SAMPLE) & wells["sample_id"].notna()]
+    is_sample = (wells["role"] == Role.SAMPLE) & wells["sample_id"].notna()
+    # the columns the sample values are made from, rather than every column of the wells
+    sample_wells = wells.loc[
+        is_sample, [*PLATE_KEYS, "flags", "signal", "concentration", "dilution"]
+    ]
     if sample_wells.empty:
         return tables.empty(tables.SAMPLES)
     plates = _plate_values(sample_wells, curves)

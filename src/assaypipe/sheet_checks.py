@@ -84,7 +84,7 @@ def sheet_findings(
                 0,
             )
         )
-    on_plates = set(wells["sample_id"].dropna())
+    on_plates = set(wells["sample_id"].dropna().unique().tolist())
     for sample_id in sample_sheet.loc[~sample_sheet["sample_id"].isin(on_plates), "sample_id"]:
         rows.append(
             _row(

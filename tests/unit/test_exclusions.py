@@ -153,6 +153,35 @@ def test_patterns_cover_the_right_wells():
     assert mask.sum() == 40 + 40 + 1
 
 
+def test_each_exclusion_counts_the_wells_and_samples_it_names(tmp_path):
+    wells, _, _ = study(make_plate("P1"), make_plate("P2"), make_plate("P1", analyte="HGF"))
+    manual = read_exclusions(
+        write(
+            tmp_path,
+            "analyte\t\t\tHGF\tkit recall\tAnna\t2025-06-20",
+            "plate\tP2\t\t\tspilled\tAnna\t2025-06-20",
+            "plate\tP1\t\tCCL2\tdrift\tAnna\t2025-06-20",
+            "well\tP1\tA1\t\tsplash\tAnna\t2025-06-20",
+            "well\tP2\tC4\tCCL2\tclot\tAnna\t2025-06-20",
+            "well\tP9\tC4\tCCL2\ttypo\tAnna\t2025-06-20",
+            "plate\tP2\t\t\tthe same plate again\tAnna\t2025-06-20",
+        )
+    )
+    table = exclusion_table(wells, tables.empty(tables.QC_VERDICTS), manual)
+    is_sample = (wells["role"] == "sample") & wells["sample_id"].notna()
+    expected = []
+    for record in manual.to_dict("records"):
+        covered = pd.Series(True, index=wells.index)
+        for key in ("plate_id", "well", "analyte"):
+            if record[key]:
+                covered &= wells[key] == record[key]
+        expected.append(
+            [int(covered.sum()), int(wells.loc[covered & is_sample, "sample_id"].nunique())]
+        )
+    assert table[["n_wells", "n_samples"]].values.tolist() == expected
+    assert expected[5] == [0, 0] and expected[1] == expected[6]
+
+
 # -- what real files bring (tests/oddities.py) ---------------------------------------------
 
 

@@ -48,20 +48,41 @@ def level_columns(
     # One pass of numpy per curve rather than a pandas groupby: this runs for every
     # curve of a study. NaN signals are left out of a level, as groupby does.
     expected, level = np.unique(x, return_inverse=True)
-    finite = ~np.isnan(y)
-    k = expected.size
+    count, means, cv = level_signals(level, y, expected.size)
+    return back_calculated(params, expected, count, means, cv)
+
+
+def level_signals(
+    level: npt.NDArray[np.intp], signal: npt.NDArray[np.float64], k: int
+) -> tuple[npt.NDArray[np.int_], FloatArray, FloatArray]:
+    """Count, mean and CV of the signals of each of ``k`` levels (``level``: each
+    signal's level, 0 to k - 1); NaN signals are left out. Sums run in the signals'
+    order."""
+    finite = ~np.isnan(signal)
     count = np.bincount(level[finite], minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        means = np.bincount(level[finite], weights=y[finite], minlength=k) / count
-        deviation = y[finite] - means[level[finite]]
+        means = np.bincount(level[finite], weights=signal[finite], minlength=k) / count
+        deviation = signal[finite] - means[level[finite]]
         variance = np.bincount(level[finite], weights=deviation * deviation, minlength=k)
         sd = np.sqrt(variance / (count - 1))
         sd[count < 2] = np.nan
         cv = sd / np.abs(means)
+    return count.astype(int), means, cv
+
+
+def back_calculated(
+    params: Mapping[str, float],
+    expected: FloatArray,
+    count: npt.NDArray[np.int_],
+    means: FloatArray,
+    cv: FloatArray,
+) -> dict[str, npt.NDArray[np.generic]]:
+    """The columns of :func:`level_columns` from each level's expected concentration,
+    count, mean signal and CV (:func:`level_signals`) and the curve ``params``."""
     back = inverse(params, means)
     return {
         "expected": expected,
-        "n": count.astype(int),
+        "n": count,
         "mean_signal": means,
         "cv": cv,
         "back": back,

@@ -96,7 +96,7 @@ def run_qc(
     rows = plate_checks(wells, curves, rules, kits, units)
     rows += units.qc_rows()
     values = series_values(wells, curves, units)
-    order = run_order(plates, sorted(set(wells["plate_id"].astype(str))))
+    order = run_order(plates, sorted(set(wells["plate_id"].astype(str).tolist())))
     by_lot = settings.qc.guide_by == GuideBy.KIT_LOT
     lj = levey_jennings(
         values,

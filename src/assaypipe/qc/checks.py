@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.curves import STATUS_CONVERGED, asymptotes, predict
-from assaypipe.curves.limits import level_columns
+from assaypipe.curves.limits import back_calculated
 from assaypipe.layout import is_usable
 from assaypipe.qc.index import (
     BROKEN_SERIES_FLAG,
@@ -80,8 +80,36 @@ def row(
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of a frame as plain dicts keyed by column name."""
-    return cast(list[dict[str, Any]], frame.to_dict("records"))
+    """The rows of a frame as plain dicts keyed by column name, as
+    ``frame.to_dict("records")`` gives them.
+
+    Text columns and numpy number and boolean columns are converted a column at a time
+    (pandas reads them row by row, which is slow on arrow-backed text); every other
+    column is left to pandas.
+    """
+    columns = frame.columns.tolist()
+    if not columns or not frame.columns.is_unique:
+        return cast(list[dict[str, Any]], frame.to_dict("records"))
+    values: list[list[Any] | None] = [_column_values(frame.iloc[:, i]) for i in range(len(columns))]
+    others = [i for i, column in enumerate(values) if column is None]
+    if others:
+        rest = frame.iloc[:, others].to_dict("records")
+        for i in others:
+            values[i] = [record[columns[i]] for record in rest]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _column_values(column: pd.Series) -> list[Any] | None:
+    """A column's values as ``DataFrame.to_dict("records")`` gives them, for the dtypes
+    converted a column at a time; None for the others."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype):
+        # pandas gives a missing value as the dtype's NaN, or None for pd.NA
+        missing: Any = None if dtype.na_value is pd.NA else dtype.na_value
+        return column.to_numpy(dtype=object, na_value=missing).tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return column.to_numpy().tolist()
+    return None
 
 
 def curves_by_pair(curves: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -249,7 +277,9 @@ def _calibrators(pair: Pair, params: dict[str, float] | None, rules: RuleSet) ->
     ]
     passing: dict[float, bool] = dict.fromkeys(names, False)
     if params is not None and fitted_levels:
-        table = level_columns(params, standards.expected[fitted], standards.signal[fitted])
+        # level_columns of the fitted standards, their signals grouped for the whole study
+        found = pair.levels
+        table = back_calculated(params, found.expected, found.count, found.mean_signal, found.cv)
         columns = ("expected", "recovery", "cv", "back", "n", "mean_signal")
         levels = list(zip(*(table[c].tolist() for c in columns), strict=True))
         last = len(levels) - 1
@@ -326,7 +356,7 @@ def _replicate_cv(pair: Pair, rules: RuleSet) -> list[Row]:
     cvs = dict(zip(pair.replicates.name.tolist(), pair.replicates.cv.tolist(), strict=True))
     if not cvs:
         return []
-    median = float(np.median(list(cvs.values())))
+    median = pair.replicate_median  # np.median of the CVs
     high = sorted(((cv, name) for name, cv in cvs.items() if cv > rules.cv_limit), reverse=True)
     detail = f"{len(cvs)} replicate groups in range; {len(high)} above {100 * rules.cv_limit:.0f}%"
     if high:
@@ -350,7 +380,7 @@ def _bead_count(pair: Pair, rules: RuleSet) -> list[Row]:
     beads = pair.wells.beads[counted]
     if beads.size == 0:
         return []
-    median = float(np.median(beads))
+    median = pair.bead_median  # np.median of the bead counts
     lowest = int(np.argmin(beads))
     n_fail = int((beads < rules.bead_count_fail).sum())
     n_warn = int((beads < rules.bead_count_warn).sum())

@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from assaypipe.curves.excluded import parse_excluded_wells
+from assaypipe.curves.limits import level_signals
 from assaypipe.layout import MASKED_REASON, is_usable
 from assaypipe.vocabulary import Censor, Role, WellFlag
 
@@ -134,6 +135,18 @@ class ReplicateCvs(Columns):
 
 
 @dataclasses.dataclass(frozen=True)
+class Levels(Columns):
+    """Each level (distinct expected concentration) of the fitted standards, ascending,
+    with the count, mean and CV of its signals (:func:`~assaypipe.curves.limits.level_signals`,
+    as :func:`~assaypipe.curves.limits.level_columns` gives them before the curve)."""
+
+    expected: FloatArray
+    count: IntArray
+    mean_signal: FloatArray
+    cv: FloatArray
+
+
+@dataclasses.dataclass(frozen=True)
 class SampleCounts:
     """Sample wells with a signal or saturated, and where their concentrations fall."""
 
@@ -153,8 +166,11 @@ class Pair:
     wells: Wells
     standards: Wells
     left_out: ObjectArray  # per standard: why it is not fitted, "" when it is
+    levels: Levels  # of the fitted standards
     replicates: ReplicateCvs
     samples: SampleCounts
+    replicate_median: float  # median of replicates.cv (NaN when there are none)
+    bead_median: float  # median of the counted wells' bead counts (NaN when none)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,16 +179,21 @@ class Study:
     each one's rows in table order) with what its checks aggregate over groups of wells.
 
     Plate x analyte ``i`` holds the rows ``bounds[i]:bounds[i + 1]`` of ``wells`` and
-    ``left_out``, and ``replicate_bounds[i]:replicate_bounds[i + 1]`` of ``replicates``.
+    ``left_out``, ``level_bounds[i]:level_bounds[i + 1]`` of ``levels`` and
+    ``replicate_bounds[i]:replicate_bounds[i + 1]`` of ``replicates``.
     """
 
     keys: list[tuple[str, str]]
     bounds: IntArray
     wells: Wells
     left_out: ObjectArray  # "" where fitted or not a standard
+    levels: Levels
+    level_bounds: IntArray
     replicates: ReplicateCvs
     replicate_bounds: IntArray
     samples: dict[str, IntArray]  # per plate x analyte, by SampleCounts field
+    replicate_medians: FloatArray  # per plate x analyte: Pair.replicate_median
+    bead_medians: FloatArray  # per plate x analyte: Pair.bead_median
 
     @classmethod
     def of(cls, frame: pd.DataFrame, curves: Mapping[tuple[str, str], Mapping[str, Any]]) -> Study:
@@ -184,15 +205,22 @@ class Study:
         pair = np.repeat(np.arange(len(keys)), np.diff(bounds))
         left_out = _left_out(wells, pair, [engine_exclusions(curves.get(key)) for key in keys])
         replicates, replicate_pair = _replicate_cvs(wells, pair)
+        levels, level_pair = _levels(wells, pair, left_out)
         pairs = np.arange(len(keys) + 1)
+        replicate_bounds = np.searchsorted(replicate_pair, pairs)
+        counted = ~np.isnan(wells.beads)
         return cls(
             keys=keys,
             bounds=bounds,
             wells=wells,
             left_out=left_out,
+            levels=levels,
+            level_bounds=np.searchsorted(level_pair, pairs),
             replicates=replicates,
-            replicate_bounds=np.searchsorted(replicate_pair, pairs),
+            replicate_bounds=replicate_bounds,
             samples=_sample_counts(wells, pair, len(keys)),
+            replicate_medians=group_medians(replicates.cv, replicate_bounds),
+            bead_medians=group_medians(wells.beads[counted], np.searchsorted(pair[counted], pairs)),
         )
 
     def pair(self, i: int) -> Pair:
@@ -204,10 +232,13 @@ class Study:
             wells=wells,
             standards=wells.take(standard),
             left_out=left_out,
+            levels=self.levels.take(slice(self.level_bounds[i], self.level_bounds[i + 1])),
             replicates=self.replicates.take(
                 slice(self.replicate_bounds[i], self.replicate_bounds[i + 1])
             ),
             samples=SampleCounts(**{name: int(n[i]) for name, n in self.samples.items()}),
+            replicate_median=float(self.replicate_medians[i]),
+            bead_median=float(self.bead_medians[i]),
         )
 
 
@@ -237,6 +268,23 @@ def group_order(frame: pd.DataFrame, keys: list[str]) -> tuple[IntArray, IntArra
     return order.astype(np.intp), bounds.astype(np.intp)
 
 
+def group_medians(values: FloatArray, bounds: IntArray) -> FloatArray:
+    """``np.median`` of each group ``values[bounds[i]:bounds[i + 1]]``, for every group
+    at once: NaN for an empty group or one that holds a NaN, else the middle value, or
+    the mean of the two middle values of an even count."""
+    size = np.diff(bounds)
+    group = np.repeat(np.arange(len(size)), size)
+    ordered = values[np.lexsort((values, group))]  # NaN last within a group
+    medians = np.full(len(size), math.nan)
+    found = np.flatnonzero(size > 0)
+    first, n = bounds[found], size[found]
+    low, high = ordered[first + (n - 1) // 2], ordered[first + n // 2]
+    with np.errstate(invalid="ignore", over="ignore"):
+        medians[found] = np.where(n % 2 == 1, low, (low + high) / 2)
+    medians[found[np.isnan(ordered[first + n - 1])]] = math.nan
+    return medians
+
+
 def _left_out(wells: Wells, pair: IntArray, engine: Sequence[Mapping[str, str]]) -> ObjectArray:
     """:func:`left_out_reason` of every standard well ("" for the other wells)."""
     reasons = np.full(len(pair), "", dtype=object)
@@ -254,6 +302,22 @@ def _left_out(wells: Wells, pair: IntArray, engine: Sequence[Mapping[str, str]])
         )
     ]
     return reasons
+
+
+def _levels(wells: Wells, pair: IntArray, left_out: ObjectArray) -> tuple[Levels, IntArray]:
+    """The :class:`Levels` of every plate x analyte's fitted standards, and the pair of
+    each: per pair, the numbers :func:`~assaypipe.curves.limits.level_columns` gives from
+    its fitted standards, their signals summed in the same (table) order."""
+    fitted = np.flatnonzero((wells.role == Role.STANDARD) & (left_out == ""))
+    # lexsort is stable: a level's wells stay in table order
+    order = fitted[np.lexsort((wells.expected[fitted], pair[fitted]))]
+    expected, level_pair = wells.expected[order], pair[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (level_pair[1:] != level_pair[:-1]) | (expected[1:] != expected[:-1])
+    level = np.cumsum(first) - 1
+    count, mean, cv = level_signals(level, wells.signal[order], int(first.sum()))
+    levels = Levels(expected=expected[first], count=count, mean_signal=mean, cv=cv)
+    return levels, level_pair[first]
 
 
 def _replicate_cvs(wells: Wells, pair: IntArray) -> tuple[ReplicateCvs, IntArray]:

@@ -26,7 +26,14 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.curves import asymptotes
 from assaypipe.errors import InputError
-from assaypipe.qc.checks import Row, curve_params, curves_by_pair, row, selected_curves
+from assaypipe.qc.checks import (
+    Row,
+    curve_params,
+    curves_by_pair,
+    records,
+    row,
+    selected_curves,
+)
 from assaypipe.qc.index import group_order, usable_mask
 from assaypipe.qc.kits import KitLot
 from assaypipe.qc.rules import RuleSet
@@ -66,7 +73,10 @@ def series_values(
     if units is None:
         units = plan_units(plate_units(wells))
     parts: list[dict[str, Any]] = []
-    usable = wells[usable_mask(wells["flags"])]
+    # the columns read below, rather than every column of a study's wells
+    read = ["plate_id", "analyte", "role", "sample_id", "sample_name"]
+    read += ["concentration", "expected_conc", "signal"]
+    usable = wells.loc[usable_mask(wells["flags"]), read]
 
     controls = usable[usable["role"] == Role.CONTROL]
     controls = controls.assign(name=controls["sample_id"].fillna(controls["sample_name"]))
@@ -114,9 +124,11 @@ def _signal_kinds(wells: pd.DataFrame) -> dict[tuple[str, str], str]:
     """The signal kind (``Median MFI``, ``OD450``) of each plate x analyte's wells."""
     if "signal_kind" not in wells:
         return {}
-    first = wells.drop_duplicates(["plate_id", "analyte"])
-    keys = zip(first["plate_id"].astype(str), first["analyte"].astype(str), strict=True)
-    return dict(zip(keys, first["signal_kind"].fillna("").astype(str), strict=True))
+    first = wells[["plate_id", "analyte", "signal_kind"]].drop_duplicates(["plate_id", "analyte"])
+    keys = zip(
+        first["plate_id"].astype(str).tolist(), first["analyte"].astype(str).tolist(), strict=True
+    )
+    return dict(zip(keys, first["signal_kind"].fillna("").astype(str).tolist(), strict=True))
 
 
 def _in_study_units(
@@ -133,7 +145,9 @@ def _in_study_units(
     scaled = values["value"].to_numpy(dtype=float) * np.where(concentration, factors, 1.0)
     kinds = [
         signal_kinds.get((str(plate), str(analyte)), "")
-        for plate, analyte in zip(values["plate_id"], values["analyte"], strict=True)
+        for plate, analyte in zip(
+            values["plate_id"].tolist(), values["analyte"].tolist(), strict=True
+        )
     ]
     out = values.assign(value=scaled, unit=np.where(concentration, study, kinds))
     kept: pd.DataFrame = out.loc[keep]
@@ -170,7 +184,8 @@ def plate_lots(
     stated: dict[str, str] = {}
     if "kit_lot" in plates:
         known = plates.drop_duplicates("plate_id")
-        for plate, lot in zip(known["plate_id"].astype(str), known["kit_lot"], strict=True):
+        known_ids = known["plate_id"].astype(str).tolist()
+        for plate, lot in zip(known_ids, known["kit_lot"].tolist(), strict=True):
             stated[plate] = "" if pd.isna(lot) else str(lot).strip()
     lots = {}
     for plate in plate_ids:
@@ -317,7 +332,7 @@ def westgard_checks(table: pd.DataFrame) -> list[Row]:
     keys = ["analyte", "kind", "series", "lot"]
     guide_counts = table[table["guide"]].groupby(keys)["value"].count().to_dict()
     judged = table[table["judged"] & table["z"].notna()]
-    for record in judged.to_dict("records"):
+    for record in records(judged):
         # Signals (d, the top standard) carry their signal kind, not a unit of the checks.
         unit = str(record["unit"]) if _is_concentration(record) else ""
         n_guide = int(guide_counts.get(tuple(record[key] for key in keys), 0))
