@@ -19,12 +19,11 @@ from pathlib import Path
 
 import yaml
 
-from assaypipe.exclusions import exclusion_table, included_samples, read_exclusions
+from assaypipe.exclusions import read_exclusions, study_exclusions
 from assaypipe.io import read_table
 from assaypipe.qc import read_kits, run_qc
 from assaypipe.responders import read_subjects
 from assaypipe.settings import Settings
-from assaypipe.sheet_checks import sheet_findings
 from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.units import study_units
 
@@ -51,22 +50,13 @@ def main() -> None:
         manual = read_exclusions(study / settings.qc.exclusions, aliases)
         result = run_qc(wells, curves, plates, settings, kits, manual, units)
         qc_cpu, cpu = time.process_time() - cpu, time.process_time()
-        findings = sheet_findings(wells, sample_sheet, subjects)
-        exclusions = exclusion_table(
-            wells,
-            result.verdicts,
-            manual,
-            exclude_failing=settings.qc.exclude_failing,
-            units=units,
-            sheets=findings,
-        )
-        included = included_samples(
-            wells, curves, sample_sheet, exclusions, units, settings.combine.censored
+        left_out = study_exclusions(
+            wells, curves, result.verdicts, manual, sample_sheet, subjects, units, settings
         )
         print(
             f"qc: {qc_cpu:.2f} s CPU ({len(result.qc)} checks); exclusions: "
-            f"{time.process_time() - cpu:.2f} s CPU ({len(exclusions)} exclusions, "
-            f"{len(included)} sample values kept)"
+            f"{time.process_time() - cpu:.2f} s CPU ({len(left_out.exclusions)} exclusions, "
+            f"{len(left_out.included)} sample values kept)"
         )
 
 

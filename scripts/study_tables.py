@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.exclusions import exclusion_table, included_samples, read_exclusions
+from assaypipe.exclusions import read_exclusions, study_exclusions
 from assaypipe.io import read_table, write_table
 from assaypipe.joblog import logged
 from assaypipe.pipeline import collect_study
@@ -20,7 +20,6 @@ from assaypipe.read_cache import prune_reads
 from assaypipe.responders import read_subjects
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import Settings
-from assaypipe.sheet_checks import sheet_findings
 from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.units import study_units
 
@@ -66,20 +65,13 @@ with logged(snakemake.log[0]) as log:
     manual = read_exclusions(settings.qc.exclusions, aliases)
     result = run_qc(wells, curves, read_table(output.plates), settings, kits, manual, units)
     log.info("verdicts: %s", result.verdicts["verdict"].value_counts().to_dict())
-    findings = sheet_findings(wells, sample_sheet, read_subjects(snakemake.input.subjects))
+    subjects = read_subjects(snakemake.input.subjects)
+    left_out = study_exclusions(
+        wells, curves, result.verdicts, manual, sample_sheet, subjects, units, settings
+    )
+    findings, exclusions, included = left_out.findings, left_out.exclusions, left_out.included
     for row in findings.itertuples():
         log.info("sheet check %s %s (%s): %s", row.check, row.name, row.where, row.detail)
-    exclusions = exclusion_table(
-        wells,
-        result.verdicts,
-        manual,
-        exclude_failing=settings.qc.exclude_failing,
-        units=units,
-        sheets=findings,
-    )
-    included = included_samples(
-        wells, curves, sample_sheet, exclusions, units, settings.combine.censored
-    )
     for row in exclusions.itertuples():
         log.info("excluded (%s) %s: %s wells; %s", row.source, row.level, row.n_wells, row.reason)
     log.info("%d sample x analyte values kept for the statistics", len(included))

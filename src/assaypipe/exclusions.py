@@ -24,6 +24,7 @@ exclusions (``tables.EXCLUSIONS``) records each with the wells and samples it to
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +33,8 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.errors import InputError, excerpt
 from assaypipe.samples import combine_replicates
-from assaypipe.settings import DEFAULTS
-from assaypipe.sheet_checks import SHEETS_SOURCE, unknown_analyte_exclusions
+from assaypipe.settings import DEFAULTS, Settings
+from assaypipe.sheet_checks import SHEETS_SOURCE, sheet_findings, unknown_analyte_exclusions
 from assaypipe.sheets import alias_lookup, canonical_analyte, read_sheet
 from assaypipe.units import UNIT_SOURCE, UnitPlan, plan_units, plate_units
 from assaypipe.vocabulary import QcStatus, Role
@@ -208,6 +209,45 @@ def _counts(wells: pd.DataFrame, exclusions: pd.DataFrame) -> tuple[list[int], l
             n_wells[position[index]] = int(wells_by_key.get(key, 0))
             n_samples[position[index]] = int(samples_by_key.get(key, 0))
     return n_wells, n_samples
+
+
+@dataclass(frozen=True)
+class StudyExclusions:
+    """What a study leaves out after QC: the sample sheets' findings
+    (``sheet_checks.sheet_findings``), every exclusion (:func:`exclusion_table`) and the
+    sample values kept for the statistics (:func:`included_samples`)."""
+
+    findings: pd.DataFrame
+    exclusions: pd.DataFrame
+    included: pd.DataFrame
+
+
+def study_exclusions(
+    wells: pd.DataFrame,
+    curves: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    manual: pd.DataFrame,
+    sample_sheet: pd.DataFrame,
+    subjects: pd.DataFrame,
+    units: UnitPlan,
+    settings: Settings = DEFAULTS,
+) -> StudyExclusions:
+    """The exclusions of a study from its QC ``verdicts`` and ``manual`` exclusions, as
+    the study_tables job makes them (``settings.qc.exclude_failing``,
+    ``settings.combine.censored``)."""
+    findings = sheet_findings(wells, sample_sheet, subjects)
+    exclusions = exclusion_table(
+        wells,
+        verdicts,
+        manual,
+        exclude_failing=settings.qc.exclude_failing,
+        units=units,
+        sheets=findings,
+    )
+    included = included_samples(
+        wells, curves, sample_sheet, exclusions, units, settings.combine.censored
+    )
+    return StudyExclusions(findings, exclusions, included)
 
 
 def included_samples(

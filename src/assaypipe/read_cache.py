@@ -104,7 +104,9 @@ class ReadCache:
         from assaypipe.pipeline import read_plate
 
         digests = self._digests(export, plate_map)
-        key = self._key(digests, export, plate_map, plate_id, signal, read_choice, standards)
+        key = self._key(
+            export, digests, str(plate_map), plate_id, signal, read_choice, repr(standards)
+        )
         if key is not None:
             self.used.setdefault(export_prefix(export), set()).add(key)
             plates = self._load(key)
@@ -143,30 +145,14 @@ class ReadCache:
             return None, None
         return _file_digest(export), _file_digest(plate_map) if plate_map is not None else "none"
 
-    def _key(
-        self,
-        digests: tuple[str | None, str | None],
-        export: str,
-        plate_map: str | None,
-        plate_id: str,
-        signal: str,
-        read_choice: str,
-        standards: KitStandards | None,
-    ) -> str | None:
+    def _key(self, export: str, digests: tuple[str | None, str | None], *read: str) -> str | None:
+        """The entry's name: the export's prefix, then the SHA-256 of the code, the
+        export's path, both digests and what else the read depends on (``read``)."""
         export_digest, map_digest = digests
         if export_digest is None or map_digest is None:
             return None
         digest = hashlib.sha256(_reading_code())
-        for part in (
-            export,
-            export_digest,
-            str(plate_map),
-            map_digest,
-            plate_id,
-            signal,
-            read_choice,
-            repr(standards),
-        ):
+        for part in (export, export_digest, map_digest, *read):
             digest.update(len(part).to_bytes(8, "little"))
             digest.update(part.encode())
         return f"{export_prefix(export)}-{digest.hexdigest()}"

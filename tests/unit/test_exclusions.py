@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -12,8 +14,11 @@ from assaypipe.exclusions import (
     exclusion_table,
     included_samples,
     read_exclusions,
+    study_exclusions,
 )
 from assaypipe.qc import run_qc
+from assaypipe.sheet_checks import sheet_findings
+from assaypipe.units import plan_units, plate_units
 from tests.oddities import ODD_NAMES, odd_plate, renamed, run_stages
 from tests.unit.test_qc import SETTINGS, make_plate, study
 
@@ -218,3 +223,21 @@ def test_manual_exclusions_match_odd_names_exactly(name):
     assert table[["plate_id", "n_wells", "n_samples"]].values.tolist() == [[name, 40, 10]]
     kept = included_samples(stages.wells, stages.curves, stages.sheet, table)
     assert (kept["plate_ids"] == "P1").all() and len(kept) == 10
+
+
+def test_the_study_exclusions_follow_the_settings(tmp_path):
+    wells, curves, plates = two_plates()
+    verdicts = run_qc(wells, curves, plates, SETTINGS).verdicts
+    manual = read_exclusions(write(tmp_path, "well\tP1\tA1\t\tsplash\tAnna\t2025-06-20"))
+    subjects = pd.DataFrame({"subject_id": ["A", "B", "C"]})
+    units = plan_units(plate_units(wells))
+    found = study_exclusions(wells, curves, verdicts, manual, SHEET, subjects, units, SETTINGS)
+    assert found.exclusions["source"].tolist() == ["qc", "manual"]
+    assert (found.included["plate_ids"] == "P1").all()
+    assert found.findings.equals(sheet_findings(wells, SHEET, subjects))
+    keep_failing = dataclasses.replace(
+        SETTINGS, qc=dataclasses.replace(SETTINGS.qc, exclude_failing=False)
+    )
+    kept = study_exclusions(wells, curves, verdicts, manual, SHEET, subjects, units, keep_failing)
+    assert kept.exclusions["source"].tolist() == ["manual"]
+    assert set(kept.included["plate_ids"]) == {"P1;P2"}
