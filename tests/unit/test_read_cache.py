@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -236,3 +238,19 @@ def test_every_real_export_as_one_chunk_gives_the_same_tables(
     for table, again in zip(fresh, kept, strict=True):
         assert table.equals(again)
         assert (table.dtypes == again.dtypes).all()
+
+
+def test_the_benchmark_reads_a_folder_three_ways_and_finds_the_tables_equal(
+    tmp_path: Path,
+) -> None:
+    exports = bundled_exports(tmp_path)
+    bench = Path(__file__).parents[2] / "bench" / "bench_read_cache.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), str(tmp_path / "plates")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"{len(exports)} exports:" in done.stdout
+    assert "tables equal with and without the cache: True" in done.stdout
+    assert done.stdout.count("ms per export") == 3
