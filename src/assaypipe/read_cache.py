@@ -5,8 +5,9 @@ changed rereads that export only, and takes the others' plates from the cache.
 An entry's key is the SHA-256 of everything the read depends on: the export's path and
 bytes, the plate map's path and bytes, the plate id, the signal and read chosen, the
 kit files' standards, this package's source and the versions of Python, NumPy,
-pandas and pyarrow. The same inputs read by the same code give the same plates, so a
-kept entry is what reading the file again would give, warnings included. An export
+pandas, pyarrow, openpyxl and xlrd. The same inputs read by the same code give the
+same plates, so a kept entry is what reading the file again would give, warnings
+included. An export
 that could not be read is not kept (it is read again and refused again, with its
 reason), nor is one modified in the last seconds (the reader's check that it is not
 still being written then runs as usual).
@@ -33,6 +34,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +66,19 @@ _NUMPY_GLOBALS = frozenset(
 _PLAIN = (str, float, int, bool, type(None))
 
 
+# The libraries the readers call (workbooks: openpyxl's dates, xlrd for .xls).
+_LIBRARIES = ("numpy", "pandas", "pyarrow", "openpyxl", "xlrd")
+
+
 @cache
 def _reading_code() -> bytes:
-    import pyarrow
-
-    versions = (
-        f"entry {ENTRY_FORMAT} python {platform.python_version()} numpy {np.__version__} "
-        f"pandas {pd.__version__} pyarrow {pyarrow.__version__}"
-    )
-    return package_source() + versions.encode()
+    versions = [f"entry {ENTRY_FORMAT}", f"python {platform.python_version()}"]
+    for library in _LIBRARIES:
+        try:
+            versions.append(f"{library} {metadata.version(library)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{library} absent")
+    return package_source() + " ".join(versions).encode()
 
 
 def export_prefix(export: str | Path) -> str:
