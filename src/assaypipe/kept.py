@@ -4,6 +4,7 @@ an entry whole."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from functools import cache
@@ -31,10 +32,18 @@ def source_digest(folder: Path) -> bytes:
     return digest.digest()
 
 
-def write_whole(path: Path, data: bytes) -> None:
+def write_whole(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` under another name first, then rename it: a run
-    stopped halfway leaves no truncated entry under a key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    stopped halfway leaves no truncated entry under a key. Whether it was written: an
+    entry that cannot be (a full disk, a folder that cannot be written) is not an
+    error, only work the next run does again."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-    partial.write_bytes(data)
-    partial.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        return False
+    return True

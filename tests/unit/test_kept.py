@@ -27,3 +27,11 @@ def test_an_entry_is_written_whole_and_replaced_whole(tmp_path: Path) -> None:
     write_whole(target, b"second")
     assert target.read_bytes() == b"second"
     assert [p.name for p in target.parent.iterdir()] == ["key.png"]
+
+
+def test_an_entry_that_cannot_be_written_is_not_an_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "not a folder"
+    blocked.write_text("a file where the folder would be")
+    assert not write_whole(blocked / "key.png", b"data")
+    assert blocked.read_text() == "a file where the folder would be"
+    assert write_whole(tmp_path / "key.png", b"data")

@@ -254,3 +254,14 @@ def test_the_benchmark_reads_a_folder_three_ways_and_finds_the_tables_equal(
     assert f"{len(exports)} exports:" in done.stdout
     assert "tables equal with and without the cache: True" in done.stdout
     assert done.stdout.count("ms per export") == 3
+
+
+def test_a_cache_folder_that_cannot_be_written_reads_as_usual(tmp_path: Path) -> None:
+    export = settled(next(EXPORTS.glob("xponent/*.csv")), tmp_path)
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the folder would be")
+    cache = ReadCache(blocked)
+    plates, rejected = read(cache, export)
+    assert rejected is None
+    same_plates(plates, read_plate(str(export), None, export.stem)[0])
+    assert (cache.read, cache.kept, cache.prune()) == (1, 0, 0)

@@ -76,3 +76,12 @@ def test_figures_not_asked_for_again_are_removed(tmp_path: Path) -> None:
     assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(kept)
     assert stray.exists()  # only figures are removed
     assert FigureCache(None).prune() == 0
+
+
+def test_a_cache_folder_that_cannot_be_written_still_gives_every_figure(tmp_path: Path) -> None:
+    blocked = tmp_path / "kept"
+    blocked.write_text("a file where the folder would be")
+    cache = FigureCache(blocked)
+    drawn = cache.png(requests(3))
+    assert drawn == FigureCache(None).png(requests(3))
+    assert (cache.drawn, cache.reused, cache.prune()) == (3, 0, 0)
