@@ -53,20 +53,13 @@ def test_batch_gives_each_curve_what_fit_curve_gives_it(model, weighting):
         got = batch.curve(i)
         assert got.status == single.status
         assert got.n_points == single.n_points
-        if not math.isfinite(single.rss):
-            continue
-        # Same starts and steps; numpy's vector loops may round a last bit differently
-        # for a row elsewhere in the batch, so the stopping rule may fire a step apart:
-        # the two agree to the solver's tolerance (a curve walking a flat ridge to
-        # infinity may end at another far point of the same RSS).
-        # Reweighting (1/yhat^2) repeats the solve until the weights settle, so its
-        # results agree to 1e-6 rather than 1e-7.
-        tolerance = 1e-6 if weighting == "1/yhat^2" else 1e-7
-        assert got.rss == pytest.approx(single.rss, rel=tolerance)
-        if single.status == "converged":
-            assert got.reasons == single.reasons
-            for k in "abcdg":
-                assert got.params[k] == pytest.approx(single.params[k], rel=1e-5)
+        # Each curve ends on the same bits in a batch as alone (fit_curves fits the
+        # curves of each width together, and nothing a curve's steps compute depends
+        # on the other rows).
+        assert got.status == single.status and got.reasons == single.reasons
+        assert got.rss == single.rss or (math.isnan(got.rss) and math.isnan(single.rss))
+        assert got.params == single.params or not math.isfinite(single.rss)
+        assert np.array_equal(got.vcov, single.vcov, equal_nan=True)
 
 
 def test_a_nan_padded_matrix_is_the_same_as_a_list_of_curves():

@@ -84,9 +84,10 @@ def test_implausible_flags_a_curve_whose_slope_left_the_range():
 def test_curves_of_one_batch_iterate_as_they_would_alone():
     # The cascade solves its tail (walking curves continued, other starts tried) as one
     # batch with a budget per curve, and relies on each curve ending exactly as it
-    # would in a batch of its own (below the batched Cholesky's size): checked here
-    # to the bit against separate calls, budgets running out included.
-    from assaypipe.curves import engine
+    # would in a batch of its own: checked here to the bit against separate calls
+    # (nine curves solved by the vector code, one by the scalar code), budgets running
+    # out included.
+    from assaypipe.curves import cascade
     from assaypipe.curves.batch import Batch
     from assaypipe.curves.fit import as_matrix
     from assaypipe.curves.model import to_solver
@@ -112,4 +113,4 @@ def test_curves_of_one_batch_iterate_as_they_would_alone():
     for field in ("theta", "cost", "converged", "iterations", "progressing"):
         expected = np.concatenate([getattr(solution, field) for solution in alone])
         assert np.array_equal(getattr(together, field), expected), field
-    assert engine.CHOLESKY_MIN_BATCH > 9
+    assert cascade.TAIL_LIMIT > 9

@@ -6,6 +6,8 @@ must give it back) and the blank mean + 3 SD computed here with numpy.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,56 @@ def test_the_choices_are_the_vocabularys() -> None:
     assert values(LimitsRule) == LIMIT_RULES
     assert values(LodMethod) == LOD_METHODS
     assert values(Extrapolation) == EXTRAPOLATION
+
+
+def test_a_plates_curves_are_the_same_bits_whatever_plates_share_its_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The bundled demo's 36 plates (three kits) fitted as one chunk and one plate at a
+    # time: every value of every row the same to the bit,
+    # so a study's curves do not move when plates are added or its chunks change.
+    import pandas as pd
+    import yaml
+
+    from assaypipe import pipeline
+    from assaypipe.qc.kits import read_kits
+    from assaypipe.sheets import read_aliases, read_samples
+    from assaypipe.study import assign_chunks, chunk_plates, discover_plates
+    from assaypipe.vendor_curves import in_wells_terms
+
+    repo = Path(__file__).parents[2]
+    monkeypatch.chdir(repo)
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    settings = Settings.from_config(config)
+    index = discover_plates(settings.plates, settings.plates_subfolders.value)
+    plates = [
+        plate
+        for members in assign_chunks(index.plates, settings.chunks.size).values()
+        for plate in chunk_plates(index.plates, settings.layouts, members)
+    ]
+    aliases = read_aliases(config["analytes"])
+    kits = read_kits(sorted(str(p) for p in Path(settings.qc.kits).glob("*.y*ml")), aliases)
+    read = pipeline.read_plates(
+        plates, read_samples(config["samples"]), aliases, chunk="c", kits=kits
+    )
+    assert read.plates["plate_id"].nunique() == len(plates) >= 30
+
+    def fit(wells: pd.DataFrame, plate_ids: pd.Series) -> pd.DataFrame:
+        return fit_plate_curves(
+            wells.reset_index(drop=True),
+            settings.curves,
+            plates=read.plates[read.plates["plate_id"].isin(plate_ids)],
+            vendor=in_wells_terms(read.vendor[read.vendor["plate_id"].isin(plate_ids)], wells),
+        )
+
+    # Curves of other lengths beside them: one standard well lost on every third plate.
+    standards = read.wells.index[read.wells["role"] == Role.STANDARD]
+    lost = read.wells.loc[standards].groupby("plate_id").head(1).index[::3]
+    wells = read.wells.drop(index=lost)
+    together = fit(wells, read.plates["plate_id"])
+    alone = pd.concat(
+        [fit(own, pd.Series([plate_id])) for plate_id, own in wells.groupby("plate_id")],
+        ignore_index=True,
+    ).sort_values(["plate_id", "analyte", "model"], kind="stable", ignore_index=True)
+    assert (together["n_points"] + together["n_excluded"]).nunique() > 1
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)

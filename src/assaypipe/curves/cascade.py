@@ -11,6 +11,9 @@ from assaypipe.curves import engine
 from assaypipe.curves.levels import IntArray
 from assaypipe.curves.model import BoolArray, FloatArray, from_solver
 
+# A tail of this many curves or more is solved in the cascade's own order.
+TAIL_LIMIT = 384
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -156,13 +159,11 @@ def _tail_together(
     """The tail of the cascade (see :func:`solve_cascade`) as one batch: the curves
     still walking continue while every curve that could need another start tries it.
 
-    Each curve's iterations do not depend on the others in a batch below
-    CHOLESKY_MIN_BATCH (each system is solved on its own; only an exactly singular
-    system, which sends its whole block to the pseudo-inverse for that step, touches
-    the others' last bits), so every curve ends as it would in the cascade's own
+    Each curve's iterations do not depend on the others in a batch (see
+    :class:`engine.Factor`), so every curve ends as it would in the cascade's own
     order; one batch of a few curves costs about what one curve does, where the
-    cascade would pay for each stage in turn. None when the tail is too large to be
-    solved so (or empty).
+    cascade would pay for each stage in turn. None when the tail has TAIL_LIMIT curves
+    or more (the cascade's own order then costs no more) or is empty.
     """
     walking = np.nonzero(progressing)[0]
     off = problem.implausible(theta) if not problem.five else np.zeros(theta.shape[0], bool)
@@ -170,7 +171,7 @@ def _tail_together(
     candidates = np.nonzero(progressing | ~converged | off)[0]
     n_others = len(starts) - 1
     size = walking.size + n_others * candidates.size
-    if candidates.size == 0 or n_others == 0 or size >= engine.CHOLESKY_MIN_BATCH:
+    if candidates.size == 0 or n_others == 0 or size >= TAIL_LIMIT:
         return None
     rows = np.concatenate([walking, *([candidates] * n_others)])
     first = np.concatenate([theta[walking], *(start[candidates] for start in starts[1:])])

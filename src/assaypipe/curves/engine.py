@@ -62,8 +62,6 @@ LAMBDA_MIN = 1e-15
 # Floor on the scaled diagonal, so that a column of zeros (a parameter no point
 # informs) gives a zero step rather than a singular system.
 DIAGONAL_FLOOR = 1e-300
-# From this many curves on, the normal equations are solved by the batched Cholesky.
-CHOLESKY_MIN_BATCH = 384
 # Curves per block within an iteration (see levenberg_marquardt).
 BLOCK = 1024
 
@@ -126,18 +124,19 @@ def _scaled_system(
 class Factor:
     """Solves with ``hess_s + damping * I`` for every curve, factorised once.
 
-    Large batches use a Cholesky factorisation written out over the k <= 5 columns
-    (a few dozen vector operations for the whole batch, faster than LAPACK called
-    once per tiny matrix); small ones call np.linalg.solve, whose per-call cost is
-    lower than that many vector operations."""
+    The steps call np.linalg.solve (LAPACK's LU, one system at a time), so a curve's
+    step depends on its own system alone, never on which other curves share its
+    batch or how many do. (A Cholesky written out as vector operations over the batch
+    is faster on thousands of curves, slower on fewer than a few hundred; switching
+    between the two by batch size made a curve's last bits depend on its batch.) The
+    covariance uses that Cholesky for the pivots that bound its conditioning, and
+    solves with it once :meth:`pivots` has factorised."""
 
     def __init__(self, hess_s: FloatArray, damping: FloatArray) -> None:
         n, k = hess_s.shape[0], hess_s.shape[-1]
         self.system = np.array(hess_s, dtype=float, order="C")
         self.system.reshape(n, k * k)[:, :: k + 1] += damping[:, None]
         self.lower: dict[tuple[int, int], FloatArray] | None = None
-        if n >= CHOLESKY_MIN_BATCH:
-            self.lower = _cholesky(self.system)
 
     def pivots(self) -> FloatArray:
         """The Cholesky diagonal of every system (its ratio bounds the conditioning)."""
@@ -152,9 +151,10 @@ class Factor:
             try:
                 return np.asarray(np.linalg.solve(self.system, rhs[..., None])[..., 0])
             except np.linalg.LinAlgError:
-                # One exactly singular system would fail the whole stack; the
-                # pseudo-inverse gives every curve its minimum-norm step instead.
-                return np.asarray(np.matmul(np.linalg.pinv(self.system), rhs[..., None])[..., 0])
+                # One exactly singular system fails the whole stack: each is solved
+                # again on its own, the singular ones by the pseudo-inverse (their
+                # minimum-norm step), so that the others' steps stay their own.
+                return np.stack([_solve_one(a, b) for a, b in zip(self.system, rhs, strict=True)])
         k = rhs.shape[1]
         # Forward and back substitution; the sums run over k <= 5 terms, written out
         # as vector operations over the batch.
@@ -174,6 +174,13 @@ class Factor:
                     acc -= col[m, i] * x[m]
                 x[i] = acc / col[i, i]
         return np.column_stack(x)
+
+
+def _solve_one(system: FloatArray, rhs: FloatArray) -> FloatArray:
+    try:
+        return np.asarray(np.linalg.solve(system[None], rhs[None, :, None])[0, :, 0])
+    except np.linalg.LinAlgError:
+        return np.asarray(np.linalg.pinv(system) @ rhs)
 
 
 class _State:

@@ -21,7 +21,9 @@ masking, polishing) and :mod:`~assaypipe.curves.result` (:class:`CurveFit`,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +42,7 @@ from assaypipe.curves.points import (
     POINT_USED,
     as_matrix,
     point_codes,
+    point_summaries,
     usable_points,
 )
 from assaypipe.curves.result import (
@@ -59,6 +62,7 @@ from assaypipe.curves.result import (
     CurveFit,
     SeriesChecks,
     assemble,
+    merged,
 )
 from assaypipe.curves.series import check_series
 from assaypipe.curves.starts import B_BOUNDS, G_BOUNDS, with_g
@@ -134,9 +138,10 @@ def fit_curves(
 
     ``conc`` and ``signal`` are 2-D arrays with one curve per row (NaN-padded), or
     lists of 1-D arrays of any lengths. Each curve is fitted as :func:`fit_curve` fits
-    it, with the same starts and steps (numpy may round a last bit differently for a
-    row elsewhere in a batch, which only shows where a fit runs off along a flat
-    ridge: the same RSS at another far-away point). ``outliers="studentized"`` masks, one at a time,
+    it, to the same bits, whatever else is in the batch: curves of each length are
+    fitted together, and no step of one curve depends on another's (so a study's
+    curves do not change when plates are added or its chunks fall differently).
+    ``outliers="studentized"`` masks, one at a time,
     the point with the largest internally studentized residual while it exceeds
     ``outlier_limit`` (at most one point per level and ``n // 10`` per curve, and not
     on the lowest or highest level unless ``mask_edge_levels``), refitting after each.
@@ -165,6 +170,16 @@ def fit_curves(
     if outliers not in OUTLIER_RULES:
         raise ValueError(f"outliers must be one of {list(OUTLIER_RULES)}, got {outliers!r}")
     x, y, present, given = _inputs(conc, signal, weights)
+    widths = _widths(x, y, present)
+    if widths.size and (np.unique(widths).size > 1 or 0 < widths.max() < x.shape[1]):
+        return _by_width(
+            widths, x, y, present, given, model, weighting, base,
+            {
+                "outliers": outliers, "outlier_limit": outlier_limit,
+                "mask_edge_levels": mask_edge_levels, "zero_dose": zero_dose,
+                "series_checks": series_checks, "polish": polish,
+            },
+        )  # fmt: skip
     five = model == "5PL"
     source, fixed_power = WEIGHTINGS[weighting]
     options = (zero_dose, series_checks, None if given is None else given.tobytes())
@@ -189,6 +204,57 @@ def fit_curves(
     if polish and fit_rows.size:
         batch.polish(fit_rows)
     return assemble(batch, fit_rows, model, weighting, status, reasons, series)
+
+
+def _widths(x: FloatArray, y: FloatArray, present: npt.NDArray[np.bool_]) -> IntArray:
+    """Each curve's points up to its last one with a concentration or a signal (a
+    NaN-padded matrix's padding, or a list's, does not count)."""
+    real = present & ~(np.isnan(x) & np.isnan(y))
+    last = real.shape[1] - np.argmax(real[:, ::-1], axis=1)
+    return np.where(real.any(axis=1), last, 0).astype(np.int64)
+
+
+def _by_width(
+    widths: IntArray,
+    x: FloatArray,
+    y: FloatArray,
+    present: npt.NDArray[np.bool_],
+    given: FloatArray | None,
+    model: str,
+    weighting: str,
+    base: BatchFit | None,
+    options: dict[str, Any],
+) -> BatchFit:
+    """fit_curves of the curves of each width together, put back in order.
+
+    numpy's sums over a row round by where each point sits in blocks of the row's
+    length, so a curve fitted in a batch padded to a longer row could end a last bit
+    (on a flat ridge, far) from where it ends alone. Fitted with curves of as many
+    points only, each ends on the same bits as alone, whatever shares its batch."""
+    parts: list[tuple[IntArray, BatchFit]] = []
+    for width in np.unique(widths):
+        rows = np.nonzero(widths == width)[0]
+        fit = fit_curves(
+            x[rows, :width],
+            y[rows, :width],
+            model,
+            weighting,
+            base=None if base is None else base.part(rows, int(width)),
+            weights=None if given is None else given[rows, :width],
+            **options,
+        )
+        parts.append((rows, fit))
+    out = merged(parts, x.shape)
+    # A point left off after a row's last one is reported as fit_curves reports it
+    # (without a concentration), not as padding.
+    trimmed = present & (out.point_code == POINT_PADDING)
+    if trimmed.any():
+        code = out.point_code.copy()
+        code[trimmed] = POINT_NO_CONC
+        out = dataclasses.replace(
+            out, point_code=code, point_reasons=tuple(point_summaries(code, weighting))
+        )
+    return out
 
 
 def _inputs(

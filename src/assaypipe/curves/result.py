@@ -148,9 +148,36 @@ class BatchFit:
     # The points and what the dilution series checks made of them, for a fit of
     # another model to the same points (see fit_curves' base).
     series: SeriesChecks | None = field(default=None, repr=False, compare=False)
+    # A batch of curves with different numbers of points is fitted one width at a
+    # time (see fit_curves): the rows of each width and their own fit.
+    parts: tuple[tuple[IntArray, BatchFit], ...] = field(default=(), repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.status)
+
+    def part(self, rows: IntArray, width: int) -> BatchFit:
+        """The fit of these rows (their first ``width`` points), as a batch of its own."""
+        for own_rows, own in self.parts:
+            if np.array_equal(own_rows, rows):
+                return own
+        code = np.full((rows.size, max(width, 1)), -1, dtype=np.int8)
+        kept = self.point_code[rows][:, : code.shape[1]]
+        code[:, : kept.shape[1]] = kept
+        return BatchFit(
+            model=self.model,
+            weighting=self.weighting,
+            params=self.params[rows],
+            rss=self.rss[rows],
+            aic=self.aic[rows],
+            n_points=self.n_points[rows],
+            converged=self.converged[rows],
+            status=tuple(self.status[i] for i in rows),
+            fit_reasons=tuple(self.fit_reasons[i] for i in rows),
+            point_reasons=tuple(self.point_reasons[i] for i in rows),
+            vcov=self.vcov[rows],
+            weight_power=self.weight_power[rows],
+            point_code=code,
+        )
 
     def curve(self, i: int) -> CurveFit:
         return CurveFit(
@@ -169,6 +196,46 @@ class BatchFit:
 
     def curves(self) -> list[CurveFit]:
         return [self.curve(i) for i in range(len(self))]
+
+
+def merged(parts: list[tuple[IntArray, BatchFit]], shape: tuple[int, int]) -> BatchFit:
+    """One :class:`BatchFit` of ``shape`` (curves, points) from fits of disjoint sets of
+    its rows, each padded on the right to the full width."""
+    n, p = shape
+    first = parts[0][1]
+    params, rss, aic = np.full((n, 5), np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    n_points = np.zeros(n, dtype=np.int64)
+    converged = np.zeros(n, dtype=bool)
+    vcov, power = np.full((n, 5, 5), np.nan), np.ones(n)
+    code = np.full((n, max(p, 1)), -1, dtype=np.int8)
+    status: list[str] = [""] * n
+    fit_reasons: list[tuple[str, ...]] = [()] * n
+    point_reasons: list[tuple[str, ...]] = [()] * n
+    for rows, part in parts:
+        params[rows], rss[rows], aic[rows] = part.params, part.rss, part.aic
+        n_points[rows], converged[rows] = part.n_points, part.converged
+        vcov[rows], power[rows] = part.vcov, part.weight_power
+        code[rows, : part.point_code.shape[1]] = part.point_code
+        for j, i in enumerate(rows):
+            status[i] = part.status[j]
+            fit_reasons[i] = part.fit_reasons[j]
+            point_reasons[i] = part.point_reasons[j]
+    return BatchFit(
+        model=first.model,
+        weighting=first.weighting,
+        params=params,
+        rss=rss,
+        aic=aic,
+        n_points=n_points,
+        converged=converged,
+        status=tuple(status),
+        fit_reasons=tuple(fit_reasons),
+        point_reasons=tuple(point_reasons),
+        vcov=vcov,
+        weight_power=power,
+        point_code=code,
+        parts=tuple(parts),
+    )
 
 
 def covariance(

@@ -38,8 +38,12 @@ def sqrt_weights(
         base = np.maximum(np.abs(yhat), np.maximum(floor, np.finfo(float).tiny))
     else:
         base = np.where(used, np.abs(y), 1.0)
+    # Each point gets its own exponent, never one broadcast along the row: numpy takes
+    # a shortcut for an exponent it sees repeated (1 / x for -1), whose last bit may
+    # differ from pow's, and whether it does depends on the batch's shape.
+    exponent = np.repeat(-power[:, None], base.shape[1], axis=1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        sqrt_w = np.where(used, base ** (-power[:, None]), 0.0)
+        sqrt_w = np.where(used, np.power(base, exponent), 0.0)
     return np.asarray(np.where(np.isfinite(sqrt_w), sqrt_w, 0.0), dtype=float)
 
 
