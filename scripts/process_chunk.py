@@ -1,9 +1,11 @@
 """process_chunk: a chunk of exports -> tidy wells, fitted curves, concentrations.
 
-The exports read by an earlier run are taken from results/.cache/reads (read_cache)."""
+The exports read by an earlier run are taken from results/.cache/reads (read_cache),
+the plates' curves fitted by an earlier run from results/.cache/curves (curve_cache)."""
 
 from pathlib import Path
 
+from assaypipe.curve_cache import CurveCache
 from assaypipe.io import write_table
 from assaypipe.joblog import logged
 from assaypipe.pipeline import process_chunk
@@ -14,7 +16,9 @@ from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples
 
 settings = Settings.from_config(snakemake.config)
-cache = ReadCache(Path(snakemake.output.plates).parents[2] / ".cache" / "reads")
+kept = Path(snakemake.output.plates).parents[2] / ".cache"
+cache = ReadCache(kept / "reads")
+curve_cache = CurveCache(kept / "curves")
 with logged(snakemake.log[0]) as log:
     aliases = read_aliases(snakemake.input.analytes)
     result = process_chunk(
@@ -26,12 +30,19 @@ with logged(snakemake.log[0]) as log:
         kits=read_kits(snakemake.input.kits, aliases),
         on_plate=ChunkProgress(snakemake.params.progress, snakemake.wildcards.chunk, log).update,
         cache=cache,
+        curve_cache=curve_cache,
     )
     log.info(
         "exports: %d read, %d kept from the last run, %d earlier versions removed",
         cache.read,
         cache.kept,
         cache.prune(),
+    )
+    log.info(
+        "plates' curves: %d fitted, %d kept from the last run, %d earlier versions removed",
+        curve_cache.fitted,
+        curve_cache.kept,
+        curve_cache.prune(),
     )
     for reason in result.rejected["reason"]:
         log.warning("rejected: %s", reason)

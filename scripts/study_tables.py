@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.curve_cache import prune_curves
 from assaypipe.exclusions import read_exclusions, study_exclusions
 from assaypipe.io import read_table, write_table
 from assaypipe.joblog import logged
@@ -47,6 +48,10 @@ with logged(snakemake.log[0]) as log:
         Path(output.plates).parent / ".cache" / "reads", frames["plates"]["source_file"]
     )
     log.info("kept reads of exports no longer in the study removed: %d", gone)
+    gone = prune_curves(
+        Path(output.plates).parent / ".cache" / "curves", frames["plates"]["plate_id"]
+    )
+    log.info("kept curves of plates no longer in the study removed: %d", gone)
 
     # The next steps read the study tables as written, as every later step does.
     wells = read_table(output.wells)

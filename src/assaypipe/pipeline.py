@@ -24,6 +24,7 @@ from assaypipe.settings import DEFAULTS, Settings
 from assaypipe.vocabulary import CurvePreset
 
 if TYPE_CHECKING:
+    from assaypipe.curve_cache import CurveCache
     from assaypipe.qc.kits import KitLot
     from assaypipe.read_cache import ReadCache
     from assaypipe.readers import PlateColumns
@@ -317,10 +318,12 @@ def process_chunk(
     kits: Sequence[KitLot] = (),
     on_plate: Callable[[int], object] | None = None,
     cache: ReadCache | None = None,
+    curve_cache: CurveCache | None = None,
 ) -> ChunkResult:
     """Read a chunk's plates (:func:`read_plates`, as ``settings.wells`` says, the
     exports read by an earlier run taken from ``cache``), fit every curve of the chunk
-    in one batch (``settings.curves``) and interpolate its wells.
+    in one batch (``settings.curves``; the plates fitted by an earlier run taken from
+    ``curve_cache``) and interpolate its wells.
 
     One job does all three: each job of a workflow pays for starting Python and its
     libraries, which would cost more than the work on a chunk of a few hundred plates.
@@ -344,12 +347,11 @@ def process_chunk(
         vendor_signals=VENDOR_SIGNALS if vendor_mode else None,
         cache=cache,
     )
-    fitted = fit_plate_curves(
-        read.wells,
-        settings.curves,
-        plates=read.plates,
-        vendor=in_wells_terms(read.vendor, read.wells),
-    )
+    vendor = in_wells_terms(read.vendor, read.wells)
+    if curve_cache is None:
+        fitted = fit_plate_curves(read.wells, settings.curves, plates=read.plates, vendor=vendor)
+    else:
+        fitted = curve_cache.fit(read.wells, settings.curves, plates=read.plates, vendor=vendor)
     return ChunkResult(
         wells=interpolate_wells(read.wells, fitted),
         curves=fitted,

@@ -13,7 +13,7 @@ reason), nor is one modified in the last seconds (the reader's check that it is 
 still being written then runs as usual).
 
 Entries hold arrays of numbers and texts and the package's vocabulary; they are
-loaded by an unpickler that builds nothing else (:class:`_Loader`), and an entry that
+loaded by an unpickler that builds nothing else (:func:`kept.load_plain`), and an entry that
 does not load is read again from its export. File names are hex digits (a digest of
 the export's path, then the key), never text from a plate file. An export's versions
 no longer read are removed by the chunk that reads it (:meth:`ReadCache.prune`);
@@ -24,13 +24,10 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import io
 import os
-import pickle
 import platform
 import stat
 import time
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -42,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import vocabulary
-from assaypipe.kept import package_source, write_whole
+from assaypipe.kept import dump_plain, load_plain, package_source, write_whole
 from assaypipe.readers import DEFAULT_MAX_BYTES, RECENT_SECONDS, PlateColumns
 from assaypipe.readers.columns import Columns, ColumnTable
 from assaypipe.readers.kit_standards import KitStandards
@@ -53,16 +50,6 @@ __all__ = ["ReadCache", "prune_reads"]
 ENTRY_FORMAT = 1
 SUFFIX = ".pkl"
 
-# What an entry may hold: arrays, their dtypes, and the package's vocabulary (enums).
-_NUMPY_GLOBALS = frozenset(
-    {
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy._core.numeric", "_frombuffer"),
-    }
-)
 _PLAIN = (str, float, int, bool, type(None))
 
 
@@ -167,7 +154,7 @@ class ReadCache:
         assert self.folder is not None
         try:
             data = (self.folder / f"{key}{SUFFIX}").read_bytes()
-            return _plates(_Loader(io.BytesIO(zlib.decompress(data))).load())
+            return _plates(load_plain(data))
         except Exception:
             # Missing, damaged or foreign: the export is read again.
             return None
@@ -178,8 +165,7 @@ class ReadCache:
         if entry is None:
             return
         # Compressed: the texts repeat (about 14 times smaller, 0.15 ms a plate to undo).
-        data = zlib.compress(pickle.dumps(entry, protocol=5), 1)
-        write_whole(self.folder / f"{key}{SUFFIX}", data)
+        write_whole(self.folder / f"{key}{SUFFIX}", dump_plain(entry))
 
 
 def prune_reads(folder: Path, exports: Iterable[str]) -> int:
@@ -278,16 +264,3 @@ def _arrays(plain: Mapping[str, Any]) -> Columns:
         name: pd.arrays.IntegerArray(*values) if isinstance(values, tuple) else values
         for name, values in plain.items()
     }
-
-
-class _Loader(pickle.Unpickler):
-    """Builds arrays, their dtypes and the vocabulary's enums; refuses anything else."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _NUMPY_GLOBALS:
-            return super().find_class(module, name)
-        if module == vocabulary.__name__:
-            found = getattr(vocabulary, name, None)
-            if isinstance(found, type) and issubclass(found, enum.Enum):
-                return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not kept in a read entry")

@@ -72,14 +72,24 @@ def test_killed_run_resumes_to_identical_files(tmp_path: Path) -> None:
     assert parquet_bytes(crashed) == reference
 
 
-def chunk_reads(study: Path) -> tuple[int, int]:
-    """Exports read and taken from the last run's reads, over the chunk jobs' logs."""
+def chunk_counts(study: Path, pattern: str) -> tuple[int, int]:
+    """Two counts of the chunk jobs' logs (``pattern``'s groups), summed over them."""
     counts = [
-        re.search(r"exports: (\d+) read, (\d+) kept", path.read_text(encoding="utf-8"))
+        re.search(pattern, path.read_text(encoding="utf-8"))
         for path in (study / "results" / "logs" / "process_chunk").glob("*.log")
     ]
     assert counts and all(counts)
     return sum(int(c[1]) for c in counts if c), sum(int(c[2]) for c in counts if c)
+
+
+def chunk_reads(study: Path) -> tuple[int, int]:
+    """Exports read and taken from the last run's reads."""
+    return chunk_counts(study, r"exports: (\d+) read, (\d+) kept")
+
+
+def chunk_fits(study: Path) -> tuple[int, int]:
+    """Plates whose curves were fitted and taken from the last run's fits."""
+    return chunk_counts(study, r"plates' curves: (\d+) fitted, (\d+) kept")
 
 
 @pytest.mark.slow
@@ -93,8 +103,12 @@ def test_two_runs_give_byte_identical_tables(tmp_path: Path) -> None:
     exports, kept = chunk_reads(study)
     assert exports > 0 and kept == 0
     read_ok = pd.read_parquet(study / "results" / "plates.parquet").query("status == 'read'")
+    n_plates = pd.read_parquet(study / "results" / "wells.parquet")["plate_id"].nunique()
+    assert chunk_fits(study) == (n_plates, 0)
     run(study, "--forceall")
     # every export read the first time is taken from the cache, the others read again
     n_kept = read_ok["source_file"].nunique()
     assert n_kept > 0 and chunk_reads(study) == (exports - n_kept, n_kept)
+    # and every plate's curves are taken from the last run's fit
+    assert chunk_fits(study) == (0, n_plates)
     assert parquet_bytes(study) == first

@@ -6,14 +6,31 @@ must give it back) and the blank mean + 3 SD computed here with numpy.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
+from assaypipe import pipeline
 from assaypipe.curves.plate import EXTRAPOLATION, LIMIT_RULES, LOD_METHODS, fit_plate_curves
-from assaypipe.settings import Settings
-from assaypipe.vocabulary import CurveStatus, Extrapolation, LimitsRule, LodMethod, Role, values
+from assaypipe.qc.kits import read_kits
+from assaypipe.settings import CurveSettings, Settings
+from assaypipe.sheets import read_aliases, read_samples
+from assaypipe.study import assign_chunks, chunk_plates, discover_plates
+from assaypipe.vendor_curves import in_wells_terms
+from assaypipe.vocabulary import (
+    CurvePreset,
+    CurveStatus,
+    Extrapolation,
+    LimitsRule,
+    LodMethod,
+    Role,
+    values,
+)
 from tests.conftest import wells_frame
 
 CONC = [2.0, 6.0, 18.0, 54.0, 162.0, 486.0, 1458.0]
@@ -68,24 +85,13 @@ def test_the_choices_are_the_vocabularys() -> None:
     assert values(Extrapolation) == EXTRAPOLATION
 
 
-def test_a_plates_curves_are_the_same_bits_whatever_plates_share_its_batch(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The bundled demo's 36 plates (three kits) fitted as one chunk and one plate at a
-    # time: every value of every row the same to the bit,
-    # so a study's curves do not move when plates are added or its chunks change.
-    import pandas as pd
-    import yaml
-
-    from assaypipe import pipeline
-    from assaypipe.qc.kits import read_kits
-    from assaypipe.sheets import read_aliases, read_samples
-    from assaypipe.study import assign_chunks, chunk_plates, discover_plates
-    from assaypipe.vendor_curves import in_wells_terms
-
+@functools.cache
+def demo_chunk() -> tuple[Settings, pipeline.ChunkRead]:
+    """The bundled demo's 36 plates (three kits) read as one chunk, and its settings."""
     repo = Path(__file__).parents[2]
-    monkeypatch.chdir(repo)
     config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    config["plates"] = str(repo / config["plates"])
+    config["layouts"] = str(repo / config["layouts"])
     settings = Settings.from_config(config)
     index = discover_plates(settings.plates, settings.plates_subfolders.value)
     plates = [
@@ -93,28 +99,43 @@ def test_a_plates_curves_are_the_same_bits_whatever_plates_share_its_batch(
         for members in assign_chunks(index.plates, settings.chunks.size).values()
         for plate in chunk_plates(index.plates, settings.layouts, members)
     ]
-    aliases = read_aliases(config["analytes"])
-    kits = read_kits(sorted(str(p) for p in Path(settings.qc.kits).glob("*.y*ml")), aliases)
-    read = pipeline.read_plates(
-        plates, read_samples(config["samples"]), aliases, chunk="c", kits=kits
-    )
+    aliases = read_aliases(repo / config["analytes"])
+    kits = read_kits(sorted(str(p) for p in (repo / settings.qc.kits).glob("*.y*ml")), aliases)
+    samples = read_samples(repo / config["samples"])
+    read = pipeline.read_plates(plates, samples, aliases, chunk="c", kits=kits)
     assert read.plates["plate_id"].nunique() == len(plates) >= 30
+    return settings, read
 
-    def fit(wells: pd.DataFrame, plate_ids: pd.Series) -> pd.DataFrame:
-        return fit_plate_curves(
-            wells.reset_index(drop=True),
-            settings.curves,
-            plates=read.plates[read.plates["plate_id"].isin(plate_ids)],
-            vendor=in_wells_terms(read.vendor[read.vendor["plate_id"].isin(plate_ids)], wells),
-        )
 
+def fit_chunk(
+    wells: pd.DataFrame, settings: CurveSettings, read: pipeline.ChunkRead
+) -> pd.DataFrame:
+    """fit_plate_curves of these wells, with their plates' rows of the other tables."""
+    ids = wells["plate_id"].unique()
+    return fit_plate_curves(
+        wells.reset_index(drop=True),
+        settings,
+        plates=read.plates[read.plates["plate_id"].isin(ids)],
+        vendor=in_wells_terms(read.vendor[read.vendor["plate_id"].isin(ids)], wells),
+    )
+
+
+@pytest.mark.parametrize("preset", [CurvePreset.ASSAYPIPE, CurvePreset.VENDOR])
+def test_a_plates_curves_are_the_same_bits_whatever_plates_share_its_batch(
+    preset: CurvePreset,
+) -> None:
+    # The demo's plates fitted as one chunk and one plate at a time: every value of
+    # every row the same to the bit, so a study's curves do not move when plates are
+    # added or its chunks change (and a plate's curves can be kept, curve_cache).
+    settings, read = demo_chunk()
+    curves = dataclasses.replace(settings.curves, preset=preset)
     # Curves of other lengths beside them: one standard well lost on every third plate.
     standards = read.wells.index[read.wells["role"] == Role.STANDARD]
     lost = read.wells.loc[standards].groupby("plate_id").head(1).index[::3]
     wells = read.wells.drop(index=lost)
-    together = fit(wells, read.plates["plate_id"])
+    together = fit_chunk(wells, curves, read)
     alone = pd.concat(
-        [fit(own, pd.Series([plate_id])) for plate_id, own in wells.groupby("plate_id")],
+        [fit_chunk(own, curves, read) for _, own in wells.groupby("plate_id")],
         ignore_index=True,
     ).sort_values(["plate_id", "analyte", "model"], kind="stable", ignore_index=True)
     assert (together["n_points"] + together["n_excluded"]).nunique() > 1
