@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import platform
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -31,14 +31,21 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.kept import dump_plain, load_plain, package_source, write_whole
+from assaypipe.kept import (
+    SUFFIX,
+    KeptEntries,
+    dump_plain,
+    load_plain,
+    package_source,
+    prune_others,
+    write_whole,
+)
 from assaypipe.settings import CurveSettings
 
 __all__ = ["CurveCache", "prune_curves"]
 
 # Bumped when the layout of an entry changes.
 ENTRY_FORMAT = 1
-SUFFIX = ".pkl"
 _LIBRARIES = ("numpy", "pandas", "scipy")
 _ORDER = ["plate_id", "analyte", "model"]
 
@@ -65,15 +72,12 @@ def plate_prefix(plate_id: str) -> str:
 
 
 @dataclass
-class CurveCache:
+class CurveCache(KeptEntries):
     """Plates' curves kept in ``folder`` (nothing kept where ``folder`` is None), for
     the fit of one chunk run: :meth:`fit` is :func:`assaypipe.curves.fit_plate_curves`,
     taken from the cache where it can be."""
 
-    folder: Path | None
-    kept: int = 0
     fitted: int = 0
-    used: dict[str, set[str]] = field(default_factory=dict)
 
     def fit(
         self,
@@ -116,19 +120,6 @@ class CurveCache:
         curves = pd.concat(frames, ignore_index=True)
         curves = curves.sort_values(_ORDER, kind="stable", ignore_index=True)
         return tables.CURVES.validate(curves)
-
-    def prune(self) -> int:
-        """Remove the entries of this run's plates that it did not use (versions of a
-        plate since changed); how many were removed."""
-        if self.folder is None or not self.folder.is_dir():
-            return 0
-        removed = 0
-        for prefix, keys in self.used.items():
-            for path in self.folder.glob(f"{prefix}-*{SUFFIX}"):
-                if path.stem not in keys:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-        return removed
 
     def _keys(
         self,
@@ -177,15 +168,7 @@ class CurveCache:
 def prune_curves(folder: Path, plate_ids: Iterable[str]) -> int:
     """Remove the entries of plates not among ``plate_ids`` (no longer in the study);
     how many were removed."""
-    if not folder.is_dir():
-        return 0
-    prefixes = {plate_prefix(str(plate_id)) for plate_id in plate_ids}
-    removed = 0
-    for path in folder.glob(f"*{SUFFIX}"):
-        if path.stem.partition("-")[0] not in prefixes:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    return prune_others(folder, {plate_prefix(str(plate_id)) for plate_id in plate_ids}, SUFFIX)
 
 
 def _row_hashes(frame: pd.DataFrame) -> tuple[bytes, dict[str, np.ndarray]]:

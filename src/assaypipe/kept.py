@@ -12,11 +12,26 @@ import io
 import os
 import pickle
 import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["dump_plain", "load_plain", "package_source", "source_digest", "write_whole"]
+__all__ = [
+    "SUFFIX",
+    "KeptEntries",
+    "dump_plain",
+    "load_plain",
+    "package_source",
+    "prune_others",
+    "prune_unused",
+    "source_digest",
+    "write_whole",
+]
+
+# The file name ending of the entries of the reads and the curves kept.
+SUFFIX = ".pkl"
 
 # What an entry may hold besides plain values: arrays, their dtypes, and the
 # package's vocabulary (enums).
@@ -91,3 +106,46 @@ class _Loader(pickle.Unpickler):
             if isinstance(found, type) and issubclass(found, enum.Enum):
                 return found
         raise pickle.UnpicklingError(f"{module}.{name} is not kept in an entry")
+
+
+def prune_unused(folder: Path | None, used: Mapping[str, set[str]], suffix: str) -> int:
+    """Remove the entries ``<prefix>-*<suffix>`` of each prefix in ``used`` whose name
+    is not among its keys (earlier versions of what a run used); how many were removed."""
+    if folder is None or not folder.is_dir():
+        return 0
+    removed = 0
+    for prefix, keys in used.items():
+        for path in folder.glob(f"{prefix}-*{suffix}"):
+            if path.stem not in keys:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def prune_others(folder: Path, prefixes: Iterable[str], suffix: str) -> int:
+    """Remove the entries ``*<suffix>`` whose prefix (before the first ``-``) is not
+    among ``prefixes`` (of what is no longer in the study); how many were removed."""
+    if not folder.is_dir():
+        return 0
+    keep = set(prefixes)
+    removed = 0
+    for path in folder.glob(f"*{suffix}"):
+        if path.stem.partition("-")[0] not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+@dataclass
+class KeptEntries:
+    """One run's use of the entries kept in ``folder`` (nothing kept where ``folder`` is
+    None): how many it took from there, and the names it used under each prefix."""
+
+    folder: Path | None
+    kept: int = 0
+    used: dict[str, set[str]] = field(default_factory=dict)
+
+    def prune(self) -> int:
+        """Remove the entries under this run's prefixes that it did not use (versions
+        of a file or plate since changed); how many were removed."""
+        return prune_unused(self.folder, self.used, SUFFIX)

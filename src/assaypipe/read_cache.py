@@ -29,7 +29,7 @@ import platform
 import stat
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +39,15 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import vocabulary
-from assaypipe.kept import dump_plain, load_plain, package_source, write_whole
+from assaypipe.kept import (
+    SUFFIX,
+    KeptEntries,
+    dump_plain,
+    load_plain,
+    package_source,
+    prune_others,
+    write_whole,
+)
 from assaypipe.readers import DEFAULT_MAX_BYTES, RECENT_SECONDS, PlateColumns
 from assaypipe.readers.columns import Columns, ColumnTable
 from assaypipe.readers.kit_standards import KitStandards
@@ -48,7 +56,6 @@ __all__ = ["ReadCache", "prune_reads"]
 
 # Bumped when the layout of an entry changes.
 ENTRY_FORMAT = 1
-SUFFIX = ".pkl"
 
 _PLAIN = (str, float, int, bool, type(None))
 
@@ -74,15 +81,12 @@ def export_prefix(export: str | Path) -> str:
 
 
 @dataclass
-class ReadCache:
+class ReadCache(KeptEntries):
     """Exports' plates kept in ``folder`` (nothing kept where ``folder`` is None), for
     the reads of one chunk run: :meth:`read_plate` is :func:`pipeline.read_plate`,
     taken from the cache where it can be."""
 
-    folder: Path | None
-    kept: int = 0
     read: int = 0
-    used: dict[str, set[str]] = field(default_factory=dict)
 
     def read_plate(
         self,
@@ -118,19 +122,6 @@ class ReadCache:
         ):
             self._store(key, plates)
         return plates, rejected
-
-    def prune(self) -> int:
-        """Remove the entries of this run's exports that it did not use (versions of
-        a file since changed); how many were removed."""
-        if self.folder is None or not self.folder.is_dir():
-            return 0
-        removed = 0
-        for prefix, keys in self.used.items():
-            for path in self.folder.glob(f"{prefix}-*{SUFFIX}"):
-                if path.stem not in keys:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-        return removed
 
     def _digests(self, export: str, plate_map: str | None) -> tuple[str | None, str | None]:
         """The export's and the plate map's SHA-256 (None: not kept, see _file_digest)."""
@@ -171,15 +162,7 @@ class ReadCache:
 def prune_reads(folder: Path, exports: Iterable[str]) -> int:
     """Remove the entries of exports not among ``exports`` (no longer in the study);
     how many were removed."""
-    if not folder.is_dir():
-        return 0
-    prefixes = {export_prefix(export) for export in exports}
-    removed = 0
-    for path in folder.glob(f"*{SUFFIX}"):
-        if path.stem.partition("-")[0] not in prefixes:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    return prune_others(folder, {export_prefix(export) for export in exports}, SUFFIX)
 
 
 def _file_digest(path: str) -> str | None:
