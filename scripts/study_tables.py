@@ -44,13 +44,10 @@ with logged(snakemake.log[0]) as log:
         log.info("%s: %d rows", name, len(frame))
         write(name, frame, "collect_tables")
     # The chunks keep the exports they read for the next run; not those of files gone.
-    gone = prune_reads(
-        Path(output.plates).parent / ".cache" / "reads", frames["plates"]["source_file"]
-    )
+    kept = Path(output.plates).parent / ".cache"
+    gone = prune_reads(kept / "reads", frames["plates"]["source_file"])
     log.info("kept reads of exports no longer in the study removed: %d", gone)
-    gone = prune_curves(
-        Path(output.plates).parent / ".cache" / "curves", frames["plates"]["plate_id"]
-    )
+    gone = prune_curves(kept / "curves", frames["plates"]["plate_id"])
     log.info("kept curves of plates no longer in the study removed: %d", gone)
 
     # The next steps read the study tables as written, as every later step does.

@@ -23,7 +23,6 @@ import platform
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.kept import (
-    SUFFIX,
-    KeptEntries,
-    dump_plain,
-    load_plain,
-    package_source,
-    prune_others,
-    write_whole,
-)
+from assaypipe.kept import KeptEntries, code_key, prune_others
 from assaypipe.settings import CurveSettings
 
 __all__ = ["CurveCache", "prune_curves"]
@@ -57,13 +48,7 @@ def _fitting_code() -> bytes:
     except ImportError:  # pragma: no cover - a numpy that moved it
         __cpu_features__ = {}
     features = ",".join(sorted(name for name, found in __cpu_features__.items() if found))
-    parts = [
-        f"entry {ENTRY_FORMAT}",
-        f"python {platform.python_version()}",
-        f"machine {platform.machine()} {features}",
-    ]
-    parts += [f"{library} {metadata.version(library)}" for library in _LIBRARIES]
-    return package_source() + " ".join(parts).encode()
+    return code_key(ENTRY_FORMAT, _LIBRARIES, f"machine {platform.machine()} {features}")
 
 
 def plate_prefix(plate_id: str) -> str:
@@ -149,9 +134,8 @@ class CurveCache(KeptEntries):
         return keys
 
     def _load(self, key: str) -> dict[str, Any] | None:
-        assert self.folder is not None
+        entry = self.load_entry(key)
         try:
-            entry = load_plain((self.folder / f"{key}{SUFFIX}").read_bytes())
             _check(entry)
         except Exception:
             # Missing, damaged or foreign: the plate is fitted again.
@@ -159,16 +143,15 @@ class CurveCache(KeptEntries):
         return dict(entry)
 
     def _store(self, key: str, curves: pd.DataFrame) -> None:
-        assert self.folder is not None
         entry = _entry(curves)
         if entry is not None:
-            write_whole(self.folder / f"{key}{SUFFIX}", dump_plain(entry))
+            self.store_entry(key, entry)
 
 
 def prune_curves(folder: Path, plate_ids: Iterable[str]) -> int:
     """Remove the entries of plates not among ``plate_ids`` (no longer in the study);
     how many were removed."""
-    return prune_others(folder, {plate_prefix(str(plate_id)) for plate_id in plate_ids}, SUFFIX)
+    return prune_others(folder, {plate_prefix(str(plate_id)) for plate_id in plate_ids})
 
 
 def _row_hashes(frame: pd.DataFrame) -> tuple[bytes, dict[str, np.ndarray]]:

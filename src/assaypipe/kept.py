@@ -11,21 +11,23 @@ import hashlib
 import io
 import os
 import pickle
+import platform
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "SUFFIX",
     "KeptEntries",
+    "code_key",
     "dump_plain",
     "load_plain",
     "package_source",
     "prune_others",
-    "prune_unused",
     "source_digest",
     "write_whole",
 ]
@@ -108,28 +110,14 @@ class _Loader(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not kept in an entry")
 
 
-def prune_unused(folder: Path | None, used: Mapping[str, set[str]], suffix: str) -> int:
-    """Remove the entries ``<prefix>-*<suffix>`` of each prefix in ``used`` whose name
-    is not among its keys (earlier versions of what a run used); how many were removed."""
-    if folder is None or not folder.is_dir():
-        return 0
-    removed = 0
-    for prefix, keys in used.items():
-        for path in folder.glob(f"{prefix}-*{suffix}"):
-            if path.stem not in keys:
-                path.unlink(missing_ok=True)
-                removed += 1
-    return removed
-
-
-def prune_others(folder: Path, prefixes: Iterable[str], suffix: str) -> int:
-    """Remove the entries ``*<suffix>`` whose prefix (before the first ``-``) is not
-    among ``prefixes`` (of what is no longer in the study); how many were removed."""
+def prune_others(folder: Path, prefixes: Iterable[str]) -> int:
+    """Remove the entries whose prefix (before the first ``-``) is not among
+    ``prefixes`` (of what is no longer in the study); how many were removed."""
     if not folder.is_dir():
         return 0
     keep = set(prefixes)
     removed = 0
-    for path in folder.glob(f"*{suffix}"):
+    for path in folder.glob(f"*{SUFFIX}"):
         if path.stem.partition("-")[0] not in keep:
             path.unlink(missing_ok=True)
             removed += 1
@@ -148,4 +136,42 @@ class KeptEntries:
     def prune(self) -> int:
         """Remove the entries under this run's prefixes that it did not use (versions
         of a file or plate since changed); how many were removed."""
-        return prune_unused(self.folder, self.used, SUFFIX)
+        if self.folder is None or not self.folder.is_dir():
+            return 0
+        removed = 0
+        for prefix, keys in self.used.items():
+            for path in self.folder.glob(f"{prefix}-*{SUFFIX}"):
+                if path.stem not in keys:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    def load_entry(self, key: str) -> Any:
+        """The entry ``key`` (:func:`load_plain`); None where it is missing, damaged or
+        holds anything but plain data."""
+        if self.folder is None:
+            return None
+        try:
+            return load_plain((self.folder / f"{key}{SUFFIX}").read_bytes())
+        except Exception:
+            return None
+
+    def store_entry(self, key: str, entry: Any) -> None:
+        """Keep ``entry`` under ``key`` (:func:`dump_plain`, written whole; nothing
+        where no folder is set or it cannot be written)."""
+        if self.folder is not None:
+            write_whole(self.folder / f"{key}{SUFFIX}", dump_plain(entry))
+
+
+@cache
+def code_key(entry_format: int, libraries: tuple[str, ...], *extra: str) -> bytes:
+    """What a kept entry depends on besides its inputs: the package's source, the
+    layout of the entry, and the versions of Python and of ``libraries`` (and
+    ``extra``, such as the processor's instruction sets)."""
+    versions = [f"entry {entry_format}", f"python {platform.python_version()}", *extra]
+    for library in libraries:
+        try:
+            versions.append(f"{library} {metadata.version(library)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{library} absent")
+    return package_source() + " ".join(versions).encode()

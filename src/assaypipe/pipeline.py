@@ -328,7 +328,7 @@ def process_chunk(
     One job does all three: each job of a workflow pays for starting Python and its
     libraries, which would cost more than the work on a chunk of a few hundred plates.
     """
-    from assaypipe.curves import fit_plate_curves
+    from assaypipe.curve_cache import CurveCache
     from assaypipe.curves.vendor import VENDOR_SIGNALS
     from assaypipe.interpolate import interpolate_wells
     from assaypipe.vendor_curves import in_wells_terms
@@ -347,11 +347,12 @@ def process_chunk(
         vendor_signals=VENDOR_SIGNALS if vendor_mode else None,
         cache=cache,
     )
-    vendor = in_wells_terms(read.vendor, read.wells)
-    if curve_cache is None:
-        fitted = fit_plate_curves(read.wells, settings.curves, plates=read.plates, vendor=vendor)
-    else:
-        fitted = curve_cache.fit(read.wells, settings.curves, plates=read.plates, vendor=vendor)
+    fitted = (curve_cache or CurveCache(None)).fit(
+        read.wells,
+        settings.curves,
+        plates=read.plates,
+        vendor=in_wells_terms(read.vendor, read.wells),
+    )
     return ChunkResult(
         wells=interpolate_wells(read.wells, fitted),
         curves=fitted,

@@ -25,13 +25,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-import platform
 import stat
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +36,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import vocabulary
-from assaypipe.kept import (
-    SUFFIX,
-    KeptEntries,
-    dump_plain,
-    load_plain,
-    package_source,
-    prune_others,
-    write_whole,
-)
+from assaypipe.kept import KeptEntries, code_key, prune_others
 from assaypipe.readers import DEFAULT_MAX_BYTES, RECENT_SECONDS, PlateColumns
 from assaypipe.readers.columns import Columns, ColumnTable
 from assaypipe.readers.kit_standards import KitStandards
@@ -62,17 +51,6 @@ _PLAIN = (str, float, int, bool, type(None))
 
 # The libraries the readers call (workbooks: openpyxl's dates, xlrd for .xls).
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "openpyxl", "xlrd")
-
-
-@cache
-def _reading_code() -> bytes:
-    versions = [f"entry {ENTRY_FORMAT}", f"python {platform.python_version()}"]
-    for library in _LIBRARIES:
-        try:
-            versions.append(f"{library} {metadata.version(library)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{library} absent")
-    return package_source() + " ".join(versions).encode()
 
 
 def export_prefix(export: str | Path) -> str:
@@ -135,34 +113,31 @@ class ReadCache(KeptEntries):
         export_digest, map_digest = digests
         if export_digest is None or map_digest is None:
             return None
-        digest = hashlib.sha256(_reading_code())
+        digest = hashlib.sha256(code_key(ENTRY_FORMAT, _LIBRARIES))
         for part in (export, export_digest, map_digest, *read):
             digest.update(len(part).to_bytes(8, "little"))
             digest.update(part.encode())
         return f"{export_prefix(export)}-{digest.hexdigest()}"
 
     def _load(self, key: str) -> list[PlateColumns] | None:
-        assert self.folder is not None
+        entry = self.load_entry(key)
         try:
-            data = (self.folder / f"{key}{SUFFIX}").read_bytes()
-            return _plates(load_plain(data))
+            return None if entry is None else _plates(entry)
         except Exception:
-            # Missing, damaged or foreign: the export is read again.
+            # Damaged or foreign: the export is read again.
             return None
 
     def _store(self, key: str, plates: list[PlateColumns]) -> None:
-        assert self.folder is not None
         entry = _entry(plates)
-        if entry is None:
-            return
-        # Compressed: the texts repeat (about 14 times smaller, 0.15 ms a plate to undo).
-        write_whole(self.folder / f"{key}{SUFFIX}", dump_plain(entry))
+        if entry is not None:
+            # Compressed: the texts repeat (about 14 times smaller, 0.15 ms to undo).
+            self.store_entry(key, entry)
 
 
 def prune_reads(folder: Path, exports: Iterable[str]) -> int:
     """Remove the entries of exports not among ``exports`` (no longer in the study);
     how many were removed."""
-    return prune_others(folder, {export_prefix(export) for export in exports}, SUFFIX)
+    return prune_others(folder, {export_prefix(export) for export in exports})
 
 
 def _file_digest(path: str) -> str | None:
