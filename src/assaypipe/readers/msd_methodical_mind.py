@@ -34,7 +34,7 @@ from typing import Final
 import numpy as np
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import ROW_LETTERS, classify_texts, wells_frame
+from assaypipe.readers.cells import ROW_LETTERS, classify_texts, wells_columns
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.tables import UNASSIGNED
@@ -385,7 +385,7 @@ def compose(parts: list[_Part], file: str, name: str = "") -> ParsedPlate:
     _note_shape(parts, notes)
     analyte = _spot_names(spot, first)
     tokens, values = classify_texts(text.tolist())
-    frame = wells_frame(
+    frame = wells_columns(
         len(well),
         well=well,
         analyte=analyte,

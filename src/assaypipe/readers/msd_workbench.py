@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import classify_texts, parse_well, vendor_columns, wells_frame
+from assaypipe.readers.cells import classify_texts, parse_well, vendor_table, wells_columns
+from assaypipe.readers.columns import ColumnTable, stacked
 from assaypipe.readers.msd_methodical_mind import SIGNAL_KIND, iso_time, spot_analyte
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
@@ -292,8 +294,7 @@ def _first_of_each(
     wells: np.ndarray, analyte: np.ndarray, table: WorkbenchTable, notes: Warnings
 ) -> np.ndarray:
     """Rows that are the first of their well and analyte; later ones are named."""
-    keys = pd.Series(wells + "\x1f" + analyte, dtype=object)
-    repeated = keys.duplicated().to_numpy() & (wells != "")
+    repeated = _repeats(zip(wells.tolist(), analyte.tolist(), strict=True)) & (wells != "")
     if repeated.any():
         shown = ", ".join(
             f"{table.places[i]} ({wells[i]}, {analyte[i] or 'no assay'})"
@@ -306,6 +307,20 @@ def _first_of_each(
     return np.asarray(~repeated, dtype=bool)
 
 
+def _repeats(keys: Iterable[Hashable]) -> np.ndarray:
+    """Whether each key is one seen before it (``Series.duplicated``).
+
+    >>> _repeats(["a", "b", "a"]).tolist()
+    [False, False, True]
+    """
+    seen: set[Hashable] = set()
+    repeated = []
+    for key in keys:
+        repeated.append(key in seen)
+        seen.add(key)
+    return np.array(repeated, dtype=bool)
+
+
 def _wells(
     table: WorkbenchTable,
     rows: np.ndarray,
@@ -315,7 +330,7 @@ def _wells(
     rule: RoleRule,
     file: str,
     notes: Warnings,
-) -> pd.DataFrame:
+) -> ColumnTable:
     sample = table.get("sample")[rows]
     classified = [rule.classify(name) for name in sample.tolist()]
     role = np.array([r for r, _ in classified], dtype=object)
@@ -333,7 +348,7 @@ def _wells(
     dilution = _dilutions(table, rows, notes)
     sample_id = sample.copy()
     sample_id[~(np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (sample != ""))] = None
-    return wells_frame(
+    return wells_columns(
         len(rows),
         well=wells,
         analyte=analyte,
@@ -392,8 +407,8 @@ def _vendor(
     wells: np.ndarray,
     analyte: np.ndarray,
     signal_column: str,
-) -> pd.DataFrame:
-    parts: list[pd.DataFrame] = []
+) -> ColumnTable:
+    parts: list[ColumnTable] = []
     detection = np.array([_norm(t) for t in table.get(_DETECTION)[rows].tolist()], dtype=object)
     columns = dict(_VENDOR)
     if signal_column == _SIGNAL and table.has(_ADJUSTED):
@@ -401,39 +416,41 @@ def _vendor(
     for column, quantity in columns.items():
         if not table.has(column):
             continue
-        frame = vendor_columns(
+        part = vendor_table(
             analyte,
             wells,
             np.full(len(rows), quantity, dtype=object),
             table.get(column)[rows],
         )
         if quantity in _CONCENTRATIONS:
-            frame = _out_of_range(frame, detection).assign(basis=VendorBasis.SAMPLE)
-        parts.append(frame)
+            _out_of_range(part, detection)
+            part.columns["basis"] = np.full(len(part), VendorBasis.SAMPLE, dtype=object)
+        parts.append(part)
     parts.append(_r_squared(table, rows, analyte))
-    return pd.concat(parts, ignore_index=True)
+    names = list(parts[0].columns)
+    return ColumnTable(stacked([part.columns for part in parts], names), sum(map(len, parts)))
 
 
-def _out_of_range(frame: pd.DataFrame, detection: np.ndarray) -> pd.DataFrame:
+def _out_of_range(part: ColumnTable, detection: np.ndarray) -> None:
     """Concentrations Workbench calls above or below its range (`Detection Range`):
     token `oor_high` or `oor_low`, their number kept, so only in-range values are
-    compared with assaypipe's."""
+    compared with assaypipe's (in place)."""
     above = np.array([text.startswith("above") for text in detection.tolist()], dtype=bool)
     below = np.array([text.startswith("below") for text in detection.tolist()], dtype=bool)
-    token = frame["token"].to_numpy(dtype=object, copy=True)
+    token = np.array(part.columns["token"], dtype=object)
     token[above] = "oor_high"
     token[below] = "oor_low"
-    return frame.assign(token=token)
+    part.columns["token"] = token
 
 
-def _r_squared(table: WorkbenchTable, rows: np.ndarray, analyte: np.ndarray) -> pd.DataFrame:
+def _r_squared(table: WorkbenchTable, rows: np.ndarray, analyte: np.ndarray) -> ColumnTable:
     """Workbench's R² of each assay's curve (repeated on each of its rows): once."""
     if not table.has(_R_SQUARED):
         empty = np.array([], dtype=object)
-        return vendor_columns(empty, empty, empty, empty)
+        return vendor_table(empty, empty, empty, empty)
     texts = table.get(_R_SQUARED)[rows]
-    first = ~pd.Series(analyte, dtype=object).duplicated().to_numpy()
-    return vendor_columns(
+    first = ~_repeats(analyte.tolist())
+    return vendor_table(
         analyte[first],
         np.full(int(first.sum()), None, dtype=object),
         np.full(int(first.sum()), "r_squared", dtype=object),
