@@ -39,7 +39,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Final
 
 import numpy as np
@@ -48,13 +47,14 @@ import pandas as pd
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     bad_bead_flags,
-    classify_cells,
+    classify_texts,
     parse_well,
     unreadable_counts,
-    vendor_frame,
+    vendor_table,
     well_order,
-    wells_frame,
+    wells_columns,
 )
+from assaypipe.readers.columns import ColumnTable, stacked
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
@@ -343,15 +343,7 @@ def read_bioplex(sheets: list[Sheet], file: str, signal: str = "median") -> Pars
     frame = frame.assign(expected=_numbers(frame["expected"]))
     wells = _wells(frame, signal)
     basis = _obs_conc_basis(frame, params) or DEFAULT_BASIS
-    vendor = pd.concat(
-        [
-            vendor_frame(
-                zip(frame["analyte"], frame["well"], repeat("concentration"), frame["obs"])
-            ).assign(unit=frame["unit"].where(frame["unit"] != "", None), basis=basis),
-            vendor_frame(footers),
-        ],
-        ignore_index=True,
-    )
+    vendor = _vendor(frame, basis, footers)
     first = analyte_sheets[0].info
     software = template.get("Analysis Software", "")
     version = re.search(r"(\d+(?:\.\d+)+)", software)
@@ -564,14 +556,37 @@ def _obs_conc_basis(frame: pd.DataFrame, params: dict[str, dict[str, float]]) ->
     )
 
 
-def _wells(frame: pd.DataFrame, signal: str) -> pd.DataFrame:
+def _vendor(
+    frame: pd.DataFrame, basis: str, footers: list[tuple[str, str | None, str, str]]
+) -> ColumnTable:
+    """Bio-Plex's Obs Conc of every well, then its curves' footers."""
+    n = len(frame)
+    unit = frame["unit"].to_numpy(dtype=object, copy=True)
+    unit[unit == ""] = None
+    observed = vendor_table(
+        frame["analyte"].to_numpy(dtype=object),
+        frame["well"].to_numpy(dtype=object),
+        np.full(n, "concentration", dtype=object),
+        frame["obs"].to_numpy(dtype=object),
+    )
+    observed.columns["unit"] = unit
+    observed.columns["basis"] = np.full(n, basis, dtype=object)
+    analyte, well, quantity, text = (
+        np.array([row[k] for row in footers], dtype=object) for k in range(4)
+    )
+    curves = vendor_table(analyte, well, quantity, text)
+    parts = [observed.columns, curves.columns]
+    return ColumnTable(stacked(parts, list(observed.columns)), n + len(footers))
+
+
+def _wells(frame: pd.DataFrame, signal: str) -> ColumnTable:
     raw_text = frame["text"].astype("str")
-    tokens, values = classify_cells(raw_text)
+    tokens, values = classify_texts(_cell_texts(raw_text))
     named = frame["role"].isin([Role.SAMPLE, Role.CONTROL])
     beads = pd.to_numeric(frame["beads"].astype("str"), errors="coerce")
     beads = beads.where(np.isfinite(beads) & (beads >= 0) & (beads == beads.round()))
     unreadable = unreadable_counts(frame["beads"].tolist(), beads.to_numpy(dtype=float))
-    return wells_frame(
+    return wells_columns(
         len(frame),
         well=frame["well"].to_numpy(dtype=object),
         analyte=frame["analyte"].to_numpy(dtype=object),
@@ -582,11 +597,11 @@ def _wells(frame: pd.DataFrame, signal: str) -> pd.DataFrame:
         expected_conc=frame["expected"].to_numpy(dtype=float),
         unit=frame["unit"].to_numpy(dtype=object),
         dilution=frame["dilution"].to_numpy(dtype=float),
-        signal=values.to_numpy(),
+        signal=values,
         signal_kind=SIGNAL_COLUMNS[signal],
         bead_count=pd.array(beads.to_numpy(), dtype="Int64"),
         raw_text=raw_text.to_numpy(dtype=object),
-        token=tokens.to_numpy(dtype=object),
+        token=tokens,
         flags=bad_bead_flags(frame["flags"].tolist(), unreadable),
     )
 
@@ -646,7 +661,15 @@ def _numbers(texts: pd.Series) -> np.ndarray:
 
 def _numbers_of(texts: pd.Series) -> np.ndarray:
     """The numbers cells hold, extrapolated ones (`*3.42`) included."""
-    return classify_cells(texts.astype("str"))[1].to_numpy(dtype=float)
+    return classify_texts(_cell_texts(texts))[1]
+
+
+def _cell_texts(texts: pd.Series) -> list[str]:
+    """The cells as texts, a missing one as "" (what `classify_cells` reads)."""
+    listed = texts.tolist()
+    if all(type(text) is str for text in listed):
+        return listed
+    return texts.astype("str").fillna("").tolist()
 
 
 def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
