@@ -37,6 +37,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final, Literal
 
 import numpy as np
@@ -571,13 +572,21 @@ class PlateMap:
 
     def role(self, well: str, rule: RoleRule) -> tuple[str, int | None, str | None]:
         """Role, level and sample_id of a well ("" when the map defines none)."""
-        code = self.codes.get(well, "")
+        return self.code_role(self.codes.get(well, ""), rule)
+
+    @cached_property
+    def _prefixes(self) -> tuple[str, ...]:
+        """The codes' prefixes, longest first (of equally long ones, the first defined)."""
+        return tuple(sorted(self.meanings, key=len, reverse=True))
+
+    def code_role(self, code: str, rule: RoleRule) -> tuple[str, int | None, str | None]:
+        """Role, level and sample_id of a plate map code (`role` of its well)."""
         found = _CODE.match(code)
         if not code or found is None:
             return ("", None, None) if not code else _by_rule(code, rule)
-        prefixes = sorted((p for p in self.meanings if code.startswith(p)), key=len, reverse=True)
-        meaning = self.meanings[prefixes[0]] if prefixes else ""
-        number = code[len(prefixes[0]) :] if prefixes else ""
+        prefix = next((p for p in self._prefixes if code.startswith(p)), None)
+        meaning = self.meanings[prefix] if prefix is not None else ""
+        number = code[len(prefix) :] if prefix is not None else ""
         if not meaning or (number and not number.isdecimal()):
             return _by_rule(code, rule)
         if "undefined" in meaning or "empty" in meaning:
@@ -770,11 +779,12 @@ def _wells(
 def _apply_map(table: ColumnTable, plate_map: PlateMap, rule: RoleRule) -> ColumnTable:
     """The wells' roles, sample names and levels from the plate map (in place)."""
     columns = table.columns
-    wells = columns["well"].tolist()
-    roles = [plate_map.role(well, rule) for well in wells]
+    codes = np.array([plate_map.codes.get(w, "") for w in columns["well"].tolist()], dtype=object)
+    # Replicate wells share a code: each code is looked up once.
+    of_code = {code: plate_map.code_role(code, rule) for code in set(codes.tolist())}
+    roles = [of_code[code] for code in codes.tolist()]
     role = np.array([r for r, _, _ in roles], dtype=object)
     named = role != ""
-    codes = np.array([plate_map.codes.get(w, "") for w in wells], dtype=object)
     columns["role"] = np.where(named, role, columns["role"])
     columns["sample_name"] = np.where(named, codes, "")
     sample_id = np.empty(len(roles), dtype=object)
