@@ -29,7 +29,7 @@ import math
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -48,10 +48,11 @@ from assaypipe.readers.bioplex import (
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
-    vendor_frame,
+    vendor_table,
     well_order,
-    wells_frame,
+    wells_columns,
 )
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.vocabulary import Role
@@ -357,28 +358,19 @@ def read_bioplex_xml(text: str, file: str, signal: str = "median") -> ParsedPlat
     wells, vendor_rows, evidence = _compose(
         groups, acquired, names, int(columns) if columns > 0 else 12, signal, notes
     )
-    if wells.empty:
+    if not wells.n_rows:
         raise InputError(file, "the XML's Samples element lists no well readings")
-    _note_acquisition(wells, acquired, whole, notes)
+    _note_acquisition(wells.columns["well"], acquired, whole, notes)
     labels = {curve: names.label(curve.region, curve.name) for curve in curves}
     names.note(notes)
     _note_curves(labels, notes)
     unit_of = {labels[curve]: curve.unit for curve in curves if curve.unit}
-    wells = wells.assign(unit=[unit_of.get(analyte, "") for analyte in wells["analyte"]])
-    vendor_rows += [(labels[c], None, "model", c.model) for c in curves if c.model]
-    vendor = vendor_frame(vendor_rows)
-    is_conc = vendor["quantity"].isin(["concentration", "mean_concentration"])
-    basis = concentration_basis(*evidence) or DEFAULT_BASIS
-    vendor = vendor.assign(
-        unit=np.array(
-            [
-                unit_of.get(a) if c else None
-                for a, c in zip(vendor["analyte"], is_conc, strict=True)
-            ],
-            dtype=object,
-        ),
-        basis=pd.Series(basis, index=vendor.index, dtype=object).where(is_conc, None),
+    wells.columns["unit"] = _objects(
+        [unit_of.get(analyte, "") for analyte in wells.columns["analyte"].tolist()]
     )
+    vendor_rows += [(labels[c], None, "model", c.model) for c in curves if c.model]
+    basis = concentration_basis(*evidence) or DEFAULT_BASIS
+    vendor = _vendor(vendor_rows, unit_of, basis)
     units = list(dict.fromkeys(curve.unit for curve in curves if curve.unit))
     first = acquired[0] if acquired else None
     standards = samples.find("Standards")
@@ -448,7 +440,7 @@ def _compose(
     signal: str,
     notes: Warnings,
 ) -> tuple[
-    pd.DataFrame,
+    ColumnTable,
     list[tuple[str, str | None, str, str]],
     tuple[np.ndarray, np.ndarray, np.ndarray],
 ]:
@@ -457,7 +449,7 @@ def _compose(
     controls)."""
     beads = {(a.well, region): count for a in acquired for region, count in a.bead_counts}
     blank_means = _blank_means(groups, names)
-    records: list[dict[str, object]] = []
+    records: list[dict[str, Any]] = []
     vendor_rows: list[tuple[str, str | None, str, str]] = []
     evidence: list[tuple[float, float, float]] = []
     seen: dict[tuple[str, str], str] = {}
@@ -533,15 +525,8 @@ def _compose(
     _note_listed(
         invalid, "Bio-Plex marks these readings not valid; they are read without a signal", notes
     )
-    frame = pd.DataFrame.from_records(
-        records,
-        columns=[
-            "well", "analyte", "role", "name", "level", "expected", "dilution", "text",
-            "valid", "background", "beads", "flags",
-        ],
-    )  # fmt: skip
     found = np.array(evidence, dtype=float).reshape(-1, 3)
-    return _wells(frame, signal), vendor_rows, (found[:, 0], found[:, 1], found[:, 2])
+    return _wells(records, signal), vendor_rows, (found[:, 0], found[:, 1], found[:, 2])
 
 
 def _blank_means(groups: list[SampleGroup], names: _AnalyteNames) -> dict[str, float]:
@@ -556,33 +541,62 @@ def _blank_means(groups: list[SampleGroup], names: _AnalyteNames) -> dict[str, f
     return {analyte: float(np.mean(found)) for analyte, found in values.items()}
 
 
-def _wells(frame: pd.DataFrame, signal: str) -> pd.DataFrame:
-    texts = frame["text"].astype(str).tolist()
+def _wells(records: list[dict[str, Any]], signal: str) -> ColumnTable:
+    """The wells of the readings' records (`_compose`), as columns."""
+
+    def column(name: str) -> list[Any]:
+        return [record[name] for record in records]
+
+    texts = [str(text) for text in column("text")]
     tokens, values = classify_texts(texts)
     # A reading Bio-Plex marks not valid is no measurement, whatever number it shows.
-    invalid = ~frame["valid"].to_numpy(dtype=bool)
+    invalid = ~np.array(column("valid"), dtype=bool)
     tokens[invalid] = "not_reported"
     values[invalid] = np.nan
     if signal == "net_mfi":
-        values = values - frame["background"].to_numpy(dtype=float)
-    named = frame["role"].isin([Role.SAMPLE, Role.CONTROL])
-    return wells_frame(
-        len(frame),
-        well=frame["well"].to_numpy(dtype=object),
-        analyte=frame["analyte"].to_numpy(dtype=object),
-        role=frame["role"].to_numpy(dtype=object),
-        sample_name=frame["name"].to_numpy(dtype=object),
-        sample_id=frame["name"].where(named, None).to_numpy(dtype=object),
-        level=pd.array(frame["level"].to_numpy(), dtype="Int64"),
-        expected_conc=frame["expected"].to_numpy(dtype=float),
-        dilution=frame["dilution"].to_numpy(dtype=float),
+        values = values - np.array(column("background"), dtype=float)
+    role = column("role")
+    name = _objects(column("name"))
+    sample_id = name.copy()
+    sample_id[np.array([r not in (Role.SAMPLE, Role.CONTROL) for r in role], dtype=bool)] = None
+    return wells_columns(
+        len(records),
+        well=_objects(column("well")),
+        analyte=_objects(column("analyte")),
+        role=_objects(role),
+        sample_name=name,
+        sample_id=sample_id,
+        level=pd.array(column("level"), dtype="Int64"),
+        expected_conc=np.array(column("expected"), dtype=float),
+        dilution=np.array(column("dilution"), dtype=float),
         signal=values,
         signal_kind=SIGNAL_COLUMNS[signal],
-        bead_count=pd.array(frame["beads"].to_numpy(), dtype="Int64"),
+        bead_count=pd.array(column("beads"), dtype="Int64"),
         raw_text=np.array(texts, dtype=object),
         token=tokens,
-        flags=frame["flags"].to_numpy(dtype=object),
+        flags=_objects(column("flags")),
     )
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """An object column of ``values``."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _vendor(
+    rows: list[tuple[str, str | None, str, str]], unit_of: dict[str, str], basis: str
+) -> ColumnTable:
+    """Bio-Plex's results: a concentration in its analyte's unit and on `basis`."""
+    analyte, well, quantity, raw_text = (_objects([row[i] for row in rows]) for i in range(4))
+    table = vendor_table(analyte, well, quantity, raw_text)
+    is_conc = [row[2] in ("concentration", "mean_concentration") for row in rows]
+    table.columns["unit"] = _objects(
+        [unit_of.get(row[0]) if conc else None for row, conc in zip(rows, is_conc, strict=True)]
+    )
+    table.columns["basis"] = _objects([basis if conc else None for conc in is_conc])
+    return table
 
 
 def _note_listed(items: list[str], what: str, notes: Warnings) -> None:
@@ -593,7 +607,7 @@ def _note_listed(items: list[str], what: str, notes: Warnings) -> None:
 
 
 def _note_acquisition(
-    wells: pd.DataFrame, acquired: list[Acquisition], whole: bool, notes: Warnings
+    wells: np.ndarray, acquired: list[Acquisition], whole: bool, notes: Warnings
 ) -> None:
     if not whole:
         return
@@ -603,7 +617,7 @@ def _note_acquisition(
             "instrument's serial number are not in it"
         )
         return
-    listed = set(wells["well"])
+    listed = set(wells.tolist())
     recorded = sorted(listed & {a.well for a in acquired}, key=well_order)
     if len(recorded) < len(listed):
         shown = ", ".join(recorded[:_MOST_LISTED]) + ("..." if len(recorded) > _MOST_LISTED else "")

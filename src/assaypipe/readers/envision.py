@@ -37,13 +37,20 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final, Literal
 
 import numpy as np
-import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import ROW_LETTERS, classify_cells, vendor_frame, wells_frame
+from assaypipe.readers.cells import (
+    ROW_LETTERS,
+    classify_texts,
+    vendor_table,
+    wells_columns,
+    whole_numbers,
+)
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
@@ -565,13 +572,21 @@ class PlateMap:
 
     def role(self, well: str, rule: RoleRule) -> tuple[str, int | None, str | None]:
         """Role, level and sample_id of a well ("" when the map defines none)."""
-        code = self.codes.get(well, "")
+        return self.code_role(self.codes.get(well, ""), rule)
+
+    @cached_property
+    def _prefixes(self) -> tuple[str, ...]:
+        """The codes' prefixes, longest first (of equally long ones, the first defined)."""
+        return tuple(sorted(self.meanings, key=len, reverse=True))
+
+    def code_role(self, code: str, rule: RoleRule) -> tuple[str, int | None, str | None]:
+        """Role, level and sample_id of a plate map code (`role` of its well)."""
         found = _CODE.match(code)
         if not code or found is None:
             return ("", None, None) if not code else _by_rule(code, rule)
-        prefixes = sorted((p for p in self.meanings if code.startswith(p)), key=len, reverse=True)
-        meaning = self.meanings[prefixes[0]] if prefixes else ""
-        number = code[len(prefixes[0]) :] if prefixes else ""
+        prefix = next((p for p in self._prefixes if code.startswith(p)), None)
+        meaning = self.meanings[prefix] if prefix is not None else ""
+        number = code[len(prefix) :] if prefix is not None else ""
         if not meaning or (number and not number.isdecimal()):
             return _by_rule(code, rule)
         if "undefined" in meaning or "empty" in meaning:
@@ -675,9 +690,9 @@ def compose(
             where=f"line {read.line}",
         )
     wells, texts = wells[keep], texts[keep]
-    frame = _wells(wells, texts, read.name, raw.decimal_comma, file)
+    table = _wells(wells, texts, read.name, raw.decimal_comma, file)
     if plate_map is not None:
-        frame = _apply_map(frame, plate_map, options.rule)
+        table = _apply_map(table, plate_map, options.rule)
     _note_missing(sections, sets, notes)
     _note_unused(choice, sets, notes)
     if not raw.has_assay:
@@ -704,7 +719,7 @@ def compose(
         "unit": "",
     }
     vendor = _vendor(sets, read, wells, raw.decimal_comma)
-    return ParsedPlate(wells=frame, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
+    return ParsedPlate(wells=table, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
 
 
 def _plate_map(
@@ -747,32 +762,38 @@ def _listed(sets: Sequence[DataSet]) -> str:
 
 def _wells(
     wells: np.ndarray, texts: np.ndarray, kind: str, decimal_comma: bool, file: str
-) -> pd.DataFrame:
-    raw_text = pd.Series(texts, dtype="str").str.strip()
-    tokens, values = classify_cells(raw_text, decimal_comma=decimal_comma)
-    return wells_frame(
+) -> ColumnTable:
+    raw_text = np.array([text.strip() for text in texts.tolist()], dtype=object)
+    tokens, values = classify_texts(raw_text.tolist(), decimal_comma=decimal_comma)
+    return wells_columns(
         len(wells),
         well=wells.astype(object),
-        signal=values.to_numpy(dtype=float),
+        signal=values,
         signal_kind=kind,
-        raw_text=raw_text.to_numpy(dtype=object),
-        token=tokens.to_numpy(dtype=object),
+        raw_text=raw_text,
+        token=tokens,
         source_file=file,
     )
 
 
-def _apply_map(frame: pd.DataFrame, plate_map: PlateMap, rule: RoleRule) -> pd.DataFrame:
-    wells = frame["well"].tolist()
-    roles = [plate_map.role(well, rule) for well in wells]
+def _apply_map(table: ColumnTable, plate_map: PlateMap, rule: RoleRule) -> ColumnTable:
+    """The wells' roles, sample names and levels from the plate map (in place)."""
+    columns = table.columns
+    codes = np.array([plate_map.codes.get(w, "") for w in columns["well"].tolist()], dtype=object)
+    # Replicate wells share a code: each code is looked up once.
+    of_code = {code: plate_map.code_role(code, rule) for code in set(codes.tolist())}
+    roles = [of_code[code] for code in codes.tolist()]
     role = np.array([r for r, _, _ in roles], dtype=object)
     named = role != ""
-    codes = np.array([plate_map.codes.get(w, "") for w in wells], dtype=object)
-    return frame.assign(
-        role=np.where(named, role, frame["role"].to_numpy(dtype=object)),
-        sample_name=np.where(named, codes, ""),
-        sample_id=pd.array([i for _, _, i in roles], dtype=object),
-        level=pd.array([level for _, level, _ in roles], dtype="Int64"),
+    columns["role"] = np.where(named, role, columns["role"])
+    columns["sample_name"] = np.where(named, codes, "")
+    sample_id = np.empty(len(roles), dtype=object)
+    sample_id[:] = [i for _, _, i in roles]
+    columns["sample_id"] = sample_id
+    columns["level"] = whole_numbers(
+        np.array([np.nan if level is None else level for _, level, _ in roles], dtype=float)
     )
+    return table
 
 
 def _note_missing(sections: list[RawSection], sets: list[DataSet], notes: Warnings) -> None:
@@ -815,14 +836,24 @@ def _note_unused(choice: Choice, sets: list[DataSet], notes: Warnings) -> None:
 
 def _vendor(
     sets: list[DataSet], read: DataSet, wells: np.ndarray, decimal_comma: bool
-) -> pd.DataFrame:
-    rows: list[tuple[str, str | None, str, str]] = []
-    for data in sets:
-        if data.kind != "calculated" or data is read:
-            continue
-        texts = data.text_of(wells)
-        rows += [("", str(w), data.name, str(t)) for w, t in zip(wells, texts, strict=True)]
-    return vendor_frame(rows, decimal_comma=decimal_comma)
+) -> ColumnTable:
+    calculated = [data for data in sets if data.kind == "calculated" and data is not read]
+    n_wells = len(wells)
+    n_rows = n_wells * len(calculated)
+    well = np.array([str(w) for w in wells.tolist()], dtype=object)
+    quantity = np.empty(n_rows, dtype=object)
+    raw_text = np.empty(n_rows, dtype=object)
+    for index, data in enumerate(calculated):
+        part = slice(index * n_wells, (index + 1) * n_wells)
+        quantity[part] = data.name
+        raw_text[part] = [str(t) for t in data.text_of(wells).tolist()]
+    return vendor_table(
+        np.full(n_rows, "", dtype=object),
+        np.tile(well, len(calculated)),
+        quantity,
+        raw_text,
+        decimal_comma=decimal_comma,
+    )
 
 
 def read_envision(

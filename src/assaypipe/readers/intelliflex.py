@@ -33,10 +33,12 @@ from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     classify_texts,
     parse_well,
-    vendor_columns,
+    vendor_table,
     well_order,
-    wells_frame,
+    wells_columns,
+    whole_numbers,
 )
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.readers.xponent import instrument_of, looks_like_xponent, read_xponent
@@ -280,7 +282,7 @@ def _dilutions(
     kept: list[tuple[tuple[str, ...], int, str]], columns: WideColumns, notes: Warnings
 ) -> np.ndarray:
     text = [columns.cell(row, "DILUTION") for row, _, _ in kept]
-    number = np.asarray(pd.to_numeric(pd.Series(text, dtype=object), errors="coerce"), dtype=float)
+    number = _numbers(text)
     blank = np.array([cell.casefold() in _NOT_VALUES for cell in text], dtype=bool)
     bad = ~blank & ~(np.isfinite(number) & (number > 0))
     if bad.any():
@@ -414,7 +416,7 @@ def _compose(
     field: str,
     signal_kind: str,
     notes: Warnings,
-) -> pd.DataFrame:
+) -> ColumnTable:
     """One row per well x analyte, wells in file order, analytes in header order."""
     n_wells, n_analytes = len(wells.wells), len(regions)
     # Well-major order: the texts of every region for well 1, then well 2, ...
@@ -425,9 +427,7 @@ def _compose(
     counts = np.array(
         [_column(columns, wells.rows, region, "COUNT") for region in regions], dtype=object
     ).T.ravel()
-    number = np.asarray(
-        pd.to_numeric(pd.Series(counts, dtype=object), errors="coerce"), dtype=float
-    )
+    number = _numbers(counts.tolist())
     whole = np.isfinite(number) & (number == np.round(number)) & (np.abs(number) < 2**53)
     fractional = np.isfinite(number) & ~whole
     if fractional.any():
@@ -441,7 +441,7 @@ def _compose(
     sample_name = np.array(wells.names, dtype=object)
     sample_id = sample_name.copy()
     sample_id[~np.isin(role, [Role.SAMPLE, Role.CONTROL]) | (sample_name == "")] = None
-    return wells_frame(
+    return wells_columns(
         n_wells * n_analytes,
         well=np.repeat(np.array(wells.wells, dtype=object), n_analytes),
         analyte=np.tile(np.array(names, dtype=object), n_wells),
@@ -452,7 +452,7 @@ def _compose(
         dilution=np.repeat(wells.dilutions, n_analytes),
         signal=values,
         signal_kind=signal_kind,
-        bead_count=pd.array(np.where(whole, number, np.nan), dtype="Int64"),
+        bead_count=whole_numbers(np.where(whole, number, np.nan)),
         raw_text=texts,
         token=tokens,
     )
@@ -460,7 +460,7 @@ def _compose(
 
 def _vendor(
     columns: WideColumns, regions: list[str], names: list[str], wells: WideWells
-) -> pd.DataFrame:
+) -> ColumnTable:
     """The region columns the software computed (BACKGROUND, NET MEDIAN, AVERAGE MFI,
     REPLICATE %CV, ...), one quantity each (`net_median`, `replicate_cv`, ...)."""
     analyte: list[str] = []
@@ -476,12 +476,18 @@ def _vendor(
             well += list(wells.wells)
             quantity += [_quantity(field)] * len(cells)
             text += cells
-    return vendor_columns(
+    return vendor_table(
         np.array(analyte, dtype=object),
         np.array(well, dtype=object),
         np.array(quantity, dtype=object),
         np.array(text, dtype=object),
     )
+
+
+def _numbers(texts: list[str]) -> np.ndarray:
+    """The texts as numbers, as `pd.to_numeric` reads them (NaN where it reads none)."""
+    parsed = pd.to_numeric(np.array(texts, dtype=object), errors="coerce")
+    return np.asarray(parsed, dtype=float)
 
 
 def _quantity(field: str) -> str:
