@@ -31,7 +31,7 @@ import pandas as pd
 
 from assaypipe.curves.series import off_series_levels
 from assaypipe.errors import InputError, shortened
-from assaypipe.layout import add_flags
+from assaypipe.layout import retag
 from assaypipe.readers.columns import texts
 from assaypipe.vocabulary import Role, WellFlag
 
@@ -141,12 +141,12 @@ def checked_standards(
         problems.extend(_no_concentration_problems(source_file, no_conc, wells["analyte"]))
     if not broken:
         return None, problems
-    in_broken = is_standard & np.isin(names, broken)
-    flags = add_flags(pd.Series(wells["flags"], dtype=object), in_broken, BROKEN_SERIES)
+    flags = np.array(wells["flags"], dtype=object)
+    retag(flags, is_standard & np.isin(names, broken), add=BROKEN_SERIES)
     combined = np.full(len(names), "", dtype=object)
     combined[is_standard] = names[is_standard] + "\x1f" + np.array(keys, dtype=object)
-    flags = add_flags(flags, np.isin(combined, bad_levels), IMPLAUSIBLE_LEVEL)
-    return flags.to_numpy(dtype=object), problems
+    retag(flags, np.isin(combined, bad_levels), add=IMPLAUSIBLE_LEVEL)
+    return flags, problems
 
 
 def _level_keys(levels: list[Any], concs: list[float]) -> list[str]:
@@ -219,7 +219,7 @@ def _no_concentration_problems(file: str, analytes: list[str], names: Any) -> li
         "the standard concentrations in the instrument protocol and export again, or give "
         "them in a kit file (standards) or a plate map"
     )
-    every = pd.Series(names, copy=False).drop_duplicates()
+    every = pd.unique(np.asarray(names, dtype=object))
     if len(analytes) > 1 and set(analytes) == set(every):
         message = f"every analyte has standards but their {problem}"
         return [InputError(file, message, where="standards")]
