@@ -1008,7 +1008,9 @@ def _layout_columns(
     ids = [layout.ids.get(w, "") for w in listed]
     given = [layout.names.get(w, "") for w in listed]
     base = [_DILUTION_SUFFIX.sub("", well_id) for well_id in ids]
-    roles = [_role(name, rule) if name else (Role.SAMPLE, None) for name in base]
+    # Each distinct ID is classified once (replicates and dilutions repeat them).
+    classified = {name: _role(name, rule) if name else (Role.SAMPLE, None) for name in set(base)}
+    roles = [classified[name] for name in base]
     role = np.array([r for r, _ in roles], dtype=object)
     number = _numbers([layout.concs.get(w, "") for w in listed])
     number[~np.isfinite(number)] = np.nan
