@@ -15,6 +15,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from itertools import chain
 from typing import Final
 
 import numpy as np
@@ -73,6 +74,8 @@ def _trim(row: tuple[str, ...]) -> list[str]:
 
 
 def _header_width(row: tuple[str, ...]) -> int | None:
+    if len(row) <= min(_SHAPES) or row[1].strip() != "1":
+        return None  # too short for a header, or its numbers do not start at 1
     cells = _trim(row)[1:]
     for width, numbers in _HEADERS.items():
         if cells == numbers:
@@ -84,15 +87,17 @@ def _locate(rows: list[tuple[str, ...]]) -> tuple[str, int, int] | None:
     """("labelled", header index, width) or ("bare", 0, width), else None."""
     if len(rows) > MAX_LINES:
         return None
-    headers = [(i, w) for i, row in enumerate(rows) if (w := _header_width(row)) is not None]
-    if headers:
-        index, width = headers[0]
+    header = next(
+        ((i, w) for i, row in enumerate(rows) if (w := _header_width(row)) is not None), None
+    )
+    if header is not None:
+        index, width = header
         return "labelled", index, width
     filled = [_trim(row) for row in rows if any(cell.strip() for cell in row)]
     for width, height in _SHAPES.items():
         if len(filled) != height or max(len(row) for row in filled) != width:
             continue
-        numbers = sum(bool(_NUMBER_CELL.match(cell)) for row in filled for cell in row)
+        numbers = len(list(filter(_NUMBER_CELL.match, chain.from_iterable(filled))))
         # Mostly numbers: a short table of words is not a plate of readings.
         if numbers * 2 >= width * height:
             return "bare", 0, width
