@@ -50,7 +50,14 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import ROW_LETTERS, classify_cells, vendor_frame, wells_frame
+from assaypipe.readers.cells import (
+    ROW_LETTERS,
+    classify_texts,
+    vendor_table,
+    wells_columns,
+    whole_numbers,
+)
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
@@ -752,9 +759,10 @@ def compose(raw: RawPlate, options: ReadOptions, file: str, name: str = "") -> P
         raise InputError(file, _empty(choice.read), where=f"line {choice.read.line}")
     _note_dropped(wells[~keep], choice.read, procedure, notes)
     wells, texts = wells[keep], texts[keep]
-    frame = _wells(wells, texts, choice, file)
+    columns = _wells(wells, texts, choice)
     if layout is not None:
-        frame = _apply_layout(frame, layout, options.rule, notes)
+        columns.update(_layout_columns(wells, layout, options.rule, notes))
+    table = wells_columns(len(wells), source_file=file, **columns)
     _note_shape(choice.read.grid, procedure, notes)
     _note_rows_without_read(choice.read, notes)
     _note_unused(choice, sets, notes)
@@ -769,7 +777,7 @@ def compose(raw: RawPlate, options: ReadOptions, file: str, name: str = "") -> P
         "unit": layout.unit if layout is not None else "",
     }
     vendor = _vendor(sets, choice, wells, raw)
-    return ParsedPlate(wells=frame, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
+    return ParsedPlate(wells=table, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
 
 
 def _where(raw: RawPlate) -> str:
@@ -915,17 +923,20 @@ def _reference(read: DataSet, sets: list[DataSet]) -> DataSet | None:
     return None
 
 
-def _numbers(texts: np.ndarray) -> np.ndarray:
-    numbers = pd.to_numeric(pd.Series(texts, dtype="str").str.strip(), errors="coerce")
-    return np.asarray(numbers, dtype=float)
+def _numbers(texts: np.ndarray | list[str]) -> np.ndarray:
+    """The numbers of the (stripped) texts, NaN where a text is not one."""
+    plain = np.array([text.strip() for text in list(texts)], dtype=object)
+    return np.asarray(pd.to_numeric(plain, errors="coerce"), dtype=float)
 
 
 def _kept(wells: np.ndarray, texts: np.ndarray, layout: Layout | None) -> np.ndarray:
     """Wells with a value, or that the Layout names: a cell empty in the read and in the
     Layout is a well the export has nothing about (outside the wells read)."""
-    named = np.isin(wells, list(layout.ids)) if layout is not None else np.zeros(len(wells), bool)
-    has_value = np.array([bool(text.strip()) for text in texts.tolist()], dtype=bool)
-    return np.asarray(has_value | named, dtype=bool)
+    ids = layout.ids if layout is not None else {}
+    return np.array(
+        [bool(text.strip()) or well in ids for well, text in zip(wells, texts, strict=True)],
+        dtype=bool,
+    )
 
 
 def _note_dropped(
@@ -941,39 +952,52 @@ def _note_dropped(
         )
 
 
-def _wells(wells: np.ndarray, texts: np.ndarray, choice: Choice, file: str) -> pd.DataFrame:
-    stripped = pd.Series(texts, dtype="str").str.strip()
-    masked = stripped.str.extract(_MASKED, expand=False)
-    is_masked = masked.notna().to_numpy()
-    tokens, values = classify_cells(stripped.where(~is_masked, masked))
-    raw_text = stripped
+def _wells(wells: np.ndarray, texts: np.ndarray, choice: Choice) -> dict[str, object]:
+    """The wells' columns from the read (and its reference): well, signal, raw text,
+    token and the flag of a well masked in Gen5."""
+    stripped = [text.strip() for text in texts.tolist()]
+    masked = [_MASKED.search(text) for text in stripped]
+    is_masked = np.array([found is not None for found in masked], dtype=bool)
+    tokens, values = classify_texts(
+        [
+            text if found is None else found.group(1)
+            for text, found in zip(stripped, masked, strict=True)
+        ]
+    )
+    raw_text = np.array(stripped, dtype=object)
     kind = choice.read.signal_kind
     if choice.reference is not None:
-        reference = pd.Series(choice.reference.text_of(wells), dtype="str").str.strip()
-        second_tokens, second_values = classify_cells(reference)
+        reference = [text.strip() for text in choice.reference.text_of(wells).tolist()]
+        second_tokens, second_values = classify_texts(reference)
         # The well's token is the first that is not a plain number, so an unusable
         # reference reading is as visible as an unusable primary one.
-        tokens = tokens.where(tokens != "numeric", second_tokens)
+        tokens = np.where(tokens != "numeric", tokens, second_tokens)
         values = values - second_values
-        raw_text = stripped + "|" + reference
+        raw_text = np.array(
+            [f"{first}|{second}" for first, second in zip(stripped, reference, strict=True)],
+            dtype=object,
+        )
         kind = f"{kind}-{_centres(choice.reference.spec)[0]}"
-    return wells_frame(
-        len(wells),
-        well=wells.astype(object),
-        signal=values.to_numpy(dtype=float),
-        signal_kind=kind,
-        raw_text=raw_text.to_numpy(dtype=object),
-        token=tokens.to_numpy(dtype=object),
-        flags=np.where(is_masked, WellFlag.VENDOR_MASKED.value, ""),
-        source_file=file,
-    )
+    flags = np.full(len(wells), "", dtype=object)
+    flags[is_masked] = WellFlag.VENDOR_MASKED.value
+    return {
+        "well": wells.astype(object),
+        "signal": values,
+        "signal_kind": kind,
+        "raw_text": raw_text,
+        "token": tokens,
+        "flags": flags,
+    }
 
 
-def _apply_layout(
-    frame: pd.DataFrame, layout: Layout, rule: RoleRule, notes: Warnings
-) -> pd.DataFrame:
-    wells = frame["well"].to_numpy(dtype=object)
-    missing = [well for well in layout.ids if well not in set(wells.tolist())]
+def _layout_columns(
+    wells: np.ndarray, layout: Layout, rule: RoleRule, notes: Warnings
+) -> dict[str, object]:
+    """The columns the Layout gives the wells: role, sample name and ID, standard
+    level, expected concentration and dilution."""
+    listed = wells.tolist()
+    present = set(listed)
+    missing = [well for well in layout.ids if well not in present]
     if missing:
         named = ", ".join(f"{w} ({layout.ids[w]})" for w in missing[:_MOST_LISTED])
         more = f" and {len(missing) - _MOST_LISTED} more" if len(missing) > _MOST_LISTED else ""
@@ -981,29 +1005,37 @@ def _apply_layout(
             f"the Layout names {len(missing)} wells the read does not hold: {named}{more}; "
             "they have no reading and are left out"
         )
-    ids = pd.Series([layout.ids.get(w, "") for w in wells], dtype="str")
-    concs = pd.Series([layout.concs.get(w, "") for w in wells], dtype="str")
-    given = pd.Series([layout.names.get(w, "") for w in wells], dtype="str")
-    base = ids.str.replace(_DILUTION_SUFFIX, "", regex=True)
-    roles = [_role(name, rule) if name else (Role.SAMPLE, None) for name in base]
+    ids = [layout.ids.get(w, "") for w in listed]
+    given = [layout.names.get(w, "") for w in listed]
+    base = [_DILUTION_SUFFIX.sub("", well_id) for well_id in ids]
+    # Each distinct ID is classified once (replicates and dilutions repeat them).
+    classified = {name: _role(name, rule) if name else (Role.SAMPLE, None) for name in set(base)}
+    roles = [classified[name] for name in base]
     role = np.array([r for r, _ in roles], dtype=object)
-    number = pd.to_numeric(concs.str.strip(), errors="coerce")
-    number = number.where(np.isfinite(number))
-    is_reference = np.isin(role, [Role.STANDARD, Role.CONTROL])
+    number = _numbers([layout.concs.get(w, "") for w in listed])
+    number[~np.isfinite(number)] = np.nan
+    is_reference = np.array([r in (Role.STANDARD, Role.CONTROL) for r, _ in roles], dtype=bool)
     is_sample = role == Role.SAMPLE
     # Gen5 writes a sample's dilution as the fraction kept (0.5) or as a factor (2).
-    dilution = np.where(number <= 1, 1 / number, number)
-    dilution = np.where(is_sample & (number > 0), dilution, 1.0)
-    sample = given.where(given != "", base)
-    sample_id = sample.where(np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (ids != ""), None)
-    return frame.assign(
-        role=role,
-        sample_name=ids.to_numpy(dtype=object),
-        sample_id=sample_id.to_numpy(dtype=object),
-        level=pd.array([level for _, level in roles], dtype="Int64"),
-        expected_conc=np.where(is_reference, number, np.nan),
-        dilution=dilution,
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dilution = np.where(number <= 1, 1 / number, number)
+        dilution = np.where(is_sample & (number > 0), dilution, 1.0)
+    sample_id = np.array(
+        [
+            (name or plain) if r in (Role.SAMPLE, Role.CONTROL) and well_id else None
+            for (r, _), well_id, name, plain in zip(roles, ids, given, base, strict=True)
+        ],
+        dtype=object,
     )
+    levels = [np.nan if level is None else level for _, level in roles]
+    return {
+        "role": role,
+        "sample_name": np.array(ids, dtype=object),
+        "sample_id": sample_id,
+        "level": whole_numbers(np.array(levels, dtype=float)),
+        "expected_conc": np.where(is_reference, number, np.nan),
+        "dilution": dilution,
+    }
 
 
 def _role(well_id: str, rule: RoleRule) -> tuple[str, int | None]:
@@ -1077,10 +1109,14 @@ def _note_unused(choice: Choice, sets: list[DataSet], notes: Warnings) -> None:
     )
 
 
-def _vendor(sets: list[DataSet], choice: Choice, wells: np.ndarray, raw: RawPlate) -> pd.DataFrame:
-    rows: list[tuple[str, str | None, str, str]] = []
+def _vendor(sets: list[DataSet], choice: Choice, wells: np.ndarray, raw: RawPlate) -> ColumnTable:
+    analytes: list[str] = []
+    well_names: list[str | None] = []
+    quantities: list[str] = []
+    raw_texts: list[str] = []
     units: list[str | None] = []
     bases: list[str | None] = []
+    listed = [str(well) for well in wells.tolist()]
     for data in sets:
         if data.kind == "measurement" or data is choice.read:
             continue
@@ -1095,17 +1131,32 @@ def _vendor(sets: list[DataSet], choice: Choice, wells: np.ndarray, raw: RawPlat
             basis = VendorBasis.SAMPLE if "dil" in data.label.casefold() else VendorBasis.IN_WELL
         else:
             quantity, unit, basis = data.label, None, None
-        rows += [
-            ("", str(well), quantity, str(text)) for well, text in zip(wells, texts, strict=True)
-        ]
-        units += [unit] * len(wells)
-        bases += [basis] * len(wells)
-    curve_rows = _curve_rows(raw)
-    rows += curve_rows
-    units += [None] * len(curve_rows)
-    bases += [None] * len(curve_rows)
-    frame = vendor_frame(rows)
-    return frame.assign(unit=pd.Series(units, dtype=object), basis=pd.Series(bases, dtype=object))
+        analytes += [""] * len(listed)
+        well_names += listed
+        quantities += [quantity] * len(listed)
+        raw_texts += [str(text) for text in texts.tolist()]
+        units += [unit] * len(listed)
+        bases += [basis] * len(listed)
+    for analyte, well, quantity, text in _curve_rows(raw):
+        analytes.append(analyte)
+        well_names.append(well)
+        quantities.append(quantity)
+        raw_texts.append(text)
+        units.append(None)
+        bases.append(None)
+    table = vendor_table(
+        _objects(analytes), _objects(well_names), _objects(quantities), _objects(raw_texts)
+    )
+    table.columns["unit"] = _objects(units)
+    table.columns["basis"] = _objects(bases)
+    return table
+
+
+def _objects(values: list[str] | list[str | None]) -> np.ndarray:
+    """An object column of the values (an empty list gives an empty column)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _curve_rows(raw: RawPlate) -> list[tuple[str, str | None, str, str]]:

@@ -15,19 +15,21 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from itertools import chain
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
 from assaypipe.errors import InputError, excerpt, shortened
-from assaypipe.readers.cells import ROW_LETTERS, classify_cells, wells_frame
+from assaypipe.readers.cells import ROW_LETTERS, classify_texts, wells_columns
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 
 __all__ = ["GRID", "MAX_LINES", "PlainGrid", "find_grid", "read_grid", "text_rows"]
 
 _SHAPES: Final = {12: 8, 24: 16}
+# The header row's column numbers of each grid width.
+_HEADERS: Final = {width: [str(c) for c in range(1, width + 1)] for width in _SHAPES}
 _DECIMAL_COMMA_CELL: Final = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 _NUMBER_CELL: Final = re.compile(r"^[+-]?[\d.,]+(?:[eE][+-]?\d+)?$")
 # A plain grid export is one grid and a few lines about it (a sheet may add a thousand
@@ -72,9 +74,11 @@ def _trim(row: tuple[str, ...]) -> list[str]:
 
 
 def _header_width(row: tuple[str, ...]) -> int | None:
+    if len(row) <= min(_SHAPES) or row[1].strip() != "1":
+        return None  # too short for a header, or its numbers do not start at 1
     cells = _trim(row)[1:]
-    for width in _SHAPES:
-        if cells == [str(c) for c in range(1, width + 1)]:
+    for width, numbers in _HEADERS.items():
+        if cells == numbers:
             return width
     return None
 
@@ -83,15 +87,17 @@ def _locate(rows: list[tuple[str, ...]]) -> tuple[str, int, int] | None:
     """("labelled", header index, width) or ("bare", 0, width), else None."""
     if len(rows) > MAX_LINES:
         return None
-    headers = [(i, w) for i, row in enumerate(rows) if (w := _header_width(row)) is not None]
-    if headers:
-        index, width = headers[0]
+    header = next(
+        ((i, w) for i, row in enumerate(rows) if (w := _header_width(row)) is not None), None
+    )
+    if header is not None:
+        index, width = header
         return "labelled", index, width
     filled = [_trim(row) for row in rows if any(cell.strip() for cell in row)]
     for width, height in _SHAPES.items():
         if len(filled) != height or max(len(row) for row in filled) != width:
             continue
-        numbers = sum(bool(_NUMBER_CELL.match(cell)) for row in filled for cell in row)
+        numbers = len(list(filter(_NUMBER_CELL.match, chain.from_iterable(filled))))
         # Mostly numbers: a short table of words is not a plate of readings.
         if numbers * 2 >= width * height:
             return "bare", 0, width
@@ -160,19 +166,20 @@ def find_grid(rows: list[tuple[str, ...]], file: str) -> PlainGrid | None:
 def read_grid(grid: PlainGrid, decimal_comma: bool = False) -> ParsedPlate:
     """One row per grid cell; roles and analyte come from the plate map."""
     wells = np.array(
-        [f"{row}{column}" for row in grid.rows for column in range(1, grid.columns + 1)]
+        [f"{row}{column}" for row in grid.rows for column in range(1, grid.columns + 1)],
+        dtype=object,
     )
-    raw_text = pd.Series(grid.cells.ravel(), dtype="str").str.strip()
-    tokens, values = classify_cells(raw_text, decimal_comma=decimal_comma)
-    frame = wells_frame(
+    raw_text = np.array([str(cell).strip() for cell in grid.cells.ravel().tolist()], dtype=object)
+    tokens, values = classify_texts(raw_text.tolist(), decimal_comma=decimal_comma)
+    table = wells_columns(
         len(wells),
         well=wells,
-        signal=values.to_numpy(),
+        signal=values,
         signal_kind=grid.title or "value",
-        raw_text=raw_text.to_numpy(dtype=object),
-        token=tokens.to_numpy(dtype=object),
+        raw_text=raw_text,
+        token=tokens,
     )
-    return ParsedPlate(wells=frame, meta={"format": "grid"})
+    return ParsedPlate(wells=table, meta={"format": "grid"})
 
 
 def _rows(source: Source) -> list[tuple[list[tuple[str, ...]], bool]]:
