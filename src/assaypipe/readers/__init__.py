@@ -442,8 +442,8 @@ def _note_unassigned(wells: Columns, has_map: bool, notes: Warnings) -> None:
     is_unassigned = _objects(wells["role"]) == UNASSIGNED
     if not is_unassigned.any():
         return
-    unassigned = pd.Series(well[is_unassigned], dtype=object).drop_duplicates()
-    listed = _well_list(unassigned.tolist())
+    unassigned = list(dict.fromkeys(well[is_unassigned].tolist()))
+    listed = _well_list(unassigned)
     if len(unassigned) == nunique(well):
         why = "the plate map places none of them" if has_map else "there is no plate map"
         notes.add(

@@ -361,7 +361,8 @@ def _wells_values(n: int, columns: dict[str, Any]) -> dict[str, Any]:
     merged = {**defaults, **columns}
     for name in ("level", "bead_count"):
         if merged[name] is _NA_INTEGERS:
-            merged[name] = pd.array([pd.NA] * n, dtype="Int64")
+            # As pd.array([pd.NA] * n, dtype="Int64") makes it (masked values 1).
+            merged[name] = pd.arrays.IntegerArray(np.ones(n, np.int64), np.ones(n, bool))
     if merged["analyte_raw"] is None:
         merged["analyte_raw"] = merged["analyte"]
     # Columns a later stage adds (interpolation's) are not the readers' to write.
