@@ -28,17 +28,18 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
     parse_well,
-    vendor_frame,
+    vendor_table,
     well_order,
-    wells_frame,
+    wells_columns,
+    whole_numbers,
 )
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -1230,7 +1231,10 @@ def _compose(
             vendor_rows.append(("", r.well, quantity, text))
             vendor_units.append(vendor_unit or None)
             vendor_bases.append(basis)
-    frame = wells_frame(
+    levels = np.array(
+        [np.nan if lv is None else lv for lv in columns["level"].tolist()], dtype=float
+    )
+    table = wells_columns(
         n,
         well=np.array(wells, dtype=object),
         signal=chosen.signal,
@@ -1240,13 +1244,12 @@ def _compose(
         flags=np.array(
             [WellFlag.VENDOR_MASKED.value if well in masked else "" for well in wells], dtype=object
         ),
-        **{**columns, "level": pd.array(columns["level"].tolist(), dtype="Int64")},
+        **{**columns, "level": whole_numbers(levels)},
     )
-    vendor = vendor_frame(vendor_rows)
+    vendor = _vendor(vendor_rows)
     if vendor_rows:
-        vendor = vendor.assign(
-            unit=np.array(vendor_units, dtype=object), basis=np.array(vendor_bases, dtype=object)
-        )
+        vendor.columns["unit"] = np.array(vendor_units, dtype=object)
+        vendor.columns["basis"] = np.array(vendor_bases, dtype=object)
     meta = {
         "format": "softmax",
         "software": "SoftMax Pro",
@@ -1254,7 +1257,15 @@ def _compose(
         "kit_lot": context.kit_lot,
         "unit": unit,
     }
-    return ParsedPlate(wells=frame, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
+    return ParsedPlate(wells=table, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
+
+
+def _vendor(rows: list[tuple[str, str | None, str, str]]) -> ColumnTable:
+    """Vendor results from (analyte, well, quantity, raw text) rows, as columns."""
+    analyte, well, quantity, raw_text = (
+        np.array([row[k] for row in rows], dtype=object) for k in range(4)
+    )
+    return vendor_table(analyte, well, quantity, raw_text)
 
 
 def _group_values(placed: list[tuple[GroupTable, GroupRow]], plate: PlateBlock) -> dict[str, str]:
