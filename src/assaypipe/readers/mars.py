@@ -153,7 +153,7 @@ class Grid:
                     where=f"line {number}",
                 )
             seen[letter] = number
-            cells_of_row = tuple(cell.strip() for cell in values[1:])
+            cells_of_row = tuple([cell.strip() for cell in values[1:]])
             if len(cells_of_row) > len(columns) and any(cells_of_row[len(columns) :]):
                 raise InputError(
                     file,
@@ -726,7 +726,10 @@ def _apply_content(
     """Roles, names, standards' concentrations and dilutions from the layout: the wells'
     columns they give, and the unit."""
     content = next(s for s in sets if s.kind == "content").text_of(wells)
-    roles = [_role(text, rule) for text in content.tolist()]
+    listed = content.tolist()
+    # A layout repeats its contents (replicates, empty wells): each is read once.
+    of_text = {text: _role(text, rule) for text in dict.fromkeys(listed)}
+    roles = [of_text[text] for text in listed]
     role = np.array([r for r, _, _ in roles], dtype=object)
     named = role != ""
     concentration = next((s for s in sets if s.kind == "concentration"), None)
