@@ -111,6 +111,12 @@ _POINT_WORDS: Final = {
 # A group value printed to n decimals is its read within half a unit of the last one.
 _ROUNDING_SLACK: Final = 1e-9
 
+# Where each well of a 384-well plate sorts (`cells.well_order`), looked up.
+_WELL_ORDER: Final = {
+    f"{letter}{column}": (row, column)
+    for row, letter in enumerate(ROW_LETTERS)
+    for column in range(1, 25)
+}
 # One read: the text of each well it holds a cell for, by well name.
 Grid = dict[str, str]
 
@@ -631,7 +637,7 @@ def _wells_of(header: PlateHeader, grids: Iterable[Grid]) -> list[str]:
         for well in wells
         if ROW_LETTERS.index(well[0]) < header.plate_rows and int(well[1:]) <= header.plate_columns
     ]
-    return sorted(inside, key=well_order)
+    return sorted(inside, key=lambda well: _WELL_ORDER.get(well) or well_order(well))
 
 
 def _aligned(grid: Grid, wells: Sequence[str]) -> np.ndarray:
