@@ -759,7 +759,24 @@ class GroupTable:
         return ""
 
     def column(self, holds: str) -> int | None:
-        return next((i for i, c in enumerate(self.columns) if c.holds == holds), None)
+        return self._first_of.get(holds)
+
+    @cached_property
+    def _first_of(self) -> dict[str, int]:
+        """The first column holding each kind of value."""
+        first: dict[str, int] = {}
+        for i, column in enumerate(self.columns):
+            first.setdefault(column.holds, i)
+        return first
+
+    def expected_at(self, has_expected: bool) -> int | None:
+        """The column of the expected concentrations: a `Conc` column without a formula
+        holds them only for standards and controls (`has_expected`)."""
+        first = self._first_of
+        at = [first.get("expected")]
+        if has_expected:
+            at.append(first.get("expected_or_concentration"))
+        return min((i for i in at if i is not None), default=None)
 
     def head(self, entry: int) -> GroupRow:
         """The first row of a SoftMax sample: it holds the sample's own columns."""
@@ -1577,15 +1594,7 @@ def _records(
             role, named_level = rule.classify(softmax_name)
             level = named_level if named_level is not None else level
         has_expected = role in (Role.STANDARD, Role.CONTROL)
-        expected_at = next(
-            (
-                i
-                for i, c in enumerate(group.columns)
-                if c.holds == "expected"
-                or (c.holds == "expected_or_concentration" and has_expected)
-            ),
-            None,
-        )
+        expected_at = group.expected_at(has_expected)
         expected = _float(head.cells[expected_at]) if expected_at is not None else np.nan
         dilution_at = group.column("dilution")
         dilution = _float(head.cells[dilution_at]) if dilution_at is not None else np.nan
