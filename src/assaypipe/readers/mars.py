@@ -38,20 +38,20 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
-import pandas as pd
 
 from assaypipe import units
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     ROW_LETTERS,
-    classify_cells,
     classify_texts,
-    vendor_frame,
-    wells_frame,
+    vendor_table,
+    wells_columns,
+    whole_numbers,
 )
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
@@ -153,7 +153,7 @@ class Grid:
                     where=f"line {number}",
                 )
             seen[letter] = number
-            cells_of_row = tuple(cell.strip() for cell in values[1:])
+            cells_of_row = tuple([cell.strip() for cell in values[1:]])
             if len(cells_of_row) > len(columns) and any(cells_of_row[len(columns) :]):
                 raise InputError(
                     file,
@@ -556,10 +556,11 @@ def compose(raw: RawRun, options: ReadOptions, file: str, name: str = "") -> Par
     wells, texts = read.wells[keep], read.texts[keep]
     # Semicolon- and tab-separated exports of European locales write 0,812.
     comma = raw.delimiter != "," and any(_DECIMAL_COMMA.fullmatch(t) for t in texts.tolist())
-    frame = _wells(wells, texts, _kind_of(read, sets, raw.mode), comma, file)
+    columns = _wells(wells, texts, _kind_of(read, sets, raw.mode), comma, file)
     unit = ""
     if content is not None:
-        frame, unit = _apply_content(frame, sets, options.rule, comma)
+        layout, unit = _apply_content(wells, sets, options.rule, comma)
+        columns.update(layout)
     _note_unused(choice, sets, raw.mode, notes)
     meta = {
         "format": "mars",
@@ -572,7 +573,8 @@ def compose(raw: RawRun, options: ReadOptions, file: str, name: str = "") -> Par
         "unit": unit,
     }
     vendor = _vendor(sets, read, wells, comma)
-    return ParsedPlate(wells=frame, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
+    table = wells_columns(len(wells), **columns)
+    return ParsedPlate(wells=table, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
 
 
 def _refuse_dynamic(raw: RawRun, file: str) -> None:
@@ -703,27 +705,31 @@ def _listed(sets: Sequence[DataSet]) -> str:
 
 def _wells(
     wells: np.ndarray, texts: np.ndarray, kind: str, decimal_comma: bool, file: str
-) -> pd.DataFrame:
-    raw_text = pd.Series(texts, dtype="str").str.strip()
-    tokens, values = classify_cells(raw_text, decimal_comma=decimal_comma)
-    return wells_frame(
-        len(wells),
-        well=wells.astype(object),
-        signal=values.to_numpy(dtype=float),
-        signal_kind=kind,
-        raw_text=raw_text.to_numpy(dtype=object),
-        token=tokens.to_numpy(dtype=object),
-        source_file=file,
-    )
+) -> dict[str, Any]:
+    """The wells' columns from the read (`cells.wells_columns` fills in the others)."""
+    raw_text = np.array([str(text).strip() for text in texts.tolist()], dtype=object)
+    tokens, values = classify_texts(raw_text.tolist(), decimal_comma=decimal_comma)
+    return {
+        "well": wells.astype(object),
+        "signal": values,
+        "signal_kind": kind,
+        "raw_text": raw_text,
+        "token": tokens,
+        "source_file": file,
+        "bead_count": whole_numbers(np.full(len(wells), np.nan)),
+    }
 
 
 def _apply_content(
-    frame: pd.DataFrame, sets: list[DataSet], rule: RoleRule, decimal_comma: bool
-) -> tuple[pd.DataFrame, str]:
-    """Roles, names, standards' concentrations and dilutions from the layout."""
-    wells = frame["well"].to_numpy(dtype=object)
+    wells: np.ndarray, sets: list[DataSet], rule: RoleRule, decimal_comma: bool
+) -> tuple[dict[str, Any], str]:
+    """Roles, names, standards' concentrations and dilutions from the layout: the wells'
+    columns they give, and the unit."""
     content = next(s for s in sets if s.kind == "content").text_of(wells)
-    roles = [_role(text, rule) for text in content.tolist()]
+    listed = content.tolist()
+    # A layout repeats its contents (replicates, empty wells): each is read once.
+    of_text = {text: _role(text, rule) for text in dict.fromkeys(listed)}
+    roles = [of_text[text] for text in listed]
     role = np.array([r for r, _, _ in roles], dtype=object)
     named = role != ""
     concentration = next((s for s in sets if s.kind == "concentration"), None)
@@ -735,15 +741,16 @@ def _apply_content(
     if concentration is not None and (found := _UNIT.search(concentration.title)) is not None:
         unit = units.canonical(found.group(1))
     is_reference = np.isin(role, [Role.STANDARD, Role.CONTROL])
+    levels = np.array([np.nan if lv is None else lv for _, lv, _ in roles], dtype=float)
     return (
-        frame.assign(
-            role=np.where(named, role, frame["role"].to_numpy(dtype=object)),
-            sample_name=np.where(named, content, ""),
-            sample_id=pd.array([i for _, _, i in roles], dtype=object),
-            level=pd.array([level for _, level, _ in roles], dtype="Int64"),
-            expected_conc=np.where(is_reference, expected, np.nan),
-            dilution=np.where((role == Role.SAMPLE) & (factor > 0), factor, 1.0),
-        ),
+        {
+            "role": np.where(named, role, Role.SAMPLE.value),
+            "sample_name": np.where(named, content, ""),
+            "sample_id": np.array([i for _, _, i in roles], dtype=object),
+            "level": whole_numbers(levels),
+            "expected_conc": np.where(is_reference, expected, np.nan),
+            "dilution": np.where((role == Role.SAMPLE) & (factor > 0), factor, 1.0),
+        },
         unit,
     )
 
@@ -798,7 +805,7 @@ def _note_unused(choice: Choice, sets: list[DataSet], mode: str, notes: Warnings
 
 def _vendor(
     sets: list[DataSet], read: DataSet, wells: np.ndarray, decimal_comma: bool
-) -> pd.DataFrame:
+) -> ColumnTable:
     rows: list[tuple[str, str | None, str, str]] = []
     unit_of: list[str | None] = []
     for data in sets:
@@ -810,10 +817,14 @@ def _vendor(
         quantity = "concentration" if is_conc else data.title
         rows += [("", str(w), quantity, str(t)) for w, t in zip(wells, texts, strict=True)]
         unit_of += [units.canonical(found.group(1)) if is_conc and found else None] * len(wells)
-    frame = vendor_frame(rows, decimal_comma=decimal_comma)
+    analytes, named_wells, quantities, raw_texts = (
+        np.array([row[k] for row in rows], dtype=object) for k in range(4)
+    )
+    table = vendor_table(analytes, named_wells, quantities, raw_texts, decimal_comma)
     # MARS's exports do not say whether a calculated concentration includes the
     # well's dilution: its basis is left unstated (null).
-    return frame.assign(unit=pd.Series(unit_of, dtype=object))
+    table.columns["unit"] = np.array(unit_of, dtype=object)
+    return table
 
 
 def _named(title: str) -> str:

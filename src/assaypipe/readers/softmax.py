@@ -25,20 +25,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
     parse_well,
-    vendor_frame,
+    vendor_table,
     well_order,
-    wells_frame,
+    wells_columns,
+    whole_numbers,
 )
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -109,6 +111,12 @@ _POINT_WORDS: Final = {
 # A group value printed to n decimals is its read within half a unit of the last one.
 _ROUNDING_SLACK: Final = 1e-9
 
+# Where each well of a 384-well plate sorts (`cells.well_order`), looked up.
+_WELL_ORDER: Final = {
+    f"{letter}{column}": (row, column)
+    for row, letter in enumerate(ROW_LETTERS)
+    for column in range(1, 25)
+}
 # One read: the text of each well it holds a cell for, by well name.
 Grid = dict[str, str]
 
@@ -406,6 +414,16 @@ class PlateBlock:
     def name(self) -> str:
         return self.header.name
 
+    @cached_property
+    def read_cells(self) -> tuple[_Cells, ...]:
+        """The raw reads' cells, classified once."""
+        return tuple(_cells(texts) for texts in self.reads)
+
+    @cached_property
+    def reduced_cells(self) -> _Cells | None:
+        """The reduced data's cells, classified once."""
+        return _cells(self.reduced) if self.reduced is not None else None
+
     @classmethod
     def create(cls, block: Block, file: str) -> PlateBlock:
         notes = Warnings()
@@ -619,7 +637,7 @@ def _wells_of(header: PlateHeader, grids: Iterable[Grid]) -> list[str]:
         for well in wells
         if ROW_LETTERS.index(well[0]) < header.plate_rows and int(well[1:]) <= header.plate_columns
     ]
-    return sorted(inside, key=well_order)
+    return sorted(inside, key=lambda well: _WELL_ORDER.get(well) or well_order(well))
 
 
 def _aligned(grid: Grid, wells: Sequence[str]) -> np.ndarray:
@@ -725,7 +743,7 @@ class GroupTable:
             notes=notes.as_tuple(),
         )
 
-    @property
+    @cached_property
     def role(self) -> str:
         """standard, control, blank or sample from the group's name; "" when the name
         says none of these (the sample names decide)."""
@@ -741,11 +759,40 @@ class GroupTable:
         return ""
 
     def column(self, holds: str) -> int | None:
-        return next((i for i, c in enumerate(self.columns) if c.holds == holds), None)
+        return self._first_of.get(holds)
+
+    @cached_property
+    def _first_of(self) -> dict[str, int]:
+        """The first column holding each kind of value."""
+        first: dict[str, int] = {}
+        for i, column in enumerate(self.columns):
+            first.setdefault(column.holds, i)
+        return first
+
+    def expected_at(self, has_expected: bool) -> int | None:
+        """The column of the expected concentrations: a `Conc` column without a formula
+        holds them only for standards and controls (`has_expected`)."""
+        first = self._first_of
+        at = [first.get("expected")]
+        if has_expected:
+            at.append(first.get("expected_or_concentration"))
+        return min((i for i in at if i is not None), default=None)
 
     def head(self, entry: int) -> GroupRow:
         """The first row of a SoftMax sample: it holds the sample's own columns."""
-        return next(row for row in self.rows if row.entry == entry)
+        return self._heads[entry]
+
+    @cached_property
+    def _heads(self) -> dict[int, GroupRow]:
+        heads: dict[int, GroupRow] = {}
+        for row in self.rows:
+            heads.setdefault(row.entry, row)
+        return heads
+
+    @cached_property
+    def per_sample(self) -> tuple[bool, ...]:
+        """For each column, whether it holds one value per SoftMax sample (`_per_sample`)."""
+        return tuple(_per_sample(self, at, column) for at, column in enumerate(self.columns))
 
 
 def _words(name: str) -> set[str]:
@@ -1070,8 +1117,9 @@ def _distinct_names(plates: list[PlateBlock], notes: Warnings) -> list[str]:
 
 def _has_data(plate: PlateBlock) -> bool:
     """Whether any well holds more than an empty cell or `NaN`."""
-    for texts in [*plate.reads, *([plate.reduced] if plate.reduced is not None else [])]:
-        tokens, _ = classify_texts(texts.tolist())
+    reduced = [plate.reduced_cells] if plate.reduced_cells is not None else []
+    for cells in [*plate.read_cells, *reduced]:
+        tokens = cells.tokens
         if ((tokens != "not_reported") & (tokens != "nan")).any():
             return True
     return False
@@ -1230,7 +1278,10 @@ def _compose(
             vendor_rows.append(("", r.well, quantity, text))
             vendor_units.append(vendor_unit or None)
             vendor_bases.append(basis)
-    frame = wells_frame(
+    levels = np.array(
+        [np.nan if lv is None else lv for lv in columns["level"].tolist()], dtype=float
+    )
+    table = wells_columns(
         n,
         well=np.array(wells, dtype=object),
         signal=chosen.signal,
@@ -1240,13 +1291,13 @@ def _compose(
         flags=np.array(
             [WellFlag.VENDOR_MASKED.value if well in masked else "" for well in wells], dtype=object
         ),
-        **{**columns, "level": pd.array(columns["level"].tolist(), dtype="Int64")},
+        bead_count=whole_numbers(np.full(n, np.nan)),
+        **{**columns, "level": whole_numbers(levels)},
     )
-    vendor = vendor_frame(vendor_rows)
+    vendor = _vendor(vendor_rows)
     if vendor_rows:
-        vendor = vendor.assign(
-            unit=np.array(vendor_units, dtype=object), basis=np.array(vendor_bases, dtype=object)
-        )
+        vendor.columns["unit"] = np.array(vendor_units, dtype=object)
+        vendor.columns["basis"] = np.array(vendor_bases, dtype=object)
     meta = {
         "format": "softmax",
         "software": "SoftMax Pro",
@@ -1254,7 +1305,15 @@ def _compose(
         "kit_lot": context.kit_lot,
         "unit": unit,
     }
-    return ParsedPlate(wells=frame, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
+    return ParsedPlate(wells=table, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
+
+
+def _vendor(rows: list[tuple[str, str | None, str, str]]) -> ColumnTable:
+    """Vendor results from (analyte, well, quantity, raw text) rows, as columns."""
+    analyte, well, quantity, raw_text = (
+        np.array([row[k] for row in rows], dtype=object) for k in range(4)
+    )
+    return vendor_table(analyte, well, quantity, raw_text)
 
 
 def _group_values(placed: list[tuple[GroupTable, GroupRow]], plate: PlateBlock) -> dict[str, str]:
@@ -1276,24 +1335,42 @@ def _plate_masked(plate: PlateBlock) -> set[str]:
     return masked
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    """One read's cell texts, stripped, with their tokens and numbers."""
+
+    stripped: list[str]
+    tokens: np.ndarray
+    values: np.ndarray
+
+
+def _cells(texts: np.ndarray) -> _Cells:
+    listed = texts.tolist()
+    tokens, values = classify_texts(listed)
+    return _Cells([str(text).strip() for text in listed], tokens, values)
+
+
+@dataclass(frozen=True, eq=False)
 class _Candidate:
     name: str
-    texts: tuple[np.ndarray, ...]
+    reads: tuple[_Cells, ...]
+
+    def signal(self) -> np.ndarray:
+        """One read's numbers as they are, two reads' as their difference."""
+        first = self.reads[0].values
+        return first - self.reads[1].values if len(self.reads) == 2 else first
 
     def values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signal, raw text and tokens: one read as it is, two as a difference."""
-        tokens, signal = classify_texts(self.texts[0].tolist())
-        raw_text = np.array([str(t).strip() for t in self.texts[0].tolist()], dtype=object)
-        if len(self.texts) == 2:
-            second_tokens, second = classify_texts(self.texts[1].tolist())
-            tokens = np.where(tokens == "numeric", second_tokens, tokens)
-            signal = signal - second
+        first = self.reads[0]
+        signal, tokens = first.values.copy(), first.tokens
+        raw_text = np.array(first.stripped, dtype=object)
+        if len(self.reads) == 2:
+            second = self.reads[1]
+            tokens = np.where(tokens == "numeric", second.tokens, tokens)
+            signal = signal - second.values
             raw_text = np.array(
-                [
-                    f"{a}|{str(b).strip()}"
-                    for a, b in zip(raw_text.tolist(), self.texts[1].tolist(), strict=True)
-                ],
+                [f"{a}|{b}" for a, b in zip(first.stripped, second.stripped, strict=True)],
                 dtype=object,
             )
         return signal, raw_text, tokens.astype(object)
@@ -1303,14 +1380,15 @@ def _candidates(plate: PlateBlock) -> list[_Candidate]:
     """The raw reads, and for absorbance each difference of two (reference subtraction)."""
     header = plate.header
     names = header.read_names(len(plate.reads))
-    found = [_Candidate(n, (texts,)) for n, texts in zip(names, plate.reads, strict=True)]
+    reads = plate.read_cells
+    found = [_Candidate(n, (cells,)) for n, cells in zip(names, reads, strict=True)]
     if header.prefix == "OD" and "(read" not in "".join(names):
         for i in range(len(plate.reads)):
             for j in range(i + 1, len(plate.reads)):
                 if _nm(header.wavelengths[j]) <= _nm(header.wavelengths[i]):
                     continue
                 difference = f"{names[i]}-{header.wavelengths[j]}"
-                found.append(_Candidate(difference, (plate.reads[i], plate.reads[j])))
+                found.append(_Candidate(difference, (reads[i], reads[j])))
     return found
 
 
@@ -1328,8 +1406,8 @@ def _choose_signal(
     groups' values match, else the first read; a warning names the reads not used."""
     header = plate.header
     candidates = _candidates(plate)
-    raw_names = [c.name for c in candidates if len(c.texts) == 1]
-    reduced = plate.reduced if plate.complete_reduced or not plate.complete_raw else None
+    raw_names = [c.name for c in candidates if len(c.reads) == 1]
+    reduced = plate.reduced_cells if plate.complete_reduced or not plate.complete_raw else None
     if plate.reduced is not None and reduced is None:
         notes.add(f"plate {name}'s reduced data misses wells of its read area; it is not used")
     if not plate.complete_raw and plate.reads:
@@ -1364,10 +1442,10 @@ def _choose_signal(
     if len(raw_names) > 1 or (distinct and reduced is not None):
         # An example of another read: with two wavelengths, their difference first (the
         # reference subtraction ELISA kits ask for).
-        ordered = sorted(usable, key=lambda c: len(c.texts) == 1) if len(raw_names) == 2 else usable
+        ordered = sorted(usable, key=lambda c: len(c.reads) == 1) if len(raw_names) == 2 else usable
         other = next(
             (c.name for c in ordered if c.name != choice.name),
-            "reduced" if choice.texts[0] is not reduced and reduced is not None else "",
+            "reduced" if choice.reads[0] is not reduced and reduced is not None else "",
         )
         notes.add(
             f"plate {name} holds the reads {options}; the signal is "
@@ -1393,17 +1471,13 @@ def _read_hint(name: str, header: PlateHeader) -> str:
     return bare or ("Lum" if header.prefix == "RLU" else name)
 
 
-def _reduced_name(
-    header: PlateHeader, reduced: np.ndarray | None, candidates: list[_Candidate]
-) -> str:
+def _reduced_name(header: PlateHeader, reduced: _Cells | None, candidates: list[_Candidate]) -> str:
     """What the reduced data is: the read or difference it equals, else `OD reduced
     (450, 650)`, `RFU kinetic reduced (485/525)`, `OD spectrum reduced (520-570 nm)`."""
     if reduced is None:
         return ""
-    _, values = classify_texts(reduced.tolist())
     for candidate in candidates:
-        signal, _, _ = candidate.values()
-        if _equal(signal, values):
+        if _equal(candidate.signal(), reduced.values):
             return candidate.name
     kind = "" if header.read_type == "Endpoint" else f" {header.read_type.lower()}"
     if header.spectrum:
@@ -1441,8 +1515,7 @@ def _matching(
         [0.5 * 10.0 ** -_decimals(t) for t, ok in zip(texts, numeric, strict=True) if ok]
     )
     for candidate in candidates:
-        signal, _, _ = candidate.values()
-        got = signal[index]
+        got = candidate.signal()[index]
         if (
             np.isfinite(got).all()
             and (
@@ -1459,14 +1532,14 @@ def _decimals(text: str) -> int:
 
 
 def _asked(
-    asked: str, candidates: list[_Candidate], reduced: np.ndarray | None, reduced_name: str
+    asked: str, candidates: list[_Candidate], reduced: _Cells | None, reduced_name: str
 ) -> _Candidate | None:
     """The read `wells.read` names: `450`, `OD450`, `450-650`, `485/538`, `Lum`,
     `Read 2`, `reduced`."""
     key = _read_key(asked)
     if key in ("reduced", "reduceddata") and reduced is not None:
         return _Candidate(reduced_name, (reduced,))
-    raw = [c for c in candidates if len(c.texts) == 1]
+    raw = [c for c in candidates if len(c.reads) == 1]
     numbered = re.fullmatch(r"read(\d+)", key)
     if numbered:
         k = int(numbered.group(1)) - 1
@@ -1475,7 +1548,7 @@ def _asked(
         name = _read_key(candidate.name)
         bare = re.sub(r"^(?:od|rfu|rlu|trf)", "", name)
         emission = bare.split("/")[-1]
-        if key in (name, bare) or (key == emission and len(candidate.texts) == 1):
+        if key in (name, bare) or (key == emission and len(candidate.reads) == 1):
             return candidate
         if key in ("lum", "luminescence", "rlu") and name.startswith("rlu"):
             return candidate
@@ -1521,15 +1594,7 @@ def _records(
             role, named_level = rule.classify(softmax_name)
             level = named_level if named_level is not None else level
         has_expected = role in (Role.STANDARD, Role.CONTROL)
-        expected_at = next(
-            (
-                i
-                for i, c in enumerate(group.columns)
-                if c.holds == "expected"
-                or (c.holds == "expected_or_concentration" and has_expected)
-            ),
-            None,
-        )
+        expected_at = group.expected_at(has_expected)
         expected = _float(head.cells[expected_at]) if expected_at is not None else np.nan
         dilution_at = group.column("dilution")
         dilution = _float(head.cells[dilution_at]) if dilution_at is not None else np.nan
@@ -1568,7 +1633,7 @@ def _results(
         )
         if not is_conc:
             continue
-        per_sample = _per_sample(group, i, column)
+        per_sample = group.per_sample[i]
         text = row.cells[i] or (head.cells[i] if per_sample else "")
         if not text:
             continue
