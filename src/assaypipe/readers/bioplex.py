@@ -50,6 +50,7 @@ from assaypipe.readers.cells import (
     classify_texts,
     parse_well,
     unreadable_counts,
+    vendor_rows,
     vendor_table,
     well_order,
     wells_columns,
@@ -571,10 +572,7 @@ def _vendor(
     )
     observed.columns["unit"] = unit
     observed.columns["basis"] = np.full(n, basis, dtype=object)
-    analyte, well, quantity, text = (
-        np.array([row[k] for row in footers], dtype=object) for k in range(4)
-    )
-    curves = vendor_table(analyte, well, quantity, text)
+    curves = vendor_rows(footers)
     parts = [observed.columns, curves.columns]
     return ColumnTable(stacked(parts, list(observed.columns)), n + len(footers))
 

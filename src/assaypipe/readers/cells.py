@@ -50,6 +50,7 @@ __all__ = [
     "unreadable_counts",
     "vendor_columns",
     "vendor_frame",
+    "vendor_rows",
     "vendor_table",
     "well_order",
     "wells_columns",
@@ -375,14 +376,18 @@ def vendor_frame(
 ) -> pd.DataFrame:
     """Vendor results from (analyte, well, quantity, raw text) rows; plate_id and
     source_file are filled in when the plate is finished."""
+    return vendor_rows(rows, decimal_comma).frame()
+
+
+def vendor_rows(
+    rows: Iterable[tuple[str, str | None, str, str]], decimal_comma: bool = False
+) -> ColumnTable:
+    """`vendor_frame` as columns (`columns.ColumnTable`)."""
     listed = list(rows)
-    return vendor_columns(
-        np.array([row[0] for row in listed], dtype=object),
-        np.array([row[1] for row in listed], dtype=object),
-        np.array([row[2] for row in listed], dtype=object),
-        np.array([row[3] for row in listed], dtype=object),
-        decimal_comma=decimal_comma,
+    analyte, well, quantity, raw_text = (
+        np.array([row[k] for row in listed], dtype=object) for k in range(4)
     )
+    return vendor_table(analyte, well, quantity, raw_text, decimal_comma)
 
 
 def vendor_columns(

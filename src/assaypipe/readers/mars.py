@@ -47,7 +47,7 @@ from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
-    vendor_table,
+    vendor_rows,
     wells_columns,
     whole_numbers,
 )
@@ -817,10 +817,7 @@ def _vendor(
         quantity = "concentration" if is_conc else data.title
         rows += [("", str(w), quantity, str(t)) for w, t in zip(wells, texts, strict=True)]
         unit_of += [units.canonical(found.group(1)) if is_conc and found else None] * len(wells)
-    analytes, named_wells, quantities, raw_texts = (
-        np.array([row[k] for row in rows], dtype=object) for k in range(4)
-    )
-    table = vendor_table(analytes, named_wells, quantities, raw_texts, decimal_comma)
+    table = vendor_rows(rows, decimal_comma)
     # MARS's exports do not say whether a calculated concentration includes the
     # well's dilution: its basis is left unstated (null).
     table.columns["unit"] = np.array(unit_of, dtype=object)

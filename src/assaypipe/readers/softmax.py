@@ -35,12 +35,11 @@ from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
     parse_well,
-    vendor_table,
+    vendor_rows,
     well_order,
     wells_columns,
     whole_numbers,
 )
-from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -1256,7 +1255,7 @@ def _compose(
     }
     masked = _plate_masked(plate)
     unit = context.unit
-    vendor_rows: list[tuple[str, str | None, str, str]] = []
+    results: list[tuple[str, str | None, str, str]] = []
     vendor_units: list[str | None] = []
     vendor_bases: list[str | None] = []
     at = {well: i for i, well in enumerate(wells)}
@@ -1275,7 +1274,7 @@ def _compose(
         if r.masked:
             masked.add(r.well)
         for quantity, text, vendor_unit, basis in r.results:
-            vendor_rows.append(("", r.well, quantity, text))
+            results.append(("", r.well, quantity, text))
             vendor_units.append(vendor_unit or None)
             vendor_bases.append(basis)
     levels = np.array(
@@ -1294,8 +1293,8 @@ def _compose(
         bead_count=whole_numbers(np.full(n, np.nan)),
         **{**columns, "level": whole_numbers(levels)},
     )
-    vendor = _vendor(vendor_rows)
-    if vendor_rows:
+    vendor = vendor_rows(results)
+    if results:
         vendor.columns["unit"] = np.array(vendor_units, dtype=object)
         vendor.columns["basis"] = np.array(vendor_bases, dtype=object)
     meta = {
@@ -1306,14 +1305,6 @@ def _compose(
         "unit": unit,
     }
     return ParsedPlate(wells=table, meta=meta, vendor=vendor, name=name, warnings=notes.as_tuple())
-
-
-def _vendor(rows: list[tuple[str, str | None, str, str]]) -> ColumnTable:
-    """Vendor results from (analyte, well, quantity, raw text) rows, as columns."""
-    analyte, well, quantity, raw_text = (
-        np.array([row[k] for row in rows], dtype=object) for k in range(4)
-    )
-    return vendor_table(analyte, well, quantity, raw_text)
 
 
 def _group_values(placed: list[tuple[GroupTable, GroupRow]], plate: PlateBlock) -> dict[str, str]:
