@@ -43,9 +43,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from assaypipe import tables, units
+from assaypipe import units
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import classify_texts, parse_well, vendor_frame, wells_frame
+from assaypipe.readers.cells import classify_texts, parse_well, vendor_rows, wells_columns
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
@@ -413,7 +414,7 @@ def compose(sheets: Sequence[Sheet], options: ReadOptions, file: str) -> list[Pa
         frame = _wells(listed, rows, read, options.rule, file)
         vendor = _vendor(listed, rows, reads, read)
         unit = _concentration_unit(listed)
-        if vendor["quantity"].eq("concentration").any():
+        if "concentration" in vendor.columns["quantity"].tolist():
             notes.add(
                 "Magellan's concentrations do not say whether they include the wells' "
                 "dilution; they are kept with no basis"
@@ -521,7 +522,7 @@ def _plates(listed: WellList, notes: Warnings) -> list[tuple[str, np.ndarray]]:
 
 def _wells(
     listed: WellList, rows: np.ndarray, read: Read, rule: RoleRule, file: str
-) -> pd.DataFrame:
+) -> ColumnTable:
     texts = listed.cells[read.column.index][rows]
     tokens, values = classify_texts(texts.tolist())
     name_columns = listed.of_kind("names")
@@ -532,14 +533,14 @@ def _wells(
     )
     classified = [_role(name, rule) if name else (Role.SAMPLE, None) for name in names.tolist()]
     role = np.array([r for r, _ in classified], dtype=object)
-    return wells_frame(
+    sample_id = np.array(names, dtype=object)
+    sample_id[~(np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (names != ""))] = None
+    return wells_columns(
         len(rows),
         well=listed.wells[rows],
         role=role,
         sample_name=names,
-        sample_id=pd.Series(names, dtype=object).where(
-            np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (names != ""), None
-        ),
+        sample_id=sample_id,
         level=pd.array([level for _, level in classified], dtype="Int64"),
         signal=values,
         signal_kind=read.signal_kind,
@@ -556,7 +557,7 @@ def _role(name: str, rule: RoleRule) -> tuple[str, int | None]:
     return role, level
 
 
-def _vendor(listed: WellList, rows: np.ndarray, reads: list[Read], read: Read) -> pd.DataFrame:
+def _vendor(listed: WellList, rows: np.ndarray, reads: list[Read], read: Read) -> ColumnTable:
     wells = listed.wells[rows]
     records: list[tuple[str, str | None, str, str]] = []
     unit_of: list[str | None] = []
@@ -567,10 +568,9 @@ def _vendor(listed: WellList, rows: np.ndarray, reads: list[Read], read: Read) -
         unit = _unit_of(column.header) if column.kind == "concentration" else ""
         records += [("", str(w), quantity, str(t)) for w, t in zip(wells, texts, strict=True)]
         unit_of += [unit or None] * len(wells)
-    if not records:
-        return tables.empty(tables.VENDOR_RESULTS)
-    vendor = vendor_frame(records)
-    return vendor.assign(unit=pd.Series(unit_of, dtype=object))
+    vendor = vendor_rows(records)
+    vendor.columns["unit"] = np.array(unit_of, dtype=object)
+    return vendor
 
 
 def _unit_of(header: str) -> str:

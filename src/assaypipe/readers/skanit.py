@@ -40,9 +40,10 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
-from assaypipe import tables, units
+from assaypipe import units
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import ROW_LETTERS, classify_texts, vendor_frame, wells_frame
+from assaypipe.readers.cells import ROW_LETTERS, classify_texts, vendor_rows, wells_columns
+from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
@@ -687,7 +688,7 @@ def _from_names(grid: Grid | None) -> dict[str, WellEntry]:
 
 def _plate_wells(
     grid: Grid, read: DataSet, entries: dict[str, WellEntry], rule: RoleRule, file: str
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[ColumnTable, str]:
     """The wells of one plate that hold a reading or a sample, with their layout."""
     has_value = np.array([bool(text) for text in grid.texts.tolist()], dtype=bool)
     named = np.isin(grid.wells, list(entries))
@@ -711,14 +712,14 @@ def _plate_wells(
     dilution = np.array([factor for _, factor, _ in amounts], dtype=float)
     unit_of = np.array([unit for _, _, unit in amounts], dtype=object)
     stated = sorted(set(unit_of[is_reference & (unit_of != "")].tolist()))
-    frame = wells_frame(
+    sample_id = np.array(names, dtype=object)
+    sample_id[~(np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (names != ""))] = None
+    frame = wells_columns(
         len(wells),
         well=wells,
         role=role,
         sample_name=names,
-        sample_id=pd.Series(names, dtype=object).where(
-            np.isin(role, [Role.SAMPLE, Role.CONTROL]) & (names != ""), None
-        ),
+        sample_id=sample_id,
         level=pd.array([level for _, level in classified], dtype="Int64"),
         expected_conc=np.where(is_reference, expected, np.nan),
         unit=np.where(is_reference, unit_of, ""),
@@ -758,12 +759,12 @@ def _vendor(
     sets: list[DataSet],
     read: DataSet,
     plate: str,
-    frame: pd.DataFrame,
+    frame: ColumnTable,
     curves: dict[str, CurveFit],
     plate_unit: str,
-) -> pd.DataFrame:
-    wells = frame["well"].to_numpy(dtype=object)
-    dilution = frame["dilution"].to_numpy(dtype=float)
+) -> ColumnTable:
+    wells = np.asarray(frame.columns["well"], dtype=object)
+    dilution = np.asarray(frame.columns["dilution"], dtype=float)
     rows: list[tuple[str, str | None, str, str]] = []
     unit_of: list[str | None] = []
     basis_of: list[str | None] = []
@@ -794,12 +795,10 @@ def _vendor(
             rows += curve_rows
             unit_of += [None] * len(curve_rows)
             basis_of += [None] * len(curve_rows)
-    if not rows:
-        return tables.empty(tables.VENDOR_RESULTS)
-    vendor = vendor_frame(rows)
-    return vendor.assign(
-        unit=pd.Series(unit_of, dtype=object), basis=pd.Series(basis_of, dtype=object)
-    )
+    vendor = vendor_rows(rows)
+    vendor.columns["unit"] = np.array(unit_of, dtype=object)
+    vendor.columns["basis"] = np.array(basis_of, dtype=object)
+    return vendor
 
 
 def _numbers(texts: np.ndarray) -> np.ndarray:
