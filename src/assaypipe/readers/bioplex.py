@@ -340,8 +340,7 @@ def read_bioplex(sheets: list[Sheet], file: str, signal: str = "median") -> Pars
     if not records:
         raise InputError(file, "no analyte sheet of the workbook lists any well")
     _note_different_wells(listed, notes)
-    frame = pd.DataFrame.from_records(records, columns=_RECORD_COLUMNS)
-    frame = frame.assign(expected=_numbers(frame["expected"]))
+    frame = _record_columns(records)
     wells = _wells(frame, signal)
     basis = _obs_conc_basis(frame, params) or DEFAULT_BASIS
     vendor = _vendor(frame, basis, footers)
@@ -537,19 +536,33 @@ def _sheet_rows(
     return records
 
 
-def _obs_conc_basis(frame: pd.DataFrame, params: dict[str, dict[str, float]]) -> str | None:
+def _record_columns(records: list[dict[str, object]]) -> dict[str, np.ndarray]:
+    """The wells' records as columns (`_RECORD_COLUMNS`), the expected concentrations
+    as numbers."""
+    columns = {
+        name: np.array([record[name] for record in records], dtype=object)
+        for name in _RECORD_COLUMNS
+    }
+    columns["dilution"] = columns["dilution"].astype(float)
+    columns["expected"] = _numbers(columns["expected"])
+    return columns
+
+
+def _obs_conc_basis(
+    frame: dict[str, np.ndarray], params: dict[str, dict[str, float]]
+) -> str | None:
     """`concentration_basis` of Obs Conc, judged on Bio-Plex's own curve at each well's
     FI - Bkgd and on the standards' and controls' expected concentrations."""
     obs = _numbers_of(frame["obs"])
-    in_well = np.full(len(frame), np.nan)
-    analytes = frame["analyte"].to_numpy(dtype=object)
+    in_well = np.full(len(obs), np.nan)
+    analytes = frame["analyte"]
     net = _numbers_of(frame["net"])
     for analyte, curve in params.items():
         rows = analytes == analyte
         in_well[rows] = inverse_5pl(curve, net[rows])
-    is_reference = frame["role"].isin([Role.STANDARD, Role.CONTROL]).to_numpy()
-    expected = np.where(is_reference, frame["expected"].to_numpy(dtype=float), np.nan)
-    dilution = frame["dilution"].to_numpy(dtype=float)
+    is_reference = np.isin(frame["role"], [Role.STANDARD, Role.CONTROL])
+    expected = np.where(is_reference, frame["expected"], np.nan)
+    dilution = frame["dilution"]
     return concentration_basis(
         np.concatenate([obs, obs]),
         np.concatenate([in_well, expected]),
@@ -558,17 +571,14 @@ def _obs_conc_basis(frame: pd.DataFrame, params: dict[str, dict[str, float]]) ->
 
 
 def _vendor(
-    frame: pd.DataFrame, basis: str, footers: list[tuple[str, str | None, str, str]]
+    frame: dict[str, np.ndarray], basis: str, footers: list[tuple[str, str | None, str, str]]
 ) -> ColumnTable:
     """Bio-Plex's Obs Conc of every well, then its curves' footers."""
-    n = len(frame)
-    unit = frame["unit"].to_numpy(dtype=object, copy=True)
+    n = len(frame["well"])
+    unit = frame["unit"].copy()
     unit[unit == ""] = None
     observed = vendor_table(
-        frame["analyte"].to_numpy(dtype=object),
-        frame["well"].to_numpy(dtype=object),
-        np.full(n, "concentration", dtype=object),
-        frame["obs"].to_numpy(dtype=object),
+        frame["analyte"], frame["well"], np.full(n, "concentration", dtype=object), frame["obs"]
     )
     observed.columns["unit"] = unit
     observed.columns["basis"] = np.full(n, basis, dtype=object)
@@ -577,28 +587,30 @@ def _vendor(
     return ColumnTable(stacked(parts, list(observed.columns)), n + len(footers))
 
 
-def _wells(frame: pd.DataFrame, signal: str) -> ColumnTable:
-    raw_text = frame["text"].astype("str")
+def _wells(frame: dict[str, np.ndarray], signal: str) -> ColumnTable:
+    raw_text = frame["text"]
     tokens, values = classify_texts(_cell_texts(raw_text))
-    named = frame["role"].isin([Role.SAMPLE, Role.CONTROL])
-    beads = pd.to_numeric(frame["beads"].astype("str"), errors="coerce")
+    named = np.isin(frame["role"], [Role.SAMPLE, Role.CONTROL])
+    beads = pd.to_numeric(pd.Series(frame["beads"], dtype="str"), errors="coerce")
     beads = beads.where(np.isfinite(beads) & (beads >= 0) & (beads == beads.round()))
     unreadable = unreadable_counts(frame["beads"].tolist(), beads.to_numpy(dtype=float))
+    sample_id = frame["name"].copy()
+    sample_id[~named] = None
     return wells_columns(
-        len(frame),
-        well=frame["well"].to_numpy(dtype=object),
-        analyte=frame["analyte"].to_numpy(dtype=object),
-        role=frame["role"].to_numpy(dtype=object),
-        sample_name=frame["name"].to_numpy(dtype=object),
-        sample_id=frame["name"].where(named, None).to_numpy(dtype=object),
-        level=pd.array(frame["level"].to_numpy(), dtype="Int64"),
-        expected_conc=frame["expected"].to_numpy(dtype=float),
-        unit=frame["unit"].to_numpy(dtype=object),
-        dilution=frame["dilution"].to_numpy(dtype=float),
+        len(raw_text),
+        well=frame["well"],
+        analyte=frame["analyte"],
+        role=frame["role"],
+        sample_name=frame["name"],
+        sample_id=sample_id,
+        level=pd.array(frame["level"].tolist(), dtype="Int64"),
+        expected_conc=frame["expected"],
+        unit=frame["unit"],
+        dilution=frame["dilution"],
         signal=values,
         signal_kind=SIGNAL_COLUMNS[signal],
         bead_count=pd.array(beads.to_numpy(), dtype="Int64"),
-        raw_text=raw_text.to_numpy(dtype=object),
+        raw_text=raw_text,
         token=tokens,
         flags=bad_bead_flags(frame["flags"].tolist(), unreadable),
     )
@@ -652,22 +664,23 @@ def _float(text: str) -> float:
         return float("nan")
 
 
-def _numbers(texts: pd.Series) -> np.ndarray:
-    number = pd.to_numeric(texts.astype("str"), errors="coerce").to_numpy(dtype=float)
+def _numbers(texts: np.ndarray) -> np.ndarray:
+    number = pd.to_numeric(pd.Series(texts, dtype="str"), errors="coerce").to_numpy(dtype=float)
     return np.where(np.isfinite(number), number, np.nan)
 
 
-def _numbers_of(texts: pd.Series) -> np.ndarray:
+def _numbers_of(texts: np.ndarray) -> np.ndarray:
     """The numbers cells hold, extrapolated ones (`*3.42`) included."""
     return classify_texts(_cell_texts(texts))[1]
 
 
-def _cell_texts(texts: pd.Series) -> list[str]:
+def _cell_texts(texts: np.ndarray) -> list[str]:
     """The cells as texts, a missing one as "" (what `classify_cells` reads)."""
-    listed = texts.tolist()
+    listed: list[str] = texts.tolist()
     if all(type(text) is str for text in listed):
         return listed
-    return texts.astype("str").fillna("").tolist()
+    filled: list[str] = pd.Series(texts, dtype="str").fillna("").tolist()
+    return filled
 
 
 def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
