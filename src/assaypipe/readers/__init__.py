@@ -260,12 +260,14 @@ def _split(frame: pd.DataFrame, plates: list[PlateRead], table: str) -> list[pd.
     ]
 
 
-def _layout(plate_map: str | Path | pd.DataFrame | None, rule: RoleRule) -> pd.DataFrame | None:
+def _layout(
+    plate_map: str | Path | pd.DataFrame | None, rule: RoleRule
+) -> platemap.PlateMap | None:
     if plate_map is None:
         return None
     if isinstance(plate_map, pd.DataFrame):
-        return platemap.validate_plate_map(plate_map, plate_map.attrs.get("source_file", ""))
-    return platemap.read_plate_map(plate_map, rule=rule)
+        return platemap.validated_map(plate_map, plate_map.attrs.get("source_file", ""))
+    return platemap.read_map(plate_map, rule=rule)
 
 
 def _plate_id(base: str, name: str) -> str:
@@ -301,7 +303,7 @@ def _finish(
     parsed: ParsedPlate,
     *,
     plate_id: str,
-    layout: pd.DataFrame | None,
+    layout: platemap.PlateMap | None,
     source_file: str,
     sha256: str,
     kit_standards: KitStandards | None = None,
@@ -347,8 +349,7 @@ def _finish(
     if no_role.any():
         wells["role"] = np.where(no_role, UNASSIGNED, _objects(wells["role"]))
     if layout is not None:
-        frame = platemap.apply_plate_map(frame_of(wells, n_rows), layout)
-        wells, n_rows = columns_of(frame), len(frame)
+        wells, n_rows = platemap.apply_map(wells, n_rows, layout)
     elif unnamed_analyte.any():
         for name in ("analyte", "analyte_raw"):
             wells[name] = np.where(unnamed_analyte, platemap.DEFAULT_ANALYTE, wells[name])
@@ -356,7 +357,10 @@ def _finish(
     _note_control_characters(wells, notes)
     _nameless_to_no_sample(wells, notes)
     if kit_standards is not None:
-        frame = apply_kit_standards(frame_of(wells, n_rows), kit_standards, plate_id, layout, notes)
+        map_frame = layout.frame if layout is not None else None
+        frame = apply_kit_standards(
+            frame_of(wells, n_rows), kit_standards, plate_id, map_frame, notes
+        )
         wells, n_rows = columns_of(frame), len(frame)
     flags, problems = checked_standards(wells, source_file)
     if flags is not None:
