@@ -115,6 +115,8 @@ def test_one_row_per_analyte_is_allowed(tmp_path: Path) -> None:
             "line 2",
         ),
         ("well,role,dilutoin\nA1,sample,2\n", "unexpected column 'dilutoin'", "line 1"),
+        # `line` is the name of the column of source lines the reader adds.
+        ("well,role,Line\nA1,sample,2\n", "unexpected column 'Line'", "line 1"),
         ("well,sample_id\nA1,P1\n", "has no 'role' column", "line 1"),
         ("well,role,Role\nA1,blank,blank\n", "the column 'role' appears twice", "line 1"),
         (

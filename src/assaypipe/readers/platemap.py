@@ -282,10 +282,15 @@ def _long_rows(table: list[list[str]], file: str) -> tuple[dict[str, list[str]],
             )
     # Excel pads re-saved sheets with empty columns: no header and no values.
     named = [position for position, name in enumerate(header) if name]
-    if "line" in (header[p] for p in named):
-        # `line` is the column of source lines this module adds.
-        raise ValueError("cannot insert line, already exists")
     names = ["line", *(header[p].lower() for p in named)]
+    if "line" in names[1:]:
+        # `line` is the column of source lines this module adds, no column of a file.
+        raise InputError(
+            file,
+            f"unexpected column {excerpt(header[named[names.index('line', 1) - 1]])}; "
+            f"a plate map has the columns {', '.join(COLUMNS)}",
+            where=f"line {start + 1}",
+        )
     _check_repeated(names, file)
     _check_names(names, False, file)
     at = dict(zip(names[1:], named, strict=True))
