@@ -48,11 +48,11 @@ from assaypipe.readers.bioplex import (
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
-    vendor_table,
+    vendor_rows,
     well_order,
     wells_columns,
 )
-from assaypipe.readers.columns import ColumnTable
+from assaypipe.readers.columns import ColumnTable, objects
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.vocabulary import Role
@@ -365,7 +365,7 @@ def read_bioplex_xml(text: str, file: str, signal: str = "median") -> ParsedPlat
     names.note(notes)
     _note_curves(labels, notes)
     unit_of = {labels[curve]: curve.unit for curve in curves if curve.unit}
-    wells.columns["unit"] = _objects(
+    wells.columns["unit"] = objects(
         [unit_of.get(analyte, "") for analyte in wells.columns["analyte"].tolist()]
     )
     vendor_rows += [(labels[c], None, "model", c.model) for c in curves if c.model]
@@ -556,14 +556,14 @@ def _wells(records: list[dict[str, Any]], signal: str) -> ColumnTable:
     if signal == "net_mfi":
         values = values - np.array(column("background"), dtype=float)
     role = column("role")
-    name = _objects(column("name"))
+    name = objects(column("name"))
     sample_id = name.copy()
     sample_id[np.array([r not in (Role.SAMPLE, Role.CONTROL) for r in role], dtype=bool)] = None
     return wells_columns(
         len(records),
-        well=_objects(column("well")),
-        analyte=_objects(column("analyte")),
-        role=_objects(role),
+        well=objects(column("well")),
+        analyte=objects(column("analyte")),
+        role=objects(role),
         sample_name=name,
         sample_id=sample_id,
         level=pd.array(column("level"), dtype="Int64"),
@@ -574,28 +574,20 @@ def _wells(records: list[dict[str, Any]], signal: str) -> ColumnTable:
         bead_count=pd.array(column("beads"), dtype="Int64"),
         raw_text=np.array(texts, dtype=object),
         token=tokens,
-        flags=_objects(column("flags")),
+        flags=objects(column("flags")),
     )
-
-
-def _objects(values: list[Any]) -> np.ndarray:
-    """An object column of ``values``."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def _vendor(
     rows: list[tuple[str, str | None, str, str]], unit_of: dict[str, str], basis: str
 ) -> ColumnTable:
     """Bio-Plex's results: a concentration in its analyte's unit and on `basis`."""
-    analyte, well, quantity, raw_text = (_objects([row[i] for row in rows]) for i in range(4))
-    table = vendor_table(analyte, well, quantity, raw_text)
+    table = vendor_rows(rows)
     is_conc = [row[2] in ("concentration", "mean_concentration") for row in rows]
-    table.columns["unit"] = _objects(
+    table.columns["unit"] = objects(
         [unit_of.get(row[0]) if conc else None for row, conc in zip(rows, is_conc, strict=True)]
     )
-    table.columns["basis"] = _objects([basis if conc else None for conc in is_conc])
+    table.columns["basis"] = objects([basis if conc else None for conc in is_conc])
     return table
 
 

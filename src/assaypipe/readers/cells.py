@@ -47,6 +47,7 @@ __all__ = [
     "decode_text",
     "number_text",
     "parse_well",
+    "parsed_numbers",
     "unreadable_counts",
     "vendor_columns",
     "vendor_frame",
@@ -301,6 +302,16 @@ def checked_bead_counts(
 
 def _count_text(count: float) -> str:
     return "not a count" if np.isnan(count) else f"{count:g}"
+
+
+def parsed_numbers(texts: Sequence[str]) -> np.ndarray:
+    """The texts as numbers, as `pd.to_numeric` reads them (NaN where it reads none).
+
+    >>> parsed_numbers(["1.5", "x", ""]).tolist()
+    [1.5, nan, nan]
+    """
+    parsed = pd.to_numeric(np.array(texts, dtype=object), errors="coerce")
+    return np.asarray(parsed, dtype=float)
 
 
 def whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:

@@ -28,6 +28,7 @@ __all__ = [
     "columns_of",
     "frame_of",
     "nunique",
+    "objects",
     "stacked",
     "table_columns",
     "table_of",
@@ -117,6 +118,18 @@ def stacked(parts: Sequence[Mapping[str, Any]], names: Iterable[str]) -> Columns
             # Anything else as pandas would put the columns of frames together.
             series = [pd.Series(array, copy=False) for array in arrays]
             out[name] = pd.concat(series, ignore_index=True).array
+    return out
+
+
+def objects(values: Sequence[Any]) -> np.ndarray:
+    """An object column of ``values``, one entry each (an empty list gives an empty
+    column).
+
+    >>> objects(["A1", None]).tolist()
+    ['A1', None]
+    """
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
     return out
 
 

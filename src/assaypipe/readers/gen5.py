@@ -47,17 +47,17 @@ from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import numpy as np
-import pandas as pd
 
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
+    parsed_numbers,
     vendor_table,
     wells_columns,
     whole_numbers,
 )
-from assaypipe.readers.columns import ColumnTable
+from assaypipe.readers.columns import ColumnTable, objects
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.roles import RoleRule
@@ -925,8 +925,7 @@ def _reference(read: DataSet, sets: list[DataSet]) -> DataSet | None:
 
 def _numbers(texts: np.ndarray | list[str]) -> np.ndarray:
     """The numbers of the (stripped) texts, NaN where a text is not one."""
-    plain = np.array([text.strip() for text in list(texts)], dtype=object)
-    return np.asarray(pd.to_numeric(plain, errors="coerce"), dtype=float)
+    return parsed_numbers([text.strip() for text in list(texts)])
 
 
 def _kept(wells: np.ndarray, texts: np.ndarray, layout: Layout | None) -> np.ndarray:
@@ -1145,18 +1144,11 @@ def _vendor(sets: list[DataSet], choice: Choice, wells: np.ndarray, raw: RawPlat
         units.append(None)
         bases.append(None)
     table = vendor_table(
-        _objects(analytes), _objects(well_names), _objects(quantities), _objects(raw_texts)
+        objects(analytes), objects(well_names), objects(quantities), objects(raw_texts)
     )
-    table.columns["unit"] = _objects(units)
-    table.columns["basis"] = _objects(bases)
+    table.columns["unit"] = objects(units)
+    table.columns["basis"] = objects(bases)
     return table
-
-
-def _objects(values: list[str] | list[str | None]) -> np.ndarray:
-    """An object column of the values (an empty list gives an empty column)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def _curve_rows(raw: RawPlate) -> list[tuple[str, str | None, str, str]]:

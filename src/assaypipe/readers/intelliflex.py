@@ -33,6 +33,7 @@ from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     classify_texts,
     parse_well,
+    parsed_numbers,
     vendor_table,
     well_order,
     wells_columns,
@@ -282,7 +283,7 @@ def _dilutions(
     kept: list[tuple[tuple[str, ...], int, str]], columns: WideColumns, notes: Warnings
 ) -> np.ndarray:
     text = [columns.cell(row, "DILUTION") for row, _, _ in kept]
-    number = _numbers(text)
+    number = parsed_numbers(text)
     blank = np.array([cell.casefold() in _NOT_VALUES for cell in text], dtype=bool)
     bad = ~blank & ~(np.isfinite(number) & (number > 0))
     if bad.any():
@@ -427,7 +428,7 @@ def _compose(
     counts = np.array(
         [_column(columns, wells.rows, region, "COUNT") for region in regions], dtype=object
     ).T.ravel()
-    number = _numbers(counts.tolist())
+    number = parsed_numbers(counts.tolist())
     whole = np.isfinite(number) & (number == np.round(number)) & (np.abs(number) < 2**53)
     fractional = np.isfinite(number) & ~whole
     if fractional.any():
@@ -482,12 +483,6 @@ def _vendor(
         np.array(quantity, dtype=object),
         np.array(text, dtype=object),
     )
-
-
-def _numbers(texts: list[str]) -> np.ndarray:
-    """The texts as numbers, as `pd.to_numeric` reads them (NaN where it reads none)."""
-    parsed = pd.to_numeric(np.array(texts, dtype=object), errors="coerce")
-    return np.asarray(parsed, dtype=float)
 
 
 def _quantity(field: str) -> str:
