@@ -41,16 +41,10 @@ NOTE = (
 
 
 def render(ctx: ReportContext) -> Html:
-    wells = ctx.inputs.wells
     selected = selected_curves(ctx.inputs.curves)
     checks_by_pair = _checks_by_pair(ctx)
     plates_meta = ctx.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
-    # Only the drawn pairs need their wells: taken from the study's wells at once.
-    drawn_wells = wells[_of_pairs(wells, ctx.drawn)].groupby(["plate_id", "analyte"])
-    plans = {}
-    for (plate, analyte), group in drawn_wells:
-        pair = (str(plate), str(analyte))
-        plans[pair] = _plan(ctx, pair, group, selected.get(pair), checks_by_pair.get(pair, []))
+    plans = _plans(ctx, selected, checks_by_pair)
     # Every drawn figure at once: the kept ones reused, the others drawn in parallel.
     pngs = ctx.figures.png([plan.request for plan in plans.values()])
     articles = []
@@ -90,6 +84,28 @@ def render(ctx: ReportContext) -> Html:
         _figures_note(ctx, len(ctx.present)),
         *articles,
     )
+
+
+def figure_requests(ctx: ReportContext) -> list[FigureRequest]:
+    """The curve figures the section shows, as :func:`render` asks for them."""
+    plans = _plans(ctx, selected_curves(ctx.inputs.curves), _checks_by_pair(ctx))
+    return [plan.request for plan in plans.values()]
+
+
+def _plans(
+    ctx: ReportContext,
+    selected: Mapping[tuple[str, str], Mapping[str, Any]],
+    checks_by_pair: Mapping[tuple[str, str], list[dict[str, Any]]],
+) -> dict[tuple[str, str], _Plan]:
+    """Each drawn pair's plan."""
+    wells = ctx.inputs.wells
+    # Only the drawn pairs need their wells: taken from the study's wells at once.
+    drawn_wells = wells[_of_pairs(wells, ctx.drawn)].groupby(["plate_id", "analyte"])
+    plans = {}
+    for (plate, analyte), group in drawn_wells:
+        pair = (str(plate), str(analyte))
+        plans[pair] = _plan(ctx, pair, group, selected.get(pair), checks_by_pair.get(pair, []))
+    return plans
 
 
 @dataclasses.dataclass(frozen=True)
