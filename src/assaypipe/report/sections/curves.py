@@ -99,8 +99,12 @@ def _plans(
 ) -> dict[tuple[str, str], _Plan]:
     """Each drawn pair's plan."""
     wells = ctx.inputs.wells
-    # Only the drawn pairs need their wells: taken from the study's wells at once.
-    drawn_wells = wells[_of_pairs(wells, ctx.drawn)].groupby(["plate_id", "analyte"])
+    # Only the drawn pairs need their wells, and only the columns a plan reads: taken
+    # from the study's wells at once (each pair's rows are then cut from a few columns,
+    # not from all of the wells table's).
+    columns = [c for c in PLAN_COLUMNS if c in wells]
+    drawn = wells.loc[_of_pairs(wells, ctx.drawn), columns]
+    drawn_wells = drawn.groupby(["plate_id", "analyte"])
     plans = {}
     for (plate, analyte), group in drawn_wells:
         pair = (str(plate), str(analyte))
@@ -151,6 +155,20 @@ def _plan(
     return _Plan(standards, limits, request)
 
 
+# The wells' columns a drawn pair's plan reads (its figure, its facts, its standards).
+PLAN_COLUMNS = [
+    "plate_id",
+    "analyte",
+    "well",
+    "role",
+    "flags",
+    "level",
+    "expected_conc",
+    "signal",
+    "signal_kind",
+    "dilution",
+    "concentration",
+]
 # The standards' columns a curve figure is drawn from.
 FIGURE_STANDARDS = ["expected_conc", "signal", "fitted", "recovery_ok"]
 
