@@ -1,5 +1,5 @@
 """draw_figures: the report's curve figures, Levey-Jennings charts and plate maps, drawn
-into results/.cache/figures while the statistics run; render_report then finds them
+into results/.cache/figures beside the statistics; render_report then finds them
 kept. Its output lists the figures' keys."""
 
 from pathlib import Path

@@ -17,9 +17,9 @@ rule draw_figures:
     benchmark:
         "results/benchmarks/draw_figures.tsv"
     # The report's curve figures, Levey-Jennings charts and plate maps need the study's
-    # tables only: drawn over the job's threads (a profile's set-threads) before the
-    # statistics (a priority above theirs: together they would take the same cores),
-    # they are kept for render_report, which then only assembles.
+    # tables only: drawn over the job's threads (a profile's set-threads) as soon as QC
+    # is done (a priority above the statistics'), beside them, they are kept for
+    # render_report, which then only assembles.
     priority: 30
     group:
         "study"
