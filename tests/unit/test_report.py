@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,14 +19,7 @@ from assaypipe.figure_text import file_stem
 from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
 from assaypipe.qc.levey_jennings import levey_jennings
-from assaypipe.report import (
-    SECTIONS,
-    FigureCache,
-    ReportInputs,
-    build_report,
-    draw_figures,
-    load_inputs,
-)
+from assaypipe.report import SECTIONS, FigureCache, ReportInputs, build_report, load_inputs
 from assaypipe.report.figures import (
     CURVE_DPI,
     CURVE_SIZE,
@@ -801,21 +793,6 @@ def test_levey_jennings_chart_draws_each_lots_limits_and_says_which_lot_has_none
     # lot A's mean line spans its seven plates only; lot B has none
     mean_line = ax.collections[0].get_segments()
     assert [segment[:, 0].tolist() for segment in mean_line] == [[-0.4, 6.4]]
-
-
-def test_figures_drawn_ahead_are_those_the_report_shows(three_plates, tmp_path):
-    # drawn as the workflow's draw_figures does, from the study's tables alone (no
-    # statistics, no display names): the report, built with them, draws none again
-    inputs = inputs_for(*three_plates)
-    ahead = FigureCache(tmp_path / "kept", workers=2)
-    keys = draw_figures(dataclasses.replace(inputs, display={}), ahead)
-    assert (ahead.drawn, ahead.reused) == (6, 0)
-    assert sorted(path.stem for path in (tmp_path / "kept").glob("*.png")) == sorted(keys)
-    report = FigureCache(tmp_path / "kept")
-    stats = prepost(SMALL, groups=GROUPS)
-    page = build_report(dataclasses.replace(inputs, stats=stats), figures=report)
-    assert (report.drawn, report.reused, report.removed) == (0, 6, 0)
-    assert page == build_report(dataclasses.replace(inputs, stats=stats))
 
 
 def test_a_report_built_again_reuses_its_kept_figures_and_is_the_same_page(three_plates, tmp_path):

@@ -42,7 +42,6 @@ __all__ = [
     "Progress",
     "ReportInputs",
     "build_report",
-    "draw_figures",
     "load_inputs",
     "log_progress",
     "write_report",
@@ -87,22 +86,6 @@ def build_report(
     built = page(ctx, [render(ctx) for render in SECTION_RENDERERS])
     ctx.figures.prune()
     return built
-
-
-def draw_figures(inputs: ReportInputs, figures: FigureCache) -> list[str]:
-    """Draw into ``figures`` the per-plate and per-analyte figures :func:`build_report`
-    shows (curve figures, Levey-Jennings charts, plate maps), all at once over its
-    workers; the report then finds them kept. Returns their keys, in page order.
-
-    The statistics are not needed: a workflow draws these while its statistics run."""
-    ctx = ReportContext.of(inputs, figures=figures)
-    requests = [
-        *plates.figure_requests(ctx),
-        *curves.figure_requests(ctx),
-        *levey_jennings.figure_requests(ctx),
-    ]
-    figures.png(requests)
-    return list(dict.fromkeys(request.key for request in requests))
 
 
 def log_progress(logger: logging.Logger) -> Progress:

@@ -86,12 +86,6 @@ def render(ctx: ReportContext) -> Html:
     )
 
 
-def figure_requests(ctx: ReportContext) -> list[FigureRequest]:
-    """The curve figures the section shows, as :func:`render` asks for them."""
-    plans = _plans(ctx, selected_curves(ctx.inputs.curves), _checks_by_pair(ctx))
-    return [plan.request for plan in plans.values()]
-
-
 def _plans(
     ctx: ReportContext,
     selected: Mapping[tuple[str, str], Mapping[str, Any]],

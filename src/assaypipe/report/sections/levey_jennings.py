@@ -39,7 +39,19 @@ def render(ctx: ReportContext) -> Html:
     sets = guide_sets(lj)
     qc = ctx.inputs.qc
     across = qc[qc["plate_id"].isna()]
-    charted, charts = _charts(ctx)
+    # Each analyte's series and the plates charting it, in run order, worked out once.
+    charted = {}
+    for analyte in ctx.analytes:
+        series = lj[lj["analyte"] == analyte]
+        plate_ids = set(series["plate_id"])
+        charted[analyte] = (series, [p for p in ctx.plate_ids if p in plate_ids])
+    charts = {}
+    for analyte, (series, plates) in charted.items():
+        if not series.empty and len(plates) >= MIN_GUIDE:
+            positions = {p: i for i, p in enumerate(plates)}
+            local = series.assign(run_index=series["plate_id"].map(positions))
+            args = (local.reset_index(drop=True), plates, guide_plates)
+            charts[analyte] = FigureRequest(figure_key("levey_jennings", *args), _chart_png, args)
     # The charts at once: in parallel, or kept from a run whose charts were the same.
     pngs = ctx.figures.png(list(charts.values()))
     for analyte, (series, plates) in charted.items():
@@ -65,33 +77,6 @@ def render(ctx: ReportContext) -> Html:
         if not cvs.empty:
             parts.append(_inter_plate(cvs))
     return section("levey-jennings", *parts)
-
-
-def figure_requests(ctx: ReportContext) -> list[FigureRequest]:
-    """The charts the section shows, as :func:`render` asks for them."""
-    return list(_charts(ctx)[1].values())
-
-
-def _charts(
-    ctx: ReportContext,
-) -> tuple[dict[str, tuple[pd.DataFrame, list[str]]], dict[str, FigureRequest]]:
-    """Each analyte's series and the plates charting it, in run order; and the chart of
-    each analyte with enough plates."""
-    lj = ctx.inputs.levey_jennings
-    guide_plates = ctx.inputs.settings.qc.guide_plates
-    charted = {}
-    for analyte in ctx.analytes:
-        series = lj[lj["analyte"] == analyte]
-        plate_ids = set(series["plate_id"])
-        charted[analyte] = (series, [p for p in ctx.plate_ids if p in plate_ids])
-    charts = {}
-    for analyte, (series, plates) in charted.items():
-        if not series.empty and len(plates) >= MIN_GUIDE:
-            positions = {p: i for i, p in enumerate(plates)}
-            local = series.assign(run_index=series["plate_id"].map(positions))
-            args = (local.reset_index(drop=True), plates, guide_plates)
-            charts[analyte] = FigureRequest(figure_key("levey_jennings", *args), _chart_png, args)
-    return charted, charts
 
 
 def _chart_png(series: pd.DataFrame, plates: list[str], guide_plates: int | None) -> bytes:

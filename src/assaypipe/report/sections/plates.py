@@ -66,7 +66,25 @@ def plate_maps(ctx: ReportContext) -> Html:
     """Each plate's wells in their layout: signal per analyte, and bead counts; past
     ``plate_maps`` plates, those with a failed or warned verdict or a reader's
     warning first, in run order."""
-    chosen, mapped, requests = _map_requests(ctx)
+    budget = ctx.inputs.plate_maps
+    chosen = _plates_to_map(ctx, budget)
+    wells = ctx.inputs.wells
+    columns = [
+        c
+        for c in ("plate_id", "well", "analyte", "signal", "bead_count", "signal_kind")
+        if c in wells
+    ]
+    keep = wells["plate_id"].astype(str).isin(chosen).to_numpy()
+    by_plate = dict(iter(wells.loc[keep, columns].groupby("plate_id", sort=False)))
+    # the limits that apply to every analyte (qc.overrides for "*")
+    rules = study_rules(ctx.inputs.settings)("*")
+    maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
+    mapped = [p for p in ctx.plate_ids if p in set(chosen) and p in by_plate]
+    requests = {}
+    for plate_id in mapped:
+        group = by_plate[plate_id].reset_index(drop=True)
+        key = figure_key("plate_map", plate_id, group, maps.bead_bounds)
+        requests[plate_id] = FigureRequest(key, maps.png, (plate_id, group))
     # A map takes a few milliseconds: drawn here, not worth a worker's start.
     pngs = ctx.figures.png(list(requests.values()), parallel=False)
     figures = []
@@ -90,44 +108,10 @@ def plate_maps(ctx: ReportContext) -> Html:
     return join(
         [
             tag("h3", "Plate maps", id="plate-maps"),
-            tag(
-                "p",
-                _maps_note(len(chosen), len(ctx.plate_ids), ctx.inputs.plate_maps),
-                class_="note",
-            ),
+            tag("p", _maps_note(len(chosen), len(ctx.plate_ids), budget), class_="note"),
             tag("div", *figures, class_="grid"),
         ]
     )
-
-
-def figure_requests(ctx: ReportContext) -> list[FigureRequest]:
-    """The plate maps the section shows, as :func:`plate_maps` asks for them."""
-    return list(_map_requests(ctx)[2].values())
-
-
-def _map_requests(
-    ctx: ReportContext,
-) -> tuple[list[str], list[str], dict[str, FigureRequest]]:
-    """The plates chosen for a map, those mapped (in run order), and each one's map."""
-    chosen = _plates_to_map(ctx, ctx.inputs.plate_maps)
-    wells = ctx.inputs.wells
-    columns = [
-        c
-        for c in ("plate_id", "well", "analyte", "signal", "bead_count", "signal_kind")
-        if c in wells
-    ]
-    keep = wells["plate_id"].astype(str).isin(chosen).to_numpy()
-    by_plate = dict(iter(wells.loc[keep, columns].groupby("plate_id", sort=False)))
-    # the limits that apply to every analyte (qc.overrides for "*")
-    rules = study_rules(ctx.inputs.settings)("*")
-    maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
-    mapped = [p for p in ctx.plate_ids if p in set(chosen) and p in by_plate]
-    requests = {}
-    for plate_id in mapped:
-        group = by_plate[plate_id].reset_index(drop=True)
-        key = figure_key("plate_map", plate_id, group, maps.bead_bounds)
-        requests[plate_id] = FigureRequest(key, maps.png, (plate_id, group))
-    return chosen, mapped, requests
 
 
 def _plates_to_map(ctx: ReportContext, budget: int) -> list[str]:
