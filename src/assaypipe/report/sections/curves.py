@@ -43,7 +43,9 @@ NOTE = (
 def render(ctx: ReportContext) -> Html:
     selected = selected_curves(ctx.inputs.curves)
     checks_by_pair = _checks_by_pair(ctx)
-    plates_meta = ctx.inputs.plates.drop_duplicates("plate_id").set_index("plate_id")
+    # What the page says of each plate under its heading, looked up once.
+    plates = ctx.inputs.plates.drop_duplicates("plate_id")
+    meta_of = {str(r["plate_id"]): [r.get(key) for key in PLATE_META] for r in records(plates)}
     plans = _plans(ctx, selected, checks_by_pair)
     # Every drawn figure at once: the kept ones reused, the others drawn in parallel.
     pngs = ctx.figures.png([plan.request for plan in plans.values()])
@@ -62,10 +64,7 @@ def render(ctx: ReportContext) -> Html:
             for analyte in ctx.analytes
             if (plate_id, analyte) in ctx.present
         ]
-        meta = []
-        if plate_id in plates_meta.index:
-            info = plates_meta.loc[plate_id]
-            meta = [info.get(key) for key in ("format", "instrument", "run_time", "source_file")]
+        meta = meta_of.get(plate_id, [])
         articles.append(
             tag(
                 "article",
@@ -149,6 +148,8 @@ def _plan(
     return _Plan(standards, limits, request)
 
 
+# The plate's facts under its heading, from the plates table.
+PLATE_META = ("format", "instrument", "run_time", "source_file")
 # The wells' columns a drawn pair's plan reads (its figure, its facts, its standards).
 PLAN_COLUMNS = [
     "plate_id",
