@@ -30,10 +30,11 @@ from typing import Final
 
 import numpy as np
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
+    is_whole,
     parse_well,
     vendor_rows,
     well_order,
@@ -315,7 +316,7 @@ class PlateHeader:
             export_format=cells[3],
             read_type=cells[4],
             read_mode=read_mode,
-            points=int(points_text) if points_text.isdecimal() else 1,
+            points=int(points_text) if is_whole(points_text) else 1,
             wavelengths=wavelengths,
             excitations=excitations,
             spectrum=spectrum,
@@ -370,10 +371,11 @@ def _fields(shift: int, absorbance: bool) -> dict[str, int]:
 
 def _int(cells: list[str], index: int, what: str, name: str, file: str, where: str) -> int:
     text = cells[index] if index < len(cells) else ""
-    if not text.isdecimal():
+    if not is_whole(text):
         raise InputError(
             file,
-            f"plate {name}'s header line should give {what} in field {index + 1}, found {text!r}",
+            f"plate {name}'s header line should give {what} in field {index + 1}, "
+            f"found {excerpt(text)}",
             where=where,
         )
     return int(text)
@@ -821,7 +823,7 @@ def _group_sections(
                 table.append((number, line))
             elif table:
                 section = "after"
-        elif section == "formulas" and cells[0].isdecimal() and len(cells) > 1:
+        elif section == "formulas" and is_whole(cells[0]) and len(cells) > 1:
             formulas[int(cells[0])] = (cells[1], cells[2] if len(cells) > 2 else "")
         else:
             rest.append(line)
