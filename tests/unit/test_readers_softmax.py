@@ -838,3 +838,19 @@ def test_a_header_number_of_thousands_of_digits_is_refused_or_ignored(tmp_path: 
     assert [len(plate.wells) for plate in read_exports(points)] == [
         len(plate.wells) for plate in read_exports(TWO_PLATES)
     ]
+
+
+def test_a_block_count_of_thousands_of_digits(tmp_path: Path) -> None:
+    # `##BLOCKS=` with thousands of digits raised ValueError from int and stopped the chunk.
+    text = TWO_PLATES.read_bytes().decode("utf-8")
+    zeros = write(tmp_path, text.replace("##BLOCKS= 5", f"##BLOCKS= {'0' * 5000}5", 1))
+    assert [len(p.wells) for p in read_exports(zeros)] == [
+        len(p.wells) for p in read_exports(TWO_PLATES)
+    ]
+    nines = write(tmp_path, text.replace("##BLOCKS= 5", f"##BLOCKS= {'9' * 5000}", 1), "n.txt")
+    plates = read_exports(nines)
+    assert len(plates) == 2
+    assert (
+        f"the export announces '{'9' * 56}... blocks, not a count; the blocks present are read"
+        in plates[0].warnings
+    )

@@ -162,7 +162,10 @@ def split_blocks(lines: list[str], notes: Warnings | None = None) -> Blocks:
     announces) is a warning; an unclosed last block is read as far as it goes."""
     notes = notes if notes is not None else Warnings()
     start = next(i for i, line in enumerate(lines) if line.strip())
-    declared = int(_BLOCKS.match(lines[start].strip()).group(1))  # type: ignore[union-attr]
+    announced = _BLOCKS.match(lines[start].strip()).group(1)  # type: ignore[union-attr]
+    # A count of hundreds of digits is no count (int refuses one of thousands).
+    significant = announced.lstrip("0") or "0"
+    declared = int(significant) if is_whole(significant) else -1
     blocks: list[Block] = []
     current: list[str] = []
     first_line = 0
@@ -198,6 +201,12 @@ def split_blocks(lines: list[str], notes: Warnings | None = None) -> Blocks:
             "first); it is read as far as it goes",
             f"line {first_line}",
         )
+    if declared < 0:
+        notes.add(
+            f"the export announces {excerpt(announced)} blocks, not a count; the blocks "
+            "present are read"
+        )
+        declared = closed
     split = Blocks(tuple(blocks), declared, closed, finished)
     if closed != declared and not split.cut_short:
         notes.add(
