@@ -207,3 +207,8 @@ def test_a_spot_count_of_thousands_of_digits_is_not_a_count(tmp_path: Path) -> N
         text.replace("Spots Per Well:\t4", f"Spots Per Well:\t{'9' * 5000}", 1), "utf-8"
     )
     assert len(read_export(path).wells) == len(read_export(FOUR_SPOT).wells)
+    # Without a Spots Per Well line, the plate type's `Multi-Spot <n>` gives the count.
+    lines = [line for line in text.splitlines() if not line.startswith("Spots Per Well")]
+    typed = "\n".join(lines).replace("Multi-Spot 4", f"Multi-Spot {'9' * 5000}", 1)
+    path.write_text(typed, "utf-8")
+    assert len(read_export(path).wells) == len(read_export(FOUR_SPOT).wells)

@@ -230,7 +230,7 @@ class PlateHeader:
         plate_type = values.get("Type", "") or values.get("Plate Type", "")
         spots = _integer(values.get("Spots Per Well", ""))
         if spots is None and (multi := _MULTI_SPOT.search(plate_type)) is not None:
-            spots = int(multi.group(1))
+            spots = _integer(multi.group(1))
         assays = tuple(name.strip() for name in values.get("Assays", "").split(","))
         return cls(
             plate_number=values.get("Plate #", ""),
