@@ -20,7 +20,26 @@ from typing import Final
 
 from assaypipe.vocabulary import Role
 
-__all__ = ["DEFAULT_RULE", "RoleRule", "classify_name"]
+__all__ = ["DEFAULT_RULE", "MAX_LEVEL_DIGITS", "RoleRule", "classify_name", "level_number"]
+
+
+# A level number has at most this many digits (leading zeros aside): no series comes near
+# a billion levels, and a longer number does not fit the wells table's level column
+# (nor, beyond 4,300 digits, Python's int).
+MAX_LEVEL_DIGITS: Final = 9
+
+
+def level_number(digits: str) -> int | None:
+    """The level number that decimal `digits` write; None when they are not decimal
+    digits or write a number of more than `MAX_LEVEL_DIGITS` digits.
+
+    >>> level_number("03"), level_number("9" * 20), level_number("x")
+    (3, None, None)
+    """
+    significant = digits.lstrip("0") or "0"
+    if not digits.isdecimal() or len(significant) > MAX_LEVEL_DIGITS:
+        return None
+    return int(significant)
 
 
 @dataclass(frozen=True)
@@ -58,8 +77,9 @@ class RoleRule:
             return Role.BLANK, None
         for role, pattern in ((Role.STANDARD, standard), (Role.CONTROL, control)):
             match = pattern.fullmatch(text)
-            if match and match.group(1) is not None and match.group(1).isdecimal():
-                return role, int(match.group(1))
+            level = level_number(match.group(1)) if match and match.group(1) is not None else None
+            if level is not None:
+                return role, level
         return Role.SAMPLE, None
 
 

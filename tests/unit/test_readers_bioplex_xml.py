@@ -345,3 +345,27 @@ def test_the_excluded_examples(realdata: Path) -> None:
     # One Well element: instrument settings, no reading.
     with pytest.raises(InputError, match=r"the XML \(Well element\) has no Samples element"):
         read_export(folder / "well_xml_example.xml")
+
+
+def test_numbers_of_thousands_of_digits(tmp_path: Path) -> None:
+    # Python's int refuses a text of more than 4,300 digits; each of these stopped the chunk.
+    text = PLATE.read_text(encoding="utf-8")
+    long = "9" * 5000
+    row = tmp_path / "row.xml"
+    row.write_text(text.replace('RowNo="2"', f'RowNo="{long}"', 1), encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_export(row)
+    assert str(raised.value) == (
+        f"{row}: Wells: RowNo '{'9' * 56}... and ColNo '1' are not a plate well; expected rows "
+        "1 to 16 and columns 1 to 24"
+    )
+    count = tmp_path / "count.xml"
+    count.write_text(text.replace("<RegionCount>12<", f"<RegionCount>{long}<", 1), "utf-8")
+    assert len(read_export(count).wells) == len(read_export(PLATE).wells)
+    # A standard S<n> whose n is beyond any series (it overflowed the level column).
+    for digits in ("9" * 20, long):
+        label = tmp_path / "label.xml"
+        label.write_text(text.replace("<Label>S1</Label>", f"<Label>S{digits}</Label>", 1), "utf-8")
+        wells = read_export(label).wells
+        standard = wells[wells["sample_name"] == f"S{digits}"]
+        assert set(standard["role"]) == {"standard"} and standard["level"].isna().all()

@@ -214,3 +214,27 @@ def test_real_platemap_standards_and_unknowns(realdata: Path) -> None:
     assert first.loc["D8", "level"] == 8 and first.loc["A1", "signal"] == 5230093
     third = by_well(plates[2].wells)
     assert third.loc["B1", "sample_id"] == "UNK2"  # plate 3's map runs down the columns
+
+
+def test_a_column_number_of_thousands_of_digits_is_refused(tmp_path: Path) -> None:
+    # Python's int refuses a text of more than 4,300 digits; it stopped the chunk.
+    text = HTRF.read_text(encoding="utf-8").replace(",01,02,03,04,", f",01,02,{'9' * 5000},04,", 1)
+    path = tmp_path / "long_column.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_exports(path)
+    assert str(raised.value) == (
+        f"{path}: line 11: expected the grid's column numbers 1 to 24, found '{'9' * 56}..."
+    )
+
+
+def test_a_standard_code_numbered_beyond_any_series_has_no_level(tmp_path: Path) -> None:
+    # STD<n> in the export's plate map: its n was read with int (ValueError beyond 4,300
+    # digits, OverflowError in the level column beyond 19).
+    for digits in ("9" * 20, "9" * 5000):
+        text = HTRF.read_text(encoding="utf-8").replace("A,STD1 ,", f"A,STD{digits} ,", 1)
+        path = tmp_path / "long_level.csv"
+        path.write_text(text, encoding="utf-8")
+        wells = by_well(read_exports(path)[0].wells)
+        assert wells.loc["A1", "role"] == "standard"
+        assert wells["level"].isna()["A1"] and wells.loc["A2", "level"] == 1

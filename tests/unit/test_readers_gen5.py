@@ -966,3 +966,36 @@ def test_real_gen5_refusals(realdata: Path) -> None:
     for relative, reason in expected.items():
         with pytest.raises(InputError, match=reason):
             read_exports(folder / relative)
+
+
+def test_a_column_number_of_thousands_of_digits_is_refused(tmp_path: Path) -> None:
+    # Python's int refuses a text of more than 4,300 digits; it stopped the chunk.
+    text = LAYOUT_EXPORT.read_bytes().decode("utf-8")
+    path = write(tmp_path, "long_column.txt", text.replace("\t1\t2\t3", f"\t1\t{'9' * 5000}\t3", 1))
+    with pytest.raises(InputError) as raised:
+        read_exports(path)
+    assert str(raised.value) == (
+        f"{path}: line 30: the Layout grid should start with a line of column numbers 1 to 12 "
+        f"(or 24), found '1|{'9' * 54}..."
+    )
+
+
+def test_a_standard_numbered_far_off_its_series(tmp_path: Path) -> None:
+    text = LAYOUT_EXPORT.read_bytes().decode("utf-8")
+    # STD100000: the level lies 10^30112 off the line of the others, which raised
+    # OverflowError; STD and 20 digits made that 10^(10^18) (the read never ended).
+    far = write(tmp_path, "far.txt", text.replace("C\tSTD3\tSTD3", "C\tSTD100000\tSTD100000", 1))
+    plate = read_export(far)
+    assert by_well(plate.wells).loc["C1", "level"] == 100000
+    assert any(
+        w.startswith(
+            "analyte OD, standard level 100000: the expected concentration 250 of "
+            "standard level 100000 does not fit the dilution series"
+        )
+        for w in plate.warnings
+    )
+    # A number of more than 9 digits is no level: the name is Gen5's ID of an assay control.
+    for digits in ("9" * 20, "9" * 5000):
+        named = text.replace("C\tSTD3\tSTD3", f"C\tSTD{digits}\tSTD{digits}", 1)
+        wells = by_well(read_export(write(tmp_path, "long.txt", named)).wells)
+        assert wells.loc["C1", "role"] == "control" and wells["level"].isna()["C1"]

@@ -378,3 +378,14 @@ def test_intelliflex_v2_2(realdata: Path) -> None:
         "INTELLIFLEX's WELL STATUS is not Completed for Dry at wells A1, B2, C1, D1, E1, F1 "
         "and 2 more; Warning at wells A2, B1",
     )
+
+
+def test_a_well_type_numbered_beyond_any_series_has_no_level(tmp_path: Path) -> None:
+    # WELL TYPE S<n>: n beyond 19 digits overflowed the level column, beyond 4,300 int
+    # refused it; both stopped the chunk.
+    for digits in ("9" * 20, "9" * 5000):
+        path = tmp_path / "long_level.csv"
+        text = WIDE.read_text(encoding="utf-8").replace(",B1,S1,", f",B1,S{digits},", 1)
+        path.write_text(text, encoding="utf-8")
+        wells = read_export(path).wells.drop_duplicates("well").set_index("well")
+        assert wells.loc["B1", "role"] == "standard" and wells["level"].isna()["B1"]

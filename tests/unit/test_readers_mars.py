@@ -232,3 +232,29 @@ def test_real_1536_well_export_is_refused(realdata: Path) -> None:
     path = realdata / "allotropy" / "bmg_mars" / "24-10-16 15-09-52 Luminescence 1536.csv"
     with pytest.raises(InputError, match="1536-well plate"):
         read_export(path)
+
+
+def test_a_column_number_of_thousands_of_digits_is_refused(tmp_path: Path) -> None:
+    # Python's int refuses a text of more than 4,300 digits; it stopped the chunk.
+    header = ",1,2,3,4,5,6,7,8,9,10,11,12"
+    text = PLATE_VIEW.read_text(encoding="utf-8").replace(header, header[:-2] + "9" * 5000, 1)
+    path = tmp_path / "long_column.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_exports(path)
+    assert str(raised.value) == (
+        f"{path}: line 9: expected the `Raw Data (450 1)` grid's column numbers 1 to 24, "
+        f"found '{'9' * 56}..."
+    )
+
+
+def test_a_standard_numbered_beyond_any_series_has_no_level(tmp_path: Path) -> None:
+    # S<n> in the layout: n beyond 19 digits overflowed the level column, beyond 4,300
+    # int refused it; the hang of a level far off the series is `test_readers_gen5`'s.
+    for digits in ("9" * 20, "9" * 5000):
+        text = PLATE_VIEW.read_text(encoding="utf-8").replace("A,S1,S1,", f"A,S{digits},S1,", 1)
+        path = tmp_path / "long_level.csv"
+        path.write_text(text, encoding="utf-8")
+        wells = by_well(read_export(path).wells)
+        assert wells.loc["A1", "role"] == "standard"
+        assert wells["level"].isna()["A1"] and wells.loc["A2", "level"] == 1

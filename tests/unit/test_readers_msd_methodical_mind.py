@@ -196,3 +196,19 @@ def test_a_384_well_plate_and_a_cut_grid(realdata: Path) -> None:
     cut = read_export(realdata / MM / "methodical_test_data_in_filename.txt")
     assert sorted(cut.wells["well"]) == ["A1", "A2", "A3", "B1", "B2", "B3"]
     assert any("grid holds 2 rows (A, B) x 3 columns" in w for w in cut.warnings)
+
+
+def test_a_spot_count_of_thousands_of_digits_is_not_a_count(tmp_path: Path) -> None:
+    # Python's int refuses a text of more than 4,300 digits; it stopped the chunk. The
+    # grid's own lines say how many spots there are.
+    text = FOUR_SPOT.read_text(encoding="utf-8")
+    path = tmp_path / "long_spots.txt"
+    path.write_text(
+        text.replace("Spots Per Well:\t4", f"Spots Per Well:\t{'9' * 5000}", 1), "utf-8"
+    )
+    assert len(read_export(path).wells) == len(read_export(FOUR_SPOT).wells)
+    # Without a Spots Per Well line, the plate type's `Multi-Spot <n>` gives the count.
+    lines = [line for line in text.splitlines() if not line.startswith("Spots Per Well")]
+    typed = "\n".join(lines).replace("Multi-Spot 4", f"Multi-Spot {'9' * 5000}", 1)
+    path.write_text(typed, "utf-8")
+    assert len(read_export(path).wells) == len(read_export(FOUR_SPOT).wells)

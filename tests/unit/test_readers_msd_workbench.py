@@ -175,3 +175,18 @@ def test_workbench_workbook_with_the_reader_header(realdata: Path) -> None:
     # Rows named like samples with a Concentration are calibrators (SAMPLE_001: 2000).
     assert row(wells, "A1", "TEST_ASSAY")["expected_conc"] == 2000
     assert row(wells, "G2", "TEST_ASSAY")["dilution"] == 2
+
+
+def test_numbers_of_thousands_of_digits_in_spot_and_sample(tmp_path: Path) -> None:
+    # Python's int refuses a text of more than 4,300 digits (a Spot without an Assay, a
+    # sample S<n>); S and 20 digits overflowed the level column. Each stopped the chunk.
+    text = TWO_PLATES.read_text(encoding="utf-8")
+    spot = tmp_path / "spot.csv"
+    spot.write_text(text.replace("S001,IL-6,A01,1,", f"S001,,A01,{'9' * 5000},", 1), "utf-8")
+    assert [len(p.wells) for p in read_exports(spot)] == [17, 2]
+    for digits in ("9" * 20, "9" * 5000):
+        sample = tmp_path / "sample.csv"
+        sample.write_text(text.replace("S001,IL-6,A01", f"S{digits},IL-6,A01", 1), "utf-8")
+        wells = read_exports(sample)[0].wells
+        named = wells[wells["sample_name"] == f"S{digits}"]
+        assert len(named) and named["level"].isna().all()

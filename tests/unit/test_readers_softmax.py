@@ -821,3 +821,36 @@ def test_softmax_kinetic_with_reduced_values(realdata: Path) -> None:
 def test_softmax_refusals_say_what_is_true(realdata: Path, name: str, reason: str) -> None:
     with pytest.raises(InputError, match=reason):
         read_exports(realdata / SOFTMAX / name)
+
+
+def test_a_header_number_of_thousands_of_digits_is_refused_or_ignored(tmp_path: Path) -> None:
+    # Python's int refuses a text of more than 4,300 digits; it stopped the chunk.
+    text = TWO_PLATES.read_bytes().decode("utf-8")
+    rows = write(tmp_path, text.replace("\t1\t12\t96\t1\t8", f"\t1\t12\t96\t1\t{'9' * 5000}", 1))
+    with pytest.raises(InputError) as raised:
+        read_exports(rows)
+    assert str(raised.value) == (
+        f"{rows}: line 6: plate Plate1's header line should give the number of rows in field "
+        f"21, found '{'9' * 56}..."
+    )
+    # The number of kinetic points is read as 1 when it is no count, as before.
+    points = write(tmp_path, text.replace("\tFALSE\t1\t", f"\tFALSE\t{'9' * 5000}\t", 1), "p.txt")
+    assert [len(plate.wells) for plate in read_exports(points)] == [
+        len(plate.wells) for plate in read_exports(TWO_PLATES)
+    ]
+
+
+def test_a_block_count_of_thousands_of_digits(tmp_path: Path) -> None:
+    # `##BLOCKS=` with thousands of digits raised ValueError from int and stopped the chunk.
+    text = TWO_PLATES.read_bytes().decode("utf-8")
+    zeros = write(tmp_path, text.replace("##BLOCKS= 5", f"##BLOCKS= {'0' * 5000}5", 1))
+    assert [len(p.wells) for p in read_exports(zeros)] == [
+        len(p.wells) for p in read_exports(TWO_PLATES)
+    ]
+    nines = write(tmp_path, text.replace("##BLOCKS= 5", f"##BLOCKS= {'9' * 5000}", 1), "n.txt")
+    plates = read_exports(nines)
+    assert len(plates) == 2
+    assert (
+        f"the export announces '{'9' * 56}... blocks, not a count; the blocks present are read"
+        in plates[0].warnings
+    )

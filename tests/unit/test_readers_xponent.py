@@ -986,3 +986,21 @@ def test_an_export_without_bead_counts_flags_none() -> None:
     plate = read_export(EXPORTS / "grid" / "grid_8x12.csv")
     assert plate.wells["bead_count"].isna().all()
     assert not plate.wells["flags"].fillna("").str.contains("bead").any()
+
+
+def test_a_location_or_sample_count_of_thousands_of_digits(tmp_path: Path) -> None:
+    # Python's int refuses a text of more than 4,300 digits; it stopped the chunk.
+    text = RESAVED.read_text(encoding="utf-8")
+    location = tmp_path / "long_plate.csv"
+    location.write_text(text.replace('"1(1,A1)"', f'"1({"9" * 5000},A1)"', 1), encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_exports(location)
+    assert str(raised.value) == (
+        f"{location}: line 22: expected a well location like 1(1,A1), found '1({'9' * 54}..."
+    )
+    samples = tmp_path / "long_count.csv"
+    samples.write_text(text.replace("Samples,11,", f"Samples,{'9' * 5000},", 1), encoding="utf-8")
+    assert (
+        f"the header's Samples line gives '{'9' * 56}..., not a count; it is ignored"
+        in read_export(samples).warnings
+    )

@@ -59,6 +59,7 @@ from assaypipe.readers.columns import ColumnTable, stacked
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
+from assaypipe.roles import level_number
 from assaypipe.vocabulary import Role, VendorBasis, WellFlag
 
 __all__ = [
@@ -152,9 +153,9 @@ def role_of_code(code: str, description: str) -> tuple[str, int | None]:
     if match and match.group("blank"):
         return Role.BLANK, None
     if match and match.group("standard"):
-        return Role.STANDARD, int(match.group("standard"))
+        return Role.STANDARD, level_number(match.group("standard"))
     if match and match.group("control"):
-        return Role.CONTROL, int(match.group("control"))
+        return Role.CONTROL, level_number(match.group("control"))
     return (Role.CONTROL if names_a_control(description) else Role.SAMPLE), None
 
 

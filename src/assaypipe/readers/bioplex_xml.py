@@ -34,7 +34,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.readers.bioplex import (
     DEFAULT_BASIS,
     SAMPLING_ERRORS,
@@ -48,6 +48,7 @@ from assaypipe.readers.bioplex import (
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
+    is_whole,
     vendor_rows,
     well_order,
     wells_columns,
@@ -103,13 +104,13 @@ def _number(text: str) -> float:
 def _well(element: ET.Element, file: str, where: str) -> str:
     """The well of an element with `RowNo` and `ColNo` attributes (1-based)."""
     row, column = element.get("RowNo", ""), element.get("ColNo", "")
-    if not (row.isdecimal() and column.isdecimal()) or not (
+    if not (is_whole(row) and is_whole(column)) or not (
         1 <= int(row) <= len(ROW_LETTERS) and 1 <= int(column) <= 24
     ):
         raise InputError(
             file,
-            f"RowNo {row!r} and ColNo {column!r} are not a plate well; expected rows 1 to 16 "
-            "and columns 1 to 24",
+            f"RowNo {excerpt(row)} and ColNo {excerpt(column)} are not a plate well; expected "
+            "rows 1 to 16 and columns 1 to 24",
             where=where,
         )
     return f"{ROW_LETTERS[int(row) - 1]}{int(column)}"
@@ -263,7 +264,7 @@ class Acquisition:
         counts = []
         for region in element.iterfind("BeadRegions/BeadRegion"):
             count = _text(region, "RegionCount")
-            if count.isdecimal():
+            if is_whole(count):
                 counts.append((region.get("RegionNumber", "").strip(), int(count)))
         return Acquisition(
             well=_well(element, file, "Wells"),
@@ -463,7 +464,7 @@ def _compose(
         stats = {names.label(a.region, a.name): a for a in group.analytes}
         for reading in group.readings:
             analyte = names.label(reading.region, reading.name)
-            if reading.number.isdecimal() and int(reading.number) != _well_number(
+            if is_whole(reading.number) and int(reading.number) != _well_number(
                 reading.well, columns
             ):
                 misnumbered[reading.well] = reading.number

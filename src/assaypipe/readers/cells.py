@@ -20,6 +20,7 @@ A bound such as ``< 0.105`` is not a measurement, so its number stays in
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -45,6 +46,7 @@ __all__ = [
     "classify_cells",
     "classify_texts",
     "decode_text",
+    "is_whole",
     "number_text",
     "parse_well",
     "parsed_numbers",
@@ -198,6 +200,17 @@ def parse_well(text: str) -> str | None:
     """
     match = _WELL.match(text)
     return f"{match.group(1).upper()}{int(match.group(2))}" if match else None
+
+
+def is_whole(text: str) -> bool:
+    """Whether `text` is a whole number `int` reads: decimal digits, no more of them than
+    `int` converts under any setting of Python's limit (640; a cell of 5,000 nines is
+    text here, where `int` raised ValueError).
+
+    >>> is_whole("12"), is_whole("1.5"), is_whole("9" * 5000)
+    (True, False, False)
+    """
+    return text.isdecimal() and len(text) <= sys.int_info.str_digits_check_threshold
 
 
 def well_order(well: str) -> tuple[int, int]:

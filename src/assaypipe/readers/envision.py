@@ -42,10 +42,11 @@ from typing import Final, Literal
 
 import numpy as np
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
+    is_whole,
     vendor_table,
     wells_columns,
     whole_numbers,
@@ -53,7 +54,7 @@ from assaypipe.readers.cells import (
 from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
-from assaypipe.roles import RoleRule
+from assaypipe.roles import RoleRule, level_number
 from assaypipe.vocabulary import Role
 
 __all__ = [
@@ -369,7 +370,7 @@ class ResultGrid:
         (header, header_line), body = lines[0], lines[1:]
         cells = _trim(header)
         if len(cells) > 1 and not cells[0] and all(c.isdecimal() for c in cells[1:]):
-            columns = [int(c) for c in cells[1:]]
+            columns = [_column_number(c, header_line, file) for c in cells[1:]]
             rows = [(cells_[0].strip(), cells_[1:], n) for cells_, n in body]
         else:
             width = shape[1] if shape else _bare_width(lines)
@@ -427,6 +428,18 @@ def _bare_width(lines: tuple[Line, ...]) -> int:
     widths = [len(cells) for cells, _ in lines]
     closed = all(not cells[-1].strip() for cells, _ in lines if cells)
     return max(widths) - (1 if closed else 0)
+
+
+def _column_number(text: str, line: int, file: str) -> int:
+    """A column number of the grid's header line; one of hundreds of digits (which `int`
+    refuses) is an InputError."""
+    if not is_whole(text):
+        raise InputError(
+            file,
+            f"expected the grid's column numbers 1 to 24, found {excerpt(text)}",
+            where=f"line {line}",
+        )
+    return int(text)
 
 
 def _refuse_wide(columns: list[int], rows: list[str], line: int, file: str) -> None:
@@ -592,12 +605,12 @@ class PlateMap:
         if "undefined" in meaning or "empty" in meaning:
             return "", None, None
         if "standard" in meaning:  # their word
-            return Role.STANDARD, int(number) if number else None, None
+            return Role.STANDARD, level_number(number) if number else None, None
         if "blank" in meaning:  # their word
             return Role.BLANK, None, None
         if "unknown" in meaning or "sample" in meaning:  # their word
             return Role.SAMPLE, None, code
-        return Role.CONTROL, int(number) if number else None, code
+        return Role.CONTROL, level_number(number) if number else None, code
 
 
 def _by_rule(code: str, rule: RoleRule) -> tuple[str, int | None, str | None]:
@@ -624,7 +637,7 @@ class AssayFacts:
 
         rows, columns = get("plate type", "number of rows"), get("plate type", "number of columns")
         wells = get("plate type", "number of the wells in the plate")
-        shape = (int(rows), int(columns)) if rows.isdecimal() and columns.isdecimal() else None
+        shape = (int(rows), int(columns)) if is_whole(rows) and is_whole(columns) else None
         return cls(
             protocol=get("basic assay information", "protocol name"),
             assay_id=get("basic assay information", "assay id"),
@@ -633,7 +646,7 @@ class AssayFacts:
             or get("instrument", "serial number"),
             nickname=get("instrument", "nickname"),
             shape=shape,
-            wells=int(wells) if wells.isdecimal() else 0,
+            wells=int(wells) if is_whole(wells) else 0,
         )
 
 

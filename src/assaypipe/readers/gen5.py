@@ -48,10 +48,11 @@ from typing import Final, Literal
 
 import numpy as np
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
+    is_whole,
     parsed_numbers,
     vendor_table,
     wells_columns,
@@ -438,11 +439,11 @@ def _grid_columns(header: tuple[str, ...], line: int, name: str, file: str) -> t
     cells = [cell.strip() for cell in header[1:]]
     while cells and not cells[-1]:
         cells.pop()
-    if not cells or not all(cell.isdecimal() and 1 <= int(cell) <= 24 for cell in cells):
+    if not cells or not all(is_whole(cell) and 1 <= int(cell) <= 24 for cell in cells):
         raise InputError(
             file,
             f"the {name} grid should start with a line of column numbers 1 to 12 (or 24), "
-            f"found {'|'.join(cells[:4])!r}",
+            f"found {excerpt('|'.join(cells[:4]))}",
             where=f"line {line}",
         )
     columns = tuple(int(cell) for cell in cells)

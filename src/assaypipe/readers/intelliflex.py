@@ -43,7 +43,7 @@ from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.readers.xponent import instrument_of, looks_like_xponent, read_xponent
-from assaypipe.roles import DEFAULT_RULE, RoleRule
+from assaypipe.roles import DEFAULT_RULE, RoleRule, level_number
 from assaypipe.vocabulary import Role
 
 __all__ = [
@@ -276,7 +276,7 @@ def _role(well_type: str) -> tuple[str | None, int | None]:
     if match is None or role is None:
         return None, None
     level = match.group("level")
-    return role, int(level) if level and role in (Role.STANDARD, Role.CONTROL) else None
+    return role, level_number(level) if level and role in (Role.STANDARD, Role.CONTROL) else None
 
 
 def _dilutions(

@@ -43,10 +43,11 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from assaypipe import units
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
+    is_whole,
     vendor_rows,
     wells_columns,
     whole_numbers,
@@ -54,7 +55,7 @@ from assaypipe.readers.cells import (
 from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
-from assaypipe.roles import RoleRule
+from assaypipe.roles import RoleRule, level_number
 from assaypipe.vocabulary import Role
 
 __all__ = [
@@ -134,6 +135,14 @@ class Grid:
     def create(cls, title: str, title_line: int, lines: list[Line], file: str) -> Grid:
         (header, header_line), body = lines[0], lines[1:]
         cells = _trim(header)[1:]
+        too_long = [cell for cell in cells if not is_whole(cell)]
+        if too_long:
+            raise InputError(
+                file,
+                f"expected the {_named(title)} grid's column numbers 1 to 24, found "
+                f"{excerpt(too_long[0])}",
+                where=f"line {header_line}",
+            )
         columns = tuple(int(cell) for cell in cells)
         if len(set(columns)) != len(columns):
             raise InputError(
@@ -344,6 +353,7 @@ def _is_grid_header(cells: Sequence[str]) -> bool:
         len(trimmed) > 1
         and not trimmed[0]
         and all(cell.isdecimal() for cell in trimmed[1:])
+        and is_whole(trimmed[1])
         and int(trimmed[1]) == 1
     )
 
@@ -773,7 +783,7 @@ def _role(text: str, rule: RoleRule) -> tuple[str, int | None, str | None]:
         )
     )
     number = found.group("number")
-    level = int(number) if number and role in (Role.STANDARD, Role.CONTROL) else None
+    level = level_number(number) if number and role in (Role.STANDARD, Role.CONTROL) else None
     identity = f"{code}{number}" if role in (Role.SAMPLE, Role.CONTROL) else None
     return role, level, identity
 

@@ -34,7 +34,7 @@ from typing import Final
 import numpy as np
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import ROW_LETTERS, classify_texts, wells_columns
+from assaypipe.readers.cells import ROW_LETTERS, classify_texts, is_whole, wells_columns
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
 from assaypipe.tables import UNASSIGNED
@@ -230,7 +230,7 @@ class PlateHeader:
         plate_type = values.get("Type", "") or values.get("Plate Type", "")
         spots = _integer(values.get("Spots Per Well", ""))
         if spots is None and (multi := _MULTI_SPOT.search(plate_type)) is not None:
-            spots = int(multi.group(1))
+            spots = _integer(multi.group(1))
         assays = tuple(name.strip() for name in values.get("Assays", "").split(","))
         return cls(
             plate_number=values.get("Plate #", ""),
@@ -269,7 +269,7 @@ def _barcode(text: str) -> str:
 
 def _integer(text: str) -> int | None:
     stripped = text.strip()
-    return int(stripped) if stripped.isdecimal() else None
+    return int(stripped) if is_whole(stripped) else None
 
 
 @dataclass(frozen=True)
@@ -338,7 +338,7 @@ def _columns(cells: tuple[str, ...], line: int, file: str) -> tuple[int, ...]:
     texts = [cell.strip() for cell in cells[1:]]
     while texts and not texts[-1]:
         texts.pop()
-    if not texts or not all(text.isdecimal() for text in texts):
+    if not texts or not all(is_whole(text) for text in texts):
         raise InputError(
             file,
             "expected the grid's column numbers after the Data line, found "

@@ -38,7 +38,13 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import classify_texts, parse_well, vendor_table, wells_columns
+from assaypipe.readers.cells import (
+    classify_texts,
+    is_whole,
+    parse_well,
+    vendor_table,
+    wells_columns,
+)
 from assaypipe.readers.columns import ColumnTable, stacked
 from assaypipe.readers.msd_methodical_mind import SIGNAL_KIND, iso_time, spot_analyte
 from assaypipe.readers.parsed import ParsedPlate, Warnings
@@ -284,7 +290,7 @@ def _analytes(table: WorkbenchTable) -> np.ndarray:
     assay = table.get("assay")
     spot = table.get("spot")
     names = [
-        text or (spot_analyte(int(number)) if number.isdecimal() else "")
+        text or (spot_analyte(int(number)) if is_whole(number) else "")
         for text, number in zip(assay.tolist(), spot.tolist(), strict=True)
     ]
     return np.array(names, dtype=object)

@@ -30,10 +30,11 @@ from typing import Final
 
 import numpy as np
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
+    is_whole,
     parse_well,
     vendor_rows,
     well_order,
@@ -161,7 +162,10 @@ def split_blocks(lines: list[str], notes: Warnings | None = None) -> Blocks:
     announces) is a warning; an unclosed last block is read as far as it goes."""
     notes = notes if notes is not None else Warnings()
     start = next(i for i, line in enumerate(lines) if line.strip())
-    declared = int(_BLOCKS.match(lines[start].strip()).group(1))  # type: ignore[union-attr]
+    announced = _BLOCKS.match(lines[start].strip()).group(1)  # type: ignore[union-attr]
+    # A count of hundreds of digits is no count (int refuses one of thousands).
+    significant = announced.lstrip("0") or "0"
+    declared = int(significant) if is_whole(significant) else -1
     blocks: list[Block] = []
     current: list[str] = []
     first_line = 0
@@ -197,6 +201,12 @@ def split_blocks(lines: list[str], notes: Warnings | None = None) -> Blocks:
             "first); it is read as far as it goes",
             f"line {first_line}",
         )
+    if declared < 0:
+        notes.add(
+            f"the export announces {excerpt(announced)} blocks, not a count; the blocks "
+            "present are read"
+        )
+        declared = closed
     split = Blocks(tuple(blocks), declared, closed, finished)
     if closed != declared and not split.cut_short:
         notes.add(
@@ -315,7 +325,7 @@ class PlateHeader:
             export_format=cells[3],
             read_type=cells[4],
             read_mode=read_mode,
-            points=int(points_text) if points_text.isdecimal() else 1,
+            points=int(points_text) if is_whole(points_text) else 1,
             wavelengths=wavelengths,
             excitations=excitations,
             spectrum=spectrum,
@@ -370,10 +380,11 @@ def _fields(shift: int, absorbance: bool) -> dict[str, int]:
 
 def _int(cells: list[str], index: int, what: str, name: str, file: str, where: str) -> int:
     text = cells[index] if index < len(cells) else ""
-    if not text.isdecimal():
+    if not is_whole(text):
         raise InputError(
             file,
-            f"plate {name}'s header line should give {what} in field {index + 1}, found {text!r}",
+            f"plate {name}'s header line should give {what} in field {index + 1}, "
+            f"found {excerpt(text)}",
             where=where,
         )
     return int(text)
@@ -821,7 +832,7 @@ def _group_sections(
                 table.append((number, line))
             elif table:
                 section = "after"
-        elif section == "formulas" and cells[0].isdecimal() and len(cells) > 1:
+        elif section == "formulas" and is_whole(cells[0]) and len(cells) > 1:
             formulas[int(cells[0])] = (cells[1], cells[2] if len(cells) > 2 else "")
         else:
             rest.append(line)

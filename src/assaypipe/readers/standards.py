@@ -178,6 +178,9 @@ def _series(levels: np.ndarray, conc: np.ndarray, keys: np.ndarray) -> _Series:
     return _Series(order=order, levels=levels[sort], conc=conc[sort], keys=keys[sort])
 
 
+_MOST_DIGITS_LOST: Final = 15
+
+
 def _level_problem(file: str, analyte: str, series: _Series, position: int) -> InputError:
     label = _label(series.levels[position])
     neighbours = [
@@ -187,7 +190,10 @@ def _level_problem(file: str, analyte: str, series: _Series, position: int) -> I
     ]
     fold = _fold_off(series, position)
     hint = ""
-    if fold is not None and abs(fold) >= 2:
+    # A lost decimal point moves a value by a few digits: a fold beyond the 15 a double
+    # holds is no such slip (10 to its power, for a standard numbered in the millions,
+    # took hours to compute).
+    if fold is not None and 2 <= abs(fold) <= _MOST_DIGITS_LOST:
         power = round(fold)
         if abs(fold - power) < 0.2:
             hint = f", about {10 ** abs(power):g}-fold off, as if a decimal point were lost"

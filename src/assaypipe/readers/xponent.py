@@ -42,10 +42,11 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.readers.cells import (
     bad_bead_flags,
     classify_texts,
+    is_whole,
     unreadable_counts,
     vendor_table,
     well_order,
@@ -272,7 +273,7 @@ class XponentHeader:
             batch=first("Batch"),
             run_time=run_time,
             kit_lot=_kit_lot(rows),
-            n_samples=int(samples) if samples.isdecimal() else None,
+            n_samples=int(samples) if is_whole(samples) else None,
             samples_text=samples,
         )
 
@@ -553,7 +554,7 @@ def parse_location(text: str, file: str = "", line: int | None = None) -> tuple[
     if location is None:
         raise InputError(
             file,
-            f"expected a well location like 1(1,A1), found {text!r}",
+            f"expected a well location like 1(1,A1), found {excerpt(text)}",
             where=f"line {line}" if line is not None else None,
         )
     return location
@@ -566,9 +567,11 @@ def _location(text: str) -> tuple[str, str] | None:
     column = int(match.group("col")) if match else 0
     if match is None or not 1 <= column <= 24:
         return None
+    number = match.group("plate") or "1"
+    if not is_whole(number):
+        return None
     # The plate number is a number: "01" and "1" are the same plate.
-    plate = str(int(match.group("plate"))) if match.group("plate") else "1"
-    return plate, f"{match.group('row').upper()}{column}"
+    return str(int(number)), f"{match.group('row').upper()}{column}"
 
 
 # --- layer 3: compose --------------------------------------------------------------
@@ -905,7 +908,8 @@ def _compare_wells(
 def _check_samples(header: XponentHeader, main: WellBlock, notes: _Notes) -> None:
     if header.samples_text and header.n_samples is None:
         notes.add(
-            f"the header's Samples line gives {header.samples_text!r}, not a count; it is ignored"
+            f"the header's Samples line gives {excerpt(header.samples_text)}, not a count; it "
+            "is ignored"
         )
         return
     distinct = len(set(main.samples))
