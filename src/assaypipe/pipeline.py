@@ -7,6 +7,7 @@ and never stops the other plates.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from assaypipe import tables
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.io import read_table
 from assaypipe.layout import annotate_wells
 from assaypipe.settings import DEFAULTS, Settings
@@ -65,6 +66,20 @@ def read_plate(
         rejected = pd.DataFrame(
             [{"source_file": str(export), "where": exc.where or "file", "reason": str(exc)}]
         )
+        return [], tables.REJECTED.validate(rejected)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        # A file that makes a reader fail in a way it does not foresee is a fault of
+        # assaypipe's, not of the file; the chunk's other plates are still read, and the
+        # file is rejected, saying so.
+        reason = (
+            f"{export}: assaypipe could not read this file: its reader stopped with "
+            f"{type(exc).__name__} ({excerpt(str(exc))}), a fault in assaypipe; the other "
+            "plates are read. Please report it with the file"
+        )
+        logging.getLogger(__name__).warning("%s", reason)
+        rejected = pd.DataFrame([{"source_file": str(export), "where": "file", "reason": reason}])
         return [], tables.REJECTED.validate(rejected)
 
 

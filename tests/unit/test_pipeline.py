@@ -170,3 +170,34 @@ def test_a_plate_id_clash_across_chunks_is_found_when_the_tables_are_collected(
     _check_clash_rejected(
         collected["wells"], collected["plates"], collected["rejected"].iloc[1:], files
     )
+
+
+def test_a_reader_failing_unforeseen_rejects_its_file_and_reads_the_others(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # A reader that stops with an error it does not foresee (a fault in assaypipe, as the
+    # numbers too long for int were) loses its file only, not the chunk.
+    import assaypipe.readers as readers
+    from assaypipe.errors import excerpt
+
+    bad = Path(shutil.copy(REPO / "resources/plates/luminex_4plex_P1.csv", tmp_path / "bad.csv"))
+    good = Path(shutil.copy(REPO / "resources/plates/luminex_tgfb2_P1.csv", tmp_path / "ok.csv"))
+    real = readers.read_columns
+
+    def failing(export, **options):
+        if Path(export).name == "bad.csv":
+            raise ValueError("x" * 100)
+        return real(export, **options)
+
+    monkeypatch.setattr(readers, "read_columns", failing)
+    read = _chunk([("bad", bad), ("ok", good)], "00")
+    assert set(read.wells["plate_id"]) == {"ok"}
+    assert read.rejected["reason"].tolist() == [
+        f"{bad}: assaypipe could not read this file: its reader stopped with ValueError "
+        f"({excerpt('x' * 100)}), a fault in assaypipe; the other plates are read. Please "
+        "report it with the file"
+    ]
+    assert read.plates.set_index("plate_id")["status"].to_dict() == {
+        "bad": "rejected",
+        "ok": "read",
+    }
