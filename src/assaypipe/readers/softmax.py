@@ -165,7 +165,7 @@ def split_blocks(lines: list[str], notes: Warnings | None = None) -> Blocks:
     announced = _BLOCKS.match(lines[start].strip()).group(1)  # type: ignore[union-attr]
     # A count of hundreds of digits is no count (int refuses one of thousands).
     significant = announced.lstrip("0") or "0"
-    declared = int(significant) if is_whole(significant) else -1
+    count = int(significant) if is_whole(significant) else None
     blocks: list[Block] = []
     current: list[str] = []
     first_line = 0
@@ -201,12 +201,12 @@ def split_blocks(lines: list[str], notes: Warnings | None = None) -> Blocks:
             "first); it is read as far as it goes",
             f"line {first_line}",
         )
-    if declared < 0:
+    if count is None:
         notes.add(
             f"the export announces {excerpt(announced)} blocks, not a count; the blocks "
             "present are read"
         )
-        declared = closed
+    declared = closed if count is None else count
     split = Blocks(tuple(blocks), declared, closed, finished)
     if closed != declared and not split.cut_short:
         notes.add(

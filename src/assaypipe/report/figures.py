@@ -468,11 +468,12 @@ def _draw_limits(ax: Axes, points: pd.DataFrame) -> None:
     spans = []
     for code in range(len(lots)):
         inside = codes == code
-        mean_stated = means[inside][~np.isnan(means[inside])]
-        sd_stated = sds[inside][~np.isnan(sds[inside])]
+        lot_runs, lot_means, lot_sds = run[inside], means[inside], sds[inside]
+        mean_stated = lot_means[~np.isnan(lot_means)]
+        sd_stated = lot_sds[~np.isnan(lot_sds)]
         if mean_stated.size and np.isfinite(mean_stated[0]):
             sd_first = sd_stated[0] if sd_stated.size else math.nan
-            spans.append((run[inside].min(), run[inside].max(), mean_stated[0], sd_first))
+            spans.append((lot_runs.min(), lot_runs.max(), mean_stated[0], sd_first))
     if not spans:
         return
     first, last, mean, sd = (np.array(column, dtype=float) for column in zip(*spans, strict=True))
