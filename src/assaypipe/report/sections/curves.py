@@ -169,7 +169,7 @@ FIGURE_STANDARDS = ["expected_conc", "signal", "fitted", "recovery_ok"]
 
 
 def _curve_png(*args: Any) -> bytes:
-    return png_bytes(curve_figure(*args))
+    return png_bytes(curve_figure(*args, reuse=True))
 
 
 def _limits(curve: Mapping[str, Any] | None) -> dict[str, float]:

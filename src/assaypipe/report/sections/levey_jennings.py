@@ -80,7 +80,7 @@ def render(ctx: ReportContext) -> Html:
 
 
 def _chart_png(series: pd.DataFrame, plates: list[str], guide_plates: int | None) -> bytes:
-    return png_bytes(levey_jennings_figure(series, plates, guide_plates))
+    return png_bytes(levey_jennings_figure(series, plates, guide_plates, reuse=True))
 
 
 def _guide_text(settings: QcSettings) -> str:
