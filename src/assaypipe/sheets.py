@@ -45,8 +45,9 @@ def check_sheet_size(path: str | Path) -> None:
 
 def read_text_table(path: str | Path) -> pd.DataFrame:
     """A tab-separated sheet as it is written: every cell text, nothing read as missing,
-    quotes kept, a byte-order mark dropped."""
-    return pd.read_csv(
+    quotes kept, a byte-order mark dropped. A first row with more cells than the header
+    is refused (pandas would take its first cell for a row name and shift the others)."""
+    table = pd.read_csv(
         path,
         sep="\t",
         dtype=str,
@@ -54,6 +55,14 @@ def read_text_table(path: str | Path) -> pd.DataFrame:
         quoting=csv.QUOTE_NONE,
         encoding="utf-8-sig",
     )
+    if not isinstance(table.index, pd.RangeIndex):
+        raise InputError(
+            path,
+            f"the row has more cells than the header's {len(table.columns)}; remove the "
+            "extra cells or name their column in the header",
+            where="line 2",
+        )
+    return table
 
 
 def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None) -> pd.DataFrame:

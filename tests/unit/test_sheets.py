@@ -138,3 +138,14 @@ def test_a_long_value_is_quoted_short(tmp_path: Path) -> None:
         f"{path}: line 3: sample_id 'SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS... "
         "appears twice; each must be unique"
     )
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path: Path) -> None:
+    # pandas would take the first cell for a row name, shifting the others one column.
+    path = write(
+        tmp_path, "sample_id\tsubject_id\tvisit\tmatrix\nA\tP1\tbl\tCSF\tx\nA\tP1\tbl\tCSF\n"
+    )
+    with pytest.raises(
+        InputError, match=r"samples\.tsv: line 2: the row has more cells than the header's 4"
+    ):
+        read_samples(path)
