@@ -73,6 +73,10 @@ def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None
         frame = read_text_table(path)
     except FileNotFoundError:
         raise InputError(path, "the sheet does not exist") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            path, f"the sheet is empty; expected a header with {', '.join(required)}"
+        ) from None
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(
             path, f"is not a readable tab-separated sheet ({excerpt(str(exc), 200)})"

@@ -81,6 +81,13 @@ def test_a_wrong_row_names_the_file_line_and_fix(tmp_path, row, message):
     assert "exclusions.tsv: line 3" in str(caught.value)
 
 
+def test_an_empty_exclusions_file_is_refused_in_one_sentence(tmp_path):
+    path = tmp_path / "exclusions.tsv"
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match=r"exclusions\.tsv: the sheet is empty; expected a header"):
+        read_exclusions(path)
+
+
 def two_plates():
     """P1 passes; P2 has its calibrators broken so its verdict fails."""
     good = make_plate("P1", run_time="2025-01-01")

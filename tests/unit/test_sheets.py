@@ -149,3 +149,12 @@ def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path: Path) -> Non
         InputError, match=r"samples\.tsv: line 2: the row has more cells than the header's 4"
     ):
         read_samples(path)
+
+
+def test_an_empty_sheet_is_refused_naming_the_header_expected(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    with pytest.raises(
+        InputError,
+        match=r"samples\.tsv: the sheet is empty; expected a header with sample_id, subject_id",
+    ):
+        read_samples(path)
