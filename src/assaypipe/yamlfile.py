@@ -117,10 +117,20 @@ def load_yaml(path: str | Path, what: str, max_bytes: int, aliases: bool = True)
 
 def check_config_file(path: str | Path) -> None:
     """Check the workflow's config file within the bounds before Snakemake reads it: its
-    merge of the config copies every value an alias stands for. A missing file is left
-    for Snakemake to report."""
-    if Path(path).is_file():
-        load_yaml(path, "config file", MAX_CONFIG_BYTES)
+    merge of the config copies every value an alias stands for. A folder, and a file
+    whose YAML is not a mapping of settings (an empty file, a list, a word), are refused
+    too (Snakemake's own sentences name no file, or give a traceback). A missing file is
+    left for Snakemake to report."""
+    if not Path(path).exists():
+        return
+    config = load_yaml(path, "config file", MAX_CONFIG_BYTES)
+    if not isinstance(config, dict):
+        found = "nothing" if config is None else excerpt(config)
+        raise InputError(
+            path,
+            f"expected settings written as key: value lines, found {found}; start from the "
+            "demo's config/config.yaml (config/README.md)",
+        )
 
 
 def _line(mark: yaml.Mark | None) -> str | None:

@@ -3,6 +3,7 @@ short sentence, within the memory budget."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,30 @@ def test_every_refusal_is_one_short_sentence(tmp_path: Path, content: str, messa
     path = tmp_path / "config.yaml"
     path.write_text(content, encoding="utf-8")
     assert message in refused(path).message
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [("", "found nothing"), ("# all commented out\n", "found nothing"), ("- a\n", "found ['a']")],
+)
+def test_a_config_file_that_holds_no_settings_is_refused(
+    tmp_path: Path, content: str, found: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(
+        InputError,
+        match=f"config.yaml: expected settings written as key: value "
+        f"lines, {re.escape(found)}; start from",
+    ):
+        check_config_file(path)
+
+
+def test_a_config_path_that_is_a_folder_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.mkdir()
+    with pytest.raises(InputError, match=r"config\.yaml: the config file cannot be read"):
+        check_config_file(path)
 
 
 def test_a_value_at_the_text_bound_is_read(tmp_path: Path) -> None:
