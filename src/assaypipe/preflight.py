@@ -264,7 +264,11 @@ def study_problems(
     }
     for key, (schema, reader) in readers.items():
         path = config.get(key)
-        if isinstance(path, str) and not Path(path).is_file():
+        if isinstance(path, str) and not path.strip():
+            where = _lines(config_file)([key])
+            message = f"{key} is empty; give the path of the sheet, e.g. config/{key}.tsv"
+            problems.append(_placed(config_file, where, message)[1])
+        elif isinstance(path, str) and not Path(path).is_file():
             problems.append(
                 str(
                     InputError(

@@ -58,6 +58,17 @@ def test_the_removed_bead_count_fail_is_one_line_naming_its_replacement(tmp_path
     ]
 
 
+def test_an_empty_sheet_path_names_the_config_file_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    text = (REPO / "config/config.yaml").read_text(encoding="utf-8")
+    config, path = _config(tmp_path, text.replace("samples: config/samples.tsv", 'samples: ""'))
+    assert study_problems(config, path, SCHEMAS) == [
+        f"{path}: line 5: samples is empty; give the path of the sheet, e.g. config/samples.tsv"
+    ]
+
+
 def test_an_enum_names_its_choices(tmp_path: Path) -> None:
     config, path = _config(tmp_path, "curves:\n  selection: bic\n")
     [problem] = config_problems(config, _schema("config.schema.yaml"), path)
