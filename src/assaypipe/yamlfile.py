@@ -79,9 +79,12 @@ class _BoundedLoader(yaml.SafeLoader):
 
 def load_yaml(path: str | Path, what: str, max_bytes: int, aliases: bool = True) -> Any:
     """The YAML document of the `what` (e.g. "kit file") at `path`; InputError when it
-    is missing, longer than `max_bytes`, not UTF-8, not YAML, or beyond the bounds
-    (with `aliases=False`, any alias is refused)."""
+    is missing, a named pipe or a device (not opened), a folder, longer than `max_bytes`, not UTF-8,
+    not YAML, or beyond the bounds (with `aliases=False`, any alias is refused)."""
     path = Path(path)
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        # Not opened: a named pipe would wait for a writer forever.
+        raise InputError(path, f"the {what} is a named pipe or a device, not a file")
     try:
         with path.open("rb") as stream:
             data = stream.read(max_bytes + 1)
@@ -117,10 +120,10 @@ def load_yaml(path: str | Path, what: str, max_bytes: int, aliases: bool = True)
 
 def check_config_file(path: str | Path) -> None:
     """Check the workflow's config file within the bounds before Snakemake reads it: its
-    merge of the config copies every value an alias stands for. A folder, and a file
-    whose YAML is not a mapping of settings (an empty file, a list, a word), are refused
-    too (Snakemake's own sentences name no file, or give a traceback). A missing file is
-    left for Snakemake to report."""
+    merge of the config copies every value an alias stands for. A folder, a named pipe
+    (not opened), and a file whose YAML is not a mapping of settings (an empty file, a
+    list, a word), are refused too (Snakemake's own sentences name no file, or give a
+    traceback). A missing file is left for Snakemake to report."""
     if not Path(path).exists():
         return
     config = load_yaml(path, "config file", MAX_CONFIG_BYTES)

@@ -3,6 +3,7 @@ short sentence, within the memory budget."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -127,6 +128,18 @@ def test_a_config_path_that_is_a_folder_is_refused(tmp_path: Path) -> None:
     path.mkdir()
     with pytest.raises(InputError, match=r"config\.yaml: the config file cannot be read"):
         check_config_file(path)
+
+
+@pytest.mark.parametrize("what", ["config file", "kit file"])
+def test_a_named_pipe_is_refused_unopened(tmp_path: Path, what: str) -> None:
+    # Opening it would wait for a writer forever.
+    path = tmp_path / "file.yaml"
+    os.mkfifo(path)
+    with pytest.raises(InputError, match=f"file.yaml: the {what} is a named pipe or a device"):
+        if what == "config file":
+            check_config_file(path)
+        else:
+            load_yaml(path, what, MAX_CONFIG_BYTES, aliases=False)
 
 
 def test_a_value_at_the_text_bound_is_read(tmp_path: Path) -> None:
