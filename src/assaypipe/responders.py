@@ -29,6 +29,9 @@ from assaypipe.sheets import OUTCOME_COLUMNS, SUBJECT_COLUMNS, read_sheet
 from assaypipe.vocabulary import ResponderRule, values
 
 RULES = values(ResponderRule)
+# A month from baseline beyond a century is a typing error (and beyond 2**63 it would
+# not fit an integer).
+MAX_MONTH = 1200
 RESPONDER = "responder"
 NONRESPONDER = "nonresponder"
 NOT_EVALUABLE = "not_evaluable"
@@ -67,6 +70,15 @@ def read_outcomes(path: str | Path) -> pd.DataFrame:
     if out["month"].isna().any():
         line = int(np.flatnonzero(out["month"].isna().to_numpy())[0]) + 2
         raise InputError(path, "month is empty", f"line {line}")
+    beyond = out["month"] > MAX_MONTH
+    if beyond.any():
+        line = int(np.flatnonzero(beyond.to_numpy())[0]) + 2
+        raise InputError(
+            path,
+            f"month {excerpt(sheet['month'].iloc[line - 2])} is beyond {MAX_MONTH}; expected "
+            "the months from baseline",
+            f"line {line}",
+        )
     out["month"] = out["month"].astype(int)
     out["edss"] = _numbers(sheet, "edss", path)
     out["t25fw"] = _numbers(sheet, "t25fw", path)

@@ -156,3 +156,13 @@ def test_bad_numbers_and_duplicate_months_name_the_line(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"line 2: age '5o' is not a number"):
         read_subjects(subjects)
+
+
+def test_a_month_beyond_a_century_is_refused_not_wrapped(tmp_path: Path) -> None:
+    # 10**23 does not fit an integer: it became -9223372036854775808 without a word.
+    sheet = tmp_path / "outcomes.tsv"
+    sheet.write_text(f"subject_id\tmonth\tedss\tt25fw\nP1\t0\t5.5\t\nP1\t{10**23}\t5\t\n")
+    with pytest.raises(
+        InputError, match=r"outcomes\.tsv: line 3: month '100000000000000000000000' is beyond 1200"
+    ):
+        read_outcomes(sheet)
