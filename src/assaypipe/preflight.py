@@ -264,11 +264,13 @@ def study_problems(
     }
     for key, (schema, reader) in readers.items():
         path = config.get(key)
-        if isinstance(path, str) and not path.strip():
+        if not isinstance(path, str):
+            continue
+        if not path.strip():
             where = _lines(config_file)([key])
             message = f"{key} is empty; give the path of the sheet, e.g. config/{key}.tsv"
             problems.append(_placed(config_file, where, message)[1])
-        elif isinstance(path, str) and not Path(path).is_file():
+        elif not Path(path).is_file():
             problems.append(
                 str(
                     InputError(
@@ -276,7 +278,7 @@ def study_problems(
                     )
                 )
             )
-        elif isinstance(path, str):
+        else:
             problems += _most(path, sheet_problems(path, _schema(schemas / schema), reader))
     return problems
 

@@ -37,14 +37,20 @@ NONRESPONDER = "nonresponder"
 NOT_EVALUABLE = "not_evaluable"
 
 
+def _first_line(rows: pd.Series) -> int:
+    """The sheet line of the first row marked in ``rows`` (line 1 is the header)."""
+    return int(np.flatnonzero(rows.to_numpy())[0]) + 2
+
+
 def _numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     text = frame[column].astype(str).str.strip()
     values = pd.to_numeric(text.where(text != ""), errors="coerce")
     bad = values.isna() & (text != "")
     if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
         raise InputError(
-            path, f"{column} {excerpt(text[bad].iloc[0])} is not a number", f"line {line}"
+            path,
+            f"{column} {excerpt(text[bad].iloc[0])} is not a number",
+            f"line {_first_line(bad)}",
         )
     return values.astype(float)
 
@@ -68,16 +74,14 @@ def read_outcomes(path: str | Path) -> pd.DataFrame:
     out = pd.DataFrame({"subject_id": sheet["subject_id"]})
     out["month"] = _numbers(sheet, "month", path)
     if out["month"].isna().any():
-        line = int(np.flatnonzero(out["month"].isna().to_numpy())[0]) + 2
-        raise InputError(path, "month is empty", f"line {line}")
+        raise InputError(path, "month is empty", f"line {_first_line(out['month'].isna())}")
     beyond = out["month"] > MAX_MONTH
     if beyond.any():
-        line = int(np.flatnonzero(beyond.to_numpy())[0]) + 2
         raise InputError(
             path,
-            f"month {excerpt(sheet['month'].iloc[line - 2])} is beyond {MAX_MONTH}; expected "
+            f"month {excerpt(sheet['month'][beyond].iloc[0])} is beyond {MAX_MONTH}; expected "
             "the months from baseline",
-            f"line {line}",
+            f"line {_first_line(beyond)}",
         )
     out["month"] = out["month"].astype(int)
     out["edss"] = _numbers(sheet, "edss", path)

@@ -79,8 +79,9 @@ class _BoundedLoader(yaml.SafeLoader):
 
 def load_yaml(path: str | Path, what: str, max_bytes: int, aliases: bool = True) -> Any:
     """The YAML document of the `what` (e.g. "kit file") at `path`; InputError when it
-    is missing, a named pipe or a device (not opened), a folder, longer than `max_bytes`, not UTF-8,
-    not YAML, or beyond the bounds (with `aliases=False`, any alias is refused)."""
+    is missing, a named pipe or a device (not opened), a folder, longer than `max_bytes`,
+    not UTF-8, not YAML, or beyond the bounds (with `aliases=False`, any alias is
+    refused)."""
     path = Path(path)
     if path.exists() and not (path.is_file() or path.is_dir()):
         # Not opened: a named pipe would wait for a writer forever.
