@@ -6,6 +6,8 @@ importtime``), and prints the import time (the sum of every module's own time, t
 median of ``--repeat`` runs) with the packages that cost most. The same for what the
 Snakefile imports while it is parsed (``workflow/rules/common.smk``) against ``import
 snakemake`` alone, and a line per heavy package a job must never pull without using it.
+Two lines show what a job's first table validation imports (pandera loads its checks
+then), with and without ``skip_unused_imports()``, which every job script calls first.
 
     .venv/bin/python bench/bench_startup.py [--repeat 5]
 """
@@ -25,6 +27,14 @@ REPO = Path(__file__).resolve().parents[1]
 PREAMBLE = (
     "import pickle, snakemake.script, snakemake.io, snakemake.logging, snakemake.iocontainers"
 )
+SKIP = "skip_unused_imports()"
+# A job's first table validation: pandera loads its built-in checks then, and with them
+# hypothesis when it is installed (assaypipe.joblog.skip_unused_imports).
+FIRST_VALIDATION = (
+    "import pandas as pd; from assaypipe import tables; "
+    "tables.REJECTED.validate(pd.DataFrame({'source_file': ['f'], 'where': ['w'], "
+    "'reason': ['r']})); tables.PLATES.validate(tables.empty(tables.PLATES))"
+)
 HEAVY = ("scipy", "statsmodels", "sklearn", "matplotlib", "pandera", "patsy", "polars")
 LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|( *)(\S+)")
 
@@ -43,11 +53,12 @@ def rule_scripts() -> list[tuple[str, Path]]:
 
 
 def import_lines(script: Path) -> str:
-    """The script's leading import statements, as one line of code."""
+    """The script's leading import statements (and the ``skip_unused_imports()`` call
+    among them), as one line of code."""
     tree = ast.parse(script.read_text())
     imports = []
     for node in tree.body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, ast.Import | ast.ImportFrom) or ast.unparse(node) == SKIP:
             imports.append(ast.unparse(node))
         elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
             break
@@ -99,10 +110,15 @@ def main() -> None:
     show("snakemake command", "import snakemake.cli", args.repeat, width)
     common = REPO / "workflow" / "rules" / "common.smk"
     code = "import snakemake.cli; " + "; ".join(
-        line for line in common.read_text().splitlines() if re.match(r"(from|import) ", line)
+        line
+        for line in common.read_text().splitlines()
+        if re.match(r"(from|import) ", line) or line == SKIP
     )
     show("  + Snakefile (common.smk)", code, args.repeat, width)
     show("script preamble", PREAMBLE, args.repeat, width)
+    skip = f"from assaypipe.joblog import skip_unused_imports; {SKIP}"
+    show("first table validation", f"{PREAMBLE}; {skip}; {FIRST_VALIDATION}", args.repeat, width)
+    show("  without skip_unused_imports", f"{PREAMBLE}; {FIRST_VALIDATION}", args.repeat, width)
     for rule, script in jobs:
         show(f"{rule} ({script.name})", f"{PREAMBLE}; {import_lines(script)}", args.repeat, width)
 

@@ -1,7 +1,10 @@
 """classify_responders: responder labels per subject and rule (subjects.parquet)."""
 
+from assaypipe.joblog import logged, skip_unused_imports
+
+skip_unused_imports()  # first: the imports below would pull hypothesis and polars
+
 from assaypipe.io import write_table
-from assaypipe.joblog import logged
 from assaypipe.responders import classify_responders, read_outcomes, read_subjects
 from assaypipe.settings import Settings
 

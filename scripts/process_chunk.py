@@ -3,11 +3,14 @@
 The exports read by an earlier run are taken from results/.cache/reads (read_cache),
 the plates' curves fitted by an earlier run from results/.cache/curves (curve_cache)."""
 
+from assaypipe.joblog import logged, skip_unused_imports
+
+skip_unused_imports()  # first: the imports below would pull hypothesis and polars
+
 from pathlib import Path
 
 from assaypipe.curve_cache import CurveCache
 from assaypipe.io import write_table
-from assaypipe.joblog import logged
 from assaypipe.pipeline import process_chunk
 from assaypipe.progress import ChunkProgress
 from assaypipe.qc.kits import read_kits

@@ -1,9 +1,12 @@
 """render_report: results/report.html, and its figures as PNG for snakemake --report."""
 
+from assaypipe.joblog import logged, skip_unused_imports
+
+skip_unused_imports()  # first: the imports below would pull hypothesis and polars
+
 from pathlib import Path
 
 from assaypipe.io import config_hash
-from assaypipe.joblog import logged
 from assaypipe.report import FigureCache, build_report, load_inputs, log_progress, write_report
 from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases

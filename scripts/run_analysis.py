@@ -1,8 +1,11 @@
 """run_analysis: study analyses into results/stats/, one table per output name."""
 
+from assaypipe.joblog import logged, skip_unused_imports
+
+skip_unused_imports()  # first: the imports below would pull hypothesis and polars
+
 from assaypipe.analyses import write_analyses
 from assaypipe.io import read_table
-from assaypipe.joblog import logged
 from assaypipe.settings import Settings
 
 settings = Settings.from_config(snakemake.config)

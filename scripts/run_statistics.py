@@ -4,11 +4,14 @@ drawn from the same tables: paired pre/post lines per analyte split by responder
 for each configured pair (plot_correlation). One job: the figures always follow the
 statistics."""
 
+from assaypipe.joblog import logged, skip_unused_imports
+
+skip_unused_imports()  # first: the imports below would pull hypothesis and polars
+
 from assaypipe.analyses import write_analyses
 from assaypipe.analysis_names import QUICK_ANALYSES
 from assaypipe.figures_stats import display_names, plot_correlation, plot_prepost
 from assaypipe.io import read_table
-from assaypipe.joblog import logged
 from assaypipe.pipeline import concat_tables
 from assaypipe.responders import response_groups
 from assaypipe.settings import Settings

@@ -6,6 +6,10 @@ then failing plates x analytes and manual exclusions left out of the samples.
 The three steps run in one job: every plate added or changed reruns them all. Each
 table is written with the name of the step that makes it (its ``assaypipe_command``)."""
 
+from assaypipe.joblog import logged, skip_unused_imports
+
+skip_unused_imports()  # first: the imports below would pull hypothesis and polars
+
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +18,6 @@ from assaypipe import tables
 from assaypipe.curve_cache import prune_curves
 from assaypipe.exclusions import read_exclusions, study_exclusions
 from assaypipe.io import read_table, write_table
-from assaypipe.joblog import logged
 from assaypipe.pipeline import collect_study
 from assaypipe.qc import read_kits, run_qc
 from assaypipe.read_cache import prune_reads

@@ -1,8 +1,11 @@
 """write_handoffs: the lab's Excel workbook and Prism column tables."""
 
+from assaypipe.joblog import logged, skip_unused_imports
+
+skip_unused_imports()  # first: the imports below would pull hypothesis and polars
+
 from assaypipe.handoff import prism_tables, write_concentrations_workbook, write_prism_tables
 from assaypipe.io import read_table
-from assaypipe.joblog import logged
 from assaypipe.responders import response_groups
 from assaypipe.settings import Settings
 

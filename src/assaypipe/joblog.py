@@ -18,6 +18,37 @@ from pathlib import Path
 # The line each job ends its log with; bench/bench_workflow.py reads it back.
 RESOURCES_PREFIX = "resources:"
 
+# Packages that libraries import only because they are installed, for features no job
+# uses: pandera imports hypothesis (its data-synthesis strategies) at the first table
+# validation, statsmodels and Snakemake's config check import polars (to recognise
+# polars frames). The test tools put both in the same environment; each costs a job
+# about 0.3 s of CPU.
+UNUSED_IN_JOBS = ("hypothesis", "polars")
+
+
+class _SkipUnused:
+    """An import finder that stops the packages of :data:`UNUSED_IN_JOBS` being found.
+
+    Their ``import`` raises ModuleNotFoundError, which the libraries take as "not
+    installed"; ``sys.modules`` gets no entry for them, so a library that looks there
+    (scikit-learn does, for polars) sees them as not imported.
+    """
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] in UNUSED_IN_JOBS:
+            raise ModuleNotFoundError(f"an assaypipe job does not import {name}", name=name)
+
+
+def skip_unused_imports() -> None:
+    """Let this process import none of :data:`UNUSED_IN_JOBS`, as if not installed.
+
+    Every job script calls it before its other imports, and the Snakefile before it
+    checks the config. A package already imported stays as it is. The library itself
+    never calls it: the tests use both packages.
+    """
+    if not any(isinstance(finder, _SkipUnused) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _SkipUnused())
+
 
 @dataclass(frozen=True)
 class JobResources:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import time
@@ -86,3 +87,71 @@ def test_job_modules_import_only_what_they_use(module: str, absent: tuple[str, .
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                 text=True, check=True).stdout.split())  # fmt: skip
     assert not loaded & set(absent)
+
+
+# Validates a table with value checks (the first validation loads pandera's built-in
+# checks), imports statsmodels' multiple testing and asks scikit-learn whether a list is
+# a polars frame, then prints which of the two packages the process holds and whether a
+# wrong value is still refused.
+_JOB_LIKE = """
+import sys
+{skip}
+import pandas as pd
+import pandera.errors
+from statsmodels.stats.multitest import multipletests
+from sklearn.utils._dataframe import is_polars_df_or_series
+from assaypipe import tables
+row = {{"plate_id": "p1", "analyte": "IL6", "check": "cv", "value": 3.0, "unit": "%",
+        "threshold": "<= 20", "status": "pass", "detail": ""}}
+frame = pd.DataFrame([row])
+tables.QC.validate(frame[list(tables.QC.columns)])
+try:
+    tables.QC.validate(frame.assign(status="maybe")[list(tables.QC.columns)])
+    refused = False
+except pandera.errors.SchemaError:
+    refused = True
+multipletests([0.01, 0.04], method="fdr_bh")
+assert not is_polars_df_or_series([1.0])
+print(sorted(name for name in ("hypothesis", "polars") if name in sys.modules), refused)
+"""
+
+
+def _job_like(skip: str) -> str:
+    return subprocess.run([sys.executable, "-c", _JOB_LIKE.format(skip=skip)],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+
+
+def test_a_job_imports_neither_hypothesis_nor_polars_and_still_checks_its_tables() -> None:
+    pytest.importorskip("hypothesis")
+    pytest.importorskip("polars")
+    # Without the call, pandera and statsmodels import both (they are installed here).
+    assert _job_like("") == "['hypothesis', 'polars'] True"
+    skip = "from assaypipe.joblog import skip_unused_imports; skip_unused_imports()"
+    assert _job_like(skip) == "[] True"
+
+
+def test_skip_unused_imports_keeps_what_is_already_imported() -> None:
+    code = (
+        "import json, sys; from assaypipe.joblog import skip_unused_imports;"
+        "skip_unused_imports(); skip_unused_imports(); import json;"
+        "print(sum(type(f).__name__ == '_SkipUnused' for f in sys.meta_path))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("script", sorted((REPO / "scripts").glob("*.py")), ids=lambda p: p.name)
+def test_every_job_script_skips_unused_imports_before_its_other_imports(script: Path) -> None:
+    body = ast.parse(script.read_text()).body[1:]  # after the docstring
+    first, call = body[0], body[1]
+    assert isinstance(first, ast.ImportFrom) and first.module == "assaypipe.joblog"
+    assert "skip_unused_imports" in [alias.name for alias in first.names]
+    assert ast.unparse(call) == "skip_unused_imports()"
+
+
+def test_the_snakefile_skips_unused_imports_before_checking_the_config() -> None:
+    text = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    assert 0 < text.index("\nskip_unused_imports()\n") < text.index("\nvalidate(config,")

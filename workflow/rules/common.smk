@@ -5,6 +5,7 @@ from snakemake.utils import validate
 
 from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.errors import visible
+from assaypipe.joblog import skip_unused_imports
 from assaypipe.preflight import study_problems
 from assaypipe.progress import start_study
 from assaypipe.settings import Settings
@@ -20,6 +21,8 @@ PROBLEMS = study_problems(
 )
 if PROBLEMS:
     sys.exit("\n".join(f"error: {visible(problem)}" for problem in PROBLEMS))
+# Snakemake's check imports polars when it is installed, to recognise polars frames.
+skip_unused_imports()
 validate(config, "../schemas/config.schema.yaml")
 # The settings, typed, built once (the scripts build theirs from the same config).
 SETTINGS = Settings.from_config(config)
