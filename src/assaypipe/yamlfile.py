@@ -77,11 +77,23 @@ class _BoundedLoader(yaml.SafeLoader):
         return node
 
 
-def load_yaml(path: str | Path, what: str, max_bytes: int, aliases: bool = True) -> Any:
+def load_yaml(
+    path: str | Path,
+    what: str,
+    max_bytes: int,
+    aliases: bool = True,
+    as_written: tuple[str, ...] = (),
+) -> Any:
     """The YAML document of the `what` (e.g. "kit file") at `path`; InputError when it
     is missing, a named pipe or a device (not opened), a folder, longer than `max_bytes`,
     not UTF-8, not YAML, or beyond the bounds (with `aliases=False`, any alias is
-    refused)."""
+    refused).
+
+    `as_written`: keys of the top-level mapping whose value, when a single word or
+    number (not a list or mapping, not left empty), is kept as the text written. YAML
+    reads `lot: 0012345` as the octal number 5349, `1_000` as 1000 and `1:30` as 90; a
+    lot number must stay as the certificate prints it.
+    """
     path = Path(path)
     if path.exists() and not (path.is_file() or path.is_dir()):
         # Not opened: a named pipe would wait for a writer forever.
@@ -105,7 +117,12 @@ def load_yaml(path: str | Path, what: str, max_bytes: int, aliases: bool = True)
         raise InputError(path, f"is not UTF-8 text (byte {exc.start})") from None
     try:
         bounds = {"max_size": max_bytes, "aliases": aliases}
-        return yaml.load(text, Loader=type("Loader", (_BoundedLoader,), bounds))
+        loader = type("Loader", (_BoundedLoader,), bounds)(text)
+        try:
+            node = loader.get_single_node()
+            document = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except _Refused as exc:
         refusal = _refusal(exc.problem, what, max_bytes)
         raise InputError(path, refusal, where=_line(exc.mark)) from None
@@ -117,6 +134,12 @@ def load_yaml(path: str | Path, what: str, max_bytes: int, aliases: bool = True)
         raise InputError(path, f"is not readable YAML ({excerpt(str(exc), 200)})") from None
     except RecursionError:
         raise InputError(path, "is not readable YAML (nested too deeply)") from None
+    if as_written and isinstance(node, yaml.MappingNode) and isinstance(document, dict):
+        for key, value in node.value:
+            if key.value in as_written and isinstance(value, yaml.ScalarNode):
+                written = value.value if value.tag != "tag:yaml.org,2002:null" else None
+                document[key.value] = written
+    return document
 
 
 def check_config_file(path: str | Path) -> None:

@@ -126,6 +126,51 @@ def test_the_unit_must_be_text(tmp_path: Path) -> None:
         read_kit(path)
 
 
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        # YAML itself reads these as the numbers 5349 (octal), 1000, 90 and 1.1.
+        ("0012345", "0012345"),
+        ("1_000", "1_000"),
+        ("1:30", "1:30"),
+        ("1.10", "1.10"),
+        ("8073024", "8073024"),
+        ('"2025A"', "2025A"),
+        ("  L 7  ", "L 7"),
+    ],
+)
+def test_the_kit_and_lot_are_kept_as_written(tmp_path: Path, written: str, kept: str) -> None:
+    path = tmp_path / "kit.yaml"
+    path.write_text(
+        f"kit: {written}\nlot: {written}\nunit: pg/mL\nplates: [P1]\nstandards: {{FGF: [1, 2]}}\n"
+    )
+    kit = read_kit(path)
+    assert (kit.kit, kit.lot) == (kept, kept)
+
+
+@pytest.mark.parametrize(
+    ("lot", "found"),
+    [("", "nothing"), ("null", "nothing"), ("[1, 2]", "[1, 2]"), ("{a: 1}", "{'a': 1}")],
+)
+def test_a_lot_that_is_not_one_word_or_line_is_refused(
+    tmp_path: Path, lot: str, found: str
+) -> None:
+    path = tmp_path / "kit.yaml"
+    path.write_text(f"kit: K\nlot: {lot}\nunit: pg/mL\nplates: [P1]\nstandards: {{FGF: [1, 2]}}\n")
+    with pytest.raises(InputError) as raised:
+        read_kit(path)
+    assert raised.value.where == "lot"
+    assert (
+        raised.value.message == f"lot must be one word or line, e.g. lot: '0012345'; found {found}"
+    )
+
+
+def test_a_control_range_bound_of_true_is_refused_not_read_as_1(tmp_path: Path) -> None:
+    path = write(tmp_path, "controls:\n  C1:\n    IL6: [true, 2000]\n")
+    with pytest.raises(InputError, match=r"expected two numbers, found \[True, 2000\]"):
+        read_kit(path)
+
+
 def test_aliases_that_would_expand_a_billion_fold_are_refused(tmp_path: Path) -> None:
     # The "billion laughs": nine levels of ten aliases each stand for 10^9 strings.
     lines = ['a0: &a0 "lol"']

@@ -163,10 +163,16 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
     unit = data["unit"]
     if not isinstance(unit, str) or not unit.strip():
         raise InputError(path, f"unit must be a unit such as pg/mL, found {excerpt(unit)}")
+    for key, example in (("kit", "CSF 4-plex"), ("lot", "'0012345'")):
+        if not isinstance(data[key], str) or not data[key].strip():
+            found = "nothing" if data[key] is None else excerpt(data[key])
+            raise InputError(
+                path, f"{key} must be one word or line, e.g. {key}: {example}; found {found}", key
+            )
     return KitLot(
         path=str(path),
-        kit=str(data["kit"]),
-        lot=str(data["lot"]),
+        kit=data["kit"].strip(),
+        lot=data["lot"].strip(),
         unit=unit.strip(),
         plates=tuple(plates),
         ranges=_ranges(path, data.get("controls"), lookup) if "controls" in data else {},
@@ -216,7 +222,7 @@ def _conversions(
 
 
 def _load(path: Path) -> Any:
-    return load_yaml(path, "kit file", MAX_KIT_BYTES, aliases=False)
+    return load_yaml(path, "kit file", MAX_KIT_BYTES, aliases=False, as_written=("kit", "lot"))
 
 
 def _ranges(
@@ -317,6 +323,8 @@ def _bounds(path: Path, control: str, analyte: str, bounds: Any) -> tuple[float,
     if not isinstance(bounds, list) or len(bounds) != 2:
         raise InputError(path, f"expected [low, high], found {excerpt(bounds)}", where=where)
     try:
+        if any(isinstance(bound, bool) for bound in bounds):
+            raise TypeError("a boolean is not a bound")
         low, high = float(bounds[0]), float(bounds[1])
     except (TypeError, ValueError):
         raise InputError(
