@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 
@@ -25,6 +27,29 @@ class InputError(Exception):
     def __str__(self) -> str:
         location = f"{self.file}: {self.where}: " if self.where else f"{self.file}: "
         return location + self.message
+
+
+def not_a_file(path: str | Path, what: str) -> str | None:
+    """Why the `what` at `path` cannot be read as a file, without opening it: it does not
+    exist, is a folder, or is a named pipe or a device (reading one would wait forever
+    or never end); None for a regular file (a symbolic link counts as what it points to).
+
+    >>> not_a_file("/", "plate map")
+    'this is a folder, not a plate map file'
+    >>> not_a_file("/dev/null", "plate map")
+    'this is a named pipe or a device, not a plate map file'
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return f"the {what} does not exist"
+    except OSError as error:
+        return f"the {what} cannot be read ({error.strerror})"
+    if stat.S_ISDIR(mode):
+        return f"this is a folder, not a {what} file"
+    if not stat.S_ISREG(mode):
+        return f"this is a named pipe or a device, not a {what} file"
+    return None
 
 
 # Messages quote values from a file cut short (`excerpt`, `shortened`); a message that

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from assaypipe.errors import InputError, excerpt, shortened
+from assaypipe.errors import InputError, excerpt, not_a_file, shortened
 from assaypipe.settings import removed_key_message
 
 __all__ = ["MOST_PER_FILE", "config_problems", "sheet_problems", "study_problems"]
@@ -270,14 +270,9 @@ def study_problems(
             where = _lines(config_file)([key])
             message = f"{key} is empty; give the path of the sheet, e.g. config/{key}.tsv"
             problems.append(_placed(config_file, where, message)[1])
-        elif not Path(path).is_file():
-            problems.append(
-                str(
-                    InputError(
-                        path, f"the sheet does not exist; create it or correct {key} in the config"
-                    )
-                )
-            )
+        elif (problem := not_a_file(path, "sheet")) is not None:
+            fix = "create it or correct" if "does not exist" in problem else "correct"
+            problems.append(str(InputError(path, f"{problem}; {fix} {key} in the config")))
         else:
             problems += _most(path, sheet_problems(path, _schema(schemas / schema), reader))
     return problems

@@ -140,11 +140,13 @@ PLATE_MAP_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
 
 def plate_map_path(folder: str | Path, plate_id: str) -> Path | None:
     """The plate map for ``plate_id``, ``<folder>/<plate_id>`` with the first of
-    :data:`PLATE_MAP_SUFFIXES` that exists, or None."""
+    :data:`PLATE_MAP_SUFFIXES` that exists, or None. A folder, named pipe or device of
+    that name counts too: the plate map reader refuses it, saying what it is, rather
+    than the plate being read without its map and without a word."""
     for suffix in PLATE_MAP_SUFFIXES:
         candidate = Path(folder) / f"{plate_id}{suffix}"
         try:
-            if candidate.is_file():
+            if candidate.exists():
                 return candidate
         except OSError:
             # A name longer than the file system allows (a 255-character export name

@@ -3,8 +3,10 @@ naming the file, the line and the key or column."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,26 @@ def test_an_empty_sheet_path_names_the_config_file_and_key(
     assert study_problems(config, path, SCHEMAS) == [
         f"{path}: line 5: samples is empty; give the path of the sheet, e.g. config/samples.tsv"
     ]
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda path: None, "the sheet does not exist; create it or correct"),
+        (lambda path: path.mkdir(), "this is a folder, not a sheet file; correct"),
+        (os.mkfifo, "this is a named pipe or a device, not a sheet file; correct"),
+    ],
+    ids=["missing", "folder", "named pipe"],
+)
+def test_a_sheet_path_that_is_not_a_file_says_what_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], None], problem: str
+) -> None:
+    monkeypatch.chdir(REPO)
+    sheet = tmp_path / "samples.tsv"
+    make(sheet)  # a named pipe is never opened: the check would wait for a writer
+    text = (REPO / "config/config.yaml").read_text(encoding="utf-8")
+    config, path = _config(tmp_path, text.replace("config/samples.tsv", str(sheet)))
+    assert study_problems(config, path, SCHEMAS) == [f"{sheet}: {problem} samples in the config"]
 
 
 def test_an_enum_names_its_choices(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ check, and the finishing of a plate (roles, rejected wells)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -55,10 +56,23 @@ def test_binary_file(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="the file does not exist"):
+    with pytest.raises(InputError, match="the plate export does not exist"):
         read_export(tmp_path / "nope.csv")
     with pytest.raises(InputError, match="this is a folder, not a plate export file"):
         read_export(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "device"])
+def test_a_named_pipe_or_a_device_is_refused_unopened(tmp_path: Path, kind: str) -> None:
+    # Both have size 0: they were refused as "empty (0 bytes)", which is not what they are.
+    path = tmp_path / "plate.csv"
+    if kind == "named pipe":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    with pytest.raises(InputError) as raised:
+        read_export(path)
+    assert raised.value.message == "this is a named pipe or a device, not a plate export file"
 
 
 def test_size_cap() -> None:

@@ -166,6 +166,25 @@ def test_missing_map(tmp_path: Path) -> None:
         read_plate_map(tmp_path / "nope.csv")
 
 
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        # /dev/zero was read until memory ran out, a named pipe waited for ever (the same
+        # check as the exports': test_readers.py opens neither).
+        ("/dev/zero", "this is a named pipe or a device, not a plate map file"),
+        ("/tmp", "this is a folder, not a plate map file"),
+    ],
+)
+def test_a_device_or_a_folder_is_refused_unopened(
+    tmp_path: Path, target: str, message: str
+) -> None:
+    path = tmp_path / "plate.csv"
+    path.symlink_to(target)
+    with pytest.raises(InputError) as raised:
+        read_plate_map(path)
+    assert raised.value.message == message
+
+
 # --- applying to an xPONENT export -------------------------------------------------
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from assaypipe.errors import InputError
+from assaypipe.pipeline import read_plate
 from assaypipe.study import (
     assign_chunks,
     chunk_count,
@@ -11,6 +12,7 @@ from assaypipe.study import (
     plate_id_for,
     plate_map_path,
 )
+from tests.conftest import REPO
 
 
 def test_discover_skips_hidden_and_readme(tmp_path):
@@ -47,6 +49,19 @@ def test_plate_map_lookup(tmp_path):
     (tmp_path / "p3.csv").write_text("well,role\n")
     assert plate_map_path(tmp_path, "p2") == tmp_path / "p2.xlsx"
     assert plate_map_path(tmp_path, "p3") == tmp_path / "p3.csv"
+
+
+def test_a_folder_named_as_a_plate_map_rejects_its_plate_saying_so(tmp_path):
+    # It was passed over, and the plate read without its map, without a word.
+    export = REPO / "tests" / "data" / "exports" / "xponent" / "xponent31_2plex_european.csv"
+    (tmp_path / "p1.csv").mkdir()
+    assert plate_map_path(tmp_path, "p1") == tmp_path / "p1.csv"
+    plates, rejected = read_plate(export, plate_map_path(tmp_path, "p1"), "p1")
+    assert plates == []
+    assert rejected is not None
+    assert rejected["reason"].tolist() == [
+        f"{tmp_path / 'p1.csv'}: this is a folder, not a plate map file"
+    ]
 
 
 def test_missing_plates_folder(tmp_path):

@@ -29,7 +29,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from assaypipe import tables
-from assaypipe.errors import AssaypipeBugError, InputError
+from assaypipe.errors import AssaypipeBugError, InputError, not_a_file
 from assaypipe.readers import platemap
 from assaypipe.readers.cells import (
     CONCENTRATION_QUANTITIES,
@@ -549,12 +549,13 @@ def _vendor_analytes(vendor: Columns, wells: Columns) -> Columns:
 
 
 def _read_bytes(path: Path, source_file: str, max_bytes: int, settle_seconds: float) -> bytes:
+    problem = not_a_file(path, "plate export")
+    if problem is not None:
+        raise InputError(source_file, problem)
     try:
         first = path.stat()
-    except FileNotFoundError:
-        raise InputError(source_file, "the file does not exist") from None
-    if path.is_dir():
-        raise InputError(source_file, "this is a folder, not a plate export file")
+    except OSError as error:
+        raise InputError(source_file, f"the file cannot be read ({error.strerror})") from None
     if first.st_size > max_bytes:
         raise InputError(
             source_file,

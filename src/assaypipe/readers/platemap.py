@@ -43,7 +43,7 @@ from typing import Any, Final, cast
 import numpy as np
 import pandas as pd
 
-from assaypipe.errors import InputError, excerpt, shortened
+from assaypipe.errors import InputError, excerpt, not_a_file, shortened
 from assaypipe.readers.cells import ROW_LETTERS, decode_text
 from assaypipe.readers.columns import Columns, columns_of, frame_of
 from assaypipe.readers.excel import is_workbook, read_workbook
@@ -130,6 +130,9 @@ def read_plate_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> pd.DataFr
 def read_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> PlateMap:
     """`read_plate_map` as columns, the form `apply_map` takes."""
     file = str(path)
+    problem = not_a_file(path, "plate map")
+    if problem is not None:
+        raise InputError(file, problem)
     try:
         size = Path(path).stat().st_size
         if size > MAX_PLATE_MAP_BYTES:
