@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.errors import InputError, excerpt
+from assaypipe.errors import InputError, excerpt, not_a_file
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import DEFAULTS, Settings
 from assaypipe.sheet_checks import SHEETS_SOURCE, sheet_findings, unknown_analyte_exclusions
@@ -47,14 +47,18 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def read_exclusions(path: str | Path | None, aliases: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The manual exclusions, checked; an absent file (or None) means none.
+    """The manual exclusions, checked; an absent file (or None) means none. A folder,
+    named pipe or device in its place is refused (not opened), not taken for none.
 
     Each row gets its ``line`` in the file, so the report can point back to it.
     ``aliases`` (the analyte alias table) lets a row name an analyte as exported.
     """
     columns = [*COLUMNS, "line"]
-    if path is None or not Path(path).is_file():
+    if path is None or not Path(path).exists():
         return pd.DataFrame(columns=columns)
+    problem = not_a_file(path, "sheet")
+    if problem is not None:
+        raise InputError(path, problem)
     sheet = read_sheet(path, COLUMNS)
     lookup = alias_lookup(aliases) if aliases is not None else {}
     rows = []

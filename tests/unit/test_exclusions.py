@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pandas as pd
 import pytest
@@ -46,6 +47,15 @@ def aliases() -> pd.DataFrame:
 def test_absent_file_means_no_exclusions(tmp_path):
     assert read_exclusions(tmp_path / "none.tsv").empty
     assert read_exclusions(None).empty
+
+
+def test_a_pipe_or_folder_in_its_place_is_refused_not_taken_for_none(tmp_path):
+    # They were taken for "no exclusions" without a word (a pipe is not opened).
+    os.mkfifo(tmp_path / "pipe.tsv")
+    with pytest.raises(InputError, match="this is a named pipe or a device, not a sheet file"):
+        read_exclusions(tmp_path / "pipe.tsv")
+    with pytest.raises(InputError, match="this is a folder, not a sheet file"):
+        read_exclusions(tmp_path)
 
 
 def test_rows_are_read_with_their_line_and_canonical_analyte(tmp_path):

@@ -82,9 +82,10 @@ def get_kit_files(wildcards):
 
 
 def get_exclusions_file(wildcards):
-    # An input only when it exists, so creating or editing it reruns what it touches.
+    # An input only when it exists, so creating or editing it reruns what it touches
+    # (a folder or pipe in its place too: the job refuses it, saying what it is).
     path = Path(SETTINGS.qc.exclusions)
-    return [str(path)] if path.is_file() else []
+    return [str(path)] if path.exists() else []
 
 
 def correlation_figures(ext):
