@@ -16,7 +16,8 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.curve_cache import prune_curves
-from assaypipe.exclusions import read_exclusions, study_exclusions
+from assaypipe.exclusion_sheet import read_exclusions
+from assaypipe.exclusions import study_exclusions
 from assaypipe.io import read_table, write_table
 from assaypipe.pipeline import collect_study
 from assaypipe.qc import read_kits, run_qc

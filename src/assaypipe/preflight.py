@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from assaypipe.errors import InputError, excerpt, not_a_file, shortened
-from assaypipe.settings import removed_key_message
+from assaypipe.settings import DEFAULTS, removed_key_message
 
 __all__ = ["MOST_PER_FILE", "config_problems", "sheet_problems", "study_problems"]
 
@@ -145,12 +145,12 @@ def _placed(file: str | Path, line: int | None, message: str) -> tuple[int, str]
 
 def sheet_problems(
     path: str | Path,
-    schema: Mapping[str, Any],
+    schema: Mapping[str, Any] | None,
     reader: Callable[[str | Path], object] | None = None,
 ) -> list[str]:
     """A study sheet's problems, one line each: the reader's (`reader`, e.g.
     `sheets.read_samples`: missing columns, duplicate ids) and then each row checked
-    against the sheet's schema, naming the line and the column."""
+    against the sheet's schema, naming the line and the column (none without one)."""
     from assaypipe.sheets import check_sheet_size, read_text_table
 
     try:
@@ -165,6 +165,8 @@ def sheet_problems(
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         text = excerpt(str(exc), 200)
         return [str(InputError(path, f"is not a readable tab-separated sheet ({text})"))]
+    if schema is None:
+        return []
     sheet.columns = [str(c).strip() for c in sheet.columns]
     known = set(schema.get("properties", {}))
     problems = []
@@ -275,7 +277,19 @@ def study_problems(
             problems.append(str(InputError(path, f"{problem}; {fix} {key} in the config")))
         else:
             problems += _most(path, sheet_problems(path, _schema(schemas / schema), reader))
-    return problems
+    return problems + _exclusions_problems(config)
+
+
+def _exclusions_problems(config: Mapping[str, Any]) -> list[str]:
+    """The manual exclusions sheet's first problem, when it exists: read as the study
+    job reads it, so that a wrong row stops the run before the plates are processed."""
+    from assaypipe.exclusion_sheet import read_exclusions
+
+    qc = config.get("qc")
+    path = (qc if isinstance(qc, dict) else {}).get("exclusions", DEFAULTS.qc.exclusions)
+    if not isinstance(path, str) or not path.strip() or not Path(path).exists():
+        return []
+    return sheet_problems(path, None, read_exclusions)
 
 
 def _most(file: str | Path, problems: list[str]) -> list[str]:

@@ -293,7 +293,7 @@ class UnitPlan:
 
     def exclusion_rows(self) -> pd.DataFrame:
         """One analyte-level exclusion per analyte left out for its units (the columns of
-        :func:`assaypipe.exclusions.read_exclusions`)."""
+        :func:`assaypipe.exclusion_sheet.read_exclusions`)."""
         left_out = self.excluded()
         return pd.DataFrame(
             {

@@ -10,11 +10,11 @@ import pytest
 
 from assaypipe import tables
 from assaypipe.errors import InputError
+from assaypipe.exclusion_sheet import read_exclusions
 from assaypipe.exclusions import (
     excluded_wells,
     exclusion_table,
     included_samples,
-    read_exclusions,
     study_exclusions,
 )
 from assaypipe.qc import run_qc

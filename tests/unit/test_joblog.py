@@ -71,6 +71,9 @@ def test_other_lines_are_not_resources() -> None:
     ("module", "absent"),
     [
         ("assaypipe.joblog", ("pandas", "numpy")),
+        # The checks before a run, in the Snakemake process: no tables' schemas.
+        ("assaypipe.preflight", ("pandera", "scipy")),
+        ("assaypipe.exclusion_sheet", ("pandera", "scipy")),
         # Statistics import scipy.stats and statsmodels (about a second) where they test.
         ("assaypipe.stats", ("scipy.stats", "statsmodels")),
         ("assaypipe.handoff", ("scipy.stats", "statsmodels", "matplotlib")),

@@ -91,6 +91,23 @@ def test_a_sheet_path_that_is_not_a_file_says_what_it_is(
     assert study_problems(config, path, SCHEMAS) == [f"{sheet}: {problem} samples in the config"]
 
 
+def test_a_wrong_manual_exclusion_is_a_problem_before_any_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    sheet = tmp_path / "exclusions.tsv"
+    header = (REPO / "config/exclusions.tsv").read_text(encoding="utf-8").splitlines()[0]
+    sheet.write_text(f"{header}\nplate\tP1\t\t\tbubbles\tlab\t20 June\n", encoding="utf-8")
+    text = (REPO / "config/config.yaml").read_text(encoding="utf-8")
+    config, path = _config(tmp_path, text.replace("config/exclusions.tsv", str(sheet)))
+    assert study_problems(config, path, SCHEMAS) == [
+        f"{sheet}: line 2: when must be a date YYYY-MM-DD, found '20 June'"
+    ]
+    # Without the key, the default file is checked (the demo's, which is right).
+    del config["qc"]["exclusions"]
+    assert study_problems(config, path, SCHEMAS) == []
+
+
 def test_an_enum_names_its_choices(tmp_path: Path) -> None:
     config, path = _config(tmp_path, "curves:\n  selection: bic\n")
     [problem] = config_problems(config, _schema("config.schema.yaml"), path)
@@ -181,8 +198,16 @@ def _line_of(text: str) -> int:
             "P01-BL\tP01\tbaseline\tCSF\n",
             "sample_id 'P01-BL' appears twice; each must be unique",
         ),
+        (
+            # The study job found this after every chunk had run.
+            "config/exclusions.tsv",
+            "append",
+            "",
+            "wel\tluminex_4plex_P1\tH12\t\trepeat\tlab\t2025-06-20\n",
+            "config/exclusions.tsv: line 3: level must be one of well, plate, analyte, found 'wel'",
+        ),
     ],
-    ids=["bad-value", "unknown-key", "wrong-type", "missing-column", "duplicate-id"],
+    ids=["bad-value", "unknown-key", "wrong-type", "missing-column", "duplicate-id", "exclusion"],
 )
 def test_the_workflow_stops_before_any_job_with_one_line(
     tmp_path: Path, file: str, edit: str, old: str, new: str, expected: str
