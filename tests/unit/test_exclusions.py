@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import pandas as pd
 import pytest
 
 from assaypipe import tables
-from assaypipe.errors import InputError
 from assaypipe.exclusion_sheet import read_exclusions
 from assaypipe.exclusions import (
     excluded_wells,
@@ -21,9 +19,9 @@ from assaypipe.qc import run_qc
 from assaypipe.sheet_checks import sheet_findings
 from assaypipe.units import plan_units, plate_units
 from tests.oddities import ODD_NAMES, odd_plate, renamed, run_stages
+from tests.unit.test_exclusion_sheet import write
 from tests.unit.test_qc import SETTINGS, make_plate, study
 
-HEADER = "level\tplate_id\twell\tanalyte\treason\twho\twhen\n"
 SHEET = pd.DataFrame(
     {
         "sample_id": ["S01", "S02", "S03"],
@@ -32,70 +30,6 @@ SHEET = pd.DataFrame(
         "matrix": ["CSF"] * 3,
     }
 )
-
-
-def write(tmp_path, *rows: str):
-    path = tmp_path / "exclusions.tsv"
-    path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
-def aliases() -> pd.DataFrame:
-    return pd.DataFrame({"alias": ["MCP-1"], "analyte": ["CCL2"], "display": ["CCL2"]})
-
-
-def test_absent_file_means_no_exclusions(tmp_path):
-    assert read_exclusions(tmp_path / "none.tsv").empty
-    assert read_exclusions(None).empty
-
-
-def test_a_pipe_or_folder_in_its_place_is_refused_not_taken_for_none(tmp_path):
-    # They were taken for "no exclusions" without a word (a pipe is not opened).
-    os.mkfifo(tmp_path / "pipe.tsv")
-    with pytest.raises(InputError, match="this is a named pipe or a device, not a sheet file"):
-        read_exclusions(tmp_path / "pipe.tsv")
-    with pytest.raises(InputError, match="this is a folder, not a sheet file"):
-        read_exclusions(tmp_path)
-
-
-def test_rows_are_read_with_their_line_and_canonical_analyte(tmp_path):
-    path = write(
-        tmp_path,
-        "well\tP1\tc4\tMCP-1\tpipetting error\tAnna\t2025-06-20",
-        "\t\t\t\t\t\t",
-        "analyte\t\t\tHGF\tlot recalled\tBen\t2025-07-01",
-    )
-    rows = read_exclusions(path, aliases())
-    assert rows[["level", "well", "analyte", "line"]].values.tolist() == [
-        ["well", "C4", "CCL2", 2],
-        ["analyte", "", "HGF", 4],
-    ]
-
-
-@pytest.mark.parametrize(
-    ("row", "message"),
-    [
-        ("sample\tP1\t\t\twhy\twho\t2025-01-01", "level must be one of well, plate, analyte"),
-        ("plate\tP1\t\t\t\twho\t2025-01-01", "reason is empty"),
-        ("plate\tP1\t\t\twhy\twho\t01/02/2025", "when must be a date YYYY-MM-DD"),
-        ("analyte\tP1\t\tHGF\twhy\twho\t2025-01-01", "level analyte takes no plate_id"),
-        ("plate\t\t\tHGF\twhy\twho\t2025-01-01", "level plate needs the plate_id"),
-        ("plate\tP1\tA1\t\twhy\twho\t2025-01-01", "level plate takes no well"),
-        ("well\tP1\tZ9\t\twhy\twho\t2025-01-01", "needs a well A1..P24"),
-    ],
-)
-def test_a_wrong_row_names_the_file_line_and_fix(tmp_path, row, message):
-    path = write(tmp_path, "well\tP1\tA1\t\tfine\twho\t2025-01-01", row)
-    with pytest.raises(InputError, match=message) as caught:
-        read_exclusions(path)
-    assert "exclusions.tsv: line 3" in str(caught.value)
-
-
-def test_an_empty_exclusions_file_is_refused_in_one_sentence(tmp_path):
-    path = tmp_path / "exclusions.tsv"
-    path.write_bytes(b"")
-    with pytest.raises(InputError, match=r"exclusions\.tsv: the sheet is empty; expected a header"):
-        read_exclusions(path)
 
 
 def two_plates():
