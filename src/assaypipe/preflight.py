@@ -157,6 +157,8 @@ def sheet_problems(
         check_sheet_size(path)
         if reader is not None:
             reader(path)
+        if schema is None:
+            return []
         sheet = read_text_table(path)
     except InputError as exc:
         return [str(exc)]
@@ -165,8 +167,6 @@ def sheet_problems(
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         text = excerpt(str(exc), 200)
         return [str(InputError(path, f"is not a readable tab-separated sheet ({text})"))]
-    if schema is None:
-        return []
     sheet.columns = [str(c).strip() for c in sheet.columns]
     known = set(schema.get("properties", {}))
     problems = []
@@ -272,9 +272,11 @@ def study_problems(
             where = _lines(config_file)([key])
             message = f"{key} is empty; give the path of the sheet, e.g. config/{key}.tsv"
             problems.append(_placed(config_file, where, message)[1])
+        elif not Path(path).exists():
+            message = f"the sheet does not exist; create it or correct {key} in the config"
+            problems.append(str(InputError(path, message)))
         elif (problem := not_a_file(path, "sheet")) is not None:
-            fix = "create it or correct" if "does not exist" in problem else "correct"
-            problems.append(str(InputError(path, f"{problem}; {fix} {key} in the config")))
+            problems.append(str(InputError(path, f"{problem}; correct {key} in the config")))
         else:
             problems += _most(path, sheet_problems(path, _schema(schemas / schema), reader))
     return problems + _exclusions_problems(config)
