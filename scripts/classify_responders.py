@@ -5,8 +5,9 @@ from assaypipe.joblog import logged, skip_unused_imports
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
 from assaypipe.io import write_table
-from assaypipe.responders import classify_responders, read_outcomes, read_subjects
+from assaypipe.responders import classify_responders
 from assaypipe.settings import Settings
+from assaypipe.sheets import read_outcomes, read_subjects
 
 settings = Settings.from_config(snakemake.config)
 with logged(snakemake.log[0]) as log:

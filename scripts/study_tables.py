@@ -22,10 +22,9 @@ from assaypipe.io import read_table, write_table
 from assaypipe.pipeline import collect_study
 from assaypipe.qc import read_kits, run_qc
 from assaypipe.read_cache import prune_reads
-from assaypipe.responders import read_subjects
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import Settings
-from assaypipe.sheets import read_aliases, read_samples
+from assaypipe.sheets import read_aliases, read_samples, read_subjects
 from assaypipe.units import study_units
 
 settings = Settings.from_config(snakemake.config)

@@ -235,20 +235,23 @@ def study_problems(
 ) -> list[str]:
     """Every problem of the config file and the study sheets it names, one line each,
     at most `MOST_PER_FILE` per file (then a line counting the rest)."""
-    # The sheets' columns and keys as the jobs read them (`responders.read_subjects` and
-    # `read_outcomes` add number checks the schemas make too, and import pandera).
+    # Each sheet: its columns and keys (the reader), then every row against its schema,
+    # then, when those are right, the job's whole reading, which adds what no single
+    # cell shows (a subject with a month twice, a month beyond a century).
     from assaypipe.sheets import (
         OUTCOME_COLUMNS,
         SUBJECT_COLUMNS,
         read_aliases,
+        read_outcomes,
         read_samples,
         read_sheet,
+        read_subjects,
     )
 
-    def read_subjects(path: str | Path) -> object:
+    def subject_columns(path: str | Path) -> object:
         return read_sheet(path, SUBJECT_COLUMNS, key="subject_id")
 
-    def read_outcomes(path: str | Path) -> object:
+    def outcome_columns(path: str | Path) -> object:
         return read_sheet(path, OUTCOME_COLUMNS)
 
     schemas = Path(schemas)
@@ -258,13 +261,14 @@ def study_problems(
     if problems:
         # The sheets' paths come from the config: check them once it is right.
         return problems
-    readers: dict[str, tuple[str, Callable[[str | Path], object]]] = {
-        "samples": ("samples.schema.yaml", read_samples),
-        "subjects": ("subjects.schema.yaml", read_subjects),
-        "outcomes": ("outcomes.schema.yaml", read_outcomes),
-        "analytes": ("analytes.schema.yaml", read_aliases),
+    Reader = Callable[[str | Path], object]
+    readers: dict[str, tuple[str, Reader, Reader | None]] = {
+        "samples": ("samples.schema.yaml", read_samples, None),
+        "subjects": ("subjects.schema.yaml", subject_columns, read_subjects),
+        "outcomes": ("outcomes.schema.yaml", outcome_columns, read_outcomes),
+        "analytes": ("analytes.schema.yaml", read_aliases, None),
     }
-    for key, (schema, reader) in readers.items():
+    for key, (schema, reader, whole) in readers.items():
         path = config.get(key)
         if not isinstance(path, str):
             continue
@@ -278,7 +282,10 @@ def study_problems(
         elif (problem := not_a_file(path, "sheet")) is not None:
             problems.append(str(InputError(path, f"{problem}; correct {key} in the config")))
         else:
-            problems += _most(path, sheet_problems(path, _schema(schemas / schema), reader))
+            found = sheet_problems(path, _schema(schemas / schema), reader)
+            if not found and whole is not None:
+                found = sheet_problems(path, None, whole)
+            problems += _most(path, found)
     return problems + _exclusions_problems(config)
 
 

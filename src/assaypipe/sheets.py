@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError, excerpt, shortened
@@ -26,6 +27,10 @@ _BEAD_REGION = re.compile(r"\s*\(\s*\d+\s*\)\s*$")
 # A sheet of 100,000 samples is about 6 MB; reading one of this size as text takes
 # about 400 MB, within what any job or the workflow's start has.
 MAX_SHEET_BYTES: Final = 16 * 1024 * 1024
+
+# A month from baseline beyond a century is a typing error (and beyond 2**63 it would
+# not fit an integer).
+MAX_MONTH = 1200
 
 
 def check_sheet_size(path: str | Path) -> None:
@@ -155,3 +160,64 @@ def canonical_analyte(raw: str, lookup: dict[str, str]) -> str | None:
 
 def _normalise(name: str) -> str:
     return " ".join(name.casefold().split())
+
+
+def _first_line(rows: pd.Series) -> int:
+    """The sheet line of the first row marked in ``rows`` (line 1 is the header)."""
+    return int(np.flatnonzero(rows.to_numpy())[0]) + 2
+
+
+def _numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    text = frame[column].astype(str).str.strip()
+    values = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = values.isna() & (text != "")
+    if bad.any():
+        raise InputError(
+            path,
+            f"{column} {excerpt(text[bad].iloc[0])} is not a number",
+            f"line {_first_line(bad)}",
+        )
+    return values.astype(float)
+
+
+def read_subjects(path: str | Path) -> pd.DataFrame:
+    """The subject sheet with numbers as numbers and ``ambulatory`` as a nullable bool."""
+    path = Path(path)
+    sheet = read_sheet(path, SUBJECT_COLUMNS, key="subject_id")
+    out = sheet[list(SUBJECT_COLUMNS)].copy()
+    for column in ("age", "disease_duration"):
+        out[column] = _numbers(sheet, column, path)
+    ambulatory = sheet["ambulatory"].str.lower().map({"true": True, "false": False})
+    out["ambulatory"] = ambulatory.astype("boolean")
+    return out
+
+
+def read_outcomes(path: str | Path) -> pd.DataFrame:
+    """The outcome sheet: subject_id, month (int), edss and t25fw (float, NaN if empty)."""
+    path = Path(path)
+    sheet = read_sheet(path, OUTCOME_COLUMNS)
+    out = pd.DataFrame({"subject_id": sheet["subject_id"]})
+    out["month"] = _numbers(sheet, "month", path)
+    if out["month"].isna().any():
+        raise InputError(path, "month is empty", f"line {_first_line(out['month'].isna())}")
+    beyond = out["month"] > MAX_MONTH
+    if beyond.any():
+        raise InputError(
+            path,
+            f"month {excerpt(sheet['month'][beyond].iloc[0])} is beyond {MAX_MONTH}; expected "
+            "the months from baseline",
+            f"line {_first_line(beyond)}",
+        )
+    out["month"] = out["month"].astype(int)
+    out["edss"] = _numbers(sheet, "edss", path)
+    out["t25fw"] = _numbers(sheet, "t25fw", path)
+    twice = out.duplicated(["subject_id", "month"])
+    if twice.any():
+        first = int(np.flatnonzero(twice.to_numpy())[0])
+        raise InputError(
+            path,
+            f"subject {out['subject_id'].iloc[first]} has month "
+            f"{out['month'].iloc[first]} twice; one row per subject and month",
+            f"line {first + 2}",
+        )
+    return out

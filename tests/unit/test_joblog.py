@@ -74,6 +74,7 @@ def test_other_lines_are_not_resources() -> None:
         # The checks before a run, in the Snakemake process: no tables' schemas.
         ("assaypipe.preflight", ("pandera", "scipy")),
         ("assaypipe.exclusion_sheet", ("pandera", "scipy")),
+        ("assaypipe.sheets", ("pandera", "scipy")),
         # Statistics import scipy.stats and statsmodels (about a second) where they test.
         ("assaypipe.stats", ("scipy.stats", "statsmodels")),
         ("assaypipe.handoff", ("scipy.stats", "statsmodels", "matplotlib")),

@@ -108,6 +108,38 @@ def test_a_wrong_manual_exclusion_is_a_problem_before_any_job(
     assert study_problems(config, path, SCHEMAS) == []
 
 
+def test_what_no_single_cell_shows_is_a_problem_before_any_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A subject with a month twice was found only by the classification job, after
+    # every chunk had run; each cell of the row is right on its own.
+    monkeypatch.chdir(REPO)
+    outcomes = (REPO / "config/outcomes.tsv").read_text(encoding="utf-8").splitlines()
+    sheet = tmp_path / "outcomes.tsv"
+    sheet.write_text("\n".join([*outcomes, outcomes[1]]) + "\n")
+    text = (REPO / "config/config.yaml").read_text(encoding="utf-8")
+    config, path = _config(tmp_path, text.replace("config/outcomes.tsv", str(sheet)))
+    twice = len(outcomes) + 1
+    first = outcomes[1].split("\t")
+    assert study_problems(config, path, SCHEMAS) == [
+        f"{sheet}: line {twice}: subject {first[0]} has month {first[1]} twice; "
+        "one row per subject and month"
+    ]
+    sheet.write_text("\n".join([*outcomes, "P01\t1300\t5\t"]) + "\n")
+    assert study_problems(config, path, SCHEMAS) == [
+        f"{sheet}: line {twice}: month '1300' is beyond 1200; expected the months from baseline"
+    ]
+    # A cell the schema refuses is named by the schema's checks, every one of them,
+    # before the job's reading is tried.
+    sheet.write_text("\n".join([*outcomes, outcomes[1], "P01\tsix\t5\t"]) + "\n")
+    [problem] = study_problems(config, path, SCHEMAS)
+    assert problem.startswith(f"{sheet}: line {twice + 1}: column month: 'six' is not valid")
+    subjects = (REPO / "config/subjects.tsv").read_text(encoding="utf-8")
+    sheet.write_text(subjects)
+    config, path = _config(tmp_path, text.replace("config/subjects.tsv", str(sheet)))
+    assert study_problems(config, path, SCHEMAS) == []
+
+
 def test_an_enum_names_its_choices(tmp_path: Path) -> None:
     config, path = _config(tmp_path, "curves:\n  selection: bic\n")
     [problem] = config_problems(config, _schema("config.schema.yaml"), path)

@@ -9,7 +9,9 @@ from assaypipe.sheets import (
     alias_lookup,
     canonical_analyte,
     read_aliases,
+    read_outcomes,
     read_samples,
+    read_subjects,
 )
 from tests import hostile
 from tests.conftest import REPO
@@ -158,3 +160,29 @@ def test_an_empty_sheet_is_refused_naming_the_header_expected(tmp_path: Path) ->
         match=r"samples\.tsv: the sheet is empty; expected a header with sample_id, subject_id",
     ):
         read_samples(path)
+
+
+def test_bad_numbers_and_duplicate_months_name_the_line(tmp_path: Path) -> None:
+    sheet = tmp_path / "outcomes.tsv"
+    sheet.write_text("subject_id\tmonth\tedss\tt25fw\nP1\t0\t5.5\t\nP1\t12\tfive\t\n")
+    with pytest.raises(InputError, match=r"line 3: edss 'five' is not a number"):
+        read_outcomes(sheet)
+    sheet.write_text("subject_id\tmonth\tedss\tt25fw\nP1\t0\t5.5\t\nP1\t0\t5.0\t\n")
+    with pytest.raises(InputError, match=r"line 3: subject P1 has month 0 twice"):
+        read_outcomes(sheet)
+    subjects = tmp_path / "subjects.tsv"
+    subjects.write_text(
+        "subject_id\tcourse\tsex\tage\tdisease_duration\tambulatory\nP1\tSPMS\tF\t5o\t3\ttrue\n"
+    )
+    with pytest.raises(InputError, match=r"line 2: age '5o' is not a number"):
+        read_subjects(subjects)
+
+
+def test_a_month_beyond_a_century_is_refused_not_wrapped(tmp_path: Path) -> None:
+    # 10**23 does not fit an integer: it became -9223372036854775808 without a word.
+    sheet = tmp_path / "outcomes.tsv"
+    sheet.write_text(f"subject_id\tmonth\tedss\tt25fw\nP1\t0\t5.5\t\nP1\t{10**23}\t5\t\n")
+    with pytest.raises(
+        InputError, match=r"outcomes\.tsv: line 3: month '100000000000000000000000' is beyond 1200"
+    ):
+        read_outcomes(sheet)

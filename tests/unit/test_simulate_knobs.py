@@ -370,7 +370,8 @@ def test_near_lloq_puts_that_share_of_samples_at_the_lowest_standard(
 def test_borderline_subjects_sit_at_the_responder_threshold(
     plain: SimulatedStudy, tmp_path: Path
 ) -> None:
-    from assaypipe.responders import classify_responders, read_outcomes, read_subjects
+    from assaypipe.responders import classify_responders
+    from assaypipe.sheets import read_outcomes, read_subjects
 
     edge = simulate_study(tmp_path, difficulty=Difficulty(borderline=0.5))
     outcomes = pd.read_csv(edge.outcomes, sep="\t")
