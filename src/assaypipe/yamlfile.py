@@ -83,6 +83,7 @@ def load_yaml(
     max_bytes: int,
     aliases: bool = True,
     as_written: tuple[str, ...] = (),
+    lists_as_written: tuple[str, ...] = (),
 ) -> Any:
     """The YAML document of the `what` (e.g. "kit file") at `path`; InputError when it
     is missing, a named pipe or a device (not opened), a folder, longer than `max_bytes`,
@@ -92,7 +93,8 @@ def load_yaml(
     `as_written`: keys of the top-level mapping whose value, when a single word or
     number (not a list or mapping, not left empty), is kept as the text written. YAML
     reads `lot: 0012345` as the octal number 5349, `1_000` as 1000 and `1:30` as 90; a
-    lot number must stay as the certificate prints it.
+    lot number must stay as the certificate prints it. `lists_as_written`: keys whose
+    value, a single word or number or a list of them, is kept so (plate patterns).
     """
     path = Path(path)
     if path.exists() and not (path.is_file() or path.is_dir()):
@@ -134,12 +136,25 @@ def load_yaml(
         raise InputError(path, f"is not readable YAML ({excerpt(str(exc), 200)})") from None
     except RecursionError:
         raise InputError(path, "is not readable YAML (nested too deeply)") from None
-    if as_written and isinstance(node, yaml.MappingNode) and isinstance(document, dict):
+    kept = as_written + lists_as_written
+    if kept and isinstance(node, yaml.MappingNode) and isinstance(document, dict):
         for key, value in node.value:
-            if key.value in as_written and isinstance(value, yaml.ScalarNode):
-                written = value.value if value.tag != "tag:yaml.org,2002:null" else None
-                document[key.value] = written
+            if key.value not in kept:
+                continue
+            if isinstance(value, yaml.ScalarNode):
+                document[key.value] = _written(value)
+            elif (
+                key.value in lists_as_written
+                and isinstance(value, yaml.SequenceNode)
+                and all(isinstance(item, yaml.ScalarNode) for item in value.value)
+            ):
+                document[key.value] = [_written(item) for item in value.value]
     return document
+
+
+def _written(node: yaml.ScalarNode) -> str | None:
+    """A scalar's text as written; None where it was left empty (or written null)."""
+    return node.value if node.tag != "tag:yaml.org,2002:null" else None
 
 
 def check_config_file(path: str | Path) -> None:

@@ -165,6 +165,44 @@ def test_a_lot_that_is_not_one_word_or_line_is_refused(
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("[2024001]", ("2024001",)),
+        ("[0012, 1_000]", ("0012", "1_000")),
+        ("[P1, 'lum_*']", ("P1", "lum_*")),
+        ("lum_*", ("lum_*",)),
+        ("2024001", ("2024001",)),
+    ],
+)
+def test_plate_patterns_are_kept_as_written(
+    tmp_path: Path, written: str, kept: tuple[str, ...]
+) -> None:
+    # A bare number was refused ("plates must be a list of plate_id patterns"), and
+    # kept as its number it would have missed 0012 (octal 10) for good.
+    path = tmp_path / "kit.yaml"
+    path.write_text(f"kit: K\nlot: L\nunit: pg/mL\nplates: {written}\nstandards: {{FGF: [1, 2]}}\n")
+    kit = read_kit(path)
+    assert kit.plates == kept
+    assert kit.used_on(kept[0].replace("*", "x"))
+
+
+@pytest.mark.parametrize(
+    ("written", "found"),
+    [("", "nothing"), ("[]", "[]"), ("[P1, ~]", "['P1', None]"), ("{P1: 1}", "{'P1': 1}")],
+)
+def test_plates_that_are_not_patterns_are_refused_saying_what_was_found(
+    tmp_path: Path, written: str, found: str
+) -> None:
+    path = tmp_path / "kit.yaml"
+    path.write_text(f"kit: K\nlot: L\nunit: pg/mL\nplates: {written}\nstandards: {{FGF: [1, 2]}}\n")
+    with pytest.raises(InputError) as raised:
+        read_kit(path)
+    assert raised.value.message == (
+        f"plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']; found {found}"
+    )
+
+
 def test_a_control_range_bound_of_true_is_refused_not_read_as_1(tmp_path: Path) -> None:
     path = write(tmp_path, "controls:\n  C1:\n    IL6: [true, 2000]\n")
     with pytest.raises(InputError, match=r"expected two numbers, found \[True, 2000\]"):

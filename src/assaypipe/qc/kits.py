@@ -157,9 +157,18 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
             path,
             "gives no controls, standards, conversions or spots; expected at least one of them",
         )
-    plates = data["plates"]
-    if not isinstance(plates, list) or not plates or not all(isinstance(p, str) for p in plates):
-        raise InputError(path, "plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']")
+    # Patterns are kept as written (plates: [2024001] is the plate 2024001, [0012] is
+    # 0012, not the octal number 10); a single pattern may stand without brackets.
+    plates = [data["plates"]] if isinstance(data["plates"], str) else data["plates"]
+    if (
+        not isinstance(plates, list)
+        or not plates
+        or not all(isinstance(p, str) and p.strip() for p in plates)
+    ):
+        found = "nothing" if data["plates"] is None else excerpt(data["plates"])
+        raise InputError(
+            path, f"plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']; found {found}"
+        )
     unit = data["unit"]
     if not isinstance(unit, str) or not unit.strip():
         raise InputError(path, f"unit must be a unit such as pg/mL, found {excerpt(unit)}")
@@ -222,7 +231,14 @@ def _conversions(
 
 
 def _load(path: Path) -> Any:
-    return load_yaml(path, "kit file", MAX_KIT_BYTES, aliases=False, as_written=("kit", "lot"))
+    return load_yaml(
+        path,
+        "kit file",
+        MAX_KIT_BYTES,
+        aliases=False,
+        as_written=("kit", "lot"),
+        lists_as_written=("plates",),
+    )
 
 
 def _ranges(
