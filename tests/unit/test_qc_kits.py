@@ -32,6 +32,15 @@ def write(tmp_path: Path, body: str, name: str = "kit.yaml") -> Path:
     return path
 
 
+def kit_file(tmp_path: Path, kit: str = "K", lot: str = "L", plates: str = "[P1]") -> Path:
+    """A kit file with one standard series, its head keys written as given."""
+    path = tmp_path / "kit.yaml"
+    path.write_text(
+        f"kit: {kit}\nlot: {lot}\nunit: pg/mL\nplates: {plates}\nstandards: {{FGF: [1, 2]}}\n"
+    )
+    return path
+
+
 def test_standards_by_top_and_dilution_or_by_level(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -140,11 +149,7 @@ def test_the_unit_must_be_text(tmp_path: Path) -> None:
     ],
 )
 def test_the_kit_and_lot_are_kept_as_written(tmp_path: Path, written: str, kept: str) -> None:
-    path = tmp_path / "kit.yaml"
-    path.write_text(
-        f"kit: {written}\nlot: {written}\nunit: pg/mL\nplates: [P1]\nstandards: {{FGF: [1, 2]}}\n"
-    )
-    kit = read_kit(path)
+    kit = read_kit(kit_file(tmp_path, kit=written, lot=written))
     assert (kit.kit, kit.lot) == (kept, kept)
 
 
@@ -155,10 +160,8 @@ def test_the_kit_and_lot_are_kept_as_written(tmp_path: Path, written: str, kept:
 def test_a_lot_that_is_not_one_word_or_line_is_refused(
     tmp_path: Path, lot: str, found: str
 ) -> None:
-    path = tmp_path / "kit.yaml"
-    path.write_text(f"kit: K\nlot: {lot}\nunit: pg/mL\nplates: [P1]\nstandards: {{FGF: [1, 2]}}\n")
     with pytest.raises(InputError) as raised:
-        read_kit(path)
+        read_kit(kit_file(tmp_path, lot=lot))
     assert raised.value.where == "lot"
     assert (
         raised.value.message == f"lot must be one word or line, e.g. lot: '0012345'; found {found}"
@@ -180,9 +183,7 @@ def test_plate_patterns_are_kept_as_written(
 ) -> None:
     # A bare number was refused ("plates must be a list of plate_id patterns"), and
     # kept as its number it would have missed 0012 (octal 10) for good.
-    path = tmp_path / "kit.yaml"
-    path.write_text(f"kit: K\nlot: L\nunit: pg/mL\nplates: {written}\nstandards: {{FGF: [1, 2]}}\n")
-    kit = read_kit(path)
+    kit = read_kit(kit_file(tmp_path, plates=written))
     assert kit.plates == kept
     assert kit.used_on(kept[0].replace("*", "x"))
 
@@ -194,10 +195,8 @@ def test_plate_patterns_are_kept_as_written(
 def test_plates_that_are_not_patterns_are_refused_saying_what_was_found(
     tmp_path: Path, written: str, found: str
 ) -> None:
-    path = tmp_path / "kit.yaml"
-    path.write_text(f"kit: K\nlot: L\nunit: pg/mL\nplates: {written}\nstandards: {{FGF: [1, 2]}}\n")
     with pytest.raises(InputError) as raised:
-        read_kit(path)
+        read_kit(kit_file(tmp_path, plates=written))
     assert raised.value.message == (
         f"plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']; found {found}"
     )
