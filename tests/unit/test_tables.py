@@ -43,3 +43,45 @@ def test_conform_orders_columns_and_refuses_missing_or_extra_ones() -> None:
         tables.conform(shuffled.drop(columns="warned"), tables.QC_VERDICTS)
     with pytest.raises(AssaypipeBugError, match="extra columns \\['colour'\\]"):
         tables.conform(shuffled.assign(colour="red"), tables.QC_VERDICTS)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["a", "b"], dtype="str"),
+        pd.Series(["a", None], dtype="str"),
+        pd.Series(["a", "b"], dtype="string[pyarrow]"),
+        pd.Series(["a", "b"], dtype=object),
+        pd.Series(["a", 3], dtype=object),
+        pd.Series([1.5, None], dtype=object),
+        pd.Series([1, 2]),
+        pd.Series([], dtype="str"),
+        pd.Series([], dtype=object),
+    ],
+    ids=[
+        "str",
+        "str-nan",
+        "string",
+        "object",
+        "object-int",
+        "object-float",
+        "int",
+        "empty",
+        "empty-object",
+    ],
+)
+def test_text_columns_get_pandera_s_own_verdict_and_message(values: pd.Series) -> None:
+    # tables.TEXT answers a column of text as a whole; pandera's `str` is the reference.
+    def verdict(dtype: object) -> str:
+        schema = pandera.pandas.DataFrameSchema({"name": pandera.pandas.Column(dtype)})
+        try:
+            schema.validate(pd.DataFrame({"name": values}))
+        except pandera.errors.SchemaError as error:
+            return str(error)
+        return "passed"
+
+    assert verdict(tables.TEXT) == verdict(str)
+    kind = pandera.engines.pandas_engine.Engine.dtype(values.dtype)
+    if verdict(str) == "passed" and len(values) and str(kind) == str(tables.TEXT):
+        # the column as a whole: no table of failure cases built for a column that passed
+        assert tables.TEXT.check(kind, values) is True
