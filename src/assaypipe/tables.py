@@ -378,7 +378,7 @@ EXCLUSIONS = pa.DataFrameSchema(
 SHEET_CHECKS = pa.DataFrameSchema(
     {
         "check": pa.Column(
-            str,
+            TEXT,
             pa.Check.isin(
                 [
                     "unknown_analyte",

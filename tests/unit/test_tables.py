@@ -85,3 +85,16 @@ def test_text_columns_get_pandera_s_own_verdict_and_message(values: pd.Series) -
     if verdict(str) == "passed" and len(values) and str(kind) == str(tables.TEXT):
         # the column as a whole: no table of failure cases built for a column that passed
         assert tables.TEXT.check(kind, values) is True
+
+
+def test_every_text_column_of_every_table_is_checked_as_a_whole() -> None:
+    schemas = [s for s in vars(tables).values() if isinstance(s, pandera.pandas.DataFrameSchema)]
+    assert len(schemas) >= 10
+    text = pandera.engines.pandas_engine.STRING
+    written_with_str = [
+        f"{schema.name}.{name}"
+        for schema in schemas
+        for name, column in schema.columns.items()
+        if type(column.dtype) is text
+    ]
+    assert written_with_str == []
