@@ -24,7 +24,7 @@ from assaypipe.qc import read_kits, run_qc
 from assaypipe.read_cache import prune_reads
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import Settings
-from assaypipe.sheets import read_aliases, read_samples, read_subjects
+from assaypipe.sheets import read_aliases, read_outcomes, read_samples, read_subjects
 from assaypipe.units import study_units
 
 settings = Settings.from_config(snakemake.config)
@@ -71,8 +71,9 @@ with logged(snakemake.log[0]) as log:
     result = run_qc(wells, curves, read_table(output.plates), settings, kits, manual, units)
     log.info("verdicts: %s", result.verdicts["verdict"].value_counts().to_dict())
     subjects = read_subjects(snakemake.input.subjects)
+    outcomes = read_outcomes(snakemake.input.outcomes)
     left_out = study_exclusions(
-        wells, curves, result.verdicts, manual, sample_sheet, subjects, units, settings
+        wells, curves, result.verdicts, manual, sample_sheet, subjects, units, settings, outcomes
     )
     findings, exclusions, included = left_out.findings, left_out.exclusions, left_out.included
     for row in findings.itertuples():

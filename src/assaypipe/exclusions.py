@@ -161,11 +161,13 @@ def study_exclusions(
     subjects: pd.DataFrame,
     units: UnitPlan,
     settings: Settings = DEFAULTS,
+    outcomes: pd.DataFrame | None = None,
 ) -> StudyExclusions:
     """The exclusions of a study from its QC ``verdicts`` and ``manual`` exclusions, as
     the study_tables job makes them (``settings.qc.exclude_failing``,
-    ``settings.combine.censored``)."""
-    findings = sheet_findings(wells, sample_sheet, subjects)
+    ``settings.combine.censored``); ``outcomes``, the outcome sheet, is checked against
+    ``subjects`` with the other sheets."""
+    findings = sheet_findings(wells, sample_sheet, subjects, outcomes)
     exclusions = exclusion_table(
         wells,
         verdicts,

@@ -11,7 +11,10 @@ each is listed (``results/sheet_checks.parquet``, the report, the run summary):
 - ``subject_not_in_sheet``: a sample whose subject config/subjects.tsv does not list (it
   has no responder group);
 - ``subject_without_samples``: a subject of config/subjects.tsv with no sample;
-- ``sample_on_no_plate``: a sample of config/samples.tsv that no plate holds.
+- ``sample_on_no_plate``: a sample of config/samples.tsv that no plate holds;
+- ``outcome_subject_not_in_sheet``: a subject of config/outcomes.tsv that
+  config/subjects.tsv does not list (its outcomes label no one: a misspelt id leaves
+  the subject it meant without a responder group).
 """
 
 from __future__ import annotations
@@ -34,15 +37,21 @@ CHECKS: Final = (
     "subject_not_in_sheet",
     "subject_without_samples",
     "sample_on_no_plate",
+    "outcome_subject_not_in_sheet",
 )
 # Plates named in a finding before the rest are counted.
 _MOST_NAMED: Final = 5
 
 
 def sheet_findings(
-    wells: pd.DataFrame, sample_sheet: pd.DataFrame, subjects: pd.DataFrame
+    wells: pd.DataFrame,
+    sample_sheet: pd.DataFrame,
+    subjects: pd.DataFrame,
+    outcomes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every mismatch between the annotated wells and the sheets (``tables.SHEET_CHECKS``)."""
+    """Every mismatch between the annotated wells and the sheets (``tables.SHEET_CHECKS``);
+    ``outcomes`` (the outcome sheet, in its order) adds its subjects the subject sheet
+    does not list."""
     unknown = wells[has_flag(wells["flags"], WellFlag.UNKNOWN_ANALYTE.value)]
     rows = _on_plates(
         unknown,
@@ -95,9 +104,32 @@ def sheet_findings(
                 0,
             )
         )
+    if outcomes is not None:
+        rows += _outcome_strangers(outcomes, listed_subjects)
     if not rows:
         return tables.empty(tables.SHEET_CHECKS)
     return tables.SHEET_CHECKS.validate(pd.DataFrame(rows))
+
+
+def _outcome_strangers(outcomes: pd.DataFrame, listed: set[object]) -> list[dict[str, object]]:
+    """One finding per subject of the outcome sheet that the subject sheet does not list,
+    naming its lines (line 1 is the header)."""
+    ids = outcomes["subject_id"].astype(str).tolist()
+    lines: dict[str, list[int]] = {}
+    for position, subject in enumerate(ids):
+        if subject not in listed:
+            lines.setdefault(subject, []).append(position + 2)
+    rows = []
+    for subject, at in sorted(lines.items()):
+        shown = ", ".join(str(line) for line in at[:_MOST_NAMED])
+        more = f" and {len(at) - _MOST_NAMED} more" if len(at) > _MOST_NAMED else ""
+        where = f"config/outcomes.tsv, line{'s' if len(at) > 1 else ''} {shown}{more}"
+        detail = (
+            f"not in config/subjects.tsv: its {len(at)} outcome row{'s' if len(at) > 1 else ''}"
+            " label no one; add the subject, or correct the id to the subject meant"
+        )
+        rows.append(_row("outcome_subject_not_in_sheet", subject, where, detail, 0))
+    return rows
 
 
 def _on_plates(wells: pd.DataFrame, key: str, check: str, detail: str) -> list[dict[str, object]]:

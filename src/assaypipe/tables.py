@@ -386,6 +386,7 @@ SHEET_CHECKS = pa.DataFrameSchema(
                     "subject_not_in_sheet",
                     "subject_without_samples",
                     "sample_on_no_plate",
+                    "outcome_subject_not_in_sheet",
                 ]
             ),
         ),

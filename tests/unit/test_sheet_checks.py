@@ -93,3 +93,26 @@ def test_sheets_that_agree_give_an_empty_table() -> None:
     samples = SAMPLES[SAMPLES["subject_id"] != "S9"]
     findings = sheet_findings(wells, samples, SUBJECTS[SUBJECTS["subject_id"] != "S3"])
     assert findings.empty and list(findings.columns) == list(tables.SHEET_CHECKS.columns)
+
+
+def test_an_outcome_subject_the_subject_sheet_lacks_is_listed_with_its_lines() -> None:
+    # S1 written S01 on seven outcome rows and Z9 on one: before, those rows labelled no
+    # one without a word, and S1 was only "not evaluable".
+    ids = ["S1", "S2", *["S01"] * 7, "S2", "Z9"]
+    outcomes = pd.DataFrame({"subject_id": ids, "month": range(len(ids))})
+    findings = sheet_findings(plates(), SAMPLES, SUBJECTS, outcomes)
+    strangers = findings[findings["check"] == "outcome_subject_not_in_sheet"]
+    assert [(r.name, r.where, r.n_wells) for r in strangers.itertuples()] == [
+        ("S01", "config/outcomes.tsv, lines 4, 5, 6, 7, 8 and 2 more", 0),
+        ("Z9", "config/outcomes.tsv, line 12", 0),
+    ]
+    assert strangers["detail"].iloc[0] == (
+        "not in config/subjects.tsv: its 7 outcome rows label no one; add the subject, or "
+        "correct the id to the subject meant"
+    )
+    # The other findings are those without the outcomes, in their order, first.
+    assert findings.iloc[:5].equals(sheet_findings(plates(), SAMPLES, SUBJECTS))
+    listed = outcomes[outcomes["subject_id"].isin(["S1", "S2"])]
+    assert sheet_findings(plates(), SAMPLES, SUBJECTS, listed).equals(
+        sheet_findings(plates(), SAMPLES, SUBJECTS)
+    )

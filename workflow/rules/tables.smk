@@ -11,6 +11,7 @@ rule study_tables:
         exclusions=get_exclusions_file,
         samples=config["samples"],
         subjects=config["subjects"],
+        outcomes=config["outcomes"],
         analytes=config["analytes"],
     output:
         # collect: the chunks' tables as one per study

@@ -1,5 +1,5 @@
 """Sheet checks: the plates checked against the study's sheets (analytes, samples,
-subjects)."""
+subjects), and the outcome sheet's subjects against the subject sheet."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ def render(ctx: ReportContext) -> Html:
     note = tag(
         "p",
         "The plates checked against config/analytes.tsv, config/samples.tsv and "
-        "config/subjects.tsv. An analyte the alias table does not name stays out of the "
-        "statistics; a sample the sample sheet does not list has no subject or visit.",
+        "config/subjects.tsv, and the outcome sheet's subjects against the subject sheet. "
+        "An analyte the alias table does not name stays out of the statistics; a sample "
+        "the sample sheet does not list has no subject or visit; an outcome row of a "
+        "subject the subject sheet does not list labels no one.",
         class_="note",
     )
     if findings.empty:
