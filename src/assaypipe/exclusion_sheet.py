@@ -40,7 +40,7 @@ def read_exclusions(path: str | Path | None, aliases: pd.DataFrame | None = None
     sheet = read_sheet(path, COLUMNS)
     lookup = alias_lookup(aliases) if aliases is not None else {}
     rows = []
-    for index, record in enumerate(sheet.to_dict("records")):
+    for index, record in zip(sheet.index, sheet.to_dict("records"), strict=True):
         line = index + 2
         values = {key: str(record.get(key, "")).strip() for key in COLUMNS}
         if not any(values.values()):

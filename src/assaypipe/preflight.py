@@ -177,7 +177,7 @@ def sheet_problems(
                 str(
                     InputError(
                         path,
-                        f"unexpected column(s) {', '.join(excerpt(c) for c in extra[:5])}; "
+                        f"unexpected column(s) {', '.join(_column_name(c) for c in extra[:5])}; "
                         f"the columns are {', '.join(sorted(known))}",
                         where="line 1",
                     )
@@ -203,10 +203,19 @@ def sheet_problems(
                 continue
             message = f"column {column}: {excerpt(value)} is not valid"
             message += f"; expected {hint}" if hint else f" ({excerpt(errors[0].message, 160)})"
-            for index in np.flatnonzero((cells == value).to_numpy()).tolist():
+            for index in cells.index[(cells == value).to_numpy()].tolist():
                 found.append((index, str(InputError(path, message, where=f"line {index + 2}"))))
     problems += [text for _, text in sorted(found, key=lambda item: item[0])]
     return problems
+
+
+def _column_name(name: str) -> str:
+    """A column as the sheet shows it: pandas names one whose header cell is empty
+    ``Unnamed: 4``, which the sheet does not say."""
+    unnamed = re.fullmatch(r"Unnamed: (\d+)", name)
+    if unnamed:
+        return f"column {int(unnamed.group(1)) + 1} (its header cell is empty)"
+    return excerpt(name)
 
 
 _SIMPLE = {"type", "description", "default", "pattern", "minLength", "enum"}

@@ -113,12 +113,11 @@ def sheet_findings(
 
 def _outcome_strangers(outcomes: pd.DataFrame, listed: set[object]) -> list[dict[str, object]]:
     """One finding per subject of the outcome sheet that the subject sheet does not list,
-    naming its lines (line 1 is the header)."""
-    ids = outcomes["subject_id"].astype(str).tolist()
+    naming its lines (``outcomes`` as `sheets.read_outcomes` gives it: line index + 2)."""
     lines: dict[str, list[int]] = {}
-    for position, subject in enumerate(ids):
+    for index, subject in zip(outcomes.index, outcomes["subject_id"].astype(str), strict=True):
         if subject not in listed:
-            lines.setdefault(subject, []).append(position + 2)
+            lines.setdefault(subject, []).append(int(index) + 2)
     rows = []
     for subject, at in sorted(lines.items()):
         shown = ", ".join(str(line) for line in at[:_MOST_NAMED])

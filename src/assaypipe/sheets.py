@@ -7,6 +7,7 @@ here, so a typo gets one sentence naming the sheet, the line and what was expect
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,16 +50,28 @@ def check_sheet_size(path: str | Path) -> None:
 
 
 def read_text_table(path: str | Path) -> pd.DataFrame:
-    """A tab-separated sheet as it is written: every cell text, nothing read as missing,
-    quotes kept, a byte-order mark dropped. A first row with more cells than the header
-    is refused (pandas would take its first cell for a row name and shift the others)."""
+    """A tab-separated sheet as it is written: every cell text, nothing read as missing.
+
+    Read as sheets are saved, not only as they are typed: UTF-8 with or without a
+    byte-order mark, or UTF-16 with one (Excel's "Unicode Text"); a cell wrapped in
+    double quotes (R's ``write.table``, some LIMS exports) read without them; blank
+    lines, and lines of nothing but tabs, passed over; columns with no header and no
+    cell filled (Excel's trailing tabs) dropped. The frame's index is each row's place
+    in the file, so that line ``index + 2`` is the row's line (line 1 is the header).
+
+    A first row with more cells than the header is refused (pandas would take its
+    first cell for a row name and shift the others), and so is a file in another
+    encoding, naming the line of its first byte that is not UTF-8.
+    """
+    data = Path(path).read_bytes()
+    text = _decoded(path, data)
     table = pd.read_csv(
-        path,
+        io.StringIO(text),
         sep="\t",
         dtype=str,
         keep_default_na=False,
         quoting=csv.QUOTE_NONE,
-        encoding="utf-8-sig",
+        skip_blank_lines=False,
     )
     if not isinstance(table.index, pd.RangeIndex):
         raise InputError(
@@ -67,7 +80,59 @@ def read_text_table(path: str | Path) -> pd.DataFrame:
             "extra cells or name their column in the header",
             where="line 2",
         )
-    return table
+    table = table.fillna("")
+    if text.count('"') >= 2:
+        table = _unquoted(table)
+    blank = np.ones(len(table), dtype=bool)
+    for column in table.columns:
+        blank &= (table[column].str.strip() == "").to_numpy(dtype=bool)
+    if blank.any():
+        table = table[~blank]
+    unnamed = [
+        column
+        for column in table.columns
+        if _UNNAMED.fullmatch(str(column)) and not table[column].str.strip().ne("").any()
+    ]
+    return table.drop(columns=unnamed) if unnamed else table
+
+
+# pandas' name for a column whose header cell is empty.
+_UNNAMED = re.compile(r"Unnamed: \d+")
+
+
+def _decoded(path: str | Path, data: bytes) -> str:
+    """The sheet's text: UTF-16 by its byte-order mark, else UTF-8 (a mark dropped)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(path, "is not readable UTF-16 text, as its first bytes say") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            path,
+            f"is not UTF-8 text (byte {data[exc.start]:#04x} here: saved in a Windows or Mac "
+            "encoding?); save it as UTF-8 (in Excel: CSV UTF-8, or Unicode Text)",
+            where=f"line {line}",
+        ) from None
+
+
+def _unquoted(table: pd.DataFrame) -> pd.DataFrame:
+    """Cells and header names wrapped in double quotes, without them (a doubled quote
+    inside stands for one)."""
+
+    def strip(cells: pd.Series) -> pd.Series:
+        text = cells.str.strip()
+        wrapped = (text.str.len() >= 2) & text.str.startswith('"') & text.str.endswith('"')
+        if not wrapped.any():
+            return cells
+        return cells.where(~wrapped, text.str.slice(1, -1).str.replace('""', '"', regex=False))
+
+    out = pd.DataFrame({column: strip(table[column]) for column in table.columns})
+    out.columns = strip(pd.Series([str(c) for c in table.columns], dtype=str)).tolist()
+    return out
 
 
 def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None) -> pd.DataFrame:
@@ -82,10 +147,12 @@ def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None
         raise InputError(
             path, f"the sheet is empty; expected a header with {', '.join(required)}"
         ) from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except pd.errors.ParserError as exc:
         raise InputError(
             path, f"is not a readable tab-separated sheet ({excerpt(str(exc), 200)})"
         ) from None
+    except OSError as exc:
+        raise InputError(path, f"the sheet cannot be read ({exc.strerror})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -112,7 +179,7 @@ def read_sheet(path: str | Path, required: Sequence[str], key: str | None = None
 
 def read_samples(path: str | Path) -> pd.DataFrame:
     """The sample sheet: sample_id, subject_id, visit, matrix."""
-    return read_sheet(path, SAMPLE_COLUMNS, key="sample_id")
+    return read_sheet(path, SAMPLE_COLUMNS, key="sample_id").reset_index(drop=True)
 
 
 def read_aliases(path: str | Path) -> pd.DataFrame:
@@ -122,8 +189,8 @@ def read_aliases(path: str | Path) -> pd.DataFrame:
     aliases = read_sheet(path, ALIAS_COLUMNS, key="alias")
     if "unit" in aliases:
         first: dict[str, tuple[str, int]] = {}
-        for index, (analyte, unit) in enumerate(
-            zip(aliases["analyte"], aliases["unit"], strict=True)
+        for index, analyte, unit in zip(
+            aliases.index, aliases["analyte"], aliases["unit"], strict=True
         ):
             spelled = canonical(unit)
             if not spelled:
@@ -137,7 +204,7 @@ def read_aliases(path: str | Path) -> pd.DataFrame:
                     "empty)",
                     where=f"line {index + 2}",
                 )
-    return aliases
+    return aliases.reset_index(drop=True)
 
 
 def alias_lookup(aliases: pd.DataFrame) -> dict[str, str]:
@@ -163,8 +230,9 @@ def _normalise(name: str) -> str:
 
 
 def _first_line(rows: pd.Series) -> int:
-    """The sheet line of the first row marked in ``rows`` (line 1 is the header)."""
-    return int(np.flatnonzero(rows.to_numpy())[0]) + 2
+    """The sheet line of the first row marked in ``rows`` (line 1 is the header; the
+    index is each row's place in the file, see :func:`read_text_table`)."""
+    return int(rows.index[rows.to_numpy(dtype=bool)][0]) + 2
 
 
 def _numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
@@ -189,11 +257,12 @@ def read_subjects(path: str | Path) -> pd.DataFrame:
         out[column] = _numbers(sheet, column, path)
     ambulatory = sheet["ambulatory"].str.lower().map({"true": True, "false": False})
     out["ambulatory"] = ambulatory.astype("boolean")
-    return out
+    return out.reset_index(drop=True)
 
 
 def read_outcomes(path: str | Path) -> pd.DataFrame:
-    """The outcome sheet: subject_id, month (int), edss and t25fw (float, NaN if empty)."""
+    """The outcome sheet: subject_id, month (int), edss and t25fw (float, NaN if empty);
+    the index is each row's place in the file (line ``index + 2``)."""
     path = Path(path)
     sheet = read_sheet(path, OUTCOME_COLUMNS)
     out = pd.DataFrame({"subject_id": sheet["subject_id"]})
@@ -218,6 +287,6 @@ def read_outcomes(path: str | Path) -> pd.DataFrame:
             path,
             f"subject {out['subject_id'].iloc[first]} has month "
             f"{out['month'].iloc[first]} twice; one row per subject and month",
-            f"line {first + 2}",
+            f"line {_first_line(twice)}",
         )
     return out

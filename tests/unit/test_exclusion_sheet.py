@@ -76,3 +76,20 @@ def test_an_empty_exclusions_file_is_refused_in_one_sentence(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(InputError, match=r"exclusions\.tsv: the sheet is empty; expected a header"):
         read_exclusions(path)
+
+
+def test_each_row_keeps_its_line_past_blank_lines(tmp_path):
+    # The report points back to a row by its line: pandas passed over the blank line
+    # without counting it, and the second row was said to be on line 3.
+    path = write(
+        tmp_path,
+        "plate\tP1\t\t\tbubbles\tlab\t2026-01-02",
+        "",
+        "\t\t\t\t\t\t",
+        "well\tP2\tA1\t\tclot\tlab\t2026-01-03",
+        "wel\tP2\tA2\t\tclot\tlab\t2026-01-03",
+    )
+    with pytest.raises(InputError, match=r"line 6: level must be one of"):
+        read_exclusions(path)
+    path.write_text(path.read_text().rsplit("wel\t", 1)[0])
+    assert read_exclusions(path)["line"].tolist() == [2, 5]

@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from assaypipe.errors import InputError
+from assaypipe.preflight import sheet_problems
 from assaypipe.sheets import (
     MAX_SHEET_BYTES,
     alias_lookup,
@@ -131,15 +133,22 @@ def test_a_sheet_at_the_bound_is_read_within_budget(tmp_path: Path) -> None:
 
 
 def test_a_long_value_is_quoted_short(tmp_path: Path) -> None:
-    path = tmp_path / "samples.tsv"
     long_id = "S" * 100_000
-    path.write_text("sample_id\tsubject_id\tvisit\tmatrix\n" + f"{long_id}\t1\tpre\tCSF\n" * 2)
-    with pytest.raises(InputError) as raised:
-        read_samples(path)
-    assert str(raised.value) == (
+    text = "sample_id\tsubject_id\tvisit\tmatrix\n" + f"{long_id}\t1\tpre\tCSF\n" * 2
+    path, said = refusal(tmp_path, text.encode())
+    assert said == (
         f"{path}: line 3: sample_id 'SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS... "
         "appears twice; each must be unique"
     )
+
+
+def refusal(tmp_path: Path, written: bytes) -> tuple[Path, str]:
+    """The sample sheet written as given, and the one sentence that refuses it."""
+    path = tmp_path / "samples.tsv"
+    path.write_bytes(written)
+    with pytest.raises(InputError) as raised:
+        read_samples(path)
+    return path, str(raised.value)
 
 
 def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path: Path) -> None:
@@ -162,14 +171,26 @@ def test_an_empty_sheet_is_refused_naming_the_header_expected(tmp_path: Path) ->
         read_samples(path)
 
 
-def test_bad_numbers_and_duplicate_months_name_the_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        ("P1\t0\t5.5\t\nP1\t12\tfive\t\n", r"line 3: edss 'five' is not a number"),
+        ("P1\t0\t5.5\t\nP1\t0\t5.0\t\n", r"line 3: subject P1 has month 0 twice"),
+        # past blank lines, the line as the file numbers it
+        ("P1\t0\t5\t\n\nP1\t12\tfive\t\n", r"line 4: edss 'five' is not a number"),
+        ("P1\t0\t5\t\n\n\t\t\t\nP1\t0\t5\t\n", r"line 5: subject P1 has month 0 twice"),
+    ],
+)
+def test_bad_numbers_and_duplicate_months_name_the_line(
+    tmp_path: Path, rows: str, said: str
+) -> None:
     sheet = tmp_path / "outcomes.tsv"
-    sheet.write_text("subject_id\tmonth\tedss\tt25fw\nP1\t0\t5.5\t\nP1\t12\tfive\t\n")
-    with pytest.raises(InputError, match=r"line 3: edss 'five' is not a number"):
+    sheet.write_text("subject_id\tmonth\tedss\tt25fw\n" + rows)
+    with pytest.raises(InputError, match=said):
         read_outcomes(sheet)
-    sheet.write_text("subject_id\tmonth\tedss\tt25fw\nP1\t0\t5.5\t\nP1\t0\t5.0\t\n")
-    with pytest.raises(InputError, match=r"line 3: subject P1 has month 0 twice"):
-        read_outcomes(sheet)
+
+
+def test_a_subject_age_that_is_not_a_number_names_the_line(tmp_path: Path) -> None:
     subjects = tmp_path / "subjects.tsv"
     subjects.write_text(
         "subject_id\tcourse\tsex\tage\tdisease_duration\tambulatory\nP1\tSPMS\tF\t5o\t3\ttrue\n"
@@ -186,3 +207,66 @@ def test_a_month_beyond_a_century_is_refused_not_wrapped(tmp_path: Path) -> None
         InputError, match=r"outcomes\.tsv: line 3: month '100000000000000000000000' is beyond 1200"
     ):
         read_outcomes(sheet)
+
+
+HEADER = "sample_id\tsubject_id\tvisit\tmatrix"
+ROWS = ["P01-BL\tP01\tbaseline\tCSF", "P01-M12\tP01\tmonth 12\tCSF", 'P02-BL\tP02\t"x"y\tCSF']
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        # Excel's "Unicode Text": UTF-16 with its byte-order mark, Windows line ends
+        ("\r\n".join([HEADER, *ROWS]) + "\r\n").encode("utf-16"),
+        # Excel's trailing tabs: two columns with no header and nothing in them
+        ("\n".join(line + "\t\t" for line in [HEADER, *ROWS]) + "\n").encode(),
+        # R's write.table(quote = TRUE): every cell in double quotes, a quote doubled
+        (
+            "\n".join(
+                "\t".join('"' + cell.replace('"', '""') + '"' for cell in line.split("\t"))
+                for line in [HEADER, *ROWS]
+            )
+            + "\n"
+        ).encode(),
+        # blank lines and lines of tabs, after the rows and between them
+        ("\n".join([HEADER, ROWS[0], "", "\t\t\t", *ROWS[1:], "", "\t\t", ""]) + "\n").encode(),
+    ],
+    ids=["utf16", "trailing-tabs", "quoted", "blank-lines"],
+)
+def test_a_sheet_is_read_as_it_was_saved(tmp_path: Path, written: bytes) -> None:
+    # Each was refused: not UTF-8, unexpected columns 'Unnamed: 4', missing columns
+    # (the header's names in quotes), sample_id is empty.
+    path = tmp_path / "samples.tsv"
+    path.write_bytes(written)
+    sheet = read_samples(path)
+    assert sheet.to_dict("records") == [
+        dict(zip(HEADER.split("\t"), row.split("\t"), strict=True)) for row in ROWS
+    ]
+    assert isinstance(sheet.index, pd.RangeIndex)
+
+
+def test_a_line_is_named_as_the_file_numbers_it_past_blank_lines(tmp_path: Path) -> None:
+    # pandas passed over the blank line without counting it: "line 4" for line 5.
+    path = tmp_path / "samples.tsv"
+    path.write_text("\n".join([HEADER, ROWS[0], "", ROWS[1], ROWS[0]]) + "\n")
+    with pytest.raises(InputError, match=r"samples\.tsv: line 5: sample_id 'P01-BL' appears twice"):
+        read_samples(path)
+
+
+def test_a_sheet_in_another_encoding_is_refused_naming_the_line(tmp_path: Path) -> None:
+    written = "\n".join([HEADER, *ROWS, "P03-BL\tP03\tbaseline\tLiquor cérébral"])
+    path, said = refusal(tmp_path, written.encode("cp1252"))
+    assert said == (
+        f"{path}: line 5: is not UTF-8 text (byte 0xe9 here: saved in a Windows or Mac "
+        "encoding?); save it as UTF-8 (in Excel: CSV UTF-8, or Unicode Text)"
+    )
+
+
+def test_a_column_with_no_header_but_cells_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "samples.tsv"
+    path.write_text("\n".join([HEADER + "\t", *(row + "\tnote" for row in ROWS)]) + "\n")
+    schema = yaml.safe_load((REPO / "workflow/schemas/samples.schema.yaml").read_text())
+    assert sheet_problems(path, schema, read_samples) == [
+        f"{path}: line 1: unexpected column(s) column 5 (its header cell is empty); the "
+        "columns are matrix, sample_id, subject_id, visit"
+    ]
