@@ -11,9 +11,9 @@ from pathlib import Path
 
 from assaypipe.curve_cache import CurveCache
 from assaypipe.io import write_table
+from assaypipe.kits import read_kits
 from assaypipe.pipeline import process_chunk
 from assaypipe.progress import ChunkProgress
-from assaypipe.qc.kits import read_kits
 from assaypipe.read_cache import ReadCache
 from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases, read_samples

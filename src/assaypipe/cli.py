@@ -49,7 +49,7 @@ def _read(args: argparse.Namespace) -> int:
     check_output(args.output)
     standards = None
     if args.kit:
-        from assaypipe.qc.kits import read_kits
+        from assaypipe.kits import read_kits
         from assaypipe.sheets import read_aliases
 
         aliases = read_aliases(args.analytes) if args.analytes else None

@@ -26,7 +26,7 @@ from assaypipe.vocabulary import CurvePreset
 
 if TYPE_CHECKING:
     from assaypipe.curve_cache import CurveCache
-    from assaypipe.qc.kits import KitLot
+    from assaypipe.kits import KitLot
     from assaypipe.read_cache import ReadCache
     from assaypipe.readers import PlateColumns
     from assaypipe.readers.columns import Columns
@@ -110,7 +110,7 @@ def read_plates(
     """Read and annotate a chunk of plate exports.
 
     ``plates`` holds mappings with ``plate_id``, ``export`` and ``plate_map`` (or None).
-    ``kits`` are the kit lots (``qc.kits.read_kits``): those giving standards set the
+    ``kits`` are the kit lots (``kits.read_kits``): those giving standards set the
     standards' expected concentrations of the plates they cover, where the plate map
     gives none.
     An export that cannot be read is a rejected row and a ``rejected`` plate row; one

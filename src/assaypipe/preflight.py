@@ -295,7 +295,7 @@ def study_problems(
             if not found and whole is not None:
                 found = sheet_problems(path, None, whole)
             problems += _most(path, found)
-    return problems + _exclusions_problems(config)
+    return problems + _exclusions_problems(config) + _kit_problems(config)
 
 
 def _exclusions_problems(config: Mapping[str, Any]) -> list[str]:
@@ -308,6 +308,26 @@ def _exclusions_problems(config: Mapping[str, Any]) -> list[str]:
     if not isinstance(path, str) or not path.strip() or not Path(path).exists():
         return []
     return sheet_problems(path, None, read_exclusions)
+
+
+def _kit_problems(config: Mapping[str, Any]) -> list[str]:
+    """Each kit file's problem (the first), read as the chunk jobs read it, so that a
+    wrong kit file stops the run before the plates are processed rather than every
+    chunk job on the same sentence. The files are those the workflow gives the jobs:
+    ``*.yaml`` and ``*.yml`` in the ``qc.kits`` folder."""
+    from assaypipe.kits import read_kit
+
+    qc = config.get("qc")
+    folder = (qc if isinstance(qc, dict) else {}).get("kits", DEFAULTS.qc.kits)
+    if not isinstance(folder, str) or not Path(folder).is_dir():
+        return []
+    problems = []
+    for path in sorted(Path(folder).glob("*.y*ml")):
+        try:
+            read_kit(path)
+        except InputError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def _most(file: str | Path, problems: list[str]) -> list[str]:

@@ -37,7 +37,7 @@ from assaypipe.errors import InputError
 from assaypipe.vocabulary import QcStatus, Role
 
 if TYPE_CHECKING:
-    from assaypipe.qc.kits import KitLot
+    from assaypipe.kits import KitLot
 
 MICRO = "\u00b5"  # the micro sign, as in µg/mL
 # Powers of ten, so that converting between prefixes multiplies by exactly 1000.0.

@@ -17,7 +17,7 @@ import yaml
 
 from assaypipe import pipeline
 from assaypipe.curves.plate import EXTRAPOLATION, LIMIT_RULES, LOD_METHODS, fit_plate_curves
-from assaypipe.qc.kits import read_kits
+from assaypipe.kits import read_kits
 from assaypipe.settings import CurveSettings, Settings
 from assaypipe.sheets import read_aliases, read_samples
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates

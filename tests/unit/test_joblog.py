@@ -75,6 +75,7 @@ def test_other_lines_are_not_resources() -> None:
         ("assaypipe.preflight", ("pandera", "scipy")),
         ("assaypipe.exclusion_sheet", ("pandera", "scipy")),
         ("assaypipe.sheets", ("pandera", "scipy")),
+        ("assaypipe.kits", ("pandera", "scipy", "assaypipe.qc")),
         # Statistics import scipy.stats and statsmodels (about a second) where they test.
         ("assaypipe.stats", ("scipy.stats", "statsmodels")),
         ("assaypipe.handoff", ("scipy.stats", "statsmodels", "matplotlib")),

@@ -140,6 +140,27 @@ def test_what_no_single_cell_shows_is_a_problem_before_any_job(
     assert study_problems(config, path, SCHEMAS) == []
 
 
+def test_a_wrong_kit_file_is_a_problem_before_any_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every chunk job stopped on the same sentence, after the run had started.
+    monkeypatch.chdir(REPO)
+    kits = tmp_path / "kits"
+    shutil.copytree(REPO / "config/kits", kits)
+    text = (REPO / "config/config.yaml").read_text(encoding="utf-8")
+    config, path = _config(tmp_path, text.replace("config/kits", str(kits)))
+    assert study_problems(config, path, SCHEMAS) == []
+    first = sorted(kits.glob("*.yaml"))[0]
+    first.write_text(first.read_text(encoding="utf-8").replace("lot:", "lot: [1, 2]\nold_lot:"))
+    (kits / "z.yml").write_text("kit: K\nlot: L\nunit: pg/mL\nplates: []\nstandards: {A: [1]}\n")
+    assert study_problems(config, path, SCHEMAS) == [
+        f"{first}: expected keys kit, lot, unit, plates, controls, standards, conversions, "
+        "spots; unknown old_lot",
+        f"{kits / 'z.yml'}: plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']; "
+        "found []",
+    ]
+
+
 def test_an_enum_names_its_choices(tmp_path: Path) -> None:
     config, path = _config(tmp_path, "curves:\n  selection: bic\n")
     [problem] = config_problems(config, _schema("config.schema.yaml"), path)

@@ -20,8 +20,8 @@ from assaypipe.curves import fit_plate_curves, inverse, predict
 from assaypipe.curves.excluded import parse_excluded_wells
 from assaypipe.errors import InputError
 from assaypipe.interpolate import classify_censor
+from assaypipe.kits import KitLot, control_range, read_kit
 from assaypipe.qc import RULE_KEYS, presets, read_kits, rules_for, run_qc, study_rules
-from assaypipe.qc.kits import KitLot, control_range, read_kit
 from assaypipe.qc.levey_jennings import (
     guide_sets,
     levey_jennings,

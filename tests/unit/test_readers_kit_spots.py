@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from assaypipe.qc.kits import read_kit
+from assaypipe.kits import read_kit
 from assaypipe.readers.kit_spots import name_spots
 from assaypipe.readers.kit_standards import KitStandards
 from assaypipe.readers.parsed import Warnings

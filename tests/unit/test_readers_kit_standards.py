@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from assaypipe.kits import KitLot, StandardSeries, read_kits
 from assaypipe.layout import has_flag
 from assaypipe.pipeline import process_chunk, read_plates
-from assaypipe.qc.kits import KitLot, StandardSeries, read_kits
 from assaypipe.readers import PlateRead, read_export
 from assaypipe.readers.kit_standards import KitStandards, apply_kit_standards
 from assaypipe.readers.parsed import Warnings

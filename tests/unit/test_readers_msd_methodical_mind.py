@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from assaypipe.errors import InputError
-from assaypipe.qc.kits import read_kits
+from assaypipe.kits import read_kits
 from assaypipe.readers import read_export, read_exports
 from assaypipe.readers.kit_standards import KitStandards
 from assaypipe.readers.msd_methodical_mind import iso_time

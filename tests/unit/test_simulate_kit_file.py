@@ -1,11 +1,11 @@
 """simulate.kit_file: the kit file of a simulated kit, read back with the project's kit
-reader (qc.kits.read_kit)."""
+reader (kits.read_kit)."""
 
 from pathlib import Path
 
 import pytest
 
-from assaypipe.qc.kits import read_kit
+from assaypipe.kits import read_kit
 from assaypipe.simulate.kit_file import kit_yaml
 from assaypipe.simulate.kits import LUMINEX_4PLEX
 from assaypipe.simulate.model import Difficulty

@@ -15,8 +15,8 @@ import yaml
 from scipy import stats
 
 from assaypipe.cli import main
+from assaypipe.kits import read_kits
 from assaypipe.pipeline import ChunkResult, process_chunk
-from assaypipe.qc.kits import read_kits
 from assaypipe.readers import read_exports
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import Settings

@@ -23,8 +23,8 @@ from assaypipe.curves import fit_plate_curves, predict
 from assaypipe.errors import InputError
 from assaypipe.exclusions import exclusion_table, included_samples
 from assaypipe.interpolate import interpolate_wells
+from assaypipe.kits import read_kit
 from assaypipe.qc import run_qc
-from assaypipe.qc.kits import read_kit
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import CurveSettings, Settings
 from assaypipe.sheets import read_aliases

@@ -122,8 +122,8 @@ def test_a_real_elisa_export_in_ng_ml_is_shown_in_ng_ml(realdata: Path, tmp_path
     and fact says ng/mL, never pg/mL."""
     from assaypipe.curves import fit_plate_curves
     from assaypipe.interpolate import interpolate_wells
+    from assaypipe.kits import read_kit
     from assaypipe.qc import run_qc
-    from assaypipe.qc.kits import read_kit
     from assaypipe.readers import read_exports
     from assaypipe.units import plan_units, plate_units
 

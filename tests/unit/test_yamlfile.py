@@ -56,7 +56,7 @@ def test_a_kit_file_bomb_is_refused_within_budget(tmp_path: Path) -> None:
     path = tmp_path / "kit.yaml"
     path.write_text(laughs(mapping=False) + "standards: {FGF: *a9}\n", encoding="utf-8")
     assert path.stat().st_size < 1024
-    run = hostile.peak_rss(f"from assaypipe.qc.kits import read_kit\nread_kit({str(path)!r})")
+    run = hostile.peak_rss(f"from assaypipe.kits import read_kit\nread_kit({str(path)!r})")
     assert run.error.startswith(f"InputError: {path}: line 2: uses a YAML alias (*name)")
     assert run.peak_mb < hostile.read_budget_mb(), run
 

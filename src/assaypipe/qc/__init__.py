@@ -1,7 +1,7 @@
 """Quality control a lab can sign off on (docs/qc.md).
 
 Per plate x analyte, :mod:`~assaypipe.qc.checks` judges the calibrators, replicates,
-beads, blanks, controls (against the kit lot's ranges, :mod:`~assaypipe.qc.kits`), the
+beads, blanks, controls (against the kit lot's ranges, :mod:`~assaypipe.kits`), the
 curve and the samples; across plates, :mod:`~assaypipe.qc.levey_jennings` charts every
 control and curve parameter and applies the Westgard rules
 (:mod:`~assaypipe.qc.westgard`). Thresholds come from a preset and the config's
@@ -19,9 +19,9 @@ import pandas as pd
 
 from assaypipe import tables
 from assaypipe.exclusions import excluded_wells
+from assaypipe.kits import KitLot, read_kits
 from assaypipe.qc.checks import plate_checks, standard_points
 from assaypipe.qc.index import excluded_standard_wells, group_order
-from assaypipe.qc.kits import KitLot, read_kits
 from assaypipe.qc.levey_jennings import (
     inter_plate_cv,
     levey_jennings,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from assaypipe.curves import STATUS_CONVERGED, asymptotes, predict
 from assaypipe.curves.limits import back_calculated
+from assaypipe.kits import KitLot, control_range
 from assaypipe.layout import is_usable
 from assaypipe.qc.index import (
     BROKEN_SERIES_FLAG,
@@ -31,7 +32,6 @@ from assaypipe.qc.index import (
     engine_exclusions,
     left_out_reason,
 )
-from assaypipe.qc.kits import KitLot, control_range
 from assaypipe.qc.rules import RuleSet
 from assaypipe.tables import UNASSIGNED
 from assaypipe.units import UnitPlan, label, plan_units, plate_units

@@ -26,6 +26,7 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.curves import asymptotes
 from assaypipe.errors import InputError
+from assaypipe.kits import KitLot
 from assaypipe.qc.checks import (
     Row,
     curve_params,
@@ -35,7 +36,6 @@ from assaypipe.qc.checks import (
     selected_curves,
 )
 from assaypipe.qc.index import group_order, usable_mask
-from assaypipe.qc.kits import KitLot
 from assaypipe.qc.rules import RuleSet
 from assaypipe.qc.westgard import RULES, rule_status, westgard, within_run
 from assaypipe.settings import DEFAULTS

@@ -34,7 +34,7 @@ def name_spots(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Wells and vendor results with `spot <n>` analytes named by the plate's kit lot;
     a warning says which file named them, and which spots it does not name."""
-    from assaypipe.qc.kits import plate_spots
+    from assaypipe.kits import plate_spots
 
     names = wells["analyte"].astype(str).drop_duplicates().tolist()
     numbered = {name: int(found.group(1)) for name in names if (found := _SPOT.match(name))}

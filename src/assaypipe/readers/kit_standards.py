@@ -34,7 +34,7 @@ from assaypipe.sheets import alias_lookup, canonical_analyte
 from assaypipe.vocabulary import Role
 
 if TYPE_CHECKING:
-    from assaypipe.qc.kits import KitLot, StandardSeries
+    from assaypipe.kits import KitLot, StandardSeries
 
 __all__ = ["KitStandards", "apply_kit_standards"]
 
@@ -77,7 +77,7 @@ def apply_kit_standards(
 ) -> pd.DataFrame:
     """Wells with the standards' expected concentrations (and unit) the plate's kit
     lots give, where the plate map gives none; what changed is added to ``notes``."""
-    from assaypipe.qc.kits import plate_standards
+    from assaypipe.kits import plate_standards
 
     found = plate_standards(standards.kits, plate_id)
     if not found or wells.empty:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from assaypipe.errors import InputError
-from assaypipe.qc.kits import (
+from assaypipe.kits import (
     MAX_KIT_BYTES,
     StandardSeries,
     plate_spots,
@@ -154,18 +154,37 @@ def test_the_kit_and_lot_are_kept_as_written(tmp_path: Path, written: str, kept:
 
 
 @pytest.mark.parametrize(
-    ("lot", "found"),
-    [("", "nothing"), ("null", "nothing"), ("[1, 2]", "[1, 2]"), ("{a: 1}", "{'a': 1}")],
+    ("key", "written", "said"),
+    [
+        (key, written, f"{message}; found {found}")
+        for key, message in [
+            ("lot", "lot must be one word or line, e.g. lot: '0012345'"),
+            ("plates", "plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']"),
+        ]
+        for written, found in [("", "nothing"), ("null", "nothing"), ("{a: 1}", "{'a': 1}")]
+    ]
+    + [
+        ("lot", "[1, 2]", "lot must be one word or line, e.g. lot: '0012345'; found [1, 2]"),
+        (
+            "plates",
+            "[]",
+            "plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']; found []",
+        ),
+        (
+            "plates",
+            "[P1, ~]",
+            "plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']; found ['P1', None]",
+        ),
+    ],
 )
-def test_a_lot_that_is_not_one_word_or_line_is_refused(
-    tmp_path: Path, lot: str, found: str
+def test_a_lot_or_plates_not_of_their_form_are_refused_saying_what_was_found(
+    tmp_path: Path, key: str, written: str, said: str
 ) -> None:
     with pytest.raises(InputError) as raised:
-        read_kit(kit_file(tmp_path, lot=lot))
-    assert raised.value.where == "lot"
-    assert (
-        raised.value.message == f"lot must be one word or line, e.g. lot: '0012345'; found {found}"
-    )
+        read_kit(kit_file(tmp_path, **{key: written}))
+    assert raised.value.message == said
+    if key == "lot":
+        assert raised.value.where == "lot"
 
 
 @pytest.mark.parametrize(
@@ -186,20 +205,6 @@ def test_plate_patterns_are_kept_as_written(
     kit = read_kit(kit_file(tmp_path, plates=written))
     assert kit.plates == kept
     assert kit.used_on(kept[0].replace("*", "x"))
-
-
-@pytest.mark.parametrize(
-    ("written", "found"),
-    [("", "nothing"), ("[]", "[]"), ("[P1, ~]", "['P1', None]"), ("{P1: 1}", "{'P1': 1}")],
-)
-def test_plates_that_are_not_patterns_are_refused_saying_what_was_found(
-    tmp_path: Path, written: str, found: str
-) -> None:
-    with pytest.raises(InputError) as raised:
-        read_kit(kit_file(tmp_path, plates=written))
-    assert raised.value.message == (
-        f"plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']; found {found}"
-    )
 
 
 def test_a_control_range_bound_of_true_is_refused_not_read_as_1(tmp_path: Path) -> None:
