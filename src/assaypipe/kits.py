@@ -176,7 +176,7 @@ def read_kit(path: str | Path, aliases: pd.DataFrame | None = None) -> KitLot:
         if not isinstance(data[key], str) or not data[key].strip():
             found = "nothing" if data[key] is None else excerpt(data[key])
             raise InputError(
-                path, f"{key} must be one word or line, e.g. {key}: {example}; found {found}", key
+                path, f"must be one word or line, e.g. {key}: {example}; found {found}", key
             )
     return KitLot(
         path=str(path),

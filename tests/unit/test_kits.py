@@ -158,13 +158,13 @@ def test_the_kit_and_lot_are_kept_as_written(tmp_path: Path, written: str, kept:
     [
         (key, written, f"{message}; found {found}")
         for key, message in [
-            ("lot", "lot must be one word or line, e.g. lot: '0012345'"),
+            ("lot", "must be one word or line, e.g. lot: '0012345'"),
             ("plates", "plates must be a list of plate_id patterns, e.g. [P1, 'lum_*']"),
         ]
         for written, found in [("", "nothing"), ("null", "nothing"), ("{a: 1}", "{'a': 1}")]
     ]
     + [
-        ("lot", "[1, 2]", "lot must be one word or line, e.g. lot: '0012345'; found [1, 2]"),
+        ("lot", "[1, 2]", "must be one word or line, e.g. lot: '0012345'; found [1, 2]"),
         (
             "plates",
             "[]",
