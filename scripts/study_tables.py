@@ -68,12 +68,22 @@ with logged(snakemake.log[0]) as log:
 
     # check_qc
     manual = read_exclusions(settings.qc.exclusions, aliases)
-    result = run_qc(wells, curves, read_table(output.plates), settings, kits, manual, units)
+    plates = read_table(output.plates)
+    result = run_qc(wells, curves, plates, settings, kits, manual, units)
     log.info("verdicts: %s", result.verdicts["verdict"].value_counts().to_dict())
     subjects = read_subjects(snakemake.input.subjects)
     outcomes = read_outcomes(snakemake.input.outcomes)
     left_out = study_exclusions(
-        wells, curves, result.verdicts, manual, sample_sheet, subjects, units, settings, outcomes
+        wells,
+        curves,
+        result.verdicts,
+        manual,
+        sample_sheet,
+        subjects,
+        units,
+        settings,
+        outcomes=outcomes,
+        plates=plates,
     )
     findings, exclusions, included = left_out.findings, left_out.exclusions, left_out.included
     for row in findings.itertuples():

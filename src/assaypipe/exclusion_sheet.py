@@ -20,6 +20,10 @@ __all__ = ["COLUMNS", "KEYS", "LEVELS", "read_exclusions"]
 COLUMNS = ("level", "plate_id", "well", "analyte", "reason", "who", "when")
 LEVELS = ("well", "plate", "analyte")
 KEYS = ("plate_id", "well", "analyte")
+# The exclusions table's source of a plate read from a copy of another plate's file
+# (`exclusions.duplicate_exports`): here, where the run summary finds it without the
+# tables' schemas.
+DUPLICATE_SOURCE = "duplicate"
 _WELL = re.compile(r"^[A-P]([1-9]|1[0-9]|2[0-4])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -1,5 +1,6 @@
 """What is left out of the statistics, and why: failing QC verdicts, analytes whose units
-cannot be brought to one (:mod:`assaypipe.units`), and manual exclusions.
+cannot be brought to one (:mod:`assaypipe.units`), plates read from a copy of another
+plate's export (:func:`duplicate_exports`), and manual exclusions.
 
 Manual exclusions live in a version-controlled, tab-separated file (by default
 ``config/exclusions.tsv``), one row per decision:
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.exclusion_sheet import COLUMNS, KEYS
+from assaypipe.exclusion_sheet import COLUMNS, DUPLICATE_SOURCE, KEYS
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import DEFAULTS, Settings
 from assaypipe.sheet_checks import SHEETS_SOURCE, sheet_findings, unknown_analyte_exclusions
@@ -53,6 +54,41 @@ def qc_exclusions(verdicts: pd.DataFrame) -> pd.DataFrame:
         },
         columns=[*COLUMNS, "line"],
     )
+
+
+def duplicate_exports(plates: pd.DataFrame) -> pd.DataFrame:
+    """One exclusion (level ``plate``, every analyte) per plate read from a file whose
+    bytes are those of another plate file: a copy under another name (``P1 (copy).csv``,
+    a file dropped in twice) whose wells would count twice. Of the files with the same
+    bytes the one with the shortest path is kept (a copy's name is its original's with
+    something added), then the first by path; ``plates`` is the plates table."""
+    read = plates[(plates["status"] == "read") & plates["source_sha256"].fillna("").ne("")]
+    first: dict[str, str] = {}
+    files = set(zip(read["source_sha256"], read["source_file"], strict=True))
+    for sha, source in sorted(files, key=lambda file: (len(file[1]), file[1])):
+        first.setdefault(sha, source)
+    rows = []
+    for plate_id, sha, source in sorted(
+        zip(read["plate_id"], read["source_sha256"], read["source_file"], strict=True),
+        key=lambda row: (row[2], row[0]),
+    ):
+        original = first[sha]
+        if source == original:
+            continue
+        rows.append(
+            {
+                "level": "plate",
+                "plate_id": plate_id,
+                "well": "",
+                "analyte": "",
+                "reason": f"the same file, byte for byte, as {original}: a copy, whose wells "
+                "would count twice; remove one of the two files",
+                "who": "assaypipe file check",
+                "when": None,
+                "line": pd.NA,
+            }
+        )
+    return pd.DataFrame(rows, columns=[*COLUMNS, "line"])
 
 
 def _patterns(exclusions: pd.DataFrame) -> list[tuple[list[str], pd.DataFrame]]:
@@ -88,11 +124,14 @@ def exclusion_table(
     exclude_failing: bool = True,
     units: UnitPlan | None = None,
     sheets: pd.DataFrame | None = None,
+    plates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every exclusion applied (``tables.EXCLUSIONS``): QC first, then the analytes left
     out for their units (``units``, whatever ``exclude_failing`` says), then the
     analytes config/analytes.tsv does not name (``sheets``, the findings of
-    ``sheet_checks.sheet_findings``), then manual, in file order.
+    ``sheet_checks.sheet_findings``), then the plates read from a copy of another
+    plate's file (``plates``, the plates table: :func:`duplicate_exports`), then manual,
+    in file order.
 
     ``n_wells`` counts the wells a row covers and ``n_samples`` the samples with a
     sample well among them; a manual row that matches nothing has 0 and 0, which the
@@ -105,6 +144,8 @@ def exclusion_table(
         parts.append(units.exclusion_rows().assign(source=UNIT_SOURCE))
     if sheets is not None:
         parts.append(unknown_analyte_exclusions(sheets).assign(source=SHEETS_SOURCE))
+    if plates is not None:
+        parts.append(duplicate_exports(plates).assign(source=DUPLICATE_SOURCE))
     parts.append(manual.assign(source="manual"))
     parts = [part for part in parts if not part.empty]
     if not parts:
@@ -162,11 +203,13 @@ def study_exclusions(
     units: UnitPlan,
     settings: Settings = DEFAULTS,
     outcomes: pd.DataFrame | None = None,
+    plates: pd.DataFrame | None = None,
 ) -> StudyExclusions:
     """The exclusions of a study from its QC ``verdicts`` and ``manual`` exclusions, as
     the study_tables job makes them (``settings.qc.exclude_failing``,
     ``settings.combine.censored``); ``outcomes``, the outcome sheet, is checked against
-    ``subjects`` with the other sheets."""
+    ``subjects`` with the other sheets, and ``plates`` (the plates table) for copies of
+    one plate file."""
     findings = sheet_findings(wells, sample_sheet, subjects, outcomes)
     exclusions = exclusion_table(
         wells,
@@ -175,6 +218,7 @@ def study_exclusions(
         exclude_failing=settings.qc.exclude_failing,
         units=units,
         sheets=findings,
+        plates=plates,
     )
     included = included_samples(
         wells, curves, sample_sheet, exclusions, units, settings.combine.censored

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from assaypipe.errors import visible
+from assaypipe.exclusion_sheet import DUPLICATE_SOURCE
 from assaypipe.units import UNIT_SOURCE
 from assaypipe.vocabulary import QcStatus
 
@@ -150,6 +151,13 @@ def summarise_run(results: str | Path, most: int = MOST_LINES) -> RunSummary:
         ]
         if len(left_out):
             problems.append(f"{_count(len(left_out), 'analyte')} left out for its units")
+        copies = exclusions[exclusions["source"] == DUPLICATE_SOURCE]
+        lines += [
+            f"plate {r.plate_id} left out of the statistics: {r.reason}"
+            for r in copies.itertuples()
+        ]
+        if len(copies):
+            problems.append(f"{_count(len(copies), 'plate')} read from a copy of another's file")
     findings = _table(results / "sheet_checks.parquet")
     if not findings.empty:
         lines += _sheet_lines(findings, most)

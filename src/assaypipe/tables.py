@@ -355,7 +355,7 @@ LEVEY_JENNINGS = pa.DataFrameSchema(
 # units cannot be brought to one, or a manual row
 EXCLUSIONS = pa.DataFrameSchema(
     {
-        "source": pa.Column(TEXT, pa.Check.isin(["qc", "units", "sheets", "manual"])),
+        "source": pa.Column(TEXT, pa.Check.isin(["qc", "units", "sheets", "duplicate", "manual"])),
         "level": pa.Column(TEXT, pa.Check.isin(["well", "plate", "analyte"])),
         "plate_id": pa.Column(TEXT, nullable=True),
         "well": pa.Column(TEXT, nullable=True),

@@ -10,6 +10,7 @@ import pytest
 from assaypipe import tables
 from assaypipe.exclusion_sheet import read_exclusions
 from assaypipe.exclusions import (
+    duplicate_exports,
     excluded_wells,
     exclusion_table,
     included_samples,
@@ -18,6 +19,7 @@ from assaypipe.exclusions import (
 from assaypipe.qc import run_qc
 from assaypipe.sheet_checks import sheet_findings
 from assaypipe.units import plan_units, plate_units
+from tests.conftest import wells_frame
 from tests.oddities import ODD_NAMES, odd_plate, renamed, run_stages
 from tests.unit.test_exclusion_sheet import write
 from tests.unit.test_qc import SETTINGS, make_plate, study
@@ -192,3 +194,51 @@ def test_the_study_exclusions_follow_the_settings(tmp_path):
     kept = study_exclusions(wells, curves, verdicts, manual, SHEET, subjects, units, keep_failing)
     assert kept.exclusions["source"].tolist() == ["manual"]
     assert set(kept.included["plate_ids"]) == {"P1;P2"}
+
+
+def test_a_plate_read_from_a_copy_of_another_plate_s_file_is_left_out() -> None:
+    # A copy under another name was read as one more plate without a word: its
+    # samples' wells counted twice in their values.
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    plates = pd.DataFrame(
+        [
+            ("P1", "plates/P1.csv", a, "read"),
+            ("P1_copy", "plates/P1 (copy).csv", a, "read"),
+            # a file of two plates, and a copy of it: only the copy's two are left out
+            ("Q1", "plates/Q.txt", b, "read"),
+            ("Q2", "plates/Q.txt", b, "read"),
+            ("Q2_again", "plates/again/Q.txt", b, "read"),
+            ("Q1_again", "plates/again/Q.txt", b, "read"),
+            # a refused file has no wells to count twice
+            ("R", "plates/R.csv", c, "rejected"),
+            ("R_copy", "plates/R_copy.csv", c, "rejected"),
+        ],
+        columns=["plate_id", "source_file", "source_sha256", "status"],
+    )
+    left_out = duplicate_exports(plates)
+    assert left_out[["level", "plate_id", "well", "analyte"]].values.tolist() == [
+        ["plate", "P1_copy", "", ""],
+        ["plate", "Q1_again", "", ""],
+        ["plate", "Q2_again", "", ""],
+    ]
+    assert left_out["reason"].iloc[1] == (
+        "the same file, byte for byte, as plates/Q.txt: a copy, whose wells would count "
+        "twice; remove one of the two files"
+    )
+    # In the exclusions table, with the wells they cover; the original's stay in.
+    wells = wells_frame(
+        [
+            {"plate_id": p, "well": w, "sample_id": "S01", "sample_name": "S01"}
+            for p in ("P1", "P1_copy", "Q1")
+            for w in ("A1", "A2")
+        ]
+    )
+    manual = read_exclusions(None)
+    table = exclusion_table(wells, tables.empty(tables.QC_VERDICTS), manual, plates=plates)
+    assert table[["source", "plate_id", "n_wells", "n_samples"]].values.tolist() == [
+        ["duplicate", "P1_copy", 2, 1],
+        ["duplicate", "Q1_again", 0, 0],
+        ["duplicate", "Q2_again", 0, 0],
+    ]
+    assert excluded_wells(wells, table).tolist() == [False, False, True, True, False, False]
+    assert duplicate_exports(plates[plates["plate_id"] != "P1_copy"]).shape[0] == 2

@@ -175,14 +175,21 @@ def test_an_analyte_left_out_for_its_units_is_named(tmp_path: Path) -> None:
     )
     exclusions = pd.DataFrame(
         {
-            "source": ["qc", "units"],
-            "analyte": ["IL8", "CCL2"],
-            "reason": ["QC fail: calibrators", "units that cannot be converted to pg/mL"],
+            "source": ["qc", "units", "duplicate"],
+            "plate_id": ["P1", None, "P1_copy"],
+            "analyte": ["IL8", "CCL2", None],
+            "reason": [
+                "QC fail: calibrators",
+                "units that cannot be converted to pg/mL",
+                "the same file, byte for byte, as plates/P1.csv: ...",
+            ],
         }
     )
     write_table(exclusions, tmp_path / "exclusions.parquet", command="test")
     assert run_summary(tmp_path).splitlines()[1:] == [
-        "CCL2 left out of the statistics: units that cannot be converted to pg/mL"
+        "CCL2 left out of the statistics: units that cannot be converted to pg/mL",
+        "plate P1_copy left out of the statistics: the same file, byte for byte, as "
+        "plates/P1.csv: ...",
     ]
 
 

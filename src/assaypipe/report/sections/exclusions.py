@@ -1,5 +1,5 @@
-"""Exclusions: what is left out of the statistics (by QC, for units, by hand), with the
-exclusions that match no well marked."""
+"""Exclusions: what is left out of the statistics (by QC, for units, for the sheets, as a
+copy of another plate's file, by hand), with the exclusions that match no well marked."""
 
 from __future__ import annotations
 
@@ -76,7 +76,8 @@ def _note(ctx: ReportContext) -> Html:
             if failing
             else "Failing plate × analyte pairs are kept (qc.exclude_failing: false). "
         ),
-        "Manual exclusions come from ",
+        "A plate read from a copy of another plate's file (the same bytes) is left out "
+        "(source duplicate). Manual exclusions come from ",
         tag("code", ctx.inputs.exclusions_file),
         " and apply on the next run. Sample values are recomputed from the wells left.",
         class_="note",
