@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from assaypipe.vocabulary import SubfolderPolicy, values
 
 # Files lab staff may leave beside exports that are not plates.
 _IGNORED_SUFFIXES = {".md", ".txt~", ".bak", ".tmp", ".lock"}
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Letters and digits of any script, `.`, `_` and `-` are kept; anything else (spaces,
+# slashes, quotes, shell and control characters, direction marks) becomes `_`.
+_UNSAFE = re.compile(r"[^\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,17 @@ class PlateIndex:
 SUBFOLDER_CHOICES = values(SubfolderPolicy)
 
 
+def path_safe(text: str) -> str:
+    """``text`` as part of a file name: letters and digits of any script, ``.``, ``_``
+    and ``-`` kept, every run of other characters one ``_``. Accented letters are
+    composed first (NFC), so a name a Mac wrote with its accents apart is the one typed.
+
+    >>> path_safe("Müller P1 (MCP-1)")
+    'Müller_P1_MCP-1_'
+    """
+    return _UNSAFE.sub("_", unicodedata.normalize("NFC", text))
+
+
 def plate_id_for(path: str | Path, folder: str | Path | None = None) -> str:
     """The plate_id of an export: its file name without extension, made path-safe; for
     a file in a subfolder of ``folder``, the subfolders' names and its own joined by
@@ -44,7 +58,7 @@ def plate_id_for(path: str | Path, folder: str | Path | None = None) -> str:
     parts = [path.stem]
     if folder is not None:
         parts = [*path.parent.relative_to(folder).parts, path.stem]
-    return _UNSAFE.sub("_", "_".join(parts)).strip("_.") or "plate"
+    return path_safe("_".join(parts)).strip("_.") or "plate"
 
 
 def _skip_reason(path: Path) -> str | None:

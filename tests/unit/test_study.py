@@ -39,6 +39,18 @@ def test_plate_id_is_path_safe():
     assert plate_id_for("...csv") == "plate"
 
 
+def test_plate_id_keeps_the_letters_of_any_script() -> None:
+    # Letters outside ASCII became "_" ("Müller P1" gave M_ller_P1), though the config
+    # says letters are kept: a kit file's plates: ["Müller_*"] matched nothing.
+    assert plate_id_for("Müller P1.csv") == "Müller_P1"
+    # as a Mac writes it, the accent apart from its letter: the same id
+    assert plate_id_for("Mu\u0308ller P1.csv") == "Müller_P1"
+    assert plate_id_for("日本 プレート1.csv") == "日本_プレート1"
+    # a direction mark, a zero-width joiner and a control character are not letters
+    assert plate_id_for("P\u202e1\u200d2\x07.csv") == "P_1_2"
+    assert plate_id_for("../../über/passwd") == "passwd"
+
+
 def test_plate_map_lookup(tmp_path):
     (tmp_path / "p1.csv").write_text("well,role\n")
     assert plate_map_path(tmp_path, "p1") == tmp_path / "p1.csv"

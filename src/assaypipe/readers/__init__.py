@@ -55,6 +55,7 @@ from assaypipe.readers.protocol import ReadOptions, Source
 from assaypipe.readers.registry import FORMATS, format_of
 from assaypipe.readers.standards import checked_standards
 from assaypipe.roles import DEFAULT_RULE, RoleRule
+from assaypipe.study import path_safe
 from assaypipe.tables import UNASSIGNED
 from assaypipe.vocabulary import LuminexSignal, Role, values
 
@@ -271,7 +272,7 @@ def _layout(
 
 
 def _plate_id(base: str, name: str) -> str:
-    return f"{base}_{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('_') or 'plate'}"
+    return f"{base}_{path_safe(name).strip('_') or 'plate'}"
 
 
 @dataclass(frozen=True, eq=False)
