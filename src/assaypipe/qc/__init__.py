@@ -20,7 +20,7 @@ import pandas as pd
 from assaypipe import tables
 from assaypipe.exclusions import excluded_wells
 from assaypipe.kits import KitLot, read_kits
-from assaypipe.qc.checks import plate_checks, standard_points
+from assaypipe.qc.checks import plate_checks
 from assaypipe.qc.index import excluded_standard_wells, group_order
 from assaypipe.qc.levey_jennings import (
     inter_plate_cv,
@@ -48,7 +48,6 @@ __all__ = [
     "read_kits",
     "rules_for",
     "run_qc",
-    "standard_points",
     "study_rules",
     "verdicts",
     "westgard",

@@ -22,15 +22,12 @@ import pandas as pd
 from assaypipe.curves import STATUS_CONVERGED, asymptotes, predict
 from assaypipe.curves.limits import back_calculated
 from assaypipe.kits import KitLot, control_range
-from assaypipe.layout import is_usable
 from assaypipe.qc.index import (
     BROKEN_SERIES_FLAG,
     NO_EXPECTED,
     Pair,
     Study,
     Wells,
-    engine_exclusions,
-    left_out_reason,
 )
 from assaypipe.qc.rules import RuleSet
 from assaypipe.tables import UNASSIGNED
@@ -128,29 +125,6 @@ def curve_params(curve: Mapping[str, Any] | None) -> dict[str, float] | None:
         return None
     params = {name: _float(curve.get(name)) for name in PARAMS}
     return params if all(math.isfinite(v) for v in params.values()) else None
-
-
-def standard_points(group: pd.DataFrame, curve: Mapping[str, Any] | None) -> pd.DataFrame:
-    """The plate x analyte's standard wells with ``fitted`` (used by the curve) and
-    ``left_out`` (why not: a well flag or the engine's reason; empty when fitted)."""
-    standards = group[group["role"] == Role.STANDARD].copy()
-    engine = engine_exclusions(curve)
-    expected = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
-    signal = pd.to_numeric(standards["signal"], errors="coerce").to_numpy(dtype=float)
-    usable = is_usable(standards["flags"]).to_numpy(dtype=bool)
-    standards["left_out"] = [
-        left_out_reason(well, flags, conc, value, ok, engine)
-        for well, flags, conc, value, ok in zip(
-            standards["well"].astype(str),
-            standards["flags"].astype(str),
-            expected,
-            signal,
-            usable,
-            strict=True,
-        )
-    ]
-    standards["fitted"] = standards["left_out"] == ""
-    return standards
 
 
 # -- the checks -------------------------------------------------------------------------

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.figure_text import file_stem
-from assaypipe.qc import standard_points
 from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
+from assaypipe.qc.index import IntArray, ObjectArray, Wells, engine_exclusions, left_out_reason
 from assaypipe.report.cells import blank, check_value, num, to_float
 from assaypipe.report.context import ReportContext
 from assaypipe.report.figure_cache import FigureRequest, figure_key
@@ -92,17 +92,41 @@ def _plans(
 ) -> dict[tuple[str, str], _Plan]:
     """Each drawn pair's plan."""
     wells = ctx.inputs.wells
-    # Only the drawn pairs need their wells, and only the columns a plan reads: taken
-    # from the study's wells at once (each pair's rows are then cut from a few columns,
-    # not from all of the wells table's).
-    columns = [c for c in PLAN_COLUMNS if c in wells]
-    drawn = wells.loc[_of_pairs(wells, ctx.drawn), columns]
-    drawn_wells = drawn.groupby(["plate_id", "analyte"])
+    # Only the drawn pairs need their wells: their columns are made arrays once, and
+    # each pair's rows cut from the arrays (a pair's own frames cost more than its
+    # figure's inputs take to work out).
+    drawn = _DrawnWells.of(wells.loc[_of_pairs(wells, ctx.drawn)])
     plans = {}
-    for (plate, analyte), group in drawn_wells:
+    for (plate, analyte), rows in drawn.pairs.items():
         pair = (str(plate), str(analyte))
-        plans[pair] = _plan(ctx, pair, group, selected.get(pair), checks_by_pair.get(pair, []))
+        plans[pair] = _plan(
+            ctx, pair, drawn, rows, selected.get(pair), checks_by_pair.get(pair, [])
+        )
     return plans
+
+
+@dataclasses.dataclass(frozen=True)
+class _DrawnWells:
+    """The drawn pairs' wells as the QC's arrays, and each pair's rows (in table order)."""
+
+    pairs: dict[tuple[str, str], IntArray]
+    arrays: Wells
+    signal_kind: ObjectArray
+
+    @classmethod
+    def of(cls, wells: pd.DataFrame) -> _DrawnWells:
+        plate = wells["plate_id"].astype(str).to_numpy(dtype=object)
+        analyte = wells["analyte"].astype(str).to_numpy(dtype=object)
+        codes, keys = pd.factorize(pd.MultiIndex.from_arrays([plate, analyte]), sort=True)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(keys) + 1))
+        return cls(
+            pairs={
+                (str(p), str(a)): order[bounds[i] : bounds[i + 1]] for i, (p, a) in enumerate(keys)
+            },
+            arrays=Wells.of(wells),
+            signal_kind=wells["signal_kind"].astype(str).to_numpy(dtype=object),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,30 +141,59 @@ class _Plan:
 def _plan(
     ctx: ReportContext,
     pair: tuple[str, str],
-    group: pd.DataFrame,
+    drawn: _DrawnWells,
+    rows: IntArray,
     curve: Mapping[str, Any] | None,
     checks: Sequence[Mapping[str, Any]],
 ) -> _Plan:
     """What a drawn pair's figure is drawn from, and its key: only the columns the
     figure uses, so that nothing else about the wells (their place in the study's
-    table) makes it be drawn again."""
+    table) makes it be drawn again. The standards carry ``fitted`` (used by the curve)
+    and ``left_out`` (why not: a well flag or the engine's reason; empty when fitted)."""
     limits = _limits(curve)
-    standards = standard_points(group, curve)
-    standards["recovery_ok"] = recovery_ok(standards, checks)
-    others = group.loc[group["role"] != Role.STANDARD]
-    dilution = pd.to_numeric(others["dilution"], errors="coerce")
-    conc = pd.to_numeric(others["concentration"], errors="coerce")
+    wells = drawn.arrays
+    role = wells.role[rows]
+    is_standard = role == Role.STANDARD
+    std, others = rows[is_standard], rows[~is_standard]
+    engine = engine_exclusions(curve)
+    left_out = [
+        left_out_reason(well, flags, conc, value, ok, engine)
+        for well, flags, conc, value, ok in zip(
+            wells.well[std],
+            wells.flags[std],
+            wells.expected[std],
+            wells.signal[std],
+            wells.usable[std],
+            strict=True,
+        )
+    ]
+    fitted = np.array([reason == "" for reason in left_out], dtype=bool)
+    expected = wells.expected[std]
+    standards = pd.DataFrame(
+        {
+            "well": wells.well[std],
+            "expected_conc": expected,
+            "signal": wells.signal[std],
+            "fitted": fitted,
+            "recovery_ok": _recovery_ok(expected, wells.level[std], checks),
+            "left_out": left_out,
+        }
+    )
     shown = pd.DataFrame(
-        {"role": others["role"], "concentration": conc / dilution, "signal": others["signal"]}
-    ).reset_index(drop=True)
-    blanks = pd.to_numeric(group.loc[group["role"] == Role.BLANK, "signal"], errors="coerce")
-    limits["blank"] = float(blanks.mean()) if blanks.notna().any() else math.nan
+        {
+            "role": role[~is_standard],
+            "concentration": wells.concentration[others] / wells.dilution[others],
+            "signal": wells.signal[others],
+        }
+    )
+    blanks = wells.signal[rows[role == Role.BLANK]]
+    limits["blank"] = float(pd.Series(blanks).mean()) if (~np.isnan(blanks)).any() else math.nan
     args = (
-        standards[FIGURE_STANDARDS].reset_index(drop=True),
+        standards[FIGURE_STANDARDS],
         curve_params(curve),
         dict(limits),
         shown,
-        str(group["signal_kind"].iloc[0]) if len(group) else "signal",
+        str(drawn.signal_kind[rows[0]]) if len(rows) else "signal",
         ctx.units.get(pair, ""),
         _no_curve_note(curve),
     )
@@ -150,20 +203,6 @@ def _plan(
 
 # The plate's facts under its heading, from the plates table.
 PLATE_META = ("format", "instrument", "run_time", "source_file")
-# The wells' columns a drawn pair's plan reads (its figure, its facts, its standards).
-PLAN_COLUMNS = [
-    "plate_id",
-    "analyte",
-    "well",
-    "role",
-    "flags",
-    "level",
-    "expected_conc",
-    "signal",
-    "signal_kind",
-    "dilution",
-    "concentration",
-]
 # The standards' columns a curve figure is drawn from.
 FIGURE_STANDARDS = ["expected_conc", "signal", "fitted", "recovery_ok"]
 
@@ -373,14 +412,22 @@ def _of_pairs(frame: pd.DataFrame, pairs: frozenset[tuple[str, str]]) -> np.ndar
 
 def recovery_ok(standards: pd.DataFrame, checks: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Per standard well, False where its level's ``recovery:<level>`` check did not pass."""
+    return _recovery_ok(
+        pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float),
+        pd.to_numeric(standards["level"], errors="coerce").to_numpy(dtype=float),
+        checks,
+    )
+
+
+def _recovery_ok(
+    conc: np.ndarray, level: np.ndarray, checks: Sequence[Mapping[str, Any]]
+) -> np.ndarray:
     off = {
         str(c["check"]).split(":", 1)[1]
         for c in checks
         if str(c["check"]).startswith("recovery:") and c["status"] != QcStatus.PASS
     }
     if not off:
-        return np.ones(len(standards), dtype=bool)
-    conc = pd.to_numeric(standards["expected_conc"], errors="coerce").to_numpy(dtype=float)
-    level = pd.to_numeric(standards["level"], errors="coerce").to_numpy(dtype=float)
+        return np.ones(len(conc), dtype=bool)
     names = [level_name(c, lv) for c, lv in zip(conc, level, strict=True)]
     return np.array([name not in off for name in names], dtype=bool)
