@@ -50,7 +50,14 @@ def _save(figure: Figure, outputs: Sequence[str | Path]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             suffix = path.suffix.lower().lstrip(".")
             metadata = {"Date": None} if suffix in ("svg", "pdf") else {"Software": None}
-            figure.savefig(path, dpi=150, metadata=metadata, bbox_inches="tight")
+            figure.savefig(path, dpi=150, metadata=metadata)
+
+
+def _laid_out(figure: Figure) -> None:
+    """Place the panels once (tight_layout), then leave them there: a figure that keeps
+    a layout engine is laid out again, with every text measured, before each save."""
+    figure.tight_layout()
+    figure.set_layout_engine(None)
 
 
 def _title(stats: pd.DataFrame | None, analyte: str, group: str) -> str:
@@ -124,8 +131,13 @@ def prepost_groups_figure(
                 both if column == ALL else both[labels.reindex(both.index.astype(str)) == column]
             )
             colour = _COLOURS.get(column, "#4d4d4d")
-            for values in subset[["pre", "post"]].to_numpy():
-                axis.plot([0, 1], values, color=colour, alpha=0.45, lw=1, marker="o", ms=3)
+            # Every subject's line in one artist: its segments apart (NaN between them).
+            values = subset[["pre", "post"]].to_numpy(dtype=float)
+            if len(values):
+                gaps = np.full((len(values), 1), np.nan)
+                x = np.tile([0.0, 1.0, np.nan], len(values))
+                y = np.hstack([values, gaps]).ravel()
+                axis.plot(x, y, color=colour, alpha=0.45, lw=1, marker="o", ms=3)
             _mark_censored(axis, subset, below[analyte], colour, BELOW_LLOQ_TEXT[below_lloq])
             if len(subset):
                 axis.plot(
@@ -143,7 +155,7 @@ def prepost_groups_figure(
             if j == 0:
                 axis.set_ylabel(f"{shown_name} ({label(units.get(analyte, ''))})")
     figure.suptitle(f"{post} vs {pre} per subject, by responder group", fontsize=10)
-    figure.tight_layout()
+    _laid_out(figure)
     return figure
 
 
@@ -285,5 +297,5 @@ def correlation_figure(
         axis.set_ylim(*_data_limits(both[y]))
     axis.set_xlabel(f"{names.get(x, x)} ({label(units.get(x, ''))})")
     axis.set_ylabel(f"{names.get(y, y)} ({label(units.get(y, ''))})")
-    figure.tight_layout()
+    _laid_out(figure)
     return figure
