@@ -45,6 +45,8 @@ MAX_PLATE_SHEETS: Final = 250
 EXCEL_ROWS: Final = 1_048_576
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_UNSAFE: Final = re.compile(r"[\[\]:*?/\\']")
+# Characters a workbook cannot hold (XML 1.0): a sample name read from a plate file may.
+_NOT_IN_WORKBOOK: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _STUDY_COLUMNS: Final = [
     "sample_id",
     "subject_id",
@@ -77,10 +79,12 @@ _PLATE_COLUMNS: Final = [
 
 def safe_cell(value: Any) -> Any:
     """``value`` as a spreadsheet cell: text that a spreadsheet would take for a formula
-    gets a leading ``'``; numbers and other text are kept; missing values are empty."""
+    gets a leading ``'``, and control characters a workbook cannot hold are written as
+    escapes (``\\x01``); numbers and other text are kept; missing values are empty."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
+        value = _NOT_IN_WORKBOOK.sub(lambda found: f"\\x{ord(found.group()):02x}", value)
         if value.startswith(_FORMULA_START) and not _is_number(value):
             return "'" + value
         return value

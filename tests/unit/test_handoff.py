@@ -116,6 +116,25 @@ def test_no_cell_of_the_workbook_is_a_formula(tmp_path: Path) -> None:
     ]
 
 
+def test_control_characters_from_a_plate_file_are_written_as_escapes(tmp_path: Path) -> None:
+    # A sample name read from a plate file may hold characters no workbook can hold
+    # (openpyxl refused the whole workbook); they are shown, escaped, not dropped.
+    wells = wells_frame(["P1"])
+    wells["sample_id"] = ["Standard7\x01\x02", "a\x1fb", "\x00", "tab\tand\nline", "x", "y"]
+    assert safe_cell("Standard7\x01\x02") == "Standard7\\x01\\x02"
+    assert safe_cell("\x0b=1") == "\\x0b=1" and safe_cell("-\x01") == "'-\\x01"
+    path = write_concentrations_workbook(
+        wells, samples_frame(), samples_frame(), tmp_path / "c.xlsx"
+    )
+    plate = openpyxl.load_workbook(path)["P1"]
+    assert [plate.cell(row=r, column=3).value for r in range(2, 6)] == [
+        "Standard7\\x01\\x02",
+        "a\\x1fb",
+        "\\x00",
+        "tab\tand\nline",
+    ]
+
+
 def test_study_sheet_says_which_rows_the_statistics_use(tmp_path: Path) -> None:
     samples = samples_frame()
     included = samples[samples["subject_id"] != "P01"]

@@ -13,6 +13,13 @@ def test_text_from_files_is_escaped_once() -> None:
     assert isinstance(made, Html)
 
 
+def test_control_characters_are_shown_as_escapes() -> None:
+    # A sample name from a plate file may hold them; a page would show nothing.
+    assert escape("Standard7\x01\x02") == "Standard7\\x01\\x02"
+    assert escape("a\x7f\x85<") == "a\\x7f\\x85&lt;"
+    assert escape("tab\tline\nend\r") == "tab\tline\nend\r"
+
+
 def test_tags_escape_their_children_and_attributes() -> None:
     html = tag("td", "a<b", class_='x"y')
     assert html == '<td class="x&quot;y">a&lt;b</td>'

@@ -22,11 +22,18 @@ class Html(str):
     __slots__ = ()
 
 
+# Characters a page does not show (control characters other than tab and line breaks):
+# a name read from a plate file may hold them.
+_UNSHOWN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def escape(value: object) -> Html:
-    """``value`` as HTML text: unchanged when already :class:`Html`, escaped otherwise."""
+    """``value`` as HTML text: unchanged when already :class:`Html`, escaped otherwise;
+    control characters are shown as escapes (``\\x01``), as the run summary shows them."""
     if isinstance(value, Html):
         return value
-    return Html(html.escape(text(value), quote=True))
+    shown = _UNSHOWN.sub(lambda found: f"\\x{ord(found.group()):02x}", text(value))
+    return Html(html.escape(shown, quote=True))
 
 
 def text(value: object) -> str:
