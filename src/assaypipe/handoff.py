@@ -43,6 +43,9 @@ __all__ = [
 MAX_PLATE_SHEETS: Final = 250
 # Excel's last row; a longer table is cut there, with a note in its sheet.
 EXCEL_ROWS: Final = 1_048_576
+# Excel's longest sheet name and longest text in a cell, in UTF-16 code units.
+SHEET_NAME_UNITS: Final = 31
+CELL_UNITS: Final = 32_767
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_UNSAFE: Final = re.compile(r"[\[\]:*?/\\']")
 # Characters a workbook cannot hold (XML 1.0): a sample name read from a plate file may.
@@ -80,13 +83,19 @@ _PLATE_COLUMNS: Final = [
 def safe_cell(value: Any) -> Any:
     """``value`` as a spreadsheet cell: text that a spreadsheet would take for a formula
     gets a leading ``'``, and control characters a workbook cannot hold are written as
-    escapes (``\\x01``); numbers and other text are kept; missing values are empty."""
+    escapes (``\\x01``), and a text longer than a cell holds is cut, saying so; numbers
+    and other text are kept; missing values are empty."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
         value = _NOT_IN_WORKBOOK.sub(lambda found: f"\\x{ord(found.group()):02x}", value)
+        length = len(value)
         if value.startswith(_FORMULA_START) and not _is_number(value):
-            return "'" + value
+            value = "'" + value
+        if len(value) > CELL_UNITS // 2 and len(value.encode("utf-16-le")) // 2 > CELL_UNITS:
+            # More than a cell holds: cut, saying so (the parquet tables hold it whole).
+            note = f"… (cut at Excel's limit: {length:,} characters in all)"
+            value = _excel_cut(value, CELL_UNITS - len(note)) + note
         return value
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
@@ -102,19 +111,36 @@ def _is_number(text: str) -> bool:
 
 
 def sheet_names(plate_ids: Iterable[str]) -> dict[str, str]:
-    """A distinct Excel sheet name (at most 31 characters, none of ``[]:*?/\\'``) per plate."""
+    """A distinct Excel sheet name (at most 31 characters as Excel counts them, UTF-16
+    units; none of ``[]:*?/\\'``) per plate."""
     names: dict[str, str] = {}
     used = {"study"}
     for plate_id in plate_ids:
         base = _SHEET_UNSAFE.sub("_", str(plate_id)).strip() or "plate"
-        name, n = base[:31], 1
+        name, n = _excel_cut(base, SHEET_NAME_UNITS), 1
         while name.casefold() in used:
             n += 1
             suffix = f" ({n})"
-            name = base[: 31 - len(suffix)] + suffix
+            name = _excel_cut(base, SHEET_NAME_UNITS - len(suffix)) + suffix
         used.add(name.casefold())
         names[plate_id] = name
     return names
+
+
+def _excel_cut(text: str, units: int) -> str:
+    """The longest start of ``text`` of at most ``units`` UTF-16 code units (Excel's
+    measure: a letter beyond the Basic Multilingual Plane counts two).
+
+    >>> _excel_cut("abc", 2), _excel_cut("a\U00020000b", 2), _excel_cut("a\U00020000b", 3)
+    ('ab', 'a', 'a\U00020000')
+    """
+    out, used = [], 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            break
+        out.append(char)
+    return "".join(out)
 
 
 def write_concentrations_workbook(
@@ -125,12 +151,22 @@ def write_concentrations_workbook(
     max_plate_sheets: int = MAX_PLATE_SHEETS,
 ) -> Path:
     """The lab's workbook: the study sheet and one sheet per plate, up to
-    ``max_plate_sheets`` plates (see the module)."""
-    from openpyxl import Workbook
+    ``max_plate_sheets`` plates (see the module). Written by XlsxWriter, row by row
+    (``constant_memory``), every text a text: never a formula, a link or a number."""
+    import xlsxwriter
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = Workbook(write_only=True)
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+        },
+    )
     _write_sheet(book, "study", _study(samples, included))
     plate_ids = sorted(wells["plate_id"].unique().tolist())
     if len(plate_ids) <= max_plate_sheets:
@@ -138,14 +174,14 @@ def write_concentrations_workbook(
         for plate_id, plate in wells.groupby("plate_id", sort=True):
             _write_sheet(book, names[str(plate_id)], plate.reindex(columns=_PLATE_COLUMNS))
     else:
-        note = book.create_sheet("plates")
-        note.append(
-            [
-                f"{len(plate_ids)} plates: more than {max_plate_sheets}, so their wells are "
-                "not written here, one sheet per plate; results/wells.parquet holds them"
-            ]
+        note = book.add_worksheet("plates")
+        note.write_string(
+            0,
+            0,
+            f"{len(plate_ids)} plates: more than {max_plate_sheets}, so their wells are "
+            "not written here, one sheet per plate; results/wells.parquet holds them",
         )
-    book.save(path)
+    book.close()
     return path
 
 
@@ -157,14 +193,16 @@ def _study(samples: pd.DataFrame, included: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_sheet(book: Any, name: str, frame: pd.DataFrame) -> None:
-    sheet = book.create_sheet(name)
-    sheet.append([safe_cell(column) for column in frame.columns])
+    sheet = book.add_worksheet(name)
+    sheet.write_row(0, 0, [safe_cell(column) for column in frame.columns])
     rows = frame.itertuples(index=False, name=None)
-    for count, values in enumerate(rows, start=2):
-        if count == EXCEL_ROWS:
-            sheet.append([f"cut at Excel's last row: {len(frame) + 1 - count} rows more"])
+    for count, values in enumerate(rows, start=1):
+        if count == EXCEL_ROWS - 1:
+            sheet.write_string(
+                count, 0, f"cut at Excel's last row: {len(frame) - count + 1} rows more"
+            )
             return
-        sheet.append([safe_cell(value) for value in values])
+        sheet.write_row(count, 0, [safe_cell(value) for value in values])
 
 
 def prism_tables(

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from assaypipe import handoff
 from assaypipe.handoff import (
     prism_tables,
     safe_cell,
@@ -161,6 +162,32 @@ def test_many_plates_leave_the_wells_to_parquet(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["study", "plates"]
     assert "3 plates" in book["plates"]["A1"].value
+
+
+def test_what_excel_cannot_hold_is_cut_saying_so(tmp_path: Path, monkeypatch) -> None:
+    # Excel's limits, in UTF-16 units: 32,767 in a cell, 31 in a sheet name (a letter
+    # beyond the Basic Multilingual Plane counts two), 1,048,576 rows (made 5 here).
+    wells = wells_frame(["\U00020000" * 20])
+    wells["sample_id"] = ["=" + "x" * 40_000, "\U0001d400" * 20_000, "a", "b", "c", "d"]
+    monkeypatch.setattr(handoff, "EXCEL_ROWS", 5)
+    samples = pd.concat([samples_frame()] * 4, ignore_index=True)
+    path = write_concentrations_workbook(wells, samples, samples, tmp_path / "c.xlsx")
+    book = openpyxl.load_workbook(path)
+    (name,) = (n for n in book.sheetnames if n != "study")
+    assert len(name.encode("utf-16-le")) // 2 <= 31 and name == "\U00020000" * 15
+    cells = [book[name].cell(row=r, column=3).value for r in (2, 3)]
+    for cell, total in zip(cells, ("40,001", "20,000"), strict=True):
+        assert len(cell.encode("utf-16-le")) // 2 <= 32_767
+        assert cell.endswith(f"… (cut at Excel's limit: {total} characters in all)")
+    assert cells[0].startswith("'=xxx")
+    # 6 wells: 3 rows under the header, then the note in Excel's last row
+    assert [row[0].value for row in book[name].iter_rows(min_row=2)] == [
+        "A1",
+        "A2",
+        "A3",
+        "cut at Excel's last row: 3 rows more",
+    ]
+    assert book["study"].cell(row=5, column=1).value.startswith("cut at Excel's last row")
 
 
 def test_sheet_names_are_valid_and_distinct() -> None:
