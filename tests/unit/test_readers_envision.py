@@ -175,6 +175,31 @@ def test_a_damaged_grid_line_is_refused_naming_the_line(tmp_path: Path) -> None:
         read_export(write(tmp_path, text))
 
 
+@pytest.mark.parametrize("label", ["", "AB", "1"])
+def test_a_grid_line_without_its_row_letter_is_refused_naming_the_line(
+    tmp_path: Path, label: str
+) -> None:
+    # An empty label passed as a row (`"" in "ABC..."`) and its wells were named
+    # `1` to `12`, which nothing could place: a traceback.
+    text = section(1, "A450", ["0.1,0.2", "0.3,0.4"], columns=2) + tail()
+    text = text.replace("\nB,0.3,0.4,", f"\n{label},0.3,0.4,")
+    with pytest.raises(
+        InputError, match=f"line 8: expected a plate row letter A to P, found '{label}'"
+    ):
+        read_export(write(tmp_path, text))
+
+
+def test_a_file_cut_short_is_read_with_a_warning(tmp_path: Path) -> None:
+    # Every export ends with EnVision's own line; a file cut after its first plate read
+    # as one plate without a word on the second.
+    whole = section(1, "A450", ["0.1,0.2"], columns=2) + section(2, "A450", ["0.3,0.4"], 2) + tail()
+    plates = read_exports(write(tmp_path, whole))
+    assert len(plates) == 2 and not [w for p in plates for w in p.warnings if "cut short" in w]
+    cut = whole[: whole.index("Plate information", 10)]
+    (plate,) = read_exports(write(tmp_path, cut, "cut.csv"))
+    assert any("looks cut short" in w and "Exported with EnVision" in w for w in plate.warnings)
+
+
 def test_a_section_without_its_title_is_read_with_a_warning(tmp_path: Path) -> None:
     text = section(1, "A450", ["0.1,0.2"], 2) + section(1, "A620", ["0.3,0.4"], 2, title=False)
     plate = read_export(write(tmp_path, text + tail()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,26 @@ def test_a_1536_well_grid_is_refused_saying_so(tmp_path: Path) -> None:
     path = write(tmp_path, grid("Raw Data (No filter)", rows, columns=48), "Luminescence")
     with pytest.raises(InputError, match=r"line 9: .*1536-well plate \(48 columns; rows A, e\)"):
         read_export(path)
+
+
+@pytest.mark.parametrize("label", ["", "7", "B?"])
+def test_a_grid_line_without_its_row_letter_is_refused_naming_it(
+    tmp_path: Path, label: str
+) -> None:
+    # Such a line ended the grid: the rows after it were left out without a word (a
+    # plate of 16 rows read as one row of 12 wells).
+    rows = {letter: ["1.0", "2.0"] for letter in "ABCD"}
+    body = grid("Raw Data (450)", rows, columns=2).replace("\nB,", f"\n{label},")
+    expected = f"line 11: expected a plate row letter .*found {re.escape(repr(label))}"
+    with pytest.raises(InputError, match=expected):
+        read_export(write(tmp_path, body))
+
+
+def test_a_two_letter_row_is_a_1536_well_plates(tmp_path: Path) -> None:
+    # `"AB" in "ABC..."` held: its wells were named AB1, AB2, which nothing could place.
+    rows = {"A": ["1.0", "2.0"], "AB": ["3.0", "4.0"]}
+    with pytest.raises(InputError, match=r"1536-well plate \(2 columns; rows A, AB\)"):
+        read_export(write(tmp_path, grid("Raw Data (450)", rows, columns=2)))
 
 
 def test_a_kinetic_table_is_refused_as_holding_no_endpoint_value(tmp_path: Path) -> None:

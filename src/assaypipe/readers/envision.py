@@ -378,7 +378,8 @@ class ResultGrid:
             rows = [(_letter(i), cells_, n) for i, (cells_, n) in enumerate(lines)]
         if max(columns, default=0) > 24 or len(rows) > len(ROW_LETTERS):
             _refuse_wide(columns, [r[0] for r in rows], header_line, file)
-        unknown = [(r[0], r[2]) for r in rows if r[0] not in ROW_LETTERS]
+        # One letter of A to P: an empty or longer label is no row (`"" in "AB"` holds).
+        unknown = [(r[0], r[2]) for r in rows if len(r[0]) != 1 or r[0] not in ROW_LETTERS]
         if unknown:
             letter, number = unknown[0]
             raise InputError(
@@ -708,6 +709,12 @@ def compose(
         table = _apply_map(table, plate_map, options.rule)
     _note_missing(sections, sets, notes)
     _note_unused(choice, sets, notes)
+    if not raw.version:
+        notes.add(
+            "the file does not end with EnVision's `Exported with EnVision Workstation "
+            "version` line: it looks cut short, and plates or wells after this point may be "
+            "missing; export it again"
+        )
     if not raw.has_assay:
         notes.add(
             "the export has no `Basic assay information` section, so no protocol, assay or "

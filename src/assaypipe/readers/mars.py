@@ -108,6 +108,9 @@ _CODE_ROLES: Final = {
 }
 _EMPTY_CONTENT: Final = frozenset({"", "empty", "-"})
 _MOST_LISTED: Final = 12
+# A grid line's row label: A to P; beyond them a 1536-well plate's (Q to Z, then a to f
+# as MARS writes AA to AF).
+_ROW_LABEL: Final = re.compile(r"[A-Za-z]{1,2}")
 
 
 # --- layer 1: split ----------------------------------------------------------------
@@ -154,6 +157,14 @@ class Grid:
         seen: dict[str, int] = {}
         for values, number in body:
             letter = values[0].strip()
+            if not _ROW_LABEL.fullmatch(letter):
+                raise InputError(
+                    file,
+                    f"expected a plate row letter (A to P, or to AF on a 1536-well plate) at "
+                    f"the start of a line of the {_named(title)} grid, found "
+                    f"{excerpt(letter)}; the line looks damaged",
+                    where=f"line {number}",
+                )
             if letter in seen:
                 raise InputError(
                     file,
@@ -177,7 +188,9 @@ class Grid:
 
     def is_wide(self) -> bool:
         """Whether the grid is of a plate larger than 384 wells (1536: 32 x 48)."""
-        beyond = [letter for letter, _, _ in self.rows if letter not in ROW_LETTERS]
+        beyond = [
+            letter for letter, _, _ in self.rows if len(letter) != 1 or letter not in ROW_LETTERS
+        ]
         return bool(beyond) or max(self.columns, default=0) > 24
 
     def wells(self) -> tuple[np.ndarray, np.ndarray]:
@@ -325,7 +338,10 @@ def _blocks(
             return tuple(grids), TableView.create(body, file), tuple(cycles)
         elif _is_grid_header(cells):
             end = index + 1
-            while end < len(lines) and _is_row(lines[end][0]):
+            # A grid runs to the next blank line: a line in it that is not a row (its row
+            # letter lost, say) is the grid's, refused there, rather than leaving the rows
+            # after it out of the grid without a word.
+            while end < len(lines) and (_is_row(lines[end][0]) or _is_damaged_row(lines[end][0])):
                 end += 1
             name = title or f"untitled grid (line {number})"
             grids.append(Grid.create(name, title_line, lines[index:end], file))
@@ -361,6 +377,13 @@ def _is_grid_header(cells: Sequence[str]) -> bool:
 def _is_row(cells: Sequence[str]) -> bool:
     letter = cells[0].strip() if cells else ""
     return len(cells) > 1 and len(letter) in (1, 2) and letter.isalpha()
+
+
+def _is_damaged_row(cells: Sequence[str]) -> bool:
+    """A line of values inside a grid without a row letter: more than one filled cell,
+    and no grid's or table's header (which starts a block of its own)."""
+    filled = [cell for cell in cells if cell.strip()]
+    return len(filled) > 1 and not _is_grid_header(cells) and not _is_table_header(cells)
 
 
 def _is_table_header(cells: Sequence[str]) -> bool:
