@@ -7,8 +7,8 @@ Two properties, for every reader:
   every well is either in the wells table or listed as rejected, and no mutation
   makes a reader silently gain or lose wells or analytes.
 
-Re-encodings (UTF-16 with BOM, UTF-8 with BOM, cp1252, CRLF <-> LF) must read to the
-very same wells.
+Re-encodings (UTF-16 with BOM, UTF-8 with BOM, cp1252; lines ending CR LF, LF or CR
+alone, as Excel for Mac's "CSV (Macintosh)" ends them) must read to the very same wells.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ TEXT_CASES = [case for case in CASES if case.text]
 
 @pytest.mark.parametrize("case", TEXT_CASES, ids=lambda case: case.name)
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "cp1252", "utf-8"])
-@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
 def test_re_encoded_exports_read_the_same(
     case: Case, encoding: str, newline: str, tmp_path: Path
 ) -> None:

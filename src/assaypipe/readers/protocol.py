@@ -69,6 +69,11 @@ class Source:
         beyond `MAX_LINES`, `MAX_CELLS` or, for XML, `MAX_TAGS`)."""
         text = decode_text(self.data, self.file)
         _check_size(text, self.file, self.kind)
+        if "\r" in text:
+            # Lines end as Windows (CR LF), Unix (LF) or the classic Mac (CR alone: Excel
+            # for Mac's "CSV (Macintosh)") ends them; every reader sees LF, as `lines`
+            # splits them.
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         return text
 
     @cached_property
