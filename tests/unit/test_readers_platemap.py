@@ -89,6 +89,17 @@ def test_excel_bom_padding_and_384_wells(tmp_path: Path) -> None:
     assert plate_map["line"].tolist() == [2, 4]
 
 
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+def test_lines_ending_in_cr_alone_are_lines(tmp_path: Path, newline: str) -> None:
+    # Excel for Mac's "CSV (Macintosh)" ends lines in CR alone: csv stopped on it.
+    path = tmp_path / "map.csv"
+    rows = ["well,role,sample_id", "A1,sample,S1", "B2,blank,", "C3,sample,S2"]
+    path.write_bytes(newline.join(rows).encode("utf-8"))
+    plate_map = read_plate_map(path)
+    assert plate_map["well"].tolist() == ["A1", "B2", "C3"]
+    assert plate_map["line"].tolist() == [2, 3, 4]
+
+
 def test_validate_is_idempotent(tmp_path: Path) -> None:
     once = read_plate_map(write(tmp_path, DOCS_EXAMPLE))
     pd.testing.assert_frame_equal(validate_plate_map(once, "map.csv"), once)

@@ -50,6 +50,7 @@ __all__ = [
     "number_text",
     "parse_well",
     "parsed_numbers",
+    "unix_newlines",
     "unreadable_counts",
     "vendor_columns",
     "vendor_frame",
@@ -190,6 +191,16 @@ def decode_text(data: bytes, file: str | Path) -> str:
             return data.decode("cp1252")
         except UnicodeDecodeError:
             return data.decode("latin-1")
+
+
+def unix_newlines(text: str) -> str:
+    """``text`` with its lines ending in LF, whether they ended in CR LF (Windows), LF or
+    CR alone (Excel for Mac's "CSV (Macintosh)", the classic Mac OS).
+
+    >>> unix_newlines("a\\r\\nb\\rc\\n")
+    'a\\nb\\nc\\n'
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def parse_well(text: str) -> str | None:

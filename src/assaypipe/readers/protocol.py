@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Final, Literal
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import decode_text
+from assaypipe.readers.cells import decode_text, unix_newlines
 from assaypipe.readers.excel import Sheet, Workbook, is_workbook, read_workbook
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -69,12 +69,8 @@ class Source:
         beyond `MAX_LINES`, `MAX_CELLS` or, for XML, `MAX_TAGS`)."""
         text = decode_text(self.data, self.file)
         _check_size(text, self.file, self.kind)
-        if "\r" in text:
-            # Lines end as Windows (CR LF), Unix (LF) or the classic Mac (CR alone: Excel
-            # for Mac's "CSV (Macintosh)") ends them; every reader sees LF, as `lines`
-            # splits them.
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        return text
+        # Every reader sees lines ending in LF, as `lines` splits them.
+        return unix_newlines(text)
 
     @cached_property
     def lines(self) -> list[str]:
