@@ -99,7 +99,14 @@ def visible(text: str) -> str:
     >>> visible("ctrl\x07name.csv: \x1b[31mred")
     'ctrl\\x07name.csv: \\x1b[31mred'
     """
-    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    return escaped(text)
+
+
+def escaped(text: str, characters: re.Pattern[str] = _CONTROL) -> str:
+    r"""``text`` with each of ``characters`` (by default the control characters but line
+    breaks) written as an escape, ``\x01``: for a page, a workbook or a terminal, which
+    would show nothing or choke on it."""
+    return characters.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 class AssaypipeBugError(RuntimeError):

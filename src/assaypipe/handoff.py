@@ -27,6 +27,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from assaypipe.errors import escaped
 from assaypipe.figure_text import file_stem
 from assaypipe.settings import DEFAULTS, PrepostSettings
 from assaypipe.stats.frames import paired_values
@@ -88,7 +89,7 @@ def safe_cell(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
-        value = _NOT_IN_WORKBOOK.sub(lambda found: f"\\x{ord(found.group()):02x}", value)
+        value = escaped(value, _NOT_IN_WORKBOOK)
         length = len(value)
         if value.startswith(_FORMULA_START) and not _is_number(value):
             value = "'" + value

@@ -174,6 +174,34 @@ class Pair:
 
 
 @dataclasses.dataclass(frozen=True)
+class PairedWells:
+    """The wells of every plate x analyte (in ``groupby(["plate_id", "analyte"])`` order,
+    each one's rows in table order), with why each standard well is not in its curve's fit:
+    plate x analyte ``i`` holds the rows ``bounds[i]:bounds[i + 1]`` of ``wells``,
+    ``pair`` and ``left_out``."""
+
+    keys: list[tuple[str, str]]
+    bounds: IntArray
+    wells: Wells
+    pair: IntArray  # per row: its plate x analyte
+    left_out: ObjectArray  # "" where fitted or not a standard
+    order: IntArray  # the frame's row of each
+
+    @classmethod
+    def of(
+        cls, frame: pd.DataFrame, curves: Mapping[tuple[str, str], Mapping[str, Any]]
+    ) -> PairedWells:
+        order, bounds = group_order(frame, ["plate_id", "analyte"])
+        plate_ids = frame["plate_id"].to_numpy(dtype=object)[order][bounds[:-1]]
+        analytes = frame["analyte"].to_numpy(dtype=object)[order][bounds[:-1]]
+        keys = [(str(p), str(a)) for p, a in zip(plate_ids, analytes, strict=True)]
+        wells = Wells.of(frame).take(order)
+        pair = np.repeat(np.arange(len(keys)), np.diff(bounds))
+        left_out = _left_out(wells, pair, [engine_exclusions(curves.get(key)) for key in keys])
+        return cls(keys, bounds, wells, pair, left_out, order)
+
+
+@dataclasses.dataclass(frozen=True)
 class Study:
     """The wells of every plate x analyte (in ``groupby(["plate_id", "analyte"])`` order,
     each one's rows in table order) with what its checks aggregate over groups of wells.
@@ -197,13 +225,14 @@ class Study:
 
     @classmethod
     def of(cls, frame: pd.DataFrame, curves: Mapping[tuple[str, str], Mapping[str, Any]]) -> Study:
-        order, bounds = group_order(frame, ["plate_id", "analyte"])
-        plate_ids = frame["plate_id"].to_numpy(dtype=object)[order][bounds[:-1]]
-        analytes = frame["analyte"].to_numpy(dtype=object)[order][bounds[:-1]]
-        keys = [(str(p), str(a)) for p, a in zip(plate_ids, analytes, strict=True)]
-        wells = Wells.of(frame).take(order)
-        pair = np.repeat(np.arange(len(keys)), np.diff(bounds))
-        left_out = _left_out(wells, pair, [engine_exclusions(curves.get(key)) for key in keys])
+        paired = PairedWells.of(frame, curves)
+        keys, bounds, wells, pair, left_out = (
+            paired.keys,
+            paired.bounds,
+            paired.wells,
+            paired.pair,
+            paired.left_out,
+        )
         replicates, replicate_pair = _replicate_cvs(wells, pair)
         levels, level_pair = _levels(wells, pair, left_out)
         pairs = np.arange(len(keys) + 1)

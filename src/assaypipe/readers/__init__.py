@@ -29,7 +29,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from assaypipe import tables
-from assaypipe.errors import AssaypipeBugError, InputError, not_a_file
+from assaypipe.errors import AssaypipeBugError, InputError, escaped, not_a_file
 from assaypipe.readers import platemap
 from assaypipe.readers.cells import (
     CONCENTRATION_QUANTITIES,
@@ -439,7 +439,7 @@ def _note_control_characters(wells: Columns, notes: Warnings) -> None:
 
 
 def _visible(name: str) -> str:
-    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", name[:60])
+    return escaped(name[:60], _CONTROL)
 
 
 def _note_unassigned(wells: Columns, has_map: bool, notes: Warnings) -> None:

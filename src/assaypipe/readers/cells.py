@@ -50,7 +50,6 @@ __all__ = [
     "number_text",
     "parse_well",
     "parsed_numbers",
-    "unix_newlines",
     "unreadable_counts",
     "vendor_columns",
     "vendor_frame",
@@ -163,10 +162,15 @@ def _classify_text(text: str) -> tuple[str, float]:
 
 
 def decode_text(data: bytes, file: str | Path) -> str:
-    """The text of an export, whatever encoding the instrument PC used.
+    """The text of an export or a plate map, whatever encoding the instrument PC used,
+    its lines ending in LF whatever ended them (see :func:`_unix_newlines`).
 
     Raises InputError for binary files, which would otherwise decode to noise.
     """
+    return _unix_newlines(_decoded(data, file))
+
+
+def _decoded(data: bytes, file: str | Path) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -193,11 +197,11 @@ def decode_text(data: bytes, file: str | Path) -> str:
             return data.decode("latin-1")
 
 
-def unix_newlines(text: str) -> str:
+def _unix_newlines(text: str) -> str:
     """``text`` with its lines ending in LF, whether they ended in CR LF (Windows), LF or
     CR alone (Excel for Mac's "CSV (Macintosh)", the classic Mac OS).
 
-    >>> unix_newlines("a\\r\\nb\\rc\\n")
+    >>> _unix_newlines("a\\r\\nb\\rc\\n")
     'a\\nb\\nc\\n'
     """
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text

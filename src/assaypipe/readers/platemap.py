@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from assaypipe.errors import InputError, excerpt, not_a_file, shortened
-from assaypipe.readers.cells import ROW_LETTERS, decode_text, unix_newlines
+from assaypipe.readers.cells import ROW_LETTERS, decode_text
 from assaypipe.readers.columns import Columns, columns_of, frame_of
 from assaypipe.readers.excel import is_workbook, read_workbook
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -151,7 +151,7 @@ def read_map(path: str | Path, rule: RoleRule = DEFAULT_RULE) -> PlateMap:
         sheets = read_workbook(data, file).sheets
         table = [list(row) for row in sheets[0].rows] if sheets else []
     else:
-        text = unix_newlines(decode_text(data, file))
+        text = decode_text(data, file)
         delimiter = _delimiter(text)
         table = list(csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True))
     if not any(cell.strip() for row in table for cell in row):

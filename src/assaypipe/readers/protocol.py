@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Final, Literal
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import decode_text, unix_newlines
+from assaypipe.readers.cells import decode_text
 from assaypipe.readers.excel import Sheet, Workbook, is_workbook, read_workbook
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -69,8 +69,7 @@ class Source:
         beyond `MAX_LINES`, `MAX_CELLS` or, for XML, `MAX_TAGS`)."""
         text = decode_text(self.data, self.file)
         _check_size(text, self.file, self.kind)
-        # Every reader sees lines ending in LF, as `lines` splits them.
-        return unix_newlines(text)
+        return text
 
     @cached_property
     def lines(self) -> list[str]:

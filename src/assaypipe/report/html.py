@@ -15,6 +15,8 @@ import math
 import re
 from collections.abc import Collection, Iterable, Sequence
 
+from assaypipe.errors import escaped
+
 
 class Html(str):
     """A string that is already safe HTML; it is not escaped again."""
@@ -32,8 +34,7 @@ def escape(value: object) -> Html:
     control characters are shown as escapes (``\\x01``), as the run summary shows them."""
     if isinstance(value, Html):
         return value
-    shown = _UNSHOWN.sub(lambda found: f"\\x{ord(found.group()):02x}", text(value))
-    return Html(html.escape(shown, quote=True))
+    return Html(html.escape(escaped(text(value), _UNSHOWN), quote=True))
 
 
 def text(value: object) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from assaypipe.figure_text import file_stem
 from assaypipe.qc.checks import curve_params, level_name, records, selected_curves
-from assaypipe.qc.index import IntArray, ObjectArray, Wells, engine_exclusions, left_out_reason
+from assaypipe.qc.index import ObjectArray, PairedWells, Wells
 from assaypipe.report.cells import blank, check_value, num, to_float
 from assaypipe.report.context import ReportContext
 from assaypipe.report.figure_cache import FigureRequest, figure_key
@@ -92,41 +92,25 @@ def _plans(
 ) -> dict[tuple[str, str], _Plan]:
     """Each drawn pair's plan."""
     wells = ctx.inputs.wells
-    # Only the drawn pairs need their wells: their columns are made arrays once, and
-    # each pair's rows cut from the arrays (a pair's own frames cost more than its
-    # figure's inputs take to work out).
-    drawn = _DrawnWells.of(wells.loc[_of_pairs(wells, ctx.drawn)])
+    # Only the drawn pairs need their wells: made the QC's arrays once (with why each
+    # standard is left out of its fit), each pair's rows then cut from them (a pair's own
+    # frames cost more than its figure's inputs take to work out).
+    drawn = wells.loc[_of_pairs(wells, ctx.drawn)]
+    paired = PairedWells.of(drawn, selected)
+    signal_kind = drawn["signal_kind"].astype(str).to_numpy(dtype=object)[paired.order]
     plans = {}
-    for (plate, analyte), rows in drawn.pairs.items():
-        pair = (str(plate), str(analyte))
+    for i, pair in enumerate(paired.keys):
+        rows = slice(paired.bounds[i], paired.bounds[i + 1])
         plans[pair] = _plan(
-            ctx, pair, drawn, rows, selected.get(pair), checks_by_pair.get(pair, [])
+            ctx,
+            pair,
+            paired.wells.take(rows),
+            paired.left_out[rows],
+            str(signal_kind[rows][0]) if rows.stop > rows.start else "signal",
+            selected.get(pair),
+            checks_by_pair.get(pair, []),
         )
     return plans
-
-
-@dataclasses.dataclass(frozen=True)
-class _DrawnWells:
-    """The drawn pairs' wells as the QC's arrays, and each pair's rows (in table order)."""
-
-    pairs: dict[tuple[str, str], IntArray]
-    arrays: Wells
-    signal_kind: ObjectArray
-
-    @classmethod
-    def of(cls, wells: pd.DataFrame) -> _DrawnWells:
-        plate = wells["plate_id"].astype(str).to_numpy(dtype=object)
-        analyte = wells["analyte"].astype(str).to_numpy(dtype=object)
-        codes, keys = pd.factorize(pd.MultiIndex.from_arrays([plate, analyte]), sort=True)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(keys) + 1))
-        return cls(
-            pairs={
-                (str(p), str(a)): order[bounds[i] : bounds[i + 1]] for i, (p, a) in enumerate(keys)
-            },
-            arrays=Wells.of(wells),
-            signal_kind=wells["signal_kind"].astype(str).to_numpy(dtype=object),
-        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,8 +125,9 @@ class _Plan:
 def _plan(
     ctx: ReportContext,
     pair: tuple[str, str],
-    drawn: _DrawnWells,
-    rows: IntArray,
+    wells: Wells,
+    left_out: ObjectArray,
+    signal_kind: str,
     curve: Mapping[str, Any] | None,
     checks: Sequence[Mapping[str, Any]],
 ) -> _Plan:
@@ -151,54 +136,39 @@ def _plan(
     table) makes it be drawn again. The standards carry ``fitted`` (used by the curve)
     and ``left_out`` (why not: a well flag or the engine's reason; empty when fitted)."""
     limits = _limits(curve)
-    wells = drawn.arrays
-    role = wells.role[rows]
-    is_standard = role == Role.STANDARD
-    std, others = rows[is_standard], rows[~is_standard]
-    engine = engine_exclusions(curve)
-    left_out = [
-        left_out_reason(well, flags, conc, value, ok, engine)
-        for well, flags, conc, value, ok in zip(
-            wells.well[std],
-            wells.flags[std],
-            wells.expected[std],
-            wells.signal[std],
-            wells.usable[std],
-            strict=True,
-        )
-    ]
-    fitted = np.array([reason == "" for reason in left_out], dtype=bool)
-    expected = wells.expected[std]
-    standards = pd.DataFrame(
+    is_standard = wells.role == Role.STANDARD
+    standards, others = wells.take(is_standard), wells.take(~is_standard)
+    reasons = left_out[is_standard]
+    table = pd.DataFrame(
         {
-            "well": wells.well[std],
-            "expected_conc": expected,
-            "signal": wells.signal[std],
-            "fitted": fitted,
-            "recovery_ok": _recovery_ok(expected, wells.level[std], checks),
-            "left_out": left_out,
+            "well": standards.well,
+            "expected_conc": standards.expected,
+            "signal": standards.signal,
+            "fitted": reasons == "",
+            "recovery_ok": _recovery_ok(standards.expected, standards.level, checks),
+            "left_out": reasons,
         }
     )
     shown = pd.DataFrame(
         {
-            "role": role[~is_standard],
-            "concentration": wells.concentration[others] / wells.dilution[others],
-            "signal": wells.signal[others],
+            "role": others.role,
+            "concentration": others.concentration / others.dilution,
+            "signal": others.signal,
         }
     )
-    blanks = wells.signal[rows[role == Role.BLANK]]
+    blanks = wells.signal[wells.role == Role.BLANK]
     limits["blank"] = float(pd.Series(blanks).mean()) if (~np.isnan(blanks)).any() else math.nan
     args = (
-        standards[FIGURE_STANDARDS],
+        table[FIGURE_STANDARDS],
         curve_params(curve),
         dict(limits),
         shown,
-        str(drawn.signal_kind[rows[0]]) if len(rows) else "signal",
+        signal_kind,
         ctx.units.get(pair, ""),
         _no_curve_note(curve),
     )
     request = FigureRequest(figure_key("curve", *args), _curve_png, args)
-    return _Plan(standards, limits, request)
+    return _Plan(table, limits, request)
 
 
 # The plate's facts under its heading, from the plates table.
