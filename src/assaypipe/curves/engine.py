@@ -112,7 +112,7 @@ def _scaled_system(
     hess_s = hess * inverse[:, :, None]
     hess_s *= inverse[:, None, :]
     grad_s = grad * inverse
-    if fixed.any():
+    if np.count_nonzero(fixed):
         free = ~fixed
         hess_s *= free[:, :, None]
         hess_s *= free[:, None, :]
@@ -230,7 +230,12 @@ def _step(state: _State, block: slice, five: bool) -> tuple[BoolArray, BoolArray
     """One damped Gauss-Newton step for the curves in ``block``, in place.
 
     Returns (stopped, converged) for them: stopped curves leave the working set. Runs
-    under the caller's floating-point error state (see levenberg_marquardt)."""
+    under the caller's floating-point error state (see levenberg_marquardt).
+
+    A step of a few curves costs what its numpy calls cost, not what they compute (a
+    curve walking a long valley alone takes a hundred steps), so each test is
+    computed once and every call counts (``np.count_nonzero`` is a third of the cost
+    of ``.any()``)."""
     theta, resid, wjac, cost = (
         state.theta[block],
         state.resid[block],
@@ -238,16 +243,17 @@ def _step(state: _State, block: slice, five: bool) -> tuple[BoolArray, BoolArray
         state.cost[block],
     )
     lo, hi, sw, damping = state.lo[block], state.hi[block], state.sw[block], state.damping[block]
-    bad = ~np.isfinite(cost)
     hess_s, grad_s, scale, grad = _scaled_system(wjac, resid, theta, lo, hi)
     norm_r = np.sqrt(cost)
     cosine = _row_max(np.abs(grad_s)) / np.where(norm_r > 0, norm_r, 1.0)
-    exact = cost <= 1e-28 * state.scale_cost[block]
-    done = ~bad & (exact | (cosine <= GTOL))
+    bad = ~np.isfinite(cost)
+    # An exact fit (noise-free data), or residuals orthogonal to every free direction.
+    done = ~bad & ((cost <= 1e-28 * state.scale_cost[block]) | (cosine <= GTOL))
     stuck = bad | (damping > LAMBDA_MAX)
+    live = ~(done | stuck)
 
     step_s = Factor(hess_s, damping).solve(grad_s)
-    trial = np.clip(theta + step_s / scale, lo, hi)
+    trial = np.minimum(np.maximum(theta + step_s / scale, lo), hi)
     step = trial - theta
     trial_yhat, trial_jac = values_and_jacobian(trial, state.z[block], five, state.ref[block])
     trial_resid = sw * (state.y[block] - trial_yhat)
@@ -256,17 +262,19 @@ def _step(state: _State, block: slice, five: bool) -> tuple[BoolArray, BoolArray
     curvature = np.matmul(hess_s, scaled_step[:, :, None])[:, :, 0]
     predicted = (step * (2.0 * grad) - scaled_step * curvature).sum(axis=1)
     actual = cost - trial_cost
-    accept = np.isfinite(trial_cost) & (actual > 0) & ~done & ~stuck
+    # actual > 0 holds only of a finite trial (the cost of a live curve is finite).
+    accept = (actual > 0) & live
     rho = np.where(predicted > 0, actual / predicted, 0.0)
-    small = accept & (actual <= FTOL * cost) & (np.abs(predicted) <= FTOL * cost) & (rho <= 2.0)
+    ftol_cost = FTOL * cost
+    small = accept & (actual <= ftol_cost) & (np.abs(predicted) <= ftol_cost) & (rho <= 2.0)
     relative_step = _row_max(np.abs(scaled_step) / (np.abs(theta * scale) + XTOL))
-    tiny_step = ~done & ~stuck & (relative_step <= XTOL)
+    tiny_step = live & (relative_step <= XTOL)
     # Near an optimum a nearly undamped Gauss-Newton step settles the directions
     # the objective hardly feels (an asymptote of an unweighted fit, say) far
     # better than the FTOL test demands of the objective: a curve that passes the
     # test takes one such step before it stops, cheaper than a tighter test.
     polishing = state.polishing[block]
-    finishing = polishing & ~done & ~stuck
+    finishing = polishing & live
     small &= ~polishing
     state.polishing[block] = polishing | small
     # Nielsen's damping update: shrink after a good step, grow ever faster after
@@ -283,7 +291,7 @@ def _step(state: _State, block: slice, five: bool) -> tuple[BoolArray, BoolArray
         ),
     )
     state.growth[block] = np.where(accept, 2.0, np.minimum(growth * 2.0, 1e300))
-    if accept.any():
+    if np.count_nonzero(accept):
         np.copyto(theta, trial, where=accept[:, None])
         np.copyto(resid, trial_resid, where=accept[:, None])
         trial_jac *= sw[:, None, :]
@@ -364,19 +372,20 @@ def levenberg_marquardt(
                 stopped |= stagnant
                 state.window_cost = state.cost.copy()
             spent = state.budget == iteration
-            if spent.any():
+            if np.count_nonzero(spent):
                 running = spent & ~stopped
                 progressing_out[state.index[running]] = np.isfinite(state.cost[running]) & (
                     state.damping[running] <= LAMBDA_MAX
                 )
                 stopped |= spent
-            if stopped.any():
+            n_stopped = np.count_nonzero(stopped)
+            if n_stopped:
                 ids = state.index[stopped]
                 theta_out[ids] = state.theta[stopped]
                 cost_out[ids] = state.cost[stopped]
                 converged_out[ids] = converged[stopped] & np.isfinite(state.cost[stopped])
                 iterations_out[ids] = iteration
-                if stopped.all():
+                if n_stopped == m:
                     break
                 state.keep(~stopped)
     return Solution(theta_out, cost_out, converged_out, iterations_out, progressing_out)
