@@ -25,7 +25,13 @@ import yaml
 from assaypipe.errors import InputError, excerpt, not_a_file, shortened
 from assaypipe.settings import DEFAULTS, removed_key_message
 
-__all__ = ["MOST_PER_FILE", "config_problems", "sheet_problems", "study_problems"]
+__all__ = [
+    "MOST_PER_FILE",
+    "config_problems",
+    "read_command_line_values",
+    "sheet_problems",
+    "study_problems",
+]
 
 # Problems printed per file; a sheet with a bad column has one per row.
 MOST_PER_FILE: Final = 10
@@ -84,12 +90,79 @@ def _lines(path: str | Path) -> Callable[[Sequence[str]], int | None]:
     return line
 
 
+def _given(overrides: Mapping[str, Any], keys: Sequence[str]) -> bool:
+    """Whether the setting at ``keys`` (or a setting holding it) was given on the command
+    line (``overrides``: the settings of Snakemake's ``--config``)."""
+    node: Any = overrides
+    for key in keys:
+        if not isinstance(node, Mapping):
+            return True
+        if key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+def read_command_line_values(
+    config: dict[str, Any], overrides: Mapping[str, Any], schema: Mapping[str, Any] | str | Path
+) -> None:
+    """Snakemake reads a value nested in ``--config`` as text (``chunks={size: 4}`` gives
+    size ``'4'``), where it reads a top-level one as a number or yes/no. Such a value,
+    where the schema asks for a number or yes/no and the text is one in YAML, becomes
+    that value in ``config`` (in place), as it would be written in config.yaml.
+
+    >>> config = {"chunks": {"size": "4"}, "title": "5"}
+    >>> schema = {"properties": {"chunks": {"properties": {"size": {"type": "integer"}}},
+    ...     "title": {"type": "string"}}}
+    >>> read_command_line_values(config, config, schema)
+    >>> config
+    {'chunks': {'size': 4}, 'title': '5'}
+    """
+    if not overrides:
+        return
+    if isinstance(schema, str | Path):
+        schema = _schema(schema)
+    validator = _validator(schema, defaults=False)
+    for error in validator.iter_errors(copy.deepcopy(config)):
+        keys = list(error.absolute_path)
+        wanted = error.validator_value if error.validator == "type" else None
+        if (
+            not isinstance(error.instance, str)
+            or len(keys) < 2
+            or not _given(overrides, [str(key) for key in keys])
+            or wanted is None
+        ):
+            continue
+        try:
+            value = yaml.safe_load(error.instance)
+        except yaml.YAMLError:
+            continue
+        types = [wanted] if isinstance(wanted, str) else list(wanted)
+        if isinstance(value, str) or not any(validator.is_type(value, t) for t in types):
+            continue
+        node: Any = config
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+
+
 def config_problems(
-    config: Mapping[str, Any], schema: Mapping[str, Any], config_file: str | Path
+    config: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    config_file: str | Path,
+    overrides: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """The config's departures from its schema, one line each (a copy of the config is
-    checked with the schema's defaults filled in, as the workflow uses it)."""
-    line_of = _lines(config_file)
+    checked with the schema's defaults filled in, as the workflow uses it). A setting
+    given on the command line (``overrides``, Snakemake's ``--config``) is named as
+    coming from there, not from a line of the file."""
+    file_line = _lines(config_file)
+
+    def placed(keys: Sequence[str], message: str) -> tuple[int, str]:
+        if overrides and _given(overrides, keys):
+            return (0, str(InputError("--config", message)))
+        return _placed(config_file, file_line(keys), message)
+
     checked = copy.deepcopy(dict(config))
     errors = _validator(schema, defaults=True).iter_errors(checked)
     problems: list[tuple[int, str]] = []
@@ -101,18 +174,17 @@ def config_problems(
                 where = [*keys, name]
                 removed = removed_key_message(where)
                 if removed:
-                    problems.append(_placed(config_file, line_of(where), removed))
+                    problems.append(placed(where, removed))
                     continue
                 problems.append(
-                    _placed(
-                        config_file,
-                        line_of(where),
+                    placed(
+                        where,
                         f"{shortened('.'.join(where))} is not a setting; correct its spelling "
                         f"or remove it (settings here: {', '.join(known)}; config/README.md)",
                     )
                 )
             continue
-        problems.append(_placed(config_file, line_of(keys), _config_message(error, keys)))
+        problems.append(placed(keys, _config_message(error, keys)))
     # In the file's order; a problem with no line (a missing key) last.
     return [text for _, text in sorted(problems, key=lambda p: p[0])]
 
@@ -240,10 +312,14 @@ def _suspect(cells: pd.Series, schema: Mapping[str, Any]) -> list[str]:
 
 
 def study_problems(
-    config: Mapping[str, Any], config_file: str | Path, schemas: str | Path
+    config: Mapping[str, Any],
+    config_file: str | Path,
+    schemas: str | Path,
+    overrides: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Every problem of the config file and the study sheets it names, one line each,
-    at most `MOST_PER_FILE` per file (then a line counting the rest)."""
+    at most `MOST_PER_FILE` per file (then a line counting the rest). ``overrides``:
+    the settings given on the command line (see :func:`config_problems`)."""
     # Each sheet: its columns and keys (the reader), then every row against its schema,
     # then, when those are right, the job's whole reading, which adds what no single
     # cell shows (a subject with a month twice, a month beyond a century).
@@ -265,7 +341,8 @@ def study_problems(
 
     schemas = Path(schemas)
     problems = _most(
-        config_file, config_problems(config, _schema(schemas / "config.schema.yaml"), config_file)
+        config_file,
+        config_problems(config, _schema(schemas / "config.schema.yaml"), config_file, overrides),
     )
     if problems:
         # The sheets' paths come from the config: check them once it is right.

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assaypipe.preflight import MOST_PER_FILE, config_problems, sheet_problems, study_problems
+from assaypipe.preflight import (
+    MOST_PER_FILE,
+    config_problems,
+    read_command_line_values,
+    sheet_problems,
+    study_problems,
+)
 from tests.conftest import REPO, workflow_command
 
 SCHEMAS = REPO / "workflow" / "schemas"
@@ -47,6 +53,60 @@ def test_each_config_problem_is_a_line_with_its_line_number(tmp_path: Path) -> N
     assert "settings here: luminex_signal, min_bead_count, read" in problems[2]
     assert problems[3].startswith(f"{path}: line 6: plate_folder is not a setting")
     assert all("\n" not in problem for problem in problems)
+
+
+def test_a_setting_given_with_config_is_named_as_from_the_command_line(tmp_path: Path) -> None:
+    # Snakemake reads --config 'chunks={size: 0}' to {"chunks": {"size": "0"}}.
+    config, path = _config(tmp_path, "chunks:\n  size: 3\nwells:\n  min_bead_count: -3\n")
+    overrides = {"chunks": {"size": "0", "sise": "4"}}
+    config["chunks"] = {"size": "0", "sise": "4"}
+    schema = _schema("config.schema.yaml")
+    read_command_line_values(config, overrides, schema)
+    assert config["chunks"] == {"size": 0, "sise": "4"}
+    problems = config_problems(config, schema, path, overrides)
+    assert len(problems) == 3
+    command_line = sorted(problems[:2])
+    assert command_line[0].startswith("--config: chunks.sise is not a setting")
+    assert command_line[1].startswith("--config: chunks.size: 0 is less than the minimum of 1")
+    assert problems[2].startswith(f"{path}: line 4: wells.min_bead_count: -3 is less than")
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [("4", 4), ("four", "four"), ("4.5", "4.5"), ("[4]", "[4]"), ("", "")],
+)
+def test_a_nested_command_line_value_is_read_as_the_schema_asks(text: str, read: object) -> None:
+    config: dict[str, object] = {"chunks": {"size": text}, "title": "5"}
+    overrides = {"chunks": {"size": text}, "title": "5"}
+    read_command_line_values(config, overrides, _schema("config.schema.yaml"))
+    assert config == {"chunks": {"size": read}, "title": "5"}
+
+
+def test_a_text_in_config_yaml_is_not_read_as_a_number(tmp_path: Path) -> None:
+    config = {"chunks": {"size": "4"}}
+    read_command_line_values(config, {"wells": {"read": "x"}}, _schema("config.schema.yaml"))
+    assert config == {"chunks": {"size": "4"}}
+
+
+def test_a_nested_config_override_runs_and_a_bad_one_names_the_command_line(
+    tmp_path: Path,
+) -> None:
+    study = _broken_copy(tmp_path, "config/config.yaml", "append", "", "")
+    good = subprocess.run(
+        [*workflow_command(study, cores=1), "-n", "--config", "chunks={size: 2}"],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert good.returncode == 0, good.stderr[-2000:]
+    assert "process_chunk" in good.stdout + good.stderr
+    bad = subprocess.run(
+        [*workflow_command(study, cores=1), "-n", "--config", "chunks={size: 0}"],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert bad.returncode != 0
+    lines = [line for line in bad.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: --config: chunks.size: 0 is less than the minimum of 1"
+    ), bad.stderr[-2000:]
 
 
 def test_the_removed_bead_count_fail_is_one_line_naming_its_replacement(tmp_path: Path) -> None:

@@ -6,18 +6,23 @@ from snakemake.utils import validate
 from assaypipe.analysis_names import ANALYSES, QUICK_ANALYSES, analysis_settings
 from assaypipe.errors import visible
 from assaypipe.joblog import skip_unused_imports
-from assaypipe.preflight import study_problems
+from assaypipe.preflight import read_command_line_values, study_problems
 from assaypipe.progress import start_study
 from assaypipe.settings import Settings
 from assaypipe.summary import finish_run
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
 
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+# Settings given with --config (Snakemake reads a nested one as text).
+OVERRIDES = workflow.config_settings.overwrite_config
+read_command_line_values(config, OVERRIDES, SCHEMAS / "config.schema.yaml")
 # Every problem of the config and the sheets (their schemas, sizes, columns and ids),
 # one line each, before any job runs.
 PROBLEMS = study_problems(
     config,
     (workflow.overwrite_configfiles or ["config/config.yaml"])[-1],
-    Path(workflow.basedir) / "workflow" / "schemas",
+    SCHEMAS,
+    OVERRIDES,
 )
 if PROBLEMS:
     sys.exit("\n".join(f"error: {visible(problem)}" for problem in PROBLEMS))
