@@ -11,6 +11,11 @@ process (parsing, the DAG, launching and checking jobs).
 
     .venv/bin/python bench/bench_workflow.py            # 100, 1000, 5000 plates
     .venv/bin/python bench/bench_workflow.py 100 1000   # chosen sizes
+    .venv/bin/python bench/bench_workflow.py 100 --repeat 3   # and the medians of 3 runs
+
+With ``--repeat N`` each study runs N times from an empty ``results/`` (the one-plate
+addition after each run, the added plate removed again), and a ``median`` line follows
+the runs. Peak memory is the largest of any process so far.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,6 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000, 5000])
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size (1)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs; snakemake --cores {args.cores}")
     header = (
@@ -196,21 +204,36 @@ def main() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-            wall, cpu, peak = run_workflow(study, args.cores)
-            breakdown = cpu_breakdown(job_cpu(study), cpu)
-            floor_wall, _ = floor(study, args.cores)
-            print(
-                f"{n:>7} {wall:>8.1f} {cpu:>8.1f} {peak / 2**20:>9.0f} {1000 * wall / n:>9.1f} "
-                f"{floor_wall:>8.1f} {wall / floor_wall:>8.1f}",
-                flush=True,
-            )
-            for line in breakdown:
-                print(f"        {line}")
-            added, jobs, again = add_one_plate(study, args.cores)
-            print(
-                f"        one plate added ({added}): {again:.1f} s wall; jobs run: {jobs}",
-                flush=True,
-            )
+            runs = [_one_run(study, n, args.cores) for _ in range(args.repeat)]
+            if len(runs) > 1:
+                wall, cpu, floor_wall, again = (
+                    statistics.median(run[i] for run in runs) for i in range(4)
+                )
+                print(
+                    f"{'median':>7} {wall:>8.1f} {cpu:>8.1f} {'':>9} {1000 * wall / n:>9.1f} "
+                    f"{floor_wall:>8.1f} {wall / floor_wall:>8.1f}   one plate added {again:.1f} s",
+                    flush=True,
+                )
+
+
+def _one_run(study: Path, n: int, cores: int) -> tuple[float, float, float, float]:
+    """One run from an empty results/, its floor and one plate added (then removed):
+    prints them and returns (wall, CPU, floor wall, one-added wall)."""
+    shutil.rmtree(study / "results", ignore_errors=True)
+    wall, cpu, peak = run_workflow(study, cores)
+    breakdown = cpu_breakdown(job_cpu(study), cpu)
+    floor_wall, _ = floor(study, cores)
+    print(
+        f"{n:>7} {wall:>8.1f} {cpu:>8.1f} {peak / 2**20:>9.0f} {1000 * wall / n:>9.1f} "
+        f"{floor_wall:>8.1f} {wall / floor_wall:>8.1f}",
+        flush=True,
+    )
+    for line in breakdown:
+        print(f"        {line}")
+    added, jobs, again = add_one_plate(study, cores)
+    print(f"        one plate added ({added}): {again:.1f} s wall; jobs run: {jobs}", flush=True)
+    (study / "resources" / "plates" / f"{added}.csv").unlink()
+    return wall, cpu, floor_wall, again
 
 
 if __name__ == "__main__":
