@@ -112,6 +112,24 @@ def test_without_an_assay_the_spot_names_the_analyte(tmp_path: Path) -> None:
     assert sorted(wells["analyte"]) == ["spot 1", "spot 2"]
 
 
+def test_two_lines_run_together_are_read_with_a_warning(tmp_path: Path) -> None:
+    # A lost line break: row B01 runs on after row A01's last cell.
+    path = tmp_path / "joined.csv"
+    path.write_text(
+        "Plate_X1\nSample,Assay,Well,Signal\nS001,IL-6,A01,500S002,IL-6,B01,700\n"
+        "S003,IL-6,C01,900,\n",
+        encoding="utf-8",
+    )
+    plate = read_export(path)
+    assert sorted(plate.wells["well"]) == ["A1", "C1"]
+    assert plate.warnings[0] == (
+        "rows with more cells than the header, read up to its last column (the rest is not "
+        "read; two lines may have run together): line 3 (7 cells)"
+    )
+    # A trailing empty cell (C01's) is no reason for a warning.
+    assert not any("line 4" in warning for warning in plate.warnings)
+
+
 def test_a_table_without_any_well_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "nowell.csv"
     path.write_text("Plate_X1\nSample,Assay,Well,Signal\nS001,IL-6,,500\n", encoding="utf-8")

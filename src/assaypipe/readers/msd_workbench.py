@@ -175,6 +175,8 @@ class WorkbenchTable:
     plate: str
     columns: dict[str, np.ndarray]
     places: tuple[str, ...]
+    # Rows with text past the header's last column (two lines run together, say).
+    long_rows: tuple[str, ...] = ()
 
     @classmethod
     def create(cls, table: Table, file: str) -> WorkbenchTable:
@@ -188,13 +190,18 @@ class WorkbenchTable:
                 where=table.header_place,
             )
         padded = [tuple(row[:width]) + ("",) * (width - len(row)) for row in table.rows]
+        long_rows = tuple(
+            f"{place} ({len(row)} cells)"
+            for row, place in zip(table.rows, table.places, strict=True)
+            if any(cell.strip() for cell in row[width:])
+        )
         grid = np.array(padded, dtype=object).reshape(len(padded), width)
         columns = {
             name: np.array([str(text).strip() for text in grid[:, position]], dtype=object)
             for position, name in enumerate(names)
             if name
         }
-        return cls(plate=table.plate, columns=columns, places=table.places)
+        return cls(plate=table.plate, columns=columns, places=table.places, long_rows=long_rows)
 
     def get(self, name: str) -> np.ndarray:
         """The column's texts, or empty texts where the export has no such column."""
@@ -254,6 +261,14 @@ def compose(
     if unplaced.any():
         shown = ", ".join(table.places[i] for i in np.flatnonzero(unplaced)[:_MOST_LISTED])
         notes.add(f"rows without a well A1 to P24 in the Well column are left out: {shown}")
+    if table.long_rows:
+        shown = ", ".join(table.long_rows[:_MOST_LISTED])
+        more = len(table.long_rows) - _MOST_LISTED
+        notes.add(
+            "rows with more cells than the header, read up to its last column (the rest "
+            f"is not read; two lines may have run together): {shown}"
+            + (f" and {more} more" if more > 0 else "")
+        )
     analyte = _analytes(table)
     keep = ~unplaced & _first_of_each(wells, analyte, table, notes)
     rows = np.flatnonzero(keep)
