@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from assaypipe.readers import read_exports
 from assaypipe.readers.cells import (
     TOKENS,
     classify_texts,
     decode_text,
+    decode_text_noting,
     number_text,
     parse_well,
     well_order,
@@ -54,3 +58,44 @@ def test_cells_read_as_a_person_reads_them() -> None:
 def test_exports_in_utf16_and_latin1_are_decoded() -> None:
     assert decode_text("Well,µg".encode("utf-16"), "plate.csv") == "Well,µg"
     assert decode_text("Well,µg".encode("latin-1"), "plate.csv") == "Well,µg"
+
+
+@pytest.mark.parametrize("bom", ["\ufeff", ""], ids=["bom", "no-bom"])
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("change", ["lost", "added"])
+def test_a_utf16_text_out_of_step_is_read_in_step_again(codec: str, change: str, bom: str) -> None:
+    text = bom + "Header of the plate export\tx\r\nA\t1\t2\r\nB\t3\t4\r\nC\t5\t6\r\n"
+    data = text.encode(codec)
+    at = (
+        len((bom + "Header of the plate export\tx\r\nA\t").encode(codec)) + 1
+    )  # inside line 2's `1`
+    damaged = data[:at] + data[at + 1 :] if change == "lost" else data[:at] + b"Z" + data[at:]
+    decoded, notes = decode_text_noting(damaged, "plate.txt")
+    assert decoded.splitlines()[0] == "Header of the plate export\tx"
+    assert decoded.splitlines()[2:] == ["B\t3\t4", "C\t5\t6"]
+    assert notes == (
+        "the UTF-16 text runs one byte out of step before line 3 (a byte of the file lost "
+        "or added) and is read in step again from line 3; check the lines before it",
+    )
+    assert decode_text_noting(data, "plate.txt") == (
+        text.removeprefix("\ufeff").replace("\r\n", "\n"),
+        (),
+    )
+
+
+def test_a_utf16_export_that_lost_a_byte_keeps_its_plates_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    fixture = Path(__file__).parents[1] / "data" / "exports" / "softmax"
+    text = (fixture / "softmax_two_plates_dual.txt").read_bytes().decode("latin-1")
+    data = "\ufeff".encode("utf-16-le") + text.encode("utf-16-le")
+    whole, damaged = tmp_path / "whole.txt", tmp_path / "damaged.txt"
+    whole.write_bytes(data)
+    at = data.index("NFL-2291".encode("utf-16-le"))  # a note line, line 3
+    damaged.write_bytes(data[:at] + data[at + 1 :])
+    before, after = read_exports(whole), read_exports(damaged)
+    assert len(after) == len(before) == 2
+    columns = ["well", "analyte", "signal", "raw_text"]
+    for plate, first in zip(after, before, strict=True):
+        pd.testing.assert_frame_equal(plate.wells[columns], first.wells[columns])
+        assert any("out of step before line 4" in warning for warning in plate.warnings)

@@ -46,6 +46,7 @@ __all__ = [
     "classify_cells",
     "classify_texts",
     "decode_text",
+    "decode_text_noting",
     "is_whole",
     "number_text",
     "parse_well",
@@ -167,34 +168,88 @@ def decode_text(data: bytes, file: str | Path) -> str:
 
     Raises InputError for binary files, which would otherwise decode to noise.
     """
-    return _unix_newlines(_decoded(data, file))
+    return decode_text_noting(data, file)[0]
 
 
-def _decoded(data: bytes, file: str | Path) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
+def decode_text_noting(data: bytes, file: str | Path) -> tuple[str, tuple[str, ...]]:
+    """:func:`decode_text`, and what the decoding found amiss in the file (a UTF-16 text
+    out of step, see :func:`_utf16`), one sentence each."""
+    text, notes = _decoded(data, file)
+    return _unix_newlines(text), notes
+
+
+# A UTF-16 line break (LF, or the CR of CR LF) read one byte out of step: the code
+# point of its byte and the zero byte of the next or previous character.
+_OUT_OF_STEP: Final = re.compile("[\u0a00\u0d00]")
+# Out-of-step places read in step again in one file, at most.
+_MOST_RESTEPS: Final = 20
+
+
+def _utf16(data: bytes, codec: str, start: int) -> tuple[str, tuple[str, ...]]:
+    """``data[start:]`` decoded; a file that lost (or gained) a byte reads one byte out
+    of step from there on, every character a noise character (``S`` ``o`` becomes U+5300
+    U+6F00), its line breaks U+0A00. From each such line break the rest is decoded again
+    in step, and a note names the line: the characters from the lost byte to that line
+    break stay noise, the rest of the file reads as written.
+
+    >>> _utf16("a\\nb\\nc".encode("utf-16-le")[1:], "utf-16-le", 0)[0][-4:]
+    '\\nb\\nc'
+    """
+    parts: list[str] = []
+    notes: list[str] = []
+    at = start
+    for _ in range(_MOST_RESTEPS):
+        text = data[at:].decode(codec, errors="replace")
+        hit = _OUT_OF_STEP.search(text)
+        if hit is None:
+            parts.append(text)
+            break
+        parts.append(text[: hit.start()])
+        line = "".join(parts).count("\n") + 2
+        notes.append(
+            f"the UTF-16 text runs one byte out of step before line {line} (a byte of the "
+            f"file lost or added) and is read in step again from line {line}; check the "
+            "lines before it"
+        )
+        # The line break's own byte: the second of the pair little-endian, the first
+        # big-endian (whose character began one byte before it, if within the text).
+        step = 2 * hit.start() + (1 if codec.endswith("le") else -1)
+        at += step if step > 0 else 1
+    else:
+        parts.append(data[at:].decode(codec, errors="replace"))
+    return "".join(parts), tuple(notes)
+
+
+def _decoded(data: bytes, file: str | Path) -> tuple[str, tuple[str, ...]]:
+    if data.startswith(b"\xff\xfe"):
+        return _utf16(data, "utf-16-le", 2)
+    if data.startswith(b"\xfe\xff"):
+        return _utf16(data, "utf-16-be", 2)
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
+        return data[3:].decode("utf-8", errors="replace"), ()
     if b"\x00" in data:
         head = data[:400]
-        # UTF-16 without a byte-order mark: every other byte of ASCII text is zero.
-        if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]):
-            return data.decode("utf-16-le", errors="replace")
-        if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]):
-            return data.decode("utf-16-be", errors="replace")
+        # UTF-16 without a byte-order mark: every other byte of ASCII text is zero, in
+        # the first line at least (a byte lost after it puts the rest out of step, the
+        # zeros in the other places), and about half the bytes are.
+        text_like = len(head) >= 4 and head.count(0) >= 0.4 * len(head)
+        if text_like and head[1:40:2].count(0) == len(head[1:40:2]):
+            return _utf16(data, "utf-16-le", 0)
+        if text_like and head[0:40:2].count(0) == len(head[0:40:2]):
+            return _utf16(data, "utf-16-be", 0)
         if data.startswith(EXCEL_SIGNATURES):
             raise InputError(
                 file, "this is an Excel workbook, not a text export; save or export it as CSV"
             )
         raise InputError(file, "this is a binary file, not a text export (it contains NUL bytes)")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), ()
     except UnicodeDecodeError:
         # Windows instrument PCs write cp1252; latin-1 decodes any byte as a last resort.
         try:
-            return data.decode("cp1252")
+            return data.decode("cp1252"), ()
         except UnicodeDecodeError:
-            return data.decode("latin-1")
+            return data.decode("latin-1"), ()
 
 
 def _unix_newlines(text: str) -> str:

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Final, Literal
 
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import decode_text
+from assaypipe.readers.cells import decode_text_noting
 from assaypipe.readers.excel import Sheet, Workbook, is_workbook, read_workbook
 from assaypipe.readers.parsed import ParsedPlate
 from assaypipe.roles import DEFAULT_RULE, RoleRule
@@ -54,6 +54,7 @@ class Source:
     def __init__(self, data: bytes, file: str) -> None:
         self.data = data
         self.file = file
+        self._text_notes: tuple[str, ...] = ()
 
     @cached_property
     def kind(self) -> Kind:
@@ -67,7 +68,7 @@ class Source:
     def text(self) -> str:
         """The decoded text (InputError for a binary file that is not a workbook, or one
         beyond `MAX_LINES`, `MAX_CELLS` or, for XML, `MAX_TAGS`)."""
-        text = decode_text(self.data, self.file)
+        text, self._text_notes = decode_text_noting(self.data, self.file)
         _check_size(text, self.file, self.kind)
         return text
 
@@ -87,8 +88,11 @@ class Source:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """What the file shows amiss as a whole, for each of its plates' warnings."""
-        return self.workbook.warnings if "workbook" in self.__dict__ else ()
+        """What the file shows amiss as a whole, for each of its plates' warnings: its
+        workbook's, or what decoding its text found."""
+        if "workbook" in self.__dict__:
+            return self.workbook.warnings
+        return self._text_notes if "text" in self.__dict__ else ()
 
 
 def _check_size(text: str, file: str, kind: Kind) -> None:
