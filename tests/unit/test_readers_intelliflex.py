@@ -254,6 +254,21 @@ def test_a_short_row_is_read_with_empty_cells_and_warned_of(tmp_path: Path) -> N
     )
 
 
+def test_two_rows_run_together_are_read_with_a_warning(tmp_path: Path) -> None:
+    # A lost line break: line 8's row runs on after line 7's last cell.
+    lines = WIDE.read_text(encoding="utf-8").split("\n")
+    whole = read_export(write(tmp_path, "\n".join(lines), "whole.csv"))
+    joined = "\n".join([*lines[:6], lines[6].rstrip("\r") + lines[7], *lines[8:]])
+    plate = read_export(write(tmp_path, joined))
+    lost = set(whole.wells["well"]) - set(plate.wells["well"])
+    assert len(lost) == 1
+    assert (
+        "1 well row (first at line 7) has more cells than the header row, read up to its "
+        "last column (the rest is not read; two lines may have run together)" in plate.warnings
+    )
+    assert not any("more cells" in warning for warning in whole.warnings)
+
+
 # --- refused ---------------------------------------------------------------------------
 
 

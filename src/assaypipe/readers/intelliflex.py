@@ -344,6 +344,17 @@ def read_wide(
             f"{'has' if len(short) == 1 else 'have'} fewer cells than the header row; the "
             "missing cells are read as empty"
         )
+    long = [
+        line
+        for row, line in zip(wide.rows, wide.row_lines, strict=True)
+        if any(cell.strip() for cell in row[width:])
+    ]
+    if long:
+        notes.add(
+            f"{len(long)} well row{'s' if len(long) > 1 else ''} (first at line {long[0]}) "
+            f"{'has' if len(long) == 1 else 'have'} more cells than the header row, read up "
+            "to its last column (the rest is not read; two lines may have run together)"
+        )
     by_plate: dict[str, list[tuple[tuple[str, ...], int]]] = {}
     for row, line in zip(wide.rows, wide.row_lines, strict=True):
         by_plate.setdefault(columns.cell(row, "PLATE NAME"), []).append((row, line))
