@@ -118,6 +118,22 @@ def test_the_assays_line_names_the_spots(tmp_path: Path) -> None:
     assert sorted(wells["analyte"].unique()) == ["IL-10", "IL-6", "spot 2"]
 
 
+@pytest.mark.parametrize("spot_id", ["9" * 200, "3?"])
+def test_a_spot_id_that_is_no_spot_is_read_as_every_spot_with_a_warning(
+    tmp_path: Path, spot_id: str
+) -> None:
+    # 200 nines stopped the read on OverflowError (numpy's integers).
+    text = FOUR_SPOT.read_text(encoding="utf-8")
+    path = tmp_path / "spot.txt"
+    path.write_text(text.replace("SpotID   :\tall", f"SpotID   :\t{spot_id}"), encoding="utf-8")
+    plate = read_export(path)
+    assert len(plate.wells) == len(read_export(FOUR_SPOT).wells)
+    assert any(
+        "is neither a spot number nor `all`; its grid is read as a grid of every spot" in w
+        for w in plate.warnings
+    )
+
+
 @pytest.mark.parametrize(
     ("replace", "by", "message"),
     [

@@ -130,6 +130,23 @@ def test_two_lines_run_together_are_read_with_a_warning(tmp_path: Path) -> None:
     assert not any("line 4" in warning for warning in plate.warnings)
 
 
+def test_a_stray_quote_does_not_swallow_the_rows_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text(
+        'Plate_X1\nSample,Assay,Well,Signal\nS001,IL-6,A01,"500\nS002,IL-6,B01,700\n'
+        'S003,"IL-6",C01,900\n',
+        encoding="utf-8",
+    )
+    plate = read_export(path)
+    assert sorted(plate.wells["well"]) == ["A1", "B1", "C1"]
+    assert row(plate.wells, "B1", "IL-6")["signal"] == 700
+    assert row(plate.wells, "C1", "IL-6")["signal"] == 900
+    assert plate.warnings[0] == (
+        "line 3: a double quote opens a cell that does not close on its line; the rest of "
+        "the line is read as that one cell"
+    )
+
+
 def test_a_table_without_any_well_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "nowell.csv"
     path.write_text("Plate_X1\nSample,Assay,Well,Signal\nS001,IL-6,,500\n", encoding="utf-8")

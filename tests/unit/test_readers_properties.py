@@ -3,7 +3,9 @@
 Two properties, for every reader:
 
 - nothing raises anything but InputError (a traceback never reaches a lab person);
-- a file that still reads yields exactly the original plates, wells and analytes:
+- a file that still reads yields exactly the original plates, wells and analytes
+  (mutations: cut short, a byte changed, a line deleted, repeated or run into the next,
+  a separator or quote inserted):
   every well is either in the wells table or listed as rejected, and no mutation
   makes a reader silently gain or lose wells or analytes.
 
@@ -153,7 +155,8 @@ def _check(case: Case, tmp_path: Path, mutated: bytes) -> None:
 
 @st.composite
 def mutations(draw: st.DrawFn, data: bytes) -> bytes:
-    kind = draw(st.sampled_from(["truncate", "byte", "delete_line", "repeat_line", "insert"]))
+    kinds = ["truncate", "byte", "delete_line", "repeat_line", "insert", "join_lines"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "truncate":
         return data[: draw(st.integers(1, len(data) - 1))]
     if kind == "byte":
@@ -167,6 +170,9 @@ def mutations(draw: st.DrawFn, data: bytes) -> bytes:
     at = draw(st.integers(0, len(lines) - 1))
     if kind == "delete_line":
         return b"".join(lines[:at] + lines[at + 1 :])
+    if kind == "join_lines":
+        # A lost line break: the line runs on into the next.
+        return b"".join([*lines[:at], lines[at].rstrip(b"\r\n"), *lines[at + 1 :]])
     return b"".join(lines[: at + 1] + lines[at:])
 
 

@@ -33,7 +33,7 @@ from typing import Final
 
 import numpy as np
 
-from assaypipe.errors import InputError
+from assaypipe.errors import InputError, excerpt
 from assaypipe.readers.cells import ROW_LETTERS, classify_texts, is_whole, wells_columns
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
@@ -268,8 +268,12 @@ def _barcode(text: str) -> str:
 
 
 def _integer(text: str) -> int | None:
+    """A count or spot number the header gives; None for any other text, and for a
+    number no plate has (a damaged header: it would not fit numpy's integers)."""
     stripped = text.strip()
-    return int(stripped) if is_whole(stripped) else None
+    if not is_whole(stripped) or len(stripped) > 6:
+        return None
+    return int(stripped)
 
 
 @dataclass(frozen=True)
@@ -371,6 +375,13 @@ def compose(parts: list[_Part], file: str, name: str = "") -> ParsedPlate:
     spots: list[np.ndarray] = []
     texts: list[np.ndarray] = []
     for part in parts:
+        spot_id = part.header.spot_id
+        if spot_id and spot_id.casefold() != "all" and part.header.single_spot is None:
+            notes.add(
+                f"SpotID {excerpt(spot_id)} is neither a spot number nor `all`; its grid is "
+                "read as a grid of every spot, a plate of its own: the header looks damaged",
+                where=f"line {part.header.line}",
+            )
         well, spot, text = _cells(part, notes)
         wells.append(well)
         spots.append(spot)

@@ -28,10 +28,9 @@ signal with `wells.read: adjusted`.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -507,10 +506,27 @@ def _plate_names(plates: list[str]) -> list[str]:
 
 
 def _text_rows(text: str) -> list[tuple[str, ...]]:
+    """Each line's cells. A line is one row: a stray double quote (an odd number of them
+    on a line) would otherwise open a cell that runs over the lines after it, to the end
+    of the file, and those rows would be lost."""
     lines = text.splitlines()
     header = next((line for line in lines[:10] if "well" in line.casefold()), "")
     delimiter = max((",", "\t", ";"), key=header.count)
-    return [tuple(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return [tuple(next(csv.reader([line], delimiter=delimiter), ())) for line in lines]
+
+
+def _stray_quotes(text: str) -> str | None:
+    """A warning naming the lines with an odd number of double quotes, if any."""
+    odd = [str(n) for n, line in enumerate(text.splitlines(), start=1) if line.count('"') % 2]
+    if not odd:
+        return None
+    shown = ", ".join(odd[:_MOST_LISTED]) + (
+        f" and {len(odd) - _MOST_LISTED} more" if len(odd) > _MOST_LISTED else ""
+    )
+    return (
+        f"line{'s' if len(odd) > 1 else ''} {shown}: a double quote opens a cell that does "
+        "not close on its line; the rest of the line is read as that one cell"
+    )
 
 
 def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
@@ -524,9 +540,13 @@ def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
             if not found and header == ReaderHeader():
                 header = ReaderHeader.create(rows)
         return read_workbench(tables, header, options, source.file)
-    return read_workbench(
+    plates = read_workbench(
         split_tables(_text_rows(source.text)), ReaderHeader(), options, source.file
     )
+    stray = _stray_quotes(source.text)
+    if stray is None:
+        return plates
+    return [replace(plate, warnings=(stray, *plate.warnings)) for plate in plates]
 
 
 def _recognise(source: Source) -> bool:
