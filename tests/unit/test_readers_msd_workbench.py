@@ -112,15 +112,18 @@ def test_without_an_assay_the_spot_names_the_analyte(tmp_path: Path) -> None:
     assert sorted(wells["analyte"]) == ["spot 1", "spot 2"]
 
 
+def table_of_rows(tmp_path: Path, *rows: str) -> Path:
+    """A Workbench CSV of one plate, with a Sample, Assay, Well and Signal header."""
+    path = tmp_path / "table.csv"
+    path.write_text("Plate_X1\nSample,Assay,Well,Signal\n" + "".join(rows), encoding="utf-8")
+    return path
+
+
 def test_two_lines_run_together_are_read_with_a_warning(tmp_path: Path) -> None:
     # A lost line break: row B01 runs on after row A01's last cell.
-    path = tmp_path / "joined.csv"
-    path.write_text(
-        "Plate_X1\nSample,Assay,Well,Signal\nS001,IL-6,A01,500S002,IL-6,B01,700\n"
-        "S003,IL-6,C01,900,\n",
-        encoding="utf-8",
+    plate = read_export(
+        table_of_rows(tmp_path, "S001,IL-6,A01,500S002,IL-6,B01,700\n", "S003,IL-6,C01,900,\n")
     )
-    plate = read_export(path)
     assert sorted(plate.wells["well"]) == ["A1", "C1"]
     assert plate.warnings[0] == (
         "rows with more cells than the header, read up to its last column (the rest is not "
@@ -131,13 +134,8 @@ def test_two_lines_run_together_are_read_with_a_warning(tmp_path: Path) -> None:
 
 
 def test_a_stray_quote_does_not_swallow_the_rows_after_it(tmp_path: Path) -> None:
-    path = tmp_path / "quote.csv"
-    path.write_text(
-        'Plate_X1\nSample,Assay,Well,Signal\nS001,IL-6,A01,"500\nS002,IL-6,B01,700\n'
-        'S003,"IL-6",C01,900\n',
-        encoding="utf-8",
-    )
-    plate = read_export(path)
+    rows = ('S001,IL-6,A01,"500\n', "S002,IL-6,B01,700\n", 'S003,"IL-6",C01,900\n')
+    plate = read_export(table_of_rows(tmp_path, *rows))
     assert sorted(plate.wells["well"]) == ["A1", "B1", "C1"]
     assert row(plate.wells, "B1", "IL-6")["signal"] == 700
     assert row(plate.wells, "C1", "IL-6")["signal"] == 900
@@ -148,8 +146,7 @@ def test_a_stray_quote_does_not_swallow_the_rows_after_it(tmp_path: Path) -> Non
 
 
 def test_a_table_without_any_well_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "nowell.csv"
-    path.write_text("Plate_X1\nSample,Assay,Well,Signal\nS001,IL-6,,500\n", encoding="utf-8")
+    path = table_of_rows(tmp_path, "S001,IL-6,,500\n")
     with pytest.raises(InputError) as caught:
         read_exports(path)
     assert str(caught.value) == (
