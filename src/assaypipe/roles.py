@@ -42,6 +42,9 @@ def level_number(digits: str) -> int | None:
     return int(significant)
 
 
+_KNOWN_NAMES: Final = 100_000  # names a rule remembers; more are classified each time
+
+
 @dataclass(frozen=True)
 class RoleRule:
     """Whole-name patterns (case-insensitive) for blanks, standards and controls.
@@ -58,6 +61,10 @@ class RoleRule:
     standard: str = r"(?:standard|std|s)(\d+)"
     control: str = r"(?:control|ctrl|ctl|qc|c)(\d+)"
     _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+    # Names already classified: every plate repeats the same standard and blank names.
+    _known: dict[str, tuple[str, int | None]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         compiled = tuple(
@@ -71,6 +78,14 @@ class RoleRule:
 
     def classify(self, name: str) -> tuple[str, int | None]:
         """Role and level (standard or control number) that a sample name implies."""
+        known = self._known.get(name)
+        if known is None:
+            known = self._classify(name)
+            if len(self._known) < _KNOWN_NAMES:
+                self._known[name] = known
+        return known
+
+    def _classify(self, name: str) -> tuple[str, int | None]:
         text = name.strip()
         blank, standard, control = self._compiled
         if blank.fullmatch(text):

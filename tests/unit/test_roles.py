@@ -86,3 +86,19 @@ def test_the_rule_applies_to_an_export() -> None:
     wells = read_export(path, role_rule=rule, settle_seconds=0).wells.set_index(["well", "analyte"])
     assert wells.loc[("A2", "CCL2"), "role"] == "control"  # S01-BL
     assert wells.loc[("B2", "CCL2"), "role"] == "sample"  # S01-M3
+
+
+def test_a_rule_remembers_names_within_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names are classified once and then looked up; past the bound they are classified
+    each time, with the same answers, and the rules still compare by their patterns."""
+    import assaypipe.roles as roles
+
+    monkeypatch.setattr(roles, "_KNOWN_NAMES", 3)
+    rule = RoleRule(standard=r"cal(\d+)")
+    names = ["Cal2", "Blank", "S2", "Cal2", "qc1", "x", "Cal10", "Blank"]
+    expected = [RoleRule(standard=r"cal(\d+)")._classify(name) for name in names]
+    assert [rule.classify(name) for name in names] == expected
+    assert [rule.classify(name) for name in names] == expected
+    assert list(rule._known) == ["Cal2", "Blank", "S2"]
+    assert rule == RoleRule(standard=r"cal(\d+)")
+    assert rule != RoleRule()

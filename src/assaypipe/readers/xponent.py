@@ -179,38 +179,42 @@ def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile
     """
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header_rows: list[tuple[str, ...]] = []
-    # Each block collects (row, line number); the first row is the block's own header.
+    # Each block: its name and line, then its rows and their line numbers; the first row
+    # is the block's own header.
     openings: list[tuple[str, int]] = []
-    contents: list[list[tuple[tuple[str, ...], int]]] = []
+    contents: list[tuple[list[tuple[str, ...]], list[int]]] = []
+    block_rows: list[tuple[str, ...]] | None = None
+    block_lines: list[int] = []
     in_results = False
     has_crc = False
     try:
         for raw_row in reader:
-            if not "".join(raw_row).strip():
+            first = raw_row[0].strip() if raw_row else ""
+            if not first and not "".join(raw_row).strip():
                 continue
-            row = tuple(raw_row)
-            if len(row) > _MAX_ROW_CELLS:
+            if len(raw_row) > _MAX_ROW_CELLS:
                 raise InputError(
                     file,
-                    f"the line has {len(row):,} cells; an xPONENT export holds at most "
+                    f"the line has {len(raw_row):,} cells; an xPONENT export holds at most "
                     f"{MAX_ANALYTES} analytes (bead regions) and a few other columns",
                     where=f"line {reader.line_num}",
                 )
-            first = row[0].strip()
-            if first.startswith("--") and first.endswith("--"):
+            if first == "DataType:":
+                openings.append((raw_row[1].strip() if len(raw_row) > 1 else "", reader.line_num))
+                block_rows, block_lines = [], []
+                contents.append((block_rows, block_lines))
+                in_results = True
+            elif first[:2] == "--" and first.endswith("--"):
                 # "-- CRC --" and its checksum close the export; nothing after is data.
                 has_crc = True
                 break
-            if first == "DataType:":
-                openings.append((row[1].strip() if len(row) > 1 else "", reader.line_num))
-                contents.append([])
-                in_results = True
-            elif contents:
-                contents[-1].append((row, reader.line_num))
+            elif block_rows is not None:
+                block_rows.append(tuple(raw_row))
+                block_lines.append(reader.line_num)
             elif first == "Results":
                 in_results = True
             elif not in_results:
-                header_rows.append(row)
+                header_rows.append(tuple(raw_row))
     except csv.Error:
         # Only an unterminated quote at the very end makes csv fail: the file was cut.
         has_crc = False
@@ -218,12 +222,12 @@ def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile
         RawBlock(
             name=name,
             line=line,
-            header=content[0][0] if content else (),
-            header_line=content[0][1] if content else line,
-            rows=tuple(row for row, _ in content[1:]),
-            row_lines=tuple(number for _, number in content[1:]),
+            header=rows[0] if rows else (),
+            header_line=lines[0] if rows else line,
+            rows=tuple(rows[1:]),
+            row_lines=tuple(lines[1:]),
         )
-        for (name, line), content in zip(openings, contents, strict=True)
+        for (name, line), (rows, lines) in zip(openings, contents, strict=True)
     )
     return XponentFile(
         header_rows=tuple(header_rows),
@@ -337,8 +341,12 @@ class WellBlock:
                 f"found {','.join(header[:3])!r}",
                 where=f"line {raw.header_line}",
             )
-        width = max([len(header), *(len(row) for row in raw.rows)])
-        grid = np.array([row + ("",) * (width - len(row)) for row in raw.rows], dtype=object)
+        lengths = {len(row) for row in raw.rows}
+        width = max([len(header), *lengths])
+        if lengths == {width}:
+            grid = np.array(raw.rows, dtype=object)
+        else:
+            grid = np.array([row + ("",) * (width - len(row)) for row in raw.rows], dtype=object)
         grid = grid.reshape(len(raw.rows), width)
         _check_unnamed(raw, header, grid, file, notes, signal)
         columns: list[int] = []
@@ -359,6 +367,20 @@ class WellBlock:
         if not columns:
             raise InputError(
                 file, f"the {raw.name} block names no analytes", where=f"line {raw.header_line}"
+            )
+        located_rows = [_location(row[0]) for row in raw.rows]
+        if None not in located_rows and len(set(located_rows)) == len(located_rows):
+            # Every row a well, each once: the rows as they stand.
+            return cls(
+                name=raw.name,
+                analytes=tuple(header[i] for i in columns),
+                plates=tuple(located[0] for located in located_rows),  # type: ignore[index]
+                wells=tuple(located[1] for located in located_rows),  # type: ignore[index]
+                samples=tuple(sample.strip() for sample in grid[:, 1].tolist())
+                if width > 1
+                else (),
+                lines=raw.row_lines,
+                cells=grid[:, columns],
             )
         keep: list[int] = []
         plates: list[str] = []
