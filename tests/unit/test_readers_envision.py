@@ -241,15 +241,17 @@ def test_real_platemap_standards_and_unknowns(realdata: Path) -> None:
     assert third.loc["B1", "sample_id"] == "UNK2"  # plate 3's map runs down the columns
 
 
-def test_a_column_number_of_thousands_of_digits_is_refused(tmp_path: Path) -> None:
-    # Python's int refuses a text of more than 4,300 digits; it stopped the chunk.
-    text = HTRF.read_text(encoding="utf-8").replace(",01,02,03,04,", f",01,02,{'9' * 5000},04,", 1)
-    path = tmp_path / "long_column.csv"
+@pytest.mark.parametrize(("number", "shown"), [("9" * 5000, f"'{'9' * 56}..."), ("00", "'00'")])
+def test_a_column_number_off_any_plate_is_refused(tmp_path: Path, number: str, shown: str) -> None:
+    # Python's int refuses a text of more than 4,300 digits, which stopped the chunk;
+    # column 00 made wells A0 to H0, which the wells table refused as a reader's bug.
+    text = HTRF.read_text(encoding="utf-8").replace(",01,02,03,04,", f",01,02,{number},04,", 1)
+    path = tmp_path / "column_off.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as raised:
         read_exports(path)
     assert str(raised.value) == (
-        f"{path}: line 11: expected the grid's column numbers 1 to 24, found '{'9' * 56}..."
+        f"{path}: line 11: expected the grid's column numbers 1 to 24, found {shown}"
     )
 
 

@@ -16,7 +16,9 @@ from openpyxl.cell.text import InlineFont
 from assaypipe.errors import InputError
 from assaypipe.readers import excel, read_export
 from tests import hostile
-from tests.conftest import REALDATA
+from tests.conftest import REALDATA, REPO
+
+EXPORTS = REPO / "tests" / "data" / "exports"
 
 
 def every_kind_of_cell() -> bytes:
@@ -54,7 +56,7 @@ def test_every_kind_of_cell_reads_as_openpyxl_reads_it() -> None:
     data = every_kind_of_cell()
     # Reference: openpyxl itself, through the same number_text.
     assert trimmed(excel.read_workbook(data, "x.xlsx").sheets) == trimmed(
-        excel._read_xlsx_openpyxl(data, "x.xlsx")
+        excel._read_xlsx_openpyxl(data, "x.xlsx")[0]
     )
     rows = dict(trimmed(excel.read_workbook(data, "x.xlsx").sheets))["Results"]
     assert rows[0] == ("Measurement results", "", "3", "2.5", "-1e-07", "1.234567890123457e+16")
@@ -71,7 +73,7 @@ def test_real_workbooks_read_as_openpyxl_reads_them(realdata: Path) -> None:
     for path in files:
         data = path.read_bytes()
         assert trimmed(excel.read_workbook(data, str(path)).sheets) == trimmed(
-            excel._read_xlsx_openpyxl(data, str(path))
+            excel._read_xlsx_openpyxl(data, str(path))[0]
         ), path.name
 
 
@@ -90,6 +92,32 @@ def test_a_part_this_reader_does_not_know_falls_back_to_openpyxl() -> None:
     # A cell reference this reader does not parse (openpyxl reads past it).
     odd = rewritten(data, "xl/worksheets/sheet1.xml", sheet.replace(b'r="A1"', b'r="a1"', 1))
     assert trimmed(excel.read_workbook(odd, "x.xlsx").sheets)[0][1][0][0] == "Measurement results"
+
+
+def test_a_sheet_the_workbook_points_to_wrongly_is_named(tmp_path: Path) -> None:
+    """A byte changed in the workbook's relationships (a sheet's part named wrongly):
+    openpyxl, the fallback, passed over that sheet without a word, and a Bio-Plex plate
+    lost one of its two analytes."""
+    source = EXPORTS / "bioplex" / "summary_2plex.xlsx"
+    data = source.read_bytes()
+    rels = zipfile.ZipFile(io.BytesIO(data)).read("xl/_rels/workbook.xml.rels")
+    damaged = rewritten(
+        data,
+        "xl/_rels/workbook.xml.rels",
+        rels.replace(b"worksheets/sheet1.xml", b"w rksheets/sheet1.xml", 1),
+    )
+    workbook = excel.read_workbook(damaged, "x.xlsx")
+    assert [sheet.name for sheet in workbook.sheets] == ["Hu IL-8 (54)"]
+    assert workbook.warnings == (
+        "the workbook's sheet list names 2 sheets but 1 sheet cannot be found in the file "
+        "('Hu IL-6 (19)'): the file is damaged; export it again from the instrument software",
+    )
+    assert excel.read_workbook(data, "x.xlsx").warnings == ()
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(damaged)
+    plate = read_export(path)
+    assert set(plate.wells["analyte_raw"]) == {"Hu IL-8 (54)"}
+    assert workbook.warnings[0] in plate.warnings
 
 
 def test_damaged_xml_is_one_sentence() -> None:
@@ -197,4 +225,29 @@ def test_parts_that_together_unpack_beyond_the_bound_are_refused(tmp_path: Path)
     data = hostile.extra_parts(6, 47 * 2**20)
     refused_within_budget(
         tmp_path, "many.xlsx", data, r"parts unpack to 282 MB, more than the 256 MB"
+    )
+
+
+@pytest.mark.parametrize("number", ["1048577", "999999999", "9" * 400])
+def test_a_row_numbered_beyond_excels_rows_is_refused(tmp_path: Path, number: str) -> None:
+    # The empty rows before a row numbered 999,999,999 were made one by one: 38 s and
+    # 7.6 GB, and a number of 400 digits never ended.
+    row = f'<row r="{number}"><c r="A{number}"><v>1.5</v></c></row>'.encode()
+    refused_within_budget(
+        tmp_path, "far_row.xlsx", hostile.sheet_of(row, 1), r"rows are numbered 1 to 1,048,576"
+    )
+
+
+def test_the_last_row_excel_has_is_read(tmp_path: Path) -> None:
+    row = b'<row r="1048576"><c r="B1048576"><v>1.5</v></c></row>'
+    (sheet,) = excel.read_workbook(hostile.sheet_of(row, 1), "x.xlsx").sheets
+    assert len(sheet.rows) == 1_048_576 and sheet.rows[-1] == ("", "1.5")
+
+
+def test_cells_a_row_is_padded_to_count_against_the_bound(tmp_path: Path) -> None:
+    # One filled cell at column ZZZ (18,278) in each of 60 rows: 1.1 million cells once
+    # the rows are padded, which is what a sheet holds in memory.
+    row = b'<row><c r="ZZZ1"><v>1</v></c></row>'
+    refused_within_budget(
+        tmp_path, "wide.xlsx", hostile.sheet_of(row, 60), r"more than 1,000,000 cells"
     )

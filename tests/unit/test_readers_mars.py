@@ -255,17 +255,23 @@ def test_real_1536_well_export_is_refused(realdata: Path) -> None:
         read_export(path)
 
 
-def test_a_column_number_of_thousands_of_digits_is_refused(tmp_path: Path) -> None:
-    # Python's int refuses a text of more than 4,300 digits; it stopped the chunk.
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [("9" * 5000, f"'{'9' * 56}..."), ("0", "0"), ("00", "0"), ("49", "49")],
+)
+def test_a_column_number_off_any_plate_is_refused(tmp_path: Path, number: str, shown: str) -> None:
+    # Python's int refuses a text of more than 4,300 digits, which stopped the chunk;
+    # column 0 passed as a whole number and made wells A0 to H0, which the wells table
+    # refused as a bug in the reader.
     header = ",1,2,3,4,5,6,7,8,9,10,11,12"
-    text = PLATE_VIEW.read_text(encoding="utf-8").replace(header, header[:-2] + "9" * 5000, 1)
-    path = tmp_path / "long_column.csv"
+    text = PLATE_VIEW.read_text(encoding="utf-8").replace(header, header[:-2] + number, 1)
+    path = tmp_path / "column_off.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as raised:
         read_exports(path)
     assert str(raised.value) == (
-        f"{path}: line 9: expected the `Raw Data (450 1)` grid's column numbers 1 to 24, "
-        f"found '{'9' * 56}..."
+        f"{path}: line 9: expected the `Raw Data (450 1)` grid's column numbers 1 to 24 (or "
+        f"to 48 on a 1536-well plate), found {shown}; the line looks damaged"
     )
 
 

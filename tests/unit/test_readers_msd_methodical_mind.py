@@ -134,6 +134,30 @@ def test_a_spot_id_that_is_no_spot_is_read_as_every_spot_with_a_warning(
     )
 
 
+def test_a_header_line_of_a_million_spaces_is_read_past(tmp_path: Path) -> None:
+    """The header key pattern backtracked over a run of spaces with no colon, quadratic
+    in its length: 140,000 spaces took over 20 s, a million would take about 20
+    minutes. The alarm (60 s, some ten thousand times what the read takes) only stops
+    a read that would hang; the line is a line without a key, read past."""
+    import signal
+
+    def hung(*_: object) -> None:
+        raise TimeoutError("the header line of spaces was not read past within 60 s")
+
+    text = FOUR_SPOT.read_text(encoding="utf-8")
+    path = tmp_path / "spaces.txt"
+    path.write_text(text.replace("Stack ID", "X" + " " * 1_000_000 + "\nStack ID", 1))
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        plate = read_export(path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    own = ["plate_id", "source_file", "source_sha256"]
+    assert plate.wells.drop(columns=own).equals(read_export(FOUR_SPOT).wells.drop(columns=own))
+
+
 @pytest.mark.parametrize(
     ("replace", "by", "message"),
     [

@@ -222,3 +222,29 @@ def test_numbers_of_thousands_of_digits_in_spot_and_sample(tmp_path: Path) -> No
         wells = read_exports(sample)[0].wells
         named = wells[wells["sample_name"] == f"S{digits}"]
         assert len(named) and named["level"].isna().all()
+
+
+@pytest.mark.parametrize("blank", ["\n", "\n\n", ",,,,,,,,,,,,,,,\n", "," * 200_000 + "\n"])
+def test_a_blank_line_inside_a_table_is_passed_over_with_a_warning(
+    tmp_path: Path, blank: str
+) -> None:
+    # A blank line (or a line of commas) inside a table ended it: the rows after it
+    # were lost without a word, and the file read as a plate of one or two wells.
+    text = TWO_PLATES.read_text(encoding="utf-8")
+    cut = text.index("S003,IL-6,C01")
+    path = tmp_path / "gap.csv"
+    path.write_text(text[:cut] + blank + text[cut:], encoding="utf-8")
+    first, second = read_exports(path)
+    original, original_second = read_exports(TWO_PLATES)
+    columns = ["well", "analyte", "sample_name", "signal"]
+    assert first.wells[columns].equals(original.wells[columns])
+    assert second.wells[columns].equals(original_second.wells[columns])
+    gap = [w for w in first.warnings if w.startswith("blank lines inside the table")]
+    lines = blank.count("\n")
+    assert gap == [
+        "blank lines inside the table are passed over and the rows after them read as its "
+        "rows (a line may have been lost or added): "
+        + ", ".join(f"line {7 + n}" for n in range(lines))
+    ]
+    # The blank line before the second plate's `Plate_` line ends the first table.
+    assert not any("blank lines inside" in w for w in second.warnings)

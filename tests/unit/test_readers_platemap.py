@@ -296,6 +296,21 @@ def test_values_from_the_map_are_quoted_short(tmp_path: Path) -> None:
     )
 
 
+def test_a_cell_longer_than_csv_reads_is_read_as_any_cell(tmp_path: Path) -> None:
+    """Python's csv stops on a cell past 131,072 characters, which stopped the map on
+    csv.Error: such a cell is read as any other, kept whole where a sample id may be
+    anything and refused, quoted short, where it must be a role."""
+    long = "x" * 200_000
+    path = write(tmp_path, f"well,role,sample_id\nA1,sample,P1\nA2,sample,{long}\n")
+    assert read_plate_map(path)["sample_id"].tolist() == ["P1", long]
+    path = write(tmp_path, f"well,role,sample_id\nA1,sample,P1\nA2,{long},P2\n")
+    with pytest.raises(InputError) as raised:
+        read_plate_map(path)
+    assert str(raised.value) == (
+        f"{path}: line 3: role '{'x' * 57}...' is not one of standard, blank, control, sample"
+    )
+
+
 def test_map_as_frame(tmp_path: Path, export: Path) -> None:
     path = write(tmp_path, "well,role,sample_id\nB1,sample,P99\n")
     from_path = read_export(export, plate_map=path).wells

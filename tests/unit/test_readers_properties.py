@@ -16,6 +16,7 @@ alone, as Excel for Mac's "CSV (Macintosh)" ends them) must read to the very sam
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from assaypipe.errors import InputError
+from assaypipe.errors import MAX_MESSAGE, InputError
 from assaypipe.readers import PlateRead, read_exports
 from tests import platereader_workbooks
 
@@ -122,34 +123,38 @@ def _original(case: Case, tmp_path: Path) -> list[tuple[frozenset[str], frozense
     return _ORIGINAL[case.name]
 
 
-def _check(case: Case, tmp_path: Path, mutated: bytes) -> None:
+def _check(
+    case: Case, tmp_path: Path, mutated: bytes, note: Callable[[str], object] = event
+) -> None:
+    """The properties of the module's docstring; ``note`` records which way a case went
+    (hypothesis' ``event`` inside a hypothesis test)."""
     expected = _original(case, tmp_path)
     try:
         plates = _read(tmp_path, mutated, case.plate_map)
     except InputError:
-        event("refused with InputError")
+        note("refused with InputError")
         return
     got = _shape(plates)
     if got != expected and len(got) == len(expected):
         # Read leniently: a damaged file may be read with other wells or analytes, but
         # never without a word on the plate that changed.
-        event("read with a difference")
+        note("read with a difference")
         for plate, shape, shape0 in zip(plates, got, expected, strict=True):
             if shape[:2] != shape0[:2]:
                 assert plate.warnings, f"wells or analytes changed without a warning: {shape}"
     elif len(got) < len(expected):
         # A file cut short may hold fewer plates, never without a word on those it holds.
-        event("read with fewer plates")
+        note("read with fewer plates")
         assert any(plate.warnings for plate in plates), "plates lost without a warning"
     else:
-        event("read")
+        note("read")
         assert len(got) == len(expected), "a different number of plates"
     for plate, (_, analytes, rows) in zip(plates, got, strict=True):
         placed = rows // max(len(analytes), 1)
         if rows != placed * len(analytes):
             # A format listing each analyte's wells apart (Bio-Plex's sheets) may lose
             # some of one analyte's wells to the damage: never without a word.
-            event("read with an analyte lacking wells")
+            note("read with an analyte lacking wells")
             assert plate.warnings, "not one row per well and analyte, without a warning"
 
 
@@ -225,6 +230,29 @@ def test_re_encoded_exports_read_the_same(
         pd.testing.assert_frame_equal(
             plate.vendor.drop(columns="source_file"), first.vendor.drop(columns="source_file")
         )
+
+
+@pytest.mark.parametrize("case", TEXT_CASES, ids=lambda case: case.name)
+@pytest.mark.parametrize("filler", ["x" * 200_000, "A1," + "7" * 200_000, '"' + "y" * 200_000])
+def test_a_line_longer_than_csv_reads_is_met_like_any_damaged_line(
+    case: Case, filler: str, tmp_path: Path
+) -> None:
+    """A line with one cell past Python's csv field limit (131,072 characters) in the
+    middle of an export: read with the damage said, or refused, in a message of
+    bounded length, never stopped on csv.Error (EnVision, MARS and MSD Workbench
+    stopped so)."""
+    text = _decoded(case)
+    lines = text.splitlines()
+    lines.insert(len(lines) // 2, filler)
+    encoding = "utf-16" if case.data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
+    mutated = "\n".join(lines).encode(encoding)
+    _check(case, tmp_path, mutated, note=lambda _: None)
+    try:
+        plates = _read(tmp_path, mutated, case.plate_map)
+    except InputError as error:
+        assert len(error.message) <= MAX_MESSAGE
+        return
+    assert all(len(warning) <= MAX_MESSAGE for plate in plates for warning in plate.warnings)
 
 
 BIOPLEX_XLS = REALDATA / "bioplex" / "bioplex41_summary_27plex_5pl.xls"

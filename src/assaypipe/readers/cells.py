@@ -19,6 +19,7 @@ A bound such as ``< 0.105`` is not a measurement, so its number stays in
 
 from __future__ import annotations
 
+import csv
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -61,6 +62,12 @@ __all__ = [
     "wells_frame",
     "whole_numbers",
 ]
+
+# Python's csv module stops on a cell longer than 131,072 characters. Every file read
+# here is held to a size bound before it is read (an export's `max_bytes`, a plate map's
+# MAX_PLATE_MAP_BYTES), which bounds its cells too: a damaged line with one long cell is
+# split like any other line and meets the checks every line meets.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 TOKENS: Final = (
     "numeric",

@@ -434,7 +434,7 @@ def _bare_width(lines: tuple[Line, ...]) -> int:
 def _column_number(text: str, line: int, file: str) -> int:
     """A column number of the grid's header line; one of hundreds of digits (which `int`
     refuses) is an InputError."""
-    if not is_whole(text):
+    if not is_whole(text) or int(text) < 1:
         raise InputError(
             file,
             f"expected the grid's column numbers 1 to 24, found {excerpt(text)}",

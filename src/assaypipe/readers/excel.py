@@ -36,6 +36,8 @@ _ZIP: Final = b"PK\x03\x04"
 # largest plate export seen unpacks to 190 kB of sheet XML; a 384-well plate of 100
 # analytes, one row per well x analyte, is under 1,000,000 cells.
 _MAX_CELLS: Final = 1_000_000
+# Excel's own limit on a sheet's rows.
+_MAX_ROWS: Final = 1_048_576
 # One part's unpacked XML (a sheet, the shared strings), read in pieces so that a part
 # whose declared size lies stops at the bound too.
 _MAX_PART_BYTES: Final = 48 * 1024 * 1024
@@ -78,7 +80,7 @@ def read_workbook(data: bytes, file: str) -> Workbook:
     if data.startswith(_XLS):
         return _read_xls(data, file)
     if data.startswith(_ZIP):
-        return Workbook(_read_xlsx(data, file))
+        return _read_xlsx(data, file)
     raise InputError(file, "this is not an Excel workbook")
 
 
@@ -151,7 +153,7 @@ def _xls_sheets(book: Any, file: str) -> list[Sheet]:
     return sheets
 
 
-def _read_xlsx(data: bytes, file: str) -> list[Sheet]:
+def _read_xlsx(data: bytes, file: str) -> Workbook:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if "xl/workbook.xml" not in set(archive.namelist()):
@@ -160,7 +162,7 @@ def _read_xlsx(data: bytes, file: str) -> list[Sheet]:
                 )
             _check_declared_sizes(archive, file)
             try:
-                return _xlsx_sheets(archive, file)
+                return Workbook(_xlsx_sheets(archive, file))
             except (InputError, zipfile.BadZipFile, zlib.error):
                 raise
             except _LongTextError as error:
@@ -171,12 +173,36 @@ def _read_xlsx(data: bytes, file: str) -> list[Sheet]:
                 # unpacks a part whole, whatever its size).
                 for member in archive.infolist():
                     _read_part(archive, member.filename, file)
-        return _read_xlsx_openpyxl(data, file)
+                listed = _listed_sheets(archive, file)
+        sheets, names = _read_xlsx_openpyxl(data, file)
     except InputError:
         raise
     except Exception as error:
         # A broken zip or XML surfaces as many exception types.
         raise _damaged(file, error) from None
+    # openpyxl passes over a sheet whose part the workbook points to wrongly, silently.
+    lost = [name for name in listed if name not in names]
+    if not lost:
+        return Workbook(sheets)
+    return Workbook(
+        sheets,
+        (
+            f"the workbook's sheet list names {_count(len(listed), 'sheet')} but "
+            f"{_count(len(lost), 'sheet')} cannot be found in the file "
+            f"({', '.join(_excerpt(name) for name in lost[:5])}"
+            f"{', ...' if len(lost) > 5 else ''}): the file is damaged; export it again from "
+            "the instrument software",
+        ),
+    )
+
+
+def _listed_sheets(archive: zipfile.ZipFile, file: str) -> list[str]:
+    """The sheet names the workbook's sheet list gives (none where it cannot be parsed)."""
+    try:
+        book = _xml(archive, "xl/workbook.xml", file)
+    except ElementTree.ParseError:
+        return []
+    return [entry.get("name", "") for entry in book.iterfind(f"{_MAIN}sheets/{_MAIN}sheet")]
 
 
 def _damaged(file: str, error: Exception) -> InputError:
@@ -325,6 +351,14 @@ def _sheet_rows(
     body = root.find(f"{_MAIN}sheetData")
     for row in body if body is not None else ():
         number = int(row.get("r", len(rows) + 1))
+        if not 1 <= number <= _MAX_ROWS:
+            # Trusted, a row number of a damaged file would have millions of empty rows
+            # made before it.
+            raise InputError(
+                file,
+                f"a sheet's row is numbered {_excerpt(str(number))}, where an Excel sheet's "
+                f"rows are numbered 1 to {_MAX_ROWS:,}; the workbook looks damaged",
+            )
         # Rows the XML leaves out are empty rows.
         rows.extend(() for _ in range(number - 1 - len(rows)))
         if not len(row):
@@ -338,9 +372,10 @@ def _sheet_rows(
             text = _cell_text(cell, strings, dates, epoch)
             if text:
                 texts[column] = text
-        cells += len(row)
-        _check_size(cells, file)
         width = max(texts, default=0)
+        # A row holds the cells up to its last filled one: those are what it costs.
+        cells += max(len(row), width)
+        _check_size(cells, file)
         rows.append(tuple(texts.get(c, "") for c in range(1, width + 1)))
     return tuple(rows), cells
 
@@ -387,7 +422,8 @@ def _cell_text(
     return number_text(value)
 
 
-def _read_xlsx_openpyxl(data: bytes, file: str) -> list[Sheet]:
+def _read_xlsx_openpyxl(data: bytes, file: str) -> tuple[list[Sheet], list[str]]:
+    """The worksheets as openpyxl reads them, and the names of every sheet it found."""
     import openpyxl
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -400,8 +436,9 @@ def _read_xlsx_openpyxl(data: bytes, file: str) -> list[Sheet]:
             _check_size(cells, file)
             rows.append(_trim(_row_texts(values, file)))
         sheets.append(Sheet(sheet.title, tuple(rows)))
+    names = list(book.sheetnames)
     book.close()
-    return sheets
+    return sheets, names
 
 
 def _check_size(n_cells: int, file: str) -> None:

@@ -142,11 +142,19 @@ class Grid:
         if too_long:
             raise InputError(
                 file,
-                f"expected the {_named(title)} grid's column numbers 1 to 24, found "
-                f"{excerpt(too_long[0])}",
+                f"expected the {_named(title)} grid's column numbers 1 to 24 (or to 48 on a "
+                f"1536-well plate), found {excerpt(too_long[0])}; the line looks damaged",
                 where=f"line {header_line}",
             )
         columns = tuple(int(cell) for cell in cells)
+        off_plate = [column for column in columns if not 1 <= column <= 48]
+        if off_plate:
+            raise InputError(
+                file,
+                f"expected the {_named(title)} grid's column numbers 1 to 24 (or to 48 on a "
+                f"1536-well plate), found {off_plate[0]}; the line looks damaged",
+                where=f"line {header_line}",
+            )
         if len(set(columns)) != len(columns):
             raise InputError(
                 file,

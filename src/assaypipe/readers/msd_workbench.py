@@ -82,6 +82,8 @@ _DETECTION: Final = "detection range"
 _READS: Final = {"": _SIGNAL, "signal": _SIGNAL, "adjusted": _ADJUSTED, _ADJUSTED: _ADJUSTED}
 _PLATE_LINE: Final = re.compile(r"^\s*Plate_?\s*(.*)$", re.IGNORECASE)
 _MOST_LISTED: Final = 12
+# Rows looked at past a blank row for a row of the table (a line lost or added is local).
+_GAP_LOOKAHEAD: Final = 5
 _HEADER_KEYS: Final = {
     "plate id": "plate_id",
     "read time": "read_time",
@@ -118,6 +120,8 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     places: tuple[str, ...]
     header_place: str
+    # Blank rows inside the table, passed over: rows naming a well follow them.
+    gaps: tuple[str, ...] = ()
 
 
 def looks_like_workbench(rows: list[tuple[str, ...]]) -> bool:
@@ -135,8 +139,9 @@ def split_tables(rows: list[tuple[str, ...]], place: str = "line {}") -> list[Ta
         cells = rows[index]
         first = cells[0].strip() if cells else ""
         if _is_header(cells):
-            body, places, index = _body(rows, index + 1, place)
-            tables.append(Table(plate, cells, body, places, place.format(index - len(body))))
+            header_place = place.format(index + 1)
+            body, places, gaps, index = _body(rows, index + 1, place, _well_column(cells))
+            tables.append(Table(plate, cells, body, places, header_place, gaps))
             plate = ""
             continue
         found = _PLATE_LINE.match(first)
@@ -146,22 +151,69 @@ def split_tables(rows: list[tuple[str, ...]], place: str = "line {}") -> list[Ta
     return tables
 
 
+def _well_column(header: tuple[str, ...]) -> int:
+    return next(i for i, cell in enumerate(header) if _norm(cell) == "well")
+
+
 def _body(
-    rows: list[tuple[str, ...]], start: int, place: str
-) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...], int]:
+    rows: list[tuple[str, ...]], start: int, place: str, well: int
+) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...], int]:
+    """The table's rows from ``start``, their places, the blank rows passed over inside
+    it, and the index of the row after it. The table ends at a blank row, a header or a
+    `Plate_` line; a blank row followed by a row naming a well (in the header's ``well``
+    column) is inside the table, as a line lost or added would leave it."""
     body: list[tuple[str, ...]] = []
     places: list[str] = []
+    gaps: list[str] = []
     index = start
     while index < len(rows):
         cells = rows[index]
-        if not any(cell.strip() for cell in cells) or _is_header(cells):
+        if any(cell.strip() for cell in cells) and (_is_header(cells) or _is_plate_line(cells)):
             break
-        if _PLATE_LINE.match(cells[0]) and not any(cell.strip() for cell in cells[1:]):
-            break
+        if not any(cell.strip() for cell in cells):
+            after = next(
+                (i for i in range(index, len(rows)) if any(c.strip() for c in rows[i])), None
+            )
+            if after is None or not _rows_follow(rows, after, well):
+                break
+            gaps += [place.format(i + 1) for i in range(index, after)]
+            index = after
+            continue
         body.append(cells)
         places.append(place.format(index + 1))
         index += 1
-    return tuple(body), tuple(places), index
+    return tuple(body), tuple(places), tuple(gaps), index
+
+
+def _rows_follow(rows: list[tuple[str, ...]], start: int, well: int) -> bool:
+    """Whether a row naming a well (a row of the table) comes within the next few rows
+    from ``start``, before any header or `Plate_` line: the blank row before ``start``
+    is then inside the table."""
+    for cells in rows[start : start + _GAP_LOOKAHEAD]:
+        if _is_row_of(cells, well):
+            return True
+        if any(cell.strip() for cell in cells) and (_is_header(cells) or _is_plate_line(cells)):
+            return False
+    return False
+
+
+def _is_plate_line(cells: tuple[str, ...]) -> bool:
+    return (
+        bool(cells)
+        and _PLATE_LINE.match(cells[0]) is not None
+        and not any(cell.strip() for cell in cells[1:])
+    )
+
+
+def _is_row_of(cells: tuple[str, ...], well: int) -> bool:
+    """A row of a table whose Well column is ``well``: not a header or a `Plate_` line,
+    and a well in that column."""
+    return (
+        not _is_header(cells)
+        and not _is_plate_line(cells)
+        and well < len(cells)
+        and parse_well(cells[well]) is not None
+    )
 
 
 # --- layer 2: structure ------------------------------------------------------------
@@ -176,6 +228,8 @@ class WorkbenchTable:
     places: tuple[str, ...]
     # Rows with text past the header's last column (two lines run together, say).
     long_rows: tuple[str, ...] = ()
+    # Blank rows inside the table (`Table.gaps`).
+    gaps: tuple[str, ...] = ()
 
     @classmethod
     def create(cls, table: Table, file: str) -> WorkbenchTable:
@@ -200,7 +254,13 @@ class WorkbenchTable:
             for position, name in enumerate(names)
             if name
         }
-        return cls(plate=table.plate, columns=columns, places=table.places, long_rows=long_rows)
+        return cls(
+            plate=table.plate,
+            columns=columns,
+            places=table.places,
+            long_rows=long_rows,
+            gaps=table.gaps,
+        )
 
     def get(self, name: str) -> np.ndarray:
         """The column's texts, or empty texts where the export has no such column."""
@@ -266,6 +326,13 @@ def compose(
         notes.add(
             "rows with more cells than the header, read up to its last column (the rest "
             f"is not read; two lines may have run together): {shown}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+    if table.gaps:
+        more = len(table.gaps) - _MOST_LISTED
+        notes.add(
+            "blank lines inside the table are passed over and the rows after them read as "
+            f"its rows (a line may have been lost or added): {', '.join(table.gaps[:_MOST_LISTED])}"
             + (f" and {more} more" if more > 0 else "")
         )
     analyte = _analytes(table)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from assaypipe import tables
+from assaypipe.errors import bounded
 from assaypipe.readers.columns import ColumnTable
 
 __all__ = ["ParsedPlate", "Warnings"]
@@ -19,7 +20,8 @@ class Warnings:
     noticed, each once. A reader refuses a file only when its wells' signals cannot be
     placed; anything else odd (counts that disagree, blocks that do not match, a plate
     name used twice) is read and recorded here, and shown in plates.parquet, the report
-    and the run's summary.
+    and the run's summary. A message quoting a long value from the file is cut to
+    `errors.MAX_MESSAGE` characters, as an error is (`errors.bounded`).
 
     >>> notes = Warnings()
     >>> notes.add("the header's Samples line says 96, the Median block names 4", "line 7")
@@ -29,14 +31,14 @@ class Warnings:
     """
 
     def __init__(self, messages: tuple[str, ...] = ()) -> None:
-        self._messages: dict[str, None] = dict.fromkeys(messages)
+        self._messages: dict[str, None] = dict.fromkeys(bounded(message) for message in messages)
 
     def add(self, message: str, where: str | None = None) -> None:
-        self._messages.setdefault(f"{where}: {message}" if where else message)
+        self._messages.setdefault(bounded(f"{where}: {message}" if where else message))
 
     def extend(self, messages: tuple[str, ...] | list[str] | Warnings) -> None:
         for message in messages:
-            self._messages.setdefault(message)
+            self._messages.setdefault(bounded(message))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._messages)

@@ -393,7 +393,7 @@ class WellBlock:
                     parse_location(row[0], file, line)  # raises, naming the cell
                 notes.add(
                     f"expected a well location like 1(1,A1) in the {raw.name} block, found "
-                    f"{row[0].strip()!r}; the row is not read",
+                    f"{excerpt(row[0].strip())}; the row is not read",
                     where=f"line {line}",
                 )
                 continue
