@@ -7,7 +7,11 @@ worker processes, with no Snakemake. The CPU time is then split as each job meas
 itself (the ``resources:`` line that ends every job's log): per-plate work (the chunk
 jobs), study-level work (tables, QC, statistics, figures, report), each with the jobs'
 start-up (interpreter and imports) apart, and orchestration, the rest: Snakemake's own
-process (parsing, the DAG, launching and checking jobs).
+process (parsing, the DAG, launching and checking jobs). The per-plate work is set
+against two floors: the package's own chunk step without Snakemake (above), and a plain
+one, in this process: every export split by Python's csv module (openpyxl for
+workbooks), the study's standard curves fitted in one batch per model, and its wells
+table written by pyarrow (`plain_floor`).
 
     .venv/bin/python bench/bench_workflow.py            # 100, 1000, 5000 plates
     .venv/bin/python bench/bench_workflow.py 100 1000   # chosen sizes
@@ -21,6 +25,8 @@ the runs. Peak memory is the largest of any process so far.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import os
 import resource
 import shutil
@@ -184,6 +190,57 @@ def floor(study: Path, workers: int) -> tuple[float, float]:
     return time.perf_counter() - start, cpu
 
 
+def plain_floor(study: Path) -> tuple[float, dict[str, float]]:
+    """The plainest per-plate work on the same files, in this process: every export
+    split into rows by Python's csv module (text) or walked cell by cell by openpyxl
+    (workbooks), the study's standard curves (from its wells table) fitted in one batch
+    per model the config names, and its wells table written with pyarrow. CPU seconds
+    in all and by part. No checks, no roles, no tables built: what no reader can beat."""
+    import io
+
+    import numpy as np
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from assaypipe.curves import fit_curves
+
+    wells = pq.read_table(study / "results" / "wells.parquet").to_pandas()
+    config = yaml.safe_load((study / "config" / "config.yaml").read_text())
+    models = config.get("curves", {}).get("models", ["5PL", "4PL"])
+    standards = wells[(wells["role"] == "standard") & wells["signal"].notna()]
+    groups = [group for _, group in standards.groupby(["plate_id", "analyte"], sort=False)]
+    width = max(len(group) for group in groups)
+    x = np.full((len(groups), width), np.nan)
+    y = np.full((len(groups), width), np.nan)
+    for i, group in enumerate(groups):
+        x[i, : len(group)] = group["expected_conc"].to_numpy(float)
+        y[i, : len(group)] = group["signal"].to_numpy(float)
+    files = sorted(p for p in (study / "resources" / "plates").iterdir() if p.is_file())
+    parts: dict[str, float] = {}
+
+    start = time.process_time()
+    for path in files:
+        data = path.read_bytes()
+        # The study's unreadable files (simulated damage) parse as far as they go.
+        with contextlib.suppress(Exception):
+            if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+                book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+                [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
+            else:
+                list(csv.reader(data.decode("utf-8", errors="replace").splitlines()))
+    parts["parse"] = time.process_time() - start
+    start = time.process_time()
+    for model in models:
+        fit_curves(x, y, model, "1/y^2")
+    parts["fit"] = time.process_time() - start
+    start = time.process_time()
+    with tempfile.TemporaryDirectory() as tmp:
+        pq.write_table(pa.Table.from_pandas(wells), Path(tmp) / "wells.parquet")
+    parts["write"] = time.process_time() - start
+    return sum(parts.values()), parts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000, 5000])
@@ -221,8 +278,23 @@ def _one_run(study: Path, n: int, cores: int) -> tuple[float, float, float, floa
     prints them and returns (wall, CPU, floor wall, one-added wall)."""
     shutil.rmtree(study / "results", ignore_errors=True)
     wall, cpu, peak = run_workflow(study, cores)
-    breakdown = cpu_breakdown(job_cpu(study), cpu)
-    floor_wall, _ = floor(study, cores)
+    jobs = job_cpu(study)
+    breakdown = cpu_breakdown(jobs, cpu)
+    floor_wall, floor_cpu = floor(study, cores)
+    per_plate = sum(
+        f.startup_cpu + f.step_cpu + f.children_cpu
+        for rule in PER_PLATE_RULES
+        for f in jobs.get(rule, [])
+    )
+    plain, parts = plain_floor(study)
+    breakdown.insert(
+        1,
+        f"per-plate work against the floors: CPU {per_plate:.1f} s; the package's own "
+        f"process_chunk without Snakemake {floor_cpu:.1f} s ({per_plate / floor_cpu:.1f}x); "
+        f"a plain parse, batch fit and write {plain:.1f} s ({per_plate / plain:.1f}x: "
+        + ", ".join(f"{name} {cpu:.2f} s" for name, cpu in parts.items())
+        + ")",
+    )
     print(
         f"{n:>7} {wall:>8.1f} {cpu:>8.1f} {peak / 2**20:>9.0f} {1000 * wall / n:>9.1f} "
         f"{floor_wall:>8.1f} {wall / floor_wall:>8.1f}",
