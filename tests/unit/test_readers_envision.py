@@ -265,3 +265,19 @@ def test_a_standard_code_numbered_beyond_any_series_has_no_level(tmp_path: Path)
         wells = by_well(read_exports(path)[0].wells)
         assert wells.loc["A1", "role"] == "standard"
         assert wells["level"].isna()["A1"] and wells.loc["A2", "level"] == 1
+
+
+def test_grid_lines_cut_off_by_a_blank_line_are_named(tmp_path: Path) -> None:
+    # The blank line ended plate 1's bare grid; its rows D to H were taken for assay
+    # facts without a word, and the plate read as 36 wells of 96.
+    path = tmp_path / "cut.csv"
+    path.write_bytes(BARE.read_bytes().replace(b"\r\n0,3600;", b"\r\n\r\n0,3600;", 1))
+    first, second = read_exports(path)
+    assert len(first.wells) == 36
+    message = (
+        "lines of numbers stand outside any plate's grid (after a blank or title line that "
+        "ended the grid above) and are not read; the file looks damaged: line 13, line 14, "
+        "line 15, line 16, line 17"
+    )
+    assert message in first.warnings and message in second.warnings
+    assert not any("outside any plate's grid" in w for p in read_exports(BARE) for w in p.warnings)

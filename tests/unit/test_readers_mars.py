@@ -285,3 +285,48 @@ def test_a_standard_numbered_beyond_any_series_has_no_level(tmp_path: Path) -> N
         wells = by_well(read_export(path).wells)
         assert wells.loc["A1", "role"] == "standard"
         assert wells["level"].isna()["A1"] and wells.loc["A2", "level"] == 1
+
+
+@pytest.mark.parametrize("inserted", ["\r\n", "5. Concentrations (pg/ml)\r\n"])
+def test_grid_rows_cut_off_by_a_blank_or_title_line_are_named(
+    tmp_path: Path, inserted: str
+) -> None:
+    # The line ended the grid, and rows D to H were passed over without a word.
+    text = PLATE_VIEW.read_bytes().decode("utf-8")
+    path = tmp_path / "cut_grid.csv"
+    path.write_bytes(text.replace("\r\nD,0.199", "\r\n" + inserted + "D,0.199", 1).encode())
+    plate = read_export(path)
+    assert len(plate.wells) == 12 and "D1" not in set(plate.wells["well"])
+    first = 14  # rows D to H, one line down
+    assert plate.warnings[0] == (
+        "lines that look like rows of a grid stand outside any grid (after a blank or title "
+        "line that ended the grid above, or with no grid header) and are not read; the file "
+        "looks damaged: " + ", ".join(f"line {n}" for n in range(first, first + 5))
+    )
+    assert not any("outside any grid" in w for w in read_export(PLATE_VIEW).warnings)
+
+
+def test_a_stray_quote_in_the_table_view_leaves_the_rows_after_it_alone(tmp_path: Path) -> None:
+    # The whole text went through one csv reader: the quote ran every later row into
+    # one cell, and 9 wells read as 1.
+    text = TABLE_VIEW.read_bytes()
+    path = tmp_path / "quote.csv"
+    path.write_bytes(text.replace(b"A01;Standard S1;31250,0;", b'A01;Standard S1;31250,0;"', 1))
+    assert (
+        read_export(path).wells["well"].tolist() == read_export(TABLE_VIEW).wells["well"].tolist()
+    )
+
+
+def test_a_well_given_twice_in_the_table_view_keeps_its_first_row(tmp_path: Path) -> None:
+    # B02 damaged into C02: C2 was read twice with two signals, and B2 was lost, unsaid.
+    path = tmp_path / "twice.csv"
+    path.write_bytes(TABLE_VIEW.read_bytes().replace(b"\nB02;", b"\nC02;", 1))
+    plate = read_export(path)
+    original = by_well(read_export(TABLE_VIEW).wells)
+    wells = by_well(plate.wells)
+    assert len(wells) == len(original) - 1 and "B2" not in wells.index
+    assert wells.loc["C2", "signal"] == original.loc["B2", "signal"]
+    assert (
+        "wells given twice in the table, the first row of each read, the other not (a well "
+        "name may be damaged): C2 (lines 14 and 16)"
+    ) in plate.warnings

@@ -248,3 +248,36 @@ def test_a_blank_line_inside_a_table_is_passed_over_with_a_warning(
     ]
     # The blank line before the second plate's `Plate_` line ends the first table.
     assert not any("blank lines inside" in w for w in second.warnings)
+
+
+def test_rows_under_no_header_are_named(tmp_path: Path) -> None:
+    # A `Plate_` line inside the table ended it, and the rows after it, under no header,
+    # were passed over without a word.
+    text = TWO_PLATES.read_text(encoding="utf-8")
+    cut = text.index("S003,IL-6,C01")
+    path = tmp_path / "plate_line.csv"
+    path.write_text(text[:cut] + "Plate_XY99,,,,,,,,,,,,,,,\n" + text[cut:], encoding="utf-8")
+    first, second = read_exports(path)
+    assert len(first.wells) == 4
+    # Lines 8 to 21 name wells (line 20's Z99 names none); twelve are listed.
+    shown = ", ".join(f"line {n}" for n in range(8, 20))
+    message = (
+        "rows naming a well stand under no header (after a `Plate_` line or a damaged header "
+        f"inside a table) and are not read; the file looks damaged: {shown} and 2 more"
+    )
+    assert message in first.warnings and message in second.warnings
+
+
+def test_a_header_copied_into_a_table_is_named_on_both_halves(tmp_path: Path) -> None:
+    lines = TWO_PLATES.read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "copied_header.csv"
+    path.write_text("".join([*lines[:8], lines[1], *lines[8:]]), encoding="utf-8")
+    plates = read_exports(path)
+    assert len(plates) == 3
+    message = (
+        "a header row follows a table's rows with no blank or `Plate_` line between, starting "
+        "another table there (a copied header line may have split one plate's table in two); "
+        "the file looks damaged: line 9"
+    )
+    assert all(message in plate.warnings for plate in plates)
+    assert not any(message in plate.warnings for plate in read_exports(TWO_PLATES))

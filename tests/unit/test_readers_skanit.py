@@ -7,6 +7,7 @@ folder exists.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -347,3 +348,21 @@ def test_a_kinetic_or_repeated_read_is_refused(tmp_path: Path) -> None:
         r"`Plate 1` at 450 nm \(a kinetic or repeated read\): there is no single endpoint",
     ):
         read_export(write(tmp_path, data))
+
+
+def test_a_damaged_header_number_narrowing_a_grid_is_named(tmp_path: Path) -> None:
+    # Column 12's header made text: the grid was read to column 11, and its wells right
+    # of it (P23, P24) were lost without a word.
+    import openpyxl
+
+    book = openpyxl.load_workbook(FIXTURES / "two_plates_384_two_wavelengths.xlsx")
+    book["Absorbance 1_01"]["M11"].value = "abc"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    plates = read_exports(write(tmp_path, buffer.getvalue()))
+    message = (
+        "sheet `Absorbance 1_01` row 11: the grid's header names columns 1 to 11 only, so 2 "
+        "filled cells right of column 11 in its rows are not read (a header number looks "
+        "damaged)"
+    )
+    assert all(message in plate.warnings for plate in plates)

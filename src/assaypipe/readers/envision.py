@@ -118,6 +118,8 @@ _DEFAULT_MEANINGS: Final = {
 }
 _SHAPES: Final = {96: (8, 12), 384: (16, 24), 1536: (32, 48)}
 _MOST_LISTED: Final = 12
+# A number as a grid cell holds it, with a decimal point or comma.
+_NUMBER_CELL: Final = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
 # --- layer 1: split ----------------------------------------------------------------
@@ -153,6 +155,9 @@ class RawExport:
     version: str
     decimal_comma: bool
     has_assay: bool = field(default=True)
+    # Lines of numbers outside any section's grid (after a blank or title line that
+    # ended it): passed over, and named in a warning.
+    stray_rows: tuple[int, ...] = ()
 
 
 def looks_like_envision(text: str, lines: Sequence[str]) -> bool:
@@ -174,6 +179,7 @@ def split_export(text: str, file: str) -> RawExport:
     maps: list[RawMap] = []
     index = 0
     tail = ""
+    stray: list[int] = []
     while index < len(lines):
         cells = lines[index][0]
         first = cells[0].strip().casefold() if cells else ""
@@ -190,6 +196,9 @@ def split_export(text: str, file: str) -> RawExport:
                 maps += found
             else:
                 index += 1
+        elif _looks_like_grid_row(cells):
+            stray.append(lines[index][1])
+            index += 1
         else:
             _fact(cells, tail, facts)
             index += 1
@@ -201,6 +210,7 @@ def split_export(text: str, file: str) -> RawExport:
         for cell in cells
     )
     return RawExport(
+        stray_rows=tuple(stray),
         sections=tuple(sections),
         facts=facts,
         maps=tuple(maps),
@@ -263,6 +273,16 @@ def _section(lines: list[Line], index: int, titled: bool, file: str) -> tuple[Ra
         index += 1
     info = (tuple(c.strip() for c in header), tuple(c.strip() for c in values))
     return RawSection(info, line, titled, tuple(background), title, tuple(grid)), index
+
+
+def _looks_like_grid_row(cells: Sequence[str]) -> bool:
+    """Three numbers or more after the line's first cell, which is a number, a row letter
+    or empty: a row of a grid, where only a section's grid has such lines (the assay's
+    facts are `key,,,,value`)."""
+    first = cells[0].strip() if cells else ""
+    if first and not (_NUMBER_CELL.fullmatch(first) or (len(first) == 1 and first.isalpha())):
+        return False
+    return sum(1 for cell in cells[1:] if _NUMBER_CELL.fullmatch(cell.strip())) >= 3
 
 
 def _first(cells: Sequence[str], fold: bool = True) -> str:
@@ -714,6 +734,15 @@ def compose(
             "the file does not end with EnVision's `Exported with EnVision Workstation "
             "version` line: it looks cut short, and plates or wells after this point may be "
             "missing; export it again"
+        )
+    if raw.stray_rows:
+        shown = ", ".join(f"line {n}" for n in raw.stray_rows[:_MOST_LISTED])
+        more = len(raw.stray_rows) - _MOST_LISTED
+        notes.add(
+            "lines of numbers stand outside any plate's grid (after a blank or title line "
+            "that ended the grid above) and are not read; the file looks damaged: "
+            + shown
+            + (f" and {more} more" if more > 0 else "")
         )
     if not raw.has_assay:
         notes.add(

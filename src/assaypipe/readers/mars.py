@@ -34,7 +34,6 @@ on ...`, `Ratio ...`) a value MARS calculated, kept under its title as a vendor 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -267,6 +266,9 @@ class RawRun:
     cycles: tuple[int, ...]
     first_line: int
     delimiter: str = ","
+    # What the split read past that the lab should know (lines that look like a grid's
+    # rows outside any grid).
+    notes: tuple[str, ...] = ()
 
 
 def looks_like_mars(lines: Sequence[str]) -> bool:
@@ -299,8 +301,12 @@ def _split_lines(text: str) -> tuple[list[Line], str]:
     # Header fields may stand one to a line: the delimiter is the commonest of the head.
     head = "\n".join(raw[:40])
     delimiter = max((";", "\t", ","), key=lambda d: (head.count(d), d == ","))
-    reader = csv.reader(io.StringIO("\n".join(raw)), delimiter=delimiter)
-    return [(tuple(row), number) for number, row in enumerate(reader, start=1)], delimiter
+    # Each line is one row: a stray quote (a damaged line) leaves the lines after it alone
+    # where a reader over the whole text would run them into one cell.
+    return [
+        (tuple(next(csv.reader([line], delimiter=delimiter), ())), number)
+        for number, line in enumerate(raw, start=1)
+    ], delimiter
 
 
 def _split_run(lines: list[Line], file: str) -> RawRun:
@@ -324,16 +330,32 @@ def _split_run(lines: list[Line], file: str) -> RawRun:
         if not _is_title(filled) and not _is_grid_header(cells) and not _is_table_header(cells):
             mode, mode_line = filled[0], number
             index += 1
-    grids, table, cycles = _blocks(lines[index:], file)
+    grids, table, cycles, orphans = _blocks(lines[index:], file)
     first = lines[0][1] if lines else 1
-    return RawRun(tuple(fields), mode, mode_line, grids, table, cycles, first)
+    notes: tuple[str, ...] = ()
+    if orphans:
+        notes = (
+            "lines that look like rows of a grid stand outside any grid (after a blank or "
+            "title line that ended the grid above, or with no grid header) and are not "
+            f"read; the file looks damaged: {_lines(orphans)}",
+        )
+    return RawRun(tuple(fields), mode, mode_line, grids, table, cycles, first, notes=notes)
+
+
+def _lines(numbers: Sequence[int]) -> str:
+    shown = ", ".join(f"line {number}" for number in numbers[:_MOST_LISTED])
+    more = len(numbers) - _MOST_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _blocks(
     lines: list[Line], file: str
-) -> tuple[tuple[Grid, ...], TableView | None, tuple[int, ...]]:
+) -> tuple[tuple[Grid, ...], TableView | None, tuple[int, ...], tuple[int, ...]]:
+    """The grids, the table view, the `Cycle` lines, and the lines that look like a
+    grid's rows outside any grid (passed over)."""
     grids: list[Grid] = []
     cycles: list[int] = []
+    orphans: list[int] = []
     title, title_line = "", 0
     index = 0
     while index < len(lines):
@@ -343,7 +365,7 @@ def _blocks(
             index += 1
         elif _is_table_header(cells):
             body = [line for line in lines[index:] if any(c.strip() for c in line[0])]
-            return tuple(grids), TableView.create(body, file), tuple(cycles)
+            return tuple(grids), TableView.create(body, file), tuple(cycles), tuple(orphans)
         elif _is_grid_header(cells):
             end = index + 1
             # A grid runs to the next blank line: a line in it that is not a row (its row
@@ -360,8 +382,10 @@ def _blocks(
                 cycles.append(number)
             elif len(filled) == 1:
                 title, title_line = " ".join(_NUMBERED.sub("", filled[0]).split()), number
+            elif _is_row(cells) and _ROW_LABEL.fullmatch(cells[0].strip()):
+                orphans.append(number)
             index += 1
-    return tuple(grids), None, tuple(cycles)
+    return tuple(grids), None, tuple(cycles), tuple(orphans)
 
 
 def _trim(cells: Sequence[str]) -> list[str]:
@@ -516,6 +540,8 @@ def data_sets(raw: RawRun, file: str) -> list[DataSet]:
 
 
 def _table_sets(table: TableView, file: str) -> list[DataSet]:
+    """The table view's data sets; a well given twice keeps its first row (the others
+    are named by `_repeated_wells`)."""
     wells: list[str] = []
     for well, _, _, number in table.rows:
         placed = _well(well)
@@ -533,15 +559,32 @@ def _table_sets(table: TableView, file: str) -> list[DataSet]:
                 file, f"expected a well name such as A01, found {well!r}", where=f"line {number}"
             )
         wells.append(placed)
-    placed_wells = np.array(wells, dtype=object)
+    first = sorted({well: i for i, well in reversed(list(enumerate(wells)))}.values())
+    rows = [table.rows[i] for i in first]
+    placed_wells = np.array([wells[i] for i in first], dtype=object)
     sets = []
-    contents = np.array([text for _, text, _, _ in table.rows], dtype=object)
+    contents = np.array([text for _, text, _, _ in rows], dtype=object)
     if any(contents):
         sets.append(DataSet("Content", "content", "", "", placed_wells, contents, table.line))
     for position, title in enumerate(table.titles):
-        texts = np.array([values[position] for _, _, values, _ in table.rows], dtype=object)
+        texts = np.array([values[position] for _, _, values, _ in rows], dtype=object)
         sets.append(DataSet.create(title, placed_wells, texts, table.line))
     return sets
+
+
+def _repeated_wells(table: TableView) -> list[str]:
+    """Wells the table view gives twice: `B3 (lines 12 and 15)` for each repeat."""
+    seen: dict[str, int] = {}
+    repeats = []
+    for well, _, _, number in table.rows:
+        placed = _well(well)
+        if placed is None:
+            continue
+        if placed in seen:
+            repeats.append(f"{placed} (lines {seen[placed]} and {number})")
+        else:
+            seen[placed] = number
+    return repeats
 
 
 def _well(text: str) -> str | None:
@@ -560,7 +603,7 @@ class Choice:
 
 def compose(raw: RawRun, options: ReadOptions, file: str, name: str = "") -> ParsedPlate:
     """One test run's wells, run facts, MARS's own results and warnings."""
-    notes = Warnings()
+    notes = Warnings(raw.notes)
     header = RunHeader.create(raw)
     if header.equals_line:
         notes.add(
@@ -570,6 +613,14 @@ def compose(raw: RawRun, options: ReadOptions, file: str, name: str = "") -> Par
         )
     _refuse_dynamic(raw, file)
     sets = data_sets(raw, file)
+    repeats = _repeated_wells(raw.table) if raw.table is not None else []
+    if repeats:
+        more = len(repeats) - _MOST_LISTED
+        notes.add(
+            "wells given twice in the table, the first row of each read, the other not "
+            f"(a well name may be damaged): {', '.join(repeats[:_MOST_LISTED])}"
+            + (f" and {more} more" if more > 0 else "")
+        )
     if not sets:
         raise InputError(
             file,

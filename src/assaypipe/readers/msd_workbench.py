@@ -122,6 +122,13 @@ class Table:
     header_place: str
     # Blank rows inside the table, passed over: rows naming a well follow them.
     gaps: tuple[str, ...] = ()
+    # Rows naming a well that stand under no header (after a `Plate_` line inside a
+    # table, say): not read, named on every table of the file.
+    stray: tuple[str, ...] = ()
+    # Headers that follow another table's rows directly (no blank or `Plate_` line
+    # between): a header line copied into a table splits it in two. Named on every
+    # table of the file.
+    split_headers: tuple[str, ...] = ()
 
 
 def looks_like_workbench(rows: list[tuple[str, ...]]) -> bool:
@@ -133,21 +140,35 @@ def looks_like_workbench(rows: list[tuple[str, ...]]) -> bool:
 def split_tables(rows: list[tuple[str, ...]], place: str = "line {}") -> list[Table]:
     """Each plate's table in the rows; `place` names a row by its number."""
     tables: list[Table] = []
+    stray: list[str] = []
+    split: list[str] = []
     plate = ""
     index = 0
+    ended_at = -1  # the row that ended the last table's rows
+    well = -1  # the Well column of the last header
     while index < len(rows):
         cells = rows[index]
         first = cells[0].strip() if cells else ""
         if _is_header(cells):
             header_place = place.format(index + 1)
-            body, places, gaps, index = _body(rows, index + 1, place, _well_column(cells))
+            if index == ended_at and tables and tables[-1].rows:
+                split.append(header_place)
+            well = _well_column(cells)
+            body, places, gaps, index = _body(rows, index + 1, place, well)
             tables.append(Table(plate, cells, body, places, header_place, gaps))
+            ended_at = index
             plate = ""
             continue
         found = _PLATE_LINE.match(first)
         if found is not None and not any(cell.strip() for cell in cells[1:]):
             plate = found.group(1).strip()
+        elif well >= 0 and _is_row_of(cells, well):
+            stray.append(place.format(index + 1))
         index += 1
+    if stray or split:
+        tables = [
+            replace(table, stray=tuple(stray), split_headers=tuple(split)) for table in tables
+        ]
     return tables
 
 
@@ -228,8 +249,11 @@ class WorkbenchTable:
     places: tuple[str, ...]
     # Rows with text past the header's last column (two lines run together, say).
     long_rows: tuple[str, ...] = ()
-    # Blank rows inside the table (`Table.gaps`).
+    # Blank rows inside the table, rows under no header, a header right after another
+    # table's rows (`Table`).
     gaps: tuple[str, ...] = ()
+    stray: tuple[str, ...] = ()
+    split_headers: tuple[str, ...] = ()
 
     @classmethod
     def create(cls, table: Table, file: str) -> WorkbenchTable:
@@ -260,6 +284,8 @@ class WorkbenchTable:
             places=table.places,
             long_rows=long_rows,
             gaps=table.gaps,
+            stray=table.stray,
+            split_headers=table.split_headers,
         )
 
     def get(self, name: str) -> np.ndarray:
@@ -327,6 +353,20 @@ def compose(
             "rows with more cells than the header, read up to its last column (the rest "
             f"is not read; two lines may have run together): {shown}"
             + (f" and {more} more" if more > 0 else "")
+        )
+    if table.stray:
+        more = len(table.stray) - _MOST_LISTED
+        notes.add(
+            "rows naming a well stand under no header (after a `Plate_` line or a damaged "
+            "header inside a table) and are not read; the file looks damaged: "
+            + ", ".join(table.stray[:_MOST_LISTED])
+            + (f" and {more} more" if more > 0 else "")
+        )
+    if table.split_headers:
+        notes.add(
+            "a header row follows a table's rows with no blank or `Plate_` line between, "
+            "starting another table there (a copied header line may have split one plate's "
+            f"table in two); the file looks damaged: {', '.join(table.split_headers)}"
         )
     if table.gaps:
         more = len(table.gaps) - _MOST_LISTED

@@ -115,6 +115,10 @@ class Grid:
     wells: np.ndarray
     texts: np.ndarray
     line: int
+    # The columns its header names, and the filled cells of its rows right of them
+    # (within the sheet's widest grid): a damaged header number narrows the grid.
+    columns: int = 0
+    cut: int = 0
 
     def text_of(self, wells: np.ndarray) -> np.ndarray:
         lookup = dict(zip(self.wells.tolist(), self.texts.tolist(), strict=True))
@@ -187,7 +191,7 @@ def _split_sheet(sheet: Sheet) -> ResultSheet:
         filled = [cell for cell in row if cell.strip()]
         width = _header_width(row)
         if width and row[0].strip():
-            grid, index = _grid(sheet.name, rows, index, width, step, plate, wavelength)
+            grid, index = _grid(sheet.name, rows, index, width, step, plate, wavelength, widest)
             grids.append(grid)
             continue
         if filled and len(filled) == 1 and row[0].strip():
@@ -228,15 +232,18 @@ def _grid(
     step: str,
     plate: str,
     wavelength: str,
+    widest: int = 0,
 ) -> tuple[Grid, int]:
     """The grid whose header is at `start`: its rows while they follow A, B, C, ..."""
     wells: list[str] = []
     texts: list[str] = []
+    cut = 0
     index = start + 1
     for letter in ROW_LETTERS:
         row = rows[index] if index < len(rows) else ()
         if not row or row[0].strip().upper() != letter:
             break
+        cut += sum(1 for cell in row[width + 1 : max(widest, width) + 1] if cell.strip())
         cells = row[1 : width + 1]
         cells = cells + ("",) * (width - len(cells))
         wells += [f"{letter}{column}" for column in range(1, width + 1)]
@@ -251,6 +258,8 @@ def _grid(
         wells=np.array(wells, dtype=object),
         texts=np.array(texts, dtype=object),
         line=start + 1,
+        columns=width,
+        cut=cut,
     )
     return grid, index
 
@@ -831,6 +840,14 @@ def _note_unused(choice: Choice, sets: list[DataSet], notes: Warnings) -> None:
 
 def _note_stray(results: list[ResultSheet], notes: Warnings) -> None:
     for result in results:
+        for grid in result.grids:
+            if grid.cut:
+                notes.add(
+                    f"the grid's header names columns 1 to {grid.columns} only, so {grid.cut} "
+                    f"filled cells right of column {grid.columns} in its rows are not read (a "
+                    "header number looks damaged)",
+                    f"sheet `{result.name}` row {grid.line}",
+                )
         if not result.stray:
             continue
         shown = ", ".join(f"`{text}`" for text, _, _ in result.stray[:3])
