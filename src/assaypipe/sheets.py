@@ -24,7 +24,9 @@ SUBJECT_COLUMNS = ("subject_id", "course", "sex", "age", "disease_duration", "am
 OUTCOME_COLUMNS = ("subject_id", "month", "edss", "t25fw")
 ALIAS_COLUMNS = ("alias", "analyte", "display")
 
-_BEAD_REGION = re.compile(r"\s*\(\s*\d+\s*\)\s*$")
+# Starting only where no space precedes (the start of a run of spaces): searched from
+# every place of a long run of spaces it was quadratic in the run's length.
+_BEAD_REGION = re.compile(r"(?<!\s)\s*\(\s*\d+\s*\)\s*$")
 # A sheet of 100,000 samples is about 6 MB; reading one of this size as text takes
 # about 400 MB, within what any job or the workflow's start has.
 MAX_SHEET_BYTES: Final = 16 * 1024 * 1024

@@ -109,7 +109,9 @@ _CONTROL_WORD: Final = re.compile(r"(?<![a-z])(?:controls?|ctrls?|ctl|qc)(?![a-z
 _BEAD_REGION: Final = re.compile(r"\(\d+\)\s*$")
 _WELL_LIST: Final = re.compile(r"^[A-P](?:[1-9]|1\d|2[0-4])(?:\s*,\s*[A-P](?:[1-9]|1\d|2[0-4]))*$")
 # A header `Obs Conc (pg/mL)`: the column's name and its unit.
-_WITH_UNIT: Final = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^()]*)\)$")
+# The name is the shortest text ending in a non-space (runs of space taken whole): a lazy
+# `.*?` before `\s*` backtracked over a long run of spaces, quadratic in its length.
+_WITH_UNIT: Final = re.compile(r"^(?P<name>(?:[^\S\n]*+\S)*?)\s*\((?P<unit>[^()]*)\)$")
 _CONC_COLUMNS: Final = ("Obs Conc", "Exp Conc", "Conc in Range")
 # The fields of one well's record (`_sheet_rows`).
 _RECORD_COLUMNS: Final = [

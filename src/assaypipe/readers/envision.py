@@ -99,8 +99,17 @@ _VERSION: Final = re.compile(r"Exported with EnVision Workstation version\s+(\S+
 _CHANNEL: Final = re.compile(r"\s-\s(channel\s+\d+(?:\s+window\s+\d+)?)", re.IGNORECASE)
 _LABEL_REPEAT: Final = re.compile(r"\(\d+\)\s*$")
 _DETECTOR: Final = re.compile(r"De=(\S+)")
-_CALC: Final = re.compile(r"^\s*(?P<id>Calc\s*\d+)\s*:\s*(?P<name>[^=]*?)\s*(?:=.*)?$", re.I)
-_LEGEND: Final = re.compile(r"^\s*(?P<code>\S+)\s+-\s+(?P<meaning>.+?)\s*$")
+# The name is the shortest text ending in a non-space before any `=` (runs of space taken
+# whole: a lazy name before `\s*` was quadratic in a long run of spaces).
+_CALC: Final = re.compile(
+    r"^\s*(?P<id>Calc\s*\d+)\s*:\s*(?P<name>(?:\s*+[^=\s])*?)\s*(?:=.*)?$", re.I
+)
+# The meaning is the shortest text ending in a non-space, or one space where nothing else
+# follows (runs of space taken whole: a lazy `.+?` before `\s*` was quadratic in a long run
+# of spaces).
+_LEGEND: Final = re.compile(
+    r"^\s*(?P<code>\S+)\s+-\s+(?P<meaning>[^\S\n](?=\s*$)|(?:[^\S\n]*+\S)+?)\s*$"
+)
 _CODE: Final = re.compile(r"^(?P<prefix>[A-Za-z]+|-)(?P<number>\d*)$")
 # Plate map codes without a legend line, as EnVision defines them.
 _DEFAULT_MEANINGS: Final = {

@@ -113,7 +113,12 @@ _SPEC: Final = re.compile(
     r"(?:\s*\[(?P<suffix>Test|Ref|Parallel|Perpendicular)\])?$",
     re.IGNORECASE,
 )
-_REDUCTION: Final = re.compile(r"^(?P<stat>.+?)\s*\[(?P<source>.+)\]$")
+# The statistic is the shortest text (one character at least) ending in a non-space, or a
+# lone space before the bracket (runs of space taken whole: a lazy `.+?` before `\s*` was
+# quadratic in a long run of spaces).
+_REDUCTION: Final = re.compile(
+    r"^(?P<stat>[^\S\n](?=\s*+\[)|(?:[^\S\n]*+\S)+?)\s*\[(?P<source>.+)\]$"
+)
 _GRID_HEADER: Final = re.compile(r"^\t\s*\d+\s*(?:\t|$)")
 _FITTING: Final = re.compile(r"fitting results\s*$", re.IGNORECASE)
 _SECTIONS: Final = frozenset({"Layout", "Results"})

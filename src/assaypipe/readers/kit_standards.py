@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = ["KitStandards", "apply_kit_standards"]
 
-_BEAD_REGION: Final = re.compile(r"\s*\(\s*\d+\s*\)\s*$")
+# Starting only where no space precedes (the start of a run of spaces): searched from
+# every place of a long run of spaces it was quadratic in the run's length.
+_BEAD_REGION: Final = re.compile(r"(?<!\s)\s*\(\s*\d+\s*\)\s*$")
 # Values this close are the same concentration written with other digits.
 _SAME: Final = 1e-6
 _MOST_SHOWN: Final = 8

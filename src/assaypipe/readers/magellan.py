@@ -83,7 +83,9 @@ _RUN_DATE: Final = re.compile(
 )
 _WAVELENGTH_ONLY: Final = re.compile(r"^\d+\s*nm$", re.IGNORECASE)
 _NUMBER: Final = re.compile(r"([\d.]+)")
-_UNIT_IN_HEADER: Final = re.compile(r"[\[(]\s*([^\])]+?)\s*[\])]")
+# The unit is the shortest text ending in a non-space before the closing bracket (runs of
+# space taken whole: a lazy unit before `\s*` was quadratic in a long run of spaces).
+_UNIT_IN_HEADER: Final = re.compile(r"[\[(]\s*+((?:\s*+[^\s\])])+?)\s*[\])]")
 # Magellan's control names beyond the role rule's `Ctrl<n>`: a lone `Ctrl`, NC and PC.
 _CONTROL: Final = re.compile(r"^(?:ctrl|control|nc|pc|neg|pos)\w*$", re.IGNORECASE)
 _MOST_LISTED: Final = 12

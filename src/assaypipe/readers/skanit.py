@@ -69,7 +69,11 @@ Mode = Literal["absorbance", "fluorescence", "luminescence", "alpha", ""]
 
 _RESULTS: Final = "Measurement results"
 _SESSION_FILE: Final = re.compile(r"\.skax?$", re.IGNORECASE)
-_WAVELENGTH: Final = re.compile(r"^Wavelength:\s*(.*?)\s*(?:nm)?\s*$", re.IGNORECASE)
+# The value is the shortest text ending in a non-space (runs of space taken whole: a lazy
+# `.*?` before `\s*` was quadratic in a long run of spaces).
+_WAVELENGTH: Final = re.compile(
+    r"^Wavelength:\s*+((?:[^\S\n]*+\S)*?)\s*+(?:nm)?\s*$", re.IGNORECASE
+)
 # What a measured grid's first cell says: SkanIt's unit of the raw reading.
 _RAW_LABELS: Final[dict[str, Mode]] = {
     "abs": "absorbance",
