@@ -312,8 +312,12 @@ def test_a_stray_quote_in_the_table_view_leaves_the_rows_after_it_alone(tmp_path
     text = TABLE_VIEW.read_bytes()
     path = tmp_path / "quote.csv"
     path.write_bytes(text.replace(b"A01;Standard S1;31250,0;", b'A01;Standard S1;31250,0;"', 1))
-    assert (
-        read_export(path).wells["well"].tolist() == read_export(TABLE_VIEW).wells["well"].tolist()
+    plate = read_export(path)
+    assert plate.wells["well"].tolist() == read_export(TABLE_VIEW).wells["well"].tolist()
+    # The rest of the quote's own line is one cell, and the line is named.
+    assert plate.warnings[0] == (
+        "line 11: a double quote opens a cell that does not close on its line; the rest of "
+        "the line is read as that one cell"
     )
 
 

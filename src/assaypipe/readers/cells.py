@@ -52,6 +52,7 @@ __all__ = [
     "number_text",
     "parse_well",
     "parsed_numbers",
+    "stray_quotes",
     "unreadable_counts",
     "vendor_columns",
     "vendor_frame",
@@ -257,6 +258,23 @@ def _decoded(data: bytes, file: str | Path) -> tuple[str, tuple[str, ...]]:
             return data.decode("cp1252"), ()
         except UnicodeDecodeError:
             return data.decode("latin-1"), ()
+
+
+def stray_quotes(text: str, most: int = 12) -> str | None:
+    """A warning naming the lines with an odd number of double quotes, if any: a reader
+    that splits each line on its own reads the rest of such a line as one cell.
+
+    >>> stray_quotes('a,b\\n"c,d\\ne,f').split(";")[0]
+    'line 2: a double quote opens a cell that does not close on its line'
+    """
+    odd = [str(n) for n, line in enumerate(text.splitlines(), start=1) if line.count('"') % 2]
+    if not odd:
+        return None
+    shown = ", ".join(odd[:most]) + (f" and {len(odd) - most} more" if len(odd) > most else "")
+    return (
+        f"line{'s' if len(odd) > 1 else ''} {shown}: a double quote opens a cell that does "
+        "not close on its line; the rest of the line is read as that one cell"
+    )
 
 
 def _unix_newlines(text: str) -> str:

@@ -47,6 +47,7 @@ from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
     is_whole,
+    stray_quotes,
     vendor_rows,
     wells_columns,
     whole_numbers,
@@ -976,7 +977,13 @@ def _run_names(runs: list[RawRun]) -> list[str]:
 
 
 def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
-    return read_mars(source.text, source.file, options)
+    plates = read_mars(source.text, source.file, options)
+    # Each line is split on its own (`_split_lines`): a stray quote takes the rest of its
+    # line only, and is named.
+    stray = stray_quotes(source.text, _MOST_LISTED)
+    if stray is None:
+        return plates
+    return [replace(plate, warnings=(stray, *plate.warnings)) for plate in plates]
 
 
 def _recognise(source: Source) -> bool:

@@ -41,6 +41,7 @@ from assaypipe.readers.cells import (
     classify_texts,
     is_whole,
     parse_well,
+    stray_quotes,
     vendor_table,
     wells_columns,
 )
@@ -622,20 +623,6 @@ def _text_rows(text: str) -> list[tuple[str, ...]]:
     return [tuple(next(csv.reader([line], delimiter=delimiter), ())) for line in lines]
 
 
-def _stray_quotes(text: str) -> str | None:
-    """A warning naming the lines with an odd number of double quotes, if any."""
-    odd = [str(n) for n, line in enumerate(text.splitlines(), start=1) if line.count('"') % 2]
-    if not odd:
-        return None
-    shown = ", ".join(odd[:_MOST_LISTED]) + (
-        f" and {len(odd) - _MOST_LISTED} more" if len(odd) > _MOST_LISTED else ""
-    )
-    return (
-        f"line{'s' if len(odd) > 1 else ''} {shown}: a double quote opens a cell that does "
-        "not close on its line; the rest of the line is read as that one cell"
-    )
-
-
 def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
     if source.kind == "workbook":
         tables: list[Table] = []
@@ -650,7 +637,7 @@ def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:
     plates = read_workbench(
         split_tables(_text_rows(source.text)), ReaderHeader(), options, source.file
     )
-    stray = _stray_quotes(source.text)
+    stray = stray_quotes(source.text, _MOST_LISTED)
     if stray is None:
         return plates
     return [replace(plate, warnings=(stray, *plate.warnings)) for plate in plates]
