@@ -49,6 +49,7 @@ __all__ = [
     "decode_text",
     "decode_text_noting",
     "is_whole",
+    "listed",
     "number_text",
     "parse_well",
     "parsed_numbers",
@@ -260,6 +261,16 @@ def _decoded(data: bytes, file: str | Path) -> tuple[str, tuple[str, ...]]:
             return data.decode("latin-1"), ()
 
 
+def listed(items: Sequence[str], most: int = 12) -> str:
+    """The first ``most`` items, then how many more, as a warning names places.
+
+    >>> listed(["line 3", "line 4", "line 9"], 2)
+    'line 3, line 4 and 1 more'
+    """
+    more = len(items) - most
+    return ", ".join(items[:most]) + (f" and {more} more" if more > 0 else "")
+
+
 def stray_quotes(text: str, most: int = 12) -> str | None:
     """A warning naming the lines with an odd number of double quotes, if any: a reader
     that splits each line on its own reads the rest of such a line as one cell.
@@ -270,10 +281,9 @@ def stray_quotes(text: str, most: int = 12) -> str | None:
     odd = [str(n) for n, line in enumerate(text.splitlines(), start=1) if line.count('"') % 2]
     if not odd:
         return None
-    shown = ", ".join(odd[:most]) + (f" and {len(odd) - most} more" if len(odd) > most else "")
     return (
-        f"line{'s' if len(odd) > 1 else ''} {shown}: a double quote opens a cell that does "
-        "not close on its line; the rest of the line is read as that one cell"
+        f"line{'s' if len(odd) > 1 else ''} {listed(odd, most)}: a double quote opens a cell "
+        "that does not close on its line; the rest of the line is read as that one cell"
     )
 
 

@@ -47,6 +47,7 @@ from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
     is_whole,
+    listed,
     vendor_table,
     wells_columns,
     whole_numbers,
@@ -745,13 +746,11 @@ def compose(
             "missing; export it again"
         )
     if raw.stray_rows:
-        shown = ", ".join(f"line {n}" for n in raw.stray_rows[:_MOST_LISTED])
-        more = len(raw.stray_rows) - _MOST_LISTED
+        lines = [f"line {n}" for n in raw.stray_rows]
         notes.add(
             "lines of numbers stand outside any plate's grid (after a blank or title line "
-            "that ended the grid above) and are not read; the file looks damaged: "
-            + shown
-            + (f" and {more} more" if more > 0 else "")
+            f"that ended the grid above) and are not read; the file looks damaged: "
+            f"{listed(lines, _MOST_LISTED)}"
         )
     if not raw.has_assay:
         notes.add(

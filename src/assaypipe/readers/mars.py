@@ -47,6 +47,7 @@ from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
     is_whole,
+    listed,
     stray_quotes,
     vendor_rows,
     wells_columns,
@@ -344,15 +345,9 @@ def _split_run(lines: list[Line], file: str) -> RawRun:
         notes = (
             "lines that look like rows of a grid stand outside any grid (after a blank or "
             "title line that ended the grid above, or with no grid header) and are not "
-            f"read; the file looks damaged: {_lines(orphans)}",
+            f"read; the file looks damaged: {listed([f'line {n}' for n in orphans], _MOST_LISTED)}",
         )
     return RawRun(tuple(fields), mode, mode_line, grids, table, cycles, first, notes=notes)
-
-
-def _lines(numbers: Sequence[int]) -> str:
-    shown = ", ".join(f"line {number}" for number in numbers[:_MOST_LISTED])
-    more = len(numbers) - _MOST_LISTED
-    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _blocks(
@@ -622,11 +617,9 @@ def compose(raw: RawRun, options: ReadOptions, file: str, name: str = "") -> Par
     sets = data_sets(raw, file)
     repeats = _repeated_wells(raw.table) if raw.table is not None else []
     if repeats:
-        more = len(repeats) - _MOST_LISTED
         notes.add(
             "wells given twice in the table, the first row of each read, the other not "
-            f"(a well name may be damaged): {', '.join(repeats[:_MOST_LISTED])}"
-            + (f" and {more} more" if more > 0 else "")
+            f"(a well name may be damaged): {listed(repeats, _MOST_LISTED)}"
         )
     if not sets:
         raise InputError(

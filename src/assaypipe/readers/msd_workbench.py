@@ -40,6 +40,7 @@ from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     classify_texts,
     is_whole,
+    listed,
     parse_well,
     stray_quotes,
     vendor_table,
@@ -356,12 +357,10 @@ def compose(
             + (f" and {more} more" if more > 0 else "")
         )
     if table.stray:
-        more = len(table.stray) - _MOST_LISTED
         notes.add(
             "rows naming a well stand under no header (after a `Plate_` line or a damaged "
             "header inside a table) and are not read; the file looks damaged: "
-            + ", ".join(table.stray[:_MOST_LISTED])
-            + (f" and {more} more" if more > 0 else "")
+            f"{listed(table.stray, _MOST_LISTED)}"
         )
     if table.split_headers:
         notes.add(
@@ -370,11 +369,9 @@ def compose(
             f"table in two); the file looks damaged: {', '.join(table.split_headers)}"
         )
     if table.gaps:
-        more = len(table.gaps) - _MOST_LISTED
         notes.add(
             "blank lines inside the table are passed over and the rows after them read as "
-            f"its rows (a line may have been lost or added): {', '.join(table.gaps[:_MOST_LISTED])}"
-            + (f" and {more} more" if more > 0 else "")
+            f"its rows (a line may have been lost or added): {listed(table.gaps, _MOST_LISTED)}"
         )
     analyte = _analytes(table)
     keep = ~unplaced & _first_of_each(wells, analyte, table, notes)

@@ -37,7 +37,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -369,55 +369,44 @@ class WellBlock:
                 file, f"the {raw.name} block names no analytes", where=f"line {raw.header_line}"
             )
         located_rows = [_location(row[0]) for row in raw.rows]
-        if None not in located_rows and len(set(located_rows)) == len(located_rows):
-            # Every row a well, each once: the rows as they stand.
-            return cls(
-                name=raw.name,
-                analytes=tuple(header[i] for i in columns),
-                plates=tuple(located[0] for located in located_rows),  # type: ignore[index]
-                wells=tuple(located[1] for located in located_rows),  # type: ignore[index]
-                samples=tuple(sample.strip() for sample in grid[:, 1].tolist())
-                if width > 1
-                else (),
-                lines=raw.row_lines,
-                cells=grid[:, columns],
-            )
-        keep: list[int] = []
-        plates: list[str] = []
-        wells: list[str] = []
-        seen: dict[tuple[str, str], int] = {}
-        for index, (row, line) in enumerate(zip(raw.rows, raw.row_lines, strict=True)):
-            located = _location(row[0])
-            if located is None:
-                if signal:
-                    parse_location(row[0], file, line)  # raises, naming the cell
-                notes.add(
-                    f"expected a well location like 1(1,A1) in the {raw.name} block, found "
-                    f"{excerpt(row[0].strip())}; the row is not read",
-                    where=f"line {line}",
-                )
-                continue
-            if located in seen:
-                plate, well = located
-                notes.add(
-                    f"well {well} appears twice in the {raw.name} block (lines "
-                    f"{seen[located]} and {line}); the first is read",
-                    where=f"line {line}",
-                    plate=plate,
-                )
-                continue
-            seen[located] = line
-            keep.append(index)
-            plates.append(located[0])
-            wells.append(located[1])
-        rows = grid[keep] if len(keep) != len(raw.rows) else grid
+        rows, lines = grid, raw.row_lines
+        if None in located_rows or len(set(located_rows)) != len(located_rows):
+            # Rows that are no well, or a well again: passed over (the signal block
+            # refuses a row that is no well), each named.
+            keep: list[int] = []
+            seen: dict[tuple[str, str], int] = {}
+            for index, (row, line) in enumerate(zip(raw.rows, raw.row_lines, strict=True)):
+                located = located_rows[index]
+                if located is None:
+                    if signal:
+                        parse_location(row[0], file, line)  # raises, naming the cell
+                    notes.add(
+                        f"expected a well location like 1(1,A1) in the {raw.name} block, "
+                        f"found {excerpt(row[0].strip())}; the row is not read",
+                        where=f"line {line}",
+                    )
+                    continue
+                if located in seen:
+                    plate, well = located
+                    notes.add(
+                        f"well {well} appears twice in the {raw.name} block (lines "
+                        f"{seen[located]} and {line}); the first is read",
+                        where=f"line {line}",
+                        plate=plate,
+                    )
+                    continue
+                seen[located] = line
+                keep.append(index)
+            located_rows = [located_rows[i] for i in keep]
+            rows, lines = grid[keep], tuple(raw.row_lines[i] for i in keep)
+        placed = cast(list[tuple[str, str]], located_rows)
         return cls(
             name=raw.name,
             analytes=tuple(header[i] for i in columns),
-            plates=tuple(plates),
-            wells=tuple(wells),
-            samples=tuple(str(sample).strip() for sample in rows[:, 1]) if width > 1 else (),
-            lines=tuple(raw.row_lines[i] for i in keep),
+            plates=tuple(plate for plate, _ in placed),
+            wells=tuple(well for _, well in placed),
+            samples=tuple(sample.strip() for sample in rows[:, 1].tolist()) if width > 1 else (),
+            lines=lines,
             cells=rows[:, columns],
         )
 
