@@ -8,6 +8,7 @@ from assaypipe.errors import visible
 from assaypipe.joblog import skip_unused_imports
 from assaypipe.preflight import read_command_line_values, study_problems
 from assaypipe.progress import start_study
+from assaypipe.run_exit import cancel_scheduler_timers
 from assaypipe.settings import Settings
 from assaypipe.summary import finish_run
 from assaypipe.study import assign_chunks, chunk_plates, discover_plates
@@ -107,7 +108,13 @@ def get_prepost_figure(wildcards):
     return {}
 
 
+# The run is over: Snakemake's rate-limit timers would hold the process up to a second.
 onsuccess:
+    cancel_scheduler_timers()
     code = finish_run("results", strict=SETTINGS.run.strict)
     if code:
         raise SystemExit(code)
+
+
+onerror:
+    cancel_scheduler_timers()
