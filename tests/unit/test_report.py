@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +21,7 @@ from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
 from assaypipe.qc.levey_jennings import levey_jennings
 from assaypipe.report import SECTIONS, FigureCache, ReportInputs, build_report, load_inputs
+from assaypipe.report.figure_cache import FigureRequest, figure_key
 from assaypipe.report.figures import (
     CURVE_DPI,
     CURVE_SIZE,
@@ -30,6 +32,8 @@ from assaypipe.report.figures import (
     prepost_figure,
 )
 from assaypipe.report.html import Html, anchor, escape, table, tag
+from assaypipe.report.plate_maps import PlateMaps
+from assaypipe.report.sections.plates import _map_png
 from assaypipe.settings import Settings
 from assaypipe.stats import prepost
 from tests import oddities
@@ -815,3 +819,19 @@ def test_a_report_built_again_reuses_its_kept_figures_and_is_the_same_page(three
     page = build_report(inputs_for(wells, curves, plates), figures=changed)
     assert (changed.drawn, changed.reused, changed.removed) == (2, 4, 2)
     assert page == build_report(inputs_for(wells, curves, plates))
+
+
+def test_a_plate_map_drawn_by_a_worker_is_the_map_plate_maps_draws(three_plates):
+    wells = three_plates[0]
+    plate = wells[wells["plate_id"] == "P2"][["plate_id", "well", "analyte", "signal"]]
+    plate = plate.reset_index(drop=True)
+    expected = PlateMaps(35, 50).png("P2", plate)
+    assert _map_png((35, 50), "P2", plate) == expected
+    # the same through the report's workers (a forked process, its own templates)
+    request = FigureRequest(figure_key("plate_map", "P2"), _map_png, ((35, 50), "P2", plate))
+    cache = FigureCache(None, workers=2)
+    try:
+        drawn = cache.later([request, dataclasses.replace(request, key="again")])
+        assert [figure.result() for figure in drawn.values()] == [expected, expected]
+    finally:
+        cache.close()

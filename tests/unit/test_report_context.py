@@ -1,7 +1,11 @@
 """report.context: what every section reads, worked out once by ReportContext.of."""
 
+import concurrent.futures
+import dataclasses
+
 import pandas as pd
 
+from assaypipe.report.figure_cache import Pending
 from tests.report_context import context, frames
 
 
@@ -63,3 +67,20 @@ def test_units_come_from_the_curves():
         )
     )
     assert {k: v for k, v in ctx.units.items() if k in expected} == expected
+
+
+def test_a_figure_on_its_way_is_a_placeholder_until_the_page_takes_it_in(tmp_path):
+    ctx = dataclasses.replace(context(), figure_dirs={"curves": tmp_path})
+    png = b"\x89PNG\r\n\x1a\n a figure"
+    drawing: concurrent.futures.Future[bytes] = concurrent.futures.Future()
+    img = ctx.image(Pending(future=drawing), "Standard curve", "curves", "P1--CCL2.png")
+    assert ctx.placeholders.prefix in img
+    assert not (tmp_path / "P1--CCL2.png").exists()
+    drawing.set_result(png)
+    # Text that looks like a placeholder without being one stays as it is.
+    lookalike = f"<p>{ctx.placeholders.prefix[:-1]} 0</p>"
+    page = ctx.embed(lookalike + img)
+    assert page == lookalike + ctx.image(png, "Standard curve", "curves", "other.png")
+    assert (tmp_path / "P1--CCL2.png").read_bytes() == png
+    # Each page draws its own placeholder prefix: no plate's text can know it.
+    assert context().placeholders.prefix != ctx.placeholders.prefix

@@ -85,3 +85,29 @@ def test_a_cache_folder_that_cannot_be_written_still_gives_every_figure(tmp_path
     drawn = cache.png(requests(3))
     assert drawn == FigureCache(None).png(requests(3))
     assert (cache.drawn, cache.reused, cache.prune()) == (3, 0, 0)
+
+
+def test_figures_handed_to_the_workers_are_had_later_and_kept_once_drawn(tmp_path: Path) -> None:
+    alone = FigureCache(None, workers=1).png(requests(6))
+    cache = FigureCache(tmp_path, workers=2)
+    try:
+        first = cache.later(requests(4))
+        more = cache.later(requests(6)[2:])  # two asked for again, two new
+        # The two asked for again are the ones on their way, not drawn twice.
+        assert (cache.drawn, cache.reused) == (6, 2)
+        assert all(more[key] is first[key] for key in list(first)[2:])
+        # The workers run for the whole report: one pool, started once.
+        assert cache._pool is not None
+        got = {key: figure.result() for key, figure in {**first, **more}.items()}
+    finally:
+        cache.close()
+    assert cache._pool is None
+    assert got == alone
+    assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(alone)
+
+
+def test_one_figure_is_drawn_here_until_the_workers_run(tmp_path: Path) -> None:
+    cache = FigureCache(None, workers=2)
+    (only,) = cache.later(requests(1)).values()
+    assert cache._pool is None
+    assert only.result() == FigureCache(None).png(requests(1))[requests(1)[0].key]

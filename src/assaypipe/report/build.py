@@ -83,7 +83,10 @@ def build_report(
         # gets its folder, which the workflow declares as an output.
         folder.mkdir(parents=True, exist_ok=True)
     ctx = ReportContext.of(inputs, folders, progress, figures)
-    built = page(ctx, [render(ctx) for render in SECTION_RENDERERS])
+    try:
+        built = ctx.embed(page(ctx, [render(ctx) for render in SECTION_RENDERERS]))
+    finally:
+        ctx.figures.close()
     ctx.figures.prune()
     return built
 

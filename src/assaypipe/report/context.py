@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pandas as pd
 from assaypipe.qc.checks import records
 from assaypipe.qc.levey_jennings import run_order
 from assaypipe.report.cells import blank
-from assaypipe.report.figure_cache import FigureCache
+from assaypipe.report.figure_cache import FigureCache, Pending
 from assaypipe.report.html import Html, tag
 from assaypipe.report.inputs import ReportInputs
 from assaypipe.units import UNIT_CHECK
@@ -24,6 +26,17 @@ from assaypipe.vocabulary import QcStatus
 
 Progress = Callable[[int, int], None]
 Pair = tuple[str, str]
+
+
+@dataclasses.dataclass
+class Placeholders:
+    """The figures a page holds places for (see :meth:`ReportContext.image`), under a
+    prefix no text of the page can hold: a random token of its own."""
+
+    prefix: str = dataclasses.field(
+        default_factory=lambda: f"assaypipe-figure-{secrets.token_hex(16)}-"
+    )
+    figures: list[tuple[Pending, str, str]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +59,7 @@ class ReportContext:
     compared: Mapping[Pair, pd.DataFrame]  # wells with the vendor's concentrations
     software: Mapping[str, str]  # the instrument software of each plate
     figures: FigureCache
+    placeholders: Placeholders = dataclasses.field(default_factory=Placeholders)
 
     @classmethod
     def of(
@@ -94,13 +108,33 @@ class ReportContext:
         """The analyte's display name (from the alias table)."""
         return self.inputs.display.get(analyte, analyte)
 
-    def image(self, data: bytes, alt: str, kind: str, filename: str) -> Html:
-        """A PNG embedded in the page, also written to the folder of its kind if given."""
+    def image(self, data: bytes | Pending, alt: str, kind: str, filename: str) -> Html:
+        """A PNG embedded in the page, also written to the folder of its kind if given.
+        A figure a worker is still drawing stands in the page as a placeholder that
+        :meth:`embed` replaces."""
+        if isinstance(data, Pending) and data.at_hand:
+            data = data.result()
+        if isinstance(data, Pending):
+            token = f"{self.placeholders.prefix}{len(self.placeholders.figures)}"
+            self.placeholders.figures.append((data, kind, filename))
+            return tag("img", src=token, alt=alt)
+        return tag("img", src=self._written(data, kind, filename), alt=alt)
+
+    def embed(self, page: str) -> str:
+        """The page with each placeholder replaced by its figure, once drawn."""
+        figures = self.placeholders.figures
+        if not figures:
+            return page
+        uris = [self._written(data.result(), kind, name) for data, kind, name in figures]
+        pattern = re.compile(re.escape(self.placeholders.prefix) + r"(\d+)")
+        return pattern.sub(lambda match: uris[int(match.group(1))], page)
+
+    def _written(self, data: bytes, kind: str, filename: str) -> str:
+        """The PNG's data URI, after writing it to the folder of its kind if given."""
         folder = self.figure_dirs.get(kind)
         if folder is not None:
             (folder / filename).write_bytes(data)
-        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        return tag("img", src=uri, alt=alt)
+        return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _pair_units(curves: pd.DataFrame, qc: pd.DataFrame) -> tuple[dict[Pair, str], dict[Pair, str]]:

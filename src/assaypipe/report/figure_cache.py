@@ -9,6 +9,11 @@ drawn by the same code give the same bytes, so a kept PNG is the one that would 
 drawn. File names are keys (hex digits), never text from a plate file. The cache holds
 the figures of the last report only: those not asked for again are removed
 (:meth:`FigureCache.prune`).
+
+The workers are started once for the whole report, and a section need not wait for its
+figures (:meth:`FigureCache.later`): it goes on building its HTML while they are drawn,
+and the page takes them in at the end (:meth:`ReportContext.embed
+<assaypipe.report.context.ReportContext.embed>`).
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import multiprocessing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +31,9 @@ import pandas as pd
 
 from assaypipe.kept import package_source, write_whole
 
-# A single figure is drawn in the report's own process; from two on, the workers share
-# them (a forked worker starts in milliseconds; a figure takes tens).
+# A single figure is drawn in the report's own process unless the workers are running;
+# from two on, the workers share them (a forked worker starts in milliseconds; a figure
+# takes tens).
 PARALLEL_FROM = 2
 
 
@@ -94,10 +100,36 @@ class FigureRequest:
     args: tuple[Any, ...]
 
 
+class Pending:
+    """A figure's PNG: at hand, or being drawn by a worker and kept once drawn."""
+
+    def __init__(
+        self,
+        data: bytes | None = None,
+        future: concurrent.futures.Future[bytes] | None = None,
+        keep: Callable[[bytes], None] | None = None,
+    ) -> None:
+        self._data, self._future, self._keep = data, future, keep
+
+    @property
+    def at_hand(self) -> bool:
+        """Whether the PNG is here already (read from the cache or drawn here)."""
+        return self._data is not None
+
+    def result(self) -> bytes:
+        """The PNG, waiting for its worker if it is still being drawn."""
+        if self._data is None:
+            assert self._future is not None
+            self._data = self._future.result()
+            if self._keep is not None:
+                self._keep(self._data)
+        return self._data
+
+
 @dataclass
 class FigureCache:
     """PNGs kept in ``folder`` under their keys (nothing kept where ``folder`` is None);
-    ``workers`` processes draw the figures missing from it."""
+    ``workers`` processes draw the figures missing from it. :meth:`close` stops them."""
 
     folder: Path | None = None
     workers: int = 1
@@ -105,28 +137,54 @@ class FigureCache:
     drawn: int = 0
     reused: int = 0
     removed: int = 0
+    _pool: concurrent.futures.ProcessPoolExecutor | None = field(default=None, repr=False)
+    # every figure asked for in this report, drawn or on its way
+    _asked: dict[str, Pending] = field(default_factory=dict, repr=False)
 
     def png(self, requests: Sequence[FigureRequest], parallel: bool = True) -> dict[str, bytes]:
         """Every request's PNG by key: the kept ones read, the others drawn (by the
         workers when ``parallel``) and kept."""
-        found: dict[str, bytes] = {}
+        return {key: figure.result() for key, figure in self.later(requests, parallel).items()}
+
+    def later(self, requests: Sequence[FigureRequest], parallel: bool = True) -> dict[str, Pending]:
+        """As :meth:`png`, without waiting: the kept figures at hand, the missing ones
+        handed to the workers (when ``parallel`` and there are two or more; else drawn
+        here), each kept once it is drawn."""
+        found: dict[str, Pending] = {}
         missing: dict[str, FigureRequest] = {}
         for request in requests:
             self.used.add(request.key)
             if request.key in found or request.key in missing:
                 continue
+            if request.key in self._asked:  # asked for before in this report
+                found[request.key] = self._asked[request.key]
+                continue
             kept = self._read(request.key)
             if kept is None:
                 missing[request.key] = request
             else:
-                found[request.key] = kept
+                found[request.key] = Pending(kept)
         self.reused += len(found)
-        drawn = self._draw(list(missing.values()), parallel)
-        for key, data in zip(missing, drawn, strict=True):
-            found[key] = data
-            self._write(key, data)
         self.drawn += len(missing)
+        alone = len(missing) < PARALLEL_FROM and self._pool is None
+        if not parallel or self.workers <= 1 or alone:
+            for key, request in missing.items():
+                data = request.draw(*request.args)
+                self._write(key, data)
+                found[key] = Pending(data)
+        else:
+            pool = self._workers()
+            for key, request in missing.items():
+                future = pool.submit(_draw_one, (request.draw, request.args))
+                found[key] = Pending(future=future, keep=partial(self._write, key))
+        self._asked.update(found)
         return found
+
+    def close(self) -> None:
+        """Stop the workers (after the figures handed to them are drawn)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def prune(self) -> int:
         """Remove the kept figures this run did not ask for; how many were removed."""
@@ -154,23 +212,14 @@ class FigureCache:
             return
         write_whole(self.folder / f"{key}.png", data)
 
-    def _draw(self, requests: list[FigureRequest], parallel: bool) -> Iterable[bytes]:
-        if not parallel or self.workers <= 1 or len(requests) < PARALLEL_FROM:
-            return [request.draw(*request.args) for request in requests]
+    def _workers(self) -> concurrent.futures.ProcessPoolExecutor:
         # Forked workers start with what this process has imported and drawn (fonts,
-        # templates); each draws a share of the figures in order.
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(self.workers, len(requests)), mp_context=context
-        ) as pool:
-            chunksize = max(1, len(requests) // (4 * self.workers))
-            return list(
-                pool.map(
-                    _draw_one,
-                    [(request.draw, request.args) for request in requests],
-                    chunksize=chunksize,
-                )
+        # templates), once for the whole report; each takes the next figure handed over.
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("fork")
             )
+        return self._pool
 
 
 def _draw_one(job: tuple[Callable[..., bytes], tuple[Any, ...]]) -> bytes:

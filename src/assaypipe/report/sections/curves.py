@@ -17,7 +17,7 @@ from assaypipe.qc.checks import curve_params, level_name, records, selected_curv
 from assaypipe.qc.index import ObjectArray, PairedWells, Wells
 from assaypipe.report.cells import blank, check_value, num, to_float
 from assaypipe.report.context import ReportContext
-from assaypipe.report.figure_cache import FigureRequest, figure_key
+from assaypipe.report.figure_cache import FigureRequest, Pending, figure_key
 from assaypipe.report.figures import curve_figure, png_bytes
 from assaypipe.report.html import Html, anchor, badge, join, table, tag
 from assaypipe.report.page import section
@@ -47,8 +47,9 @@ def render(ctx: ReportContext) -> Html:
     plates = ctx.inputs.plates.drop_duplicates("plate_id")
     meta_of = {str(r["plate_id"]): [r.get(key) for key in PLATE_META] for r in records(plates)}
     plans = _plans(ctx, selected, checks_by_pair)
-    # Every drawn figure at once: the kept ones reused, the others drawn in parallel.
-    pngs = ctx.figures.png([plan.request for plan in plans.values()])
+    # Every drawn figure at once: the kept ones reused, the others drawn in parallel
+    # while the page is built.
+    pngs = ctx.figures.later([plan.request for plan in plans.values()])
     articles = []
     for done, plate_id in enumerate(ctx.plate_ids, start=1):
         figures = [
@@ -224,7 +225,7 @@ def pair_entry(
     plan: _Plan | None,
     curve: Mapping[str, Any] | None,
     checks: Sequence[Mapping[str, Any]],
-    pngs: Mapping[str, bytes],
+    pngs: Mapping[str, bytes | Pending],
 ) -> Html:
     """One pair's entry; ``plan`` (its standards and figure) is given for the pairs
     drawn, and ``pngs`` holds their figures by key.

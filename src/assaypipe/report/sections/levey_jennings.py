@@ -52,8 +52,9 @@ def render(ctx: ReportContext) -> Html:
             local = series.assign(run_index=series["plate_id"].map(positions))
             args = (local.reset_index(drop=True), plates, guide_plates)
             charts[analyte] = FigureRequest(figure_key("levey_jennings", *args), _chart_png, args)
-    # The charts at once: in parallel, or kept from a run whose charts were the same.
-    pngs = ctx.figures.png(list(charts.values()))
+    # The charts at once: in parallel while the page is built, or kept from a run
+    # whose charts were the same.
+    pngs = ctx.figures.later(list(charts.values()))
     for analyte, (series, plates) in charted.items():
         parts.append(tag("h3", ctx.name(analyte), id=anchor("lj", analyte)))
         if series.empty:

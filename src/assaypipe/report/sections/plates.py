@@ -3,7 +3,10 @@ and the plate maps (each plate's wells in their layout)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+
+import pandas as pd
 
 from assaypipe.figure_text import file_stem
 from assaypipe.qc import study_rules
@@ -78,15 +81,15 @@ def plate_maps(ctx: ReportContext) -> Html:
     by_plate = dict(iter(wells.loc[keep, columns].groupby("plate_id", sort=False)))
     # the limits that apply to every analyte (qc.overrides for "*")
     rules = study_rules(ctx.inputs.settings)("*")
-    maps = PlateMaps(rules.bead_count_fail, rules.bead_count_warn)
+    bounds = (rules.bead_count_fail, rules.bead_count_warn)
     mapped = [p for p in ctx.plate_ids if p in set(chosen) and p in by_plate]
     requests = {}
     for plate_id in mapped:
         group = by_plate[plate_id].reset_index(drop=True)
-        key = figure_key("plate_map", plate_id, group, maps.bead_bounds)
-        requests[plate_id] = FigureRequest(key, maps.png, (plate_id, group))
-    # A map takes a few milliseconds: drawn here, not worth a worker's start.
-    pngs = ctx.figures.png(list(requests.values()), parallel=False)
+        key = figure_key("plate_map", plate_id, group, _maps(bounds).bead_bounds)
+        requests[plate_id] = FigureRequest(key, _map_png, (bounds, plate_id, group))
+    # Drawn by the report's workers while the page is built.
+    pngs = ctx.figures.later(list(requests.values()))
     figures = []
     for plate_id in mapped:
         image = ctx.image(
@@ -144,3 +147,14 @@ def _maps_note(n_chosen: int, n_plates: int, budget: int) -> str:
             "have a reader's warning come first."
         )
     return note
+
+
+@functools.cache
+def _maps(bounds: tuple[float, float]) -> PlateMaps:
+    """The process's plate maps for these bead-count limits (fail, warn): one per
+    process, so that a worker draws each plate shape's template once."""
+    return PlateMaps(*bounds)
+
+
+def _map_png(bounds: tuple[float, float], plate_id: str, wells: pd.DataFrame) -> bytes:
+    return _maps(bounds).png(plate_id, wells)
