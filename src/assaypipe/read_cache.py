@@ -30,16 +30,20 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from assaypipe import vocabulary
 from assaypipe.kept import KeptEntries, code_key, prune_others
-from assaypipe.readers import DEFAULT_MAX_BYTES, RECENT_SECONDS, PlateColumns
-from assaypipe.readers.columns import Columns, ColumnTable
-from assaypipe.readers.kit_standards import KitStandards
+
+# The readers are imported where a read is kept or read back: a job that only prunes
+# the kept reads (study_tables) does not load every reader.
+if TYPE_CHECKING:
+    from assaypipe.readers import PlateColumns
+    from assaypipe.readers.columns import Columns
+    from assaypipe.readers.kit_standards import KitStandards
 
 __all__ = ["ReadCache", "prune_reads"]
 
@@ -144,6 +148,8 @@ def _file_digest(path: str) -> str | None:
     """The SHA-256 of a file's bytes; None where the reader's own checks must run (not
     a regular file, e.g. a pipe or a device that would never end; missing, empty, too
     large, or modified in the last seconds)."""
+    from assaypipe.readers import DEFAULT_MAX_BYTES, RECENT_SECONDS
+
     try:
         status = os.stat(path)
         if (
@@ -205,6 +211,9 @@ def _plain(kind: type) -> bool:
 
 
 def _plates(entry: list[dict[str, Any]]) -> list[PlateColumns]:
+    from assaypipe.readers import PlateColumns
+    from assaypipe.readers.columns import ColumnTable
+
     return [
         PlateColumns(
             wells=_arrays(plate["wells"]),

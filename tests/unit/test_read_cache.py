@@ -3,6 +3,7 @@ gives, for every bundled format; changed, recent, refused and damaged files are 
 
 from __future__ import annotations
 
+import ast
 import os
 import pickle
 import shutil
@@ -265,3 +266,20 @@ def test_a_cache_folder_that_cannot_be_written_reads_as_usual(tmp_path: Path) ->
     assert rejected is None
     same_plates(plates, read_plate(str(export), None, export.stem)[0])
     assert (cache.read, cache.kept, cache.prune()) == (1, 0, 0)
+
+
+def test_the_study_tables_job_prunes_kept_reads_without_loading_the_readers() -> None:
+    # The job script's import lines in a fresh interpreter: pruning the kept reads must
+    # not load every reader (about 0.1 s of a job that runs alone between the chunks
+    # and the statistics).
+    script = Path(__file__).resolve().parents[2] / "scripts" / "study_tables.py"
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    imports = [
+        ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    assert "from assaypipe.read_cache import prune_reads" in imports
+    check = "\n".join([*imports, "import sys", "print('assaypipe.readers' in sys.modules)"])
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
