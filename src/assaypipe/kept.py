@@ -136,14 +136,17 @@ class KeptEntries:
     def prune(self) -> int:
         """Remove the entries under this run's prefixes that it did not use (versions
         of a file or plate since changed); how many were removed."""
-        if self.folder is None or not self.folder.is_dir():
+        if self.folder is None or not self.used or not self.folder.is_dir():
             return 0
         removed = 0
-        for prefix, keys in self.used.items():
-            for path in self.folder.glob(f"{prefix}-*{SUFFIX}"):
-                if path.stem not in keys:
-                    path.unlink(missing_ok=True)
-                    removed += 1
+        # One listing of the folder (it holds the whole study's entries), each entry
+        # looked up by its prefix: not a listing per prefix of this run.
+        for path in self.folder.glob(f"*{SUFFIX}"):
+            prefix, dash, _ = path.stem.partition("-")
+            keys = self.used.get(prefix)
+            if dash and keys is not None and path.stem not in keys:
+                path.unlink(missing_ok=True)
+                removed += 1
         return removed
 
     def load_entry(self, key: str) -> Any:
