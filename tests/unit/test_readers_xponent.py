@@ -1004,3 +1004,97 @@ def test_a_location_or_sample_count_of_thousands_of_digits(tmp_path: Path) -> No
         f"the header's Samples line gives '{'9' * 56}..., not a count; it is ignored"
         in read_export(samples).warnings
     )
+
+
+# --- a stray double quote --------------------------------------------------------------
+
+
+def _with_stray_quote(before: str) -> tuple[str, int]:
+    """The resaved export with a double quote opened in the cell before ``before``'s
+    line: the csv reader then runs that cell on to the next quote in the file. Returns
+    the text and the line (1-based) the quote is on."""
+    lines = RESAVED.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith(before)) - 1
+    lines[at] = lines[at].rstrip("\r\n") + ',"\n'
+    return "".join(lines), at + 1
+
+
+def test_a_stray_quote_that_hides_the_signal_blocks_opening_is_named_in_the_refusal(
+    tmp_path: Path,
+) -> None:
+    text, line = _with_stray_quote("DataType:,Median")
+    with pytest.raises(InputError) as refused:
+        read_export(write(tmp_path, text))
+    message = str(refused.value)
+    assert "no Median block was found" in message
+    assert f"a double quote on line {line} opens a cell that closes only on line " in message
+    assert "the file looks damaged" in message
+
+
+def test_rows_a_stray_quote_runs_together_are_read_past_and_named(tmp_path: Path) -> None:
+    # A quote opening E1's last cell in the Count block closes at the start of F1's
+    # line: the two lines are one row, and F1's line is text in E1's cell.
+    lines = to_csv(export_rows()).splitlines(keepends=True)
+    count = next(i for i, line in enumerate(lines) if line.startswith("DataType:,Count"))
+    at = next(i for i in range(count, len(lines)) if lines[i].startswith('"5(1,E1)"'))
+    lines[at] = lines[at].removesuffix("400\n") + '"400\n'
+    plate = read_export(write(tmp_path, "".join(lines)))
+    assert plate.wells["well"].nunique() == 6  # every well, from the Median block
+    assert plate.warnings[0] == (
+        f"lines {at + 1} to {at + 2} are read as one row: a double quote on line {at + 1} "
+        f"opens a cell that closes only on line {at + 2}, so the lines between are text in "
+        "that cell, not rows; the file looks damaged"
+    )
+    # and what it cost: F1's bead counts
+    assert any("the Count block has no row for well F1" in w for w in plate.warnings)
+
+
+def test_a_refusal_of_a_file_whose_quotes_ran_rows_together_says_so(tmp_path: Path) -> None:
+    # The same quote in the Median block: E1's row gets F1's cells too, past the header.
+    lines = to_csv(export_rows()).splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith('"5(1,E1)"'))
+    lines[at] = lines[at].removesuffix("400\n") + '"400\n'
+    with pytest.raises(InputError) as refused:
+        read_export(write(tmp_path, "".join(lines)))
+    assert str(refused.value).endswith(
+        f"lines {at + 1} to {at + 2} are read as one row: a double quote on line {at + 1} "
+        f"opens a cell that closes only on line {at + 2}, so the lines between are text in "
+        "that cell, not rows: the file looks damaged"
+    )
+
+
+def test_a_stray_quote_after_the_signal_block_that_never_closes_is_warned_of(
+    tmp_path: Path,
+) -> None:
+    lines = RESAVED.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("DataType:,Analysis Types"))
+    text = (
+        "".join(lines[:at])
+        + '"a stray quote\n'
+        + "".join(line.replace('"', "") for line in lines[at:])
+    )
+    plate = read_export(write(tmp_path, text))
+    assert plate.wells["well"].nunique() == 12
+    (warning,) = [w for w in plate.warnings if "never closes" in w]
+    assert warning.startswith(f"a double quote on line {at + 1} opens a cell that the file ")
+    # what ended the file is the quote, not a cut: no "the file ends" warning
+    assert not [w for w in plate.warnings if w.startswith("the file ends")]
+
+
+def test_a_stray_quote_in_the_signal_block_that_never_closes_is_refused(tmp_path: Path) -> None:
+    lines = RESAVED.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith('"10(1,B2)"'))
+    text = (
+        "".join(lines[:at])
+        + '"10(1,B2),x\n'
+        + "".join(line.replace('"', "") for line in lines[at + 1 :])
+    )
+    with pytest.raises(InputError, match=rf"a double quote on line {at + 1} opens a cell that "):
+        read_export(write(tmp_path, text))
+
+
+def test_a_file_cut_inside_a_quoted_cell_is_still_a_cut_file(tmp_path: Path) -> None:
+    text = RESAVED.read_text(encoding="utf-8")
+    cut = text[: text.index('"5(1,E1)"') + 3]
+    with pytest.raises(InputError, match=r"the file ends at line \d+, in the Median block"):
+        read_export(write(tmp_path, cut))

@@ -47,6 +47,7 @@ from assaypipe.readers.cells import (
     bad_bead_flags,
     classify_texts,
     is_whole,
+    listed,
     unreadable_counts,
     vendor_table,
     well_order,
@@ -143,10 +144,39 @@ class XponentFile:
     delimiter: str = ","
     has_crc: bool = True
     last_line: int = 0
+    # rows over several lines (first and last line), and a quote never closed
+    spans: tuple[tuple[int, int], ...] = ()
+    unclosed: tuple[int, int] | None = None
 
     @property
     def decimal_comma(self) -> bool:
         return self.delimiter == ";"
+
+    def quotes(self) -> str:
+        """What the file's quotes hid from its rows ("" if nothing): the rows that run
+        over several lines, and a quote the file never closes."""
+        told = []
+        if len(self.spans) == 1:
+            ((first, last),) = self.spans
+            told.append(
+                f"lines {first} to {last} are read as one row: a double quote on line "
+                f"{first} opens a cell that closes only on line {last}, so the lines between "
+                "are text in that cell, not rows"
+            )
+        elif self.spans:
+            places = [f"{first} to {last}" for first, last in self.spans]
+            told.append(
+                f"rows run over several lines (lines {listed(places, 12)}): in each a double "
+                "quote opens a cell that closes only on its last line, so the lines between "
+                "are text in that cell, not rows"
+            )
+        if self.unclosed is not None:
+            first, last = self.unclosed
+            told.append(
+                f"a double quote on line {first} opens a cell that the file never closes: "
+                f"lines {first} to {last} are not read"
+            )
+        return "; ".join(told)
 
     def block(self, name: str) -> RawBlock | None:
         """The first block of that DataType name (case-insensitive), if any."""
@@ -187,8 +217,17 @@ def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile
     block_lines: list[int] = []
     in_results = False
     has_crc = False
+    # Rows that run over several lines (a quoted cell holding line breaks), and an
+    # open quote the file never closes: (first line, last line) each.
+    spans: list[tuple[int, int]] = []
+    unclosed: tuple[int, int] | None = None
+    previous = 0
     try:
         for raw_row in reader:
+            line = reader.line_num
+            if line - previous > 1:
+                spans.append((previous + 1, line))
+            previous = line
             first = raw_row[0].strip() if raw_row else ""
             if not first and not "".join(raw_row).strip():
                 continue
@@ -197,10 +236,10 @@ def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile
                     file,
                     f"the line has {len(raw_row):,} cells; an xPONENT export holds at most "
                     f"{MAX_ANALYTES} analytes (bead regions) and a few other columns",
-                    where=f"line {reader.line_num}",
+                    where=f"line {line}",
                 )
             if first == "DataType:":
-                openings.append((raw_row[1].strip() if len(raw_row) > 1 else "", reader.line_num))
+                openings.append((raw_row[1].strip() if len(raw_row) > 1 else "", line))
                 block_rows, block_lines = [], []
                 contents.append((block_rows, block_lines))
                 in_results = True
@@ -210,14 +249,22 @@ def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile
                 break
             elif block_rows is not None:
                 block_rows.append(tuple(raw_row))
-                block_lines.append(reader.line_num)
+                block_lines.append(line)
             elif first == "Results":
                 in_results = True
             elif not in_results:
                 header_rows.append(tuple(raw_row))
     except csv.Error:
-        # Only an unterminated quote at the very end makes csv fail: the file was cut.
+        # Only a quote still open at the end of the file makes csv fail: the file was
+        # cut (in its last line), or a stray quote opened a cell that runs over the
+        # lines after it to the end.
         has_crc = False
+        if reader.line_num > previous + 1:
+            unclosed = (previous + 1, reader.line_num)
+    if not has_crc and unclosed is None and spans and spans[-1][1] == reader.line_num:
+        # The last row ran over the lines after it to the end of the file: a quote the
+        # file never closes (csv keeps such a cell open to the end without an error).
+        unclosed = spans.pop()
     blocks = tuple(
         RawBlock(
             name=name,
@@ -235,6 +282,8 @@ def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile
         delimiter=delimiter,
         has_crc=has_crc,
         last_line=reader.line_num,
+        spans=tuple(spans),
+        unclosed=unclosed,
     )
 
 
@@ -598,21 +647,40 @@ def read_xponent(
     """Wells (unvalidated), run metadata, vendor results and warnings of one xPONENT
     export's text: one `ParsedPlate` per plate number its locations name."""
     parsed = split_export(text, delimiter_of(text.splitlines()), source_file)
+    try:
+        return _read_split(parsed, source_file, signal, rule, format_name)
+    except InputError as error:
+        # A refusal of a file whose quotes ran lines together says so: that is most
+        # likely what it found damaged.
+        quotes = parsed.quotes()
+        if not quotes or "double quote" in error.message:
+            raise
+        raise InputError(
+            error.file, f"{error.message}; {quotes}: the file looks damaged", error.where
+        ) from None
+
+
+def _read_split(
+    parsed: XponentFile, source_file: str, signal: str, rule: RoleRule, format_name: str
+) -> list[ParsedPlate]:
     header = XponentHeader.create(parsed.header_rows, source_file)
     notes = _Notes()
     block_name, signal_kind = SIGNAL_BLOCKS[signal]
     raw_signal = parsed.block(block_name)
+    quotes = parsed.quotes()
     if raw_signal is None:
         present = ", ".join(b.name for b in parsed.blocks) or "none"
         cut = (
             ""
-            if parsed.has_crc
+            if parsed.has_crc or parsed.unclosed is not None
             else f"; the file ends at line {parsed.last_line} without xPONENT's closing "
             "`-- CRC --` line, so it looks cut short: export it again"
         )
         raise InputError(
             source_file, f"no {block_name} block was found (blocks present: {present}){cut}"
         )
+    if quotes:
+        notes.add(f"{quotes}; the file looks damaged")
     _check_end(parsed, raw_signal, source_file, notes)
     main = WellBlock.create(raw_signal, source_file, notes)
     if not main.wells:
@@ -807,9 +875,18 @@ def _joined(first: np.ndarray, then: list[str | None]) -> np.ndarray:
 def _check_end(parsed: XponentFile, raw_signal: RawBlock, source_file: str, notes: _Notes) -> None:
     """Without `-- CRC --` the file was cut: refused when the cut may run through the
     signal block, warned of when a later block shows the signal block ended."""
-    if parsed.has_crc:
+    if parsed.has_crc or (parsed.unclosed is not None and parsed.blocks[-1] is not raw_signal):
+        # A quote never closed is named with the file's other warnings.
         return
     last = parsed.blocks[-1]
+    if parsed.unclosed is not None:
+        first, end = parsed.unclosed
+        raise InputError(
+            source_file,
+            f"a double quote on line {first} opens a cell that the file never closes, "
+            f"in the {raw_signal.name} block: lines {first} to {end} are not read, and the "
+            "block may be incomplete; the file looks damaged",
+        )
     if last is raw_signal:
         raise InputError(
             source_file,
