@@ -334,3 +334,27 @@ def test_a_well_given_twice_in_the_table_view_keeps_its_first_row(tmp_path: Path
         "wells given twice in the table, the first row of each read, the other not (a well "
         "name may be damaged): C2 (lines 14 and 16)"
     ) in plate.warnings
+
+
+@pytest.mark.parametrize("moved_to", ["above the header", "above the mode line"])
+def test_a_table_row_moved_above_the_table_is_named(tmp_path: Path, moved_to: str) -> None:
+    # A line swapped: A01's row above the table's header was passed over without a word,
+    # and one above the read mode's line was taken for the mode ("A01").
+    lines = TABLE_VIEW.read_bytes().split(b"\n")
+    header = next(i for i, line in enumerate(lines) if line.startswith(b"Well;"))
+    row = lines.pop(header + 1)
+    at = header if moved_to == "above the header" else header - 3
+    lines.insert(at, row)
+    path = tmp_path / "moved.csv"
+    path.write_bytes(b"\n".join(lines))
+    plate = read_export(path)
+    wells = set(plate.wells["well"])
+    assert wells == set(read_export(TABLE_VIEW).wells["well"]) - {"A1"}
+    assert (
+        "lines that look like rows of a table view (a well and its values) stand outside "
+        "the table (above its header, or with no table) and are not read; the file looks "
+        f"damaged: line {at + 1}"
+    ) in plate.warnings
+    assert (
+        plate.wells["signal_kind"].iloc[0] == read_export(TABLE_VIEW).wells["signal_kind"].iloc[0]
+    )

@@ -332,32 +332,48 @@ def _split_run(lines: list[Line], file: str) -> RawRun:
                 fields.append(Field(key, found.group("value").strip(), found.group("sep"), number))
         index += 1
     mode, mode_line = "", 0
-    if index < len(lines):
+    # A table's row moved above its header (a line swapped) is no mode line.
+    strays: list[int] = []
+    while index < len(lines):
         cells, number = lines[index]
         filled = [cell.strip() for cell in cells if cell.strip()]
+        if not filled or _is_table_row(filled):
+            strays += [number] if filled else []
+            index += 1
+            continue
         if not _is_title(filled) and not _is_grid_header(cells) and not _is_table_header(cells):
             mode, mode_line = filled[0], number
             index += 1
-    grids, table, cycles, orphans = _blocks(lines[index:], file)
+        break
+    grids, table, cycles, orphans, more_strays = _blocks(lines[index:], file)
+    strays += more_strays
     first = lines[0][1] if lines else 1
-    notes: tuple[str, ...] = ()
+    notes: list[str] = []
     if orphans:
-        notes = (
+        notes.append(
             "lines that look like rows of a grid stand outside any grid (after a blank or "
             "title line that ended the grid above, or with no grid header) and are not "
-            f"read; the file looks damaged: {listed([f'line {n}' for n in orphans], _MOST_LISTED)}",
+            f"read; the file looks damaged: {listed([f'line {n}' for n in orphans], _MOST_LISTED)}"
         )
-    return RawRun(tuple(fields), mode, mode_line, grids, table, cycles, first, notes=notes)
+    if strays:
+        notes.append(
+            "lines that look like rows of a table view (a well and its values) stand "
+            "outside the table (above its header, or with no table) and are not read; the "
+            f"file looks damaged: {listed([f'line {n}' for n in strays], _MOST_LISTED)}"
+        )
+    return RawRun(tuple(fields), mode, mode_line, grids, table, cycles, first, notes=tuple(notes))
 
 
 def _blocks(
     lines: list[Line], file: str
-) -> tuple[tuple[Grid, ...], TableView | None, tuple[int, ...], tuple[int, ...]]:
+) -> tuple[tuple[Grid, ...], TableView | None, tuple[int, ...], tuple[int, ...], list[int]]:
     """The grids, the table view, the `Cycle` lines, and the lines that look like a
-    grid's rows outside any grid (passed over)."""
+    grid's rows outside any grid and like a table's rows outside the table (both passed
+    over)."""
     grids: list[Grid] = []
     cycles: list[int] = []
     orphans: list[int] = []
+    strays: list[int] = []
     title, title_line = "", 0
     index = 0
     while index < len(lines):
@@ -367,7 +383,8 @@ def _blocks(
             index += 1
         elif _is_table_header(cells):
             body = [line for line in lines[index:] if any(c.strip() for c in line[0])]
-            return tuple(grids), TableView.create(body, file), tuple(cycles), tuple(orphans)
+            table = TableView.create(body, file)
+            return tuple(grids), table, tuple(cycles), tuple(orphans), strays
         elif _is_grid_header(cells):
             end = index + 1
             # A grid runs to the next blank line: a line in it that is not a row (its row
@@ -386,8 +403,10 @@ def _blocks(
                 title, title_line = " ".join(_NUMBERED.sub("", filled[0]).split()), number
             elif _is_row(cells) and _ROW_LABEL.fullmatch(cells[0].strip()):
                 orphans.append(number)
+            elif _is_table_row(filled):
+                strays.append(number)
             index += 1
-    return tuple(grids), None, tuple(cycles), tuple(orphans)
+    return tuple(grids), None, tuple(cycles), tuple(orphans), strays
 
 
 def _trim(cells: Sequence[str]) -> list[str]:
@@ -418,6 +437,11 @@ def _is_damaged_row(cells: Sequence[str]) -> bool:
     and no grid's or table's header (which starts a block of its own)."""
     filled = [cell for cell in cells if cell.strip()]
     return len(filled) > 1 and not _is_grid_header(cells) and not _is_table_header(cells)
+
+
+def _is_table_row(filled: Sequence[str]) -> bool:
+    """A table view's row: a well (`A01`) and at least one value."""
+    return len(filled) > 1 and _well(filled[0]) is not None
 
 
 def _is_table_header(cells: Sequence[str]) -> bool:
