@@ -404,3 +404,25 @@ def test_a_well_type_numbered_beyond_any_series_has_no_level(tmp_path: Path) -> 
         path.write_text(text, encoding="utf-8")
         wells = read_export(path).wells.drop_duplicates("well").set_index("well")
         assert wells.loc["B1", "role"] == "standard" and wells["level"].isna()["B1"]
+
+
+@pytest.mark.parametrize("above", ["Exported for the lab,,\n", "\n\nWELL LOCATION damaged\n"])
+def test_lines_above_the_wide_header_row_are_read_past_and_named(
+    tmp_path: Path, above: str
+) -> None:
+    # The export was refused as no supported format: its header row was looked for on
+    # its first line only.
+    text = WIDE.read_text(encoding="utf-8")
+    path = tmp_path / WIDE.name
+    path.write_text(above + text, encoding="utf-8")
+    plate = read_export(path)
+    intact = read_export(WIDE)
+    # the same wells; their line numbers moved with the lines above
+    columns = ["well", "analyte", "role", "sample_id", "signal", "bead_count", "dilution"]
+    pd.testing.assert_frame_equal(plate.wells[columns], intact.wells[columns])
+    filled = [n for n, line in enumerate(above.splitlines(), start=1) if line.strip()]
+    places = ", ".join(f"line {n}" for n in filled)
+    assert plate.warnings[0] == (
+        f"{places} stands above the header row (`WELL LOCATION`, ...) and is not read: not "
+        "part of the export as INTELLIFLEX writes it"
+    )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -39,6 +39,7 @@ from assaypipe.readers.cells import (
     wells_columns,
     whole_numbers,
 )
+from assaypipe.readers.cells import listed as listed_places
 from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
@@ -113,6 +114,8 @@ class WideFile:
     header_line: int
     rows: tuple[tuple[str, ...], ...]
     row_lines: tuple[int, ...]
+    # the lines with text above the header row (not read)
+    above: tuple[int, ...] = ()
 
 
 def _delimiter(line: str) -> str:
@@ -125,16 +128,29 @@ def _delimiter(line: str) -> str:
 
 
 def looks_like_wide(lines: list[str]) -> bool:
-    """A first row with `WELL LOCATION` and an `R<n>: RP<n> MEDIAN` column."""
-    first = next((line for line in lines[:5] if line.strip()), "")
-    upper = first.upper()
-    if "WELL LOCATION" not in upper or "MEDIAN" not in upper:
-        return False
-    cells = next(csv.reader([first], delimiter=_delimiter(first)), [])
-    return any(
-        (match := _REGION.match(cell.strip())) and _name(match.group("field")) == "MEDIAN"
-        for cell in cells
-    )
+    """A header row with `WELL LOCATION` and an `R<n>: RP<n> MEDIAN` column, in the
+    first lines (lines above it are read past, with a warning)."""
+    return _header_index(lines) is not None
+
+
+# The lines a wide export's header row is looked for in: other lines above it (a title
+# a lab added, a damaged line) are named in a warning, not taken for the header.
+HEADER_WITHIN = 10
+
+
+def _header_index(lines: Sequence[str]) -> int | None:
+    """The index of the wide header row among the first HEADER_WITHIN lines, if any."""
+    for index, line in enumerate(lines[:HEADER_WITHIN]):
+        upper = line.upper()
+        if "WELL LOCATION" not in upper or "MEDIAN" not in upper:
+            continue
+        cells = next(csv.reader([line], delimiter=_delimiter(line)), [])
+        if any(
+            (match := _REGION.match(cell.strip())) and _name(match.group("field")) == "MEDIAN"
+            for cell in cells
+        ):
+            return index
+    return None
 
 
 def split_wide(text: str) -> WideFile:
@@ -142,8 +158,10 @@ def split_wide(text: str) -> WideFile:
     INTELLIFLEX appends); blank rows are dropped."""
     # Lines as Source.lines cuts them: a lone CR ends a line here too.
     lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    reader = csv.reader(lines, delimiter=_delimiter(first))
+    start = _header_index(lines) or 0
+    above = tuple(n for n, line in enumerate(lines[:start], start=1) if line.strip())
+    first = next((line for line in lines[start:] if line.strip()), "")
+    reader = csv.reader(lines[start:], delimiter=_delimiter(first))
     header: tuple[str, ...] = ()
     header_line = 0
     rows: list[tuple[str, ...]] = []
@@ -154,11 +172,11 @@ def split_wide(text: str) -> WideFile:
         if raw_row[0].strip().startswith("--"):
             break
         if not header:
-            header, header_line = tuple(raw_row), reader.line_num
+            header, header_line = tuple(raw_row), start + reader.line_num
             continue
         rows.append(tuple(raw_row))
-        row_lines.append(reader.line_num)
-    return WideFile(header, header_line, tuple(rows), tuple(row_lines))
+        row_lines.append(start + reader.line_num)
+    return WideFile(header, header_line, tuple(rows), tuple(row_lines), above)
 
 
 def _name(text: str) -> str:
@@ -321,6 +339,14 @@ def read_wide(
     if not wide.rows:
         raise InputError(source_file, "the export has no well rows", f"line {wide.header_line}")
     notes = Warnings()
+    if wide.above:
+        places = [f"line {n}" for n in wide.above]
+        notes.add(
+            f"{listed_places(places, 12)} {'stands' if len(places) == 1 else 'stand'} above the "
+            "header row (`WELL LOCATION`, ...) and "
+            f"{'is' if len(places) == 1 else 'are'} not read: not part of the export as "
+            "INTELLIFLEX writes it"
+        )
     lacking = [region for region in columns.regions if region not in analytes]
     if lacking:
         notes.add(
@@ -579,8 +605,8 @@ INTELLIFLEX: Final = Format(
     versions="2.0, 2.1",
     plate_map="optional",
     recognised_by=(
-        "a `Program,xPONENT` line naming instrument `Intelliflex`, or a first row with "
-        "`WELL LOCATION` and `R<region>: RP<n> MEDIAN` columns"
+        "a `Program,xPONENT` line naming instrument `Intelliflex`, or a row in the first 10 lines "
+        "with `WELL LOCATION` and `R<region>: RP<n> MEDIAN` columns"
     ),
     kinds=("text",),
     recognise=_recognise,
