@@ -281,3 +281,21 @@ def test_a_header_copied_into_a_table_is_named_on_both_halves(tmp_path: Path) ->
     )
     assert all(message in plate.warnings for plate in plates)
     assert not any(message in plate.warnings for plate in read_exports(TWO_PLATES))
+
+
+def test_a_row_cut_short_before_the_signal_column_is_named(tmp_path: Path) -> None:
+    # A02's line lost its end after Dilution: its signal was read as not reported, unsaid.
+    lines = TWO_PLATES.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("S001,IL-6,A02,"))
+    lines[at] = ",".join(lines[at].split(",")[:5])
+    path = tmp_path / "cut.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    first = read_exports(path, settle_seconds=0)[0]
+    assert (
+        "rows that end before the Signal column have no signal (a line was cut short); the "
+        f"file looks damaged: line {at + 1} (5 of 16 cells)"
+    ) in first.warnings
+    cut = first.wells[(first.wells["well"] == "A2") & (first.wells["analyte"] == "IL-6")]
+    assert cut["token"].tolist() == ["not_reported"]
+    # the other plate's rows are whole: no such warning there
+    assert not [w for w in read_exports(path, settle_seconds=0)[1].warnings if "end before" in w]

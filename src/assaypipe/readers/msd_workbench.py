@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import numpy as np
@@ -256,6 +256,10 @@ class WorkbenchTable:
     gaps: tuple[str, ...] = ()
     stray: tuple[str, ...] = ()
     split_headers: tuple[str, ...] = ()
+    # each row's number of cells; each named column's position and title in the header
+    widths: tuple[int, ...] = ()
+    positions: dict[str, int] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def create(cls, table: Table, file: str) -> WorkbenchTable:
@@ -288,7 +292,27 @@ class WorkbenchTable:
             gaps=table.gaps,
             stray=table.stray,
             split_headers=table.split_headers,
+            widths=tuple(len(row) for row in table.rows),
+            positions={name: position for position, name in enumerate(names) if name},
+            titles={
+                name: " ".join(title.split())
+                for name, title in zip(names, table.header, strict=True)
+                if name
+            },
         )
+
+    def short_of(self, name: str, rows: np.ndarray) -> list[str]:
+        """The places of ``rows`` that end before the column ``name`` (its cell is
+        missing, not empty), with their number of cells."""
+        position = self.positions.get(name)
+        if position is None or not self.widths:
+            return []
+        width = max(self.positions.values()) + 1  # to the header's last named column
+        return [
+            f"{self.places[i]} ({self.widths[i]} of {width} cells)"
+            for i in rows
+            if self.widths[i] <= position
+        ]
 
     def get(self, name: str) -> np.ndarray:
         """The column's texts, or empty texts where the export has no such column."""
@@ -376,6 +400,13 @@ def compose(
     analyte = _analytes(table)
     keep = ~unplaced & _first_of_each(wells, analyte, table, notes)
     rows = np.flatnonzero(keep)
+    short = table.short_of(signal_column, rows)
+    if short:
+        notes.add(
+            f"rows that end before the {table.titles[signal_column]} column have no "
+            f"signal (a line was cut short); the file looks damaged: "
+            f"{listed(short, _MOST_LISTED)}"
+        )
     wells, analyte = wells[rows], analyte[rows]
     frame = _wells(table, rows, wells, analyte, signal_column, options.rule, file, notes)
     _note_adjusted(table, rows, signal_column, notes)
