@@ -111,3 +111,10 @@ def test_one_figure_is_drawn_here_until_the_workers_run(tmp_path: Path) -> None:
     (only,) = cache.later(requests(1)).values()
     assert cache._pool is None
     assert only.result() == FigureCache(None).png(requests(1))[requests(1)[0].key]
+
+
+def test_a_figure_drawn_but_never_taken_is_kept_when_the_workers_stop(tmp_path: Path) -> None:
+    cache = FigureCache(tmp_path, workers=2)
+    asked = cache.later(requests(3))
+    cache.close()
+    assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(asked)

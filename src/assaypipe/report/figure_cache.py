@@ -116,6 +116,14 @@ class Pending:
         """Whether the PNG is here already (read from the cache or drawn here)."""
         return self._data is not None
 
+    @property
+    def drawn_well(self) -> bool:
+        """Whether its worker has finished it without an error (or it is at hand)."""
+        future = self._future
+        return self._data is not None or (
+            future is not None and future.done() and future.exception() is None
+        )
+
     def result(self) -> bytes:
         """The PNG, waiting for its worker if it is still being drawn."""
         if self._data is None:
@@ -181,10 +189,14 @@ class FigureCache:
         return found
 
     def close(self) -> None:
-        """Stop the workers (after the figures handed to them are drawn)."""
+        """Stop the workers (after the figures handed to them are drawn), and keep every
+        figure they drew, taken or not."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        for figure in self._asked.values():
+            if figure.drawn_well:
+                figure.result()
 
     def prune(self) -> int:
         """Remove the kept figures this run did not ask for; how many were removed."""
