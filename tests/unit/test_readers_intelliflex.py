@@ -426,3 +426,18 @@ def test_lines_above_the_wide_header_row_are_read_past_and_named(
         f"{places} stands above the header row (`WELL LOCATION`, ...) and is not read: not "
         "part of the export as INTELLIFLEX writes it"
     )
+
+
+def test_well_rows_moved_above_the_header_row_are_named_as_wells_lost(tmp_path: Path) -> None:
+    # Two lines swapped: the header row is the third line, the two wells above it are lost.
+    lines = WIDE.read_text(encoding="utf-8").split("\n")
+    lines[0], lines[2] = lines[2], lines[0]
+    path = tmp_path / WIDE.name
+    path.write_text("\n".join(lines), encoding="utf-8")
+    plate = read_export(path)
+    assert plate.warnings[0] == (
+        "line 1, line 2 stand above the header row (`WELL LOCATION`, ...) and are not read; "
+        "line 1, line 2 are well rows, whose wells are not read (a line moved above the "
+        "header); the file looks damaged"
+    )
+    assert plate.wells["well"].nunique() == read_export(WIDE).wells["well"].nunique() - 2

@@ -1098,3 +1098,18 @@ def test_a_file_cut_inside_a_quoted_cell_is_still_a_cut_file(tmp_path: Path) -> 
     cut = text[: text.index('"5(1,E1)"') + 3]
     with pytest.raises(InputError, match=r"the file ends at line \d+, in the Median block"):
         read_export(write(tmp_path, cut))
+
+
+def test_a_comment_written_over_several_lines_is_no_damage(tmp_path: Path) -> None:
+    # A quoted cell may hold line breaks: one holding no well's location and no block's
+    # opening is a comment the lab wrote, not rows run together.
+    rows = export_rows()
+    crc = rows.index(["-- CRC --"])
+    rows[crc:crc] = [
+        ["DataType:", "Comments"],
+        ["Location", "Comment"],
+        ["1(1,A1)", "diluted twice,\nsee the\nrun sheet"],
+    ]
+    plate = read_export(write(tmp_path, to_csv(rows)))
+    assert not [w for w in plate.warnings if "double quote" in w]
+    assert plate.wells["well"].nunique() == 6

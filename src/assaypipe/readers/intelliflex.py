@@ -114,8 +114,8 @@ class WideFile:
     header_line: int
     rows: tuple[tuple[str, ...], ...]
     row_lines: tuple[int, ...]
-    # the lines with text above the header row (not read)
-    above: tuple[int, ...] = ()
+    # the lines with text above the header row (not read): their cells and line numbers
+    above: tuple[tuple[tuple[str, ...], int], ...] = ()
 
 
 def _delimiter(line: str) -> str:
@@ -159,9 +159,14 @@ def split_wide(text: str) -> WideFile:
     # Lines as Source.lines cuts them: a lone CR ends a line here too.
     lines = text.splitlines()
     start = _header_index(lines) or 0
-    above = tuple(n for n, line in enumerate(lines[:start], start=1) if line.strip())
     first = next((line for line in lines[start:] if line.strip()), "")
-    reader = csv.reader(lines[start:], delimiter=_delimiter(first))
+    delimiter = _delimiter(first)
+    above = tuple(
+        (tuple(next(csv.reader([line], delimiter=delimiter), [])), n)
+        for n, line in enumerate(lines[:start], start=1)
+        if line.strip()
+    )
+    reader = csv.reader(lines[start:], delimiter=delimiter)
     header: tuple[str, ...] = ()
     header_line = 0
     rows: list[tuple[str, ...]] = []
@@ -315,6 +320,25 @@ def _dilutions(
     return np.where(blank | bad, 1.0, number)
 
 
+def _above_header(wide: WideFile, columns: WideColumns) -> str:
+    """The warning naming the lines above the header row, and those of them that name a
+    well in the WELL LOCATION column (well rows moved above the header)."""
+    places = [f"line {n}" for _, n in wide.above]
+    one = len(places) == 1
+    told = (
+        f"{listed_places(places, 12)} {'stands' if one else 'stand'} above the header row "
+        f"(`WELL LOCATION`, ...) and {'is' if one else 'are'} not read"
+    )
+    rows = [n for cells, n in wide.above if parse_well(columns.cell(cells, "WELL LOCATION"))]
+    if not rows:
+        return told + ": not part of the export as INTELLIFLEX writes it"
+    wells = listed_places([f"line {n}" for n in rows], 12)
+    return (
+        f"{told}; {wells} {'is a well row' if len(rows) == 1 else 'are well rows'}, whose "
+        "wells are not read (a line moved above the header); the file looks damaged"
+    )
+
+
 # --- layer 3: compose --------------------------------------------------------------
 
 
@@ -340,13 +364,7 @@ def read_wide(
         raise InputError(source_file, "the export has no well rows", f"line {wide.header_line}")
     notes = Warnings()
     if wide.above:
-        places = [f"line {n}" for n in wide.above]
-        notes.add(
-            f"{listed_places(places, 12)} {'stands' if len(places) == 1 else 'stand'} above the "
-            "header row (`WELL LOCATION`, ...) and "
-            f"{'is' if len(places) == 1 else 'are'} not read: not part of the export as "
-            "INTELLIFLEX writes it"
-        )
+        notes.add(_above_header(wide, columns))
     lacking = [region for region in columns.regions if region not in analytes]
     if lacking:
         notes.add(

@@ -201,6 +201,12 @@ def delimiter_of(lines: list[str]) -> str:
     return match.group(1) if match else ","
 
 
+# What a row running over several lines holds after a line break when a stray quote ran
+# rows into one cell: a well's location or a block's opening line (a comment written over
+# several lines, which the format allows, holds neither).
+_SWALLOWED = re.compile(r"\n.*(?:\d+\s*\(\s*\d+\s*,\s*[A-Pa-p]\s*\d+\s*\)|DataType:)")
+
+
 def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile:
     """Cut an xPONENT CSV into its header rows and its `DataType:` blocks.
 
@@ -221,12 +227,16 @@ def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile
     # open quote the file never closes: (first line, last line) each.
     spans: list[tuple[int, int]] = []
     unclosed: tuple[int, int] | None = None
-    previous = 0
+    previous = last_start = 0
     try:
         for raw_row in reader:
             line = reader.line_num
             if line - previous > 1:
-                spans.append((previous + 1, line))
+                last_start = previous + 1
+                if _SWALLOWED.search(delimiter.join(raw_row)):
+                    spans.append((last_start, line))
+            else:
+                last_start = line
             previous = line
             first = raw_row[0].strip() if raw_row else ""
             if not first and not "".join(raw_row).strip():
@@ -261,10 +271,15 @@ def split_export(text: str, delimiter: str = ",", file: str = "") -> XponentFile
         has_crc = False
         if reader.line_num > previous + 1:
             unclosed = (previous + 1, reader.line_num)
-    if not has_crc and unclosed is None and spans and spans[-1][1] == reader.line_num:
-        # The last row ran over the lines after it to the end of the file: a quote the
-        # file never closes (csv keeps such a cell open to the end without an error).
-        unclosed = spans.pop()
+    if not has_crc and unclosed is None and last_start < reader.line_num:
+        # The last row ran over several lines to the end of the file: when its quotes do
+        # not pair up, a quote the file never closes (csv keeps such a cell open to the
+        # end without an error).
+        tail = "\n".join(text.split("\n")[last_start - 1 :])
+        if tail.count('"') % 2:
+            if spans and spans[-1][1] == reader.line_num:
+                spans.pop()
+            unclosed = (last_start, reader.line_num)
     blocks = tuple(
         RawBlock(
             name=name,
