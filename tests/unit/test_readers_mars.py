@@ -358,3 +358,20 @@ def test_a_table_row_moved_above_the_table_is_named(tmp_path: Path, moved_to: st
     assert (
         plate.wells["signal_kind"].iloc[0] == read_export(TABLE_VIEW).wells["signal_kind"].iloc[0]
     )
+
+
+def test_a_table_row_above_the_mode_line_leaves_the_read_mode_alone(tmp_path: Path) -> None:
+    # An absorbance table view: the mode line makes `Raw Data (450)` an OD450 read. With a
+    # row moved above it, the row was taken for the mode and the kind fell back to the
+    # column's title.
+    rows = "A02,Standard S1,0.812\nB01,Standard S2,0.533\n"
+    table = "Well,Content,Raw Data (450)\nA01,Standard S1,0.810\n" + rows
+    intact = read_export(write(tmp_path, table, name="intact.csv"))
+    assert set(intact.wells["signal_kind"]) == {"OD450"}
+    moved = write(
+        tmp_path, "Well,Content,Raw Data (450)\n" + rows, mode="A01,Standard S1,0.810\nAbsorbance"
+    )
+    plate = read_export(moved)
+    assert set(plate.wells["signal_kind"]) == {"OD450"}
+    assert set(plate.wells["well"]) == {"A2", "B1"}
+    assert any(w.startswith("lines that look like rows of a table view") for w in plate.warnings)
