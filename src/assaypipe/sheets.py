@@ -224,7 +224,17 @@ def canonical_analyte(raw: str, lookup: dict[str, str]) -> str | None:
     >>> canonical_analyte("MCP-1 (53)", {"mcp-1": "CCL2"})
     'CCL2'
     """
-    return lookup.get(_normalise(_BEAD_REGION.sub("", raw)))
+    return lookup.get(analyte_key(raw))
+
+
+def analyte_key(raw: str) -> str:
+    """An exported analyte name as the alias table looks it up: without a Luminex
+    bead-region suffix (``IL-8 (27)``), case-folded, spaces collapsed.
+
+    >>> analyte_key("  IL-8   (27) ")
+    'il-8'
+    """
+    return _normalise(_BEAD_REGION.sub("", raw))
 
 
 def _normalise(name: str) -> str:

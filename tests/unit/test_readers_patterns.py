@@ -57,13 +57,6 @@ CASES: list[tuple[str, re.Pattern[str], str, str, list[str]]] = [
         ["a", " ", "\t", "\n", "[", "]", "b"],
     ),
     (
-        "assaypipe.readers.kit_standards._BEAD_REGION",
-        re.compile(r"\s*\(\s*\d+\s*\)\s*$"),
-        "sub",
-        "",
-        ["a", " ", "\t", "\n", "(", ")", "1", "2"],
-    ),
-    (
         "assaypipe.sheets._BEAD_REGION",
         re.compile(r"\s*\(\s*\d+\s*\)\s*$"),
         "sub",

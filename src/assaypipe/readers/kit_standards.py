@@ -20,7 +20,6 @@ the kit file, so the lab sees where each concentration came from:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -30,7 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from assaypipe.readers.parsed import Warnings
-from assaypipe.sheets import alias_lookup, canonical_analyte
+from assaypipe.sheets import alias_lookup, analyte_key, canonical_analyte
 from assaypipe.vocabulary import Role
 
 if TYPE_CHECKING:
@@ -38,9 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["KitStandards", "apply_kit_standards"]
 
-# Starting only where no space precedes (the start of a run of spaces): searched from
-# every place of a long run of spaces it was quadratic in the run's length.
-_BEAD_REGION: Final = re.compile(r"(?<!\s)\s*\(\s*\d+\s*\)\s*$")
 # Values this close are the same concentration written with other digits.
 _SAME: Final = 1e-6
 _MOST_SHOWN: Final = 8
@@ -65,9 +61,7 @@ class KitStandards:
 
     def key(self, analyte: str) -> str:
         """One name for an analyte however it is spelled: canonical, else as written."""
-        return canonical_analyte(analyte, self.lookup) or " ".join(
-            _BEAD_REGION.sub("", analyte).casefold().split()
-        )
+        return canonical_analyte(analyte, self.lookup) or analyte_key(analyte)
 
 
 def apply_kit_standards(
