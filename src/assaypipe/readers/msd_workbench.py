@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -244,22 +244,13 @@ def _is_row_of(cells: tuple[str, ...], well: int) -> bool:
 
 @dataclass(frozen=True)
 class WorkbenchTable:
-    """One table's columns by their Workbench name (normalised), one text array each."""
+    """One table's columns by their Workbench name (normalised), one text array each,
+    and the table they were cut from (its plate, rows' places and what the split found)."""
 
-    plate: str
+    source: Table
     columns: dict[str, np.ndarray]
-    places: tuple[str, ...]
     # Rows with text past the header's last column (two lines run together, say).
     long_rows: tuple[str, ...] = ()
-    # Blank rows inside the table, rows under no header, a header right after another
-    # table's rows (`Table`).
-    gaps: tuple[str, ...] = ()
-    stray: tuple[str, ...] = ()
-    split_headers: tuple[str, ...] = ()
-    # each row's number of cells; each named column's position and title in the header
-    widths: tuple[int, ...] = ()
-    positions: dict[str, int] = field(default_factory=dict)
-    titles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def create(cls, table: Table, file: str) -> WorkbenchTable:
@@ -284,34 +275,35 @@ class WorkbenchTable:
             for position, name in enumerate(names)
             if name
         }
-        return cls(
-            plate=table.plate,
-            columns=columns,
-            places=table.places,
-            long_rows=long_rows,
-            gaps=table.gaps,
-            stray=table.stray,
-            split_headers=table.split_headers,
-            widths=tuple(len(row) for row in table.rows),
-            positions={name: position for position, name in enumerate(names) if name},
-            titles={
-                name: " ".join(title.split())
-                for name, title in zip(names, table.header, strict=True)
-                if name
-            },
-        )
+        return cls(table, columns, long_rows)
+
+    @property
+    def plate(self) -> str:
+        return self.source.plate
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        return self.source.places
+
+    def title(self, name: str) -> str:
+        """The header's own text of the column ``name`` (normalised name)."""
+        names = [_norm(cell) for cell in self.source.header]
+        return " ".join(self.source.header[names.index(name)].split())
 
     def short_of(self, name: str, rows: np.ndarray) -> list[str]:
         """The places of ``rows`` that end before the column ``name`` (its cell is
         missing, not empty), with their number of cells."""
-        position = self.positions.get(name)
-        if position is None or not self.widths:
+        names = [_norm(cell) for cell in self.source.header]
+        if name not in names:
             return []
-        width = max(self.positions.values()) + 1  # to the header's last named column
+        position = names.index(name)
+        # cells to the header's last named column
+        width = max(i for i, named in enumerate(names) if named) + 1
+        widths = [len(row) for row in self.source.rows]
         return [
-            f"{self.places[i]} ({self.widths[i]} of {width} cells)"
+            f"{self.places[i]} ({widths[i]} of {width} cells)"
             for i in rows
-            if self.widths[i] <= position
+            if widths[i] <= position
         ]
 
     def get(self, name: str) -> np.ndarray:
@@ -373,29 +365,28 @@ def compose(
         shown = ", ".join(table.places[i] for i in np.flatnonzero(unplaced)[:_MOST_LISTED])
         notes.add(f"rows without a well A1 to P24 in the Well column are left out: {shown}")
     if table.long_rows:
-        shown = ", ".join(table.long_rows[:_MOST_LISTED])
-        more = len(table.long_rows) - _MOST_LISTED
         notes.add(
             "rows with more cells than the header, read up to its last column (the rest "
-            f"is not read; two lines may have run together): {shown}"
-            + (f" and {more} more" if more > 0 else "")
+            "is not read; two lines may have run together): "
+            f"{listed(table.long_rows, _MOST_LISTED)}"
         )
-    if table.stray:
+    split = table.source
+    if split.stray:
         notes.add(
             "rows naming a well stand under no header (after a `Plate_` line or a damaged "
             "header inside a table) and are not read; the file looks damaged: "
-            f"{listed(table.stray, _MOST_LISTED)}"
+            f"{listed(split.stray, _MOST_LISTED)}"
         )
-    if table.split_headers:
+    if split.split_headers:
         notes.add(
             "a header row follows a table's rows with no blank or `Plate_` line between, "
             "starting another table there (a copied header line may have split one plate's "
-            f"table in two); the file looks damaged: {', '.join(table.split_headers)}"
+            f"table in two); the file looks damaged: {', '.join(split.split_headers)}"
         )
-    if table.gaps:
+    if split.gaps:
         notes.add(
             "blank lines inside the table are passed over and the rows after them read as "
-            f"its rows (a line may have been lost or added): {listed(table.gaps, _MOST_LISTED)}"
+            f"its rows (a line may have been lost or added): {listed(split.gaps, _MOST_LISTED)}"
         )
     analyte = _analytes(table)
     keep = ~unplaced & _first_of_each(wells, analyte, table, notes)
@@ -403,7 +394,7 @@ def compose(
     short = table.short_of(signal_column, rows)
     if short:
         notes.add(
-            f"rows that end before the {table.titles[signal_column]} column have no "
+            f"rows that end before the {table.title(signal_column)} column have no "
             f"signal (a line was cut short); the file looks damaged: "
             f"{listed(short, _MOST_LISTED)}"
         )
