@@ -49,6 +49,7 @@ __all__ = [
     "decode_text",
     "decode_text_noting",
     "is_whole",
+    "line_cells",
     "listed",
     "number_text",
     "parse_well",
@@ -269,6 +270,16 @@ def listed(items: Sequence[str], most: int = 12) -> str:
     """
     more = len(items) - most
     return ", ".join(items[:most]) + (f" and {more} more" if more > 0 else "")
+
+
+def line_cells(line: str, delimiter: str) -> tuple[str, ...]:
+    """One line's cells, the line split on its own: a stray double quote takes the rest
+    of this line into one cell, never the lines after it.
+
+    >>> line_cells('a;"b;c', ";")
+    ('a', 'b;c')
+    """
+    return tuple(next(csv.reader([line], delimiter=delimiter), ()))
 
 
 def stray_quotes(text: str, most: int = 12) -> str | None:

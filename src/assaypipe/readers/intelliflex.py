@@ -32,6 +32,7 @@ import pandas as pd
 from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     classify_texts,
+    line_cells,
     parse_well,
     parsed_numbers,
     vendor_table,
@@ -121,7 +122,7 @@ class WideFile:
 def _delimiter(line: str) -> str:
     """The delimiter that makes `WELL LOCATION` a cell of the header row."""
     for delimiter in (",", ";", "\t"):
-        cells = next(csv.reader([line], delimiter=delimiter), [])
+        cells = line_cells(line, delimiter)
         if any(_name(cell) == "WELL LOCATION" for cell in cells):
             return delimiter
     return ","
@@ -144,7 +145,7 @@ def _header_index(lines: Sequence[str]) -> int | None:
         upper = line.upper()
         if "WELL LOCATION" not in upper or "MEDIAN" not in upper:
             continue
-        cells = next(csv.reader([line], delimiter=_delimiter(line)), [])
+        cells = line_cells(line, _delimiter(line))
         if any(
             (match := _REGION.match(cell.strip())) and _name(match.group("field")) == "MEDIAN"
             for cell in cells
@@ -162,7 +163,7 @@ def split_wide(text: str) -> WideFile:
     first = next((line for line in lines[start:] if line.strip()), "")
     delimiter = _delimiter(first)
     above = tuple(
-        (tuple(next(csv.reader([line], delimiter=delimiter), [])), n)
+        (line_cells(line, delimiter), n)
         for n, line in enumerate(lines[:start], start=1)
         if line.strip()
     )

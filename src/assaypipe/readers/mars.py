@@ -33,7 +33,6 @@ on ...`, `Ratio ...`) a value MARS calculated, kept under its title as a vendor 
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -47,6 +46,7 @@ from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
     is_whole,
+    line_cells,
     listed,
     stray_quotes,
     vendor_rows,
@@ -311,10 +311,7 @@ def _split_lines(text: str) -> tuple[list[Line], str]:
     delimiter = max((";", "\t", ","), key=lambda d: (head.count(d), d == ","))
     # Each line is one row: a stray quote (a damaged line) leaves the lines after it alone
     # where a reader over the whole text would run them into one cell.
-    return [
-        (tuple(next(csv.reader([line], delimiter=delimiter), ())), number)
-        for number, line in enumerate(raw, start=1)
-    ], delimiter
+    return [(line_cells(line, delimiter), n) for n, line in enumerate(raw, start=1)], delimiter
 
 
 def _split_run(lines: list[Line], file: str) -> RawRun:

@@ -27,7 +27,6 @@ signal with `wells.read: adjusted`.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
@@ -40,6 +39,7 @@ from assaypipe.errors import InputError
 from assaypipe.readers.cells import (
     classify_texts,
     is_whole,
+    line_cells,
     listed,
     parse_well,
     stray_quotes,
@@ -639,7 +639,7 @@ def _text_rows(text: str) -> list[tuple[str, ...]]:
     lines = text.splitlines()
     header = next((line for line in lines[:10] if "well" in line.casefold()), "")
     delimiter = max((",", "\t", ";"), key=header.count)
-    return [tuple(next(csv.reader([line], delimiter=delimiter), ())) for line in lines]
+    return [line_cells(line, delimiter) for line in lines]
 
 
 def _read(source: Source, options: ReadOptions) -> list[ParsedPlate]:

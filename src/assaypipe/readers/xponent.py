@@ -47,6 +47,7 @@ from assaypipe.readers.cells import (
     bad_bead_flags,
     classify_texts,
     is_whole,
+    line_cells,
     listed,
     unreadable_counts,
     vendor_table,
@@ -191,7 +192,7 @@ def looks_like_xponent(lines: list[str]) -> bool:
 def instrument_of(lines: list[str]) -> str:
     """The instrument the `Program` line names (its fourth cell), or ""."""
     line = next((line for line in lines[:50] if _PROGRAM.match(line)), "")
-    cells = next(csv.reader([line], delimiter=delimiter_of([line])), [])
+    cells = line_cells(line, delimiter_of([line]))
     return cells[3].strip() if len(cells) > 3 else ""
 
 
