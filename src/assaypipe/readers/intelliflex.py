@@ -327,13 +327,13 @@ def _above_header(wide: WideFile, columns: WideColumns) -> str:
     places = [f"line {n}" for _, n in wide.above]
     one = len(places) == 1
     told = (
-        f"{listed_places(places, 12)} {'stands' if one else 'stand'} above the header row "
+        f"{listed_places(places)} {'stands' if one else 'stand'} above the header row "
         f"(`WELL LOCATION`, ...) and {'is' if one else 'are'} not read"
     )
     rows = [n for cells, n in wide.above if parse_well(columns.cell(cells, "WELL LOCATION"))]
     if not rows:
         return told + ": not part of the export as INTELLIFLEX writes it"
-    wells = listed_places([f"line {n}" for n in rows], 12)
+    wells = listed_places([f"line {n}" for n in rows])
     return (
         f"{told}; {wells} {'is a well row' if len(rows) == 1 else 'are well rows'}, whose "
         "wells are not read (a line moved above the header); the file looks damaged"

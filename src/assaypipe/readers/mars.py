@@ -334,14 +334,14 @@ def _split_run(lines: list[Line], file: str) -> RawRun:
     while index < len(lines):
         cells, number = lines[index]
         filled = [cell.strip() for cell in cells if cell.strip()]
-        if not filled or _is_table_row(filled):
-            strays += [number] if filled else []
-            index += 1
-            continue
-        if not _is_title(filled) and not _is_grid_header(cells) and not _is_table_header(cells):
-            mode, mode_line = filled[0], number
-            index += 1
-        break
+        if filled and _is_table_row(filled):
+            strays.append(number)
+        elif filled:
+            if not _is_title(filled) and not _is_grid_header(cells) and not _is_table_header(cells):
+                mode, mode_line = filled[0], number
+                index += 1
+            break
+        index += 1
     grids, table, cycles, orphans, more_strays = _blocks(lines[index:], file)
     strays += more_strays
     first = lines[0][1] if lines else 1
@@ -582,9 +582,11 @@ def _table_sets(table: TableView, file: str) -> list[DataSet]:
                 file, f"expected a well name such as A01, found {well!r}", where=f"line {number}"
             )
         wells.append(placed)
-    first = sorted({well: i for i, well in reversed(list(enumerate(wells)))}.values())
-    rows = [table.rows[i] for i in first]
-    placed_wells = np.array([wells[i] for i in first], dtype=object)
+    first: dict[str, int] = {}  # each well's first row
+    for i, well in enumerate(wells):
+        first.setdefault(well, i)
+    rows = [table.rows[i] for i in first.values()]
+    placed_wells = np.array(list(first), dtype=object)
     sets = []
     contents = np.array([text for _, text, _, _ in rows], dtype=object)
     if any(contents):

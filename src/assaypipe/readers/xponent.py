@@ -663,12 +663,12 @@ def read_xponent(
     """Wells (unvalidated), run metadata, vendor results and warnings of one xPONENT
     export's text: one `ParsedPlate` per plate number its locations name."""
     parsed = split_export(text, delimiter_of(text.splitlines()), source_file)
+    quotes = parsed.quotes()
     try:
-        return _read_split(parsed, source_file, signal, rule, format_name)
+        return _read_split(parsed, quotes, source_file, signal, rule, format_name)
     except InputError as error:
         # A refusal of a file whose quotes ran lines together says so: that is most
         # likely what it found damaged.
-        quotes = parsed.quotes()
         if not quotes or "double quote" in error.message:
             raise
         raise InputError(
@@ -677,13 +677,19 @@ def read_xponent(
 
 
 def _read_split(
-    parsed: XponentFile, source_file: str, signal: str, rule: RoleRule, format_name: str
+    parsed: XponentFile,
+    quotes: str,
+    source_file: str,
+    signal: str,
+    rule: RoleRule,
+    format_name: str,
 ) -> list[ParsedPlate]:
+    """`read_xponent` of the split file; ``quotes`` is what its quotes hid
+    (`XponentFile.quotes`)."""
     header = XponentHeader.create(parsed.header_rows, source_file)
     notes = _Notes()
     block_name, signal_kind = SIGNAL_BLOCKS[signal]
     raw_signal = parsed.block(block_name)
-    quotes = parsed.quotes()
     if raw_signal is None:
         present = ", ".join(b.name for b in parsed.blocks) or "none"
         cut = (
