@@ -141,7 +141,6 @@ class FigureCache:
 
     folder: Path | None = None
     workers: int = 1
-    used: set[str] = field(default_factory=set)
     drawn: int = 0
     reused: int = 0
     removed: int = 0
@@ -161,7 +160,6 @@ class FigureCache:
         found: dict[str, Pending] = {}
         missing: dict[str, FigureRequest] = {}
         for request in requests:
-            self.used.add(request.key)
             if request.key in found or request.key in missing:
                 continue
             if request.key in self._asked:  # asked for before in this report
@@ -204,7 +202,7 @@ class FigureCache:
             return 0
         removed = 0
         for path in self.folder.glob("*.png"):
-            if path.stem not in self.used:
+            if path.stem not in self._asked:
                 path.unlink(missing_ok=True)
                 removed += 1
         self.removed += removed
