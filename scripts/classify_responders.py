@@ -1,6 +1,6 @@
 """classify_responders: responder labels per subject and rule (subjects.parquet)."""
 
-from assaypipe.joblog import logged, skip_unused_imports
+from assaypipe.joblog import end_job, logged, skip_unused_imports
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
@@ -21,3 +21,4 @@ with logged(snakemake.log[0]) as log:
     write_table(
         subjects, snakemake.output[0], command="classify_responders", config=snakemake.config
     )
+end_job()  # last: the outputs are written and the log closed

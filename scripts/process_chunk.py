@@ -3,7 +3,7 @@
 The exports read by an earlier run are taken from results/.cache/reads (read_cache),
 the plates' curves fitted by an earlier run from results/.cache/curves (curve_cache)."""
 
-from assaypipe.joblog import logged, skip_unused_imports
+from assaypipe.joblog import end_job, logged, skip_unused_imports
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
@@ -62,3 +62,4 @@ with logged(snakemake.log[0]) as log:
             command="process_chunk",
             config=snakemake.config,
         )
+end_job()  # last: the outputs are written and the log closed

@@ -1,6 +1,6 @@
 """render_report: results/report.html, and its figures as PNG for snakemake --report."""
 
-from assaypipe.joblog import logged, skip_unused_imports
+from assaypipe.joblog import end_job, logged, skip_unused_imports
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
@@ -38,3 +38,4 @@ with logged(snakemake.log[0]) as log:
     )
     write_report(snakemake.output.html, page)
     log.info("wrote %s (%d bytes)", snakemake.output.html, len(page.encode()))
+end_job()  # last: the outputs are written and the log closed

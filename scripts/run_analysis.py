@@ -1,6 +1,6 @@
 """run_analysis: study analyses into results/stats/, one table per output name."""
 
-from assaypipe.joblog import logged, skip_unused_imports
+from assaypipe.joblog import end_job, logged, skip_unused_imports
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
@@ -20,3 +20,4 @@ with logged(snakemake.log[0]) as log:
         config=snakemake.config,
         log=log.info,
     )
+end_job()  # last: the outputs are written and the log closed

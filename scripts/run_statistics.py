@@ -4,7 +4,7 @@ drawn from the same tables: paired pre/post lines per analyte split by responder
 for each configured pair (plot_correlation). One job: the figures always follow the
 statistics."""
 
-from assaypipe.joblog import logged, skip_unused_imports
+from assaypipe.joblog import end_job, logged, skip_unused_imports
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
@@ -53,3 +53,4 @@ with logged(snakemake.log[0]) as log:
     for (x, y), png, svg in figures:
         plot_correlation(samples, x, y, [png, svg], settings.prepost, display=display)
         log.info("wrote %s and %s", png, svg)
+end_job()  # last: the outputs are written and the log closed

@@ -6,7 +6,7 @@ then failing plates x analytes and manual exclusions left out of the samples.
 The three steps run in one job: every plate added or changed reruns them all. Each
 table is written with the name of the step that makes it (its ``assaypipe_command``)."""
 
-from assaypipe.joblog import logged, skip_unused_imports
+from assaypipe.joblog import end_job, logged, skip_unused_imports
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
@@ -101,3 +101,4 @@ with logged(snakemake.log[0]) as log:
     }
     for name, table in qc_tables.items():
         write(name, table, "check_qc")
+end_job()  # last: the outputs are written and the log closed

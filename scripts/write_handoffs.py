@@ -1,6 +1,6 @@
 """write_handoffs: the lab's Excel workbook and Prism column tables."""
 
-from assaypipe.joblog import logged, skip_unused_imports
+from assaypipe.joblog import end_job, logged, skip_unused_imports
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
@@ -26,3 +26,4 @@ with logged(snakemake.log[0]) as log:
     log.info(
         "%s; %d Prism tables in %s", snakemake.output.workbook, len(tables), snakemake.output.prism
     )
+end_job()  # last: the outputs are written and the log closed

@@ -6,14 +6,17 @@ and a job's start-up is part of what it costs.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import resource
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 # The line each job ends its log with; bench/bench_workflow.py reads it back.
 RESOURCES_PREFIX = "resources:"
@@ -139,3 +142,23 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
         logger.removeHandler(handler)
         logging.getLogger("py.warnings").removeHandler(handler)
         handler.close()
+
+
+def end_job() -> NoReturn:
+    """End the job's process, its outputs written: the exit functions run (``atexit``:
+    handlers flushed and closed, worker pools stopped, temporary folders removed) and
+    the standard streams are flushed as at any exit; only the interpreter's teardown of
+    the modules it loaded is left out. That teardown costs a job that has loaded
+    pandas, pyarrow and matplotlib 0.1-0.2 s of wall time, and it changes nothing on
+    disk.
+
+    Every job script calls it last, after its :func:`logged` block; a step that failed
+    never gets there, and its process exits as usual with the error. Code after the
+    call never runs. The library never calls it: the tests run in one process.
+    """
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        # closed or replaced by then: nothing to flush
+        with suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    os._exit(0)

@@ -160,3 +160,49 @@ def test_every_job_script_skips_unused_imports_before_its_other_imports(script: 
 def test_the_snakefile_skips_unused_imports_before_checking_the_config() -> None:
     text = (REPO / "workflow" / "rules" / "common.smk").read_text()
     assert 0 < text.index("\nskip_unused_imports()\n") < text.index("\nvalidate(config,")
+
+
+_ENDED = """
+import atexit, sys
+from pathlib import Path
+from assaypipe.joblog import end_job, logged
+folder = Path(sys.argv[1])
+atexit.register(lambda: (folder / "atexit.txt").write_text("ran"))
+with logged(folder / "step.log") as log:
+    log.info("working")
+    {step}
+sys.stdout.write("buffered, not yet flushed")
+end_job()
+(folder / "after.txt").write_text("ran")
+"""
+
+
+def _ended(folder: Path, step: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", _ENDED.format(step=step), str(folder)],
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def test_end_job_runs_the_exit_functions_flushes_and_exits_zero(tmp_path: Path) -> None:
+    done = _ended(tmp_path, "pass")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "buffered, not yet flushed"  # piped stdout is block-buffered
+    assert (tmp_path / "atexit.txt").read_text() == "ran"
+    assert not (tmp_path / "after.txt").exists()
+    log = (tmp_path / "step.log").read_text().splitlines()
+    assert log[0].endswith("INFO working") and "resources:" in log[-1]
+
+
+def test_a_failed_step_never_reaches_end_job_and_exits_with_its_error(tmp_path: Path) -> None:
+    done = _ended(tmp_path, "raise ValueError('bad plate')")
+    assert done.returncode == 1
+    assert "ValueError: bad plate" in done.stderr
+    assert done.stdout == ""
+    assert (tmp_path / "atexit.txt").read_text() == "ran"  # an ordinary exit
+    assert "step failed" in (tmp_path / "step.log").read_text()
+
+
+@pytest.mark.parametrize("script", sorted((REPO / "scripts").glob("*.py")), ids=lambda p: p.name)
+def test_every_job_script_ends_with_end_job(script: Path) -> None:
+    body = ast.parse(script.read_text()).body
+    assert ast.unparse(body[-1]) == "end_job()"
+    assert isinstance(body[-2], ast.With)  # after its logged block
