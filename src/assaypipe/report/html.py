@@ -34,7 +34,10 @@ def escape(value: object) -> Html:
     control characters are shown as escapes (``\\x01``), as the run summary shows them."""
     if isinstance(value, Html):
         return value
-    return Html(html.escape(escaped(text(value), _UNSHOWN), quote=True))
+    shown = value if type(value) is str else text(value)
+    if _UNSHOWN.search(shown) is not None:
+        shown = escaped(shown, _UNSHOWN)
+    return Html(html.escape(shown, quote=True))
 
 
 def text(value: object) -> str:
@@ -55,7 +58,7 @@ def text(value: object) -> str:
 
 def join(parts: Iterable[object], separator: str = "") -> Html:
     """Concatenate escaped parts."""
-    return Html(escape(separator).join(escape(part) for part in parts))
+    return Html(escape(separator).join([escape(part) for part in parts]))
 
 
 _VOID = frozenset({"img", "br", "meta", "hr", "col"})
@@ -63,12 +66,21 @@ _VOID = frozenset({"img", "br", "meta", "hr", "col"})
 
 def tag(name: str, *children: object, **attrs: object) -> Html:
     """An element; ``class_`` gives ``class``, ``data_x`` gives ``data-x``; None drops it."""
-    rendered = "".join(
-        f' {_attr_name(key)}="{escape(value)}"' for key, value in attrs.items() if value is not None
+    rendered = (
+        "".join(
+            [
+                f' {_attr_name(key)}="{escape(value)}"'
+                for key, value in attrs.items()
+                if value is not None
+            ]
+        )
+        if attrs
+        else ""
     )
     if name in _VOID:
         return Html(f"<{name}{rendered}>")
-    return Html(f"<{name}{rendered}>{join(children)}</{name}>")
+    inner = "".join([escape(child) for child in children])
+    return Html(f"<{name}{rendered}>{inner}</{name}>")
 
 
 def _attr_name(key: str) -> str:
