@@ -3,10 +3,8 @@ sample and analyte in each analyte's study unit (combine_replicates), then QC
 (check_qc): per plate x analyte checks, Levey-Jennings with Westgard rules, verdicts;
 then failing plates x analytes and manual exclusions left out of the samples.
 
-The three steps run in one job: every plate added or changed reruns them all. With two
-threads (a profile's set-threads) the per-plate QC checks run in a forked process beside
-combine_replicates and the checks across plates. Each table is written with the name of
-the step that makes it (its ``assaypipe_command``)."""
+The three steps run in one job: every plate added or changed reruns them all. Each
+table is written with the name of the step that makes it (its ``assaypipe_command``)."""
 
 from assaypipe.joblog import end_job, logged, skip_unused_imports
 
@@ -22,7 +20,7 @@ from assaypipe.exclusion_sheet import read_exclusions
 from assaypipe.exclusions import study_exclusions
 from assaypipe.io import read_table, write_table
 from assaypipe.pipeline import collect_study
-from assaypipe.qc import read_kits, start_qc
+from assaypipe.qc import read_kits, run_qc
 from assaypipe.read_cache import prune_reads
 from assaypipe.samples import combine_replicates
 from assaypipe.settings import Settings
@@ -62,16 +60,16 @@ with logged(snakemake.log[0]) as log:
     kits = read_kits(snakemake.input.kits, aliases)
     units = study_units(wells, aliases, kits)
     sample_sheet = read_samples(snakemake.input.samples)
-    manual = read_exclusions(settings.qc.exclusions, aliases)
-    plates = read_table(output.plates)
 
-    # check_qc: the per-plate checks start in a second process when the job has two
-    # threads, and run beside combine_replicates and the checks across plates
-    qc = start_qc(wells, curves, plates, settings, kits, manual, units, threads=snakemake.threads)
+    # combine_replicates
     samples = combine_replicates(wells, curves, sample_sheet, units, settings.combine.censored)
     log.info("%d sample x analyte rows", len(samples))
     write("samples", samples, "combine_replicates")
-    result = qc.result()
+
+    # check_qc
+    manual = read_exclusions(settings.qc.exclusions, aliases)
+    plates = read_table(output.plates)
+    result = run_qc(wells, curves, plates, settings, kits, manual, units)
     log.info("verdicts: %s", result.verdicts["verdict"].value_counts().to_dict())
     subjects = read_subjects(snakemake.input.subjects)
     outcomes = read_outcomes(snakemake.input.outcomes)

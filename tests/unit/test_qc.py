@@ -21,7 +21,7 @@ from assaypipe.curves.excluded import parse_excluded_wells
 from assaypipe.errors import InputError
 from assaypipe.interpolate import classify_censor
 from assaypipe.kits import KitLot, control_range, read_kit
-from assaypipe.qc import RULE_KEYS, presets, read_kits, rules_for, run_qc, start_qc, study_rules
+from assaypipe.qc import RULE_KEYS, presets, read_kits, rules_for, run_qc, study_rules
 from assaypipe.qc.levey_jennings import (
     guide_sets,
     levey_jennings,
@@ -794,14 +794,3 @@ def test_bead_count_fail_is_wells_min_bead_count_and_no_override_sets_it():
     assert all("bead_count_fail" not in preset for preset in presets().values())
     with pytest.raises(ValueError, match=r"bead_count_fail was removed; set wells\.min_bead_count"):
         rules_for("CCL2", "ich_m10", [{"analyte": "CCL2", "bead_count_fail": 20}])
-
-
-def test_start_qc_in_a_second_process_gives_run_qc_tables() -> None:
-    wells, curves, plates = run_of_plates([1.00, 1.02, 0.98, 1.01, 0.99, 1.00, 1.15])
-    settings = Settings.from_config({"qc": {**QC, "guide_plates": 6}})
-    alone = run_qc(wells, curves, plates, settings)
-    forked = start_qc(wells, curves, plates, settings, threads=2)
-    beside_result = forked.result()
-    for name in ("qc", "verdicts", "levey_jennings"):
-        pd.testing.assert_frame_equal(getattr(beside_result, name), getattr(alone, name))
-    assert (alone.verdicts["verdict"] == "fail").sum() == 1  # the checks did find something

@@ -6,20 +6,18 @@ curve and the samples; across plates, :mod:`~assaypipe.qc.levey_jennings` charts
 control and curve parameter and applies the Westgard rules
 (:mod:`~assaypipe.qc.westgard`). Thresholds come from a preset and the config's
 overrides (:mod:`~assaypipe.qc.rules`). :func:`run_qc` gives the QC table, the
-verdict per plate x analyte and the Levey-Jennings table; :func:`start_qc` the same in
-two parts, the per-plate checks in a second process while the caller goes on.
+verdict per plate x analyte and the Levey-Jennings table.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from assaypipe import tables
-from assaypipe.beside import beside
 from assaypipe.exclusions import excluded_wells
 from assaypipe.kits import KitLot, read_kits
 from assaypipe.qc.checks import plate_checks
@@ -44,14 +42,12 @@ __all__ = [
     "WESTGARD_RULES",
     "KitLot",
     "QcResult",
-    "QcRun",
     "RuleSet",
     "excluded_standard_wells",
     "presets",
     "read_kits",
     "rules_for",
     "run_qc",
-    "start_qc",
     "study_rules",
     "verdicts",
     "westgard",
@@ -90,67 +86,29 @@ def run_qc(
     it converts kit ranges to each plate's unit and the Levey-Jennings concentrations to
     the study unit, and adds a ``unit`` check where a plate's unit needs saying.
     """
-    return start_qc(wells, curves, plates, settings, kits, manual, units).result()
-
-
-@dataclasses.dataclass
-class QcRun:
-    """A study's QC begun by :func:`start_qc`: the per-plate checks under way (in a
-    second process with two threads), the checks across plates still to do."""
-
-    wells: pd.DataFrame
-    curves: pd.DataFrame
-    plates: pd.DataFrame
-    settings: Settings
-    kits: Sequence[KitLot]
-    units: UnitPlan
-    rules: Callable[[str], RuleSet]
-    plate_rows: Callable[[], list[dict[str, Any]]]
-
-    def result(self) -> QcResult:
-        """The QC tables: the checks across plates (Levey-Jennings, Westgard, inter-plate
-        CV) done here, then the per-plate checks waited for."""
-        settings = self.settings
-        values = series_values(self.wells, self.curves, self.units)
-        order = run_order(self.plates, sorted(set(self.wells["plate_id"].astype(str).tolist())))
-        by_lot = settings.qc.guide_by == GuideBy.KIT_LOT
-        lj = levey_jennings(
-            values,
-            order,
-            guide_plates=settings.qc.guide_plates,
-            guide_range=list(settings.qc.guide_range),
-            rules=[rule.value for rule in settings.qc.westgard],
-            lots=plate_lots(self.plates, list(order.index), self.kits) if by_lot else None,
-        )
-        rows = self.plate_rows()
-        rows += self.units.qc_rows()
-        rows += westgard_checks(lj)
-        rows += inter_plate_cv(values, self.rules)
-        qc = _qc_table(rows)
-        return QcResult(qc=qc, verdicts=verdicts(qc), levey_jennings=lj)
-
-
-def start_qc(
-    wells: pd.DataFrame,
-    curves: pd.DataFrame,
-    plates: pd.DataFrame,
-    settings: Settings = DEFAULTS,
-    kits: Sequence[KitLot] = (),
-    manual: pd.DataFrame | None = None,
-    units: UnitPlan | None = None,
-    threads: int = 1,
-) -> QcRun:
-    """:func:`run_qc` in two parts: the per-plate checks start now, in a forked process
-    when ``threads`` is 2 or more (:func:`assaypipe.beside.beside`), so that the caller
-    can do other work before it asks for :meth:`QcRun.result`. The tables are the same
-    either way."""
     if units is None:
         units = plan_units(plate_units(wells), kits=kits)
     rules = study_rules(settings)
+
     if manual is not None and not manual.empty:
         wells = wells[~excluded_wells(wells, manual[manual["level"] == "well"])]
-    plate_rows = beside(plate_checks, wells, curves, rules, kits, units, threads=threads)
-    return QcRun(wells, curves, plates, settings, kits, units, rules, plate_rows)
+    rows = plate_checks(wells, curves, rules, kits, units)
+    rows += units.qc_rows()
+    values = series_values(wells, curves, units)
+    order = run_order(plates, sorted(set(wells["plate_id"].astype(str).tolist())))
+    by_lot = settings.qc.guide_by == GuideBy.KIT_LOT
+    lj = levey_jennings(
+        values,
+        order,
+        guide_plates=settings.qc.guide_plates,
+        guide_range=list(settings.qc.guide_range),
+        rules=[rule.value for rule in settings.qc.westgard],
+        lots=plate_lots(plates, list(order.index), kits) if by_lot else None,
+    )
+    rows += westgard_checks(lj)
+    rows += inter_plate_cv(values, rules)
+    qc = _qc_table(rows)
+    return QcResult(qc=qc, verdicts=verdicts(qc), levey_jennings=lj)
 
 
 def _qc_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
