@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from assaypipe.report.html import Html, badge, escape, join, tag
+import html
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assaypipe.errors import escaped
+from assaypipe.report.html import _UNSHOWN, Html, badge, escape, join, tag, text
 
 
 def test_text_from_files_is_escaped_once() -> None:
@@ -29,3 +35,35 @@ def test_tags_escape_their_children_and_attributes() -> None:
 def test_join_and_badge() -> None:
     assert join(["a", "<b>"], ", ") == "a, &lt;b&gt;"
     assert "fail" in badge("fail") and badge("fail").startswith("<span")
+
+
+_ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+_VALUES = st.one_of(
+    _ANY_TEXT,
+    _ANY_TEXT.map(Html),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(),
+    st.none(),
+    st.booleans(),
+)
+
+
+@given(_VALUES)
+def test_escape_is_the_escape_of_the_shown_text(value: object) -> None:
+    # The reference: the cell's text, its control characters written as escapes, then
+    # the standard library's HTML escape; an Html value as it is.
+    expected = value if isinstance(value, Html) else html.escape(escaped(text(value), _UNSHOWN))
+    assert escape(value) == expected
+    assert isinstance(escape(value), Html)
+
+
+@given(st.lists(_VALUES, max_size=5), st.dictionaries(st.sampled_from(["class_", "id", "data_x"]),
+                                                      st.one_of(_ANY_TEXT, st.none())))  # fmt: skip
+def test_a_tag_is_its_escaped_attributes_and_children(
+    children: list[object], attrs: dict[str, str | None]
+) -> None:
+    shown = "".join(f' {k.rstrip("_").replace("_", "-")}="{escape(v)}"'
+                    for k, v in attrs.items() if v is not None)  # fmt: skip
+    inner = "".join(escape(child) for child in children)
+    assert tag("td", *children, **attrs) == f"<td{shown}>{inner}</td>"
+    assert join(children, ", ") == ", ".join(escape(child) for child in children)
