@@ -37,6 +37,7 @@ from assaypipe.readers.cells import (
     checked_bead_counts,
     classify_cells,
     decode_text,
+    listed,
     well_order,
 )
 from assaypipe.readers.columns import (
@@ -428,11 +429,10 @@ def _note_control_characters(wells: Columns, notes: Warnings) -> None:
         odd = [name for name in names if _CONTROL.search(name)]
         if not odd:
             continue
-        listed = ", ".join(f"`{_visible(name)}`" for name in odd[:5])
-        more = f" and {len(odd) - 5} more" if len(odd) > 5 else ""
+        shown = listed([f"`{_visible(name)}`" for name in odd], 5)
         several = len(odd) > 1
         notes.add(
-            f"{what} name{'s' if several else ''} {listed}{more} "
+            f"{what} name{'s' if several else ''} {shown} "
             f"hold{'' if several else 's'} control characters no export writes: the file may "
             "be damaged; check the names"
         )
@@ -487,9 +487,7 @@ def _nameless_to_no_sample(wells: Columns, notes: Warnings) -> None:
 
 
 def _well_list(wells: list[str], most: int = 12) -> str:
-    ordered = sorted(wells, key=well_order)
-    shown = ", ".join(ordered[:most])
-    return shown + (f" and {len(ordered) - most} more" if len(ordered) > most else "")
+    return listed(sorted(wells, key=well_order), most)
 
 
 def _validated(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:

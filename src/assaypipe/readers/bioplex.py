@@ -55,6 +55,9 @@ from assaypipe.readers.cells import (
     well_order,
     wells_columns,
 )
+from assaypipe.readers.cells import (
+    listed as cells_listed,
+)
 from assaypipe.readers.columns import ColumnTable, stacked
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
@@ -394,9 +397,7 @@ def _note_different_wells(listed: Sequence[tuple[AnalyteSheet, set[str]]], notes
     for sheet, own in listed:
         missing = sorted(every - own, key=well_order)
         if missing:
-            shown = ", ".join(missing[:12]) + (
-                f" and {len(missing) - 12} more" if len(missing) > 12 else ""
-            )
+            shown = cells_listed(missing, 12)
             notes.add(
                 f"lacks {len(missing)} well(s) other sheets list ({shown}); each sheet's "
                 "wells are read as they are: check the export is complete",

@@ -49,6 +49,7 @@ from assaypipe.readers.cells import (
     ROW_LETTERS,
     classify_texts,
     is_whole,
+    listed,
     vendor_rows,
     well_order,
     wells_columns,
@@ -633,11 +634,9 @@ def _note_curves(labels: dict[Curve, str], notes: Warnings) -> None:
         if curve.error:
             by_error.setdefault(curve.error, []).append(analyte)
     for error, analytes in by_error.items():
-        shown = ", ".join(analytes[:_MOST_LISTED])
-        more = f" and {len(analytes) - _MOST_LISTED} more" if len(analytes) > _MOST_LISTED else ""
         notes.add(
             f"Bio-Plex Manager fitted no standard curve for {len(analytes)} analyte(s) "
-            f"({shown}{more}): {error.rstrip('.')}"
+            f"({listed(analytes, _MOST_LISTED)}): {error.rstrip('.')}"
         )
 
 

@@ -415,13 +415,13 @@ def checked_bead_counts(
         return None, None
     wells_at = np.asarray(well, dtype=object)[flagged]
     analytes_at = np.asarray(analyte, dtype=object)[flagged]
-    listed = [
+    places = [
         f"{well} {shortened(str(analyte))} ({_count_text(count)})"
         for well, analyte, count in zip(wells_at, analytes_at, counts[flagged], strict=True)
     ]
-    shown = ", ".join(listed[:6]) + (f" and {len(listed) - 6} more" if len(listed) > 6 else "")
+    shown = listed(places, 6)
     warning = (
-        f"{len(listed)} bead count(s) are not whole numbers from 0 to {MAX_BEAD_COUNT:,}: "
+        f"{len(places)} bead count(s) are not whole numbers from 0 to {MAX_BEAD_COUNT:,}: "
         f"{shown}; the count is left empty, the well flagged {BAD_BEAD_COUNT} and left out "
         "of curve fits and replicate means"
     )

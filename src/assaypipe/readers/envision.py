@@ -812,9 +812,7 @@ def _choose(sets: list[DataSet], options: ReadOptions, file: str, line: int) -> 
 
 
 def _listed(sets: Sequence[DataSet]) -> str:
-    names = [f"`{s.name}`" for s in sets]
-    more = f" and {len(names) - _MOST_LISTED} more" if len(names) > _MOST_LISTED else ""
-    return ", ".join(names[:_MOST_LISTED]) + more
+    return listed([f"`{s.name}`" for s in sets], _MOST_LISTED)
 
 
 def _wells(
@@ -877,17 +875,16 @@ def _note_unused(choice: Choice, sets: list[DataSet], notes: Warnings) -> None:
     others = [s for s in sets if s.kind == "measurement" and s is not read]
     if not others:
         return
-    listed = ", ".join(f"`{s.name}`" for s in others[:_MOST_LISTED])
-    more = f" and {len(others) - _MOST_LISTED} more" if len(others) > _MOST_LISTED else ""
+    named = _listed(others)
     if read.kind == "measurement":
         notes.add(
             f"the plate holds {len(others) + 1} measured reads; the signal is `{read.name}` "
-            f"({choice.why}), not {listed}{more}; name another in wells.read"
+            f"({choice.why}), not {named}; name another in wells.read"
         )
     else:
         notes.add(
             f"the signal is `{read.name}`, a value EnVision calculated ({choice.why}), not "
-            f"the measured {'read' if len(others) == 1 else 'reads'} {listed}{more}"
+            f"the measured {'read' if len(others) == 1 else 'reads'} {named}"
         )
 
 

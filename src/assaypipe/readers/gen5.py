@@ -58,6 +58,9 @@ from assaypipe.readers.cells import (
     wells_columns,
     whole_numbers,
 )
+from assaypipe.readers.cells import (
+    listed as cells_listed,
+)
 from assaypipe.readers.columns import ColumnTable, objects
 from assaypipe.readers.parsed import ParsedPlate, Warnings
 from assaypipe.readers.protocol import Format, ReadOptions, Source
@@ -864,9 +867,7 @@ def _read_order(data: DataSet, order: dict[str, int]) -> tuple[int, int, int, in
 
 
 def _listed(sets: list[DataSet]) -> str:
-    names = [f"`{s.label}`" for s in sets]
-    more = f" and {len(names) - _MOST_LISTED} more" if len(names) > _MOST_LISTED else ""
-    return ", ".join(names[:_MOST_LISTED]) + more
+    return cells_listed([f"`{s.label}`" for s in sets], _MOST_LISTED)
 
 
 def _asked(wanted: str, sets: list[DataSet], file: str) -> Choice:
@@ -1004,10 +1005,9 @@ def _layout_columns(
     present = set(listed)
     missing = [well for well in layout.ids if well not in present]
     if missing:
-        named = ", ".join(f"{w} ({layout.ids[w]})" for w in missing[:_MOST_LISTED])
-        more = f" and {len(missing) - _MOST_LISTED} more" if len(missing) > _MOST_LISTED else ""
+        named = cells_listed([f"{w} ({layout.ids[w]})" for w in missing], _MOST_LISTED)
         notes.add(
-            f"the Layout names {len(missing)} wells the read does not hold: {named}{more}; "
+            f"the Layout names {len(missing)} wells the read does not hold: {named}; "
             "they have no reading and are left out"
         )
     ids = [layout.ids.get(w, "") for w in listed]
@@ -1106,11 +1106,10 @@ def _note_unused(choice: Choice, sets: list[DataSet], notes: Warnings) -> None:
     others = [s for s in others if s is not choice.reference]
     if not others:
         return
-    listed = ", ".join(f"`{s.label}` ({s.signal_kind})" for s in others[:_MOST_LISTED])
-    more = f" and {len(others) - _MOST_LISTED} more" if len(others) > _MOST_LISTED else ""
+    named = cells_listed([f"`{s.label}` ({s.signal_kind})" for s in others], _MOST_LISTED)
     notes.add(
         f"the export holds {len(others) + 1} reads; the signal is `{read.label}` "
-        f"({read.signal_kind}, {choice.why}), not {listed}{more}; name another in wells.read"
+        f"({read.signal_kind}, {choice.why}), not {named}; name another in wells.read"
     )
 
 
@@ -1190,8 +1189,7 @@ def _count(n: int, noun: str) -> str:
 
 def _well_list(wells: list[str]) -> str:
     order = sorted(wells, key=lambda w: (ROW_LETTERS.index(w[0]), int(w[1:])))
-    shown = ", ".join(order[:_MOST_LISTED])
-    return shown + (f" and {len(order) - _MOST_LISTED} more" if len(order) > _MOST_LISTED else "")
+    return cells_listed(order, _MOST_LISTED)
 
 
 def read_gen5(text: str, source_file: str, options: ReadOptions | None = None) -> list[ParsedPlate]:

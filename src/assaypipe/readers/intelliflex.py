@@ -588,11 +588,9 @@ def _meta(columns: WideColumns, row: tuple[str, ...], plate_name: str) -> dict[s
 
 
 def _listed(items: Iterable[str], noun: str = "") -> str:
-    listed = list(items)
-    shown = ", ".join(listed[:_SHOWN])
-    more = f" and {len(listed) - _SHOWN} more" if len(listed) > _SHOWN else ""
-    prefix = f"{noun}{'s' if len(listed) > 1 else ''} " if noun else ""
-    return f"{prefix}{shown}{more}"
+    names = list(items)
+    prefix = f"{noun}{'s' if len(names) > 1 else ''} " if noun else ""
+    return prefix + listed_places(names, _SHOWN)
 
 
 # --- the format ----------------------------------------------------------------------

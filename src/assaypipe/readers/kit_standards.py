@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from assaypipe.readers.cells import listed
 from assaypipe.readers.parsed import Warnings
 from assaypipe.sheets import alias_lookup, analyte_key, canonical_analyte
 from assaypipe.vocabulary import Role
@@ -272,13 +273,8 @@ def _per_level(
 
 def _shown_steps(steps: list[tuple[str, str, str]], change: str = "{a} -> {b}") -> str:
     """``level 5 (215625 -> 215.625)``, ``levels 1 (100 -> 120), 2 (50 -> 60)``."""
-    shown = ", ".join(f"{level} ({change.format(a=a, b=b)})" for level, a, b in steps[:_MOST_SHOWN])
-    more = len(steps) - _MOST_SHOWN
-    return (
-        ("level " if len(steps) == 1 else "levels ")
-        + shown
-        + (f" and {more} more" if more > 0 else "")
-    )
+    shown = [f"{level} ({change.format(a=a, b=b)})" for level, a, b in steps]
+    return ("level " if len(steps) == 1 else "levels ") + listed(shown, _MOST_SHOWN)
 
 
 def _level_list(levels: npt.NDArray[np.float64]) -> str:

@@ -813,9 +813,7 @@ def _kind_of(data: DataSet, sets: Sequence[DataSet], mode: str) -> str:
 
 
 def _listed(sets: Sequence[DataSet]) -> str:
-    names = [f"`{s.title}`" for s in sets]
-    more = f" and {len(names) - _MOST_LISTED} more" if len(names) > _MOST_LISTED else ""
-    return ", ".join(names[:_MOST_LISTED]) + more
+    return listed([f"`{s.title}`" for s in sets], _MOST_LISTED)
 
 
 def _wells(
@@ -903,18 +901,17 @@ def _note_unused(choice: Choice, sets: list[DataSet], mode: str, notes: Warnings
     others = [s for s in sets if s.kind == "measurement" and s is not read]
     if not others:
         return
-    listed = ", ".join(f"`{s.title}` ({_kind_of(s, sets, mode)})" for s in others[:_MOST_LISTED])
-    more = f" and {len(others) - _MOST_LISTED} more" if len(others) > _MOST_LISTED else ""
+    named = listed([f"`{s.title}` ({_kind_of(s, sets, mode)})" for s in others], _MOST_LISTED)
     if read.kind == "measurement":
         notes.add(
             f"the export holds {len(others) + 1} reads; the signal is `{read.title}` "
-            f"({_kind_of(read, sets, mode)}, {choice.why}), not {listed}{more}; name "
+            f"({_kind_of(read, sets, mode)}, {choice.why}), not {named}; name "
             "another in wells.read"
         )
     else:
         notes.add(
             f"the signal is `{read.title}`, a value MARS calculated ({choice.why}), not the "
-            f"measured {'read' if len(others) == 1 else 'reads'} {listed}{more}"
+            f"measured {'read' if len(others) == 1 else 'reads'} {named}"
         )
 
 

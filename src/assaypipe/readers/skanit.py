@@ -42,7 +42,15 @@ import pandas as pd
 
 from assaypipe import units
 from assaypipe.errors import InputError
-from assaypipe.readers.cells import ROW_LETTERS, classify_texts, vendor_rows, wells_columns
+from assaypipe.readers.cells import (
+    ROW_LETTERS,
+    classify_texts,
+    vendor_rows,
+    wells_columns,
+)
+from assaypipe.readers.cells import (
+    listed as cells_listed,
+)
 from assaypipe.readers.columns import ColumnTable
 from assaypipe.readers.excel import Sheet
 from assaypipe.readers.parsed import ParsedPlate, Warnings
@@ -585,9 +593,7 @@ def _asked(wanted: str, sets: list[DataSet], file: str) -> DataSet:
 
 
 def _listed(sets: Sequence[DataSet]) -> str:
-    names = [f"`{s.name}`" for s in sets]
-    more = f" and {len(names) - _MOST_LISTED} more" if len(names) > _MOST_LISTED else ""
-    return ", ".join(names[:_MOST_LISTED]) + more
+    return cells_listed([f"`{s.name}`" for s in sets], _MOST_LISTED)
 
 
 def compose(sheets: Sequence[Sheet], options: ReadOptions, file: str) -> list[ParsedPlate]:
@@ -833,12 +839,11 @@ def _note_unused(choice: Choice, sets: list[DataSet], notes: Warnings) -> None:
     others = [s for s in sets if s.kind == "measurement" and s is not choice.read]
     if not others:
         return
-    listed = ", ".join(f"`{s.name}` ({s.signal_kind})" for s in others[:_MOST_LISTED])
-    more = f" and {len(others) - _MOST_LISTED} more" if len(others) > _MOST_LISTED else ""
+    named = cells_listed([f"`{s.name}` ({s.signal_kind})" for s in others], _MOST_LISTED)
     read = choice.read
     notes.add(
         f"the export holds {len(others) + 1} reads; the signal is `{read.name}` "
-        f"({read.signal_kind}, {choice.why}), not {listed}{more}; name another in wells.read"
+        f"({read.signal_kind}, {choice.why}), not {named}; name another in wells.read"
     )
 
 

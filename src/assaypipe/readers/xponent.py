@@ -1165,10 +1165,9 @@ def _dilution(
     bad = ~blank & ~(np.isfinite(number) & (number > 0))
     if bad.any():
         index = np.flatnonzero(bad).tolist()
-        listed = ", ".join(f"{main.wells[i]} {str(text[i])!r}" for i in index[:_SHOWN])
-        more = f" and {len(index) - _SHOWN} more" if len(index) > _SHOWN else ""
+        named = listed([f"{main.wells[i]} {str(text[i])!r}" for i in index], _SHOWN)
         notes.add(
-            f"the Dilution Factor block gives {listed}{more}: not a number above 0; "
+            f"the Dilution Factor block gives {named}: not a number above 0; "
             f"{'that well is' if len(index) == 1 else 'those wells are'} read as undiluted "
             "(1): give the dilution in a plate map",
             where=f"line {block.lines[block.wells.index(main.wells[index[0]])]}",
