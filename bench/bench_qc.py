@@ -19,12 +19,12 @@ from pathlib import Path
 
 import yaml
 
-from assaypipe.exclusions import read_exclusions, study_exclusions
+from assaypipe.exclusion_sheet import read_exclusions
+from assaypipe.exclusions import study_exclusions
 from assaypipe.io import read_table
 from assaypipe.qc import read_kits, run_qc
-from assaypipe.responders import read_subjects
 from assaypipe.settings import Settings
-from assaypipe.sheets import read_aliases, read_samples
+from assaypipe.sheets import read_aliases, read_samples, read_subjects
 from assaypipe.units import study_units
 
 
