@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Final
 
 import numpy as np
@@ -285,15 +286,19 @@ class WorkbenchTable:
     def places(self) -> tuple[str, ...]:
         return self.source.places
 
+    @cached_property
+    def names(self) -> list[str]:
+        """The header's column names, normalised, in order ("" where a cell names none)."""
+        return [_norm(cell) for cell in self.source.header]
+
     def title(self, name: str) -> str:
         """The header's own text of the column ``name`` (normalised name)."""
-        names = [_norm(cell) for cell in self.source.header]
-        return " ".join(self.source.header[names.index(name)].split())
+        return " ".join(self.source.header[self.names.index(name)].split())
 
     def short_of(self, name: str, rows: np.ndarray) -> list[str]:
         """The places of ``rows`` that end before the column ``name`` (its cell is
         missing, not empty), with their number of cells."""
-        names = [_norm(cell) for cell in self.source.header]
+        names = self.names
         if name not in names:
             return []
         position = names.index(name)
