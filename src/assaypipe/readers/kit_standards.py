@@ -30,7 +30,7 @@ import pandas as pd
 
 from assaypipe.readers.cells import listed
 from assaypipe.readers.parsed import Warnings
-from assaypipe.sheets import alias_lookup, analyte_key, canonical_analyte
+from assaypipe.sheets import alias_lookup, analyte_key
 from assaypipe.vocabulary import Role
 
 if TYPE_CHECKING:
@@ -62,7 +62,8 @@ class KitStandards:
 
     def key(self, analyte: str) -> str:
         """One name for an analyte however it is spelled: canonical, else as written."""
-        return canonical_analyte(analyte, self.lookup) or analyte_key(analyte)
+        key = analyte_key(analyte)
+        return self.lookup.get(key) or key
 
 
 def apply_kit_standards(
