@@ -24,8 +24,7 @@ rule all:
     default_target: True
     input:
         rules.study_tables.output,
-        rules.render_report.output,
+        rules.statistics_report.output,
         rules.classify_responders.output,
         expand("results/stats/{analysis}.parquet", analysis=ANALYSES),
-        rules.run_statistics.output,
         rules.write_handoffs.output,

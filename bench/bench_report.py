@@ -1,8 +1,8 @@
 """Report benchmark: build results/report.html of a study the workflow has already run.
 
-Reads the study's tables as the render_report rule does, builds the page with every
-figure folder in a temporary directory, and prints the seconds it took (wall and CPU)
-and the page's size. Run the workflow on a simulated study first:
+Reads the study's tables as the statistics_report job does after the statistics, builds
+the page with every figure folder in a temporary directory, and prints the seconds it
+took (wall and CPU) and the page's size. Run the workflow on a simulated study first:
 
     .venv/bin/assaypipe simulate --plates 1000 --out /tmp/study
     .venv/bin/snakemake --directory /tmp/study --snakefile Snakefile --cores 2 all

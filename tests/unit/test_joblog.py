@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import ast
+import gc
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assaypipe.joblog import logged, parse_resources
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """logged() freezes what is alive (a job's process lives as long as its step); the
+    tests' process gives its objects back to the collector after each test."""
+    yield
+    gc.unfreeze()
 
 
 def _burn(seconds: float) -> None:
@@ -39,6 +49,24 @@ def test_the_log_ends_with_the_step_cpu(tmp_path: Path) -> None:
     assert figures.step_wall >= 0.0
     assert figures.max_rss_mib > 1.0
     assert log.read_text().splitlines()[-1].endswith(_resources_line(log).split(" INFO ")[1])
+
+
+def test_a_step_runs_with_what_was_alive_at_its_start_out_of_the_collector(
+    tmp_path: Path,
+) -> None:
+    gc.unfreeze()
+    alive_before = object.__new__(type("Alive", (), {}))
+    assert gc.get_freeze_count() == 0
+    with logged(tmp_path / "step.log"):
+        frozen = gc.get_freeze_count()
+        made_in_the_step = [alive_before]
+        # what the step makes is collected as usual
+        assert gc.is_tracked(made_in_the_step)
+    # every object alive before the step: the object, its class, this test's frame
+    assert frozen >= 3
+    assert not any(obj is alive_before for obj in gc.get_objects())
+    gc.unfreeze()
+    assert any(obj is alive_before for obj in gc.get_objects())
 
 
 def test_a_failed_step_still_writes_its_figures(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ CORRELATION_PAIRS = [(x, y) for x, y in config["correlations"]["pairs"]]
 # --set-resources RULE:mem_mb=N still overrides one rule.
 CHUNK_JOB = {"mem_mb": 2000, "runtime": 30}  # read, fit and interpolate a chunk
 STUDY_JOB = {"mem_mb": 4000, "runtime": 30}  # a study-wide table in memory
-REPORT_JOB = {"mem_mb": 4000, "runtime": 60}  # a figure per plate x analyte
+REPORT_JOB = {"mem_mb": 4000, "runtime": 90}  # statistics, a figure per plate
 
 
 onstart:
@@ -99,13 +99,6 @@ def correlation_figures(ext):
     return [
         f"results/figures/correlation_{x}_vs_{y}.{ext}" for x, y in CORRELATION_PAIRS
     ]
-
-
-def get_prepost_figure(wildcards):
-    # The statistics' own paired plot when the workflow makes one; else the report draws it.
-    if hasattr(rules, "run_statistics"):
-        return {"prepost": rules.run_statistics.output.prepost_png}
-    return {}
 
 
 # The run is over: Snakemake's rate-limit timers would hold the process up to a second.

@@ -1,6 +1,12 @@
-rule render_report:
+# The quick statistics, their figures and the report: every change that reruns the
+# statistics reruns the report after them, so they share one job (one process start,
+# the tables read once).
+rule statistics_report:
     input:
-        unpack(get_prepost_figure),
+        samples=rules.study_tables.output.included,
+        subjects=rules.classify_responders.output[0],
+        exclusions=rules.study_tables.output.exclusions,
+        analytes=config["analytes"],
         wells=rules.study_tables.output.wells,
         curves=rules.study_tables.output.curves,
         plates=rules.study_tables.output.plates,
@@ -10,21 +16,22 @@ rule render_report:
         qc=rules.study_tables.output.qc,
         verdicts=rules.study_tables.output.verdicts,
         levey_jennings=rules.study_tables.output.levey_jennings,
-        exclusions=rules.study_tables.output.exclusions,
         sheet_checks=rules.study_tables.output.sheet_checks,
-        samples=rules.study_tables.output.included,
-        analytes=config["analytes"],
-        stats=[
-            rules.run_statistics.output.prepost,
-            rules.run_statistics.output.prepost_groups,
-            rules.run_statistics.output.response_change,
-            rules.run_statistics.output.correlations_pairs,
-        ],
-        correlations=expand(
-            "results/figures/correlation_{pair}.png",
-            pair=[f"{x}_vs_{y}" for x, y in config["correlations"]["pairs"]],
-        ),
     output:
+        **{name: f"results/stats/{name}.parquet" for name in QUICK_ANALYSES},
+        prepost_png=report(
+            "results/figures/prepost_by_response.png",
+            caption="../report/prepost_by_response.rst",
+            category="Study statistics",
+        ),
+        prepost_svg="results/figures/prepost_by_response.svg",
+        correlation_png=[
+            report(
+                path, caption="../report/correlation.rst", category="Study statistics"
+            )
+            for path in correlation_figures("png")
+        ],
+        correlation_svg=correlation_figures("svg"),
         html=report(
             "results/report.html",
             caption="../report/qc_report.rst",
@@ -56,12 +63,11 @@ rule render_report:
             labels={"plate": "{name}"},
         ),
     log:
-        "results/logs/render_report.log",
+        "results/logs/statistics_report.log",
     benchmark:
-        "results/benchmarks/render_report.tsv"
-    # The longest study-level step: it starts as soon as its inputs are ready. Its
-    # threads (a profile's set-threads) draw the figures missing from
-    # results/.cache/figures.
+        "results/benchmarks/statistics_report.tsv"
+    # The longest study-level step, first in line: it starts as soon as its inputs are
+    # ready, on one core, beside the classification and the handoffs.
     priority: 10
     group:
         "study"
@@ -71,9 +77,16 @@ rule render_report:
         **REPORT_JOB,
     params:
         # The settings the script uses (Settings.from_config): a change reruns the job.
+        settings=analysis_settings(QUICK_ANALYSES, config),
+        # Which figure is whose: the configured pairs, in the outputs' order.
+        pairs=CORRELATION_PAIRS,
         qc=config["qc"],
         min_bead_count=config["wells"]["min_bead_count"],
         prepost=config["prepost"],
         report=config["report"],
+        # Processes drawing the figures missing from results/.cache/figures: the job's
+        # threads (a profile's set-threads), and at least two. The figures come last,
+        # when the jobs beside this one have mostly ended; on one core they share it.
+        figure_workers=lambda wildcards, threads: max(threads, 2),
     script:
-        "../../scripts/render_report.py"
+        "../../scripts/statistics_report.py"
