@@ -140,6 +140,49 @@ def test_each_exclusion_counts_the_wells_and_samples_it_names(tmp_path):
     assert expected[5] == [0, 0] and expected[1] == expected[6]
 
 
+# A wells table of 400,000 rows whose 24 numeric columns take 77 MB, and two plate-level
+# exclusions; built in a fresh interpreter, the exclusions code run once on ten rows.
+_WIDE_WELLS = """
+import numpy as np, pandas as pd
+from assaypipe.exclusions import exclusion_table
+n = 400_000
+wells = pd.DataFrame({
+    "plate_id": np.repeat([f"P{i:04d}" for i in range(n // 400)], 400),
+    "well": np.tile([f"W{i}" for i in range(400)], n // 400),
+    "analyte": "IL6",
+    "role": np.where(np.arange(n) % 10 == 0, "standard", "sample"),
+    "sample_id": [f"S{i % 5000}" for i in range(n)],
+})
+for k in range(24):
+    wells[f"x{k}"] = np.arange(n, dtype=float)
+manual = pd.DataFrame({
+    "level": ["plate", "plate"], "plate_id": ["P0001", "P0002"], "well": ["", ""],
+    "analyte": ["", "IL6"], "reason": ["spilled", "drift"], "who": ["Anna", "Anna"],
+    "when": [None, None], "line": [2, 3],
+})
+# what a first call loads (the table checks), on ten rows
+exclusion_table(wells.head(10), pd.DataFrame(), manual, exclude_failing=False)
+"""
+
+
+def test_counting_an_exclusion_s_wells_copies_no_other_column_of_the_wells() -> None:
+    """A 10,000-plate study's wells take a gigabyte: counting what each exclusion covers
+    must not copy the sample rows' every column (it did, and took the study_tables job
+    past its memory)."""
+    from tests.hostile import peak_rss
+
+    built = peak_rss(_WIDE_WELLS)
+    counted = peak_rss(
+        _WIDE_WELLS
+        + "table = exclusion_table(wells, pd.DataFrame(), manual, exclude_failing=False)\n"
+        + "assert table['n_wells'].tolist() == [400, 400], table"
+    )
+    assert built.error == "" and counted.error == "", (built, counted)
+    # Counting by the keys and the sample ids takes about 47 MB here; a copy of the sample
+    # rows' every column took 213 MB (their numeric columns alone are 69 MB).
+    assert counted.peak_mb - built.peak_mb < 100, (built.peak_mb, counted.peak_mb)
+
+
 # -- what real files bring (tests/oddities.py) ---------------------------------------------
 
 
