@@ -20,6 +20,7 @@ from assaypipe.qc import run_qc
 from assaypipe.sheet_checks import sheet_findings
 from assaypipe.units import plan_units, plate_units
 from tests.conftest import wells_frame
+from tests.hostile import peak_rss
 from tests.oddities import ODD_NAMES, odd_plate, renamed, run_stages
 from tests.unit.test_exclusion_sheet import write
 from tests.unit.test_qc import SETTINGS, make_plate, study
@@ -169,8 +170,6 @@ def test_counting_an_exclusion_s_wells_copies_no_other_column_of_the_wells() -> 
     """A 10,000-plate study's wells take a gigabyte: counting what each exclusion covers
     must not copy the sample rows' every column (it did, and took the study_tables job
     past its memory)."""
-    from tests.hostile import peak_rss
-
     built = peak_rss(_WIDE_WELLS)
     counted = peak_rss(
         _WIDE_WELLS
