@@ -2,9 +2,10 @@
 drawn from the same tables (paired pre/post lines per analyte split by responder group;
 y against x over pooled pre and post samples with OLS line and band for each
 configured pair), then results/report.html and its figures as PNG for snakemake
---report. One job: the report always follows the statistics."""
+--report. One job: the report always follows the statistics. The statistics run in a
+forked process while the report's sections before them are built."""
 
-from assaypipe.joblog import end_job, freeze_alive, logged, skip_unused_imports
+from assaypipe.joblog import Forked, end_job, freeze_alive, logged, skip_unused_imports
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
 
@@ -15,7 +16,14 @@ from assaypipe.analysis_names import QUICK_ANALYSES
 from assaypipe.figures_stats import display_names, plot_correlation, plot_prepost
 from assaypipe.io import config_hash, read_table
 from assaypipe.pipeline import concat_tables
-from assaypipe.report import FigureCache, build_report, load_inputs, log_progress, write_report
+from assaypipe.report import (
+    FigureCache,
+    build_report,
+    load_inputs,
+    log_progress,
+    statistics_inputs,
+    write_report,
+)
 from assaypipe.responders import response_groups
 from assaypipe.settings import Settings
 from assaypipe.sheets import read_aliases
@@ -23,8 +31,10 @@ from assaypipe.tables import STATS
 
 settings = Settings.from_config(snakemake.config)
 output = snakemake.output
-with logged(snakemake.log[0]) as log:
-    # The quick analyses (run_statistics)
+
+
+def statistics() -> None:
+    """The quick analyses, then the pre/post and correlation figures from them."""
     samples = read_table(snakemake.input.samples)
     subjects = read_table(snakemake.input.subjects)
     exclusions = read_table(snakemake.input.exclusions)
@@ -38,8 +48,7 @@ with logged(snakemake.log[0]) as log:
         config=snakemake.config,
         log=log.info,
     )
-    aliases = read_aliases(snakemake.input.analytes)
-    display = display_names(aliases)
+    display = display_names(read_aliases(snakemake.input.analytes))
     # plot_prepost: the tables as written, as the report reads them.
     plot_prepost(
         samples,
@@ -50,7 +59,6 @@ with logged(snakemake.log[0]) as log:
         display=display,
     )
     log.info("wrote %s and %s", output.prepost_png, output.prepost_svg)
-    # plot_correlation
     figures = zip(
         snakemake.params.pairs, output.correlation_png, output.correlation_svg, strict=True
     )
@@ -58,35 +66,44 @@ with logged(snakemake.log[0]) as log:
         plot_correlation(samples, x, y, [png, svg], settings.prepost, display=display)
         log.info("wrote %s and %s", png, svg)
 
-    # The report (render_report): the study tables, and the statistics as written.
-    # Forked from here, the figure workers leave the statistics' objects alone.
-    freeze_alive()
-    paths = dict(snakemake.input.items())
-    paths["stats"] = [
-        output.prepost,
-        output.prepost_groups,
-        output.response_change,
-        output.correlations_pairs,
-    ]
-    paths["correlations"] = list(output.correlation_png)
-    inputs = load_inputs(
-        paths,
-        aliases=aliases,
-        prepost_figure=output.prepost_png,
-        settings=settings,
-        config_hash=config_hash(snakemake.config),
+
+def statistics_done() -> dict[str, object]:
+    """What the report shows of the statistics, once they are written."""
+    forked.wait()
+    return statistics_inputs(
+        [output.prepost, output.prepost_groups, output.response_change, output.correlations_pairs],
+        list(output.correlation_png),
+        output.prepost_png,
     )
-    folders = {
-        "curves": output.curves,
-        "levey_jennings": output.levey_jennings,
-        "plates": output.plates,
-    }
-    # Curve figures and plate maps kept between runs (results/.cache/figures), drawn by
-    # the figure workers when missing: a plate added redraws only its own.
-    kept = FigureCache(
-        Path(output.html).parent / ".cache" / "figures", snakemake.params.figure_workers
-    )
-    page = build_report(inputs, folders, progress=log_progress(log), figures=kept)
+
+
+with logged(snakemake.log[0]) as log:
+    forked = Forked(statistics, name="statistics")
+    try:
+        # The report (render_report): the study tables now, the statistics as written.
+        inputs = load_inputs(
+            dict(snakemake.input.items()),
+            aliases=read_aliases(snakemake.input.analytes),
+            settings=settings,
+            config_hash=config_hash(snakemake.config),
+        )
+        # Forked from here, the figure workers leave the tables' objects alone.
+        freeze_alive()
+        folders = {
+            "curves": output.curves,
+            "levey_jennings": output.levey_jennings,
+            "plates": output.plates,
+        }
+        # Curve figures and plate maps kept between runs (results/.cache/figures), drawn
+        # by the figure workers when missing: a plate added redraws only its own.
+        kept = FigureCache(
+            Path(output.html).parent / ".cache" / "figures", snakemake.params.figure_workers
+        )
+        page = build_report(
+            inputs, folders, progress=log_progress(log), figures=kept, statistics=statistics_done
+        )
+    finally:
+        forked.stop()
     log.info(
         "figures: %d drawn, %d kept from the last run, %d no longer shown removed",
         kept.drawn,

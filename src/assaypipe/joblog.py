@@ -13,11 +13,12 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 # The line each job ends its log with; bench/bench_workflow.py reads it back.
 RESOURCES_PREFIX = "resources:"
@@ -162,6 +163,69 @@ def freeze_alive() -> None:
     the collector, which a job that ends with its step does not miss.
     """
     gc.freeze()
+
+
+class Forked:
+    """A part of a job's step run in a forked process while the job's own process goes
+    on with the rest: :meth:`wait` returns when it is done, and raises its error if it
+    failed. The forked process starts with what the job has imported and read, writes
+    its own outputs and logs to the job's log; the job's ``resources:`` line counts its
+    CPU among the children's. :meth:`stop` ends it early (the job's own part failed).
+
+    Forking needs no pickling of ``work`` (a closure will do); its error comes back
+    pickled, or as a RuntimeError with its text where it does not pickle.
+    """
+
+    def __init__(self, work: Callable[[], None], name: str = "forked") -> None:
+        import multiprocessing  # here: most jobs never fork
+
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run_forked, args=(work, send), name=name)
+        self._process.start()
+        send.close()
+        self._waited = False
+
+    def wait(self) -> None:
+        """Wait for the forked part; raise its error if it failed."""
+        if self._waited:
+            return
+        self._waited = True
+        try:
+            error = self._receive.recv()
+        except EOFError:  # it died without a word (killed, out of memory)
+            self._process.join()
+            error = RuntimeError(
+                f"the job's {self._process.name} part ended with exit code "
+                f"{self._process.exitcode} before it was done"
+            )
+        finally:
+            self._process.join()
+            self._receive.close()
+        if error is not None:
+            raise error
+
+    def stop(self) -> None:
+        """End the forked part if it is still running (the rest of the step failed)."""
+        if not self._waited:
+            self._waited = True
+            self._process.terminate()
+            self._process.join()
+            self._receive.close()
+
+
+def _run_forked(work: Callable[[], None], send: Any) -> None:
+    error: BaseException | None = None
+    try:
+        work()
+    except BaseException as failed:  # handed to the job's process, which raises it
+        failed.add_note("in a forked part of the job:\n" + traceback.format_exc().rstrip())
+        error = failed
+    try:
+        send.send(error)
+    except Exception:  # an error that does not pickle: its text
+        send.send(RuntimeError(f"{type(error).__name__}: {error}"))
+    send.close()
 
 
 def end_job() -> NoReturn:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ast
 import gc
+import logging
+import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from assaypipe.joblog import logged, parse_resources
+from assaypipe.joblog import Forked, logged, parse_resources
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +92,61 @@ def test_children_cpu_counts_the_processes_the_step_waited_for(tmp_path: Path) -
     figures = parse_resources(_resources_line(log))
     assert figures is not None
     assert figures.children_cpu >= 0.25
+
+
+def test_a_forked_part_runs_beside_the_step_and_its_cpu_counts_among_the_children(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "step.log"
+    out = tmp_path / "forked.txt"
+
+    def work() -> None:
+        _burn(0.3)
+        out.write_text(str(os.getpid()))
+        logging.getLogger("assaypipe").info("from the forked part")
+
+    with logged(log):
+        forked = Forked(work)
+        forked.wait()
+        forked.wait()  # once done, waiting again returns at once
+    assert out.read_text() != str(os.getpid())  # another process did it
+    assert "from the forked part" in log.read_text()
+    figures = parse_resources(_resources_line(log))
+    assert figures is not None and figures.children_cpu >= 0.25
+
+
+class _UnpicklableError(Exception):
+    def __reduce__(self):  # type: ignore[override]
+        raise TypeError("not picklable")
+
+
+def _fail(error: BaseException) -> None:
+    raise error
+
+
+def test_a_forked_part_s_error_is_raised_by_wait_with_where_it_happened() -> None:
+    forked = Forked(lambda: _fail(KeyError("samples.tsv: line 3: no subject_id")))
+    with pytest.raises(KeyError, match="line 3: no subject_id") as raised:
+        forked.wait()
+    assert "in a forked part of the job" in "".join(raised.value.__notes__)
+    assert "_fail" in "".join(raised.value.__notes__)  # its traceback, as text
+    unpicklable = Forked(lambda: _fail(_UnpicklableError("odd")))
+    with pytest.raises(RuntimeError, match="_UnpicklableError: odd"):
+        unpicklable.wait()
+
+
+def test_a_forked_part_that_dies_or_is_stopped_leaves_no_process() -> None:
+    died = Forked(lambda: os._exit(3), name="statistics")
+    with pytest.raises(RuntimeError, match="statistics part ended with exit code 3"):
+        died.wait()
+    slow = Forked(lambda: time.sleep(60), name="slow")
+    started = time.perf_counter()
+    slow.stop()
+    slow.stop()
+    assert time.perf_counter() - started < 10
+    assert [
+        p.name for p in multiprocessing.active_children() if p.name in ("slow", "statistics")
+    ] == []
 
 
 def test_other_lines_are_not_resources() -> None:

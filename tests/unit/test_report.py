@@ -20,7 +20,14 @@ from assaypipe.figure_text import file_stem
 from assaypipe.figures_stats import plot_correlation
 from assaypipe.qc import run_qc
 from assaypipe.qc.levey_jennings import levey_jennings
-from assaypipe.report import SECTIONS, FigureCache, ReportInputs, build_report, load_inputs
+from assaypipe.report import (
+    SECTIONS,
+    FigureCache,
+    ReportInputs,
+    build_report,
+    load_inputs,
+    statistics_inputs,
+)
 from assaypipe.report.figure_cache import FigureRequest, figure_key
 from assaypipe.report.figures import (
     CURVE_DPI,
@@ -700,6 +707,42 @@ def test_load_inputs_reads_the_optional_statistics_and_figures(three_plates, tmp
     assert len(given.stats) == len(stats)
     assert given.stats["analyte"].tolist() == stats["analyte"].tolist()
     assert given.correlation_figures == [paths["correlations"]]
+
+
+def test_statistics_given_late_make_the_same_page_asked_for_once_after_the_curves(
+    three_plates, tmp_path
+):
+    stats = prepost(SMALL, groups=GROUPS)
+    figure = tmp_path / "correlation_CCL2_vs_IL8.png"
+    plot_correlation(SMALL, "CCL2", "IL8", [figure])
+    at_once = build_report(inputs_for(*three_plates, stats=stats, correlation_figures=[figure]))
+    events: list[str] = []
+
+    def statistics() -> dict[str, object]:
+        events.append("statistics")
+        return {"stats": stats, "correlation_figures": [figure]}
+
+    late = build_report(
+        inputs_for(*three_plates),
+        progress=lambda done, total: events.append("curves"),
+        statistics=statistics,
+    )
+    assert late == at_once
+    # the sections before the pre/post one were built before the statistics were asked for
+    assert events.count("statistics") == 1
+    assert events[-1] == "statistics" and events.count("curves") == 3
+
+
+def test_statistics_inputs_reads_the_tables_and_names_the_figures(tmp_path):
+    stats = prepost(SMALL, groups=GROUPS)
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    stats.iloc[:2].to_parquet(paths[0])
+    stats.iloc[2:].to_parquet(paths[1])
+    fields = statistics_inputs(paths, str(tmp_path / "c.png"), tmp_path / "p.png")
+    assert fields["stats"]["analyte"].tolist() == stats["analyte"].tolist()
+    assert fields["correlation_figures"] == [str(tmp_path / "c.png")]
+    assert fields["prepost_figure"] == tmp_path / "p.png"
+    assert statistics_inputs() == {}
 
 
 def test_rejections_are_one_row_per_file_with_their_reasons_grouped(three_plates):

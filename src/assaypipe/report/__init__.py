@@ -8,6 +8,7 @@ from assaypipe.report.build import (
     build_report,
     load_inputs,
     log_progress,
+    statistics_inputs,
     write_report,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "build_report",
     "load_inputs",
     "log_progress",
+    "statistics_inputs",
     "write_report",
 ]

@@ -10,15 +10,17 @@ of :mod:`assaypipe.report.sections` whose ``render`` reads the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from assaypipe.qc.checks import SHARE_CHECKS
 from assaypipe.report.context import Progress, ReportContext
 from assaypipe.report.figure_cache import FigureCache
 from assaypipe.report.html import Html
-from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs
+from assaypipe.report.inputs import TABLE_INPUTS, ReportInputs, load_inputs, statistics_inputs
 from assaypipe.report.page import SECTIONS, page
 from assaypipe.report.sections import (
     curves,
@@ -37,6 +39,7 @@ __all__ = [
     "SECTIONS",
     "SECTION_RENDERERS",
     "SHARE_CHECKS",
+    "STATISTICS_SECTIONS",
     "TABLE_INPUTS",
     "FigureCache",
     "Progress",
@@ -44,6 +47,7 @@ __all__ = [
     "build_report",
     "load_inputs",
     "log_progress",
+    "statistics_inputs",
     "write_report",
 ]
 
@@ -62,11 +66,17 @@ SECTION_RENDERERS: tuple[Callable[[ReportContext], Html], ...] = (
 )
 
 
+# The sections that show the study statistics (ReportInputs.stats, prepost_figure,
+# correlation_figures).
+STATISTICS_SECTIONS: tuple[Callable[[ReportContext], Html], ...] = (prepost.render,)
+
+
 def build_report(
     inputs: ReportInputs,
     figure_dirs: Mapping[str, str | Path] | None = None,
     progress: Progress | None = None,
     figures: FigureCache | None = None,
+    statistics: Callable[[], Mapping[str, Any]] | None = None,
 ) -> str:
     """The report page.
 
@@ -76,6 +86,10 @@ def build_report(
     ``snakemake --report``. ``progress(done, total)`` is called after each plate's curves.
     ``figures`` keeps the curve figures and plate maps between runs and draws the
     missing ones (by default none are kept and the report's process draws them all).
+    ``statistics``, when given, is called before the first section that shows the
+    study statistics (:data:`STATISTICS_SECTIONS`) and returns the inputs' fields they
+    fill (:func:`statistics_inputs`): the sections before it are built while the
+    statistics are still being computed.
     """
     folders = {kind: Path(folder) for kind, folder in (figure_dirs or {}).items()}
     for folder in folders.values():
@@ -84,7 +98,14 @@ def build_report(
         folder.mkdir(parents=True, exist_ok=True)
     ctx = ReportContext.of(inputs, folders, progress, figures)
     try:
-        built = ctx.embed(page(ctx, [render(ctx) for render in SECTION_RENDERERS]))
+        sections = []
+        for render in SECTION_RENDERERS:
+            if statistics is not None and render in STATISTICS_SECTIONS:
+                filled = dataclasses.replace(ctx.inputs, **statistics())
+                ctx = dataclasses.replace(ctx, inputs=filled)
+                statistics = None
+            sections.append(render(ctx))
+        built = ctx.embed(page(ctx, sections))
     finally:
         ctx.figures.close()
     ctx.figures.prune()

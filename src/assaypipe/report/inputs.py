@@ -104,13 +104,8 @@ def load_inputs(
     if sheets_path:
         options.setdefault("sheet_checks", read_table(sheets_path))
     # Optional: the statistics tables and correlation figures (one path or a list).
-    stats_paths = _path_list(paths.get("stats"))
-    if stats_paths:
-        stats = pd.concat([read_table(p) for p in stats_paths], ignore_index=True)
-        options.setdefault("stats", tables.STATS.validate(stats))
-    correlation_paths = _path_list(paths.get("correlations"))
-    if correlation_paths:
-        options.setdefault("correlation_figures", correlation_paths)
+    for name, value in statistics_inputs(paths.get("stats"), paths.get("correlations")).items():
+        options.setdefault(name, value)
     display: dict[str, str] = {}
     if aliases is not None:
         first = aliases.drop_duplicates("analyte")
@@ -130,6 +125,25 @@ def load_inputs(
         settings=settings,
         **options,
     )
+
+
+def statistics_inputs(
+    stats: object = None, correlations: object = None, prepost_figure: str | Path | None = None
+) -> dict[str, Any]:
+    """The :class:`ReportInputs` fields the study statistics fill: ``stats`` from their
+    tables, ``correlation_figures`` and ``prepost_figure`` (one path or a list each;
+    what is not given is left out)."""
+    fields: dict[str, Any] = {}
+    stats_paths = _path_list(stats)
+    if stats_paths:
+        frame = pd.concat([read_table(p) for p in stats_paths], ignore_index=True)
+        fields["stats"] = tables.STATS.validate(frame)
+    correlation_paths = _path_list(correlations)
+    if correlation_paths:
+        fields["correlation_figures"] = correlation_paths
+    if prepost_figure:
+        fields["prepost_figure"] = prepost_figure
+    return fields
 
 
 def _path_list(value: object) -> list[str]:
