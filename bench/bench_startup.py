@@ -28,6 +28,8 @@ PREAMBLE = (
     "import pickle, snakemake.script, snakemake.io, snakemake.logging, snakemake.iocontainers"
 )
 SKIP = "skip_unused_imports()"
+# Calls a job script makes among its imports (before numpy: they set its environment).
+AMONG_IMPORTS = (SKIP, "one_blas_thread()")
 # A job's first table validation: pandera loads its built-in checks then, and with them
 # hypothesis when it is installed (assaypipe.joblog.skip_unused_imports).
 FIRST_VALIDATION = (
@@ -53,12 +55,12 @@ def rule_scripts() -> list[tuple[str, Path]]:
 
 
 def import_lines(script: Path) -> str:
-    """The script's leading import statements (and the ``skip_unused_imports()`` call
+    """The script's leading import statements (and the calls of :data:`AMONG_IMPORTS`
     among them), as one line of code."""
     tree = ast.parse(script.read_text())
     imports = []
     for node in tree.body:
-        if isinstance(node, ast.Import | ast.ImportFrom) or ast.unparse(node) == SKIP:
+        if isinstance(node, ast.Import | ast.ImportFrom) or ast.unparse(node) in AMONG_IMPORTS:
             imports.append(ast.unparse(node))
         elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
             break

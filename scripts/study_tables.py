@@ -6,9 +6,17 @@ then failing plates x analytes and manual exclusions left out of the samples.
 The three steps run in one job: every plate added or changed reruns them all. Each
 table is written with the name of the step that makes it (its ``assaypipe_command``)."""
 
-from assaypipe.joblog import end_job, logged, skip_unused_imports
+from assaypipe.joblog import (
+    Forked,
+    end_job,
+    logged,
+    one_blas_thread,
+    room_to_fork,
+    skip_unused_imports,
+)
 
 skip_unused_imports()  # first: the imports below would pull hypothesis and polars
+one_blas_thread()  # before numpy: the job's two threads are its two processes
 
 from pathlib import Path
 
@@ -35,38 +43,15 @@ def write(name: str, table: pd.DataFrame, step: str) -> None:
     write_table(table, output[name], command=step, config=snakemake.config)
 
 
-with logged(snakemake.log[0]) as log:
-    # collect_tables
-    frames = collect_study(
-        snakemake.input, snakemake.params.rejected_files, snakemake.params.file_ids
-    )
-    frames["skipped"] = tables.SKIPPED.validate(
-        pd.DataFrame(snakemake.params.skipped_files, columns=list(tables.SKIPPED.columns))
-    )
-    for name, frame in frames.items():
-        log.info("%s: %d rows", name, len(frame))
-        write(name, frame, "collect_tables")
-    # The chunks keep the exports they read for the next run; not those of files gone.
-    kept = Path(output.plates).parent / ".cache"
-    gone = prune_reads(kept / "reads", frames["plates"]["source_file"])
-    log.info("kept reads of exports no longer in the study removed: %d", gone)
-    gone = prune_curves(kept / "curves", frames["plates"]["plate_id"])
-    log.info("kept curves of plates no longer in the study removed: %d", gone)
-
-    # The next steps read the study tables as written, as every later step does.
-    wells = read_table(output.wells)
-    curves = read_table(output.curves)
-    aliases = read_aliases(snakemake.input.analytes)
-    kits = read_kits(snakemake.input.kits, aliases)
-    units = study_units(wells, aliases, kits)
-    sample_sheet = read_samples(snakemake.input.samples)
-
-    # combine_replicates
+def replicates() -> None:
+    """One value per sample and analyte in each analyte's study unit."""
     samples = combine_replicates(wells, curves, sample_sheet, units, settings.combine.censored)
     log.info("%d sample x analyte rows", len(samples))
     write("samples", samples, "combine_replicates")
 
-    # check_qc
+
+def check_qc() -> None:
+    """QC, then the failing plates x analytes and the manual exclusions left out."""
     manual = read_exclusions(settings.qc.exclusions, aliases)
     plates = read_table(output.plates)
     result = run_qc(wells, curves, plates, settings, kits, manual, units)
@@ -101,4 +86,42 @@ with logged(snakemake.log[0]) as log:
     }
     for name, table in qc_tables.items():
         write(name, table, "check_qc")
+
+
+with logged(snakemake.log[0]) as log:
+    # collect_tables
+    frames = collect_study(
+        snakemake.input, snakemake.params.rejected_files, snakemake.params.file_ids
+    )
+    frames["skipped"] = tables.SKIPPED.validate(
+        pd.DataFrame(snakemake.params.skipped_files, columns=list(tables.SKIPPED.columns))
+    )
+    for name, frame in frames.items():
+        log.info("%s: %d rows", name, len(frame))
+        write(name, frame, "collect_tables")
+    # The chunks keep the exports they read for the next run; not those of files gone.
+    kept = Path(output.plates).parent / ".cache"
+    gone = prune_reads(kept / "reads", frames["plates"]["source_file"])
+    log.info("kept reads of exports no longer in the study removed: %d", gone)
+    gone = prune_curves(kept / "curves", frames["plates"]["plate_id"])
+    log.info("kept curves of plates no longer in the study removed: %d", gone)
+
+    # The next steps read the study tables as written, as every later step does.
+    wells = read_table(output.wells)
+    curves = read_table(output.curves)
+    aliases = read_aliases(snakemake.input.analytes)
+    kits = read_kits(snakemake.input.kits, aliases)
+    units = study_units(wells, aliases, kits)
+    sample_sheet = read_samples(snakemake.input.samples)
+
+    # combine_replicates beside check_qc: in a forked process when the job has two
+    # threads and the memory for it (a study of thousands of plates: one after the other)
+    fork = snakemake.threads > 1 and room_to_fork(snakemake.resources.mem_mb)
+    log.info("replicates combined %s", "beside QC" if fork else "before QC")
+    beside = Forked(replicates, name="replicates", fork=fork)
+    try:
+        check_qc()
+        beside.wait()
+    finally:
+        beside.stop()
 end_job()  # last: the outputs are written and the log closed

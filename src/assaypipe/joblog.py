@@ -55,6 +55,24 @@ def skip_unused_imports() -> None:
         sys.meta_path.insert(0, _SkipUnused())
 
 
+def one_blas_thread() -> None:
+    """Give numpy's BLAS one thread in this process, whatever threads the job was given
+    (Snakemake sets ``OMP_NUM_THREADS`` and ``OPENBLAS_NUM_THREADS`` to them). For a job
+    whose threads are its processes (:class:`Forked`): a second BLAS thread would spin
+    beside them (0.1 s of CPU at numpy's import alone) and could sum in another order
+    than one thread does. Called before numpy is imported; later it changes nothing.
+    """
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+
+
+def room_to_fork(mem_mb: float) -> bool:
+    """Whether a forked process fits in the job's memory (``mem_mb``, its resources'):
+    the most this process has held so far is under half of it. A forked process shares
+    the pages it does not write, but the two together may come near twice one."""
+    return _max_rss_mib() * 2**20 < mem_mb * 1e6 / 2
+
+
 @dataclass(frozen=True)
 class JobResources:
     """CPU seconds of the job's process before and inside the step, and its peak memory.
@@ -173,10 +191,16 @@ class Forked:
     CPU among the children's. :meth:`stop` ends it early (the job's own part failed).
 
     Forking needs no pickling of ``work`` (a closure will do); its error comes back
-    pickled, or as a RuntimeError with its text where it does not pickle.
+    pickled, or as a RuntimeError with its text where it does not pickle. With ``fork``
+    false (a job given one thread), ``work`` runs here and now, and its error is raised
+    at once.
     """
 
-    def __init__(self, work: Callable[[], None], name: str = "forked") -> None:
+    def __init__(self, work: Callable[[], None], name: str = "forked", fork: bool = True) -> None:
+        self._waited = not fork
+        if not fork:
+            work()
+            return
         import multiprocessing  # here: most jobs never fork
 
         context = multiprocessing.get_context("fork")
@@ -184,7 +208,6 @@ class Forked:
         self._process = context.Process(target=_run_forked, args=(work, send), name=name)
         self._process.start()
         send.close()
-        self._waited = False
 
     def wait(self) -> None:
         """Wait for the forked part; raise its error if it failed."""

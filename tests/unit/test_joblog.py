@@ -7,6 +7,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assaypipe.joblog import Forked, logged, parse_resources
+from assaypipe.joblog import Forked, logged, parse_resources, room_to_fork
 
 
 @pytest.fixture(autouse=True)
@@ -147,6 +148,41 @@ def test_a_forked_part_that_dies_or_is_stopped_leaves_no_process() -> None:
     assert [
         p.name for p in multiprocessing.active_children() if p.name in ("slow", "statistics")
     ] == []
+
+
+def test_not_forked_the_work_runs_here_at_once_and_its_error_is_raised_there() -> None:
+    ran_in: list[int] = []
+    inline = Forked(lambda: ran_in.append(os.getpid()), fork=False)
+    assert ran_in == [os.getpid()]
+    inline.wait()
+    inline.stop()
+    with pytest.raises(KeyError, match="no subject_id"):
+        Forked(lambda: _fail(KeyError("no subject_id")), fork=False)
+
+
+def test_room_to_fork_when_this_process_holds_under_half_the_job_s_memory() -> None:
+    held_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    assert room_to_fork(held_mb * 2.2)
+    assert not room_to_fork(held_mb * 1.8)
+
+
+def test_one_blas_thread_gives_numpy_s_blas_one_thread_whatever_the_job_s_threads() -> None:
+    pytest.importorskip("threadpoolctl")
+    code = (
+        "from assaypipe.joblog import one_blas_thread; {call}\n"
+        "import numpy\n"
+        "from threadpoolctl import threadpool_info\n"
+        "print(sorted({{p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'}}))"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}
+
+    def blas_threads(call: str) -> str:
+        command = [sys.executable, "-c", code.format(call=call)]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    assert blas_threads("pass") == "[2]"  # what Snakemake's two threads would give
+    assert blas_threads("one_blas_thread()") == "[1]"
 
 
 def test_other_lines_are_not_resources() -> None:

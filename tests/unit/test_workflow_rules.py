@@ -38,6 +38,9 @@ def test_the_job_sizes_give_memory_and_runtime() -> None:
         assert size["mem_mb"] >= 1000 and size["runtime"] >= 10
 
 
+RULE_THREADS = {"study_tables": 2}
+
+
 @pytest.mark.parametrize("rule", sorted(_rules()))
 def test_each_rule_has_a_log_and_a_job_size(rule: str) -> None:
     body = _rules()[rule]
@@ -45,4 +48,7 @@ def test_each_rule_has_a_log_and_a_job_size(rule: str) -> None:
     asked = re.search(r"    resources:\n        \*\*(\w+),", body)
     assert asked is not None, f"rule {rule}: no `resources: **<SIZE>_JOB`"
     assert asked.group(1) in _sizes()
-    assert "    threads:" not in body  # one thread unless a profile's set-threads says more
+    # One thread unless a profile's set-threads says more; study_tables combines the
+    # replicates in a second process beside QC (joblog.Forked).
+    threads = re.search(r"^    threads: (\d+)$", body, flags=re.M)
+    assert (int(threads.group(1)) if threads else 1) == RULE_THREADS.get(rule, 1)

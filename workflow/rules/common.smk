@@ -42,7 +42,8 @@ PROGRESS = "results/progress"
 CORRELATION_PAIRS = [(x, y) for x, y in config["correlations"]["pairs"]]
 
 # What a job asks of its node, for every rule: memory in MB and runtime in minutes
-# (SLURM's limits). Rules run on one thread unless a profile sets more (set-threads);
+# (SLURM's limits). Rules run on one thread unless the rule (study_tables) or a profile
+# (set-threads) sets more;
 # --set-resources RULE:mem_mb=N still overrides one rule.
 CHUNK_JOB = {"mem_mb": 2000, "runtime": 30}  # read, fit and interpolate a chunk
 STUDY_JOB = {"mem_mb": 4000, "runtime": 30}  # a study-wide table in memory

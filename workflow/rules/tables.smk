@@ -40,6 +40,9 @@ rule study_tables:
         "study"
     conda:
         "../../environment.yml"
+    # Nothing else is left to run beside it: the samples' replicates are combined in a
+    # second process while QC runs in the first (one thread: one after the other).
+    threads: 2
     resources:
         **STUDY_JOB,
     params:
