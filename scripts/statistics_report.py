@@ -48,7 +48,7 @@ def statistics() -> None:
         config=snakemake.config,
         log=log.info,
     )
-    display = display_names(read_aliases(snakemake.input.analytes))
+    display = display_names(aliases)
     # plot_prepost: the tables as written, as the report reads them.
     plot_prepost(
         samples,
@@ -78,12 +78,13 @@ def statistics_done() -> dict[str, object]:
 
 
 with logged(snakemake.log[0]) as log:
+    aliases = read_aliases(snakemake.input.analytes)  # read once, for both parts
     forked = Forked(statistics, name="statistics")
     try:
         # The report (render_report): the study tables now, the statistics as written.
         inputs = load_inputs(
             dict(snakemake.input.items()),
-            aliases=read_aliases(snakemake.input.analytes),
+            aliases=aliases,
             settings=settings,
             config_hash=config_hash(snakemake.config),
         )

@@ -214,17 +214,19 @@ class Forked:
         if self._waited:
             return
         self._waited = True
+        error, died = None, False
         try:
             error = self._receive.recv()
         except EOFError:  # it died without a word (killed, out of memory)
-            self._process.join()
-            error = RuntimeError(
-                f"the job's {self._process.name} part ended with exit code "
-                f"{self._process.exitcode} before it was done"
-            )
+            died = True
         finally:
             self._process.join()
             self._receive.close()
+        if died:
+            raise RuntimeError(
+                f"the job's {self._process.name} part ended with exit code "
+                f"{self._process.exitcode} before it was done"
+            )
         if error is not None:
             raise error
 
