@@ -237,6 +237,40 @@ def test_a_partial_time_format_read_places_values_in_their_wells(tmp_path: Path)
     assert wells["signal"].to_dict() == {"B2": 0.31, "B3": 0.32, "C2": 0.41, "C3": 0.42}
 
 
+def test_time_format_data_naming_part_of_its_read_area_reads_that_part(tmp_path: Path) -> None:
+    # The header reads all 12 wells; the data's columns name row A only. Each value is
+    # in the column of its well, so the wells the file leaves out move no other.
+    names = ["A1", "A2", "A3", "A4"]
+    lines = [
+        header(layout="TimeFormat", wavelengths="450 650"),
+        "\tTemperature(°C)\t" + "\t".join(names),
+        "\t22.0\t1.2\t0.8\t0.4\t0.2",
+        "\t22.0\t0.05\t0.04\t0.05\t0.05",
+        "\t\t" + "\t".join(names),
+        "\t\t1.15\t0.76\t0.35",  # the reduced data misses A4: the raw reads are used
+    ]
+    plate = read_text(tmp_path, export(lines))[0]
+    wells = by_well(plate.wells)
+    assert wells["signal"].to_dict() == {"A1": 1.2, "A2": 0.8, "A3": 0.4, "A4": 0.2}
+    assert warned(
+        plate,
+        "line 2: plate Plate1's header describes a read of rows A-C and columns 1-4 (12 "
+        "wells), but its data holds values for 4 of them (A1, A2, A3, A4); the other 8 are "
+        "not in the file (a partial export, or the file was cut or edited) and are left out",
+    )
+    assert warned(plate, "plate Plate1's reduced data misses wells of its read area")
+
+
+def test_time_format_data_naming_no_well_of_its_read_area_is_refused(tmp_path: Path) -> None:
+    lines = [
+        header(layout="TimeFormat", wavelengths="450", area=(1, 2, 1, 1)),
+        "\tTemperature(°C)\tC3\tC4",
+        "\t22.0\t1.2\t0.8",
+    ]
+    with pytest.raises(InputError, match="plate Plate1's data holds no value cell for some"):
+        read_text(tmp_path, export(lines))
+
+
 # --- kinetic, spectrum, well scan ----------------------------------------------------
 
 

@@ -483,6 +483,23 @@ class PlateBlock:
         area = header.area
         complete_raw = bool(raw) and all(_covers(read, area) for read in raw)
         complete_reduced = reduced is not None and _covers(reduced, area)
+        if not complete_raw and not complete_reduced and header.export_format == "TimeFormat":
+            # TimeFormat names each well in its column header, so wells the data leaves
+            # out move no other well's value: read the wells the data holds.
+            area = _named_part(area, raw, reduced)
+            if area:
+                notes.add(
+                    f"plate {header.name}'s header describes a read of rows "
+                    f"{ROW_LETTERS[header.rows[0] - 1]}-{ROW_LETTERS[header.rows[-1] - 1]} "
+                    f"and columns {header.columns[0]}-{header.columns[-1]} "
+                    f"({len(header.area)} wells), but its data holds values for {len(area)} "
+                    f"of them ({_span(area)}); the other {len(header.area) - len(area)} are "
+                    "not in the file (a partial export, or the file was cut or edited) and "
+                    "are left out",
+                    where,
+                )
+                complete_raw = bool(raw) and all(_covers(read, area) for read in raw)
+                complete_reduced = reduced is not None and _covers(reduced, area)
         if not complete_raw and not complete_reduced:
             raise InputError(
                 file,
@@ -493,9 +510,9 @@ class PlateBlock:
                 "cut or damaged; export it again",
                 where=where,
             )
-        wells = _wells_of(header, [*raw, *([reduced] if reduced is not None else [])])
+        wells = _wells_of(area, header, [*raw, *([reduced] if reduced is not None else [])])
         reads = tuple(_aligned(read, wells) for read in raw)
-        in_area = set(area)
+        in_area = set(header.area)
         outside = [well for well in wells if well not in in_area]
         if outside:
             notes.add(
@@ -637,9 +654,9 @@ def _time_format(
     return raw, reduced, points
 
 
-def _wells_of(header: PlateHeader, grids: Iterable[Grid]) -> list[str]:
+def _wells_of(area: Iterable[str], header: PlateHeader, grids: Iterable[Grid]) -> list[str]:
     """The read area, and any other well the data gives a value for, in plate order."""
-    wells = set(header.area)
+    wells = set(area)
     for grid in grids:
         wells.update(well for well, text in grid.items() if text)
     inside = [
@@ -656,6 +673,21 @@ def _aligned(grid: Grid, wells: Sequence[str]) -> np.ndarray:
 
 def _covers(grid: Grid, area: Iterable[str]) -> bool:
     return all(well in grid for well in area)
+
+
+def _named_part(area: list[str], raw: list[Grid], reduced: Grid | None) -> list[str]:
+    """The wells of the read area that every raw read names, or that the reduced data
+    names, whichever are more (the reduced data's when as many): what TimeFormat data
+    holds of a read area it does not cover. Empty when it names none."""
+    in_raw = [well for well in area if all(well in read for read in raw)] if raw else []
+    in_reduced = [well for well in area if well in reduced] if reduced is not None else []
+    return in_raw if len(in_raw) > len(in_reduced) else in_reduced
+
+
+def _span(wells: list[str]) -> str:
+    """`A1, A2, A3, A4 and 8 more`."""
+    more = f" and {len(wells) - 4} more" if len(wells) > 4 else ""
+    return ", ".join(wells[:4]) + more
 
 
 @dataclass(frozen=True)
