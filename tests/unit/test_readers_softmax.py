@@ -462,6 +462,20 @@ def test_roles_from_group_names(tmp_path: Path, group: str, role: str) -> None:
     assert wells.loc["A1", "role"] == wells.loc["A2", "role"] == role
 
 
+def test_a_group_whose_first_row_names_no_sample_keeps_its_role(tmp_path: Path) -> None:
+    # The wells are the group's all the same: named after it, with the role it gives.
+    table = ["Group: NegativeControl", "Sample\tWells\tValues", " \tA1\t1.200", " \tA2\t0.800"]
+    plate = read_text(tmp_path, export([header(), *grid([RAW_450])], table))[0]
+    wells = by_well(plate.wells)
+    assert wells.loc[["A1", "A2"], "role"].tolist() == ["control", "control"]
+    assert wells.loc[["A1", "A2"], "sample_id"].tolist() == ["NegativeControl"] * 2
+    assert warned(
+        plate,
+        "line 10: the first row of group NegativeControl names no sample; its wells are "
+        "named after the group ('NegativeControl')",
+    )
+
+
 def test_a_neutral_group_takes_roles_from_the_sample_names(tmp_path: Path) -> None:
     table = ["Group: group_1", "Sample\tWells\tValues", "Blank\tA1\t1.2", "Std3\tA2\t0.8"]
     wells = by_well(read_text(tmp_path, export([header(), *grid([RAW_450])], table))[0].wells)

@@ -763,6 +763,15 @@ class GroupTable:
             cells += [""] * (len(columns) - len(cells))
             if cells[names_at] or not entries:
                 softmax_name = cells[names_at] or cells[sample_at]
+                if not softmax_name:
+                    # The group's first row names no sample: its wells are still the
+                    # group's, so they take its name (and through it their role).
+                    softmax_name = name
+                    notes.add(
+                        f"the first row of group {name} names no sample; its wells are named "
+                        f"after the group ({name!r})",
+                        f"line {number}",
+                    )
                 entries.append((cells[sample_at] or softmax_name, softmax_name))
             well = parse_well(cells[well_at])
             if well is None:
