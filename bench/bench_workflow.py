@@ -17,9 +17,12 @@ table written by pyarrow (`plain_floor`).
     .venv/bin/python bench/bench_workflow.py 100 1000   # chosen sizes
     .venv/bin/python bench/bench_workflow.py 100 --repeat 3   # and the medians of 3 runs
 
-With ``--repeat N`` each study runs N times from an empty ``results/`` (the one-plate
-addition after each run, the added plate removed again), and a ``median`` line follows
-the runs. Peak memory is the largest of any process so far.
+After each run one new plate is added and the workflow run again: a Luminex plate that
+``assaypipe simulate --plates N+3`` writes and the N-plate study has not (the same
+samples run again; not a copy, which would be set aside), removed again after. With
+``--repeat N`` each study runs N times from an empty ``results/`` (the one-plate addition
+after each run), and a ``median`` line follows the runs. Peak memory is the largest of
+any process so far.
 """
 
 from __future__ import annotations
@@ -136,12 +139,35 @@ def cpu_breakdown(jobs: dict[str, list[JobResources]], total_cpu: float) -> list
     return lines
 
 
-def add_one_plate(study: Path, cores: int) -> tuple[str, dict[str, int], float]:
-    """Copy one export under a new plate_id and run again: which jobs ran, how long."""
-    plates = study / "resources" / "plates"
-    source = sorted(plates.glob("luminex_4plex_*.csv"))[0]
-    added = plates / "luminex_4plex_added.csv"
-    added.write_bytes(source.read_bytes())
+def next_plate(study: Path, n: int) -> Path:
+    """A new Luminex plate of the same study: one that ``assaypipe simulate --plates
+    n+3`` writes and the n-plate study does not have. The simulation draws each repeat
+    plate from its own stream and runs the same samples, so the plate is new (not a copy,
+    which would be set aside as a duplicate) and its samples are in the study's sheets."""
+    bigger = study.parent / "next"
+    subprocess.run(
+        [str(BIN / "assaypipe"), "simulate", "--plates", str(n + 3), "--out", str(bigger)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    sheets = sorted(p.relative_to(study) for p in (study / "config").rglob("*") if p.is_file())
+    changed = [str(p) for p in sheets if (study / p).read_bytes() != (bigger / p).read_bytes()]
+    ours = {p.name for p in (study / "resources" / "plates").iterdir()}
+    extra = sorted(
+        p for p in (bigger / "resources" / "plates").glob("luminex_*.csv") if p.name not in ours
+    )
+    if changed or not extra:
+        raise SystemExit(
+            f"simulate --plates {n + 3} gives no new Luminex plate for the {n}-plate study "
+            f"with the same sheets (sheets changed: {changed})"
+        )
+    return extra[0]
+
+
+def add_one_plate(study: Path, cores: int, new: Path) -> tuple[str, dict[str, int], float]:
+    """Add one new export and run again: which jobs ran, how long."""
+    added = study / "resources" / "plates" / new.name
+    shutil.copyfile(new, added)
     stamp = time.time()
     wall, _, _ = run_workflow(study, cores)
     jobs: dict[str, int] = {}
@@ -255,13 +281,14 @@ def main() -> None:
     print(header)
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix=f"assaypipe-bench-{n}-") as tmp:
-            study = Path(tmp)
+            study = Path(tmp) / "study"
             subprocess.run(
                 [str(BIN / "assaypipe"), "simulate", "--plates", str(n), "--out", str(study)],
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-            runs = [_one_run(study, n, args.cores) for _ in range(args.repeat)]
+            new = next_plate(study, n)
+            runs = [_one_run(study, n, args.cores, new) for _ in range(args.repeat)]
             if len(runs) > 1:
                 wall, cpu, floor_wall, again = (
                     statistics.median(run[i] for run in runs) for i in range(4)
@@ -273,7 +300,7 @@ def main() -> None:
                 )
 
 
-def _one_run(study: Path, n: int, cores: int) -> tuple[float, float, float, float]:
+def _one_run(study: Path, n: int, cores: int, new: Path) -> tuple[float, float, float, float]:
     """One run from an empty results/, its floor and one plate added (then removed):
     prints them and returns (wall, CPU, floor wall, one-added wall)."""
     shutil.rmtree(study / "results", ignore_errors=True)
@@ -302,8 +329,8 @@ def _one_run(study: Path, n: int, cores: int) -> tuple[float, float, float, floa
     )
     for line in breakdown:
         print(f"        {line}")
-    added, jobs, again = add_one_plate(study, cores)
-    print(f"        one plate added ({added}): {again:.1f} s wall; jobs run: {jobs}", flush=True)
+    added, ran, again = add_one_plate(study, cores, new)
+    print(f"        one plate added ({added}): {again:.1f} s wall; jobs run: {ran}", flush=True)
     (study / "resources" / "plates" / f"{added}.csv").unlink()
     return wall, cpu, floor_wall, again
 
