@@ -35,9 +35,7 @@ output = snakemake.output
 
 def statistics() -> None:
     """The quick analyses, then the pre/post and correlation figures from them."""
-    samples = read_table(snakemake.input.samples)
     subjects = read_table(snakemake.input.subjects)
-    exclusions = read_table(snakemake.input.exclusions)
     write_analyses(
         {name: output[name] for name in QUICK_ANALYSES},
         samples,
@@ -78,12 +76,15 @@ def statistics_done() -> dict[str, object]:
 
 
 with logged(snakemake.log[0]) as log:
-    aliases = read_aliases(snakemake.input.analytes)  # read once, for both parts
+    # Read once, for both parts: the statistics' process starts with them.
+    aliases = read_aliases(snakemake.input.analytes)
+    samples = read_table(snakemake.input.samples)
+    exclusions = read_table(snakemake.input.exclusions)
     forked = Forked(statistics, name="statistics")
     try:
         # The report (render_report): the study tables now, the statistics as written.
         inputs = load_inputs(
-            dict(snakemake.input.items()),
+            {**dict(snakemake.input.items()), "samples": samples, "exclusions": exclusions},
             aliases=aliases,
             settings=settings,
             config_hash=config_hash(snakemake.config),

@@ -481,25 +481,22 @@ class PlateBlock:
                 where,
             )
         area = header.area
-        complete_raw = bool(raw) and all(_covers(read, area) for read in raw)
-        complete_reduced = reduced is not None and _covers(reduced, area)
-        if not complete_raw and not complete_reduced and header.export_format == "TimeFormat":
+        named = _named_part(area, raw, reduced) if header.export_format == "TimeFormat" else []
+        if 0 < len(named) < len(area):
             # TimeFormat names each well in its column header, so wells the data leaves
             # out move no other well's value: read the wells the data holds.
-            area = _named_part(area, raw, reduced)
-            if area:
-                notes.add(
-                    f"plate {header.name}'s header describes a read of rows "
-                    f"{ROW_LETTERS[header.rows[0] - 1]}-{ROW_LETTERS[header.rows[-1] - 1]} "
-                    f"and columns {header.columns[0]}-{header.columns[-1]} "
-                    f"({len(header.area)} wells), but its data holds values for {len(area)} "
-                    f"of them ({_span(area)}); the other {len(header.area) - len(area)} are "
-                    "not in the file (a partial export, or the file was cut or edited) and "
-                    "are left out",
-                    where,
-                )
-                complete_raw = bool(raw) and all(_covers(read, area) for read in raw)
-                complete_reduced = reduced is not None and _covers(reduced, area)
+            notes.add(
+                f"plate {header.name}'s header describes a read of rows "
+                f"{ROW_LETTERS[header.rows[0] - 1]}-{ROW_LETTERS[header.rows[-1] - 1]} "
+                f"and columns {header.columns[0]}-{header.columns[-1]} ({len(area)} wells), "
+                f"but its data holds values for {len(named)} of them ({_span(named)}); the "
+                f"other {len(area) - len(named)} are not in the file (a partial export, or "
+                "the file was cut or edited) and are left out",
+                where,
+            )
+            area = named
+        complete_raw = bool(raw) and all(_covers(read, area) for read in raw)
+        complete_reduced = reduced is not None and _covers(reduced, area)
         if not complete_raw and not complete_reduced:
             raise InputError(
                 file,
@@ -678,7 +675,7 @@ def _covers(grid: Grid, area: Iterable[str]) -> bool:
 def _named_part(area: list[str], raw: list[Grid], reduced: Grid | None) -> list[str]:
     """The wells of the read area that every raw read names, or that the reduced data
     names, whichever are more (the reduced data's when as many): what TimeFormat data
-    holds of a read area it does not cover. Empty when it names none."""
+    holds of its read area (all of it when either covers it; empty when it names none)."""
     in_raw = [well for well in area if all(well in read for read in raw)] if raw else []
     in_reduced = [well for well in area if well in reduced] if reduced is not None else []
     return in_raw if len(in_raw) > len(in_reduced) else in_reduced

@@ -78,7 +78,8 @@ def load_inputs(
     settings: Settings = DEFAULTS,
     **options: Any,
 ) -> ReportInputs:
-    """Read the report's tables from parquet files named by :data:`TABLE_INPUTS` keys.
+    """Read the report's tables from parquet files named by :data:`TABLE_INPUTS` keys
+    (or take them as given: a table the caller has read already).
 
     ``aliases`` (the analyte alias table) gives the display names; ``settings`` the
     study's settings (QC rules, the pre and post visits, the exclusions file, the figure
@@ -92,7 +93,10 @@ def load_inputs(
         ("plate_maps", settings.report.plate_maps),
     ):
         options.setdefault(name, value)
-    frames = {key: read_table(paths[key]) for key in TABLE_INPUTS}
+    frames = {
+        key: paths[key] if isinstance(paths[key], pd.DataFrame) else read_table(paths[key])
+        for key in TABLE_INPUTS
+    }
     # Optional: a report built without the vendor's results shows no comparison.
     vendor_path = paths.get("vendor")
     if vendor_path:
